@@ -1,0 +1,574 @@
+/* Path-compressed binary trie over (instance-id, address) keys. */
+#include "lib/ptable.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/xalloc.h"
+
+#define NIL	    0u		/* node index 0 is never used */
+#define MAX_WORDS   5		/* IPv6: iid + 4 address words */
+#define CHUNK_SHIFT 14		/* 16384 nodes a chunk */
+#define CHUNK_NODES (1u << CHUNK_SHIFT)
+#define VAL_MAX	    0xffffffu	/* value indices are 24 bits */
+#define BATCH	    16		/* lookups in flight in ptable_lookup_batch() */
+
+/* Node layout in 32-bit words: child[0], child[1], meta (value index << 8 | plen), key[w]. */
+#define N_CHILD0 0
+#define N_CHILD1 1
+#define N_META	 2
+#define N_KEY	 3
+
+struct trie {
+	unsigned words;	 /* key words: 2 for IPv4, 5 for IPv6 */
+	unsigned stride; /* words per node */
+	uint16_t afi;
+	uint32_t root;
+	uint32_t **chunks;
+	size_t nchunks;
+	uint32_t top;	/* next never-used node index */
+	uint32_t free;	/* freed nodes, linked through child[0] */
+	size_t nodes;	/* nodes in use */
+};
+
+struct ptable {
+	struct trie v4, v6;
+	void **vals; /* value slots; [0] unused; free slots hold the next free index */
+	uint32_t vcap, vtop, vfree;
+	size_t count;
+	ptable_free_fn free_fn;
+};
+
+static inline uint32_t *node(const struct trie *tr, uint32_t i)
+{
+	return tr->chunks[i >> CHUNK_SHIFT] + (size_t)(i & (CHUNK_NODES - 1)) * tr->stride;
+}
+
+static inline unsigned node_plen(const uint32_t *n)
+{
+	return n[N_META] & 0xff;
+}
+
+static inline uint32_t node_val(const uint32_t *n)
+{
+	return n[N_META] >> 8;
+}
+
+static inline unsigned key_bit(const uint32_t *k, unsigned i)
+{
+	return (k[i >> 5] >> (31 - (i & 31))) & 1;
+}
+
+/* Mask of the first nbits (1..32) of a word. */
+static inline uint32_t hi_mask(unsigned nbits)
+{
+	return nbits >= 32 ? 0xffffffffu : ~(0xffffffffu >> nbits);
+}
+
+/* True if a and b agree in their first nbits bits. */
+static inline bool key_match(const uint32_t *a, const uint32_t *b, unsigned nbits)
+{
+	unsigned j = 0;
+
+	for (; nbits >= 32; nbits -= 32, j++)
+		if (a[j] != b[j])
+			return false;
+	return nbits == 0 || ((a[j] ^ b[j]) & hi_mask(nbits)) == 0;
+}
+
+/* Length of the common prefix of a and b, at most nbits. */
+static unsigned key_common(const uint32_t *a, const uint32_t *b, unsigned nbits)
+{
+	for (unsigned j = 0; j * 32 < nbits; j++) {
+		uint32_t d = a[j] ^ b[j];
+
+		if (d) {
+			unsigned c = j * 32 + (unsigned)__builtin_clz(d);
+
+			return c < nbits ? c : nbits;
+		}
+	}
+	return nbits;
+}
+
+static void key_mask(uint32_t *k, unsigned words, unsigned nbits)
+{
+	for (unsigned j = 0; j < words; j++, nbits = nbits > 32 ? nbits - 32 : 0)
+		k[j] &= nbits ? hi_mask(nbits) : 0;
+}
+
+static void trie_init(struct trie *tr, uint16_t afi, unsigned words)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->afi = afi;
+	tr->words = words;
+	tr->stride = N_KEY + words;
+	tr->top = 1; /* index 0 is NIL */
+}
+
+static void trie_fini(struct trie *tr)
+{
+	for (size_t i = 0; i < tr->nchunks; i++)
+		free(tr->chunks[i]);
+	free(tr->chunks);
+}
+
+/* A node with key k masked to plen, no children, value index val. */
+static uint32_t node_new(struct trie *tr, const uint32_t *k, unsigned plen, uint32_t val)
+{
+	uint32_t i, *n;
+
+	if (tr->free) {
+		i = tr->free;
+		tr->free = node(tr, i)[N_CHILD0];
+	} else {
+		i = tr->top++;
+		if ((i >> CHUNK_SHIFT) >= tr->nchunks) {
+			tr->chunks = xreallocarray(tr->chunks, tr->nchunks + 1, sizeof(*tr->chunks));
+			tr->chunks[tr->nchunks++] =
+				xmalloc((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t));
+		}
+	}
+	n = node(tr, i);
+	n[N_CHILD0] = n[N_CHILD1] = NIL;
+	n[N_META] = val << 8 | plen;
+	memcpy(n + N_KEY, k, tr->words * sizeof(uint32_t));
+	key_mask(n + N_KEY, tr->words, plen);
+	tr->nodes++;
+	return i;
+}
+
+static void node_del(struct trie *tr, uint32_t i)
+{
+	node(tr, i)[N_CHILD0] = tr->free;
+	tr->free = i;
+	tr->nodes--;
+}
+
+/* The trie of an address family, or NULL for families other than IPv4 and IPv6. */
+static struct trie *trie_of(struct ptable *t, uint16_t afi)
+{
+	return afi == LISP_AFI_IPV4 ? &t->v4 : afi == LISP_AFI_IPV6 ? &t->v6 : NULL;
+}
+
+static const struct trie *trie_of_const(const struct ptable *t, uint16_t afi)
+{
+	return afi == LISP_AFI_IPV4 ? &t->v4 : afi == LISP_AFI_IPV6 ? &t->v6 : NULL;
+}
+
+/* Builds the key of (iid, a) for trie tr (a's family). */
+static void make_key(const struct trie *tr, uint32_t iid, const struct lisp_addr *a, uint32_t *k)
+{
+	k[0] = iid;
+	for (unsigned j = 1; j < tr->words; j++)
+		k[j] = buf_load_be32(a->u.b + (j - 1) * 4);
+}
+
+/* Key and total length of prefix p for trie tr; false if p is not a valid prefix. */
+static bool prefix_key(const struct trie *tr, const struct lisp_prefix *p, uint32_t *k,
+		       unsigned *bits)
+{
+	uint32_t m[MAX_WORDS];
+
+	if (!tr || p->plen > lisp_afi_max_plen(p->addr.afi))
+		return false;
+	make_key(tr, p->iid, &p->addr, k);
+	*bits = 32 + p->plen;
+	memcpy(m, k, sizeof(m));
+	key_mask(m, tr->words, *bits);
+	return memcmp(m, k, tr->words * sizeof(uint32_t)) == 0;
+}
+
+static void node_prefix(const struct trie *tr, const uint32_t *n, struct lisp_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->iid = n[N_KEY];
+	p->addr.afi = tr->afi;
+	p->plen = (uint8_t)(node_plen(n) - 32);
+	for (unsigned j = 1; j < tr->words; j++) {
+		uint32_t w = n[N_KEY + j];
+		uint8_t *b = p->addr.u.b + (j - 1) * 4;
+
+		b[0] = (uint8_t)(w >> 24);
+		b[1] = (uint8_t)(w >> 16);
+		b[2] = (uint8_t)(w >> 8);
+		b[3] = (uint8_t)w;
+	}
+}
+
+static uint32_t val_alloc(struct ptable *t, void *value)
+{
+	uint32_t v;
+
+	if (t->vfree) {
+		v = t->vfree;
+		t->vfree = (uint32_t)(uintptr_t)t->vals[v];
+	} else {
+		if (t->vtop == t->vcap) {
+			t->vcap = t->vcap ? t->vcap + t->vcap / 2 : 64;
+			t->vals = xreallocarray(t->vals, t->vcap, sizeof(*t->vals));
+		}
+		v = t->vtop++;
+	}
+	t->vals[v] = value;
+	t->count++;
+	return v;
+}
+
+static void val_release(struct ptable *t, uint32_t v)
+{
+	if (t->free_fn)
+		t->free_fn(t->vals[v]);
+	t->vals[v] = (void *)(uintptr_t)t->vfree;
+	t->vfree = v;
+	t->count--;
+}
+
+struct ptable *ptable_new(ptable_free_fn free_fn)
+{
+	struct ptable *t = xcalloc(1, sizeof(*t));
+
+	trie_init(&t->v4, LISP_AFI_IPV4, 2);
+	trie_init(&t->v6, LISP_AFI_IPV6, 5);
+	t->free_fn = free_fn;
+	t->vtop = 1; /* value index 0 marks a glue node */
+	return t;
+}
+
+static void free_subtree(struct ptable *t, struct trie *tr, uint32_t i)
+{
+	uint32_t stack[MAX_WORDS * 32 + 8]; /* depth <= 161, one pending sibling a level */
+	unsigned sp = 0;
+
+	if (i != NIL)
+		stack[sp++] = i;
+	while (sp) {
+		uint32_t *n = node(tr, stack[--sp]);
+
+		if (node_val(n) && t->free_fn)
+			t->free_fn(t->vals[node_val(n)]);
+		for (int c = N_CHILD0; c <= N_CHILD1; c++)
+			if (n[c] != NIL)
+				stack[sp++] = n[c];
+	}
+}
+
+void ptable_free(struct ptable *t)
+{
+	if (!t)
+		return;
+	free_subtree(t, &t->v4, t->v4.root);
+	free_subtree(t, &t->v6, t->v6.root);
+	trie_fini(&t->v4);
+	trie_fini(&t->v6);
+	free(t->vals);
+	free(t);
+}
+
+/* Inserts below *slot a node at the point where key k (bits long) belongs. */
+static int trie_insert(struct ptable *t, struct trie *tr, const uint32_t *k, unsigned bits,
+		       void *value)
+{
+	uint32_t *slot = &tr->root, *n = NULL, i, nn, glue;
+	unsigned common = 0;
+
+	while ((i = *slot) != NIL) {
+		n = node(tr, i);
+		common = key_common(k, n + N_KEY, bits < node_plen(n) ? bits : node_plen(n));
+		if (common < node_plen(n))
+			break;
+		if (node_plen(n) == bits) {
+			if (node_val(n))
+				return -EEXIST;
+			if (t->vtop > VAL_MAX && !t->vfree)
+				return -ENOSPC;
+			n[N_META] = val_alloc(t, value) << 8 | bits;
+			return 0;
+		}
+		slot = &n[N_CHILD0 + key_bit(k, node_plen(n))];
+	}
+	if (t->vtop > VAL_MAX && !t->vfree)
+		return -ENOSPC;
+	nn = node_new(tr, k, bits, val_alloc(t, value));
+	if (i == NIL) {
+		*slot = nn;
+	} else if (common == bits) {
+		/* the new prefix covers the node: it becomes the node's parent */
+		node(tr, nn)[N_CHILD0 + key_bit(n + N_KEY, bits)] = i;
+		*slot = nn;
+	} else {
+		glue = node_new(tr, k, common, 0);
+		node(tr, glue)[N_CHILD0 + key_bit(k, common)] = nn;
+		node(tr, glue)[N_CHILD0 + key_bit(node(tr, i) + N_KEY, common)] = i;
+		*slot = glue;
+	}
+	return 0;
+}
+
+int ptable_add(struct ptable *t, const struct lisp_prefix *p, void *value)
+{
+	uint32_t k[MAX_WORDS];
+	unsigned bits;
+	struct trie *tr = trie_of(t, p->addr.afi);
+
+	if (!prefix_key(tr, p, k, &bits))
+		return -EINVAL;
+	return trie_insert(t, tr, k, bits, value);
+}
+
+/* The only child of a node, or NIL if it has none or two. */
+static uint32_t only_child(const uint32_t *n)
+{
+	if (n[N_CHILD0] != NIL && n[N_CHILD1] != NIL)
+		return NIL;
+	return n[N_CHILD0] != NIL ? n[N_CHILD0] : n[N_CHILD1];
+}
+
+int ptable_del(struct ptable *t, const struct lisp_prefix *p)
+{
+	uint32_t k[MAX_WORDS], *slot, *pslot = NULL, *n = NULL, *par = NULL, i, pi = NIL;
+	unsigned bits;
+	struct trie *tr = trie_of(t, p->addr.afi);
+
+	if (!prefix_key(tr, p, k, &bits))
+		return -ENOENT;
+	slot = &tr->root;
+	while ((i = *slot) != NIL) {
+		n = node(tr, i);
+		if (node_plen(n) >= bits || !key_match(k, n + N_KEY, node_plen(n)))
+			break;
+		pslot = slot;
+		pi = i;
+		par = n;
+		slot = &n[N_CHILD0 + key_bit(k, node_plen(n))];
+	}
+	if (i == NIL || node_plen(n) != bits || !key_match(k, n + N_KEY, bits) || !node_val(n))
+		return -ENOENT;
+	val_release(t, node_val(n));
+	n[N_META] = bits;
+	if (n[N_CHILD0] != NIL && n[N_CHILD1] != NIL)
+		return 0; /* stays as a glue node */
+	*slot = only_child(n);
+	node_del(tr, i);
+	/* a glue parent left with one child is spliced out too */
+	if (*slot == NIL && par && !node_val(par)) {
+		*pslot = only_child(par);
+		node_del(tr, pi);
+	}
+	return 0;
+}
+
+void *ptable_lookup_exact(const struct ptable *t, const struct lisp_prefix *p)
+{
+	uint32_t k[MAX_WORDS], i, *n;
+	unsigned bits;
+	const struct trie *tr = trie_of_const(t, p->addr.afi);
+
+	if (!prefix_key(tr, p, k, &bits))
+		return NULL;
+	for (i = tr->root; i != NIL; i = n[N_CHILD0 + key_bit(k, node_plen(n))]) {
+		n = node(tr, i);
+		if (node_plen(n) >= bits || !key_match(k, n + N_KEY, node_plen(n)))
+			break;
+	}
+	if (i == NIL || node_plen(n) != bits || !key_match(k, n + N_KEY, bits) || !node_val(n))
+		return NULL;
+	return t->vals[node_val(n)];
+}
+
+/* Deepest entry node whose prefix covers the first bits of k with plen < limit. */
+static const uint32_t *trie_best(const struct trie *tr, const uint32_t *k, unsigned limit)
+{
+	const uint32_t *best = NULL, *n;
+	uint32_t i = tr->root;
+
+	while (i != NIL) {
+		n = node(tr, i);
+		if (node_plen(n) >= limit || !key_match(k, n + N_KEY, node_plen(n)))
+			break;
+		if (node_val(n))
+			best = n;
+		if (node_plen(n) == tr->words * 32)
+			break;
+		i = n[N_CHILD0 + key_bit(k, node_plen(n))];
+	}
+	return best;
+}
+
+void *ptable_lookup(const struct ptable *t, uint32_t iid, const struct lisp_addr *a,
+		    struct lisp_prefix *match)
+{
+	uint32_t k[MAX_WORDS];
+	const struct trie *tr = trie_of_const(t, a->afi);
+	const uint32_t *best;
+
+	if (!tr)
+		return NULL;
+	make_key(tr, iid, a, k);
+	/* limit one past the longest key so that host prefixes match too */
+	best = trie_best(tr, k, tr->words * 32 + 1);
+	if (!best)
+		return NULL;
+	if (match)
+		node_prefix(tr, best, match);
+	return t->vals[node_val(best)];
+}
+
+void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p,
+			     struct lisp_prefix *match)
+{
+	uint32_t k[MAX_WORDS];
+	unsigned bits;
+	const struct trie *tr = trie_of_const(t, p->addr.afi);
+	const uint32_t *best;
+
+	if (!prefix_key(tr, p, k, &bits))
+		return NULL;
+	best = trie_best(tr, k, bits);
+	if (!best)
+		return NULL;
+	if (match)
+		node_prefix(tr, best, match);
+	return t->vals[node_val(best)];
+}
+
+struct lookup_state {
+	uint32_t k[MAX_WORDS];
+	const struct trie *tr;
+	uint32_t i;
+	uint32_t best;
+};
+
+/* One trie step of a batched lookup; returns false when this lookup is finished. */
+static inline bool batch_step(struct lookup_state *s)
+{
+	const uint32_t *n = node(s->tr, s->i);
+	unsigned plen = node_plen(n);
+
+	if (!key_match(s->k, n + N_KEY, plen))
+		return false;
+	if (node_val(n))
+		s->best = node_val(n);
+	if (plen == s->tr->words * 32)
+		return false;
+	s->i = n[N_CHILD0 + key_bit(s->k, plen)];
+	if (s->i == NIL)
+		return false;
+	__builtin_prefetch(node(s->tr, s->i));
+	return true;
+}
+
+static void batch_run(const struct ptable *t, size_t n, const uint32_t *iid,
+		      const struct lisp_addr *addrs, void **values)
+{
+	struct lookup_state st[BATCH];
+	uint8_t live[BATCH];
+	size_t nlive = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		st[j].tr = trie_of_const(t, addrs[j].afi);
+		st[j].best = 0;
+		st[j].i = NIL;
+		if (st[j].tr) {
+			make_key(st[j].tr, iid[j], &addrs[j], st[j].k);
+			st[j].i = st[j].tr->root;
+		}
+		if (st[j].i != NIL)
+			live[nlive++] = (uint8_t)j;
+	}
+	while (nlive) {
+		size_t keep = 0;
+
+		for (size_t m = 0; m < nlive; m++)
+			if (batch_step(&st[live[m]]))
+				live[keep++] = live[m];
+		nlive = keep;
+	}
+	for (size_t j = 0; j < n; j++)
+		values[j] = st[j].best ? t->vals[st[j].best] : NULL;
+}
+
+void ptable_lookup_batch(const struct ptable *t, size_t n, const uint32_t *iid,
+			 const struct lisp_addr *addrs, void **values)
+{
+	for (size_t off = 0; off < n; off += BATCH)
+		batch_run(t, n - off < BATCH ? n - off : BATCH, iid + off, addrs + off,
+			  values + off);
+}
+
+/* Depth-first walk of the subtree at i in address order. */
+static int walk_subtree(const struct ptable *t, const struct trie *tr, uint32_t i,
+			ptable_walk_fn fn, void *arg)
+{
+	uint32_t stack[MAX_WORDS * 32 + 8]; /* depth <= 161, one pending sibling a level */
+	unsigned sp = 0;
+	struct lisp_prefix p;
+	int rc;
+
+	if (i != NIL)
+		stack[sp++] = i;
+	while (sp) {
+		const uint32_t *n = node(tr, stack[--sp]);
+
+		if (node_val(n)) {
+			node_prefix(tr, n, &p);
+			rc = fn(&p, t->vals[node_val(n)], arg);
+			if (rc)
+				return rc;
+		}
+		if (n[N_CHILD1] != NIL)
+			stack[sp++] = n[N_CHILD1];
+		if (n[N_CHILD0] != NIL)
+			stack[sp++] = n[N_CHILD0];
+	}
+	return 0;
+}
+
+int ptable_walk(const struct ptable *t, const struct lisp_prefix *p, ptable_walk_fn fn, void *arg)
+{
+	uint32_t k[MAX_WORDS], i, *n;
+	unsigned bits;
+	const struct trie *tr;
+	int rc;
+
+	if (!p) {
+		rc = walk_subtree(t, &t->v4, t->v4.root, fn, arg);
+		return rc ? rc : walk_subtree(t, &t->v6, t->v6.root, fn, arg);
+	}
+	tr = trie_of_const(t, p->addr.afi);
+	if (!prefix_key(tr, p, k, &bits))
+		return 0;
+	for (i = tr->root; i != NIL; i = n[N_CHILD0 + key_bit(k, node_plen(n))]) {
+		n = node(tr, i);
+		if (node_plen(n) >= bits)
+			break;
+		if (!key_match(k, n + N_KEY, node_plen(n)))
+			return 0;
+	}
+	if (i == NIL || !key_match(k, node(tr, i) + N_KEY, bits))
+		return 0;
+	return walk_subtree(t, tr, i, fn, arg);
+}
+
+size_t ptable_count(const struct ptable *t)
+{
+	return t->count;
+}
+
+bool ptable_is_empty(const struct ptable *t)
+{
+	return t->count == 0;
+}
+
+static size_t trie_memory(const struct trie *tr)
+{
+	return tr->nchunks * ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *));
+}
+
+size_t ptable_memory(const struct ptable *t)
+{
+	return sizeof(*t) + trie_memory(&t->v4) + trie_memory(&t->v6) +
+	       (size_t)t->vcap * sizeof(*t->vals);
+}
