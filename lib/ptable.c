@@ -206,7 +206,7 @@ static uint32_t val_alloc(struct ptable *t, void *value)
 		v = t->vfree;
 		t->vfree = (uint32_t)(uintptr_t)t->vals[v];
 	} else {
-		if (t->vtop == t->vcap) {
+		if (t->vtop >= t->vcap) {
 			t->vcap = t->vcap ? t->vcap + t->vcap / 2 : 64;
 			t->vals = xreallocarray(t->vals, t->vcap, sizeof(*t->vals));
 		}
@@ -386,10 +386,18 @@ static const uint32_t *trie_best(const struct trie *tr, const uint32_t *k, unsig
 
 	while (i != NIL) {
 		n = node(tr, i);
-		if (node_plen(n) >= limit || !key_match(k, n + N_KEY, node_plen(n)))
+		if (node_plen(n) >= limit)
 			break;
-		if (node_val(n))
+		/*
+		 * Only entry nodes are compared: a glue node off the key's path
+		 * leads only to entries that will not match either, and the
+		 * first entry that does not match ends the search.
+		 */
+		if (node_val(n)) {
+			if (!key_match(k, n + N_KEY, node_plen(n)))
+				break;
 			best = n;
+		}
 		if (node_plen(n) == tr->words * 32)
 			break;
 		i = n[N_CHILD0 + key_bit(k, node_plen(n))];
@@ -447,10 +455,11 @@ static inline bool batch_step(struct lookup_state *s)
 	const uint32_t *n = node(s->tr, s->i);
 	unsigned plen = node_plen(n);
 
-	if (!key_match(s->k, n + N_KEY, plen))
-		return false;
-	if (node_val(n))
+	if (node_val(n)) { /* as in trie_best(): only entries are compared */
+		if (!key_match(s->k, n + N_KEY, plen))
+			return false;
 		s->best = node_val(n);
+	}
 	if (plen == s->tr->words * 32)
 		return false;
 	s->i = n[N_CHILD0 + key_bit(s->k, plen)];
