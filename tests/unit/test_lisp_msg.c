@@ -1,4 +1,5 @@
 /* LISP control message codec: spec test vectors both ways, round trips, malformed input. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
 /* Prefix table: fixed cases, then random operations checked against a brute-force reference. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
