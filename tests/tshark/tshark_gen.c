@@ -1,0 +1,373 @@
+/*
+ * Writes LISP packets built by our encoders into a pcap, and beside it
+ * the field values we meant, as "FRAME FIELD VALUE" lines named by
+ * Wireshark's LISP dissector fields. check.sh has tshark decode the pcap
+ * and compares. The expected values come from the inputs given to the
+ * encoders here, never from our decoder.
+ *
+ * usage: tshark_gen PCAP EXPECT
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/ippkt.h"
+#include "lib/lisp_auth.h"
+#include "lib/lisp_data.h"
+#include "lib/lisp_msg.h"
+
+#define KEY "vmroam-tshark-key"
+
+static FILE *pcap, *expect;
+static int frame;
+
+static struct lisp_addr A(const char *s)
+{
+	struct lisp_addr a;
+
+	if (lisp_addr_parse(s, &a) < 0) {
+		fprintf(stderr, "bad address %s\n", s);
+		exit(1);
+	}
+	return a;
+}
+
+static struct lisp_prefix P(const char *s, uint32_t iid)
+{
+	struct lisp_prefix p;
+
+	if (lisp_prefix_parse(s, iid, &p) < 0) {
+		fprintf(stderr, "bad prefix %s\n", s);
+		exit(1);
+	}
+	return p;
+}
+
+static struct lisp_locator L(const char *s, uint8_t prio, uint8_t weight, bool local)
+{
+	struct lisp_locator l = { .priority = prio, .weight = weight, .mpriority = 255,
+				  .local = local, .reachable = true, .naddr = 1 };
+
+	l.addr[0] = A(s);
+	return l;
+}
+
+static void check(int rc, const char *what)
+{
+	if (rc < 0) {
+		fprintf(stderr, "tshark_gen: %s: %s\n", what, strerror(-rc));
+		exit(1);
+	}
+}
+
+static void put32(uint32_t x)
+{
+	fwrite(&x, 4, 1, pcap); /* pcap headers are in host order, told by the magic */
+}
+
+static void pcap_open(const char *path)
+{
+	pcap = fopen(path, "wb");
+	if (!pcap) {
+		perror(path);
+		exit(1);
+	}
+	put32(0xa1b2c3d4);
+	put32(2 | 4 << 16); /* version 2.4 */
+	put32(0);
+	put32(0);
+	put32(65535);
+	put32(1); /* Ethernet */
+}
+
+/* Wraps an IP packet in Ethernet and appends it as the next frame. */
+static void emit(const uint8_t *ip, size_t len)
+{
+	uint8_t eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00 };
+
+	if ((ip[0] >> 4) == 6) {
+		eth[12] = 0x86;
+		eth[13] = 0xdd;
+	}
+	frame++;
+	put32((uint32_t)frame);
+	put32(0);
+	put32((uint32_t)(len + 14));
+	put32((uint32_t)(len + 14));
+	fwrite(eth, 14, 1, pcap);
+	fwrite(ip, len, 1, pcap);
+}
+
+static void want(const char *field, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void want(const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(expect, "%d %s ", frame, field);
+	va_start(ap, fmt);
+	vfprintf(expect, fmt, ap);
+	va_end(ap);
+	fputc('\n', expect);
+}
+
+/* Sends a control message in IP/UDP with a real checksum. */
+static void emit_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		     const uint8_t *msg, size_t len, bool csum0)
+{
+	struct ippkt_udp h = { .src = A(src), .dst = A(dst), .sport = sport, .dport = dport,
+			       .ttl = 64, .df = true, .ip_id = (uint16_t)frame,
+			       .udp_csum0 = csum0 };
+	uint8_t pkt[2048];
+	struct buf_writer w;
+
+	buf_writer_init(&w, pkt, sizeof(pkt));
+	check(ippkt_encode_udp(&w, &h, msg, len), "ip/udp");
+	emit(pkt, w.off);
+}
+
+static void frame_register(struct lisp_auth_key *k)
+{
+	struct lisp_map_register m = { .proxy_reply = true, .xtr_id_present = true,
+				       .want_map_notify = true, .nonce = 0x0102030405060709ull,
+				       .site_id = 0x42, .auth = { .alg_id = 2 } };
+	struct lisp_locator l[2] = { L("192.0.2.10", 1, 50, true),
+				     L("2001:db8:ffff::10", 2, 50, false) };
+	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 2, .authoritative = true,
+				     .locs = l, .eid = P("2001:db8:a::10/128", 4100) };
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	for (int i = 0; i < 16; i++)
+		m.xtr_id[i] = (uint8_t)(0xa0 + i);
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_map_register(&w, &m, &r, 1), "map-register");
+	check(lisp_auth_sign(k, buf, w.off), "sign");
+	emit_udp("192.0.2.10", 4342, "192.0.2.1", 4342, buf, w.off, false);
+	want("lisp.type", "3");
+	want("lisp.nonce", "0x0102030405060709");
+	want("lisp.mreg.flags.pmr", "1");
+	want("lisp.mreg.flags.xtrid", "1");
+	want("lisp.mreg.flags.wmn", "1");
+	want("lisp.mreg.flags.sec", "0");
+	want("lisp.keyid", "0x0002");
+	want("lisp.authlen", "32");
+	want("lisp.records", "1");
+	want("lisp.mapping.ttl", "1440");
+	want("lisp.mapping.loccnt", "2");
+	want("lisp.mapping.auth", "1");
+	want("lisp.mapping.eid.masklen", "128");
+	want("lisp.mapping.eid.afi", "16387");
+	want("lisp.lcaf.type", "2");
+	want("lisp.lcaf.iid", "4100");
+	want("lisp.lcaf.iid.ipv6", "2001:db8:a::10");
+	want("lisp.loc.locator", "192.0.2.10,2001:db8:ffff::10");
+	want("lisp.loc.priority", "1,2");
+	want("lisp.loc.weight", "50,50");
+	want("lisp.loc.multicast_priority", "255,255");
+	want("lisp.loc.flags.local", "1,0");
+	want("lisp.loc.flags.reach", "1,1");
+	want("lisp.loc.flags.probe", "0,0");
+	want("lisp.xtrid", "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+	want("lisp.siteid", "0000000000000042");
+	want("udp.checksum.status", "1");
+	want("ip.checksum.status", "1");
+	want("hmac", "sha256");
+}
+
+static void frame_notify(struct lisp_auth_key *k)
+{
+	struct lisp_map_notify m = { .nonce = 0xfedcba9876543210ull, .auth = { .alg_id = 1 } };
+	struct lisp_locator l = L("192.0.2.10", 1, 100, false);
+	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 1, .locs = &l,
+				     .eid = P("10.1.1.0/24", 0) };
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_map_notify(&w, &m, &r, 1), "map-notify");
+	check(lisp_auth_sign(k, buf, w.off), "sign");
+	emit_udp("192.0.2.1", 4342, "192.0.2.10", 4342, buf, w.off, false);
+	want("lisp.type", "4");
+	want("lisp.nonce", "0xfedcba9876543210");
+	want("lisp.keyid", "0x0001");
+	want("lisp.authlen", "20");
+	want("lisp.mapping.eid.ipv4", "10.1.1.0");
+	want("lisp.mapping.eid.masklen", "24");
+	want("lisp.mapping.auth", "0");
+	want("lisp.loc.locator", "192.0.2.10");
+	want("udp.checksum.status", "1");
+	want("hmac", "sha1");
+}
+
+static void frame_smr(void)
+{
+	struct lisp_map_request m = { .smr = true, .nonce = 0xb1b2b3b4b5b6b7b8ull,
+				      .itr_rloc_count = 2 };
+	struct lisp_prefix eid = P("10.2.2.20/32", 0);
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	m.src_eid = P("10.1.1.10/32", 0);
+	m.itr_rlocs[0] = A("192.0.2.10");
+	m.itr_rlocs[1] = A("2001:db8::10");
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_map_request(&w, &m, &eid, 1), "smr");
+	emit_udp("192.0.2.10", 49154, "192.0.2.20", 4342, buf, w.off, false);
+	want("lisp.type", "1");
+	want("lisp.mreq.flags.smr", "1");
+	want("lisp.mreq.flags.smri", "0");
+	want("lisp.mreq.flags.probe", "0");
+	want("lisp.irc", "1");
+	want("lisp.records", "1");
+	want("lisp.mreq.srceid.ipv4", "10.1.1.10");
+	want("lisp.mreq.itr_rloc_ipv4", "192.0.2.10");
+	want("lisp.mreq.itr_rloc_ipv6", "2001:db8::10");
+	want("lisp.mreq.record.prefix.length", "32");
+	want("lisp.mreq.record.prefix.ipv4", "10.2.2.20");
+	want("udp.checksum.status", "1");
+}
+
+static void frame_ecm_v6(void)
+{
+	struct lisp_map_request m = { .smr_invoked = true, .nonce = 0xc1c2c3c4c5c6c7c8ull,
+				      .itr_rloc_count = 1 };
+	struct lisp_ecm e = { .inner = { .src = A("2001:db8::20"), .dst = A("2001:db8:a::10"),
+					 .sport = 50001, .dport = 4342, .ttl = 64 } };
+	struct lisp_prefix eid = P("2001:db8:a::10/128", 4100);
+	uint8_t req[512], buf[1024];
+	struct buf_writer w;
+
+	m.src_eid = P("2001:db8:b::1/128", 0);
+	m.itr_rlocs[0] = A("2001:db8::20");
+	buf_writer_init(&w, req, sizeof(req));
+	check(lisp_msg_encode_map_request(&w, &m, &eid, 1), "map-request");
+	size_t len = w.off;
+
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_ecm(&w, &e, req, len), "ecm");
+	emit_udp("2001:db8::20", 50001, "2001:db8::1", 4342, buf, w.off, false);
+	want("lisp.type", "8,1");
+	want("lisp.ecm.flags.sec", "0");
+	want("lisp.ecm.flags.ddt", "0");
+	want("lisp.nonce", "0xc1c2c3c4c5c6c7c8");
+	want("lisp.mreq.flags.smri", "1");
+	want("lisp.mreq.flags.smr", "0");
+	want("lisp.mreq.srceid_ipv6", "2001:db8:b::1");
+	want("lisp.mreq.itr_rloc_ipv6", "2001:db8::20");
+	want("lisp.mreq.record.prefix.length", "128");
+	want("lisp.lcaf.iid", "4100");
+	want("lisp.lcaf.iid.ipv6", "2001:db8:a::10");
+	want("ipv6.dst", "2001:db8::1,2001:db8:a::10");
+	want("udp.checksum.status", "1,1");
+}
+
+static void frame_replies(void)
+{
+	struct lisp_locator l = L("192.0.2.30", 1, 100, false);
+	struct lisp_eid_record r[2] = {
+		{ .ttl = 1440, .loc_count = 1, .authoritative = true, .locs = &l,
+		  .eid = P("10.1.1.10/32", 0) },
+		{ .ttl = 15, .act = LISP_ACT_DROP, .eid = P("172.16.0.0/12", 0) },
+	};
+	struct lisp_map_reply m = { .nonce = 0xa1a2a3a4a5a6a7a8ull };
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_map_reply(&w, &m, r, 2), "map-reply");
+	emit_udp("192.0.2.30", 4342, "192.0.2.20", 50000, buf, w.off, false);
+	want("lisp.type", "2");
+	want("lisp.records", "2");
+	want("lisp.mrep.flags.probe", "0");
+	want("lisp.mapping.ttl", "1440,15");
+	want("lisp.mapping.loccnt", "1,0");
+	want("lisp.mapping.act", "0,3");
+	want("lisp.mapping.auth", "1,0");
+	want("lisp.mapping.eid.ipv4", "10.1.1.10,172.16.0.0");
+	want("lisp.mapping.eid.masklen", "32,12");
+
+	/* an RLOC-probe reply: P=1, p on the probed locator */
+	m.probe = true;
+	l.probed = true;
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_map_reply(&w, &m, r, 1), "probe reply");
+	emit_udp("192.0.2.30", 4342, "192.0.2.20", 50000, buf, w.off, false);
+	want("lisp.type", "2");
+	want("lisp.mrep.flags.probe", "1");
+	want("lisp.loc.flags.probe", "1");
+	want("lisp.loc.flags.reach", "1");
+}
+
+/* Inner packet: UDP between two EIDs. */
+static size_t inner_udp(const char *src, const char *dst, uint8_t *out, size_t cap)
+{
+	struct ippkt_udp h = { .src = A(src), .dst = A(dst), .sport = 1000, .dport = 2000,
+			       .ttl = 63 };
+	struct buf_writer w;
+
+	buf_writer_init(&w, out, cap);
+	check(ippkt_encode_udp(&w, &h, "vmroam", 6), "inner");
+	return w.off;
+}
+
+static void frame_data(void)
+{
+	struct lisp_data_hdr h = { .nonce_present = true, .iid_present = true, .nonce = 0x123456,
+				   .iid = 4100 };
+	uint8_t buf[512];
+	size_t n;
+
+	check(lisp_data_encode(&h, buf), "data header");
+	n = inner_udp("10.2.2.20", "10.1.1.10", buf + 8, sizeof(buf) - 8);
+	emit_udp("192.0.2.20", 54321, "192.0.2.30", 4341, buf, n + 8, true);
+	want("lisp-data.flags.nonce", "1");
+	want("lisp-data.flags.iid", "1");
+	want("lisp-data.flags.lsb", "0");
+	want("lisp-data.flags.mv", "0");
+	want("lisp-data.nonce", "%u", 0x123456u);
+	want("lisp-data.iid", "4100");
+	want("ip.src", "192.0.2.20,10.2.2.20");
+	want("udp.dstport", "4341,2000");
+
+	h = (struct lisp_data_hdr){ .map_version = true, .src_version = 0x123,
+				    .dst_version = 0x456, .lsb_valid = true, .lsb = 3 };
+	check(lisp_data_encode(&h, buf), "data header");
+	n = inner_udp("2001:db8:b::1", "2001:db8:a::10", buf + 8, sizeof(buf) - 8);
+	emit_udp("2001:db8::20", 54322, "2001:db8::30", 4341, buf, n + 8, false);
+	want("lisp-data.flags.mv", "1");
+	want("lisp-data.flags.lsb", "1");
+	want("lisp-data.flags.nonce", "0");
+	want("lisp-data.srcmapver", "%u", 0x123u);
+	want("lisp-data.dstmapver", "%u", 0x456u);
+	want("ipv6.src", "2001:db8::20,2001:db8:b::1");
+	want("udp.checksum.status", "1,1");
+}
+
+int main(int argc, char **argv)
+{
+	struct lisp_auth_key *k;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: tshark_gen PCAP EXPECT\n");
+		return 1;
+	}
+	pcap_open(argv[1]);
+	expect = fopen(argv[2], "w");
+	if (!expect) {
+		perror(argv[2]);
+		return 1;
+	}
+	k = lisp_auth_key_new(KEY, strlen(KEY));
+	fprintf(expect, "0 key %s\n", KEY);
+	frame_register(k);
+	frame_notify(k);
+	frame_smr();
+	frame_ecm_v6();
+	frame_replies();
+	frame_data();
+	lisp_auth_key_free(k);
+	fclose(pcap);
+	fclose(expect);
+	return 0;
+}
