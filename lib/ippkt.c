@@ -188,9 +188,9 @@ int ippkt_decode_udp(const uint8_t *pkt, size_t len, bool verify_udp, struct ipp
 	out->sport = buf_load_be16(udp);
 	out->dport = buf_load_be16(udp + 2);
 	out->udp_csum0 = buf_load_be16(udp + 6) == 0;
-	if (verify_udp && (out->udp_csum0 || ippkt_csum_fold(ippkt_csum_add(
-							     pseudo_sum(&out->src, &out->dst, udp_len),
-							     udp, udp_len)) != 0))
+	if (verify_udp && (out->udp_csum0 ||
+			   ippkt_csum_fold(ippkt_csum_add(pseudo_sum(&out->src, &out->dst, udp_len),
+							  udp, udp_len)) != 0))
 		return -EBADMSG;
 	out->payload = udp + IPPKT_UDP_HDR_LEN;
 	out->payload_len = udp_len - IPPKT_UDP_HDR_LEN;

@@ -21,11 +21,11 @@
 struct ippkt_udp {
 	struct lisp_addr src, dst; /* both IPv4 or both IPv6 */
 	uint16_t sport, dport;
-	uint8_t ttl;	  /* TTL or hop limit */
-	uint8_t tos;	  /* IPv4 TOS or IPv6 traffic class */
-	uint16_t ip_id;	  /* IPv4 identification (build only) */
-	bool df;	  /* IPv4 don't-fragment */
-	bool udp_csum0;	  /* build: send UDP checksum 0; decode: it was 0 */
+	uint8_t ttl;		/* TTL or hop limit */
+	uint8_t tos;		/* IPv4 TOS or IPv6 traffic class */
+	uint16_t ip_id;		/* IPv4 identification (build only) */
+	bool df;		/* IPv4 don't-fragment */
+	bool udp_csum0;		/* build: send UDP checksum 0; decode: it was 0 */
 	const uint8_t *payload; /* decode: view of the UDP payload */
 	size_t payload_len;
 };

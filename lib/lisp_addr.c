@@ -236,8 +236,12 @@ bool lisp_prefix_equal(const struct lisp_prefix *a, const struct lisp_prefix *b)
 
 uint32_t lisp_prefix_hash(const struct lisp_prefix *p)
 {
-	uint8_t hdr[7] = { (uint8_t)(p->iid >> 24), (uint8_t)(p->iid >> 16), (uint8_t)(p->iid >> 8),
-			   (uint8_t)p->iid,	    (uint8_t)(p->addr.afi >> 8), (uint8_t)p->addr.afi,
+	uint8_t hdr[7] = { (uint8_t)(p->iid >> 24),
+			   (uint8_t)(p->iid >> 16),
+			   (uint8_t)(p->iid >> 8),
+			   (uint8_t)p->iid,
+			   (uint8_t)(p->addr.afi >> 8),
+			   (uint8_t)p->addr.afi,
 			   p->plen };
 	uint32_t h = hash_bytes(2166136261u, hdr, sizeof(hdr));
 

@@ -98,7 +98,8 @@ void lisp_prefix_mask(struct lisp_prefix *p);
 bool lisp_prefix_contains(const struct lisp_prefix *outer, const struct lisp_prefix *inner);
 
 /* True if address a of table iid lies within p. */
-bool lisp_prefix_contains_addr(const struct lisp_prefix *p, uint32_t iid, const struct lisp_addr *a);
+bool lisp_prefix_contains_addr(const struct lisp_prefix *p, uint32_t iid,
+			       const struct lisp_addr *a);
 
 /* Makes the host prefix (/32, /128, /48) of address a in table iid. */
 void lisp_prefix_from_addr(struct lisp_prefix *p, uint32_t iid, const struct lisp_addr *a);

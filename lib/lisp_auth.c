@@ -123,8 +123,8 @@ static int compute(struct lisp_auth_key *k, uint8_t alg, uint16_t alen, const ui
 	EVP_MAC_CTX *ctx = k->ctx[alg];
 	size_t outl = 0;
 
-	if (!EVP_MAC_init(ctx, NULL, 0, NULL) ||
-	    !EVP_MAC_update(ctx, msg, LISP_AUTH_DATA_OFF) || !EVP_MAC_update(ctx, zeros, alen) ||
+	if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, msg, LISP_AUTH_DATA_OFF) ||
+	    !EVP_MAC_update(ctx, zeros, alen) ||
 	    !EVP_MAC_update(ctx, msg + LISP_AUTH_DATA_OFF + alen,
 			    len - LISP_AUTH_DATA_OFF - alen) ||
 	    !EVP_MAC_final(ctx, out, &outl, MAX_MAC) || outl < alen)

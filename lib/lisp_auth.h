@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LISP_ALG_NONE		  0
-#define LISP_ALG_HMAC_SHA1_96	  1
+#define LISP_ALG_NONE		 0
+#define LISP_ALG_HMAC_SHA1_96	 1
 #define LISP_ALG_HMAC_SHA256_128 2
 
 /* Offset of the Key ID / Algorithm ID / length word and of the data. */

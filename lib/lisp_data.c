@@ -47,9 +47,9 @@ int lisp_data_encode(const struct lisp_data_hdr *h, uint8_t *out)
 {
 	uint32_t w0 = 0, w1 = 0;
 
-	if ((h->nonce_present && h->map_version) || h->nonce > 0xffffff ||
-	    h->src_version > 0xfff || h->dst_version > 0xfff || h->iid > 0xffffff ||
-	    h->key_id > 3 || (h->iid_present && h->lsb > 0xff))
+	if ((h->nonce_present && h->map_version) || h->nonce > 0xffffff || h->src_version > 0xfff ||
+	    h->dst_version > 0xfff || h->iid > 0xffffff || h->key_id > 3 ||
+	    (h->iid_present && h->lsb > 0xff))
 		return -EINVAL;
 	w0 = (h->nonce_present ? DATA_N : 0) | (h->lsb_valid ? DATA_L : 0) |
 	     (h->echo_nonce && h->nonce_present ? DATA_E : 0) | (h->map_version ? DATA_V : 0) |

@@ -276,7 +276,8 @@ int lisp_msg_decode_map_notify(const uint8_t *buf, size_t len, struct lisp_map_n
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if (len < 1 || (buf[0] >> 4 != LISP_TYPE_MAP_NOTIFY && buf[0] >> 4 != LISP_TYPE_MAP_NOTIFY_ACK))
+	if (len < 1 ||
+	    (buf[0] >> 4 != LISP_TYPE_MAP_NOTIFY && buf[0] >> 4 != LISP_TYPE_MAP_NOTIFY_ACK))
 		return -EBADMSG;
 	w0 = get_word0(&r, buf, len, buf[0] >> 4);
 	m->ack = w0 >> 28 == LISP_TYPE_MAP_NOTIFY_ACK;
@@ -423,9 +424,8 @@ int lisp_msg_encode_map_request(struct buf_writer *w, const struct lisp_map_requ
 		return -EINVAL;
 	w0 = (uint32_t)LISP_TYPE_MAP_REQUEST << 28 | flag(m->authoritative, MREQ_A) |
 	     flag(m->map_data, MREQ_M) | flag(m->probe, MREQ_P) | flag(m->smr, MREQ_S) |
-	     flag(m->pitr, MREQ_PI) | flag(m->smr_invoked, MREQ_SI) |
-	     flag(m->local_xtr, MREQ_L) | flag(m->dont_map_reply, MREQ_D) |
-	     (uint32_t)(m->itr_rloc_count - 1) << 8 | (uint32_t)n;
+	     flag(m->pitr, MREQ_PI) | flag(m->smr_invoked, MREQ_SI) | flag(m->local_xtr, MREQ_L) |
+	     flag(m->dont_map_reply, MREQ_D) | (uint32_t)(m->itr_rloc_count - 1) << 8 | (uint32_t)n;
 	buf_put_be32(w, w0);
 	buf_put_be64(w, m->nonce);
 	lisp_eid_encode(w, &m->src_eid);

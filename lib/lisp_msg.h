@@ -48,7 +48,7 @@ enum lisp_act {
 	LISP_ACT_DROP_AUTH = 5,
 };
 
-#define LISP_MAX_ITR_RLOCS 32 /* IRC is 5 bits, count minus one */
+#define LISP_MAX_ITR_RLOCS 32	/* IRC is 5 bits, count minus one */
 #define LISP_TTL_DEFAULT   1440 /* minutes */
 
 /* A list inside a decoded message: raw bytes plus the number of items. */
@@ -93,7 +93,7 @@ struct lisp_map_request {
 	struct lisp_prefix src_eid; /* afi NONE when absent; plen is the address length */
 	uint8_t itr_rloc_count;	    /* 1..32 */
 	struct lisp_addr itr_rlocs[LISP_MAX_ITR_RLOCS];
-	struct lisp_view eids;		   /* decode: EID prefixes, see lisp_prefix_iter */
+	struct lisp_view eids;		     /* decode: EID prefixes, see lisp_prefix_iter */
 	struct lisp_eid_record map_data_rec; /* when map_data */
 };
 
@@ -143,10 +143,10 @@ struct lisp_map_notify {
 
 /* Encapsulated Control Message (type 8). */
 struct lisp_ecm {
-	bool lisp_sec;	  /* S: not supported, decode refuses it */
-	bool ddt;	  /* D */
-	bool to_etr;	  /* E */
-	bool to_ms;	  /* M */
+	bool lisp_sec;		/* S: not supported, decode refuses it */
+	bool ddt;		/* D */
+	bool to_etr;		/* E */
+	bool to_ms;		/* M */
 	struct ippkt_udp inner; /* inner IP/UDP header; payload = the control message */
 };
 

@@ -8,12 +8,12 @@
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 
-#define NIL	    0u		/* node index 0 is never used */
-#define MAX_WORDS   5		/* IPv6: iid + 4 address words */
-#define CHUNK_SHIFT 14		/* 16384 nodes a chunk */
+#define NIL	    0u /* node index 0 is never used */
+#define MAX_WORDS   5  /* IPv6: iid + 4 address words */
+#define CHUNK_SHIFT 14 /* 16384 nodes a chunk */
 #define CHUNK_NODES (1u << CHUNK_SHIFT)
-#define VAL_MAX	    0xffffffu	/* value indices are 24 bits */
-#define BATCH	    16		/* lookups in flight in ptable_lookup_batch() */
+#define VAL_MAX	    0xffffffu /* value indices are 24 bits */
+#define BATCH	    16	      /* lookups in flight in ptable_lookup_batch() */
 
 /* Node layout in 32-bit words: child[0], child[1], meta (value index << 8 | plen), key[w]. */
 #define N_CHILD0 0
@@ -28,9 +28,9 @@ struct trie {
 	uint32_t root;
 	uint32_t **chunks;
 	size_t nchunks;
-	uint32_t top;	/* next never-used node index */
-	uint32_t free;	/* freed nodes, linked through child[0] */
-	size_t nodes;	/* nodes in use */
+	uint32_t top;  /* next never-used node index */
+	uint32_t free; /* freed nodes, linked through child[0] */
+	size_t nodes;  /* nodes in use */
 };
 
 struct ptable {
@@ -95,8 +95,10 @@ static unsigned key_common(const uint32_t *a, const uint32_t *b, unsigned nbits)
 
 static void key_mask(uint32_t *k, unsigned words, unsigned nbits)
 {
-	for (unsigned j = 0; j < words; j++, nbits = nbits > 32 ? nbits - 32 : 0)
+	for (unsigned j = 0; j < words; j++) {
 		k[j] &= nbits ? hi_mask(nbits) : 0;
+		nbits = nbits > 32 ? nbits - 32 : 0;
+	}
 }
 
 static void trie_init(struct trie *tr, uint16_t afi, unsigned words)
@@ -126,7 +128,8 @@ static uint32_t node_new(struct trie *tr, const uint32_t *k, unsigned plen, uint
 	} else {
 		i = tr->top++;
 		if ((i >> CHUNK_SHIFT) >= tr->nchunks) {
-			tr->chunks = xreallocarray(tr->chunks, tr->nchunks + 1, sizeof(*tr->chunks));
+			tr->chunks =
+				xreallocarray(tr->chunks, tr->nchunks + 1, sizeof(*tr->chunks));
 			tr->chunks[tr->nchunks++] =
 				xmalloc((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t));
 		}

@@ -51,7 +51,8 @@ static void reply_roundtrip(const struct lisp_map_reply *m)
 	while (lisp_record_iter_next(&it, &recs[n])) {
 		recs[n].locs = &locs[nl];
 		lisp_locator_iter_init(&lit, &recs[n]);
-		while (nl < sizeof(locs) / sizeof(locs[0]) && lisp_locator_iter_next(&lit, &locs[nl]))
+		while (nl < sizeof(locs) / sizeof(locs[0]) &&
+		       lisp_locator_iter_next(&lit, &locs[nl]))
 			nl++;
 		if (lit.left) /* too many locators for our scratch space */
 			return;
@@ -112,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case LISP_TYPE_ECM:
 		if (lisp_msg_decode_ecm(data, size, &e) == 0) {
-			assert(e.inner.payload >= data && e.inner.payload + e.inner.payload_len <=
-								   data + size);
+			assert(e.inner.payload >= data &&
+			       e.inner.payload + e.inner.payload_len <= data + size);
 			request(e.inner.payload, e.inner.payload_len);
 		}
 		break;

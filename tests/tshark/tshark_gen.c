@@ -22,8 +22,7 @@
 static FILE *pcap, *expect;
 static int frame;
 
-static struct lisp_addr A(const char *s)
-{
+static struct lisp_addr A(const char *s) {
 	struct lisp_addr a;
 
 	if (lisp_addr_parse(s, &a) < 0) {
@@ -33,8 +32,8 @@ static struct lisp_addr A(const char *s)
 	return a;
 }
 
-static struct lisp_prefix P(const char *s, uint32_t iid)
-{
+static struct lisp_prefix
+P(const char *s, uint32_t iid) {
 	struct lisp_prefix p;
 
 	if (lisp_prefix_parse(s, iid, &p) < 0) {
@@ -44,16 +43,21 @@ static struct lisp_prefix P(const char *s, uint32_t iid)
 	return p;
 }
 
-static struct lisp_locator L(const char *s, uint8_t prio, uint8_t weight, bool local)
-{
-	struct lisp_locator l = { .priority = prio, .weight = weight, .mpriority = 255,
-				  .local = local, .reachable = true, .naddr = 1 };
+static struct lisp_locator
+L(const char *s, uint8_t prio, uint8_t weight, bool local) {
+	struct lisp_locator l = { .priority = prio,
+				  .weight = weight,
+				  .mpriority = 255,
+				  .local = local,
+				  .reachable = true,
+				  .naddr = 1 };
 
 	l.addr[0] = A(s);
 	return l;
 }
 
-static void check(int rc, const char *what)
+static void
+check(int rc, const char *what)
 {
 	if (rc < 0) {
 		fprintf(stderr, "tshark_gen: %s: %s\n", what, strerror(-rc));
@@ -115,8 +119,13 @@ static void want(const char *field, const char *fmt, ...)
 static void emit_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport,
 		     const uint8_t *msg, size_t len, bool csum0)
 {
-	struct ippkt_udp h = { .src = A(src), .dst = A(dst), .sport = sport, .dport = dport,
-			       .ttl = 64, .df = true, .ip_id = (uint16_t)frame,
+	struct ippkt_udp h = { .src = A(src),
+			       .dst = A(dst),
+			       .sport = sport,
+			       .dport = dport,
+			       .ttl = 64,
+			       .df = true,
+			       .ip_id = (uint16_t)frame,
 			       .udp_csum0 = csum0 };
 	uint8_t pkt[2048];
 	struct buf_writer w;
@@ -128,13 +137,19 @@ static void emit_udp(const char *src, uint16_t sport, const char *dst, uint16_t 
 
 static void frame_register(struct lisp_auth_key *k)
 {
-	struct lisp_map_register m = { .proxy_reply = true, .xtr_id_present = true,
-				       .want_map_notify = true, .nonce = 0x0102030405060709ull,
-				       .site_id = 0x42, .auth = { .alg_id = 2 } };
+	struct lisp_map_register m = { .proxy_reply = true,
+				       .xtr_id_present = true,
+				       .want_map_notify = true,
+				       .nonce = 0x0102030405060709ull,
+				       .site_id = 0x42,
+				       .auth = { .alg_id = 2 } };
 	struct lisp_locator l[2] = { L("192.0.2.10", 1, 50, true),
 				     L("2001:db8:ffff::10", 2, 50, false) };
-	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 2, .authoritative = true,
-				     .locs = l, .eid = P("2001:db8:a::10/128", 4100) };
+	struct lisp_eid_record r = { .ttl = 1440,
+				     .loc_count = 2,
+				     .authoritative = true,
+				     .locs = l,
+				     .eid = P("2001:db8:a::10/128", 4100) };
 	uint8_t buf[512];
 	struct buf_writer w;
 
@@ -179,8 +194,9 @@ static void frame_notify(struct lisp_auth_key *k)
 {
 	struct lisp_map_notify m = { .nonce = 0xfedcba9876543210ull, .auth = { .alg_id = 1 } };
 	struct lisp_locator l = L("192.0.2.10", 1, 100, false);
-	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 1, .locs = &l,
-				     .eid = P("10.1.1.0/24", 0) };
+	struct lisp_eid_record r = {
+		.ttl = 1440, .loc_count = 1, .locs = &l, .eid = P("10.1.1.0/24", 0)
+	};
 	uint8_t buf[512];
 	struct buf_writer w;
 
@@ -202,7 +218,8 @@ static void frame_notify(struct lisp_auth_key *k)
 
 static void frame_smr(void)
 {
-	struct lisp_map_request m = { .smr = true, .nonce = 0xb1b2b3b4b5b6b7b8ull,
+	struct lisp_map_request m = { .smr = true,
+				      .nonce = 0xb1b2b3b4b5b6b7b8ull,
 				      .itr_rloc_count = 2 };
 	struct lisp_prefix eid = P("10.2.2.20/32", 0);
 	uint8_t buf[512];
@@ -230,10 +247,14 @@ static void frame_smr(void)
 
 static void frame_ecm_v6(void)
 {
-	struct lisp_map_request m = { .smr_invoked = true, .nonce = 0xc1c2c3c4c5c6c7c8ull,
+	struct lisp_map_request m = { .smr_invoked = true,
+				      .nonce = 0xc1c2c3c4c5c6c7c8ull,
 				      .itr_rloc_count = 1 };
-	struct lisp_ecm e = { .inner = { .src = A("2001:db8::20"), .dst = A("2001:db8:a::10"),
-					 .sport = 50001, .dport = 4342, .ttl = 64 } };
+	struct lisp_ecm e = { .inner = { .src = A("2001:db8::20"),
+					 .dst = A("2001:db8:a::10"),
+					 .sport = 50001,
+					 .dport = 4342,
+					 .ttl = 64 } };
 	struct lisp_prefix eid = P("2001:db8:a::10/128", 4100);
 	uint8_t req[512], buf[1024];
 	struct buf_writer w;
@@ -266,7 +287,10 @@ static void frame_replies(void)
 {
 	struct lisp_locator l = L("192.0.2.30", 1, 100, false);
 	struct lisp_eid_record r[2] = {
-		{ .ttl = 1440, .loc_count = 1, .authoritative = true, .locs = &l,
+		{ .ttl = 1440,
+		  .loc_count = 1,
+		  .authoritative = true,
+		  .locs = &l,
 		  .eid = P("10.1.1.10/32", 0) },
 		{ .ttl = 15, .act = LISP_ACT_DROP, .eid = P("172.16.0.0/12", 0) },
 	};
@@ -302,8 +326,9 @@ static void frame_replies(void)
 /* Inner packet: UDP between two EIDs. */
 static size_t inner_udp(const char *src, const char *dst, uint8_t *out, size_t cap)
 {
-	struct ippkt_udp h = { .src = A(src), .dst = A(dst), .sport = 1000, .dport = 2000,
-			       .ttl = 63 };
+	struct ippkt_udp h = {
+		.src = A(src), .dst = A(dst), .sport = 1000, .dport = 2000, .ttl = 63
+	};
 	struct buf_writer w;
 
 	buf_writer_init(&w, out, cap);
@@ -313,8 +338,9 @@ static size_t inner_udp(const char *src, const char *dst, uint8_t *out, size_t c
 
 static void frame_data(void)
 {
-	struct lisp_data_hdr h = { .nonce_present = true, .iid_present = true, .nonce = 0x123456,
-				   .iid = 4100 };
+	struct lisp_data_hdr h = {
+		.nonce_present = true, .iid_present = true, .nonce = 0x123456, .iid = 4100
+	};
 	uint8_t buf[512];
 	size_t n;
 
@@ -330,8 +356,11 @@ static void frame_data(void)
 	want("ip.src", "192.0.2.20,10.2.2.20");
 	want("udp.dstport", "4341,2000");
 
-	h = (struct lisp_data_hdr){ .map_version = true, .src_version = 0x123,
-				    .dst_version = 0x456, .lsb_valid = true, .lsb = 3 };
+	h = (struct lisp_data_hdr){ .map_version = true,
+				    .src_version = 0x123,
+				    .dst_version = 0x456,
+				    .lsb_valid = true,
+				    .lsb = 3 };
 	check(lisp_data_encode(&h, buf), "data header");
 	n = inner_udp("2001:db8:b::1", "2001:db8:a::10", buf + 8, sizeof(buf) - 8);
 	emit_udp("2001:db8::20", 54322, "2001:db8::30", 4341, buf, n + 8, false);

@@ -20,8 +20,13 @@ static struct lisp_addr addr(const char *s)
 
 static void test_ipv4_vectors(void **state)
 {
-	struct ippkt_udp h = { .src = addr("192.0.2.10"), .dst = addr("192.0.2.1"), .sport = 4342,
-			       .dport = 4342, .ttl = 64, .ip_id = 1, .df = true };
+	struct ippkt_udp h = { .src = addr("192.0.2.10"),
+			       .dst = addr("192.0.2.1"),
+			       .sport = 4342,
+			       .dport = 4342,
+			       .ttl = 64,
+			       .ip_id = 1,
+			       .df = true };
 	struct ippkt_udp d;
 	uint8_t buf[256];
 	struct buf_writer w;
@@ -40,8 +45,13 @@ static void test_ipv4_vectors(void **state)
 	assert_memory_equal(d.payload, tv1, sizeof(tv1));
 
 	/* TV9: data plane, UDP checksum 0 */
-	h = (struct ippkt_udp){ .src = addr("192.0.2.20"), .dst = addr("192.0.2.30"),
-				.sport = 54321, .dport = 4341, .ttl = 64, .ip_id = 10, .df = true,
+	h = (struct ippkt_udp){ .src = addr("192.0.2.20"),
+				.dst = addr("192.0.2.30"),
+				.sport = 54321,
+				.dport = 4341,
+				.ttl = 64,
+				.ip_id = 10,
+				.df = true,
 				.udp_csum0 = true };
 	buf_writer_init(&w, buf, sizeof(buf));
 	assert_int_equal(ippkt_encode_udp(&w, &h, tv9 + 28, sizeof(tv9) - 28), 0);
@@ -54,8 +64,12 @@ static void test_ipv4_vectors(void **state)
 
 static void test_ipv6_and_refusals(void **state)
 {
-	struct ippkt_udp h = { .src = addr("2001:db8::1"), .dst = addr("2001:db8::2"), .sport = 1,
-			       .dport = 4342, .ttl = 9, .tos = 0xb8 };
+	struct ippkt_udp h = { .src = addr("2001:db8::1"),
+			       .dst = addr("2001:db8::2"),
+			       .sport = 1,
+			       .dport = 4342,
+			       .ttl = 9,
+			       .tos = 0xb8 };
 	const uint8_t payload[] = "abc";
 	uint8_t buf[256], bad[256];
 	struct ippkt_udp d;

@@ -12,8 +12,14 @@
 static void test_parse_format(void **state)
 {
 	const char *good[] = { "192.0.2.1", "2001:db8::1", "::", "52:54:00:aa:bb:02" };
-	const char *bad[] = { "", "192.0.2", "192.0.2.256", "2001:db8:::1", "52:54:00:aa:bb",
-			      "52:54:00:aa:bb:0g", "52-54-00-aa-bb-02", "x" };
+	const char *bad[] = { "",
+			      "192.0.2",
+			      "192.0.2.256",
+			      "2001:db8:::1",
+			      "52:54:00:aa:bb",
+			      "52:54:00:aa:bb:0g",
+			      "52-54-00-aa-bb-02",
+			      "x" };
 	char buf[LISP_ADDR_STRLEN];
 	struct lisp_addr a;
 
@@ -30,8 +36,8 @@ static void test_parse_format(void **state)
 
 static void test_prefix(void **state)
 {
-	const char *bad[] = { "10.1.1.0/33", "10.1.1.1/24", "10.1.1.0/", "10.1.1.0/-1",
-			      "10.1.1.0/24x", "/24", "2001:db8::/129", "2001:db8::1/64" };
+	const char *bad[] = { "10.1.1.0/33",  "10.1.1.1/24", "10.1.1.0/",      "10.1.1.0/-1",
+			      "10.1.1.0/24x", "/24",	     "2001:db8::/129", "2001:db8::1/64" };
 	struct lisp_prefix p, q, h;
 	char buf[LISP_PREFIX_STRLEN];
 	struct lisp_addr a;
@@ -90,9 +96,10 @@ static void test_wire(void **state)
 	/* IID-LCAF around IPv6 (TV2's EID) and a plain IPv4 EID */
 	const uint8_t lcaf[] = { 0x40, 0x03, 0x00, 0x00, 0x02, 0x00, 0x00, 0x16, 0x00, 0x00,
 				 0x10, 0x04, 0x00, 0x02, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0a,
-				 0,    0,    0,    0,    0,	   0,	 0,    0,    0,	   0x10 };
-	const uint8_t afi_list[] = { 0x40, 0x03, 0, 0, 0x01, 0, 0x00, 0x06, 0x00, 0x01,
-				     192,  0,	 2, 1 };
+				 0,    0,    0,	   0,	 0,    0,    0,	   0,	 0,    0x10 };
+	const uint8_t afi_list[] = {
+		0x40, 0x03, 0, 0, 0x01, 0, 0x00, 0x06, 0x00, 0x01, 192, 0, 2, 1
+	};
 	struct lisp_prefix p, want;
 	struct lisp_addr addrs[LISP_AFI_LIST_MAX];
 	uint8_t n, buf[64], bad[sizeof(lcaf)];

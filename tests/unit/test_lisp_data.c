@@ -39,7 +39,9 @@ static void test_forms(void **state)
 	assert_int_equal(lisp_data_encode(&h, out), 0);
 	assert_memory_equal(out, iid_only, 8);
 	/* map-version */
-	h = (struct lisp_data_hdr){ .map_version = true, .src_version = 0xabc, .dst_version = 0x123 };
+	h = (struct lisp_data_hdr){ .map_version = true,
+				    .src_version = 0xabc,
+				    .dst_version = 0x123 };
 	assert_int_equal(lisp_data_encode(&h, out), 0);
 	assert_int_equal(lisp_data_decode(out, 8, &d), 0);
 	assert_true(d.map_version && !d.nonce_present);

@@ -30,8 +30,12 @@ static struct lisp_prefix pfx(const char *s, uint32_t iid)
 
 static struct lisp_locator loc(const char *s, uint8_t prio, uint8_t weight, bool local)
 {
-	struct lisp_locator l = { .priority = prio, .weight = weight, .mpriority = 255,
-				  .local = local, .reachable = true, .naddr = 1 };
+	struct lisp_locator l = { .priority = prio,
+				  .weight = weight,
+				  .mpriority = 255,
+				  .local = local,
+				  .reachable = true,
+				  .naddr = 1 };
 
 	l.addr[0] = addr(s);
 	return l;
@@ -70,7 +74,8 @@ static void check_signed(const uint8_t *msg, size_t len, const uint8_t *want, si
 
 static void test_tv1_encode(void **state)
 {
-	struct lisp_map_register m = { .want_map_notify = true, .nonce = 0x1122334455667788ull,
+	struct lisp_map_register m = { .want_map_notify = true,
+				       .nonce = 0x1122334455667788ull,
 				       .auth = { .alg_id = LISP_ALG_HMAC_SHA256_128 } };
 	struct lisp_eid_record r = tv1_rec();
 	uint8_t buf[512];
@@ -140,12 +145,15 @@ static void test_tv1_decode(void **state)
 
 static void test_tv2(void **state)
 {
-	struct lisp_map_register m = { .want_map_notify = true, .xtr_id_present = true,
-				       .nonce = 2, .site_id = 7,
+	struct lisp_map_register m = { .want_map_notify = true,
+				       .xtr_id_present = true,
+				       .nonce = 2,
+				       .site_id = 7,
 				       .auth = { .alg_id = LISP_ALG_HMAC_SHA1_96 } };
 	struct lisp_locator l = loc("192.0.2.10", 1, 100, true);
-	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 1, .authoritative = true,
-				     .locs = &l };
+	struct lisp_eid_record r = {
+		.ttl = 1440, .loc_count = 1, .authoritative = true, .locs = &l
+	};
 	struct lisp_prefix want = pfx("2001:db8:a::10/128", 4100);
 	struct lisp_map_register d;
 	struct lisp_iter it;
@@ -218,8 +226,11 @@ static struct lisp_map_request request(uint64_t nonce, const char *src, const ch
 static void ecm_check(const uint8_t *tv, size_t tvlen, const struct lisp_map_request *m,
 		      uint16_t ip_id, uint16_t sport)
 {
-	struct lisp_ecm e = { .inner = { .src = addr("192.0.2.20"), .dst = addr("10.1.1.10"),
-					 .ttl = 64, .ip_id = ip_id, .sport = sport,
+	struct lisp_ecm e = { .inner = { .src = addr("192.0.2.20"),
+					 .dst = addr("10.1.1.10"),
+					 .ttl = 64,
+					 .ip_id = ip_id,
+					 .sport = sport,
 					 .dport = LISP_CONTROL_PORT } };
 	struct lisp_prefix eid = pfx("10.1.1.10/32", 0);
 	uint8_t req[256], buf[512];
@@ -305,8 +316,9 @@ static void test_tv7_reply(void **state)
 {
 	struct lisp_map_reply m = { .nonce = 0xa1a2a3a4a5a6a7a8ull }, d;
 	struct lisp_locator l = loc("192.0.2.30", 1, 100, false);
-	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 1, .authoritative = true,
-				     .locs = &l };
+	struct lisp_eid_record r = {
+		.ttl = 1440, .loc_count = 1, .authoritative = true, .locs = &l
+	};
 	struct lisp_iter it, lit;
 	struct lisp_locator dl;
 	uint8_t buf[256];
@@ -383,9 +395,8 @@ static int decode_any(const uint8_t *buf, size_t len)
 static void test_truncations(void **state)
 {
 	const uint8_t *tvs[] = { tv1, tv1b, tv2, tv3, tv4, tv5, tv6, tv7, tv8, tv10 };
-	const size_t lens[] = { sizeof(tv1), sizeof(tv1b), sizeof(tv2), sizeof(tv3),
-				sizeof(tv4), sizeof(tv5),  sizeof(tv6), sizeof(tv7),
-				sizeof(tv8), sizeof(tv10) };
+	const size_t lens[] = { sizeof(tv1), sizeof(tv1b), sizeof(tv2), sizeof(tv3), sizeof(tv4),
+				sizeof(tv5), sizeof(tv6),  sizeof(tv7), sizeof(tv8), sizeof(tv10) };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(tvs) / sizeof(tvs[0]); i++) {
@@ -395,8 +406,8 @@ static void test_truncations(void **state)
 
 			memcpy(copy, tvs[i], n);
 			if (decode_any(copy, n) != -EBADMSG)
-				fail_msg("vector %zu truncated to %zu bytes did not give -EBADMSG", i,
-					 n);
+				fail_msg("vector %zu truncated to %zu bytes did not give -EBADMSG",
+					 i, n);
 			free(copy);
 		}
 	}
@@ -457,9 +468,15 @@ static void test_inconsistent(void **state)
 /* All Map-Request flags, IPv6 and several ITR-RLOCs, an M=1 record, an IID source EID. */
 static void test_request_roundtrip(void **state)
 {
-	struct lisp_map_request m = { .authoritative = true, .map_data = true, .probe = true,
-				      .smr = true, .pitr = true, .smr_invoked = true,
-				      .local_xtr = true, .dont_map_reply = true, .nonce = 42,
+	struct lisp_map_request m = { .authoritative = true,
+				      .map_data = true,
+				      .probe = true,
+				      .smr = true,
+				      .pitr = true,
+				      .smr_invoked = true,
+				      .local_xtr = true,
+				      .dont_map_reply = true,
+				      .nonce = 42,
 				      .itr_rloc_count = LISP_MAX_ITR_RLOCS };
 	struct lisp_locator l = loc("2001:db8::1", 2, 3, true);
 	struct lisp_prefix eids[2] = { pfx("2001:db8:a::/48", 7), pfx("10.0.0.0/8", 7) }, p;
@@ -473,13 +490,13 @@ static void test_request_roundtrip(void **state)
 	m.src_eid = pfx("2001:db8:b::1/128", 7);
 	for (int i = 0; i < LISP_MAX_ITR_RLOCS; i++)
 		m.itr_rlocs[i] = addr(i % 2 ? "2001:db8::9" : "192.0.2.9");
-	m.map_data_rec = (struct lisp_eid_record){ .ttl = 5, .loc_count = 1, .locs = &l,
-						   .eid = m.src_eid };
+	m.map_data_rec =
+		(struct lisp_eid_record){ .ttl = 5, .loc_count = 1, .locs = &l, .eid = m.src_eid };
 	buf_writer_init(&w, buf, sizeof(buf));
 	assert_int_equal(lisp_msg_encode_map_request(&w, &m, eids, 2), 0);
 	assert_int_equal(lisp_msg_decode_map_request(buf, w.off, &d), 0);
-	assert_true(d.authoritative && d.map_data && d.probe && d.smr && d.pitr &&
-		    d.smr_invoked && d.local_xtr && d.dont_map_reply);
+	assert_true(d.authoritative && d.map_data && d.probe && d.smr && d.pitr && d.smr_invoked &&
+		    d.local_xtr && d.dont_map_reply);
 	assert_int_equal(d.itr_rloc_count, 32);
 	assert_true(lisp_addr_equal(&d.itr_rlocs[31], &m.itr_rlocs[31]));
 	assert_true(lisp_prefix_equal(&d.src_eid, &m.src_eid));
@@ -505,8 +522,11 @@ static void test_request_roundtrip(void **state)
 
 static void test_register_flags_and_afi_list(void **state)
 {
-	struct lisp_map_register m = { .proxy_reply = true, .eid_notify = true, .ttl_expiry = true,
-				       .merge = true, .nonce = 9,
+	struct lisp_map_register m = { .proxy_reply = true,
+				       .eid_notify = true,
+				       .ttl_expiry = true,
+				       .merge = true,
+				       .nonce = 9,
 				       .auth = { .alg_id = LISP_ALG_HMAC_SHA256_128 } };
 	struct lisp_locator l = loc("192.0.2.1", 1, 1, true), dl;
 	struct lisp_eid_record r = { .ttl = 0, .loc_count = 1, .locs = &l };
