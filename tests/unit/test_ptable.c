@@ -193,7 +193,10 @@ static void random_op(struct ptable *t, struct ref *r, unsigned *seed, int next_
 	int op = rand_r(seed) % 100, i = ref_find(r, &q), *v;
 
 	if (op < 35 && r->n < 4096) {
-		assert_int_equal(ptable_add(t, &q, val(next_id)), i >= 0 ? -EEXIST : 0);
+		v = val(next_id);
+		assert_int_equal(ptable_add(t, &q, v), i >= 0 ? -EEXIST : 0);
+		if (i >= 0)
+			free(v); /* not taken */
 		if (i < 0) {
 			r->p[r->n] = q;
 			r->id[r->n++] = next_id;
