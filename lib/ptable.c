@@ -14,6 +14,8 @@
 #define CHUNK_NODES (1u << CHUNK_SHIFT)
 #define VAL_MAX	    0xffffffu /* value indices are 24 bits */
 #define BATCH	    16	      /* lookups in flight in ptable_lookup_batch() */
+#define JUMP_MIN    256	      /* jump cache slots a trie starts with */
+#define JUMP_MAX    (1u << 20)
 
 /* Node layout in 32-bit words: child[0], child[1], meta (value index << 8 | plen), key[w]. */
 #define N_CHILD0 0
@@ -21,8 +23,34 @@
 #define N_META	 2
 #define N_KEY	 3
 
+/*
+ * The jump cache: a direct-mapped cache, per trie, from a block (the
+ * instance-id plus the first 16 bits of an IPv4 or 32 bits of an IPv6
+ * address) to where a longest-prefix search for any address of that
+ * block continues: the first node at or below the block's length on the
+ * block's path (NIL if none inside the block) and the best entry above
+ * it. A lookup that hits skips the upper levels of the trie. Adding or
+ * deleting a prefix at least as long as a block invalidates that block's
+ * slot; a shorter one can change many blocks and bumps the generation,
+ * which invalidates every slot.
+ */
+struct jump {
+	uint64_t block;
+	uint32_t node;
+	uint32_t best; /* node index of the best entry above, or NIL */
+	uint32_t gen;  /* valid when equal to the cache's; 0 never is */
+};
+
+struct jcache {
+	struct jump *slot;
+	uint32_t mask;
+	uint32_t gen;
+};
+
 struct trie {
-	unsigned words;	 /* key words: 2 for IPv4, 5 for IPv6 */
+	unsigned words; /* key words: 2 for IPv4, 5 for IPv6 */
+	unsigned jbits; /* key bits of a jump-cache block: 48 for IPv4, 64 for IPv6 */
+	struct jcache *jc;
 	unsigned stride; /* words per node */
 	uint16_t afi;
 	uint32_t root;
@@ -101,17 +129,30 @@ static void key_mask(uint32_t *k, unsigned words, unsigned nbits)
 	}
 }
 
-static void trie_init(struct trie *tr, uint16_t afi, unsigned words)
+static void jump_alloc(struct jcache *jc, uint32_t slots)
+{
+	free(jc->slot);
+	jc->slot = xcalloc(slots, sizeof(*jc->slot));
+	jc->mask = slots - 1;
+	jc->gen = 1;
+}
+
+static void trie_init(struct trie *tr, uint16_t afi, unsigned words, unsigned jbits)
 {
 	memset(tr, 0, sizeof(*tr));
 	tr->afi = afi;
 	tr->words = words;
+	tr->jbits = jbits;
 	tr->stride = N_KEY + words;
 	tr->top = 1; /* index 0 is NIL */
+	tr->jc = xcalloc(1, sizeof(*tr->jc));
+	jump_alloc(tr->jc, JUMP_MIN);
 }
 
 static void trie_fini(struct trie *tr)
 {
+	free(tr->jc->slot);
+	free(tr->jc);
 	for (size_t i = 0; i < tr->nchunks; i++)
 		free(tr->chunks[i]);
 	free(tr->chunks);
@@ -233,8 +274,8 @@ struct ptable *ptable_new(ptable_free_fn free_fn)
 {
 	struct ptable *t = xcalloc(1, sizeof(*t));
 
-	trie_init(&t->v4, LISP_AFI_IPV4, 2);
-	trie_init(&t->v6, LISP_AFI_IPV6, 5);
+	trie_init(&t->v4, LISP_AFI_IPV4, 2, 48);
+	trie_init(&t->v6, LISP_AFI_IPV6, 5, 64);
 	t->free_fn = free_fn;
 	t->vtop = 1; /* value index 0 marks a glue node */
 	return t;
@@ -268,6 +309,46 @@ void ptable_free(struct ptable *t)
 	trie_fini(&t->v6);
 	free(t->vals);
 	free(t);
+}
+
+/* The block of key k: instance-id and the leading address bits. */
+static inline uint64_t jump_block(const struct trie *tr, const uint32_t *k)
+{
+	return (uint64_t)k[0] << 32 | (k[1] & hi_mask(tr->jbits - 32));
+}
+
+static inline struct jump *jump_slot(const struct trie *tr, uint64_t block)
+{
+	uint64_t h = block * 0x9e3779b97f4a7c15ull;
+
+	return &tr->jc->slot[(h >> 32) & tr->jc->mask];
+}
+
+/* After prefix k (bits long) was added or deleted: drop what the cache may know wrongly. */
+static void jump_changed(struct trie *tr, const uint32_t *k, unsigned bits)
+{
+	struct jcache *jc = tr->jc;
+	struct jump *s;
+	uint64_t block;
+
+	if (bits < tr->jbits) {
+		if (++jc->gen == 0)
+			jump_alloc(jc, jc->mask + 1);
+		return;
+	}
+	block = jump_block(tr, k);
+	s = jump_slot(tr, block);
+	if (s->block == block)
+		s->gen = 0;
+}
+
+/* Grows the cache with the trie: about one slot per 8 nodes. */
+static void jump_grow(struct trie *tr)
+{
+	uint32_t slots = tr->jc->mask + 1;
+
+	if (tr->nodes > (size_t)slots * 8 && slots < JUMP_MAX)
+		jump_alloc(tr->jc, slots * 2);
 }
 
 /* Inserts below *slot a node at the point where key k (bits long) belongs. */
@@ -316,9 +397,16 @@ int ptable_add(struct ptable *t, const struct lisp_prefix *p, void *value)
 	unsigned bits;
 	struct trie *tr = trie_of(t, p->addr.afi);
 
+	int rc;
+
 	if (!prefix_key(tr, p, k, &bits))
 		return -EINVAL;
-	return trie_insert(t, tr, k, bits, value);
+	rc = trie_insert(t, tr, k, bits, value);
+	if (rc == 0) {
+		jump_changed(tr, k, bits);
+		jump_grow(tr);
+	}
+	return rc;
 }
 
 /* The only child of a node, or NIL if it has none or two. */
@@ -351,6 +439,7 @@ int ptable_del(struct ptable *t, const struct lisp_prefix *p)
 		return -ENOENT;
 	val_release(t, node_val(n));
 	n[N_META] = bits;
+	jump_changed(tr, k, bits);
 	if (n[N_CHILD0] != NIL && n[N_CHILD1] != NIL)
 		return 0; /* stays as a glue node */
 	*slot = only_child(n);
@@ -381,11 +470,15 @@ void *ptable_lookup_exact(const struct ptable *t, const struct lisp_prefix *p)
 	return t->vals[node_val(n)];
 }
 
-/* Deepest entry node whose prefix covers the first bits of k with plen < limit. */
-static const uint32_t *trie_best(const struct trie *tr, const uint32_t *k, unsigned limit)
+/*
+ * Continues a search from node i with best entry so far best (node
+ * indices): returns the deepest entry covering the first bits of k with
+ * plen < limit, or NIL.
+ */
+static uint32_t trie_descend(const struct trie *tr, const uint32_t *k, uint32_t i, uint32_t best,
+			     unsigned limit)
 {
-	const uint32_t *best = NULL, *n;
-	uint32_t i = tr->root;
+	const uint32_t *n;
 
 	while (i != NIL) {
 		n = node(tr, i);
@@ -399,13 +492,53 @@ static const uint32_t *trie_best(const struct trie *tr, const uint32_t *k, unsig
 		if (node_val(n)) {
 			if (!key_match(k, n + N_KEY, node_plen(n)))
 				break;
-			best = n;
+			best = i;
 		}
 		if (node_plen(n) == tr->words * 32)
 			break;
 		i = n[N_CHILD0 + key_bit(k, node_plen(n))];
 	}
 	return best;
+}
+
+/*
+ * Where a longest-prefix search for k starts: from the jump cache, or
+ * found from the root and remembered there.
+ */
+static void jump_start(const struct trie *tr, const uint32_t *k, uint32_t *start, uint32_t *best)
+{
+	uint64_t block = jump_block(tr, k);
+	struct jump *s = jump_slot(tr, block);
+	uint32_t i = tr->root, b = NIL;
+	const uint32_t *n;
+
+	if (s->gen == tr->jc->gen && s->block == block) {
+		*start = s->node;
+		*best = s->best;
+		return;
+	}
+	while (i != NIL) {
+		n = node(tr, i);
+		if (node_plen(n) >= tr->jbits)
+			break;
+		if (node_val(n)) {
+			if (!key_match(k, n + N_KEY, node_plen(n))) {
+				i = NIL; /* nothing deeper in this block matches */
+				break;
+			}
+			b = i;
+		}
+		i = n[N_CHILD0 + key_bit(k, node_plen(n))];
+	}
+	/* keep only a node inside the block: others may be freed by changes elsewhere */
+	if (i != NIL && !key_match(k, node(tr, i) + N_KEY, tr->jbits))
+		i = NIL;
+	s->block = block;
+	s->node = i;
+	s->best = b;
+	s->gen = tr->jc->gen;
+	*start = i;
+	*best = b;
 }
 
 void *ptable_lookup(const struct ptable *t, uint32_t iid, const struct lisp_addr *a,
@@ -415,13 +548,17 @@ void *ptable_lookup(const struct ptable *t, uint32_t iid, const struct lisp_addr
 	const struct trie *tr = trie_of_const(t, a->afi);
 	const uint32_t *best;
 
+	uint32_t start, b;
+
 	if (!tr)
 		return NULL;
 	make_key(tr, iid, a, k);
+	jump_start(tr, k, &start, &b);
 	/* limit one past the longest key so that host prefixes match too */
-	best = trie_best(tr, k, tr->words * 32 + 1);
-	if (!best)
+	b = trie_descend(tr, k, start, b, tr->words * 32 + 1);
+	if (b == NIL)
 		return NULL;
+	best = node(tr, b);
 	if (match)
 		node_prefix(tr, best, match);
 	return t->vals[node_val(best)];
@@ -435,11 +572,14 @@ void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p
 	const struct trie *tr = trie_of_const(t, p->addr.afi);
 	const uint32_t *best;
 
+	uint32_t b;
+
 	if (!prefix_key(tr, p, k, &bits))
 		return NULL;
-	best = trie_best(tr, k, bits);
-	if (!best)
+	b = trie_descend(tr, k, tr->root, NIL, bits);
+	if (b == NIL)
 		return NULL;
+	best = node(tr, b);
 	if (match)
 		node_prefix(tr, best, match);
 	return t->vals[node_val(best)];
@@ -449,7 +589,7 @@ struct lookup_state {
 	uint32_t k[MAX_WORDS];
 	const struct trie *tr;
 	uint32_t i;
-	uint32_t best;
+	uint32_t best; /* node index */
 };
 
 /* One trie step of a batched lookup; returns false when this lookup is finished. */
@@ -458,10 +598,10 @@ static inline bool batch_step(struct lookup_state *s)
 	const uint32_t *n = node(s->tr, s->i);
 	unsigned plen = node_plen(n);
 
-	if (node_val(n)) { /* as in trie_best(): only entries are compared */
+	if (node_val(n)) { /* as in trie_descend(): only entries are compared */
 		if (!key_match(s->k, n + N_KEY, plen))
 			return false;
-		s->best = node_val(n);
+		s->best = s->i;
 	}
 	if (plen == s->tr->words * 32)
 		return false;
@@ -481,14 +621,20 @@ static void batch_run(const struct ptable *t, size_t n, const uint32_t *iid,
 
 	for (size_t j = 0; j < n; j++) {
 		st[j].tr = trie_of_const(t, addrs[j].afi);
-		st[j].best = 0;
-		st[j].i = NIL;
 		if (st[j].tr) {
 			make_key(st[j].tr, iid[j], &addrs[j], st[j].k);
-			st[j].i = st[j].tr->root;
+			__builtin_prefetch(jump_slot(st[j].tr, jump_block(st[j].tr, st[j].k)));
 		}
-		if (st[j].i != NIL)
+	}
+	for (size_t j = 0; j < n; j++) {
+		st[j].i = st[j].best = NIL;
+		if (!st[j].tr)
+			continue;
+		jump_start(st[j].tr, st[j].k, &st[j].i, &st[j].best);
+		if (st[j].i != NIL) {
+			__builtin_prefetch(node(st[j].tr, st[j].i));
 			live[nlive++] = (uint8_t)j;
+		}
 	}
 	while (nlive) {
 		size_t keep = 0;
@@ -499,7 +645,8 @@ static void batch_run(const struct ptable *t, size_t n, const uint32_t *iid,
 		nlive = keep;
 	}
 	for (size_t j = 0; j < n; j++)
-		values[j] = st[j].best ? t->vals[st[j].best] : NULL;
+		values[j] =
+			st[j].best != NIL ? t->vals[node_val(node(st[j].tr, st[j].best))] : NULL;
 }
 
 void ptable_lookup_batch(const struct ptable *t, size_t n, const uint32_t *iid,
@@ -576,7 +723,9 @@ bool ptable_is_empty(const struct ptable *t)
 
 static size_t trie_memory(const struct trie *tr)
 {
-	return tr->nchunks * ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *));
+	return tr->nchunks *
+		       ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *)) +
+	       sizeof(*tr->jc) + ((size_t)tr->jc->mask + 1) * sizeof(struct jump);
 }
 
 size_t ptable_memory(const struct ptable *t)
