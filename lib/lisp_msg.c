@@ -233,17 +233,31 @@ static int auth_decode(struct buf_reader *r, struct lisp_auth_field *a)
 	return r->err;
 }
 
-static void xtr_id_decode(struct buf_reader *r, uint8_t *xtr_id, uint64_t *site_id)
+/*
+ * The part of a Map-Register, Map-Notify or Map-Notify-Ack after the
+ * authentication data: nrec records, the xTR-ID and Site-ID when present,
+ * and nothing else.
+ */
+static int auth_msg_tail(struct buf_reader *r, unsigned nrec, bool xtr, struct lisp_view *records,
+			 uint8_t *xtr_id, uint64_t *site_id)
 {
-	buf_get_bytes(r, xtr_id, 16);
-	*site_id = buf_get_be64(r);
+	int rc = records_decode(r, nrec, records);
+
+	if (rc < 0)
+		return rc;
+	if (xtr) {
+		buf_get_bytes(r, xtr_id, 16);
+		*site_id = buf_get_be64(r);
+	}
+	if (r->err)
+		return r->err;
+	return buf_remaining(r) ? -EBADMSG : 0;
 }
 
 int lisp_msg_decode_map_register(const uint8_t *buf, size_t len, struct lisp_map_register *m)
 {
 	struct buf_reader r;
 	uint32_t w0;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
 	w0 = get_word0(&r, buf, len, LISP_TYPE_MAP_REGISTER);
@@ -259,21 +273,13 @@ int lisp_msg_decode_map_register(const uint8_t *buf, size_t len, struct lisp_map
 	m->want_map_notify = w0 & MREG_M;
 	if ((w0 & 0xff) == 0)
 		return -EBADMSG;
-	rc = records_decode(&r, w0 & 0xff, &m->records);
-	if (rc < 0)
-		return rc;
-	if (m->xtr_id_present)
-		xtr_id_decode(&r, m->xtr_id, &m->site_id);
-	if (r.err)
-		return r.err;
-	return buf_remaining(&r) ? -EBADMSG : 0;
+	return auth_msg_tail(&r, w0 & 0xff, m->xtr_id_present, &m->records, m->xtr_id, &m->site_id);
 }
 
 int lisp_msg_decode_map_notify(const uint8_t *buf, size_t len, struct lisp_map_notify *m)
 {
 	struct buf_reader r;
 	uint32_t w0;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
 	if (len < 1 ||
@@ -285,14 +291,7 @@ int lisp_msg_decode_map_notify(const uint8_t *buf, size_t len, struct lisp_map_n
 	m->nonce = buf_get_be64(&r);
 	if (auth_decode(&r, &m->auth) < 0)
 		return r.err;
-	rc = records_decode(&r, w0 & 0xff, &m->records);
-	if (rc < 0)
-		return rc;
-	if (m->xtr_id_present)
-		xtr_id_decode(&r, m->xtr_id, &m->site_id);
-	if (r.err)
-		return r.err;
-	return buf_remaining(&r) ? -EBADMSG : 0;
+	return auth_msg_tail(&r, w0 & 0xff, m->xtr_id_present, &m->records, m->xtr_id, &m->site_id);
 }
 
 int lisp_msg_decode_ecm(const uint8_t *buf, size_t len, struct lisp_ecm *m)

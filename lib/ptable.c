@@ -541,13 +541,22 @@ static void jump_start(const struct trie *tr, const uint32_t *k, uint32_t *start
 	*best = b;
 }
 
+/* The value of entry node b (NIL: none), with its prefix into match when not NULL. */
+static void *found(const struct ptable *t, const struct trie *tr, uint32_t b,
+		   struct lisp_prefix *match)
+{
+	if (b == NIL)
+		return NULL;
+	if (match)
+		node_prefix(tr, node(tr, b), match);
+	return t->vals[node_val(node(tr, b))];
+}
+
 void *ptable_lookup(const struct ptable *t, uint32_t iid, const struct lisp_addr *a,
 		    struct lisp_prefix *match)
 {
 	uint32_t k[MAX_WORDS];
 	const struct trie *tr = trie_of_const(t, a->afi);
-	const uint32_t *best;
-
 	uint32_t start, b;
 
 	if (!tr)
@@ -555,13 +564,7 @@ void *ptable_lookup(const struct ptable *t, uint32_t iid, const struct lisp_addr
 	make_key(tr, iid, a, k);
 	jump_start(tr, k, &start, &b);
 	/* limit one past the longest key so that host prefixes match too */
-	b = trie_descend(tr, k, start, b, tr->words * 32 + 1);
-	if (b == NIL)
-		return NULL;
-	best = node(tr, b);
-	if (match)
-		node_prefix(tr, best, match);
-	return t->vals[node_val(best)];
+	return found(t, tr, trie_descend(tr, k, start, b, tr->words * 32 + 1), match);
 }
 
 void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p,
@@ -570,19 +573,10 @@ void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p
 	uint32_t k[MAX_WORDS];
 	unsigned bits;
 	const struct trie *tr = trie_of_const(t, p->addr.afi);
-	const uint32_t *best;
-
-	uint32_t b;
 
 	if (!prefix_key(tr, p, k, &bits))
 		return NULL;
-	b = trie_descend(tr, k, tr->root, NIL, bits);
-	if (b == NIL)
-		return NULL;
-	best = node(tr, b);
-	if (match)
-		node_prefix(tr, best, match);
-	return t->vals[node_val(best)];
+	return found(t, tr, trie_descend(tr, k, tr->root, NIL, bits), match);
 }
 
 struct lookup_state {
