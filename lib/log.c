@@ -1,0 +1,147 @@
+/* Daemon logging: stderr or syslog, debug categories, rate limiting. */
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#define RATE_INTERVAL 10.0
+
+/* The one mutable global beyond the daemon struct that STYLE allows: logging state. */
+static struct {
+	bool to_stderr;
+	uint32_t debug;
+	const char *ident;
+} lg = { .to_stderr = true, .ident = "vmroam" };
+
+static const struct {
+	const char *name;
+	uint32_t cat;
+} cats[] = {
+	{ "register", LOG_REGISTER }, { "mapcache", LOG_MAPCACHE }, { "ctl", LOG_CTL },
+	{ "nfq", LOG_NFQ },	      { "virt", LOG_VIRT },	    { "packet", LOG_PACKET },
+};
+
+void log_init(const char *ident, bool to_stderr)
+{
+	lg.ident = ident;
+	lg.to_stderr = to_stderr;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_debug(uint32_t c)
+{
+	lg.debug = c;
+}
+
+uint32_t log_get_debug(void)
+{
+	return lg.debug;
+}
+
+uint32_t log_cat_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+		if (strcasecmp(cats[i].name, name) == 0)
+			return cats[i].cat;
+	return 0;
+}
+
+const char *log_cat_name(uint32_t cat)
+{
+	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+		if (cats[i].cat == cat)
+			return cats[i].name;
+	return "?";
+}
+
+static void vlog(int prio, const char *fmt, va_list ap, int err)
+{
+	char msg[1024];
+	static const char *names[] = { [LOG_ERR] = "error",
+				       [LOG_WARNING] = "warning",
+				       [LOG_INFO] = "info",
+				       [LOG_DEBUG] = "debug" };
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (lg.to_stderr) {
+		if (err)
+			fprintf(stderr, "%s: %s: %s: %s\n", lg.ident, names[prio], msg,
+				strerror(err));
+		else
+			fprintf(stderr, "%s: %s: %s\n", lg.ident, names[prio], msg);
+		fflush(stderr);
+	} else if (err) {
+		syslog(prio, "%s: %s", msg, strerror(err));
+	} else {
+		syslog(prio, "%s", msg);
+	}
+}
+
+#define LOG_FN(name, prio, with_errno)                                                             \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		int e = errno;                                                                     \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		vlog(prio, fmt, ap, with_errno ? e : 0);                                           \
+		va_end(ap);                                                                        \
+		errno = e;                                                                         \
+	}
+
+LOG_FN(log_err, LOG_ERR, 0)
+LOG_FN(log_warn, LOG_WARNING, 0)
+LOG_FN(log_info, LOG_INFO, 0)
+LOG_FN(log_err_errno, LOG_ERR, 1)
+LOG_FN(log_warn_errno, LOG_WARNING, 1)
+
+void log_debug(uint32_t cat, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!(lg.debug & cat))
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, 0);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+void log_warn_rl(struct log_rate *rl, const char *fmt, ...)
+{
+	struct timespec ts;
+	char msg[900];
+	va_list ap;
+	double now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	if (rl->last != 0 && now - rl->last < RATE_INTERVAL) {
+		rl->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		log_warn("%s (and %u more like it suppressed)", msg, rl->suppressed);
+	else
+		log_warn("%s", msg);
+	rl->last = now;
+	rl->suppressed = 0;
+}

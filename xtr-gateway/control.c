@@ -1,0 +1,426 @@
+/*
+ * Control socket: one Request per connection from xtrctl, answered with
+ * Reply records and an End. Data only; xtrctl formats it. Anything that
+ * changes state needs uid 0 (SO_PEERCRED).
+ */
+#define _GNU_SOURCE /* struct ucred */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/ctl_conn.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+#include "proto/xtr_ctl.pb-c.h"
+#include "xtr-gateway/xtr.h"
+
+#define MAX_REQUEST 65536
+
+struct client {
+	struct client *next;
+	struct control *ctl;
+	int fd;
+	uid_t uid;
+	ev_io rio, wio;
+	uint8_t in[MAX_REQUEST + CTL_HDR_LEN];
+	size_t inlen;
+	uint8_t *out;
+	size_t outlen, outoff, outcap;
+};
+
+struct control {
+	struct xtr_daemon *d;
+	int fd;
+	ev_io io;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct client *clients;
+};
+
+/* Short-lived allocations for building one reply. */
+struct arena {
+	void **p;
+	size_t n, cap;
+};
+
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->p = xreallocarray(a->p, a->cap, sizeof(*a->p));
+	}
+	return a->p[a->n++] = xcalloc(1, size);
+}
+
+static char *arena_str(struct arena *a, const char *s)
+{
+	return strcpy(arena_alloc(a, strlen(s) + 1), s);
+}
+
+static void arena_free(struct arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->p[i]);
+	free(a->p);
+}
+
+static void client_free(struct client *cl)
+{
+	struct client **pp = &cl->ctl->clients;
+
+	while (*pp != cl)
+		pp = &(*pp)->next;
+	*pp = cl->next;
+	ev_io_stop(cl->ctl->d->loop, &cl->rio);
+	ev_io_stop(cl->ctl->d->loop, &cl->wio);
+	close(cl->fd);
+	free(cl->out);
+	free(cl);
+}
+
+static void queue_reply(struct client *cl, const Vmroam__Xtr__Reply *r)
+{
+	size_t len = vmroam__xtr__reply__get_packed_size(r);
+
+	if (cl->outlen + CTL_HDR_LEN + len > cl->outcap) {
+		cl->outcap = (cl->outlen + CTL_HDR_LEN + len) * 2;
+		cl->out = xrealloc(cl->out, cl->outcap);
+	}
+	ctl_frame_header(cl->out + cl->outlen, len);
+	vmroam__xtr__reply__pack(r, cl->out + cl->outlen + CTL_HDR_LEN);
+	cl->outlen += CTL_HDR_LEN + len;
+}
+
+static void queue_end(struct client *cl, int status, const char *error)
+{
+	Vmroam__Xtr__Reply r = VMROAM__XTR__REPLY__INIT;
+	Vmroam__Xtr__End end = VMROAM__XTR__END__INIT;
+
+	end.status = status;
+	end.error = (char *)(uintptr_t)(error ? error : "");
+	r.item_case = VMROAM__XTR__REPLY__ITEM_END;
+	r.end = &end;
+	queue_reply(cl, &r);
+	ev_io_stop(cl->ctl->d->loop, &cl->rio);
+	ev_io_start(cl->ctl->d->loop, &cl->wio);
+}
+
+static char *fmt_addr(struct arena *a, const struct lisp_addr *addr)
+{
+	char buf[LISP_ADDR_STRLEN];
+
+	return arena_str(a, lisp_addr_format(addr, buf, sizeof(buf)));
+}
+
+static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct ms_registrant **it)
+{
+	Vmroam__Xtr__Registrant *m = arena_alloc(a, sizeof(*m));
+	struct ms_registrant_info ri;
+	char hex[33];
+
+	vmroam__xtr__registrant__init(m);
+	*it = ms_registrant_info(*it, &ri);
+	m->address = fmt_addr(a, &ri.addr);
+	m->port = ri.port;
+	hex[0] = '\0';
+	for (int i = 0; ri.has_xtr_id && i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ri.xtr_id[i]);
+	m->xtr_id = arena_str(a, hex);
+	m->last_registered = ri.last;
+	m->expires = ri.expires;
+	m->n_locators = ri.nloc;
+	m->locators = arena_alloc(a, (ri.nloc + 1) * sizeof(*m->locators));
+	for (uint8_t i = 0; i < ri.nloc; i++) {
+		Vmroam__Xtr__Locator *l = arena_alloc(a, sizeof(*l));
+
+		vmroam__xtr__locator__init(l);
+		l->address = fmt_addr(a, &ri.locs[i].addr[0]);
+		l->up = ri.locs[i].reachable;
+		l->priority = ri.locs[i].priority;
+		l->weight = ri.locs[i].weight;
+		m->locators[i] = l;
+	}
+	return m;
+}
+
+struct build {
+	struct arena *a;
+	Vmroam__Xtr__Site *site;
+	const struct lisp_prefix *filter; /* rows equal to or holding it only */
+};
+
+static int build_row(const struct ms_row *row, void *arg)
+{
+	struct build *b = arg;
+	Vmroam__Xtr__SitePrefix *m;
+	struct lisp_prefix bare = row->p;
+	char buf[LISP_PREFIX_STRLEN];
+	struct ms_reg_info ri;
+	const struct ms_registrant *it;
+	struct ms_registrant_info tmp;
+	size_t n = 0;
+
+	if (b->filter && !lisp_prefix_contains(&row->p, b->filter))
+		return 0;
+	m = arena_alloc(b->a, sizeof(*m));
+	vmroam__xtr__site_prefix__init(m);
+	bare.iid = 0;
+	m->eid_prefix = arena_str(b->a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	m->instance_id = row->p.iid;
+	m->configured = row->configured;
+	m->accept_more_specifics = row->accept_more_specifics;
+	m->more_specifics = row->more_specifics;
+	m->last_registered_by = arena_str(b->a, "");
+	if (row->reg) {
+		ms_reg_info(row->reg, &ri);
+		m->registered = true;
+		m->first_registered = ri.first;
+		m->last_registered = ri.last;
+		m->last_registered_by = fmt_addr(b->a, &ri.last_by);
+		m->proxy_reply = ri.proxy_reply;
+		m->want_map_notify = ri.want_map_notify;
+		m->ttl = ri.ttl;
+		for (it = ms_reg_registrants(row->reg); it; it = ms_registrant_info(it, &tmp))
+			n++;
+		m->registrants = arena_alloc(b->a, (n + 1) * sizeof(*m->registrants));
+		for (it = ms_reg_registrants(row->reg); it;)
+			m->registrants[m->n_registrants++] = build_registrant(b->a, &it);
+	}
+	b->site->prefixes = xreallocarray(b->site->prefixes, b->site->n_prefixes + 1,
+					  sizeof(*b->site->prefixes));
+	b->site->prefixes[b->site->n_prefixes++] = m;
+	return 0;
+}
+
+static Vmroam__Xtr__SiteCounters *build_counters(struct arena *a, const struct ms_site_counters *c)
+{
+	Vmroam__Xtr__SiteCounters *m = arena_alloc(a, sizeof(*m));
+
+	vmroam__xtr__site_counters__init(m);
+	m->registrations = c->registrations;
+	m->deregistrations = c->deregistrations;
+	m->map_notifies_sent = c->map_notifies_sent;
+	m->map_notify_acks = c->map_notify_acks;
+	m->map_notify_giveups = c->map_notify_giveups;
+	m->auth_failures = c->auth_failures;
+	m->allowed_locator_mismatches = c->allowed_locator_mismatches;
+	m->prefix_rejects = c->prefix_rejects;
+	m->nonce_replays = c->nonce_replays;
+	m->expirations = c->expirations;
+	m->moves = c->moves;
+	m->map_requests_forwarded = c->map_requests_forwarded;
+	m->map_requests_proxied = c->map_requests_proxied;
+	m->map_requests_negative = c->map_requests_negative;
+	return m;
+}
+
+static void send_site(struct client *cl, const struct ms_site *s, const struct lisp_prefix *filter)
+{
+	const struct xtr_conf_site *cs = ms_site_conf(s);
+	Vmroam__Xtr__Reply r = VMROAM__XTR__REPLY__INIT;
+	Vmroam__Xtr__Site site = VMROAM__XTR__SITE__INIT;
+	struct arena a = { 0 };
+	struct build b = { .a = &a, .site = &site, .filter = filter };
+
+	site.name = arena_str(&a, cs->name);
+	site.description = arena_str(&a, cs->description ? cs->description : "");
+	site.strict_nonce = cs->strict_nonce;
+	site.allowed_locators = arena_alloc(&a, (cs->nallowed + 1) * sizeof(char *));
+	for (size_t i = 0; i < cs->nallowed; i++)
+		site.allowed_locators[site.n_allowed_locators++] = fmt_addr(&a, &cs->allowed[i]);
+	site.counters = build_counters(&a, ms_site_counters(s));
+	ms_site_rows(cl->ctl->d->ms, s, build_row, &b);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_SITE;
+	r.site = &site;
+	queue_reply(cl, &r);
+	free(site.prefixes);
+	arena_free(&a);
+}
+
+static void do_show_site(struct client *cl, const Vmroam__Xtr__ShowSite *req)
+{
+	const struct ms *ms = cl->ctl->d->ms;
+	const struct ms_site *s = NULL;
+	struct lisp_prefix p;
+	bool by_prefix = req->prefix && req->prefix[0];
+
+	if (req->name && req->name[0]) {
+		s = ms_site_by_name(ms, req->name);
+		if (!s)
+			return queue_end(cl, -ENOENT, "no such site");
+	} else if (by_prefix) {
+		if (lisp_prefix_parse(req->prefix, req->instance_id, &p) < 0)
+			return queue_end(cl, -EINVAL, "not a prefix (host bits must be zero)");
+		s = ms_site_by_prefix(ms, &p);
+		if (!s)
+			return queue_end(cl, -ENOENT, "no site holds that prefix");
+	}
+	if (s) {
+		send_site(cl, s, by_prefix ? &p : NULL);
+	} else {
+		for (size_t i = 0; i < ms_site_count(ms); i++)
+			send_site(cl, ms_site_at(ms, i), NULL);
+	}
+	queue_end(cl, 0, NULL);
+}
+
+static void do_request(struct client *cl, const uint8_t *msg, size_t len)
+{
+	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
+	char err[512];
+	uint32_t cat;
+	int rc;
+
+	if (!req)
+		return queue_end(cl, -EBADMSG, "malformed request");
+	switch (req->cmd_case) {
+	case VMROAM__XTR__REQUEST__CMD_SHOW_SITE:
+		do_show_site(cl, req->show_site);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_RELOAD:
+		if (cl->uid != 0) {
+			queue_end(cl, -EPERM, "reload needs root");
+			break;
+		}
+		rc = xtr_reload(cl->ctl->d, err, sizeof(err));
+		queue_end(cl, rc, rc < 0 ? err : NULL);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_LOG_DEBUG:
+		cat = log_cat_from_name(req->log_debug->category);
+		if (cl->uid != 0)
+			queue_end(cl, -EPERM, "log debug needs root");
+		else if (req->log_debug->brief)
+			queue_end(cl, (log_set_debug(0), 0), NULL);
+		else if (!cat)
+			queue_end(cl, -EINVAL, "unknown debug category");
+		else
+			queue_end(cl, (log_set_debug(log_get_debug() | cat), 0), NULL);
+		break;
+	default:
+		queue_end(cl, -EOPNOTSUPP, "unknown request");
+		break;
+	}
+	vmroam__xtr__request__free_unpacked(req, NULL);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *cl = container_of(w, struct client, rio);
+	const uint8_t *msg;
+	size_t msglen, used;
+	ssize_t n;
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		client_free(cl);
+		return;
+	}
+	cl->inlen += (size_t)n;
+	rc = ctl_frame_next(cl->in, cl->inlen, &msg, &msglen, &used);
+	if (rc == -EAGAIN && cl->inlen < sizeof(cl->in))
+		return;
+	if (rc < 0 || msglen > MAX_REQUEST) {
+		queue_end(cl, -EMSGSIZE, "request too large");
+		return;
+	}
+	do_request(cl, msg, msglen);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *cl = container_of(w, struct client, wio);
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		client_free(cl);
+		return;
+	}
+	cl->outoff += (size_t)n;
+	if (cl->outoff == cl->outlen)
+		client_free(cl); /* one request a connection: all sent */
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control *c = container_of(w, struct control, io);
+	struct ucred cred;
+	socklen_t cl_len = sizeof(cred);
+	struct client *cl;
+	int fd;
+
+	(void)revents;
+	fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	cl = xcalloc(1, sizeof(*cl));
+	cl->ctl = c;
+	cl->fd = fd;
+	cl->uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl_len) == 0)
+		cl->uid = cred.uid;
+	ev_io_init(&cl->rio, read_cb, fd, EV_READ);
+	ev_io_init(&cl->wio, write_cb, fd, EV_WRITE);
+	ev_io_start(loop, &cl->rio);
+	cl->next = c->clients;
+	c->clients = cl;
+	log_debug(LOG_CTL, "control: connection from uid %d", (int)cl->uid);
+}
+
+struct control *control_open(struct xtr_daemon *d, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct control *c;
+	char dir[sizeof(sun.sun_path)];
+	char *slash;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatal("control: socket path too long: %s", path);
+	c = xcalloc(1, sizeof(*c));
+	c->d = d;
+	strcpy(c->path, path);
+	strcpy(sun.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			fatal("control: mkdir %s: %s", dir, strerror(errno));
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		fatal("control: socket: %s", strerror(errno));
+	unlink(path);
+	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		fatal("control: bind %s: %s", path, strerror(errno));
+	if (chmod(path, 0660) < 0 || listen(c->fd, 16) < 0)
+		fatal("control: %s: %s", path, strerror(errno));
+	ev_io_init(&c->io, accept_cb, c->fd, EV_READ);
+	ev_io_start(d->loop, &c->io);
+	return c;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	while (c->clients)
+		client_free(c->clients);
+	ev_io_stop(c->d->loop, &c->io);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}

@@ -1,0 +1,112 @@
+/* xtrctl -j: one JSON document a run; keys are the .proto field names. */
+#include <stdio.h>
+
+#include "lib/json.h"
+#include "xtr-gateway/ctl/xtrctl.h"
+
+static struct json j;
+
+static void begin(const struct parse_result *res)
+{
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	if (res->action == ACT_SHOW_SITE)
+		json_array_begin(&j, "sites");
+}
+
+static void counters(const Vmroam__Xtr__SiteCounters *c)
+{
+	json_object_begin(&j, "counters");
+	if (c) {
+		json_uint(&j, "registrations", c->registrations);
+		json_uint(&j, "deregistrations", c->deregistrations);
+		json_uint(&j, "map_notifies_sent", c->map_notifies_sent);
+		json_uint(&j, "map_notify_acks", c->map_notify_acks);
+		json_uint(&j, "map_notify_giveups", c->map_notify_giveups);
+		json_uint(&j, "auth_failures", c->auth_failures);
+		json_uint(&j, "allowed_locator_mismatches", c->allowed_locator_mismatches);
+		json_uint(&j, "prefix_rejects", c->prefix_rejects);
+		json_uint(&j, "nonce_replays", c->nonce_replays);
+		json_uint(&j, "expirations", c->expirations);
+		json_uint(&j, "moves", c->moves);
+		json_uint(&j, "map_requests_forwarded", c->map_requests_forwarded);
+		json_uint(&j, "map_requests_proxied", c->map_requests_proxied);
+		json_uint(&j, "map_requests_negative", c->map_requests_negative);
+	}
+	json_object_end(&j);
+}
+
+static void registrant(const Vmroam__Xtr__Registrant *r)
+{
+	json_object_begin(&j, NULL);
+	json_string(&j, "address", r->address);
+	json_uint(&j, "port", r->port);
+	json_string(&j, "xtr_id", r->xtr_id);
+	json_double(&j, "last_registered", r->last_registered);
+	json_double(&j, "expires", r->expires);
+	json_array_begin(&j, "locators");
+	for (size_t i = 0; i < r->n_locators; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "address", r->locators[i]->address);
+		json_bool(&j, "up", r->locators[i]->up);
+		json_uint(&j, "priority", r->locators[i]->priority);
+		json_uint(&j, "weight", r->locators[i]->weight);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
+static void prefix(const Vmroam__Xtr__SitePrefix *p)
+{
+	json_object_begin(&j, NULL);
+	json_string(&j, "eid_prefix", p->eid_prefix);
+	json_uint(&j, "instance_id", p->instance_id);
+	json_bool(&j, "configured", p->configured);
+	json_bool(&j, "accept_more_specifics", p->accept_more_specifics);
+	json_uint(&j, "more_specifics", p->more_specifics);
+	json_bool(&j, "registered", p->registered);
+	json_double(&j, "first_registered", p->first_registered);
+	json_double(&j, "last_registered", p->last_registered);
+	json_string(&j, "last_registered_by", p->last_registered_by);
+	json_bool(&j, "proxy_reply", p->proxy_reply);
+	json_bool(&j, "want_map_notify", p->want_map_notify);
+	json_uint(&j, "ttl", p->ttl);
+	json_array_begin(&j, "registrants");
+	for (size_t i = 0; i < p->n_registrants; i++)
+		registrant(p->registrants[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
+static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, double now)
+{
+	(void)res;
+	(void)now;
+	json_object_begin(&j, NULL);
+	json_string(&j, "name", s->name);
+	json_string(&j, "description", s->description);
+	json_array_begin(&j, "allowed_locators");
+	for (size_t i = 0; i < s->n_allowed_locators; i++)
+		json_string(&j, NULL, s->allowed_locators[i]);
+	json_array_end(&j);
+	json_bool(&j, "strict_nonce", s->strict_nonce);
+	counters(s->counters);
+	json_array_begin(&j, "prefixes");
+	for (size_t i = 0; i < s->n_prefixes; i++)
+		prefix(s->prefixes[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
+static void end(const struct parse_result *res)
+{
+	if (res->action == ACT_SHOW_SITE)
+		json_array_end(&j);
+	else
+		json_string(&j, "status", "ok");
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+const struct output output_json = { begin, site, end };

@@ -1,0 +1,143 @@
+/* xtrctl text output, in the layout of IOS `show lisp site`. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xtr-gateway/ctl/xtrctl.h"
+
+/* An age or duration as IOS prints it: HH:MM:SS, or 1d02h past a day. */
+static const char *span(char *buf, size_t size, double secs)
+{
+	uint64_t s = secs < 0 ? 0 : (uint64_t)secs;
+
+	if (s >= 86400)
+		snprintf(buf, size, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
+	else
+		snprintf(buf, size, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600,
+			 s % 3600 / 60, s % 60);
+	return buf;
+}
+
+static const char *ago(char *buf, size_t size, double when, double now)
+{
+	if (when == 0) {
+		snprintf(buf, size, "never");
+		return buf;
+	}
+	return span(buf, size, now - when);
+}
+
+static void begin(const struct parse_result *res)
+{
+	if (res->action != ACT_SHOW_SITE)
+		return;
+	printf("LISP Site Registration Information\n");
+	if (!res->detail)
+		printf("\n%-16s %-9s %-4s %-24s %-9s %s\n%-16s %-9s %-4s %-24s %-9s\n", "Site Name",
+		       "Last", "Up", "Who Last", "Inst", "EID Prefix", "", "Register", "",
+		       "Registered", "ID");
+}
+
+static void summary_row(const char *name, const Vmroam__Xtr__SitePrefix *p, double now)
+{
+	char age[32], pfx[80];
+
+	snprintf(pfx, sizeof(pfx), "%s", p->eid_prefix);
+	if (p->accept_more_specifics)
+		snprintf(pfx + strlen(pfx), sizeof(pfx) - strlen(pfx), "-%u", p->more_specifics);
+	printf("%-16s %-9s %-4s %-24s %-9u %s\n", name,
+	       ago(age, sizeof(age), p->last_registered, now), p->registered ? "yes" : "no",
+	       p->registered ? p->last_registered_by : "--", p->instance_id, pfx);
+}
+
+static void registrant(const Vmroam__Xtr__Registrant *r, double now)
+{
+	char a[32], b[32];
+
+	printf("    ETR %s:%u, last registered %s, expires in %s\n", r->address, r->port,
+	       ago(a, sizeof(a), r->last_registered, now), span(b, sizeof(b), r->expires - now));
+	if (r->xtr_id[0])
+		printf("        xTR-ID 0x%s\n", r->xtr_id);
+	printf("      %-40s %-6s %s\n", "Locator", "State", "Pri/Wgt");
+	for (size_t i = 0; i < r->n_locators; i++)
+		printf("      %-40s %-6s %3u/%u\n", r->locators[i]->address,
+		       r->locators[i]->up ? "up" : "down", r->locators[i]->priority,
+		       r->locators[i]->weight);
+}
+
+static void detail_prefix(const Vmroam__Xtr__SitePrefix *p, double now)
+{
+	char a[32];
+
+	printf("\n  EID-prefix: %s instance-id %u\n", p->eid_prefix, p->instance_id);
+	printf("    First registered:     %s\n", ago(a, sizeof(a), p->first_registered, now));
+	printf("    Last registered:      %s\n", ago(a, sizeof(a), p->last_registered, now));
+	if (p->configured)
+		printf("    Origin:               Configuration%s\n",
+		       p->accept_more_specifics ? ", accepting more specifics" : "");
+	else
+		printf("    Origin:               Dynamic, more specific of a configured prefix\n");
+	if (p->accept_more_specifics)
+		printf("    More-specifics:       %u registered\n", p->more_specifics);
+	printf("    Registration state:   %s\n", p->registered ? "registered" : "not registered");
+	if (!p->registered)
+		return;
+	printf("    Who last registered:  %s\n", p->last_registered_by);
+	printf("    Proxy reply:          %s\n", p->proxy_reply ? "yes" : "no");
+	printf("    Wants Map-Notify:     %s\n", p->want_map_notify ? "yes" : "no");
+	printf("    TTL:                  %s\n", span(a, sizeof(a), p->ttl * 60.0));
+	for (size_t i = 0; i < p->n_registrants; i++)
+		registrant(p->registrants[i], now);
+}
+
+static void detail(const Vmroam__Xtr__Site *s, double now)
+{
+	const Vmroam__Xtr__SiteCounters *c = s->counters;
+
+	printf("\nSite name: %s\n", s->name);
+	printf("Description: %s\n", s->description[0] ? s->description : "none");
+	printf("Allowed configured locators:");
+	if (!s->n_allowed_locators)
+		printf(" any");
+	for (size_t i = 0; i < s->n_allowed_locators; i++)
+		printf(" %s", s->allowed_locators[i]);
+	printf("\nStrict nonce check: %s\nAllowed EID-prefixes:\n", s->strict_nonce ? "yes" : "no");
+	for (size_t i = 0; i < s->n_prefixes; i++)
+		detail_prefix(s->prefixes[i], now);
+	if (!c)
+		return;
+	printf("\nRegistration errors:\n");
+	printf("  Authentication failures:    %" PRIu64 "\n", c->auth_failures);
+	printf("  Allowed locators mismatch:  %" PRIu64 "\n", c->allowed_locator_mismatches);
+	printf("  Prefix not in site:         %" PRIu64 "\n", c->prefix_rejects);
+	printf("  Nonce replays:              %" PRIu64 "\n", c->nonce_replays);
+	printf("Counters:\n");
+	printf("  Registrations %" PRIu64 ", deregistrations %" PRIu64 ", expirations %" PRIu64
+	       ", moves %" PRIu64 "\n",
+	       c->registrations, c->deregistrations, c->expirations, c->moves);
+	printf("  Map-Notify sent %" PRIu64 ", acknowledged %" PRIu64 ", given up %" PRIu64 "\n",
+	       c->map_notifies_sent, c->map_notify_acks, c->map_notify_giveups);
+	printf("  Map-Requests forwarded %" PRIu64 ", proxy-replied %" PRIu64 ", negative %" PRIu64
+	       "\n",
+	       c->map_requests_forwarded, c->map_requests_proxied, c->map_requests_negative);
+}
+
+static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, double now)
+{
+	if (res->detail) {
+		detail(s, now);
+		return;
+	}
+	for (size_t i = 0; i < s->n_prefixes; i++)
+		summary_row(i == 0 ? s->name : "", s->prefixes[i], now);
+}
+
+static void end(const struct parse_result *res)
+{
+	if (res->action == ACT_RELOAD)
+		printf("reload request sent: configuration applied\n");
+	else if (res->action == ACT_LOG_DEBUG || res->action == ACT_LOG_BRIEF)
+		printf("logging level set\n");
+}
+
+const struct output output_text = { begin, site, end };

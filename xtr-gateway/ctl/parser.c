@@ -1,0 +1,143 @@
+/* xtrctl command words: keyword tables with unique-prefix abbreviations ("sh li si"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/conf.h"
+#include "xtr-gateway/ctl/xtrctl.h"
+
+enum token_type {
+	ENDTOKEN,
+	KEYWORD,
+	ARG_OPTIONAL,
+	ARG_REQUIRED
+};
+
+struct token {
+	enum token_type type;
+	const char *keyword;
+	enum action action;
+	const struct token *next;
+};
+
+static const struct token t_iid_value[];
+static const struct token t_site_opts[];
+static const struct token t_site_arg[];
+static const struct token t_lisp[];
+static const struct token t_show[];
+static const struct token t_log[];
+static const struct token t_category[];
+
+static const struct token t_main[] = {
+	{ KEYWORD, "show", ACT_NONE, t_show },
+	{ KEYWORD, "reload", ACT_RELOAD, NULL },
+	{ KEYWORD, "log", ACT_NONE, t_log },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_show[] = {
+	{ KEYWORD, "lisp", ACT_NONE, t_lisp },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_lisp[] = {
+	{ KEYWORD, "site", ACT_SHOW_SITE, t_site_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_site_arg[] = {
+	{ KEYWORD, "instance-id", ACT_NONE, t_iid_value },
+	{ ARG_OPTIONAL, "NAME|PREFIX", ACT_SHOW_SITE, t_site_opts },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_site_opts[] = {
+	{ KEYWORD, "instance-id", ACT_NONE, t_iid_value },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_iid_value[] = {
+	{ ARG_REQUIRED, "N", ACT_NONE, t_site_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_log[] = {
+	{ KEYWORD, "debug", ACT_LOG_DEBUG, t_category },
+	{ KEYWORD, "brief", ACT_LOG_BRIEF, NULL },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_category[] = {
+	{ ARG_REQUIRED, "CATEGORY", ACT_LOG_DEBUG, NULL },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+
+static void list_choices(const struct token *t)
+{
+	fprintf(stderr, "valid here:");
+	for (; t->type != ENDTOKEN; t++)
+		fprintf(stderr, " %s", t->keyword);
+	fprintf(stderr, "\n");
+}
+
+/* The keyword word abbreviates uniquely in t, or an argument slot; NULL when neither. */
+static const struct token *match(const struct token *t, const char *word)
+{
+	const struct token *found = NULL, *arg = NULL;
+	int n = 0;
+
+	for (; t->type != ENDTOKEN; t++) {
+		if (t->type != KEYWORD) {
+			arg = t;
+			continue;
+		}
+		if (strcmp(t->keyword, word) == 0)
+			return t;
+		if (strncmp(t->keyword, word, strlen(word)) == 0) {
+			found = t;
+			n++;
+		}
+	}
+	if (n > 1) {
+		fprintf(stderr, "xtrctl: '%s' is ambiguous\n", word);
+		return NULL;
+	}
+	return found ? found : arg;
+}
+
+/* True when the words so far stop where an argument is required. */
+static bool needs_more(const struct token *t)
+{
+	return t && t->type == ARG_REQUIRED;
+}
+
+int parse_command(int argc, char **argv, struct parse_result *res)
+{
+	const struct token *table = t_main, *t = NULL;
+	unsigned long v;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < argc; i++) {
+		if (!table) {
+			fprintf(stderr, "xtrctl: unexpected '%s'\n", argv[i]);
+			return -1;
+		}
+		t = match(table, argv[i]);
+		if (!t) {
+			fprintf(stderr, "xtrctl: unknown word '%s'; ", argv[i]);
+			list_choices(table);
+			return -1;
+		}
+		if (t->action != ACT_NONE)
+			res->action = t->action;
+		if (t->type != KEYWORD && table == t_iid_value) {
+			if (!conf_parse_uint(argv[i], 0, 0xffffff, &v)) {
+				fprintf(stderr, "xtrctl: instance-id must be 0..16777215\n");
+				return -1;
+			}
+			res->instance_id = (uint32_t)v;
+		} else if (t->type != KEYWORD) {
+			res->arg = argv[i];
+			res->detail = true;
+		}
+		table = t->next;
+	}
+	if (res->action == ACT_NONE || needs_more(table)) {
+		fprintf(stderr, "xtrctl: incomplete command; ");
+		list_choices(table ? table : t_main);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,154 @@
+/* xtrctl: talk to xtr-gateway's control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/ctl_conn.h"
+#include "xtr-gateway/ctl/xtrctl.h"
+#include "xtr-gateway/xtr.h"
+
+/* Exit codes (STYLE §9) */
+#define EXIT_USAGE	1
+#define EXIT_NO_DAEMON	2
+#define EXIT_DAEMON_ERR 3
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: xtrctl [-j] [-s socket] command [argument ...]\n"
+			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
+			"  reload\n"
+			"  log debug CATEGORY | log brief\n");
+	exit(EXIT_USAGE);
+}
+
+static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
+			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
+			  Vmroam__Xtr__LogDebug *ld)
+{
+	switch (res->action) {
+	case ACT_SHOW_SITE:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_SITE;
+		req->show_site = ss;
+		ss->instance_id = res->instance_id;
+		if (res->arg && strchr(res->arg, '/'))
+			ss->prefix = (char *)(uintptr_t)res->arg;
+		else if (res->arg && (strchr(res->arg, '.') || strchr(res->arg, ':')))
+			ss->prefix = (char *)(uintptr_t)res->arg; /* an address: its host prefix */
+		else if (res->arg)
+			ss->name = (char *)(uintptr_t)res->arg;
+		break;
+	case ACT_RELOAD:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_RELOAD;
+		req->reload = rl;
+		break;
+	case ACT_LOG_DEBUG:
+	case ACT_LOG_BRIEF:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_LOG_DEBUG;
+		req->log_debug = ld;
+		ld->brief = res->action == ACT_LOG_BRIEF;
+		ld->category = (char *)(uintptr_t)(res->arg ? res->arg : "");
+		break;
+	default:
+		break;
+	}
+}
+
+static int send_request(int fd, const struct parse_result *res)
+{
+	Vmroam__Xtr__Request req = VMROAM__XTR__REQUEST__INIT;
+	Vmroam__Xtr__ShowSite ss = VMROAM__XTR__SHOW_SITE__INIT;
+	Vmroam__Xtr__Reload rl = VMROAM__XTR__RELOAD__INIT;
+	Vmroam__Xtr__LogDebug ld = VMROAM__XTR__LOG_DEBUG__INIT;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	build_request(res, &req, &ss, &rl, &ld);
+	len = vmroam__xtr__request__get_packed_size(&req);
+	buf = malloc(len ? len : 1);
+	vmroam__xtr__request__pack(&req, buf);
+	rc = ctl_send(fd, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Reads replies until End; returns the exit code. */
+static int receive(int fd, const struct output *out, const struct parse_result *res)
+{
+	double now = (double)time(NULL);
+	Vmroam__Xtr__Reply *r;
+	uint8_t *msg;
+	size_t len;
+	int rc;
+
+	out->begin(res);
+	for (;;) {
+		rc = ctl_recv(fd, &msg, &len);
+		if (rc < 0) {
+			fprintf(stderr, "xtrctl: reading from xtr-gateway: %s\n", strerror(-rc));
+			return EXIT_NO_DAEMON;
+		}
+		r = vmroam__xtr__reply__unpack(NULL, len, msg);
+		free(msg);
+		if (!r) {
+			fprintf(stderr, "xtrctl: malformed reply from xtr-gateway\n");
+			return EXIT_DAEMON_ERR;
+		}
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_SITE)
+			out->site(r->site, res, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
+			rc = r->end->status;
+			if (rc < 0)
+				fprintf(stderr, "xtrctl: %s\n", r->end->error);
+			vmroam__xtr__reply__free_unpacked(r, NULL);
+			if (rc < 0)
+				return EXIT_DAEMON_ERR;
+			out->end(res);
+			return 0;
+		}
+		vmroam__xtr__reply__free_unpacked(r, NULL);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
+						  { "socket", required_argument, NULL, 's' },
+						  { NULL, 0, NULL, 0 } };
+	const char *path = XTR_SOCKET_DEFAULT;
+	const struct output *out = &output_text;
+	struct parse_result res;
+	int ch, fd, rc;
+
+	while ((ch = getopt_long(argc, argv, "+js:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			out = &output_json;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind == argc)
+		usage();
+	if (parse_command(argc - optind, argv + optind, &res) < 0)
+		return EXIT_USAGE;
+	fd = ctl_connect(path);
+	if (fd < 0) {
+		fprintf(stderr, "xtrctl: cannot reach xtr-gateway at %s: %s\n", path,
+			strerror(-fd));
+		return EXIT_NO_DAEMON;
+	}
+	rc = send_request(fd, &res);
+	if (rc < 0) {
+		fprintf(stderr, "xtrctl: sending to xtr-gateway: %s\n", strerror(-rc));
+		return EXIT_NO_DAEMON;
+	}
+	return receive(fd, out, &res);
+}

@@ -1,0 +1,38 @@
+/* xtrctl: command parsing and output back ends. */
+#ifndef XTR_GATEWAY_CTL_XTRCTL_H
+#define XTR_GATEWAY_CTL_XTRCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/xtr_ctl.pb-c.h"
+
+enum action {
+	ACT_NONE,
+	ACT_SHOW_SITE,
+	ACT_RELOAD,
+	ACT_LOG_DEBUG,
+	ACT_LOG_BRIEF,
+};
+
+struct parse_result {
+	enum action action;
+	const char *arg; /* site NAME or PREFIX, or debug category */
+	uint32_t instance_id;
+	bool detail; /* a site or prefix was named */
+};
+
+/* parser.c: words after the options. Returns 0, or -1 after printing what is wrong. */
+int parse_command(int argc, char **argv, struct parse_result *res);
+
+/* One implementation per format (bgpctl's struct output). */
+struct output {
+	void (*begin)(const struct parse_result *res);
+	void (*site)(const Vmroam__Xtr__Site *site, const struct parse_result *res, double now);
+	void (*end)(const struct parse_result *res);
+};
+
+extern const struct output output_text;
+extern const struct output output_json;
+
+#endif /* XTR_GATEWAY_CTL_XTRCTL_H */

@@ -1,0 +1,157 @@
+/* xtr-gateway: startup, event loop, reload, shutdown. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "xtr-gateway/xtr.h"
+
+#define CONF_DEFAULT "/etc/vmroam/xtr-gateway.conf"
+#define TICK	     1.0 /* s: registration expiry and Map-Notify retransmission */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: xtr-gateway [-dnv] [-f file] [-s socket]\n"
+			"  -d         debug logging (all categories)\n"
+			"  -f file    configuration (default " CONF_DEFAULT ")\n"
+			"  -n         check the configuration and exit; -nv also prints it\n"
+			"  -s socket  control socket (default " XTR_SOCKET_DEFAULT ")\n");
+	exit(1);
+}
+
+static bool roles_equal(const struct xtr_conf *a, const struct xtr_conf *b)
+{
+	return a->ms_v4 == b->ms_v4 && a->ms_v6 == b->ms_v6 && a->mr_v4 == b->mr_v4 &&
+	       a->mr_v6 == b->mr_v6 && a->nlisten == b->nlisten &&
+	       memcmp(a->listen, b->listen, a->nlisten * sizeof(a->listen[0])) == 0;
+}
+
+int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
+{
+	struct xtr_conf *c = xtr_conf_load(d->conf_path, err, errlen);
+
+	if (!c) {
+		log_warn("reload: %s; keeping the running configuration", err);
+		return -EINVAL;
+	}
+	if (!roles_equal(c, d->conf))
+		log_warn("reload: roles and map-server addresses change only with a restart");
+	ms_configure(d->ms, c, ev_now(d->loop));
+	xtr_conf_free(d->conf);
+	d->conf = c;
+	log_info("reload: configuration %s applied", d->conf_path);
+	return 0;
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xtr_daemon *d = container_of(w, struct xtr_daemon, tick);
+
+	(void)revents;
+	ms_tick(d->ms, ev_now(loop));
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct xtr_daemon *d = container_of(w, struct xtr_daemon, sighup);
+	char err[512];
+
+	(void)loop;
+	(void)revents;
+	xtr_reload(d, err, sizeof(err));
+}
+
+static void start(struct xtr_daemon *d)
+{
+	struct ms_io io = { .send = xtr_net_send, .arg = d };
+
+	d->loop = EV_DEFAULT;
+	d->ms = ms_new(&io, &d->counters);
+	ms_configure(d->ms, d->conf, ev_now(d->loop));
+	d->net = xtr_net_open(d);
+	d->ctl = control_open(d, d->ctl_path);
+	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
+	ev_timer_start(d->loop, &d->tick);
+	ev_signal_init(&d->sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&d->sigint, stop_cb, SIGINT);
+	ev_signal_init(&d->sighup, hup_cb, SIGHUP);
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void shutdown_all(struct xtr_daemon *d)
+{
+	ev_timer_stop(d->loop, &d->tick);
+	ev_signal_stop(d->loop, &d->sigterm);
+	ev_signal_stop(d->loop, &d->sigint);
+	ev_signal_stop(d->loop, &d->sighup);
+	control_close(d->ctl);
+	xtr_net_close(d->net);
+	ms_free(d->ms);
+	xtr_conf_free(d->conf);
+	ev_loop_destroy(d->loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct xtr_daemon d = { .conf_path = CONF_DEFAULT, .ctl_path = XTR_SOCKET_DEFAULT };
+	bool check = false, verbose = false;
+	char err[1024];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "df:ns:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			log_set_debug(~0u);
+			break;
+		case 'f':
+			d.conf_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 's':
+			d.ctl_path = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("xtr-gateway", true);
+	d.conf = xtr_conf_load(d.conf_path, err, sizeof(err));
+	if (!d.conf) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		if (verbose)
+			xtr_conf_print(d.conf, stdout);
+		else
+			fprintf(stderr, "configuration OK\n");
+		xtr_conf_free(d.conf);
+		return 0;
+	}
+	start(&d);
+	log_info("started: %zu site(s)", d.conf->nsites);
+	ev_run(d.loop, 0);
+	log_info("shutting down");
+	shutdown_all(&d);
+	return 0;
+}

@@ -1,0 +1,187 @@
+/*
+ * xtr-gateway: LISP site gateway. This issue's roles: Map-Server and
+ * Map-Resolver (RFC 9301). Context struct and prototypes, grouped by file.
+ */
+#ifndef XTR_GATEWAY_XTR_H
+#define XTR_GATEWAY_XTR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ev.h>
+
+#include "lib/lisp_addr.h"
+#include "lib/lisp_msg.h"
+#include "lib/log.h"
+
+#define XTR_SITE_NAME_MAX  64
+#define XTR_KEY_MAX	   128
+#define XTR_LISTEN_MAX	   8
+#define XTR_SOCKET_DEFAULT "/run/vmroam/xtr-gateway.sock"
+
+/* Map-Server timers (spec/lisp-wire.md §6, §10.1) */
+#define MS_REG_LIFETIME 180.0 /* registration expiry without refresh, s */
+#define MS_NOTIFY_TRIES 7     /* first send + 6 retransmissions */
+
+/* Configuration (parse.c fills it, printconf.c prints it) */
+
+struct xtr_conf_prefix {
+	struct lisp_prefix p;
+	bool accept_more_specifics;
+};
+
+struct xtr_conf_site {
+	char name[XTR_SITE_NAME_MAX];
+	char *description; /* NULL when none */
+	uint8_t key[XTR_KEY_MAX];
+	size_t keylen;
+	bool has_key;
+	bool strict_nonce;
+	struct xtr_conf_prefix *prefixes;
+	size_t nprefixes;
+	struct lisp_addr *allowed; /* allowed-locator; none = any */
+	size_t nallowed;
+};
+
+struct xtr_conf {
+	struct xtr_conf_site **sites;
+	size_t nsites;
+	bool ms_v4, ms_v6, mr_v4, mr_v6;
+	struct lisp_addr listen[XTR_LISTEN_MAX]; /* map-server address; none = wildcard */
+	size_t nlisten;
+};
+
+/* Global counters (packets that belong to no site). */
+struct xtr_counters {
+	uint64_t malformed;
+	uint64_t unsupported;	    /* message types or features we do not serve */
+	uint64_t unknown_eid;	    /* Map-Register records in no configured site */
+	uint64_t map_requests;	    /* Map-Requests received through ECM */
+	uint64_t negative_not_lisp; /* answered: not a LISP EID */
+	uint64_t acks_unmatched;    /* Map-Notify-Acks for no pending notify */
+};
+
+struct ms;
+
+/* The daemon. */
+struct xtr_daemon {
+	struct ev_loop *loop;
+	const char *conf_path;
+	const char *ctl_path;
+	struct xtr_conf *conf;
+	struct ms *ms;
+	struct xtr_counters counters;
+	struct xtr_net *net;
+	struct control *ctl;
+	ev_timer tick;
+	ev_signal sigterm, sigint, sighup;
+};
+
+/* parse.c */
+/* Reads path into a new config; on error NULL and the message ("FILE:LINE: ...") in err. */
+struct xtr_conf *xtr_conf_load(const char *path, char *err, size_t errlen);
+/* The same from a string (tests, fuzzing). */
+struct xtr_conf *xtr_conf_parse_string(const char *name, const char *text, char *err,
+				       size_t errlen);
+void xtr_conf_free(struct xtr_conf *c);
+
+/* printconf.c */
+/* Prints the canonical form of c (it parses back to the same config). */
+void xtr_conf_print(const struct xtr_conf *c, FILE *f);
+
+/* xtr_site.c: the Map-Server / Map-Resolver engine. No OS calls: packets leave through io. */
+struct ms_io {
+	/* Sends buf to dst:dport from port 4342. Returns 0 or -errno (e.g. no socket of that family). */
+	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
+	void *arg;
+};
+
+/* A new engine; counters points at the daemon's global counters (borrowed). */
+struct ms *ms_new(const struct ms_io *io, struct xtr_counters *counters);
+void ms_free(struct ms *ms);
+/*
+ * Applies a configuration (at start and on reload). Sites are matched by
+ * name and keep their registrations and counters; registrations the new
+ * configuration no longer allows are dropped. conf is borrowed and must
+ * outlive the engine's use of it (until the next ms_configure()).
+ */
+void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now);
+/* Handles one UDP payload received on port 4342 from src:sport. */
+void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	      size_t len, double now);
+/* Expires registrations and retransmits unacknowledged Map-Notifies. */
+void ms_tick(struct ms *ms, double now);
+
+/* Read access for the control socket. */
+struct ms_site;
+struct ms_reg;
+struct ms_registrant;
+size_t ms_site_count(const struct ms *ms);
+const struct ms_site *ms_site_at(const struct ms *ms, size_t i);
+const struct ms_site *ms_site_by_name(const struct ms *ms, const char *name);
+/* The site whose configured or registered prefixes hold p. */
+const struct ms_site *ms_site_by_prefix(const struct ms *ms, const struct lisp_prefix *p);
+
+struct ms_site_counters {
+	uint64_t registrations, deregistrations, map_notifies_sent, map_notify_acks;
+	uint64_t map_notify_giveups, auth_failures, allowed_locator_mismatches, prefix_rejects;
+	uint64_t nonce_replays, expirations, moves, map_requests_forwarded;
+	uint64_t map_requests_proxied, map_requests_negative;
+};
+
+const struct xtr_conf_site *ms_site_conf(const struct ms_site *s);
+const struct ms_site_counters *ms_site_counters(const struct ms_site *s);
+
+/* A row of "show lisp site": a configured prefix or a registered more-specific. */
+struct ms_row {
+	struct lisp_prefix p;
+	bool configured, accept_more_specifics;
+	unsigned more_specifics;
+	const struct ms_reg *reg; /* NULL: not registered */
+};
+typedef int (*ms_row_fn)(const struct ms_row *row, void *arg);
+/* Calls fn for each row of site s in prefix order. */
+int ms_site_rows(const struct ms *ms, const struct ms_site *s, ms_row_fn fn, void *arg);
+
+struct ms_reg_info {
+	double first, last;
+	struct lisp_addr last_by;
+	bool proxy_reply, want_map_notify;
+	uint32_t ttl;
+};
+void ms_reg_info(const struct ms_reg *r, struct ms_reg_info *out);
+const struct ms_registrant *ms_reg_registrants(const struct ms_reg *r);
+
+struct ms_registrant_info {
+	struct lisp_addr addr;
+	uint16_t port;
+	bool has_xtr_id;
+	uint8_t xtr_id[16];
+	double last, expires;
+	uint8_t nloc;
+	const struct lisp_locator *locs;
+};
+const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
+					       struct ms_registrant_info *out);
+
+/* xtr_net.c: UDP 4342 sockets on the libev loop */
+struct xtr_net;
+/* Opens the sockets the configuration asks for; fatal() when it cannot. */
+struct xtr_net *xtr_net_open(struct xtr_daemon *d);
+void xtr_net_close(struct xtr_net *n);
+int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		 size_t len);
+
+/* control.c */
+struct control;
+struct control *control_open(struct xtr_daemon *d, const char *path);
+void control_close(struct control *c);
+
+/* main.c */
+/* Re-reads the configuration; 0, or -EINVAL with the reason in err (the old one stays). */
+int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen);
+
+#endif /* XTR_GATEWAY_XTR_H */

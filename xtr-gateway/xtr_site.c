@@ -1,0 +1,1039 @@
+/*
+ * Map-Server and Map-Resolver (RFC 9301 §8; spec/lisp-wire.md §5-§7, §10):
+ * sites and their keys, registrations with expiry, move notification of
+ * the previous registrants, and Map-Request resolution. Packets leave
+ * through ms->io; time comes from the caller.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "lib/lisp_auth.h"
+#include "lib/ptable.h"
+#include "lib/xalloc.h"
+#include "xtr-gateway/xtr.h"
+
+#define MAX_LOCS 255
+#define MSG_MAX	 4096
+
+struct ms_loc {
+	struct lisp_addr addr;
+	uint8_t priority, weight, mpriority, mweight;
+	bool reachable;
+};
+
+struct ms_registrant {
+	struct ms_registrant *next;
+	struct ms_reg *reg;
+	struct lisp_addr addr;
+	uint16_t port;
+	bool has_xtr_id;
+	uint8_t xtr_id[16];
+	uint8_t nloc;
+	double last, expires;
+	size_t heap_idx;
+	struct lisp_locator *locs;
+};
+
+struct ms_reg {
+	struct lisp_prefix p;
+	struct ms_site *site;
+	double first, last;
+	struct lisp_addr last_by;
+	bool proxy_reply, want_map_notify;
+	uint32_t ttl;
+	struct ms_registrant *regs;
+};
+
+struct nonce_seen {
+	struct nonce_seen *next;
+	bool by_xtr_id;
+	uint8_t xtr_id[16];
+	struct lisp_addr addr;
+	uint64_t nonce;
+};
+
+struct ms_site {
+	char name[XTR_SITE_NAME_MAX];
+	const struct xtr_conf_site *conf;
+	struct lisp_auth_key *key;
+	struct ms_site_counters c;
+	struct nonce_seen *nonces;
+	bool alive;
+};
+
+/* A configured eid-prefix, the value of ms->cfg. */
+struct ms_cfg {
+	struct lisp_prefix p;
+	struct ms_site *site;
+	bool ams;
+};
+
+/* An unsolicited Map-Notify waiting for its Map-Notify-Ack. */
+struct ms_notify {
+	struct ms_notify *next;
+	struct ms_site *site;
+	uint64_t nonce;
+	struct lisp_addr dst;
+	int sent;
+	double next_at;
+	size_t len;
+	uint8_t msg[];
+};
+
+struct ms {
+	struct ms_io io;
+	struct xtr_counters *gc;
+	const struct xtr_conf *conf;
+	struct ms_site **sites;
+	size_t nsites;
+	struct ptable *cfg;	     /* configured prefixes -> struct ms_cfg */
+	struct ptable *regs;	     /* registered prefixes -> struct ms_reg */
+	struct ms_registrant **heap; /* by expiry */
+	size_t nheap, capheap;
+	struct ms_notify *notifies;
+	struct log_rate rl_bad, rl_auth, rl_prefix;
+	struct lisp_locator locs[MAX_LOCS];
+	uint8_t out[MSG_MAX];
+};
+
+/* Wait after the n-th send of an unsolicited Map-Notify (RFC 9301 §5.7). */
+static const double notify_wait[MS_NOTIFY_TRIES] = { 3, 3, 3, 6, 12, 24, 24 };
+
+/* Expiry heap */
+
+static void heap_set(struct ms *ms, size_t i, struct ms_registrant *r)
+{
+	ms->heap[i] = r;
+	r->heap_idx = i;
+}
+
+static void heap_up(struct ms *ms, size_t i)
+{
+	struct ms_registrant *r = ms->heap[i];
+
+	while (i > 0 && ms->heap[(i - 1) / 2]->expires > r->expires) {
+		heap_set(ms, i, ms->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(ms, i, r);
+}
+
+static void heap_down(struct ms *ms, size_t i)
+{
+	struct ms_registrant *r = ms->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= ms->nheap)
+			break;
+		if (c + 1 < ms->nheap && ms->heap[c + 1]->expires < ms->heap[c]->expires)
+			c++;
+		if (ms->heap[c]->expires >= r->expires)
+			break;
+		heap_set(ms, i, ms->heap[c]);
+		i = c;
+	}
+	heap_set(ms, i, r);
+}
+
+static void heap_push(struct ms *ms, struct ms_registrant *r)
+{
+	if (ms->nheap == ms->capheap) {
+		ms->capheap = ms->capheap ? ms->capheap * 2 : 64;
+		ms->heap = xreallocarray(ms->heap, ms->capheap, sizeof(*ms->heap));
+	}
+	heap_set(ms, ms->nheap++, r);
+	heap_up(ms, ms->nheap - 1);
+}
+
+static void heap_remove(struct ms *ms, struct ms_registrant *r)
+{
+	size_t i = r->heap_idx;
+	struct ms_registrant *last = ms->heap[--ms->nheap];
+
+	if (i == ms->nheap)
+		return;
+	heap_set(ms, i, last);
+	heap_up(ms, i);
+	heap_down(ms, last->heap_idx);
+}
+
+/* Registrations */
+
+static void registrant_free(struct ms *ms, struct ms_registrant *r)
+{
+	heap_remove(ms, r);
+	free(r->locs);
+	free(r);
+}
+
+static void reg_free(void *v)
+{
+	struct ms_reg *reg = v;
+
+	/* registrants are released by the caller first (they sit in the heap) */
+	free(reg);
+}
+
+/* Unlinks and frees r; deletes its registration when it was the last registrant. */
+static void registrant_del(struct ms *ms, struct ms_registrant *r)
+{
+	struct ms_reg *reg = r->reg;
+	struct ms_registrant **pp = &reg->regs;
+
+	while (*pp != r)
+		pp = &(*pp)->next;
+	*pp = r->next;
+	registrant_free(ms, r);
+	if (!reg->regs)
+		ptable_del(ms->regs, &reg->p);
+}
+
+static void reg_del(struct ms *ms, struct ms_reg *reg)
+{
+	while (reg->regs->next)
+		registrant_del(ms, reg->regs);
+	registrant_del(ms, reg->regs); /* the last one deletes reg */
+}
+
+static bool same_locs(const struct ms_registrant *r, const struct lisp_locator *locs, uint8_t n)
+{
+	if (r->nloc != n)
+		return false;
+	for (uint8_t i = 0; i < n; i++) {
+		bool found = false;
+
+		for (uint8_t j = 0; j < n && !found; j++)
+			found = lisp_addr_equal(&r->locs[i].addr[0], &locs[j].addr[0]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* The configured prefix that allows p: p itself, or the longest covering one with accept-more-specifics. */
+static struct ms_cfg *cfg_allowing(const struct ms *ms, const struct lisp_prefix *p)
+{
+	struct ms_cfg *c = ptable_lookup_exact(ms->cfg, p);
+
+	if (c)
+		return c;
+	c = ptable_lookup_covering(ms->cfg, p, NULL);
+	return c && c->ams ? c : NULL;
+}
+
+/* The configured prefix that holds p (equal or covering), allowed or not. */
+static struct ms_cfg *cfg_holding(const struct ms *ms, const struct lisp_prefix *p)
+{
+	struct ms_cfg *c = ptable_lookup_exact(ms->cfg, p);
+
+	return c ? c : ptable_lookup_covering(ms->cfg, p, NULL);
+}
+
+/* Sending */
+
+static uint64_t random_nonce(void)
+{
+	uint64_t n = 0;
+
+	while (getrandom(&n, sizeof(n), 0) != sizeof(n))
+		;
+	return n;
+}
+
+/* An unsolicited Map-Notify to a previous registrant: p now maps to locs. */
+static void notify_moved(struct ms *ms, struct ms_site *site, const struct lisp_addr *dst,
+			 const struct lisp_eid_record *rec, const struct lisp_locator *locs,
+			 uint8_t n, double now)
+{
+	struct lisp_map_notify m = { .nonce = random_nonce(),
+				     .auth = { .alg_id = LISP_ALG_HMAC_SHA256_128 } };
+	struct lisp_eid_record r = *rec;
+	struct ms_notify *nt;
+	struct buf_writer w;
+
+	r.locs = locs;
+	r.loc_count = n;
+	buf_writer_init(&w, ms->out, sizeof(ms->out));
+	if (lisp_msg_encode_map_notify(&w, &m, &r, 1) < 0 ||
+	    lisp_auth_sign(site->key, ms->out, w.off) < 0)
+		return;
+	nt = xmalloc(sizeof(*nt) + w.off);
+	nt->site = site;
+	nt->nonce = m.nonce;
+	nt->dst = *dst;
+	nt->len = w.off;
+	memcpy(nt->msg, ms->out, w.off);
+	nt->sent = 1;
+	nt->next_at = now + notify_wait[0];
+	nt->next = ms->notifies;
+	ms->notifies = nt;
+	ms->io.send(ms->io.arg, dst, LISP_CONTROL_PORT, nt->msg, nt->len);
+	site->c.map_notifies_sent++;
+}
+
+/* The Map-Notify acknowledging a Map-Register: its nonce, ids and records, our MAC. */
+static void send_ack(struct ms *ms, struct ms_site *site, const struct lisp_map_register *m,
+		     const struct lisp_addr *src, uint16_t sport)
+{
+	struct buf_writer w;
+
+	buf_writer_init(&w, ms->out, sizeof(ms->out));
+	buf_put_be32(&w, (uint32_t)LISP_TYPE_MAP_NOTIFY << 28 | m->records.count);
+	buf_put_be64(&w, m->nonce);
+	buf_put_u8(&w, m->auth.key_id);
+	buf_put_u8(&w, m->auth.alg_id);
+	buf_put_be16(&w, m->auth.len);
+	buf_put_zero(&w, m->auth.len);
+	buf_put_bytes(&w, m->records.p, m->records.len);
+	if (w.err || lisp_auth_sign(site->key, ms->out, w.off) < 0)
+		return;
+	if (ms->io.send(ms->io.arg, src, sport, ms->out, w.off) == 0)
+		site->c.map_notifies_sent++;
+}
+
+/* Map-Register */
+
+static uint8_t collect_locs(struct ms *ms, const struct lisp_eid_record *rec)
+{
+	struct lisp_iter it;
+	uint8_t n = 0;
+
+	lisp_locator_iter_init(&it, rec);
+	while (n < MAX_LOCS && lisp_locator_iter_next(&it, &ms->locs[n]))
+		n++;
+	return n;
+}
+
+static bool locs_allowed(const struct ms_site *site, const struct lisp_locator *locs, uint8_t n)
+{
+	const struct xtr_conf_site *c = site->conf;
+
+	if (c->nallowed == 0)
+		return true;
+	for (uint8_t i = 0; i < n; i++) {
+		bool ok = false;
+
+		for (size_t j = 0; j < c->nallowed && !ok; j++)
+			ok = lisp_addr_equal(&locs[i].addr[0], &c->allowed[j]);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* The registrant of reg that sent m from src: same xTR-ID, or same address without one. */
+static struct ms_registrant *find_registrant(struct ms_reg *reg, const struct lisp_map_register *m,
+					     const struct lisp_addr *src)
+{
+	for (struct ms_registrant *r = reg->regs; r; r = r->next) {
+		if (m->xtr_id_present ? r->has_xtr_id && memcmp(r->xtr_id, m->xtr_id, 16) == 0
+				      : !r->has_xtr_id && lisp_addr_equal(&r->addr, src))
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * A new or changed locator set for rec: earlier registrants of the same
+ * prefix with other locators lose it (the EID moved), and registrants of
+ * a covering prefix with other locators are told the EID lives elsewhere.
+ */
+static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
+			struct ms_registrant *self, const struct lisp_eid_record *rec, uint8_t n,
+			double now)
+{
+	struct ms_reg *cov = ptable_lookup_covering(ms->regs, &reg->p, NULL);
+	struct ms_registrant *o, *next;
+	bool moved = false;
+
+	for (o = reg->regs; o; o = next) {
+		next = o->next;
+		if (o == self || same_locs(o, ms->locs, n))
+			continue;
+		notify_moved(ms, site, &o->addr, rec, ms->locs, n, now);
+		registrant_del(ms, o); /* reg keeps at least self or the new registrant */
+		moved = true;
+	}
+	for (o = cov ? cov->regs : NULL; o; o = o->next) {
+		if (same_locs(o, ms->locs, n))
+			continue;
+		notify_moved(ms, cov->site, &o->addr, rec, ms->locs, n, now);
+		moved = true;
+	}
+	if (moved)
+		site->c.moves++;
+}
+
+static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_map_register *m,
+			const struct lisp_eid_record *rec, const struct lisp_addr *src,
+			uint16_t sport, double now)
+{
+	struct ms_reg *reg = ptable_lookup_exact(ms->regs, &rec->eid);
+	struct ms_registrant *r;
+	uint8_t n = collect_locs(ms, rec);
+
+	if (!reg) {
+		reg = xcalloc(1, sizeof(*reg));
+		reg->p = rec->eid;
+		reg->site = site;
+		reg->first = now;
+		ptable_add(ms->regs, &reg->p, reg);
+	}
+	r = find_registrant(reg, m, src);
+	if (!r || !same_locs(r, ms->locs, n)) {
+		if (!r) {
+			r = xcalloc(1, sizeof(*r));
+			r->reg = reg;
+			r->has_xtr_id = m->xtr_id_present;
+			memcpy(r->xtr_id, m->xtr_id, 16);
+			r->next = reg->regs;
+			reg->regs = r;
+			r->expires = now;
+			heap_push(ms, r);
+		}
+		handle_move(ms, site, reg, r, rec, n, now);
+		free(r->locs);
+		r->locs = xmalloc(n ? n * sizeof(*r->locs) : 1);
+		memcpy(r->locs, ms->locs, n * sizeof(*r->locs));
+		r->nloc = n;
+	}
+	r->addr = *src;
+	r->port = sport;
+	r->last = now;
+	r->expires = now + (m->ttl_expiry ? rec->ttl * 60.0 : MS_REG_LIFETIME);
+	heap_up(ms, r->heap_idx);
+	heap_down(ms, r->heap_idx);
+	reg->last = now;
+	reg->last_by = *src;
+	reg->proxy_reply = m->proxy_reply;
+	reg->want_map_notify = m->want_map_notify;
+	reg->ttl = rec->ttl;
+}
+
+/* TTL 0: the sender withdraws its registration (honoured only from a current registrant). */
+static bool do_deregister(struct ms *ms, const struct lisp_map_register *m,
+			  const struct lisp_eid_record *rec, const struct lisp_addr *src)
+{
+	struct ms_reg *reg = ptable_lookup_exact(ms->regs, &rec->eid);
+	struct ms_registrant *r = reg ? find_registrant(reg, m, src) : NULL;
+
+	if (!r)
+		return false;
+	registrant_del(ms, r);
+	return true;
+}
+
+/* strict-nonce: each xTR (by xTR-ID, else by address) must send increasing nonces. */
+static bool nonce_fresh(struct ms_site *site, const struct lisp_map_register *m,
+			const struct lisp_addr *src)
+{
+	struct nonce_seen *s;
+
+	for (s = site->nonces; s; s = s->next)
+		if (m->xtr_id_present ? s->by_xtr_id && memcmp(s->xtr_id, m->xtr_id, 16) == 0
+				      : !s->by_xtr_id && lisp_addr_equal(&s->addr, src))
+			break;
+	if (s && m->nonce <= s->nonce)
+		return false;
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->by_xtr_id = m->xtr_id_present;
+		memcpy(s->xtr_id, m->xtr_id, 16);
+		s->addr = *src;
+		s->next = site->nonces;
+		site->nonces = s;
+	}
+	s->nonce = m->nonce;
+	return true;
+}
+
+/* Decodes, finds the site of the first record, authenticates. NULL: dropped (counted). */
+static struct ms_site *register_site(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf,
+				     size_t len, struct lisp_map_register *m)
+{
+	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
+	struct lisp_eid_record rec;
+	struct lisp_iter it;
+	struct ms_cfg *c;
+	int rc = lisp_msg_decode_map_register(buf, len, m);
+
+	if (rc < 0) {
+		rc == -EPROTONOSUPPORT ? ms->gc->unsupported++ : ms->gc->malformed++;
+		log_warn_rl(&ms->rl_bad, "ms: bad Map-Register from %s: %s",
+			    lisp_addr_format(src, a, sizeof(a)), strerror(-rc));
+		return NULL;
+	}
+	lisp_record_iter_init(&it, &m->records);
+	lisp_record_iter_next(&it, &rec);
+	c = cfg_holding(ms, &rec.eid);
+	if (!c) {
+		ms->gc->unknown_eid++;
+		log_warn_rl(&ms->rl_prefix, "ms: Map-Register from %s for %s: in no site",
+			    lisp_addr_format(src, a, sizeof(a)),
+			    lisp_prefix_format(&rec.eid, p, sizeof(p)));
+		return NULL;
+	}
+	rc = lisp_auth_verify(c->site->key, buf, len);
+	if (rc < 0) {
+		c->site->c.auth_failures++;
+		log_warn_rl(&ms->rl_auth, "ms: site %s: Map-Register from %s for %s: %s",
+			    c->site->name, lisp_addr_format(src, a, sizeof(a)),
+			    lisp_prefix_format(&rec.eid, p, sizeof(p)),
+			    rc == -EACCES ? "authentication failed"
+					  : "unsupported or missing authentication");
+		return NULL;
+	}
+	return c->site;
+}
+
+static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t sport,
+			    const uint8_t *buf, size_t len, double now)
+{
+	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
+	struct lisp_map_register m;
+	struct lisp_eid_record rec;
+	struct lisp_iter it;
+	struct ms_site *site = register_site(ms, src, buf, len, &m);
+	unsigned accepted = 0;
+	struct ms_cfg *c;
+
+	if (!site)
+		return;
+	if (site->conf->strict_nonce && !nonce_fresh(site, &m, src)) {
+		site->c.nonce_replays++;
+		log_warn_rl(&ms->rl_auth,
+			    "ms: site %s: Map-Register from %s: nonce not above the "
+			    "last one, possible replay",
+			    site->name, lisp_addr_format(src, a, sizeof(a)));
+		return;
+	}
+	lisp_record_iter_init(&it, &m.records);
+	while (lisp_record_iter_next(&it, &rec)) {
+		c = cfg_allowing(ms, &rec.eid);
+		if (!c || c->site != site) {
+			site->c.prefix_rejects++;
+			log_warn_rl(&ms->rl_prefix,
+				    "ms: site %s: %s from %s is not an eid-prefix "
+				    "of the site",
+				    site->name, lisp_prefix_format(&rec.eid, p, sizeof(p)),
+				    lisp_addr_format(src, a, sizeof(a)));
+			continue;
+		}
+		if (!locs_allowed(site, ms->locs, collect_locs(ms, &rec))) {
+			site->c.allowed_locator_mismatches++;
+			log_warn_rl(&ms->rl_prefix, "ms: site %s: %s from %s: locator not allowed",
+				    site->name, lisp_prefix_format(&rec.eid, p, sizeof(p)),
+				    lisp_addr_format(src, a, sizeof(a)));
+			continue;
+		}
+		if (rec.ttl == 0) {
+			site->c.deregistrations += do_deregister(ms, &m, &rec, src);
+		} else {
+			do_register(ms, site, &m, &rec, src, sport, now);
+			log_debug(LOG_REGISTER, "ms: site %s: %s registered by %s", site->name,
+				  lisp_prefix_format(&rec.eid, p, sizeof(p)),
+				  lisp_addr_format(src, a, sizeof(a)));
+		}
+		accepted++;
+	}
+	if (!accepted)
+		return;
+	site->c.registrations++;
+	if (m.want_map_notify)
+		send_ack(ms, site, &m, src, sport);
+}
+
+static void handle_notify_ack(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf,
+			      size_t len)
+{
+	struct lisp_map_notify m;
+	struct ms_notify **pp;
+
+	if (lisp_msg_decode_map_notify(buf, len, &m) < 0 || !m.ack) {
+		ms->gc->malformed++;
+		return;
+	}
+	for (pp = &ms->notifies; *pp; pp = &(*pp)->next) {
+		struct ms_notify *nt = *pp;
+
+		if (nt->nonce != m.nonce || !lisp_addr_equal(&nt->dst, src))
+			continue;
+		if (lisp_auth_verify(nt->site->key, buf, len) < 0) {
+			nt->site->c.auth_failures++;
+			return;
+		}
+		nt->site->c.map_notify_acks++;
+		*pp = nt->next;
+		free(nt);
+		return;
+	}
+	ms->gc->acks_unmatched++;
+}
+
+/* Map-Resolver */
+
+/* Sends a Map-Reply to the first ITR-RLOC we can reach. */
+static void send_reply(struct ms *ms, const struct lisp_map_request *req, uint16_t dport,
+		       const struct lisp_eid_record *rec)
+{
+	struct lisp_map_reply m = { .nonce = req->nonce };
+	struct buf_writer w;
+
+	buf_writer_init(&w, ms->out, sizeof(ms->out));
+	if (lisp_msg_encode_map_reply(&w, &m, rec, 1) < 0)
+		return;
+	for (unsigned i = 0; i < req->itr_rloc_count; i++)
+		if (ms->io.send(ms->io.arg, &req->itr_rlocs[i], dport, ms->out, w.off) == 0)
+			return;
+}
+
+static int any_entry(const struct lisp_prefix *p, void *v, void *arg)
+{
+	(void)p;
+	(void)v;
+	(void)arg;
+	return 1;
+}
+
+/* The shortest prefix holding eid that holds no configured prefix (RFC 9301 §8.4). */
+static void uncovered(const struct ms *ms, const struct lisp_prefix *eid, struct lisp_prefix *out)
+{
+	unsigned max = lisp_afi_max_plen(eid->addr.afi);
+
+	for (unsigned plen = 0; plen <= max; plen++) {
+		*out = *eid;
+		out->plen = (uint8_t)plen;
+		lisp_prefix_mask(out);
+		if (ptable_walk(ms->cfg, out, any_entry, NULL) == 0)
+			return;
+	}
+}
+
+/* Proxy reply: the registered locators of every registrant, each once, L and p clear. */
+static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct lisp_map_request *req,
+			uint16_t dport)
+{
+	struct lisp_eid_record rec = { .ttl = reg->ttl, .eid = reg->p };
+	uint8_t n = 0;
+
+	for (const struct ms_registrant *r = reg->regs; r; r = r->next) {
+		for (uint8_t i = 0; i < r->nloc && n < MAX_LOCS; i++) {
+			bool dup = false;
+
+			for (uint8_t j = 0; j < n && !dup; j++)
+				dup = lisp_addr_equal(&ms->locs[j].addr[0], &r->locs[i].addr[0]);
+			if (dup)
+				continue;
+			ms->locs[n] = r->locs[i];
+			ms->locs[n].local = ms->locs[n].probed = false;
+			n++;
+		}
+	}
+	rec.loc_count = n;
+	rec.locs = ms->locs;
+	send_reply(ms, req, dport, &rec);
+}
+
+/* Forwards the ECM unchanged to a registered ETR, which answers the ITR itself. */
+static bool forward(struct ms *ms, const struct ms_reg *reg, const uint8_t *ecm, size_t len)
+{
+	for (const struct ms_registrant *r = reg->regs; r; r = r->next)
+		for (uint8_t i = 0; i < r->nloc; i++)
+			if (r->locs[i].reachable && ms->io.send(ms->io.arg, &r->locs[i].addr[0],
+								LISP_CONTROL_PORT, ecm, len) == 0)
+				return true;
+	return false;
+}
+
+static void resolve(struct ms *ms, const struct lisp_map_request *req,
+		    const struct lisp_prefix *eid, uint16_t dport, const uint8_t *ecm, size_t len)
+{
+	struct lisp_eid_record neg = { .act = LISP_ACT_NATIVE_FORWARD };
+	struct ms_reg *reg = ptable_lookup(ms->regs, eid->iid, &eid->addr, NULL);
+	struct ms_cfg *c;
+
+	if (reg && reg->proxy_reply) {
+		proxy_reply(ms, reg, req, dport);
+		reg->site->c.map_requests_proxied++;
+		return;
+	}
+	if (reg && forward(ms, reg, ecm, len)) {
+		reg->site->c.map_requests_forwarded++;
+		return;
+	}
+	c = ptable_lookup(ms->cfg, eid->iid, &eid->addr, NULL);
+	if (c) {
+		/* configured, nothing registered: come back in a minute */
+		neg.ttl = 1;
+		neg.eid = c->p;
+		c->site->c.map_requests_negative++;
+	} else {
+		neg.ttl = 15;
+		uncovered(ms, eid, &neg.eid);
+		ms->gc->negative_not_lisp++;
+	}
+	send_reply(ms, req, dport, &neg);
+}
+
+static void handle_ecm(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len)
+{
+	char a[LISP_ADDR_STRLEN];
+	struct lisp_map_request req;
+	struct lisp_prefix eid;
+	struct lisp_iter it;
+	struct lisp_ecm e;
+	int rc = lisp_msg_decode_ecm(buf, len, &e);
+
+	if (rc == 0)
+		rc = lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &req);
+	if (rc < 0) {
+		rc == -EPROTONOSUPPORT ? ms->gc->unsupported++ : ms->gc->malformed++;
+		log_warn_rl(&ms->rl_bad, "ms: bad Encapsulated Map-Request from %s: %s",
+			    lisp_addr_format(src, a, sizeof(a)), strerror(-rc));
+		return;
+	}
+	if (req.probe || !(ms->conf->mr_v4 || ms->conf->mr_v6)) {
+		ms->gc->unsupported++; /* map-resolvers drop RLOC-probes */
+		return;
+	}
+	ms->gc->map_requests++;
+	lisp_prefix_iter_init(&it, &req.eids);
+	while (lisp_prefix_iter_next(&it, &eid))
+		resolve(ms, &req, &eid, e.inner.sport, buf, len);
+}
+
+void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	      size_t len, double now)
+{
+	switch (lisp_msg_type(buf, len)) {
+	case LISP_TYPE_MAP_REGISTER:
+		if (ms->conf->ms_v4 || ms->conf->ms_v6)
+			handle_register(ms, src, sport, buf, len, now);
+		else
+			ms->gc->unsupported++;
+		break;
+	case LISP_TYPE_MAP_NOTIFY_ACK:
+		handle_notify_ack(ms, src, buf, len);
+		break;
+	case LISP_TYPE_ECM:
+		handle_ecm(ms, src, buf, len);
+		break;
+	case -EBADMSG:
+		ms->gc->malformed++;
+		break;
+	default:
+		ms->gc->unsupported++; /* plain Map-Requests, Map-Replies, ... are not ours */
+		break;
+	}
+}
+
+void ms_tick(struct ms *ms, double now)
+{
+	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
+	struct ms_notify **pp = &ms->notifies;
+
+	while (ms->nheap && ms->heap[0]->expires <= now) {
+		struct ms_registrant *r = ms->heap[0];
+
+		r->reg->site->c.expirations++;
+		log_info("ms: site %s: registration of %s by %s expired", r->reg->site->name,
+			 lisp_prefix_format(&r->reg->p, p, sizeof(p)),
+			 lisp_addr_format(&r->addr, a, sizeof(a)));
+		registrant_del(ms, r);
+	}
+	while (*pp) {
+		struct ms_notify *nt = *pp;
+
+		if (nt->next_at > now) {
+			pp = &nt->next;
+			continue;
+		}
+		if (nt->sent == MS_NOTIFY_TRIES) {
+			nt->site->c.map_notify_giveups++;
+			log_warn("ms: site %s: no Map-Notify-Ack from %s after %d tries, giving up",
+				 nt->site->name, lisp_addr_format(&nt->dst, a, sizeof(a)),
+				 nt->sent);
+			*pp = nt->next;
+			free(nt);
+			continue;
+		}
+		ms->io.send(ms->io.arg, &nt->dst, LISP_CONTROL_PORT, nt->msg, nt->len);
+		nt->next_at = now + notify_wait[nt->sent++];
+		pp = &nt->next;
+	}
+}
+
+/* Life cycle and configuration */
+
+struct ms *ms_new(const struct ms_io *io, struct xtr_counters *counters)
+{
+	struct ms *ms = xcalloc(1, sizeof(*ms));
+
+	ms->io = *io;
+	ms->gc = counters;
+	ms->cfg = ptable_new(free);
+	ms->regs = ptable_new(reg_free);
+	return ms;
+}
+
+static void site_free(struct ms_site *s)
+{
+	while (s->nonces) {
+		struct nonce_seen *n = s->nonces;
+
+		s->nonces = n->next;
+		free(n);
+	}
+	lisp_auth_key_free(s->key);
+	free(s);
+}
+
+struct collect {
+	struct ms_reg **v;
+	size_t n, cap;
+	const struct ms *ms;
+};
+
+/* Walk callback: registrations the current configuration no longer allows. */
+static int collect_disallowed(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct collect *c = arg;
+	struct ms_reg *reg = v;
+	struct ms_cfg *cf = cfg_allowing(c->ms, p);
+
+	if (cf && cf->site == reg->site && reg->site->alive)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
+	}
+	c->v[c->n++] = reg;
+	return 0;
+}
+
+static struct ms_site *site_for(struct ms *ms, const struct xtr_conf_site *cs)
+{
+	struct ms_site *s;
+
+	for (size_t i = 0; i < ms->nsites; i++) {
+		if (strcmp(ms->sites[i]->name, cs->name) == 0) {
+			s = ms->sites[i];
+			lisp_auth_key_free(s->key);
+			goto found;
+		}
+	}
+	s = xcalloc(1, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", cs->name);
+	ms->sites = xreallocarray(ms->sites, ms->nsites + 1, sizeof(*ms->sites));
+	ms->sites[ms->nsites++] = s;
+found:
+	s->conf = cs;
+	s->key = lisp_auth_key_new(cs->key, cs->keylen);
+	s->alive = true;
+	return s;
+}
+
+/* Drops what belongs to sites no longer configured: registrations, notifies, the sites. */
+static void drop_dead(struct ms *ms)
+{
+	struct collect c = { .ms = ms };
+	struct ms_notify **pp = &ms->notifies;
+	size_t keep = 0;
+
+	ptable_walk(ms->regs, NULL, collect_disallowed, &c);
+	for (size_t i = 0; i < c.n; i++)
+		reg_del(ms, c.v[i]);
+	free(c.v);
+	while (*pp) {
+		struct ms_notify *nt = *pp;
+
+		if (nt->site->alive) {
+			pp = &nt->next;
+			continue;
+		}
+		*pp = nt->next;
+		free(nt);
+	}
+	for (size_t i = 0; i < ms->nsites; i++) {
+		if (ms->sites[i]->alive)
+			ms->sites[keep++] = ms->sites[i];
+		else
+			site_free(ms->sites[i]);
+	}
+	ms->nsites = keep;
+}
+
+void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now)
+{
+	(void)now;
+	for (size_t i = 0; i < ms->nsites; i++)
+		ms->sites[i]->alive = false;
+	ptable_free(ms->cfg);
+	ms->cfg = ptable_new(free);
+	for (size_t i = 0; i < conf->nsites; i++) {
+		struct ms_site *s = site_for(ms, conf->sites[i]);
+
+		for (size_t j = 0; j < conf->sites[i]->nprefixes; j++) {
+			struct ms_cfg *c = xcalloc(1, sizeof(*c));
+
+			c->p = conf->sites[i]->prefixes[j].p;
+			c->ams = conf->sites[i]->prefixes[j].accept_more_specifics;
+			c->site = s;
+			if (ptable_add(ms->cfg, &c->p, c) < 0)
+				free(c); /* parse.c refuses duplicates: cannot happen */
+		}
+	}
+	ms->conf = conf;
+	drop_dead(ms);
+}
+
+void ms_free(struct ms *ms)
+{
+	struct collect c = { .ms = ms };
+
+	if (!ms)
+		return;
+	for (size_t i = 0; i < ms->nsites; i++)
+		ms->sites[i]->alive = false; /* everything is disallowed now */
+	ptable_walk(ms->regs, NULL, collect_disallowed, &c);
+	for (size_t i = 0; i < c.n; i++)
+		reg_del(ms, c.v[i]);
+	free(c.v);
+	while (ms->notifies) {
+		struct ms_notify *nt = ms->notifies;
+
+		ms->notifies = nt->next;
+		free(nt);
+	}
+	for (size_t i = 0; i < ms->nsites; i++)
+		site_free(ms->sites[i]);
+	free(ms->sites);
+	free(ms->heap);
+	ptable_free(ms->cfg);
+	ptable_free(ms->regs);
+	free(ms);
+}
+
+/* Read access */
+
+size_t ms_site_count(const struct ms *ms)
+{
+	return ms->nsites;
+}
+
+const struct ms_site *ms_site_at(const struct ms *ms, size_t i)
+{
+	return i < ms->nsites ? ms->sites[i] : NULL;
+}
+
+const struct ms_site *ms_site_by_name(const struct ms *ms, const char *name)
+{
+	for (size_t i = 0; i < ms->nsites; i++)
+		if (strcmp(ms->sites[i]->name, name) == 0)
+			return ms->sites[i];
+	return NULL;
+}
+
+const struct ms_site *ms_site_by_prefix(const struct ms *ms, const struct lisp_prefix *p)
+{
+	const struct ms_reg *reg = ptable_lookup_exact(ms->regs, p);
+	const struct ms_cfg *c = cfg_holding(ms, p);
+
+	return reg ? reg->site : c ? c->site : NULL;
+}
+
+const struct xtr_conf_site *ms_site_conf(const struct ms_site *s)
+{
+	return s->conf;
+}
+
+const struct ms_site_counters *ms_site_counters(const struct ms_site *s)
+{
+	return &s->c;
+}
+
+struct rows {
+	const struct ms *ms;
+	const struct ms_site *site;
+	const struct ms_cfg *cfg;
+	ms_row_fn fn;
+	void *arg;
+	unsigned count;
+	bool emit;
+};
+
+/* Walk callback over the registrations under a configured prefix. */
+static int row_more_specific(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct rows *r = arg;
+	const struct ms_reg *reg = v;
+	struct ms_row row = { .p = *p, .reg = reg };
+
+	if (reg->site != r->site || ptable_lookup_exact(r->ms->cfg, p) ||
+	    ptable_lookup_covering(r->ms->cfg, p, NULL) != r->cfg)
+		return 0; /* configured itself, or listed under a longer configured prefix */
+	r->count++;
+	return r->emit ? r->fn(&row, r->arg) : 0;
+}
+
+int ms_site_rows(const struct ms *ms, const struct ms_site *s, ms_row_fn fn, void *arg)
+{
+	const struct xtr_conf_site *cs = s->conf;
+	int rc;
+
+	for (size_t i = 0; i < cs->nprefixes; i++) {
+		const struct lisp_prefix *p = &cs->prefixes[i].p;
+		struct rows r = { .ms = ms, .site = s, .fn = fn, .arg = arg };
+		struct ms_row row = { .p = *p,
+				      .configured = true,
+				      .accept_more_specifics =
+					      cs->prefixes[i].accept_more_specifics,
+				      .reg = ptable_lookup_exact(ms->regs, p) };
+
+		r.cfg = ptable_lookup_exact(ms->cfg, p);
+		ptable_walk(ms->regs, p, row_more_specific, &r);
+		row.more_specifics = r.count;
+		rc = fn(&row, arg);
+		if (rc)
+			return rc;
+		r.emit = true;
+		rc = ptable_walk(ms->regs, p, row_more_specific, &r);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void ms_reg_info(const struct ms_reg *r, struct ms_reg_info *out)
+{
+	out->first = r->first;
+	out->last = r->last;
+	out->last_by = r->last_by;
+	out->proxy_reply = r->proxy_reply;
+	out->want_map_notify = r->want_map_notify;
+	out->ttl = r->ttl;
+}
+
+const struct ms_registrant *ms_reg_registrants(const struct ms_reg *r)
+{
+	return r->regs;
+}
+
+const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
+					       struct ms_registrant_info *out)
+{
+	out->addr = r->addr;
+	out->port = r->port;
+	out->has_xtr_id = r->has_xtr_id;
+	memcpy(out->xtr_id, r->xtr_id, 16);
+	out->last = r->last;
+	out->expires = r->expires;
+	out->nloc = r->nloc;
+	out->locs = r->locs;
+	return r->next;
+}
