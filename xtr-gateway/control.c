@@ -215,6 +215,7 @@ static Vmroam__Xtr__SiteCounters *build_counters(struct arena *a, const struct m
 	m->map_requests_forwarded = c->map_requests_forwarded;
 	m->map_requests_proxied = c->map_requests_proxied;
 	m->map_requests_negative = c->map_requests_negative;
+	m->map_requests_unforwardable = c->map_requests_unforwardable;
 	return m;
 }
 

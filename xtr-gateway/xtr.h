@@ -129,7 +129,7 @@ struct ms_site_counters {
 	uint64_t registrations, deregistrations, map_notifies_sent, map_notify_acks;
 	uint64_t map_notify_giveups, auth_failures, allowed_locator_mismatches, prefix_rejects;
 	uint64_t nonce_replays, expirations, moves, map_requests_forwarded;
-	uint64_t map_requests_proxied, map_requests_negative;
+	uint64_t map_requests_proxied, map_requests_negative, map_requests_unforwardable;
 };
 
 const struct xtr_conf_site *ms_site_conf(const struct ms_site *s);

@@ -348,24 +348,31 @@ static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
 			double now)
 {
 	struct ms_reg *cov = ptable_lookup_covering(ms->regs, &reg->p, NULL);
+	struct lisp_addr told[16];
 	struct ms_registrant *o, *next;
-	bool moved = false;
+	size_t ntold = 0;
 
 	for (o = reg->regs; o; o = next) {
 		next = o->next;
 		if (o == self || same_locs(o, ms->locs, n))
 			continue;
 		notify_moved(ms, site, &o->addr, rec, ms->locs, n, now);
-		registrant_del(ms, o); /* reg keeps at least self or the new registrant */
-		moved = true;
+		if (ntold < 16)
+			told[ntold++] = o->addr;
+		registrant_del(ms, o); /* reg keeps self */
 	}
 	for (o = cov ? cov->regs : NULL; o; o = o->next) {
-		if (same_locs(o, ms->locs, n))
+		bool dup = false;
+
+		for (size_t i = 0; i < ntold && !dup; i++)
+			dup = lisp_addr_equal(&told[i], &o->addr);
+		if (dup || same_locs(o, ms->locs, n))
 			continue;
 		notify_moved(ms, cov->site, &o->addr, rec, ms->locs, n, now);
-		moved = true;
+		if (ntold < 16)
+			told[ntold++] = o->addr;
 	}
-	if (moved)
+	if (ntold)
 		site->c.moves++;
 }
 
@@ -662,8 +669,12 @@ static void resolve(struct ms *ms, const struct lisp_map_request *req,
 		reg->site->c.map_requests_proxied++;
 		return;
 	}
-	if (reg && forward(ms, reg, ecm, len)) {
-		reg->site->c.map_requests_forwarded++;
+	if (reg) {
+		/* the MS never answers for an ETR that did not ask for proxy replies */
+		if (forward(ms, reg, ecm, len))
+			reg->site->c.map_requests_forwarded++;
+		else
+			reg->site->c.map_requests_unforwardable++;
 		return;
 	}
 	c = ptable_lookup(ms->cfg, eid->iid, &eid->addr, NULL);

@@ -32,6 +32,7 @@ static void counters(const Vmroam__Xtr__SiteCounters *c)
 		json_uint(&j, "map_requests_forwarded", c->map_requests_forwarded);
 		json_uint(&j, "map_requests_proxied", c->map_requests_proxied);
 		json_uint(&j, "map_requests_negative", c->map_requests_negative);
+		json_uint(&j, "map_requests_unforwardable", c->map_requests_unforwardable);
 	}
 	json_object_end(&j);
 }
