@@ -110,9 +110,9 @@ static int run(struct conf_parser *p, const struct conf_cmd *cmd, char **words, 
 	int argc = n - used, rc;
 
 	if (argc < cmd->min_args || argc > cmd->max_args)
-		return conf_error(p, "%s: %s; usage: %s %s", cmd->words,
+		return conf_error(p, "%s: %s; usage: %s%s%s", cmd->words,
 				  argc < cmd->min_args ? "missing argument" : "too many arguments",
-				  cmd->words, cmd->args);
+				  cmd->words, cmd->args[0] ? " " : "", cmd->args);
 	if (cmd->fn) {
 		p->cmd = cmd;
 		rc = cmd->fn(p, argc, words + used);

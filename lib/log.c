@@ -62,6 +62,8 @@ const char *log_cat_name(uint32_t cat)
 }
 
 static void vlog(int prio, const char *fmt, va_list ap, int err)
+	__attribute__((format(printf, 2, 0)));
+static void vlog(int prio, const char *fmt, va_list ap, int err)
 {
 	char msg[1024];
 	static const char *names[] = { [LOG_ERR] = "error",

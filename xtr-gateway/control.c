@@ -97,9 +97,11 @@ static void queue_reply(struct client *cl, const Vmroam__Xtr__Reply *r)
 
 static void queue_end(struct client *cl, int status, const char *error)
 {
-	Vmroam__Xtr__Reply r = VMROAM__XTR__REPLY__INIT;
-	Vmroam__Xtr__End end = VMROAM__XTR__END__INIT;
+	Vmroam__Xtr__Reply r;
+	Vmroam__Xtr__End end;
 
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__end__init(&end);
 	end.status = status;
 	end.error = (char *)(uintptr_t)(error ? error : "");
 	r.item_case = VMROAM__XTR__REPLY__ITEM_END;
@@ -222,11 +224,13 @@ static Vmroam__Xtr__SiteCounters *build_counters(struct arena *a, const struct m
 static void send_site(struct client *cl, const struct ms_site *s, const struct lisp_prefix *filter)
 {
 	const struct xtr_conf_site *cs = ms_site_conf(s);
-	Vmroam__Xtr__Reply r = VMROAM__XTR__REPLY__INIT;
-	Vmroam__Xtr__Site site = VMROAM__XTR__SITE__INIT;
+	Vmroam__Xtr__Reply r;
+	Vmroam__Xtr__Site site;
 	struct arena a = { 0 };
 	struct build b = { .a = &a, .site = &site, .filter = filter };
 
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__site__init(&site);
 	site.name = arena_str(&a, cs->name);
 	site.description = arena_str(&a, cs->description ? cs->description : "");
 	site.strict_nonce = cs->strict_nonce;

@@ -135,8 +135,10 @@ static int cmd_eid_prefix(struct conf_parser *p, int argc, char **argv)
 				  "must be zero)",
 				  i < argc ? argv[i] : "");
 	if (++i < argc) {
-		if (strcasecmp(argv[i], "accept-more-specifics") != 0 || i + 1 != argc)
+		if (strcasecmp(argv[i], "accept-more-specifics") != 0)
 			return conf_error(p, "eid-prefix: unexpected '%s'", argv[i]);
+		if (i + 1 != argc)
+			return conf_error(p, "eid-prefix: unexpected '%s'", argv[i + 1]);
 		cp.accept_more_specifics = true;
 	}
 	for (size_t j = 0; j < s->nprefixes; j++)

@@ -58,14 +58,18 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 
 static int send_request(int fd, const struct parse_result *res)
 {
-	Vmroam__Xtr__Request req = VMROAM__XTR__REQUEST__INIT;
-	Vmroam__Xtr__ShowSite ss = VMROAM__XTR__SHOW_SITE__INIT;
-	Vmroam__Xtr__Reload rl = VMROAM__XTR__RELOAD__INIT;
-	Vmroam__Xtr__LogDebug ld = VMROAM__XTR__LOG_DEBUG__INIT;
+	Vmroam__Xtr__Request req;
+	Vmroam__Xtr__ShowSite ss;
+	Vmroam__Xtr__Reload rl;
+	Vmroam__Xtr__LogDebug ld;
 	uint8_t *buf;
 	size_t len;
 	int rc;
 
+	vmroam__xtr__request__init(&req);
+	vmroam__xtr__show_site__init(&ss);
+	vmroam__xtr__reload__init(&rl);
+	vmroam__xtr__log_debug__init(&ld);
 	build_request(res, &req, &ss, &rl, &ld);
 	len = vmroam__xtr__request__get_packed_size(&req);
 	buf = malloc(len ? len : 1);
