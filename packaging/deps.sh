@@ -10,7 +10,7 @@ PKGS=(
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libnetfilter-queue-dev libvirt-dev
 	libcmocka-dev libssl-dev
 	# tests and lab
-	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump
+	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump ethtool
 )
 
 missing=()

@@ -1,0 +1,76 @@
+# Helpers for the network-namespace tests (sourced). Every test creates its own namespaces
+# (named vmr-<test>-<pid>-<role>), uses only 192.0.2.0/24 and 2001:db8::/32 inside them, and
+# removes everything on exit, also on failure.
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespace tests need root"; exit 77; }
+
+NS_PREFIX="vmr-$(basename "$0" .sh | cut -c1-6)-$$"
+NAMESPACES=()
+PIDS=()
+WORK=$(mktemp -d)
+FAILS=0
+PASSES=0
+
+# Runs on every exit; no step may stop it (errexit is off here).
+cleanup() {
+	local pid ns
+	set +e
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ns_add ROLE: creates namespace $NS_PREFIX-ROLE with lo up; prints its name.
+ns_add() {
+	local ns="$NS_PREFIX-$1"
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	NAMESPACES+=("$ns")
+}
+
+ns() { echo "$NS_PREFIX-$1"; }
+
+# bg ROLE CMD...: runs CMD in ROLE's namespace in the background, remembered for cleanup
+# ($! is CMD itself: ip netns exec execs it).
+bg() {
+	local role=$1
+	shift
+	ip netns exec "$(ns "$role")" "$@" &
+	PIDS+=($!)
+}
+
+# nsx ROLE CMD...: runs CMD in ROLE's namespace.
+nsx() {
+	local role=$1
+	shift
+	ip netns exec "$(ns "$role")" "$@"
+}
+
+# retry SECONDS CMD...: runs CMD every 0.1 s until it succeeds or SECONDS pass.
+retry() {
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		PASSES=$((PASSES + 1))
+		echo "ok: $what"
+	else
+		FAILS=$((FAILS + 1))
+		echo "FAIL: $what" >&2
+	fi
+}
+
+finish() {
+	echo "$(basename "$0"): $PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
