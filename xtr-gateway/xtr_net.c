@@ -1,4 +1,5 @@
 /* UDP port 4342 sockets of the Map-Server / Map-Resolver on the libev loop. */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -11,7 +12,10 @@
 #include "xtr-gateway/xtr.h"
 
 #define MAX_SOCKS   (XTR_LISTEN_MAX + 2)
-#define RECV_BUDGET 64 /* datagrams read per wake-up before yielding to the loop */
+#define BATCH	    64	 /* datagrams a recvmmsg/sendmmsg call */
+#define RECV_ROUNDS 4	 /* recvmmsg calls per wake-up before yielding to the loop */
+#define PKT_MAX	    9216 /* largest datagram read */
+#define QUEUED_MAX  2048 /* larger answers are sent at once, not queued */
 
 struct sock {
 	ev_io io;
@@ -20,11 +24,25 @@ struct sock {
 	struct xtr_net *net;
 };
 
+/* Answers queued during a receive batch, sent with one sendmmsg per socket. */
+struct sendq {
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage to[BATCH];
+	uint8_t data[BATCH][QUEUED_MAX];
+	unsigned n;
+};
+
 struct xtr_net {
 	struct xtr_daemon *d;
 	struct sock socks[MAX_SOCKS];
 	size_t nsocks;
-	uint8_t buf[65536];
+	struct mmsghdr rmsg[BATCH];
+	struct iovec riov[BATCH];
+	struct sockaddr_storage rfrom[BATCH];
+	uint8_t rbuf[BATCH][PKT_MAX];
+	struct sendq q[MAX_SOCKS];
+	bool batching; /* inside a receive batch: queue answers */
 	struct log_rate rl;
 };
 
@@ -62,27 +80,61 @@ static void from_sockaddr(const struct sockaddr_storage *ss, struct lisp_addr *a
 	}
 }
 
+static void flush(struct xtr_net *n, size_t i)
+{
+	struct sendq *q = &n->q[i];
+	unsigned done = 0;
+
+	while (done < q->n) {
+		int r = sendmmsg(n->socks[i].fd, q->msg + done, q->n - done, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			log_warn_rl(&n->rl, "net: sendmmsg: %s", strerror(errno));
+			done++; /* skip the datagram the kernel refused */
+			continue;
+		}
+		done += (unsigned)r;
+	}
+	q->n = 0;
+}
+
 static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sock *s = container_of(w, struct sock, io);
 	struct xtr_net *n = s->net;
-	struct sockaddr_storage ss;
 	struct lisp_addr src;
 	uint16_t sport;
+	int got;
 
 	(void)revents;
-	for (int i = 0; i < RECV_BUDGET; i++) {
-		socklen_t sl = sizeof(ss);
-		ssize_t len =
-			recvfrom(s->fd, n->buf, sizeof(n->buf), 0, (struct sockaddr *)&ss, &sl);
-
-		if (len < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn_rl(&n->rl, "net: recvfrom: %s", strerror(errno));
-			return;
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		for (int i = 0; i < BATCH; i++) {
+			n->riov[i] = (struct iovec){ .iov_base = n->rbuf[i], .iov_len = PKT_MAX };
+			n->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &n->rfrom[i],
+							      .msg_namelen = sizeof(n->rfrom[i]),
+							      .msg_iov = &n->riov[i],
+							      .msg_iovlen = 1 };
 		}
-		from_sockaddr(&ss, &src, &sport);
-		ms_input(n->d->ms, &src, sport, n->buf, (size_t)len, ev_now(loop));
+		got = recvmmsg(s->fd, n->rmsg, BATCH, MSG_DONTWAIT, NULL);
+		if (got <= 0) {
+			if (got < 0 && errno != EAGAIN && errno != EINTR)
+				log_warn_rl(&n->rl, "net: recvmmsg: %s", strerror(errno));
+			break;
+		}
+		n->batching = true;
+		for (int i = 0; i < got; i++) {
+			from_sockaddr(&n->rfrom[i], &src, &sport);
+			ms_input(n->d->ms, &src, sport, n->rbuf[i], n->rmsg[i].msg_len,
+				 ev_now(loop));
+		}
+		n->batching = false;
+		for (size_t i = 0; i < n->nsocks; i++)
+			if (n->q[i].n)
+				flush(n, i);
+		if (got < BATCH)
+			break;
 	}
 }
 
@@ -92,12 +144,15 @@ static void open_sock(struct xtr_net *n, const struct lisp_addr *a)
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(a, LISP_CONTROL_PORT, &ss);
 	struct sock *s = &n->socks[n->nsocks];
-	int one = 1;
+	int one = 1, rcvbuf = 8 << 20;
 
 	s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		fatal("net: socket: %s", strerror(errno));
 	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* absorb bursts of registrations (root may exceed rmem_max) */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
@@ -145,6 +200,23 @@ void xtr_net_close(struct xtr_net *n)
 	free(n);
 }
 
+/* Queues a datagram on socket i; sends the queue when it is full. */
+static void enqueue(struct xtr_net *n, size_t i, const struct sockaddr_storage *ss, socklen_t sl,
+		    const uint8_t *buf, size_t len)
+{
+	struct sendq *q = &n->q[i];
+
+	memcpy(q->data[q->n], buf, len);
+	q->to[q->n] = *ss;
+	q->iov[q->n] = (struct iovec){ .iov_base = q->data[q->n], .iov_len = len };
+	q->msg[q->n].msg_hdr = (struct msghdr){ .msg_name = &q->to[q->n],
+						.msg_namelen = sl,
+						.msg_iov = &q->iov[q->n],
+						.msg_iovlen = 1 };
+	if (++q->n == BATCH)
+		flush(n, i);
+}
+
 int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		 size_t len)
 {
@@ -158,6 +230,10 @@ int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const u
 		if (n->socks[i].afi != dst->afi)
 			continue;
 		sl = to_sockaddr(dst, dport, &ss);
+		if (n->batching && len <= QUEUED_MAX) {
+			enqueue(n, i, &ss, sl, buf, len);
+			return 0;
+		}
 		if (sendto(n->socks[i].fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0) {
 			log_warn_rl(&n->rl, "net: send to %s port %u: %s",
 				    lisp_addr_format(dst, a, sizeof(a)), dport, strerror(errno));
