@@ -103,7 +103,7 @@ LOG_FN(log_info, LOG_INFO, 0)
 LOG_FN(log_err_errno, LOG_ERR, 1)
 LOG_FN(log_warn_errno, LOG_WARNING, 1)
 
-void log_debug(uint32_t cat, const char *fmt, ...)
+void log_debug_msg(uint32_t cat, const char *fmt, ...)
 {
 	va_list ap;
 

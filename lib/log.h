@@ -39,7 +39,13 @@ const char *log_cat_name(uint32_t cat);
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_debug(uint32_t cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_debug_msg(uint32_t cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A debug message of a category; its arguments are not evaluated when the category is off. */
+#define log_debug(cat, ...)                                \
+	do {                                               \
+		if (log_get_debug() & (cat))               \
+			log_debug_msg((cat), __VA_ARGS__); \
+	} while (0)
 /* The same with ": strerror(errno)" appended. */
 void log_err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -69,6 +69,8 @@ struct ptable {
 	ptable_free_fn free_fn;
 };
 
+static void jump_start(const struct trie *tr, const uint32_t *k, uint32_t *start, uint32_t *best);
+
 static inline uint32_t *node(const struct trie *tr, uint32_t i)
 {
 	return tr->chunks[i >> CHUNK_SHIFT] + (size_t)(i & (CHUNK_NODES - 1)) * tr->stride;
@@ -454,13 +456,17 @@ int ptable_del(struct ptable *t, const struct lisp_prefix *p)
 
 void *ptable_lookup_exact(const struct ptable *t, const struct lisp_prefix *p)
 {
-	uint32_t k[MAX_WORDS], i, *n;
+	uint32_t k[MAX_WORDS], i, *n, b;
 	unsigned bits;
 	const struct trie *tr = trie_of_const(t, p->addr.afi);
 
 	if (!prefix_key(tr, p, k, &bits))
 		return NULL;
-	for (i = tr->root; i != NIL; i = n[N_CHILD0 + key_bit(k, node_plen(n))]) {
+	/* a prefix at least as long as a block lies below the block's cached start */
+	i = tr->root;
+	if (bits >= tr->jbits)
+		jump_start(tr, k, &i, &b);
+	for (; i != NIL; i = n[N_CHILD0 + key_bit(k, node_plen(n))]) {
 		n = node(tr, i);
 		if (node_plen(n) >= bits || !key_match(k, n + N_KEY, node_plen(n)))
 			break;
@@ -574,9 +580,13 @@ void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p
 	unsigned bits;
 	const struct trie *tr = trie_of_const(t, p->addr.afi);
 
+	uint32_t start = tr ? tr->root : NIL, best = NIL;
+
 	if (!prefix_key(tr, p, k, &bits))
 		return NULL;
-	return found(t, tr, trie_descend(tr, k, tr->root, NIL, bits), match);
+	if (bits >= tr->jbits)
+		jump_start(tr, k, &start, &best);
+	return found(t, tr, trie_descend(tr, k, start, best, bits), match);
 }
 
 struct lookup_state {
