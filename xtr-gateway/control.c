@@ -124,8 +124,11 @@ static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct m
 	struct ms_registrant_info ri;
 	char hex[33];
 
+	const struct ms_registrant *r = *it;
+	struct lisp_locator loc;
+
 	vmroam__xtr__registrant__init(m);
-	*it = ms_registrant_info(*it, &ri);
+	*it = ms_registrant_info(r, &ri);
 	m->address = fmt_addr(a, &ri.addr);
 	m->port = ri.port;
 	hex[0] = '\0';
@@ -140,10 +143,11 @@ static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct m
 		Vmroam__Xtr__Locator *l = arena_alloc(a, sizeof(*l));
 
 		vmroam__xtr__locator__init(l);
-		l->address = fmt_addr(a, &ri.locs[i].addr[0]);
-		l->up = ri.locs[i].reachable;
-		l->priority = ri.locs[i].priority;
-		l->weight = ri.locs[i].weight;
+		ms_registrant_locator(r, i, &loc);
+		l->address = fmt_addr(a, &loc.addr[0]);
+		l->up = loc.reachable;
+		l->priority = loc.priority;
+		l->weight = loc.weight;
 		m->locators[i] = l;
 	}
 	return m;

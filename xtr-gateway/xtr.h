@@ -162,10 +162,12 @@ struct ms_registrant_info {
 	uint8_t xtr_id[16];
 	double last, expires;
 	uint8_t nloc;
-	const struct lisp_locator *locs;
 };
+/* Fills out with r's registration and returns the next registrant of the prefix (or NULL). */
 const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 					       struct ms_registrant_info *out);
+/* Locator i (< nloc) of registrant r. */
+void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out);
 
 /* xtr_net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;

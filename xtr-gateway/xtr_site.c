@@ -18,33 +18,36 @@
 #define MAX_LOCS 255
 #define MSG_MAX	 4096
 
+/* A registered locator, kept compact: a million registrations are the design point. */
 struct ms_loc {
 	struct lisp_addr addr;
 	uint8_t priority, weight, mpriority, mweight;
 	bool reachable;
 };
 
+/* One ETR's registration of a prefix (several for a multihomed site). */
 struct ms_registrant {
 	struct ms_registrant *next;
 	struct ms_reg *reg;
+	double last;
+	struct ms_loc *more; /* locators after the first: nloc - 1 of them */
+	uint8_t xtr_id[16];
 	struct lisp_addr addr;
 	uint16_t port;
-	bool has_xtr_id;
-	uint8_t xtr_id[16];
+	uint32_t heap_idx;
+	uint32_t life; /* seconds: expires at last + life */
 	uint8_t nloc;
-	double last, expires;
-	size_t heap_idx;
-	struct lisp_locator *locs;
+	bool has_xtr_id;
+	struct ms_loc loc1;
 };
 
 struct ms_reg {
 	struct lisp_prefix p;
 	struct ms_site *site;
-	double first, last;
-	struct lisp_addr last_by;
-	bool proxy_reply, want_map_notify;
-	uint32_t ttl;
+	double first;
 	struct ms_registrant *regs;
+	uint32_t ttl;
+	bool proxy_reply, want_map_notify;
 };
 
 struct nonce_seen {
@@ -104,17 +107,56 @@ static const double notify_wait[MS_NOTIFY_TRIES] = { 3, 3, 3, 6, 12, 24, 24 };
 
 /* Expiry heap */
 
+static inline double expires(const struct ms_registrant *r)
+{
+	return r->last + r->life;
+}
+
+static inline const struct ms_loc *loc_at(const struct ms_registrant *r, uint8_t i)
+{
+	return i == 0 ? &r->loc1 : &r->more[i - 1];
+}
+
+static void set_locs(struct ms_registrant *r, const struct lisp_locator *l, uint8_t n)
+{
+	r->nloc = n;
+	free(r->more);
+	r->more = n > 1 ? xcalloc(n - 1, sizeof(*r->more)) : NULL;
+	for (uint8_t i = 0; i < n; i++) {
+		struct ms_loc *d = i == 0 ? &r->loc1 : &r->more[i - 1];
+
+		d->addr = l[i].addr[0];
+		d->priority = l[i].priority;
+		d->weight = l[i].weight;
+		d->mpriority = l[i].mpriority;
+		d->mweight = l[i].mweight;
+		d->reachable = l[i].reachable;
+	}
+}
+
+static void loc_export(const struct ms_loc *m, struct lisp_locator *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->addr[0] = m->addr;
+	l->naddr = 1;
+	l->priority = m->priority;
+	l->weight = m->weight;
+	l->mpriority = m->mpriority;
+	l->mweight = m->mweight;
+	l->reachable = m->reachable;
+}
+
 static void heap_set(struct ms *ms, size_t i, struct ms_registrant *r)
 {
 	ms->heap[i] = r;
-	r->heap_idx = i;
+	r->heap_idx = (uint32_t)i;
 }
 
 static void heap_up(struct ms *ms, size_t i)
 {
 	struct ms_registrant *r = ms->heap[i];
 
-	while (i > 0 && ms->heap[(i - 1) / 2]->expires > r->expires) {
+	while (i > 0 && expires(ms->heap[(i - 1) / 2]) > expires(r)) {
 		heap_set(ms, i, ms->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
@@ -130,9 +172,9 @@ static void heap_down(struct ms *ms, size_t i)
 
 		if (c >= ms->nheap)
 			break;
-		if (c + 1 < ms->nheap && ms->heap[c + 1]->expires < ms->heap[c]->expires)
+		if (c + 1 < ms->nheap && expires(ms->heap[c + 1]) < expires(ms->heap[c]))
 			c++;
-		if (ms->heap[c]->expires >= r->expires)
+		if (expires(ms->heap[c]) >= expires(r))
 			break;
 		heap_set(ms, i, ms->heap[c]);
 		i = c;
@@ -167,7 +209,7 @@ static void heap_remove(struct ms *ms, struct ms_registrant *r)
 static void registrant_free(struct ms *ms, struct ms_registrant *r)
 {
 	heap_remove(ms, r);
-	free(r->locs);
+	free(r->more);
 	free(r);
 }
 
@@ -208,7 +250,7 @@ static bool same_locs(const struct ms_registrant *r, const struct lisp_locator *
 		bool found = false;
 
 		for (uint8_t j = 0; j < n && !found; j++)
-			found = lisp_addr_equal(&r->locs[i].addr[0], &locs[j].addr[0]);
+			found = lisp_addr_equal(&loc_at(r, i)->addr, &locs[j].addr[0]);
 		if (!found)
 			return false;
 	}
@@ -400,23 +442,18 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 			memcpy(r->xtr_id, m->xtr_id, 16);
 			r->next = reg->regs;
 			reg->regs = r;
-			r->expires = now;
+			r->last = now;
 			heap_push(ms, r);
 		}
 		handle_move(ms, site, reg, r, rec, n, now);
-		free(r->locs);
-		r->locs = xmalloc(n ? n * sizeof(*r->locs) : 1);
-		memcpy(r->locs, ms->locs, n * sizeof(*r->locs));
-		r->nloc = n;
+		set_locs(r, ms->locs, n);
 	}
 	r->addr = *src;
 	r->port = sport;
 	r->last = now;
-	r->expires = now + (m->ttl_expiry ? rec->ttl * 60.0 : MS_REG_LIFETIME);
+	r->life = m->ttl_expiry ? rec->ttl * 60 : (uint32_t)MS_REG_LIFETIME;
 	heap_up(ms, r->heap_idx);
 	heap_down(ms, r->heap_idx);
-	reg->last = now;
-	reg->last_by = *src;
 	reg->proxy_reply = m->proxy_reply;
 	reg->want_map_notify = m->want_map_notify;
 	reg->ttl = rec->ttl;
@@ -633,12 +670,10 @@ static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct li
 			bool dup = false;
 
 			for (uint8_t j = 0; j < n && !dup; j++)
-				dup = lisp_addr_equal(&ms->locs[j].addr[0], &r->locs[i].addr[0]);
+				dup = lisp_addr_equal(&ms->locs[j].addr[0], &loc_at(r, i)->addr);
 			if (dup)
 				continue;
-			ms->locs[n] = r->locs[i];
-			ms->locs[n].local = ms->locs[n].probed = false;
-			n++;
+			loc_export(loc_at(r, i), &ms->locs[n++]);
 		}
 	}
 	rec.loc_count = n;
@@ -651,8 +686,9 @@ static bool forward(struct ms *ms, const struct ms_reg *reg, const uint8_t *ecm,
 {
 	for (const struct ms_registrant *r = reg->regs; r; r = r->next)
 		for (uint8_t i = 0; i < r->nloc; i++)
-			if (r->locs[i].reachable && ms->io.send(ms->io.arg, &r->locs[i].addr[0],
-								LISP_CONTROL_PORT, ecm, len) == 0)
+			if (loc_at(r, i)->reachable &&
+			    ms->io.send(ms->io.arg, &loc_at(r, i)->addr, LISP_CONTROL_PORT, ecm,
+					len) == 0)
 				return true;
 	return false;
 }
@@ -748,7 +784,7 @@ void ms_tick(struct ms *ms, double now)
 	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
 	struct ms_notify **pp = &ms->notifies;
 
-	while (ms->nheap && ms->heap[0]->expires <= now) {
+	while (ms->nheap && expires(ms->heap[0]) <= now) {
 		struct ms_registrant *r = ms->heap[0];
 
 		r->reg->site->c.expirations++;
@@ -1022,12 +1058,17 @@ int ms_site_rows(const struct ms *ms, const struct ms_site *s, ms_row_fn fn, voi
 
 void ms_reg_info(const struct ms_reg *r, struct ms_reg_info *out)
 {
+	memset(out, 0, sizeof(*out));
 	out->first = r->first;
-	out->last = r->last;
-	out->last_by = r->last_by;
 	out->proxy_reply = r->proxy_reply;
 	out->want_map_notify = r->want_map_notify;
 	out->ttl = r->ttl;
+	for (const struct ms_registrant *g = r->regs; g; g = g->next) {
+		if (g->last >= out->last) {
+			out->last = g->last;
+			out->last_by = g->addr;
+		}
+	}
 }
 
 const struct ms_registrant *ms_reg_registrants(const struct ms_reg *r)
@@ -1043,8 +1084,12 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 	out->has_xtr_id = r->has_xtr_id;
 	memcpy(out->xtr_id, r->xtr_id, 16);
 	out->last = r->last;
-	out->expires = r->expires;
+	out->expires = expires(r);
 	out->nloc = r->nloc;
-	out->locs = r->locs;
 	return r->next;
+}
+
+void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out)
+{
+	loc_export(loc_at(r, i), out);
 }
