@@ -277,6 +277,28 @@ static void do_show_site(struct client *cl, const Vmroam__Xtr__ShowSite *req)
 	queue_end(cl, 0, NULL);
 }
 
+static void do_show_statistics(struct client *cl)
+{
+	const struct xtr_counters *c = &cl->ctl->d->counters;
+	Vmroam__Xtr__Reply r;
+	Vmroam__Xtr__Statistics st;
+
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__statistics__init(&st);
+	st.malformed = c->malformed;
+	st.unsupported = c->unsupported;
+	st.unknown_eid = c->unknown_eid;
+	st.map_requests = c->map_requests;
+	st.negative_not_lisp = c->negative_not_lisp;
+	st.acks_unmatched = c->acks_unmatched;
+	st.registered_prefixes = ms_reg_count(cl->ctl->d->ms);
+	st.pending_notifies = ms_pending_notifies(cl->ctl->d->ms);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_STATISTICS;
+	r.statistics = &st;
+	queue_reply(cl, &r);
+	queue_end(cl, 0, NULL);
+}
+
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 {
 	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
@@ -289,6 +311,9 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 	switch (req->cmd_case) {
 	case VMROAM__XTR__REQUEST__CMD_SHOW_SITE:
 		do_show_site(cl, req->show_site);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
+		do_show_statistics(cl);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_RELOAD:
 		if (cl->uid != 0) {

@@ -123,7 +123,9 @@ static int cmd_eid_prefix(struct conf_parser *p, int argc, char **argv)
 	int i = 0;
 
 	if (strcasecmp(argv[0], "instance-id") == 0) {
-		if (argc < 3 || !conf_parse_uint(argv[1], 0, LISP_IID_DP_MAX, &iid))
+		if (argc < 3)
+			return conf_error(p, "eid-prefix: instance-id N must be followed by a prefix");
+		if (!conf_parse_uint(argv[1], 0, LISP_IID_DP_MAX, &iid))
 			return conf_error(p, "eid-prefix: instance-id needs a number from 0 to %u",
 					  LISP_IID_DP_MAX);
 		i = 2;

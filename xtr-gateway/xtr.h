@@ -120,6 +120,9 @@ struct ms_site;
 struct ms_reg;
 struct ms_registrant;
 size_t ms_site_count(const struct ms *ms);
+/* Registered prefixes, and unsolicited Map-Notifies waiting for their ack. */
+size_t ms_reg_count(const struct ms *ms);
+size_t ms_pending_notifies(const struct ms *ms);
 const struct ms_site *ms_site_at(const struct ms *ms, size_t i);
 const struct ms_site *ms_site_by_name(const struct ms *ms, const char *name);
 /* The site whose configured or registered prefixes hold p. */

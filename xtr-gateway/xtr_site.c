@@ -968,6 +968,20 @@ void ms_free(struct ms *ms)
 
 /* Read access */
 
+size_t ms_reg_count(const struct ms *ms)
+{
+	return ptable_count(ms->regs);
+}
+
+size_t ms_pending_notifies(const struct ms *ms)
+{
+	size_t n = 0;
+
+	for (const struct ms_notify *nt = ms->notifies; nt; nt = nt->next)
+		n++;
+	return n;
+}
+
 size_t ms_site_count(const struct ms *ms)
 {
 	return ms->nsites;

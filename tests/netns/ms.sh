@@ -97,6 +97,12 @@ check "prefix in no site: no Map-Notify" grep -q timeout <<<"$out"
 out=$(nsx dc2 $LISPC register -m 192.0.2.1 -k dc-key -e 10.1.1.12/32 -i 999 -r 192.0.2.30 -M -n 5 -w 0.5 || true)
 check "right prefix, other instance-id: refused" grep -q timeout <<<"$out"
 
+# garbage is counted and dropped; global statistics
+nsx itr bash -c 'printf "\x30garbage" >/dev/udp/192.0.2.1/4342'
+check "show lisp statistics: garbage counted as malformed, no-site register, requests" \
+	retry 3 bash -c "$XTRCTL -j show lisp statistics | jq -e '.statistics | .malformed==1 and .unknown_eid==2 and .map_requests>=4 and .negative_not_lisp==2' >/dev/null"
+check "daemon survived the garbage" kill -0 "$XPID"
+
 # reload: a bad file keeps the running configuration, a good one applies without losing state
 cp "$WORK/ms.conf" "$WORK/ms.good"
 echo " frobnicate" >>"$WORK/ms.conf"

@@ -100,14 +100,28 @@ static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, dou
 	json_object_end(&j);
 }
 
+static void statistics(const Vmroam__Xtr__Statistics *st)
+{
+	json_object_begin(&j, "statistics");
+	json_uint(&j, "malformed", st->malformed);
+	json_uint(&j, "unsupported", st->unsupported);
+	json_uint(&j, "unknown_eid", st->unknown_eid);
+	json_uint(&j, "map_requests", st->map_requests);
+	json_uint(&j, "negative_not_lisp", st->negative_not_lisp);
+	json_uint(&j, "acks_unmatched", st->acks_unmatched);
+	json_uint(&j, "registered_prefixes", st->registered_prefixes);
+	json_uint(&j, "pending_notifies", st->pending_notifies);
+	json_object_end(&j);
+}
+
 static void end(const struct parse_result *res)
 {
 	if (res->action == ACT_SHOW_SITE)
 		json_array_end(&j);
-	else
+	else if (res->action != ACT_SHOW_STATISTICS)
 		json_string(&j, "status", "ok");
 	json_object_end(&j);
 	json_finish(&j);
 }
 
-const struct output output_json = { begin, site, end };
+const struct output output_json = { begin, site, statistics, end };

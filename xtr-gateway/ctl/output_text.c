@@ -132,6 +132,19 @@ static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, dou
 		summary_row(i == 0 ? s->name : "", s->prefixes[i], now);
 }
 
+static void statistics(const Vmroam__Xtr__Statistics *st)
+{
+	printf("LISP Map-Server/Map-Resolver statistics\n");
+	printf("  Registered EID-prefixes:        %" PRIu64 "\n", st->registered_prefixes);
+	printf("  Map-Notifies awaiting ack:      %" PRIu64 "\n", st->pending_notifies);
+	printf("  Encapsulated Map-Requests:      %" PRIu64 "\n", st->map_requests);
+	printf("  Negative replies (not LISP):    %" PRIu64 "\n", st->negative_not_lisp);
+	printf("  Map-Registers for no site:      %" PRIu64 "\n", st->unknown_eid);
+	printf("  Map-Notify-Acks unmatched:      %" PRIu64 "\n", st->acks_unmatched);
+	printf("  Malformed packets:              %" PRIu64 "\n", st->malformed);
+	printf("  Unsupported packets:            %" PRIu64 "\n", st->unsupported);
+}
+
 static void end(const struct parse_result *res)
 {
 	if (res->action == ACT_RELOAD)
@@ -140,4 +153,4 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
-const struct output output_text = { begin, site, end };
+const struct output output_text = { begin, site, statistics, end };

@@ -39,6 +39,7 @@ static const struct token t_show[] = {
 };
 static const struct token t_lisp[] = {
 	{ KEYWORD, "site", ACT_SHOW_SITE, t_site_arg },
+	{ KEYWORD, "statistics", ACT_SHOW_STATISTICS, NULL },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_site_arg[] = {

@@ -19,6 +19,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: xtrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
+			"  show lisp statistics\n"
 			"  reload\n"
 			"  log debug CATEGORY | log brief\n");
 	exit(EXIT_USAGE);
@@ -26,7 +27,7 @@ static void usage(void)
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
-			  Vmroam__Xtr__LogDebug *ld)
+			  Vmroam__Xtr__LogDebug *ld, Vmroam__Xtr__ShowStatistics *st)
 {
 	switch (res->action) {
 	case ACT_SHOW_SITE:
@@ -39,6 +40,10 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 			ss->prefix = (char *)(uintptr_t)res->arg; /* an address: its host prefix */
 		else if (res->arg)
 			ss->name = (char *)(uintptr_t)res->arg;
+		break;
+	case ACT_SHOW_STATISTICS:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
+		req->show_statistics = st;
 		break;
 	case ACT_RELOAD:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_RELOAD;
@@ -62,6 +67,7 @@ static int send_request(int fd, const struct parse_result *res)
 	Vmroam__Xtr__ShowSite ss;
 	Vmroam__Xtr__Reload rl;
 	Vmroam__Xtr__LogDebug ld;
+	Vmroam__Xtr__ShowStatistics st;
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -70,7 +76,8 @@ static int send_request(int fd, const struct parse_result *res)
 	vmroam__xtr__show_site__init(&ss);
 	vmroam__xtr__reload__init(&rl);
 	vmroam__xtr__log_debug__init(&ld);
-	build_request(res, &req, &ss, &rl, &ld);
+	vmroam__xtr__show_statistics__init(&st);
+	build_request(res, &req, &ss, &rl, &ld, &st);
 	len = vmroam__xtr__request__get_packed_size(&req);
 	buf = malloc(len ? len : 1);
 	vmroam__xtr__request__pack(&req, buf);
@@ -103,6 +110,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 		}
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_SITE)
 			out->site(r->site, res, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_STATISTICS)
+			out->statistics(r->statistics);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

@@ -10,6 +10,7 @@
 enum action {
 	ACT_NONE,
 	ACT_SHOW_SITE,
+	ACT_SHOW_STATISTICS,
 	ACT_RELOAD,
 	ACT_LOG_DEBUG,
 	ACT_LOG_BRIEF,
@@ -29,6 +30,7 @@ int parse_command(int argc, char **argv, struct parse_result *res);
 struct output {
 	void (*begin)(const struct parse_result *res);
 	void (*site)(const Vmroam__Xtr__Site *site, const struct parse_result *res, double now);
+	void (*statistics)(const Vmroam__Xtr__Statistics *st);
 	void (*end)(const struct parse_result *res);
 };
 
