@@ -16,7 +16,7 @@
 #include "xtr-gateway/xtr.h"
 
 #define MAX_LOCS 255
-#define MSG_MAX	 4096
+#define MSG_MAX	 65536
 
 /* A registered locator, kept compact: a million registrations are the design point. */
 struct ms_loc {
@@ -99,6 +99,7 @@ struct ms {
 	struct ms_notify *notifies;
 	struct log_rate rl_bad, rl_auth, rl_prefix;
 	struct lisp_locator locs[MAX_LOCS];
+	uint8_t acked[65536]; /* the accepted records of a Map-Register */
 	uint8_t out[MSG_MAX];
 };
 
@@ -318,20 +319,20 @@ static void notify_moved(struct ms *ms, struct ms_site *site, const struct lisp_
 	site->c.map_notifies_sent++;
 }
 
-/* The Map-Notify acknowledging a Map-Register: its nonce, ids and records, our MAC. */
+/* The Map-Notify acknowledging a Map-Register: its nonce and ids, the records accepted, our MAC. */
 static void send_ack(struct ms *ms, struct ms_site *site, const struct lisp_map_register *m,
-		     const struct lisp_addr *src, uint16_t sport)
+		     const struct lisp_view *records, const struct lisp_addr *src, uint16_t sport)
 {
 	struct buf_writer w;
 
 	buf_writer_init(&w, ms->out, sizeof(ms->out));
-	buf_put_be32(&w, (uint32_t)LISP_TYPE_MAP_NOTIFY << 28 | m->records.count);
+	buf_put_be32(&w, (uint32_t)LISP_TYPE_MAP_NOTIFY << 28 | records->count);
 	buf_put_be64(&w, m->nonce);
 	buf_put_u8(&w, m->auth.key_id);
 	buf_put_u8(&w, m->auth.alg_id);
 	buf_put_be16(&w, m->auth.len);
 	buf_put_zero(&w, m->auth.len);
-	buf_put_bytes(&w, m->records.p, m->records.len);
+	buf_put_bytes(&w, records->p, records->len);
 	if (w.err || lisp_auth_sign(site->key, ms->out, w.off) < 0)
 		return;
 	if (ms->io.send(ms->io.arg, src, sport, ms->out, w.off) == 0)
@@ -535,6 +536,31 @@ static struct ms_site *register_site(struct ms *ms, const struct lisp_addr *src,
 	return c->site;
 }
 
+/* Whether rec may be registered by site: its prefix and its locators. Counts and logs refusals. */
+static bool record_allowed(struct ms *ms, struct ms_site *site, const struct lisp_eid_record *rec,
+			   const struct lisp_addr *src)
+{
+	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
+	struct ms_cfg *c = cfg_allowing(ms, &rec->eid);
+
+	if (!c || c->site != site) {
+		site->c.prefix_rejects++;
+		log_warn_rl(&ms->rl_prefix,
+			    "ms: site %s: %s from %s is not an eid-prefix of the site", site->name,
+			    lisp_prefix_format(&rec->eid, p, sizeof(p)),
+			    lisp_addr_format(src, a, sizeof(a)));
+		return false;
+	}
+	if (!locs_allowed(site, ms->locs, collect_locs(ms, rec))) {
+		site->c.allowed_locator_mismatches++;
+		log_warn_rl(&ms->rl_prefix, "ms: site %s: %s from %s: locator not allowed",
+			    site->name, lisp_prefix_format(&rec->eid, p, sizeof(p)),
+			    lisp_addr_format(src, a, sizeof(a)));
+		return false;
+	}
+	return true;
+}
+
 static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t sport,
 			    const uint8_t *buf, size_t len, double now)
 {
@@ -543,38 +569,24 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 	struct lisp_eid_record rec;
 	struct lisp_iter it;
 	struct ms_site *site = register_site(ms, src, buf, len, &m);
-	unsigned accepted = 0;
-	struct ms_cfg *c;
+	struct lisp_view accepted = { 0 };
+	size_t at;
 
 	if (!site)
 		return;
 	if (site->conf->strict_nonce && !nonce_fresh(site, &m, src)) {
 		site->c.nonce_replays++;
 		log_warn_rl(&ms->rl_auth,
-			    "ms: site %s: Map-Register from %s: nonce not above the "
-			    "last one, possible replay",
+			    "ms: site %s: Map-Register from %s: nonce not above the last one, "
+			    "possible replay",
 			    site->name, lisp_addr_format(src, a, sizeof(a)));
 		return;
 	}
+	accepted.p = ms->acked;
 	lisp_record_iter_init(&it, &m.records);
-	while (lisp_record_iter_next(&it, &rec)) {
-		c = cfg_allowing(ms, &rec.eid);
-		if (!c || c->site != site) {
-			site->c.prefix_rejects++;
-			log_warn_rl(&ms->rl_prefix,
-				    "ms: site %s: %s from %s is not an eid-prefix "
-				    "of the site",
-				    site->name, lisp_prefix_format(&rec.eid, p, sizeof(p)),
-				    lisp_addr_format(src, a, sizeof(a)));
+	for (at = it.r.off; lisp_record_iter_next(&it, &rec); at = it.r.off) {
+		if (!record_allowed(ms, site, &rec, src))
 			continue;
-		}
-		if (!locs_allowed(site, ms->locs, collect_locs(ms, &rec))) {
-			site->c.allowed_locator_mismatches++;
-			log_warn_rl(&ms->rl_prefix, "ms: site %s: %s from %s: locator not allowed",
-				    site->name, lisp_prefix_format(&rec.eid, p, sizeof(p)),
-				    lisp_addr_format(src, a, sizeof(a)));
-			continue;
-		}
 		if (rec.ttl == 0) {
 			site->c.deregistrations += do_deregister(ms, &m, &rec, src);
 		} else {
@@ -583,13 +595,16 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 				  lisp_prefix_format(&rec.eid, p, sizeof(p)),
 				  lisp_addr_format(src, a, sizeof(a)));
 		}
-		accepted++;
+		/* the acknowledgement carries the records accepted, as they came */
+		memcpy(ms->acked + accepted.len, m.records.p + at, it.r.off - at);
+		accepted.len += it.r.off - at;
+		accepted.count++;
 	}
-	if (!accepted)
+	if (!accepted.count)
 		return;
 	site->c.registrations++;
 	if (m.want_map_notify)
-		send_ack(ms, site, &m, src, sport);
+		send_ack(ms, site, &m, &accepted, src, sport);
 }
 
 static void handle_notify_ack(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf,

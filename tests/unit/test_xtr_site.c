@@ -208,6 +208,42 @@ static void test_register_and_ack(void **state)
 	lisp_auth_key_free(k);
 }
 
+/* A Map-Register with one allowed and one refused record is acknowledged for the first only. */
+static void test_partial_ack(void **state)
+{
+	struct env *e = *state;
+	struct lisp_map_register m = { .want_map_notify = true,
+				       .nonce = 9,
+				       .auth = { .alg_id = 2 } };
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r[2] = { { .ttl = 1440, .loc_count = 1, .locs = &l },
+					{ .ttl = 1440, .loc_count = 1, .locs = &l } };
+	struct lisp_auth_key *k = lisp_auth_key_new(KEY, strlen(KEY));
+	struct lisp_addr src = A("192.0.2.10");
+	struct lisp_map_notify n;
+	struct lisp_eid_record got;
+	struct lisp_iter it;
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	l.addr[0] = src;
+	assert_int_equal(lisp_prefix_parse("10.1.1.10/32", 4100, &r[0].eid), 0);
+	assert_int_equal(lisp_prefix_parse("10.9.9.9/32", 4100, &r[1].eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_register(&w, &m, r, 2), 0);
+	assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+	ms_input(e->ms, &src, 4342, buf, w.off, 1);
+	assert_int_equal(nout, 1);
+	assert_int_equal(lisp_msg_decode_map_notify(out[0].buf, out[0].len, &n), 0);
+	assert_int_equal(n.records.count, 1);
+	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
+	lisp_record_iter_init(&it, &n.records);
+	assert_true(lisp_record_iter_next(&it, &got));
+	assert_true(lisp_prefix_equal(&got.eid, &r[0].eid));
+	assert_int_equal(ms_site_counters(site(e, "DC"))->prefix_rejects, 1);
+	lisp_auth_key_free(k);
+}
+
 static void test_refusals(void **state)
 {
 	struct env *e = *state;
@@ -504,6 +540,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register_and_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl0_deregisters, setup, teardown),
