@@ -153,11 +153,34 @@ static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct m
 	return m;
 }
 
+#define ROWS_PER_RECORD 1000
+
 struct build {
+	struct client *cl;
 	struct arena *a;
 	Vmroam__Xtr__Site *site;
 	const struct lisp_prefix *filter; /* rows equal to or holding it only */
 };
+
+/* Queues the site record built so far; what follows goes in a continuation record. */
+static void flush_site(struct build *b)
+{
+	Vmroam__Xtr__Reply r;
+	const char *name = b->site->name;
+
+	vmroam__xtr__reply__init(&r);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_SITE;
+	r.site = b->site;
+	queue_reply(b->cl, &r);
+	name = strcpy(xmalloc(strlen(name) + 1), name);
+	free(b->site->prefixes);
+	arena_free(b->a);
+	memset(b->a, 0, sizeof(*b->a));
+	vmroam__xtr__site__init(b->site);
+	b->site->name = arena_str(b->a, name);
+	free((void *)(uintptr_t)name);
+	b->site->continued = true;
+}
 
 static int build_row(const struct ms_row *row, void *arg)
 {
@@ -199,6 +222,8 @@ static int build_row(const struct ms_row *row, void *arg)
 	b->site->prefixes = xreallocarray(b->site->prefixes, b->site->n_prefixes + 1,
 					  sizeof(*b->site->prefixes));
 	b->site->prefixes[b->site->n_prefixes++] = m;
+	if (b->site->n_prefixes == ROWS_PER_RECORD)
+		flush_site(b);
 	return 0;
 }
 
@@ -228,12 +253,10 @@ static Vmroam__Xtr__SiteCounters *build_counters(struct arena *a, const struct m
 static void send_site(struct client *cl, const struct ms_site *s, const struct lisp_prefix *filter)
 {
 	const struct xtr_conf_site *cs = ms_site_conf(s);
-	Vmroam__Xtr__Reply r;
 	Vmroam__Xtr__Site site;
 	struct arena a = { 0 };
-	struct build b = { .a = &a, .site = &site, .filter = filter };
+	struct build b = { .cl = cl, .a = &a, .site = &site, .filter = filter };
 
-	vmroam__xtr__reply__init(&r);
 	vmroam__xtr__site__init(&site);
 	site.name = arena_str(&a, cs->name);
 	site.description = arena_str(&a, cs->description ? cs->description : "");
@@ -243,9 +266,8 @@ static void send_site(struct client *cl, const struct ms_site *s, const struct l
 		site.allowed_locators[site.n_allowed_locators++] = fmt_addr(&a, &cs->allowed[i]);
 	site.counters = build_counters(&a, ms_site_counters(s));
 	ms_site_rows(cl->ctl->d->ms, s, build_row, &b);
-	r.item_case = VMROAM__XTR__REPLY__ITEM_SITE;
-	r.site = &site;
-	queue_reply(cl, &r);
+	if (!site.continued || site.n_prefixes)
+		flush_site(&b);
 	free(site.prefixes);
 	arena_free(&a);
 }

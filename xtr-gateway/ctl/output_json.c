@@ -5,6 +5,7 @@
 #include "xtr-gateway/ctl/xtrctl.h"
 
 static struct json j;
+static bool site_open; /* its prefixes array too: continuation records add to it */
 
 static void begin(const struct parse_result *res)
 {
@@ -80,10 +81,25 @@ static void prefix(const Vmroam__Xtr__SitePrefix *p)
 	json_object_end(&j);
 }
 
+static void close_site(void)
+{
+	if (!site_open)
+		return;
+	json_array_end(&j);
+	json_object_end(&j);
+	site_open = false;
+}
+
 static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, double now)
 {
 	(void)res;
 	(void)now;
+	if (s->continued && site_open) {
+		for (size_t i = 0; i < s->n_prefixes; i++)
+			prefix(s->prefixes[i]);
+		return;
+	}
+	close_site();
 	json_object_begin(&j, NULL);
 	json_string(&j, "name", s->name);
 	json_string(&j, "description", s->description);
@@ -96,8 +112,7 @@ static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, dou
 	json_array_begin(&j, "prefixes");
 	for (size_t i = 0; i < s->n_prefixes; i++)
 		prefix(s->prefixes[i]);
-	json_array_end(&j);
-	json_object_end(&j);
+	site_open = true;
 }
 
 static void statistics(const Vmroam__Xtr__Statistics *st)
@@ -116,6 +131,7 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 
 static void end(const struct parse_result *res)
 {
+	close_site();
 	if (res->action == ACT_SHOW_SITE)
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS)

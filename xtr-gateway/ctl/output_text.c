@@ -90,10 +90,8 @@ static void detail_prefix(const Vmroam__Xtr__SitePrefix *p, double now)
 		registrant(p->registrants[i], now);
 }
 
-static void detail(const Vmroam__Xtr__Site *s, double now)
+static void detail_header(const Vmroam__Xtr__Site *s)
 {
-	const Vmroam__Xtr__SiteCounters *c = s->counters;
-
 	printf("\nSite name: %s\n", s->name);
 	printf("Description: %s\n", s->description[0] ? s->description : "none");
 	printf("Allowed configured locators:");
@@ -102,10 +100,19 @@ static void detail(const Vmroam__Xtr__Site *s, double now)
 	for (size_t i = 0; i < s->n_allowed_locators; i++)
 		printf(" %s", s->allowed_locators[i]);
 	printf("\nStrict nonce check: %s\nAllowed EID-prefixes:\n", s->strict_nonce ? "yes" : "no");
-	for (size_t i = 0; i < s->n_prefixes; i++)
-		detail_prefix(s->prefixes[i], now);
-	if (!c)
+}
+
+/* A site's counters come with its first record and are printed after its last prefix. */
+static Vmroam__Xtr__SiteCounters pending;
+static bool have_pending;
+
+static void print_counters(void)
+{
+	const Vmroam__Xtr__SiteCounters *c = &pending;
+
+	if (!have_pending)
 		return;
+	have_pending = false;
 	printf("\nRegistration errors:\n");
 	printf("  Authentication failures:    %" PRIu64 "\n", c->auth_failures);
 	printf("  Allowed locators mismatch:  %" PRIu64 "\n", c->allowed_locator_mismatches);
@@ -118,8 +125,23 @@ static void detail(const Vmroam__Xtr__Site *s, double now)
 	printf("  Map-Notify sent %" PRIu64 ", acknowledged %" PRIu64 ", given up %" PRIu64 "\n",
 	       c->map_notifies_sent, c->map_notify_acks, c->map_notify_giveups);
 	printf("  Map-Requests forwarded %" PRIu64 ", proxy-replied %" PRIu64 ", negative %" PRIu64
-	       "\n",
-	       c->map_requests_forwarded, c->map_requests_proxied, c->map_requests_negative);
+	       ", not forwardable %" PRIu64 "\n",
+	       c->map_requests_forwarded, c->map_requests_proxied, c->map_requests_negative,
+	       c->map_requests_unforwardable);
+}
+
+static void detail(const Vmroam__Xtr__Site *s, double now)
+{
+	if (!s->continued) {
+		print_counters();
+		detail_header(s);
+		if (s->counters) {
+			pending = *s->counters;
+			have_pending = true;
+		}
+	}
+	for (size_t i = 0; i < s->n_prefixes; i++)
+		detail_prefix(s->prefixes[i], now);
 }
 
 static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, double now)
@@ -129,7 +151,7 @@ static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, dou
 		return;
 	}
 	for (size_t i = 0; i < s->n_prefixes; i++)
-		summary_row(i == 0 ? s->name : "", s->prefixes[i], now);
+		summary_row(i == 0 && !s->continued ? s->name : "", s->prefixes[i], now);
 }
 
 static void statistics(const Vmroam__Xtr__Statistics *st)
@@ -147,6 +169,7 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 
 static void end(const struct parse_result *res)
 {
+	print_counters();
 	if (res->action == ACT_RELOAD)
 		printf("reload request sent: configuration applied\n");
 	else if (res->action == ACT_LOG_DEBUG || res->action == ACT_LOG_BRIEF)
