@@ -2,6 +2,7 @@
 #include "lib/lisp_addr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,42 @@ static int parse_mac(const char *s, struct lisp_addr *a)
 		a->u.mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	a->afi = LISP_AFI_MAC;
+	return 0;
+}
+
+socklen_t lisp_addr_to_sockaddr(const struct lisp_addr *a, uint16_t port,
+				struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->afi == LISP_AFI_IPV4) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->u.v4, 4);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, a->u.v6, 16);
+	return sizeof(*sin6);
+}
+
+int lisp_addr_from_sockaddr(const struct sockaddr_storage *ss, struct lisp_addr *a, uint16_t *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		lisp_addr_set_v4(a, &sin->sin_addr);
+		*port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		lisp_addr_set_v6(a, &sin6->sin6_addr);
+		*port = ntohs(sin6->sin6_port);
+	} else {
+		return -EAFNOSUPPORT;
+	}
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "lib/buf.h"
 
 /* Address Family Identifiers (IANA), used as the family of a struct lisp_addr. */
@@ -103,6 +105,13 @@ bool lisp_prefix_contains_addr(const struct lisp_prefix *p, uint32_t iid,
 
 /* Makes the host prefix (/32, /128, /48) of address a in table iid. */
 void lisp_prefix_from_addr(struct lisp_prefix *p, uint32_t iid, const struct lisp_addr *a);
+
+/* The socket address of an IPv4 or IPv6 address and port; returns its length. */
+socklen_t lisp_addr_to_sockaddr(const struct lisp_addr *a, uint16_t port,
+				struct sockaddr_storage *ss);
+
+/* The address and port of an AF_INET or AF_INET6 socket address; -EAFNOSUPPORT otherwise. */
+int lisp_addr_from_sockaddr(const struct sockaddr_storage *ss, struct lisp_addr *a, uint16_t *port);
 
 /*
  * Wire forms. Decoders read from r and return 0, -EBADMSG (truncated or

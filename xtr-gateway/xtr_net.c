@@ -46,40 +46,6 @@ struct xtr_net {
 	struct log_rate rl;
 };
 
-static socklen_t to_sockaddr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->afi == LISP_AFI_IPV4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->u.v4, 4);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	memcpy(&sin6->sin6_addr, a->u.v6, 16);
-	return sizeof(*sin6);
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct lisp_addr *a, uint16_t *port)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		lisp_addr_set_v4(a, &sin->sin_addr);
-		*port = ntohs(sin->sin_port);
-	} else {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		lisp_addr_set_v6(a, &sin6->sin6_addr);
-		*port = ntohs(sin6->sin6_port);
-	}
-}
-
 static void flush(struct xtr_net *n, size_t i)
 {
 	struct sendq *q = &n->q[i];
@@ -125,7 +91,7 @@ static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		n->batching = true;
 		for (int i = 0; i < got; i++) {
-			from_sockaddr(&n->rfrom[i], &src, &sport);
+			lisp_addr_from_sockaddr(&n->rfrom[i], &src, &sport);
 			ms_input(n->d->ms, &src, sport, n->rbuf[i], n->rmsg[i].msg_len,
 				 ev_now(loop));
 		}
@@ -142,7 +108,7 @@ static void open_sock(struct xtr_net *n, const struct lisp_addr *a)
 {
 	char buf[LISP_ADDR_STRLEN];
 	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(a, LISP_CONTROL_PORT, &ss);
+	socklen_t sl = lisp_addr_to_sockaddr(a, LISP_CONTROL_PORT, &ss);
 	struct sock *s = &n->socks[n->nsocks];
 	int one = 1, rcvbuf = 8 << 20;
 
@@ -229,7 +195,7 @@ int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const u
 	for (size_t i = 0; i < n->nsocks; i++) {
 		if (n->socks[i].afi != dst->afi)
 			continue;
-		sl = to_sockaddr(dst, dport, &ss);
+		sl = lisp_addr_to_sockaddr(dst, dport, &ss);
 		if (n->batching && len <= QUEUED_MAX) {
 			enqueue(n, i, &ss, sl, buf, len);
 			return 0;

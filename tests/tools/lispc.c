@@ -48,32 +48,13 @@ static struct lisp_addr addr(const char *s)
 	return a;
 }
 
-static socklen_t sa(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->afi == LISP_AFI_IPV4) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		memcpy(&s->sin_addr, a->u.v4, 4);
-		return sizeof(*s);
-	}
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-	memcpy(&s6->sin6_addr, a->u.v6, 16);
-	return sizeof(*s6);
-}
-
 /* A UDP socket of af bound to src (or any) and port. */
 static int open_udp(uint16_t afi, const char *src, int port)
 {
 	struct lisp_addr any = { .afi = afi };
 	struct lisp_addr a = src ? addr(src) : any;
 	struct sockaddr_storage ss;
-	socklen_t sl = sa(&a, (uint16_t)port, &ss);
+	socklen_t sl = lisp_addr_to_sockaddr(&a, (uint16_t)port, &ss);
 	int fd = socket(ss.ss_family, SOCK_DGRAM, 0), one = 1;
 
 	if (fd < 0)
@@ -90,7 +71,7 @@ static void send_to(int fd, const struct lisp_addr *dst, uint16_t port, const ui
 		    size_t len)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = sa(dst, port, &ss);
+	socklen_t sl = lisp_addr_to_sockaddr(dst, port, &ss);
 
 	if (sendto(fd, b, len, 0, (struct sockaddr *)&ss, sl) < 0) {
 		perror("lispc: sendto");
@@ -197,13 +178,7 @@ static int receive(int fd, const struct opts *o, struct lisp_auth_key *k, int wa
 		n = recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&ss, &sl);
 		if (n < 0)
 			continue;
-		if (ss.ss_family == AF_INET) {
-			lisp_addr_set_v4(&from, &((struct sockaddr_in *)&ss)->sin_addr);
-			fport = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		} else {
-			lisp_addr_set_v6(&from, &((struct sockaddr_in6 *)&ss)->sin6_addr);
-			fport = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		}
+		lisp_addr_from_sockaddr(&ss, &from, &fport);
 		if (handle(fd, o, k, b, (size_t)n, &from, fport) == want || want == 0)
 			if (++got == count)
 				return got;
