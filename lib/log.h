@@ -41,10 +41,10 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug_msg(uint32_t cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A debug message of a category; its arguments are not evaluated when the category is off. */
-#define log_debug(cat, ...)                                \
-	do {                                               \
-		if (log_get_debug() & (cat))               \
-			log_debug_msg((cat), __VA_ARGS__); \
+#define log_debug(cat, ...)                                                                        \
+	do {                                                                                       \
+		if (log_get_debug() & (cat))                                                       \
+			log_debug_msg((cat), __VA_ARGS__);                                         \
 	} while (0)
 /* The same with ": strerror(errno)" appended. */
 void log_err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

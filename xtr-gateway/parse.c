@@ -124,7 +124,8 @@ static int cmd_eid_prefix(struct conf_parser *p, int argc, char **argv)
 
 	if (strcasecmp(argv[0], "instance-id") == 0) {
 		if (argc < 3)
-			return conf_error(p, "eid-prefix: instance-id N must be followed by a prefix");
+			return conf_error(p,
+					  "eid-prefix: instance-id N must be followed by a prefix");
 		if (!conf_parse_uint(argv[1], 0, LISP_IID_DP_MAX, &iid))
 			return conf_error(p, "eid-prefix: instance-id needs a number from 0 to %u",
 					  LISP_IID_DP_MAX);
