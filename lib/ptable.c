@@ -16,6 +16,7 @@
 #define BATCH	    16	      /* lookups in flight in ptable_lookup_batch() */
 #define JUMP_MIN    256	      /* jump cache slots a trie starts with */
 #define JUMP_MAX    (1u << 20)
+#define JUMP_LEVELS 2
 
 /* Node layout in 32-bit words: child[0], child[1], meta (value index << 8 | plen), key[w]. */
 #define N_CHILD0 0
@@ -48,9 +49,9 @@ struct jcache {
 };
 
 struct trie {
-	unsigned words; /* key words: 2 for IPv4, 5 for IPv6 */
-	unsigned jbits; /* key bits of a jump-cache block: 48 for IPv4, 64 for IPv6 */
-	struct jcache *jc;
+	unsigned words;		     /* key words: 2 for IPv4, 5 for IPv6 */
+	unsigned jbits[JUMP_LEVELS]; /* key bits of a block at each level of the jump cache */
+	struct jcache *jc[JUMP_LEVELS];
 	unsigned stride; /* words per node */
 	uint16_t afi;
 	uint32_t root;
@@ -139,22 +140,27 @@ static void jump_alloc(struct jcache *jc, uint32_t slots)
 	jc->gen = 1;
 }
 
-static void trie_init(struct trie *tr, uint16_t afi, unsigned words, unsigned jbits)
+static void trie_init(struct trie *tr, uint16_t afi, unsigned words, unsigned coarse, unsigned fine)
 {
 	memset(tr, 0, sizeof(*tr));
 	tr->afi = afi;
 	tr->words = words;
-	tr->jbits = jbits;
+	tr->jbits[0] = coarse;
+	tr->jbits[1] = fine;
 	tr->stride = N_KEY + words;
 	tr->top = 1; /* index 0 is NIL */
-	tr->jc = xcalloc(1, sizeof(*tr->jc));
-	jump_alloc(tr->jc, JUMP_MIN);
+	for (int l = 0; l < JUMP_LEVELS; l++) {
+		tr->jc[l] = xcalloc(1, sizeof(*tr->jc[l]));
+		jump_alloc(tr->jc[l], JUMP_MIN);
+	}
 }
 
 static void trie_fini(struct trie *tr)
 {
-	free(tr->jc->slot);
-	free(tr->jc);
+	for (int l = 0; l < JUMP_LEVELS; l++) {
+		free(tr->jc[l]->slot);
+		free(tr->jc[l]);
+	}
 	for (size_t i = 0; i < tr->nchunks; i++)
 		free(tr->chunks[i]);
 	free(tr->chunks);
@@ -276,8 +282,9 @@ struct ptable *ptable_new(ptable_free_fn free_fn)
 {
 	struct ptable *t = xcalloc(1, sizeof(*t));
 
-	trie_init(&t->v4, LISP_AFI_IPV4, 2, 48);
-	trie_init(&t->v6, LISP_AFI_IPV6, 5, 64);
+	/* blocks: IPv4 /16 and /24, IPv6 /16 and /32, each within an instance-id */
+	trie_init(&t->v4, LISP_AFI_IPV4, 2, 48, 56);
+	trie_init(&t->v6, LISP_AFI_IPV6, 5, 48, 64);
 	t->free_fn = free_fn;
 	t->vtop = 1; /* value index 0 marks a glue node */
 	return t;
@@ -313,44 +320,52 @@ void ptable_free(struct ptable *t)
 	free(t);
 }
 
-/* The block of key k: instance-id and the leading address bits. */
-static inline uint64_t jump_block(const struct trie *tr, const uint32_t *k)
+/* The block of key k at a level: instance-id and the leading address bits. */
+static inline uint64_t jump_block(const struct trie *tr, int l, const uint32_t *k)
 {
-	return (uint64_t)k[0] << 32 | (k[1] & hi_mask(tr->jbits - 32));
+	return (uint64_t)k[0] << 32 | (k[1] & hi_mask(tr->jbits[l] - 32));
 }
 
-static inline struct jump *jump_slot(const struct trie *tr, uint64_t block)
+static inline struct jump *jump_slot(const struct trie *tr, int l, uint64_t block)
 {
 	uint64_t h = block * 0x9e3779b97f4a7c15ull;
 
-	return &tr->jc->slot[(h >> 32) & tr->jc->mask];
+	return &tr->jc[l]->slot[(h >> 32) & tr->jc[l]->mask];
 }
 
-/* After prefix k (bits long) was added or deleted: drop what the cache may know wrongly. */
+/*
+ * After prefix k (bits long) was added or deleted: at each level, the
+ * block holding it is invalidated, or everything when the prefix is
+ * shorter than a block (it may change many).
+ */
 static void jump_changed(struct trie *tr, const uint32_t *k, unsigned bits)
 {
-	struct jcache *jc = tr->jc;
-	struct jump *s;
-	uint64_t block;
+	for (int l = 0; l < JUMP_LEVELS; l++) {
+		struct jcache *jc = tr->jc[l];
+		uint64_t block;
+		struct jump *s;
 
-	if (bits < tr->jbits) {
-		if (++jc->gen == 0)
-			jump_alloc(jc, jc->mask + 1);
-		return;
+		if (bits < tr->jbits[l]) {
+			if (++jc->gen == 0)
+				jump_alloc(jc, jc->mask + 1);
+			continue;
+		}
+		block = jump_block(tr, l, k);
+		s = jump_slot(tr, l, block);
+		if (s->block == block)
+			s->gen = 0;
 	}
-	block = jump_block(tr, k);
-	s = jump_slot(tr, block);
-	if (s->block == block)
-		s->gen = 0;
 }
 
-/* Grows the cache with the trie: about one slot per 8 nodes. */
+/* Grows the caches with the trie: a coarse slot per 16 nodes, a fine one per 8. */
 static void jump_grow(struct trie *tr)
 {
-	uint32_t slots = tr->jc->mask + 1;
+	for (int l = 0; l < JUMP_LEVELS; l++) {
+		uint32_t slots = tr->jc[l]->mask + 1;
 
-	if (tr->nodes > (size_t)slots * 8 && slots < JUMP_MAX)
-		jump_alloc(tr->jc, slots * 2);
+		if (tr->nodes > (size_t)slots * (l == 0 ? 16 : 8) && slots < JUMP_MAX)
+			jump_alloc(tr->jc[l], slots * 2);
+	}
 }
 
 /* Inserts below *slot a node at the point where key k (bits long) belongs. */
@@ -464,7 +479,7 @@ void *ptable_lookup_exact(const struct ptable *t, const struct lisp_prefix *p)
 		return NULL;
 	/* a prefix at least as long as a block lies below the block's cached start */
 	i = tr->root;
-	if (bits >= tr->jbits)
+	if (bits >= tr->jbits[JUMP_LEVELS - 1])
 		jump_start(tr, k, &i, &b);
 	for (; i != NIL; i = n[N_CHILD0 + key_bit(k, node_plen(n))]) {
 		n = node(tr, i);
@@ -508,41 +523,62 @@ static uint32_t trie_descend(const struct trie *tr, const uint32_t *k, uint32_t 
 }
 
 /*
- * Where a longest-prefix search for k starts: from the jump cache, or
- * found from the root and remembered there.
+ * Continues a search from node *i (best entry so far *b) down to the
+ * first node at least limit bits long, which must lie in k's block of
+ * that length; NIL when there is none.
  */
-static void jump_start(const struct trie *tr, const uint32_t *k, uint32_t *start, uint32_t *best)
+static void descend_to(const struct trie *tr, const uint32_t *k, unsigned limit, uint32_t *i,
+		       uint32_t *b)
 {
-	uint64_t block = jump_block(tr, k);
-	struct jump *s = jump_slot(tr, block);
-	uint32_t i = tr->root, b = NIL;
 	const uint32_t *n;
 
-	if (s->gen == tr->jc->gen && s->block == block) {
-		*start = s->node;
-		*best = s->best;
-		return;
-	}
-	while (i != NIL) {
-		n = node(tr, i);
-		if (node_plen(n) >= tr->jbits)
+	while (*i != NIL) {
+		n = node(tr, *i);
+		if (node_plen(n) >= limit)
 			break;
 		if (node_val(n)) {
 			if (!key_match(k, n + N_KEY, node_plen(n))) {
-				i = NIL; /* nothing deeper in this block matches */
-				break;
+				*i = NIL; /* nothing deeper in this block matches */
+				return;
 			}
-			b = i;
+			*b = *i;
 		}
-		i = n[N_CHILD0 + key_bit(k, node_plen(n))];
+		*i = n[N_CHILD0 + key_bit(k, node_plen(n))];
 	}
 	/* keep only a node inside the block: others may be freed by changes elsewhere */
-	if (i != NIL && !key_match(k, node(tr, i) + N_KEY, tr->jbits))
-		i = NIL;
-	s->block = block;
-	s->node = i;
-	s->best = b;
-	s->gen = tr->jc->gen;
+	if (*i != NIL && !key_match(k, node(tr, *i) + N_KEY, limit))
+		*i = NIL;
+}
+
+/*
+ * Where a longest-prefix search for k starts: the fine block's cached
+ * start, or one found from the coarse block's (or from the root) and
+ * remembered at each level on the way.
+ */
+static void jump_start(const struct trie *tr, const uint32_t *k, uint32_t *start, uint32_t *best)
+{
+	uint32_t i = tr->root, b = NIL;
+	int from = 0;
+
+	for (int l = JUMP_LEVELS - 1; l >= 0; l--) {
+		uint64_t block = jump_block(tr, l, k);
+		const struct jump *s = jump_slot(tr, l, block);
+
+		if (s->gen == tr->jc[l]->gen && s->block == block) {
+			i = s->node;
+			b = s->best;
+			from = l + 1;
+			break;
+		}
+	}
+	for (int l = from; l < JUMP_LEVELS; l++) {
+		uint64_t block = jump_block(tr, l, k);
+
+		descend_to(tr, k, tr->jbits[l], &i, &b);
+		*jump_slot(tr, l, block) = (struct jump){
+			.block = block, .node = i, .best = b, .gen = tr->jc[l]->gen
+		};
+	}
 	*start = i;
 	*best = b;
 }
@@ -584,7 +620,7 @@ void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p
 
 	if (!prefix_key(tr, p, k, &bits))
 		return NULL;
-	if (bits >= tr->jbits)
+	if (bits >= tr->jbits[JUMP_LEVELS - 1])
 		jump_start(tr, k, &start, &best);
 	return found(t, tr, trie_descend(tr, k, start, best, bits), match);
 }
@@ -627,7 +663,9 @@ static void batch_run(const struct ptable *t, size_t n, const uint32_t *iid,
 		st[j].tr = trie_of_const(t, addrs[j].afi);
 		if (st[j].tr) {
 			make_key(st[j].tr, iid[j], &addrs[j], st[j].k);
-			__builtin_prefetch(jump_slot(st[j].tr, jump_block(st[j].tr, st[j].k)));
+			__builtin_prefetch(
+				jump_slot(st[j].tr, JUMP_LEVELS - 1,
+					  jump_block(st[j].tr, JUMP_LEVELS - 1, st[j].k)));
 		}
 	}
 	for (size_t j = 0; j < n; j++) {
@@ -727,9 +765,12 @@ bool ptable_is_empty(const struct ptable *t)
 
 static size_t trie_memory(const struct trie *tr)
 {
-	return tr->nchunks *
-		       ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *)) +
-	       sizeof(*tr->jc) + ((size_t)tr->jc->mask + 1) * sizeof(struct jump);
+	size_t m = tr->nchunks *
+		   ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *));
+
+	for (int l = 0; l < JUMP_LEVELS; l++)
+		m += sizeof(*tr->jc[l]) + ((size_t)tr->jc[l]->mask + 1) * sizeof(struct jump);
+	return m;
 }
 
 size_t ptable_memory(const struct ptable *t)

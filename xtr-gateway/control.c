@@ -19,7 +19,8 @@
 #include "proto/xtr_ctl.pb-c.h"
 #include "xtr-gateway/xtr.h"
 
-#define MAX_REQUEST 65536
+#define MAX_REQUEST  65536
+#define CLIENT_TIMEO 30.0 /* s: a connection that has not finished by then is closed */
 
 struct client {
 	struct client *next;
@@ -27,6 +28,7 @@ struct client {
 	int fd;
 	uid_t uid;
 	ev_io rio, wio;
+	ev_timer timeout;
 	uint8_t in[MAX_REQUEST + CTL_HDR_LEN];
 	size_t inlen;
 	uint8_t *out;
@@ -77,6 +79,7 @@ static void client_free(struct client *cl)
 	*pp = cl->next;
 	ev_io_stop(cl->ctl->d->loop, &cl->rio);
 	ev_io_stop(cl->ctl->d->loop, &cl->wio);
+	ev_timer_stop(cl->ctl->d->loop, &cl->timeout);
 	close(cl->fd);
 	free(cl->out);
 	free(cl);
@@ -410,6 +413,16 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		client_free(cl); /* one request a connection: all sent */
 }
 
+static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *cl = container_of(w, struct client, timeout);
+
+	(void)loop;
+	(void)revents;
+	log_debug(LOG_CTL, "control: closing a connection idle for %.0f s", CLIENT_TIMEO);
+	client_free(cl);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *c = container_of(w, struct control, io);
@@ -431,6 +444,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_init(&cl->rio, read_cb, fd, EV_READ);
 	ev_io_init(&cl->wio, write_cb, fd, EV_WRITE);
 	ev_io_start(loop, &cl->rio);
+	ev_timer_init(&cl->timeout, timeout_cb, CLIENT_TIMEO, 0);
+	ev_timer_start(loop, &cl->timeout);
 	cl->next = c->clients;
 	c->clients = cl;
 	log_debug(LOG_CTL, "control: connection from uid %d", (int)cl->uid);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -275,6 +276,52 @@ static void test_batch(void **state)
 	ptable_free(t);
 }
 
+/*
+ * The lookup cache of the table (blocks of /16 and /24): prefixes longer
+ * and shorter than a block change what cached lookups must answer.
+ */
+static void test_cache_invalidation(void **state)
+{
+	struct ptable *t = ptable_new(free_val);
+	const char *steps[] = { "10.1.0.0/20", "10.1.0.0/16", "10.0.0.0/8", "10.1.5.0/24",
+				"10.1.5.64/26" };
+	struct lisp_prefix p;
+	char a[32];
+
+	(void)state;
+	for (int x = 0; x < 256; x++) {
+		snprintf(a, sizeof(a), "10.1.%d.1/32", x);
+		p = pfx(a, 0);
+		assert_int_equal(ptable_add(t, &p, val(1000 + x)), 0);
+	}
+	/* fill the cache for every /24, then add ever shorter covering prefixes */
+	for (int i = 0; i < 5; i++) {
+		for (int x = 0; x < 256; x++) {
+			snprintf(a, sizeof(a), "10.1.%d.77", x);
+			lookup_id(t, 0, a);
+		}
+		p = pfx(steps[i], 0);
+		assert_int_equal(ptable_add(t, &p, val(i)), 0);
+		assert_int_equal(lookup_id(t, 0, "10.1.5.1"), 1005);
+	}
+	assert_int_equal(lookup_id(t, 0, "10.1.5.77"), 4);  /* the /26 */
+	assert_int_equal(lookup_id(t, 0, "10.1.5.200"), 3); /* the /24 */
+	assert_int_equal(lookup_id(t, 0, "10.1.7.77"), 0);  /* the /20 */
+	assert_int_equal(lookup_id(t, 0, "10.1.99.77"), 1); /* the /16 */
+	assert_int_equal(lookup_id(t, 0, "10.2.99.77"), 2); /* the /8 */
+	/* and deleting them, longest first, each time after the cache was filled again */
+	const int want_del[] = { 0, 0, 0, 3, 4 }; /* 10.1.5.77 with steps[0..i] present */
+
+	for (int i = 4; i >= 0; i--) {
+		assert_int_equal(lookup_id(t, 0, "10.1.5.77"), want_del[i]);
+		p = pfx(steps[i], 0);
+		assert_int_equal(ptable_del(t, &p), 0);
+	}
+	assert_int_equal(lookup_id(t, 0, "10.1.5.77"), -1);
+	assert_int_equal(lookup_id(t, 0, "10.1.5.1"), 1005);
+	ptable_free(t);
+}
+
 /* It holds a million host routes, and deleting them all leaves it empty. */
 static void test_million(void **state)
 {
@@ -306,9 +353,8 @@ static void test_million(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),
-		cmocka_unit_test(test_random_vs_reference),
-		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_basic),	cmocka_unit_test(test_random_vs_reference),
+		cmocka_unit_test(test_batch),	cmocka_unit_test(test_cache_invalidation),
 		cmocka_unit_test(test_million),
 	};
 
