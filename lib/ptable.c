@@ -16,7 +16,6 @@
 #define BATCH	    16	      /* lookups in flight in ptable_lookup_batch() */
 #define JUMP_MIN    256	      /* jump cache slots a trie starts with */
 #define JUMP_MAX    (1u << 20)
-#define JUMP_LEVELS 2
 
 /* Node layout in 32-bit words: child[0], child[1], meta (value index << 8 | plen), key[w]. */
 #define N_CHILD0 0
@@ -49,9 +48,9 @@ struct jcache {
 };
 
 struct trie {
-	unsigned words;		     /* key words: 2 for IPv4, 5 for IPv6 */
-	unsigned jbits[JUMP_LEVELS]; /* key bits of a block at each level of the jump cache */
-	struct jcache *jc[JUMP_LEVELS];
+	unsigned words; /* key words: 2 for IPv4, 5 for IPv6 */
+	unsigned jbits; /* key bits of a jump-cache block: 48 for IPv4, 64 for IPv6 */
+	struct jcache *jc;
 	unsigned stride; /* words per node */
 	uint16_t afi;
 	uint32_t root;
@@ -140,27 +139,22 @@ static void jump_alloc(struct jcache *jc, uint32_t slots)
 	jc->gen = 1;
 }
 
-static void trie_init(struct trie *tr, uint16_t afi, unsigned words, unsigned coarse, unsigned fine)
+static void trie_init(struct trie *tr, uint16_t afi, unsigned words, unsigned jbits)
 {
 	memset(tr, 0, sizeof(*tr));
 	tr->afi = afi;
 	tr->words = words;
-	tr->jbits[0] = coarse;
-	tr->jbits[1] = fine;
+	tr->jbits = jbits;
 	tr->stride = N_KEY + words;
 	tr->top = 1; /* index 0 is NIL */
-	for (int l = 0; l < JUMP_LEVELS; l++) {
-		tr->jc[l] = xcalloc(1, sizeof(*tr->jc[l]));
-		jump_alloc(tr->jc[l], JUMP_MIN);
-	}
+	tr->jc = xcalloc(1, sizeof(*tr->jc));
+	jump_alloc(tr->jc, JUMP_MIN);
 }
 
 static void trie_fini(struct trie *tr)
 {
-	for (int l = 0; l < JUMP_LEVELS; l++) {
-		free(tr->jc[l]->slot);
-		free(tr->jc[l]);
-	}
+	free(tr->jc->slot);
+	free(tr->jc);
 	for (size_t i = 0; i < tr->nchunks; i++)
 		free(tr->chunks[i]);
 	free(tr->chunks);
@@ -282,9 +276,8 @@ struct ptable *ptable_new(ptable_free_fn free_fn)
 {
 	struct ptable *t = xcalloc(1, sizeof(*t));
 
-	/* blocks: IPv4 /16 and /24, IPv6 /16 and /32, each within an instance-id */
-	trie_init(&t->v4, LISP_AFI_IPV4, 2, 48, 56);
-	trie_init(&t->v6, LISP_AFI_IPV6, 5, 48, 64);
+	trie_init(&t->v4, LISP_AFI_IPV4, 2, 48);
+	trie_init(&t->v6, LISP_AFI_IPV6, 5, 64);
 	t->free_fn = free_fn;
 	t->vtop = 1; /* value index 0 marks a glue node */
 	return t;
@@ -320,52 +313,44 @@ void ptable_free(struct ptable *t)
 	free(t);
 }
 
-/* The block of key k at a level: instance-id and the leading address bits. */
-static inline uint64_t jump_block(const struct trie *tr, int l, const uint32_t *k)
+/* The block of key k: instance-id and the leading address bits. */
+static inline uint64_t jump_block(const struct trie *tr, const uint32_t *k)
 {
-	return (uint64_t)k[0] << 32 | (k[1] & hi_mask(tr->jbits[l] - 32));
+	return (uint64_t)k[0] << 32 | (k[1] & hi_mask(tr->jbits - 32));
 }
 
-static inline struct jump *jump_slot(const struct trie *tr, int l, uint64_t block)
+static inline struct jump *jump_slot(const struct trie *tr, uint64_t block)
 {
 	uint64_t h = block * 0x9e3779b97f4a7c15ull;
 
-	return &tr->jc[l]->slot[(h >> 32) & tr->jc[l]->mask];
+	return &tr->jc->slot[(h >> 32) & tr->jc->mask];
 }
 
-/*
- * After prefix k (bits long) was added or deleted: at each level, the
- * block holding it is invalidated, or everything when the prefix is
- * shorter than a block (it may change many).
- */
+/* After prefix k (bits long) was added or deleted: drop what the cache may know wrongly. */
 static void jump_changed(struct trie *tr, const uint32_t *k, unsigned bits)
 {
-	for (int l = 0; l < JUMP_LEVELS; l++) {
-		struct jcache *jc = tr->jc[l];
-		uint64_t block;
-		struct jump *s;
+	struct jcache *jc = tr->jc;
+	struct jump *s;
+	uint64_t block;
 
-		if (bits < tr->jbits[l]) {
-			if (++jc->gen == 0)
-				jump_alloc(jc, jc->mask + 1);
-			continue;
-		}
-		block = jump_block(tr, l, k);
-		s = jump_slot(tr, l, block);
-		if (s->block == block)
-			s->gen = 0;
+	if (bits < tr->jbits) {
+		if (++jc->gen == 0)
+			jump_alloc(jc, jc->mask + 1);
+		return;
 	}
+	block = jump_block(tr, k);
+	s = jump_slot(tr, block);
+	if (s->block == block)
+		s->gen = 0;
 }
 
-/* Grows the caches with the trie: a coarse slot per 16 nodes, a fine one per 8. */
+/* Grows the cache with the trie: about one slot per 8 nodes. */
 static void jump_grow(struct trie *tr)
 {
-	for (int l = 0; l < JUMP_LEVELS; l++) {
-		uint32_t slots = tr->jc[l]->mask + 1;
+	uint32_t slots = tr->jc->mask + 1;
 
-		if (tr->nodes > (size_t)slots * (l == 0 ? 16 : 8) && slots < JUMP_MAX)
-			jump_alloc(tr->jc[l], slots * 2);
-	}
+	if (tr->nodes > (size_t)slots * 8 && slots < JUMP_MAX)
+		jump_alloc(tr->jc, slots * 2);
 }
 
 /* Inserts below *slot a node at the point where key k (bits long) belongs. */
@@ -479,7 +464,7 @@ void *ptable_lookup_exact(const struct ptable *t, const struct lisp_prefix *p)
 		return NULL;
 	/* a prefix at least as long as a block lies below the block's cached start */
 	i = tr->root;
-	if (bits >= tr->jbits[JUMP_LEVELS - 1])
+	if (bits >= tr->jbits)
 		jump_start(tr, k, &i, &b);
 	for (; i != NIL; i = n[N_CHILD0 + key_bit(k, node_plen(n))]) {
 		n = node(tr, i);
@@ -523,62 +508,41 @@ static uint32_t trie_descend(const struct trie *tr, const uint32_t *k, uint32_t 
 }
 
 /*
- * Continues a search from node *i (best entry so far *b) down to the
- * first node at least limit bits long, which must lie in k's block of
- * that length; NIL when there is none.
- */
-static void descend_to(const struct trie *tr, const uint32_t *k, unsigned limit, uint32_t *i,
-		       uint32_t *b)
-{
-	const uint32_t *n;
-
-	while (*i != NIL) {
-		n = node(tr, *i);
-		if (node_plen(n) >= limit)
-			break;
-		if (node_val(n)) {
-			if (!key_match(k, n + N_KEY, node_plen(n))) {
-				*i = NIL; /* nothing deeper in this block matches */
-				return;
-			}
-			*b = *i;
-		}
-		*i = n[N_CHILD0 + key_bit(k, node_plen(n))];
-	}
-	/* keep only a node inside the block: others may be freed by changes elsewhere */
-	if (*i != NIL && !key_match(k, node(tr, *i) + N_KEY, limit))
-		*i = NIL;
-}
-
-/*
- * Where a longest-prefix search for k starts: the fine block's cached
- * start, or one found from the coarse block's (or from the root) and
- * remembered at each level on the way.
+ * Where a longest-prefix search for k starts: from the jump cache, or
+ * found from the root and remembered there.
  */
 static void jump_start(const struct trie *tr, const uint32_t *k, uint32_t *start, uint32_t *best)
 {
+	uint64_t block = jump_block(tr, k);
+	struct jump *s = jump_slot(tr, block);
 	uint32_t i = tr->root, b = NIL;
-	int from = 0;
+	const uint32_t *n;
 
-	for (int l = JUMP_LEVELS - 1; l >= 0; l--) {
-		uint64_t block = jump_block(tr, l, k);
-		const struct jump *s = jump_slot(tr, l, block);
-
-		if (s->gen == tr->jc[l]->gen && s->block == block) {
-			i = s->node;
-			b = s->best;
-			from = l + 1;
+	if (s->gen == tr->jc->gen && s->block == block) {
+		*start = s->node;
+		*best = s->best;
+		return;
+	}
+	while (i != NIL) {
+		n = node(tr, i);
+		if (node_plen(n) >= tr->jbits)
 			break;
+		if (node_val(n)) {
+			if (!key_match(k, n + N_KEY, node_plen(n))) {
+				i = NIL; /* nothing deeper in this block matches */
+				break;
+			}
+			b = i;
 		}
+		i = n[N_CHILD0 + key_bit(k, node_plen(n))];
 	}
-	for (int l = from; l < JUMP_LEVELS; l++) {
-		uint64_t block = jump_block(tr, l, k);
-
-		descend_to(tr, k, tr->jbits[l], &i, &b);
-		*jump_slot(tr, l, block) = (struct jump){
-			.block = block, .node = i, .best = b, .gen = tr->jc[l]->gen
-		};
-	}
+	/* keep only a node inside the block: others may be freed by changes elsewhere */
+	if (i != NIL && !key_match(k, node(tr, i) + N_KEY, tr->jbits))
+		i = NIL;
+	s->block = block;
+	s->node = i;
+	s->best = b;
+	s->gen = tr->jc->gen;
 	*start = i;
 	*best = b;
 }
@@ -620,7 +584,7 @@ void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p
 
 	if (!prefix_key(tr, p, k, &bits))
 		return NULL;
-	if (bits >= tr->jbits[JUMP_LEVELS - 1])
+	if (bits >= tr->jbits)
 		jump_start(tr, k, &start, &best);
 	return found(t, tr, trie_descend(tr, k, start, best, bits), match);
 }
@@ -663,9 +627,7 @@ static void batch_run(const struct ptable *t, size_t n, const uint32_t *iid,
 		st[j].tr = trie_of_const(t, addrs[j].afi);
 		if (st[j].tr) {
 			make_key(st[j].tr, iid[j], &addrs[j], st[j].k);
-			__builtin_prefetch(
-				jump_slot(st[j].tr, JUMP_LEVELS - 1,
-					  jump_block(st[j].tr, JUMP_LEVELS - 1, st[j].k)));
+			__builtin_prefetch(jump_slot(st[j].tr, jump_block(st[j].tr, st[j].k)));
 		}
 	}
 	for (size_t j = 0; j < n; j++) {
@@ -765,12 +727,9 @@ bool ptable_is_empty(const struct ptable *t)
 
 static size_t trie_memory(const struct trie *tr)
 {
-	size_t m = tr->nchunks *
-		   ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *));
-
-	for (int l = 0; l < JUMP_LEVELS; l++)
-		m += sizeof(*tr->jc[l]) + ((size_t)tr->jc[l]->mask + 1) * sizeof(struct jump);
-	return m;
+	return tr->nchunks *
+		       ((size_t)CHUNK_NODES * tr->stride * sizeof(uint32_t) + sizeof(void *)) +
+	       sizeof(*tr->jc) + ((size_t)tr->jc->mask + 1) * sizeof(struct jump);
 }
 
 size_t ptable_memory(const struct ptable *t)
