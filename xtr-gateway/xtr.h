@@ -112,6 +112,15 @@ void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now);
 /* Handles one UDP payload received on port 4342 from src:sport. */
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now);
+/* Datagrams received together; ms_input_batch() handles up to MS_BATCH of them. */
+#define MS_BATCH 64
+struct ms_pkt {
+	struct lisp_addr src;
+	uint16_t sport;
+	const uint8_t *buf;
+	size_t len;
+};
+void ms_input_batch(struct ms *ms, const struct ms_pkt *pk, size_t n, double now);
 /* Expires registrations and retransmits unacknowledged Map-Notifies. */
 void ms_tick(struct ms *ms, double now);
 

@@ -12,10 +12,10 @@
 #include "xtr-gateway/xtr.h"
 
 #define MAX_SOCKS   (XTR_LISTEN_MAX + 2)
-#define BATCH	    64	 /* datagrams a recvmmsg/sendmmsg call */
-#define RECV_ROUNDS 4	 /* recvmmsg calls per wake-up before yielding to the loop */
-#define PKT_MAX	    9216 /* largest datagram read */
-#define QUEUED_MAX  2048 /* larger answers are sent at once, not queued */
+#define BATCH	    MS_BATCH /* datagrams a recvmmsg/sendmmsg call */
+#define RECV_ROUNDS 4	     /* recvmmsg calls per wake-up before yielding to the loop */
+#define PKT_MAX	    9216     /* largest datagram read */
+#define QUEUED_MAX  2048     /* larger answers are sent at once, not queued */
 
 struct sock {
 	ev_io io;
@@ -41,6 +41,7 @@ struct xtr_net {
 	struct iovec riov[BATCH];
 	struct sockaddr_storage rfrom[BATCH];
 	uint8_t rbuf[BATCH][PKT_MAX];
+	struct ms_pkt pkt[BATCH];
 	struct sendq q[MAX_SOCKS];
 	bool batching; /* inside a receive batch: queue answers */
 	struct log_rate rl;
@@ -70,8 +71,6 @@ static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sock *s = container_of(w, struct sock, io);
 	struct xtr_net *n = s->net;
-	struct lisp_addr src;
-	uint16_t sport;
 	int got;
 
 	(void)revents;
@@ -91,10 +90,11 @@ static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		n->batching = true;
 		for (int i = 0; i < got; i++) {
-			lisp_addr_from_sockaddr(&n->rfrom[i], &src, &sport);
-			ms_input(n->d->ms, &src, sport, n->rbuf[i], n->rmsg[i].msg_len,
-				 ev_now(loop));
+			lisp_addr_from_sockaddr(&n->rfrom[i], &n->pkt[i].src, &n->pkt[i].sport);
+			n->pkt[i].buf = n->rbuf[i];
+			n->pkt[i].len = n->rmsg[i].msg_len;
 		}
+		ms_input_batch(n->d->ms, n->pkt, (size_t)got, ev_now(loop));
 		n->batching = false;
 		for (size_t i = 0; i < n->nsocks; i++)
 			if (n->q[i].n)

@@ -74,6 +74,14 @@ struct ms_cfg {
 	bool ams;
 };
 
+/* A Map-Request of a receive batch, decoded ahead (ms_input_batch). */
+struct ms_pre {
+	struct lisp_ecm e;
+	struct lisp_map_request req;
+	size_t slot; /* of its first EID in the batched lookup */
+	bool ok;
+};
+
 /* An unsolicited Map-Notify waiting for its Map-Notify-Ack. */
 struct ms_notify {
 	struct ms_notify *next;
@@ -100,6 +108,7 @@ struct ms {
 	struct log_rate rl_bad, rl_auth, rl_prefix;
 	struct lisp_locator locs[MAX_LOCS];
 	uint8_t acked[65536]; /* the accepted records of a Map-Register */
+	struct ms_pre pre[MS_BATCH];
 	uint8_t out[MSG_MAX];
 };
 
@@ -708,11 +717,12 @@ static bool forward(struct ms *ms, const struct ms_reg *reg, const uint8_t *ecm,
 	return false;
 }
 
+/* Answers for eid, whose registration (longest match, or NULL) the caller looked up. */
 static void resolve(struct ms *ms, const struct lisp_map_request *req,
-		    const struct lisp_prefix *eid, uint16_t dport, const uint8_t *ecm, size_t len)
+		    const struct lisp_prefix *eid, struct ms_reg *reg, uint16_t dport,
+		    const uint8_t *ecm, size_t len)
 {
 	struct lisp_eid_record neg = { .act = LISP_ACT_NATIVE_FORWARD };
-	struct ms_reg *reg = ptable_lookup(ms->regs, eid->iid, &eid->addr, NULL);
 	struct ms_cfg *c;
 
 	if (reg && reg->proxy_reply) {
@@ -742,31 +752,54 @@ static void resolve(struct ms *ms, const struct lisp_map_request *req,
 	send_reply(ms, req, dport, &neg);
 }
 
-static void handle_ecm(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len)
+/* Decodes an ECM and its Map-Request; false (counted, logged) when it is not one we answer. */
+static bool ecm_decode(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len,
+		       struct lisp_ecm *e, struct lisp_map_request *req)
 {
 	char a[LISP_ADDR_STRLEN];
-	struct lisp_map_request req;
-	struct lisp_prefix eid;
-	struct lisp_iter it;
-	struct lisp_ecm e;
-	int rc = lisp_msg_decode_ecm(buf, len, &e);
+	int rc = lisp_msg_decode_ecm(buf, len, e);
 
 	if (rc == 0)
-		rc = lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &req);
+		rc = lisp_msg_decode_map_request(e->inner.payload, e->inner.payload_len, req);
 	if (rc < 0) {
 		rc == -EPROTONOSUPPORT ? ms->gc->unsupported++ : ms->gc->malformed++;
 		log_warn_rl(&ms->rl_bad, "ms: bad Encapsulated Map-Request from %s: %s",
 			    lisp_addr_format(src, a, sizeof(a)), strerror(-rc));
-		return;
+		return false;
 	}
-	if (req.probe || !(ms->conf->mr_v4 || ms->conf->mr_v6)) {
+	if (req->probe || !(ms->conf->mr_v4 || ms->conf->mr_v6)) {
 		ms->gc->unsupported++; /* map-resolvers drop RLOC-probes */
-		return;
+		return false;
 	}
 	ms->gc->map_requests++;
-	lisp_prefix_iter_init(&it, &req.eids);
-	while (lisp_prefix_iter_next(&it, &eid))
-		resolve(ms, &req, &eid, e.inner.sport, buf, len);
+	return true;
+}
+
+/* Answers each EID of a decoded request; first: the registration of the first, or LOOKUP. */
+#define LOOKUP ((struct ms_reg *)-1)
+static void ecm_answer(struct ms *ms, const struct lisp_ecm *e, const struct lisp_map_request *req,
+		       const uint8_t *buf, size_t len, struct ms_reg *first)
+{
+	struct lisp_prefix eid;
+	struct lisp_iter it;
+
+	lisp_prefix_iter_init(&it, &req->eids);
+	while (lisp_prefix_iter_next(&it, &eid)) {
+		struct ms_reg *reg =
+			first != LOOKUP ? first : ptable_lookup(ms->regs, eid.iid, &eid.addr, NULL);
+
+		resolve(ms, req, &eid, reg, e->inner.sport, buf, len);
+		first = LOOKUP;
+	}
+}
+
+static void handle_ecm(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len)
+{
+	struct lisp_map_request req;
+	struct lisp_ecm e;
+
+	if (ecm_decode(ms, src, buf, len, &e, &req))
+		ecm_answer(ms, &e, &req, buf, len, LOOKUP);
 }
 
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
@@ -792,6 +825,44 @@ void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const 
 		ms->gc->unsupported++; /* plain Map-Requests, Map-Replies, ... are not ours */
 		break;
 	}
+}
+
+/*
+ * A receive batch: the Map-Requests that come before any message that
+ * changes state are decoded first and their registrations looked up
+ * together (ptable_lookup_batch interleaves the memory fetches); the
+ * rest goes through ms_input() in order.
+ */
+void ms_input_batch(struct ms *ms, const struct ms_pkt *pk, size_t n, double now)
+{
+	uint32_t iid[MS_BATCH] = { 0 };
+	struct lisp_addr addr[MS_BATCH] = { 0 };
+	void *found[MS_BATCH];
+	size_t upto = 0, m = 0;
+
+	n = n < MS_BATCH ? n : MS_BATCH;
+	for (; upto < n && lisp_msg_type(pk[upto].buf, pk[upto].len) == LISP_TYPE_ECM; upto++) {
+		struct ms_pre *p = &ms->pre[upto];
+		struct lisp_prefix eid;
+		struct lisp_iter it;
+
+		p->ok = ecm_decode(ms, &pk[upto].src, pk[upto].buf, pk[upto].len, &p->e, &p->req);
+		lisp_prefix_iter_init(&it, &p->req.eids);
+		if (!p->ok || !lisp_prefix_iter_next(&it, &eid))
+			continue;
+		p->slot = m;
+		iid[m] = eid.iid;
+		addr[m++] = eid.addr;
+	}
+	ptable_lookup_batch(ms->regs, m, iid, addr, found);
+	for (size_t j = 0; j < m; j++)
+		__builtin_prefetch(found[j]);
+	for (size_t i = 0; i < upto; i++)
+		if (ms->pre[i].ok)
+			ecm_answer(ms, &ms->pre[i].e, &ms->pre[i].req, pk[i].buf, pk[i].len,
+				   found[ms->pre[i].slot]);
+	for (size_t i = upto; i < n; i++)
+		ms_input(ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
 }
 
 void ms_tick(struct ms *ms, double now)

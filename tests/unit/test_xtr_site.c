@@ -509,6 +509,60 @@ static void test_map_resolver(void **state)
 	assert_int_equal(ms_site_counters(site(e, "DC"))->map_requests_proxied, 1);
 }
 
+/* Builds a signed Map-Register for eid from src (an ETR at that address). */
+static size_t build_register(const char *eid, const char *src, uint8_t *buf)
+{
+	struct lisp_map_register m = { .nonce = 1, .auth = { .alg_id = 2 } };
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 1, .locs = &l };
+	struct lisp_auth_key *k = lisp_auth_key_new(KEY, strlen(KEY));
+	struct buf_writer w;
+
+	l.addr[0] = A(src);
+	assert_int_equal(lisp_prefix_parse(eid, 4100, &r.eid), 0);
+	buf_writer_init(&w, buf, 512);
+	assert_int_equal(lisp_msg_encode_map_register(&w, &m, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+	lisp_auth_key_free(k);
+	return w.off;
+}
+
+/* A receive batch answers as the same packets one by one would, in order. */
+static void test_batch_in_order(void **state)
+{
+	struct env *e = *state;
+	uint8_t pkts[5][512];
+	struct ms_pkt pk[5];
+	struct lisp_eid_record r;
+	struct lisp_addr etr;
+
+	reg(e, "192.0.2.30", (struct reg_opts){ .eid = "10.1.1.10/32", .iid = 4100 }, 0);
+	pk[0].len = request(e, "10.1.1.10/32", 4100, pkts[0]); /* registered: forwarded */
+	pk[1].len = request(e, "10.1.1.20/32", 4100, pkts[1]); /* not yet: negative */
+	pk[2].len = build_register("10.1.1.20/32", "192.0.2.40", pkts[2]);
+	pk[3].len = request(e, "10.1.1.20/32", 4100, pkts[3]); /* now registered: forwarded */
+	pk[4].len = 3;					       /* garbage */
+	memcpy(pkts[4], "\x80\x00\x00", 3);
+	nout = 0;
+	for (int i = 0; i < 5; i++) {
+		pk[i].src = A(i == 2 ? "192.0.2.40" : "192.0.2.20");
+		pk[i].sport = i == 2 ? 4342 : 50000;
+		pk[i].buf = pkts[i];
+	}
+	ms_input_batch(e->ms, pk, 5, 1);
+	assert_int_equal(nout, 3);
+	etr = A("192.0.2.30");
+	assert_true(lisp_addr_equal(&out[0].dst, &etr));
+	assert_int_equal(lisp_msg_type(out[0].buf, out[0].len), LISP_TYPE_ECM);
+	reply_record(&out[1], &r);
+	assert_true(r.ttl == 1 && r.loc_count == 0);
+	etr = A("192.0.2.40");
+	assert_true(lisp_addr_equal(&out[2].dst, &etr));
+	assert_int_equal(lisp_msg_type(out[2].buf, out[2].len), LISP_TYPE_ECM);
+	assert_int_equal(e->gc.malformed, 1);
+	assert_int_equal(e->gc.map_requests, 3 + 3); /* three before, fed one by one by request() */
+}
+
 static void test_reconfigure(void **state)
 {
 	struct env *e = *state;
@@ -549,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notify_retransmit_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_resolver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_in_order, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
