@@ -1,8 +1,9 @@
 /*
  * Fuzz target: the whole Map-Server / Map-Resolver receive path, bytes in
- * -> state and answers. Input: byte 0 picks the source address, the rest
- * is one UDP payload; the clock advances so expiry and retransmission
- * run. Every packet the engine sends must decode.
+ * -> state and answers. Input: byte 0 picks the source address and the
+ * mode; the rest is one UDP payload, or (mode bit 0x80) a receive batch
+ * of length-prefixed payloads. The clock advances so expiry and
+ * retransmission run. Every packet the engine sends must decode.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -52,6 +53,29 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 	return 0;
 }
 
+/* Splits data into payloads of 2-byte big-endian length each and feeds them as one batch. */
+static void batch(struct ms *ms, const struct lisp_addr *src, const uint8_t *data, size_t size,
+		  double now)
+{
+	struct ms_pkt pk[MS_BATCH];
+	size_t n = 0;
+
+	while (n < MS_BATCH && size >= 2) {
+		size_t len = (size_t)(data[0] << 8 | data[1]);
+
+		if (len > size - 2)
+			len = size - 2;
+		pk[n].src = *src;
+		pk[n].sport = 4342;
+		pk[n].buf = data + 2;
+		pk[n].len = len;
+		n++;
+		data += 2 + len;
+		size -= 2 + len;
+	}
+	ms_input_batch(ms, pk, n, now);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct xtr_conf *conf;
@@ -73,8 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	lisp_addr_parse(srcs[data[0] % 4], &src);
-	now += 1 + data[0] / 4;
-	ms_input(ms, &src, 4342, data + 1, size - 1, now);
+	now += 1 + (data[0] & 0x7f) / 4;
+	if (data[0] & 0x80)
+		batch(ms, &src, data + 1, size - 1, now);
+	else
+		ms_input(ms, &src, 4342, data + 1, size - 1, now);
 	ms_tick(ms, now);
 	return 0;
 }
