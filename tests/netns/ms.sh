@@ -114,6 +114,11 @@ cp "$WORK/ms.good" "$WORK/ms.conf"
 kill -HUP "$XPID"
 check "SIGHUP reload keeps registrations" retry 3 jqs '.sites[0].prefixes[] | select(.eid_prefix=="10.1.1.10/32") | .registered'
 check "daemon still running" kill -0 "$XPID"
+check "xtrctl detail by prefix" bash -c "$XTRCTL show lisp site 10.1.1.10/32 instance-id 4100 | grep -q 'Who last registered:  192.0.2.30'"
+rc=0
+out=$($XTRCTL sh li si NOSUCH 2>&1) || rc=$?
+check "xtrctl abbreviations; an unknown site is exit 3" bash -c "[ $rc -eq 3 ] && grep -q 'no such site' <<<'$out'"
+check "xtrctl log debug / brief" bash -c "$XTRCTL log debug register && $XTRCTL log brief"
 check "xtrctl text summary" bash -c "$XTRCTL show lisp site | grep -E '^ +[0-9:]+ +yes +192.0.2.30 +4100 +10.1.1.10/32'"
 
 # what went over the wire, read by tshark
