@@ -86,9 +86,9 @@ static int match(const struct conf_cmd *cmd, char **words, int n)
 
 /* The longest command of mode that matches the words, and how many words it used. */
 static const struct conf_cmd *find(const struct conf_parser *p, int mode, char **words, int n,
-				   int *used)
+				   int *used, bool wildcard)
 {
-	const struct conf_cmd *best = NULL;
+	const struct conf_cmd *best = NULL, *any = NULL;
 
 	*used = 0;
 	for (size_t i = 0; i < p->ncmds; i++) {
@@ -96,13 +96,17 @@ static const struct conf_cmd *find(const struct conf_parser *p, int mode, char *
 
 		if (p->cmds[i].mode != mode)
 			continue;
+		if (strcmp(p->cmds[i].words, "*") == 0) {
+			any = &p->cmds[i];
+			continue;
+		}
 		m = match(&p->cmds[i], words, n);
 		if (m > *used) {
 			*used = m;
 			best = &p->cmds[i];
 		}
 	}
-	return best;
+	return wildcard ? any : best;
 }
 
 static int run(struct conf_parser *p, const struct conf_cmd *cmd, char **words, int n, int used)
@@ -144,12 +148,19 @@ static int line(struct conf_parser *p, char *text)
 		p->depth = 0;
 		return 0;
 	}
-	/* the current mode, then each enclosing one: a command of an outer mode closes the inner */
-	for (depth = p->depth; depth >= 0; depth--) {
-		cmd = find(p, depth ? p->stack[depth - 1] : CONF_TOP, words, n, &used);
-		if (cmd) {
-			p->depth = depth;
-			return run(p, cmd, words, n, used);
+	/*
+	 * The current mode, then each enclosing one: a command of an outer
+	 * mode closes the inner. A mode's catch-all ("*") takes a line only
+	 * when no mode has a command for it.
+	 */
+	for (int wild = 0; wild < 2; wild++) {
+		for (depth = p->depth; depth >= 0; depth--) {
+			cmd = find(p, depth ? p->stack[depth - 1] : CONF_TOP, words, n, &used,
+				   wild);
+			if (cmd) {
+				p->depth = depth;
+				return run(p, cmd, words, n, used);
+			}
 		}
 	}
 	return conf_error(p, "unknown or misplaced command '%s'", words[0]);

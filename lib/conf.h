@@ -27,7 +27,8 @@ typedef int (*conf_fn)(struct conf_parser *p, int argc, char **argv);
 
 struct conf_cmd {
 	int mode;	   /* the mode the command belongs to */
-	const char *words; /* its keywords, space-separated: "ipv4 map-server" */
+	const char *words; /* keywords, space-separated ("ipv4 map-server"); "*": any line
+			      no other command of the mode takes, all its words as arguments */
 	int min_args;
 	int max_args;
 	int enters;	  /* the mode the line opens, or CONF_NONE */

@@ -324,6 +324,80 @@ static void do_show_statistics(struct client *cl)
 	queue_end(cl, 0, NULL);
 }
 
+static Vmroam__Xtr__DbLocator *build_dblocator(struct arena *a, struct xtr_daemon *d,
+					       const struct xtr_conf_locator *cl)
+{
+	Vmroam__Xtr__DbLocator *l = arena_alloc(a, sizeof(*l));
+	struct lisp_addr addr = cl->addr;
+
+	vmroam__xtr__db_locator__init(l);
+	l->priority = cl->priority;
+	l->weight = cl->weight;
+	l->source = arena_str(a, cl->addr.afi ? "cfg-addr" : "cfg-intf");
+	l->interface = arena_str(a, cl->ifname);
+	l->up = cl->addr.afi || xtr_net_if_addr(d, cl->ifname, cl->if_afi, &addr) == 0;
+	l->address = l->up ? fmt_addr(a, &addr) : arena_str(a, "");
+	return l;
+}
+
+static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m)
+{
+	struct xtr_daemon *d = cl->ctl->d;
+	const struct xtr_conf_locator *v = m->locs;
+	size_t nv = m->nlocs, nr = etr_reg_count(d->etr);
+	Vmroam__Xtr__DatabaseMapping dm;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+	struct lisp_prefix bare = m->p;
+	char buf[LISP_PREFIX_STRLEN];
+
+	for (size_t i = 0; m->locset[0] && i < d->conf->nlocsets; i++)
+		if (strcmp(d->conf->locsets[i].name, m->locset) == 0) {
+			v = d->conf->locsets[i].locs;
+			nv = d->conf->locsets[i].nlocs;
+		}
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__database_mapping__init(&dm);
+	bare.iid = 0;
+	dm.instance_id = m->p.iid;
+	dm.eid_prefix = arena_str(&a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	dm.locator_set = arena_str(&a, m->locset);
+	dm.locators = arena_alloc(&a, (nv + 1) * sizeof(*dm.locators));
+	for (size_t i = 0; i < nv; i++)
+		dm.locators[dm.n_locators++] = build_dblocator(&a, d, &v[i]);
+	dm.registrations = arena_alloc(&a, (nr + 1) * sizeof(*dm.registrations));
+	for (size_t i = 0; i < nr; i++) {
+		struct etr_reg_info ri;
+		Vmroam__Xtr__Registration *g;
+
+		etr_reg_info(d->etr, i, &ri);
+		if (ri.dbmap != m)
+			continue;
+		g = arena_alloc(&a, sizeof(*g));
+		vmroam__xtr__registration__init(g);
+		g->map_server = fmt_addr(&a, &ri.map_server);
+		g->registered = ri.registered;
+		g->last_registered = ri.last_ack;
+		g->last_sent = ri.last_sent;
+		g->attempts = ri.attempts;
+		dm.registrations[dm.n_registrations++] = g;
+	}
+	r.item_case = VMROAM__XTR__REPLY__ITEM_DATABASE_MAPPING;
+	r.database_mapping = &dm;
+	queue_reply(cl, &r);
+	arena_free(&a);
+}
+
+static void do_show_database(struct client *cl, bool ipv6)
+{
+	const struct xtr_conf *c = cl->ctl->d->conf;
+
+	for (size_t i = 0; i < c->ndbmaps; i++)
+		if ((c->dbmaps[i].p.addr.afi == LISP_AFI_IPV6) == ipv6)
+			send_dbmap(cl, &c->dbmaps[i]);
+	queue_end(cl, 0, NULL);
+}
+
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 {
 	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
@@ -336,6 +410,9 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 	switch (req->cmd_case) {
 	case VMROAM__XTR__REQUEST__CMD_SHOW_SITE:
 		do_show_site(cl, req->show_site);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_DATABASE:
+		do_show_database(cl, req->show_database->ipv6);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
 		do_show_statistics(cl);

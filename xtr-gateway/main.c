@@ -40,8 +40,10 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 	if (!roles_equal(c, d->conf))
 		log_warn("reload: roles and map-server addresses change only with a restart");
 	ms_configure(d->ms, c, ev_now(d->loop));
+	etr_configure(d->etr, c, ev_now(d->loop));
 	xtr_conf_free(d->conf);
 	d->conf = c;
+	etr_tick(d->etr, ev_now(d->loop));
 	log_info("reload: configuration %s applied", d->conf_path);
 	return 0;
 }
@@ -52,6 +54,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	ms_tick(d->ms, ev_now(loop));
+	etr_tick(d->etr, ev_now(loop));
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -74,11 +77,15 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void start(struct xtr_daemon *d)
 {
 	struct ms_io io = { .send = xtr_net_send, .arg = d };
+	struct etr_io eio = { .send = xtr_net_send, .if_addr = xtr_net_if_addr, .arg = d };
 
 	d->loop = EV_DEFAULT;
 	d->ms = ms_new(&io, &d->counters);
 	ms_configure(d->ms, d->conf, ev_now(d->loop));
 	d->net = xtr_net_open(d);
+	d->etr = etr_new(&eio);
+	etr_configure(d->etr, d->conf, ev_now(d->loop));
+	etr_tick(d->etr, ev_now(d->loop)); /* register at once */
 	d->ctl = control_open(d, d->ctl_path);
 	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
 	ev_timer_start(d->loop, &d->tick);
@@ -98,6 +105,7 @@ static void shutdown_all(struct xtr_daemon *d)
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
 	control_close(d->ctl);
+	etr_free(d->etr);
 	xtr_net_close(d->net);
 	ms_free(d->ms);
 	xtr_conf_free(d->conf);

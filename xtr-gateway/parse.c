@@ -15,12 +15,16 @@
 
 enum {
 	MODE_ROUTER_LISP = 1,
-	MODE_SITE
+	MODE_SITE,
+	MODE_LOCSET,
+	MODE_EID_TABLE,
 };
 
 struct parse_state {
 	struct xtr_conf *c;
 	struct xtr_conf_site *site;
+	struct xtr_conf_locset *locset;
+	uint32_t iid;	      /* of the eid-table being configured */
 	unsigned *site_lines; /* line of each site's first "site" command */
 };
 
@@ -80,37 +84,45 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* A key in clear (hex false) or as hex (type 6) into out; errors name the command. */
+static int key_decode(struct conf_parser *p, const char *key, bool hex, uint8_t *out,
+		      size_t *outlen)
+{
+	size_t len = strlen(key);
+
+	if (!hex) {
+		if (len > XTR_KEY_MAX)
+			return conf_error(p, "%s longer than %d bytes", p->cmd->words, XTR_KEY_MAX);
+		memcpy(out, key, len);
+		*outlen = len;
+		return 0;
+	}
+	if (len == 0 || len % 2 || len / 2 > XTR_KEY_MAX)
+		return conf_error(p,
+				  "%s 6: expected an even number of hex digits, at most %d bytes",
+				  p->cmd->words, XTR_KEY_MAX);
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hexval(key[i]), lo = hexval(key[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return conf_error(p, "%s 6: '%s' is not hex", p->cmd->words, key);
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = len / 2;
+	return 0;
+}
+
 static int cmd_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_site *s = state(p)->site;
-	const char *key = argv[argc - 1];
-	size_t len = strlen(key);
 
 	if (argc == 2 && strcmp(argv[0], "0") != 0 && strcmp(argv[0], "6") != 0)
 		return conf_error(p,
 				  "authentication-key: type must be 0 (clear) or 6 (hex), not '%s'",
 				  argv[0]);
-	if (argc == 2 && strcmp(argv[0], "6") == 0) {
-		if (len == 0 || len % 2 || len / 2 > XTR_KEY_MAX)
-			return conf_error(p,
-					  "authentication-key 6: expected an even number of hex "
-					  "digits, at most %d bytes",
-					  XTR_KEY_MAX);
-		for (size_t i = 0; i < len; i += 2) {
-			int hi = hexval(key[i]), lo = hexval(key[i + 1]);
-
-			if (hi < 0 || lo < 0)
-				return conf_error(p, "authentication-key 6: '%s' is not hex", key);
-			s->key[i / 2] = (uint8_t)(hi << 4 | lo);
-		}
-		s->keylen = len / 2;
-	} else {
-		if (len > XTR_KEY_MAX)
-			return conf_error(p, "authentication-key longer than %d bytes",
-					  XTR_KEY_MAX);
-		memcpy(s->key, key, len);
-		s->keylen = len;
-	}
+	if (key_decode(p, argv[argc - 1], argc == 2 && strcmp(argv[0], "6") == 0, s->key,
+		       &s->keylen) < 0)
+		return -EINVAL;
 	s->has_key = true;
 	return 0;
 }
@@ -213,6 +225,197 @@ static int cmd_listen(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* "priority P weight W" at argv[0..3]. */
+static int prio_weight(struct conf_parser *p, int argc, char **argv, struct xtr_conf_locator *l)
+{
+	unsigned long pr, w;
+
+	if (argc != 4 || strcasecmp(argv[0], "priority") != 0 ||
+	    !conf_parse_uint(argv[1], 0, 255, &pr) || strcasecmp(argv[2], "weight") != 0 ||
+	    !conf_parse_uint(argv[3], 0, 255, &w))
+		return conf_error(p, "%s: expected 'priority 0-255 weight 0-255'",
+				  strcmp(p->cmd->words, "*") == 0 ? "locator" : p->cmd->words);
+	l->priority = (uint8_t)pr;
+	l->weight = (uint8_t)w;
+	return 0;
+}
+
+static int cmd_locator_set(struct conf_parser *p, int argc, char **argv)
+{
+	struct parse_state *st = state(p);
+	struct xtr_conf *c = st->c;
+
+	(void)argc;
+	if (strlen(argv[0]) >= XTR_SITE_NAME_MAX)
+		return conf_error(p, "locator-set name longer than %d characters",
+				  XTR_SITE_NAME_MAX - 1);
+	for (size_t i = 0; i < c->nlocsets; i++) {
+		if (strcmp(c->locsets[i].name, argv[0]) == 0) {
+			st->locset = &c->locsets[i];
+			return 0;
+		}
+	}
+	c->locsets = xreallocarray(c->locsets, c->nlocsets + 1, sizeof(*c->locsets));
+	st->locset = &c->locsets[c->nlocsets++];
+	memset(st->locset, 0, sizeof(*st->locset));
+	snprintf(st->locset->name, sizeof(st->locset->name), "%s", argv[0]);
+	return 0;
+}
+
+static void add_locator(struct xtr_conf_locator **v, size_t *n, const struct xtr_conf_locator *l)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = *l;
+}
+
+/* ipv4-interface|ipv6-interface NAME priority P weight W */
+static int cmd_loc_interface(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_locset *ls = state(p)->locset;
+	struct xtr_conf_locator l = { .if_afi = (uint16_t)p->cmd->data };
+
+	if (strlen(argv[0]) >= IF_NAMESIZE)
+		return conf_error(p, "interface name '%s' too long", argv[0]);
+	snprintf(l.ifname, sizeof(l.ifname), "%s", argv[0]);
+	if (prio_weight(p, argc - 1, argv + 1, &l) < 0)
+		return -EINVAL;
+	add_locator(&ls->locs, &ls->nlocs, &l);
+	return 0;
+}
+
+/* ADDRESS priority P weight W */
+static int cmd_loc_address(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_locset *ls = state(p)->locset;
+	struct xtr_conf_locator l = { 0 };
+
+	if (lisp_addr_parse(argv[0], &l.addr) < 0 || l.addr.afi == LISP_AFI_MAC)
+		return conf_error(p, "locator-set %s: '%s' is neither a command nor an address",
+				  ls->name, argv[0]);
+	if (prio_weight(p, argc - 1, argv + 1, &l) < 0)
+		return -EINVAL;
+	add_locator(&ls->locs, &ls->nlocs, &l);
+	return 0;
+}
+
+/* eid-table default instance-id N | eid-table vrf NAME instance-id N */
+static int cmd_eid_table(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long iid;
+	int i = strcasecmp(argv[0], "vrf") == 0 ? 2 : 1;
+	const char *vrf = i == 2 ? argv[1] : "";
+	struct xtr_conf *c = state(p)->c;
+
+	if ((i == 1 && strcasecmp(argv[0], "default") != 0) || argc != i + 2 ||
+	    strcasecmp(argv[i], "instance-id") != 0 ||
+	    !conf_parse_uint(argv[i + 1], 0, LISP_IID_DP_MAX, &iid) ||
+	    strlen(vrf) >= XTR_SITE_NAME_MAX)
+		return conf_error(p, "eid-table: expected 'default|vrf NAME instance-id 0-%u'",
+				  LISP_IID_DP_MAX);
+	state(p)->iid = (uint32_t)iid;
+	for (size_t j = 0; j < c->neidtables; j++) {
+		if (c->eidtables[j].iid != iid && strcmp(c->eidtables[j].vrf, vrf) != 0)
+			continue;
+		if (c->eidtables[j].iid != iid || strcmp(c->eidtables[j].vrf, vrf) != 0)
+			return conf_error(p,
+					  "eid-table: instance-id %lu and vrf '%s' already belong "
+					  "to another eid-table",
+					  iid, vrf);
+		return 0;
+	}
+	c->eidtables = xreallocarray(c->eidtables, c->neidtables + 1, sizeof(*c->eidtables));
+	c->eidtables[c->neidtables].iid = (uint32_t)iid;
+	snprintf(c->eidtables[c->neidtables].vrf, XTR_SITE_NAME_MAX, "%s", vrf);
+	c->neidtables++;
+	return 0;
+}
+
+static struct xtr_conf_dbmap *dbmap_for(struct xtr_conf *c, const struct lisp_prefix *pfx)
+{
+	for (size_t i = 0; i < c->ndbmaps; i++)
+		if (lisp_prefix_equal(&c->dbmaps[i].p, pfx))
+			return &c->dbmaps[i];
+	c->dbmaps = xreallocarray(c->dbmaps, c->ndbmaps + 1, sizeof(*c->dbmaps));
+	memset(&c->dbmaps[c->ndbmaps], 0, sizeof(c->dbmaps[0]));
+	c->dbmaps[c->ndbmaps].p = *pfx;
+	return &c->dbmaps[c->ndbmaps++];
+}
+
+/* database-mapping PREFIX locator-set NAME | database-mapping PREFIX ADDRESS priority P weight W */
+static int cmd_database_mapping(struct conf_parser *p, int argc, char **argv)
+{
+	struct parse_state *st = state(p);
+	uint32_t iid = conf_mode(p) == MODE_EID_TABLE ? st->iid : 0;
+	struct xtr_conf_locator l = { 0 };
+	struct xtr_conf_dbmap *m;
+	struct lisp_prefix pfx;
+
+	if (lisp_prefix_parse(argv[0], iid, &pfx) < 0 ||
+	    (pfx.addr.afi != LISP_AFI_IPV4 && pfx.addr.afi != LISP_AFI_IPV6))
+		return conf_error(p,
+				  "database-mapping: '%s' is not an IPv4 or IPv6 prefix (host "
+				  "bits must be zero)",
+				  argv[0]);
+	m = dbmap_for(st->c, &pfx);
+	if (!m->line)
+		m->line = p->line;
+	if (argc == 3 && strcasecmp(argv[1], "locator-set") == 0) {
+		if (m->nlocs || m->locset[0])
+			return conf_error(p, "database-mapping %s: locators given twice", argv[0]);
+		if (strlen(argv[2]) >= XTR_SITE_NAME_MAX)
+			return conf_error(p, "locator-set name too long");
+		snprintf(m->locset, sizeof(m->locset), "%s", argv[2]);
+		return 0;
+	}
+	if (argc != 6 || lisp_addr_parse(argv[1], &l.addr) < 0 || l.addr.afi == LISP_AFI_MAC)
+		return conf_error(p, "database-mapping: expected 'PREFIX locator-set NAME' or "
+				     "'PREFIX ADDRESS priority P weight W'");
+	if (m->locset[0])
+		return conf_error(p, "database-mapping %s: locators given twice", argv[0]);
+	if (prio_weight(p, argc - 2, argv + 2, &l) < 0)
+		return -EINVAL;
+	add_locator(&m->locs, &m->nlocs, &l);
+	return 0;
+}
+
+enum {
+	ROLE_ETR_V4,
+	ROLE_ETR_V6
+};
+
+static int cmd_etr(struct conf_parser *p, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	*(p->cmd->data == ROLE_ETR_V4 ? &state(p)->c->etr_v4 : &state(p)->c->etr_v6) = true;
+	return 0;
+}
+
+/* ipv4|ipv6 etr map-server ADDRESS key [0|6] KEY */
+static int cmd_etr_map_server(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	struct xtr_conf_ms ms = { .line = p->line };
+	bool hex = argc == 4 && strcmp(argv[2], "6") == 0;
+
+	if (lisp_addr_parse(argv[0], &ms.addr) < 0 ||
+	    ms.addr.afi != (p->cmd->data == ROLE_ETR_V4 ? LISP_AFI_IPV4 : LISP_AFI_IPV6))
+		return conf_error(p, "%s: '%s' is not an %s address", p->cmd->words, argv[0],
+				  p->cmd->data == ROLE_ETR_V4 ? "IPv4" : "IPv6");
+	if (strcasecmp(argv[1], "key") != 0 ||
+	    (argc == 4 && strcmp(argv[2], "0") != 0 && strcmp(argv[2], "6") != 0))
+		return conf_error(p, "%s: expected 'ADDRESS key [0|6] KEY'", p->cmd->words);
+	if (key_decode(p, argv[argc - 1], hex, ms.key, &ms.keylen) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < c->nmap_servers; i++)
+		if (lisp_addr_equal(&c->map_servers[i].addr, &ms.addr))
+			return conf_error(p, "map-server %s given twice", argv[0]);
+	c->map_servers =
+		xreallocarray(c->map_servers, c->nmap_servers + 1, sizeof(*c->map_servers));
+	c->map_servers[c->nmap_servers++] = ms;
+	return 0;
+}
+
 static const struct conf_cmd cmds[] = {
 	{ CONF_TOP, "router lisp", 0, 0, MODE_ROUTER_LISP, NULL, "", 0 },
 	{ MODE_ROUTER_LISP, "site", 1, 1, MODE_SITE, cmd_site, "NAME", 0 },
@@ -227,12 +430,61 @@ static const struct conf_cmd cmds[] = {
 	  "[instance-id N] PREFIX [accept-more-specifics]", 0 },
 	{ MODE_SITE, "allowed-locator", 1, 1, CONF_NONE, cmd_allowed_locator, "ADDRESS", 0 },
 	{ MODE_SITE, "strict-nonce", 0, 0, CONF_NONE, cmd_strict_nonce, "", 0 },
+	{ MODE_ROUTER_LISP, "locator-set", 1, 1, MODE_LOCSET, cmd_locator_set, "NAME", 0 },
+	{ MODE_LOCSET, "ipv4-interface", 5, 5, CONF_NONE, cmd_loc_interface,
+	  "NAME priority P weight W", LISP_AFI_IPV4 },
+	{ MODE_LOCSET, "ipv6-interface", 5, 5, CONF_NONE, cmd_loc_interface,
+	  "NAME priority P weight W", LISP_AFI_IPV6 },
+	{ MODE_LOCSET, "*", 5, 5, CONF_NONE, cmd_loc_address, "ADDRESS priority P weight W", 0 },
+	{ MODE_ROUTER_LISP, "eid-table", 3, 4, MODE_EID_TABLE, cmd_eid_table,
+	  "default|vrf NAME instance-id N", 0 },
+	{ MODE_ROUTER_LISP, "database-mapping", 3, 6, CONF_NONE, cmd_database_mapping,
+	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
+	{ MODE_EID_TABLE, "database-mapping", 3, 6, CONF_NONE, cmd_database_mapping,
+	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
+	{ MODE_ROUTER_LISP, "ipv4 etr", 0, 0, CONF_NONE, cmd_etr, "", ROLE_ETR_V4 },
+	{ MODE_ROUTER_LISP, "ipv6 etr", 0, 0, CONF_NONE, cmd_etr, "", ROLE_ETR_V6 },
+	{ MODE_ROUTER_LISP, "ipv4 etr map-server", 3, 4, CONF_NONE, cmd_etr_map_server,
+	  "ADDRESS key [0|6] KEY", ROLE_ETR_V4 },
+	{ MODE_ROUTER_LISP, "ipv6 etr map-server", 3, 4, CONF_NONE, cmd_etr_map_server,
+	  "ADDRESS key [0|6] KEY", ROLE_ETR_V6 },
 };
+
+/* The ETR part of the whole-file checks: locator-sets exist, map-servers have their role. */
+static int check_etr(const struct xtr_conf *c, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->ndbmaps; i++) {
+		const struct xtr_conf_dbmap *m = &c->dbmaps[i];
+		bool found = !m->locset[0];
+
+		for (size_t j = 0; j < c->nlocsets && !found; j++)
+			found = strcmp(c->locsets[j].name, m->locset) == 0;
+		if (!found) {
+			snprintf(err, errlen, "%s:%u: database-mapping: no locator-set %s", name,
+				 m->line, m->locset);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->nmap_servers; i++) {
+		bool v4 = c->map_servers[i].addr.afi == LISP_AFI_IPV4;
+
+		if (v4 ? !c->etr_v4 : !c->etr_v6) {
+			snprintf(err, errlen, "%s:%u: %s etr map-server given, but not %s etr",
+				 name, c->map_servers[i].line, v4 ? "ipv4" : "ipv6",
+				 v4 ? "ipv4" : "ipv6");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 /* Checks that need the whole file: keys present, no prefix in two sites. */
 static int check(const struct parse_state *st, const char *name, char *err, size_t errlen)
 {
 	const struct xtr_conf *c = st->c;
+
+	if (check_etr(c, name, err, errlen) < 0)
+		return -EINVAL;
 
 	for (size_t i = 0; i < c->nsites; i++) {
 		const struct xtr_conf_site *s = c->sites[i];
@@ -308,5 +560,13 @@ void xtr_conf_free(struct xtr_conf *c)
 		free(c->sites[i]);
 	}
 	free(c->sites);
+	for (size_t i = 0; i < c->nlocsets; i++)
+		free(c->locsets[i].locs);
+	free(c->locsets);
+	for (size_t i = 0; i < c->ndbmaps; i++)
+		free(c->dbmaps[i].locs);
+	free(c->dbmaps);
+	free(c->map_servers);
+	free(c->eidtables);
 	free(c);
 }

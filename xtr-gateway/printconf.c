@@ -34,6 +34,87 @@ static void print_site(const struct xtr_conf_site *s, FILE *f)
 	fprintf(f, "  exit\n");
 }
 
+static void print_locator(const struct xtr_conf_locator *l, const char *indent, FILE *f)
+{
+	char buf[LISP_ADDR_STRLEN];
+
+	if (l->addr.afi == LISP_AFI_NONE)
+		fprintf(f, "%s%s %s", indent,
+			l->if_afi == LISP_AFI_IPV4 ? "ipv4-interface" : "ipv6-interface",
+			l->ifname);
+	else
+		fprintf(f, "%s%s", indent, lisp_addr_format(&l->addr, buf, sizeof(buf)));
+	fprintf(f, " priority %u weight %u\n", l->priority, l->weight);
+}
+
+static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *indent, FILE *f)
+{
+	char buf[LISP_PREFIX_STRLEN], a[LISP_ADDR_STRLEN];
+
+	for (size_t i = 0; i < c->ndbmaps; i++) {
+		const struct xtr_conf_dbmap *m = &c->dbmaps[i];
+		struct lisp_prefix bare = m->p;
+
+		if (m->p.iid != iid)
+			continue;
+		bare.iid = 0;
+		lisp_prefix_format(&bare, buf, sizeof(buf));
+		if (m->locset[0])
+			fprintf(f, "%sdatabase-mapping %s locator-set %s\n", indent, buf,
+				m->locset);
+		for (size_t j = 0; j < m->nlocs; j++)
+			fprintf(f, "%sdatabase-mapping %s %s priority %u weight %u\n", indent, buf,
+				lisp_addr_format(&m->locs[j].addr, a, sizeof(a)),
+				m->locs[j].priority, m->locs[j].weight);
+	}
+}
+
+static void print_etr(const struct xtr_conf *c, FILE *f)
+{
+	bool iid0_table = false;
+
+	for (size_t i = 0; i < c->nlocsets; i++) {
+		fprintf(f, " locator-set %s\n", c->locsets[i].name);
+		for (size_t j = 0; j < c->locsets[i].nlocs; j++)
+			print_locator(&c->locsets[i].locs[j], "  ", f);
+		fprintf(f, "  exit\n");
+	}
+	for (size_t i = 0; i < c->neidtables; i++)
+		iid0_table |= c->eidtables[i].iid == 0;
+	if (!iid0_table)
+		print_dbmaps(c, 0, " ", f);
+	for (size_t i = 0; i < c->neidtables; i++) {
+		const struct xtr_conf_eidtable *t = &c->eidtables[i];
+
+		if (t->vrf[0])
+			fprintf(f, " eid-table vrf %s instance-id %u\n", t->vrf, t->iid);
+		else
+			fprintf(f, " eid-table default instance-id %u\n", t->iid);
+		print_dbmaps(c, t->iid, "  ", f);
+		fprintf(f, "  exit\n");
+	}
+}
+
+static void print_etr_roles(const struct xtr_conf *c, FILE *f)
+{
+	char buf[LISP_ADDR_STRLEN];
+
+	if (c->etr_v4)
+		fprintf(f, " ipv4 etr\n");
+	if (c->etr_v6)
+		fprintf(f, " ipv6 etr\n");
+	for (size_t i = 0; i < c->nmap_servers; i++) {
+		const struct xtr_conf_ms *m = &c->map_servers[i];
+
+		fprintf(f, " %s etr map-server %s key 6 ",
+			m->addr.afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
+			lisp_addr_format(&m->addr, buf, sizeof(buf)));
+		for (size_t j = 0; j < m->keylen; j++)
+			fprintf(f, "%02x", m->key[j]);
+		fputc('\n', f);
+	}
+}
+
 void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 {
 	char buf[LISP_ADDR_STRLEN];
@@ -41,6 +122,7 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 	fprintf(f, "router lisp\n");
 	for (size_t i = 0; i < c->nsites; i++)
 		print_site(c->sites[i], f);
+	print_etr(c, f);
 	if (c->ms_v4)
 		fprintf(f, " ipv4 map-server\n");
 	if (c->mr_v4)
@@ -49,6 +131,7 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " ipv6 map-server\n");
 	if (c->mr_v6)
 		fprintf(f, " ipv6 map-resolver\n");
+	print_etr_roles(c, f);
 	for (size_t i = 0; i < c->nlisten; i++)
 		fprintf(f, " map-server address %s\n",
 			lisp_addr_format(&c->listen[i], buf, sizeof(buf)));

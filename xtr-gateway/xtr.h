@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <ev.h>
+#include <net/if.h>
 
 #include "lib/lisp_addr.h"
 #include "lib/lisp_msg.h"
@@ -45,12 +46,59 @@ struct xtr_conf_site {
 	size_t nallowed;
 };
 
+/* A locator: an address, or the first address of a family on an interface. */
+struct xtr_conf_locator {
+	struct lisp_addr addr; /* afi NONE for the interface form */
+	char ifname[IF_NAMESIZE];
+	uint16_t if_afi; /* the interface form: LISP_AFI_IPV4 or _IPV6 */
+	uint8_t priority, weight;
+};
+
+struct xtr_conf_locset {
+	char name[XTR_SITE_NAME_MAX];
+	struct xtr_conf_locator *locs;
+	size_t nlocs;
+};
+
+/* database-mapping: an EID-prefix of this ETR and its locators. */
+struct xtr_conf_dbmap {
+	struct lisp_prefix p;
+	char locset[XTR_SITE_NAME_MAX]; /* "" for the inline form */
+	struct xtr_conf_locator *locs;	/* the inline form */
+	size_t nlocs;
+	unsigned line;
+};
+
+/* eid-table default|vrf NAME instance-id N */
+struct xtr_conf_eidtable {
+	uint32_t iid;
+	char vrf[XTR_SITE_NAME_MAX]; /* "" for default */
+};
+
+/* ipv4|ipv6 etr map-server ADDRESS key KEY */
+struct xtr_conf_ms {
+	struct lisp_addr addr;
+	uint8_t key[XTR_KEY_MAX];
+	size_t keylen;
+	unsigned line;
+};
+
 struct xtr_conf {
 	struct xtr_conf_site **sites;
 	size_t nsites;
 	bool ms_v4, ms_v6, mr_v4, mr_v6;
 	struct lisp_addr listen[XTR_LISTEN_MAX]; /* map-server address; none = wildcard */
 	size_t nlisten;
+	/* ETR */
+	bool etr_v4, etr_v6;
+	struct xtr_conf_locset *locsets;
+	size_t nlocsets;
+	struct xtr_conf_dbmap *dbmaps;
+	size_t ndbmaps;
+	struct xtr_conf_eidtable *eidtables;
+	size_t neidtables;
+	struct xtr_conf_ms *map_servers;
+	size_t nmap_servers;
 };
 
 /* Global counters (packets that belong to no site). */
@@ -72,6 +120,7 @@ struct xtr_daemon {
 	const char *ctl_path;
 	struct xtr_conf *conf;
 	struct ms *ms;
+	struct etr *etr;
 	struct xtr_counters counters;
 	struct xtr_net *net;
 	struct control *ctl;
@@ -181,6 +230,46 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 /* Locator i (< nloc) of registrant r. */
 void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out);
 
+/* xtr_register.c: the ETR: registration of the database-mappings, Map-Replies for them */
+struct etr_io {
+	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
+	/* The first address of family afi on interface ifname; 0 or -ENOENT. */
+	int (*if_addr)(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
+	void *arg;
+};
+
+struct etr_counters {
+	uint64_t registers_sent, register_timeouts, notifies, notify_auth_failures;
+	uint64_t notifies_unmatched, requests_answered, requests_not_ours, malformed, unsupported;
+};
+
+struct etr;
+struct etr *etr_new(const struct etr_io *io);
+void etr_free(struct etr *e);
+/* Applies conf (borrowed until the next call): registers at once; withdraws dropped mappings. */
+void etr_configure(struct etr *e, const struct xtr_conf *conf, double now);
+void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	       size_t len, double now);
+/* Sends due registrations and retransmissions. */
+void etr_tick(struct etr *e, double now);
+
+const struct etr_counters *etr_counters(const struct etr *e);
+struct etr_reg_info {
+	struct lisp_prefix p;
+	const struct xtr_conf_dbmap *dbmap;
+	struct lisp_addr map_server;
+	double last_sent, last_ack;
+	uint64_t attempts;
+	bool registered; /* acknowledged within the Map-Server's 3-minute lifetime */
+};
+/* Registrations: one per (database-mapping, map-server). */
+size_t etr_reg_count(const struct etr *e);
+void etr_reg_info(const struct etr *e, size_t i, struct etr_reg_info *out);
+/* The locators database-mapping m announces now (interface addresses resolved). */
+uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct lisp_locator *out,
+			   size_t max);
+
 /* xtr_net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;
 /* Opens the sockets the configuration asks for; fatal() when it cannot. */
@@ -188,6 +277,8 @@ struct xtr_net *xtr_net_open(struct xtr_daemon *d);
 void xtr_net_close(struct xtr_net *n);
 int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		 size_t len);
+/* The first address of a family on an interface (getifaddrs). */
+int xtr_net_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
 
 /* control.c */
 struct control;

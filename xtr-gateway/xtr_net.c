@@ -1,6 +1,7 @@
 /* UDP port 4342 sockets of the Map-Server / Map-Resolver on the libev loop. */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,27 @@ static void flush(struct xtr_net *n, size_t i)
 	q->n = 0;
 }
 
+/* Map-Server/Resolver messages to the engine in batches; an ETR's to the ETR. */
+static void dispatch(struct xtr_daemon *d, const struct ms_pkt *pk, size_t n, double now)
+{
+	const struct xtr_conf *c = d->conf;
+	bool mr = c->mr_v4 || c->mr_v6;
+
+	if (!c->etr_v4 && !c->etr_v6) {
+		ms_input_batch(d->ms, pk, n, now);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int type = lisp_msg_type(pk[i].buf, pk[i].len);
+
+		if (type == LISP_TYPE_MAP_NOTIFY || type == LISP_TYPE_MAP_REQUEST ||
+		    (type == LISP_TYPE_ECM && !mr))
+			etr_input(d->etr, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
+		else
+			ms_input(d->ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
+	}
+}
+
 static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sock *s = container_of(w, struct sock, io);
@@ -94,7 +116,7 @@ static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 			n->pkt[i].buf = n->rbuf[i];
 			n->pkt[i].len = n->rmsg[i].msg_len;
 		}
-		ms_input_batch(n->d->ms, n->pkt, (size_t)got, ev_now(loop));
+		dispatch(n->d, n->pkt, (size_t)got, ev_now(loop));
 		n->batching = false;
 		for (size_t i = 0; i < n->nsocks; i++)
 			if (n->q[i].n)
@@ -142,16 +164,16 @@ struct xtr_net *xtr_net_open(struct xtr_daemon *d)
 	n->d = d;
 	for (size_t i = 0; i < c->nlisten; i++)
 		open_sock(n, &c->listen[i]);
-	if (c->nlisten == 0 && (c->ms_v4 || c->mr_v4)) {
+	if (c->nlisten == 0 && (c->ms_v4 || c->mr_v4 || c->etr_v4)) {
 		any.afi = LISP_AFI_IPV4;
 		open_sock(n, &any);
 	}
-	if (c->nlisten == 0 && (c->ms_v6 || c->mr_v6)) {
+	if (c->nlisten == 0 && (c->ms_v6 || c->mr_v6 || c->etr_v6)) {
 		any.afi = LISP_AFI_IPV6;
 		open_sock(n, &any);
 	}
 	if (n->nsocks == 0)
-		log_warn("net: no map-server or map-resolver role configured: not listening");
+		log_warn("net: no map-server, map-resolver or etr role configured: not listening");
 	return n;
 }
 
@@ -208,4 +230,26 @@ int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const u
 		return 0;
 	}
 	return -EAFNOSUPPORT;
+}
+
+int xtr_net_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out)
+{
+	struct ifaddrs *ifa, *i;
+	uint16_t port;
+	int rc = -ENOENT;
+
+	(void)arg;
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i && rc < 0; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname) != 0 ||
+		    i->ifa_addr->sa_family != (afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6))
+			continue;
+		if (lisp_addr_from_sockaddr(
+			    (const struct sockaddr_storage *)(const void *)i->ifa_addr, out,
+			    &port) == 0)
+			rc = 0;
+	}
+	freeifaddrs(ifa);
+	return rc;
 }

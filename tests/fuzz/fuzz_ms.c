@@ -1,11 +1,12 @@
 /*
- * Fuzz target: the whole Map-Server / Map-Resolver receive path, bytes in
+ * Fuzz target: the whole Map-Server / Map-Resolver (and ETR) receive path, bytes in
  * -> state and answers. Input: byte 0 picks the source address and the
  * mode; the rest is one UDP payload, or (mode bit 0x80) a receive batch
  * of length-prefixed payloads. The clock advances so expiry and
  * retransmission run. Every packet the engine sends must decode.
  */
 #include <assert.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 {
 	struct lisp_map_notify n;
 	struct lisp_map_reply r;
+	struct lisp_map_register g;
 	struct lisp_ecm e;
 
 	(void)arg;
@@ -44,6 +46,9 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 	case LISP_TYPE_MAP_REPLY:
 		assert(lisp_msg_decode_map_reply(buf, len, &r) == 0);
 		break;
+	case LISP_TYPE_MAP_REGISTER: /* the ETR's */
+		assert(lisp_msg_decode_map_register(buf, len, &g) == 0);
+		break;
 	case LISP_TYPE_ECM: /* forwarded unchanged: it decoded on the way in */
 		assert(lisp_msg_decode_ecm(buf, len, &e) == 0);
 		break;
@@ -51,6 +56,15 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 		assert(!"the engine sent something it should not");
 	}
 	return 0;
+}
+
+static int no_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out)
+{
+	(void)arg;
+	(void)ifname;
+	(void)afi;
+	(void)out;
+	return -ENOENT;
 }
 
 /* Splits data into payloads of 2-byte big-endian length each and feeds them as one batch. */
@@ -80,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct xtr_conf *conf;
 	static struct ms *ms;
+	static struct etr *etr;
 	static struct xtr_counters gc;
 	static double now;
 	static const char *srcs[] = { "192.0.2.10", "192.0.2.30", "2001:db8::10", "192.0.2.20" };
@@ -88,11 +103,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ms) {
 		struct ms_io io = { .send = check_send };
+		struct etr_io eio = { .send = check_send, .if_addr = no_if_addr };
 
 		conf = xtr_conf_parse_string("fuzz", conf_text, err, sizeof(err));
 		assert(conf);
 		ms = ms_new(&io, &gc);
 		ms_configure(ms, conf, 0);
+		etr = etr_new(&eio);
+		etr_configure(etr, conf, 0);
 	}
 	if (size < 1)
 		return 0;
@@ -102,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		batch(ms, &src, data + 1, size - 1, now);
 	else
 		ms_input(ms, &src, 4342, data + 1, size - 1, now);
+	etr_input(etr, &src, 4342, data + 1, size - 1, now);
 	ms_tick(ms, now);
+	etr_tick(etr, now);
 	return 0;
 }

@@ -7,12 +7,56 @@
 static struct json j;
 static bool site_open; /* its prefixes array too: continuation records add to it */
 
+static bool is_database(const struct parse_result *res)
+{
+	return res->action == ACT_SHOW_DATABASE4 || res->action == ACT_SHOW_DATABASE6;
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
 	json_object_begin(&j, NULL);
 	if (res->action == ACT_SHOW_SITE)
 		json_array_begin(&j, "sites");
+	if (is_database(res))
+		json_array_begin(&j, "database_mappings");
+}
+
+static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
+{
+	(void)now;
+	json_object_begin(&j, NULL);
+	json_uint(&j, "instance_id", dm->instance_id);
+	json_string(&j, "eid_prefix", dm->eid_prefix);
+	json_string(&j, "locator_set", dm->locator_set);
+	json_array_begin(&j, "locators");
+	for (size_t i = 0; i < dm->n_locators; i++) {
+		const Vmroam__Xtr__DbLocator *l = dm->locators[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "address", l->address);
+		json_uint(&j, "priority", l->priority);
+		json_uint(&j, "weight", l->weight);
+		json_string(&j, "source", l->source);
+		json_string(&j, "interface", l->interface);
+		json_bool(&j, "up", l->up);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "registrations");
+	for (size_t i = 0; i < dm->n_registrations; i++) {
+		const Vmroam__Xtr__Registration *g = dm->registrations[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "map_server", g->map_server);
+		json_bool(&j, "registered", g->registered);
+		json_double(&j, "last_registered", g->last_registered);
+		json_double(&j, "last_sent", g->last_sent);
+		json_uint(&j, "attempts", g->attempts);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
 }
 
 static void counters(const Vmroam__Xtr__SiteCounters *c)
@@ -132,7 +176,7 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 static void end(const struct parse_result *res)
 {
 	close_site();
-	if (res->action == ACT_SHOW_SITE)
+	if (res->action == ACT_SHOW_SITE || is_database(res))
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS)
 		json_string(&j, "status", "ok");
@@ -140,4 +184,4 @@ static void end(const struct parse_result *res)
 	json_finish(&j);
 }
 
-const struct output output_json = { begin, site, statistics, end };
+const struct output output_json = { begin, site, statistics, database, end };

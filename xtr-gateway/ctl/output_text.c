@@ -27,6 +27,39 @@ static const char *ago(char *buf, size_t size, double when, double now)
 	return span(buf, size, now - when);
 }
 
+static uint32_t db_iid = UINT32_MAX; /* the eid-table whose header was printed last */
+
+static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
+{
+	char a[32];
+
+	if (dm->instance_id != db_iid) {
+		db_iid = dm->instance_id;
+		printf("\nLISP ETR Mapping Database for EID-table instance-id %u\n", db_iid);
+	}
+	printf("\n%s", dm->eid_prefix);
+	if (dm->locator_set[0])
+		printf(", locator-set %s", dm->locator_set);
+	printf("\n  %-40s %-8s %-16s %s\n", "Locator", "Pri/Wgt", "Source", "State");
+	for (size_t i = 0; i < dm->n_locators; i++) {
+		const Vmroam__Xtr__DbLocator *l = dm->locators[i];
+		char src[64], pw[16];
+
+		snprintf(src, sizeof(src), "%s%s%s", l->source, l->interface[0] ? " " : "",
+			 l->interface);
+		snprintf(pw, sizeof(pw), "%u/%u", l->priority, l->weight);
+		printf("  %-40s %-8s %-16s %s\n", l->address[0] ? l->address : "--", pw, src,
+		       l->up ? "site-self, reachable" : "no address");
+	}
+	for (size_t i = 0; i < dm->n_registrations; i++) {
+		const Vmroam__Xtr__Registration *g = dm->registrations[i];
+
+		printf("  Map-Server %s: %s, last registered %s, %" PRIu64 " Map-Registers sent\n",
+		       g->map_server, g->registered ? "registered" : "not registered",
+		       ago(a, sizeof(a), g->last_registered, now), g->attempts);
+	}
+}
+
 static void begin(const struct parse_result *res)
 {
 	if (res->action != ACT_SHOW_SITE)
@@ -176,4 +209,4 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
-const struct output output_text = { begin, site, statistics, end };
+const struct output output_text = { begin, site, statistics, database, end };

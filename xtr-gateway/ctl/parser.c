@@ -33,8 +33,26 @@ static const struct token t_main[] = {
 	{ KEYWORD, "log", ACT_NONE, t_log },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
+static const struct token t_ip_lisp[] = {
+	{ KEYWORD, "database", ACT_SHOW_DATABASE4, NULL },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_ipv6_lisp[] = {
+	{ KEYWORD, "database", ACT_SHOW_DATABASE6, NULL },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_ip[] = {
+	{ KEYWORD, "lisp", ACT_NONE, t_ip_lisp },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_ipv6[] = {
+	{ KEYWORD, "lisp", ACT_NONE, t_ipv6_lisp },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
 static const struct token t_show[] = {
 	{ KEYWORD, "lisp", ACT_NONE, t_lisp },
+	{ KEYWORD, "ip", ACT_NONE, t_ip },
+	{ KEYWORD, "ipv6", ACT_NONE, t_ipv6 },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_lisp[] = {

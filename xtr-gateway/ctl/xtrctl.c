@@ -20,6 +20,7 @@ static void usage(void)
 	fprintf(stderr, "usage: xtrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
 			"  show lisp statistics\n"
+			"  show ip lisp database | show ipv6 lisp database\n"
 			"  reload\n"
 			"  log debug CATEGORY | log brief\n");
 	exit(EXIT_USAGE);
@@ -27,7 +28,8 @@ static void usage(void)
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
-			  Vmroam__Xtr__LogDebug *ld, Vmroam__Xtr__ShowStatistics *st)
+			  Vmroam__Xtr__LogDebug *ld, Vmroam__Xtr__ShowStatistics *st,
+			  Vmroam__Xtr__ShowDatabase *db)
 {
 	switch (res->action) {
 	case ACT_SHOW_SITE:
@@ -40,6 +42,12 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 			ss->prefix = (char *)(uintptr_t)res->arg; /* an address: its host prefix */
 		else if (res->arg)
 			ss->name = (char *)(uintptr_t)res->arg;
+		break;
+	case ACT_SHOW_DATABASE4:
+	case ACT_SHOW_DATABASE6:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_DATABASE;
+		req->show_database = db;
+		db->ipv6 = res->action == ACT_SHOW_DATABASE6;
 		break;
 	case ACT_SHOW_STATISTICS:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
@@ -68,6 +76,7 @@ static int send_request(int fd, const struct parse_result *res)
 	Vmroam__Xtr__Reload rl;
 	Vmroam__Xtr__LogDebug ld;
 	Vmroam__Xtr__ShowStatistics st;
+	Vmroam__Xtr__ShowDatabase db;
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -77,7 +86,8 @@ static int send_request(int fd, const struct parse_result *res)
 	vmroam__xtr__reload__init(&rl);
 	vmroam__xtr__log_debug__init(&ld);
 	vmroam__xtr__show_statistics__init(&st);
-	build_request(res, &req, &ss, &rl, &ld, &st);
+	vmroam__xtr__show_database__init(&db);
+	build_request(res, &req, &ss, &rl, &ld, &st, &db);
 	len = vmroam__xtr__request__get_packed_size(&req);
 	buf = malloc(len ? len : 1);
 	vmroam__xtr__request__pack(&req, buf);
@@ -112,6 +122,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->site(r->site, res, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_STATISTICS)
 			out->statistics(r->statistics);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DATABASE_MAPPING)
+			out->database(r->database_mapping, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

@@ -11,6 +11,8 @@ enum action {
 	ACT_NONE,
 	ACT_SHOW_SITE,
 	ACT_SHOW_STATISTICS,
+	ACT_SHOW_DATABASE4,
+	ACT_SHOW_DATABASE6,
 	ACT_RELOAD,
 	ACT_LOG_DEBUG,
 	ACT_LOG_BRIEF,
@@ -31,6 +33,7 @@ struct output {
 	void (*begin)(const struct parse_result *res);
 	void (*site)(const Vmroam__Xtr__Site *site, const struct parse_result *res, double now);
 	void (*statistics)(const Vmroam__Xtr__Statistics *st);
+	void (*database)(const Vmroam__Xtr__DatabaseMapping *dm, double now);
 	void (*end)(const struct parse_result *res);
 };
 

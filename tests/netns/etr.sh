@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# xtr-gateway as ETR against xtr-gateway as Map-Server/Map-Resolver, in namespaces: the ETR
+# registers its database-mappings (locator from an interface and inline), the Map-Server
+# forwards an ITR's Map-Request to it and it answers; a mapping dropped on reload is withdrawn;
+# a wrong key keeps retrying and never registers.
+# usage: etr.sh BUILD_BIN_DIR
+set -eu
+BIN=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+
+ns_add ms
+ip -n "$(ns ms)" link add br0 type bridge
+ip -n "$(ns ms)" addr add 192.0.2.1/24 dev br0
+ip -n "$(ns ms)" link set br0 up
+i=0
+for role in dc1 itr; do
+	i=$((i + 1))
+	case $role in dc1) a=10 ;; itr) a=20 ;; esac
+	ns_add $role
+	ip link add "vmr$$-$i" netns "$(ns ms)" type veth peer name eth0 netns "$(ns $role)"
+	ip -n "$(ns ms)" link set "vmr$$-$i" master br0 up
+	ip -n "$(ns $role)" addr add 192.0.2.$a/24 dev eth0
+	ip -n "$(ns $role)" link set eth0 up
+done
+
+cat >"$WORK/ms.conf" <<CONF
+router lisp
+ site DC
+  authentication-key dc-key
+  eid-prefix instance-id 4100 10.1.1.0/24 accept-more-specifics
+  eid-prefix 10.3.3.0/24
+ ipv4 map-server
+ ipv4 map-resolver
+CONF
+cat >"$WORK/dc1.conf" <<CONF
+router lisp
+ locator-set DC1
+  ipv4-interface eth0 priority 1 weight 100
+  exit
+ eid-table vrf TENANT-A instance-id 4100
+  database-mapping 10.1.1.0/24 locator-set DC1
+  exit
+ database-mapping 10.3.3.0/24 192.0.2.10 priority 1 weight 100
+ ipv4 etr
+ ipv4 etr map-server 192.0.2.1 key dc-key
+CONF
+MSCTL="$BIN/xtrctl -s $WORK/ms.sock"
+DCCTL="$BIN/xtrctl -s $WORK/dc1.sock"
+bg ms "$BIN/xtr-gateway" -f "$WORK/ms.conf" -s "$WORK/ms.sock" 2>"$WORK/ms.log"
+retry 5 test -S "$WORK/ms.sock"
+bg dc1 "$BIN/xtr-gateway" -f "$WORK/dc1.conf" -s "$WORK/dc1.sock" 2>"$WORK/dc1.log"
+DPID=${PIDS[-1]}
+retry 5 test -S "$WORK/dc1.sock"
+
+ms_has() { $MSCTL -j show lisp site | jq -e "$1" >/dev/null; }
+dc_has() { $DCCTL -j show ip lisp database | jq -e "$1" >/dev/null; }
+
+check "MS: 10.1.1.0/24 (iid 4100) registered by DC1 with its interface address" retry 5 ms_has \
+	'.sites[0].prefixes[] | select(.eid_prefix=="10.1.1.0/24" and .instance_id==4100) | .registered and .registrants[0].locators[0].address=="192.0.2.10"'
+check "MS: 10.3.3.0/24 registered (inline locator)" retry 5 ms_has \
+	'.sites[0].prefixes[] | select(.eid_prefix=="10.3.3.0/24") | .registered'
+check "DC1: show ip lisp database says registered" retry 5 dc_has \
+	'[.database_mappings[].registrations[].registered] == [true, true]'
+check "DC1: interface locator resolved" dc_has \
+	'.database_mappings[] | select(.eid_prefix=="10.1.1.0/24") | .locators[0] | .address=="192.0.2.10" and .source=="cfg-intf" and .interface=="eth0" and .up'
+out=$(nsx itr "$BIN/lispc" request -m 192.0.2.1 -e 10.1.1.77 -i 4100 -r 192.0.2.20 -w 2)
+check "ITR: Map-Request forwarded by the MS, answered by DC1 authoritatively" \
+	grep -q "^map-reply from=192.0.2.10 .* eid=10.1.1.0/24 iid=4100 ttl=1440 act=0 auth=1 locators=192.0.2.10" <<<"$out"
+check "text: show ip lisp database" bash -c "$DCCTL show ip lisp database | grep -q 'Map-Server 192.0.2.1: registered'"
+
+# reload without 10.3.3.0/24: withdrawn at once (TTL 0), not left to expire
+sed -i '/10.3.3.0/d' "$WORK/dc1.conf"
+$DCCTL reload >/dev/null
+check "MS: dropped mapping withdrawn" retry 3 ms_has \
+	'.sites[0].prefixes[] | select(.eid_prefix=="10.3.3.0/24") | .registered | not'
+check "MS: deregistration counted" ms_has '.sites[0].counters.deregistrations==1'
+check "MS: 10.1.1.0/24 still registered" ms_has \
+	'.sites[0].prefixes[] | select(.eid_prefix=="10.1.1.0/24") | .registered'
+
+# a wrong key: the MS refuses, the ETR keeps trying with back-off
+sed -i 's/key dc-key/key not-the-key/' "$WORK/dc1.conf"
+sed -i 's|database-mapping 10.1.1.0/24|database-mapping 10.1.1.128/25|' "$WORK/dc1.conf"
+kill -HUP "$DPID"
+check "MS: wrong key counted" retry 4 ms_has '.sites[0].counters.auth_failures>=2'
+check "DC1: not registered, retrying" retry 4 dc_has \
+	'.database_mappings[0].registrations[0] | (.registered | not) and .attempts>=2'
+
+finish

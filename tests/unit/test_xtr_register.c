@@ -1,0 +1,233 @@
+/* The ETR: registration timers, Map-Notify matching, withdrawal, Map-Replies (fake clock/net). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/lisp_auth.h"
+#include "xtr-gateway/xtr.h"
+
+static const char *conf_text = "router lisp\n"
+			       " locator-set L\n"
+			       "  ipv4-interface eth0 priority 1 weight 50\n"
+			       "  ipv4-interface down0 priority 1 weight 50\n"
+			       " eid-table vrf T instance-id 4100\n"
+			       "  database-mapping 10.1.1.0/24 locator-set L\n"
+			       " ipv4 etr\n"
+			       " ipv4 etr map-server 192.0.2.1 key k1\n";
+
+struct sent {
+	struct lisp_addr dst;
+	uint16_t port;
+	uint8_t buf[1024];
+	size_t len;
+};
+
+static struct sent out[64];
+static int nout;
+
+static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		     size_t len)
+{
+	(void)arg;
+	assert_true(nout < 64);
+	out[nout].dst = *dst;
+	out[nout].port = dport;
+	memcpy(out[nout].buf, buf, len);
+	out[nout++].len = len;
+	return 0;
+}
+
+/* eth0 has 192.0.2.10; down0 has no address. */
+static int fake_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
+{
+	(void)arg;
+	if (strcmp(ifname, "eth0") != 0 || afi != LISP_AFI_IPV4)
+		return -ENOENT;
+	return lisp_addr_parse("192.0.2.10", a);
+}
+
+struct env {
+	struct xtr_conf *conf;
+	struct etr *etr;
+};
+
+static struct xtr_conf *parse(const char *text)
+{
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string("t", text, err, sizeof(err));
+
+	if (!c)
+		fail_msg("%s", err);
+	return c;
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct etr_io io = { .send = fake_send, .if_addr = fake_if_addr };
+
+	e->conf = parse(conf_text);
+	e->etr = etr_new(&io);
+	etr_configure(e->etr, e->conf, 0);
+	nout = 0;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	etr_free(e->etr);
+	xtr_conf_free(e->conf);
+	free(e);
+	return 0;
+}
+
+/* The Map-Notify a Map-Server sends for out[i] (signed with key). */
+static size_t notify_for(int i, const char *key, uint8_t *buf)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new(key, strlen(key));
+
+	memcpy(buf, out[i].buf, out[i].len);
+	buf[0] = (uint8_t)(LISP_TYPE_MAP_NOTIFY << 4);
+	buf[1] = buf[2] = 0; /* flags of the Map-Register are not in a Map-Notify */
+	assert_int_equal(lisp_auth_sign(k, buf, out[i].len), 0);
+	lisp_auth_key_free(k);
+	return out[i].len;
+}
+
+static void test_register_and_refresh(void **state)
+{
+	struct env *e = *state;
+	struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
+	struct lisp_addr ms;
+	struct lisp_map_register m;
+	struct lisp_eid_record r;
+	struct lisp_locator l;
+	struct lisp_iter it, lit;
+	struct etr_reg_info ri;
+	uint8_t buf[1024];
+	size_t len;
+
+	assert_int_equal(lisp_addr_parse("192.0.2.1", &ms), 0);
+	etr_tick(e->etr, 0);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &ms));
+	assert_int_equal(out[0].port, 4342);
+	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
+	assert_int_equal(lisp_msg_decode_map_register(out[0].buf, out[0].len, &m), 0);
+	assert_true(m.want_map_notify);
+	lisp_record_iter_init(&it, &m.records);
+	assert_true(lisp_record_iter_next(&it, &r));
+	assert_int_equal(r.eid.iid, 4100);
+	assert_int_equal(r.ttl, 1440);
+	assert_int_equal(r.loc_count, 1); /* down0 has no address: not announced */
+	lisp_locator_iter_init(&lit, &r);
+	assert_true(lisp_locator_iter_next(&lit, &l));
+	assert_true(l.local && l.reachable && l.weight == 50);
+	/* no Map-Notify: 1, 2, 4 ... s */
+	etr_tick(e->etr, 0.9);
+	assert_int_equal(nout, 1);
+	etr_tick(e->etr, 1);
+	assert_int_equal(nout, 2);
+	etr_tick(e->etr, 2.9);
+	assert_int_equal(nout, 2);
+	etr_tick(e->etr, 3);
+	assert_int_equal(nout, 3);
+	/* a Map-Notify for an older nonce, or with a bad MAC, does not count */
+	len = notify_for(1, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 3.1);
+	len = notify_for(2, "wrong", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 3.1);
+	etr_reg_info(e->etr, 0, &ri);
+	assert_false(ri.registered);
+	assert_int_equal(etr_counters(e->etr)->notify_auth_failures, 1);
+	/* the right one: registered, refreshed 60 s after the last send */
+	len = notify_for(2, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 3.2);
+	etr_reg_info(e->etr, 0, &ri);
+	assert_true(ri.registered);
+	etr_tick(e->etr, 62.9);
+	assert_int_equal(nout, 3);
+	etr_tick(e->etr, 63);
+	assert_int_equal(nout, 4);
+	assert_true(out[3].buf[4] != out[2].buf[4] || memcmp(out[3].buf + 4, out[2].buf + 4, 8));
+	lisp_auth_key_free(k);
+}
+
+static void test_withdraw_on_reconfigure(void **state)
+{
+	struct env *e = *state;
+	struct xtr_conf *c2 =
+		parse("router lisp\n ipv4 etr\n ipv4 etr map-server 192.0.2.1 key k1\n");
+	struct lisp_map_register m;
+	struct lisp_eid_record r;
+	struct lisp_iter it;
+	uint8_t buf[1024];
+	size_t len;
+
+	etr_tick(e->etr, 0);
+	len = notify_for(0, "k1", buf);
+	etr_input(e->etr, &out[0].dst, 4342, buf, len, 0.1);
+	etr_configure(e->etr, c2, 10);
+	assert_int_equal(nout, 2);
+	assert_int_equal(lisp_msg_decode_map_register(out[1].buf, out[1].len, &m), 0);
+	assert_false(m.want_map_notify);
+	lisp_record_iter_init(&it, &m.records);
+	assert_true(lisp_record_iter_next(&it, &r));
+	assert_int_equal(r.ttl, 0);
+	assert_int_equal(etr_reg_count(e->etr), 0);
+	xtr_conf_free(e->conf);
+	e->conf = c2;
+}
+
+static void test_map_reply(void **state)
+{
+	struct env *e = *state;
+	struct lisp_map_request q = { .nonce = 77, .itr_rloc_count = 1 };
+	struct lisp_prefix eid, want;
+	struct lisp_map_reply rep;
+	struct lisp_eid_record r;
+	struct lisp_iter it;
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	assert_int_equal(lisp_addr_parse("192.0.2.20", &q.itr_rlocs[0]), 0);
+	assert_int_equal(lisp_prefix_parse("10.1.1.5/32", 4100, &eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_request(&w, &q, &eid, 1), 0);
+	etr_input(e->etr, &q.itr_rlocs[0], 50000, buf, w.off, 1);
+	assert_int_equal(nout, 1);
+	assert_int_equal(out[0].port, 50000);
+	assert_true(lisp_addr_equal(&out[0].dst, &q.itr_rlocs[0]));
+	assert_int_equal(lisp_msg_decode_map_reply(out[0].buf, out[0].len, &rep), 0);
+	assert_int_equal(rep.nonce, 77);
+	lisp_record_iter_init(&it, &rep.records);
+	assert_true(lisp_record_iter_next(&it, &r));
+	assert_int_equal(lisp_prefix_parse("10.1.1.0/24", 4100, &want), 0);
+	assert_true(lisp_prefix_equal(&r.eid, &want) && r.authoritative && r.loc_count == 1);
+	/* not ours (another instance-id): no answer */
+	assert_int_equal(lisp_prefix_parse("10.1.1.5/32", 0, &eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_request(&w, &q, &eid, 1), 0);
+	etr_input(e->etr, &q.itr_rlocs[0], 50000, buf, w.off, 1);
+	assert_int_equal(nout, 1);
+	assert_int_equal(etr_counters(e->etr)->requests_not_ours, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_register_and_refresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdraw_on_reconfigure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_reply, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
