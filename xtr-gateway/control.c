@@ -318,6 +318,16 @@ static void do_show_statistics(struct client *cl)
 	st.acks_unmatched = c->acks_unmatched;
 	st.registered_prefixes = ms_reg_count(cl->ctl->d->ms);
 	st.pending_notifies = ms_pending_notifies(cl->ctl->d->ms);
+	const struct mc_counters *m = mc_counters(cl->ctl->d->mc);
+
+	st.map_cache_entries = mc_count(cl->ctl->d->mc);
+	st.map_requests_sent = m->requests_sent;
+	st.map_requests_unsendable = m->requests_unsendable;
+	st.map_replies = m->replies;
+	st.map_replies_unsolicited = m->replies_unsolicited;
+	st.smrs_received = m->smrs;
+	st.map_cache_expirations = m->expirations;
+	st.map_cache_overflows = m->overflows;
 	r.item_case = VMROAM__XTR__REPLY__ITEM_STATISTICS;
 	r.statistics = &st;
 	queue_reply(cl, &r);
@@ -398,6 +408,105 @@ static void do_show_database(struct client *cl, bool ipv6)
 	queue_end(cl, 0, NULL);
 }
 
+static const char *act_name(uint8_t act)
+{
+	static const char *names[] = { "no-action", "native-forward",	  "send-map-request",
+				       "drop",	    "drop-policy-denied", "drop-auth-failure" };
+
+	return act < sizeof(names) / sizeof(names[0]) ? names[act] : "send-map-request";
+}
+
+static int send_mc_entry(const struct mc_info *e, void *arg)
+{
+	static const char *states[] = {
+		[MC_PENDING] = "pending", [MC_COMPLETE] = "complete", [MC_NEGATIVE] = "negative"
+	};
+	struct client *cl = arg;
+	Vmroam__Xtr__MapCacheEntry m;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+	struct lisp_prefix bare = e->p;
+	char buf[LISP_PREFIX_STRLEN];
+
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__map_cache_entry__init(&m);
+	bare.iid = 0;
+	m.instance_id = e->p.iid;
+	m.eid_prefix = arena_str(&a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	m.state = arena_str(&a, states[e->state]);
+	m.action = arena_str(&a, e->state == MC_NEGATIVE ? act_name(e->act) : "");
+	m.configured = e->is_static;
+	m.created = e->created;
+	m.expires = e->expires;
+	m.locators = arena_alloc(&a, (e->nloc + 1) * sizeof(*m.locators));
+	for (uint8_t i = 0; i < e->nloc; i++) {
+		Vmroam__Xtr__McLocator *l = arena_alloc(&a, sizeof(*l));
+
+		vmroam__xtr__mc_locator__init(l);
+		l->address = fmt_addr(&a, &e->locs[i].addr);
+		l->up = e->locs[i].up;
+		l->priority = e->locs[i].priority;
+		l->weight = e->locs[i].weight;
+		l->since = e->locs[i].since;
+		m.locators[m.n_locators++] = l;
+	}
+	r.item_case = VMROAM__XTR__REPLY__ITEM_MAP_CACHE_ENTRY;
+	r.map_cache_entry = &m;
+	queue_reply(cl, &r);
+	arena_free(&a);
+	return 0;
+}
+
+/* The prefix of a map-cache request; false (and the client answered) when it is bad. */
+static bool mc_prefix(struct client *cl, const Vmroam__Xtr__MapCacheRequest *q,
+		      struct lisp_prefix *p, bool *all)
+{
+	*all = !q->prefix || !q->prefix[0];
+	if (*all)
+		return true;
+	if (lisp_prefix_parse(q->prefix, q->instance_id, p) < 0 ||
+	    p->addr.afi != (q->ipv6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4)) {
+		queue_end(cl, -EINVAL, "not a prefix of that family (host bits must be zero)");
+		return false;
+	}
+	return true;
+}
+
+static void do_map_cache(struct client *cl, Vmroam__Xtr__Request *req)
+{
+	struct xtr_daemon *d = cl->ctl->d;
+	double now = ev_now(d->loop);
+	Vmroam__Xtr__MapCacheRequest *q = req->show_map_cache	 ? req->show_map_cache
+					  : req->clear_map_cache ? req->clear_map_cache
+								 : req->lig;
+	struct lisp_prefix p;
+	char msg[96];
+	bool all;
+	int rc;
+
+	if (!mc_prefix(cl, q, &p, &all))
+		return;
+	if (req->cmd_case == VMROAM__XTR__REQUEST__CMD_SHOW_MAP_CACHE) {
+		mc_walk(d->mc, q->ipv6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4, all ? NULL : &p,
+			send_mc_entry, cl);
+		return queue_end(cl, 0, NULL);
+	}
+	if (cl->uid != 0)
+		return queue_end(cl, -EPERM, "needs root");
+	if (req->cmd_case == VMROAM__XTR__REQUEST__CMD_CLEAR_MAP_CACHE) {
+		snprintf(msg, sizeof(msg), "%d entries cleared", mc_clear(d->mc, all ? NULL : &p));
+		return queue_end(cl, 0, msg);
+	}
+	if (all)
+		return queue_end(cl, -EINVAL, "lig needs an EID");
+	rc = mc_resolve(d->mc, p.iid, &p.addr, now);
+	queue_end(cl, rc == -EEXIST || rc == -EINPROGRESS ? 0 : rc,
+		  rc == 0	       ? "Map-Request sent"
+		  : rc == -EEXIST      ? "already in the map-cache"
+		  : rc == -EINPROGRESS ? "a Map-Request is already out"
+				       : "the map-cache is full");
+}
+
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 {
 	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
@@ -413,6 +522,11 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DATABASE:
 		do_show_database(cl, req->show_database->ipv6);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_MAP_CACHE:
+	case VMROAM__XTR__REQUEST__CMD_CLEAR_MAP_CACHE:
+	case VMROAM__XTR__REQUEST__CMD_LIG:
+		do_map_cache(cl, req);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
 		do_show_statistics(cl);

@@ -41,6 +41,7 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 		log_warn("reload: roles and map-server addresses change only with a restart");
 	ms_configure(d->ms, c, ev_now(d->loop));
 	etr_configure(d->etr, c, ev_now(d->loop));
+	mc_configure(d->mc, c, ev_now(d->loop));
 	xtr_conf_free(d->conf);
 	d->conf = c;
 	etr_tick(d->etr, ev_now(d->loop));
@@ -55,6 +56,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	ms_tick(d->ms, ev_now(loop));
 	etr_tick(d->etr, ev_now(loop));
+	mc_tick(d->mc, ev_now(loop));
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -78,6 +80,7 @@ static void start(struct xtr_daemon *d)
 {
 	struct ms_io io = { .send = xtr_net_send, .arg = d };
 	struct etr_io eio = { .send = xtr_net_send, .if_addr = xtr_net_if_addr, .arg = d };
+	struct mc_io mio = { .send = xtr_net_send, .if_addr = xtr_net_if_addr, .arg = d };
 
 	d->loop = EV_DEFAULT;
 	d->ms = ms_new(&io, &d->counters);
@@ -86,6 +89,8 @@ static void start(struct xtr_daemon *d)
 	d->etr = etr_new(&eio);
 	etr_configure(d->etr, d->conf, ev_now(d->loop));
 	etr_tick(d->etr, ev_now(d->loop)); /* register at once */
+	d->mc = mc_new(&mio);
+	mc_configure(d->mc, d->conf, ev_now(d->loop));
 	d->ctl = control_open(d, d->ctl_path);
 	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
 	ev_timer_start(d->loop, &d->tick);
@@ -105,6 +110,7 @@ static void shutdown_all(struct xtr_daemon *d)
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
 	control_close(d->ctl);
+	mc_free(d->mc);
 	etr_free(d->etr);
 	xtr_net_close(d->net);
 	ms_free(d->ms);

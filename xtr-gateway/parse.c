@@ -383,6 +383,87 @@ enum {
 	ROLE_ETR_V6
 };
 
+enum {
+	ROLE_ITR_V4,
+	ROLE_ITR_V6
+};
+
+static int cmd_itr(struct conf_parser *p, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	*(p->cmd->data == ROLE_ITR_V4 ? &state(p)->c->itr_v4 : &state(p)->c->itr_v6) = true;
+	return 0;
+}
+
+/* ipv4|ipv6 itr map-resolver ADDRESS */
+static int cmd_itr_map_resolver(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	uint16_t afi = p->cmd->data == ROLE_ITR_V4 ? LISP_AFI_IPV4 : LISP_AFI_IPV6;
+	struct lisp_addr a;
+
+	(void)argc;
+	if (lisp_addr_parse(argv[0], &a) < 0 || a.afi != afi)
+		return conf_error(p, "%s: '%s' is not an %s address", p->cmd->words, argv[0],
+				  afi == LISP_AFI_IPV4 ? "IPv4" : "IPv6");
+	for (size_t i = 0; i < c->nmap_resolvers; i++)
+		if (lisp_addr_equal(&c->map_resolvers[i], &a))
+			return conf_error(p, "map-resolver %s given twice", argv[0]);
+	c->map_resolvers =
+		xreallocarray(c->map_resolvers, c->nmap_resolvers + 1, sizeof(*c->map_resolvers));
+	c->map_resolver_lines = xreallocarray(c->map_resolver_lines, c->nmap_resolvers + 1,
+					      sizeof(*c->map_resolver_lines));
+	c->map_resolver_lines[c->nmap_resolvers] = p->line;
+	c->map_resolvers[c->nmap_resolvers++] = a;
+	return 0;
+}
+
+/* map-cache PREFIX map-request|drop|native-forward */
+static int cmd_map_cache(struct conf_parser *p, int argc, char **argv)
+{
+	struct parse_state *st = state(p);
+	struct xtr_conf *c = st->c;
+	struct xtr_conf_mapcache m = { 0 };
+
+	(void)argc;
+	if (lisp_prefix_parse(argv[0], conf_mode(p) == MODE_EID_TABLE ? st->iid : 0, &m.p) < 0 ||
+	    (m.p.addr.afi != LISP_AFI_IPV4 && m.p.addr.afi != LISP_AFI_IPV6))
+		return conf_error(p,
+				  "map-cache: '%s' is not an IPv4 or IPv6 prefix (host bits "
+				  "must be zero)",
+				  argv[0]);
+	if (strcasecmp(argv[1], "map-request") == 0)
+		m.act = LISP_ACT_SEND_MAP_REQUEST;
+	else if (strcasecmp(argv[1], "drop") == 0)
+		m.act = LISP_ACT_DROP;
+	else if (strcasecmp(argv[1], "native-forward") == 0)
+		m.act = LISP_ACT_NATIVE_FORWARD;
+	else
+		return conf_error(p,
+				  "map-cache: action must be map-request, drop or "
+				  "native-forward, not '%s'",
+				  argv[1]);
+	for (size_t i = 0; i < c->nmapcache; i++)
+		if (lisp_prefix_equal(&c->mapcache[i].p, &m.p))
+			return conf_error(p, "map-cache %s given twice", argv[0]);
+	c->mapcache = xreallocarray(c->mapcache, c->nmapcache + 1, sizeof(*c->mapcache));
+	c->mapcache[c->nmapcache++] = m;
+	return 0;
+}
+
+/* dataplane map-cache-limit N */
+static int cmd_map_cache_limit(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long n;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 1, 16000000, &n))
+		return conf_error(p, "map-cache-limit: expected 1-16000000");
+	state(p)->c->map_cache_limit = n;
+	return 0;
+}
+
 static int cmd_etr(struct conf_parser *p, int argc, char **argv)
 {
 	(void)argc;
@@ -448,6 +529,18 @@ static const struct conf_cmd cmds[] = {
 	  "ADDRESS key [0|6] KEY", ROLE_ETR_V4 },
 	{ MODE_ROUTER_LISP, "ipv6 etr map-server", 3, 4, CONF_NONE, cmd_etr_map_server,
 	  "ADDRESS key [0|6] KEY", ROLE_ETR_V6 },
+	{ MODE_ROUTER_LISP, "ipv4 itr", 0, 0, CONF_NONE, cmd_itr, "", ROLE_ITR_V4 },
+	{ MODE_ROUTER_LISP, "ipv6 itr", 0, 0, CONF_NONE, cmd_itr, "", ROLE_ITR_V6 },
+	{ MODE_ROUTER_LISP, "ipv4 itr map-resolver", 1, 1, CONF_NONE, cmd_itr_map_resolver,
+	  "ADDRESS", ROLE_ITR_V4 },
+	{ MODE_ROUTER_LISP, "ipv6 itr map-resolver", 1, 1, CONF_NONE, cmd_itr_map_resolver,
+	  "ADDRESS", ROLE_ITR_V6 },
+	{ MODE_ROUTER_LISP, "map-cache", 2, 2, CONF_NONE, cmd_map_cache,
+	  "PREFIX map-request|drop|native-forward", 0 },
+	{ MODE_EID_TABLE, "map-cache", 2, 2, CONF_NONE, cmd_map_cache,
+	  "PREFIX map-request|drop|native-forward", 0 },
+	{ MODE_ROUTER_LISP, "dataplane map-cache-limit", 1, 1, CONF_NONE, cmd_map_cache_limit, "N",
+	  0 },
 };
 
 /* The ETR part of the whole-file checks: locator-sets exist, map-servers have their role. */
@@ -462,6 +555,16 @@ static int check_etr(const struct xtr_conf *c, const char *name, char *err, size
 		if (!found) {
 			snprintf(err, errlen, "%s:%u: database-mapping: no locator-set %s", name,
 				 m->line, m->locset);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->nmap_resolvers; i++) {
+		bool v4 = c->map_resolvers[i].afi == LISP_AFI_IPV4;
+
+		if (v4 ? !c->itr_v4 : !c->itr_v6) {
+			snprintf(err, errlen, "%s:%u: %s itr map-resolver given, but not %s itr",
+				 name, c->map_resolver_lines[i], v4 ? "ipv4" : "ipv6",
+				 v4 ? "ipv4" : "ipv6");
 			return -EINVAL;
 		}
 	}
@@ -532,9 +635,17 @@ static struct xtr_conf *finish(struct parse_state *st, int rc, const char *name,
 	return st->c;
 }
 
+static struct xtr_conf *conf_new(void)
+{
+	struct xtr_conf *c = xcalloc(1, sizeof(*c));
+
+	c->map_cache_limit = XTR_MAP_CACHE_LIMIT_DEFAULT;
+	return c;
+}
+
 struct xtr_conf *xtr_conf_parse_string(const char *name, const char *text, char *err, size_t errlen)
 {
-	struct parse_state st = { .c = xcalloc(1, sizeof(struct xtr_conf)) };
+	struct parse_state st = { .c = conf_new() };
 	int rc = conf_parse_string(name, text, cmds, sizeof(cmds) / sizeof(cmds[0]), &st, err,
 				   errlen);
 
@@ -543,7 +654,7 @@ struct xtr_conf *xtr_conf_parse_string(const char *name, const char *text, char 
 
 struct xtr_conf *xtr_conf_load(const char *path, char *err, size_t errlen)
 {
-	struct parse_state st = { .c = xcalloc(1, sizeof(struct xtr_conf)) };
+	struct parse_state st = { .c = conf_new() };
 	int rc = conf_parse_file(path, cmds, sizeof(cmds) / sizeof(cmds[0]), &st, err, errlen);
 
 	return finish(&st, rc, path, err, errlen);
@@ -568,5 +679,8 @@ void xtr_conf_free(struct xtr_conf *c)
 	free(c->dbmaps);
 	free(c->map_servers);
 	free(c->eidtables);
+	free(c->map_resolvers);
+	free(c->map_resolver_lines);
+	free(c->mapcache);
 	free(c);
 }

@@ -47,6 +47,13 @@ static void print_locator(const struct xtr_conf_locator *l, const char *indent, 
 	fprintf(f, " priority %u weight %u\n", l->priority, l->weight);
 }
 
+static const char *act_name(uint8_t act)
+{
+	return act == LISP_ACT_DROP		? "drop"
+	       : act == LISP_ACT_NATIVE_FORWARD ? "native-forward"
+						: "map-request";
+}
+
 static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *indent, FILE *f)
 {
 	char buf[LISP_PREFIX_STRLEN], a[LISP_ADDR_STRLEN];
@@ -66,6 +73,15 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 			fprintf(f, "%sdatabase-mapping %s %s priority %u weight %u\n", indent, buf,
 				lisp_addr_format(&m->locs[j].addr, a, sizeof(a)),
 				m->locs[j].priority, m->locs[j].weight);
+	}
+	for (size_t i = 0; i < c->nmapcache; i++) {
+		struct lisp_prefix bare = c->mapcache[i].p;
+
+		if (bare.iid != iid)
+			continue;
+		bare.iid = 0;
+		fprintf(f, "%smap-cache %s %s\n", indent,
+			lisp_prefix_format(&bare, buf, sizeof(buf)), act_name(c->mapcache[i].act));
 	}
 }
 
@@ -99,6 +115,16 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 {
 	char buf[LISP_ADDR_STRLEN];
 
+	if (c->itr_v4)
+		fprintf(f, " ipv4 itr\n");
+	if (c->itr_v6)
+		fprintf(f, " ipv6 itr\n");
+	for (size_t i = 0; i < c->nmap_resolvers; i++)
+		fprintf(f, " %s itr map-resolver %s\n",
+			c->map_resolvers[i].afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
+			lisp_addr_format(&c->map_resolvers[i], buf, sizeof(buf)));
+	if (c->map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
+		fprintf(f, " dataplane map-cache-limit %zu\n", c->map_cache_limit);
 	if (c->etr_v4)
 		fprintf(f, " ipv4 etr\n");
 	if (c->etr_v6)

@@ -69,6 +69,12 @@ struct xtr_conf_dbmap {
 	unsigned line;
 };
 
+/* map-cache PREFIX map-request|drop|native-forward */
+struct xtr_conf_mapcache {
+	struct lisp_prefix p;
+	uint8_t act; /* enum lisp_act */
+};
+
 /* eid-table default|vrf NAME instance-id N */
 struct xtr_conf_eidtable {
 	uint32_t iid;
@@ -99,7 +105,17 @@ struct xtr_conf {
 	size_t neidtables;
 	struct xtr_conf_ms *map_servers;
 	size_t nmap_servers;
+	/* ITR */
+	bool itr_v4, itr_v6;
+	struct lisp_addr *map_resolvers;
+	unsigned *map_resolver_lines;
+	size_t nmap_resolvers;
+	struct xtr_conf_mapcache *mapcache;
+	size_t nmapcache;
+	size_t map_cache_limit; /* dataplane map-cache-limit */
 };
+
+#define XTR_MAP_CACHE_LIMIT_DEFAULT 100000
 
 /* Global counters (packets that belong to no site). */
 struct xtr_counters {
@@ -121,6 +137,7 @@ struct xtr_daemon {
 	struct xtr_conf *conf;
 	struct ms *ms;
 	struct etr *etr;
+	struct mapcache *mc;
 	struct xtr_counters counters;
 	struct xtr_net *net;
 	struct control *ctl;
@@ -269,6 +286,67 @@ void etr_reg_info(const struct etr *e, size_t i, struct etr_reg_info *out);
 /* The locators database-mapping m announces now (interface addresses resolved). */
 uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct lisp_locator *out,
 			   size_t max);
+
+/* xtr_mapcache.c: the ITR's map-cache and its resolution through the Map-Resolver */
+enum mc_state {
+	MC_PENDING,  /* a Map-Request is out */
+	MC_COMPLETE, /* locators known */
+	MC_NEGATIVE, /* no locators: act says what to do */
+};
+
+struct mc_locator {
+	struct lisp_addr addr;
+	uint8_t priority, weight;
+	bool up; /* R bit */
+	double since;
+};
+
+struct mc_io {
+	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
+	int (*if_addr)(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
+	void *arg;
+};
+
+struct mc_counters {
+	uint64_t requests_sent, requests_unsendable, replies, replies_unsolicited, smrs;
+	uint64_t expirations, overflows, malformed;
+};
+
+struct mapcache;
+struct mapcache *mc_new(const struct mc_io *io);
+void mc_free(struct mapcache *mc);
+/* Applies conf (borrowed): capacity, static entries (added, kept or removed). */
+void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now);
+/* Map-Replies and Solicit-Map-Requests received on port 4342. */
+void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	      size_t len, double now);
+/* Retransmissions and expiry. */
+void mc_tick(struct mapcache *mc, double now);
+/*
+ * A miss for address a of table iid (or `lig`): a pending entry and a
+ * Map-Request. Returns 0, -EEXIST (already mapped), -EINPROGRESS (asked
+ * less than a second ago) or -ENOSPC (the cache is full).
+ */
+int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now);
+/* Removes the learned entries inside under (NULL: all); returns how many. */
+int mc_clear(struct mapcache *mc, const struct lisp_prefix *under);
+size_t mc_count(const struct mapcache *mc);
+const struct mc_counters *mc_counters(const struct mapcache *mc);
+
+struct mc_info {
+	struct lisp_prefix p;
+	enum mc_state state;
+	uint8_t act;
+	bool is_static;
+	double created, expires;
+	uint8_t nloc;
+	const struct mc_locator *locs;
+};
+typedef int (*mc_walk_fn)(const struct mc_info *e, void *arg);
+/* Calls fn for each entry of family afi inside under (NULL: all), in prefix order. */
+int mc_walk(const struct mapcache *mc, uint16_t afi, const struct lisp_prefix *under, mc_walk_fn fn,
+	    void *arg);
 
 /* xtr_net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;

@@ -74,15 +74,18 @@ static void dispatch(struct xtr_daemon *d, const struct ms_pkt *pk, size_t n, do
 	const struct xtr_conf *c = d->conf;
 	bool mr = c->mr_v4 || c->mr_v6;
 
-	if (!c->etr_v4 && !c->etr_v6) {
+	if (!c->etr_v4 && !c->etr_v6 && !c->itr_v4 && !c->itr_v6) {
 		ms_input_batch(d->ms, pk, n, now);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		int type = lisp_msg_type(pk[i].buf, pk[i].len);
+		bool smr = type == LISP_TYPE_MAP_REQUEST && pk[i].len > 0 && (pk[i].buf[0] & 0x01);
 
-		if (type == LISP_TYPE_MAP_NOTIFY || type == LISP_TYPE_MAP_REQUEST ||
-		    (type == LISP_TYPE_ECM && !mr))
+		if (type == LISP_TYPE_MAP_REPLY || smr)
+			mc_input(d->mc, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
+		else if (type == LISP_TYPE_MAP_NOTIFY || type == LISP_TYPE_MAP_REQUEST ||
+			 (type == LISP_TYPE_ECM && !mr))
 			etr_input(d->etr, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
 		else
 			ms_input(d->ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
@@ -164,11 +167,11 @@ struct xtr_net *xtr_net_open(struct xtr_daemon *d)
 	n->d = d;
 	for (size_t i = 0; i < c->nlisten; i++)
 		open_sock(n, &c->listen[i]);
-	if (c->nlisten == 0 && (c->ms_v4 || c->mr_v4 || c->etr_v4)) {
+	if (c->nlisten == 0 && (c->ms_v4 || c->mr_v4 || c->etr_v4 || c->itr_v4)) {
 		any.afi = LISP_AFI_IPV4;
 		open_sock(n, &any);
 	}
-	if (c->nlisten == 0 && (c->ms_v6 || c->mr_v6 || c->etr_v6)) {
+	if (c->nlisten == 0 && (c->ms_v6 || c->mr_v6 || c->etr_v6 || c->itr_v6)) {
 		any.afi = LISP_AFI_IPV6;
 		open_sock(n, &any);
 	}

@@ -26,7 +26,13 @@ static const char *conf_text =
 	"  eid-prefix 10.2.2.0/24\n"
 	"  strict-nonce\n"
 	" ipv4 map-server\n ipv4 map-resolver\n ipv6 map-server\n"
-	" ipv6 map-resolver\n";
+	" ipv6 map-resolver\n"
+	" locator-set L\n  192.0.2.10 priority 1 weight 1\n"
+	" eid-table vrf T instance-id 4100\n"
+	"  database-mapping 10.1.1.0/24 locator-set L\n"
+	" ipv4 etr\n ipv4 etr map-server 192.0.2.1 key lisp-test-key\n"
+	" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n"
+	" map-cache 10.4.0.0/16 map-request\n dataplane map-cache-limit 16\n";
 
 static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		      size_t len)
@@ -95,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct xtr_conf *conf;
 	static struct ms *ms;
 	static struct etr *etr;
+	static struct mapcache *mc;
 	static struct xtr_counters gc;
 	static double now;
 	static const char *srcs[] = { "192.0.2.10", "192.0.2.30", "2001:db8::10", "192.0.2.20" };
@@ -104,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ms) {
 		struct ms_io io = { .send = check_send };
 		struct etr_io eio = { .send = check_send, .if_addr = no_if_addr };
+		struct mc_io mio = { .send = check_send, .if_addr = no_if_addr };
 
 		conf = xtr_conf_parse_string("fuzz", conf_text, err, sizeof(err));
 		assert(conf);
@@ -111,6 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ms_configure(ms, conf, 0);
 		etr = etr_new(&eio);
 		etr_configure(etr, conf, 0);
+		mc = mc_new(&mio);
+		mc_configure(mc, conf, 0);
 	}
 	if (size < 1)
 		return 0;
@@ -121,7 +131,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		ms_input(ms, &src, 4342, data + 1, size - 1, now);
 	etr_input(etr, &src, 4342, data + 1, size - 1, now);
+	mc_input(mc, &src, 4342, data + 1, size - 1, now);
+	if (size > 5 && data[1] == 0xff) { /* a miss for the address in bytes 2..5 */
+		struct lisp_addr a;
+
+		lisp_addr_set_v4(&a, data + 2);
+		mc_resolve(mc, 0, &a, now);
+	}
 	ms_tick(ms, now);
 	etr_tick(etr, now);
+	mc_tick(mc, now);
 	return 0;
 }

@@ -8,6 +8,7 @@
  *                  [-n NONCE] [-a ALG] [-P] [-M] [-w SECS] [-s SRC] [-p SPORT]
  *   lispc request  -m MR -e ADDR [-i IID] -r ITR-RLOC [-w SECS] [-s SRC] [-p SPORT]
  *   lispc listen   -k KEY [-s ADDR] [-p PORT] [-w SECS] [-c COUNT] [-A]
+ *   lispc smr      -m ITR -e CHANGED-EID [-i IID] -r OUR-RLOC   (a Solicit-Map-Request)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -281,6 +282,28 @@ static int cmd_request(const struct opts *o)
 	return got ? 0 : 1;
 }
 
+static int cmd_smr(const struct opts *o)
+{
+	struct lisp_map_request q = { .smr = true, .itr_rloc_count = 1 };
+	struct lisp_addr itr = addr(o->peer);
+	uint8_t buf[512];
+	struct buf_writer w;
+	int fd;
+
+	if (lisp_prefix_parse(o->eid, o->iid, &q.src_eid) < 0)
+		die("bad EID");
+	if (getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))
+		die("getrandom");
+	q.itr_rlocs[0] = addr(o->rlocs);
+	buf_writer_init(&w, buf, sizeof(buf));
+	if (lisp_msg_encode_map_request(&w, &q, &q.src_eid, 1) < 0)
+		die("cannot encode");
+	fd = open_udp(itr.afi, o->src, o->port);
+	send_to(fd, &itr, LISP_CONTROL_PORT, buf, w.off);
+	close(fd);
+	return 0;
+}
+
 static int cmd_listen(const struct opts *o)
 {
 	struct lisp_auth_key *k = o->key ? lisp_auth_key_new(o->key, strlen(o->key)) : NULL;
@@ -367,5 +390,7 @@ int main(int argc, char **argv)
 		return cmd_request(&o);
 	if (strcmp(cmd, "listen") == 0)
 		return cmd_listen(&o);
+	if (strcmp(cmd, "smr") == 0 && o.peer && o.eid && o.rlocs)
+		return cmd_smr(&o);
 	die("missing options (see the source)");
 }

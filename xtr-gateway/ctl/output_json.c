@@ -12,6 +12,38 @@ static bool is_database(const struct parse_result *res)
 	return res->action == ACT_SHOW_DATABASE4 || res->action == ACT_SHOW_DATABASE6;
 }
 
+static bool is_map_cache(const struct parse_result *res)
+{
+	return res->action == ACT_SHOW_MC4 || res->action == ACT_SHOW_MC6;
+}
+
+static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
+{
+	(void)now;
+	json_object_begin(&j, NULL);
+	json_uint(&j, "instance_id", e->instance_id);
+	json_string(&j, "eid_prefix", e->eid_prefix);
+	json_string(&j, "state", e->state);
+	json_string(&j, "action", e->action);
+	json_bool(&j, "configured", e->configured);
+	json_double(&j, "created", e->created);
+	json_double(&j, "expires", e->expires);
+	json_array_begin(&j, "locators");
+	for (size_t i = 0; i < e->n_locators; i++) {
+		const Vmroam__Xtr__McLocator *l = e->locators[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "address", l->address);
+		json_bool(&j, "up", l->up);
+		json_uint(&j, "priority", l->priority);
+		json_uint(&j, "weight", l->weight);
+		json_double(&j, "since", l->since);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
@@ -20,6 +52,8 @@ static void begin(const struct parse_result *res)
 		json_array_begin(&j, "sites");
 	if (is_database(res))
 		json_array_begin(&j, "database_mappings");
+	if (is_map_cache(res))
+		json_array_begin(&j, "map_cache");
 }
 
 static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
@@ -170,13 +204,21 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "acks_unmatched", st->acks_unmatched);
 	json_uint(&j, "registered_prefixes", st->registered_prefixes);
 	json_uint(&j, "pending_notifies", st->pending_notifies);
+	json_uint(&j, "map_cache_entries", st->map_cache_entries);
+	json_uint(&j, "map_requests_sent", st->map_requests_sent);
+	json_uint(&j, "map_requests_unsendable", st->map_requests_unsendable);
+	json_uint(&j, "map_replies", st->map_replies);
+	json_uint(&j, "map_replies_unsolicited", st->map_replies_unsolicited);
+	json_uint(&j, "smrs_received", st->smrs_received);
+	json_uint(&j, "map_cache_expirations", st->map_cache_expirations);
+	json_uint(&j, "map_cache_overflows", st->map_cache_overflows);
 	json_object_end(&j);
 }
 
 static void end(const struct parse_result *res)
 {
 	close_site();
-	if (res->action == ACT_SHOW_SITE || is_database(res))
+	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res))
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS)
 		json_string(&j, "status", "ok");
@@ -184,4 +226,4 @@ static void end(const struct parse_result *res)
 	json_finish(&j);
 }
 
-const struct output output_json = { begin, site, statistics, database, end };
+const struct output output_json = { begin, site, statistics, database, map_cache, end };

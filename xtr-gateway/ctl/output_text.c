@@ -60,6 +60,36 @@ static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
 	}
 }
 
+static uint32_t mc_iid = UINT32_MAX;
+
+static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
+{
+	char up[32], ex[32];
+
+	if (e->instance_id != mc_iid) {
+		mc_iid = e->instance_id;
+		printf("\nLISP Mapping Cache for EID-table instance-id %u\n\n", mc_iid);
+	}
+	if (e->expires == 0)
+		snprintf(ex, sizeof(ex), "never");
+	else
+		span(ex, sizeof(ex), e->expires - now);
+	printf("%s, uptime: %s, expires: %s, via %s, %s\n", e->eid_prefix,
+	       ago(up, sizeof(up), e->created, now), ex, e->configured ? "static" : "map-reply",
+	       e->state);
+	if (strcmp(e->state, "negative") == 0)
+		printf("  Negative cache entry, action: %s\n", e->action);
+	if (!e->n_locators)
+		return;
+	printf("  %-40s %-9s %-5s %s\n", "Locator", "Uptime", "State", "Pri/Wgt");
+	for (size_t i = 0; i < e->n_locators; i++) {
+		const Vmroam__Xtr__McLocator *l = e->locators[i];
+
+		printf("  %-40s %-9s %-5s %3u/%u\n", l->address, ago(up, sizeof(up), l->since, now),
+		       l->up ? "up" : "down", l->priority, l->weight);
+	}
+}
+
 static void begin(const struct parse_result *res)
 {
 	if (res->action != ACT_SHOW_SITE)
@@ -198,6 +228,15 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	printf("  Map-Notify-Acks unmatched:      %" PRIu64 "\n", st->acks_unmatched);
 	printf("  Malformed packets:              %" PRIu64 "\n", st->malformed);
 	printf("  Unsupported packets:            %" PRIu64 "\n", st->unsupported);
+	printf("LISP ITR map-cache statistics\n");
+	printf("  Map-cache entries:              %" PRIu64 "\n", st->map_cache_entries);
+	printf("  Map-Requests sent:              %" PRIu64 " (%" PRIu64 " could not be sent)\n",
+	       st->map_requests_sent, st->map_requests_unsendable);
+	printf("  Map-Replies:                    %" PRIu64 " (%" PRIu64 " unsolicited)\n",
+	       st->map_replies, st->map_replies_unsolicited);
+	printf("  SMRs received:                  %" PRIu64 "\n", st->smrs_received);
+	printf("  Expired, refused when full:     %" PRIu64 ", %" PRIu64 "\n",
+	       st->map_cache_expirations, st->map_cache_overflows);
 }
 
 static void end(const struct parse_result *res)
@@ -209,4 +248,4 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
-const struct output output_text = { begin, site, statistics, database, end };
+const struct output output_text = { begin, site, statistics, database, map_cache, end };

@@ -20,6 +20,8 @@ struct token {
 };
 
 static const struct token t_iid_value[];
+static const struct token t_lig[];
+static const struct token t_clear[];
 static const struct token t_site_opts[];
 static const struct token t_site_arg[];
 static const struct token t_lisp[];
@@ -28,17 +30,59 @@ static const struct token t_log[];
 static const struct token t_category[];
 
 static const struct token t_main[] = {
-	{ KEYWORD, "show", ACT_NONE, t_show },
-	{ KEYWORD, "reload", ACT_RELOAD, NULL },
-	{ KEYWORD, "log", ACT_NONE, t_log },
+	{ KEYWORD, "show", ACT_NONE, t_show }, { KEYWORD, "reload", ACT_RELOAD, NULL },
+	{ KEYWORD, "lig", ACT_NONE, t_lig },   { KEYWORD, "clear", ACT_NONE, t_clear },
+	{ KEYWORD, "log", ACT_NONE, t_log },   { ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_mc_iid[];
+static const struct token t_mc_arg[] = {
+	{ KEYWORD, "instance-id", ACT_NONE, t_mc_iid },
+	{ ARG_OPTIONAL, "PREFIX", ACT_NONE, t_mc_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_mc_iid[] = {
+	{ ARG_REQUIRED, "N", ACT_NONE, t_mc_arg },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_ip_lisp[] = {
 	{ KEYWORD, "database", ACT_SHOW_DATABASE4, NULL },
+	{ KEYWORD, "map-cache", ACT_SHOW_MC4, t_mc_arg },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_ipv6_lisp[] = {
 	{ KEYWORD, "database", ACT_SHOW_DATABASE6, NULL },
+	{ KEYWORD, "map-cache", ACT_SHOW_MC6, t_mc_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_lig_iid[];
+static const struct token t_lig[] = {
+	{ KEYWORD, "instance-id", ACT_NONE, t_lig_iid },
+	{ ARG_REQUIRED, "EID", ACT_LIG, NULL },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_lig_iid[] = {
+	{ ARG_REQUIRED, "N", ACT_NONE, t_lig },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_clear_ip_lisp[] = {
+	{ KEYWORD, "map-cache", ACT_CLEAR_MC4, t_mc_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_clear_ipv6_lisp[] = {
+	{ KEYWORD, "map-cache", ACT_CLEAR_MC6, t_mc_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_clear_ip[] = {
+	{ KEYWORD, "lisp", ACT_NONE, t_clear_ip_lisp },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_clear_ipv6[] = {
+	{ KEYWORD, "lisp", ACT_NONE, t_clear_ipv6_lisp },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_clear[] = {
+	{ KEYWORD, "ip", ACT_NONE, t_clear_ip },
+	{ KEYWORD, "ipv6", ACT_NONE, t_clear_ipv6 },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_ip[] = {
@@ -141,7 +185,7 @@ int parse_command(int argc, char **argv, struct parse_result *res)
 		}
 		if (t->action != ACT_NONE)
 			res->action = t->action;
-		if (t->type != KEYWORD && table == t_iid_value) {
+		if (t->type != KEYWORD && strcmp(t->keyword, "N") == 0) {
 			if (!conf_parse_uint(argv[i], 0, 0xffffff, &v)) {
 				fprintf(stderr, "xtrctl: instance-id must be 0..16777215\n");
 				return -1;

@@ -21,6 +21,9 @@ static void usage(void)
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
 			"  show lisp statistics\n"
 			"  show ip lisp database | show ipv6 lisp database\n"
+			"  show ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
+			"  clear ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
+			"  lig [instance-id N] EID\n"
 			"  reload\n"
 			"  log debug CATEGORY | log brief\n");
 	exit(EXIT_USAGE);
@@ -29,8 +32,12 @@ static void usage(void)
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
 			  Vmroam__Xtr__LogDebug *ld, Vmroam__Xtr__ShowStatistics *st,
-			  Vmroam__Xtr__ShowDatabase *db)
+			  Vmroam__Xtr__ShowDatabase *db, Vmroam__Xtr__MapCacheRequest *mq)
 {
+	mq->ipv6 = res->action == ACT_SHOW_MC6 || res->action == ACT_CLEAR_MC6 ||
+		   (res->action == ACT_LIG && res->arg && strchr(res->arg, ':'));
+	mq->prefix = (char *)(uintptr_t)(res->arg ? res->arg : "");
+	mq->instance_id = res->instance_id;
 	switch (res->action) {
 	case ACT_SHOW_SITE:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_SITE;
@@ -48,6 +55,20 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_DATABASE;
 		req->show_database = db;
 		db->ipv6 = res->action == ACT_SHOW_DATABASE6;
+		break;
+	case ACT_SHOW_MC4:
+	case ACT_SHOW_MC6:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_MAP_CACHE;
+		req->show_map_cache = mq;
+		break;
+	case ACT_CLEAR_MC4:
+	case ACT_CLEAR_MC6:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_CLEAR_MAP_CACHE;
+		req->clear_map_cache = mq;
+		break;
+	case ACT_LIG:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_LIG;
+		req->lig = mq;
 		break;
 	case ACT_SHOW_STATISTICS:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
@@ -77,6 +98,7 @@ static int send_request(int fd, const struct parse_result *res)
 	Vmroam__Xtr__LogDebug ld;
 	Vmroam__Xtr__ShowStatistics st;
 	Vmroam__Xtr__ShowDatabase db;
+	Vmroam__Xtr__MapCacheRequest mq;
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -87,7 +109,8 @@ static int send_request(int fd, const struct parse_result *res)
 	vmroam__xtr__log_debug__init(&ld);
 	vmroam__xtr__show_statistics__init(&st);
 	vmroam__xtr__show_database__init(&db);
-	build_request(res, &req, &ss, &rl, &ld, &st, &db);
+	vmroam__xtr__map_cache_request__init(&mq);
+	build_request(res, &req, &ss, &rl, &ld, &st, &db, &mq);
 	len = vmroam__xtr__request__get_packed_size(&req);
 	buf = malloc(len ? len : 1);
 	vmroam__xtr__request__pack(&req, buf);
@@ -124,10 +147,14 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->statistics(r->statistics);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DATABASE_MAPPING)
 			out->database(r->database_mapping, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_MAP_CACHE_ENTRY)
+			out->map_cache(r->map_cache_entry, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)
 				fprintf(stderr, "xtrctl: %s\n", r->end->error);
+			else if (r->end->error[0] && out == &output_text)
+				printf("%s\n", r->end->error); /* what a command did */
 			vmroam__xtr__reply__free_unpacked(r, NULL);
 			if (rc < 0)
 				return EXIT_DAEMON_ERR;

@@ -13,6 +13,11 @@ enum action {
 	ACT_SHOW_STATISTICS,
 	ACT_SHOW_DATABASE4,
 	ACT_SHOW_DATABASE6,
+	ACT_SHOW_MC4,
+	ACT_SHOW_MC6,
+	ACT_CLEAR_MC4,
+	ACT_CLEAR_MC6,
+	ACT_LIG,
 	ACT_RELOAD,
 	ACT_LOG_DEBUG,
 	ACT_LOG_BRIEF,
@@ -34,6 +39,7 @@ struct output {
 	void (*site)(const Vmroam__Xtr__Site *site, const struct parse_result *res, double now);
 	void (*statistics)(const Vmroam__Xtr__Statistics *st);
 	void (*database)(const Vmroam__Xtr__DatabaseMapping *dm, double now);
+	void (*map_cache)(const Vmroam__Xtr__MapCacheEntry *e, double now);
 	void (*end)(const struct parse_result *res);
 };
 

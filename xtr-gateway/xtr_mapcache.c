@@ -1,0 +1,467 @@
+/*
+ * ITR map-cache (RFC 9300 §6, RFC 9301 §8.1; spec/lisp-wire.md §10.3-10.6):
+ * entries learned from Map-Replies (positive or negative with an action)
+ * or configured (map-cache PREFIX ACTION), resolution through the
+ * Map-Resolver (ECM Map-Requests, 1 a second a prefix, 10 tries then 30 s
+ * of rest), TTL expiry, and Solicit-Map-Requests answered with an
+ * SMR-invoked Map-Request through the mapping system. Fixed capacity.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "lib/ptable.h"
+#include "lib/xalloc.h"
+#include "xtr-gateway/xtr.h"
+
+#define REQ_INTERVAL 1.0 /* s between Map-Requests for one prefix */
+#define REQ_TRIES    10	 /* then rest */
+#define REQ_REST     30.0
+#define SMR_INTERVAL 3.0 /* s between SMR-invoked requests for one prefix */
+#define MAX_LOCS     32
+
+struct mc_entry {
+	struct lisp_prefix p;
+	enum mc_state state;
+	uint8_t act;
+	bool is_static;
+	double created, updated, expires; /* expires 0: never */
+	/* resolution */
+	uint64_t nonce; /* outstanding Map-Request, 0: none */
+	double next_req, last_smr;
+	unsigned tries;
+	bool smr_invoked;
+	uint8_t nloc;
+	struct mc_locator locs[MAX_LOCS];
+};
+
+#define PENDING_RING 256
+
+struct mapcache {
+	struct mc_io io;
+	/* recent Map-Requests: nonce -> the prefix asked for, to match replies */
+	struct {
+		uint64_t nonce;
+		struct lisp_prefix p;
+	} ring[PENDING_RING];
+	unsigned ring_next;
+	const struct xtr_conf *conf;
+	struct ptable *t;
+	size_t limit;
+	struct mc_counters c;
+	struct lisp_addr itr_rloc[2]; /* per family, from our database-mappings */
+	uint8_t out[2048], req[1024];
+};
+
+static uint64_t random_nonce(void)
+{
+	uint64_t n = 0;
+
+	while (getrandom(&n, sizeof(n), 0) != sizeof(n) || n == 0)
+		;
+	return n;
+}
+
+struct mapcache *mc_new(const struct mc_io *io)
+{
+	struct mapcache *mc = xcalloc(1, sizeof(*mc));
+
+	mc->io = *io;
+	mc->t = ptable_new(free);
+	return mc;
+}
+
+void mc_free(struct mapcache *mc)
+{
+	if (!mc)
+		return;
+	ptable_free(mc->t);
+	free(mc);
+}
+
+static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix *p, double now)
+{
+	struct mc_entry *e;
+
+	if (ptable_count(mc->t) >= mc->limit) {
+		mc->c.overflows++;
+		return NULL;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->p = *p;
+	e->created = e->updated = now;
+	if (ptable_add(mc->t, &e->p, e) < 0) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Our RLOC of a family for the ITR-RLOC field: the first locator of our database-mappings. */
+static bool itr_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out)
+{
+	const struct xtr_conf *c = mc->conf;
+
+	for (size_t i = 0; i < c->ndbmaps; i++) {
+		const struct xtr_conf_dbmap *m = &c->dbmaps[i];
+		const struct xtr_conf_locator *v = m->locs;
+		size_t n = m->nlocs;
+
+		for (size_t j = 0; m->locset[0] && j < c->nlocsets; j++)
+			if (strcmp(c->locsets[j].name, m->locset) == 0) {
+				v = c->locsets[j].locs;
+				n = c->locsets[j].nlocs;
+			}
+		for (size_t j = 0; j < n; j++) {
+			if (v[j].addr.afi == afi) {
+				*out = v[j].addr;
+				return true;
+			}
+			if (v[j].addr.afi == LISP_AFI_NONE && v[j].if_afi == afi &&
+			    mc->io.if_addr(mc->io.arg, v[j].ifname, afi, out) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* An ECM Map-Request for prefix p (iid in p) to the first map-resolver we can use. */
+static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invoked, double now)
+{
+	const struct xtr_conf *c = mc->conf;
+	struct lisp_map_request q = { .smr_invoked = smr_invoked, .itr_rloc_count = 1 };
+	struct lisp_ecm ecm = {
+		.inner = { .sport = LISP_CONTROL_PORT, .dport = LISP_CONTROL_PORT, .ttl = 64 }
+	};
+	struct buf_writer w;
+	size_t len;
+
+	q.src_eid.iid = e->p.iid;
+	q.nonce = random_nonce();
+	for (size_t i = 0; i < c->nmap_resolvers; i++) {
+		const struct lisp_addr *mr = &c->map_resolvers[i];
+
+		/* the inner header goes from our RLOC to the EID: one family for both */
+		if (mr->afi != e->p.addr.afi || !itr_rloc(mc, mr->afi, &q.itr_rlocs[0]))
+			continue;
+		buf_writer_init(&w, mc->req, sizeof(mc->req));
+		if (lisp_msg_encode_map_request(&w, &q, &e->p, 1) < 0)
+			return;
+		len = w.off;
+		ecm.inner.src = q.itr_rlocs[0];
+		ecm.inner.dst = e->p.addr;
+		buf_writer_init(&w, mc->out, sizeof(mc->out));
+		if (lisp_msg_encode_ecm(&w, &ecm, mc->req, len) < 0 ||
+		    mc->io.send(mc->io.arg, mr, LISP_CONTROL_PORT, mc->out, w.off) < 0)
+			continue;
+		e->nonce = q.nonce;
+		mc->ring[mc->ring_next].nonce = q.nonce;
+		mc->ring[mc->ring_next].p = e->p;
+		mc->ring_next = (mc->ring_next + 1) % PENDING_RING;
+		e->smr_invoked = smr_invoked;
+		e->next_req = now + REQ_INTERVAL;
+		mc->c.requests_sent++;
+		return;
+	}
+	mc->c.requests_unsendable++; /* no map-resolver of the EID's family with an RLOC of ours */
+	e->next_req = now + REQ_INTERVAL;
+}
+
+int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	struct lisp_prefix host;
+	struct mc_entry *e = ptable_lookup(mc->t, iid, a, NULL);
+
+	if (e && (e->state != MC_NEGATIVE || e->act != LISP_ACT_SEND_MAP_REQUEST))
+		return e->state == MC_PENDING ? -EINPROGRESS : -EEXIST;
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(mc->t, &host);
+	if (!e) {
+		e = entry_add(mc, &host, now);
+		if (!e)
+			return -ENOSPC;
+		e->state = MC_PENDING;
+	}
+	if (e->state == MC_PENDING && e->nonce && now < e->next_req)
+		return -EINPROGRESS; /* rate limit: one a second */
+	send_request(mc, e, false, now);
+	return 0;
+}
+
+static void install(struct mapcache *mc, struct mc_entry *pending, const struct lisp_eid_record *r,
+		    double now)
+{
+	struct mc_entry *e = ptable_lookup_exact(mc->t, &r->eid);
+	struct lisp_locator l;
+	struct lisp_iter it;
+
+	if (pending && !lisp_prefix_equal(&pending->p, &r->eid) && !pending->is_static)
+		ptable_del(mc->t, &pending->p); /* the answer is another (covering) prefix */
+	if (r->ttl == 0) {
+		if (e && !e->is_static)
+			ptable_del(mc->t, &e->p);
+		return;
+	}
+	if (!e)
+		e = entry_add(mc, &r->eid, now);
+	if (!e)
+		return;
+	e->is_static = false;
+	e->updated = now;
+	e->expires = r->ttl == 0xffffffffu ? 0 : now + r->ttl * 60.0;
+	e->nonce = 0;
+	e->tries = 0;
+	e->state = r->loc_count ? MC_COMPLETE : MC_NEGATIVE;
+	e->act = r->act;
+	e->nloc = 0;
+	lisp_locator_iter_init(&it, r);
+	while (e->nloc < MAX_LOCS && lisp_locator_iter_next(&it, &l)) {
+		struct mc_locator *m = &e->locs[e->nloc++];
+
+		m->addr = l.addr[0];
+		m->priority = l.priority;
+		m->weight = l.weight;
+		m->up = l.reachable;
+		m->since = now;
+	}
+}
+
+/* The entry waiting for the reply with this nonce, or NULL. */
+static struct mc_entry *pending_for(struct mapcache *mc, uint64_t nonce)
+{
+	struct mc_entry *e;
+
+	for (unsigned i = 0; nonce && i < PENDING_RING; i++) {
+		if (mc->ring[i].nonce != nonce)
+			continue;
+		e = ptable_lookup_exact(mc->t, &mc->ring[i].p);
+		return e && e->nonce == nonce ? e : NULL;
+	}
+	return NULL;
+}
+
+static void handle_reply(struct mapcache *mc, const uint8_t *buf, size_t len, double now)
+{
+	struct lisp_map_reply m;
+	struct lisp_eid_record r;
+	struct lisp_iter it;
+	struct mc_entry *pending;
+
+	if (lisp_msg_decode_map_reply(buf, len, &m) < 0) {
+		mc->c.malformed++;
+		return;
+	}
+	pending = pending_for(mc, m.nonce);
+	if (!pending) {
+		mc->c.replies_unsolicited++; /* never install what we did not ask for */
+		return;
+	}
+	mc->c.replies++;
+	lisp_record_iter_init(&it, &m.records);
+	while (lisp_record_iter_next(&it, &r)) {
+		install(mc, pending, &r, now);
+		pending = NULL; /* further records are more-specifics of the answer */
+	}
+}
+
+/*
+ * A Solicit-Map-Request: the mapping of its Source-EID changed. If we
+ * cache it, ask again through the mapping system (never the SMR's sender),
+ * at most every 3 s; the entry is used until the answer comes.
+ */
+static void handle_smr(struct mapcache *mc, const uint8_t *buf, size_t len, double now)
+{
+	struct lisp_map_request q;
+	struct mc_entry *e;
+
+	if (lisp_msg_decode_map_request(buf, len, &q) < 0 || !q.smr) {
+		mc->c.malformed++;
+		return;
+	}
+	mc->c.smrs++;
+	e = q.src_eid.addr.afi ? ptable_lookup(mc->t, q.src_eid.iid, &q.src_eid.addr, NULL) : NULL;
+	if (!e || e->is_static || (e->last_smr && now - e->last_smr < SMR_INTERVAL))
+		return;
+	e->last_smr = now;
+	send_request(mc, e, true, now);
+}
+
+void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	      size_t len, double now)
+{
+	(void)src;
+	(void)sport;
+	switch (lisp_msg_type(buf, len)) {
+	case LISP_TYPE_MAP_REPLY:
+		handle_reply(mc, buf, len, now);
+		break;
+	case LISP_TYPE_MAP_REQUEST:
+		handle_smr(mc, buf, len, now);
+		break;
+	default:
+		mc->c.malformed++;
+		break;
+	}
+}
+
+struct collect {
+	struct mc_entry **v;
+	size_t n, cap;
+	double now;
+	const struct xtr_conf *conf;
+};
+
+static void push(struct collect *c, struct mc_entry *e)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
+	}
+	c->v[c->n++] = e;
+}
+
+static int collect_all(const struct lisp_prefix *p, void *v, void *arg)
+{
+	(void)p;
+	push(arg, v);
+	return 0;
+}
+
+/* Walk callback: entries to act on at a tick (expired, or a request due). */
+static int due(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct collect *c = arg;
+	struct mc_entry *e = v;
+
+	(void)p;
+	if ((!e->is_static && e->expires && e->expires <= c->now) ||
+	    (e->state == MC_PENDING && e->next_req <= c->now) ||
+	    (e->nonce && e->state != MC_PENDING && e->next_req <= c->now))
+		push(c, e);
+	return 0;
+}
+
+void mc_tick(struct mapcache *mc, double now)
+{
+	struct collect c = { .now = now };
+
+	ptable_walk(mc->t, NULL, due, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct mc_entry *e = c.v[i];
+
+		if (!e->is_static && e->expires && e->expires <= now) {
+			mc->c.expirations++;
+			ptable_del(mc->t, &e->p);
+			continue;
+		}
+		if (++e->tries >= REQ_TRIES) { /* unanswered: rest, then start again */
+			e->tries = 0;
+			e->next_req = now + REQ_REST;
+			continue;
+		}
+		send_request(mc, e, e->smr_invoked, now);
+	}
+	free(c.v);
+}
+
+/* Walk callback: static entries the configuration no longer has. */
+static int stale_static(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct collect *c = arg;
+	struct mc_entry *e = v;
+
+	if (!e->is_static)
+		return 0;
+	for (size_t i = 0; i < c->conf->nmapcache; i++)
+		if (lisp_prefix_equal(&c->conf->mapcache[i].p, p))
+			return 0;
+	push(c, e);
+	return 0;
+}
+
+size_t mc_count(const struct mapcache *mc)
+{
+	return ptable_count(mc->t);
+}
+
+const struct mc_counters *mc_counters(const struct mapcache *mc)
+{
+	return &mc->c;
+}
+
+struct walk_info {
+	mc_walk_fn fn;
+	void *arg;
+	uint16_t afi;
+};
+
+static int walk_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct walk_info *w = arg;
+	const struct mc_entry *e = v;
+	struct mc_info info = { .p = *p,
+				.state = e->state,
+				.act = e->act,
+				.is_static = e->is_static,
+				.created = e->created,
+				.expires = e->expires,
+				.nloc = e->nloc,
+				.locs = e->locs };
+
+	if (p->addr.afi != w->afi)
+		return 0;
+	return w->fn(&info, w->arg);
+}
+
+int mc_walk(const struct mapcache *mc, uint16_t afi, const struct lisp_prefix *under, mc_walk_fn fn,
+	    void *arg)
+{
+	struct walk_info w = { .fn = fn, .arg = arg, .afi = afi };
+
+	return ptable_walk(mc->t, under, walk_one, &w);
+}
+
+int mc_clear(struct mapcache *mc, const struct lisp_prefix *under)
+{
+	struct collect c = { 0 };
+	int n = 0;
+
+	ptable_walk(mc->t, under, collect_all, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		if (c.v[i]->is_static)
+			continue;
+		ptable_del(mc->t, &c.v[i]->p);
+		n++;
+	}
+	free(c.v);
+	return n;
+}
+
+void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
+{
+	struct collect stale = { .conf = conf };
+
+	ptable_walk(mc->t, NULL, stale_static, &stale);
+	for (size_t i = 0; i < stale.n; i++)
+		ptable_del(mc->t, &stale.v[i]->p);
+	free(stale.v);
+	mc->conf = conf;
+	mc->limit = conf->map_cache_limit;
+	/* static entries: re-made from the configuration */
+	for (size_t i = 0; i < conf->nmapcache; i++) {
+		const struct xtr_conf_mapcache *s = &conf->mapcache[i];
+		struct mc_entry *e = ptable_lookup_exact(mc->t, &s->p);
+
+		if (!e)
+			e = entry_add(mc, &s->p, now);
+		if (!e)
+			continue;
+		e->state = MC_NEGATIVE;
+		e->act = s->act;
+		e->is_static = true;
+		e->expires = 0;
+		e->nloc = 0;
+	}
+}
