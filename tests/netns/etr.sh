@@ -8,20 +8,7 @@ set -eu
 BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
-ns_add ms
-ip -n "$(ns ms)" link add br0 type bridge
-ip -n "$(ns ms)" addr add 192.0.2.1/24 dev br0
-ip -n "$(ns ms)" link set br0 up
-i=0
-for role in dc1 itr; do
-	i=$((i + 1))
-	case $role in dc1) a=10 ;; itr) a=20 ;; esac
-	ns_add $role
-	ip link add "vmr$$-$i" netns "$(ns ms)" type veth peer name eth0 netns "$(ns $role)"
-	ip -n "$(ns ms)" link set "vmr$$-$i" master br0 up
-	ip -n "$(ns $role)" addr add 192.0.2.$a/24 dev eth0
-	ip -n "$(ns $role)" link set eth0 up
-done
+star dc1=10 itr=20
 
 cat >"$WORK/ms.conf" <<CONF
 router lisp

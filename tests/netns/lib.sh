@@ -74,3 +74,29 @@ finish() {
 	echo "$(basename "$0"): $PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
+
+# star ROLE=OCTET ...: the namespace "ms" with bridge br0 (192.0.2.1/24, 2001:db8::1/64) and,
+# for each ROLE, a namespace on that bridge with 192.0.2.OCTET/24 and 2001:db8::OCTET/64 on
+# eth0. Checksums are filled in by software so that captures show them (veth offloads them).
+star() {
+	local i=0 spec role a
+	ns_add ms
+	ip -n "$(ns ms)" link add br0 type bridge
+	ip -n "$(ns ms)" addr add 192.0.2.1/24 dev br0
+	ip -n "$(ns ms)" addr add 2001:db8::1/64 dev br0 nodad
+	ip -n "$(ns ms)" link set br0 up
+	nsx ms ethtool -K br0 tx off >/dev/null
+	for spec in "$@"; do
+		i=$((i + 1))
+		role=${spec%=*}
+		a=${spec#*=}
+		ns_add "$role"
+		ip link add "vmr$$-$i" netns "$(ns ms)" type veth peer name eth0 netns "$(ns "$role")"
+		ip -n "$(ns ms)" link set "vmr$$-$i" master br0 up
+		ip -n "$(ns "$role")" addr add "192.0.2.$a/24" dev eth0
+		ip -n "$(ns "$role")" addr add "2001:db8::$a/64" dev eth0 nodad
+		ip -n "$(ns "$role")" link set eth0 up
+		nsx "$role" ethtool -K eth0 tx off >/dev/null
+		nsx ms ethtool -K "vmr$$-$i" tx off >/dev/null
+	done
+}

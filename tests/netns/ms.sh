@@ -7,27 +7,8 @@ set -eu
 BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
-# The core: a bridge in the MS namespace; DC1, DC2 and the ITR hang off it.
-ns_add ms
-ip -n "$(ns ms)" link add br0 type bridge
-ip -n "$(ns ms)" addr add 192.0.2.1/24 dev br0
-ip -n "$(ns ms)" addr add 2001:db8::1/64 dev br0 nodad
-ip -n "$(ns ms)" link set br0 up
-# checksums filled in by software, so that the capture shows them (veth offloads them)
-nsx ms ethtool -K br0 tx off >/dev/null
-i=0
-for role in dc1 dc2 itr; do
-	i=$((i + 1))
-	case $role in dc1) a=10 ;; dc2) a=30 ;; itr) a=20 ;; esac
-	ns_add $role
-	ip link add "vmr$$-$i" netns "$(ns ms)" type veth peer name eth0 netns "$(ns $role)"
-	ip -n "$(ns ms)" link set "vmr$$-$i" master br0 up
-	ip -n "$(ns $role)" addr add 192.0.2.$a/24 dev eth0
-	ip -n "$(ns $role)" addr add 2001:db8::$a/64 dev eth0 nodad
-	ip -n "$(ns $role)" link set eth0 up
-	nsx $role ethtool -K eth0 tx off >/dev/null
-	nsx ms ethtool -K "vmr$$-$i" tx off >/dev/null
-done
+# The core: a bridge in the MS namespace; the others hang off it.
+star dc1=10 dc2=30 itr=20
 
 cat >"$WORK/ms.conf" <<CONF
 router lisp
