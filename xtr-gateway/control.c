@@ -507,6 +507,42 @@ static void do_map_cache(struct client *cl, Vmroam__Xtr__Request *req)
 				       : "the map-cache is full");
 }
 
+static int send_away(const struct etr_away_info *e, void *arg)
+{
+	struct client *cl = arg;
+	Vmroam__Xtr__AwayEntry m;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+	struct lisp_prefix bare = e->p;
+	char buf[LISP_PREFIX_STRLEN];
+
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__away_entry__init(&m);
+	bare.iid = 0;
+	m.instance_id = e->p.iid;
+	m.eid_prefix = arena_str(&a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	m.map_server = fmt_addr(&a, &e->told_by);
+	m.since = e->since;
+	m.expires = e->expires;
+	m.locators = arena_alloc(&a, (e->nloc + 1) * sizeof(*m.locators));
+	for (uint8_t i = 0; i < e->nloc; i++) {
+		Vmroam__Xtr__McLocator *l = arena_alloc(&a, sizeof(*l));
+
+		vmroam__xtr__mc_locator__init(l);
+		l->address = fmt_addr(&a, &e->locs[i].addr[0]);
+		l->up = e->locs[i].reachable;
+		l->priority = e->locs[i].priority;
+		l->weight = e->locs[i].weight;
+		l->since = e->since;
+		m.locators[m.n_locators++] = l;
+	}
+	r.item_case = VMROAM__XTR__REPLY__ITEM_AWAY_ENTRY;
+	r.away_entry = &m;
+	queue_reply(cl, &r);
+	arena_free(&a);
+	return 0;
+}
+
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 {
 	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
@@ -527,6 +563,10 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 	case VMROAM__XTR__REQUEST__CMD_CLEAR_MAP_CACHE:
 	case VMROAM__XTR__REQUEST__CMD_LIG:
 		do_map_cache(cl, req);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_AWAY:
+		etr_away_walk(cl->ctl->d->etr, send_away, cl);
+		queue_end(cl, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
 		do_show_statistics(cl);

@@ -259,6 +259,7 @@ struct etr_io {
 struct etr_counters {
 	uint64_t registers_sent, register_timeouts, notifies, notify_auth_failures;
 	uint64_t notifies_unmatched, requests_answered, requests_not_ours, malformed, unsupported;
+	uint64_t moved_notifies, notify_acks_sent;
 };
 
 struct etr;
@@ -283,6 +284,17 @@ struct etr_reg_info {
 /* Registrations: one per (database-mapping, map-server). */
 size_t etr_reg_count(const struct etr *e);
 void etr_reg_info(const struct etr *e, size_t i, struct etr_reg_info *out);
+/* Away entries: EIDs the Map-Server told us now live at other locators. */
+struct etr_away_info {
+	struct lisp_prefix p;
+	struct lisp_addr told_by;
+	double since, expires;
+	uint8_t nloc;
+	const struct lisp_locator *locs;
+};
+typedef int (*etr_away_fn)(const struct etr_away_info *a, void *arg);
+int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg);
+
 /* The locators database-mapping m announces now (interface addresses resolved). */
 uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct lisp_locator *out,
 			   size_t max);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "lib/lisp_auth.h"
+#include "lib/ptable.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
@@ -20,6 +21,7 @@
 #define EXPIRE	    180.0 /* the Map-Server forgets an unrefreshed registration */
 #define MAX_LOCS    32
 #define RECORD_TTL  1440
+#define AWAY_LOCS   8
 
 /* One database-mapping registered with one Map-Server. */
 struct etr_reg {
@@ -30,8 +32,18 @@ struct etr_reg {
 	uint64_t attempts;
 };
 
+/* An EID the Map-Server said now lives elsewhere (Cisco shows it as a Null0 host route). */
+struct away {
+	struct lisp_prefix p;
+	struct lisp_addr told_by;
+	double since, expires;
+	uint8_t nloc;
+	struct lisp_locator locs[AWAY_LOCS];
+};
+
 struct etr {
 	struct etr_io io;
+	struct ptable *away;
 	const struct xtr_conf *conf;
 	struct lisp_auth_key **keys; /* per map-server */
 	struct etr_reg *regs;
@@ -49,6 +61,7 @@ struct etr *etr_new(const struct etr_io *io)
 	struct timespec ts;
 
 	e->io = *io;
+	e->away = ptable_new(free);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->nonce = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return e;
@@ -162,11 +175,39 @@ void etr_free(struct etr *e)
 		lisp_auth_key_free(e->keys[i]);
 	free(e->keys);
 	free(e->regs);
+	ptable_free(e->away);
 	free(e);
+}
+
+struct expired {
+	struct lisp_prefix *v;
+	size_t n, cap;
+	double now;
+};
+
+static int away_expired(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct expired *x = arg;
+	const struct away *a = v;
+
+	if (a->expires > x->now)
+		return 0;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 16;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
+	}
+	x->v[x->n++] = *p;
+	return 0;
 }
 
 void etr_tick(struct etr *e, double now)
 {
+	struct expired x = { .now = now };
+
+	ptable_walk(e->away, NULL, away_expired, &x);
+	for (size_t i = 0; i < x.n; i++)
+		ptable_del(e->away, &x.v[i]);
+	free(x.v);
 	for (size_t i = 0; i < e->nregs; i++) {
 		struct etr_reg *r = &e->regs[i];
 
@@ -179,6 +220,101 @@ void etr_tick(struct etr *e, double now)
 		send_register(e, e->conf, e->keys, r, RECORD_TTL, now);
 		r->next_at = now + r->backoff;
 	}
+}
+
+/* True if a record of n is one of our database-mappings with the locators we announce. */
+static bool own_mapping(struct etr *e, const struct lisp_map_notify *n)
+{
+	struct lisp_eid_record r;
+	struct lisp_locator l;
+	struct lisp_iter it, lit;
+
+	lisp_record_iter_init(&it, &n->records);
+	while (lisp_record_iter_next(&it, &r)) {
+		for (size_t i = 0; i < e->conf->ndbmaps; i++) {
+			uint8_t k, nl;
+			bool same;
+
+			if (!lisp_prefix_equal(&e->conf->dbmaps[i].p, &r.eid))
+				continue;
+			nl = dbmap_locs(e, e->conf, &e->conf->dbmaps[i], e->locs);
+			same = nl == r.loc_count;
+			lisp_locator_iter_init(&lit, &r);
+			for (k = 0; same && lisp_locator_iter_next(&lit, &l); k++)
+				same = k < nl && lisp_addr_equal(&l.addr[0], &e->locs[k].addr[0]);
+			if (same)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void install_away(struct etr *e, const struct lisp_addr *ms, const struct lisp_eid_record *r,
+			 double now)
+{
+	struct away *a = ptable_lookup_exact(e->away, &r->eid);
+	struct lisp_iter it;
+
+	if (r->ttl == 0) {
+		ptable_del(e->away, &r->eid);
+		return;
+	}
+	if (!a) {
+		a = xcalloc(1, sizeof(*a));
+		a->p = r->eid;
+		a->since = now;
+		if (ptable_add(e->away, &a->p, a) < 0) {
+			free(a);
+			return;
+		}
+	}
+	a->told_by = *ms;
+	a->expires = now + r->ttl * 60.0;
+	a->nloc = 0;
+	lisp_locator_iter_init(&it, r);
+	while (a->nloc < AWAY_LOCS && lisp_locator_iter_next(&it, &a->locs[a->nloc]))
+		a->nloc++;
+}
+
+/*
+ * An unsolicited Map-Notify from one of our Map-Servers: its EIDs are now
+ * registered by someone else. Acknowledged (Map-Notify-Ack, same content,
+ * our MAC) and kept as away entries until their TTL runs out.
+ */
+static void handle_moved(struct etr *e, const struct lisp_addr *src,
+			 const struct lisp_map_notify *n, const uint8_t *buf, size_t len,
+			 double now)
+{
+	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
+	struct lisp_eid_record r;
+	struct lisp_iter it;
+	size_t s = 0;
+
+	while (s < e->conf->nmap_servers && !lisp_addr_equal(src, &e->conf->map_servers[s].addr))
+		s++;
+	if (s == e->conf->nmap_servers || len > sizeof(e->out)) {
+		e->c.notifies_unmatched++;
+		return;
+	}
+	if (lisp_auth_verify(e->keys[s], buf, len) < 0) {
+		e->c.notify_auth_failures++;
+		log_warn_rl(&e->rl, "etr: Map-Notify from %s: authentication failed",
+			    lisp_addr_format(src, a, sizeof(a)));
+		return;
+	}
+	memcpy(e->out, buf, len);
+	e->out[0] = (uint8_t)(LISP_TYPE_MAP_NOTIFY_ACK << 4 | (e->out[0] & 0x0f));
+	if (lisp_auth_sign(e->keys[s], e->out, len) == 0 &&
+	    e->io.send(e->io.arg, src, LISP_CONTROL_PORT, e->out, len) == 0)
+		e->c.notify_acks_sent++;
+	lisp_record_iter_init(&it, &n->records);
+	while (lisp_record_iter_next(&it, &r)) {
+		install_away(e, src, &r, now);
+		log_info("etr: %s moved away (Map-Notify from %s)",
+			 lisp_prefix_format(&r.eid, p, sizeof(p)),
+			 lisp_addr_format(src, a, sizeof(a)));
+	}
+	e->c.moved_notifies++;
 }
 
 static void handle_notify(struct etr *e, const struct lisp_addr *src, const uint8_t *buf,
@@ -210,8 +346,11 @@ static void handle_notify(struct etr *e, const struct lisp_addr *src, const uint
 		e->c.notifies++;
 		return;
 	}
-	/* unsolicited Map-Notifies (moves of dynamic EIDs) come with the dynamic-EID work */
-	e->c.notifies_unmatched++;
+	if (own_mapping(e, &n)) {
+		e->c.notifies_unmatched++; /* a late copy of an acknowledgement: not a move */
+		return;
+	}
+	handle_moved(e, src, &n, buf, len, now);
 }
 
 /* The database-mapping holding eid (longest), or NULL. */
@@ -318,4 +457,30 @@ uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct
 	n = n < max ? n : (uint8_t)max;
 	memcpy(out, e->locs, n * sizeof(*out));
 	return n;
+}
+
+struct away_walk {
+	etr_away_fn fn;
+	void *arg;
+};
+
+static int away_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct away_walk *w = arg;
+	const struct away *a = v;
+	struct etr_away_info info = { .p = *p,
+				      .told_by = a->told_by,
+				      .since = a->since,
+				      .expires = a->expires,
+				      .nloc = a->nloc,
+				      .locs = a->locs };
+
+	return w->fn(&info, w->arg);
+}
+
+int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg)
+{
+	struct away_walk w = { .fn = fn, .arg = arg };
+
+	return ptable_walk(e->away, NULL, away_one, &w);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # xtr-gateway as ETR against xtr-gateway as Map-Server/Map-Resolver, in namespaces: the ETR
 # registers its database-mappings (locator from an interface and inline), the Map-Server
-# forwards an ITR's Map-Request to it and it answers; a mapping dropped on reload is withdrawn;
-# a wrong key keeps retrying and never registers.
+# forwards an ITR's Map-Request to it and it answers; a host registered elsewhere becomes an
+# acknowledged away entry; a mapping dropped on reload is withdrawn; a wrong key keeps retrying
+# and never registers.
 # usage: etr.sh BUILD_BIN_DIR
 set -eu
 BIN=$(realpath "$1")
@@ -54,6 +55,15 @@ out=$(nsx itr "$BIN/lispc" request -m 192.0.2.1 -e 10.1.1.77 -i 4100 -r 192.0.2.
 check "ITR: Map-Request forwarded by the MS, answered by DC1 authoritatively" \
 	grep -q "^map-reply from=192.0.2.10 .* eid=10.1.1.0/24 iid=4100 ttl=1440 act=0 auth=1 locators=192.0.2.10" <<<"$out"
 check "text: show ip lisp database" bash -c "$DCCTL show ip lisp database | grep -q 'Map-Server 192.0.2.1: registered'"
+
+# a host of DC1's subnet registers elsewhere: the MS tells DC1, which acknowledges and keeps an
+# away entry pointing at the new locator
+out=$(nsx itr "$BIN/lispc" register -m 192.0.2.1 -k dc-key -e 10.1.1.77/32 -i 4100 -r 192.0.2.20 -M -n 1)
+check "the other ETR's /32 acknowledged" grep -q "mac=ok eid=10.1.1.77/32" <<<"$out"
+check "MS: DC1 acknowledged the move notification" retry 3 ms_has \
+	'.sites[0].counters.map_notify_acks==1 and .sites[0].counters.moves==1'
+check "DC1: show lisp away" retry 3 bash -c "$DCCTL -j show lisp away | jq -e '.away[] | select(.eid_prefix==\"10.1.1.77/32\" and .instance_id==4100) | .locators[0].address==\"192.0.2.20\" and .map_server==\"192.0.2.1\"' >/dev/null"
+check "DC1: text show lisp away" bash -c "$DCCTL show lisp away | grep -q '^10.1.1.77/32 instance-id 4100, away since'"
 
 # reload without 10.3.3.0/24: withdrawn at once (TTL 0), not left to expire
 sed -i '/10.3.3.0/d' "$WORK/dc1.conf"

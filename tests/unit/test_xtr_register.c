@@ -221,12 +221,71 @@ static void test_map_reply(void **state)
 	assert_int_equal(etr_counters(e->etr)->requests_not_ours, 1);
 }
 
+static int count_away(const struct etr_away_info *a, void *arg)
+{
+	struct lisp_prefix want;
+
+	assert_int_equal(lisp_prefix_parse("10.1.1.77/32", 4100, &want), 0);
+	assert_true(lisp_prefix_equal(&a->p, &want));
+	assert_int_equal(a->nloc, 1);
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* An unsolicited Map-Notify from our Map-Server: acknowledged, and an away entry until its TTL. */
+static void test_moved_away(void **state)
+{
+	struct env *e = *state;
+	struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
+	struct lisp_map_notify n = { .nonce = 0x1234, .auth = { .alg_id = 2 } }, ack;
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
+	struct lisp_addr ms, other;
+	uint8_t buf[512];
+	struct buf_writer w;
+	int naway = 0;
+
+	assert_int_equal(lisp_addr_parse("192.0.2.1", &ms), 0);
+	assert_int_equal(lisp_addr_parse("192.0.2.99", &other), 0);
+	assert_int_equal(lisp_addr_parse("192.0.2.30", &l.addr[0]), 0);
+	assert_int_equal(lisp_prefix_parse("10.1.1.77/32", 4100, &r.eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_notify(&w, &n, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+	etr_input(e->etr, &other, 4342, buf, w.off, 1); /* not one of our Map-Servers */
+	assert_int_equal(nout, 0);
+	etr_input(e->etr, &ms, 4342, buf, w.off, 1);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &ms));
+	assert_int_equal(out[0].port, 4342);
+	assert_int_equal(lisp_msg_decode_map_notify(out[0].buf, out[0].len, &ack), 0);
+	assert_true(ack.ack);
+	assert_int_equal(ack.nonce, 0x1234);
+	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
+	etr_away_walk(e->etr, count_away, &naway);
+	assert_int_equal(naway, 1);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 1);
+	/* expires with the record TTL (10 minutes) */
+	etr_tick(e->etr, 1 + 600);
+	naway = 0;
+	etr_away_walk(e->etr, count_away, &naway);
+	assert_int_equal(naway, 0);
+	/* a forged one (bad MAC) is neither acknowledged nor kept */
+	buf[20] ^= 1;
+	etr_input(e->etr, &ms, 4342, buf, w.off, 700);
+	assert_int_equal(etr_counters(e->etr)->notify_auth_failures, 1);
+	etr_away_walk(e->etr, count_away, &naway);
+	assert_int_equal(naway, 0);
+	lisp_auth_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register_and_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_on_reconfigure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_away, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

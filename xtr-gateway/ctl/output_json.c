@@ -17,6 +17,28 @@ static bool is_map_cache(const struct parse_result *res)
 	return res->action == ACT_SHOW_MC4 || res->action == ACT_SHOW_MC6;
 }
 
+static void away(const Vmroam__Xtr__AwayEntry *e, double now)
+{
+	(void)now;
+	json_object_begin(&j, NULL);
+	json_uint(&j, "instance_id", e->instance_id);
+	json_string(&j, "eid_prefix", e->eid_prefix);
+	json_string(&j, "map_server", e->map_server);
+	json_double(&j, "since", e->since);
+	json_double(&j, "expires", e->expires);
+	json_array_begin(&j, "locators");
+	for (size_t i = 0; i < e->n_locators; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "address", e->locators[i]->address);
+		json_bool(&j, "up", e->locators[i]->up);
+		json_uint(&j, "priority", e->locators[i]->priority);
+		json_uint(&j, "weight", e->locators[i]->weight);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
 static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
 {
 	(void)now;
@@ -54,6 +76,8 @@ static void begin(const struct parse_result *res)
 		json_array_begin(&j, "database_mappings");
 	if (is_map_cache(res))
 		json_array_begin(&j, "map_cache");
+	if (res->action == ACT_SHOW_AWAY)
+		json_array_begin(&j, "away");
 }
 
 static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
@@ -218,7 +242,8 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 static void end(const struct parse_result *res)
 {
 	close_site();
-	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res))
+	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res) ||
+	    res->action == ACT_SHOW_AWAY)
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS)
 		json_string(&j, "status", "ok");
@@ -226,4 +251,4 @@ static void end(const struct parse_result *res)
 	json_finish(&j);
 }
 
-const struct output output_json = { begin, site, statistics, database, map_cache, end };
+const struct output output_json = { begin, site, statistics, database, map_cache, away, end };

@@ -60,6 +60,19 @@ static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
 	}
 }
 
+static void away(const Vmroam__Xtr__AwayEntry *e, double now)
+{
+	char since[32], ex[32];
+
+	printf("%s instance-id %u, away since %s, expires in %s, told by Map-Server %s\n",
+	       e->eid_prefix, e->instance_id, ago(since, sizeof(since), e->since, now),
+	       span(ex, sizeof(ex), e->expires - now), e->map_server);
+	for (size_t i = 0; i < e->n_locators; i++)
+		printf("  now at %-40s %-5s %3u/%u\n", e->locators[i]->address,
+		       e->locators[i]->up ? "up" : "down", e->locators[i]->priority,
+		       e->locators[i]->weight);
+}
+
 static uint32_t mc_iid = UINT32_MAX;
 
 static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
@@ -248,4 +261,4 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
-const struct output output_text = { begin, site, statistics, database, map_cache, end };
+const struct output output_text = { begin, site, statistics, database, map_cache, away, end };

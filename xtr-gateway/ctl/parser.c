@@ -102,6 +102,7 @@ static const struct token t_show[] = {
 static const struct token t_lisp[] = {
 	{ KEYWORD, "site", ACT_SHOW_SITE, t_site_arg },
 	{ KEYWORD, "statistics", ACT_SHOW_STATISTICS, NULL },
+	{ KEYWORD, "away", ACT_SHOW_AWAY, NULL },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_site_arg[] = {

@@ -20,6 +20,7 @@ static void usage(void)
 	fprintf(stderr, "usage: xtrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
 			"  show lisp statistics\n"
+			"  show lisp away\n"
 			"  show ip lisp database | show ipv6 lisp database\n"
 			"  show ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
 			"  clear ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
@@ -28,6 +29,8 @@ static void usage(void)
 			"  log debug CATEGORY | log brief\n");
 	exit(EXIT_USAGE);
 }
+
+static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
@@ -69,6 +72,10 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 	case ACT_LIG:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_LIG;
 		req->lig = mq;
+		break;
+	case ACT_SHOW_AWAY:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_AWAY;
+		req->show_away = &show_away;
 		break;
 	case ACT_SHOW_STATISTICS:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
@@ -149,6 +156,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->database(r->database_mapping, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_MAP_CACHE_ENTRY)
 			out->map_cache(r->map_cache_entry, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_AWAY_ENTRY)
+			out->away(r->away_entry, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

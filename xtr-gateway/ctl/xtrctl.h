@@ -18,6 +18,7 @@ enum action {
 	ACT_CLEAR_MC4,
 	ACT_CLEAR_MC6,
 	ACT_LIG,
+	ACT_SHOW_AWAY,
 	ACT_RELOAD,
 	ACT_LOG_DEBUG,
 	ACT_LOG_BRIEF,
@@ -40,6 +41,7 @@ struct output {
 	void (*statistics)(const Vmroam__Xtr__Statistics *st);
 	void (*database)(const Vmroam__Xtr__DatabaseMapping *dm, double now);
 	void (*map_cache)(const Vmroam__Xtr__MapCacheEntry *e, double now);
+	void (*away)(const Vmroam__Xtr__AwayEntry *e, double now);
 	void (*end)(const struct parse_result *res);
 };
 
