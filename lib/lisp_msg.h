@@ -141,6 +141,9 @@ struct lisp_map_notify {
 	uint64_t site_id;
 };
 
+/* The E flag in the first byte of an ECM: forwarded by a Map-Server to an ETR. */
+#define LISP_ECM_E_BIT 0x02
+
 /* Encapsulated Control Message (type 8). */
 struct lisp_ecm {
 	bool lisp_sec;		/* S: not supported, decode refuses it */

@@ -80,12 +80,13 @@ static void dispatch(struct xtr_daemon *d, const struct ms_pkt *pk, size_t n, do
 	}
 	for (size_t i = 0; i < n; i++) {
 		int type = lisp_msg_type(pk[i].buf, pk[i].len);
-		bool smr = type == LISP_TYPE_MAP_REQUEST && pk[i].len > 0 && (pk[i].buf[0] & 0x01);
+		bool smr = type == LISP_TYPE_MAP_REQUEST && (pk[i].buf[0] & 0x01);
+		bool to_etr = type == LISP_TYPE_ECM && (pk[i].buf[0] & LISP_ECM_E_BIT);
 
 		if (type == LISP_TYPE_MAP_REPLY || smr)
 			mc_input(d->mc, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
 		else if (type == LISP_TYPE_MAP_NOTIFY || type == LISP_TYPE_MAP_REQUEST ||
-			 (type == LISP_TYPE_ECM && !mr))
+			 (type == LISP_TYPE_ECM && (to_etr || !mr)))
 			etr_input(d->etr, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
 		else
 			ms_input(d->ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);

@@ -706,12 +706,22 @@ static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct li
 }
 
 /* Forwards the ECM unchanged to a registered ETR, which answers the ITR itself. */
+/*
+ * Sends the ECM to a registered ETR with the E bit ("forward to ETR",
+ * IANA LISP ECM flags; lispers.net sets it too) and nothing else changed:
+ * an E=1 ECM is never resolved again, so a locator pointing back at a
+ * Map-Resolver cannot make it forward to itself forever.
+ */
 static bool forward(struct ms *ms, const struct ms_reg *reg, const uint8_t *ecm, size_t len)
 {
+	if (len > sizeof(ms->out))
+		return false;
+	memcpy(ms->out, ecm, len);
+	ms->out[0] |= LISP_ECM_E_BIT;
 	for (const struct ms_registrant *r = reg->regs; r; r = r->next)
 		for (uint8_t i = 0; i < r->nloc; i++)
 			if (loc_at(r, i)->reachable &&
-			    ms->io.send(ms->io.arg, &loc_at(r, i)->addr, LISP_CONTROL_PORT, ecm,
+			    ms->io.send(ms->io.arg, &loc_at(r, i)->addr, LISP_CONTROL_PORT, ms->out,
 					len) == 0)
 				return true;
 	return false;
@@ -767,8 +777,9 @@ static bool ecm_decode(struct ms *ms, const struct lisp_addr *src, const uint8_t
 			    lisp_addr_format(src, a, sizeof(a)), strerror(-rc));
 		return false;
 	}
-	if (req->probe || !(ms->conf->mr_v4 || ms->conf->mr_v6)) {
-		ms->gc->unsupported++; /* map-resolvers drop RLOC-probes */
+	if (req->probe || e->to_etr || !(ms->conf->mr_v4 || ms->conf->mr_v6)) {
+		/* map-resolvers drop RLOC-probes, and requests already forwarded to an ETR */
+		ms->gc->unsupported++;
 		return false;
 	}
 	ms->gc->map_requests++;

@@ -493,7 +493,12 @@ static void test_map_resolver(void **state)
 	assert_true(lisp_addr_equal(&out[2].dst, &etr));
 	assert_int_equal(out[2].port, 4342);
 	assert_int_equal(out[2].len, len);
-	assert_memory_equal(out[2].buf, ecm, len);
+	/* unchanged but for the E bit ("forwarded to an ETR") */
+	assert_int_equal(out[2].buf[0], ecm[0] | LISP_ECM_E_BIT);
+	assert_memory_equal(out[2].buf + 1, ecm + 1, len - 1);
+	/* and an E=1 ECM is never resolved again: a Map-Resolver cannot forward to itself */
+	ms_input(e->ms, &etr, 4342, out[2].buf, out[2].len, 0);
+	assert_int_equal(nout, 3);
 	assert_int_equal(ms_site_counters(site(e, "DC"))->map_requests_forwarded, 1);
 	/* registered with proxy-reply: the MS answers, not authoritative */
 	reg(e, "192.0.2.40",
