@@ -304,6 +304,7 @@ enum mc_state {
 	MC_PENDING,  /* a Map-Request is out */
 	MC_COMPLETE, /* locators known */
 	MC_NEGATIVE, /* no locators: act says what to do */
+	MC_MISS,     /* (lookups only) no entry */
 };
 
 struct mc_locator {
@@ -341,6 +342,18 @@ void mc_tick(struct mapcache *mc, double now);
  * less than a second ago) or -ENOSPC (the cache is full).
  */
 int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now);
+/* What the data plane needs of an entry; locs borrowed until the entry changes. */
+struct mc_fwd {
+	uint8_t state; /* enum mc_state */
+	uint8_t act;
+	uint8_t nloc;
+	const struct mc_locator *locs;
+};
+#define MC_BATCH 64
+/* n longest-prefix lookups at once (interleaved trie walks). */
+void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
+		     const struct lisp_addr *a, struct mc_fwd *out);
+
 /* Removes the learned entries inside under (NULL: all); returns how many. */
 int mc_clear(struct mapcache *mc, const struct lisp_prefix *under);
 size_t mc_count(const struct mapcache *mc);
@@ -359,6 +372,63 @@ typedef int (*mc_walk_fn)(const struct mc_info *e, void *arg);
 /* Calls fn for each entry of family afi inside under (NULL: all), in prefix order. */
 int mc_walk(const struct mapcache *mc, uint16_t afi, const struct lisp_prefix *under, mc_walk_fn fn,
 	    void *arg);
+
+/* xtr_pipeline.c: the data-plane pipeline, pure (no I/O) */
+enum dp_verdict {
+	DP_FORWARD, /* send: encapsulated toward next_hop, or decapsulated toward the EID side */
+	DP_NATIVE,  /* forward as it is (negative entry, natively-forward) */
+	DP_PUNT,    /* to the control plane: resolve the destination */
+	DP_DROP,
+};
+
+enum dp_reason {
+	DP_R_ENCAP,
+	DP_R_DECAP,
+	DP_R_NATIVE,
+	DP_R_MISS,
+	DP_R_PENDING,
+	DP_R_NEGATIVE_DROP,
+	DP_R_NO_LOCATOR,
+	DP_R_NO_RLOC,
+	DP_R_TOO_BIG,
+	DP_R_NO_HEADROOM,
+	DP_R_MALFORMED,
+	DP_R_NOT_LISP,
+	DP_R_MAX,
+};
+
+#define DP_BATCH    64
+#define DP_HEADROOM 64 /* room for the largest outer header (IPv6: 56 bytes) */
+
+/* A packet buffer: the packet is buf[off .. off+len); encap grows it into the headroom. */
+struct dp_pkt {
+	uint8_t *buf;
+	size_t off, len;
+	uint32_t iid; /* in: the instance-id of the ingress (encap); out: of the packet (decap) */
+	struct lisp_addr next_hop; /* out (encap): the RLOC */
+	uint8_t verdict;	   /* out: enum dp_verdict */
+	uint8_t reason;		   /* out: enum dp_reason */
+};
+
+struct dp_counters {
+	uint64_t packets[DP_R_MAX], bytes[DP_R_MAX];
+};
+
+struct dp {
+	const struct mapcache *mc;
+	struct lisp_addr rloc4, rloc6; /* outer source addresses */
+	unsigned mtu;		       /* largest outer packet */
+	uint32_t nonce;
+	struct dp_counters c;
+};
+
+void dp_init(struct dp *dp, const struct mapcache *mc, const struct lisp_addr *rloc4,
+	     const struct lisp_addr *rloc6, unsigned mtu);
+/* Inner packets from the EID side (iid set): each gets a verdict; DP_FORWARD ones are encapsulated. */
+void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
+/* Packets from the RLOC side: LISP data packets are checked and decapsulated. */
+void dp_decap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
+const char *dp_reason_name(enum dp_reason r);
 
 /* xtr_net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;

@@ -20,7 +20,6 @@
 #define REQ_TRIES    10	 /* then rest */
 #define REQ_REST     30.0
 #define SMR_INTERVAL 3.0 /* s between SMR-invoked requests for one prefix */
-#define MAX_LOCS     32
 
 struct mc_entry {
 	struct lisp_prefix p;
@@ -34,8 +33,16 @@ struct mc_entry {
 	unsigned tries;
 	bool smr_invoked;
 	uint8_t nloc;
-	struct mc_locator locs[MAX_LOCS];
+	struct mc_locator *locs; /* nloc of them */
 };
+
+static void entry_free(void *v)
+{
+	struct mc_entry *e = v;
+
+	free(e->locs);
+	free(e);
+}
 
 #define PENDING_RING 256
 
@@ -69,7 +76,7 @@ struct mapcache *mc_new(const struct mc_io *io)
 	struct mapcache *mc = xcalloc(1, sizeof(*mc));
 
 	mc->io = *io;
-	mc->t = ptable_new(free);
+	mc->t = ptable_new(entry_free);
 	return mc;
 }
 
@@ -215,9 +222,11 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 	e->tries = 0;
 	e->state = r->loc_count ? MC_COMPLETE : MC_NEGATIVE;
 	e->act = r->act;
+	free(e->locs);
+	e->locs = r->loc_count ? xcalloc(r->loc_count, sizeof(*e->locs)) : NULL;
 	e->nloc = 0;
 	lisp_locator_iter_init(&it, r);
-	while (e->nloc < MAX_LOCS && lisp_locator_iter_next(&it, &l)) {
+	while (e->nloc < r->loc_count && lisp_locator_iter_next(&it, &l)) {
 		struct mc_locator *m = &e->locs[e->nloc++];
 
 		m->addr = l.addr[0];
@@ -462,6 +471,33 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 		e->act = s->act;
 		e->is_static = true;
 		e->expires = 0;
+		free(e->locs);
+		e->locs = NULL;
 		e->nloc = 0;
+	}
+}
+
+void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
+		     const struct lisp_addr *a, struct mc_fwd *out)
+{
+	void *found[MC_BATCH];
+
+	for (size_t off = 0; off < n; off += MC_BATCH) {
+		size_t k = n - off < MC_BATCH ? n - off : MC_BATCH;
+
+		ptable_lookup_batch(mc->t, k, iid + off, a + off, found);
+		for (size_t i = 0; i < k; i++) {
+			const struct mc_entry *e = found[i];
+			struct mc_fwd *f = &out[off + i];
+
+			if (!e) {
+				f->state = MC_MISS;
+				continue;
+			}
+			f->state = e->state;
+			f->act = e->act;
+			f->nloc = e->nloc;
+			f->locs = e->locs;
+		}
 	}
 }

@@ -1,0 +1,171 @@
+/*
+ * Data-plane pipeline, in memory, one core: encapsulation and
+ * decapsulation of 64- and 1400-byte IPv4 packets in batches of 256 with
+ * a 100k-entry map-cache (random /24s, one locator each, destinations
+ * spread over all of them). Baseline in the same run: copying the same
+ * packets (memcpy), the least any forwarding path does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench_common.h"
+#include "lib/ippkt.h"
+#include "xtr-gateway/xtr.h"
+
+#define ENTRIES 100000
+#define BATCH	256
+#define ROUNDS	40
+
+static uint64_t last_nonce;
+
+static int mr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	struct lisp_ecm e;
+	struct lisp_map_request q;
+
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	if (lisp_msg_decode_ecm(buf, len, &e) == 0 &&
+	    lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q) == 0)
+		last_nonce = q.nonce;
+	return 0;
+}
+
+static int no_if(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
+{
+	(void)arg;
+	(void)ifname;
+	(void)afi;
+	(void)a;
+	return -ENOENT;
+}
+
+/* Fills the map-cache the way the ITR does: a Map-Request, then its Map-Reply. */
+static void fill(struct mapcache *mc, uint32_t *nets)
+{
+	struct lisp_locator l = { .priority = 1, .weight = 100, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 1, .locs = &l };
+	uint8_t rloc[4] = { 198, 51, 100, 1 }, buf[256];
+	uint64_t seed = 7;
+	struct buf_writer w;
+
+	lisp_addr_set_v4(&l.addr[0], rloc);
+	for (int i = 0; i < ENTRIES;) {
+		uint32_t net = (uint32_t)bench_rand(&seed) & 0x0fffff00u; /* in 0.0.0.0/4 */
+		uint8_t a[4] = { (uint8_t)(net >> 24 | 0x10), (uint8_t)(net >> 16),
+				 (uint8_t)(net >> 8), 1 };
+		struct lisp_map_reply m;
+		struct lisp_addr host;
+
+		lisp_addr_set_v4(&host, a);
+		if (mc_resolve(mc, 0, &host, 0) != 0)
+			continue; /* this /24 again */
+		m = (struct lisp_map_reply){ .nonce = last_nonce };
+		a[3] = 0;
+		lisp_addr_set_v4(&r.eid.addr, a);
+		r.eid.plen = 24;
+		buf_writer_init(&w, buf, sizeof(buf));
+		lisp_msg_encode_map_reply(&w, &m, &r, 1);
+		mc_input(mc, &host, 4342, buf, w.off, 0);
+		nets[i++] = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8;
+	}
+}
+
+/* n IPv4/UDP packets of size bytes toward hosts of random cached /24s. */
+static uint8_t *packets(const uint32_t *nets, size_t n, size_t size, size_t stride)
+{
+	uint8_t *mem = calloc(n, stride), payload[1500] = { 0 };
+	uint64_t seed = 11;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t d =
+			nets[bench_rand(&seed) % ENTRIES] | (uint32_t)(bench_rand(&seed) % 254 + 1);
+		uint8_t src[4] = { 10, 2, 2, (uint8_t)i },
+			dst[4] = { (uint8_t)(d >> 24), (uint8_t)(d >> 16), (uint8_t)(d >> 8),
+				   (uint8_t)d };
+		struct ippkt_udp h = { .sport = 1000, .dport = 2000, .ttl = 64 };
+		struct buf_writer w;
+
+		lisp_addr_set_v4(&h.src, src);
+		lisp_addr_set_v4(&h.dst, dst);
+		buf_writer_init(&w, mem + i * stride + DP_HEADROOM, stride - DP_HEADROOM);
+		ippkt_encode_udp(&w, &h, payload, size - 28);
+	}
+	return mem;
+}
+
+static void run(struct dp *dp, uint32_t *nets, size_t size)
+{
+	size_t n = size < 200 ? 65536 : 8192, stride = DP_HEADROOM + size + 64;
+	uint8_t *mem = packets(nets, n, size, stride), *scratch = malloc(stride);
+	struct dp_pkt pk[BATCH];
+	double t0, t_enc = 0, t_dec = 0, t_cpy = 0;
+	uint64_t sum = 0, fwd = 0;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		for (size_t b = 0; b < n; b += BATCH) {
+			for (size_t i = 0; i < BATCH; i++)
+				pk[i] = (struct dp_pkt){ .buf = mem + (b + i) * stride,
+							 .off = DP_HEADROOM,
+							 .len = size };
+			t0 = bench_now();
+			dp_encap_batch(dp, pk, BATCH);
+			t_enc += bench_now() - t0;
+			t0 = bench_now();
+			dp_decap_batch(dp, pk, BATCH);
+			t_dec += bench_now() - t0;
+			for (size_t i = 0; i < BATCH; i++)
+				fwd += pk[i].verdict == DP_FORWARD;
+			t0 = bench_now();
+			for (size_t i = 0; i < BATCH; i++) {
+				memcpy(scratch, pk[i].buf + pk[i].off, pk[i].len);
+				sum += scratch[size / 2];
+			}
+			t_cpy += bench_now() - t0;
+		}
+	}
+	double pk_n = (double)n * ROUNDS;
+
+	printf("%4zu-byte packets: encap %6.2f Mpps, decap %6.2f Mpps (target >= 20 at 64 bytes); "
+	       "memcpy baseline %6.2f Mpps -> encap/memcpy %.2f, decap/memcpy %.2f\n",
+	       size, pk_n / t_enc / 1e6, pk_n / t_dec / 1e6, pk_n / t_cpy / 1e6, t_cpy / t_enc,
+	       t_cpy / t_dec);
+	if (fwd != (uint64_t)pk_n) /* every packet encapsulated, then decapsulated */
+		printf("  only %llu of %.0f packets made it through!\n", (unsigned long long)fwd,
+		       pk_n);
+	free(mem);
+	free(scratch);
+	(void)sum;
+}
+
+int main(void)
+{
+	struct mc_io io = { .send = mr_send, .if_addr = no_if };
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string(
+		"bench",
+		"router lisp\n database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n dataplane map-cache-limit 200000\n",
+		err, sizeof(err));
+	struct mapcache *mc = mc_new(&io);
+	uint32_t *nets = malloc(ENTRIES * sizeof(*nets));
+	uint8_t me[4] = { 192, 0, 2, 20 };
+	struct lisp_addr r4;
+	struct dp dp;
+
+	mc_configure(mc, c, 0);
+	fill(mc, nets);
+	lisp_addr_set_v4(&r4, me);
+	dp_init(&dp, mc, &r4, NULL, 9000);
+	printf("bench_dp: %zu map-cache entries, batches of %d, one core\n", mc_count(mc), BATCH);
+	run(&dp, nets, 64);
+	run(&dp, nets, 1400);
+	mc_free(mc);
+	xtr_conf_free(c);
+	free(nets);
+	return 0;
+}

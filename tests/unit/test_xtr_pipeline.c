@@ -1,0 +1,301 @@
+/* The data-plane pipeline on crafted packets: every action and drop reason, encap/decap round trip. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/ippkt.h"
+#include "lib/lisp_data.h"
+#include "tests/unit/tv.h"
+#include "xtr-gateway/xtr.h"
+
+static const char *conf_text = "router lisp\n"
+			       " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+			       " eid-table vrf T instance-id 4100\n"
+			       "  map-cache 10.5.0.0/16 drop\n"
+			       "  map-cache 10.6.0.0/16 map-request\n"
+			       " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n";
+
+static uint64_t last_nonce;
+
+/* The map-resolver: remembers the nonce of the last Map-Request sent. */
+static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		     size_t len)
+{
+	struct lisp_ecm e;
+	struct lisp_map_request q;
+
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	assert_int_equal(lisp_msg_decode_ecm(buf, len, &e), 0);
+	assert_int_equal(lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q), 0);
+	last_nonce = q.nonce;
+	return 0;
+}
+
+static int no_if(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
+{
+	(void)arg;
+	(void)ifname;
+	(void)afi;
+	(void)a;
+	return -ENOENT;
+}
+
+struct env {
+	struct xtr_conf *conf;
+	struct mapcache *mc;
+	struct dp dp;
+};
+
+static struct lisp_addr A(const char *s) {
+	struct lisp_addr a;
+
+	assert_int_equal(lisp_addr_parse(s, &a), 0);
+	return a;
+}
+
+/* Resolves eid (iid 4100) and answers with prefix -> locators (none: negative, act). */
+static void
+learn(struct env *e, const char *eid, const char *prefix, const char *loc1, const char *loc2,
+      uint8_t prio2, uint8_t act)
+{
+	struct lisp_addr a = A(eid);
+	struct lisp_map_reply m;
+	struct lisp_locator l[2] = {
+		{ .priority = 1, .weight = 1, .reachable = true, .naddr = 1 },
+		{ .priority = prio2, .weight = 3, .reachable = true, .naddr = 1 }
+	};
+	struct lisp_eid_record r = { .ttl = 60, .act = act, .locs = l };
+	uint8_t buf[256];
+	struct buf_writer w;
+
+	assert_int_equal(mc_resolve(e->mc, 4100, &a, 0), 0);
+	m = (struct lisp_map_reply){ .nonce = last_nonce };
+	if (loc1) {
+		l[0].addr[0] = A(loc1);
+		r.loc_count = 1;
+	}
+	if (loc2) {
+		l[1].addr[0] = A(loc2);
+		r.loc_count = 2;
+	}
+	assert_int_equal(lisp_prefix_parse(prefix, 4100, &r.eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_reply(&w, &m, &r, 1), 0);
+	mc_input(e->mc, &a, 4342, buf, w.off, 0);
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct mc_io io = { .send = fake_send, .if_addr = no_if };
+	struct lisp_addr r4 = A("192.0.2.20"), pending;
+	char err[256];
+
+	e->conf = xtr_conf_parse_string("t", conf_text, err, sizeof(err));
+	assert_non_null(e->conf);
+	e->mc = mc_new(&io);
+	mc_configure(e->mc, e->conf, 0);
+	learn(e, "10.1.1.10", "10.1.1.0/24", "192.0.2.30", NULL, 0, 0);
+	learn(e, "172.16.1.1", "172.16.0.0/12", NULL, NULL, 0, LISP_ACT_NATIVE_FORWARD);
+	learn(e, "10.7.7.7", "10.7.7.0/24", "192.0.2.40", "192.0.2.41", 1, 0);
+	learn(e, "10.8.8.8", "10.8.8.0/24", "2001:db8::30", NULL, 0, 0);
+	pending = A("10.9.9.9");
+	assert_int_equal(mc_resolve(e->mc, 4100, &pending, 0), 0); /* no answer: pending */
+	dp_init(&e->dp, e->mc, &r4, NULL, 1500);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	mc_free(e->mc);
+	xtr_conf_free(e->conf);
+	free(e);
+	return 0;
+}
+
+/* TV9's inner packet (ICMP 10.2.2.20 -> 10.1.1.10, TTL 64) with dst and ttl changed, in a buffer. */
+static struct dp_pkt inner(uint8_t *buf, const char *dst, uint8_t ttl)
+{
+	struct dp_pkt p = { .buf = buf, .off = DP_HEADROOM, .len = 32, .iid = 4100 };
+	struct lisp_addr d = A(dst);
+	uint8_t *ip = buf + DP_HEADROOM;
+	uint16_t c;
+
+	memcpy(ip, tv9 + 36, 32);
+	memcpy(ip + 16, d.u.v4, 4);
+	ip[8] = ttl;
+	ip[10] = ip[11] = 0;
+	c = ippkt_csum_fold(ippkt_csum_add(0, ip, 20));
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	return p;
+}
+
+static void test_encap_decap(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256], orig[32];
+	struct dp_pkt p = inner(buf, "10.1.1.10", 64);
+	struct lisp_addr r30 = A("192.0.2.30"), r20 = A("192.0.2.20");
+	struct ippkt_udp u;
+	struct lisp_data_hdr h;
+
+	memcpy(orig, buf + DP_HEADROOM, 32);
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD);
+	assert_int_equal(p.reason, DP_R_ENCAP);
+	assert_true(lisp_addr_equal(&p.next_hop, &r30));
+	assert_int_equal(p.len, 32 + 36);
+	/* the outer headers as RFC 9300 and the spec file say */
+	assert_int_equal(ippkt_decode_udp(p.buf + p.off, p.len, false, &u), 0);
+	assert_true(lisp_addr_equal(&u.src, &r20) && lisp_addr_equal(&u.dst, &r30));
+	assert_true(u.df && u.ttl == 64 && u.udp_csum0);
+	assert_int_equal(u.dport, 4341);
+	assert_true(u.sport >= 49152);
+	assert_int_equal(u.payload_len, 32 + 8);
+	assert_int_equal(lisp_data_decode(u.payload, 8, &h), 0);
+	assert_true(h.nonce_present && h.iid_present && !h.lsb_valid && h.iid == 4100);
+	assert_memory_equal(u.payload + 8, orig, 32);
+	/* the same flow, the same source port */
+	{
+		uint8_t buf2[256];
+		struct dp_pkt q = inner(buf2, "10.1.1.10", 64);
+		struct ippkt_udp u2;
+
+		dp_encap_batch(&e->dp, &q, 1);
+		assert_int_equal(ippkt_decode_udp(q.buf + q.off, q.len, false, &u2), 0);
+		assert_int_equal(u2.sport, u.sport);
+	}
+	/* and back: decap gives the inner packet and its instance-id */
+	p.iid = 0;
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD);
+	assert_int_equal(p.reason, DP_R_DECAP);
+	assert_int_equal(p.iid, 4100);
+	assert_int_equal(p.len, 32);
+	assert_memory_equal(p.buf + p.off, orig, 32);
+}
+
+static void test_decap_ttl_and_refusals(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256];
+	struct dp_pkt p = inner(buf, "10.1.1.10", 64);
+	uint8_t *outer;
+
+	dp_encap_batch(&e->dp, &p, 1);
+	outer = p.buf + p.off;
+	outer[8] = 10; /* outer TTL below the inner one */
+	outer[10] = outer[11] = 0;
+	uint16_t c = ippkt_csum_fold(ippkt_csum_add(0, outer, 20));
+
+	outer[10] = (uint8_t)(c >> 8);
+	outer[11] = (uint8_t)c;
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_DECAP);
+	assert_int_equal(p.buf[p.off + 8], 10);
+	assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, p.buf + p.off, 20)), 0);
+	/* an inner IPv4 header longer than the packet (found by fuzz_pipeline) */
+	p = inner(buf, "10.1.1.10", 64);
+	dp_encap_batch(&e->dp, &p, 1);
+	p.buf[p.off + 36] = 0x4f; /* IHL 15: 60 bytes of header in a 32-byte packet */
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_MALFORMED);
+	/* not LISP: another UDP port, a truncated packet */
+	p = inner(buf, "10.1.1.10", 64);
+	dp_encap_batch(&e->dp, &p, 1);
+	p.buf[p.off + 22] = 0x10; /* dport 4341 -> 4342 */
+	p.buf[p.off + 23] = 0xf6;
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_NOT_LISP);
+	assert_int_equal(p.verdict, DP_DROP);
+	p = inner(buf, "10.1.1.10", 64);
+	dp_encap_batch(&e->dp, &p, 1);
+	for (size_t n = 0; n < p.len; n++) {
+		struct dp_pkt t = p;
+
+		t.len = n;
+		dp_decap_batch(&e->dp, &t, 1);
+		assert_int_equal(t.verdict, DP_DROP);
+	}
+}
+
+static void test_actions(void **state)
+{
+	struct env *e = *state;
+	const struct {
+		const char *dst;
+		uint8_t verdict, reason;
+	} cases[] = {
+		{ "10.1.1.10", DP_FORWARD, DP_R_ENCAP },
+		{ "10.3.3.3", DP_PUNT, DP_R_MISS },	     /* nothing cached */
+		{ "172.16.9.9", DP_NATIVE, DP_R_NATIVE },    /* negative, natively-forward */
+		{ "10.5.1.1", DP_DROP, DP_R_NEGATIVE_DROP }, /* map-cache ... drop */
+		{ "10.6.1.1", DP_PUNT, DP_R_MISS },	     /* map-cache ... map-request */
+		{ "10.9.9.9", DP_PUNT, DP_R_PENDING },	     /* asked, no answer yet */
+		{ "10.8.8.8", DP_DROP, DP_R_NO_RLOC },	     /* IPv6 locator, no IPv6 RLOC */
+	};
+	uint8_t bufs[8][256];
+	struct dp_pkt p[8];
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = inner(bufs[i], cases[i].dst, 64);
+	p[n] = inner(bufs[n], "10.1.1.10", 64);
+	p[n].len = 19; /* malformed */
+	dp_encap_batch(&e->dp, p, n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].verdict != cases[i].verdict || p[i].reason != cases[i].reason)
+			fail_msg("%s: verdict %u reason %s", cases[i].dst, p[i].verdict,
+				 dp_reason_name(p[i].reason));
+	}
+	assert_int_equal(p[n].reason, DP_R_MALFORMED);
+	assert_int_equal(e->dp.c.packets[DP_R_MISS], 2);
+	/* too big for the MTU */
+	e->dp.mtu = 60;
+	p[0] = inner(bufs[0], "10.1.1.10", 64);
+	dp_encap_batch(&e->dp, p, 1);
+	assert_int_equal(p[0].reason, DP_R_TOO_BIG);
+}
+
+/* Two locators of one priority, weights 1 and 3: flows spread about 1:3. */
+static void test_weights(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr a = A("192.0.2.40");
+	uint8_t buf[256];
+	int first = 0;
+
+	for (int i = 0; i < 400; i++) {
+		struct dp_pkt p = inner(buf, "10.7.7.7", 64);
+
+		p.buf[p.off + 12] = (uint8_t)i; /* another source: another flow */
+		p.buf[p.off + 13] = (uint8_t)(i >> 8);
+		dp_encap_batch(&e->dp, &p, 1);
+		assert_int_equal(p.reason, DP_R_ENCAP);
+		first += lisp_addr_equal(&p.next_hop, &a);
+	}
+	assert_true(first > 50 && first < 150); /* 100 expected */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_encap_decap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decap_ttl_and_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
