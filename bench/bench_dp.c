@@ -13,36 +13,11 @@
 #include "bench/bench_common.h"
 #include "lib/ippkt.h"
 #include "xtr-gateway/xtr.h"
+#include "tests/fakes.h"
 
 #define ENTRIES 100000
 #define BATCH	256
 #define ROUNDS	40
-
-static uint64_t last_nonce;
-
-static int mr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		   size_t len)
-{
-	struct lisp_ecm e;
-	struct lisp_map_request q;
-
-	(void)arg;
-	(void)dst;
-	(void)dport;
-	if (lisp_msg_decode_ecm(buf, len, &e) == 0 &&
-	    lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q) == 0)
-		last_nonce = q.nonce;
-	return 0;
-}
-
-static int no_if(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
-{
-	(void)arg;
-	(void)ifname;
-	(void)afi;
-	(void)a;
-	return -ENOENT;
-}
 
 /* Fills the map-cache the way the ITR does: a Map-Request, then its Map-Reply. */
 static void fill(struct mapcache *mc, uint32_t *nets)
@@ -64,7 +39,7 @@ static void fill(struct mapcache *mc, uint32_t *nets)
 		lisp_addr_set_v4(&host, a);
 		if (mc_resolve(mc, 0, &host, 0) != 0)
 			continue; /* this /24 again */
-		m = (struct lisp_map_reply){ .nonce = last_nonce };
+		m = (struct lisp_map_reply){ .nonce = fake_mr_nonce };
 		a[3] = 0;
 		lisp_addr_set_v4(&r.eid.addr, a);
 		r.eid.plen = 24;
@@ -144,7 +119,7 @@ static void run(struct dp *dp, uint32_t *nets, size_t size)
 
 int main(void)
 {
-	struct mc_io io = { .send = mr_send, .if_addr = no_if };
+	struct mc_io io = { .send = fake_mr_send, .if_addr = fake_no_if_addr };
 	char err[256];
 	struct xtr_conf *c = xtr_conf_parse_string(
 		"bench",

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "xtr-gateway/xtr.h"
+#include "tests/fakes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,15 +65,6 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 	return 0;
 }
 
-static int no_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out)
-{
-	(void)arg;
-	(void)ifname;
-	(void)afi;
-	(void)out;
-	return -ENOENT;
-}
-
 /* Splits data into payloads of 2-byte big-endian length each and feeds them as one batch. */
 static void batch(struct ms *ms, const struct lisp_addr *src, const uint8_t *data, size_t size,
 		  double now)
@@ -110,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ms) {
 		struct ms_io io = { .send = check_send };
-		struct etr_io eio = { .send = check_send, .if_addr = no_if_addr };
-		struct mc_io mio = { .send = check_send, .if_addr = no_if_addr };
+		struct etr_io eio = { .send = check_send, .if_addr = fake_no_if_addr };
+		struct mc_io mio = { .send = check_send, .if_addr = fake_no_if_addr };
 
 		conf = xtr_conf_parse_string("fuzz", conf_text, err, sizeof(err));
 		assert(conf);

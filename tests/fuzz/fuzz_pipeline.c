@@ -11,34 +11,9 @@
 #include <string.h>
 
 #include "xtr-gateway/xtr.h"
+#include "tests/fakes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint64_t last_nonce;
-
-static int mr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		   size_t len)
-{
-	struct lisp_ecm e;
-	struct lisp_map_request q;
-
-	(void)arg;
-	(void)dst;
-	(void)dport;
-	if (lisp_msg_decode_ecm(buf, len, &e) == 0 &&
-	    lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q) == 0)
-		last_nonce = q.nonce;
-	return 0;
-}
-
-static int no_if(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
-{
-	(void)arg;
-	(void)ifname;
-	(void)afi;
-	(void)a;
-	return -ENOENT;
-}
 
 /* One map-cache entry: prefix -> locator (a Map-Request, then its Map-Reply). */
 static void learn(struct mapcache *mc, const char *host, const char *prefix, const char *loc)
@@ -54,7 +29,7 @@ static void learn(struct mapcache *mc, const char *host, const char *prefix, con
 	lisp_addr_parse(loc, &l.addr[0]);
 	lisp_prefix_parse(prefix, 0, &r.eid);
 	mc_resolve(mc, 0, &h, 0);
-	m = (struct lisp_map_reply){ .nonce = last_nonce };
+	m = (struct lisp_map_reply){ .nonce = fake_mr_nonce };
 	buf_writer_init(&w, buf, sizeof(buf));
 	lisp_msg_encode_map_reply(&w, &m, &r, 1);
 	mc_input(mc, &h, 4342, buf, w.off, 0);
@@ -70,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[128];
 
 	if (!mc) {
-		struct mc_io io = { .send = mr_send, .if_addr = no_if };
+		struct mc_io io = { .send = fake_mr_send, .if_addr = fake_no_if_addr };
 		struct lisp_addr r4, r6;
 
 		conf = xtr_conf_parse_string(

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "xtr-gateway/xtr.h"
+#include "tests/fakes.h"
 
 static const char *conf_text = "router lisp\n"
 			       " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
@@ -38,15 +39,6 @@ static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, con
 	return 0;
 }
 
-static int no_if(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
-{
-	(void)arg;
-	(void)ifname;
-	(void)afi;
-	(void)a;
-	return -ENOENT;
-}
-
 struct env {
 	struct xtr_conf *conf;
 	struct mapcache *mc;
@@ -55,7 +47,7 @@ struct env {
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct mc_io io = { .send = fake_send, .if_addr = no_if };
+	struct mc_io io = { .send = fake_send, .if_addr = fake_no_if_addr };
 	char err[256];
 
 	e->conf = xtr_conf_parse_string("t", conf_text, err, sizeof(err));

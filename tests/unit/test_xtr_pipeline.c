@@ -12,6 +12,7 @@
 #include "lib/lisp_data.h"
 #include "tests/unit/tv.h"
 #include "xtr-gateway/xtr.h"
+#include "tests/fakes.h"
 
 static const char *conf_text = "router lisp\n"
 			       " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
@@ -19,33 +20,6 @@ static const char *conf_text = "router lisp\n"
 			       "  map-cache 10.5.0.0/16 drop\n"
 			       "  map-cache 10.6.0.0/16 map-request\n"
 			       " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n";
-
-static uint64_t last_nonce;
-
-/* The map-resolver: remembers the nonce of the last Map-Request sent. */
-static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		     size_t len)
-{
-	struct lisp_ecm e;
-	struct lisp_map_request q;
-
-	(void)arg;
-	(void)dst;
-	(void)dport;
-	assert_int_equal(lisp_msg_decode_ecm(buf, len, &e), 0);
-	assert_int_equal(lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q), 0);
-	last_nonce = q.nonce;
-	return 0;
-}
-
-static int no_if(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
-{
-	(void)arg;
-	(void)ifname;
-	(void)afi;
-	(void)a;
-	return -ENOENT;
-}
 
 struct env {
 	struct xtr_conf *conf;
@@ -76,7 +50,7 @@ learn(struct env *e, const char *eid, const char *prefix, const char *loc1, cons
 	struct buf_writer w;
 
 	assert_int_equal(mc_resolve(e->mc, 4100, &a, 0), 0);
-	m = (struct lisp_map_reply){ .nonce = last_nonce };
+	m = (struct lisp_map_reply){ .nonce = fake_mr_nonce };
 	if (loc1) {
 		l[0].addr[0] = A(loc1);
 		r.loc_count = 1;
@@ -94,7 +68,7 @@ learn(struct env *e, const char *eid, const char *prefix, const char *loc1, cons
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct mc_io io = { .send = fake_send, .if_addr = no_if };
+	struct mc_io io = { .send = fake_mr_send, .if_addr = fake_no_if_addr };
 	struct lisp_addr r4 = A("192.0.2.20"), pending;
 	char err[256];
 
