@@ -16,6 +16,8 @@
 #include "lib/lisp_auth.h"
 #include "lib/lisp_data.h"
 #include "lib/lisp_msg.h"
+#include "tests/fakes.h"
+#include "xtr-gateway/xtr.h"
 
 #define KEY "vmroam-tshark-key"
 
@@ -373,6 +375,58 @@ static void frame_data(void)
 	want("udp.checksum.status", "1,1");
 }
 
+/* A packet encapsulated by the data-plane pipeline (xtr-gateway/xtr_pipeline.c), not lib/. */
+static void frame_pipeline(void)
+{
+	struct mc_io io = { .send = fake_mr_send, .if_addr = fake_no_if_addr };
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string(
+		"tshark",
+		"router lisp\n database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n",
+		err, sizeof(err));
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 60, .loc_count = 1, .locs = &l };
+	struct mapcache *mc = mc_new(&io);
+	struct lisp_addr eid = A("10.1.1.10"), r4 = A("192.0.2.20");
+	struct lisp_map_reply m;
+	uint8_t buf[512];
+	struct buf_writer w;
+	struct dp_pkt p;
+	struct dp dp;
+	size_t n;
+
+	mc_configure(mc, c, 0);
+	check(mc_resolve(mc, 4100, &eid, 0), "resolve");
+	m = (struct lisp_map_reply){ .nonce = fake_mr_nonce };
+	l.addr[0] = A("192.0.2.30");
+	r.eid = P("10.1.1.0/24", 4100);
+	buf_writer_init(&w, buf, sizeof(buf));
+	check(lisp_msg_encode_map_reply(&w, &m, &r, 1), "map-reply");
+	mc_input(mc, &l.addr[0], 4342, buf, w.off, 0);
+	dp_init(&dp, mc, &r4, NULL, 1500);
+	n = inner_udp("10.2.2.20", "10.1.1.10", buf + DP_HEADROOM, sizeof(buf) - DP_HEADROOM);
+	p = (struct dp_pkt){ .buf = buf, .off = DP_HEADROOM, .len = n, .iid = 4100 };
+	dp_encap_batch(&dp, &p, 1);
+	if (p.verdict != DP_FORWARD) {
+		fprintf(stderr, "tshark_gen: pipeline did not encapsulate: %s\n",
+			dp_reason_name(p.reason));
+		exit(1);
+	}
+	emit(p.buf + p.off, p.len);
+	want("ip.dst", "192.0.2.30,10.1.1.10");
+	want("ip.ttl", "63,63"); /* the inner TTL, copied */
+	want("ip.flags.df", "1,0");
+	want("ip.checksum.status", "1,1");
+	want("udp.dstport", "4341,2000");
+	want("lisp-data.flags.nonce", "1");
+	want("lisp-data.flags.iid", "1");
+	want("lisp-data.flags.lsb", "0");
+	want("lisp-data.iid", "4100");
+	mc_free(mc);
+	xtr_conf_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	struct lisp_auth_key *k;
@@ -395,6 +449,7 @@ int main(int argc, char **argv)
 	frame_ecm_v6();
 	frame_replies();
 	frame_data();
+	frame_pipeline();
 	lisp_auth_key_free(k);
 	fclose(pcap);
 	fclose(expect);
