@@ -121,6 +121,16 @@ static char *fmt_addr(struct arena *a, const struct lisp_addr *addr)
 	return arena_str(a, lisp_addr_format(addr, buf, sizeof(buf)));
 }
 
+/* "ADDR/LEN" without the instance-id, which the messages carry in a field of its own. */
+static char *fmt_eid(struct arena *a, const struct lisp_prefix *p)
+{
+	struct lisp_prefix bare = *p;
+	char buf[LISP_PREFIX_STRLEN];
+
+	bare.iid = 0;
+	return arena_str(a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+}
+
 static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct ms_registrant **it)
 {
 	Vmroam__Xtr__Registrant *m = arena_alloc(a, sizeof(*m));
@@ -189,8 +199,6 @@ static int build_row(const struct ms_row *row, void *arg)
 {
 	struct build *b = arg;
 	Vmroam__Xtr__SitePrefix *m;
-	struct lisp_prefix bare = row->p;
-	char buf[LISP_PREFIX_STRLEN];
 	struct ms_reg_info ri;
 	const struct ms_registrant *it;
 	struct ms_registrant_info tmp;
@@ -200,8 +208,7 @@ static int build_row(const struct ms_row *row, void *arg)
 		return 0;
 	m = arena_alloc(b->a, sizeof(*m));
 	vmroam__xtr__site_prefix__init(m);
-	bare.iid = 0;
-	m->eid_prefix = arena_str(b->a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	m->eid_prefix = fmt_eid(b->a, &row->p);
 	m->instance_id = row->p.iid;
 	m->configured = row->configured;
 	m->accept_more_specifics = row->accept_more_specifics;
@@ -358,8 +365,6 @@ static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m)
 	Vmroam__Xtr__DatabaseMapping dm;
 	Vmroam__Xtr__Reply r;
 	struct arena a = { 0 };
-	struct lisp_prefix bare = m->p;
-	char buf[LISP_PREFIX_STRLEN];
 
 	for (size_t i = 0; m->locset[0] && i < d->conf->nlocsets; i++)
 		if (strcmp(d->conf->locsets[i].name, m->locset) == 0) {
@@ -368,9 +373,8 @@ static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m)
 		}
 	vmroam__xtr__reply__init(&r);
 	vmroam__xtr__database_mapping__init(&dm);
-	bare.iid = 0;
 	dm.instance_id = m->p.iid;
-	dm.eid_prefix = arena_str(&a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	dm.eid_prefix = fmt_eid(&a, &m->p);
 	dm.locator_set = arena_str(&a, m->locset);
 	dm.locators = arena_alloc(&a, (nv + 1) * sizeof(*dm.locators));
 	for (size_t i = 0; i < nv; i++)
@@ -425,14 +429,11 @@ static int send_mc_entry(const struct mc_info *e, void *arg)
 	Vmroam__Xtr__MapCacheEntry m;
 	Vmroam__Xtr__Reply r;
 	struct arena a = { 0 };
-	struct lisp_prefix bare = e->p;
-	char buf[LISP_PREFIX_STRLEN];
 
 	vmroam__xtr__reply__init(&r);
 	vmroam__xtr__map_cache_entry__init(&m);
-	bare.iid = 0;
 	m.instance_id = e->p.iid;
-	m.eid_prefix = arena_str(&a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	m.eid_prefix = fmt_eid(&a, &e->p);
 	m.state = arena_str(&a, states[e->state]);
 	m.action = arena_str(&a, e->state == MC_NEGATIVE ? act_name(e->act) : "");
 	m.configured = e->is_static;
@@ -513,14 +514,11 @@ static int send_away(const struct etr_away_info *e, void *arg)
 	Vmroam__Xtr__AwayEntry m;
 	Vmroam__Xtr__Reply r;
 	struct arena a = { 0 };
-	struct lisp_prefix bare = e->p;
-	char buf[LISP_PREFIX_STRLEN];
 
 	vmroam__xtr__reply__init(&r);
 	vmroam__xtr__away_entry__init(&m);
-	bare.iid = 0;
 	m.instance_id = e->p.iid;
-	m.eid_prefix = arena_str(&a, lisp_prefix_format(&bare, buf, sizeof(buf)));
+	m.eid_prefix = fmt_eid(&a, &e->p);
 	m.map_server = fmt_addr(&a, &e->told_by);
 	m.since = e->since;
 	m.expires = e->expires;
