@@ -18,6 +18,8 @@ enum {
 	MODE_SITE,
 	MODE_LOCSET,
 	MODE_EID_TABLE,
+	MODE_DYNEID,
+	MODE_IFACE,
 };
 
 struct parse_state {
@@ -25,6 +27,8 @@ struct parse_state {
 	struct xtr_conf_site *site;
 	struct xtr_conf_locset *locset;
 	uint32_t iid;	      /* of the eid-table being configured */
+	int dyn;	      /* the dynamic-eid being configured */
+	struct xtr_conf_iface *iface;
 	unsigned *site_lines; /* line of each site's first "site" command */
 };
 
@@ -330,22 +334,177 @@ static int cmd_eid_table(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-static struct xtr_conf_dbmap *dbmap_for(struct xtr_conf *c, const struct lisp_prefix *pfx)
+static struct xtr_conf_dbmap *dbmap_for(struct xtr_conf *c, const struct lisp_prefix *pfx, int dyn)
 {
 	for (size_t i = 0; i < c->ndbmaps; i++)
 		if (lisp_prefix_equal(&c->dbmaps[i].p, pfx))
-			return &c->dbmaps[i];
+			return c->dbmaps[i].dyn == dyn ? &c->dbmaps[i] : NULL;
 	c->dbmaps = xreallocarray(c->dbmaps, c->ndbmaps + 1, sizeof(*c->dbmaps));
 	memset(&c->dbmaps[c->ndbmaps], 0, sizeof(c->dbmaps[0]));
 	c->dbmaps[c->ndbmaps].p = *pfx;
+	c->dbmaps[c->ndbmaps].dyn = dyn;
 	return &c->dbmaps[c->ndbmaps++];
+}
+
+/* dynamic-eid NAME (in an eid-table, or under router lisp for instance-id 0) */
+static int cmd_dynamic_eid(struct conf_parser *p, int argc, char **argv)
+{
+	struct parse_state *st = state(p);
+	struct xtr_conf *c = st->c;
+	uint32_t iid = conf_mode(p) == MODE_EID_TABLE ? st->iid : 0;
+
+	(void)argc;
+	if (strlen(argv[0]) >= XTR_SITE_NAME_MAX)
+		return conf_error(p, "dynamic-eid name longer than %d characters",
+				  XTR_SITE_NAME_MAX - 1);
+	for (size_t i = 0; i < c->ndyneids; i++) {
+		if (strcmp(c->dyneids[i].name, argv[0]) != 0)
+			continue;
+		if (c->dyneids[i].iid != iid)
+			return conf_error(p, "dynamic-eid %s is already in instance-id %u", argv[0],
+					  c->dyneids[i].iid);
+		st->dyn = (int)i;
+		return 0;
+	}
+	c->dyneids = xreallocarray(c->dyneids, c->ndyneids + 1, sizeof(*c->dyneids));
+	memset(&c->dyneids[c->ndyneids], 0, sizeof(c->dyneids[0]));
+	snprintf(c->dyneids[c->ndyneids].name, XTR_SITE_NAME_MAX, "%s", argv[0]);
+	c->dyneids[c->ndyneids].iid = iid;
+	c->dyneids[c->ndyneids].line = p->line;
+	st->dyn = (int)c->ndyneids++;
+	return 0;
+}
+
+/* interface NAME */
+static int cmd_interface(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	struct xtr_conf_iface *f;
+
+	(void)argc;
+	if (strlen(argv[0]) >= IF_NAMESIZE)
+		return conf_error(p, "interface name longer than %d characters", IF_NAMESIZE - 1);
+	for (size_t i = 0; i < c->nifaces; i++) {
+		if (strcmp(c->ifaces[i].name, argv[0]) == 0) {
+			state(p)->iface = &c->ifaces[i];
+			return 0;
+		}
+	}
+	c->ifaces = xreallocarray(c->ifaces, c->nifaces + 1, sizeof(*c->ifaces));
+	f = &c->ifaces[c->nifaces++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", argv[0]);
+	f->line = p->line;
+	state(p)->iface = f;
+	return 0;
+}
+
+/* lisp mobility NAME */
+static int cmd_lisp_mobility(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_iface *f = state(p)->iface;
+
+	(void)argc;
+	if (strlen(argv[0]) >= XTR_SITE_NAME_MAX)
+		return conf_error(p, "dynamic-eid name longer than %d characters",
+				  XTR_SITE_NAME_MAX - 1);
+	if (f->mobility[0] && strcmp(f->mobility, argv[0]) != 0)
+		return conf_error(p, "interface %s: already lisp mobility %s", f->name,
+				  f->mobility);
+	snprintf(f->mobility, sizeof(f->mobility), "%s", argv[0]);
+	f->line = p->line;
+	return 0;
+}
+
+static int cmd_extended_subnet(struct conf_parser *p, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	state(p)->iface->extended_subnet = true;
+	return 0;
+}
+
+/* ipv4|ipv6 use-petr ADDRESS [priority P weight W] */
+static int cmd_use_petr(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	uint16_t afi = (uint16_t)p->cmd->data;
+	struct xtr_conf_locator l = { .priority = 1, .weight = 100 };
+
+	if (lisp_addr_parse(argv[0], &l.addr) < 0 || l.addr.afi != afi)
+		return conf_error(p, "%s: '%s' is not an %s address", p->cmd->words, argv[0],
+				  afi == LISP_AFI_IPV4 ? "IPv4" : "IPv6");
+	if (argc != 1 && argc != 5)
+		return conf_error(p, "%s: expected 'ADDRESS [priority P weight W]'",
+				  p->cmd->words);
+	if (argc == 5 && prio_weight(p, argc - 1, argv + 1, &l) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < c->npetrs; i++)
+		if (lisp_addr_equal(&c->petrs[i].addr, &l.addr))
+			return conf_error(p, "use-petr %s given twice", argv[0]);
+	if (c->npetrs == XTR_PETR_MAX)
+		return conf_error(p, "more than %d use-petr", XTR_PETR_MAX);
+	c->petrs[c->npetrs++] =
+		(struct xtr_conf_petr){
+			.addr = l.addr, .priority = l.priority, .weight = l.weight, .line = p->line
+		};
+	return 0;
+}
+
+/* ipv4|ipv6 proxy-itr ADDRESS [ADDRESS]: one locator of each family at most */
+static int cmd_proxy_itr(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+
+	for (int i = 0; i < argc; i++) {
+		struct lisp_addr a;
+
+		if (lisp_addr_parse(argv[i], &a) < 0 ||
+		    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6))
+			return conf_error(p, "%s: '%s' is not an IPv4 or IPv6 address",
+					  p->cmd->words, argv[i]);
+		*(a.afi == LISP_AFI_IPV4 ? &c->proxy_itr4 : &c->proxy_itr6) = a;
+	}
+	return 0;
+}
+
+static int cmd_proxy_etr(struct conf_parser *p, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	*(p->cmd->data == LISP_AFI_IPV4 ? &state(p)->c->proxy_etr_v4
+					: &state(p)->c->proxy_etr_v6) = true;
+	return 0;
+}
+
+/* dataplane interface NAME | dataplane mtu N */
+static int cmd_dataplane(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	unsigned long n;
+
+	(void)argc;
+	if (p->cmd->data == 0) {
+		if (strlen(argv[0]) >= IF_NAMESIZE)
+			return conf_error(p, "interface name longer than %d characters",
+					  IF_NAMESIZE - 1);
+		snprintf(c->dp_ifname, sizeof(c->dp_ifname), "%s", argv[0]);
+		return 0;
+	}
+	if (!conf_parse_uint(argv[0], 1280, 9000, &n))
+		return conf_error(p, "dataplane mtu: expected 1280-9000");
+	c->dp_mtu = (unsigned)n;
+	return 0;
 }
 
 /* database-mapping PREFIX locator-set NAME | database-mapping PREFIX ADDRESS priority P weight W */
 static int cmd_database_mapping(struct conf_parser *p, int argc, char **argv)
 {
 	struct parse_state *st = state(p);
-	uint32_t iid = conf_mode(p) == MODE_EID_TABLE ? st->iid : 0;
+	bool dyn = conf_mode(p) == MODE_DYNEID;
+	uint32_t iid = dyn ? st->c->dyneids[st->dyn].iid
+		       : conf_mode(p) == MODE_EID_TABLE ? st->iid
+							: 0;
 	struct xtr_conf_locator l = { 0 };
 	struct xtr_conf_dbmap *m;
 	struct lisp_prefix pfx;
@@ -356,7 +515,11 @@ static int cmd_database_mapping(struct conf_parser *p, int argc, char **argv)
 				  "database-mapping: '%s' is not an IPv4 or IPv6 prefix (host "
 				  "bits must be zero)",
 				  argv[0]);
-	m = dbmap_for(st->c, &pfx);
+	m = dbmap_for(st->c, &pfx, dyn ? st->dyn : -1);
+	if (!m)
+		return conf_error(p, "database-mapping %s: already %s", argv[0],
+				  dyn ? "a database-mapping outside this dynamic-eid"
+				      : "in a dynamic-eid");
 	if (!m->line)
 		m->line = p->line;
 	if (argc == 3 && strcasecmp(argv[1], "locator-set") == 0) {
@@ -541,7 +704,71 @@ static const struct conf_cmd cmds[] = {
 	  "PREFIX map-request|drop|native-forward", 0 },
 	{ MODE_ROUTER_LISP, "dataplane map-cache-limit", 1, 1, CONF_NONE, cmd_map_cache_limit, "N",
 	  0 },
+	{ MODE_ROUTER_LISP, "dataplane interface", 1, 1, CONF_NONE, cmd_dataplane, "NAME", 0 },
+	{ MODE_ROUTER_LISP, "dataplane mtu", 1, 1, CONF_NONE, cmd_dataplane, "N", 1 },
+	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
+	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
+	{ MODE_DYNEID, "database-mapping", 3, 6, CONF_NONE, cmd_database_mapping,
+	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
+	{ MODE_ROUTER_LISP, "ipv4 use-petr", 1, 5, CONF_NONE, cmd_use_petr,
+	  "ADDRESS [priority P weight W]", LISP_AFI_IPV4 },
+	{ MODE_ROUTER_LISP, "ipv6 use-petr", 1, 5, CONF_NONE, cmd_use_petr,
+	  "ADDRESS [priority P weight W]", LISP_AFI_IPV6 },
+	{ MODE_ROUTER_LISP, "ipv4 proxy-itr", 1, 2, CONF_NONE, cmd_proxy_itr,
+	  "ADDRESS [ADDRESS]", 0 },
+	{ MODE_ROUTER_LISP, "ipv6 proxy-itr", 1, 2, CONF_NONE, cmd_proxy_itr,
+	  "ADDRESS [ADDRESS]", 0 },
+	{ MODE_ROUTER_LISP, "ipv4 proxy-etr", 0, 0, CONF_NONE, cmd_proxy_etr, "", LISP_AFI_IPV4 },
+	{ MODE_ROUTER_LISP, "ipv6 proxy-etr", 0, 0, CONF_NONE, cmd_proxy_etr, "", LISP_AFI_IPV6 },
+	{ CONF_TOP, "interface", 1, 1, MODE_IFACE, cmd_interface, "NAME", 0 },
+	{ MODE_IFACE, "lisp mobility", 1, 1, CONF_NONE, cmd_lisp_mobility, "NAME", 0 },
+	{ MODE_IFACE, "lisp extended-subnet-mode", 0, 0, CONF_NONE, cmd_extended_subnet, "", 0 },
 };
+
+/* The dynamic-eid and proxy part of the whole-file checks. */
+static int check_dyn(const struct xtr_conf *c, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->ndyneids; i++) {
+		bool mapped = false;
+
+		for (size_t j = 0; j < c->ndbmaps && !mapped; j++)
+			mapped = c->dbmaps[j].dyn == (int)i;
+		if (!mapped) {
+			snprintf(err, errlen, "%s:%u: dynamic-eid %s has no database-mapping", name,
+				 c->dyneids[i].line, c->dyneids[i].name);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->nifaces; i++) {
+		const struct xtr_conf_iface *f = &c->ifaces[i];
+		bool found = !f->mobility[0];
+
+		for (size_t j = 0; j < c->ndyneids && !found; j++)
+			found = strcmp(c->dyneids[j].name, f->mobility) == 0;
+		if (!found) {
+			snprintf(err, errlen, "%s:%u: interface %s: lisp mobility %s: no such "
+					      "dynamic-eid", name, f->line, f->name, f->mobility);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->npetrs; i++) {
+		bool v4 = c->petrs[i].addr.afi == LISP_AFI_IPV4;
+
+		if (!c->itr_v4 && !c->itr_v6 && !c->proxy_itr4.afi && !c->proxy_itr6.afi) {
+			snprintf(err, errlen,
+				 "%s:%u: %s use-petr given, but no itr or proxy-itr role", name,
+				 c->petrs[i].line, v4 ? "ipv4" : "ipv6");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+bool xtr_conf_dataplane(const struct xtr_conf *c)
+{
+	return c->itr_v4 || c->itr_v6 || c->etr_v4 || c->etr_v6 || c->proxy_itr4.afi ||
+	       c->proxy_itr6.afi || c->proxy_etr_v4 || c->proxy_etr_v6;
+}
 
 /* The ETR part of the whole-file checks: locator-sets exist, map-servers have their role. */
 static int check_etr(const struct xtr_conf *c, const char *name, char *err, size_t errlen)
@@ -586,7 +813,7 @@ static int check(const struct parse_state *st, const char *name, char *err, size
 {
 	const struct xtr_conf *c = st->c;
 
-	if (check_etr(c, name, err, errlen) < 0)
+	if (check_etr(c, name, err, errlen) < 0 || check_dyn(c, name, err, errlen) < 0)
 		return -EINVAL;
 
 	for (size_t i = 0; i < c->nsites; i++) {
@@ -640,6 +867,8 @@ static struct xtr_conf *conf_new(void)
 	struct xtr_conf *c = xcalloc(1, sizeof(*c));
 
 	c->map_cache_limit = XTR_MAP_CACHE_LIMIT_DEFAULT;
+	c->dp_mtu = XTR_DP_MTU_DEFAULT;
+	snprintf(c->dp_ifname, sizeof(c->dp_ifname), "%s", XTR_DP_IFNAME);
 	return c;
 }
 
@@ -682,5 +911,7 @@ void xtr_conf_free(struct xtr_conf *c)
 	free(c->map_resolvers);
 	free(c->map_resolver_lines);
 	free(c->mapcache);
+	free(c->dyneids);
+	free(c->ifaces);
 	free(c);
 }

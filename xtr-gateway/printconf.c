@@ -1,5 +1,6 @@
 /* The canonical form of an xtr-gateway configuration (xtr-gateway -nv). */
 #include <stdio.h>
+#include <string.h>
 
 #include "xtr-gateway/xtr.h"
 
@@ -54,7 +55,9 @@ static const char *act_name(uint8_t act)
 						: "map-request";
 }
 
-static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *indent, FILE *f)
+/* The database-mappings of table iid that belong to dynamic-eid dyn (-1: the plain ones). */
+static void print_dbmap_list(const struct xtr_conf *c, uint32_t iid, int dyn, const char *indent,
+			     FILE *f)
 {
 	char buf[LISP_PREFIX_STRLEN], a[LISP_ADDR_STRLEN];
 
@@ -62,7 +65,7 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 		const struct xtr_conf_dbmap *m = &c->dbmaps[i];
 		struct lisp_prefix bare = m->p;
 
-		if (m->p.iid != iid)
+		if (m->p.iid != iid || m->dyn != dyn)
 			continue;
 		bare.iid = 0;
 		lisp_prefix_format(&bare, buf, sizeof(buf));
@@ -73,6 +76,21 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 			fprintf(f, "%sdatabase-mapping %s %s priority %u weight %u\n", indent, buf,
 				lisp_addr_format(&m->locs[j].addr, a, sizeof(a)),
 				m->locs[j].priority, m->locs[j].weight);
+	}
+}
+
+static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *indent, FILE *f)
+{
+	char buf[LISP_PREFIX_STRLEN], sub[16];
+
+	print_dbmap_list(c, iid, -1, indent, f);
+	snprintf(sub, sizeof(sub), "%s ", indent);
+	for (size_t i = 0; i < c->ndyneids; i++) {
+		if (c->dyneids[i].iid != iid)
+			continue;
+		fprintf(f, "%sdynamic-eid %s\n", indent, c->dyneids[i].name);
+		print_dbmap_list(c, iid, (int)i, sub, f);
+		fprintf(f, "%sexit\n", sub);
 	}
 	for (size_t i = 0; i < c->nmapcache; i++) {
 		struct lisp_prefix bare = c->mapcache[i].p;
@@ -123,8 +141,25 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " %s itr map-resolver %s\n",
 			c->map_resolvers[i].afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
 			lisp_addr_format(&c->map_resolvers[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < c->npetrs; i++)
+		fprintf(f, " %s use-petr %s priority %u weight %u\n",
+			c->petrs[i].addr.afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
+			lisp_addr_format(&c->petrs[i].addr, buf, sizeof(buf)), c->petrs[i].priority,
+			c->petrs[i].weight);
+	if (c->proxy_itr4.afi)
+		fprintf(f, " ipv4 proxy-itr %s\n", lisp_addr_format(&c->proxy_itr4, buf, sizeof(buf)));
+	if (c->proxy_itr6.afi)
+		fprintf(f, " ipv6 proxy-itr %s\n", lisp_addr_format(&c->proxy_itr6, buf, sizeof(buf)));
+	if (c->proxy_etr_v4)
+		fprintf(f, " ipv4 proxy-etr\n");
+	if (c->proxy_etr_v6)
+		fprintf(f, " ipv6 proxy-etr\n");
 	if (c->map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
 		fprintf(f, " dataplane map-cache-limit %zu\n", c->map_cache_limit);
+	if (strcmp(c->dp_ifname, XTR_DP_IFNAME) != 0)
+		fprintf(f, " dataplane interface %s\n", c->dp_ifname);
+	if (c->dp_mtu != XTR_DP_MTU_DEFAULT)
+		fprintf(f, " dataplane mtu %u\n", c->dp_mtu);
 	if (c->etr_v4)
 		fprintf(f, " ipv4 etr\n");
 	if (c->etr_v6)
@@ -162,4 +197,14 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " map-server address %s\n",
 			lisp_addr_format(&c->listen[i], buf, sizeof(buf)));
 	fprintf(f, " exit\n");
+	for (size_t i = 0; i < c->nifaces; i++) {
+		const struct xtr_conf_iface *x = &c->ifaces[i];
+
+		fprintf(f, "interface %s\n", x->name);
+		if (x->mobility[0])
+			fprintf(f, " lisp mobility %s\n", x->mobility);
+		if (x->extended_subnet)
+			fprintf(f, " lisp extended-subnet-mode\n");
+		fprintf(f, " exit\n");
+	}
 }

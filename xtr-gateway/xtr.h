@@ -67,7 +67,37 @@ struct xtr_conf_dbmap {
 	struct xtr_conf_locator *locs;	/* the inline form */
 	size_t nlocs;
 	unsigned line;
+	int dyn; /* index of the dynamic-eid it belongs to, -1: a plain database-mapping */
 };
+
+/*
+ * dynamic-eid NAME: hosts seen with a source inside its database-mapping
+ * prefixes are registered as /32 or /128 with the mapping's locators.
+ */
+struct xtr_conf_dyneid {
+	char name[XTR_SITE_NAME_MAX];
+	uint32_t iid;
+	unsigned line;
+};
+
+/* interface NAME: lisp mobility DYN, lisp extended-subnet-mode */
+struct xtr_conf_iface {
+	char name[IF_NAMESIZE];
+	char mobility[XTR_SITE_NAME_MAX]; /* "" when none */
+	bool extended_subnet;
+	unsigned line;
+};
+
+/* ipv4|ipv6 use-petr ADDRESS [priority P weight W] */
+struct xtr_conf_petr {
+	struct lisp_addr addr;
+	uint8_t priority, weight;
+	unsigned line;
+};
+
+#define XTR_PETR_MAX	    8
+#define XTR_DP_IFNAME	    "lisp0"
+#define XTR_DP_MTU_DEFAULT  1500
 
 /* map-cache PREFIX map-request|drop|native-forward */
 struct xtr_conf_mapcache {
@@ -113,7 +143,23 @@ struct xtr_conf {
 	struct xtr_conf_mapcache *mapcache;
 	size_t nmapcache;
 	size_t map_cache_limit; /* dataplane map-cache-limit */
+	/* dynamic EIDs and the interfaces that learn them */
+	struct xtr_conf_dyneid *dyneids;
+	size_t ndyneids;
+	struct xtr_conf_iface *ifaces;
+	size_t nifaces;
+	/* proxy xTR */
+	struct xtr_conf_petr petrs[XTR_PETR_MAX];
+	size_t npetrs;
+	struct lisp_addr proxy_itr4, proxy_itr6; /* afi NONE when not a PITR */
+	bool proxy_etr_v4, proxy_etr_v6;
+	/* data plane */
+	char dp_ifname[IF_NAMESIZE]; /* dataplane interface NAME: the EID-side TUN */
+	unsigned dp_mtu;	     /* dataplane mtu N: the RLOC-side MTU */
 };
+
+/* True if the configuration has a data-plane role (ITR, ETR, PITR or PETR). */
+bool xtr_conf_dataplane(const struct xtr_conf *c);
 
 #define XTR_MAP_CACHE_LIMIT_DEFAULT 100000
 
