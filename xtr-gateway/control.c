@@ -527,8 +527,8 @@ static int send_away(const struct etr_away_info *e, void *arg)
 		Vmroam__Xtr__McLocator *l = arena_alloc(&a, sizeof(*l));
 
 		vmroam__xtr__mc_locator__init(l);
-		l->address = fmt_addr(&a, &e->locs[i].addr[0]);
-		l->up = e->locs[i].reachable;
+		l->address = fmt_addr(&a, &e->locs[i].addr);
+		l->up = e->locs[i].up;
 		l->priority = e->locs[i].priority;
 		l->weight = e->locs[i].weight;
 		l->since = e->since;

@@ -293,12 +293,31 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 /* Locator i (< nloc) of registrant r. */
 void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out);
 
+/* A locator of a map-cache entry (and of an away entry). */
+struct mc_locator {
+	struct lisp_addr addr;
+	uint8_t priority, weight;
+	bool up; /* R bit */
+	double since;
+};
+
 /* xtr_register.c: the ETR: registration of the database-mappings, Map-Replies for them */
+
+/* What the ETR tells the daemon's glue (to add and remove kernel routes). */
+enum etr_event {
+	ETR_EV_DYN_UP,	  /* a dynamic EID was learned; ifname set in across-subnet mode */
+	ETR_EV_DYN_DOWN,  /* it left (moved, cleared or its dynamic-eid was removed) */
+	ETR_EV_AWAY_UP,	  /* an EID of ours now lives elsewhere: route it to the data plane */
+	ETR_EV_AWAY_DOWN, /* the away entry expired or the EID came back */
+};
+
 struct etr_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
 	/* The first address of family afi on interface ifname; 0 or -ENOENT. */
 	int (*if_addr)(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
+	/* May be NULL. ifname: the mobility interface of an across-subnet dynamic EID, else NULL. */
+	void (*event)(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname);
 	void *arg;
 };
 
@@ -306,6 +325,36 @@ struct etr_counters {
 	uint64_t registers_sent, register_timeouts, notifies, notify_auth_failures;
 	uint64_t notifies_unmatched, requests_answered, requests_not_ours, malformed, unsupported;
 	uint64_t moved_notifies, notify_acks_sent;
+	uint64_t dyn_learned, dyn_refused, dyn_overflows, dyn_moved, dyn_cleared;
+};
+
+/*
+ * The ETR's local table, read by the data plane (one longest-prefix
+ * lookup gives what an address is to this site): the value of every entry
+ * starts with struct etr_local.
+ */
+enum etr_local_kind {
+	LOCAL_DB = 1,	  /* inside a database-mapping */
+	LOCAL_DYN_POLICY, /* inside a dynamic-eid prefix, host not (yet) known */
+	LOCAL_DYN_HOST,	  /* a learned dynamic EID */
+	LOCAL_AWAY,	  /* an EID that moved away: forward to its new locators */
+};
+
+#define ETR_AWAY_LOCS 8
+#define ETR_DYN_MAX   65536 /* learned dynamic EIDs (fixed capacity) */
+
+struct etr_local {
+	uint8_t kind;
+	uint8_t nloc;		       /* LOCAL_AWAY: the new locators */
+	const struct mc_locator *locs; /* LOCAL_AWAY */
+	double last_packet;	       /* LOCAL_DYN_HOST and _AWAY: written by the data plane */
+	uint64_t packets;
+};
+
+enum etr_source {
+	ETR_SRC_DATA,	 /* the data plane's source check */
+	ETR_SRC_FHR,	 /* a first-hop router's notification */
+	ETR_SRC_CONTROL, /* an operator */
 };
 
 struct etr;
@@ -334,12 +383,41 @@ void etr_reg_info(const struct etr *e, size_t i, struct etr_reg_info *out);
 struct etr_away_info {
 	struct lisp_prefix p;
 	struct lisp_addr told_by;
-	double since, expires;
+	double since, expires, last_packet;
+	uint64_t packets, smrs;
 	uint8_t nloc;
-	const struct lisp_locator *locs;
+	const struct mc_locator *locs;
 };
 typedef int (*etr_away_fn)(const struct etr_away_info *a, void *arg);
 int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg);
+
+/*
+ * Dynamic EIDs. Every detection source calls etr_dyn_learn(): address a of
+ * table iid was seen at this site. Returns 1 (new: registered at once), 0
+ * (known: its liveness refreshed), -ENOENT (in no dynamic-eid that is on a
+ * lisp mobility interface) or -ENOSPC (ETR_DYN_MAX reached).
+ */
+int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
+		  double now);
+/* Forgets the dynamic EIDs inside under (NULL: all), deregistering them; returns how many. */
+int etr_dyn_clear(struct etr *e, const struct lisp_prefix *under, double now);
+struct etr_dyn_info {
+	struct lisp_prefix p;
+	const char *policy; /* the dynamic-eid's name */
+	const struct xtr_conf_dbmap *dbmap;
+	const char *ifname; /* its lisp mobility interface */
+	enum etr_source source;
+	double since, last_seen, last_packet;
+	bool registered; /* acknowledged by every map-server within their lifetime */
+};
+typedef int (*etr_dyn_fn)(const struct etr_dyn_info *d, void *arg);
+/* Calls fn for each learned dynamic EID in prefix order. */
+int etr_dyn_walk(const struct etr *e, etr_dyn_fn fn, void *arg);
+size_t etr_dyn_count(const struct etr *e);
+/* The local table (see struct etr_local) for the data plane; it changes only in etr_*() calls. */
+const struct ptable *etr_local_table(const struct etr *e);
+/* The data plane sent an SMR for away entry p. */
+void etr_away_smr_sent(struct etr *e, const struct lisp_prefix *p);
 
 /* The locators database-mapping m announces now (interface addresses resolved). */
 uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct lisp_locator *out,
@@ -351,13 +429,6 @@ enum mc_state {
 	MC_COMPLETE, /* locators known */
 	MC_NEGATIVE, /* no locators: act says what to do */
 	MC_MISS,     /* (lookups only) no entry */
-};
-
-struct mc_locator {
-	struct lisp_addr addr;
-	uint8_t priority, weight;
-	bool up; /* R bit */
-	double since;
 };
 
 struct mc_io {

@@ -1,9 +1,12 @@
 /*
  * ETR (RFC 9301 §8.2, spec/lisp-wire.md §10.1): registers every
- * database-mapping with every configured Map-Server (want-map-notify,
- * HMAC-SHA-256), refreshes every 60 s, retransmits 1, 2, 4 ... 60 s until
- * the Map-Notify, deregisters (TTL 0) what the configuration drops, and
- * answers Map-Requests for its EID-prefixes. Packets leave through io.
+ * database-mapping and every learned dynamic EID with every configured
+ * Map-Server (want-map-notify, HMAC-SHA-256), refreshes every 60 s,
+ * retransmits 1, 2, 4 ... 60 s until the Map-Notify, deregisters (TTL 0)
+ * what the configuration drops, answers Map-Requests for its EIDs, and
+ * turns a Map-Notify saying an EID of ours moved into an away entry
+ * (spec §10.2). The local table it keeps is what the data plane looks up.
+ * Packets leave through io.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +24,6 @@
 #define EXPIRE	    180.0 /* the Map-Server forgets an unrefreshed registration */
 #define MAX_LOCS    32
 #define RECORD_TTL  1440
-#define AWAY_LOCS   8
 
 /* One database-mapping registered with one Map-Server. */
 struct etr_reg {
@@ -34,19 +36,32 @@ struct etr_reg {
 
 /* An EID the Map-Server said now lives elsewhere (Cisco shows it as a Null0 host route). */
 struct away {
+	struct etr_local l; /* first: the local table's view */
 	struct lisp_prefix p;
 	struct lisp_addr told_by;
 	double since, expires;
-	uint8_t nloc;
-	struct lisp_locator locs[AWAY_LOCS];
+	uint64_t smrs;
+	struct mc_locator locs[ETR_AWAY_LOCS];
+};
+
+/* A learned dynamic EID and its registrations (one per map-server). */
+struct dyn {
+	struct etr_local l;
+	struct lisp_prefix p;
+	size_t dbmap; /* its dynamic-eid's database-mapping in the configuration */
+	enum etr_source source;
+	double since, last_seen;
+	struct etr_reg *regs;
+	size_t nregs;
 };
 
 struct etr {
 	struct etr_io io;
-	struct ptable *away;
+	struct ptable *local; /* database-mappings, dynamic-eid prefixes and hosts, away EIDs */
+	size_t ndyn;
 	const struct xtr_conf *conf;
 	struct lisp_auth_key **keys; /* per map-server */
-	struct etr_reg *regs;
+	struct etr_reg *regs;	     /* of the plain database-mappings */
 	size_t nregs;
 	uint64_t nonce; /* Map-Register counter, started from the clock: it grows across restarts */
 	struct etr_counters c;
@@ -55,13 +70,29 @@ struct etr {
 	uint8_t out[4096];
 };
 
+static void local_free(void *v)
+{
+	struct etr_local *l = v;
+
+	if (l->kind == LOCAL_DYN_HOST)
+		free(((struct dyn *)v)->regs);
+	free(v);
+}
+
+static void event(struct etr *e, enum etr_event ev, const struct lisp_prefix *p,
+		  const char *ifname)
+{
+	if (e->io.event)
+		e->io.event(e->io.arg, ev, p, ifname);
+}
+
 struct etr *etr_new(const struct etr_io *io)
 {
 	struct etr *e = xcalloc(1, sizeof(*e));
 	struct timespec ts;
 
 	e->io = *io;
-	e->away = ptable_new(free);
+	e->local = ptable_new(local_free);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->nonce = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return e;
@@ -124,6 +155,133 @@ static void send_register(struct etr *e, const struct xtr_conf *conf, struct lis
 	r->attempts++;
 }
 
+/* The interface of dynamic-eid dyn (its first lisp mobility one); *esm: extended-subnet mode. */
+static const char *policy_iface(const struct xtr_conf *c, int dyn, bool *esm)
+{
+	const char *name = NULL;
+
+	*esm = false;
+	for (size_t i = 0; i < c->nifaces; i++) {
+		if (strcmp(c->ifaces[i].mobility, c->dyneids[dyn].name) != 0)
+			continue;
+		if (!name)
+			name = c->ifaces[i].name;
+		*esm |= c->ifaces[i].extended_subnet;
+	}
+	return name;
+}
+
+/* The interface a dynamic EID's host route points to (across-subnet mode), or NULL. */
+static const char *dyn_route_iface(const struct xtr_conf *c, const struct dyn *d)
+{
+	bool esm;
+	const char *ifname = policy_iface(c, c->dbmaps[d->dbmap].dyn, &esm);
+
+	return esm ? NULL : ifname;
+}
+
+struct collect {
+	struct lisp_prefix *v;
+	size_t n, cap;
+	int kind; /* 0: any */
+	double now;
+};
+
+static int collect_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct collect *x = arg;
+	const struct etr_local *l = v;
+
+	if (x->kind && l->kind != x->kind)
+		return 0;
+	if (x->kind == LOCAL_AWAY && x->now > 0 && ((const struct away *)v)->expires > x->now)
+		return 0;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 16;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
+	}
+	x->v[x->n++] = *p;
+	return 0;
+}
+
+/* The prefixes of the entries of kind (0: all) inside under (NULL: all); free() .v after. */
+static struct collect collect(const struct etr *e, const struct lisp_prefix *under, int kind,
+			      double expired_at)
+{
+	struct collect x = { .kind = kind, .now = expired_at };
+
+	ptable_walk(e->local, under, collect_one, &x);
+	return x;
+}
+
+static void make_regs(struct etr *e, struct dyn *d, double now)
+{
+	free(d->regs);
+	d->nregs = e->conf->nmap_servers;
+	d->regs = xcalloc(d->nregs + 1, sizeof(*d->regs));
+	for (size_t s = 0; s < d->nregs; s++) {
+		d->regs[s].p = d->p;
+		d->regs[s].dbmap = d->dbmap;
+		d->regs[s].ms = s;
+		d->regs[s].next_at = now;
+		d->regs[s].backoff = 1;
+	}
+}
+
+/* Deregisters (TTL 0) and forgets dynamic EID p. */
+static void dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_auth_key **keys,
+		       const struct lisp_prefix *p, bool withdraw, double now)
+{
+	struct dyn *d = ptable_lookup_exact(e->local, p);
+
+	if (!d || d->l.kind != LOCAL_DYN_HOST)
+		return;
+	for (size_t i = 0; withdraw && i < d->nregs; i++)
+		if (d->regs[i].last_sent)
+			send_register(e, conf, keys, &d->regs[i], 0, now);
+	event(e, ETR_EV_DYN_DOWN, p, dyn_route_iface(conf, d));
+	ptable_del(e->local, p);
+	e->ndyn--;
+}
+
+/* The dynamic database-mapping of an active dynamic-eid (on a mobility interface) equal to p. */
+static long dyn_dbmap(const struct xtr_conf *c, const struct lisp_prefix *p)
+{
+	bool esm;
+
+	for (size_t i = 0; i < c->ndbmaps; i++)
+		if (c->dbmaps[i].dyn >= 0 && lisp_prefix_equal(&c->dbmaps[i].p, p) &&
+		    policy_iface(c, c->dbmaps[i].dyn, &esm))
+			return (long)i;
+	return -1;
+}
+
+/* The database-mapping and dynamic-eid prefixes of the local table, made again from conf. */
+static void rebuild_local(struct etr *e, const struct xtr_conf *conf)
+{
+	struct collect x = collect(e, NULL, 0, 0);
+	bool esm;
+
+	for (size_t i = 0; i < x.n; i++) {
+		const struct etr_local *l = ptable_lookup_exact(e->local, &x.v[i]);
+
+		if (l->kind == LOCAL_DB || l->kind == LOCAL_DYN_POLICY)
+			ptable_del(e->local, &x.v[i]);
+	}
+	free(x.v);
+	for (size_t i = 0; i < conf->ndbmaps; i++) {
+		const struct xtr_conf_dbmap *m = &conf->dbmaps[i];
+		struct etr_local *l;
+
+		if (m->dyn >= 0 && !policy_iface(conf, m->dyn, &esm))
+			continue; /* a dynamic-eid on no interface learns nothing */
+		l = xcalloc(1, sizeof(*l));
+		l->kind = m->dyn >= 0 ? LOCAL_DYN_POLICY : LOCAL_DB;
+		if (ptable_add(e->local, &m->p, l) < 0)
+			free(l); /* a learned host of the same length keeps its entry */
+	}
+}
+
 /* (Re)builds the registrations of conf; those the new one drops are withdrawn with TTL 0. */
 void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 {
@@ -131,6 +289,8 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 	size_t nold = e->nregs;
 	const struct xtr_conf *oldconf = e->conf;
 	struct lisp_auth_key **oldkeys = e->keys;
+	struct lisp_prefix covering;
+	struct collect x;
 
 	e->conf = conf;
 	e->keys = xcalloc(conf->nmap_servers + 1, sizeof(*e->keys));
@@ -140,7 +300,7 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 	e->regs = xcalloc(conf->ndbmaps * conf->nmap_servers + 1, sizeof(*e->regs));
 	e->nregs = 0;
 	for (size_t d = 0; d < conf->ndbmaps; d++) {
-		for (size_t s = 0; s < conf->nmap_servers; s++) {
+		for (size_t s = 0; conf->dbmaps[d].dyn < 0 && s < conf->nmap_servers; s++) {
 			struct etr_reg *r = &e->regs[e->nregs++];
 
 			r->p = conf->dbmaps[d].p;
@@ -161,6 +321,23 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 		if (!kept && old[i].last_ack)
 			send_register(e, oldconf, oldkeys, &old[i], 0, now);
 	}
+	rebuild_local(e, conf);
+	/* learned EIDs stay if a dynamic-eid of the new configuration still holds them */
+	x = collect(e, NULL, LOCAL_DYN_HOST, 0);
+	for (size_t i = 0; i < x.n; i++) {
+		struct dyn *d = ptable_lookup_exact(e->local, &x.v[i]);
+		long m = -1;
+
+		if (ptable_lookup_covering(e->local, &x.v[i], &covering))
+			m = dyn_dbmap(conf, &covering);
+		if (m < 0) {
+			dyn_remove(e, oldconf, oldkeys, &x.v[i], true, now);
+			continue;
+		}
+		d->dbmap = (size_t)m;
+		make_regs(e, d, now);
+	}
+	free(x.v);
 	for (size_t i = 0; oldconf && i < oldconf->nmap_servers; i++)
 		lisp_auth_key_free(oldkeys[i]);
 	free(oldkeys);
@@ -175,76 +352,86 @@ void etr_free(struct etr *e)
 		lisp_auth_key_free(e->keys[i]);
 	free(e->keys);
 	free(e->regs);
-	ptable_free(e->away);
+	ptable_free(e->local);
 	free(e);
 }
 
-struct expired {
-	struct lisp_prefix *v;
-	size_t n, cap;
+static void reg_due(struct etr *e, struct etr_reg *r, double now)
+{
+	if (r->next_at > now)
+		return;
+	if (r->nonce) { /* unanswered: back off */
+		e->c.register_timeouts++;
+		r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
+	}
+	send_register(e, e->conf, e->keys, r, RECORD_TTL, now);
+	r->next_at = now + r->backoff;
+}
+
+struct tick_walk {
+	struct etr *e;
 	double now;
 };
 
-static int away_expired(const struct lisp_prefix *p, void *v, void *arg)
+static int dyn_due(const struct lisp_prefix *p, void *v, void *arg)
 {
-	struct expired *x = arg;
-	const struct away *a = v;
+	struct tick_walk *t = arg;
+	struct dyn *d = v;
 
-	if (a->expires > x->now)
-		return 0;
-	if (x->n == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 16;
-		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
-	}
-	x->v[x->n++] = *p;
+	(void)p;
+	for (size_t i = 0; d->l.kind == LOCAL_DYN_HOST && i < d->nregs; i++)
+		reg_due(t->e, &d->regs[i], t->now);
 	return 0;
 }
 
 void etr_tick(struct etr *e, double now)
 {
-	struct expired x = { .now = now };
+	struct collect x = collect(e, NULL, LOCAL_AWAY, now);
+	struct tick_walk t = { .e = e, .now = now };
 
-	ptable_walk(e->away, NULL, away_expired, &x);
-	for (size_t i = 0; i < x.n; i++)
-		ptable_del(e->away, &x.v[i]);
-	free(x.v);
-	for (size_t i = 0; i < e->nregs; i++) {
-		struct etr_reg *r = &e->regs[i];
-
-		if (r->next_at > now)
-			continue;
-		if (r->nonce) { /* unanswered: back off */
-			e->c.register_timeouts++;
-			r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
-		}
-		send_register(e, e->conf, e->keys, r, RECORD_TTL, now);
-		r->next_at = now + r->backoff;
+	for (size_t i = 0; i < x.n; i++) {
+		ptable_del(e->local, &x.v[i]);
+		event(e, ETR_EV_AWAY_DOWN, &x.v[i], NULL);
 	}
+	free(x.v);
+	for (size_t i = 0; i < e->nregs; i++)
+		reg_due(e, &e->regs[i], now);
+	ptable_walk(e->local, NULL, dyn_due, &t);
 }
 
-/* True if a record of n is one of our database-mappings with the locators we announce. */
+/* True if record r carries exactly the locators of database-mapping m. */
+static bool same_locators(struct etr *e, const struct xtr_conf_dbmap *m,
+			  const struct lisp_eid_record *r)
+{
+	uint8_t k, nl = dbmap_locs(e, e->conf, m, e->locs);
+	bool same = nl == r->loc_count;
+	struct lisp_locator l;
+	struct lisp_iter lit;
+
+	lisp_locator_iter_init(&lit, r);
+	for (k = 0; same && lisp_locator_iter_next(&lit, &l); k++)
+		same = k < nl && lisp_addr_equal(&l.addr[0], &e->locs[k].addr[0]);
+	return same;
+}
+
+/* True if a record of n is one of our mappings with the locators we announce. */
 static bool own_mapping(struct etr *e, const struct lisp_map_notify *n)
 {
 	struct lisp_eid_record r;
-	struct lisp_locator l;
-	struct lisp_iter it, lit;
+	struct lisp_iter it;
 
 	lisp_record_iter_init(&it, &n->records);
 	while (lisp_record_iter_next(&it, &r)) {
-		for (size_t i = 0; i < e->conf->ndbmaps; i++) {
-			uint8_t k, nl;
-			bool same;
+		const struct dyn *d = ptable_lookup_exact(e->local, &r.eid);
 
-			if (!lisp_prefix_equal(&e->conf->dbmaps[i].p, &r.eid))
-				continue;
-			nl = dbmap_locs(e, e->conf, &e->conf->dbmaps[i], e->locs);
-			same = nl == r.loc_count;
-			lisp_locator_iter_init(&lit, &r);
-			for (k = 0; same && lisp_locator_iter_next(&lit, &l); k++)
-				same = k < nl && lisp_addr_equal(&l.addr[0], &e->locs[k].addr[0]);
-			if (same)
+		if (d && d->l.kind == LOCAL_DYN_HOST &&
+		    same_locators(e, &e->conf->dbmaps[d->dbmap], &r))
+			return true;
+		for (size_t i = 0; i < e->conf->ndbmaps; i++)
+			if (e->conf->dbmaps[i].dyn < 0 &&
+			    lisp_prefix_equal(&e->conf->dbmaps[i].p, &r.eid) &&
+			    same_locators(e, &e->conf->dbmaps[i], &r))
 				return true;
-		}
 	}
 	return false;
 }
@@ -252,34 +439,52 @@ static bool own_mapping(struct etr *e, const struct lisp_map_notify *n)
 static void install_away(struct etr *e, const struct lisp_addr *ms, const struct lisp_eid_record *r,
 			 double now)
 {
-	struct away *a = ptable_lookup_exact(e->away, &r->eid);
+	struct away *a = ptable_lookup_exact(e->local, &r->eid);
+	struct lisp_locator l;
 	struct lisp_iter it;
 
+	if (a && a->l.kind != LOCAL_AWAY)
+		return; /* a database-mapping or dynamic-eid prefix of ours: never away */
 	if (r->ttl == 0) {
-		ptable_del(e->away, &r->eid);
+		if (a) {
+			ptable_del(e->local, &r->eid);
+			event(e, ETR_EV_AWAY_DOWN, &r->eid, NULL);
+		}
 		return;
 	}
 	if (!a) {
 		a = xcalloc(1, sizeof(*a));
+		a->l.kind = LOCAL_AWAY;
+		a->l.locs = a->locs;
 		a->p = r->eid;
 		a->since = now;
-		if (ptable_add(e->away, &a->p, a) < 0) {
+		if (ptable_add(e->local, &a->p, a) < 0) {
 			free(a);
 			return;
 		}
+		event(e, ETR_EV_AWAY_UP, &r->eid, NULL);
 	}
 	a->told_by = *ms;
 	a->expires = now + r->ttl * 60.0;
-	a->nloc = 0;
+	a->l.nloc = 0;
 	lisp_locator_iter_init(&it, r);
-	while (a->nloc < AWAY_LOCS && lisp_locator_iter_next(&it, &a->locs[a->nloc]))
-		a->nloc++;
+	while (a->l.nloc < ETR_AWAY_LOCS && lisp_locator_iter_next(&it, &l)) {
+		struct mc_locator *m = &a->locs[a->l.nloc++];
+
+		m->addr = l.addr[0];
+		m->priority = l.priority;
+		m->weight = l.weight;
+		m->up = l.reachable;
+		m->since = now;
+	}
 }
 
 /*
  * An unsolicited Map-Notify from one of our Map-Servers: its EIDs are now
  * registered by someone else. Acknowledged (Map-Notify-Ack, same content,
- * our MAC) and kept as away entries until their TTL runs out.
+ * our MAC); a learned dynamic EID among them is forgotten (not
+ * deregistered: the new site owns it now) and each becomes an away entry
+ * until its TTL runs out.
  */
 static void handle_moved(struct etr *e, const struct lisp_addr *src,
 			 const struct lisp_map_notify *n, const uint8_t *buf, size_t len,
@@ -309,6 +514,12 @@ static void handle_moved(struct etr *e, const struct lisp_addr *src,
 		e->c.notify_acks_sent++;
 	lisp_record_iter_init(&it, &n->records);
 	while (lisp_record_iter_next(&it, &r)) {
+		const struct etr_local *l = ptable_lookup_exact(e->local, &r.eid);
+
+		if (l && l->kind == LOCAL_DYN_HOST && r.ttl) {
+			dyn_remove(e, e->conf, e->keys, &r.eid, false, now);
+			e->c.dyn_moved++;
+		}
 		install_away(e, src, &r, now);
 		log_info("etr: %s moved away (Map-Notify from %s)",
 			 lisp_prefix_format(&r.eid, p, sizeof(p)),
@@ -317,22 +528,52 @@ static void handle_moved(struct etr *e, const struct lisp_addr *src,
 	e->c.moved_notifies++;
 }
 
+struct nonce_find {
+	uint64_t nonce;
+	struct etr_reg *r;
+};
+
+static int find_nonce(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct nonce_find *f = arg;
+	struct dyn *d = v;
+
+	(void)p;
+	for (size_t i = 0; d->l.kind == LOCAL_DYN_HOST && i < d->nregs; i++)
+		if (d->regs[i].nonce == f->nonce) {
+			f->r = &d->regs[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* The registration waiting for the Map-Notify with this nonce, or NULL. */
+static struct etr_reg *reg_by_nonce(struct etr *e, uint64_t nonce)
+{
+	struct nonce_find f = { .nonce = nonce };
+
+	if (!nonce)
+		return NULL;
+	for (size_t i = 0; i < e->nregs; i++)
+		if (e->regs[i].nonce == nonce)
+			return &e->regs[i];
+	ptable_walk(e->local, NULL, find_nonce, &f);
+	return f.r;
+}
+
 static void handle_notify(struct etr *e, const struct lisp_addr *src, const uint8_t *buf,
 			  size_t len, double now)
 {
 	char a[LISP_ADDR_STRLEN];
 	struct lisp_map_notify n;
+	struct etr_reg *r;
 
 	if (lisp_msg_decode_map_notify(buf, len, &n) < 0 || n.ack) {
 		e->c.malformed++;
 		return;
 	}
-	for (size_t i = 0; i < e->nregs; i++) {
-		struct etr_reg *r = &e->regs[i];
-
-		if (!r->nonce || r->nonce != n.nonce ||
-		    !lisp_addr_equal(src, &e->conf->map_servers[r->ms].addr))
-			continue;
+	r = reg_by_nonce(e, n.nonce);
+	if (r && lisp_addr_equal(src, &e->conf->map_servers[r->ms].addr)) {
 		if (lisp_auth_verify(e->keys[r->ms], buf, len) < 0) {
 			e->c.notify_auth_failures++;
 			log_warn_rl(&e->rl, "etr: Map-Notify from %s: authentication failed",
@@ -353,17 +594,37 @@ static void handle_notify(struct etr *e, const struct lisp_addr *src, const uint
 	handle_moved(e, src, &n, buf, len, now);
 }
 
-/* The database-mapping holding eid (longest), or NULL. */
+/* The plain database-mapping holding eid (longest), or NULL. */
 static const struct xtr_conf_dbmap *dbmap_holding(const struct xtr_conf *c,
 						  const struct lisp_prefix *eid)
 {
 	const struct xtr_conf_dbmap *best = NULL;
 
 	for (size_t i = 0; i < c->ndbmaps; i++)
-		if (lisp_prefix_contains(&c->dbmaps[i].p, eid) &&
+		if (c->dbmaps[i].dyn < 0 && lisp_prefix_contains(&c->dbmaps[i].p, eid) &&
 		    (!best || c->dbmaps[i].p.plen > best->p.plen))
 			best = &c->dbmaps[i];
 	return best;
+}
+
+/* The mapping to answer for eid: a learned host or a plain database-mapping; NULL: not ours. */
+static const struct xtr_conf_dbmap *mapping_for(struct etr *e, const struct lisp_prefix *eid,
+						struct lisp_prefix *answer)
+{
+	const struct xtr_conf_dbmap *m;
+	struct lisp_prefix match;
+	const struct dyn *d = ptable_lookup(e->local, eid->iid, &eid->addr, &match);
+
+	if (d && d->l.kind == LOCAL_DYN_HOST && lisp_prefix_contains(&match, eid)) {
+		*answer = d->p;
+		return &e->conf->dbmaps[d->dbmap];
+	}
+	if (d && d->l.kind == LOCAL_AWAY)
+		return NULL;
+	m = dbmap_holding(e->conf, eid);
+	if (m)
+		*answer = m->p;
+	return m;
 }
 
 /* Map-Reply for each EID of q that is ours, to the first ITR-RLOC we can reach. */
@@ -378,12 +639,11 @@ static void answer(struct etr *e, const struct lisp_map_request *q, uint16_t dpo
 
 	lisp_prefix_iter_init(&it, &q->eids);
 	while (lisp_prefix_iter_next(&it, &eid)) {
-		d = dbmap_holding(e->conf, &eid);
+		d = mapping_for(e, &eid, &rec.eid);
 		if (!d) {
 			e->c.requests_not_ours++;
 			continue;
 		}
-		rec.eid = d->p;
 		rec.loc_count = dbmap_locs(e, e->conf, d, e->locs);
 		buf_writer_init(&w, e->out, sizeof(e->out));
 		if (lisp_msg_encode_map_reply(&w, &m, &rec, 1) < 0)
@@ -426,6 +686,125 @@ void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const
 	}
 }
 
+int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
+		  double now)
+{
+	static const char *src_names[] = { "data", "fhr", "operator" };
+	char buf[LISP_PREFIX_STRLEN];
+	struct lisp_prefix host, match;
+	struct etr_local *l = ptable_lookup(e->local, iid, a, &match);
+	struct dyn *d;
+	long m;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	if (l && l->kind == LOCAL_DYN_HOST) {
+		((struct dyn *)l)->last_seen = now;
+		return 0;
+	}
+	if (l && l->kind == LOCAL_AWAY) /* it came back: the covering dynamic-eid decides */
+		l = ptable_lookup_covering(e->local, &host, &match);
+	if (!l || l->kind != LOCAL_DYN_POLICY || (m = dyn_dbmap(e->conf, &match)) < 0) {
+		e->c.dyn_refused++;
+		return -ENOENT;
+	}
+	if (e->ndyn >= ETR_DYN_MAX) {
+		e->c.dyn_overflows++;
+		log_warn_rl(&e->rl, "etr: dynamic-eid table full (%d): %s not learned", ETR_DYN_MAX,
+			    lisp_prefix_format(&host, buf, sizeof(buf)));
+		return -ENOSPC;
+	}
+	if (ptable_lookup_exact(e->local, &host)) { /* the away entry */
+		ptable_del(e->local, &host);
+		event(e, ETR_EV_AWAY_DOWN, &host, NULL);
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->l.kind = LOCAL_DYN_HOST;
+	d->p = host;
+	d->dbmap = (size_t)m;
+	d->source = src;
+	d->since = d->last_seen = now;
+	if (ptable_add(e->local, &d->p, d) < 0) {
+		free(d);
+		return -ENOSPC;
+	}
+	e->ndyn++;
+	e->c.dyn_learned++;
+	make_regs(e, d, now);
+	for (size_t i = 0; i < d->nregs; i++)
+		reg_due(e, &d->regs[i], now); /* at once, not at the next tick */
+	event(e, ETR_EV_DYN_UP, &host, dyn_route_iface(e->conf, d));
+	log_info("etr: dynamic-eid %s: %s learned (%s)",
+		 e->conf->dyneids[e->conf->dbmaps[m].dyn].name,
+		 lisp_prefix_format(&host, buf, sizeof(buf)), src_names[src]);
+	return 1;
+}
+
+int etr_dyn_clear(struct etr *e, const struct lisp_prefix *under, double now)
+{
+	struct collect x = collect(e, under, LOCAL_DYN_HOST, 0);
+
+	for (size_t i = 0; i < x.n; i++)
+		dyn_remove(e, e->conf, e->keys, &x.v[i], true, now);
+	e->c.dyn_cleared += x.n;
+	free(x.v);
+	return (int)x.n;
+}
+
+struct dyn_walk {
+	const struct etr *e;
+	etr_dyn_fn fn;
+	void *arg;
+};
+
+static int dyn_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct dyn_walk *w = arg;
+	const struct dyn *d = v;
+	const struct xtr_conf *c = w->e->conf;
+	struct etr_dyn_info info = { .p = *p };
+	bool esm;
+
+	if (d->l.kind != LOCAL_DYN_HOST)
+		return 0;
+	info.dbmap = &c->dbmaps[d->dbmap];
+	info.policy = c->dyneids[info.dbmap->dyn].name;
+	info.ifname = policy_iface(c, info.dbmap->dyn, &esm);
+	info.source = d->source;
+	info.since = d->since;
+	info.last_seen = d->last_seen;
+	info.last_packet = d->l.last_packet;
+	info.registered = d->nregs > 0;
+	for (size_t i = 0; i < d->nregs; i++)
+		info.registered &= d->regs[i].last_ack > 0 &&
+				   d->regs[i].last_sent - d->regs[i].last_ack < EXPIRE;
+	return w->fn(&info, w->arg);
+}
+
+int etr_dyn_walk(const struct etr *e, etr_dyn_fn fn, void *arg)
+{
+	struct dyn_walk w = { .e = e, .fn = fn, .arg = arg };
+
+	return ptable_walk(e->local, NULL, dyn_one, &w);
+}
+
+size_t etr_dyn_count(const struct etr *e)
+{
+	return e->ndyn;
+}
+
+const struct ptable *etr_local_table(const struct etr *e)
+{
+	return e->local;
+}
+
+void etr_away_smr_sent(struct etr *e, const struct lisp_prefix *p)
+{
+	struct away *a = ptable_lookup_exact(e->local, p);
+
+	if (a && a->l.kind == LOCAL_AWAY)
+		a->smrs++;
+}
+
 const struct etr_counters *etr_counters(const struct etr *e)
 {
 	return &e->c;
@@ -460,6 +839,7 @@ uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct
 }
 
 struct away_walk {
+	const struct etr *e;
 	etr_away_fn fn;
 	void *arg;
 };
@@ -468,19 +848,25 @@ static int away_one(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct away_walk *w = arg;
 	const struct away *a = v;
-	struct etr_away_info info = { .p = *p,
-				      .told_by = a->told_by,
-				      .since = a->since,
-				      .expires = a->expires,
-				      .nloc = a->nloc,
-				      .locs = a->locs };
+	struct etr_away_info info;
 
+	if (a->l.kind != LOCAL_AWAY)
+		return 0;
+	info = (struct etr_away_info){ .p = *p,
+				       .told_by = a->told_by,
+				       .since = a->since,
+				       .expires = a->expires,
+				       .last_packet = a->l.last_packet,
+				       .packets = a->l.packets,
+				       .smrs = a->smrs,
+				       .nloc = a->l.nloc,
+				       .locs = a->locs };
 	return w->fn(&info, w->arg);
 }
 
 int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg)
 {
-	struct away_walk w = { .fn = fn, .arg = arg };
+	struct away_walk w = { .e = e, .fn = fn, .arg = arg };
 
-	return ptable_walk(e->away, NULL, away_one, &w);
+	return ptable_walk(e->local, NULL, away_one, &w);
 }
