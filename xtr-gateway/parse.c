@@ -26,8 +26,8 @@ struct parse_state {
 	struct xtr_conf *c;
 	struct xtr_conf_site *site;
 	struct xtr_conf_locset *locset;
-	uint32_t iid;	      /* of the eid-table being configured */
-	int dyn;	      /* the dynamic-eid being configured */
+	uint32_t iid; /* of the eid-table being configured */
+	int dyn;      /* the dynamic-eid being configured */
 	struct xtr_conf_iface *iface;
 	unsigned *site_lines; /* line of each site's first "site" command */
 };
@@ -435,8 +435,7 @@ static int cmd_use_petr(struct conf_parser *p, int argc, char **argv)
 		return conf_error(p, "%s: '%s' is not an %s address", p->cmd->words, argv[0],
 				  afi == LISP_AFI_IPV4 ? "IPv4" : "IPv6");
 	if (argc != 1 && argc != 5)
-		return conf_error(p, "%s: expected 'ADDRESS [priority P weight W]'",
-				  p->cmd->words);
+		return conf_error(p, "%s: expected 'ADDRESS [priority P weight W]'", p->cmd->words);
 	if (argc == 5 && prio_weight(p, argc - 1, argv + 1, &l) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < c->npetrs; i++)
@@ -444,10 +443,9 @@ static int cmd_use_petr(struct conf_parser *p, int argc, char **argv)
 			return conf_error(p, "use-petr %s given twice", argv[0]);
 	if (c->npetrs == XTR_PETR_MAX)
 		return conf_error(p, "more than %d use-petr", XTR_PETR_MAX);
-	c->petrs[c->npetrs++] =
-		(struct xtr_conf_petr){
-			.addr = l.addr, .priority = l.priority, .weight = l.weight, .line = p->line
-		};
+	c->petrs[c->npetrs++] = (struct xtr_conf_petr){
+		.addr = l.addr, .priority = l.priority, .weight = l.weight, .line = p->line
+	};
 	return 0;
 }
 
@@ -472,8 +470,8 @@ static int cmd_proxy_etr(struct conf_parser *p, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	*(p->cmd->data == LISP_AFI_IPV4 ? &state(p)->c->proxy_etr_v4
-					: &state(p)->c->proxy_etr_v6) = true;
+	*(p->cmd->data == LISP_AFI_IPV4 ? &state(p)->c->proxy_etr_v4 : &state(p)->c->proxy_etr_v6) =
+		true;
 	return 0;
 }
 
@@ -502,7 +500,7 @@ static int cmd_database_mapping(struct conf_parser *p, int argc, char **argv)
 {
 	struct parse_state *st = state(p);
 	bool dyn = conf_mode(p) == MODE_DYNEID;
-	uint32_t iid = dyn ? st->c->dyneids[st->dyn].iid
+	uint32_t iid = dyn				? st->c->dyneids[st->dyn].iid
 		       : conf_mode(p) == MODE_EID_TABLE ? st->iid
 							: 0;
 	struct xtr_conf_locator l = { 0 };
@@ -714,10 +712,10 @@ static const struct conf_cmd cmds[] = {
 	  "ADDRESS [priority P weight W]", LISP_AFI_IPV4 },
 	{ MODE_ROUTER_LISP, "ipv6 use-petr", 1, 5, CONF_NONE, cmd_use_petr,
 	  "ADDRESS [priority P weight W]", LISP_AFI_IPV6 },
-	{ MODE_ROUTER_LISP, "ipv4 proxy-itr", 1, 2, CONF_NONE, cmd_proxy_itr,
-	  "ADDRESS [ADDRESS]", 0 },
-	{ MODE_ROUTER_LISP, "ipv6 proxy-itr", 1, 2, CONF_NONE, cmd_proxy_itr,
-	  "ADDRESS [ADDRESS]", 0 },
+	{ MODE_ROUTER_LISP, "ipv4 proxy-itr", 1, 2, CONF_NONE, cmd_proxy_itr, "ADDRESS [ADDRESS]",
+	  0 },
+	{ MODE_ROUTER_LISP, "ipv6 proxy-itr", 1, 2, CONF_NONE, cmd_proxy_itr, "ADDRESS [ADDRESS]",
+	  0 },
 	{ MODE_ROUTER_LISP, "ipv4 proxy-etr", 0, 0, CONF_NONE, cmd_proxy_etr, "", LISP_AFI_IPV4 },
 	{ MODE_ROUTER_LISP, "ipv6 proxy-etr", 0, 0, CONF_NONE, cmd_proxy_etr, "", LISP_AFI_IPV6 },
 	{ CONF_TOP, "interface", 1, 1, MODE_IFACE, cmd_interface, "NAME", 0 },
@@ -746,8 +744,10 @@ static int check_dyn(const struct xtr_conf *c, const char *name, char *err, size
 		for (size_t j = 0; j < c->ndyneids && !found; j++)
 			found = strcmp(c->dyneids[j].name, f->mobility) == 0;
 		if (!found) {
-			snprintf(err, errlen, "%s:%u: interface %s: lisp mobility %s: no such "
-					      "dynamic-eid", name, f->line, f->name, f->mobility);
+			snprintf(err, errlen,
+				 "%s:%u: interface %s: lisp mobility %s: no such "
+				 "dynamic-eid",
+				 name, f->line, f->name, f->mobility);
 			return -EINVAL;
 		}
 	}

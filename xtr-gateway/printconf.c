@@ -147,9 +147,11 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 			lisp_addr_format(&c->petrs[i].addr, buf, sizeof(buf)), c->petrs[i].priority,
 			c->petrs[i].weight);
 	if (c->proxy_itr4.afi)
-		fprintf(f, " ipv4 proxy-itr %s\n", lisp_addr_format(&c->proxy_itr4, buf, sizeof(buf)));
+		fprintf(f, " ipv4 proxy-itr %s\n",
+			lisp_addr_format(&c->proxy_itr4, buf, sizeof(buf)));
 	if (c->proxy_itr6.afi)
-		fprintf(f, " ipv6 proxy-itr %s\n", lisp_addr_format(&c->proxy_itr6, buf, sizeof(buf)));
+		fprintf(f, " ipv6 proxy-itr %s\n",
+			lisp_addr_format(&c->proxy_itr6, buf, sizeof(buf)));
 	if (c->proxy_etr_v4)
 		fprintf(f, " ipv4 proxy-etr\n");
 	if (c->proxy_etr_v6)

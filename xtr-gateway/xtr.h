@@ -95,9 +95,9 @@ struct xtr_conf_petr {
 	unsigned line;
 };
 
-#define XTR_PETR_MAX	    8
-#define XTR_DP_IFNAME	    "lisp0"
-#define XTR_DP_MTU_DEFAULT  1500
+#define XTR_PETR_MAX	   8
+#define XTR_DP_IFNAME	   "lisp0"
+#define XTR_DP_MTU_DEFAULT 1500
 
 /* map-cache PREFIX map-request|drop|native-forward */
 struct xtr_conf_mapcache {
@@ -317,7 +317,8 @@ struct etr_io {
 	/* The first address of family afi on interface ifname; 0 or -ENOENT. */
 	int (*if_addr)(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
 	/* May be NULL. ifname: the mobility interface of an across-subnet dynamic EID, else NULL. */
-	void (*event)(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname);
+	void (*event)(void *arg, enum etr_event ev, const struct lisp_prefix *p,
+		      const char *ifname);
 	void *arg;
 };
 
@@ -511,8 +512,15 @@ enum dp_reason {
 	DP_R_NO_HEADROOM,
 	DP_R_MALFORMED,
 	DP_R_NOT_LISP,
+	DP_R_AWAY,	/* for an EID that moved away: encapsulated to its new site */
+	DP_R_PETR,	/* negative entry: encapsulated to the proxy-ETR */
+	DP_R_NOT_LOCAL, /* decapsulated packet for no EID of ours (and not a proxy-ETR) */
 	DP_R_MAX,
 };
+
+/* Flags the pipeline sets for the control plane (the packet's verdict stands). */
+#define DP_F_LEARN 0x01 /* source is an unknown host in a dynamic-eid prefix: aux = source */
+#define DP_F_SMR   0x02 /* decapsulated for an away EID: SMR aux (the outer source RLOC) */
 
 #define DP_BATCH    64
 #define DP_HEADROOM 64 /* room for the largest outer header (IPv6: 56 bytes) */
@@ -523,8 +531,12 @@ struct dp_pkt {
 	size_t off, len;
 	uint32_t iid; /* in: the instance-id of the ingress (encap); out: of the packet (decap) */
 	struct lisp_addr next_hop; /* out (encap): the RLOC */
+	struct lisp_addr aux;	   /* see DP_F_*; in (dp_decap_payload_batch): the outer source */
+	size_t inner;		   /* out: offset in buf of the inner packet */
+	uint8_t ttl;		   /* in (dp_decap_payload_batch): the outer TTL / hop limit */
 	uint8_t verdict;	   /* out: enum dp_verdict */
 	uint8_t reason;		   /* out: enum dp_reason */
+	uint8_t flags;		   /* out: DP_F_* */
 };
 
 struct dp_counters {
@@ -533,9 +545,14 @@ struct dp_counters {
 
 struct dp {
 	const struct mapcache *mc;
+	const struct ptable *local;    /* the ETR's (etr_local_table()); NULL: no local checks */
 	struct lisp_addr rloc4, rloc6; /* outer source addresses */
 	unsigned mtu;		       /* largest outer packet */
 	uint32_t nonce;
+	bool proxy_etr;	    /* decapsulate for any destination */
+	struct mc_fwd petr; /* use-petr locators (nloc 0: none) */
+	struct mc_locator petr_locs[XTR_PETR_MAX];
+	double now; /* set by the caller before a batch: liveness of local EIDs */
 	struct dp_counters c;
 };
 
@@ -545,6 +562,10 @@ void dp_init(struct dp *dp, const struct mapcache *mc, const struct lisp_addr *r
 void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 /* Packets from the RLOC side: LISP data packets are checked and decapsulated. */
 void dp_decap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
+/* The same for UDP payloads (from the LISP header on) with aux and ttl from the outer header. */
+void dp_decap_payload_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
+/* The use-petr locators of conf. */
+void dp_set_petrs(struct dp *dp, const struct xtr_conf *conf);
 const char *dp_reason_name(enum dp_reason r);
 
 /* xtr_net.c: UDP 4342 sockets on the libev loop */

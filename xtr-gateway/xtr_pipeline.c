@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/ippkt.h"
 #include "lib/lisp_data.h"
+#include "lib/ptable.h"
 #include "xtr-gateway/xtr.h"
 
 #define V4_OVERHEAD (IPPKT_V4_HDR_LEN + IPPKT_UDP_HDR_LEN + LISP_DATA_HDR_LEN)
@@ -28,6 +29,20 @@ void dp_init(struct dp *dp, const struct mapcache *mc, const struct lisp_addr *r
 		dp->rloc6 = *rloc6;
 	dp->mtu = mtu;
 	dp->nonce = 0x9e3779b9u;
+	dp->petr.state = MC_COMPLETE;
+	dp->petr.locs = dp->petr_locs;
+}
+
+void dp_set_petrs(struct dp *dp, const struct xtr_conf *conf)
+{
+	dp->petr.nloc = 0;
+	for (size_t i = 0; i < conf->npetrs && i < XTR_PETR_MAX; i++)
+		dp->petr_locs[dp->petr.nloc++] = (struct mc_locator){
+			.addr = conf->petrs[i].addr,
+			.priority = conf->petrs[i].priority,
+			.weight = conf->petrs[i].weight,
+			.up = true,
+		};
 }
 
 static void count(struct dp *dp, struct dp_pkt *p, enum dp_reason r)
@@ -43,8 +58,12 @@ static inline uint32_t mix(uint32_t h, uint32_t w)
 	return (h << 13 | h >> 19) * 5 + 0xe6546b64u;
 }
 
-/* Destination and a flow hash (addresses and protocol) of an inner IPv4/IPv6 packet; false if malformed. */
-static bool inner_parse(const uint8_t *ip, size_t len, struct lisp_addr *dst, uint32_t *hash)
+/*
+ * Source, destination and a flow hash (addresses and protocol) of an inner
+ * IPv4/IPv6 packet; false if malformed.
+ */
+static bool inner_parse(const uint8_t *ip, size_t len, struct lisp_addr *src, struct lisp_addr *dst,
+			uint32_t *hash)
 {
 	uint32_t h;
 
@@ -52,12 +71,14 @@ static bool inner_parse(const uint8_t *ip, size_t len, struct lisp_addr *dst, ui
 		if ((ip[0] & 0x0f) < 5 || (size_t)(ip[0] & 0x0f) * 4 > len ||
 		    buf_load_be16(ip + 2) != len)
 			return false;
-		dst->afi = LISP_AFI_IPV4;
+		src->afi = dst->afi = LISP_AFI_IPV4;
+		memcpy(src->u.v4, ip + 12, 4);
 		memcpy(dst->u.v4, ip + 16, 4);
 		h = mix(mix(ip[9], buf_load_be32(ip + 12)), buf_load_be32(ip + 16));
 	} else if (len >= IPPKT_V6_HDR_LEN && ip[0] >> 4 == 6) {
 		if ((size_t)buf_load_be16(ip + 4) + IPPKT_V6_HDR_LEN != len)
 			return false;
+		lisp_addr_set_v6(src, ip + 8);
 		lisp_addr_set_v6(dst, ip + 24);
 		h = ip[6];
 		for (size_t i = 8; i < 40; i += 4)
@@ -208,24 +229,38 @@ static enum dp_reason encap(struct dp *dp, struct dp_pkt *p, const struct mc_loc
 	return DP_R_ENCAP;
 }
 
+/* Encapsulates p toward a locator of f; why (ok: the reason on success). */
+static enum dp_reason encap_to(struct dp *dp, struct dp_pkt *p, const struct mc_fwd *f,
+			       uint32_t hash, enum dp_reason ok)
+{
+	const struct mc_locator *loc = pick(f, hash);
+	enum dp_reason r = loc ? encap(dp, p, loc, hash) : DP_R_NO_LOCATOR;
+
+	if (r == DP_R_ENCAP) {
+		p->verdict = DP_FORWARD;
+		return ok;
+	}
+	p->verdict = DP_DROP;
+	return r;
+}
+
 /* The action for a looked-up packet. */
 static void act(struct dp *dp, struct dp_pkt *p, const struct mc_fwd *f, uint32_t hash)
 {
-	const struct mc_locator *loc;
 	enum dp_reason r;
 
 	switch (f->state) {
 	case MC_COMPLETE:
-		loc = pick(f, hash);
-		r = loc ? encap(dp, p, loc, hash) : DP_R_NO_LOCATOR;
-		p->verdict = r == DP_R_ENCAP ? DP_FORWARD : DP_DROP;
+		r = encap_to(dp, p, f, hash, DP_R_ENCAP);
 		break;
 	case MC_PENDING:
 		r = DP_R_PENDING; /* the glue may queue it until the Map-Reply */
 		p->verdict = DP_PUNT;
 		break;
 	case MC_NEGATIVE:
-		if (f->act == LISP_ACT_NATIVE_FORWARD) {
+		if (f->act == LISP_ACT_NATIVE_FORWARD && dp->petr.nloc) {
+			r = encap_to(dp, p, &dp->petr, hash, DP_R_PETR);
+		} else if (f->act == LISP_ACT_NATIVE_FORWARD) {
 			r = DP_R_NATIVE;
 			p->verdict = DP_NATIVE;
 		} else if (f->act >= LISP_ACT_DROP && f->act <= LISP_ACT_DROP_AUTH) {
@@ -244,28 +279,73 @@ static void act(struct dp *dp, struct dp_pkt *p, const struct mc_fwd *f, uint32_
 	count(dp, p, r);
 }
 
+/* The away entry's locators as a forwarding entry. */
+static void away_fwd(const struct etr_local *l, struct mc_fwd *f)
+{
+	*f = (struct mc_fwd){ .state = MC_COMPLETE, .nloc = l->nloc, .locs = l->locs };
+}
+
+/* Liveness of a local EID seen in a packet. */
+static inline void touch(struct dp *dp, void *v)
+{
+	struct etr_local *l = v;
+
+	l->last_packet = dp->now;
+	l->packets++;
+}
+
 void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 {
-	uint32_t iid[DP_BATCH], hash[DP_BATCH];
-	struct lisp_addr dst[DP_BATCH];
+	uint32_t iid[2 * DP_BATCH], hash[DP_BATCH];
+	struct lisp_addr addr[2 * DP_BATCH]; /* destinations, then sources */
 	struct mc_fwd fwd[DP_BATCH];
+	void *loc[2 * DP_BATCH];
 	size_t idx[DP_BATCH];
+	bool check = dp->local && !ptable_is_empty(dp->local);
 
 	for (size_t off = 0; off < n; off += DP_BATCH) {
 		size_t k = 0, end = n - off < DP_BATCH ? n : off + DP_BATCH;
 
 		for (size_t i = off; i < end; i++) {
-			if (!inner_parse(pk[i].buf + pk[i].off, pk[i].len, &dst[k], &hash[k])) {
+			pk[i].flags = 0;
+			pk[i].inner = pk[i].off;
+			if (!inner_parse(pk[i].buf + pk[i].off, pk[i].len, &addr[DP_BATCH + k],
+					 &addr[k], &hash[k])) {
 				pk[i].verdict = DP_DROP;
 				count(dp, &pk[i], DP_R_MALFORMED);
 				continue;
 			}
-			iid[k] = pk[i].iid;
+			iid[k] = iid[DP_BATCH + k] = pk[i].iid;
 			idx[k++] = i;
 		}
-		mc_lookup_batch(dp->mc, k, iid, dst, fwd);
-		for (size_t j = 0; j < k; j++)
-			act(dp, &pk[idx[j]], &fwd[j], hash[j]);
+		mc_lookup_batch(dp->mc, k, iid, addr, fwd);
+		if (check) {
+			/* the local table: is the destination away, is the source a new EID */
+			memmove(&addr[k], &addr[DP_BATCH], k * sizeof(addr[0]));
+			memmove(&iid[k], &iid[DP_BATCH], k * sizeof(iid[0]));
+			ptable_lookup_batch(dp->local, 2 * k, iid, addr, loc);
+		}
+		for (size_t j = 0; j < k; j++) {
+			struct dp_pkt *p = &pk[idx[j]];
+			const struct etr_local *src = check ? loc[k + j] : NULL;
+			const struct etr_local *dst = check ? loc[j] : NULL;
+
+			if (src && src->kind == LOCAL_DYN_POLICY) {
+				p->flags |= DP_F_LEARN; /* punt a copy, as a switch would */
+				p->aux = addr[k + j];
+			} else if (src && src->kind == LOCAL_DYN_HOST) {
+				touch(dp, loc[k + j]);
+			}
+			if (dst && dst->kind == LOCAL_AWAY) {
+				struct mc_fwd f;
+
+				away_fwd(dst, &f);
+				touch(dp, loc[j]);
+				count(dp, p, encap_to(dp, p, &f, hash[j], DP_R_AWAY));
+				continue;
+			}
+			act(dp, p, &fwd[j], hash[j]);
+		}
 	}
 }
 
@@ -320,30 +400,114 @@ static bool inner_ttl(uint8_t *in, size_t len, uint8_t outer)
 	return false;
 }
 
+/*
+ * Decapsulation of packets whose off points at the LISP header, with the
+ * outer TTL in ttl and the outer source in aux: header check, TTL rule,
+ * then the inner destination in the local table: an away EID is
+ * re-encapsulated to its new site (and flagged for an SMR), an EID of
+ * ours (or any, as a proxy-ETR) is delivered, anything else dropped.
+ */
+static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *skip)
+{
+	uint32_t iid[DP_BATCH], hash[DP_BATCH];
+	struct lisp_addr dst[DP_BATCH], src;
+	void *loc[DP_BATCH];
+	size_t idx[DP_BATCH];
+
+	for (size_t off = 0; off < n; off += DP_BATCH) {
+		size_t k = 0, end = n - off < DP_BATCH ? n : off + DP_BATCH;
+
+		for (size_t i = off; i < end; i++) {
+			struct dp_pkt *p = &pk[i];
+			uint8_t *o = p->buf + p->off;
+			struct lisp_data_hdr h;
+
+			if (skip && skip[i])
+				continue;
+			p->flags = 0;
+			if (p->len < LISP_DATA_HDR_LEN + 1 ||
+			    lisp_data_decode(o, LISP_DATA_HDR_LEN, &h) < 0) {
+				p->verdict = DP_DROP;
+				count(dp, p, DP_R_NOT_LISP);
+				continue;
+			}
+			if (!inner_ttl(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, p->ttl) ||
+			    !inner_parse(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, &src,
+					 &dst[k], &hash[k])) {
+				p->verdict = DP_DROP;
+				count(dp, p, DP_R_MALFORMED);
+				continue;
+			}
+			p->iid = h.iid_present ? h.iid : 0;
+			p->off += LISP_DATA_HDR_LEN;
+			p->len -= LISP_DATA_HDR_LEN;
+			p->inner = p->off;
+			iid[k] = p->iid;
+			idx[k++] = i;
+		}
+		if (dp->local)
+			ptable_lookup_batch(dp->local, k, iid, dst, loc);
+		for (size_t j = 0; j < k; j++) {
+			struct dp_pkt *p = &pk[idx[j]];
+			const struct etr_local *l = dp->local ? loc[j] : NULL;
+
+			if (l && l->kind == LOCAL_AWAY) {
+				struct mc_fwd f;
+
+				away_fwd(l, &f);
+				touch(dp, loc[j]);
+				p->flags |= DP_F_SMR; /* aux: the ITR that has it wrong */
+				count(dp, p, encap_to(dp, p, &f, hash[j], DP_R_AWAY));
+				continue;
+			}
+			if (dp->local && !l && !dp->proxy_etr) {
+				p->verdict = DP_DROP;
+				count(dp, p, DP_R_NOT_LOCAL);
+				continue;
+			}
+			if (l && l->kind == LOCAL_DYN_HOST)
+				touch(dp, loc[j]);
+			p->verdict = DP_FORWARD;
+			count(dp, p, DP_R_DECAP);
+		}
+	}
+}
+
+void dp_decap_payload_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
+{
+	decap_lisp(dp, pk, n, NULL);
+}
+
 void dp_decap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct dp_pkt *p = &pk[i];
-		uint8_t *o = p->buf + p->off, ttl = 0;
-		size_t oh = outer_len(o, p->len, &ttl);
-		struct lisp_data_hdr h;
+	bool skip[DP_BATCH];
 
-		if (!oh ||
-		    lisp_data_decode(o + oh - LISP_DATA_HDR_LEN, LISP_DATA_HDR_LEN, &h) < 0) {
-			p->verdict = DP_DROP;
-			count(dp, p, DP_R_NOT_LISP);
-			continue;
+	for (size_t off = 0; off < n; off += DP_BATCH) {
+		size_t end = n - off < DP_BATCH ? n : off + DP_BATCH;
+
+		for (size_t i = off; i < end; i++) {
+			struct dp_pkt *p = &pk[i];
+			uint8_t *o = p->buf + p->off;
+			size_t oh = outer_len(o, p->len, &p->ttl);
+
+			p->flags = 0;
+			skip[i - off] = !oh;
+			if (!oh) {
+				p->verdict = DP_DROP;
+				count(dp, p, DP_R_NOT_LISP);
+				continue;
+			}
+			if (o[0] >> 4 == 4) {
+				p->aux.afi = LISP_AFI_IPV4;
+				memcpy(p->aux.u.v4, o + 12, 4);
+			} else {
+				lisp_addr_set_v6(&p->aux, o + 8);
+			}
+			oh -= LISP_DATA_HDR_LEN;
+			p->off += oh;
+			p->len -= oh;
 		}
-		if (!inner_ttl(o + oh, p->len - oh, ttl)) {
-			p->verdict = DP_DROP;
-			count(dp, p, DP_R_MALFORMED);
-			continue;
-		}
-		p->iid = h.iid_present ? h.iid : 0;
-		p->off += oh;
-		p->len -= oh;
-		p->verdict = DP_FORWARD;
-		count(dp, p, DP_R_DECAP);
+		decap_lisp(dp, pk + off, end - off, skip);
 	}
 }
 
@@ -362,6 +526,9 @@ const char *dp_reason_name(enum dp_reason r)
 		[DP_R_NO_HEADROOM] = "no headroom",
 		[DP_R_MALFORMED] = "malformed",
 		[DP_R_NOT_LISP] = "not a LISP data packet",
+		[DP_R_AWAY] = "re-encapsulated to the new site",
+		[DP_R_PETR] = "encapsulated to the proxy-ETR",
+		[DP_R_NOT_LOCAL] = "not for an EID of this site",
 	};
 
 	return r < DP_R_MAX ? names[r] : "?";

@@ -79,8 +79,7 @@ static void local_free(void *v)
 	free(v);
 }
 
-static void event(struct etr *e, enum etr_event ev, const struct lisp_prefix *p,
-		  const char *ifname)
+static void event(struct etr *e, enum etr_event ev, const struct lisp_prefix *p, const char *ifname)
 {
 	if (e->io.event)
 		e->io.event(e->io.arg, ev, p, ifname);

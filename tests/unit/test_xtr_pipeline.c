@@ -10,6 +10,7 @@
 
 #include "lib/ippkt.h"
 #include "lib/lisp_data.h"
+#include "lib/ptable.h"
 #include "tests/unit/tv.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
@@ -262,6 +263,114 @@ static void test_weights(void **state)
 	assert_true(first > 50 && first < 150); /* 100 expected */
 }
 
+static struct etr_local *local_add(struct ptable *t, const char *prefix, uint8_t kind)
+{
+	struct etr_local *l = calloc(1, sizeof(*l));
+	struct lisp_prefix p;
+
+	assert_int_equal(lisp_prefix_parse(prefix, 4100, &p), 0);
+	l->kind = kind;
+	assert_int_equal(ptable_add(t, &p, l), 0);
+	return l;
+}
+
+/* Encapsulates the packet for dst without local checks; the outer source is 192.0.2.20. */
+static struct dp_pkt encapsulated(struct env *e, uint8_t *buf, const char *dst)
+{
+	const struct ptable *local = e->dp.local;
+	struct dp_pkt p = inner(buf, "10.1.1.10", 64);
+	struct lisp_addr d = A(dst);
+
+	e->dp.local = NULL;
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_ENCAP);
+	memcpy(p.buf + p.inner + 16, d.u.v4, 4);
+	p.iid = 0;
+	e->dp.local = local;
+	return p;
+}
+
+/*
+ * The ETR's local table in the pipeline: a new source in a dynamic-eid
+ * prefix is flagged for learning (and still forwarded), a known one counts
+ * its packets; an away EID is encapsulated to its new site from either
+ * side, with an SMR flagged toward the ITR that sent it; decapsulated
+ * packets for no EID of ours are dropped unless proxy-ETR; a negative
+ * natively-forward entry goes to the PETR.
+ */
+static void test_local_table(void **state)
+{
+	struct env *e = *state;
+	struct ptable *t = ptable_new(free);
+	struct mc_locator away_loc = {
+		.addr = A("192.0.2.50"), .priority = 1, .weight = 1, .up = true
+	};
+	struct etr_local *host, *away;
+	struct lisp_addr src = A("10.2.2.20"), itr = A("192.0.2.20"), petr = A("192.0.2.60");
+	uint8_t buf[256];
+	struct dp_pkt p;
+
+	local_add(t, "10.2.2.0/24", LOCAL_DYN_POLICY);
+	host = local_add(t, "10.2.2.21/32", LOCAL_DYN_HOST);
+	away = local_add(t, "10.1.1.10/32", LOCAL_AWAY);
+	away->nloc = 1;
+	away->locs = &away_loc;
+	e->dp.local = t;
+	e->dp.now = 42;
+
+	p = inner(buf, "10.7.7.7", 64); /* from 10.2.2.20: not known yet */
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_ENCAP);
+	assert_int_equal(p.flags, DP_F_LEARN);
+	assert_true(lisp_addr_equal(&p.aux, &src));
+
+	p = inner(buf, "10.7.7.7", 64);
+	p.buf[p.off + 15] = 21; /* from 10.2.2.21: known */
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.flags, 0);
+	assert_int_equal(host->packets, 1);
+	assert_true(host->last_packet == 42);
+
+	p = inner(buf, "10.1.1.10", 64); /* away: not to the map-cache's 192.0.2.30 */
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD);
+	assert_int_equal(p.reason, DP_R_AWAY);
+	assert_true(lisp_addr_equal(&p.next_hop, &away_loc.addr));
+
+	p = encapsulated(e, buf, "10.1.1.10"); /* a remote ITR still sends it here */
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD);
+	assert_int_equal(p.reason, DP_R_AWAY);
+	assert_int_equal(p.flags, DP_F_SMR);
+	assert_true(lisp_addr_equal(&p.aux, &itr));
+	assert_true(lisp_addr_equal(&p.next_hop, &away_loc.addr));
+	assert_int_equal(p.buf[p.off + 36 + 8],
+			 64); /* the inner packet behind the new outer header */
+	assert_int_equal(away->packets, 2);
+
+	p = encapsulated(e, buf, "10.2.2.5"); /* in the dynamic-eid prefix: ours */
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_DECAP);
+	p = encapsulated(e, buf, "10.3.3.3"); /* nobody's here */
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_DROP);
+	assert_int_equal(p.reason, DP_R_NOT_LOCAL);
+	e->dp.proxy_etr = true;
+	p = encapsulated(e, buf, "10.3.3.3");
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_DECAP);
+
+	e->conf->petrs[0] = (struct xtr_conf_petr){ .addr = petr, .priority = 1, .weight = 1 };
+	e->conf->npetrs = 1;
+	dp_set_petrs(&e->dp, e->conf);
+	p = inner(buf, "172.16.9.9", 64); /* negative, natively-forward: to the PETR */
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD);
+	assert_int_equal(p.reason, DP_R_PETR);
+	assert_true(lisp_addr_equal(&p.next_hop, &petr));
+	ptable_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decap_ttl_and_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_table, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
