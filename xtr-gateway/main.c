@@ -31,7 +31,7 @@ static bool roles_equal(const struct xtr_conf *a, const struct xtr_conf *b)
 
 int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 {
-	struct xtr_conf *c = xtr_conf_load(d->conf_path, err, errlen);
+	struct xtr_conf *c = xtr_conf_load(d->conf_path, err, errlen), *old;
 
 	if (!c) {
 		log_warn("reload: %s; keeping the running configuration", err);
@@ -39,11 +39,15 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 	}
 	if (!roles_equal(c, d->conf))
 		log_warn("reload: roles and map-server addresses change only with a restart");
+	if (xtr_conf_dataplane(c) != (d->dpx != NULL))
+		log_warn("reload: data-plane roles (itr, etr, proxy) change only with a restart");
 	ms_configure(d->ms, c, ev_now(d->loop));
 	etr_configure(d->etr, c, ev_now(d->loop));
 	mc_configure(d->mc, c, ev_now(d->loop));
-	xtr_conf_free(d->conf);
+	old = d->conf;
 	d->conf = c;
+	xtr_dp_reconfigure(d, old);
+	xtr_conf_free(old);
 	etr_tick(d->etr, ev_now(d->loop));
 	log_info("reload: configuration %s applied", d->conf_path);
 	return 0;
@@ -57,6 +61,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ms_tick(d->ms, ev_now(loop));
 	etr_tick(d->etr, ev_now(loop));
 	mc_tick(d->mc, ev_now(loop));
+	xtr_dp_tick(d);
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -79,8 +84,13 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void start(struct xtr_daemon *d)
 {
 	struct ms_io io = { .send = xtr_net_send, .arg = d };
-	struct etr_io eio = { .send = xtr_net_send, .if_addr = xtr_net_if_addr, .arg = d };
-	struct mc_io mio = { .send = xtr_net_send, .if_addr = xtr_net_if_addr, .arg = d };
+	struct etr_io eio = {
+		.send = xtr_net_send, .if_addr = xtr_net_if_addr, .event = xtr_dp_event, .arg = d
+	};
+	struct mc_io mio = { .send = xtr_net_send,
+			     .if_addr = xtr_net_if_addr,
+			     .installed = xtr_dp_installed,
+			     .arg = d };
 
 	d->loop = EV_DEFAULT;
 	d->ms = ms_new(&io, &d->counters);
@@ -91,6 +101,7 @@ static void start(struct xtr_daemon *d)
 	etr_tick(d->etr, ev_now(d->loop)); /* register at once */
 	d->mc = mc_new(&mio);
 	mc_configure(d->mc, d->conf, ev_now(d->loop));
+	xtr_dp_open(d);
 	d->ctl = control_open(d, d->ctl_path);
 	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
 	ev_timer_start(d->loop, &d->tick);
@@ -110,6 +121,7 @@ static void shutdown_all(struct xtr_daemon *d)
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
 	control_close(d->ctl);
+	xtr_dp_close(d);
 	mc_free(d->mc);
 	etr_free(d->etr);
 	xtr_net_close(d->net);

@@ -186,6 +186,7 @@ struct xtr_daemon {
 	struct mapcache *mc;
 	struct xtr_counters counters;
 	struct xtr_net *net;
+	struct xtr_dp *dpx; /* the data plane's I/O; NULL without a data-plane role */
 	struct control *ctl;
 	ev_timer tick;
 	ev_signal sigterm, sigint, sighup;
@@ -436,6 +437,7 @@ struct mc_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
 	int (*if_addr)(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
+	void (*installed)(void *arg); /* may be NULL: a Map-Reply changed the cache */
 	void *arg;
 };
 
@@ -472,6 +474,8 @@ struct mc_fwd {
 void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
 		     const struct lisp_addr *a, struct mc_fwd *out);
 
+/* Our RLOC of family afi: proxy-itr, else the first locator of our database-mappings. */
+bool mc_local_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out);
 /* Removes the learned entries inside under (NULL: all); returns how many. */
 int mc_clear(struct mapcache *mc, const struct lisp_prefix *under);
 size_t mc_count(const struct mapcache *mc);
@@ -577,6 +581,41 @@ int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const u
 		 size_t len);
 /* The first address of a family on an interface (getifaddrs). */
 int xtr_net_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
+
+/* xtr_dataplane.c: TUN devices, UDP 4341 and raw sockets around the pipeline */
+struct xtr_dp;
+struct xtr_dp_counters {
+	uint64_t tun_rx, tun_tx, tun_errors, rloc_rx, rloc_tx, send_errors;
+	uint64_t held, held_sent, hold_drops, native_drops, unknown_iid;
+	uint64_t learn_punts, smr_sent, smr_ratelimited, route_errors;
+};
+struct xtr_dp_tun_info {
+	char name[IF_NAMESIZE];
+	uint32_t iid;
+	unsigned mtu;
+};
+/* Opens the data plane if the configuration has a data-plane role; fatal() when it cannot. */
+void xtr_dp_open(struct xtr_daemon *d);
+void xtr_dp_close(struct xtr_daemon *d);
+/* After a reload (old: the previous configuration): routes, PETRs, proxy-ETR. */
+void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old);
+/* Each second: outer source addresses, held packets aged. */
+void xtr_dp_tick(struct xtr_daemon *d);
+/* etr_io.event and mc_io.installed (arg: the daemon). */
+void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname);
+void xtr_dp_installed(void *arg);
+const struct dp_counters *xtr_dp_pipeline_counters(const struct xtr_daemon *d);
+const struct xtr_dp_counters *xtr_dp_counters(const struct xtr_daemon *d);
+size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size_t max);
+size_t xtr_dp_held(const struct xtr_daemon *d);
+
+/* xtr_route.c: rtnetlink */
+#define XTR_RTPROT 145 /* the protocol of our routes: ip route show proto 145 */
+int xtr_rt_open(void);
+/* Adds (replacing) or deletes p via interface ifindex in table; 0 or -errno. */
+int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex);
+/* Deletes all routes of protocol XTR_RTPROT; how many, or -errno. */
+int xtr_rt_flush(int fd);
 
 /* control.c */
 struct control;

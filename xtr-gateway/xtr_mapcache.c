@@ -106,11 +106,19 @@ static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix 
 	return e;
 }
 
-/* Our RLOC of a family for the ITR-RLOC field: the first locator of our database-mappings. */
-static bool itr_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out)
+/*
+ * Our RLOC of a family (ITR-RLOC field, outer source): the proxy-itr
+ * address, else the first locator of our database-mappings.
+ */
+bool mc_local_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out)
 {
 	const struct xtr_conf *c = mc->conf;
+	const struct lisp_addr *pitr = afi == LISP_AFI_IPV4 ? &c->proxy_itr4 : &c->proxy_itr6;
 
+	if (pitr->afi == afi) {
+		*out = *pitr;
+		return true;
+	}
 	for (size_t i = 0; i < c->ndbmaps; i++) {
 		const struct xtr_conf_dbmap *m = &c->dbmaps[i];
 		const struct xtr_conf_locator *v = m->locs;
@@ -151,7 +159,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		const struct lisp_addr *mr = &c->map_resolvers[i];
 
 		/* the inner header goes from our RLOC to the EID: one family for both */
-		if (mr->afi != e->p.addr.afi || !itr_rloc(mc, mr->afi, &q.itr_rlocs[0]))
+		if (mr->afi != e->p.addr.afi || !mc_local_rloc(mc, mr->afi, &q.itr_rlocs[0]))
 			continue;
 		buf_writer_init(&w, mc->req, sizeof(mc->req));
 		if (lisp_msg_encode_map_request(&w, &q, &e->p, 1) < 0)
@@ -273,6 +281,8 @@ static void handle_reply(struct mapcache *mc, const uint8_t *buf, size_t len, do
 		install(mc, pending, &r, now);
 		pending = NULL; /* further records are more-specifics of the answer */
 	}
+	if (mc->io.installed)
+		mc->io.installed(mc->io.arg);
 }
 
 /*
