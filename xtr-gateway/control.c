@@ -357,7 +357,9 @@ static Vmroam__Xtr__DbLocator *build_dblocator(struct arena *a, struct xtr_daemo
 	return l;
 }
 
-static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m)
+/* A database-mapping, or (dyn not NULL) a dynamic EID learned under one. */
+static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m,
+		       const struct etr_dyn_info *dyn)
 {
 	struct xtr_daemon *d = cl->ctl->d;
 	const struct xtr_conf_locator *v = m->locs;
@@ -374,7 +376,12 @@ static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m)
 	vmroam__xtr__reply__init(&r);
 	vmroam__xtr__database_mapping__init(&dm);
 	dm.instance_id = m->p.iid;
-	dm.eid_prefix = fmt_eid(&a, &m->p);
+	dm.eid_prefix = fmt_eid(&a, dyn ? &dyn->p : &m->p);
+	if (dyn) {
+		dm.dynamic_eid = arena_str(&a, dyn->policy);
+		dm.registered = dyn->registered;
+		nr = 0;
+	}
 	dm.locator_set = arena_str(&a, m->locset);
 	dm.locators = arena_alloc(&a, (nv + 1) * sizeof(*dm.locators));
 	for (size_t i = 0; i < nv; i++)
@@ -402,13 +409,29 @@ static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m)
 	arena_free(&a);
 }
 
+struct db_walk {
+	struct client *cl;
+	bool ipv6;
+};
+
+static int send_dyn_db(const struct etr_dyn_info *e, void *arg)
+{
+	struct db_walk *w = arg;
+
+	if ((e->p.addr.afi == LISP_AFI_IPV6) == w->ipv6)
+		send_dbmap(w->cl, e->dbmap, e);
+	return 0;
+}
+
 static void do_show_database(struct client *cl, bool ipv6)
 {
 	const struct xtr_conf *c = cl->ctl->d->conf;
+	struct db_walk w = { .cl = cl, .ipv6 = ipv6 };
 
 	for (size_t i = 0; i < c->ndbmaps; i++)
-		if ((c->dbmaps[i].p.addr.afi == LISP_AFI_IPV6) == ipv6)
-			send_dbmap(cl, &c->dbmaps[i]);
+		if ((c->dbmaps[i].p.addr.afi == LISP_AFI_IPV6) == ipv6 && c->dbmaps[i].dyn < 0)
+			send_dbmap(cl, &c->dbmaps[i], NULL);
+	etr_dyn_walk(cl->ctl->d->etr, send_dyn_db, &w);
 	queue_end(cl, 0, NULL);
 }
 
@@ -534,11 +557,153 @@ static int send_away(const struct etr_away_info *e, void *arg)
 		l->since = e->since;
 		m.locators[m.n_locators++] = l;
 	}
+	m.packets = e->packets;
+	m.smrs = e->smrs;
+	m.last_packet = e->last_packet;
 	r.item_case = VMROAM__XTR__REPLY__ITEM_AWAY_ENTRY;
 	r.away_entry = &m;
 	queue_reply(cl, &r);
 	arena_free(&a);
 	return 0;
+}
+
+struct dyn_filter {
+	struct client *cl;
+	bool all;
+	struct lisp_prefix under;
+};
+
+static const char *vrf_of(const struct xtr_conf *c, uint32_t iid)
+{
+	for (size_t i = 0; i < c->neidtables; i++)
+		if (c->eidtables[i].iid == iid)
+			return c->eidtables[i].vrf;
+	return "";
+}
+
+static int send_dyn(const struct etr_dyn_info *e, void *arg)
+{
+	static const char *sources[] = { "data", "fhr", "operator" };
+	struct dyn_filter *f = arg;
+	struct client *cl = f->cl;
+	Vmroam__Xtr__DynamicEid m;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+
+	if (!f->all && !lisp_prefix_contains(&f->under, &e->p))
+		return 0;
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__dynamic_eid__init(&m);
+	m.instance_id = e->p.iid;
+	m.vrf = arena_str(&a, vrf_of(cl->ctl->d->conf, e->p.iid));
+	m.eid = fmt_eid(&a, &e->p);
+	m.policy = arena_str(&a, e->policy);
+	m.interface = arena_str(&a, e->ifname ? e->ifname : "");
+	m.source = arena_str(&a, sources[e->source]);
+	m.since = e->since;
+	m.last_seen = e->last_seen;
+	m.last_packet = e->last_packet;
+	m.registered = e->registered;
+	m.locator_set = arena_str(&a, e->dbmap->locset);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID;
+	r.dynamic_eid = &m;
+	queue_reply(cl, &r);
+	arena_free(&a);
+	return 0;
+}
+
+/* show lisp dynamic-eid [summary] [PREFIX], clear lisp dynamic-eid [PREFIX] */
+static void do_dynamic_eid(struct client *cl, const Vmroam__Xtr__DynamicEidRequest *q, bool clear)
+{
+	struct xtr_daemon *d = cl->ctl->d;
+	struct dyn_filter f = { .cl = cl, .all = !q->prefix || !q->prefix[0] };
+	char msg[96];
+
+	if (!f.all && lisp_prefix_parse(q->prefix, q->instance_id, &f.under) < 0)
+		return queue_end(cl, -EINVAL, "not an EID prefix (host bits must be zero)");
+	if (!clear) {
+		etr_dyn_walk(d->etr, send_dyn, &f);
+		return queue_end(cl, 0, NULL);
+	}
+	if (cl->uid != 0)
+		return queue_end(cl, -EPERM, "needs root");
+	snprintf(msg, sizeof(msg), "%d dynamic EIDs cleared",
+		 etr_dyn_clear(d->etr, f.all ? NULL : &f.under, ev_now(d->loop)));
+	queue_end(cl, 0, msg);
+}
+
+static Vmroam__Xtr__Counter *counter(struct arena *a, const char *name, uint64_t packets,
+				     uint64_t bytes)
+{
+	Vmroam__Xtr__Counter *c = arena_alloc(a, sizeof(*c));
+
+	vmroam__xtr__counter__init(c);
+	c->name = arena_str(a, name);
+	c->packets = packets;
+	c->bytes = bytes;
+	return c;
+}
+
+static void do_show_dataplane(struct client *cl)
+{
+	const struct xtr_daemon *d = cl->ctl->d;
+	const struct dp_counters *pc = xtr_dp_pipeline_counters(d);
+	const struct xtr_dp_counters *io = xtr_dp_counters(d);
+	struct xtr_dp_tun_info tuns[64];
+	size_t ntuns = xtr_dp_tuns(d, tuns, 64);
+	Vmroam__Xtr__Dataplane m;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+
+	if (!pc)
+		return queue_end(cl, -ENOENT,
+				 "no data plane: no itr, etr or proxy role configured");
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__dataplane__init(&m);
+	m.pipeline = arena_alloc(&a, DP_R_MAX * sizeof(*m.pipeline));
+	for (int i = 0; i < DP_R_MAX; i++)
+		m.pipeline[m.n_pipeline++] = counter(&a, dp_reason_name((enum dp_reason)i),
+						     pc->packets[i], pc->bytes[i]);
+	const struct {
+		const char *name;
+		uint64_t v;
+	} ios[] = {
+		{ "EID side received", io->tun_rx },
+		{ "EID side sent", io->tun_tx },
+		{ "EID side write errors", io->tun_errors },
+		{ "RLOC side received", io->rloc_rx },
+		{ "RLOC side sent", io->rloc_tx },
+		{ "RLOC side send errors", io->send_errors },
+		{ "held for a Map-Reply", io->held },
+		{ "held, then sent", io->held_sent },
+		{ "held, then dropped (queue full or no answer in 3 s)", io->hold_drops },
+		{ "natively-forward without a PETR, dropped", io->native_drops },
+		{ "unknown instance-id, dropped", io->unknown_iid },
+		{ "dynamic-EID learn punts", io->learn_punts },
+		{ "SMRs sent", io->smr_sent },
+		{ "SMRs rate-limited", io->smr_ratelimited },
+		{ "route errors", io->route_errors },
+	};
+	m.io = arena_alloc(&a, sizeof(ios) / sizeof(ios[0]) * sizeof(*m.io));
+	for (size_t i = 0; i < sizeof(ios) / sizeof(ios[0]); i++)
+		m.io[m.n_io++] = counter(&a, ios[i].name, ios[i].v, 0);
+	m.interfaces = arena_alloc(&a, (ntuns + 1) * sizeof(*m.interfaces));
+	for (size_t i = 0; i < ntuns; i++) {
+		Vmroam__Xtr__DataplaneInterface *t = arena_alloc(&a, sizeof(*t));
+
+		vmroam__xtr__dataplane_interface__init(t);
+		t->name = arena_str(&a, tuns[i].name);
+		t->instance_id = tuns[i].iid;
+		t->mtu = tuns[i].mtu;
+		m.interfaces[m.n_interfaces++] = t;
+	}
+	m.held = xtr_dp_held(d);
+	m.dynamic_eids = etr_dyn_count(d->etr);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_DATAPLANE;
+	r.dataplane = &m;
+	queue_reply(cl, &r);
+	arena_free(&a);
+	queue_end(cl, 0, NULL);
 }
 
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
@@ -568,6 +733,15 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
 		do_show_statistics(cl);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
+		do_dynamic_eid(cl, req->show_dynamic_eid, false);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_CLEAR_DYNAMIC_EID:
+		do_dynamic_eid(cl, req->clear_dynamic_eid, true);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_DATAPLANE:
+		do_show_dataplane(cl);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_RELOAD:
 		if (cl->uid != 0) {

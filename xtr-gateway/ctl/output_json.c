@@ -26,6 +26,9 @@ static void away(const Vmroam__Xtr__AwayEntry *e, double now)
 	json_string(&j, "map_server", e->map_server);
 	json_double(&j, "since", e->since);
 	json_double(&j, "expires", e->expires);
+	json_uint(&j, "packets", e->packets);
+	json_uint(&j, "smrs", e->smrs);
+	json_double(&j, "last_packet", e->last_packet);
 	json_array_begin(&j, "locators");
 	for (size_t i = 0; i < e->n_locators; i++) {
 		json_object_begin(&j, NULL);
@@ -66,6 +69,56 @@ static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
 	json_object_end(&j);
 }
 
+static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
+{
+	(void)now;
+	json_object_begin(&j, NULL);
+	json_uint(&j, "instance_id", e->instance_id);
+	json_string(&j, "vrf", e->vrf);
+	json_string(&j, "eid", e->eid);
+	json_string(&j, "policy", e->policy);
+	json_string(&j, "interface", e->interface);
+	json_string(&j, "source", e->source);
+	json_double(&j, "since", e->since);
+	json_double(&j, "last_seen", e->last_seen);
+	json_double(&j, "last_packet", e->last_packet);
+	json_bool(&j, "registered", e->registered);
+	json_string(&j, "locator_set", e->locator_set);
+	json_object_end(&j);
+}
+
+static void counter_list(const char *key, Vmroam__Xtr__Counter *const *c, size_t n)
+{
+	json_array_begin(&j, key);
+	for (size_t i = 0; i < n; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", c[i]->name);
+		json_uint(&j, "packets", c[i]->packets);
+		json_uint(&j, "bytes", c[i]->bytes);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+}
+
+static void dataplane(const Vmroam__Xtr__Dataplane *dp)
+{
+	json_object_begin(&j, "dataplane");
+	json_array_begin(&j, "interfaces");
+	for (size_t i = 0; i < dp->n_interfaces; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", dp->interfaces[i]->name);
+		json_uint(&j, "instance_id", dp->interfaces[i]->instance_id);
+		json_uint(&j, "mtu", dp->interfaces[i]->mtu);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_uint(&j, "held", dp->held);
+	json_uint(&j, "dynamic_eids", dp->dynamic_eids);
+	counter_list("pipeline", dp->pipeline, dp->n_pipeline);
+	counter_list("io", dp->io, dp->n_io);
+	json_object_end(&j);
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
@@ -78,6 +131,8 @@ static void begin(const struct parse_result *res)
 		json_array_begin(&j, "map_cache");
 	if (res->action == ACT_SHOW_AWAY)
 		json_array_begin(&j, "away");
+	if (res->action == ACT_SHOW_DYN)
+		json_array_begin(&j, "dynamic_eids");
 }
 
 static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
@@ -87,6 +142,8 @@ static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
 	json_uint(&j, "instance_id", dm->instance_id);
 	json_string(&j, "eid_prefix", dm->eid_prefix);
 	json_string(&j, "locator_set", dm->locator_set);
+	json_string(&j, "dynamic_eid", dm->dynamic_eid);
+	json_bool(&j, "registered", dm->registered);
 	json_array_begin(&j, "locators");
 	for (size_t i = 0; i < dm->n_locators; i++) {
 		const Vmroam__Xtr__DbLocator *l = dm->locators[i];
@@ -243,12 +300,13 @@ static void end(const struct parse_result *res)
 {
 	close_site();
 	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res) ||
-	    res->action == ACT_SHOW_AWAY)
+	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN)
 		json_array_end(&j);
-	else if (res->action != ACT_SHOW_STATISTICS)
+	else if (res->action != ACT_SHOW_STATISTICS && res->action != ACT_SHOW_DATAPLANE)
 		json_string(&j, "status", "ok");
 	json_object_end(&j);
 	json_finish(&j);
 }
 
-const struct output output_json = { begin, site, statistics, database, map_cache, away, end };
+const struct output output_json = { begin, site,	statistics, database, map_cache,
+				    away,  dynamic_eid, dataplane,  end };

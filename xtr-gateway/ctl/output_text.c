@@ -38,6 +38,9 @@ static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
 		printf("\nLISP ETR Mapping Database for EID-table instance-id %u\n", db_iid);
 	}
 	printf("\n%s", dm->eid_prefix);
+	if (dm->dynamic_eid[0])
+		printf(", dynamic-eid %s%s", dm->dynamic_eid,
+		       dm->registered ? "" : " (not registered yet)");
 	if (dm->locator_set[0])
 		printf(", locator-set %s", dm->locator_set);
 	printf("\n  %-40s %-8s %-16s %s\n", "Locator", "Pri/Wgt", "Source", "State");
@@ -71,6 +74,52 @@ static void away(const Vmroam__Xtr__AwayEntry *e, double now)
 		printf("  now at %-40s %-5s %3u/%u\n", e->locators[i]->address,
 		       e->locators[i]->up ? "up" : "down", e->locators[i]->priority,
 		       e->locators[i]->weight);
+	printf("  %" PRIu64 " packets re-encapsulated to the new site, %" PRIu64 " SMRs sent\n",
+	       e->packets, e->smrs);
+}
+
+static bool dyn_header;
+
+/* show lisp dynamic-eid summary, as IOS lays it out; one title per VRF. */
+static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
+{
+	static uint32_t iid = UINT32_MAX;
+	char up[32], last[32], eid[64];
+	const char *slash;
+
+	if (!dyn_header || e->instance_id != iid) {
+		printf("%sLISP Dynamic EID Summary for VRF \"%s\" (instance-id %u)\n",
+		       dyn_header ? "\n" : "", e->vrf[0] ? e->vrf : "default", e->instance_id);
+		printf("* = Dyn-EID learned from a first-hop router's notification\n\n");
+		printf("%-16s %-24s %-12s %-9s %-9s %-7s %s\n", "Dyn-EID Name", "Dynamic-EID",
+		       "Interface", "Uptime", "Last", "Pending", "Registered");
+		printf("%-16s %-24s %-12s %-9s %-9s %-7s\n", "", "", "", "", "Packet", "Ping");
+		dyn_header = true;
+		iid = e->instance_id;
+	}
+	slash = strchr(e->eid, '/');
+	snprintf(eid, sizeof(eid), "%s%.*s", strcmp(e->source, "fhr") == 0 ? "*" : "",
+		 slash ? (int)(slash - e->eid) : (int)strlen(e->eid), e->eid);
+	printf("%-16s %-24s %-12s %-9s %-9s %-7u %s\n", e->policy, eid,
+	       e->interface[0] ? e->interface : "-", span(up, sizeof(up), now - e->since),
+	       ago(last, sizeof(last), e->last_packet, now), 0u, e->registered ? "yes" : "no");
+}
+
+static void dataplane(const Vmroam__Xtr__Dataplane *dp)
+{
+	printf("LISP data plane\n");
+	for (size_t i = 0; i < dp->n_interfaces; i++)
+		printf("  %-12s instance-id %-8u mtu %u\n", dp->interfaces[i]->name,
+		       dp->interfaces[i]->instance_id, dp->interfaces[i]->mtu);
+	printf("  Dynamic EIDs: %" PRIu64 ", packets waiting for a Map-Reply: %" PRIu64 "\n",
+	       dp->dynamic_eids, dp->held);
+	printf("\nPipeline (per verdict)                     %14s %16s\n", "Packets", "Bytes");
+	for (size_t i = 0; i < dp->n_pipeline; i++)
+		printf("  %-40s %14" PRIu64 " %16" PRIu64 "\n", dp->pipeline[i]->name,
+		       dp->pipeline[i]->packets, dp->pipeline[i]->bytes);
+	printf("\nI/O                                        %14s\n", "Packets");
+	for (size_t i = 0; i < dp->n_io; i++)
+		printf("  %-52s %" PRIu64 "\n", dp->io[i]->name, dp->io[i]->packets);
 }
 
 static uint32_t mc_iid = UINT32_MAX;
@@ -261,4 +310,5 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
-const struct output output_text = { begin, site, statistics, database, map_cache, away, end };
+const struct output output_text = { begin, site,	statistics, database, map_cache,
+				    away,  dynamic_eid, dataplane,  end };

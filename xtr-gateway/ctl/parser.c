@@ -72,6 +72,21 @@ static const struct token t_clear_ipv6_lisp[] = {
 	{ KEYWORD, "map-cache", ACT_CLEAR_MC6, t_mc_arg },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
+static const struct token t_dyn_iid[];
+static const struct token t_dyn_arg[] = {
+	{ KEYWORD, "summary", ACT_NONE, t_dyn_arg },
+	{ KEYWORD, "instance-id", ACT_NONE, t_dyn_iid },
+	{ ARG_OPTIONAL, "PREFIX", ACT_NONE, t_dyn_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_dyn_iid[] = {
+	{ ARG_REQUIRED, "N", ACT_NONE, t_dyn_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
+static const struct token t_clear_lisp[] = {
+	{ KEYWORD, "dynamic-eid", ACT_CLEAR_DYN, t_dyn_arg },
+	{ ENDTOKEN, NULL, ACT_NONE, NULL },
+};
 static const struct token t_clear_ip[] = {
 	{ KEYWORD, "lisp", ACT_NONE, t_clear_ip_lisp },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
@@ -83,6 +98,7 @@ static const struct token t_clear_ipv6[] = {
 static const struct token t_clear[] = {
 	{ KEYWORD, "ip", ACT_NONE, t_clear_ip },
 	{ KEYWORD, "ipv6", ACT_NONE, t_clear_ipv6 },
+	{ KEYWORD, "lisp", ACT_NONE, t_clear_lisp },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_ip[] = {
@@ -103,6 +119,8 @@ static const struct token t_lisp[] = {
 	{ KEYWORD, "site", ACT_SHOW_SITE, t_site_arg },
 	{ KEYWORD, "statistics", ACT_SHOW_STATISTICS, NULL },
 	{ KEYWORD, "away", ACT_SHOW_AWAY, NULL },
+	{ KEYWORD, "dynamic-eid", ACT_SHOW_DYN, t_dyn_arg },
+	{ KEYWORD, "dataplane", ACT_SHOW_DATAPLANE, NULL },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_site_arg[] = {

@@ -31,6 +31,8 @@ static void usage(void)
 }
 
 static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
+static Vmroam__Xtr__ShowDataplane show_dataplane = VMROAM__XTR__SHOW_DATAPLANE__INIT;
+static Vmroam__Xtr__DynamicEidRequest dyn_request = VMROAM__XTR__DYNAMIC_EID_REQUEST__INIT;
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
@@ -76,6 +78,22 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 	case ACT_SHOW_AWAY:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_AWAY;
 		req->show_away = &show_away;
+		break;
+	case ACT_SHOW_DYN:
+	case ACT_CLEAR_DYN:
+		dyn_request.prefix = (char *)(uintptr_t)(res->arg ? res->arg : "");
+		dyn_request.instance_id = res->instance_id;
+		if (res->action == ACT_SHOW_DYN) {
+			req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID;
+			req->show_dynamic_eid = &dyn_request;
+		} else {
+			req->cmd_case = VMROAM__XTR__REQUEST__CMD_CLEAR_DYNAMIC_EID;
+			req->clear_dynamic_eid = &dyn_request;
+		}
+		break;
+	case ACT_SHOW_DATAPLANE:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_DATAPLANE;
+		req->show_dataplane = &show_dataplane;
 		break;
 	case ACT_SHOW_STATISTICS:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
@@ -158,6 +176,10 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->map_cache(r->map_cache_entry, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_AWAY_ENTRY)
 			out->away(r->away_entry, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID)
+			out->dynamic_eid(r->dynamic_eid, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DATAPLANE)
+			out->dataplane(r->dataplane);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

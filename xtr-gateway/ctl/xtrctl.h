@@ -22,6 +22,9 @@ enum action {
 	ACT_RELOAD,
 	ACT_LOG_DEBUG,
 	ACT_LOG_BRIEF,
+	ACT_SHOW_DYN,
+	ACT_CLEAR_DYN,
+	ACT_SHOW_DATAPLANE,
 };
 
 struct parse_result {
@@ -42,6 +45,8 @@ struct output {
 	void (*database)(const Vmroam__Xtr__DatabaseMapping *dm, double now);
 	void (*map_cache)(const Vmroam__Xtr__MapCacheEntry *e, double now);
 	void (*away)(const Vmroam__Xtr__AwayEntry *e, double now);
+	void (*dynamic_eid)(const Vmroam__Xtr__DynamicEid *e, double now);
+	void (*dataplane)(const Vmroam__Xtr__Dataplane *dp);
 	void (*end)(const struct parse_result *res);
 };
 
