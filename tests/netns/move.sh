@@ -135,10 +135,10 @@ nsx client ping -D -n -i 0.001 -c 3000 -W 1 198.51.100.10 >"$WORK/ping.out" 2>&1
 PING=$!
 PIDS+=($PING)
 sleep 1
-t_move=$(date +%s.%N)
+t_move=$EPOCHREALTIME
 ip -n "$(ns fab)" link set vmf master brdc2
+t_moved=$EPOCHREALTIME # the re-master ends the ip process: the VM speaks from here
 echo go >"$WORK/go"
-t_moved=$(date +%s.%N) # the re-master ends the ip process: the VM speaks from here
 wait "$PING" || true
 
 # 3. where everything stands now

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -279,6 +280,156 @@ static void test_moved_away(void **state)
 	lisp_auth_key_free(k);
 }
 
+static const char *dyn_conf_text = "router lisp\n"
+				   " locator-set L\n"
+				   "  ipv4-interface eth0 priority 1 weight 50\n"
+				   " eid-table vrf T instance-id 4100\n"
+				   "  dynamic-eid VMS\n"
+				   "   database-mapping 10.3.3.0/24 locator-set L\n"
+				   "  dynamic-eid IDLE\n"
+				   "   database-mapping 10.4.4.0/24 locator-set L\n"
+				   " ipv4 etr\n"
+				   " ipv4 etr map-server 192.0.2.1 key k1\n"
+				   "interface vmbr\n"
+				   " lisp mobility VMS\n";
+
+static struct {
+	enum etr_event ev;
+	struct lisp_prefix p;
+	char ifname[IF_NAMESIZE];
+} events[16];
+static int nevents;
+
+static void record_event(void *arg, enum etr_event ev, const struct lisp_prefix *p,
+			 const char *ifname)
+{
+	(void)arg;
+	assert_true(nevents < 16);
+	events[nevents].ev = ev;
+	events[nevents].p = *p;
+	snprintf(events[nevents].ifname, IF_NAMESIZE, "%s", ifname ? ifname : "");
+	nevents++;
+}
+
+static int dyn_info(const struct etr_dyn_info *d, void *arg)
+{
+	*(struct etr_dyn_info *)arg = *d;
+	return 1;
+}
+
+/* The record of a Map-Register we sent: its EID and TTL. */
+static void sent_record(int i, struct lisp_eid_record *r)
+{
+	struct lisp_map_register m;
+	struct lisp_iter it;
+
+	assert_int_equal(lisp_msg_decode_map_register(out[i].buf, out[i].len, &m), 0);
+	lisp_record_iter_init(&it, &m.records);
+	assert_true(lisp_record_iter_next(&it, r));
+}
+
+/*
+ * Dynamic EIDs: learned through one function (registered at once with the
+ * dynamic-eid's locators, only in a dynamic-eid that is on a lisp mobility
+ * interface), refreshed, answered for as /32, forgotten without a
+ * withdrawal when the Map-Server says they moved (then away), learned again
+ * when they come back, withdrawn (TTL 0) when cleared.
+ */
+static void test_dynamic_eid(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = fake_send, .if_addr = fake_if_addr, .event = record_event };
+	struct lisp_addr vm, far, idle, ms;
+	struct lisp_prefix host;
+	struct lisp_eid_record r;
+	struct etr_dyn_info info;
+	uint8_t buf[512];
+	size_t len;
+
+	etr_free(e->etr);
+	xtr_conf_free(e->conf);
+	e->conf = parse(dyn_conf_text);
+	e->etr = etr_new(&io);
+	etr_configure(e->etr, e->conf, 0);
+	nout = nevents = 0;
+	assert_int_equal(lisp_addr_parse("10.3.3.7", &vm), 0);
+	assert_int_equal(lisp_addr_parse("10.9.9.9", &far), 0);
+	assert_int_equal(lisp_addr_parse("10.4.4.4", &idle), 0);
+	assert_int_equal(lisp_addr_parse("192.0.2.1", &ms), 0);
+	assert_int_equal(lisp_prefix_parse("10.3.3.7/32", 4100, &host), 0);
+
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &far, ETR_SRC_DATA, 5), -ENOENT);
+	assert_int_equal(etr_dyn_learn(e->etr, 0, &vm, ETR_SRC_DATA, 5), -ENOENT);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &idle, ETR_SRC_DATA, 5), -ENOENT);
+	assert_int_equal(nout, 0);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, 5), 1);
+	assert_int_equal(nout, 1); /* at once */
+	sent_record(0, &r);
+	assert_true(lisp_prefix_equal(&r.eid, &host));
+	assert_int_equal(r.loc_count, 1);
+	assert_int_equal(nevents, 1);
+	assert_int_equal(events[0].ev, ETR_EV_DYN_UP);
+	assert_string_equal(events[0].ifname, "vmbr"); /* across-subnet: a host route */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, 6), 0);
+	assert_int_equal(nout, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+
+	len = notify_for(0, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 5.01);
+	assert_int_equal(etr_dyn_walk(e->etr, dyn_info, &info), 1);
+	assert_true(info.registered);
+	assert_string_equal(info.policy, "VMS");
+	assert_string_equal(info.ifname, "vmbr");
+	assert_true(info.last_seen == 6);
+	etr_tick(e->etr, 5 + 59);
+	assert_int_equal(nout, 1);
+	etr_tick(e->etr, 5 + 60); /* refreshed */
+	assert_int_equal(nout, 2);
+
+	/* moved: the Map-Server registered it with 192.0.2.30 */
+	{
+		struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
+		struct lisp_map_notify n = { .nonce = 0x77, .auth = { .alg_id = 2 } };
+		struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+		struct lisp_eid_record mr = { .ttl = 10, .loc_count = 1, .locs = &l, .eid = host };
+		struct buf_writer w;
+
+		assert_int_equal(lisp_addr_parse("192.0.2.30", &l.addr[0]), 0);
+		buf_writer_init(&w, buf, sizeof(buf));
+		assert_int_equal(lisp_msg_encode_map_notify(&w, &n, &mr, 1), 0);
+		assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+		nout = nevents = 0;
+		etr_input(e->etr, &ms, 4342, buf, w.off, 100);
+		lisp_auth_key_free(k);
+	}
+	assert_int_equal(nout, 1); /* the Map-Notify-Ack, and no withdrawal */
+	assert_int_equal(lisp_msg_type(out[0].buf, out[0].len), LISP_TYPE_MAP_NOTIFY_ACK);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	assert_int_equal(etr_counters(e->etr)->dyn_moved, 1);
+	assert_int_equal(nevents, 2);
+	assert_int_equal(events[0].ev, ETR_EV_DYN_DOWN);
+	assert_int_equal(events[1].ev, ETR_EV_AWAY_UP);
+	assert_true(lisp_prefix_equal(&events[1].p, &host));
+	etr_tick(e->etr, 200); /* nothing to refresh any more */
+	assert_int_equal(nout, 1);
+
+	/* it comes back: the away entry goes, the EID is registered again */
+	nout = nevents = 0;
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, 300), 1);
+	assert_int_equal(nevents, 2);
+	assert_int_equal(events[0].ev, ETR_EV_AWAY_DOWN);
+	assert_int_equal(events[1].ev, ETR_EV_DYN_UP);
+	assert_int_equal(nout, 1);
+
+	/* cleared: withdrawn with TTL 0 */
+	assert_int_equal(etr_dyn_clear(e->etr, NULL, 301), 1);
+	assert_int_equal(nout, 2);
+	sent_record(1, &r);
+	assert_int_equal(r.ttl, 0);
+	assert_true(lisp_prefix_equal(&r.eid, &host));
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withdraw_on_reconfigure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moved_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_eid, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
