@@ -31,9 +31,11 @@ static const char *conf_text =
 	" locator-set L\n  192.0.2.10 priority 1 weight 1\n"
 	" eid-table vrf T instance-id 4100\n"
 	"  database-mapping 10.1.1.0/24 locator-set L\n"
+	"  dynamic-eid VMS\n   database-mapping 10.5.0.0/16 locator-set L\n"
 	" ipv4 etr\n ipv4 etr map-server 192.0.2.1 key lisp-test-key\n"
 	" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n"
-	" map-cache 10.4.0.0/16 map-request\n dataplane map-cache-limit 16\n";
+	" map-cache 10.4.0.0/16 map-request\n dataplane map-cache-limit 16\n"
+	"interface vmbr\n lisp mobility VMS\n";
 
 static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		      size_t len)
@@ -130,6 +132,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lisp_addr_set_v4(&a, data + 2);
 		mc_resolve(mc, 0, &a, now);
 	}
+	if (size > 5 && data[1] == 0xfe) { /* a dynamic EID seen (instance-id 4100) */
+		struct lisp_addr a;
+
+		lisp_addr_set_v4(&a, data + 2);
+		etr_dyn_learn(etr, 4100, &a, ETR_SRC_DATA, now);
+	}
+	if (size > 5 && data[1] == 0xfd) /* an operator clears them */
+		etr_dyn_clear(etr, NULL, now);
 	ms_tick(ms, now);
 	etr_tick(etr, now);
 	mc_tick(mc, now);

@@ -1,7 +1,10 @@
 /*
  * Fuzz target: the data-plane pipeline on arbitrary bytes, as an inner
- * packet (encap) and as an outer one (decap). Property: whatever is
- * encapsulated decapsulates back to the same bytes and instance-id.
+ * packet (encap), as an outer one (decap) and as a UDP payload (the
+ * daemon's decap), without and with an ETR local table (dynamic-eid
+ * prefix and host, away EID). Properties: whatever is encapsulated
+ * decapsulates back to the same bytes and instance-id; a packet never
+ * leaves its buffer.
  */
 #include <assert.h>
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/ptable.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
 
@@ -35,8 +39,31 @@ static void learn(struct mapcache *mc, const char *host, const char *prefix, con
 	mc_input(mc, &h, 4342, buf, w.off, 0);
 }
 
+static struct mc_locator away_loc[2];
+
+static void local_add(struct ptable *t, const char *prefix, uint8_t kind)
+{
+	struct etr_local *l = calloc(1, sizeof(*l));
+	struct lisp_prefix p;
+
+	lisp_prefix_parse(prefix, 0, &p);
+	l->kind = kind;
+	if (kind == LOCAL_AWAY) {
+		l->nloc = 2;
+		l->locs = away_loc;
+	}
+	ptable_add(t, &p, l);
+}
+
+/* The packet stays inside buf (size bytes after the headroom). */
+static void inside(const struct dp_pkt *p, size_t size)
+{
+	assert(p->off <= DP_HEADROOM + size && p->off + p->len <= DP_HEADROOM + size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct ptable *local;
 	static struct mapcache *mc;
 	static struct xtr_conf *conf;
 	static struct dp dp;
@@ -63,7 +90,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lisp_addr_parse("192.0.2.20", &r4);
 		lisp_addr_parse("2001:db8::20", &r6);
 		dp_init(&dp, mc, &r4, &r6, 9000);
+		local = ptable_new(free);
+		lisp_addr_parse("192.0.2.50", &away_loc[0].addr);
+		lisp_addr_parse("2001:db8::50", &away_loc[1].addr);
+		away_loc[0].up = away_loc[1].up = true;
+		away_loc[0].weight = away_loc[1].weight = 1;
+		local_add(local, "10.2.2.0/24", LOCAL_DYN_POLICY);
+		local_add(local, "10.2.2.5/32", LOCAL_DYN_HOST);
+		local_add(local, "10.1.1.77/32", LOCAL_AWAY);
+		local_add(local, "2001:db8:2::/48", LOCAL_DB);
+		local_add(local, "2001:db8:1::77/128", LOCAL_AWAY);
 	}
+	dp.local = NULL;
 	buf = malloc(DP_HEADROOM + size + 1);
 	copy = malloc(size + 1);
 	memcpy(buf + DP_HEADROOM, data, size);
@@ -81,6 +119,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = (struct dp_pkt){ .buf = buf, .off = DP_HEADROOM, .len = size };
 	dp_decap_batch(&dp, &p, 1);
 	assert(p.off >= DP_HEADROOM && p.off + p.len == DP_HEADROOM + size);
+	/* the same three with the ETR's local table */
+	dp.local = local;
+	dp.now = 1;
+	memcpy(buf + DP_HEADROOM, data, size);
+	p = (struct dp_pkt){ .buf = buf, .off = DP_HEADROOM, .len = size, .iid = 0 };
+	dp_encap_batch(&dp, &p, 1);
+	inside(&p, size);
+	assert(p.verdict == DP_FORWARD || !(p.flags & ~DP_F_LEARN));
+	memcpy(buf + DP_HEADROOM, data, size);
+	p = (struct dp_pkt){ .buf = buf, .off = DP_HEADROOM, .len = size };
+	dp_decap_batch(&dp, &p, 1);
+	inside(&p, size);
+	memcpy(buf + DP_HEADROOM, data, size);
+	p = (struct dp_pkt){ .buf = buf, .off = DP_HEADROOM, .len = size, .ttl = 64 };
+	lisp_addr_parse("192.0.2.99", &p.aux);
+	dp_decap_payload_batch(&dp, &p, 1);
+	inside(&p, size);
+	assert(!(p.flags & DP_F_SMR) || p.reason == DP_R_AWAY || p.verdict == DP_DROP);
 	free(buf);
 	free(copy);
 	return 0;

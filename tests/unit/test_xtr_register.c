@@ -390,7 +390,9 @@ static void test_dynamic_eid(void **state)
 	{
 		struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
 		struct lisp_map_notify n = { .nonce = 0x77, .auth = { .alg_id = 2 } };
-		struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+		struct lisp_locator l = {
+			.priority = 1, .weight = 1, .reachable = true, .naddr = 1
+		};
 		struct lisp_eid_record mr = { .ttl = 10, .loc_count = 1, .locs = &l, .eid = host };
 		struct buf_writer w;
 

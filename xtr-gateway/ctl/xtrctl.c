@@ -32,7 +32,7 @@ static void usage(void)
 
 static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
 static Vmroam__Xtr__ShowDataplane show_dataplane = VMROAM__XTR__SHOW_DATAPLANE__INIT;
-static Vmroam__Xtr__DynamicEidRequest dyn_request = VMROAM__XTR__DYNAMIC_EID_REQUEST__INIT;
+static Vmroam__Xtr__DynamicEidRequest dyn_request;
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
@@ -81,6 +81,7 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 		break;
 	case ACT_SHOW_DYN:
 	case ACT_CLEAR_DYN:
+		vmroam__xtr__dynamic_eid_request__init(&dyn_request);
 		dyn_request.prefix = (char *)(uintptr_t)(res->arg ? res->arg : "");
 		dyn_request.instance_id = res->instance_id;
 		if (res->action == ACT_SHOW_DYN) {
