@@ -788,8 +788,10 @@ static int check_etr(const struct xtr_conf *c, const char *name, char *err, size
 	for (size_t i = 0; i < c->nmap_resolvers; i++) {
 		bool v4 = c->map_resolvers[i].afi == LISP_AFI_IPV4;
 
-		if (v4 ? !c->itr_v4 : !c->itr_v6) {
-			snprintf(err, errlen, "%s:%u: %s itr map-resolver given, but not %s itr",
+		if (v4 ? !c->itr_v4 && !c->proxy_itr4.afi && !c->proxy_itr6.afi
+		       : !c->itr_v6 && !c->proxy_itr4.afi && !c->proxy_itr6.afi) {
+			snprintf(err, errlen,
+				 "%s:%u: %s itr map-resolver given, but not %s itr (or proxy-itr)",
 				 name, c->map_resolver_lines[i], v4 ? "ipv4" : "ipv6",
 				 v4 ? "ipv4" : "ipv6");
 			return -EINVAL;
