@@ -432,8 +432,9 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 				continue;
 			}
 			if (!inner_ttl(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, p->ttl) ||
-			    !inner_parse(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, &src,
-					 &dst[k], &hash[k])) {
+			    (dp->local &&
+			     !inner_parse(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, &src,
+					  &dst[k], &hash[k]))) {
 				p->verdict = DP_DROP;
 				count(dp, p, DP_R_MALFORMED);
 				continue;
