@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/lpmh.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
@@ -55,7 +56,8 @@ struct mapcache {
 	} ring[PENDING_RING];
 	unsigned ring_next;
 	const struct xtr_conf *conf;
-	struct ptable *t;
+	struct ptable *t;  /* the entries (owner): control plane, walks */
+	struct lpmh *idx;  /* the same entries hashed by length: the data plane's lookups */
 	size_t limit;
 	struct mc_counters c;
 	struct lisp_addr itr_rloc[2]; /* per family, from our database-mappings */
@@ -85,6 +87,7 @@ void mc_free(struct mapcache *mc)
 	if (!mc)
 		return;
 	ptable_free(mc->t);
+	lpmh_free(mc->idx);
 	free(mc);
 }
 
@@ -103,7 +106,22 @@ static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix 
 		free(e);
 		return NULL;
 	}
+	if (mc->idx)
+		lpmh_set(mc->idx, &e->p, e); /* fails only for instance-ids beyond the data plane's */
 	return e;
+}
+
+static void entry_del(struct mapcache *mc, const struct lisp_prefix *p)
+{
+	if (mc->idx)
+		lpmh_del(mc->idx, p);
+	ptable_del(mc->t, p);
+}
+
+static int index_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	lpmh_set(arg, p, v);
+	return 0;
 }
 
 /*
@@ -213,10 +231,10 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 	struct lisp_iter it;
 
 	if (pending && !lisp_prefix_equal(&pending->p, &r->eid) && !pending->is_static)
-		ptable_del(mc->t, &pending->p); /* the answer is another (covering) prefix */
+		entry_del(mc, &pending->p); /* the answer is another (covering) prefix */
 	if (r->ttl == 0) {
 		if (e && !e->is_static)
-			ptable_del(mc->t, &e->p);
+			entry_del(mc, &e->p);
 		return;
 	}
 	if (!e)
@@ -372,7 +390,7 @@ void mc_tick(struct mapcache *mc, double now)
 
 		if (!e->is_static && e->expires && e->expires <= now) {
 			mc->c.expirations++;
-			ptable_del(mc->t, &e->p);
+			entry_del(mc, &e->p);
 			continue;
 		}
 		if (++e->tries >= REQ_TRIES) { /* unanswered: rest, then start again */
@@ -451,7 +469,7 @@ int mc_clear(struct mapcache *mc, const struct lisp_prefix *under)
 	for (size_t i = 0; i < c.n; i++) {
 		if (c.v[i]->is_static)
 			continue;
-		ptable_del(mc->t, &c.v[i]->p);
+		entry_del(mc, &c.v[i]->p);
 		n++;
 	}
 	free(c.v);
@@ -464,9 +482,16 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 
 	ptable_walk(mc->t, NULL, stale_static, &stale);
 	for (size_t i = 0; i < stale.n; i++)
-		ptable_del(mc->t, &stale.v[i]->p);
+		entry_del(mc, &stale.v[i]->p);
 	free(stale.v);
 	mc->conf = conf;
+	if (!mc->idx || mc->limit != conf->map_cache_limit) { /* the index is sized by the limit */
+		lpmh_free(mc->idx);
+		mc->idx = lpmh_new(conf->map_cache_limit + conf->nmapcache);
+		if (!mc->idx)
+			fatal("map-cache: out of memory for %zu entries", conf->map_cache_limit);
+		ptable_walk(mc->t, NULL, index_one, mc->idx);
+	}
 	mc->limit = conf->map_cache_limit;
 	/* static entries: re-made from the configuration */
 	for (size_t i = 0; i < conf->nmapcache; i++) {
@@ -495,7 +520,10 @@ void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
 	for (size_t off = 0; off < n; off += MC_BATCH) {
 		size_t k = n - off < MC_BATCH ? n - off : MC_BATCH;
 
-		ptable_lookup_batch(mc->t, k, iid + off, a + off, found);
+		lpmh_lookup_batch(mc->idx, k, iid + off, a + off, found);
+		for (size_t i = 0; i < k; i++)
+			if (found[i])
+				__builtin_prefetch(found[i]);
 		for (size_t i = 0; i < k; i++) {
 			const struct mc_entry *e = found[i];
 			struct mc_fwd *f = &out[off + i];

@@ -1,14 +1,18 @@
 /*
  * Fuzz target: prefix-table operations driven by the input, checked
- * against a small brute-force reference after every step.
+ * against a small brute-force reference after every step; the
+ * hash-based LPM index (lpmh) follows the same operations and must give
+ * the same longest matches.
  * Each op is 4 bytes: opcode, plen, two address bytes (varied over a
  * small space so that prefixes nest).
  */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/lpmh.h"
 #include "lib/ptable.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,7 +62,7 @@ static int cmp_ptr(const struct lisp_prefix *p, void *v, void *arg)
 	return 0;
 }
 
-static void step(struct ptable *t, const uint8_t *op)
+static void step(struct ptable *t, struct lpmh *h, const uint8_t *op)
 {
 	struct lisp_prefix p = make(op), m;
 	struct lisp_prefix host = p;
@@ -72,12 +76,19 @@ static void step(struct ptable *t, const uint8_t *op)
 	case 2:
 		if (nref == REF_MAX)
 			break;
-		assert(ptable_add(t, &p, (void *)1) == (i >= 0 ? -EEXIST : 0));
-		if (i < 0)
-			ref[nref++] = p;
+		if (i >= 0) {
+			assert(ptable_add(t, &p, (void *)1) == -EEXIST);
+			break;
+		}
+		v = malloc(sizeof(p));
+		memcpy(v, &p, sizeof(p));
+		assert(ptable_add(t, &p, v) == 0);
+		assert(lpmh_set(h, &p, v) == 0);
+		ref[nref++] = p;
 		break;
 	case 3:
 	case 4:
+		assert(lpmh_del(h, &p) == (i >= 0 ? 0 : -ENOENT));
 		assert(ptable_del(t, &p) == (i >= 0 ? 0 : -ENOENT));
 		if (i >= 0)
 			ref[i] = ref[--nref];
@@ -88,6 +99,9 @@ static void step(struct ptable *t, const uint8_t *op)
 		want = ref_best(&host, 255);
 		assert((v != NULL) == (want != NULL));
 		assert(!want || lisp_prefix_equal(want, &m));
+		v = lpmh_lookup(h, p.iid, &p.addr);
+		assert((v != NULL) == (want != NULL));
+		assert(!want || lisp_prefix_equal(want, v));
 		break;
 	case 6:
 		v = ptable_lookup_covering(t, &p, &m);
@@ -106,15 +120,18 @@ static void step(struct ptable *t, const uint8_t *op)
 		break;
 	}
 	assert(ptable_count(t) == (size_t)nref);
+	assert(lpmh_count(h) == (size_t)nref);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ptable *t = ptable_new(NULL);
+	struct ptable *t = ptable_new(free);
+	struct lpmh *h = lpmh_new(REF_MAX);
 
 	nref = 0;
 	for (size_t off = 0; off + 4 <= size; off += 4)
-		step(t, data + off);
+		step(t, h, data + off);
+	lpmh_free(h);
 	ptable_free(t);
 	return 0;
 }

@@ -1,0 +1,256 @@
+/* Longest-prefix match by one exact-match probe per prefix length present (see lpmh.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/lpmh.h"
+
+#define IID_MAX 0xffffffu /* the data plane's instance-ids: 24 bits */
+
+/* One slot: plen1 = prefix length + 1, 0 when empty. */
+struct slot {
+	uint64_t hi, lo; /* the masked address (IPv4 in lo) */
+	uint32_t iid;
+	uint8_t plen1;
+	void *value;
+};
+
+struct fam {
+	struct slot *slots;
+	size_t mask, count, cap;
+	uint32_t per_len[129];
+	uint8_t order[129]; /* the lengths present, longest first */
+	unsigned norder;
+};
+
+struct lpmh {
+	struct fam f[2]; /* IPv4, IPv6 */
+};
+
+static bool fam_init(struct fam *f, size_t capacity)
+{
+	size_t n = 16;
+
+	while (n < 2 * capacity)
+		n <<= 1;
+	f->slots = calloc(n, sizeof(*f->slots)); /* large: mmap'd, touched only when used */
+	f->mask = n - 1;
+	f->cap = capacity;
+	return f->slots != NULL;
+}
+
+struct lpmh *lpmh_new(size_t capacity)
+{
+	struct lpmh *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	if (!fam_init(&h->f[0], capacity) || !fam_init(&h->f[1], capacity)) {
+		lpmh_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void lpmh_free(struct lpmh *h)
+{
+	if (!h)
+		return;
+	free(h->f[0].slots);
+	free(h->f[1].slots);
+	free(h);
+}
+
+static inline uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The address of a as two words (IPv4 in lo), masked to plen bits. */
+static inline void key_of(const struct lisp_addr *a, unsigned plen, uint64_t *hi, uint64_t *lo)
+{
+	if (a->afi == LISP_AFI_IPV4) {
+		uint64_t v = (uint64_t)a->u.v4[0] << 24 | (uint64_t)a->u.v4[1] << 16 |
+			     (uint64_t)a->u.v4[2] << 8 | a->u.v4[3];
+
+		*hi = 0;
+		*lo = plen ? v & (0xffffffffu << (32 - plen)) & 0xffffffffu : 0;
+		return;
+	}
+	*hi = load_be64(a->u.v6);
+	*lo = load_be64(a->u.v6 + 8);
+	if (plen < 64) {
+		*hi = plen ? *hi & ~0ull << (64 - plen) : 0;
+		*lo = 0;
+	} else if (plen < 128) {
+		*lo = plen > 64 ? *lo & ~0ull << (128 - plen) : 0;
+	}
+}
+
+static inline size_t hash(uint64_t hi, uint64_t lo, uint32_t iid, unsigned plen, size_t mask)
+{
+	uint64_t h = (hi * 0x9e3779b97f4a7c15ull) ^ lo;
+
+	h = (h ^ ((uint64_t)iid << 8 | plen)) * 0xff51afd7ed558ccdull;
+	return (size_t)(h ^ h >> 29) & mask;
+}
+
+static struct fam *fam_of(struct lpmh *h, uint16_t afi)
+{
+	return afi == LISP_AFI_IPV4 ? &h->f[0] : afi == LISP_AFI_IPV6 ? &h->f[1] : NULL;
+}
+
+static inline bool same(const struct slot *s, uint64_t hi, uint64_t lo, uint32_t iid,
+			unsigned plen)
+{
+	return s->plen1 == plen + 1 && s->lo == lo && s->hi == hi && s->iid == iid;
+}
+
+/* The slot holding the key, or the empty one where it would go. */
+static struct slot *find(const struct fam *f, uint64_t hi, uint64_t lo, uint32_t iid,
+			 unsigned plen)
+{
+	size_t i = hash(hi, lo, iid, plen, f->mask);
+
+	while (f->slots[i].plen1 && !same(&f->slots[i], hi, lo, iid, plen))
+		i = (i + 1) & f->mask;
+	return &f->slots[i];
+}
+
+static void reorder(struct fam *f, unsigned maxlen)
+{
+	f->norder = 0;
+	for (int l = (int)maxlen; l >= 0; l--)
+		if (f->per_len[l])
+			f->order[f->norder++] = (uint8_t)l;
+}
+
+int lpmh_set(struct lpmh *h, const struct lisp_prefix *p, void *value)
+{
+	struct fam *f = fam_of(h, p->addr.afi);
+	unsigned maxlen = p->addr.afi == LISP_AFI_IPV4 ? 32 : 128;
+	uint64_t hi, lo, chi, clo;
+	struct slot *s;
+
+	if (!f || p->plen > maxlen || p->iid > IID_MAX)
+		return -EINVAL;
+	key_of(&p->addr, p->plen, &hi, &lo);
+	key_of(&p->addr, maxlen, &chi, &clo);
+	if (hi != chi || lo != clo)
+		return -EINVAL; /* host bits set */
+	s = find(f, hi, lo, p->iid, p->plen);
+	if (s->plen1) {
+		s->value = value;
+		return 0;
+	}
+	if (f->count == f->cap)
+		return -ENOSPC;
+	*s = (struct slot){ .hi = hi, .lo = lo, .iid = p->iid, .plen1 = (uint8_t)(p->plen + 1),
+			    .value = value };
+	f->count++;
+	if (f->per_len[p->plen]++ == 0)
+		reorder(f, maxlen);
+	return 0;
+}
+
+int lpmh_del(struct lpmh *h, const struct lisp_prefix *p)
+{
+	struct fam *f = fam_of(h, p->addr.afi);
+	unsigned maxlen = p->addr.afi == LISP_AFI_IPV4 ? 32 : 128;
+	uint64_t hi, lo;
+	size_t i, j;
+
+	if (!f || p->plen > maxlen || p->iid > IID_MAX)
+		return -ENOENT;
+	key_of(&p->addr, p->plen, &hi, &lo);
+	i = (size_t)(find(f, hi, lo, p->iid, p->plen) - f->slots);
+	if (!f->slots[i].plen1)
+		return -ENOENT;
+	/* backward-shift deletion: no tombstones, probe chains stay short */
+	for (j = (i + 1) & f->mask; f->slots[j].plen1; j = (j + 1) & f->mask) {
+		const struct slot *s = &f->slots[j];
+		size_t home = hash(s->hi, s->lo, s->iid, s->plen1 - 1u, f->mask);
+
+		if (((j - home) & f->mask) >= ((j - i) & f->mask)) {
+			f->slots[i] = f->slots[j];
+			i = j;
+		}
+	}
+	f->slots[i].plen1 = 0;
+	f->count--;
+	if (--f->per_len[p->plen] == 0)
+		reorder(f, maxlen);
+	return 0;
+}
+
+void *lpmh_lookup(const struct lpmh *h, uint32_t iid, const struct lisp_addr *a)
+{
+	void *v;
+
+	lpmh_lookup_batch(h, 1, &iid, a, &v);
+	return v;
+}
+
+#define BATCH_MAX 64
+
+void lpmh_lookup_batch(const struct lpmh *h, size_t n, const uint32_t *iid,
+		       const struct lisp_addr *a, void **values)
+{
+	for (size_t off = 0; off < n; off += BATCH_MAX) {
+		size_t k = n - off < BATCH_MAX ? n - off : BATCH_MAX, left = 0;
+		uint8_t todo[BATCH_MAX], pos[BATCH_MAX] = { 0 };
+		size_t at[BATCH_MAX];
+		uint64_t hi[BATCH_MAX], lo[BATCH_MAX];
+
+		for (size_t i = 0; i < k; i++) {
+			const struct fam *f = a[off + i].afi == LISP_AFI_IPV4	? &h->f[0]
+					      : a[off + i].afi == LISP_AFI_IPV6 ? &h->f[1]
+										: NULL;
+
+			values[off + i] = NULL;
+			if (f && f->norder && iid[off + i] <= IID_MAX)
+				todo[left++] = (uint8_t)i;
+		}
+		while (left) {
+			size_t still = 0;
+
+			/* stage 1: the slot of each lookup's current length, fetched ahead */
+			for (size_t t = 0; t < left; t++) {
+				size_t i = todo[t];
+				const struct lisp_addr *x = &a[off + i];
+				const struct fam *f = &h->f[x->afi == LISP_AFI_IPV6];
+				unsigned plen = f->order[pos[i]];
+
+				key_of(x, plen, &hi[i], &lo[i]);
+				at[i] = hash(hi[i], lo[i], iid[off + i], plen, f->mask);
+				__builtin_prefetch(&f->slots[at[i]]);
+			}
+			/* stage 2: probe; a miss moves on to the next shorter length */
+			for (size_t t = 0; t < left; t++) {
+				size_t i = todo[t], j;
+				const struct fam *f = &h->f[a[off + i].afi == LISP_AFI_IPV6];
+				unsigned plen = f->order[pos[i]];
+
+				for (j = at[i]; f->slots[j].plen1; j = (j + 1) & f->mask) {
+					if (same(&f->slots[j], hi[i], lo[i], iid[off + i], plen)) {
+						values[off + i] = f->slots[j].value;
+						break;
+					}
+				}
+				if (!values[off + i] && ++pos[i] < f->norder)
+					todo[still++] = (uint8_t)i;
+			}
+			left = still;
+		}
+	}
+}
+
+size_t lpmh_count(const struct lpmh *h)
+{
+	return h->f[0].count + h->f[1].count;
+}
