@@ -15,7 +15,7 @@
 
 #include "bench/bench_common.h"
 #include "lib/ippkt.h"
-#include "lib/ptable.h"
+#include "lib/lpmh.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
 
@@ -121,7 +121,10 @@ static void run(struct dp *dp, uint32_t *nets, size_t size, const char *what)
 	(void)sum;
 }
 
-static void local_add(struct ptable *t, const uint8_t *a, uint8_t plen, uint8_t kind)
+static struct etr_local *owned[2048];
+static size_t nowned;
+
+static void local_add(struct lpmh *t, const uint8_t *a, uint8_t plen, uint8_t kind)
 {
 	static const struct mc_locator away = { .priority = 1, .weight = 1, .up = true };
 	struct etr_local *l = calloc(1, sizeof(*l));
@@ -131,14 +134,16 @@ static void local_add(struct ptable *t, const uint8_t *a, uint8_t plen, uint8_t 
 	l->kind = kind;
 	l->nloc = kind == LOCAL_AWAY;
 	l->locs = &away;
-	if (ptable_add(t, &p, l) < 0)
+	if (lpmh_set(t, &p, l) < 0)
 		free(l);
+	else
+		owned[nowned++] = l;
 }
 
 /* A gateway's local table: 10.2.2.0/24 a dynamic-eid with all its hosts, 1000 away EIDs. */
-static const struct ptable *gateway_table(void)
+static const struct lpmh *gateway_table(void)
 {
-	struct ptable *t = ptable_new(free);
+	struct lpmh *t = lpmh_new(2048);
 	uint8_t a[4] = { 10, 2, 2, 0 };
 	uint64_t seed = 13;
 
@@ -183,7 +188,9 @@ int main(void)
 	dp.proxy_etr = true; /* deliver what is decapsulated after the lookup */
 	run(&dp, nets, 64, "gateway");
 	run(&dp, nets, 1400, "gateway");
-	ptable_free((struct ptable *)(uintptr_t)dp.local);
+	lpmh_free((struct lpmh *)(uintptr_t)dp.local);
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
 	mc_free(mc);
 	xtr_conf_free(c);
 	free(nets);

@@ -8,13 +8,16 @@
 
 #define IID_MAX 0xffffffu /* the data plane's instance-ids: 24 bits */
 
-/* One slot: plen1 = prefix length + 1, 0 when empty. */
+/* One slot (32 bytes, two a cache line): tag = instance-id << 8 | (length + 1), 0 when empty. */
 struct slot {
 	uint64_t hi, lo; /* the masked address (IPv4 in lo) */
-	uint32_t iid;
-	uint8_t plen1;
+	uint32_t tag;
 	void *value;
 };
+
+#define TAG(iid, plen) ((uint32_t)(iid) << 8 | ((plen) + 1u))
+#define TAG_PLEN(t)    (((t)&0xffu) - 1u)
+#define TAG_IID(t)     ((t) >> 8)
 
 struct fam {
 	struct slot *slots;
@@ -105,19 +108,17 @@ static struct fam *fam_of(struct lpmh *h, uint16_t afi)
 	return afi == LISP_AFI_IPV4 ? &h->f[0] : afi == LISP_AFI_IPV6 ? &h->f[1] : NULL;
 }
 
-static inline bool same(const struct slot *s, uint64_t hi, uint64_t lo, uint32_t iid,
-			unsigned plen)
+static inline bool same(const struct slot *s, uint64_t hi, uint64_t lo, uint32_t iid, unsigned plen)
 {
-	return s->plen1 == plen + 1 && s->lo == lo && s->hi == hi && s->iid == iid;
+	return s->tag == TAG(iid, plen) && s->lo == lo && s->hi == hi;
 }
 
 /* The slot holding the key, or the empty one where it would go. */
-static struct slot *find(const struct fam *f, uint64_t hi, uint64_t lo, uint32_t iid,
-			 unsigned plen)
+static struct slot *find(const struct fam *f, uint64_t hi, uint64_t lo, uint32_t iid, unsigned plen)
 {
 	size_t i = hash(hi, lo, iid, plen, f->mask);
 
-	while (f->slots[i].plen1 && !same(&f->slots[i], hi, lo, iid, plen))
+	while (f->slots[i].tag && !same(&f->slots[i], hi, lo, iid, plen))
 		i = (i + 1) & f->mask;
 	return &f->slots[i];
 }
@@ -144,14 +145,13 @@ int lpmh_set(struct lpmh *h, const struct lisp_prefix *p, void *value)
 	if (hi != chi || lo != clo)
 		return -EINVAL; /* host bits set */
 	s = find(f, hi, lo, p->iid, p->plen);
-	if (s->plen1) {
+	if (s->tag) {
 		s->value = value;
 		return 0;
 	}
 	if (f->count == f->cap)
 		return -ENOSPC;
-	*s = (struct slot){ .hi = hi, .lo = lo, .iid = p->iid, .plen1 = (uint8_t)(p->plen + 1),
-			    .value = value };
+	*s = (struct slot){ .hi = hi, .lo = lo, .tag = TAG(p->iid, p->plen), .value = value };
 	f->count++;
 	if (f->per_len[p->plen]++ == 0)
 		reorder(f, maxlen);
@@ -169,19 +169,19 @@ int lpmh_del(struct lpmh *h, const struct lisp_prefix *p)
 		return -ENOENT;
 	key_of(&p->addr, p->plen, &hi, &lo);
 	i = (size_t)(find(f, hi, lo, p->iid, p->plen) - f->slots);
-	if (!f->slots[i].plen1)
+	if (!f->slots[i].tag)
 		return -ENOENT;
 	/* backward-shift deletion: no tombstones, probe chains stay short */
-	for (j = (i + 1) & f->mask; f->slots[j].plen1; j = (j + 1) & f->mask) {
+	for (j = (i + 1) & f->mask; f->slots[j].tag; j = (j + 1) & f->mask) {
 		const struct slot *s = &f->slots[j];
-		size_t home = hash(s->hi, s->lo, s->iid, s->plen1 - 1u, f->mask);
+		size_t home = hash(s->hi, s->lo, TAG_IID(s->tag), TAG_PLEN(s->tag), f->mask);
 
 		if (((j - home) & f->mask) >= ((j - i) & f->mask)) {
 			f->slots[i] = f->slots[j];
 			i = j;
 		}
 	}
-	f->slots[i].plen1 = 0;
+	f->slots[i].tag = 0;
 	f->count--;
 	if (--f->per_len[p->plen] == 0)
 		reorder(f, maxlen);
@@ -236,7 +236,7 @@ void lpmh_lookup_batch(const struct lpmh *h, size_t n, const uint32_t *iid,
 				const struct fam *f = &h->f[a[off + i].afi == LISP_AFI_IPV6];
 				unsigned plen = f->order[pos[i]];
 
-				for (j = at[i]; f->slots[j].plen1; j = (j + 1) & f->mask) {
+				for (j = at[i]; f->slots[j].tag; j = (j + 1) & f->mask) {
 					if (same(&f->slots[j], hi[i], lo[i], iid[off + i], plen)) {
 						values[off + i] = f->slots[j].value;
 						break;

@@ -327,7 +327,7 @@ struct etr_counters {
 	uint64_t registers_sent, register_timeouts, notifies, notify_auth_failures;
 	uint64_t notifies_unmatched, requests_answered, requests_not_ours, malformed, unsupported;
 	uint64_t moved_notifies, notify_acks_sent;
-	uint64_t dyn_learned, dyn_refused, dyn_overflows, dyn_moved, dyn_cleared;
+	uint64_t dyn_learned, dyn_refused, dyn_overflows, dyn_moved, dyn_cleared, away_overflows;
 };
 
 /*
@@ -344,6 +344,8 @@ enum etr_local_kind {
 
 #define ETR_AWAY_LOCS 8
 #define ETR_DYN_MAX   65536 /* learned dynamic EIDs (fixed capacity) */
+#define ETR_AWAY_MAX  65536 /* away entries */
+#define ETR_DB_MAX    4096  /* database-mapping and dynamic-eid prefixes */
 
 struct etr_local {
 	uint8_t kind;
@@ -417,7 +419,8 @@ typedef int (*etr_dyn_fn)(const struct etr_dyn_info *d, void *arg);
 int etr_dyn_walk(const struct etr *e, etr_dyn_fn fn, void *arg);
 size_t etr_dyn_count(const struct etr *e);
 /* The local table (see struct etr_local) for the data plane; it changes only in etr_*() calls. */
-const struct ptable *etr_local_table(const struct etr *e);
+struct lpmh;
+const struct lpmh *etr_local_table(const struct etr *e);
 /* The data plane sent an SMR for away entry p. */
 void etr_away_smr_sent(struct etr *e, const struct lisp_prefix *p);
 
@@ -549,7 +552,7 @@ struct dp_counters {
 
 struct dp {
 	const struct mapcache *mc;
-	const struct ptable *local;    /* the ETR's (etr_local_table()); NULL: no local checks */
+	const struct lpmh *local;      /* the ETR's (etr_local_table()); NULL: no local checks */
 	struct lisp_addr rloc4, rloc6; /* outer source addresses */
 	unsigned mtu;		       /* largest outer packet */
 	uint32_t nonce;

@@ -56,8 +56,8 @@ struct mapcache {
 	} ring[PENDING_RING];
 	unsigned ring_next;
 	const struct xtr_conf *conf;
-	struct ptable *t;  /* the entries (owner): control plane, walks */
-	struct lpmh *idx;  /* the same entries hashed by length: the data plane's lookups */
+	struct ptable *t; /* the entries (owner): control plane, walks */
+	struct lpmh *idx; /* the same entries hashed by length: the data plane's lookups */
 	size_t limit;
 	struct mc_counters c;
 	struct lisp_addr itr_rloc[2]; /* per family, from our database-mappings */
@@ -107,7 +107,8 @@ static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix 
 		return NULL;
 	}
 	if (mc->idx)
-		lpmh_set(mc->idx, &e->p, e); /* fails only for instance-ids beyond the data plane's */
+		lpmh_set(mc->idx, &e->p,
+			 e); /* fails only for instance-ids beyond the data plane's */
 	return e;
 }
 
@@ -536,6 +537,8 @@ void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
 			f->act = e->act;
 			f->nloc = e->nloc;
 			f->locs = e->locs;
+			if (e->locs)
+				__builtin_prefetch(e->locs); /* the pipeline picks one next */
 		}
 	}
 }

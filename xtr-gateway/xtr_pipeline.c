@@ -12,7 +12,7 @@
 #include "lib/buf.h"
 #include "lib/ippkt.h"
 #include "lib/lisp_data.h"
-#include "lib/ptable.h"
+#include "lib/lpmh.h"
 #include "xtr-gateway/xtr.h"
 
 #define V4_OVERHEAD (IPPKT_V4_HDR_LEN + IPPKT_UDP_HDR_LEN + LISP_DATA_HDR_LEN)
@@ -301,7 +301,7 @@ void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 	struct mc_fwd fwd[DP_BATCH];
 	void *loc[2 * DP_BATCH];
 	size_t idx[DP_BATCH];
-	bool check = dp->local && !ptable_is_empty(dp->local);
+	bool check = dp->local && lpmh_count(dp->local);
 
 	for (size_t off = 0; off < n; off += DP_BATCH) {
 		size_t k = 0, end = n - off < DP_BATCH ? n : off + DP_BATCH;
@@ -323,7 +323,7 @@ void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 			/* the local table: is the destination away, is the source a new EID */
 			memmove(&addr[k], &addr[DP_BATCH], k * sizeof(addr[0]));
 			memmove(&iid[k], &iid[DP_BATCH], k * sizeof(iid[0]));
-			ptable_lookup_batch(dp->local, 2 * k, iid, addr, loc);
+			lpmh_lookup_batch(dp->local, 2 * k, iid, addr, loc);
 		}
 		for (size_t j = 0; j < k; j++) {
 			struct dp_pkt *p = &pk[idx[j]];
@@ -447,7 +447,7 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 			idx[k++] = i;
 		}
 		if (dp->local)
-			ptable_lookup_batch(dp->local, k, iid, dst, loc);
+			lpmh_lookup_batch(dp->local, k, iid, dst, loc);
 		for (size_t j = 0; j < k; j++) {
 			struct dp_pkt *p = &pk[idx[j]];
 			const struct etr_local *l = dp->local ? loc[j] : NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lib/lisp_auth.h"
+#include "lib/lpmh.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
@@ -58,7 +59,8 @@ struct dyn {
 struct etr {
 	struct etr_io io;
 	struct ptable *local; /* database-mappings, dynamic-eid prefixes and hosts, away EIDs */
-	size_t ndyn;
+	struct lpmh *idx;     /* the same, hashed by length, for the data plane */
+	size_t ndyn, naway;
 	const struct xtr_conf *conf;
 	struct lisp_auth_key **keys; /* per map-server */
 	struct etr_reg *regs;	     /* of the plain database-mappings */
@@ -79,6 +81,29 @@ static void local_free(void *v)
 	free(v);
 }
 
+/* Adds p -> v to the local table and its index; 0 or -errno (v not taken). */
+static int local_put(struct etr *e, const struct lisp_prefix *p, void *v)
+{
+	int rc = ptable_add(e->local, p, v);
+
+	if (rc == 0 && (rc = lpmh_set(e->idx, p, v)) < 0) {
+		((struct etr_local *)v)->kind = 0; /* freed as a plain entry */
+		ptable_del(e->local, p);
+		return rc == -ENOSPC ? rc : -EINVAL;
+	}
+	return rc;
+}
+
+static void local_remove(struct etr *e, const struct lisp_prefix *p)
+{
+	const struct etr_local *l = ptable_lookup_exact(e->local, p);
+
+	if (l && l->kind == LOCAL_AWAY)
+		e->naway--;
+	lpmh_del(e->idx, p);
+	ptable_del(e->local, p);
+}
+
 static void event(struct etr *e, enum etr_event ev, const struct lisp_prefix *p, const char *ifname)
 {
 	if (e->io.event)
@@ -92,6 +117,9 @@ struct etr *etr_new(const struct etr_io *io)
 
 	e->io = *io;
 	e->local = ptable_new(local_free);
+	e->idx = lpmh_new(ETR_DYN_MAX + ETR_AWAY_MAX + ETR_DB_MAX);
+	if (!e->idx)
+		fatal("etr: out of memory for the local table");
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->nonce = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return e;
@@ -239,7 +267,7 @@ static void dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 		if (d->regs[i].last_sent)
 			send_register(e, conf, keys, &d->regs[i], 0, now);
 	event(e, ETR_EV_DYN_DOWN, p, dyn_route_iface(conf, d));
-	ptable_del(e->local, p);
+	local_remove(e, p);
 	e->ndyn--;
 }
 
@@ -265,7 +293,7 @@ static void rebuild_local(struct etr *e, const struct xtr_conf *conf)
 		const struct etr_local *l = ptable_lookup_exact(e->local, &x.v[i]);
 
 		if (l->kind == LOCAL_DB || l->kind == LOCAL_DYN_POLICY)
-			ptable_del(e->local, &x.v[i]);
+			local_remove(e, &x.v[i]);
 	}
 	free(x.v);
 	for (size_t i = 0; i < conf->ndbmaps; i++) {
@@ -276,7 +304,7 @@ static void rebuild_local(struct etr *e, const struct xtr_conf *conf)
 			continue; /* a dynamic-eid on no interface learns nothing */
 		l = xcalloc(1, sizeof(*l));
 		l->kind = m->dyn >= 0 ? LOCAL_DYN_POLICY : LOCAL_DB;
-		if (ptable_add(e->local, &m->p, l) < 0)
+		if (local_put(e, &m->p, l) < 0)
 			free(l); /* a learned host of the same length keeps its entry */
 	}
 }
@@ -352,6 +380,7 @@ void etr_free(struct etr *e)
 	free(e->keys);
 	free(e->regs);
 	ptable_free(e->local);
+	lpmh_free(e->idx);
 	free(e);
 }
 
@@ -389,7 +418,7 @@ void etr_tick(struct etr *e, double now)
 	struct tick_walk t = { .e = e, .now = now };
 
 	for (size_t i = 0; i < x.n; i++) {
-		ptable_del(e->local, &x.v[i]);
+		local_remove(e, &x.v[i]);
 		event(e, ETR_EV_AWAY_DOWN, &x.v[i], NULL);
 	}
 	free(x.v);
@@ -446,9 +475,13 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		return; /* a database-mapping or dynamic-eid prefix of ours: never away */
 	if (r->ttl == 0) {
 		if (a) {
-			ptable_del(e->local, &r->eid);
+			local_remove(e, &r->eid);
 			event(e, ETR_EV_AWAY_DOWN, &r->eid, NULL);
 		}
+		return;
+	}
+	if (!a && e->naway >= ETR_AWAY_MAX) {
+		e->c.away_overflows++;
 		return;
 	}
 	if (!a) {
@@ -457,10 +490,11 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		a->l.locs = a->locs;
 		a->p = r->eid;
 		a->since = now;
-		if (ptable_add(e->local, &a->p, a) < 0) {
+		if (local_put(e, &a->p, a) < 0) {
 			free(a);
 			return;
 		}
+		e->naway++;
 		event(e, ETR_EV_AWAY_UP, &r->eid, NULL);
 	}
 	a->told_by = *ms;
@@ -713,7 +747,7 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 		return -ENOSPC;
 	}
 	if (ptable_lookup_exact(e->local, &host)) { /* the away entry */
-		ptable_del(e->local, &host);
+		local_remove(e, &host);
 		event(e, ETR_EV_AWAY_DOWN, &host, NULL);
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -722,7 +756,7 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	d->dbmap = (size_t)m;
 	d->source = src;
 	d->since = d->last_seen = now;
-	if (ptable_add(e->local, &d->p, d) < 0) {
+	if (local_put(e, &d->p, d) < 0) {
 		free(d);
 		return -ENOSPC;
 	}
@@ -791,9 +825,9 @@ size_t etr_dyn_count(const struct etr *e)
 	return e->ndyn;
 }
 
-const struct ptable *etr_local_table(const struct etr *e)
+const struct lpmh *etr_local_table(const struct etr *e)
 {
-	return e->local;
+	return e->idx;
 }
 
 void etr_away_smr_sent(struct etr *e, const struct lisp_prefix *p)

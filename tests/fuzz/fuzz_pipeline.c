@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/ptable.h"
+#include "lib/lpmh.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
 
@@ -41,9 +41,11 @@ static void learn(struct mapcache *mc, const char *host, const char *prefix, con
 
 static struct mc_locator away_loc[2];
 
-static void local_add(struct ptable *t, const char *prefix, uint8_t kind)
+static void local_add(struct lpmh *t, const char *prefix, uint8_t kind)
 {
-	struct etr_local *l = calloc(1, sizeof(*l));
+	static struct etr_local pool[8];
+	static int used;
+	struct etr_local *l = &pool[used++ % 8];
 	struct lisp_prefix p;
 
 	lisp_prefix_parse(prefix, 0, &p);
@@ -52,7 +54,7 @@ static void local_add(struct ptable *t, const char *prefix, uint8_t kind)
 		l->nloc = 2;
 		l->locs = away_loc;
 	}
-	ptable_add(t, &p, l);
+	lpmh_set(t, &p, l);
 }
 
 /* The packet stays inside buf (size bytes after the headroom). */
@@ -63,7 +65,7 @@ static void inside(const struct dp_pkt *p, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ptable *local;
+	static struct lpmh *local;
 	static struct mapcache *mc;
 	static struct xtr_conf *conf;
 	static struct dp dp;
@@ -90,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lisp_addr_parse("192.0.2.20", &r4);
 		lisp_addr_parse("2001:db8::20", &r6);
 		dp_init(&dp, mc, &r4, &r6, 9000);
-		local = ptable_new(free);
+		local = lpmh_new(16);
 		lisp_addr_parse("192.0.2.50", &away_loc[0].addr);
 		lisp_addr_parse("2001:db8::50", &away_loc[1].addr);
 		away_loc[0].up = away_loc[1].up = true;

@@ -133,7 +133,7 @@ static void test_limits(void **state)
 	assert_int_equal(lpmh_set(h, &p, &v), 0); /* per family */
 	assert_int_equal(lisp_prefix_parse("10.1.0.0/16", 0x1000000, &p), 0);
 	assert_int_equal(lpmh_set(h, &p, &v), -EINVAL); /* not a data-plane instance-id */
-	p.plen = 8; /* host bits set */
+	p.plen = 8;					/* host bits set */
 	p.iid = 0;
 	assert_int_equal(lpmh_set(h, &p, &v), -EINVAL);
 	lpmh_free(h);

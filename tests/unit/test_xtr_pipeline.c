@@ -10,7 +10,7 @@
 
 #include "lib/ippkt.h"
 #include "lib/lisp_data.h"
-#include "lib/ptable.h"
+#include "lib/lpmh.h"
 #include "tests/unit/tv.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
@@ -263,21 +263,24 @@ static void test_weights(void **state)
 	assert_true(first > 50 && first < 150); /* 100 expected */
 }
 
-static struct etr_local *local_add(struct ptable *t, const char *prefix, uint8_t kind)
+static struct etr_local *local_add(struct lpmh *t, const char *prefix, uint8_t kind)
 {
-	struct etr_local *l = calloc(1, sizeof(*l));
+	static struct etr_local pool[8];
+	static int used;
+	struct etr_local *l = &pool[used++ % 8];
 	struct lisp_prefix p;
 
 	assert_int_equal(lisp_prefix_parse(prefix, 4100, &p), 0);
+	memset(l, 0, sizeof(*l));
 	l->kind = kind;
-	assert_int_equal(ptable_add(t, &p, l), 0);
+	assert_int_equal(lpmh_set(t, &p, l), 0);
 	return l;
 }
 
 /* Encapsulates the packet for dst without local checks; the outer source is 192.0.2.20. */
 static struct dp_pkt encapsulated(struct env *e, uint8_t *buf, const char *dst)
 {
-	const struct ptable *local = e->dp.local;
+	const struct lpmh *local = e->dp.local;
 	struct dp_pkt p = inner(buf, "10.1.1.10", 64);
 	struct lisp_addr d = A(dst);
 
@@ -301,7 +304,7 @@ static struct dp_pkt encapsulated(struct env *e, uint8_t *buf, const char *dst)
 static void test_local_table(void **state)
 {
 	struct env *e = *state;
-	struct ptable *t = ptable_new(free);
+	struct lpmh *t = lpmh_new(16);
 	struct mc_locator away_loc = {
 		.addr = A("192.0.2.50"), .priority = 1, .weight = 1, .up = true
 	};
@@ -368,7 +371,7 @@ static void test_local_table(void **state)
 	assert_int_equal(p.verdict, DP_FORWARD);
 	assert_int_equal(p.reason, DP_R_PETR);
 	assert_true(lisp_addr_equal(&p.next_hop, &petr));
-	ptable_free(t);
+	lpmh_free(t);
 }
 
 int main(void)
