@@ -139,7 +139,9 @@ static int line(struct conf_parser *p, char *text)
 
 	if (n <= 0)
 		return n;
-	if (n == 1 && strcasecmp(words[0], "exit") == 0) {
+	/* IOS-XE closes a mode with exit-<mode> (exit-locator-set, exit-router-lisp ...) */
+	if (n == 1 &&
+	    (strcasecmp(words[0], "exit") == 0 || strncasecmp(words[0], "exit-", 5) == 0)) {
 		if (p->depth)
 			p->depth--;
 		return 0;

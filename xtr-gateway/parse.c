@@ -278,7 +278,7 @@ static int cmd_loc_interface(struct conf_parser *p, int argc, char **argv)
 	struct xtr_conf_locset *ls = state(p)->locset;
 	struct xtr_conf_locator l = { .if_afi = (uint16_t)p->cmd->data };
 
-	if (strlen(argv[0]) >= IF_NAMESIZE)
+	if (strlen(argv[0]) >= XTR_IFNAME_MAX)
 		return conf_error(p, "interface name '%s' too long", argv[0]);
 	snprintf(l.ifname, sizeof(l.ifname), "%s", argv[0]);
 	if (prio_weight(p, argc - 1, argv + 1, &l) < 0)
@@ -382,8 +382,9 @@ static int cmd_interface(struct conf_parser *p, int argc, char **argv)
 	struct xtr_conf_iface *f;
 
 	(void)argc;
-	if (strlen(argv[0]) >= IF_NAMESIZE)
-		return conf_error(p, "interface name longer than %d characters", IF_NAMESIZE - 1);
+	if (strlen(argv[0]) >= XTR_IFNAME_MAX)
+		return conf_error(p, "interface name longer than %d characters",
+				  XTR_IFNAME_MAX - 1);
 	for (size_t i = 0; i < c->nifaces; i++) {
 		if (strcmp(c->ifaces[i].name, argv[0]) == 0) {
 			state(p)->iface = &c->ifaces[i];

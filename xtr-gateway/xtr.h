@@ -19,6 +19,7 @@
 
 #define XTR_SITE_NAME_MAX  64
 #define XTR_KEY_MAX	   128
+#define XTR_IFNAME_MAX	   64 /* interface names as configured (IOS names may exceed Linux's 15) */
 #define XTR_LISTEN_MAX	   8
 #define XTR_SOCKET_DEFAULT "/run/vmroam/xtr-gateway.sock"
 
@@ -49,7 +50,7 @@ struct xtr_conf_site {
 /* A locator: an address, or the first address of a family on an interface. */
 struct xtr_conf_locator {
 	struct lisp_addr addr; /* afi NONE for the interface form */
-	char ifname[IF_NAMESIZE];
+	char ifname[XTR_IFNAME_MAX];
 	uint16_t if_afi; /* the interface form: LISP_AFI_IPV4 or _IPV6 */
 	uint8_t priority, weight;
 };
@@ -82,7 +83,7 @@ struct xtr_conf_dyneid {
 
 /* interface NAME: lisp mobility DYN, lisp extended-subnet-mode */
 struct xtr_conf_iface {
-	char name[IF_NAMESIZE];
+	char name[XTR_IFNAME_MAX];
 	char mobility[XTR_SITE_NAME_MAX]; /* "" when none */
 	bool extended_subnet;
 	unsigned line;
