@@ -126,7 +126,7 @@ static size_t nowned;
 
 static void local_add(struct lpmh *t, const uint8_t *a, uint8_t plen, uint8_t kind)
 {
-	static const struct mc_locator away = { .priority = 1, .weight = 1, .up = true };
+	static struct mc_locator away = { .priority = 1, .weight = 1, .up = true };
 	struct etr_local *l = calloc(1, sizeof(*l));
 	struct lisp_prefix p = { .plen = plen };
 

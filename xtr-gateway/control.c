@@ -472,6 +472,8 @@ static int send_mc_entry(const struct mc_info *e, void *arg)
 		l->priority = e->locs[i].priority;
 		l->weight = e->locs[i].weight;
 		l->since = e->locs[i].since;
+		l->packets_out = e->locs[i].packets;
+		l->bytes_out = e->locs[i].bytes;
 		m.locators[m.n_locators++] = l;
 	}
 	r.item_case = VMROAM__XTR__REPLY__ITEM_MAP_CACHE_ENTRY;
@@ -555,6 +557,8 @@ static int send_away(const struct etr_away_info *e, void *arg)
 		l->priority = e->locs[i].priority;
 		l->weight = e->locs[i].weight;
 		l->since = e->since;
+		l->packets_out = e->locs[i].packets;
+		l->bytes_out = e->locs[i].bytes;
 		m.locators[m.n_locators++] = l;
 	}
 	m.packets = e->packets;

@@ -301,6 +301,7 @@ struct mc_locator {
 	uint8_t priority, weight;
 	bool up; /* R bit */
 	double since;
+	uint64_t packets, bytes; /* encapsulated to it (the data plane counts) */
 };
 
 /* xtr_register.c: the ETR: registration of the database-mappings, Map-Replies for them */
@@ -350,9 +351,9 @@ enum etr_local_kind {
 
 struct etr_local {
 	uint8_t kind;
-	uint8_t nloc;		       /* LOCAL_AWAY: the new locators */
-	const struct mc_locator *locs; /* LOCAL_AWAY */
-	double last_packet;	       /* LOCAL_DYN_HOST and _AWAY: written by the data plane */
+	uint8_t nloc;		 /* LOCAL_AWAY: the new locators */
+	struct mc_locator *locs; /* LOCAL_AWAY */
+	double last_packet;	 /* LOCAL_DYN_HOST and _AWAY: written by the data plane */
 	uint64_t packets;
 };
 
@@ -471,7 +472,7 @@ struct mc_fwd {
 	uint8_t state; /* enum mc_state */
 	uint8_t act;
 	uint8_t nloc;
-	const struct mc_locator *locs;
+	struct mc_locator *locs; /* the pipeline counts on them */
 };
 #define MC_BATCH 64
 /* n longest-prefix lookups at once (interleaved trie walks). */

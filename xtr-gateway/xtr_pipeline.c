@@ -107,10 +107,10 @@ static inline uint16_t csum20(const uint8_t *o)
 }
 
 /* The locator for a flow: lowest priority among the up ones, then by weight on the hash. */
-static const struct mc_locator *pick(const struct mc_fwd *f, uint32_t hash)
+static struct mc_locator *pick(const struct mc_fwd *f, uint32_t hash)
 {
 	unsigned best = 256, total = 0, point;
-	const struct mc_locator *first = NULL;
+	struct mc_locator *first = NULL;
 
 	for (uint8_t i = 0; i < f->nloc; i++)
 		if (f->locs[i].up && f->locs[i].priority < best && f->locs[i].priority != 255)
@@ -233,10 +233,12 @@ static enum dp_reason encap(struct dp *dp, struct dp_pkt *p, const struct mc_loc
 static enum dp_reason encap_to(struct dp *dp, struct dp_pkt *p, const struct mc_fwd *f,
 			       uint32_t hash, enum dp_reason ok)
 {
-	const struct mc_locator *loc = pick(f, hash);
+	struct mc_locator *loc = pick(f, hash);
 	enum dp_reason r = loc ? encap(dp, p, loc, hash) : DP_R_NO_LOCATOR;
 
 	if (r == DP_R_ENCAP) {
+		loc->packets++;
+		loc->bytes += p->len;
 		p->verdict = DP_FORWARD;
 		return ok;
 	}

@@ -159,6 +159,9 @@ check "branch map-cache: 198.51.100.10/32 -> DC2 after the SMR" jctl br \
 	'.map_cache[] | select(.eid_prefix=="198.51.100.10/32") | .locators[0].address=="192.0.2.11"' \
 	show ip lisp map-cache
 check "branch: SMR received" jctl br '.statistics.smrs_received>0' show lisp statistics
+check "branch map-cache: data packets counted on the DC1 and DC2 entries' locator" jctl br \
+	'.map_cache[] | select(.eid_prefix=="198.51.100.10/32") | .locators[0].packets_out>0' \
+	show ip lisp map-cache
 if [ "$MODE" = asm ]; then
 	check "DC2 (across subnets): host route to the VM on vmbr" \
 		bash -c "ip -n $(ns dc2) route show 198.51.100.10 proto 145 | grep -q 'dev vmbr'"
@@ -207,5 +210,10 @@ check "tshark: DC1 re-encapsulated late packets to DC2" \
 check "tshark: SMR from DC1 to the branch" grep -Eq '^192.0.2.10	192.0.2.20	(1|True)	' "$WORK/smr.txt"
 check "tshark: SMR-invoked Map-Request from the branch to the Map-Resolver" \
 	grep -Eq '^192.0.2.20	192.0.2.1	[^	]*	(1|True)' "$WORK/smr.txt"
+check "DC2: clear lisp dynamic-eid withdraws the VM from the Map-Server" bash -c \
+	"$BIN/xtrctl -s $WORK/dc2.sock clear lisp dynamic-eid 198.51.100.10 | grep -q '1 dynamic EIDs cleared'"
+check "Map-Server: 198.51.100.10/32 no longer registered" retry 3 jctl ms \
+	'[.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32" and .registered)] | length==0' \
+	show lisp site
 [ -n "${KEEP_WORK:-}" ] && cp -r "$WORK" "$KEEP_WORK"
 finish

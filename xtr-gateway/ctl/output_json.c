@@ -63,6 +63,8 @@ static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
 		json_uint(&j, "priority", l->priority);
 		json_uint(&j, "weight", l->weight);
 		json_double(&j, "since", l->since);
+		json_uint(&j, "packets_out", l->packets_out);
+		json_uint(&j, "bytes_out", l->bytes_out);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

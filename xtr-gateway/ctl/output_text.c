@@ -143,12 +143,16 @@ static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
 		printf("  Negative cache entry, action: %s\n", e->action);
 	if (!e->n_locators)
 		return;
-	printf("  %-40s %-9s %-5s %s\n", "Locator", "Uptime", "State", "Pri/Wgt");
+	printf("  %-40s %-9s %-5s %-8s %s\n", "Locator", "Uptime", "State", "Pri/Wgt",
+	       "Data out (packets/bytes)");
 	for (size_t i = 0; i < e->n_locators; i++) {
 		const Vmroam__Xtr__McLocator *l = e->locators[i];
+		char pw[16];
 
-		printf("  %-40s %-9s %-5s %3u/%u\n", l->address, ago(up, sizeof(up), l->since, now),
-		       l->up ? "up" : "down", l->priority, l->weight);
+		snprintf(pw, sizeof(pw), "%u/%u", l->priority, l->weight);
+		printf("  %-40s %-9s %-5s %-8s %" PRIu64 "/%" PRIu64 "\n", l->address,
+		       ago(up, sizeof(up), l->since, now), l->up ? "up" : "down", pw,
+		       l->packets_out, l->bytes_out);
 	}
 }
 
