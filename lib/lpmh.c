@@ -22,6 +22,7 @@ struct slot {
 struct fam {
 	struct slot *slots;
 	size_t mask, count, cap;
+	unsigned shift; /* 64 - log2(slots) */
 	uint32_t per_len[129];
 	uint8_t order[129]; /* the lengths present, longest first */
 	unsigned norder;
@@ -39,6 +40,11 @@ static bool fam_init(struct fam *f, size_t capacity)
 		n <<= 1;
 	f->slots = calloc(n, sizeof(*f->slots)); /* large: mmap'd, touched only when used */
 	f->mask = n - 1;
+	f->shift = 64;
+	while (n > 1) {
+		n >>= 1;
+		f->shift--;
+	}
 	f->cap = capacity;
 	return f->slots != NULL;
 }
@@ -74,20 +80,25 @@ static inline uint64_t load_be64(const uint8_t *p)
 	return v;
 }
 
-/* The address of a as two words (IPv4 in lo), masked to plen bits. */
-static inline void key_of(const struct lisp_addr *a, unsigned plen, uint64_t *hi, uint64_t *lo)
+/* The address of a as two words (IPv4 in lo), unmasked. */
+static inline void words_of(const struct lisp_addr *a, uint64_t *hi, uint64_t *lo)
 {
 	if (a->afi == LISP_AFI_IPV4) {
-		uint64_t v = (uint64_t)a->u.v4[0] << 24 | (uint64_t)a->u.v4[1] << 16 |
-			     (uint64_t)a->u.v4[2] << 8 | a->u.v4[3];
-
 		*hi = 0;
-		*lo = plen ? v & (0xffffffffu << (32 - plen)) & 0xffffffffu : 0;
+		*lo = (uint64_t)a->u.v4[0] << 24 | (uint64_t)a->u.v4[1] << 16 |
+		      (uint64_t)a->u.v4[2] << 8 | a->u.v4[3];
 		return;
 	}
 	*hi = load_be64(a->u.v6);
 	*lo = load_be64(a->u.v6 + 8);
-	if (plen < 64) {
+}
+
+/* Words masked to plen bits of an address of family v6 (0: IPv4). */
+static inline void mask_words(bool v6, unsigned plen, uint64_t *hi, uint64_t *lo)
+{
+	if (!v6) {
+		*lo = plen ? *lo & (0xffffffffull << (32 - plen)) & 0xffffffffull : 0;
+	} else if (plen < 64) {
 		*hi = plen ? *hi & ~0ull << (64 - plen) : 0;
 		*lo = 0;
 	} else if (plen < 128) {
@@ -95,12 +106,19 @@ static inline void key_of(const struct lisp_addr *a, unsigned plen, uint64_t *hi
 	}
 }
 
-static inline size_t hash(uint64_t hi, uint64_t lo, uint32_t iid, unsigned plen, size_t mask)
+static inline void key_of(const struct lisp_addr *a, unsigned plen, uint64_t *hi, uint64_t *lo)
 {
-	uint64_t h = (hi * 0x9e3779b97f4a7c15ull) ^ lo;
+	words_of(a, hi, lo);
+	mask_words(a->afi == LISP_AFI_IPV6, plen, hi, lo);
+}
 
-	h = (h ^ ((uint64_t)iid << 8 | plen)) * 0xff51afd7ed558ccdull;
-	return (size_t)(h ^ h >> 29) & mask;
+/* Multiplicative hashing: the top bits of one 64-bit product. */
+static inline size_t slot_of(const struct fam *f, uint64_t hi, uint64_t lo, uint32_t iid,
+			     unsigned plen)
+{
+	uint64_t h = (hi * 0x9e3779b97f4a7c15ull) ^ lo ^ ((uint64_t)TAG(iid, plen) << 32);
+
+	return (size_t)((h * 0xff51afd7ed558ccdull) >> f->shift);
 }
 
 static struct fam *fam_of(struct lpmh *h, uint16_t afi)
@@ -116,7 +134,7 @@ static inline bool same(const struct slot *s, uint64_t hi, uint64_t lo, uint32_t
 /* The slot holding the key, or the empty one where it would go. */
 static struct slot *find(const struct fam *f, uint64_t hi, uint64_t lo, uint32_t iid, unsigned plen)
 {
-	size_t i = hash(hi, lo, iid, plen, f->mask);
+	size_t i = slot_of(f, hi, lo, iid, plen);
 
 	while (f->slots[i].tag && !same(&f->slots[i], hi, lo, iid, plen))
 		i = (i + 1) & f->mask;
@@ -174,7 +192,7 @@ int lpmh_del(struct lpmh *h, const struct lisp_prefix *p)
 	/* backward-shift deletion: no tombstones, probe chains stay short */
 	for (j = (i + 1) & f->mask; f->slots[j].tag; j = (j + 1) & f->mask) {
 		const struct slot *s = &f->slots[j];
-		size_t home = hash(s->hi, s->lo, TAG_IID(s->tag), TAG_PLEN(s->tag), f->mask);
+		size_t home = slot_of(f, s->hi, s->lo, TAG_IID(s->tag), TAG_PLEN(s->tag));
 
 		if (((j - home) & f->mask) >= ((j - i) & f->mask)) {
 			f->slots[i] = f->slots[j];
@@ -205,7 +223,7 @@ void lpmh_lookup_batch(const struct lpmh *h, size_t n, const uint32_t *iid,
 		size_t k = n - off < BATCH_MAX ? n - off : BATCH_MAX, left = 0;
 		uint8_t todo[BATCH_MAX], pos[BATCH_MAX] = { 0 };
 		size_t at[BATCH_MAX];
-		uint64_t hi[BATCH_MAX], lo[BATCH_MAX];
+		uint64_t hi[BATCH_MAX], lo[BATCH_MAX], whi[BATCH_MAX], wlo[BATCH_MAX];
 
 		for (size_t i = 0; i < k; i++) {
 			const struct fam *f = a[off + i].afi == LISP_AFI_IPV4	? &h->f[0]
@@ -213,8 +231,10 @@ void lpmh_lookup_batch(const struct lpmh *h, size_t n, const uint32_t *iid,
 										: NULL;
 
 			values[off + i] = NULL;
-			if (f && f->norder && iid[off + i] <= IID_MAX)
+			if (f && f->norder && iid[off + i] <= IID_MAX) {
+				words_of(&a[off + i], &whi[i], &wlo[i]);
 				todo[left++] = (uint8_t)i;
+			}
 		}
 		while (left) {
 			size_t still = 0;
@@ -222,12 +242,14 @@ void lpmh_lookup_batch(const struct lpmh *h, size_t n, const uint32_t *iid,
 			/* stage 1: the slot of each lookup's current length, fetched ahead */
 			for (size_t t = 0; t < left; t++) {
 				size_t i = todo[t];
-				const struct lisp_addr *x = &a[off + i];
-				const struct fam *f = &h->f[x->afi == LISP_AFI_IPV6];
+				bool v6 = a[off + i].afi == LISP_AFI_IPV6;
+				const struct fam *f = &h->f[v6];
 				unsigned plen = f->order[pos[i]];
 
-				key_of(x, plen, &hi[i], &lo[i]);
-				at[i] = hash(hi[i], lo[i], iid[off + i], plen, f->mask);
+				hi[i] = whi[i];
+				lo[i] = wlo[i];
+				mask_words(v6, plen, &hi[i], &lo[i]);
+				at[i] = slot_of(f, hi[i], lo[i], iid[off + i], plen);
 				__builtin_prefetch(&f->slots[at[i]]);
 			}
 			/* stage 2: probe; a miss moves on to the next shorter length */

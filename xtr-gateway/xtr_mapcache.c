@@ -17,10 +17,11 @@
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
-#define REQ_INTERVAL 1.0 /* s between Map-Requests for one prefix */
-#define REQ_TRIES    10	 /* then rest */
-#define REQ_REST     30.0
-#define SMR_INTERVAL 3.0 /* s between SMR-invoked requests for one prefix */
+#define REQ_INTERVAL   1.0 /* s between Map-Requests for one prefix */
+#define REQ_TRIES      10  /* then rest */
+#define REQ_REST       30.0
+#define SMR_INTERVAL   3.0 /* s between SMR-invoked requests for one prefix */
+#define MC_INLINE_LOCS 2   /* locators kept in the entry itself: one cache miss less a packet */
 
 struct mc_entry {
 	struct lisp_prefix p;
@@ -34,14 +35,16 @@ struct mc_entry {
 	unsigned tries;
 	bool smr_invoked;
 	uint8_t nloc;
-	struct mc_locator *locs; /* nloc of them */
+	struct mc_locator *locs; /* nloc of them: inl, or allocated when more */
+	struct mc_locator inl[MC_INLINE_LOCS];
 };
 
 static void entry_free(void *v)
 {
 	struct mc_entry *e = v;
 
-	free(e->locs);
+	if (e->locs != e->inl)
+		free(e->locs);
 	free(e);
 }
 
@@ -249,8 +252,10 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 	e->tries = 0;
 	e->state = r->loc_count ? MC_COMPLETE : MC_NEGATIVE;
 	e->act = r->act;
-	free(e->locs);
-	e->locs = r->loc_count ? xcalloc(r->loc_count, sizeof(*e->locs)) : NULL;
+	if (e->locs != e->inl)
+		free(e->locs);
+	e->locs = r->loc_count <= MC_INLINE_LOCS ? e->inl : xcalloc(r->loc_count, sizeof(*e->locs));
+	memset(e->inl, 0, sizeof(e->inl));
 	e->nloc = 0;
 	lisp_locator_iter_init(&it, r);
 	while (e->nloc < r->loc_count && lisp_locator_iter_next(&it, &l)) {
@@ -507,7 +512,8 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 		e->act = s->act;
 		e->is_static = true;
 		e->expires = 0;
-		free(e->locs);
+		if (e->locs != e->inl)
+			free(e->locs);
 		e->locs = NULL;
 		e->nloc = 0;
 	}
