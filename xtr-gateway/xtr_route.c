@@ -52,17 +52,22 @@ int xtr_rt_open(void)
 	return fd;
 }
 
-/* Sends one request and reads its acknowledgement: 0 or -errno from the kernel. */
-static int talk(int fd, struct nlmsghdr *nh)
+/*
+ * Sends req and reads the kernel's answers to it: each message is handed
+ * to fn (may be NULL) until NLMSG_DONE or NLMSG_ERROR. Returns the error
+ * the kernel reported (0 for an acknowledgement) or -errno.
+ */
+static int exchange(int fd, struct nlmsghdr *req, void (*fn)(const struct nlmsghdr *r, void *arg),
+		    void *arg)
 {
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	uint8_t buf[4096];
+	static uint8_t buf[65536];
 	static uint32_t seq;
 	ssize_t n;
 
-	nh->nlmsg_seq = ++seq;
-	nh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+	req->nlmsg_seq = ++seq;
+	req->nlmsg_flags |= NLM_F_REQUEST;
+	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 		return -errno;
 	for (;;) {
 		n = recv(fd, buf, sizeof(buf), 0);
@@ -72,12 +77,22 @@ static int talk(int fd, struct nlmsghdr *nh)
 			return -errno;
 		for (struct nlmsghdr *r = (struct nlmsghdr *)(void *)buf; NLMSG_OK(r, (size_t)n);
 		     r = NLMSG_NEXT(r, n)) {
-			if (r->nlmsg_seq != nh->nlmsg_seq)
+			if (r->nlmsg_seq != req->nlmsg_seq)
 				continue;
 			if (r->nlmsg_type == NLMSG_ERROR)
 				return ((struct nlmsgerr *)NLMSG_DATA(r))->error;
+			if (r->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (fn)
+				fn(r, arg);
 		}
 	}
+}
+
+static int talk(int fd, struct nlmsghdr *nh)
+{
+	nh->nlmsg_flags |= NLM_F_ACK;
+	return exchange(fd, nh, NULL, NULL);
 }
 
 static void route_msg(struct rt_req *q, int type, const struct lisp_prefix *p, uint32_t table,
@@ -112,6 +127,22 @@ int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, 
 	return talk(fd, &q.u.nh);
 }
 
+/* Routes of ours found by a dump, to delete once it is over. */
+struct ours {
+	uint32_t msg[64][64]; /* 256 bytes each, aligned as netlink messages are */
+	size_t n;
+};
+
+static void keep_ours(const struct nlmsghdr *r, void *arg)
+{
+	struct ours *o = arg;
+	const struct rtmsg *rt = NLMSG_DATA(r);
+
+	if (r->nlmsg_type == RTM_NEWROUTE && rt->rtm_protocol == XTR_RTPROT &&
+	    r->nlmsg_len <= sizeof(o->msg[0]) && o->n < 64)
+		memcpy(o->msg[o->n++], r, r->nlmsg_len);
+}
+
 /* Deletes every route of ours (protocol XTR_RTPROT) of one family; returns how many. */
 static int flush_family(int fd, unsigned char family)
 {
@@ -120,47 +151,25 @@ static int flush_family(int fd, unsigned char family)
 		struct rtmsg rt;
 	} q = { .nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
 			.nlmsg_type = RTM_GETROUTE,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1 },
+			.nlmsg_flags = NLM_F_DUMP },
 		.rt = { .rtm_family = family } };
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	static uint8_t buf[65536], del[64][256];
-	size_t ndel = 0;
-	bool done = false;
-	ssize_t n;
-	int count = 0;
+	static struct ours o;
+	int count = 0, rc;
 
-	if (sendto(fd, &q, q.nh.nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		return -errno;
-	while (!done) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *r = (struct nlmsghdr *)(void *)buf; NLMSG_OK(r, (size_t)n);
-		     r = NLMSG_NEXT(r, n)) {
-			const struct rtmsg *rt = NLMSG_DATA(r);
-
-			if (r->nlmsg_type == NLMSG_DONE || r->nlmsg_type == NLMSG_ERROR) {
-				done = true;
-				break;
-			}
-			if (r->nlmsg_type != RTM_NEWROUTE || rt->rtm_protocol != XTR_RTPROT ||
-			    r->nlmsg_len > sizeof(del[0]) || ndel == 64)
-				continue;
-			memcpy(del[ndel++], r, r->nlmsg_len);
-		}
-	}
-	for (size_t i = 0; i < ndel; i++) {
-		struct nlmsghdr *d = (struct nlmsghdr *)(void *)del[i];
+	o.n = 0;
+	rc = exchange(fd, &q.nh, keep_ours, &o);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < o.n; i++) {
+		struct nlmsghdr *d = (struct nlmsghdr *)(void *)o.msg[i];
 
 		d->nlmsg_type = RTM_DELROUTE;
 		d->nlmsg_flags = 0;
 		if (talk(fd, d) == 0)
 			count++;
 	}
-	return ndel == 64 && count > 0 ? count + flush_family(fd, family) : count;
+	/* at most 64 a pass: another pass while there were that many and they went */
+	return o.n == 64 && count > 0 ? count + flush_family(fd, family) : count;
 }
 
 int xtr_rt_flush(int fd)

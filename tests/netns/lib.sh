@@ -100,3 +100,39 @@ star() {
 		nsx ms ethtool -K "vmr$$-$i" tx off >/dev/null
 	done
 }
+
+# host GWROLE IFNAME GWADDR/LEN ROLE ADDR/LEN: namespace ROLE (created here) hangs off GWROLE
+# through a veth (IFNAME on GWROLE's side, eth0 on ROLE's) and routes everything via GWADDR.
+host() {
+	local gw=$1 ifname=$2 gwaddr=$3 role=$4 addr=$5
+	ns_add "$role"
+	ip link add "$ifname" netns "$(ns "$gw")" type veth peer name eth0 netns "$(ns "$role")"
+	ip -n "$(ns "$gw")" addr add "$gwaddr" dev "$ifname"
+	ip -n "$(ns "$gw")" link set "$ifname" up
+	ip -n "$(ns "$role")" addr add "$addr" dev eth0
+	ip -n "$(ns "$role")" link set eth0 up
+	ip -n "$(ns "$role")" route add default via "${gwaddr%/*}"
+}
+
+# daemons ROLE...: an xtr-gateway in each ROLE's namespace with $WORK/ROLE.conf and control
+# socket $WORK/ROLE.sock (log $WORK/ROLE.log); returns when every socket is up.
+daemons() {
+	local r
+	for r in "$@"; do
+		bg "$r" "$BIN/xtr-gateway" -f "$WORK/$r.conf" -s "$WORK/$r.sock" 2>"$WORK/$r.log"
+	done
+	for r in "$@"; do retry 5 test -S "$WORK/$r.sock"; done
+}
+
+# ctl ROLE ARGS...: xtrctl against ROLE's daemon; jctl ROLE JQ ARGS...: true if jq -e JQ holds
+# on the JSON answer.
+ctl() {
+	local r=$1
+	shift
+	"$BIN/xtrctl" -s "$WORK/$r.sock" "$@"
+}
+jctl() {
+	local r=$1 q=$2
+	shift 2
+	ctl "$r" -j "$@" | jq -e "$q" >/dev/null
+}

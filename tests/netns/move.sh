@@ -19,7 +19,7 @@ MODE=${2:-esm}
 . "$(dirname "$0")/lib.sh"
 
 star dc1=10 dc2=11 br=20
-ns_add client
+host br c0 203.0.113.1/24 client 203.0.113.20/24
 ns_add vm
 ns_add fab
 GWMAC=02:00:5e:00:01:01 # the VMs' gateway: the same IP and MAC in both DCs
@@ -30,13 +30,6 @@ else
 fi
 VMLEN=${VMNET#*/}
 
-# branch: client behind it
-ip link add c0 netns "$(ns br)" type veth peer name eth0 netns "$(ns client)"
-ip -n "$(ns br)" addr add 203.0.113.1/24 dev c0
-ip -n "$(ns br)" link set c0 up
-ip -n "$(ns client)" addr add 203.0.113.20/24 dev eth0
-ip -n "$(ns client)" link set eth0 up
-ip -n "$(ns client)" route add default via 203.0.113.1
 # fabric: one segment per DC; the VM's port sits on DC1's
 ip -n "$(ns fab)" link add brdc1 type bridge
 ip -n "$(ns fab)" link add brdc2 type bridge
@@ -99,12 +92,7 @@ router lisp
  ipv4 etr
  ipv4 etr map-server 192.0.2.1 key br-key
 CONF
-for r in ms dc1 dc2 br; do
-	bg "$r" "$BIN/xtr-gateway" -f "$WORK/$r.conf" -s "$WORK/$r.sock" 2>"$WORK/$r.log"
-done
-for r in ms dc1 dc2 br; do retry 5 test -S "$WORK/$r.sock"; done
-ctl() { local r=$1; shift; "$BIN/xtrctl" -s "$WORK/$r.sock" "$@"; }
-jctl() { local r=$1 q=$2; shift 2; ctl "$r" -j "$@" | jq -e "$q" >/dev/null; }
+daemons ms dc1 dc2 br
 retry 5 jctl br '.database_mappings[0].registrations[0].registered' show ip lisp database
 
 # 1. the VM speaks from DC1: learned there, registered, the branch resolves it to DC1

@@ -11,20 +11,8 @@ BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
 star br=20
-ns_add client
-ns_add inet
-ip link add c0 netns "$(ns br)" type veth peer name eth0 netns "$(ns client)"
-ip -n "$(ns br)" addr add 203.0.113.1/25 dev c0
-ip -n "$(ns br)" link set c0 up
-ip -n "$(ns client)" addr add 203.0.113.20/25 dev eth0
-ip -n "$(ns client)" link set eth0 up
-ip -n "$(ns client)" route add default via 203.0.113.1
-ip link add i0 netns "$(ns ms)" type veth peer name eth0 netns "$(ns inet)"
-ip -n "$(ns ms)" addr add 203.0.113.129/25 dev i0
-ip -n "$(ns ms)" link set i0 up
-ip -n "$(ns inet)" addr add 203.0.113.200/25 dev eth0
-ip -n "$(ns inet)" link set eth0 up
-ip -n "$(ns inet)" route add default via 203.0.113.129
+host br c0 203.0.113.1/25 client 203.0.113.20/25
+host ms i0 203.0.113.129/25 inet 203.0.113.200/25
 for r in ms br; do nsx "$r" sysctl -qw net.ipv4.ip_forward=1; done
 
 cat >"$WORK/ms.conf" <<CONF
@@ -49,12 +37,7 @@ router lisp
  ipv4 etr map-server 192.0.2.1 key br-key
  ipv4 use-petr 192.0.2.1
 CONF
-for r in ms br; do
-	bg "$r" "$BIN/xtr-gateway" -f "$WORK/$r.conf" -s "$WORK/$r.sock" 2>"$WORK/$r.log"
-done
-for r in ms br; do retry 5 test -S "$WORK/$r.sock"; done
-ctl() { local r=$1; shift; "$BIN/xtrctl" -s "$WORK/$r.sock" "$@"; }
-jctl() { local r=$1 q=$2; shift 2; ctl "$r" -j "$@" | jq -e "$q" >/dev/null; }
+daemons ms br
 retry 5 jctl br '.database_mappings[0].registrations[0].registered' show ip lisp database
 
 check "branch client reaches the non-LISP host (PETR out, PITR back)" \
