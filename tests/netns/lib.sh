@@ -102,14 +102,16 @@ star() {
 }
 
 # host GWROLE IFNAME GWADDR/LEN ROLE ADDR/LEN: namespace ROLE (created here) hangs off GWROLE
-# through a veth (IFNAME on GWROLE's side, eth0 on ROLE's) and routes everything via GWADDR.
+# through a veth (IFNAME on GWROLE's side, eth0 on ROLE's) and routes everything via GWADDR
+# (IPv6 addresses skip duplicate address detection).
 host() {
-	local gw=$1 ifname=$2 gwaddr=$3 role=$4 addr=$5
+	local gw=$1 ifname=$2 gwaddr=$3 role=$4 addr=$5 nodad=
+	case $addr in *:*) nodad=nodad ;; esac
 	ns_add "$role"
 	ip link add "$ifname" netns "$(ns "$gw")" type veth peer name eth0 netns "$(ns "$role")"
-	ip -n "$(ns "$gw")" addr add "$gwaddr" dev "$ifname"
+	ip -n "$(ns "$gw")" addr add "$gwaddr" dev "$ifname" $nodad
 	ip -n "$(ns "$gw")" link set "$ifname" up
-	ip -n "$(ns "$role")" addr add "$addr" dev eth0
+	ip -n "$(ns "$role")" addr add "$addr" dev eth0 $nodad
 	ip -n "$(ns "$role")" link set eth0 up
 	ip -n "$(ns "$role")" route add default via "${gwaddr%/*}"
 }
