@@ -521,9 +521,10 @@ enum dp_reason {
 	DP_R_NO_HEADROOM,
 	DP_R_MALFORMED,
 	DP_R_NOT_LISP,
-	DP_R_AWAY,	/* for an EID that moved away: encapsulated to its new site */
-	DP_R_PETR,	/* negative entry: encapsulated to the proxy-ETR */
-	DP_R_NOT_LOCAL, /* decapsulated packet for no EID of ours (and not a proxy-ETR) */
+	DP_R_AWAY,	 /* for an EID that moved away: encapsulated to its new site */
+	DP_R_PETR,	 /* negative entry: encapsulated to the proxy-ETR */
+	DP_R_NOT_LOCAL,	 /* decapsulated packet for no EID of ours (and not a proxy-ETR) */
+	DP_R_LINK_LOCAL, /* toward a link-local, multicast or broadcast address: never an EID */
 	DP_R_MAX,
 };
 

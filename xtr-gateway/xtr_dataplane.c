@@ -198,6 +198,7 @@ static bool hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from_queue, double now)
 {
 	struct xtr_daemon *d = x->d;
+	char sa[LISP_ADDR_STRLEN], da[LISP_ADDR_STRLEN];
 
 	for (size_t i = 0; i < n; i++) {
 		struct dp_pkt *p = &pk[i];
@@ -216,6 +217,10 @@ static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from
 				break; /* the caller keeps it while it is young */
 			inner_addrs(p->buf + p->inner, &src, &dst);
 			mc_resolve(d->mc, p->iid, &dst, now);
+			log_debug(LOG_PACKET, "dataplane: [%u] %s -> %s: %s, held", p->iid,
+				  lisp_addr_format(&src, sa, sizeof(sa)),
+				  lisp_addr_format(&dst, da, sizeof(da)),
+				  dp_reason_name(p->reason));
 			if (!hold(x, p, now))
 				x->c.hold_drops++;
 			break;
@@ -553,7 +558,8 @@ static bool v6_rlocs(const struct xtr_conf *c)
 static void open_tun(struct xtr_dp *x, struct tun *t)
 {
 	struct ifreq ifr = { 0 };
-	int s;
+	char path[128];
+	int s, fd;
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0)
@@ -565,6 +571,14 @@ static void open_tun(struct xtr_dp *x, struct tun *t)
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		fatal("dataplane: socket: %s", strerror(errno));
+	/* no IPv6 link-local address: the kernel would send router solicitations and MLD into it */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", t->name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			log_warn("dataplane: %s: %s", path, strerror(errno));
+		close(fd);
+	}
 	ifr.ifr_mtu = (int)x->tun_mtu;
 	if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
 		fatal("dataplane: %s mtu %u: %s", t->name, x->tun_mtu, strerror(errno));

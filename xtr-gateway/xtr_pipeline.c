@@ -246,6 +246,14 @@ static enum dp_reason encap_to(struct dp *dp, struct dp_pkt *p, const struct mc_
 	return r;
 }
 
+/* Link-local, multicast and limited broadcast destinations: no EID, never resolved. */
+static inline bool not_routable(const struct lisp_addr *a)
+{
+	if (a->afi == LISP_AFI_IPV4)
+		return a->u.v4[0] >= 224 || (a->u.v4[0] == 169 && a->u.v4[1] == 254);
+	return a->u.v6[0] == 0xff || (a->u.v6[0] == 0xfe && (a->u.v6[1] & 0xc0) == 0x80);
+}
+
 /* The action for a looked-up packet. */
 static void act(struct dp *dp, struct dp_pkt *p, const struct mc_fwd *f, uint32_t hash)
 {
@@ -315,6 +323,11 @@ void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 					 &addr[k], &hash[k])) {
 				pk[i].verdict = DP_DROP;
 				count(dp, &pk[i], DP_R_MALFORMED);
+				continue;
+			}
+			if (not_routable(&addr[k])) {
+				pk[i].verdict = DP_DROP;
+				count(dp, &pk[i], DP_R_LINK_LOCAL);
 				continue;
 			}
 			iid[k] = iid[DP_BATCH + k] = pk[i].iid;
@@ -532,6 +545,7 @@ const char *dp_reason_name(enum dp_reason r)
 		[DP_R_AWAY] = "re-encapsulated to the new site",
 		[DP_R_PETR] = "encapsulated to the proxy-ETR",
 		[DP_R_NOT_LOCAL] = "not for an EID of this site",
+		[DP_R_LINK_LOCAL] = "link-local or multicast destination",
 	};
 
 	return r < DP_R_MAX ? names[r] : "?";

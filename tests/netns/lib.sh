@@ -117,11 +117,13 @@ host() {
 }
 
 # daemons ROLE...: an xtr-gateway in each ROLE's namespace with $WORK/ROLE.conf and control
-# socket $WORK/ROLE.sock (log $WORK/ROLE.log); returns when every socket is up.
+# socket $WORK/ROLE.sock (log $WORK/ROLE.log; XTR_ARGS=-d for debug logs); returns when every
+# socket is up.
 daemons() {
 	local r
 	for r in "$@"; do
-		bg "$r" "$BIN/xtr-gateway" -f "$WORK/$r.conf" -s "$WORK/$r.sock" 2>"$WORK/$r.log"
+		bg "$r" "$BIN/xtr-gateway" ${XTR_ARGS:-} -f "$WORK/$r.conf" -s "$WORK/$r.sock" \
+			2>"$WORK/$r.log"
 	done
 	for r in "$@"; do retry 5 test -S "$WORK/$r.sock"; done
 }

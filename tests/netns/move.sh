@@ -198,6 +198,14 @@ check "tshark: DC1 re-encapsulated late packets to DC2" \
 check "tshark: SMR from DC1 to the branch" grep -Eq '^192.0.2.10	192.0.2.20	(1|True)	' "$WORK/smr.txt"
 check "tshark: SMR-invoked Map-Request from the branch to the Map-Resolver" \
 	grep -Eq '^192.0.2.20	192.0.2.1	[^	]*	(1|True)' "$WORK/smr.txt"
+# what an operator sees now (before the clear below)
+for q in "ms show lisp site" "br show ip lisp map-cache" "dc1 show lisp dynamic-eid summary" \
+	"dc2 show lisp dynamic-eid summary" "dc1 show lisp away" "dc2 show ip lisp database" \
+	"dc1 show lisp dataplane"; do
+	set -- $q
+	echo "--- ${1^^}# $(shift; echo "$@")"
+	ctl "$@" || true
+done
 check "DC2: clear lisp dynamic-eid withdraws the VM from the Map-Server" bash -c \
 	"$BIN/xtrctl -s $WORK/dc2.sock clear lisp dynamic-eid 198.51.100.10 | grep -q '1 dynamic EIDs cleared'"
 check "Map-Server: 198.51.100.10/32 no longer registered" retry 3 jctl ms \

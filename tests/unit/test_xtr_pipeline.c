@@ -219,9 +219,12 @@ static void test_actions(void **state)
 		{ "10.6.1.1", DP_PUNT, DP_R_MISS },	     /* map-cache ... map-request */
 		{ "10.9.9.9", DP_PUNT, DP_R_PENDING },	     /* asked, no answer yet */
 		{ "10.8.8.8", DP_DROP, DP_R_NO_RLOC },	     /* IPv6 locator, no IPv6 RLOC */
+		{ "224.0.0.5", DP_DROP, DP_R_LINK_LOCAL },   /* multicast: never resolved */
+		{ "169.254.1.1", DP_DROP, DP_R_LINK_LOCAL }, /* link-local */
+		{ "255.255.255.255", DP_DROP, DP_R_LINK_LOCAL },
 	};
-	uint8_t bufs[8][256];
-	struct dp_pkt p[8];
+	uint8_t bufs[16][256];
+	struct dp_pkt p[16];
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 
 	for (size_t i = 0; i < n; i++)

@@ -100,9 +100,10 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	slash = strchr(e->eid, '/');
 	snprintf(eid, sizeof(eid), "%s%.*s", strcmp(e->source, "fhr") == 0 ? "*" : "",
 		 slash ? (int)(slash - e->eid) : (int)strlen(e->eid), e->eid);
-	printf("%-16s %-24s %-12s %-9s %-9s %-7u %s\n", e->policy, eid,
+	/* no liveness pings are sent (detection is by data, ARP/ND and the hypervisor): "-" */
+	printf("%-16s %-24s %-12s %-9s %-9s %-7s %s\n", e->policy, eid,
 	       e->interface[0] ? e->interface : "-", span(up, sizeof(up), now - e->since),
-	       ago(last, sizeof(last), e->last_packet, now), 0u, e->registered ? "yes" : "no");
+	       ago(last, sizeof(last), e->last_packet, now), "-", e->registered ? "yes" : "no");
 }
 
 static void dataplane(const Vmroam__Xtr__Dataplane *dp)
