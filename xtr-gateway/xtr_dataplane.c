@@ -228,6 +228,11 @@ static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from
 			x->c.native_drops++; /* it came from the EID side: no native path back */
 			break;
 		default:
+			if (p->reason == DP_R_MALFORMED)
+				log_warn_rl(&x->rl,
+					    "dataplane: dropped a malformed packet (%zu bytes) "
+					    "from the EID side",
+					    p->len);
 			break;
 		}
 	}
@@ -298,6 +303,7 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct udp *u = container_of(w, struct udp, io);
 	struct xtr_dp *x = u->x;
 	double now = ev_now(loop);
+	char sa[LISP_ADDR_STRLEN];
 	uint16_t port;
 	int got;
 
@@ -344,8 +350,13 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 		struct lisp_addr src, dst;
 		struct tun *t;
 
-		if (p->verdict != DP_FORWARD)
+		if (p->verdict != DP_FORWARD) {
+			if (p->reason == DP_R_NOT_LISP || p->reason == DP_R_MALFORMED)
+				log_warn_rl(&x->rl, "dataplane: dropped a packet from %s: %s",
+					    lisp_addr_format(&p->aux, sa, sizeof(sa)),
+					    dp_reason_name(p->reason));
 			continue;
+		}
 		if (p->flags & DP_F_SMR) {
 			inner_addrs(p->buf + p->inner, &src, &dst);
 			send_smr(x, &p->aux, p->iid, &dst, &src, now);
