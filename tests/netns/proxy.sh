@@ -55,4 +55,17 @@ check "core (PITR): the branch resolved through its own Map-Resolver" jctl ms \
 	show ip lisp map-cache
 check "core (PITR): packets encapsulated" jctl ms \
 	'.dataplane.pipeline[] | select(.name=="encapsulated") | .packets>0' show lisp dataplane
+
+# a reload changes the routes into the data plane with the configured map-cache
+echo " map-cache 203.0.113.64/26 drop" >>"$WORK/br.conf"
+check "reload with a new map-cache prefix" bash -c "$BIN/xtrctl -s $WORK/br.sock reload >/dev/null"
+check "the new prefix is routed into lisp0" \
+	bash -c "ip -n $(ns br) route show proto 145 | grep -q '^203.0.113.64/26 dev lisp0'"
+check "map-cache: the new static drop entry" jctl br \
+	'.map_cache[] | select(.eid_prefix=="203.0.113.64/26") | .configured and .action=="drop"' \
+	show ip lisp map-cache
+sed -i '/203.0.113.64\/26/d' "$WORK/br.conf"
+check "reload without it" bash -c "$BIN/xtrctl -s $WORK/br.sock reload >/dev/null"
+check "its route is gone, the others stay" bash -c "! ip -n $(ns br) route show proto 145 |
+	grep -q 203.0.113.64/26 && ip -n $(ns br) route show proto 145 | grep -q '^203.0.113.128/25 dev lisp0'"
 finish
