@@ -474,6 +474,9 @@ static int send_mc_entry(const struct mc_info *e, void *arg)
 		l->since = e->locs[i].since;
 		l->packets_out = e->locs[i].packets;
 		l->bytes_out = e->locs[i].bytes;
+		l->packets_in = e->locs[i].packets_in;
+		l->bytes_in = e->locs[i].bytes_in;
+		l->control_in = e->locs[i].control_in;
 		m.locators[m.n_locators++] = l;
 	}
 	r.item_case = VMROAM__XTR__REPLY__ITEM_MAP_CACHE_ENTRY;
@@ -559,6 +562,9 @@ static int send_away(const struct etr_away_info *e, void *arg)
 		l->since = e->since;
 		l->packets_out = e->locs[i].packets;
 		l->bytes_out = e->locs[i].bytes;
+		l->packets_in = e->locs[i].packets_in;
+		l->bytes_in = e->locs[i].bytes_in;
+		l->control_in = e->locs[i].control_in;
 		m.locators[m.n_locators++] = l;
 	}
 	m.packets = e->packets;

@@ -297,11 +297,14 @@ void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp
 
 /* A locator of a map-cache entry (and of an away entry). */
 struct mc_locator {
+	/* what encapsulation reads and counts first */
 	struct lisp_addr addr;
 	uint8_t priority, weight;
-	bool up; /* R bit */
-	double since;
+	bool up;		 /* R bit */
 	uint64_t packets, bytes; /* encapsulated to it (the data plane counts) */
+	double since;
+	uint64_t packets_in, bytes_in; /* decapsulated from it, for this entry's EIDs */
+	uint64_t control_in;	       /* Map-Replies and SMRs it sent us */
 };
 
 /* xtr_register.c: the ETR: registration of the database-mappings, Map-Replies for them */

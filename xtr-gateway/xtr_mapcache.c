@@ -24,9 +24,14 @@
 #define MC_INLINE_LOCS 2   /* locators kept in the entry itself: one cache miss less a packet */
 
 struct mc_entry {
-	struct lisp_prefix p;
+	/* what the data plane reads first: the first cache line */
 	enum mc_state state;
 	uint8_t act;
+	uint8_t nloc;
+	struct mc_locator *locs; /* nloc of them: inl, or allocated when more */
+	struct mc_locator inl[MC_INLINE_LOCS];
+	/* the control plane's */
+	struct lisp_prefix p;
 	bool is_static;
 	double created, updated, expires; /* expires 0: never */
 	/* resolution */
@@ -34,9 +39,6 @@ struct mc_entry {
 	double next_req, last_smr;
 	unsigned tries;
 	bool smr_invoked;
-	uint8_t nloc;
-	struct mc_locator *locs; /* nloc of them: inl, or allocated when more */
-	struct mc_locator inl[MC_INLINE_LOCS];
 };
 
 static void entry_free(void *v)
@@ -283,7 +285,19 @@ static struct mc_entry *pending_for(struct mapcache *mc, uint64_t nonce)
 	return NULL;
 }
 
-static void handle_reply(struct mapcache *mc, const uint8_t *buf, size_t len, double now)
+/* A control message from src about entry e: counted on e's locator at that address. */
+static void count_control(struct mc_entry *e, const struct lisp_addr *src)
+{
+	for (uint8_t i = 0; e && i < e->nloc; i++) {
+		if (lisp_addr_equal(&e->locs[i].addr, src)) {
+			e->locs[i].control_in++;
+			return;
+		}
+	}
+}
+
+static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const uint8_t *buf,
+			 size_t len, double now)
 {
 	struct lisp_map_reply m;
 	struct lisp_eid_record r;
@@ -304,6 +318,7 @@ static void handle_reply(struct mapcache *mc, const uint8_t *buf, size_t len, do
 	while (lisp_record_iter_next(&it, &r)) {
 		install(mc, pending, &r, now);
 		pending = NULL; /* further records are more-specifics of the answer */
+		count_control(ptable_lookup_exact(mc->t, &r.eid), src);
 	}
 	if (mc->io.installed)
 		mc->io.installed(mc->io.arg);
@@ -314,7 +329,8 @@ static void handle_reply(struct mapcache *mc, const uint8_t *buf, size_t len, do
  * cache it, ask again through the mapping system (never the SMR's sender),
  * at most every 3 s; the entry is used until the answer comes.
  */
-static void handle_smr(struct mapcache *mc, const uint8_t *buf, size_t len, double now)
+static void handle_smr(struct mapcache *mc, const struct lisp_addr *src, const uint8_t *buf,
+		       size_t len, double now)
 {
 	struct lisp_map_request q;
 	struct mc_entry *e;
@@ -325,6 +341,7 @@ static void handle_smr(struct mapcache *mc, const uint8_t *buf, size_t len, doub
 	}
 	mc->c.smrs++;
 	e = q.src_eid.addr.afi ? ptable_lookup(mc->t, q.src_eid.iid, &q.src_eid.addr, NULL) : NULL;
+	count_control(e, src);
 	if (!e || e->is_static || (e->last_smr && now - e->last_smr < SMR_INTERVAL))
 		return;
 	e->last_smr = now;
@@ -334,14 +351,13 @@ static void handle_smr(struct mapcache *mc, const uint8_t *buf, size_t len, doub
 void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now)
 {
-	(void)src;
 	(void)sport;
 	switch (lisp_msg_type(buf, len)) {
 	case LISP_TYPE_MAP_REPLY:
-		handle_reply(mc, buf, len, now);
+		handle_reply(mc, src, buf, len, now);
 		break;
 	case LISP_TYPE_MAP_REQUEST:
-		handle_smr(mc, buf, len, now);
+		handle_smr(mc, src, buf, len, now);
 		break;
 	default:
 		mc->c.malformed++;
@@ -530,7 +546,8 @@ void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
 		lpmh_lookup_batch(mc->idx, k, iid + off, a + off, found);
 		for (size_t i = 0; i < k; i++)
 			if (found[i])
-				__builtin_prefetch(found[i]);
+				__builtin_prefetch(found[i]), /* state, locs, first locator */
+					__builtin_prefetch((const char *)found[i] + 64);
 		for (size_t i = 0; i < k; i++) {
 			const struct mc_entry *e = found[i];
 			struct mc_fwd *f = &out[off + i];

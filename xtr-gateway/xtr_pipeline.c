@@ -425,7 +425,8 @@ static bool inner_ttl(uint8_t *in, size_t len, uint8_t outer)
 static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *skip)
 {
 	uint32_t iid[DP_BATCH], hash[DP_BATCH];
-	struct lisp_addr dst[DP_BATCH], src;
+	struct lisp_addr dst[DP_BATCH], src[DP_BATCH];
+	struct mc_fwd from[DP_BATCH];
 	void *loc[DP_BATCH];
 	size_t idx[DP_BATCH];
 
@@ -447,9 +448,8 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 				continue;
 			}
 			if (!inner_ttl(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, p->ttl) ||
-			    (dp->local &&
-			     !inner_parse(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, &src,
-					  &dst[k], &hash[k]))) {
+			    !inner_parse(o + LISP_DATA_HDR_LEN, p->len - LISP_DATA_HDR_LEN, &src[k],
+					 &dst[k], &hash[k])) {
 				p->verdict = DP_DROP;
 				count(dp, p, DP_R_MALFORMED);
 				continue;
@@ -463,6 +463,8 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 		}
 		if (dp->local)
 			lpmh_lookup_batch(dp->local, k, iid, dst, loc);
+		/* the sender's map-cache entry: its locator counts the packets it sent us */
+		mc_lookup_batch(dp->mc, k, iid, src, from);
 		for (size_t j = 0; j < k; j++) {
 			struct dp_pkt *p = &pk[idx[j]];
 			const struct etr_local *l = dp->local ? loc[j] : NULL;
@@ -483,6 +485,13 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 			}
 			if (l && l->kind == LOCAL_DYN_HOST)
 				touch(dp, loc[j]);
+			for (uint8_t m = 0; from[j].state == MC_COMPLETE && m < from[j].nloc; m++) {
+				if (lisp_addr_equal(&from[j].locs[m].addr, &p->aux)) {
+					from[j].locs[m].packets_in++;
+					from[j].locs[m].bytes_in += p->len;
+					break;
+				}
+			}
 			p->verdict = DP_FORWARD;
 			count(dp, p, DP_R_DECAP);
 		}

@@ -147,8 +147,8 @@ check "branch map-cache: 198.51.100.10/32 -> DC2 after the SMR" jctl br \
 	'.map_cache[] | select(.eid_prefix=="198.51.100.10/32") | .locators[0].address=="192.0.2.11"' \
 	show ip lisp map-cache
 check "branch: SMR received" jctl br '.statistics.smrs_received>0' show lisp statistics
-check "branch map-cache: data packets counted on the DC1 and DC2 entries' locator" jctl br \
-	'.map_cache[] | select(.eid_prefix=="198.51.100.10/32") | .locators[0].packets_out>0' \
+check "branch map-cache: DC2's locator counts data in and out and its Map-Reply" jctl br \
+	'.map_cache[] | select(.eid_prefix=="198.51.100.10/32") | .locators[0] | .packets_out>0 and .packets_in>0 and .control_in>0' \
 	show ip lisp map-cache
 if [ "$MODE" = asm ]; then
 	check "DC2 (across subnets): host route to the VM on vmbr" \

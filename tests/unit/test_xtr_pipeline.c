@@ -161,6 +161,44 @@ static void test_encap_decap(void **state)
 	assert_memory_equal(p.buf + p.off, orig, 32);
 }
 
+static int first_locator(const struct mc_info *i, void *arg)
+{
+	*(const struct mc_locator **)arg = i->nloc ? i->locs : NULL;
+	return 1;
+}
+
+/* Locators count: packets encapsulated to them (out), decapsulated from them for their EIDs (in). */
+static void test_locator_counters(void **state)
+{
+	struct env *e = *state;
+	struct lisp_prefix p10, p2;
+	const struct mc_locator *to30, *from20;
+	uint8_t buf[256];
+	struct dp_pkt p;
+
+	learn(e, "10.2.2.20", "10.2.2.0/24", "192.0.2.20", NULL, 0, 0); /* the sender's own site */
+	assert_int_equal(lisp_prefix_parse("10.1.1.0/24", 4100, &p10), 0);
+	assert_int_equal(lisp_prefix_parse("10.2.2.0/24", 4100, &p2), 0);
+	for (int i = 0; i < 3; i++) {
+		p = inner(buf, "10.1.1.10", 64);
+		dp_encap_batch(&e->dp, &p, 1);
+		assert_int_equal(p.reason, DP_R_ENCAP);
+		p.iid = 0;
+		dp_decap_batch(&e->dp, &p, 1); /* outer source 192.0.2.20, inner 10.2.2.20 */
+		assert_int_equal(p.reason, DP_R_DECAP);
+	}
+	mc_walk(e->mc, LISP_AFI_IPV4, &p10, first_locator, &to30);
+	mc_walk(e->mc, LISP_AFI_IPV4, &p2, first_locator, &from20);
+	assert_non_null(to30);
+	assert_non_null(from20);
+	assert_int_equal(to30->packets, 3);
+	assert_int_equal(to30->bytes, 3 * (32 + 36));
+	assert_int_equal(to30->packets_in, 0);
+	assert_int_equal(from20->packets_in, 3);
+	assert_int_equal(from20->bytes_in, 3 * 32);
+	assert_int_equal(from20->packets, 0);
+}
+
 static void test_decap_ttl_and_refusals(void **state)
 {
 	struct env *e = *state;
@@ -385,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locator_counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,6 +65,9 @@ static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
 		json_double(&j, "since", l->since);
 		json_uint(&j, "packets_out", l->packets_out);
 		json_uint(&j, "bytes_out", l->bytes_out);
+		json_uint(&j, "packets_in", l->packets_in);
+		json_uint(&j, "bytes_in", l->bytes_in);
+		json_uint(&j, "control_in", l->control_in);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

@@ -144,16 +144,17 @@ static void map_cache(const Vmroam__Xtr__MapCacheEntry *e, double now)
 		printf("  Negative cache entry, action: %s\n", e->action);
 	if (!e->n_locators)
 		return;
-	printf("  %-40s %-9s %-5s %-8s %s\n", "Locator", "Uptime", "State", "Pri/Wgt",
-	       "Data out (packets/bytes)");
+	printf("  %-40s %-9s %-5s %-8s %-21s %s\n", "Locator", "Uptime", "State", "Pri/Wgt",
+	       "Data in/out (packets)", "Control in");
 	for (size_t i = 0; i < e->n_locators; i++) {
 		const Vmroam__Xtr__McLocator *l = e->locators[i];
-		char pw[16];
+		char pw[16], data[48];
 
 		snprintf(pw, sizeof(pw), "%u/%u", l->priority, l->weight);
-		printf("  %-40s %-9s %-5s %-8s %" PRIu64 "/%" PRIu64 "\n", l->address,
-		       ago(up, sizeof(up), l->since, now), l->up ? "up" : "down", pw,
-		       l->packets_out, l->bytes_out);
+		snprintf(data, sizeof(data), "%" PRIu64 "/%" PRIu64, l->packets_in, l->packets_out);
+		printf("  %-40s %-9s %-5s %-8s %-21s %" PRIu64 "\n", l->address,
+		       ago(up, sizeof(up), l->since, now), l->up ? "up" : "down", pw, data,
+		       l->control_in);
 	}
 }
 
