@@ -136,7 +136,7 @@ struct ours {
 static void keep_ours(const struct nlmsghdr *r, void *arg)
 {
 	struct ours *o = arg;
-	const struct rtmsg *rt = NLMSG_DATA(r);
+	const struct rtmsg *rt = (const void *)((const char *)r + NLMSG_HDRLEN);
 
 	if (r->nlmsg_type == RTM_NEWROUTE && rt->rtm_protocol == XTR_RTPROT &&
 	    r->nlmsg_len <= sizeof(o->msg[0]) && o->n < 64)
