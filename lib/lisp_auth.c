@@ -164,3 +164,20 @@ int lisp_auth_verify(struct lisp_auth_key *k, const uint8_t *msg, size_t len)
 		return rc;
 	return CRYPTO_memcmp(mac, msg + LISP_AUTH_DATA_OFF, alen) == 0 ? 0 : -EACCES;
 }
+
+int lisp_auth_hmac_sha256(struct lisp_auth_key *k, const uint8_t *msg, size_t len,
+			  uint8_t out[LISP_AUTH_SHA256_LEN])
+{
+	EVP_MAC_CTX *ctx = k->ctx[LISP_ALG_HMAC_SHA256_128];
+	size_t outl = 0;
+
+	if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, msg, len) ||
+	    !EVP_MAC_final(ctx, out, &outl, LISP_AUTH_SHA256_LEN) || outl != LISP_AUTH_SHA256_LEN)
+		return -EIO;
+	return 0;
+}
+
+bool lisp_auth_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}

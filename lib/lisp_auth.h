@@ -9,6 +9,7 @@
 #ifndef LIB_LISP_AUTH_H
 #define LIB_LISP_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,5 +48,12 @@ int lisp_auth_sign(struct lisp_auth_key *k, uint8_t *msg, size_t len);
  * -EPROTONOSUPPORT as for lisp_auth_sign().
  */
 int lisp_auth_verify(struct lisp_auth_key *k, const uint8_t *msg, size_t len);
+
+/* HMAC-SHA-256 of msg[0..len) with key k (for other protocols than LISP's). 0 or -EIO. */
+#define LISP_AUTH_SHA256_LEN 32
+int lisp_auth_hmac_sha256(struct lisp_auth_key *k, const uint8_t *msg, size_t len,
+			  uint8_t out[LISP_AUTH_SHA256_LEN]);
+/* Constant-time comparison of two MACs. */
+bool lisp_auth_equal(const uint8_t *a, const uint8_t *b, size_t len);
 
 #endif /* LIB_LISP_AUTH_H */

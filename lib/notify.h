@@ -1,0 +1,98 @@
+/*
+ * The eid-notify channel between a first-hop router (fhr-agent) and its
+ * site gateways (xtr-gateway), shared by both: datagram framing with the
+ * tenant's HMAC-SHA-256, the receiver's replay window, and the sender's
+ * retransmission queue. No I/O here: the daemons move the bytes.
+ *
+ * Datagram: "VMRN" | version 1 | instance-id (4 bytes, big-endian) |
+ * Envelope (proto/eid_notify.proto) | HMAC-SHA-256 over all before it.
+ * The instance-id is in the clear so that the receiver picks the
+ * tenant's key and checks the MAC before it decodes anything.
+ */
+#ifndef LIB_NOTIFY_H
+#define LIB_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/lisp_auth.h"
+#include "proto/eid_notify.pb-c.h"
+
+#define NOTIFY_PORT	 4349
+#define NOTIFY_VERSION	 1
+#define NOTIFY_HDR_LEN	 9 /* magic, version, instance-id */
+#define NOTIFY_MAX	 16384
+#define NOTIFY_KEEPALIVE 1.0 /* s between keepalives; a peer is dead after 3 missed */
+#define NOTIFY_DEAD	 (3 * NOTIFY_KEEPALIVE + 0.5)
+
+/* Packs env for instance-id iid, signed with k, into out; the length, or 0 if it does not fit. */
+size_t notify_pack(struct lisp_auth_key *k, uint32_t iid, const Vmroam__Notify__Envelope *env,
+		   uint8_t *out, size_t cap);
+
+/* The instance-id of a datagram (to choose its key); -EBADMSG if it is not one of ours. */
+int notify_peek_iid(const uint8_t *buf, size_t len, uint32_t *iid);
+
+/*
+ * Checks the MAC with k and decodes. Returns the envelope (free with
+ * vmroam__notify__envelope__free_unpacked) or NULL with *err = -EBADMSG
+ * (not a datagram of ours, or undecodable), -EACCES (MAC), -EPROTO (the
+ * instance-id inside differs from the one outside) or -EPROTONOSUPPORT
+ * (another version).
+ */
+Vmroam__Notify__Envelope *notify_unpack(struct lisp_auth_key *k, const uint8_t *buf, size_t len,
+					int *err);
+
+/* The receiver's view of one sender: its session and a 64-message replay window. */
+struct notify_rx {
+	uint64_t session, top, window; /* window bit i: top - i seen */
+};
+
+#define NOTIFY_RX_NEW_SESSION 1
+/*
+ * Accepts (session, seq) or refuses it: 0, NOTIFY_RX_NEW_SESSION (the
+ * sender restarted: resynchronise), -ESTALE (an older session) or
+ * -EALREADY (seen before, or too old for the window).
+ */
+int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq);
+
+/*
+ * The sender's side of one peer: sequence numbers and the messages that
+ * wait for their Ack, retransmitted 0.2, 0.4 ... 2 s apart. A message
+ * about an EID replaces an unacknowledged older one about the same EID
+ * (per-EID order: only the newest state matters).
+ */
+#define NOTIFY_TXQ_MAX 4096
+
+struct notify_pending {
+	uint64_t seq;
+	char key[64]; /* what it is about ("" for none): a newer one with the key replaces it */
+	double next, backoff;
+	unsigned tries;
+	size_t len;
+	uint8_t *buf;
+};
+
+struct notify_tx {
+	uint64_t session, seq;
+	struct notify_pending *q;
+	size_t n, cap;
+	uint64_t retransmits, replaced, dropped;
+};
+
+void notify_tx_init(struct notify_tx *t, uint64_t session);
+void notify_tx_free(struct notify_tx *t);
+/* The next sequence number to put in an Envelope. */
+uint64_t notify_tx_next(struct notify_tx *t);
+/* Keeps a sent datagram until its Ack; false when the queue is full (it is dropped, counted). */
+bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const uint8_t *buf,
+		    size_t len, double now);
+/* An Ack: forgets the message; false if nothing waited for it. */
+bool notify_tx_ack(struct notify_tx *t, uint64_t seq);
+/* Calls send for each message due for retransmission. */
+void notify_tx_due(struct notify_tx *t, double now,
+		   void (*send)(void *arg, const uint8_t *buf, size_t len), void *arg);
+/* Forgets everything (the peer restarted or died: a resync follows). */
+void notify_tx_clear(struct notify_tx *t);
+
+#endif /* LIB_NOTIFY_H */
