@@ -131,6 +131,23 @@ static int cmd_key(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* eid-notify authentication-key [0|6] KEY (in a dynamic-eid) */
+static int cmd_eid_notify_key(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_dyneid *d = &state(p)->c->dyneids[state(p)->dyn];
+
+	if (argc == 2 && strcmp(argv[0], "0") != 0 && strcmp(argv[0], "6") != 0)
+		return conf_error(p,
+				  "eid-notify authentication-key: type must be 0 (clear) or 6 "
+				  "(hex), not '%s'",
+				  argv[0]);
+	if (key_decode(p, argv[argc - 1], argc == 2 && strcmp(argv[0], "6") == 0, d->notify_key,
+		       &d->notify_keylen) < 0)
+		return -EINVAL;
+	d->has_notify_key = true;
+	return 0;
+}
+
 static int cmd_eid_prefix(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_site *s = state(p)->site;
@@ -707,6 +724,8 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "dataplane mtu", 1, 1, CONF_NONE, cmd_dataplane, "N", 1 },
 	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
+	{ MODE_DYNEID, "eid-notify authentication-key", 1, 2, CONF_NONE, cmd_eid_notify_key,
+	  "[0|6] KEY", 0 },
 	{ MODE_DYNEID, "database-mapping", 3, 6, CONF_NONE, cmd_database_mapping,
 	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
 	{ MODE_ROUTER_LISP, "ipv4 use-petr", 1, 5, CONF_NONE, cmd_use_petr,

@@ -90,6 +90,12 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 			continue;
 		fprintf(f, "%sdynamic-eid %s\n", indent, c->dyneids[i].name);
 		print_dbmap_list(c, iid, (int)i, sub, f);
+		if (c->dyneids[i].has_notify_key) {
+			fprintf(f, "%seid-notify authentication-key 6 ", sub);
+			for (size_t j = 0; j < c->dyneids[i].notify_keylen; j++)
+				fprintf(f, "%02x", c->dyneids[i].notify_key[j]);
+			fputc('\n', f);
+		}
 		fprintf(f, "%sexit\n", sub);
 	}
 	for (size_t i = 0; i < c->nmapcache; i++) {

@@ -79,6 +79,10 @@ struct xtr_conf_dyneid {
 	char name[XTR_SITE_NAME_MAX];
 	uint32_t iid;
 	unsigned line;
+	/* eid-notify authentication-key: first-hop routers may notify EIDs of this dynamic-eid */
+	uint8_t notify_key[XTR_KEY_MAX];
+	size_t notify_keylen;
+	bool has_notify_key;
 };
 
 /* interface NAME: lisp mobility DYN, lisp extended-subnet-mode */
@@ -399,6 +403,8 @@ struct etr_away_info {
 };
 typedef int (*etr_away_fn)(const struct etr_away_info *a, void *arg);
 int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg);
+/* The away entry for exactly p: 0, or -ENOENT. */
+int etr_away_get(const struct etr *e, const struct lisp_prefix *p, struct etr_away_info *out);
 
 /*
  * Dynamic EIDs. Every detection source calls etr_dyn_learn(): address a of
@@ -407,7 +413,7 @@ int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg);
  * lisp mobility interface) or -ENOSPC (ETR_DYN_MAX reached).
  */
 int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
-		  double now);
+		  const char *who, double now);
 /* Forgets the dynamic EIDs inside under (NULL: all), deregistering them; returns how many. */
 int etr_dyn_clear(struct etr *e, const struct lisp_prefix *under, double now);
 struct etr_dyn_info {
@@ -416,6 +422,7 @@ struct etr_dyn_info {
 	const struct xtr_conf_dbmap *dbmap;
 	const char *ifname; /* its lisp mobility interface */
 	enum etr_source source;
+	const char *who; /* the first-hop router that notified it, "" for none */
 	double since, last_seen, last_packet;
 	bool registered; /* acknowledged by every map-server within their lifetime */
 };

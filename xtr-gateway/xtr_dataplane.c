@@ -206,7 +206,7 @@ static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from
 
 		if (p->flags & DP_F_LEARN) {
 			x->c.learn_punts++;
-			etr_dyn_learn(d->etr, p->iid, &p->aux, ETR_SRC_DATA, now);
+			etr_dyn_learn(d->etr, p->iid, &p->aux, ETR_SRC_DATA, NULL, now);
 		}
 		switch (p->verdict) {
 		case DP_FORWARD:

@@ -51,6 +51,7 @@ struct dyn {
 	struct lisp_prefix p;
 	size_t dbmap; /* its dynamic-eid's database-mapping in the configuration */
 	enum etr_source source;
+	char who[64]; /* the first-hop router that notified it */
 	double since, last_seen;
 	struct etr_reg *regs;
 	size_t nregs;
@@ -182,6 +183,9 @@ static void send_register(struct etr *e, const struct xtr_conf *conf, struct lis
 	r->attempts++;
 }
 
+/* A dynamic-eid learns when it is on a lisp mobility interface or first-hop routers may notify it. */
+static bool policy_active(const struct xtr_conf *c, int dyn);
+
 /* The interface of dynamic-eid dyn (its first lisp mobility one); *esm: extended-subnet mode. */
 static const char *policy_iface(const struct xtr_conf *c, int dyn, bool *esm)
 {
@@ -196,6 +200,13 @@ static const char *policy_iface(const struct xtr_conf *c, int dyn, bool *esm)
 		*esm |= c->ifaces[i].extended_subnet;
 	}
 	return name;
+}
+
+static bool policy_active(const struct xtr_conf *c, int dyn)
+{
+	bool esm;
+
+	return c->dyneids[dyn].has_notify_key || policy_iface(c, dyn, &esm) != NULL;
 }
 
 /* The interface a dynamic EID's host route points to (across-subnet mode), or NULL. */
@@ -271,14 +282,12 @@ static void dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 	e->ndyn--;
 }
 
-/* The dynamic database-mapping of an active dynamic-eid (on a mobility interface) equal to p. */
+/* The dynamic database-mapping of an active dynamic-eid equal to p. */
 static long dyn_dbmap(const struct xtr_conf *c, const struct lisp_prefix *p)
 {
-	bool esm;
-
 	for (size_t i = 0; i < c->ndbmaps; i++)
 		if (c->dbmaps[i].dyn >= 0 && lisp_prefix_equal(&c->dbmaps[i].p, p) &&
-		    policy_iface(c, c->dbmaps[i].dyn, &esm))
+		    policy_active(c, c->dbmaps[i].dyn))
 			return (long)i;
 	return -1;
 }
@@ -287,7 +296,6 @@ static long dyn_dbmap(const struct xtr_conf *c, const struct lisp_prefix *p)
 static void rebuild_local(struct etr *e, const struct xtr_conf *conf)
 {
 	struct collect x = collect(e, NULL, 0, 0);
-	bool esm;
 
 	for (size_t i = 0; i < x.n; i++) {
 		const struct etr_local *l = ptable_lookup_exact(e->local, &x.v[i]);
@@ -300,7 +308,7 @@ static void rebuild_local(struct etr *e, const struct xtr_conf *conf)
 		const struct xtr_conf_dbmap *m = &conf->dbmaps[i];
 		struct etr_local *l;
 
-		if (m->dyn >= 0 && !policy_iface(conf, m->dyn, &esm))
+		if (m->dyn >= 0 && !policy_active(conf, m->dyn))
 			continue; /* a dynamic-eid on no interface learns nothing */
 		l = xcalloc(1, sizeof(*l));
 		l->kind = m->dyn >= 0 ? LOCAL_DYN_POLICY : LOCAL_DB;
@@ -720,7 +728,7 @@ void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const
 }
 
 int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
-		  double now)
+		  const char *who, double now)
 {
 	static const char *src_names[] = { "data", "fhr", "operator" };
 	char buf[LISP_PREFIX_STRLEN];
@@ -731,7 +739,12 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 
 	lisp_prefix_from_addr(&host, iid, a);
 	if (l && l->kind == LOCAL_DYN_HOST) {
-		((struct dyn *)l)->last_seen = now;
+		d = (struct dyn *)l;
+		d->last_seen = now;
+		if (who && who[0] && strcmp(d->who, who) != 0) {
+			snprintf(d->who, sizeof(d->who), "%s", who); /* another FHR of the site */
+			d->source = src;
+		}
 		return 0;
 	}
 	if (l && l->kind == LOCAL_AWAY) /* it came back: the covering dynamic-eid decides */
@@ -755,6 +768,7 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	d->p = host;
 	d->dbmap = (size_t)m;
 	d->source = src;
+	snprintf(d->who, sizeof(d->who), "%s", who ? who : "");
 	d->since = d->last_seen = now;
 	if (local_put(e, &d->p, d) < 0) {
 		free(d);
@@ -803,6 +817,7 @@ static int dyn_one(const struct lisp_prefix *p, void *v, void *arg)
 	info.policy = c->dyneids[info.dbmap->dyn].name;
 	info.ifname = policy_iface(c, info.dbmap->dyn, &esm);
 	info.source = d->source;
+	info.who = d->who;
 	info.since = d->since;
 	info.last_seen = d->last_seen;
 	info.last_packet = d->l.last_packet;
@@ -895,6 +910,22 @@ static int away_one(const struct lisp_prefix *p, void *v, void *arg)
 				       .nloc = a->l.nloc,
 				       .locs = a->locs };
 	return w->fn(&info, w->arg);
+}
+
+static int copy_away(const struct etr_away_info *a, void *arg)
+{
+	*(struct etr_away_info *)arg = *a;
+	return 1;
+}
+
+int etr_away_get(const struct etr *e, const struct lisp_prefix *p, struct etr_away_info *out)
+{
+	const struct away *a = ptable_lookup_exact(e->local, p);
+	struct away_walk w = { .e = e, .fn = copy_away, .arg = out };
+
+	if (!a || a->l.kind != LOCAL_AWAY)
+		return -ENOENT;
+	return away_one(p, (void *)(uintptr_t)a, &w) == 1 ? 0 : -ENOENT;
 }
 
 int etr_away_walk(const struct etr *e, etr_away_fn fn, void *arg)

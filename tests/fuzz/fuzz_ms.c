@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct lisp_addr a;
 
 		lisp_addr_set_v4(&a, data + 2);
-		etr_dyn_learn(etr, 4100, &a, ETR_SRC_DATA, now);
+		etr_dyn_learn(etr, 4100, &a, ETR_SRC_DATA, NULL, now);
 	}
 	if (size > 5 && data[1] == 0xfd) /* an operator clears them */
 		etr_dyn_clear(etr, NULL, now);

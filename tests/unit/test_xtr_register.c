@@ -358,11 +358,11 @@ static void test_dynamic_eid(void **state)
 	assert_int_equal(lisp_addr_parse("192.0.2.1", &ms), 0);
 	assert_int_equal(lisp_prefix_parse("10.3.3.7/32", 4100, &host), 0);
 
-	assert_int_equal(etr_dyn_learn(e->etr, 4100, &far, ETR_SRC_DATA, 5), -ENOENT);
-	assert_int_equal(etr_dyn_learn(e->etr, 0, &vm, ETR_SRC_DATA, 5), -ENOENT);
-	assert_int_equal(etr_dyn_learn(e->etr, 4100, &idle, ETR_SRC_DATA, 5), -ENOENT);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &far, ETR_SRC_DATA, NULL, 5), -ENOENT);
+	assert_int_equal(etr_dyn_learn(e->etr, 0, &vm, ETR_SRC_DATA, NULL, 5), -ENOENT);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &idle, ETR_SRC_DATA, NULL, 5), -ENOENT);
 	assert_int_equal(nout, 0);
-	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, 5), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, NULL, 5), 1);
 	assert_int_equal(nout, 1); /* at once */
 	sent_record(0, &r);
 	assert_true(lisp_prefix_equal(&r.eid, &host));
@@ -370,7 +370,7 @@ static void test_dynamic_eid(void **state)
 	assert_int_equal(nevents, 1);
 	assert_int_equal(events[0].ev, ETR_EV_DYN_UP);
 	assert_string_equal(events[0].ifname, "vmbr"); /* across-subnet: a host route */
-	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, 6), 0);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, NULL, 6), 0);
 	assert_int_equal(nout, 1);
 	assert_int_equal(etr_dyn_count(e->etr), 1);
 
@@ -417,7 +417,7 @@ static void test_dynamic_eid(void **state)
 
 	/* it comes back: the away entry goes, the EID is registered again */
 	nout = nevents = 0;
-	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, 300), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, NULL, 300), 1);
 	assert_int_equal(nevents, 2);
 	assert_int_equal(events[0].ev, ETR_EV_AWAY_DOWN);
 	assert_int_equal(events[1].ev, ETR_EV_DYN_UP);
