@@ -53,7 +53,8 @@ Vmroam__Notify__Envelope *notify_unpack(struct lisp_auth_key *k, const uint8_t *
 		*err = -EPROTONOSUPPORT;
 		return NULL;
 	}
-	if (lisp_auth_hmac_sha256(k, buf, body, mac) < 0 || !lisp_auth_equal(mac, buf + body, sizeof(mac))) {
+	if (lisp_auth_hmac_sha256(k, buf, body, mac) < 0 ||
+	    !lisp_auth_equal(mac, buf + body, sizeof(mac))) {
 		*err = -EACCES;
 		return NULL;
 	}

@@ -615,6 +615,7 @@ static int send_dyn(const struct etr_dyn_info *e, void *arg)
 	m.last_packet = e->last_packet;
 	m.registered = e->registered;
 	m.locator_set = arena_str(&a, e->dbmap->locset);
+	m.fhr = arena_str(&a, e->who ? e->who : "");
 	r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID;
 	r.dynamic_eid = &m;
 	queue_reply(cl, &r);
@@ -716,6 +717,44 @@ static void do_show_dataplane(struct client *cl)
 	queue_end(cl, 0, NULL);
 }
 
+static void do_show_eid_notify(struct client *cl)
+{
+	struct xtr_daemon *d = cl->ctl->d;
+
+	for (size_t i = 0; i < xtr_notify_peer_count(d->notify); i++) {
+		struct xtr_notify_peer_info pi;
+		Vmroam__Xtr__EidNotifyPeer m;
+		Vmroam__Xtr__Reply r;
+		struct arena a = { 0 };
+
+		xtr_notify_peer_info(d->notify, i, &pi);
+		vmroam__xtr__reply__init(&r);
+		vmroam__xtr__eid_notify_peer__init(&m);
+		m.id = arena_str(&a, pi.id);
+		m.instance_id = pi.iid;
+		m.dynamic_eid = arena_str(&a, pi.dynamic_eid);
+		m.address = fmt_addr(&a, &pi.addr);
+		m.port = pi.port;
+		m.up = pi.alive;
+		m.last_heard = pi.last_heard;
+		m.eids = pi.eids;
+		m.pending = pi.pending;
+		m.received = pi.c.received;
+		m.arrivals = pi.c.arrivals;
+		m.departures = pi.c.departures;
+		m.resyncs = pi.c.resyncs;
+		m.moved_away = pi.c.moved_away;
+		m.replays = pi.c.replays;
+		m.refused = pi.c.refused_prefix + pi.c.refused_policy;
+		m.deaths = pi.c.deaths;
+		r.item_case = VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER;
+		r.eid_notify_peer = &m;
+		queue_reply(cl, &r);
+		arena_free(&a);
+	}
+	queue_end(cl, 0, NULL);
+}
+
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 {
 	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
@@ -752,6 +791,9 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DATAPLANE:
 		do_show_dataplane(cl);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY:
+		do_show_eid_notify(cl);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_RELOAD:
 		if (cl->uid != 0) {

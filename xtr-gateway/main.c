@@ -47,10 +47,23 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 	old = d->conf;
 	d->conf = c;
 	xtr_dp_reconfigure(d, old);
+	xtr_notify_configure(d->notify, c);
+	if (xtr_notify_enabled(c) != (d->notify_io != NULL))
+		log_warn("reload: eid-notify listening changes only with a restart");
 	xtr_conf_free(old);
 	etr_tick(d->etr, ev_now(d->loop));
 	log_info("reload: configuration %s applied", d->conf_path);
 	return 0;
+}
+
+/* The ETR's events go to the data plane (routes) and to the first-hop routers (MovedAway). */
+static void etr_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname)
+{
+	struct xtr_daemon *d = arg;
+
+	xtr_dp_event(d, ev, p, ifname);
+	if (d->notify)
+		xtr_notify_event(d->notify, ev, p, ev_now(d->loop));
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -62,6 +75,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	etr_tick(d->etr, ev_now(loop));
 	mc_tick(d->mc, ev_now(loop));
 	xtr_dp_tick(d);
+	xtr_notify_tick(d->notify, ev_now(loop));
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -85,13 +99,16 @@ static void start(struct xtr_daemon *d)
 {
 	struct ms_io io = { .send = xtr_net_send, .arg = d };
 	struct etr_io eio = {
-		.send = xtr_net_send, .if_addr = xtr_net_if_addr, .event = xtr_dp_event, .arg = d
+		.send = xtr_net_send, .if_addr = xtr_net_if_addr, .event = etr_event, .arg = d
 	};
+	struct xtr_notify_io nio = { .send = xtr_notify_send, .arg = d };
+	char host[64] = "xtr-gateway";
 	struct mc_io mio = { .send = xtr_net_send,
 			     .if_addr = xtr_net_if_addr,
 			     .installed = xtr_dp_installed,
 			     .arg = d };
 
+	gethostname(host, sizeof(host) - 1);
 	d->loop = EV_DEFAULT;
 	d->ms = ms_new(&io, &d->counters);
 	ms_configure(d->ms, d->conf, ev_now(d->loop));
@@ -102,6 +119,9 @@ static void start(struct xtr_daemon *d)
 	d->mc = mc_new(&mio);
 	mc_configure(d->mc, d->conf, ev_now(d->loop));
 	xtr_dp_open(d);
+	d->notify = xtr_notify_new(&nio, d->etr, host);
+	xtr_notify_configure(d->notify, d->conf);
+	xtr_notify_io_open(d);
 	d->ctl = control_open(d, d->ctl_path);
 	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
 	ev_timer_start(d->loop, &d->tick);
@@ -121,6 +141,8 @@ static void shutdown_all(struct xtr_daemon *d)
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
 	control_close(d->ctl);
+	xtr_notify_io_close(d);
+	xtr_notify_free(d->notify);
 	xtr_dp_close(d);
 	mc_free(d->mc);
 	etr_free(d->etr);

@@ -192,6 +192,8 @@ struct xtr_daemon {
 	struct xtr_counters counters;
 	struct xtr_net *net;
 	struct xtr_dp *dpx; /* the data plane's I/O; NULL without a data-plane role */
+	struct xtr_notify *notify;
+	struct xtr_notify_io_state *notify_io; /* NULL when no dynamic-eid takes notifications */
 	struct control *ctl;
 	ev_timer tick;
 	ev_signal sigterm, sigint, sighup;
@@ -632,6 +634,57 @@ int xtr_rt_open(void);
 int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex);
 /* Deletes all routes of protocol XTR_RTPROT; how many, or -errno. */
 int xtr_rt_flush(int fd);
+
+/* xtr_notify.c: the gateway's end of the eid-notify channel with first-hop routers */
+struct xtr_notify_io {
+	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
+	void *arg;
+};
+struct xtr_notify_counters {
+	uint64_t received, auth_failures, malformed, replays, refused_prefix, refused_policy;
+};
+struct xtr_notify_peer_counters {
+	uint64_t received, sent, arrivals, departures, resyncs, moved_away, replays, malformed;
+	uint64_t refused_prefix, refused_policy, deaths;
+};
+struct xtr_notify_peer_info {
+	const char *id, *dynamic_eid;
+	uint32_t iid;
+	struct lisp_addr addr;
+	uint16_t port;
+	bool alive;
+	double last_heard;
+	uint64_t session;
+	size_t eids, pending;
+	struct xtr_notify_peer_counters c;
+};
+struct xtr_notify;
+/* name: ours, the sender of what we send (the host name). */
+struct xtr_notify *xtr_notify_new(const struct xtr_notify_io *io, struct etr *etr,
+				  const char *name);
+void xtr_notify_free(struct xtr_notify *n);
+/* Applies conf (borrowed until the next call): the dynamic-eids' eid-notify keys. */
+void xtr_notify_configure(struct xtr_notify *n, const struct xtr_conf *conf);
+/* True if some dynamic-eid has an eid-notify authentication-key: then we listen. */
+bool xtr_notify_enabled(const struct xtr_conf *conf);
+void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_t sport,
+		      const uint8_t *buf, size_t len, double now);
+/* Keepalives, retransmissions, dead peers. Every second. */
+void xtr_notify_tick(struct xtr_notify *n, double now);
+/* The ETR's events: an EID that moved away is told to the FHR that reported it. */
+void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp_prefix *e,
+		      double now);
+const struct xtr_notify_counters *xtr_notify_counters(const struct xtr_notify *n);
+size_t xtr_notify_peer_count(const struct xtr_notify *n);
+void xtr_notify_peer_info(const struct xtr_notify *n, size_t i, struct xtr_notify_peer_info *out);
+
+/* xtr_notify_io.c: its UDP sockets */
+struct xtr_notify_io_state;
+void xtr_notify_io_open(struct xtr_daemon *d);
+void xtr_notify_io_close(struct xtr_daemon *d);
+int xtr_notify_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
 
 /* control.c */
 struct control;

@@ -478,6 +478,7 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 	struct away *a = ptable_lookup_exact(e->local, &r->eid);
 	struct lisp_locator l;
 	struct lisp_iter it;
+	bool added = false;
 
 	if (a && a->l.kind != LOCAL_AWAY)
 		return; /* a database-mapping or dynamic-eid prefix of ours: never away */
@@ -503,7 +504,7 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 			return;
 		}
 		e->naway++;
-		event(e, ETR_EV_AWAY_UP, &r->eid, NULL);
+		added = true;
 	}
 	a->told_by = *ms;
 	a->expires = now + r->ttl * 60.0;
@@ -518,6 +519,8 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		m->up = l.reachable;
 		m->since = now;
 	}
+	if (added) /* complete: whoever is told reads the new locators */
+		event(e, ETR_EV_AWAY_UP, &r->eid, NULL);
 }
 
 /*

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the replay window: a pair accepted once is never accepted again */
 	for (size_t off = 0; off + 4 <= size; off += 4) {
-		uint64_t session = data[off] & 3, seq = (uint64_t)data[off + 1] << 8 | data[off + 2];
+		uint64_t session = data[off] & 3,
+			 seq = (uint64_t)data[off + 1] << 8 | data[off + 2];
 		uint64_t before = r.session;
 		int rc = notify_rx_accept(&r, session, seq);
 

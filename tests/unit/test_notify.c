@@ -19,12 +19,12 @@ static size_t sample(struct lisp_auth_key *k, uint32_t iid, uint32_t inner_iid, 
 	vmroam__notify__envelope__init(&env);
 	vmroam__notify__eid_event__init(&ev);
 	env.instance_id = inner_iid;
-	env.sender = (char *)(uintptr_t)"fhr-1";
+	env.sender = (char *)(uintptr_t) "fhr-1";
 	env.session = 1000;
 	env.seq = 7;
 	ev.kind = VMROAM__NOTIFY__EVENT_KIND__ARRIVED;
-	ev.dynamic_eid = (char *)(uintptr_t)"VMS";
-	ev.eid = (char *)(uintptr_t)"198.51.100.10";
+	ev.dynamic_eid = (char *)(uintptr_t) "VMS";
+	ev.eid = (char *)(uintptr_t) "198.51.100.10";
 	ev.eid_len = 32;
 	ev.source = VMROAM__NOTIFY__SOURCE__SOURCE_ARP;
 	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;

@@ -89,6 +89,7 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	json_double(&j, "last_packet", e->last_packet);
 	json_bool(&j, "registered", e->registered);
 	json_string(&j, "locator_set", e->locator_set);
+	json_string(&j, "fhr", e->fhr);
 	json_object_end(&j);
 }
 
@@ -124,6 +125,30 @@ static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 	json_object_end(&j);
 }
 
+static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
+{
+	(void)now;
+	json_object_begin(&j, NULL);
+	json_string(&j, "id", p->id);
+	json_uint(&j, "instance_id", p->instance_id);
+	json_string(&j, "dynamic_eid", p->dynamic_eid);
+	json_string(&j, "address", p->address);
+	json_uint(&j, "port", p->port);
+	json_bool(&j, "up", p->up);
+	json_double(&j, "last_heard", p->last_heard);
+	json_uint(&j, "eids", p->eids);
+	json_uint(&j, "pending", p->pending);
+	json_uint(&j, "received", p->received);
+	json_uint(&j, "arrivals", p->arrivals);
+	json_uint(&j, "departures", p->departures);
+	json_uint(&j, "resyncs", p->resyncs);
+	json_uint(&j, "moved_away", p->moved_away);
+	json_uint(&j, "replays", p->replays);
+	json_uint(&j, "refused", p->refused);
+	json_uint(&j, "deaths", p->deaths);
+	json_object_end(&j);
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
@@ -138,6 +163,8 @@ static void begin(const struct parse_result *res)
 		json_array_begin(&j, "away");
 	if (res->action == ACT_SHOW_DYN)
 		json_array_begin(&j, "dynamic_eids");
+	if (res->action == ACT_SHOW_EID_NOTIFY)
+		json_array_begin(&j, "eid_notify_peers");
 }
 
 static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
@@ -305,7 +332,8 @@ static void end(const struct parse_result *res)
 {
 	close_site();
 	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res) ||
-	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN)
+	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN ||
+	    res->action == ACT_SHOW_EID_NOTIFY)
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS && res->action != ACT_SHOW_DATAPLANE)
 		json_string(&j, "status", "ok");
@@ -313,5 +341,15 @@ static void end(const struct parse_result *res)
 	json_finish(&j);
 }
 
-const struct output output_json = { begin, site,	statistics, database, map_cache,
-				    away,  dynamic_eid, dataplane,  end };
+const struct output output_json = {
+	.begin = begin,
+	.site = site,
+	.statistics = statistics,
+	.database = database,
+	.map_cache = map_cache,
+	.away = away,
+	.dynamic_eid = dynamic_eid,
+	.dataplane = dataplane,
+	.eid_notify_peer = eid_notify_peer,
+	.end = end,
+};

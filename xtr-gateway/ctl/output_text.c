@@ -91,8 +91,8 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 		printf("%sLISP Dynamic EID Summary for VRF \"%s\" (instance-id %u)\n",
 		       dyn_header ? "\n" : "", e->vrf[0] ? e->vrf : "default", e->instance_id);
 		printf("* = Dyn-EID learned from a first-hop router's notification\n\n");
-		printf("%-16s %-24s %-12s %-9s %-9s %-7s %s\n", "Dyn-EID Name", "Dynamic-EID",
-		       "Interface", "Uptime", "Last", "Pending", "Registered");
+		printf("%-16s %-24s %-12s %-9s %-9s %-7s %-10s %s\n", "Dyn-EID Name", "Dynamic-EID",
+		       "Interface", "Uptime", "Last", "Pending", "Registered", "Notified by");
 		printf("%-16s %-24s %-12s %-9s %-9s %-7s\n", "", "", "", "", "Packet", "Ping");
 		dyn_header = true;
 		iid = e->instance_id;
@@ -101,9 +101,30 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	snprintf(eid, sizeof(eid), "%s%.*s", strcmp(e->source, "fhr") == 0 ? "*" : "",
 		 slash ? (int)(slash - e->eid) : (int)strlen(e->eid), e->eid);
 	/* no liveness pings are sent (detection is by data, ARP/ND and the hypervisor): "-" */
-	printf("%-16s %-24s %-12s %-9s %-9s %-7s %s\n", e->policy, eid,
+	printf("%-16s %-24s %-12s %-9s %-9s %-7s %-10s %s\n", e->policy, eid,
 	       e->interface[0] ? e->interface : "-", span(up, sizeof(up), now - e->since),
-	       ago(last, sizeof(last), e->last_packet, now), "-", e->registered ? "yes" : "no");
+	       ago(last, sizeof(last), e->last_packet, now), "-", e->registered ? "yes" : "no",
+	       e->fhr);
+}
+
+static bool notify_header;
+
+static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
+{
+	char last[32], addr[64];
+
+	if (!notify_header) {
+		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s\n", "First-hop router",
+		       "Inst ID", "Dynamic-EID", "Address", "State", "Heard", "EIDs", "Pending",
+		       "Arrivals", "Refused");
+		notify_header = true;
+	}
+	snprintf(addr, sizeof(addr), "%s:%u", p->address, p->port);
+	printf("%-20s %-8u %-16s %-28s %-5s %-9s %6" PRIu64 " %7" PRIu64 " %8" PRIu64 " %7" PRIu64
+	       "\n",
+	       p->id, p->instance_id, p->dynamic_eid, addr, p->up ? "up" : "down",
+	       ago(last, sizeof(last), p->last_heard, now), p->eids, p->pending, p->arrivals,
+	       p->refused);
 }
 
 static void dataplane(const Vmroam__Xtr__Dataplane *dp)
@@ -316,5 +337,15 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
-const struct output output_text = { begin, site,	statistics, database, map_cache,
-				    away,  dynamic_eid, dataplane,  end };
+const struct output output_text = {
+	.begin = begin,
+	.site = site,
+	.statistics = statistics,
+	.database = database,
+	.map_cache = map_cache,
+	.away = away,
+	.dynamic_eid = dynamic_eid,
+	.dataplane = dataplane,
+	.eid_notify_peer = eid_notify_peer,
+	.end = end,
+};

@@ -121,6 +121,7 @@ static const struct token t_lisp[] = {
 	{ KEYWORD, "away", ACT_SHOW_AWAY, NULL },
 	{ KEYWORD, "dynamic-eid", ACT_SHOW_DYN, t_dyn_arg },
 	{ KEYWORD, "dataplane", ACT_SHOW_DATAPLANE, NULL },
+	{ KEYWORD, "eid-notify", ACT_SHOW_EID_NOTIFY, NULL },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_site_arg[] = {

@@ -33,6 +33,7 @@ static void usage(void)
 static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
 static Vmroam__Xtr__ShowDataplane show_dataplane = VMROAM__XTR__SHOW_DATAPLANE__INIT;
 static Vmroam__Xtr__DynamicEidRequest dyn_request;
+static Vmroam__Xtr__ShowEidNotify show_eid_notify;
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
@@ -95,6 +96,11 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 	case ACT_SHOW_DATAPLANE:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_DATAPLANE;
 		req->show_dataplane = &show_dataplane;
+		break;
+	case ACT_SHOW_EID_NOTIFY:
+		vmroam__xtr__show_eid_notify__init(&show_eid_notify);
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY;
+		req->show_eid_notify = &show_eid_notify;
 		break;
 	case ACT_SHOW_STATISTICS:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
@@ -181,6 +187,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->dynamic_eid(r->dynamic_eid, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DATAPLANE)
 			out->dataplane(r->dataplane);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER)
+			out->eid_notify_peer(r->eid_notify_peer, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

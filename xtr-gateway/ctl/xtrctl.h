@@ -25,6 +25,7 @@ enum action {
 	ACT_SHOW_DYN,
 	ACT_CLEAR_DYN,
 	ACT_SHOW_DATAPLANE,
+	ACT_SHOW_EID_NOTIFY,
 };
 
 struct parse_result {
@@ -47,6 +48,7 @@ struct output {
 	void (*away)(const Vmroam__Xtr__AwayEntry *e, double now);
 	void (*dynamic_eid)(const Vmroam__Xtr__DynamicEid *e, double now);
 	void (*dataplane)(const Vmroam__Xtr__Dataplane *dp);
+	void (*eid_notify_peer)(const Vmroam__Xtr__EidNotifyPeer *p, double now);
 	void (*end)(const struct parse_result *res);
 };
 
