@@ -160,10 +160,12 @@ bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const ui
 	return true;
 }
 
-bool notify_tx_ack(struct notify_tx *t, uint64_t seq)
+bool notify_tx_ack(struct notify_tx *t, uint64_t seq, char *key, size_t keylen)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->q[i].seq == seq) {
+			if (key)
+				snprintf(key, keylen, "%s", t->q[i].key);
 			drop_at(t, i);
 			return true;
 		}

@@ -87,8 +87,8 @@ uint64_t notify_tx_next(struct notify_tx *t);
 /* Keeps a sent datagram until its Ack; false when the queue is full (it is dropped, counted). */
 bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const uint8_t *buf,
 		    size_t len, double now);
-/* An Ack: forgets the message; false if nothing waited for it. */
-bool notify_tx_ack(struct notify_tx *t, uint64_t seq);
+/* An Ack: forgets the message (its key copied to key when not NULL); false if none waited. */
+bool notify_tx_ack(struct notify_tx *t, uint64_t seq, char *key, size_t keylen);
 /* Calls send for each message due for retransmission. */
 void notify_tx_due(struct notify_tx *t, double now,
 		   void (*send)(void *arg, const uint8_t *buf, size_t len), void *arg);

@@ -57,8 +57,7 @@ struct xtr_notify {
 	uint8_t out[NOTIFY_MAX];
 };
 
-struct xtr_notify *xtr_notify_new(const struct xtr_notify_io *io, struct etr *etr,
-				  const char *name)
+struct xtr_notify *xtr_notify_new(const struct xtr_notify_io *io, struct etr *etr, const char *name)
 {
 	struct xtr_notify *n = xcalloc(1, sizeof(*n));
 	struct timespec ts;
@@ -358,7 +357,7 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 		send_ack(n, p, env->seq, apply_resync(n, p, env->resync, now), now);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
-		notify_tx_ack(&p->tx, env->ack->seq);
+		notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE:
 		break;
@@ -391,8 +390,9 @@ void xtr_notify_tick(struct xtr_notify *n, double now)
 		if (p->alive && now - p->last_heard > NOTIFY_DEAD) {
 			p->alive = false;
 			p->c.deaths++;
-			log_warn("eid-notify: %s silent for %.1f s: down (its EIDs stay registered)",
-				 p->id, now - p->last_heard);
+			log_warn(
+				"eid-notify: %s silent for %.1f s: down (its EIDs stay registered)",
+				p->id, now - p->last_heard);
 		}
 		if (!p->alive)
 			continue;

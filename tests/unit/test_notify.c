@@ -134,9 +134,9 @@ static void test_tx_queue(void **state)
 	assert_true(notify_tx_keep(&t, s3, "198.51.100.10", b, 4, 1));
 	assert_int_equal(t.n, 2);
 	assert_int_equal(t.replaced, 1);
-	assert_false(notify_tx_ack(&t, s1)); /* gone: replaced */
-	assert_true(notify_tx_ack(&t, s3));
-	assert_true(notify_tx_ack(&t, s2));
+	assert_false(notify_tx_ack(&t, s1, NULL, 0)); /* gone: replaced */
+	assert_true(notify_tx_ack(&t, s3, NULL, 0));
+	assert_true(notify_tx_ack(&t, s2, NULL, 0));
 	assert_int_equal(t.n, 0);
 	/* bounded */
 	for (int i = 0; i < NOTIFY_TXQ_MAX; i++)

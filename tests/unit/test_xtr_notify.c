@@ -113,7 +113,7 @@ static size_t fhr_dgram(struct env *e, struct lisp_auth_key *k, uint32_t iid,
 			Vmroam__Notify__Envelope *env, uint8_t *out)
 {
 	env->instance_id = iid;
-	env->sender = (char *)(uintptr_t)"fhr-a1";
+	env->sender = (char *)(uintptr_t) "fhr-a1";
 	env->session = 1000;
 	env->seq = ++e->seq;
 	return notify_pack(k, iid, env, out, 2048);

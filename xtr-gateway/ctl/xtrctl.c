@@ -11,22 +11,44 @@
 #include "xtr-gateway/xtr.h"
 
 /* Exit codes (STYLE §9) */
+/* Built twice: as xtrctl for xtr-gateway, and with CTL_FOR_FHR as fhrctl for fhr-agent. */
+#ifdef CTL_FOR_FHR
+#define PROG	       "fhrctl"
+#define DAEMON	       "fhr-agent"
+#define SOCKET_DEFAULT "/run/vmroam/fhr-agent.sock"
+#else
+#define PROG	       "xtrctl"
+#define DAEMON	       "xtr-gateway"
+#define SOCKET_DEFAULT XTR_SOCKET_DEFAULT
+#endif
+
 #define EXIT_USAGE	1
 #define EXIT_NO_DAEMON	2
 #define EXIT_DAEMON_ERR 3
 
 static void usage(void)
 {
+#ifdef CTL_FOR_FHR
+	fprintf(stderr, "usage: fhrctl [-j] [-s socket] command [argument ...]\n"
+			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
+			"  show lisp eid-notify\n"
+			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n");
+#else
 	fprintf(stderr, "usage: xtrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
 			"  show lisp statistics\n"
 			"  show lisp away\n"
+			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
+			"  show lisp dataplane\n"
+			"  show lisp eid-notify\n"
 			"  show ip lisp database | show ipv6 lisp database\n"
 			"  show ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
 			"  clear ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
+			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n"
 			"  lig [instance-id N] EID\n"
 			"  reload\n"
 			"  log debug CATEGORY | log brief\n");
+#endif
 	exit(EXIT_USAGE);
 }
 
@@ -164,13 +186,13 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 	for (;;) {
 		rc = ctl_recv(fd, &msg, &len);
 		if (rc < 0) {
-			fprintf(stderr, "xtrctl: reading from xtr-gateway: %s\n", strerror(-rc));
+			fprintf(stderr, PROG ": reading from " DAEMON ": %s\n", strerror(-rc));
 			return EXIT_NO_DAEMON;
 		}
 		r = vmroam__xtr__reply__unpack(NULL, len, msg);
 		free(msg);
 		if (!r) {
-			fprintf(stderr, "xtrctl: malformed reply from xtr-gateway\n");
+			fprintf(stderr, PROG ": malformed reply from " DAEMON "\n");
 			return EXIT_DAEMON_ERR;
 		}
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_SITE)
@@ -192,7 +214,7 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)
-				fprintf(stderr, "xtrctl: %s\n", r->end->error);
+				fprintf(stderr, PROG ": %s\n", r->end->error);
 			else if (r->end->error[0] && out == &output_text)
 				printf("%s\n", r->end->error); /* what a command did */
 			vmroam__xtr__reply__free_unpacked(r, NULL);
@@ -210,7 +232,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
 						  { "socket", required_argument, NULL, 's' },
 						  { NULL, 0, NULL, 0 } };
-	const char *path = XTR_SOCKET_DEFAULT;
+	const char *path = SOCKET_DEFAULT;
 	const struct output *out = &output_text;
 	struct parse_result res;
 	int ch, fd, rc;
@@ -233,13 +255,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	fd = ctl_connect(path);
 	if (fd < 0) {
-		fprintf(stderr, "xtrctl: cannot reach xtr-gateway at %s: %s\n", path,
-			strerror(-fd));
+		fprintf(stderr, PROG ": cannot reach " DAEMON " at %s: %s\n", path, strerror(-fd));
 		return EXIT_NO_DAEMON;
 	}
 	rc = send_request(fd, &res);
 	if (rc < 0) {
-		fprintf(stderr, "xtrctl: sending to xtr-gateway: %s\n", strerror(-rc));
+		fprintf(stderr, PROG ": sending to " DAEMON ": %s\n", strerror(-rc));
 		return EXIT_NO_DAEMON;
 	}
 	return receive(fd, out, &res);

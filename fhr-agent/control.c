@@ -1,0 +1,227 @@
+/*
+ * fhr-agent's control socket: fhrctl (xtrctl built for the agent) sends
+ * one Request of the xtr_ctl protocol per connection; the agent answers
+ * show lisp dynamic-eid, show lisp eid-notify (its gateways) and clear lisp
+ * dynamic-eid (root only). A connection is served at once: the request is
+ * read with a 1 s limit, the answer written with the same.
+ */
+#define _GNU_SOURCE /* struct ucred */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fhr-agent/fhr.h"
+#include "lib/ctl_conn.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+#include "proto/xtr_ctl.pb-c.h"
+
+#define MAX_REQUEST 4096
+
+struct fhr_ctl {
+	struct fhr_daemon *d;
+	int fd;
+	ev_io io;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static void reply(int fd, const Vmroam__Xtr__Reply *r)
+{
+	size_t len = vmroam__xtr__reply__get_packed_size(r);
+	uint8_t *buf = xmalloc(len ? len : 1);
+
+	vmroam__xtr__reply__pack(r, buf);
+	ctl_send(fd, buf, len);
+	free(buf);
+}
+
+static void end(int fd, int status, const char *error)
+{
+	Vmroam__Xtr__Reply r;
+	Vmroam__Xtr__End e;
+
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__end__init(&e);
+	e.status = status;
+	e.error = (char *)(uintptr_t)(error ? error : "");
+	r.item_case = VMROAM__XTR__REPLY__ITEM_END;
+	r.end = &e;
+	reply(fd, &r);
+}
+
+struct dyn_walk {
+	int fd;
+	const struct fhr_daemon *d;
+};
+
+static int send_eid(const struct fhr_eid_info *e, void *arg)
+{
+	static const char *states[] = { "detected", "acknowledged", "moved-away" };
+	const struct dyn_walk *w = arg;
+	char eid[LISP_PREFIX_STRLEN + 8], vrf[FHR_NAME_MAX] = "", who[64];
+	Vmroam__Xtr__Reply r;
+	Vmroam__Xtr__DynamicEid m;
+	struct lisp_prefix bare = e->p;
+
+	bare.iid = 0;
+	lisp_prefix_format(&bare, eid, sizeof(eid));
+	for (size_t i = 0; i < w->d->conf->ndyneids; i++)
+		if (strcmp(w->d->conf->dyneids[i].name, e->policy) == 0)
+			snprintf(vrf, sizeof(vrf), "%s", w->d->conf->dyneids[i].vrf);
+	snprintf(who, sizeof(who), "%s", e->has_mac ? "" : "-");
+	if (e->has_mac)
+		snprintf(who, sizeof(who), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
+			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__dynamic_eid__init(&m);
+	m.instance_id = e->p.iid;
+	m.vrf = vrf;
+	m.eid = eid;
+	m.policy = (char *)(uintptr_t)e->policy;
+	m.interface = (char *)(uintptr_t)e->ifname;
+	m.source = (char *)(uintptr_t)fhr_source_name(e->source);
+	m.since = e->since;
+	m.last_seen = e->last_seen;
+	m.last_packet = e->last_seen;
+	m.registered = e->state == FHR_EID_ACKED;
+	m.locator_set = (char *)(uintptr_t)states[e->state]; /* the FHR has no locators */
+	m.fhr = who;					     /* its MAC */
+	r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID;
+	r.dynamic_eid = &m;
+	reply(w->fd, &r);
+	return 0;
+}
+
+static void send_gateways(int fd, const struct fhr_daemon *d)
+{
+	for (size_t i = 0; i < fhr_gw_count(d->fhr); i++) {
+		struct fhr_gw_info g;
+		char addr[LISP_ADDR_STRLEN];
+		Vmroam__Xtr__Reply r;
+		Vmroam__Xtr__EidNotifyPeer m;
+
+		fhr_gw_info(d->fhr, i, &g);
+		vmroam__xtr__reply__init(&r);
+		vmroam__xtr__eid_notify_peer__init(&m);
+		m.id = lisp_addr_format(&g.addr, addr, sizeof(addr));
+		m.address = addr;
+		m.port = NOTIFY_PORT;
+		m.instance_id = g.iid;
+		m.dynamic_eid = (char *)(uintptr_t)g.policy;
+		m.up = g.up;
+		m.last_heard = g.last_heard;
+		m.pending = g.pending;
+		m.received = g.acked;
+		m.arrivals = g.sent;
+		m.resyncs = g.resyncs;
+		r.item_case = VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER;
+		r.eid_notify_peer = &m;
+		reply(fd, &r);
+	}
+}
+
+static void serve(struct fhr_ctl *c, int fd)
+{
+	struct fhr_daemon *d = c->d;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	Vmroam__Xtr__Request *req;
+	struct dyn_walk w = { .fd = fd, .d = d };
+	struct lisp_prefix p;
+	char msg[64];
+	uint8_t *buf;
+	size_t len;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+		return;
+	if (ctl_recv(fd, &buf, &len) < 0)
+		return;
+	req = len <= MAX_REQUEST ? vmroam__xtr__request__unpack(NULL, len, buf) : NULL;
+	free(buf);
+	if (!req)
+		return end(fd, -EBADMSG, "malformed request");
+	switch (req->cmd_case) {
+	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
+		fhr_eid_walk(d->fhr, send_eid, &w);
+		end(fd, 0, NULL);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY:
+		send_gateways(fd, d);
+		end(fd, 0, NULL);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_CLEAR_DYNAMIC_EID:
+		if (cred.uid != 0) {
+			end(fd, -EPERM, "needs root");
+			break;
+		}
+		if (req->clear_dynamic_eid->prefix[0] &&
+		    lisp_prefix_parse(req->clear_dynamic_eid->prefix,
+				      req->clear_dynamic_eid->instance_id, &p) < 0) {
+			end(fd, -EINVAL, "not an EID prefix");
+			break;
+		}
+		snprintf(msg, sizeof(msg), "%d dynamic EIDs cleared",
+			 fhr_clear(d->fhr, req->clear_dynamic_eid->prefix[0] ? &p : NULL,
+				   ev_now(d->loop)));
+		end(fd, 0, msg);
+		break;
+	default:
+		end(fd, -EOPNOTSUPP, "not a command of fhr-agent");
+		break;
+	}
+	vmroam__xtr__request__free_unpacked(req, NULL);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fhr_ctl *c = container_of(w, struct fhr_ctl, io);
+	struct timeval tv = { .tv_sec = 1 };
+	int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+
+	(void)loop;
+	(void)revents;
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	serve(c, fd);
+	close(fd);
+}
+
+struct fhr_ctl *fhr_ctl_open(struct fhr_daemon *d, const char *path)
+{
+	struct fhr_ctl *c = xcalloc(1, sizeof(*c));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		fatal("control: socket path %s too long", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->d = d;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		fatal("control: socket: %s", strerror(errno));
+	unlink(path);
+	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->fd, 8) < 0)
+		fatal("control: %s: %s", path, strerror(errno));
+	chmod(path, 0666); /* show commands for everyone; changes need root (SO_PEERCRED) */
+	ev_io_init(&c->io, accept_cb, c->fd, EV_READ);
+	ev_io_start(d->loop, &c->io);
+	return c;
+}
+
+void fhr_ctl_close(struct fhr_ctl *c)
+{
+	if (!c)
+		return;
+	ev_io_stop(c->d->loop, &c->io);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}

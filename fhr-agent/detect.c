@@ -1,0 +1,151 @@
+/*
+ * AF_PACKET sockets on the lisp mobility interfaces with a classic BPF
+ * filter that lets through only ARP, RARP and IPv6 neighbour solicitations
+ * and advertisements; frames this host sent are skipped. What
+ * fhr_parse_frame() recognises goes to fhr_detect() / fhr_detect_mac().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fhr-agent/detect.h"
+#include "fhr-agent/fhr.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#define MAX_IFACES 64
+
+struct psock {
+	ev_io io;
+	int fd;
+	char name[FHR_NAME_MAX];
+	struct fhr_daemon *d;
+};
+
+struct fhr_detect_state {
+	struct psock s[MAX_IFACES];
+	size_t n;
+	struct log_rate rl;
+	uint64_t frames, malformed;
+};
+
+/* ARP, RARP, or IPv6 with next header ICMPv6 and type 135 or 136 (no extension headers). */
+static struct sock_filter filter[] = {
+	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 7, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8035, 6, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 6),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 4),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 1, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 65535),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct psock *s = container_of(w, struct psock, io);
+	struct fhr_detect_state *st = s->d->detect;
+	uint8_t buf[2048];
+	struct sockaddr_ll from;
+	struct fhr_frame fr;
+
+	(void)revents;
+	for (int i = 0; i < 64; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fl);
+		int rc;
+
+		if (len < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue; /* ours */
+		st->frames++;
+		rc = fhr_parse_frame(buf, (size_t)len, &fr);
+		if (rc == -EBADMSG) {
+			st->malformed++;
+			log_warn_rl(&st->rl, "detect: %s: malformed frame (%zd bytes) dropped",
+				    s->name, len);
+			continue;
+		}
+		if (rc < 0)
+			continue;
+		if (fr.kind == FHR_FRAME_RARP)
+			fhr_detect_mac(s->d->fhr, s->name, fr.mac, ev_now(loop));
+		else
+			fhr_detect(s->d->fhr, s->name, &fr.addr, fr.mac,
+				   fr.kind == FHR_FRAME_ND ? FHR_SRC_ND : FHR_SRC_ARP,
+				   ev_now(loop));
+	}
+}
+
+static bool open_one(struct fhr_daemon *d, struct psock *s)
+{
+	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+
+	sll.sll_ifindex = (int)if_nametoindex(s->name);
+	if (!sll.sll_ifindex)
+		return false;
+	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (s->fd < 0)
+		fatal("detect: AF_PACKET socket: %s", strerror(errno));
+	if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		fatal("detect: %s: BPF filter: %s", s->name, strerror(errno));
+	if (bind(s->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		fatal("detect: %s: bind: %s", s->name, strerror(errno));
+	s->d = d;
+	ev_io_init(&s->io, frame_cb, s->fd, EV_READ);
+	ev_io_start(d->loop, &s->io);
+	log_info("detect: listening on %s (ARP, RARP, ND)", s->name);
+	return true;
+}
+
+void fhr_detect_open(struct fhr_daemon *d)
+{
+	struct fhr_detect_state *st = xcalloc(1, sizeof(*st));
+
+	d->detect = st;
+	for (size_t i = 0; i < d->conf->nifaces && st->n < MAX_IFACES; i++) {
+		struct psock *s = &st->s[st->n++];
+
+		if (!d->conf->ifaces[i].mobility[0]) {
+			st->n--;
+			continue;
+		}
+		snprintf(s->name, sizeof(s->name), "%s", d->conf->ifaces[i].name);
+		s->fd = -1;
+		if (!open_one(d, s))
+			log_warn("detect: interface %s does not exist (yet): retrying", s->name);
+	}
+}
+
+void fhr_detect_retry(struct fhr_daemon *d)
+{
+	for (size_t i = 0; d->detect && i < d->detect->n; i++)
+		if (d->detect->s[i].fd < 0)
+			open_one(d, &d->detect->s[i]);
+}
+
+void fhr_detect_close(struct fhr_daemon *d)
+{
+	for (size_t i = 0; d->detect && i < d->detect->n; i++) {
+		if (d->detect->s[i].fd < 0)
+			continue;
+		ev_io_stop(d->loop, &d->detect->s[i].io);
+		close(d->detect->s[i].fd);
+	}
+	free(d->detect);
+	d->detect = NULL;
+}

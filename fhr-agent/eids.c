@@ -1,0 +1,613 @@
+/*
+ * The FHR's EID table and its side of the eid-notify channel. Detections
+ * (ARP, RARP, ND, ...) call fhr_detect(); a new EID, or one that comes
+ * back, is sent as an ARRIVED event to every gateway of its dynamic-eid,
+ * retransmitted until each acknowledges (per-EID: only the newest event
+ * is kept). Each gateway gets a Hello and the whole table (Resync) when we
+ * start and whenever it restarts or comes back from silence; Keepalives
+ * go every second. A MovedAway from a gateway marks the EID moved; a MAC
+ * other than the known one claiming a known EID is refused (hijack guard).
+ * No OS calls: datagrams leave through io.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhr-agent/fhr.h"
+#include "lib/ptable.h"
+#include "lib/xalloc.h"
+
+#define RESYNC_CHUNK 64 /* EIDs a Resync datagram */
+
+struct fhr_eid {
+	struct lisp_prefix p;
+	int dyn;
+	char ifname[FHR_NAME_MAX];
+	uint8_t mac[6];
+	bool has_mac;
+	enum fhr_source source;
+	enum fhr_eid_state state;
+	double since, last_seen;
+	uint64_t event_seq;
+	uint32_t acked; /* bit i: gateway i of its dynamic-eid has the newest event */
+};
+
+struct gw {
+	int dyn;
+	size_t idx; /* in the dynamic-eid's eid-notify list */
+	struct lisp_addr addr;
+	uint32_t iid;
+	struct lisp_auth_key *key;
+	struct notify_rx rx;
+	struct notify_tx tx;
+	double last_heard, last_keepalive;
+	bool up, heard;
+	uint64_t sent, acked, resyncs;
+};
+
+struct fhr {
+	struct fhr_io io;
+	const struct fhr_conf *conf;
+	struct ptable *eids;
+	struct gw *gws;
+	size_t ngws;
+	uint64_t session;
+	struct fhr_counters c;
+	struct log_rate rl;
+	uint8_t out[NOTIFY_MAX];
+};
+
+static const char *src_names[] = { "arp", "nd", "rarp", "data", "hypervisor" };
+
+const char *fhr_source_name(enum fhr_source s)
+{
+	return (unsigned)s < sizeof(src_names) / sizeof(src_names[0]) ? src_names[s] : "?";
+}
+
+struct fhr *fhr_new(const struct fhr_io *io, uint64_t session)
+{
+	struct fhr *f = xcalloc(1, sizeof(*f));
+
+	f->io = *io;
+	f->session = session;
+	f->eids = ptable_new(free);
+	return f;
+}
+
+static void free_gws(struct fhr *f)
+{
+	for (size_t i = 0; i < f->ngws; i++) {
+		lisp_auth_key_free(f->gws[i].key);
+		notify_tx_free(&f->gws[i].tx);
+	}
+	free(f->gws);
+	f->gws = NULL;
+	f->ngws = 0;
+}
+
+void fhr_free(struct fhr *f)
+{
+	if (!f)
+		return;
+	free_gws(f);
+	ptable_free(f->eids);
+	free(f);
+}
+
+/* Packs and sends env to gateway g; reliable ones are kept under key until acknowledged. */
+static void send_env(struct fhr *f, struct gw *g, Vmroam__Notify__Envelope *env, bool reliable,
+		     const char *key, double now)
+{
+	size_t len;
+
+	env->instance_id = g->iid;
+	env->sender = (char *)(uintptr_t)f->conf->fhr_id;
+	env->session = f->session;
+	env->seq = notify_tx_next(&g->tx);
+	len = notify_pack(g->key, g->iid, env, f->out, sizeof(f->out));
+	if (!len)
+		return;
+	f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, f->out, len);
+	g->sent++;
+	if (reliable)
+		notify_tx_keep(&g->tx, env->seq, key, f->out, len, now);
+}
+
+static void fill_event(const struct fhr *f, const struct fhr_eid *e, Vmroam__Notify__EventKind kind,
+		       Vmroam__Notify__EidEvent *ev, char *eid, size_t eidlen, double now)
+{
+	static const Vmroam__Notify__Source srcmap[] = {
+		VMROAM__NOTIFY__SOURCE__SOURCE_ARP, VMROAM__NOTIFY__SOURCE__SOURCE_ND,
+		VMROAM__NOTIFY__SOURCE__SOURCE_RARP, VMROAM__NOTIFY__SOURCE__SOURCE_DATA,
+		VMROAM__NOTIFY__SOURCE__SOURCE_HYPERVISOR
+	};
+
+	vmroam__notify__eid_event__init(ev);
+	ev->kind = kind;
+	ev->dynamic_eid = (char *)(uintptr_t)f->conf->dyneids[e->dyn].name;
+	ev->eid = lisp_addr_format(&e->p.addr, eid, eidlen);
+	ev->eid_len = e->p.plen;
+	if (e->has_mac) {
+		ev->mac.data = (uint8_t *)(uintptr_t)e->mac;
+		ev->mac.len = 6;
+	}
+	ev->interface = (char *)(uintptr_t)e->ifname;
+	ev->source = srcmap[e->source];
+	ev->timestamp = now;
+	ev->event_seq = e->event_seq;
+}
+
+/* Tells every gateway of e's dynamic-eid (reliably, superseding older news of e). */
+static void notify(struct fhr *f, struct fhr_eid *e, Vmroam__Notify__EventKind kind, double now)
+{
+	char eid[LISP_ADDR_STRLEN], key[LISP_PREFIX_STRLEN];
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__EidEvent ev;
+
+	e->event_seq++;
+	e->acked = 0;
+	fill_event(f, e, kind, &ev, eid, sizeof(eid), now);
+	lisp_prefix_format(&e->p, key, sizeof(key));
+	for (size_t i = 0; i < f->ngws; i++) {
+		if (f->gws[i].dyn != e->dyn)
+			continue;
+		vmroam__notify__envelope__init(&env);
+		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
+		env.eid_event = &ev;
+		send_env(f, &f->gws[i], &env, true, key, now);
+	}
+}
+
+struct resync_walk {
+	struct fhr *f;
+	struct gw *g;
+	Vmroam__Notify__EidEvent ev[RESYNC_CHUNK], *evp[RESYNC_CHUNK];
+	char eid[RESYNC_CHUNK][LISP_ADDR_STRLEN];
+	size_t n;
+	double now;
+};
+
+static void resync_flush(struct resync_walk *w, bool complete)
+{
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Resync rs;
+
+	vmroam__notify__envelope__init(&env);
+	vmroam__notify__resync__init(&rs);
+	rs.eids = w->evp;
+	rs.n_eids = w->n;
+	rs.complete = complete;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_RESYNC;
+	env.resync = &rs;
+	/* the parts are kept apart (and a newer complete resync replaces the older one) */
+	send_env(w->f, w->g, &env, true, complete ? "resync" : NULL, w->now);
+	w->n = 0;
+}
+
+static int resync_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct resync_walk *w = arg;
+	struct fhr_eid *e = v;
+
+	(void)p;
+	if (e->dyn != w->g->dyn || e->state == FHR_EID_MOVED)
+		return 0;
+	fill_event(w->f, e, VMROAM__NOTIFY__EVENT_KIND__ARRIVED, &w->ev[w->n], w->eid[w->n],
+		   sizeof(w->eid[0]), w->now);
+	w->evp[w->n] = &w->ev[w->n];
+	if (++w->n == RESYNC_CHUNK)
+		resync_flush(w, false);
+	return 0;
+}
+
+/* A Hello, then our whole table of g's dynamic-eid. */
+static void hello_and_resync(struct fhr *f, struct gw *g, double now)
+{
+	static struct resync_walk w;
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Hello h;
+
+	vmroam__notify__envelope__init(&env);
+	vmroam__notify__hello__init(&h);
+	h.dynamic_eid = (char *)(uintptr_t)f->conf->dyneids[g->dyn].name;
+	h.keepalive_ms = (uint32_t)(NOTIFY_KEEPALIVE * 1000);
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HELLO;
+	env.hello = &h;
+	send_env(f, g, &env, true, "hello", now);
+	w.f = f;
+	w.g = g;
+	w.n = 0;
+	w.now = now;
+	ptable_walk(f->eids, NULL, resync_one, &w);
+	resync_flush(&w, true);
+	g->resyncs++;
+}
+
+void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now)
+{
+	free_gws(f);
+	f->conf = conf;
+	for (size_t d = 0; d < conf->ndyneids; d++)
+		f->ngws += conf->dyneids[d].ngws;
+	f->gws = xcalloc(f->ngws + 1, sizeof(*f->gws));
+	f->ngws = 0;
+	for (size_t d = 0; d < conf->ndyneids; d++) {
+		for (size_t i = 0; i < conf->dyneids[d].ngws; i++) {
+			struct gw *g = &f->gws[f->ngws++];
+			const struct fhr_conf_gw *c = &conf->dyneids[d].gws[i];
+
+			g->dyn = (int)d;
+			g->idx = i;
+			g->addr = c->addr;
+			g->iid = conf->dyneids[d].iid;
+			g->key = lisp_auth_key_new(c->key, c->keylen);
+			notify_tx_init(&g->tx, f->session);
+			hello_and_resync(f, g, now);
+			g->last_keepalive = now;
+		}
+	}
+}
+
+/* The dynamic-eid of interface ifname, or -1. */
+static int iface_dyn(const struct fhr_conf *c, const char *ifname)
+{
+	for (size_t i = 0; i < c->nifaces; i++) {
+		if (strcmp(c->ifaces[i].name, ifname) != 0)
+			continue;
+		for (size_t d = 0; d < c->ndyneids; d++)
+			if (strcmp(c->dyneids[d].name, c->ifaces[i].mobility) == 0)
+				return (int)d;
+	}
+	return -1;
+}
+
+int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
+	       enum fhr_source src, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+	int d = iface_dyn(f->conf, ifname);
+	const struct fhr_conf_dyneid *dyn;
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+	bool inside = false;
+
+	f->c.detections++;
+	if (d < 0)
+		return -ENOENT;
+	dyn = &f->conf->dyneids[d];
+	lisp_prefix_from_addr(&host, dyn->iid, a);
+	for (size_t i = 0; i < dyn->nprefixes && !inside; i++)
+		inside = lisp_prefix_contains(&dyn->prefixes[i], &host);
+	if (!inside) {
+		f->c.out_of_prefix++;
+		return -ENOENT;
+	}
+	e = ptable_lookup_exact(f->eids, &host);
+	if (e && mac && e->has_mac && memcmp(e->mac, mac, 6) != 0 && e->state != FHR_EID_MOVED) {
+		f->c.hijacks++;
+		log_warn_rl(&f->rl,
+			    "fhr: %s claimed by %02x:%02x:%02x:%02x:%02x:%02x, known at "
+			    "%02x:%02x:%02x:%02x:%02x:%02x: not notified",
+			    lisp_prefix_format(&host, b, sizeof(b)), mac[0], mac[1], mac[2], mac[3],
+			    mac[4], mac[5], e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
+			    e->mac[5]);
+		return -EEXIST;
+	}
+	if (e && e->state != FHR_EID_MOVED) {
+		e->last_seen = now;
+		if (mac && !e->has_mac) {
+			memcpy(e->mac, mac, 6);
+			e->has_mac = true;
+		}
+		f->c.refreshes++;
+		return 0;
+	}
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->p = host;
+		if (ptable_add(f->eids, &e->p, e) < 0) {
+			free(e);
+			return -ENOSPC;
+		}
+	}
+	e->dyn = d;
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	if (mac) {
+		memcpy(e->mac, mac, 6);
+		e->has_mac = true;
+	}
+	e->source = src;
+	e->state = FHR_EID_DETECTED;
+	e->since = e->last_seen = now;
+	f->c.arrivals++;
+	log_info("fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
+		 lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
+	notify(f, e, VMROAM__NOTIFY__EVENT_KIND__ARRIVED, now);
+	return 1;
+}
+
+struct mac_walk {
+	const uint8_t *mac;
+	struct lisp_prefix found[16];
+	size_t n;
+};
+
+static int by_mac(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct mac_walk *w = arg;
+	const struct fhr_eid *e = v;
+
+	if (e->has_mac && memcmp(e->mac, w->mac, 6) == 0 && w->n < 16)
+		w->found[w->n++] = *p;
+	return 0;
+}
+
+int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double now)
+{
+	struct mac_walk w = { .mac = mac };
+	int n = 0;
+
+	ptable_walk(f->eids, NULL, by_mac, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		const struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.found[i]);
+		struct lisp_addr a = e->p.addr;
+
+		if (fhr_detect(f, ifname, &a, mac, FHR_SRC_RARP, now) >= 0)
+			n++;
+	}
+	return n;
+}
+
+/* The gateway that sent a datagram from src for instance-id iid, and its decoded envelope. */
+static struct gw *gw_for(struct fhr *f, const struct lisp_addr *src, uint32_t iid,
+			 const uint8_t *buf, size_t len, Vmroam__Notify__Envelope **env, int *err)
+{
+	*err = -ENOENT;
+	for (size_t i = 0; i < f->ngws; i++) {
+		struct gw *g = &f->gws[i];
+
+		if (g->iid != iid || !lisp_addr_equal(&g->addr, src))
+			continue;
+		*env = notify_unpack(g->key, buf, len, err);
+		if (*env)
+			return g;
+	}
+	return NULL;
+}
+
+static void mark_acked(struct fhr *f, struct gw *g, const char *key)
+{
+	struct lisp_prefix p;
+	struct fhr_eid *e;
+	uint32_t all = 0;
+
+	if (!key[0] ||
+	    lisp_prefix_parse(key + (key[0] == '[' ? strcspn(key, "]") + 2 : 0), g->iid, &p) < 0)
+		return;
+	e = ptable_lookup_exact(f->eids, &p);
+	if (!e)
+		return;
+	e->acked |= 1u << g->idx;
+	for (size_t i = 0; i < f->conf->dyneids[e->dyn].ngws; i++)
+		all |= 1u << i;
+	if (e->state == FHR_EID_DETECTED && (e->acked & all) == all)
+		e->state = FHR_EID_ACKED;
+}
+
+void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	       size_t len, double now)
+{
+	char a[LISP_ADDR_STRLEN], key[64], b[LISP_PREFIX_STRLEN];
+	Vmroam__Notify__Envelope *env = NULL, reply;
+	Vmroam__Notify__Ack ack;
+	struct gw *g;
+	uint32_t iid;
+	int err, rc;
+
+	(void)sport;
+	f->c.received++;
+	if (notify_peek_iid(buf, len, &iid) < 0) {
+		f->c.malformed++;
+		return;
+	}
+	g = gw_for(f, src, iid, buf, len, &env, &err);
+	if (!g) {
+		if (err == -EACCES)
+			f->c.auth_failures++;
+		else
+			f->c.malformed++;
+		log_warn_rl(&f->rl, "fhr: datagram from %s refused (%s)",
+			    lisp_addr_format(src, a, sizeof(a)),
+			    err == -EACCES ? "authentication failed"
+					   : "not from a gateway of ours");
+		return;
+	}
+	rc = notify_rx_accept(&g->rx, env->session, env->seq);
+	if (rc < 0) {
+		f->c.replays++;
+		goto out;
+	}
+	g->last_heard = now;
+	if (!g->up)
+		log_info("fhr: gateway %s up", lisp_addr_format(src, a, sizeof(a)));
+	if (g->heard && (rc == NOTIFY_RX_NEW_SESSION || !g->up)) {
+		/* it restarted, or comes back from silence: our whole table again */
+		notify_tx_clear(&g->tx);
+		hello_and_resync(f, g, now);
+	}
+	g->heard = g->up = true;
+	switch (env->body_case) {
+	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
+		key[0] = '\0';
+		if (notify_tx_ack(&g->tx, env->ack->seq, key, sizeof(key)))
+			g->acked++;
+		if (env->ack->status < 0) {
+			f->c.refused_by_gw++;
+			log_warn_rl(&f->rl, "fhr: gateway %s refused %s: %s",
+				    lisp_addr_format(src, a, sizeof(a)), key[0] ? key : "a message",
+				    strerror(-env->ack->status));
+		} else {
+			mark_acked(f, g, key);
+		}
+		break;
+	case VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY: {
+		struct lisp_prefix p;
+		struct fhr_eid *e;
+
+		if (lisp_prefix_parse(env->moved_away->eid, iid, &p) == 0 &&
+		    (e = ptable_lookup_exact(f->eids, &p)) != NULL && e->state != FHR_EID_MOVED) {
+			e->state = FHR_EID_MOVED;
+			f->c.moves_told++;
+			log_info("fhr: %s moved away (gateway %s: now at %s)",
+				 lisp_prefix_format(&p, b, sizeof(b)),
+				 lisp_addr_format(src, a, sizeof(a)),
+				 env->moved_away->n_locators ? env->moved_away->locators[0] : "?");
+		}
+		vmroam__notify__envelope__init(&reply);
+		vmroam__notify__ack__init(&ack);
+		ack.seq = env->seq;
+		reply.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
+		reply.ack = &ack;
+		send_env(f, g, &reply, false, NULL, now);
+		break;
+	}
+	default:
+		break;
+	}
+out:
+	vmroam__notify__envelope__free_unpacked(env, NULL);
+}
+
+static void resend(void *arg, const uint8_t *buf, size_t len)
+{
+	struct fhr *f = ((void **)arg)[0];
+	struct gw *g = ((void **)arg)[1];
+
+	f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, buf, len);
+}
+
+void fhr_tick(struct fhr *f, double now)
+{
+	char a[LISP_ADDR_STRLEN];
+
+	for (size_t i = 0; i < f->ngws; i++) {
+		struct gw *g = &f->gws[i];
+		void *args[2] = { f, g };
+
+		if (g->up && now - g->last_heard > NOTIFY_DEAD) {
+			g->up = false;
+			log_warn("fhr: gateway %s silent for %.1f s: down",
+				 lisp_addr_format(&g->addr, a, sizeof(a)), now - g->last_heard);
+		}
+		notify_tx_due(&g->tx, now, resend, args);
+		if (now - g->last_keepalive >= NOTIFY_KEEPALIVE) {
+			Vmroam__Notify__Envelope env;
+			Vmroam__Notify__Keepalive ka;
+
+			vmroam__notify__envelope__init(&env);
+			vmroam__notify__keepalive__init(&ka);
+			env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE;
+			env.keepalive = &ka;
+			send_env(f, g, &env, false, NULL, now);
+			g->last_keepalive = now;
+		}
+	}
+}
+
+struct clear_walk {
+	struct lisp_prefix v[256];
+	size_t n;
+};
+
+static int clear_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct clear_walk *w = arg;
+
+	(void)v;
+	if (w->n == 256)
+		return 1;
+	w->v[w->n++] = *p;
+	return 0;
+}
+
+int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
+{
+	static struct clear_walk w;
+	int n = 0;
+
+	do {
+		w.n = 0;
+		ptable_walk(f->eids, under, clear_one, &w);
+		for (size_t i = 0; i < w.n; i++) {
+			struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
+
+			if (e->state != FHR_EID_MOVED)
+				notify(f, e, VMROAM__NOTIFY__EVENT_KIND__DEPARTED, now);
+			ptable_del(f->eids, &w.v[i]);
+			n++;
+		}
+	} while (w.n == 256);
+	return n;
+}
+
+struct info_walk {
+	const struct fhr *f;
+	fhr_eid_fn fn;
+	void *arg;
+};
+
+static int info_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct info_walk *w = arg;
+	const struct fhr_eid *e = v;
+	struct fhr_eid_info i = { .p = *p,
+				  .policy = w->f->conf->dyneids[e->dyn].name,
+				  .ifname = e->ifname,
+				  .has_mac = e->has_mac,
+				  .source = e->source,
+				  .state = e->state,
+				  .since = e->since,
+				  .last_seen = e->last_seen };
+
+	memcpy(i.mac, e->mac, 6);
+	return w->fn(&i, w->arg);
+}
+
+int fhr_eid_walk(const struct fhr *f, fhr_eid_fn fn, void *arg)
+{
+	struct info_walk w = { .f = f, .fn = fn, .arg = arg };
+
+	return ptable_walk(f->eids, NULL, info_one, &w);
+}
+
+size_t fhr_eid_count(const struct fhr *f)
+{
+	return ptable_count(f->eids);
+}
+
+size_t fhr_gw_count(const struct fhr *f)
+{
+	return f->ngws;
+}
+
+void fhr_gw_info(const struct fhr *f, size_t i, struct fhr_gw_info *out)
+{
+	const struct gw *g = &f->gws[i];
+
+	out->addr = g->addr;
+	out->iid = g->iid;
+	out->policy = f->conf->dyneids[g->dyn].name;
+	out->up = g->up;
+	out->last_heard = g->last_heard;
+	out->pending = g->tx.n;
+	out->sent = g->sent;
+	out->acked = g->acked;
+	out->retransmits = g->tx.retransmits;
+	out->resyncs = g->resyncs;
+}
+
+const struct fhr_counters *fhr_counters(const struct fhr *f)
+{
+	return &f->c;
+}

@@ -1,0 +1,162 @@
+/*
+ * fhr-agent: the LISP first-hop router agent inside a tenant container. It
+ * sees VMs arrive on its `lisp mobility` interfaces (ARP, RARP, IPv6
+ * neighbour discovery) and tells its site gateway(s) over the eid-notify
+ * channel (lib/notify.h). Context struct and prototypes, grouped by file.
+ */
+#ifndef FHR_AGENT_FHR_H
+#define FHR_AGENT_FHR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "lib/lisp_addr.h"
+#include "lib/log.h"
+#include "lib/notify.h"
+
+#define FHR_NAME_MAX	   64
+#define FHR_KEY_MAX	   128
+#define FHR_SOCKET_DEFAULT "/run/vmroam/fhr-agent.sock"
+#define FHR_GW_MAX	   8 /* eid-notify gateways of a dynamic-eid */
+
+/* Configuration (parse.c) */
+
+struct fhr_conf_gw {
+	struct lisp_addr addr;
+	uint8_t key[FHR_KEY_MAX];
+	size_t keylen;
+};
+
+struct fhr_conf_dyneid {
+	char name[FHR_NAME_MAX];
+	char vrf[FHR_NAME_MAX]; /* of its eid-table, "" for the default one */
+	uint32_t iid;
+	struct lisp_prefix *prefixes; /* database-mapping PREFIX */
+	size_t nprefixes;
+	struct fhr_conf_gw gws[FHR_GW_MAX]; /* eid-notify ADDRESS key KEY */
+	size_t ngws;
+	unsigned line;
+};
+
+struct fhr_conf_iface {
+	char name[FHR_NAME_MAX];
+	char mobility[FHR_NAME_MAX];
+	bool extended_subnet, proxy_arp;
+	unsigned line;
+};
+
+struct fhr_conf {
+	char fhr_id[FHR_NAME_MAX]; /* fhr-id NAME; default: the host name */
+	struct fhr_conf_dyneid *dyneids;
+	size_t ndyneids;
+	struct fhr_conf_iface *ifaces;
+	size_t nifaces;
+};
+
+struct fhr_conf *fhr_conf_load(const char *path, char *err, size_t errlen);
+struct fhr_conf *fhr_conf_parse_string(const char *name, const char *text, char *err,
+				       size_t errlen);
+void fhr_conf_free(struct fhr_conf *c);
+void fhr_conf_print(const struct fhr_conf *c, FILE *f);
+
+/* eids.c: the agent's EID table and its channel to the gateways (no OS calls) */
+
+enum fhr_source {
+	FHR_SRC_ARP,
+	FHR_SRC_ND,
+	FHR_SRC_RARP,
+	FHR_SRC_DATA,
+	FHR_SRC_HYPERVISOR,
+};
+
+enum fhr_eid_state {
+	FHR_EID_DETECTED, /* seen, not yet acknowledged by every gateway */
+	FHR_EID_ACKED,	  /* every gateway acknowledged it */
+	FHR_EID_MOVED,	  /* a gateway says it now lives elsewhere */
+};
+
+struct fhr_io {
+	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
+	void *arg;
+};
+
+struct fhr_counters {
+	uint64_t detections, arrivals, refreshes, moves_told, hijacks, out_of_prefix;
+	uint64_t received, auth_failures, replays, malformed, refused_by_gw;
+};
+
+struct fhr;
+struct fhr *fhr_new(const struct fhr_io *io, uint64_t session);
+void fhr_free(struct fhr *f);
+/* Applies conf (borrowed): gateways and their keys; a Hello and a full Resync go to each. */
+void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now);
+/*
+ * A detection on interface ifname: address a (and mac, NULL when the frame
+ * had none) is here. Returns 1 (new or back: the gateways are told), 0
+ * (known: refreshed), -ENOENT (in no dynamic-eid of that interface),
+ * -EEXIST (another MAC claims a known EID: the hijack guard).
+ */
+int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
+	       enum fhr_source src, double now);
+/* RARP: only a MAC. The EIDs bound to it (learned before) are detected again; how many. */
+int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double now);
+/* A datagram from a gateway (UDP 4349). */
+void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	       size_t len, double now);
+/* Keepalives, retransmissions, dead gateways. Every second at least. */
+void fhr_tick(struct fhr *f, double now);
+/* Forgets EIDs inside under (NULL: all) and tells the gateways they departed; how many. */
+int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now);
+
+struct fhr_eid_info {
+	struct lisp_prefix p;
+	const char *policy, *ifname;
+	uint8_t mac[6];
+	bool has_mac;
+	enum fhr_source source;
+	enum fhr_eid_state state;
+	double since, last_seen;
+};
+typedef int (*fhr_eid_fn)(const struct fhr_eid_info *e, void *arg);
+int fhr_eid_walk(const struct fhr *f, fhr_eid_fn fn, void *arg);
+size_t fhr_eid_count(const struct fhr *f);
+
+struct fhr_gw_info {
+	struct lisp_addr addr;
+	uint32_t iid;
+	const char *policy;
+	bool up;
+	double last_heard;
+	size_t pending;
+	uint64_t sent, acked, retransmits, resyncs;
+};
+size_t fhr_gw_count(const struct fhr *f);
+void fhr_gw_info(const struct fhr *f, size_t i, struct fhr_gw_info *out);
+const struct fhr_counters *fhr_counters(const struct fhr *f);
+const char *fhr_source_name(enum fhr_source s);
+
+/* The daemon (main.c) */
+struct fhr_detect_state;
+struct fhr_ctl;
+struct fhr_daemon {
+	struct ev_loop *loop;
+	const char *conf_path, *ctl_path;
+	struct fhr_conf *conf;
+	struct fhr *fhr;
+	int udp[2]; /* IPv4, IPv6: to and from the gateways */
+	ev_io udp_io[2];
+	ev_timer tick;
+	ev_signal sigterm, sigint;
+	struct fhr_detect_state *detect;
+	struct fhr_ctl *ctl;
+};
+
+/* control.c: the control socket fhrctl talks to (the xtr_ctl protocol's dynamic-eid commands) */
+struct fhr_ctl *fhr_ctl_open(struct fhr_daemon *d, const char *path);
+void fhr_ctl_close(struct fhr_ctl *c);
+
+#endif /* FHR_AGENT_FHR_H */

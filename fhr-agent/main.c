@@ -1,0 +1,180 @@
+/* fhr-agent: startup, event loop, shutdown. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fhr-agent/detect.h"
+#include "fhr-agent/fhr.h"
+#include "lib/util.h"
+
+#define CONF_DEFAULT "/etc/vmroam/fhr-agent.conf"
+#define TICK	     0.1 /* s: retransmissions (from 0.2 s), keepalives, dead gateways */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: fhr-agent [-dnv] [-f file] [-s socket]\n"
+			"  -d         debug logging (all categories)\n"
+			"  -f file    configuration (default " CONF_DEFAULT ")\n"
+			"  -n         check the configuration and exit; -nv also prints it\n"
+			"  -s socket  control socket (default " FHR_SOCKET_DEFAULT ")\n");
+	exit(1);
+}
+
+static int udp_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len)
+{
+	struct fhr_daemon *d = arg;
+	int fd = d->udp[dst->afi == LISP_AFI_IPV6];
+	struct sockaddr_storage ss;
+	socklen_t sl = lisp_addr_to_sockaddr(dst, dport, &ss);
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	return sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+}
+
+static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fhr_daemon *d = w->data;
+	static uint8_t buf[NOTIFY_MAX];
+	struct sockaddr_storage from;
+	struct lisp_addr src;
+	uint16_t port;
+
+	(void)revents;
+	for (int i = 0; i < 64; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fl);
+
+		if (len < 0)
+			break;
+		if (lisp_addr_from_sockaddr(&from, &src, &port) == 0)
+			fhr_input(d->fhr, &src, port, buf, (size_t)len, ev_now(loop));
+	}
+}
+
+static void open_udp(struct fhr_daemon *d)
+{
+	for (int i = 0; i < 2; i++) {
+		int fam = i ? AF_INET6 : AF_INET, one = 1;
+
+		d->udp[i] = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (d->udp[i] < 0) {
+			log_warn("eid-notify: no %s socket: %s", i ? "IPv6" : "IPv4",
+				 strerror(errno));
+			continue;
+		}
+		if (i)
+			setsockopt(d->udp[i], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		ev_io_init(&d->udp_io[i], udp_cb, d->udp[i], EV_READ);
+		d->udp_io[i].data = d;
+		ev_io_start(d->loop, &d->udp_io[i]);
+	}
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fhr_daemon *d = container_of(w, struct fhr_daemon, tick);
+	static double last_retry;
+
+	(void)revents;
+	fhr_tick(d->fhr, ev_now(loop));
+	if (ev_now(loop) - last_retry >= 1.0) {
+		fhr_detect_retry(d);
+		last_retry = ev_now(loop);
+	}
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int main(int argc, char **argv)
+{
+	struct fhr_daemon d = { .conf_path = CONF_DEFAULT,
+				.ctl_path = FHR_SOCKET_DEFAULT,
+				.udp = { -1, -1 } };
+	bool check = false, verbose = false;
+	struct fhr_io io = { .send = udp_send, .arg = &d };
+	struct timespec ts;
+	char err[1024];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "df:ns:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			log_set_debug(~0u);
+			break;
+		case 'f':
+			d.conf_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 's':
+			d.ctl_path = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("fhr-agent", true);
+	d.conf = fhr_conf_load(d.conf_path, err, sizeof(err));
+	if (!d.conf) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		if (verbose)
+			fhr_conf_print(d.conf, stdout);
+		else
+			fprintf(stderr, "configuration OK\n");
+		fhr_conf_free(d.conf);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	d.loop = EV_DEFAULT;
+	open_udp(&d);
+	clock_gettime(CLOCK_REALTIME, &ts); /* the session grows across restarts */
+	d.fhr = fhr_new(&io, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	fhr_configure(d.fhr, d.conf, ev_now(d.loop));
+	fhr_detect_open(&d);
+	d.ctl = fhr_ctl_open(&d, d.ctl_path);
+	ev_timer_init(&d.tick, tick_cb, TICK, TICK);
+	ev_timer_start(d.loop, &d.tick);
+	ev_signal_init(&d.sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&d.sigint, stop_cb, SIGINT);
+	ev_signal_start(d.loop, &d.sigterm);
+	ev_signal_start(d.loop, &d.sigint);
+	log_info("started as %s: %zu dynamic-eid(s), %zu gateway(s)", d.conf->fhr_id,
+		 d.conf->ndyneids, fhr_gw_count(d.fhr));
+	ev_run(d.loop, 0);
+	log_info("shutting down");
+	fhr_ctl_close(d.ctl);
+	fhr_detect_close(&d);
+	for (int i = 0; i < 2; i++) {
+		if (d.udp[i] >= 0) {
+			ev_io_stop(d.loop, &d.udp_io[i]);
+			close(d.udp[i]);
+		}
+	}
+	fhr_free(d.fhr);
+	fhr_conf_free(d.conf);
+	ev_loop_destroy(d.loop);
+	return 0;
+}
