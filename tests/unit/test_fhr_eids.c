@@ -1,0 +1,314 @@
+/*
+ * fhr-agent's EID table and channel against the real gateway end (xtr_notify
+ * with an ETR behind it), in memory: datagrams are queued and delivered by
+ * pump(). Arrival, acknowledgement, hijack guard, RARP, move away, FHR and
+ * gateway restarts (tables converge), a silent gateway.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fhr-agent/fhr.h"
+#include "xtr-gateway/xtr.h"
+#include "tests/fakes.h"
+
+static const char *gw_text = "router lisp\n"
+			     " locator-set L\n  192.0.2.10 priority 1 weight 1\n"
+			     " eid-table vrf A instance-id 4100\n"
+			     "  dynamic-eid VMS\n"
+			     "   database-mapping 198.51.100.0/24 locator-set L\n"
+			     "   eid-notify authentication-key key-a\n"
+			     " ipv4 etr\n ipv4 etr map-server 192.0.2.1 key ms-key\n";
+static const char *fhr_text = "router lisp\n fhr-id fhr-1\n"
+			      " eid-table vrf A instance-id 4100\n"
+			      "  dynamic-eid VMS\n"
+			      "   database-mapping 198.51.100.0/24\n"
+			      "   eid-notify 192.0.2.10 key key-a\n"
+			      "interface br0\n lisp mobility VMS\n lisp extended-subnet-mode\n";
+
+struct dgram {
+	bool to_gw;
+	uint8_t buf[4096];
+	size_t len;
+};
+
+static struct dgram q[256];
+static int nq;
+static bool drop_to_gw;	 /* the gateway is away */
+static bool drop_to_fhr; /* the gateway's datagrams are lost */
+static int registers;
+
+static int fhr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len)
+{
+	(void)arg;
+	(void)dst;
+	assert_int_equal(dport, NOTIFY_PORT);
+	if (drop_to_gw)
+		return 0;
+	assert_true(nq < 256 && len <= 4096);
+	q[nq].to_gw = true;
+	memcpy(q[nq].buf, buf, len);
+	q[nq++].len = len;
+	return 0;
+}
+
+static int gw_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	if (drop_to_fhr)
+		return 0;
+	assert_true(nq < 256 && len <= 4096);
+	q[nq].to_gw = false;
+	memcpy(q[nq].buf, buf, len);
+	q[nq++].len = len;
+	return 0;
+}
+
+static int ms_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	(void)buf;
+	(void)len;
+	registers++;
+	return 0;
+}
+
+struct env {
+	struct xtr_conf *gconf;
+	struct fhr_conf *fconf;
+	struct etr *etr;
+	struct xtr_notify *gw;
+	struct fhr *fhr;
+	struct lisp_addr gw_addr, fhr_addr, vm;
+	uint64_t fhr_session;
+};
+
+static void pump(struct env *e, double now)
+{
+	for (int i = 0; i < nq; i++) { /* what is sent while delivering is delivered too */
+		if (q[i].to_gw)
+			xtr_notify_input(e->gw, &e->fhr_addr, 40000, q[i].buf, q[i].len, now);
+		else
+			fhr_input(e->fhr, &e->gw_addr, NOTIFY_PORT, q[i].buf, q[i].len, now);
+	}
+	nq = 0;
+}
+
+static void new_gateway(struct env *e)
+{
+	struct etr_io eio = { .send = ms_send, .if_addr = fake_no_if_addr };
+	struct xtr_notify_io nio = { .send = gw_send };
+
+	xtr_notify_free(e->gw);
+	etr_free(e->etr);
+	e->etr = etr_new(&eio);
+	etr_configure(e->etr, e->gconf, 0);
+	e->gw = xtr_notify_new(&nio, e->etr, "gw-dc1");
+	xtr_notify_configure(e->gw, e->gconf);
+}
+
+static void new_fhr(struct env *e, double now)
+{
+	struct fhr_io io = { .send = fhr_send };
+
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, e->fconf, now);
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char err[256];
+
+	e->gconf = xtr_conf_parse_string("gw", gw_text, err, sizeof(err));
+	e->fconf = fhr_conf_parse_string("fhr", fhr_text, err, sizeof(err));
+	assert_non_null(e->gconf);
+	assert_non_null(e->fconf);
+	lisp_addr_parse("192.0.2.10", &e->gw_addr);
+	lisp_addr_parse("192.0.2.50", &e->fhr_addr);
+	lisp_addr_parse("198.51.100.10", &e->vm);
+	e->fhr_session = 1000;
+	nq = registers = 0;
+	drop_to_gw = drop_to_fhr = false;
+	new_gateway(e);
+	new_fhr(e, 0);
+	pump(e, 0); /* Hello and an empty Resync, acknowledged */
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	fhr_free(e->fhr);
+	xtr_notify_free(e->gw);
+	etr_free(e->etr);
+	xtr_conf_free(e->gconf);
+	fhr_conf_free(e->fconf);
+	free(e);
+	return 0;
+}
+
+static int state_of(const struct fhr_eid_info *i, void *arg)
+{
+	*(enum fhr_eid_state *)arg = i->state;
+	return 1;
+}
+
+static enum fhr_eid_state eid_state(struct env *e)
+{
+	enum fhr_eid_state s = (enum fhr_eid_state) - 1;
+
+	fhr_eid_walk(e->fhr, state_of, &s);
+	return s;
+}
+
+static const uint8_t mac1[6] = { 0x52, 0x54, 0, 0, 0, 1 }, mac2[6] = { 0x52, 0x54, 0, 0, 0, 2 };
+
+static void test_arrival(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr outside;
+
+	lisp_addr_parse("203.0.113.9", &outside);
+	assert_int_equal(fhr_detect(e->fhr, "eth9", &e->vm, mac1, FHR_SRC_ARP, 1), -ENOENT);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &outside, mac1, FHR_SRC_ARP, 1), -ENOENT);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1), 1);
+	assert_int_equal(eid_state(e), FHR_EID_DETECTED);
+	pump(e, 1.001);
+	assert_int_equal(etr_dyn_count(e->etr), 1); /* the gateway learned it ... */
+	assert_true(registers > 0);		    /* ... and registered it */
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	/* known: a refresh, nothing sent */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 2), 0);
+	assert_int_equal(nq, 0);
+	/* another MAC claims it: refused by the hijack guard */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac2, FHR_SRC_ARP, 2), -EEXIST);
+	assert_int_equal(fhr_counters(e->fhr)->hijacks, 1);
+	assert_int_equal(nq, 0);
+}
+
+static void test_lost_and_retransmitted(void **state)
+{
+	struct env *e = *state;
+
+	drop_to_gw = true;
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	fhr_tick(e->fhr, 1.1);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	drop_to_gw = false;
+	fhr_tick(e->fhr, 1.25); /* 0.2 s later: sent again */
+	pump(e, 1.25);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+}
+
+static void test_rarp_and_move(void **state)
+{
+	struct env *e = *state;
+	struct lisp_map_notify mn = { .nonce = 9, .auth = { .alg_id = 2 } };
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
+	struct lisp_auth_key *k = lisp_auth_key_new("ms-key", 6);
+	struct lisp_addr ms;
+	struct buf_writer w;
+	uint8_t b[512];
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	/* the Map-Server says it moved: the gateway tells this FHR */
+	lisp_addr_parse("192.0.2.1", &ms);
+	lisp_addr_parse("192.0.2.11", &l.addr[0]);
+	lisp_prefix_parse("198.51.100.10/32", 4100, &r.eid);
+	buf_writer_init(&w, b, sizeof(b));
+	assert_int_equal(lisp_msg_encode_map_notify(&w, &mn, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, b, w.off), 0);
+	lisp_auth_key_free(k);
+	etr_input(e->etr, &ms, 4342, b, w.off, 5);
+	/* the ETR's event is not wired here: the glue's job; call it as the daemon does */
+	xtr_notify_event(e->gw, ETR_EV_AWAY_UP, &r.eid, 5);
+	pump(e, 5);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	assert_int_equal(fhr_counters(e->fhr)->moves_told, 1);
+	/* it comes back (QEMU's RARP, only the MAC): known by its MAC, notified again */
+	assert_int_equal(fhr_detect_mac(e->fhr, "br0", mac1, 9), 1);
+	assert_int_equal(eid_state(e), FHR_EID_DETECTED);
+	pump(e, 9);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+}
+
+static void test_restarts_converge(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm2;
+
+	lisp_addr_parse("198.51.100.11", &vm2);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	fhr_detect(e->fhr, "br0", &vm2, mac2, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 2);
+	/* the gateway restarts, empty: the FHR sees its new session and resyncs */
+	new_gateway(e);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	xtr_notify_tick(e->gw, 2); /* nobody known yet: nothing */
+	fhr_tick(e->fhr, 2);	   /* our keepalive reaches it ... */
+	pump(e, 2);		   /* ... its answers carry the new session */
+	xtr_notify_tick(e->gw, 2.5);
+	pump(e, 2.5);
+	assert_int_equal(etr_dyn_count(e->etr), 2);
+	/* the FHR restarts and knows nothing: its complete resync withdraws both */
+	new_fhr(e, 3);
+	pump(e, 3);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	/* a silent gateway is down after 3 keepalives; when it answers again: resync */
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 3);
+	pump(e, 3);
+	{
+		struct fhr_gw_info g;
+		double t = 3;
+
+		drop_to_fhr = true; /* the gateway's datagrams stop arriving */
+		for (; t < 3 + NOTIFY_DEAD + 1; t += 0.5) {
+			fhr_tick(e->fhr, t);
+			xtr_notify_tick(e->gw, t);
+			pump(e, t);
+		}
+		fhr_gw_info(e->fhr, 0, &g);
+		assert_false(g.up);
+		drop_to_fhr = false;
+		xtr_notify_tick(e->gw, t); /* its keepalive arrives again */
+		pump(e, t);
+		fhr_gw_info(e->fhr, 0, &g);
+		assert_true(g.up);
+		assert_int_equal(g.resyncs, 2);
+	}
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_arrival, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_and_retransmitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rarp_and_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
