@@ -42,7 +42,7 @@ struct gw {
 	struct notify_rx rx;
 	struct notify_tx tx;
 	double last_heard, last_keepalive;
-	bool up, heard;
+	bool up, heard, need_hello;
 	uint64_t sent, acked, resyncs;
 };
 
@@ -58,7 +58,7 @@ struct fhr {
 	uint8_t out[NOTIFY_MAX];
 };
 
-static const char *src_names[] = { "arp", "nd", "rarp", "data", "hypervisor" };
+static const char *src_names[] = { "arp", "nd", "rarp", "data", "hypervisor", "neighbor" };
 
 const char *fhr_source_name(enum fhr_source s)
 {
@@ -118,9 +118,9 @@ static void fill_event(const struct fhr *f, const struct fhr_eid *e, Vmroam__Not
 		       Vmroam__Notify__EidEvent *ev, char *eid, size_t eidlen, double now)
 {
 	static const Vmroam__Notify__Source srcmap[] = {
-		VMROAM__NOTIFY__SOURCE__SOURCE_ARP, VMROAM__NOTIFY__SOURCE__SOURCE_ND,
-		VMROAM__NOTIFY__SOURCE__SOURCE_RARP, VMROAM__NOTIFY__SOURCE__SOURCE_DATA,
-		VMROAM__NOTIFY__SOURCE__SOURCE_HYPERVISOR
+		VMROAM__NOTIFY__SOURCE__SOURCE_ARP,	   VMROAM__NOTIFY__SOURCE__SOURCE_ND,
+		VMROAM__NOTIFY__SOURCE__SOURCE_RARP,	   VMROAM__NOTIFY__SOURCE__SOURCE_DATA,
+		VMROAM__NOTIFY__SOURCE__SOURCE_HYPERVISOR, VMROAM__NOTIFY__SOURCE__SOURCE_NEIGHBOR
 	};
 
 	vmroam__notify__eid_event__init(ev);
@@ -150,8 +150,8 @@ static void notify(struct fhr *f, struct fhr_eid *e, Vmroam__Notify__EventKind k
 	fill_event(f, e, kind, &ev, eid, sizeof(eid), now);
 	lisp_prefix_format(&e->p, key, sizeof(key));
 	for (size_t i = 0; i < f->ngws; i++) {
-		if (f->gws[i].dyn != e->dyn)
-			continue;
+		if (f->gws[i].dyn != e->dyn || f->gws[i].need_hello)
+			continue; /* (the coming resync carries it) */
 		vmroam__notify__envelope__init(&env);
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
 		env.eid_event = &ev;
@@ -243,7 +243,7 @@ void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now)
 			g->iid = conf->dyneids[d].iid;
 			g->key = lisp_auth_key_new(c->key, c->keylen);
 			notify_tx_init(&g->tx, f->session);
-			hello_and_resync(f, g, now);
+			g->need_hello = true;
 			g->last_keepalive = now;
 		}
 	}
@@ -495,6 +495,10 @@ void fhr_tick(struct fhr *f, double now)
 		struct gw *g = &f->gws[i];
 		void *args[2] = { f, g };
 
+		if (g->need_hello) {
+			g->need_hello = false;
+			hello_and_resync(f, g, now);
+		}
 		if (g->up && now - g->last_heard > NOTIFY_DEAD) {
 			g->up = false;
 			log_warn("fhr: gateway %s silent for %.1f s: down",

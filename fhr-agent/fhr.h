@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <ev.h>
 
@@ -70,6 +71,7 @@ enum fhr_source {
 	FHR_SRC_RARP,
 	FHR_SRC_DATA,
 	FHR_SRC_HYPERVISOR,
+	FHR_SRC_NEIGHBOR, /* the kernel's neighbour table (at start) */
 };
 
 enum fhr_eid_state {
@@ -92,7 +94,11 @@ struct fhr_counters {
 struct fhr;
 struct fhr *fhr_new(const struct fhr_io *io, uint64_t session);
 void fhr_free(struct fhr *f);
-/* Applies conf (borrowed): gateways and their keys; a Hello and a full Resync go to each. */
+/*
+ * Applies conf (borrowed): gateways and their keys. Each gets a Hello and
+ * the whole table at the next fhr_tick(), so that what is detected in
+ * between (the neighbour table at start) goes with it.
+ */
 void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now);
 /*
  * A detection on interface ifname: address a (and mac, NULL when the frame
@@ -154,6 +160,9 @@ struct fhr_daemon {
 	struct fhr_detect_state *detect;
 	struct fhr_ctl *ctl;
 };
+
+/* neigh.c: the kernel's neighbour table on the mobility interfaces seeds the EID table */
+void fhr_neigh_seed(struct fhr_daemon *d);
 
 /* control.c: the control socket fhrctl talks to (the xtr_ctl protocol's dynamic-eid commands) */
 struct fhr_ctl *fhr_ctl_open(struct fhr_daemon *d, const char *path);

@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts); /* the session grows across restarts */
 	d.fhr = fhr_new(&io, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 	fhr_configure(d.fhr, d.conf, ev_now(d.loop));
+	fhr_neigh_seed(&d); /* before the first tick sends Hello and the whole table */
 	fhr_detect_open(&d);
 	d.ctl = fhr_ctl_open(&d, d.ctl_path);
 	ev_timer_init(&d.tick, tick_cb, TICK, TICK);

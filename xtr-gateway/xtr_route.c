@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/nl.h"
 #include "xtr-gateway/xtr.h"
 
 /* A request: the netlink header, the rtmsg and room for attributes. */
@@ -34,65 +35,6 @@ static void put_attr(struct rt_req *q, unsigned short type, const void *data, si
 	memcpy(q->u.raw + at, &a, sizeof(a));
 	memcpy(q->u.raw + at + RTA_LENGTH(0), data, len);
 	q->u.nh.nlmsg_len = (uint32_t)(at + RTA_ALIGN(a.rta_len));
-}
-
-int xtr_rt_open(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-/*
- * Sends req and reads the kernel's answers to it: each message is handed
- * to fn (may be NULL) until NLMSG_DONE or NLMSG_ERROR. Returns the error
- * the kernel reported (0 for an acknowledgement) or -errno.
- */
-static int exchange(int fd, struct nlmsghdr *req, void (*fn)(const struct nlmsghdr *r, void *arg),
-		    void *arg)
-{
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	static uint8_t buf[65536];
-	static uint32_t seq;
-	ssize_t n;
-
-	req->nlmsg_seq = ++seq;
-	req->nlmsg_flags |= NLM_F_REQUEST;
-	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		return -errno;
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *r = (struct nlmsghdr *)(void *)buf; NLMSG_OK(r, (size_t)n);
-		     r = NLMSG_NEXT(r, n)) {
-			if (r->nlmsg_seq != req->nlmsg_seq)
-				continue;
-			if (r->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(r))->error;
-			if (r->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (fn)
-				fn(r, arg);
-		}
-	}
-}
-
-static int talk(int fd, struct nlmsghdr *nh)
-{
-	nh->nlmsg_flags |= NLM_F_ACK;
-	return exchange(fd, nh, NULL, NULL);
 }
 
 static void route_msg(struct rt_req *q, int type, const struct lisp_prefix *p, uint32_t table,
@@ -124,7 +66,7 @@ int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, 
 	route_msg(&q, add ? RTM_NEWROUTE : RTM_DELROUTE, p, table, ifindex);
 	if (add)
 		q.u.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	return talk(fd, &q.u.nh);
+	return nl_talk(fd, &q.u.nh);
 }
 
 /* Routes of ours found by a dump, to delete once it is over. */
@@ -157,7 +99,7 @@ static int flush_family(int fd, unsigned char family)
 	int count = 0, rc;
 
 	o.n = 0;
-	rc = exchange(fd, &q.nh, keep_ours, &o);
+	rc = nl_exchange(fd, &q.nh, keep_ours, &o);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < o.n; i++) {
@@ -165,7 +107,7 @@ static int flush_family(int fd, unsigned char family)
 
 		d->nlmsg_type = RTM_DELROUTE;
 		d->nlmsg_flags = 0;
-		if (talk(fd, d) == 0)
+		if (nl_talk(fd, d) == 0)
 			count++;
 	}
 	/* at most 64 a pass: another pass while there were that many and they went */
@@ -177,4 +119,9 @@ int xtr_rt_flush(int fd)
 	int a = flush_family(fd, AF_INET), b = flush_family(fd, AF_INET6);
 
 	return a < 0 ? a : b < 0 ? b : a + b;
+}
+
+int xtr_rt_open(void)
+{
+	return nl_open(NETLINK_ROUTE);
 }

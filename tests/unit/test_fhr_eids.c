@@ -127,6 +127,7 @@ static void new_fhr(struct env *e, double now)
 	fhr_free(e->fhr);
 	e->fhr = fhr_new(&io, ++e->fhr_session);
 	fhr_configure(e->fhr, e->fconf, now);
+	fhr_tick(e->fhr, now); /* the Hello and the whole table go at the first tick */
 }
 
 static int setup(void **state)
