@@ -71,6 +71,7 @@ check() {
 }
 
 finish() {
+	[ -n "${KEEP_WORK:-}" ] && cp -r "$WORK" "$KEEP_WORK" # logs and captures, for a look
 	echo "$(basename "$0"): $PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }

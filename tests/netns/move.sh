@@ -211,5 +211,4 @@ check "DC2: clear lisp dynamic-eid withdraws the VM from the Map-Server" bash -c
 check "Map-Server: 198.51.100.10/32 no longer registered" retry 3 jctl ms \
 	'[.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32" and .registered)] | length==0' \
 	show lisp site
-[ -n "${KEEP_WORK:-}" ] && cp -r "$WORK" "$KEEP_WORK"
 finish
