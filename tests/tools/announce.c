@@ -1,0 +1,62 @@
+/*
+ * announce: sends the frames a VM (or QEMU for it) sends when it lands,
+ * on a line from stdin (so that a test can have it ready before a move):
+ *   announce IFNAME garp IPv4-ADDRESS   a gratuitous ARP request
+ *   announce IFNAME rarp                QEMU's RARP (only the MAC)
+ * One frame per input line; exits at end of input. Test tool only.
+ */
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	unsigned char f[60] = { 0 }, mac[6];
+	struct ifreq ifr = { 0 };
+	struct in_addr ip = { 0 };
+	char line[64];
+	int s, rarp;
+
+	if (argc < 3 || (strcmp(argv[2], "garp") == 0 && (argc != 4 || !inet_aton(argv[3], &ip))) ||
+	    (strcmp(argv[2], "garp") != 0 && strcmp(argv[2], "rarp") != 0)) {
+		fprintf(stderr, "usage: announce IFNAME garp IPV4 | announce IFNAME rarp\n");
+		return 1;
+	}
+	rarp = strcmp(argv[2], "rarp") == 0;
+	s = socket(AF_PACKET, SOCK_RAW, htons(rarp ? 0x8035 : ETH_P_ARP));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[1]);
+	if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0) {
+		perror("announce");
+		return 1;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = rarp ? 0x80 : 0x08;
+	f[13] = rarp ? 0x35 : 0x06;
+	f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4;
+	f[21] = rarp ? 3 : 1;
+	memcpy(f + 22, mac, 6);
+	memcpy(f + 28, &ip, 4);
+	if (rarp)
+		memcpy(f + 32, mac, 6);
+	memcpy(f + 38, &ip, 4);
+	sll.sll_protocol = htons(rarp ? 0x8035 : ETH_P_ARP);
+	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
+	memset(sll.sll_addr, 0xff, 6);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			perror("announce: send");
+			return 1;
+		}
+	}
+	return 0;
+}
