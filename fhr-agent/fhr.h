@@ -51,6 +51,7 @@ struct fhr_conf_iface {
 
 struct fhr_conf {
 	char fhr_id[FHR_NAME_MAX]; /* fhr-id NAME; default: the host name */
+	int nfqueue;		   /* nfqueue N: data-packet detection through that queue; -1 off */
 	struct fhr_conf_dyneid *dyneids;
 	size_t ndyneids;
 	struct fhr_conf_iface *ifaces;
@@ -83,6 +84,8 @@ enum fhr_eid_state {
 struct fhr_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
+	/* May be NULL: a is known now (its data packets need no detection), or no longer. */
+	void (*known)(void *arg, const struct lisp_addr *a, bool yes);
 	void *arg;
 };
 
@@ -147,6 +150,7 @@ const char *fhr_source_name(enum fhr_source s);
 
 /* The daemon (main.c) */
 struct fhr_detect_state;
+struct fhr_nfq_state;
 struct fhr_ctl;
 struct fhr_daemon {
 	struct ev_loop *loop;
@@ -158,8 +162,17 @@ struct fhr_daemon {
 	ev_timer tick;
 	ev_signal sigterm, sigint;
 	struct fhr_detect_state *detect;
+	struct fhr_nfq_state *nfq;
 	struct fhr_ctl *ctl;
 };
+
+/* detect_nfq.c: data packets of unknown hosts through NFQUEUE (iptables -t raw) */
+void fhr_nfq_open(struct fhr_daemon *d, unsigned queue);
+void fhr_nfq_close(struct fhr_daemon *d);
+/* fhr_io.known: exempt a (or not any more) from the queue. */
+void fhr_nfq_known(struct fhr_daemon *d, const struct lisp_addr *a, bool yes);
+/* Reaps the iptables processes started without waiting. */
+void fhr_nfq_reap(struct fhr_daemon *d);
 
 /* neigh.c: the kernel's neighbour table on the mobility interfaces seeds the EID table */
 void fhr_neigh_seed(struct fhr_daemon *d);

@@ -79,6 +79,11 @@ static void open_udp(struct fhr_daemon *d)
 	}
 }
 
+static void known(void *arg, const struct lisp_addr *a, bool yes)
+{
+	fhr_nfq_known(arg, a, yes);
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fhr_daemon *d = container_of(w, struct fhr_daemon, tick);
@@ -86,6 +91,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	fhr_tick(d->fhr, ev_now(loop));
+	fhr_nfq_reap(d);
 	if (ev_now(loop) - last_retry >= 1.0) {
 		fhr_detect_retry(d);
 		last_retry = ev_now(loop);
@@ -105,7 +111,7 @@ int main(int argc, char **argv)
 				.ctl_path = FHR_SOCKET_DEFAULT,
 				.udp = { -1, -1 } };
 	bool check = false, verbose = false;
-	struct fhr_io io = { .send = udp_send, .arg = &d };
+	struct fhr_io io = { .send = udp_send, .known = known, .arg = &d };
 	struct timespec ts;
 	char err[1024];
 	int ch;
@@ -155,6 +161,8 @@ int main(int argc, char **argv)
 	fhr_configure(d.fhr, d.conf, ev_now(d.loop));
 	fhr_neigh_seed(&d); /* before the first tick sends Hello and the whole table */
 	fhr_detect_open(&d);
+	if (d.conf->nfqueue >= 0)
+		fhr_nfq_open(&d, (unsigned)d.conf->nfqueue);
 	d.ctl = fhr_ctl_open(&d, d.ctl_path);
 	ev_timer_init(&d.tick, tick_cb, TICK, TICK);
 	ev_timer_start(d.loop, &d.tick);
@@ -167,6 +175,7 @@ int main(int argc, char **argv)
 	ev_run(d.loop, 0);
 	log_info("shutting down");
 	fhr_ctl_close(d.ctl);
+	fhr_nfq_close(&d);
 	fhr_detect_close(&d);
 	for (int i = 0; i < 2; i++) {
 		if (d.udp[i] >= 0) {

@@ -217,8 +217,21 @@ static int cmd_mode(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* nfqueue N */
+static int cmd_nfqueue(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long n;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 0, 65535, &n))
+		return conf_error(p, "nfqueue: expected a queue number 0-65535");
+	st(p)->c->nfqueue = (int)n;
+	return 0;
+}
+
 static const struct conf_cmd cmds[] = {
 	{ CONF_TOP, "router lisp", 0, 0, MODE_ROUTER_LISP, NULL, "", 0 },
+	{ MODE_ROUTER_LISP, "nfqueue", 1, 1, CONF_NONE, cmd_nfqueue, "N", 0 },
 	{ MODE_ROUTER_LISP, "fhr-id", 1, 1, CONF_NONE, cmd_fhr_id, "NAME", 0 },
 	{ MODE_ROUTER_LISP, "eid-table", 3, 4, MODE_EID_TABLE, cmd_eid_table,
 	  "default|vrf NAME instance-id N", 0 },
@@ -284,8 +297,10 @@ static struct fhr_conf *finish(struct pstate *s, int rc, const char *name, char 
 struct fhr_conf *fhr_conf_parse_string(const char *name, const char *text, char *err, size_t errlen)
 {
 	struct pstate s = { .c = xcalloc(1, sizeof(struct fhr_conf)) };
-	int rc = conf_parse_string(name, text, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err,
-				   errlen);
+	int rc;
+
+	s.c->nfqueue = -1;
+	rc = conf_parse_string(name, text, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
 
 	return finish(&s, rc, name, err, errlen);
 }
@@ -293,7 +308,10 @@ struct fhr_conf *fhr_conf_parse_string(const char *name, const char *text, char 
 struct fhr_conf *fhr_conf_load(const char *path, char *err, size_t errlen)
 {
 	struct pstate s = { .c = xcalloc(1, sizeof(struct fhr_conf)) };
-	int rc = conf_parse_file(path, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
+	int rc;
+
+	s.c->nfqueue = -1;
+	rc = conf_parse_file(path, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
 
 	return finish(&s, rc, path, err, errlen);
 }
@@ -314,6 +332,8 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 	char buf[LISP_PREFIX_STRLEN];
 
 	fprintf(f, "router lisp\n fhr-id %s\n", c->fhr_id);
+	if (c->nfqueue >= 0)
+		fprintf(f, " nfqueue %d\n", c->nfqueue);
 	for (size_t i = 0; i < c->ndyneids; i++) {
 		const struct fhr_conf_dyneid *d = &c->dyneids[i];
 

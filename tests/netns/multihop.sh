@@ -23,7 +23,7 @@ ip -n "$(ns fhr)" addr add 198.51.100.1/25 dev br0
 ip -n "$(ns fhr)" addr add 2001:db8:d::1/64 dev br0 nodad
 ip -n "$(ns fhr)" link set br0 up
 nsx fhr sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
-for v in vm vm2; do
+for v in vm vm2 vm3; do
 	ns_add "$v"
 	ip link add "p-$v" netns "$(ns fhr)" type veth peer name eth0 netns "$(ns "$v")"
 	ip -n "$(ns fhr)" link set "p-$v" master br0 up
@@ -32,6 +32,10 @@ done
 ip -n "$(ns vm)" addr add 198.51.100.10/25 dev eth0
 ip -n "$(ns vm)" route add default via 198.51.100.1
 ip -n "$(ns vm2)" addr add 198.51.100.100/25 dev eth0
+# vm3 never announces itself: it knows its gateway's MAC, so it sends no ARP either
+ip -n "$(ns vm3)" addr add 198.51.100.20/25 dev eth0
+ip -n "$(ns vm3)" route add default via 198.51.100.1
+ip -n "$(ns vm3)" neigh add 198.51.100.1 lladdr "$(ip -n "$(ns fhr)" -br link show br0 | awk '{ print $3 }')" dev eth0
 ip -n "$(ns gw)" route add 198.51.100.0/25 via 198.51.100.194
 ip -n "$(ns gw)" route add 198.51.100.196/30 via 198.51.100.194
 ip -n "$(ns fw)" route replace default via 198.51.100.193
@@ -66,6 +70,7 @@ CONF
 cat >"$WORK/fhr.conf" <<CONF
 router lisp
  fhr-id fhr-dc1
+ nfqueue 0
  eid-table vrf TENANT-A instance-id 4100
   dynamic-eid VMS
    database-mapping 198.51.100.0/25
@@ -78,7 +83,8 @@ interface br0
  lisp extended-subnet-mode
 CONF
 # another tenant's agent on the same segment, trying instance-id 4100 with its own key
-sed -e 's/fhr-dc1/fhr-rogue/' -e 's/tenant-a-key/tenant-b-key/' "$WORK/fhr.conf" >"$WORK/rogue.conf"
+sed -e 's/fhr-dc1/fhr-rogue/' -e 's/tenant-a-key/tenant-b-key/' -e '/nfqueue/d' "$WORK/fhr.conf" \
+	>"$WORK/rogue.conf"
 daemons ms gw
 fhrd() {
 	bg fhr "$BIN/fhr-agent" -f "$WORK/$1.conf" -s "$WORK/$1.sock" 2>>"$WORK/$1.log"
@@ -123,6 +129,17 @@ check "gateway: 2001:db8:d::10/128 learned from the FHR (ND)" retry 4 jctl gw \
 check "FHR: learned from ND" fhr_j fhr \
 	'.dynamic_eids[] | select(.eid=="2001:db8:d::10/128") | .source=="nd"' show lisp dynamic-eid
 
+# 2b. arrival by its first data packet only (NFQUEUE): vm3 sends a datagram off-subnet
+check "FHR: its data-packet rules are in place" \
+	bash -c "ip netns exec $(ns fhr) iptables -t raw -S VMROAM-FHR-0 | grep -q 'NFQUEUE --queue-num 0 --queue-bypass'"
+nsx vm3 bash -c 'echo x >/dev/udp/203.0.113.9/9' || true
+check "gateway: 198.51.100.20 learned from its first data packet at the FHR" retry 3 jctl gw \
+	'.dynamic_eids[] | select(.eid=="198.51.100.20/32") | .source=="fhr" and .registered' \
+	show lisp dynamic-eid
+check "FHR: source data, and its packets no longer queued (a RETURN rule first)" bash -c \
+	"$BIN/fhrctl -s $WORK/fhr.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"198.51.100.20/32\") | .source==\"data\"' >/dev/null &&
+	 ip netns exec $(ns fhr) iptables -t raw -S VMROAM-FHR-0 | grep -q -- '-s 198.51.100.20/32 -j RETURN'"
+
 # 3. an EID the FHR takes (198.51.100.0/25) but the gateway's dynamic-eid does not (/26)
 nsx vm2 arping -q -U -c 1 -w 1 -I eth0 198.51.100.100 || true
 check "gateway: 198.51.100.100 refused (outside its dynamic-eid), counted" retry 3 jctl gw \
@@ -145,7 +162,7 @@ pkill -f "fhr-agent -f $WORK/fhr.conf"
 sleep 0.5
 fhrd fhr
 check "FHR restarted: the VM known again from the neighbour table (IPv4 and IPv6)" retry 3 \
-	fhr_j fhr '[.dynamic_eids[] | select(.source=="neighbor")] | length==2' \
+	fhr_j fhr '[.dynamic_eids[] | select(.source=="neighbor") | .eid] | contains(["198.51.100.10/32", "2001:db8:d::10/128"])' \
 	show lisp dynamic-eid
 check "gateway: resync received, the VM still registered" retry 3 jctl gw \
 	'(.eid_notify_peers[] | select(.id=="fhr-dc1") | .resyncs>=2)' show lisp eid-notify
@@ -158,7 +175,7 @@ sleep 0.5
 rm -f "$WORK/gw.sock"
 daemons gw
 check "gateway restarted: the FHR's resync brings the VMs back" retry 6 jctl gw \
-	'[.dynamic_eids[] | select(.source=="fhr")] | length==2' show lisp dynamic-eid
+	'[.dynamic_eids[] | select(.source=="fhr")] | length>=2' show lisp dynamic-eid
 
 # 7. clearing the EID on the FHR withdraws it at the Map-Server
 check "fhrctl clear lisp dynamic-eid" bash -c \
@@ -168,6 +185,9 @@ check "gateway: the VM departed" retry 3 jctl gw \
 check "Map-Server: no longer registered" retry 3 jctl ms \
 	'[.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32" and .registered)] | length==0' \
 	show lisp site
+pkill -f "fhr-agent -f $WORK/fhr.conf"
+check "FHR stopped: its iptables rules are gone" retry 3 bash -c \
+	"! ip netns exec $(ns fhr) iptables -t raw -S | grep -q VMROAM"
 echo "--- FHR# show lisp dynamic-eid summary"
 fhrctl fhr show lisp dynamic-eid summary || true
 echo "--- GW# show lisp eid-notify"
