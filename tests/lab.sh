@@ -19,6 +19,9 @@ done
 echo
 echo "=== branch <-> non-LISP site through the proxy xTR"
 bash tests/netns/proxy.sh build/bin || rc=1
+echo
+echo "=== fhr-agent: detection latency and footprint (multi-hop, namespaces)"
+bash bench/bench_detect.sh build/bin || rc=1
 for b in build/bin/bench_*; do
 	echo
 	echo "=== ${b##*/}"

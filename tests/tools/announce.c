@@ -3,7 +3,10 @@
  * on a line from stdin (so that a test can have it ready before a move):
  *   announce IFNAME garp IPv4-ADDRESS   a gratuitous ARP request
  *   announce IFNAME rarp                QEMU's RARP (only the MAC)
- * One frame per input line; exits at end of input. Test tool only.
+ * One frame per input line; exits at end of input. And for benchmarks:
+ *   announce IFNAME garps FIRST-IPv4 N GAP-US
+ * sends N gratuitous ARPs for FIRST, FIRST+1 ... GAP-US microseconds apart
+ * and prints "ADDRESS UNIX-TIME" for each. Test tool only.
  */
 #include <arpa/inet.h>
 #include <net/ethernet.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -24,7 +28,10 @@ int main(int argc, char **argv)
 	struct in_addr ip = { 0 };
 	char line[64];
 	int s, rarp;
+	int burst = argc == 6 && strcmp(argv[2], "garps") == 0;
 
+	if (burst && inet_aton(argv[3], &ip))
+		argv[2] = (char *)"garp", argc = 4;
 	if (argc < 3 || (strcmp(argv[2], "garp") == 0 && (argc != 4 || !inet_aton(argv[3], &ip))) ||
 	    (strcmp(argv[2], "garp") != 0 && strcmp(argv[2], "rarp") != 0)) {
 		fprintf(stderr, "usage: announce IFNAME garp IPV4 | announce IFNAME rarp\n");
@@ -52,6 +59,22 @@ int main(int argc, char **argv)
 	sll.sll_protocol = htons(rarp ? 0x8035 : ETH_P_ARP);
 	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
 	memset(sll.sll_addr, 0xff, 6);
+	for (long i = 0; burst && i < atol(argv[4]); i++) {
+		struct in_addr a = { .s_addr = htonl(ntohl(ip.s_addr) + (uint32_t)i) };
+		struct timespec ts, gap = { 0, atol(argv[5]) * 1000L };
+
+		memcpy(f + 28, &a, 4);
+		memcpy(f + 38, &a, 4);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			perror("announce: send");
+			return 1;
+		}
+		printf("%s %ld.%09ld\n", inet_ntoa(a), (long)ts.tv_sec, ts.tv_nsec);
+		nanosleep(&gap, NULL);
+	}
+	if (burst)
+		return 0;
 	while (fgets(line, sizeof(line), stdin)) {
 		if (sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			perror("announce: send");

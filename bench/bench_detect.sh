@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Detection latency of the multi-hop chain, in network namespaces: a gratuitous ARP on the
+# tenant segment -> fhr-agent -> EidEvent over the eid-notify channel, one routed hop (a tenant
+# firewall) -> xtr-gateway has learned the EID. 1000 arrivals (distinct addresses of the
+# benchmarking range 198.18.0.0/22, RFC 2544, 2 ms apart):
+# p50/p99 from the frame's send time to the gateway's learn time (both CLOCK_REALTIME on this
+# host). Baseline in the same run: half the round trip of a ping between the FHR and the gateway
+# (the wire and kernel share of the path). Then fhr-agent's footprint with those 1000 EIDs:
+# resident memory and wake-ups per second while idle, beside its 10 timer ticks a second.
+# usage: bench_detect.sh BUILD_BIN_DIR      (as root)
+set -eu
+BIN=$(realpath "$1")
+. "$(dirname "$0")/../tests/netns/lib.sh"
+N=${N:-1000}
+
+star gw=10
+host gw s0 203.0.113.1/30 fw 203.0.113.2/30
+host fw t0 203.0.113.5/30 fhr 203.0.113.6/30
+ip -n "$(ns fhr)" link add br0 type bridge
+ip -n "$(ns fhr)" addr add 198.18.0.1/22 dev br0
+ip -n "$(ns fhr)" link set br0 up
+ns_add vm
+ip link add p-vm netns "$(ns fhr)" type veth peer name eth0 netns "$(ns vm)"
+ip -n "$(ns fhr)" link set p-vm master br0 up
+ip -n "$(ns vm)" link set eth0 up
+ip -n "$(ns gw)" route add 198.18.0.0/22 via 203.0.113.2
+ip -n "$(ns gw)" route add 203.0.113.4/30 via 203.0.113.2
+ip -n "$(ns fw)" route replace default via 203.0.113.1
+ip -n "$(ns fw)" route add 198.18.0.0/22 via 203.0.113.6
+ip -n "$(ns fhr)" route replace default via 203.0.113.5
+for r in gw fw fhr; do nsx "$r" sysctl -qw net.ipv4.ip_forward=1; done
+cat >"$WORK/ms.conf" <<CONF
+router lisp
+ site DC
+  authentication-key dc-key
+  eid-prefix 198.18.0.0/22 accept-more-specifics
+ ipv4 map-server
+CONF
+cat >"$WORK/gw.conf" <<CONF
+router lisp
+ locator-set RLOC
+  ipv4-interface eth0 priority 1 weight 100
+  exit
+ dynamic-eid VMS
+  database-mapping 198.18.0.0/22 locator-set RLOC
+  eid-notify authentication-key k
+  exit
+ ipv4 etr
+ ipv4 etr map-server 192.0.2.1 key dc-key
+CONF
+cat >"$WORK/fhr.conf" <<CONF
+router lisp
+ fhr-id bench
+ dynamic-eid VMS
+  database-mapping 198.18.0.0/22
+  eid-notify 203.0.113.1 key k
+  exit
+interface br0
+ lisp mobility VMS
+ lisp extended-subnet-mode
+CONF
+daemons ms gw
+bg fhr "$BIN/fhr-agent" -f "$WORK/fhr.conf" -s "$WORK/fhr.sock" 2>"$WORK/fhr.log"
+FHR_PID=$!
+retry 5 jctl gw '.eid_notify_peers[0].up' show lisp eid-notify
+
+rtt=$(nsx fhr ping -q -c 200 -i 0.005 203.0.113.1 | awk -F/ '/^rtt/ { print $5 }')
+rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$FHR_PID/status")
+nsx vm "$BIN/announce" eth0 garps 198.18.0.2 "$N" 2000 >"$WORK/sent"
+retry 10 jctl gw "[.dynamic_eids[]] | length == $N" show lisp dynamic-eid || true
+ctl gw -j show lisp dynamic-eid | jq -r '.dynamic_eids[] | "\(.eid | sub("/32$"; "")) \(.since)"' \
+	>"$WORK/learned"
+awk 'NR == FNR { sent[$1] = $2; next } ($1 in sent) { printf "%.3f\n", ($2 - sent[$1]) * 1000 }' \
+	"$WORK/sent" "$WORK/learned" | sort -n >"$WORK/lat"
+got=$(wc -l <"$WORK/lat")
+p50=$(awk -v n="$got" 'NR == int(n * 0.50 + 0.5) { print }' "$WORK/lat")
+p99=$(awk -v n="$got" 'NR == int(n * 0.99 + 0.5) { print }' "$WORK/lat")
+echo "bench_detect: $got arrivals learned of $N sent"
+echo "bench_detect: frame -> gateway learned: p50 ${p50} ms, p99 ${p99} ms (target p99 <= 2 ms);" \
+	"baseline ping FHR->gateway RTT/2 $(awk -v r="$rtt" 'BEGIN { printf "%.3f", r / 2 }') ms" \
+	"-> ratio p50/baseline $(awk -v a="$p50" -v r="$rtt" 'BEGIN { printf "%.1f", a / (r / 2) }')"
+
+# footprint while idle: RSS, and wake-ups (context switches) over 10 s against 10 ticks a second
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$FHR_PID/status")
+anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$FHR_PID/status")
+c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$FHR_PID/status")
+sleep 10
+c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$FHR_PID/status")
+echo "bench_detect: fhr-agent with $(ctl gw -j show lisp dynamic-eid | jq '.dynamic_eids | length') EIDs: RSS $((rss / 1024)).$(((rss % 1024) * 10 / 1024)) MiB (target <= 4 MiB), at start with none $((rss0 / 1024)).$(((rss0 % 1024) * 10 / 1024)) MiB (mostly shared libraries: its own anonymous memory is $((anon / 1024)).$(((anon % 1024) * 10 / 1024)) MiB);" \
+	"$(((c1 - c0) / 10)) wake-ups/s idle beside 10 timer ticks/s and 1 gateway keepalive/s"
+finish >/dev/null
