@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,7 +36,7 @@ struct fhr_detect_state {
 	struct psock s[MAX_IFACES];
 	size_t n;
 	struct log_rate rl;
-	uint64_t frames, malformed;
+	uint64_t frames, malformed, proxy_arps;
 };
 
 /* ARP, RARP, or IPv6 with next header ICMPv6 and type 135 or 136 (no extension headers). */
@@ -51,6 +53,61 @@ static struct sock_filter filter[] = {
 	BPF_STMT(BPF_RET | BPF_K, 65535),
 	BPF_STMT(BPF_RET | BPF_K, 0),
 };
+
+/* An ARP frame from our MAC: op, to dst, sender IP sip, target MAC tmac and IP tip. */
+static void send_arp(struct psock *s, uint16_t op, const uint8_t dst[6],
+		     const struct lisp_addr *sip, const uint8_t tmac[6],
+		     const struct lisp_addr *tip)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ARP),
+				   .sll_halen = 6 };
+	struct ifreq ifr = { 0 };
+	uint8_t f[42];
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
+	if (ioctl(s->fd, SIOCGIFHWADDR, &ifr) < 0)
+		return;
+	memcpy(f, dst, 6);
+	memcpy(f + 6, ifr.ifr_hwaddr.sa_data, 6);
+	f[12] = 0x08, f[13] = 0x06;
+	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0, f[18] = 6, f[19] = 4;
+	f[20] = (uint8_t)(op >> 8), f[21] = (uint8_t)op;
+	memcpy(f + 22, ifr.ifr_hwaddr.sa_data, 6);
+	memcpy(f + 28, sip->u.v4, 4);
+	memcpy(f + 32, tmac, 6);
+	memcpy(f + 38, tip->u.v4, 4);
+	sll.sll_ifindex = (int)if_nametoindex(s->name);
+	memcpy(sll.sll_addr, dst, 6);
+	if (sendto(s->fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		log_warn_rl(&s->d->detect->rl, "detect: %s: send ARP: %s", s->name,
+			    strerror(errno));
+}
+
+void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
+		      const uint8_t *mac)
+{
+	struct fhr_daemon *d = arg;
+	struct ifreq ifr = { 0 };
+	struct lisp_addr me = { .afi = LISP_AFI_IPV4 };
+
+	for (size_t i = 0; d->detect && i < d->detect->n; i++) {
+		struct psock *s = &d->detect->s[i];
+		int fd;
+
+		if (s->fd < 0 || strcmp(s->name, ifname) != 0)
+			continue;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", ifname);
+		ifr.ifr_addr.sa_family = AF_INET;
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && ioctl(fd, SIOCGIFADDR, &ifr) == 0)
+			memcpy(me.u.v4, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr,
+			       4);
+		if (fd >= 0)
+			close(fd);
+		send_arp(s, 1, mac, &me, mac, eid);
+	}
+}
 
 static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -87,6 +144,10 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 			fhr_detect(s->d->fhr, s->name, &fr.addr, fr.mac,
 				   fr.kind == FHR_FRAME_ND ? FHR_SRC_ND : FHR_SRC_ARP,
 				   ev_now(loop));
+		if (fr.arp_request && fhr_proxy_arp(s->d->fhr, s->name, &fr.target, &fr.sender)) {
+			send_arp(s, 2, fr.mac, &fr.target, fr.mac, &fr.sender); /* proxy-ARP */
+			st->proxy_arps++;
+		}
 	}
 }
 

@@ -16,9 +16,12 @@ enum fhr_frame_kind {
 
 struct fhr_frame {
 	enum fhr_frame_kind kind;
-	bool has_addr;	       /* RARP carries none */
-	struct lisp_addr addr; /* the address the host speaks for */
-	uint8_t mac[6];	       /* the host's MAC */
+	bool has_addr;		 /* RARP carries none */
+	struct lisp_addr addr;	 /* the address the host speaks for */
+	uint8_t mac[6];		 /* the host's MAC */
+	bool arp_request;	 /* ARP: a request (not a probe) ... */
+	struct lisp_addr target; /* ... for this address */
+	struct lisp_addr sender; /* ARP: its sender address as written (0.0.0.0 for a probe) */
 };
 
 /*
@@ -34,5 +37,8 @@ void fhr_detect_open(struct fhr_daemon *d);
 /* Opens the interfaces that did not exist yet. */
 void fhr_detect_retry(struct fhr_daemon *d);
 void fhr_detect_close(struct fhr_daemon *d);
+/* fhr_io.probe: an ARP request for eid, unicast to mac, from the interface's address. */
+void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
+		      const uint8_t *mac);
 
 #endif /* FHR_AGENT_DETECT_H */

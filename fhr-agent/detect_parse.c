@@ -43,7 +43,10 @@ static int parse_arp(const uint8_t *a, size_t len, bool rarp, struct fhr_frame *
 	if (op != 1 && op != 2)
 		return -ENOENT;
 	out->kind = FHR_FRAME_ARP;
-	out->addr.afi = LISP_AFI_IPV4;
+	out->addr.afi = out->target.afi = out->sender.afi = LISP_AFI_IPV4;
+	memcpy(out->target.u.v4, a + 24, 4);
+	memcpy(out->sender.u.v4, a + 14, 4);
+	out->arp_request = op == 1 && !zero(a + 14, 4) && memcmp(a + 14, a + 24, 4) != 0;
 	if (zero(a + 14, 4)) /* a probe: sender 0.0.0.0 claims the target */
 		memcpy(out->addr.u.v4, a + 24, 4);
 	else

@@ -30,7 +30,9 @@ struct fhr_eid {
 	enum fhr_eid_state state;
 	double since, last_seen;
 	uint64_t event_seq;
-	uint32_t acked; /* bit i: gateway i of its dynamic-eid has the newest event */
+	uint32_t acked;	 /* bit i: gateway i of its dynamic-eid has the newest event */
+	unsigned probes; /* unanswered liveness probes (across-subnet mode) */
+	double last_probe;
 };
 
 struct gw {
@@ -296,6 +298,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	}
 	if (e && e->state != FHR_EID_MOVED) {
 		e->last_seen = now;
+		e->probes = 0; /* alive */
 		if (mac && !e->has_mac) {
 			memcpy(e->mac, mac, 6);
 			e->has_mac = true;
@@ -320,6 +323,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	e->source = src;
 	e->state = FHR_EID_DETECTED;
 	e->since = e->last_seen = now;
+	e->probes = 0;
 	f->c.arrivals++;
 	if (f->io.known)
 		f->io.known(f->io.arg, &e->p.addr, true);
@@ -491,7 +495,86 @@ static void resend(void *arg, const uint8_t *buf, size_t len)
 	f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, buf, len);
 }
 
+static void fhr_tick_channel(struct fhr *f, double now);
+
+/* The interface configuration named ifname, or NULL. */
+static const struct fhr_conf_iface *iface_conf(const struct fhr_conf *c, const char *ifname)
+{
+	for (size_t i = 0; i < c->nifaces; i++)
+		if (strcmp(c->ifaces[i].name, ifname) == 0)
+			return &c->ifaces[i];
+	return NULL;
+}
+
+bool fhr_proxy_arp(const struct fhr *f, const char *ifname, const struct lisp_addr *target,
+		   const struct lisp_addr *requester)
+{
+	const struct fhr_conf_iface *x = iface_conf(f->conf, ifname);
+	int d = iface_dyn(f->conf, ifname);
+	const struct fhr_eid *e;
+	struct lisp_prefix host;
+	bool inside = false;
+
+	if (!x || !x->proxy_arp || d < 0 || target->afi != LISP_AFI_IPV4 ||
+	    lisp_addr_equal(target, requester))
+		return false;
+	lisp_prefix_from_addr(&host, f->conf->dyneids[d].iid, target);
+	for (size_t i = 0; i < f->conf->dyneids[d].nprefixes && !inside; i++)
+		inside = lisp_prefix_contains(&f->conf->dyneids[d].prefixes[i], &host);
+	e = inside ? ptable_lookup_exact(f->eids, &host) : NULL;
+	return inside && (!e || e->state == FHR_EID_MOVED);
+}
+
+struct live_walk {
+	struct fhr *f;
+	double now;
+	struct lisp_prefix gone[64];
+	size_t ngone;
+};
+
+/* Across-subnet mode: probe the EIDs that went quiet, note the ones that stopped answering. */
+static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct live_walk *w = arg;
+	struct fhr_eid *e = v;
+	const struct fhr_conf_iface *x = iface_conf(w->f->conf, e->ifname);
+
+	if (!x || !x->proxy_arp || e->state == FHR_EID_MOVED || p->addr.afi != LISP_AFI_IPV4 ||
+	    !e->has_mac || w->now - e->last_seen < FHR_PROBE_AFTER ||
+	    w->now - e->last_probe < FHR_PROBE_EVERY)
+		return 0;
+	if (e->probes >= FHR_PROBES) {
+		if (w->ngone < 64)
+			w->gone[w->ngone++] = *p;
+		return 0;
+	}
+	e->probes++;
+	e->last_probe = w->now;
+	w->f->c.probes++;
+	if (w->f->io.probe)
+		w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->mac);
+	return 0;
+}
+
 void fhr_tick(struct fhr *f, double now)
+{
+	static struct live_walk w;
+	char b[LISP_PREFIX_STRLEN];
+
+	w.f = f;
+	w.now = now;
+	w.ngone = 0;
+	ptable_walk(f->eids, NULL, liveness_one, &w);
+	for (size_t i = 0; i < w.ngone; i++) {
+		log_info("fhr: %s stopped answering (%d probes): departed",
+			 lisp_prefix_format(&w.gone[i], b, sizeof(b)), FHR_PROBES);
+		f->c.departures++;
+		fhr_clear(f, &w.gone[i], now);
+	}
+	fhr_tick_channel(f, now);
+}
+
+static void fhr_tick_channel(struct fhr *f, double now)
 {
 	char a[LISP_ADDR_STRLEN];
 

@@ -86,12 +86,21 @@ struct fhr_io {
 		    size_t len);
 	/* May be NULL: a is known now (its data packets need no detection), or no longer. */
 	void (*known)(void *arg, const struct lisp_addr *a, bool yes);
+	/* May be NULL (across-subnet mode): an ARP request for eid to mac, from us. */
+	void (*probe)(void *arg, const char *ifname, const struct lisp_addr *eid,
+		      const uint8_t *mac);
 	void *arg;
 };
+
+/* Across-subnet mode: liveness probes of local EIDs (IPv4) */
+#define FHR_PROBE_AFTER 10.0 /* s without news: probe it (ARP, unicast) */
+#define FHR_PROBE_EVERY 3.0  /* then again */
+#define FHR_PROBES	3    /* unanswered: it is gone (DEPARTED) */
 
 struct fhr_counters {
 	uint64_t detections, arrivals, refreshes, moves_told, hijacks, out_of_prefix;
 	uint64_t received, auth_failures, replays, malformed, refused_by_gw;
+	uint64_t probes, departures, proxy_arps;
 };
 
 struct fhr;
@@ -118,6 +127,15 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 	       size_t len, double now);
 /* Keepalives, retransmissions, dead gateways. Every second at least. */
 void fhr_tick(struct fhr *f, double now);
+/*
+ * Across-subnet mode (ip proxy-arp on the interface): should the agent
+ * answer an ARP request on ifname for target (asked by requester)? Yes
+ * for an address of the interface's dynamic-eid that is not here (never
+ * seen, or moved away): the peer then reaches it through the routed LISP
+ * path instead of waiting on a subnet it left.
+ */
+bool fhr_proxy_arp(const struct fhr *f, const char *ifname, const struct lisp_addr *target,
+		   const struct lisp_addr *requester);
 /* Forgets EIDs inside under (NULL: all) and tells the gateways they departed; how many. */
 int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now);
 

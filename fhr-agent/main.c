@@ -111,7 +111,9 @@ int main(int argc, char **argv)
 				.ctl_path = FHR_SOCKET_DEFAULT,
 				.udp = { -1, -1 } };
 	bool check = false, verbose = false;
-	struct fhr_io io = { .send = udp_send, .known = known, .arg = &d };
+	struct fhr_io io = {
+		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
+	};
 	struct timespec ts;
 	char err[1024];
 	int ch;

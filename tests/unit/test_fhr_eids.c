@@ -302,6 +302,83 @@ static void test_restarts_converge(void **state)
 	assert_int_equal(etr_dyn_count(e->etr), 1);
 }
 
+static int nprobes;
+
+static void count_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
+			const uint8_t *mac)
+{
+	(void)arg;
+	(void)eid;
+	(void)mac;
+	assert_string_equal(ifname, "br0");
+	nprobes++;
+}
+
+/*
+ * Across-subnet mode (ip proxy-arp): the agent answers ARP for addresses of
+ * the dynamic-eid that are not here (never seen, or moved away), and probes
+ * quiet EIDs, declaring them departed after 3 unanswered probes.
+ */
+static void test_across_subnet(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send, .probe = count_probe };
+	struct lisp_addr peer, outside;
+	struct fhr_conf *asm_conf;
+	char err[256];
+
+	asm_conf = fhr_conf_parse_string("asm",
+					 "router lisp\n fhr-id fhr-1\n"
+					 " eid-table vrf A instance-id 4100\n"
+					 "  dynamic-eid VMS\n"
+					 "   database-mapping 198.51.100.0/24\n"
+					 "   eid-notify 192.0.2.10 key key-a\n"
+					 "interface br0\n lisp mobility VMS\n ip proxy-arp\n",
+					 err, sizeof(err));
+	assert_non_null(asm_conf);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, asm_conf, 0);
+	fhr_tick(e->fhr, 0);
+	pump(e, 0);
+	lisp_addr_parse("198.51.100.20", &peer);
+	lisp_addr_parse("203.0.113.5", &outside);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 0);
+	pump(e, 0);
+	/* proxy-ARP: not for what is here, for what is not, never outside or for oneself */
+	assert_false(fhr_proxy_arp(e->fhr, "br0", &e->vm, &peer));
+	assert_true(fhr_proxy_arp(e->fhr, "br0", &peer, &e->vm));
+	assert_false(fhr_proxy_arp(e->fhr, "br0", &outside, &e->vm));
+	assert_false(fhr_proxy_arp(e->fhr, "br0", &peer, &peer));
+	assert_false(fhr_proxy_arp(e->fhr, "eth9", &peer, &e->vm));
+	/* liveness: quiet for 10 s, then probed every 3 s; an answer resets it */
+	nprobes = 0;
+	fhr_tick(e->fhr, 9);
+	assert_int_equal(nprobes, 0);
+	fhr_tick(e->fhr, 10.5);
+	assert_int_equal(nprobes, 1);
+	fhr_tick(e->fhr, 11);
+	assert_int_equal(nprobes, 1);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 12), 0); /* answer */
+	fhr_tick(e->fhr, 21); /* 9 s quiet: not yet */
+	assert_int_equal(nprobes, 1);
+	fhr_tick(e->fhr, 22.5);
+	fhr_tick(e->fhr, 25.6);
+	fhr_tick(e->fhr, 28.7);
+	assert_int_equal(nprobes, 4);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	fhr_tick(e->fhr, 31.8); /* three unanswered: departed, withdrawn at the gateway */
+	pump(e, 31.8);
+	assert_int_equal(fhr_eid_count(e->fhr), 0);
+	assert_int_equal(fhr_counters(e->fhr)->departures, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	/* gone from here: ARP for it is answered by the agent now */
+	assert_true(fhr_proxy_arp(e->fhr, "br0", &e->vm, &peer));
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(asm_conf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_and_retransmitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rarp_and_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_across_subnet, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Across-subnet mode on the first-hop router (interface br0: ip proxy-arp): fhr-agent answers ARP
+# on the VMs' segment for addresses of the dynamic-eid that are not here, with br0's MAC, so a
+# VM reaches a peer that lives (or moved) elsewhere through the routed LISP path; for a VM that is
+# here it stays silent and the VM answers itself.
+# usage: asm.sh BUILD_BIN_DIR
+set -eu
+BIN=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+
+ns_add fhr
+ip -n "$(ns fhr)" link add br0 type bridge
+ip -n "$(ns fhr)" addr add 198.51.100.1/24 dev br0
+ip -n "$(ns fhr)" link set br0 up
+for v in a b; do
+	ns_add "$v"
+	ip link add "p-$v" netns "$(ns fhr)" type veth peer name eth0 netns "$(ns "$v")"
+	ip -n "$(ns fhr)" link set "p-$v" master br0 up
+	ip -n "$(ns "$v")" link set eth0 up
+done
+ip -n "$(ns a)" addr add 198.51.100.10/24 dev eth0
+ip -n "$(ns b)" addr add 198.51.100.11/24 dev eth0
+cat >"$WORK/fhr.conf" <<CONF
+router lisp
+ fhr-id fhr-asm
+ dynamic-eid VMS
+  database-mapping 198.51.100.0/24
+  eid-notify 192.0.2.10 key k
+  exit
+interface br0
+ lisp mobility VMS
+ ip proxy-arp
+CONF
+bg fhr "$BIN/fhr-agent" -f "$WORK/fhr.conf" -s "$WORK/fhr.sock" 2>"$WORK/fhr.log"
+retry 5 test -S "$WORK/fhr.sock"
+brmac=$(ip -n "$(ns fhr)" -br link show br0 | awk '{ print $3 }')
+bmac=$(ip -n "$(ns b)" -br link show eth0 | awk '{ print $3 }')
+nsx b arping -q -U -c 1 -w 1 -I eth0 198.51.100.11 || true # b is here
+retry 3 bash -c "$BIN/fhrctl -s $WORK/fhr.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"198.51.100.11/32\")' >/dev/null"
+
+out=$(nsx a arping -c 1 -w 2 -I eth0 198.51.100.77 || true)
+check "ARP for an address that is not here: answered by the FHR with br0's MAC" \
+	grep -qi "198.51.100.77 \[$brmac\]" <<<"$out"
+out=$(nsx a arping -c 2 -w 2 -I eth0 198.51.100.11 || true)
+check "ARP for a VM that is here: answered by the VM, not by the FHR" \
+	bash -c "grep -qi '\[$bmac\]' <<<'$out' && ! grep -qi '\[$brmac\]' <<<'$out'"
+out=$(nsx a arping -c 1 -w 2 -I eth0 203.0.113.5 || true)
+check "ARP for an address outside the dynamic-eid: not answered" \
+	bash -c "! grep -qi 'reply from' <<<'$out'"
+finish
