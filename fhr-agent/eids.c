@@ -31,8 +31,9 @@ struct fhr_eid {
 	double since, last_seen;
 	uint64_t event_seq;
 	uint32_t acked;	 /* bit i: gateway i of its dynamic-eid has the newest event */
-	unsigned probes; /* unanswered liveness probes (across-subnet mode) */
+	unsigned probes; /* unanswered liveness probes (across-subnet mode, or contested) */
 	double last_probe;
+	bool contested; /* another MAC claimed it: probe the known one, it keeps it while it answers */
 };
 
 struct gw {
@@ -288,6 +289,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	e = ptable_lookup_exact(f->eids, &host);
 	if (e && mac && e->has_mac && memcmp(e->mac, mac, 6) != 0 && e->state != FHR_EID_MOVED) {
 		f->c.hijacks++;
+		e->contested = true; /* the liveness probes decide: fhr_tick() */
 		log_warn_rl(&f->rl,
 			    "fhr: %s claimed by %02x:%02x:%02x:%02x:%02x:%02x, known at "
 			    "%02x:%02x:%02x:%02x:%02x:%02x: not notified",
@@ -299,6 +301,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	if (e && e->state != FHR_EID_MOVED) {
 		e->last_seen = now;
 		e->probes = 0; /* alive */
+		e->contested = false;
 		if (mac && !e->has_mac) {
 			memcpy(e->mac, mac, 6);
 			e->has_mac = true;
@@ -539,9 +542,9 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 	struct fhr_eid *e = v;
 	const struct fhr_conf_iface *x = iface_conf(w->f->conf, e->ifname);
 
-	if (!x || !x->proxy_arp || e->state == FHR_EID_MOVED || p->addr.afi != LISP_AFI_IPV4 ||
-	    !e->has_mac || w->now - e->last_seen < FHR_PROBE_AFTER ||
-	    w->now - e->last_probe < FHR_PROBE_EVERY)
+	if (e->state == FHR_EID_MOVED || p->addr.afi != LISP_AFI_IPV4 || !e->has_mac ||
+	    (!e->contested && (!x || !x->proxy_arp || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
+	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
 		return 0;
 	if (e->probes >= FHR_PROBES) {
 		if (w->ngone < 64)

@@ -204,6 +204,28 @@ static void test_arrival(void **state)
 	assert_int_equal(nq, 0);
 }
 
+/* The hijack guard holds while the known MAC answers its probes; when it stops, the claim wins. */
+static void test_hijack_guard(void **state)
+{
+	struct env *e = *state;
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac2, FHR_SRC_ARP, 2), -EEXIST);
+	fhr_tick(e->fhr, 2); /* contested: the known MAC is probed at once (extended subnet too) */
+	assert_int_equal(fhr_counters(e->fhr)->probes, 1);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 2.1),
+			 0); /* answers */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac2, FHR_SRC_ARP, 3), -EEXIST);
+	for (double t = 3; t < 13; t += 1) /* now it stays silent */
+		fhr_tick(e->fhr, t);
+	pump(e, 13);
+	assert_int_equal(fhr_eid_count(e->fhr), 0); /* departed */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac2, FHR_SRC_ARP, 13), 1);
+	pump(e, 13);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+}
+
 static void test_lost_and_retransmitted(void **state)
 {
 	struct env *e = *state;
@@ -383,6 +405,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_arrival, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hijack_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_and_retransmitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rarp_and_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
