@@ -88,4 +88,25 @@ sleep 10
 c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$FHR_PID/status")
 echo "bench_detect: fhr-agent with $(ctl gw -j show lisp dynamic-eid | jq '.dynamic_eids | length') EIDs: RSS $((rss / 1024)).$(((rss % 1024) * 10 / 1024)) MiB (target <= 4 MiB), at start with none $((rss0 / 1024)).$(((rss0 % 1024) * 10 / 1024)) MiB (mostly shared libraries: its own anonymous memory is $((anon / 1024)).$(((anon % 1024) * 10 / 1024)) MiB);" \
 	"$(((c1 - c0) / 10)) wake-ups/s idle beside 10 timer ticks/s and 1 gateway keepalive/s"
+
+# an ARP storm (100k frames/s for 10 s from one host outside the dynamic-eid) while a VM arrives
+ns_add flood
+ip link add p-flood netns "$(ns fhr)" type veth peer name eth0 netns "$(ns flood)"
+ip -n "$(ns fhr)" link set p-flood master br0 up
+ip -n "$(ns flood)" link set eth0 up
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$FHR_PID/stat")
+w0=$EPOCHREALTIME
+nsx flood "$BIN/arpflood" eth0 203.0.113.200 100000 10 >"$WORK/flood" &
+FLOOD=$!
+sleep 5
+nsx vm "$BIN/announce" eth0 garps 198.18.3.250 1 0 >"$WORK/storm-sent"
+wait "$FLOOD"
+cpu1=$(awk '{ print $14 + $15 }' "/proc/$FHR_PID/stat")
+w1=$EPOCHREALTIME
+t_sent=$(awk '{ print $2 }' "$WORK/storm-sent")
+t_learn=$(ctl gw -j show lisp dynamic-eid | jq '.dynamic_eids[] | select(.eid=="198.18.3.250/32") | .since')
+hz=$(getconf CLK_TCK)
+echo "bench_detect: $(cat "$WORK/flood"); a VM arriving during it learned by the gateway in" \
+	"$(awk -v a="${t_learn:-0}" -v b="$t_sent" 'BEGIN { if (a == 0) print "(never)"; else printf "%.2f ms", (a - b) * 1000 }')" \
+	"(target <= 20 ms); fhr-agent CPU during the storm $(awk -v c=$((cpu1 - cpu0)) -v hz="$hz" -v w0="$w0" -v w1="$w1" 'BEGIN { printf "%.0f%%", c / hz / (w1 - w0) * 100 }') of one core"
 finish >/dev/null
