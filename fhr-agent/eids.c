@@ -329,7 +329,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	e->probes = 0;
 	f->c.arrivals++;
 	if (f->io.known)
-		f->io.known(f->io.arg, &e->p.addr, true);
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, true);
 	log_info("fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
 		 lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
 	notify(f, e, VMROAM__NOTIFY__EVENT_KIND__ARRIVED, now);
@@ -469,7 +469,7 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 			e->state = FHR_EID_MOVED;
 			f->c.moves_told++;
 			if (f->io.known) /* its first packet here again is a detection */
-				f->io.known(f->io.arg, &e->p.addr, false);
+				f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
 			log_info("fhr: %s moved away (gateway %s: now at %s)",
 				 lisp_prefix_format(&p, b, sizeof(b)),
 				 lisp_addr_format(src, a, sizeof(a)),
@@ -639,7 +639,7 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 			if (e->state != FHR_EID_MOVED) {
 				notify(f, e, VMROAM__NOTIFY__EVENT_KIND__DEPARTED, now);
 				if (f->io.known)
-					f->io.known(f->io.arg, &e->p.addr, false);
+					f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
 			}
 			ptable_del(f->eids, &w.v[i]);
 			n++;

@@ -84,8 +84,8 @@ enum fhr_eid_state {
 struct fhr_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
-	/* May be NULL: a is known now (its data packets need no detection), or no longer. */
-	void (*known)(void *arg, const struct lisp_addr *a, bool yes);
+	/* May be NULL: a is known now on ifname (its data packets need no detection), or no longer. */
+	void (*known)(void *arg, const char *ifname, const struct lisp_addr *a, bool yes);
 	/* May be NULL (across-subnet mode): an ARP request for eid to mac, from us. */
 	void (*probe)(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac);
@@ -181,6 +181,7 @@ struct fhr_daemon {
 	ev_signal sigterm, sigint;
 	struct fhr_detect_state *detect;
 	struct fhr_nfq_state *nfq;
+	int rt; /* rtnetlink, for across-subnet host routes; -1 until needed */
 	struct fhr_ctl *ctl;
 };
 

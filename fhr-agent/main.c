@@ -1,5 +1,6 @@
 /* fhr-agent: startup, event loop, shutdown. */
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,10 +12,13 @@
 
 #include "fhr-agent/detect.h"
 #include "fhr-agent/fhr.h"
+#include "lib/nl.h"
 #include "lib/util.h"
 
 #define CONF_DEFAULT "/etc/vmroam/fhr-agent.conf"
 #define TICK	     0.1 /* s: retransmissions (from 0.2 s), keepalives, dead gateways */
+#define RT_MAIN	     254
+#define FHR_RTPROT   145 /* our routes: ip route show proto 145 */
 
 static void usage(void)
 {
@@ -79,9 +83,32 @@ static void open_udp(struct fhr_daemon *d)
 	}
 }
 
-static void known(void *arg, const struct lisp_addr *a, bool yes)
+/*
+ * An EID is known on ifname now (or no longer): its data packets skip the
+ * queue; across subnets (ip proxy-arp) it is not in the interface's
+ * subnet, so a host route points at the interface (platform notes §5).
+ */
+static void known(void *arg, const char *ifname, const struct lisp_addr *a, bool yes)
 {
-	fhr_nfq_known(arg, a, yes);
+	struct fhr_daemon *d = arg;
+	struct lisp_prefix host;
+	char b[LISP_ADDR_STRLEN];
+	int rc;
+
+	fhr_nfq_known(d, a, yes);
+	for (size_t i = 0; i < d->conf->nifaces; i++) {
+		if (strcmp(d->conf->ifaces[i].name, ifname) != 0 || !d->conf->ifaces[i].proxy_arp)
+			continue;
+		if (d->rt < 0)
+			d->rt = nl_open(NETLINK_ROUTE);
+		lisp_prefix_from_addr(&host, 0, a);
+		rc = d->rt < 0 ? d->rt
+			       : nl_route(d->rt, yes, &host, RT_MAIN, (int)if_nametoindex(ifname),
+					  NULL, FHR_RTPROT);
+		if (rc < 0 && !(rc == -ESRCH && !yes))
+			log_warn("fhr: %s host route %s dev %s: %s", yes ? "add" : "delete",
+				 lisp_addr_format(a, b, sizeof(b)), ifname, strerror(-rc));
+	}
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -109,7 +136,8 @@ int main(int argc, char **argv)
 {
 	struct fhr_daemon d = { .conf_path = CONF_DEFAULT,
 				.ctl_path = FHR_SOCKET_DEFAULT,
-				.udp = { -1, -1 } };
+				.udp = { -1, -1 },
+				.rt = -1 };
 	bool check = false, verbose = false;
 	struct fhr_io io = {
 		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
@@ -186,6 +214,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fhr_free(d.fhr);
+	if (d.rt >= 0)
+		close(d.rt);
 	fhr_conf_free(d.conf);
 	ev_loop_destroy(d.loop);
 	return 0;

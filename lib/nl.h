@@ -6,6 +6,10 @@
 #define LIB_NL_H
 
 #include <linux/netlink.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/lisp_addr.h"
 
 /* A bound netlink socket of protocol (NETLINK_ROUTE ...): the fd, or -errno. */
 int nl_open(int protocol);
@@ -18,5 +22,15 @@ int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(const struct nlmsghdr *
 		void *arg);
 /* nl_exchange() of a request that wants an acknowledgement. */
 int nl_talk(int fd, struct nlmsghdr *nh);
+
+/*
+ * Adds (replacing) or deletes route p in table: via gateway via (NULL: on
+ * the link) out of ifindex (0: any), with the given protocol number.
+ * 0 or -errno.
+ */
+int nl_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex,
+	     const struct lisp_addr *via, uint8_t protocol);
+/* The kernel's route to dst: its gateway (afi NONE: on the link) and interface. */
+int nl_route_get(int fd, const struct lisp_addr *dst, struct lisp_addr *via, int *oif);
 
 #endif /* LIB_NL_H */

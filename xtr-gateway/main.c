@@ -101,7 +101,9 @@ static void start(struct xtr_daemon *d)
 	struct etr_io eio = {
 		.send = xtr_net_send, .if_addr = xtr_net_if_addr, .event = etr_event, .arg = d
 	};
-	struct xtr_notify_io nio = { .send = xtr_notify_send, .arg = d };
+	struct xtr_notify_io nio = { .send = xtr_notify_send,
+				     .route = xtr_dp_host_route,
+				     .arg = d };
 	char host[64] = "xtr-gateway";
 	struct mc_io mio = { .send = xtr_net_send,
 			     .if_addr = xtr_net_if_addr,

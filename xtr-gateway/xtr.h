@@ -619,6 +619,9 @@ void xtr_dp_close(struct xtr_daemon *d);
 void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old);
 /* Each second: outer source addresses, held packets aged. */
 void xtr_dp_tick(struct xtr_daemon *d);
+/* A host EID behind a first-hop router: a route toward it (the kernel's next hop to fhr). */
+void xtr_dp_host_route(void *arg, const struct lisp_prefix *p, const struct lisp_addr *fhr,
+		       bool add);
 /* etr_io.event and mc_io.installed (arg: the daemon). */
 void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname);
 void xtr_dp_installed(void *arg);
@@ -639,6 +642,9 @@ int xtr_rt_flush(int fd);
 struct xtr_notify_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
+	/* May be NULL: host EID p is behind first-hop router fhr (add), or not any more. */
+	void (*route)(void *arg, const struct lisp_prefix *p, const struct lisp_addr *fhr,
+		      bool add);
 	void *arg;
 };
 struct xtr_notify_counters {

@@ -25,6 +25,7 @@
 
 #include "lib/buf.h"
 #include "lib/ippkt.h"
+#include "lib/nl.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
@@ -465,6 +466,31 @@ void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, con
 		}
 		route(x, ev == ETR_EV_DYN_UP, p, ifindex);
 		break;
+	}
+}
+
+void xtr_dp_host_route(void *arg, const struct lisp_prefix *p, const struct lisp_addr *fhr,
+		       bool add)
+{
+	struct xtr_daemon *d = arg;
+	struct xtr_dp *x = d->dpx;
+	char b[LISP_PREFIX_STRLEN];
+	struct lisp_addr via = { 0 };
+	int oif = 0, rc;
+
+	if (!x || p->addr.afi != fhr->afi)
+		return;
+	if (add && (rc = nl_route_get(x->rt, fhr, &via, &oif)) < 0) {
+		log_warn_rl(&x->rl, "dataplane: no route to first-hop router for %s: %s",
+			    lisp_prefix_format(p, b, sizeof(b)), strerror(-rc));
+		return;
+	}
+	rc = nl_route(x->rt, add, p, table_of(p->iid), add ? oif : 0, add && via.afi ? &via : NULL,
+		      XTR_RTPROT);
+	if (rc < 0 && !(rc == -ESRCH && !add)) {
+		x->c.route_errors++;
+		log_warn("dataplane: %s host route %s: %s", add ? "add" : "delete",
+			 lisp_prefix_format(p, b, sizeof(b)), strerror(-rc));
 	}
 }
 

@@ -231,6 +231,8 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		n->c.refused_prefix++;
 		return rc;
 	}
+	if (rc > 0 && n->io.route) /* across subnets it is not where its subnet is routed */
+		n->io.route(n->io.arg, &host, &p->addr, true);
 	x->event_seq = ev->event_seq;
 	p->c.arrivals++;
 	return 0;
@@ -412,6 +414,12 @@ void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp
 	char key[LISP_PREFIX_STRLEN], locs[ETR_AWAY_LOCS][LISP_ADDR_STRLEN];
 	char *locp[ETR_AWAY_LOCS];
 
+	if (ev == ETR_EV_DYN_DOWN && n->io.route) {
+		for (size_t i = 0; i < n->npeers; i++)
+			if (peer_eid(&n->peers[i], e, false))
+				n->io.route(n->io.arg, e, &n->peers[i].addr, false);
+		return;
+	}
 	if (ev != ETR_EV_AWAY_UP || etr_away_get(n->etr, e, &away) < 0)
 		return;
 	for (size_t i = 0; i < n->npeers; i++) {

@@ -17,56 +17,9 @@
 #include "lib/nl.h"
 #include "xtr-gateway/xtr.h"
 
-/* A request: the netlink header, the rtmsg and room for attributes. */
-struct rt_req {
-	union {
-		struct nlmsghdr nh;
-		uint8_t raw[128];
-	} u;
-};
-
-static void put_attr(struct rt_req *q, unsigned short type, const void *data, size_t len)
-{
-	size_t at = NLMSG_ALIGN(q->u.nh.nlmsg_len);
-	struct rtattr a = { .rta_type = type, .rta_len = (unsigned short)RTA_LENGTH(len) };
-
-	if (at + RTA_ALIGN(a.rta_len) > sizeof(q->u.raw))
-		return; /* cannot happen: at most three small attributes */
-	memcpy(q->u.raw + at, &a, sizeof(a));
-	memcpy(q->u.raw + at + RTA_LENGTH(0), data, len);
-	q->u.nh.nlmsg_len = (uint32_t)(at + RTA_ALIGN(a.rta_len));
-}
-
-static void route_msg(struct rt_req *q, int type, const struct lisp_prefix *p, uint32_t table,
-		      int ifindex)
-{
-	bool v4 = p->addr.afi == LISP_AFI_IPV4;
-	struct rtmsg rt = { .rtm_family = v4 ? AF_INET : AF_INET6,
-			    .rtm_dst_len = p->plen,
-			    .rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC,
-			    .rtm_protocol = XTR_RTPROT,
-			    .rtm_scope = RT_SCOPE_LINK,
-			    .rtm_type = RTN_UNICAST };
-
-	memset(q, 0, sizeof(*q));
-	q->u.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	q->u.nh.nlmsg_type = (unsigned short)type;
-	memcpy(q->u.raw + NLMSG_HDRLEN, &rt, sizeof(rt));
-	put_attr(q, RTA_DST, v4 ? (const void *)p->addr.u.v4 : (const void *)p->addr.u.v6,
-		 v4 ? 4 : 16);
-	put_attr(q, RTA_TABLE, &table, sizeof(table));
-	if (ifindex)
-		put_attr(q, RTA_OIF, &ifindex, sizeof(ifindex));
-}
-
 int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex)
 {
-	struct rt_req q;
-
-	route_msg(&q, add ? RTM_NEWROUTE : RTM_DELROUTE, p, table, ifindex);
-	if (add)
-		q.u.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	return nl_talk(fd, &q.u.nh);
+	return nl_route(fd, add, p, table, ifindex, NULL, XTR_RTPROT);
 }
 
 /* Routes of ours found by a dump, to delete once it is over. */

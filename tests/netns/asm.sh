@@ -38,6 +38,8 @@ bmac=$(ip -n "$(ns b)" -br link show eth0 | awk '{ print $3 }')
 nsx b arping -q -U -c 1 -w 1 -I eth0 198.51.100.11 || true # b is here
 retry 3 bash -c "$BIN/fhrctl -s $WORK/fhr.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"198.51.100.11/32\")' >/dev/null"
 
+check "across subnets: a host route to the VM on br0 (protocol 145)" \
+	bash -c "ip -n $(ns fhr) route show proto 145 | grep -q '^198.51.100.11 dev br0'"
 out=$(nsx a arping -c 1 -w 2 -I eth0 198.51.100.77 || true)
 check "ARP for an address that is not here: answered by the FHR with br0's MAC" \
 	grep -qi "198.51.100.77 \[$brmac\]" <<<"$out"

@@ -21,6 +21,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # (exit runs cleanup)
 
 # ns_add ROLE: creates namespace $NS_PREFIX-ROLE with lo up; prints its name.
 ns_add() {

@@ -117,6 +117,8 @@ check "Map-Server: [4100] 198.51.100.10/32 registered by the gateway" retry 3 jc
 	show lisp site
 t_reg=$(ctl ms -j show lisp site | jq '.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32") | .first_registered')
 echo "multihop: gratuitous ARP -> registered at the Map-Server in $(awk -v a="$t_reg" -v b="$t0" 'BEGIN { printf "%.1f", (a - b) * 1000 }') ms (arping itself included)"
+check "gateway: a host route to the VM toward its FHR (via the firewall, the tenant table 4100)" \
+	bash -c "ip -n $(ns gw) route show table 4100 proto 145 | grep -q '^198.51.100.10 via 198.51.100.194 dev s0'"
 check "FHR: the EID acknowledged by its gateway" fhr_j fhr \
 	'.dynamic_eids[] | select(.eid=="198.51.100.10/32") | .registered and .source=="arp"' \
 	show lisp dynamic-eid
