@@ -55,6 +55,11 @@ static void end(int fd, int status, const char *error)
 	reply(fd, &r);
 }
 
+static const char *d_fhr_id(const struct fhr_daemon *d)
+{
+	return d->conf->fhr_id;
+}
+
 struct dyn_walk {
 	int fd;
 	const struct fhr_daemon *d;
@@ -90,8 +95,11 @@ static int send_eid(const struct fhr_eid_info *e, void *arg)
 	m.last_seen = e->last_seen;
 	m.last_packet = e->last_seen;
 	m.registered = e->state == FHR_EID_ACKED;
-	m.locator_set = (char *)(uintptr_t)states[e->state]; /* the FHR has no locators */
-	m.fhr = who;					     /* its MAC */
+	m.locator_set = (char *)(uintptr_t) "";
+	m.state = (char *)(uintptr_t)states[e->state];
+	m.mac = who;
+	m.pending_pings = e->probes;
+	m.fhr = (char *)(uintptr_t)d_fhr_id(w->d);
 	r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID;
 	r.dynamic_eid = &m;
 	reply(w->fd, &r);

@@ -665,7 +665,8 @@ static int info_one(const struct lisp_prefix *p, void *v, void *arg)
 				  .source = e->source,
 				  .state = e->state,
 				  .since = e->since,
-				  .last_seen = e->last_seen };
+				  .last_seen = e->last_seen,
+				  .probes = e->probes };
 
 	memcpy(i.mac, e->mac, 6);
 	return w->fn(&i, w->arg);

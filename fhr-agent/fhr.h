@@ -147,6 +147,7 @@ struct fhr_eid_info {
 	enum fhr_source source;
 	enum fhr_eid_state state;
 	double since, last_seen;
+	unsigned probes; /* liveness probes not answered yet */
 };
 typedef int (*fhr_eid_fn)(const struct fhr_eid_info *e, void *arg);
 int fhr_eid_walk(const struct fhr *f, fhr_eid_fn fn, void *arg);

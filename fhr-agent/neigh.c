@@ -20,11 +20,11 @@ struct seed {
 	int found;
 };
 
-static void one(const struct nlmsghdr *r, void *arg)
+static void one(struct nlmsghdr *r, void *arg)
 {
 	struct seed *s = arg;
-	const struct ndmsg *nd = (const void *)((const char *)r + NLMSG_HDRLEN);
-	const struct rtattr *a = (const void *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd)));
+	struct ndmsg *nd = NLMSG_DATA(r);
+	struct rtattr *a = (struct rtattr *)(void *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
 	int left = (int)r->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nd));
 	const uint8_t *mac = NULL;
 	struct lisp_addr addr = { 0 };

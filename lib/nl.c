@@ -35,8 +35,7 @@ int nl_open(int protocol)
  * to fn (may be NULL) until NLMSG_DONE or NLMSG_ERROR. Returns the error
  * the kernel reported (0 for an acknowledgement) or -errno.
  */
-int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(const struct nlmsghdr *r, void *arg),
-		void *arg)
+int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(struct nlmsghdr *r, void *arg), void *arg)
 {
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
 	static uint8_t buf[65536];
@@ -129,11 +128,11 @@ struct lookup {
 	bool found;
 };
 
-static void lookup_one(const struct nlmsghdr *r, void *arg)
+static void lookup_one(struct nlmsghdr *r, void *arg)
 {
 	struct lookup *l = arg;
-	const struct rtmsg *rt = (const void *)((const char *)r + NLMSG_HDRLEN);
-	const struct rtattr *a = (const void *)((const char *)rt + NLMSG_ALIGN(sizeof(*rt)));
+	struct rtmsg *rt = NLMSG_DATA(r);
+	struct rtattr *a = RTM_RTA(rt);
 	int left = (int)r->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rt));
 
 	if (r->nlmsg_type != RTM_NEWROUTE || left < 0)

@@ -18,8 +18,7 @@ int nl_open(int protocol);
  * answers: each message is handed to fn (may be NULL) until NLMSG_DONE or
  * NLMSG_ERROR. Returns the error the kernel reported (0: none) or -errno.
  */
-int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(const struct nlmsghdr *r, void *arg),
-		void *arg);
+int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(struct nlmsghdr *r, void *arg), void *arg);
 /* nl_exchange() of a request that wants an acknowledgement. */
 int nl_talk(int fd, struct nlmsghdr *nh);
 

@@ -37,6 +37,7 @@
 #define SMR_SLOTS    4096
 #define SMR_INTERVAL 3.0 /* s between SMRs to one ITR for one EID (spec §10.5) */
 #define RT_MAIN	     254
+#define TUN_TXQLEN   10000 /* packets the kernel queues toward us per TUN */
 #define V6_OVERHEAD  56
 #define V4_OVERHEAD  36
 
@@ -619,6 +620,10 @@ static void open_tun(struct xtr_dp *x, struct tun *t)
 	ifr.ifr_mtu = (int)x->tun_mtu;
 	if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
 		fatal("dataplane: %s mtu %u: %s", t->name, x->tun_mtu, strerror(errno));
+	/* a long queue toward us: bursts wait while the daemon is busy instead of being dropped */
+	ifr.ifr_qlen = TUN_TXQLEN;
+	if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0)
+		log_warn("dataplane: %s txqueuelen %d: %s", t->name, TUN_TXQLEN, strerror(errno));
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		fatal("dataplane: %s: %s", t->name, strerror(errno));
 	ifr.ifr_flags |= IFF_UP;

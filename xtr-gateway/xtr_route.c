@@ -28,7 +28,7 @@ struct ours {
 	size_t n;
 };
 
-static void keep_ours(const struct nlmsghdr *r, void *arg)
+static void keep_ours(struct nlmsghdr *r, void *arg)
 {
 	struct ours *o = arg;
 	const struct rtmsg *rt = (const void *)((const char *)r + NLMSG_HDRLEN);

@@ -2,7 +2,9 @@
  * Fuzz target: the eid-notify channel's receive side. The input is tried
  * as a datagram (framing and MAC checks must refuse it safely), then
  * wrapped as the Envelope of a correctly signed datagram so that the
- * protobuf decoding behind the MAC is exercised too, then used as
+ * protobuf decoding behind the MAC is exercised too, and that signed
+ * datagram goes through the gateway's handler (xtr_notify with an ETR
+ * behind it, every answer decodable); then the input is used as
  * (session, seq) pairs for the replay window, whose invariants are
  * checked.
  */
@@ -14,20 +16,75 @@
 #include <string.h>
 
 #include "lib/notify.h"
+#include "tests/fakes.h"
+#include "xtr-gateway/xtr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static struct lisp_auth_key *k;
+
+/* Whatever the gateway answers is a correctly signed datagram. */
+static int check_answer(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+			size_t len)
+{
+	Vmroam__Notify__Envelope *env;
+	int err;
+
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	env = notify_unpack(k, buf, len, &err);
+	assert(env);
+	vmroam__notify__envelope__free_unpacked(env, NULL);
+	return 0;
+}
+
+static int ignore(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		  size_t len)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct lisp_auth_key *k;
+	static struct xtr_conf *conf;
+	static struct etr *etr;
+	static struct xtr_notify *gw;
+	static double now;
+	struct lisp_addr fhr;
 	Vmroam__Notify__Envelope *env;
 	struct notify_rx r = { 0 };
 	uint8_t *buf;
 	size_t len;
 	int err;
 
-	if (!k)
+	if (!k) {
+		struct etr_io eio = { .send = ignore, .if_addr = fake_no_if_addr };
+		struct xtr_notify_io nio = { .send = check_answer };
+		char msg[256];
+
 		k = lisp_auth_key_new("fuzz-key", 8);
+		conf = xtr_conf_parse_string(
+			"fuzz",
+			"router lisp\n locator-set L\n  192.0.2.10 priority 1 weight 1\n"
+			" eid-table vrf A instance-id 4100\n  dynamic-eid VMS\n"
+			"   database-mapping 198.51.100.0/24 locator-set L\n"
+			"   eid-notify authentication-key fuzz-key\n"
+			" ipv4 etr\n ipv4 etr map-server 192.0.2.1 key k\n",
+			msg, sizeof(msg));
+		assert(conf);
+		etr = etr_new(&eio);
+		etr_configure(etr, conf, 0);
+		gw = xtr_notify_new(&nio, etr, "gw");
+		xtr_notify_configure(gw, conf);
+	}
+	lisp_addr_parse("192.0.2.50", &fhr);
+	now += 0.5;
 	env = notify_unpack(k, data, size, &err);
 	if (env)
 		vmroam__notify__envelope__free_unpacked(env, NULL);
@@ -40,6 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, "VMRN\x01\x00\x00\x10\x04", NOTIFY_HDR_LEN);
 	memcpy(buf + NOTIFY_HDR_LEN, data, size);
 	assert(lisp_auth_hmac_sha256(k, buf, len, buf + len) == 0);
+	xtr_notify_input(gw, &fhr, 40000, buf, len + LISP_AUTH_SHA256_LEN, now);
+	xtr_notify_tick(gw, now);
 	env = notify_unpack(k, buf, len + LISP_AUTH_SHA256_LEN, &err);
 	if (env) {
 		assert(env->instance_id == 4100);

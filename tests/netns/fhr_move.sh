@@ -147,7 +147,7 @@ move() {
 		".away[] | select(.eid_prefix==\"198.51.100.10/32\") | .locators[0].address==\"192.0.2.1$((to - 1))\"" \
 		show lisp away
 	check "FHR$from: told the VM moved away" retry 3 fhr_j "fhr$from" \
-		'.dynamic_eids[] | select(.eid=="198.51.100.10/32") | .locator_set=="moved-away"' \
+		'.dynamic_eids[] | select(.eid=="198.51.100.10/32") | .state=="moved-away"' \
 		show lisp dynamic-eid
 	check "branch map-cache follows to DC$to" retry 3 jctl br \
 		".map_cache[] | select(.eid_prefix==\"198.51.100.10/32\") | .locators[0].address==\"192.0.2.1$((to - 1))\"" \

@@ -90,6 +90,11 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	json_bool(&j, "registered", e->registered);
 	json_string(&j, "locator_set", e->locator_set);
 	json_string(&j, "fhr", e->fhr);
+#ifdef CTL_FOR_FHR
+	json_uint(&j, "pending_pings", e->pending_pings);
+	json_string(&j, "mac", e->mac);
+	json_string(&j, "state", e->state);
+#endif
 	json_object_end(&j);
 }
 

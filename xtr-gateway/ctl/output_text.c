@@ -80,31 +80,53 @@ static void away(const Vmroam__Xtr__AwayEntry *e, double now)
 
 static bool dyn_header;
 
-/* show lisp dynamic-eid summary, as IOS lays it out; one title per VRF. */
+/*
+ * show lisp dynamic-eid summary, as IOS lays it out; one title per VRF.
+ * On a gateway the last column names the FHR that notified the EID; on
+ * fhr-agent (fhrctl) it is the host's MAC, with its liveness pings pending.
+ */
 static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 {
 	static uint32_t iid = UINT32_MAX;
-	char up[32], last[32], eid[64];
+	char up[32], last[32], eid[64], ping[16];
 	const char *slash;
 
 	if (!dyn_header || e->instance_id != iid) {
 		printf("%sLISP Dynamic EID Summary for VRF \"%s\" (instance-id %u)\n",
 		       dyn_header ? "\n" : "", e->vrf[0] ? e->vrf : "default", e->instance_id);
+#ifdef CTL_FOR_FHR
+		printf("State: detected, acknowledged (by every gateway) or moved-away\n\n");
+		printf("%-16s %-24s %-12s %-9s %-9s %-7s %-9s %-13s %s\n", "Dyn-EID Name",
+		       "Dynamic-EID", "Interface", "Uptime", "Last", "Pending", "Source", "State",
+		       "MAC");
+#else
 		printf("* = Dyn-EID learned from a first-hop router's notification\n\n");
-		printf("%-16s %-24s %-12s %-9s %-9s %-7s %-10s %s\n", "Dyn-EID Name", "Dynamic-EID",
-		       "Interface", "Uptime", "Last", "Pending", "Registered", "Notified by");
+		printf("%-16s %-24s %-12s %-9s %-9s %-7s %-9s %-10s %s\n", "Dyn-EID Name",
+		       "Dynamic-EID", "Interface", "Uptime", "Last", "Pending", "Source",
+		       "Registered", "Notified by");
+#endif
 		printf("%-16s %-24s %-12s %-9s %-9s %-7s\n", "", "", "", "", "Packet", "Ping");
 		dyn_header = true;
 		iid = e->instance_id;
 	}
 	slash = strchr(e->eid, '/');
+#ifdef CTL_FOR_FHR
+	snprintf(eid, sizeof(eid), "%.*s", slash ? (int)(slash - e->eid) : (int)strlen(e->eid),
+		 e->eid);
+	snprintf(ping, sizeof(ping), "%u", e->pending_pings);
+	printf("%-16s %-24s %-12s %-9s %-9s %-7s %-9s %-13s %s\n", e->policy, eid,
+	       e->interface[0] ? e->interface : "-", span(up, sizeof(up), now - e->since),
+	       ago(last, sizeof(last), e->last_packet, now), ping, e->source, e->state, e->mac);
+#else
 	snprintf(eid, sizeof(eid), "%s%.*s", strcmp(e->source, "fhr") == 0 ? "*" : "",
 		 slash ? (int)(slash - e->eid) : (int)strlen(e->eid), e->eid);
-	/* no liveness pings are sent (detection is by data, ARP/ND and the hypervisor): "-" */
-	printf("%-16s %-24s %-12s %-9s %-9s %-7s %-10s %s\n", e->policy, eid,
+	/* the gateway sends no liveness pings: "-" */
+	snprintf(ping, sizeof(ping), "-");
+	printf("%-16s %-24s %-12s %-9s %-9s %-7s %-9s %-10s %s\n", e->policy, eid,
 	       e->interface[0] ? e->interface : "-", span(up, sizeof(up), now - e->since),
-	       ago(last, sizeof(last), e->last_packet, now), "-", e->registered ? "yes" : "no",
-	       e->fhr);
+	       ago(last, sizeof(last), e->last_packet, now), ping, e->source,
+	       e->registered ? "yes" : "no", e->fhr);
+#endif
 }
 
 static bool notify_header;
@@ -114,9 +136,15 @@ static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
 	char last[32], addr[64];
 
 	if (!notify_header) {
+#ifdef CTL_FOR_FHR
+		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s\n", "Gateway", "Inst ID",
+		       "Dynamic-EID", "Address", "State", "Heard", "-", "Pending", "Sent",
+		       "Refused");
+#else
 		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s\n", "First-hop router",
 		       "Inst ID", "Dynamic-EID", "Address", "State", "Heard", "EIDs", "Pending",
 		       "Arrivals", "Refused");
+#endif
 		notify_header = true;
 	}
 	snprintf(addr, sizeof(addr), "%s:%u", p->address, p->port);
