@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 
 #include "fhr-agent/detect.h"
 #include "fhr-agent/fhr.h"
+#include "lib/ippkt.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -84,6 +86,68 @@ static void send_arp(struct psock *s, uint16_t op, const uint8_t dst[6],
 			    strerror(errno));
 }
 
+/* Our IPv6 address on ifname (a global one, else the link-local one); false if none. */
+static bool my_v6(const char *ifname, uint8_t out[16])
+{
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i; i = i->ifa_next) {
+		const uint8_t *a;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 ||
+		    strcmp(i->ifa_name, ifname))
+			continue;
+		a = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr.s6_addr;
+		if (!found || (out[0] == 0xfe && (out[1] & 0xc0) == 0x80)) {
+			memcpy(out, a, 16);
+			found = true;
+		}
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* A neighbour solicitation for eid, unicast to mac, from our address (IPv6 liveness). */
+static void send_ns(struct psock *s, const struct lisp_addr *eid, const uint8_t mac[6])
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_IPV6),
+				   .sll_halen = 6 };
+	struct ifreq ifr = { 0 };
+	uint8_t f[14 + 40 + 32], src[16];
+	uint8_t *ip = f + 14, *icmp = f + 54;
+	uint32_t sum;
+	uint16_t c;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
+	if (!my_v6(s->name, src) || ioctl(s->fd, SIOCGIFHWADDR, &ifr) < 0)
+		return;
+	memset(f, 0, sizeof(f));
+	memcpy(f, mac, 6);
+	memcpy(f + 6, ifr.ifr_hwaddr.sa_data, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	ip[0] = 0x60, ip[5] = 32, ip[6] = 58, ip[7] = 255;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, eid->u.v6, 16);
+	icmp[0] = 135;
+	memcpy(icmp + 8, eid->u.v6, 16);
+	icmp[24] = 1, icmp[25] = 1; /* source link-layer address */
+	memcpy(icmp + 26, ifr.ifr_hwaddr.sa_data, 6);
+	/* the checksum over the pseudo-header (addresses, length, next header) and the message */
+	sum = ippkt_csum_add(0, ip + 8, 32);
+	sum += 32 + 58;
+	sum = ippkt_csum_add(sum, icmp, 32);
+	c = ippkt_csum_fold(sum);
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	sll.sll_ifindex = (int)if_nametoindex(s->name);
+	memcpy(sll.sll_addr, mac, 6);
+	if (sendto(s->fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		log_warn_rl(&s->d->detect->rl, "detect: %s: send NS: %s", s->name, strerror(errno));
+}
+
 void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac)
 {
@@ -97,6 +161,10 @@ void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid
 
 		if (s->fd < 0 || strcmp(s->name, ifname) != 0)
 			continue;
+		if (eid->afi == LISP_AFI_IPV6) {
+			send_ns(s, eid, mac);
+			continue;
+		}
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", ifname);
 		ifr.ifr_addr.sa_family = AF_INET;
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

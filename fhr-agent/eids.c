@@ -542,7 +542,7 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 	struct fhr_eid *e = v;
 	const struct fhr_conf_iface *x = iface_conf(w->f->conf, e->ifname);
 
-	if (e->state == FHR_EID_MOVED || p->addr.afi != LISP_AFI_IPV4 || !e->has_mac ||
+	if (e->state == FHR_EID_MOVED || !e->has_mac ||
 	    (!e->contested && (!x || !x->proxy_arp || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
 	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
 		return 0;

@@ -182,7 +182,9 @@ struct fhr_daemon {
 	ev_signal sigterm, sigint;
 	struct fhr_detect_state *detect;
 	struct fhr_nfq_state *nfq;
-	int rt; /* rtnetlink, for across-subnet host routes; -1 until needed */
+	int rt;	      /* rtnetlink, for across-subnet host routes; -1 until needed */
+	int neigh_fd; /* the neighbour table's changes; -1 when not watched */
+	ev_io neigh_io;
 	struct fhr_ctl *ctl;
 };
 
@@ -196,6 +198,8 @@ void fhr_nfq_reap(struct fhr_daemon *d);
 
 /* neigh.c: the kernel's neighbour table on the mobility interfaces seeds the EID table */
 void fhr_neigh_seed(struct fhr_daemon *d);
+/* Then watches its changes. */
+void fhr_neigh_watch(struct fhr_daemon *d);
 
 /* control.c: the control socket fhrctl talks to (the xtr_ctl protocol's dynamic-eid commands) */
 struct fhr_ctl *fhr_ctl_open(struct fhr_daemon *d, const char *path);

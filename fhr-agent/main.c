@@ -137,7 +137,8 @@ int main(int argc, char **argv)
 	struct fhr_daemon d = { .conf_path = CONF_DEFAULT,
 				.ctl_path = FHR_SOCKET_DEFAULT,
 				.udp = { -1, -1 },
-				.rt = -1 };
+				.rt = -1,
+				.neigh_fd = -1 };
 	bool check = false, verbose = false;
 	struct fhr_io io = {
 		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
@@ -190,6 +191,7 @@ int main(int argc, char **argv)
 	d.fhr = fhr_new(&io, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 	fhr_configure(d.fhr, d.conf, ev_now(d.loop));
 	fhr_neigh_seed(&d); /* before the first tick sends Hello and the whole table */
+	fhr_neigh_watch(&d);
 	fhr_detect_open(&d);
 	if (d.conf->nfqueue >= 0)
 		fhr_nfq_open(&d, (unsigned)d.conf->nfqueue);
@@ -216,6 +218,10 @@ int main(int argc, char **argv)
 	fhr_free(d.fhr);
 	if (d.rt >= 0)
 		close(d.rt);
+	if (d.neigh_fd >= 0) {
+		ev_io_stop(d.loop, &d.neigh_io);
+		close(d.neigh_fd);
+	}
 	fhr_conf_free(d.conf);
 	ev_loop_destroy(d.loop);
 	return 0;

@@ -1,8 +1,9 @@
 /*
- * The kernel's neighbour table (rtnetlink RTM_GETNEIGH): at start, the
- * hosts it knows on the lisp mobility interfaces are detected before the
- * first Resync, so that a restarted agent tells its gateways what is
- * there instead of an empty table.
+ * The kernel's neighbour table (rtnetlink): at start, the hosts it knows
+ * on the lisp mobility interfaces are detected before the first Resync,
+ * so that a restarted agent tells its gateways what is there instead of
+ * an empty table; then its changes (RTMGRP_NEIGH) are watched, so a host
+ * the kernel resolves (for traffic toward it) is detected too.
  */
 #include <errno.h>
 #include <linux/neighbour.h>
@@ -48,6 +49,39 @@ static void one(struct nlmsghdr *r, void *arg)
 	if (addr.afi &&
 	    fhr_detect(s->d->fhr, ifname, &addr, mac, FHR_SRC_NEIGHBOR, ev_now(s->d->loop)) > 0)
 		s->found++;
+}
+
+static void watch_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fhr_daemon *d = w->data;
+	struct seed s = { .d = d };
+	static uint8_t buf[16384] __attribute__((aligned(4)));
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *r = (struct nlmsghdr *)(void *)buf; NLMSG_OK(r, (size_t)n);
+		     r = NLMSG_NEXT(r, n))
+			one(r, &s);
+	}
+}
+
+void fhr_neigh_watch(struct fhr_daemon *d)
+{
+	int fd = nl_open_groups(NETLINK_ROUTE, RTMGRP_NEIGH);
+
+	if (fd < 0) {
+		log_warn("neighbours: cannot watch: %s", strerror(-fd));
+		return;
+	}
+	d->neigh_fd = fd;
+	ev_io_init(&d->neigh_io, watch_cb, fd, EV_READ);
+	d->neigh_io.data = d;
+	ev_io_start(d->loop, &d->neigh_io);
 }
 
 void fhr_neigh_seed(struct fhr_daemon *d)

@@ -13,6 +13,8 @@
 
 /* A bound netlink socket of protocol (NETLINK_ROUTE ...): the fd, or -errno. */
 int nl_open(int protocol);
+/* The same subscribed to multicast groups (RTMGRP_NEIGH ...), non-blocking: for events. */
+int nl_open_groups(int protocol, uint32_t groups);
 /*
  * Sends req (sequence number and NLM_F_REQUEST set here) and reads the
  * answers: each message is handed to fn (may be NULL) until NLMSG_DONE or

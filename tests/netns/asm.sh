@@ -20,11 +20,13 @@ for v in a b; do
 done
 ip -n "$(ns a)" addr add 198.51.100.10/24 dev eth0
 ip -n "$(ns b)" addr add 198.51.100.11/24 dev eth0
+ip -n "$(ns fhr)" addr add 2001:db8:d::1/64 dev br0 nodad
 cat >"$WORK/fhr.conf" <<CONF
 router lisp
  fhr-id fhr-asm
  dynamic-eid VMS
   database-mapping 198.51.100.0/24
+  database-mapping 2001:db8:d::/64
   eid-notify 192.0.2.10 key k
   exit
 interface br0
@@ -49,4 +51,18 @@ check "ARP for a VM that is here: answered by the VM, not by the FHR" \
 out=$(nsx a arping -c 1 -w 2 -I eth0 203.0.113.5 || true)
 check "ARP for an address outside the dynamic-eid: not answered" \
 	bash -c "! grep -qi 'reply from' <<<'$out'"
+
+# liveness: quiet EIDs are probed (ARP, and a unicast neighbour solicitation for IPv6) and kept
+# while they answer
+ip -n "$(ns b)" addr add 2001:db8:d::11/64 dev eth0 # DAD: detected
+retry 3 bash -c "$BIN/fhrctl -s $WORK/fhr.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"2001:db8:d::11/128\")' >/dev/null"
+bg fhr tcpdump -n -l -i br0 'arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))' \
+	>"$WORK/probes" 2>/dev/null
+sleep 14
+check "IPv4 liveness: the FHR's ARP probe to the VM answered" \
+	bash -c "grep -q 'Request who-has 198.51.100.11 .*tell 198.51.100.1' $WORK/probes && grep -q 'Reply 198.51.100.11 is-at' $WORK/probes"
+check "IPv6 liveness: the FHR's neighbour solicitation answered (its checksum is right)" \
+	bash -c "grep -q '2001:db8:d::1 > 2001:db8:d::11: ICMP6, neighbor solicitation' $WORK/probes && grep -q '2001:db8:d::11 > 2001:db8:d::1: ICMP6, neighbor advertisement' $WORK/probes"
+check "both EIDs still here, no pings pending" bash -c \
+	"$BIN/fhrctl -s $WORK/fhr.sock -j show lisp dynamic-eid | jq -e '[.dynamic_eids[] | select(.eid==\"198.51.100.11/32\" or .eid==\"2001:db8:d::11/128\") | select(.pending_pings==0)] | length==2' >/dev/null"
 finish

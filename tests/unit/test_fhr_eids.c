@@ -34,6 +34,7 @@ static const char *fhr_text = "router lisp\n fhr-id fhr-1\n"
 
 struct dgram {
 	bool to_gw;
+	struct lisp_addr peer; /* to the gateway: its address; from a gateway: which */
 	uint8_t buf[4096];
 	size_t len;
 };
@@ -54,6 +55,7 @@ static int fhr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, cons
 		return 0;
 	assert_true(nq < 256 && len <= 4096);
 	q[nq].to_gw = true;
+	q[nq].peer = *dst;
 	memcpy(q[nq].buf, buf, len);
 	q[nq++].len = len;
 	return 0;
@@ -69,6 +71,7 @@ static int gw_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const
 		return 0;
 	assert_true(nq < 256 && len <= 4096);
 	q[nq].to_gw = false;
+	q[nq].peer = *(const struct lisp_addr *)arg; /* the gateway's own address */
 	memcpy(q[nq].buf, buf, len);
 	q[nq++].len = len;
 	return 0;
@@ -90,19 +93,24 @@ struct env {
 	struct xtr_conf *gconf;
 	struct fhr_conf *fconf;
 	struct etr *etr;
-	struct xtr_notify *gw;
+	struct xtr_notify *gw, *gw2; /* gw2: a second gateway of a multihomed site */
+	struct etr *etr2;
 	struct fhr *fhr;
-	struct lisp_addr gw_addr, fhr_addr, vm;
+	struct lisp_addr gw_addr, gw2_addr, fhr_addr, vm;
 	uint64_t fhr_session;
 };
 
 static void pump(struct env *e, double now)
 {
 	for (int i = 0; i < nq; i++) { /* what is sent while delivering is delivered too */
+		bool second = e->gw2 && lisp_addr_equal(&q[i].peer, &e->gw2_addr);
+
 		if (q[i].to_gw)
-			xtr_notify_input(e->gw, &e->fhr_addr, 40000, q[i].buf, q[i].len, now);
+			xtr_notify_input(second ? e->gw2 : e->gw, &e->fhr_addr, 40000, q[i].buf,
+					 q[i].len, now);
 		else
-			fhr_input(e->fhr, &e->gw_addr, NOTIFY_PORT, q[i].buf, q[i].len, now);
+			fhr_input(e->fhr, second ? &e->gw2_addr : &e->gw_addr, NOTIFY_PORT,
+				  q[i].buf, q[i].len, now);
 	}
 	nq = 0;
 }
@@ -110,7 +118,7 @@ static void pump(struct env *e, double now)
 static void new_gateway(struct env *e)
 {
 	struct etr_io eio = { .send = ms_send, .if_addr = fake_no_if_addr };
-	struct xtr_notify_io nio = { .send = gw_send };
+	struct xtr_notify_io nio = { .send = gw_send, .arg = &e->gw_addr };
 
 	xtr_notify_free(e->gw);
 	etr_free(e->etr);
@@ -140,6 +148,7 @@ static int setup(void **state)
 	assert_non_null(e->gconf);
 	assert_non_null(e->fconf);
 	lisp_addr_parse("192.0.2.10", &e->gw_addr);
+	lisp_addr_parse("192.0.2.11", &e->gw2_addr);
 	lisp_addr_parse("192.0.2.50", &e->fhr_addr);
 	lisp_addr_parse("198.51.100.10", &e->vm);
 	e->fhr_session = 1000;
@@ -158,7 +167,9 @@ static int teardown(void **state)
 
 	fhr_free(e->fhr);
 	xtr_notify_free(e->gw);
+	xtr_notify_free(e->gw2);
 	etr_free(e->etr);
+	etr_free(e->etr2);
 	xtr_conf_free(e->gconf);
 	fhr_conf_free(e->fconf);
 	free(e);
@@ -401,6 +412,58 @@ static void test_across_subnet(void **state)
 	fhr_conf_free(asm_conf);
 }
 
+/* A multihomed site: the FHR tells both gateways; acknowledged only when both have it. */
+static void test_two_gateways(void **state)
+{
+	struct env *e = *state;
+	struct etr_io eio = { .send = ms_send, .if_addr = fake_no_if_addr };
+	struct xtr_notify_io nio = { .send = gw_send, .arg = &e->gw2_addr };
+	struct fhr_io io = { .send = fhr_send };
+	struct fhr_conf *c;
+	char err[256];
+
+	c = fhr_conf_parse_string("two",
+				  "router lisp\n fhr-id fhr-1\n"
+				  " eid-table vrf A instance-id 4100\n"
+				  "  dynamic-eid VMS\n"
+				  "   database-mapping 198.51.100.0/24\n"
+				  "   eid-notify 192.0.2.10 key key-a\n"
+				  "   eid-notify 192.0.2.11 key key-a\n"
+				  "interface br0\n lisp mobility VMS\n",
+				  err, sizeof(err));
+	assert_non_null(c);
+	e->etr2 = etr_new(&eio);
+	etr_configure(e->etr2, e->gconf, 0);
+	e->gw2 = xtr_notify_new(&nio, e->etr2, "gw-dc1-b");
+	xtr_notify_configure(e->gw2, e->gconf);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, c, 0);
+	fhr_tick(e->fhr, 0);
+	pump(e, 0);
+	assert_int_equal(fhr_gw_count(e->fhr), 2);
+	/* the second gateway is unreachable for now: the EID waits for it */
+	drop_to_gw = false;
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	for (int i = 0; i < nq; i++)
+		if (lisp_addr_equal(&q[i].peer, &e->gw2_addr))
+			q[i].len = 0; /* lost */
+	for (int i = 0; i < nq; i++)
+		if (!q[i].len)
+			q[i] = q[--nq], i--;
+	pump(e, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(etr_dyn_count(e->etr2), 0);
+	assert_int_equal(eid_state(e), FHR_EID_DETECTED);
+	fhr_tick(e->fhr, 1.25); /* retransmitted to the second */
+	pump(e, 1.25);
+	assert_int_equal(etr_dyn_count(e->etr2), 1);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rarp_and_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_subnet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
