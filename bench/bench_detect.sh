@@ -83,10 +83,11 @@ echo "bench_detect: frame -> gateway learned: p50 ${p50} ms, p99 ${p99} ms (targ
 # footprint while idle: RSS, and wake-ups (context switches) over 10 s against 10 ticks a second
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$FHR_PID/status")
 anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$FHR_PID/status")
+pss=$(awk '/^Pss:/ { print $2 }' "/proc/$FHR_PID/smaps_rollup")
 c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$FHR_PID/status")
 sleep 10
 c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$FHR_PID/status")
-echo "bench_detect: fhr-agent with $(ctl gw -j show lisp dynamic-eid | jq '.dynamic_eids | length') EIDs: RSS $((rss / 1024)).$(((rss % 1024) * 10 / 1024)) MiB (target <= 4 MiB), at start with none $((rss0 / 1024)).$(((rss0 % 1024) * 10 / 1024)) MiB (mostly shared libraries: its own anonymous memory is $((anon / 1024)).$(((anon % 1024) * 10 / 1024)) MiB);" \
+echo "bench_detect: fhr-agent with $(ctl gw -j show lisp dynamic-eid | jq '.dynamic_eids | length') EIDs: RSS $((rss / 1024)).$(((rss % 1024) * 10 / 1024)) MiB (target <= 4 MiB), at start with none $((rss0 / 1024)).$(((rss0 % 1024) * 10 / 1024)) MiB (mostly shared libraries: PSS $((pss / 1024)).$(((pss % 1024) * 10 / 1024)) MiB, its own anonymous memory $((anon / 1024)).$(((anon % 1024) * 10 / 1024)) MiB);" \
 	"$(((c1 - c0) / 10)) wake-ups/s idle beside 10 timer ticks/s and 1 gateway keepalive/s"
 
 # an ARP storm (100k frames/s for 10 s from one host outside the dynamic-eid) while a VM arrives

@@ -110,8 +110,13 @@ static bool my_v6(const char *ifname, uint8_t out[16])
 	return found;
 }
 
-/* A neighbour solicitation for eid, unicast to mac, from our address (IPv6 liveness). */
-static void send_ns(struct psock *s, const struct lisp_addr *eid, const uint8_t mac[6])
+/*
+ * A neighbour solicitation (135) for target, unicast to dst/mac (IPv6
+ * liveness), or a proxy advertisement (136: solicited, not override) of
+ * target with our MAC to the host dst/mac that asked; from our address.
+ */
+static void send_nd(struct psock *s, uint8_t type, const struct lisp_addr *dst,
+		    const uint8_t mac[6], const struct lisp_addr *target)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 				   .sll_protocol = htons(ETH_P_IPV6),
@@ -131,10 +136,12 @@ static void send_ns(struct psock *s, const struct lisp_addr *eid, const uint8_t 
 	f[12] = 0x86, f[13] = 0xdd;
 	ip[0] = 0x60, ip[5] = 32, ip[6] = 58, ip[7] = 255;
 	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, eid->u.v6, 16);
-	icmp[0] = 135;
-	memcpy(icmp + 8, eid->u.v6, 16);
-	icmp[24] = 1, icmp[25] = 1; /* source link-layer address */
+	memcpy(ip + 24, dst->u.v6, 16);
+	icmp[0] = type;
+	if (type == 136)
+		icmp[4] = 0x40; /* solicited; no override: a proxy does not take over a real one */
+	memcpy(icmp + 8, target->u.v6, 16);
+	icmp[24] = type == 135 ? 1 : 2, icmp[25] = 1; /* source / target link-layer address */
 	memcpy(icmp + 26, ifr.ifr_hwaddr.sa_data, 6);
 	/* the checksum over the pseudo-header (addresses, length, next header) and the message */
 	sum = ippkt_csum_add(0, ip + 8, 32);
@@ -162,7 +169,7 @@ void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid
 		if (s->fd < 0 || strcmp(s->name, ifname) != 0)
 			continue;
 		if (eid->afi == LISP_AFI_IPV6) {
-			send_ns(s, eid, mac);
+			send_nd(s, 135, eid, mac, eid);
 			continue;
 		}
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", ifname);
@@ -212,8 +219,11 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 			fhr_detect(s->d->fhr, s->name, &fr.addr, fr.mac,
 				   fr.kind == FHR_FRAME_ND ? FHR_SRC_ND : FHR_SRC_ARP,
 				   ev_now(loop));
-		if (fr.arp_request && fhr_proxy_arp(s->d->fhr, s->name, &fr.target, &fr.sender)) {
-			send_arp(s, 2, fr.mac, &fr.target, fr.mac, &fr.sender); /* proxy-ARP */
+		if (fr.solicit && fhr_proxy_arp(s->d->fhr, s->name, &fr.target, &fr.sender)) {
+			if (fr.kind == FHR_FRAME_ARP) /* proxy-ARP */
+				send_arp(s, 2, fr.mac, &fr.target, fr.mac, &fr.sender);
+			else /* proxy-ND */
+				send_nd(s, 136, &fr.sender, fr.mac, &fr.target);
 			st->proxy_arps++;
 		}
 	}

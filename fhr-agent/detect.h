@@ -19,9 +19,9 @@ struct fhr_frame {
 	bool has_addr;		 /* RARP carries none */
 	struct lisp_addr addr;	 /* the address the host speaks for */
 	uint8_t mac[6];		 /* the host's MAC */
-	bool arp_request;	 /* ARP: a request (not a probe) ... */
+	bool solicit;		 /* an ARP request or NS from a host (not a probe, not DAD) ... */
 	struct lisp_addr target; /* ... for this address */
-	struct lisp_addr sender; /* ARP: its sender address as written (0.0.0.0 for a probe) */
+	struct lisp_addr sender; /* its sender address as written (0.0.0.0 or :: for a probe) */
 };
 
 /*

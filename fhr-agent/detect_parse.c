@@ -46,7 +46,7 @@ static int parse_arp(const uint8_t *a, size_t len, bool rarp, struct fhr_frame *
 	out->addr.afi = out->target.afi = out->sender.afi = LISP_AFI_IPV4;
 	memcpy(out->target.u.v4, a + 24, 4);
 	memcpy(out->sender.u.v4, a + 14, 4);
-	out->arp_request = op == 1 && !zero(a + 14, 4) && memcmp(a + 14, a + 24, 4) != 0;
+	out->solicit = op == 1 && !zero(a + 14, 4) && memcmp(a + 14, a + 24, 4) != 0;
 	if (zero(a + 14, 4)) /* a probe: sender 0.0.0.0 claims the target */
 		memcpy(out->addr.u.v4, a + 24, 4);
 	else
@@ -83,9 +83,12 @@ static int parse_nd(const uint8_t *ip, size_t len, const uint8_t *eth_src, struc
 			memcpy(out->mac, icmp + off + 2, 6);
 		off += olen;
 	}
-	if (icmp[0] == 135 && !zero(ip + 8, 16)) /* NS from a host: it speaks for its source */
+	if (icmp[0] == 135 && !zero(ip + 8, 16)) { /* NS from a host: it speaks for its source */
 		lisp_addr_set_v6(&out->addr, ip + 8);
-	else /* DAD (from ::) or an advertisement: the target */
+		lisp_addr_set_v6(&out->sender, ip + 8);
+		lisp_addr_set_v6(&out->target, icmp + 8);
+		out->solicit = memcmp(ip + 8, icmp + 8, 16) != 0;
+	} else /* DAD (from ::) or an advertisement: the target */
 		lisp_addr_set_v6(&out->addr, icmp + 8);
 	if (out->addr.u.v6[0] == 0xff || zero(out->addr.u.v6, 16))
 		return -ENOENT;

@@ -518,8 +518,7 @@ bool fhr_proxy_arp(const struct fhr *f, const char *ifname, const struct lisp_ad
 	struct lisp_prefix host;
 	bool inside = false;
 
-	if (!x || !x->proxy_arp || d < 0 || target->afi != LISP_AFI_IPV4 ||
-	    lisp_addr_equal(target, requester))
+	if (!x || !x->proxy_arp || d < 0 || lisp_addr_equal(target, requester))
 		return false;
 	lisp_prefix_from_addr(&host, f->conf->dyneids[d].iid, target);
 	for (size_t i = 0; i < f->conf->dyneids[d].nprefixes && !inside; i++)

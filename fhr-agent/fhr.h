@@ -129,7 +129,8 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 void fhr_tick(struct fhr *f, double now);
 /*
  * Across-subnet mode (ip proxy-arp on the interface): should the agent
- * answer an ARP request on ifname for target (asked by requester)? Yes
+ * answer an ARP request or neighbour solicitation on ifname for target
+ * (asked by requester)? Yes
  * for an address of the interface's dynamic-eid that is not here (never
  * seen, or moved away): the peer then reaches it through the routed LISP
  * path instead of waiting on a subnet it left.

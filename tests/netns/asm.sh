@@ -52,6 +52,12 @@ out=$(nsx a arping -c 1 -w 2 -I eth0 203.0.113.5 || true)
 check "ARP for an address outside the dynamic-eid: not answered" \
 	bash -c "! grep -qi 'reply from' <<<'$out'"
 
+# the same for IPv6: a neighbour solicitation for an address not here gets the FHR's advertisement
+ip -n "$(ns a)" addr add 2001:db8:d::10/64 dev eth0 nodad
+nsx a ping -6 -c 1 -W 1 2001:db8:d::77 >/dev/null 2>&1 || true
+check "NS for an IPv6 address that is not here: advertised by the FHR with br0's MAC" \
+	bash -c "ip -n $(ns a) -6 neigh show 2001:db8:d::77 | grep -qi 'lladdr $brmac'"
+
 # liveness: quiet EIDs are probed (ARP, and a unicast neighbour solicitation for IPv6) and kept
 # while they answer
 ip -n "$(ns b)" addr add 2001:db8:d::11/64 dev eth0 # DAD: detected

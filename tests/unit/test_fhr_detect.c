@@ -93,6 +93,21 @@ static void test_arp(void **state)
 	truncations_refused(f, len);
 	len = arp(f, 0x0806, 1, vm_mac, vm, zero, gw); /* the VM asks for its gateway */
 	expect_v4(f, len, "198.51.100.10", FHR_FRAME_ARP);
+	{
+		struct fhr_frame fr;
+		struct lisp_addr g;
+
+		assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+		assert_true(fr.solicit); /* a question another may answer (proxy-ARP) */
+		lisp_addr_parse("198.51.100.1", &g);
+		assert_true(lisp_addr_equal(&fr.target, &g));
+		len = arp(f, 0x0806, 1, vm_mac, vm, zero, vm); /* gratuitous: no question */
+		assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+		assert_false(fr.solicit);
+		len = arp(f, 0x0806, 1, vm_mac, none, zero, vm); /* a probe: none either */
+		assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+		assert_false(fr.solicit);
+	}
 	len = arp(f, 0x0806, 2, vm_mac, vm, zero, gw); /* a reply */
 	expect_v4(f, len, "198.51.100.10", FHR_FRAME_ARP);
 	len = arp(f, 0x0806, 1, vm_mac, none, zero, vm); /* a probe claims the target */
@@ -139,6 +154,11 @@ static void test_nd(void **state)
 	len = nd(f, 135, src, any, NULL); /* an NS from the host speaks for its source */
 	assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
 	assert_true(lisp_addr_equal(&fr.addr, &want));
+	assert_true(fr.solicit); /* and asks for its target (here ::, for the test) */
+	assert_true(lisp_addr_equal(&fr.sender, &want));
+	len = nd(f, 135, any, src, NULL); /* DAD asks nobody */
+	assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+	assert_false(fr.solicit);
 	f[54 + 24 + 1] = 0; /* an option of length 0: malformed */
 	len = nd(f, 136, src, src, other);
 	f[54 + 25] = 0;
