@@ -180,7 +180,7 @@ struct fhr_daemon {
 	int udp[2]; /* IPv4, IPv6: to and from the gateways */
 	ev_io udp_io[2];
 	ev_timer tick;
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sighup;
 	struct fhr_detect_state *detect;
 	struct fhr_nfq_state *nfq;
 	int rt;	      /* rtnetlink, for across-subnet host routes; -1 until needed */

@@ -125,6 +125,28 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * SIGHUP: the configuration is checked again; it applies at the next start
+ * (a restart loses nothing: the table comes back from the neighbour table
+ * and the gateways resynchronise).
+ */
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct fhr_daemon *d = container_of(w, struct fhr_daemon, sighup);
+	struct fhr_conf *c;
+	char err[1024];
+
+	(void)loop;
+	(void)revents;
+	c = fhr_conf_load(d->conf_path, err, sizeof(err));
+	if (!c) {
+		log_warn("reload: %s; the running configuration stays", err);
+		return;
+	}
+	fhr_conf_free(c);
+	log_warn("reload: %s is valid; restart fhr-agent to apply it", d->conf_path);
+}
+
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)w;
@@ -200,8 +222,10 @@ int main(int argc, char **argv)
 	ev_timer_start(d.loop, &d.tick);
 	ev_signal_init(&d.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&d.sigint, stop_cb, SIGINT);
+	ev_signal_init(&d.sighup, hup_cb, SIGHUP);
 	ev_signal_start(d.loop, &d.sigterm);
 	ev_signal_start(d.loop, &d.sigint);
+	ev_signal_start(d.loop, &d.sighup);
 	log_info("started as %s: %zu dynamic-eid(s), %zu gateway(s)", d.conf->fhr_id,
 		 d.conf->ndyneids, fhr_gw_count(d.fhr));
 	ev_run(d.loop, 0);
