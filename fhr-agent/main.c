@@ -12,6 +12,7 @@
 
 #include "fhr-agent/detect.h"
 #include "fhr-agent/fhr.h"
+#include "lib/daemon_args.h"
 #include "lib/nl.h"
 #include "lib/util.h"
 
@@ -156,50 +157,25 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 int main(int argc, char **argv)
 {
-	struct fhr_daemon d = { .conf_path = CONF_DEFAULT,
-				.ctl_path = FHR_SOCKET_DEFAULT,
-				.udp = { -1, -1 },
-				.rt = -1,
-				.neigh_fd = -1 };
-	bool check = false, verbose = false;
+	struct daemon_args args = { .conf_path = CONF_DEFAULT, .ctl_path = FHR_SOCKET_DEFAULT };
+	struct fhr_daemon d = { .udp = { -1, -1 }, .rt = -1, .neigh_fd = -1 };
 	struct fhr_io io = {
 		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
 	};
 	struct timespec ts;
 	char err[1024];
-	int ch;
 
-	while ((ch = getopt(argc, argv, "df:ns:v")) != -1) {
-		switch (ch) {
-		case 'd':
-			log_set_debug(~0u);
-			break;
-		case 'f':
-			d.conf_path = optarg;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 's':
-			d.ctl_path = optarg;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	daemon_args_parse(argc, argv, &args, usage);
+	d.conf_path = args.conf_path;
+	d.ctl_path = args.ctl_path;
 	log_init("fhr-agent", true);
 	d.conf = fhr_conf_load(d.conf_path, err, sizeof(err));
 	if (!d.conf) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (check) {
-		if (verbose)
+	if (args.check) {
+		if (args.verbose)
 			fhr_conf_print(d.conf, stdout);
 		else
 			fprintf(stderr, "configuration OK\n");

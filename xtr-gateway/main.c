@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/daemon_args.h"
 #include "lib/util.h"
 #include "xtr-gateway/xtr.h"
 
@@ -156,42 +157,21 @@ static void shutdown_all(struct xtr_daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct xtr_daemon d = { .conf_path = CONF_DEFAULT, .ctl_path = XTR_SOCKET_DEFAULT };
-	bool check = false, verbose = false;
+	struct daemon_args args = { .conf_path = CONF_DEFAULT, .ctl_path = XTR_SOCKET_DEFAULT };
+	struct xtr_daemon d = { 0 };
 	char err[1024];
-	int ch;
 
-	while ((ch = getopt(argc, argv, "df:ns:v")) != -1) {
-		switch (ch) {
-		case 'd':
-			log_set_debug(~0u);
-			break;
-		case 'f':
-			d.conf_path = optarg;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 's':
-			d.ctl_path = optarg;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	daemon_args_parse(argc, argv, &args, usage);
+	d.conf_path = args.conf_path;
+	d.ctl_path = args.ctl_path;
 	log_init("xtr-gateway", true);
 	d.conf = xtr_conf_load(d.conf_path, err, sizeof(err));
 	if (!d.conf) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (check) {
-		if (verbose)
+	if (args.check) {
+		if (args.verbose)
 			xtr_conf_print(d.conf, stdout);
 		else
 			fprintf(stderr, "configuration OK\n");

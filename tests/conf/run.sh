@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Golden configuration tests: each tests/conf/NAME.conf prints (xtr-gateway -nv) exactly
-# NAME.ok, and that output parses again to itself; each bad/NAME.conf is refused (exit 1)
-# with exactly the message in bad/NAME.err; the shipped examples parse.
-# usage: run.sh XTR_GATEWAY
+# Golden configuration tests: each DIR/NAME.conf prints (DAEMON -nv) exactly NAME.ok, and that
+# output parses again to itself; each DIR/bad/NAME.conf is refused (exit 1) with exactly the
+# message in bad/NAME.err; the shipped examples packaging/examples/DAEMON*.conf parse.
+# usage: run.sh DAEMON_BINARY [DIR]     (DIR: tests/conf for xtr-gateway, tests/conf/fhr ...)
 set -u
 bin=$(realpath "$1")
-dir=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$dir/../.." && pwd)
+dir=$(cd "${2:-$(dirname "$0")}" && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,7 +32,7 @@ for conf in "$dir"/bad/*.conf; do
 	[ "$rc" -eq 1 ] && ok || bad "bad/$name: exit $rc, want 1"
 	diff -u "$dir/bad/$name.err" "$tmp/$name.err" >&2 && ok || bad "bad/$name: message differs"
 done
-for conf in "$top"/packaging/examples/xtr-gateway*.conf; do
+for conf in "$top"/packaging/examples/"$(basename "$bin")"*.conf; do
 	[ -e "$conf" ] || continue
 	"$bin" -n -f "$conf" 2>"$tmp/example.err" && ok || bad "example $conf: $(cat "$tmp/example.err")"
 done
