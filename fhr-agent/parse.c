@@ -119,50 +119,20 @@ static int cmd_database_mapping(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* eid-notify ADDRESS key [0|6] KEY */
 static int cmd_eid_notify(struct conf_parser *p, int argc, char **argv)
 {
 	struct fhr_conf_dyneid *d = &st(p)->c->dyneids[st(p)->dyn];
 	struct fhr_conf_gw g = { 0 };
-	const char *key = argv[argc - 1];
-	bool hex = argc == 4 && strcmp(argv[2], "6") == 0;
 
 	if (lisp_addr_parse(argv[0], &g.addr) < 0 ||
 	    (g.addr.afi != LISP_AFI_IPV4 && g.addr.afi != LISP_AFI_IPV6))
 		return conf_error(p, "eid-notify: '%s' is not an IPv4 or IPv6 address", argv[0]);
-	if (strcasecmp(argv[1], "key") != 0 ||
-	    (argc == 4 && strcmp(argv[2], "0") != 0 && strcmp(argv[2], "6") != 0))
+	if (strcasecmp(argv[1], "key") != 0)
 		return conf_error(p, "eid-notify: expected 'ADDRESS key [0|6] KEY'");
-	if (hex) {
-		size_t n = strlen(key);
-
-		if (n == 0 || n % 2 || n / 2 > FHR_KEY_MAX)
-			return conf_error(p, "eid-notify: a type 6 key is 1-%d bytes of hex",
-					  FHR_KEY_MAX);
-		for (size_t i = 0; i < n; i += 2) {
-			int hi = hexval(key[i]), lo = hexval(key[i + 1]);
-
-			if (hi < 0 || lo < 0)
-				return conf_error(p, "eid-notify: '%s' is not hex", key);
-			g.key[g.keylen++] = (uint8_t)(hi << 4 | lo);
-		}
-	} else {
-		if (strlen(key) > FHR_KEY_MAX)
-			return conf_error(p, "eid-notify: key longer than %d bytes", FHR_KEY_MAX);
-		g.keylen = strlen(key);
-		memcpy(g.key, key, g.keylen);
-	}
+	if (conf_parse_key(p, argc == 4 ? argv[2] : NULL, argv[argc - 1], g.key, &g.keylen,
+			   FHR_KEY_MAX) < 0)
+		return -EINVAL;
 	for (size_t i = 0; i < d->ngws; i++)
 		if (lisp_addr_equal(&d->gws[i].addr, &g.addr))
 			return conf_error(p, "eid-notify %s given twice", argv[0]);

@@ -234,3 +234,41 @@ int conf_parse_file(const char *path, const struct conf_cmd *cmds, size_t ncmds,
 	free(text);
 	return rc;
 }
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int conf_parse_key(struct conf_parser *p, const char *type, const char *key, uint8_t *out,
+		   size_t *outlen, size_t max)
+{
+	size_t len = strlen(key);
+
+	if (type && strcmp(type, "0") != 0 && strcmp(type, "6") != 0)
+		return conf_error(p, "%s: type must be 0 (clear) or 6 (hex), not '%s'",
+				  p->cmd->words, type);
+	if (!type || strcmp(type, "0") == 0) {
+		if (len > max)
+			return conf_error(p, "%s longer than %zu bytes", p->cmd->words, max);
+		memcpy(out, key, len);
+		*outlen = len;
+		return 0;
+	}
+	if (len == 0 || len % 2 || len / 2 > max)
+		return conf_error(p,
+				  "%s 6: expected an even number of hex digits, at most %zu bytes",
+				  p->cmd->words, max);
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hexval(key[i]), lo = hexval(key[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return conf_error(p, "%s 6: '%s' is not hex", p->cmd->words, key);
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = len / 2;
+	return 0;
+}

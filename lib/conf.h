@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONF_TOP       0  /* the global mode */
 #define CONF_NONE      -1 /* "enters": the command opens no mode */
@@ -66,6 +67,14 @@ int conf_error(struct conf_parser *p, const char *fmt, ...) __attribute__((forma
 
 /* The mode the current line is in (after any closing), for handlers shared between modes. */
 int conf_mode(const struct conf_parser *p);
+
+/*
+ * A pre-shared key as IOS writes it: type NULL or "0" (the key in clear)
+ * or "6" (its bytes in hex), at most max bytes, into out. Returns 0 or
+ * conf_error() naming the command.
+ */
+int conf_parse_key(struct conf_parser *p, const char *type, const char *key, uint8_t *out,
+		   size_t *outlen, size_t max);
 
 /* Parses a decimal unsigned number in [min, max]; false if s is not one. */
 bool conf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);

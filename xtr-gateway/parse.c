@@ -80,52 +80,12 @@ static int cmd_description(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* A key in clear (hex false) or as hex (type 6) into out; errors name the command. */
-static int key_decode(struct conf_parser *p, const char *key, bool hex, uint8_t *out,
-		      size_t *outlen)
-{
-	size_t len = strlen(key);
-
-	if (!hex) {
-		if (len > XTR_KEY_MAX)
-			return conf_error(p, "%s longer than %d bytes", p->cmd->words, XTR_KEY_MAX);
-		memcpy(out, key, len);
-		*outlen = len;
-		return 0;
-	}
-	if (len == 0 || len % 2 || len / 2 > XTR_KEY_MAX)
-		return conf_error(p,
-				  "%s 6: expected an even number of hex digits, at most %d bytes",
-				  p->cmd->words, XTR_KEY_MAX);
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(key[i]), lo = hexval(key[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return conf_error(p, "%s 6: '%s' is not hex", p->cmd->words, key);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*outlen = len / 2;
-	return 0;
-}
-
 static int cmd_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_site *s = state(p)->site;
 
-	if (argc == 2 && strcmp(argv[0], "0") != 0 && strcmp(argv[0], "6") != 0)
-		return conf_error(p,
-				  "authentication-key: type must be 0 (clear) or 6 (hex), not '%s'",
-				  argv[0]);
-	if (key_decode(p, argv[argc - 1], argc == 2 && strcmp(argv[0], "6") == 0, s->key,
-		       &s->keylen) < 0)
+	if (conf_parse_key(p, argc == 2 ? argv[0] : NULL, argv[argc - 1], s->key, &s->keylen,
+			   XTR_KEY_MAX) < 0)
 		return -EINVAL;
 	s->has_key = true;
 	return 0;
@@ -136,13 +96,8 @@ static int cmd_eid_notify_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_dyneid *d = &state(p)->c->dyneids[state(p)->dyn];
 
-	if (argc == 2 && strcmp(argv[0], "0") != 0 && strcmp(argv[0], "6") != 0)
-		return conf_error(p,
-				  "eid-notify authentication-key: type must be 0 (clear) or 6 "
-				  "(hex), not '%s'",
-				  argv[0]);
-	if (key_decode(p, argv[argc - 1], argc == 2 && strcmp(argv[0], "6") == 0, d->notify_key,
-		       &d->notify_keylen) < 0)
+	if (conf_parse_key(p, argc == 2 ? argv[0] : NULL, argv[argc - 1], d->notify_key,
+			   &d->notify_keylen, XTR_KEY_MAX) < 0)
 		return -EINVAL;
 	d->has_notify_key = true;
 	return 0;
@@ -656,16 +611,15 @@ static int cmd_etr_map_server(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf *c = state(p)->c;
 	struct xtr_conf_ms ms = { .line = p->line };
-	bool hex = argc == 4 && strcmp(argv[2], "6") == 0;
 
 	if (lisp_addr_parse(argv[0], &ms.addr) < 0 ||
 	    ms.addr.afi != (p->cmd->data == ROLE_ETR_V4 ? LISP_AFI_IPV4 : LISP_AFI_IPV6))
 		return conf_error(p, "%s: '%s' is not an %s address", p->cmd->words, argv[0],
 				  p->cmd->data == ROLE_ETR_V4 ? "IPv4" : "IPv6");
-	if (strcasecmp(argv[1], "key") != 0 ||
-	    (argc == 4 && strcmp(argv[2], "0") != 0 && strcmp(argv[2], "6") != 0))
+	if (strcasecmp(argv[1], "key") != 0)
 		return conf_error(p, "%s: expected 'ADDRESS key [0|6] KEY'", p->cmd->words);
-	if (key_decode(p, argv[argc - 1], hex, ms.key, &ms.keylen) < 0)
+	if (conf_parse_key(p, argc == 4 ? argv[2] : NULL, argv[argc - 1], ms.key, &ms.keylen,
+			   XTR_KEY_MAX) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < c->nmap_servers; i++)
 		if (lisp_addr_equal(&c->map_servers[i].addr, &ms.addr))
