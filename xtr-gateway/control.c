@@ -443,6 +443,30 @@ static const char *act_name(uint8_t act)
 	return act < sizeof(names) / sizeof(names[0]) ? names[act] : "send-map-request";
 }
 
+/* The reply records of n locators (of a map-cache or away entry). */
+static Vmroam__Xtr__McLocator **build_locators(struct arena *a, const struct mc_locator *locs,
+					       uint8_t n)
+{
+	Vmroam__Xtr__McLocator **v = arena_alloc(a, (n + 1u) * sizeof(*v));
+
+	for (uint8_t i = 0; i < n; i++) {
+		Vmroam__Xtr__McLocator *l = v[i] = arena_alloc(a, sizeof(*l));
+
+		vmroam__xtr__mc_locator__init(l);
+		l->address = fmt_addr(a, &locs[i].addr);
+		l->up = locs[i].up;
+		l->priority = locs[i].priority;
+		l->weight = locs[i].weight;
+		l->since = locs[i].since;
+		l->packets_out = locs[i].packets;
+		l->bytes_out = locs[i].bytes;
+		l->packets_in = locs[i].packets_in;
+		l->bytes_in = locs[i].bytes_in;
+		l->control_in = locs[i].control_in;
+	}
+	return v;
+}
+
 static int send_mc_entry(const struct mc_info *e, void *arg)
 {
 	static const char *states[] = {
@@ -462,23 +486,8 @@ static int send_mc_entry(const struct mc_info *e, void *arg)
 	m.configured = e->is_static;
 	m.created = e->created;
 	m.expires = e->expires;
-	m.locators = arena_alloc(&a, (e->nloc + 1) * sizeof(*m.locators));
-	for (uint8_t i = 0; i < e->nloc; i++) {
-		Vmroam__Xtr__McLocator *l = arena_alloc(&a, sizeof(*l));
-
-		vmroam__xtr__mc_locator__init(l);
-		l->address = fmt_addr(&a, &e->locs[i].addr);
-		l->up = e->locs[i].up;
-		l->priority = e->locs[i].priority;
-		l->weight = e->locs[i].weight;
-		l->since = e->locs[i].since;
-		l->packets_out = e->locs[i].packets;
-		l->bytes_out = e->locs[i].bytes;
-		l->packets_in = e->locs[i].packets_in;
-		l->bytes_in = e->locs[i].bytes_in;
-		l->control_in = e->locs[i].control_in;
-		m.locators[m.n_locators++] = l;
-	}
+	m.locators = build_locators(&a, e->locs, e->nloc);
+	m.n_locators = e->nloc;
 	r.item_case = VMROAM__XTR__REPLY__ITEM_MAP_CACHE_ENTRY;
 	r.map_cache_entry = &m;
 	queue_reply(cl, &r);
@@ -550,23 +559,8 @@ static int send_away(const struct etr_away_info *e, void *arg)
 	m.map_server = fmt_addr(&a, &e->told_by);
 	m.since = e->since;
 	m.expires = e->expires;
-	m.locators = arena_alloc(&a, (e->nloc + 1) * sizeof(*m.locators));
-	for (uint8_t i = 0; i < e->nloc; i++) {
-		Vmroam__Xtr__McLocator *l = arena_alloc(&a, sizeof(*l));
-
-		vmroam__xtr__mc_locator__init(l);
-		l->address = fmt_addr(&a, &e->locs[i].addr);
-		l->up = e->locs[i].up;
-		l->priority = e->locs[i].priority;
-		l->weight = e->locs[i].weight;
-		l->since = e->since;
-		l->packets_out = e->locs[i].packets;
-		l->bytes_out = e->locs[i].bytes;
-		l->packets_in = e->locs[i].packets_in;
-		l->bytes_in = e->locs[i].bytes_in;
-		l->control_in = e->locs[i].control_in;
-		m.locators[m.n_locators++] = l;
-	}
+	m.locators = build_locators(&a, e->locs, e->nloc);
+	m.n_locators = e->nloc;
 	m.packets = e->packets;
 	m.smrs = e->smrs;
 	m.last_packet = e->last_packet;
