@@ -12,12 +12,12 @@
 
 /* An interface lookup that finds no address. */
 static inline int fake_no_if_addr(void *arg, const char *ifname, uint16_t afi,
-				  struct lisp_addr *out)
+				  struct lisp_addr *addr)
 {
 	(void)arg;
 	(void)ifname;
 	(void)afi;
-	(void)out;
+	(void)addr;
 	return -ENOENT;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/capture.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
 
@@ -18,25 +19,11 @@ static const char *conf_text = "router lisp\n"
 			       " ipv4 itr map-resolver 192.0.2.1\n"
 			       " dataplane map-cache-limit 3\n";
 
-struct sent {
-	struct lisp_addr dst;
-	uint8_t buf[1024];
-	size_t len;
-};
-
-static struct sent out[64];
-static int nout;
-
 static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		     size_t len)
 {
-	(void)arg;
 	assert_int_equal(dport, 4342);
-	assert_true(nout < 64);
-	out[nout].dst = *dst;
-	memcpy(out[nout].buf, buf, len);
-	out[nout++].len = len;
-	return 0;
+	return capture_send(arg, dst, dport, buf, len);
 }
 
 struct env {
@@ -69,16 +56,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct lisp_addr A(const char *s) {
-	struct lisp_addr a;
-
-	assert_int_equal(lisp_addr_parse(s, &a), 0);
-	return a;
-}
-
 /* The Map-Request inside sent ECM i. */
-static void
-request_of(int i, struct lisp_map_request *q, struct lisp_ecm *ecm)
+static void request_of(int i, struct lisp_map_request *q, struct lisp_ecm *ecm)
 {
 	assert_int_equal(lisp_msg_decode_ecm(out[i].buf, out[i].len, ecm), 0);
 	assert_int_equal(lisp_msg_decode_map_request(ecm->inner.payload, ecm->inner.payload_len, q),

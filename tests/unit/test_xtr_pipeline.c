@@ -12,6 +12,7 @@
 #include "lib/lisp_data.h"
 #include "lib/lpmh.h"
 #include "tests/unit/tv.h"
+#include "tests/unit/capture.h"
 #include "xtr-gateway/xtr.h"
 #include "tests/fakes.h"
 
@@ -28,17 +29,9 @@ struct env {
 	struct dp dp;
 };
 
-static struct lisp_addr A(const char *s) {
-	struct lisp_addr a;
-
-	assert_int_equal(lisp_addr_parse(s, &a), 0);
-	return a;
-}
-
 /* Resolves eid (iid 4100) and answers with prefix -> locators (none: negative, act). */
-static void
-learn(struct env *e, const char *eid, const char *prefix, const char *loc1, const char *loc2,
-      uint8_t prio2, uint8_t act)
+static void learn(struct env *e, const char *eid, const char *prefix, const char *loc1,
+		  const char *loc2, uint8_t prio2, uint8_t act)
 {
 	struct lisp_addr a = A(eid);
 	struct lisp_map_reply m;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lib/lisp_auth.h"
+#include "tests/unit/capture.h"
 #include "xtr-gateway/xtr.h"
 
 static const char *conf_text = "router lisp\n"
@@ -20,28 +21,6 @@ static const char *conf_text = "router lisp\n"
 			       "  database-mapping 10.1.1.0/24 locator-set L\n"
 			       " ipv4 etr\n"
 			       " ipv4 etr map-server 192.0.2.1 key k1\n";
-
-struct sent {
-	struct lisp_addr dst;
-	uint16_t port;
-	uint8_t buf[1024];
-	size_t len;
-};
-
-static struct sent out[64];
-static int nout;
-
-static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		     size_t len)
-{
-	(void)arg;
-	assert_true(nout < 64);
-	out[nout].dst = *dst;
-	out[nout].port = dport;
-	memcpy(out[nout].buf, buf, len);
-	out[nout++].len = len;
-	return 0;
-}
 
 /* eth0 has 192.0.2.10; down0 has no address. */
 static int fake_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *a)
@@ -70,7 +49,7 @@ static struct xtr_conf *parse(const char *text)
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct etr_io io = { .send = fake_send, .if_addr = fake_if_addr };
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
 
 	e->conf = parse(conf_text);
 	e->etr = etr_new(&io);
@@ -338,7 +317,7 @@ static void sent_record(int i, struct lisp_eid_record *r)
 static void test_dynamic_eid(void **state)
 {
 	struct env *e = *state;
-	struct etr_io io = { .send = fake_send, .if_addr = fake_if_addr, .event = record_event };
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr, .event = record_event };
 	struct lisp_addr vm, far, idle, ms;
 	struct lisp_prefix host;
 	struct lisp_eid_record r;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "lib/lisp_auth.h"
+#include "tests/unit/capture.h"
 #include "xtr-gateway/xtr.h"
 
 #define KEY "s3cret"
@@ -29,29 +30,12 @@ static const char *conf_text = "router lisp\n"
 			       " ipv4 map-resolver\n";
 
 /* What the engine sent. */
-struct sent {
-	struct lisp_addr dst;
-	uint16_t port;
-	uint8_t buf[2048];
-	size_t len;
-};
-
-static struct sent out[64];
-static int nout;
-
 static int fake_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		     size_t len)
 {
-	(void)arg;
 	if (dst->afi != LISP_AFI_IPV4)
 		return -EAFNOSUPPORT; /* like a daemon with IPv4 sockets only */
-	assert_true(nout < 64 && len <= sizeof(out[0].buf));
-	out[nout].dst = *dst;
-	out[nout].port = dport;
-	memcpy(out[nout].buf, buf, len);
-	out[nout].len = len;
-	nout++;
-	return 0;
+	return capture_send(arg, dst, dport, buf, len);
 }
 
 struct env {
@@ -83,13 +67,6 @@ static int teardown(void **state)
 	xtr_conf_free(e->conf);
 	free(e);
 	return 0;
-}
-
-static struct lisp_addr A(const char *s) {
-	struct lisp_addr a;
-
-	assert_int_equal(lisp_addr_parse(s, &a), 0);
-	return a;
 }
 
 struct reg_opts {
