@@ -30,6 +30,7 @@
 struct psock {
 	ev_io io;
 	int fd;
+	uint8_t mac[6]; /* the interface's, read when opened */
 	char name[FHR_NAME_MAX];
 	struct fhr_daemon *d;
 };
@@ -64,18 +65,14 @@ static void send_arp(struct psock *s, uint16_t op, const uint8_t dst[6],
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 				   .sll_protocol = htons(ETH_P_ARP),
 				   .sll_halen = 6 };
-	struct ifreq ifr = { 0 };
 	uint8_t f[42];
 
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
-	if (ioctl(s->fd, SIOCGIFHWADDR, &ifr) < 0)
-		return;
 	memcpy(f, dst, 6);
-	memcpy(f + 6, ifr.ifr_hwaddr.sa_data, 6);
+	memcpy(f + 6, s->mac, 6);
 	f[12] = 0x08, f[13] = 0x06;
 	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0, f[18] = 6, f[19] = 4;
 	f[20] = (uint8_t)(op >> 8), f[21] = (uint8_t)op;
-	memcpy(f + 22, ifr.ifr_hwaddr.sa_data, 6);
+	memcpy(f + 22, s->mac, 6);
 	memcpy(f + 28, sip->u.v4, 4);
 	memcpy(f + 32, tmac, 6);
 	memcpy(f + 38, tip->u.v4, 4);
@@ -121,18 +118,16 @@ static void send_nd(struct psock *s, uint8_t type, const struct lisp_addr *dst,
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 				   .sll_protocol = htons(ETH_P_IPV6),
 				   .sll_halen = 6 };
-	struct ifreq ifr = { 0 };
 	uint8_t f[14 + 40 + 32], src[16];
 	uint8_t *ip = f + 14, *icmp = f + 54;
 	uint32_t sum;
 	uint16_t c;
 
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
-	if (!my_v6(s->name, src) || ioctl(s->fd, SIOCGIFHWADDR, &ifr) < 0)
+	if (!my_v6(s->name, src))
 		return;
 	memset(f, 0, sizeof(f));
 	memcpy(f, mac, 6);
-	memcpy(f + 6, ifr.ifr_hwaddr.sa_data, 6);
+	memcpy(f + 6, s->mac, 6);
 	f[12] = 0x86, f[13] = 0xdd;
 	ip[0] = 0x60, ip[5] = 32, ip[6] = 58, ip[7] = 255;
 	memcpy(ip + 8, src, 16);
@@ -142,7 +137,7 @@ static void send_nd(struct psock *s, uint8_t type, const struct lisp_addr *dst,
 		icmp[4] = 0x40; /* solicited; no override: a proxy does not take over a real one */
 	memcpy(icmp + 8, target->u.v6, 16);
 	icmp[24] = type == 135 ? 1 : 2, icmp[25] = 1; /* source / target link-layer address */
-	memcpy(icmp + 26, ifr.ifr_hwaddr.sa_data, 6);
+	memcpy(icmp + 26, s->mac, 6);
 	/* the checksum over the pseudo-header (addresses, length, next header) and the message */
 	sum = ippkt_csum_add(0, ip + 8, 32);
 	sum += 32 + 58;
@@ -233,6 +228,7 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 {
 	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct ifreq ifr = { 0 };
 
 	sll.sll_ifindex = (int)if_nametoindex(s->name);
 	if (!sll.sll_ifindex)
@@ -244,6 +240,10 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 		fatal("detect: %s: BPF filter: %s", s->name, strerror(errno));
 	if (bind(s->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		fatal("detect: %s: bind: %s", s->name, strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
+	if (ioctl(s->fd, SIOCGIFHWADDR, &ifr) < 0)
+		fatal("detect: %s: no MAC address: %s", s->name, strerror(errno));
+	memcpy(s->mac, ifr.ifr_hwaddr.sa_data, 6);
 	s->d = d;
 	ev_io_init(&s->io, frame_cb, s->fd, EV_READ);
 	ev_io_start(d->loop, &s->io);

@@ -56,6 +56,7 @@ struct fhr {
 	struct gw *gws;
 	size_t ngws;
 	uint64_t session;
+	double last_liveness; /* the liveness walk runs once a second, not every tick */
 	struct fhr_counters c;
 	struct log_rate rl;
 	uint8_t out[NOTIFY_MAX];
@@ -566,7 +567,10 @@ void fhr_tick(struct fhr *f, double now)
 	w.f = f;
 	w.now = now;
 	w.ngone = 0;
-	ptable_walk(f->eids, NULL, liveness_one, &w);
+	if (now - f->last_liveness >= 1.0) {
+		f->last_liveness = now;
+		ptable_walk(f->eids, NULL, liveness_one, &w);
+	}
 	for (size_t i = 0; i < w.ngone; i++) {
 		log_info("fhr: %s stopped answering (%d probes): departed",
 			 lisp_prefix_format(&w.gone[i], b, sizeof(b)), FHR_PROBES);
