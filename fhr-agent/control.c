@@ -1,9 +1,10 @@
 /*
  * fhr-agent's control socket: fhrctl (xtrctl built for the agent) sends
  * one Request of the xtr_ctl protocol per connection; the agent answers
- * show lisp dynamic-eid, show lisp eid-notify (its gateways) and clear lisp
- * dynamic-eid (root only). A connection is served at once: the request is
- * read with a 1 s limit, the answer written with the same.
+ * show lisp dynamic-eid, show lisp eid-notify (its gateways), show lisp
+ * event-history, and clear lisp dynamic-eid|event-history (root only). A
+ * connection is served at once: the request is read with a 1 s limit, the
+ * answer written with the same.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
@@ -18,6 +19,7 @@
 
 #include "fhr-agent/fhr.h"
 #include "lib/ctl_conn.h"
+#include "lib/evhist_ctl.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "proto/xtr_ctl.pb-c.h"
@@ -134,6 +136,11 @@ static void send_gateways(int fd, const struct fhr_daemon *d)
 	}
 }
 
+static void reply_cb(const Vmroam__Xtr__Reply *r, void *arg)
+{
+	reply(*(int *)arg, r);
+}
+
 static void serve(struct fhr_ctl *c, int fd)
 {
 	struct fhr_daemon *d = c->d;
@@ -179,6 +186,20 @@ static void serve(struct fhr_ctl *c, int fd)
 				   ev_now(d->loop)));
 		end(fd, 0, msg);
 		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_EVENT_HISTORY:
+	case VMROAM__XTR__REQUEST__CMD_CLEAR_EVENT_HISTORY: {
+		bool clear = req->cmd_case == VMROAM__XTR__REQUEST__CMD_CLEAR_EVENT_HISTORY;
+		int rc;
+
+		if (clear && cred.uid != 0) {
+			end(fd, -EPERM, "needs root");
+			break;
+		}
+		rc = evh_serve(clear ? req->clear_event_history : req->show_event_history, clear,
+			       reply_cb, &fd, msg, sizeof(msg));
+		end(fd, rc, msg[0] ? msg : NULL);
+		break;
+	}
 	default:
 		end(fd, -EOPNOTSUPP, "not a command of fhr-agent");
 		break;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fhr-agent/fhr.h"
+#include "lib/evhist.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
 
@@ -160,6 +161,9 @@ static void notify(struct fhr *f, struct fhr_eid *e, Vmroam__Notify__EventKind k
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
 		env.eid_event = &ev;
 		send_env(f, &f->gws[i], &env, true, key, now);
+		evh_add(kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "notify-departed"
+								     : "notify-arrived",
+			&e->p, &f->gws[i].addr, NULL);
 	}
 }
 
@@ -333,6 +337,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		f->io.known(f->io.arg, e->ifname, &e->p.addr, true);
 	log_info("fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
 		 lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
+	evh_add("detected", &host, NULL, "%s on %s", fhr_source_name(src), ifname);
 	notify(f, e, VMROAM__NOTIFY__EVENT_KIND__ARRIVED, now);
 	return 1;
 }
@@ -398,6 +403,8 @@ static void mark_acked(struct fhr *f, struct gw *g, const char *key)
 	e = ptable_lookup_exact(f->eids, &p);
 	if (!e)
 		return;
+	if (!(e->acked & 1u << g->idx))
+		evh_add("acked", &e->p, &g->addr, NULL);
 	e->acked |= 1u << g->idx;
 	for (size_t i = 0; i < f->conf->dyneids[e->dyn].ngws; i++)
 		all |= 1u << i;
@@ -439,8 +446,10 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 		goto out;
 	}
 	g->last_heard = now;
-	if (!g->up)
+	if (!g->up) {
 		log_info("fhr: gateway %s up", lisp_addr_format(src, a, sizeof(a)));
+		evh_add("gateway-up", NULL, src, NULL);
+	}
 	if (g->heard && (rc == NOTIFY_RX_NEW_SESSION || !g->up)) {
 		/* it restarted, or comes back from silence: our whole table again */
 		notify_tx_clear(&g->tx);
@@ -469,6 +478,8 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 		    (e = ptable_lookup_exact(f->eids, &p)) != NULL && e->state != FHR_EID_MOVED) {
 			e->state = FHR_EID_MOVED;
 			f->c.moves_told++;
+			evh_add("moved-away", &p, src, "now at %s",
+				env->moved_away->n_locators ? env->moved_away->locators[0] : "?");
 			if (f->io.known) /* its first packet here again is a detection */
 				f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
 			log_info("fhr: %s moved away (gateway %s: now at %s)",
@@ -575,6 +586,7 @@ void fhr_tick(struct fhr *f, double now)
 		log_info("fhr: %s stopped answering (%d probes): departed",
 			 lisp_prefix_format(&w.gone[i], b, sizeof(b)), FHR_PROBES);
 		f->c.departures++;
+		evh_add("departed", &w.gone[i], NULL, "no answer to %d probes", FHR_PROBES);
 		fhr_clear(f, &w.gone[i], now);
 	}
 	fhr_tick_channel(f, now);
@@ -594,6 +606,7 @@ static void fhr_tick_channel(struct fhr *f, double now)
 		}
 		if (g->up && now - g->last_heard > NOTIFY_DEAD) {
 			g->up = false;
+			evh_add("gateway-down", NULL, &g->addr, NULL);
 			log_warn("fhr: gateway %s silent for %.1f s: down",
 				 lisp_addr_format(&g->addr, a, sizeof(a)), now - g->last_heard);
 		}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/ctl_conn.h"
+#include "lib/evhist_ctl.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "proto/xtr_ctl.pb-c.h"
@@ -749,6 +750,24 @@ static void do_show_eid_notify(struct client *cl)
 	queue_end(cl, 0, NULL);
 }
 
+static void queue_reply_cb(const Vmroam__Xtr__Reply *r, void *arg)
+{
+	queue_reply(arg, r);
+}
+
+/* show|clear lisp event-history (clearing needs root) */
+static void do_event_history(struct client *cl, const Vmroam__Xtr__EventHistoryRequest *q,
+			     bool clear)
+{
+	char msg[96];
+	int rc;
+
+	if (clear && cl->uid != 0)
+		return queue_end(cl, -EPERM, "needs root");
+	rc = evh_serve(q, clear, queue_reply_cb, cl, msg, sizeof(msg));
+	queue_end(cl, rc, msg[0] ? msg : NULL);
+}
+
 static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 {
 	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, msg);
@@ -788,6 +807,12 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY:
 		do_show_eid_notify(cl);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_EVENT_HISTORY:
+		do_event_history(cl, req->show_event_history, false);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_CLEAR_EVENT_HISTORY:
+		do_event_history(cl, req->clear_event_history, true);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_RELOAD:
 		if (cl->uid != 0) {

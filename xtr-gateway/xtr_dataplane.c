@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/evhist.h"
 #include "lib/buf.h"
 #include "lib/ippkt.h"
 #include "lib/nl.h"
@@ -298,6 +299,8 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 	*s = (struct smr_slot){ .itr = *itr, .eid = *eid, .iid = iid, .at = now };
 	x->c.smr_sent++;
 	etr_away_smr_sent(x->d->etr, &q.src_eid);
+	evh_add("smr-sent", &q.src_eid, itr, "a packet from %s re-encapsulated",
+		lisp_addr_format(remote, (char *)buf, sizeof(buf)));
 }
 
 static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/evhist.h"
 #include "lib/lpmh.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
@@ -202,6 +203,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		e->smr_invoked = smr_invoked;
 		e->next_req = now + REQ_INTERVAL;
 		mc->c.requests_sent++;
+		evh_add(smr_invoked ? "map-request-smr" : "map-request", &e->p, mr, NULL);
 		return;
 	}
 	mc->c.requests_unsendable++; /* no map-resolver of the EID's family with an RLOC of ours */
@@ -230,8 +232,10 @@ int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, dou
 }
 
 static void install(struct mapcache *mc, struct mc_entry *pending, const struct lisp_eid_record *r,
-		    double now)
+		    const struct lisp_addr *src, double now)
 {
+	char a[LISP_ADDR_STRLEN];
+
 	struct mc_entry *e = ptable_lookup_exact(mc->t, &r->eid);
 	struct lisp_locator l;
 	struct lisp_iter it;
@@ -241,6 +245,7 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 	if (r->ttl == 0) {
 		if (e && !e->is_static)
 			entry_del(mc, &e->p);
+		evh_add("map-cache-removed", &r->eid, src, NULL);
 		return;
 	}
 	if (!e)
@@ -269,6 +274,12 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 		m->up = l.reachable;
 		m->since = now;
 	}
+	if (e->nloc)
+		evh_add("map-cache", &r->eid, src, "-> %s%s",
+			lisp_addr_format(&e->locs[0].addr, a, sizeof(a)),
+			e->nloc > 1 ? " (and more)" : "");
+	else
+		evh_add("map-cache", &r->eid, src, "negative");
 }
 
 /* The entry waiting for the reply with this nonce, or NULL. */
@@ -316,7 +327,7 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 	mc->c.replies++;
 	lisp_record_iter_init(&it, &m.records);
 	while (lisp_record_iter_next(&it, &r)) {
-		install(mc, pending, &r, now);
+		install(mc, pending, &r, src, now);
 		pending = NULL; /* further records are more-specifics of the answer */
 		count_control(ptable_lookup_exact(mc->t, &r.eid), src);
 	}
@@ -340,6 +351,8 @@ static void handle_smr(struct mapcache *mc, const struct lisp_addr *src, const u
 		return;
 	}
 	mc->c.smrs++;
+	if (q.src_eid.addr.afi)
+		evh_add("smr-received", &q.src_eid, src, NULL);
 	e = q.src_eid.addr.afi ? ptable_lookup(mc->t, q.src_eid.iid, &q.src_eid.addr, NULL) : NULL;
 	count_control(e, src);
 	if (!e || e->is_static || (e->last_smr && now - e->last_smr < SMR_INTERVAL))

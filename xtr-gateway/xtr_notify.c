@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/evhist.h"
 #include "lib/notify.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
@@ -219,6 +220,8 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 	x = peer_eid(p, &host, ev->kind != VMROAM__NOTIFY__EVENT_KIND__DEPARTED);
 	if (x && ev->event_seq && ev->event_seq <= x->event_seq)
 		return 0; /* an older event overtaken by a newer one */
+	evh_add(ev->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "fhr-departed" : "fhr-arrived",
+		&host, &p->addr, "from %s", p->id);
 	if (ev->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED) {
 		etr_dyn_clear(n->etr, &host, now);
 		peer_eid_del(p, &host);
@@ -344,9 +347,11 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 		notify_tx_clear(&p->tx);
 	}
 	p->last_heard = now;
-	if (!p->alive)
+	if (!p->alive) {
 		log_info("eid-notify: %s (instance-id %u, dynamic-eid %s) up at %s", p->id, iid,
 			 n->conf->dyneids[d].name, lisp_addr_format(src, a, sizeof(a)));
+		evh_add("fhr-up", NULL, src, "%s", p->id);
+	}
 	p->alive = true;
 	switch (env->body_case) {
 	case VMROAM__NOTIFY__ENVELOPE__BODY_HELLO:
@@ -392,6 +397,7 @@ void xtr_notify_tick(struct xtr_notify *n, double now)
 		if (p->alive && now - p->last_heard > NOTIFY_DEAD) {
 			p->alive = false;
 			p->c.deaths++;
+			evh_add("fhr-down", NULL, &p->addr, "%s", p->id);
 			log_warn(
 				"eid-notify: %s silent for %.1f s: down (its EIDs stay registered)",
 				p->id, now - p->last_heard);
@@ -444,6 +450,7 @@ void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY;
 		env.moved_away = &m;
 		send_env(n, p, &env, true, lisp_prefix_format(e, key, sizeof(key)), now);
+		evh_add("moved-away-sent", e, &p->addr, "to %s", p->id);
 		peer_eid_del(p, e);
 		p->c.moved_away++;
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/evhist.h"
 #include "lib/lisp_auth.h"
 #include "lib/lpmh.h"
 #include "lib/ptable.h"
@@ -178,6 +179,8 @@ static void send_register(struct etr *e, const struct xtr_conf *conf, struct lis
 		return;
 	if (e->io.send(e->io.arg, &ms->addr, LISP_CONTROL_PORT, e->out, w.off) == 0)
 		e->c.registers_sent++;
+	if (r->attempts == 0 || ttl == 0) /* refreshes are not events */
+		evh_add(ttl ? "map-register" : "map-register-withdraw", &r->p, &ms->addr, NULL);
 	r->nonce = ttl ? m.nonce : 0;
 	r->last_sent = now;
 	r->attempts++;
@@ -278,6 +281,7 @@ static void dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 		if (d->regs[i].last_sent)
 			send_register(e, conf, keys, &d->regs[i], 0, now);
 	event(e, ETR_EV_DYN_DOWN, p, dyn_route_iface(conf, d));
+	evh_add(withdraw ? "withdrawn" : "forgotten", p, NULL, NULL);
 	local_remove(e, p);
 	e->ndyn--;
 }
@@ -486,6 +490,7 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		if (a) {
 			local_remove(e, &r->eid);
 			event(e, ETR_EV_AWAY_DOWN, &r->eid, NULL);
+			evh_add("away-removed", &r->eid, ms, "withdrawn");
 		}
 		return;
 	}
@@ -505,6 +510,7 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		}
 		e->naway++;
 		added = true;
+		evh_add("away", &r->eid, ms, NULL);
 	}
 	a->told_by = *ms;
 	a->expires = now + r->ttl * 60.0;
@@ -564,6 +570,7 @@ static void handle_moved(struct etr *e, const struct lisp_addr *src,
 			dyn_remove(e, e->conf, e->keys, &r.eid, false, now);
 			e->c.dyn_moved++;
 		}
+		evh_add("moved", &r.eid, src, "Map-Notify");
 		install_away(e, src, &r, now);
 		log_info("etr: %s moved away (Map-Notify from %s)",
 			 lisp_prefix_format(&r.eid, p, sizeof(p)),
@@ -625,6 +632,8 @@ static void handle_notify(struct etr *e, const struct lisp_addr *src, const uint
 			return;
 		}
 		r->nonce = 0;
+		if (r->last_ack == 0)
+			evh_add("registered", &r->p, src, "Map-Notify");
 		r->last_ack = now;
 		r->backoff = 1;
 		r->next_at = r->last_sent + REFRESH;
@@ -765,6 +774,7 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	if (ptable_lookup_exact(e->local, &host)) { /* the away entry */
 		local_remove(e, &host);
 		event(e, ETR_EV_AWAY_DOWN, &host, NULL);
+		evh_add("away-removed", &host, NULL, "came back");
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->l.kind = LOCAL_DYN_HOST;
@@ -782,6 +792,9 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	make_regs(e, d, now);
 	for (size_t i = 0; i < d->nregs; i++)
 		reg_due(e, &d->regs[i], now); /* at once, not at the next tick */
+	evh_add("learned", &host, NULL, "%s (%s%s%s)",
+		e->conf->dyneids[e->conf->dbmaps[m].dyn].name, src_names[src],
+		who && who[0] ? " " : "", who ? who : "");
 	event(e, ETR_EV_DYN_UP, &host, dyn_route_iface(e->conf, d));
 	log_info("etr: dynamic-eid %s: %s learned (%s)",
 		 e->conf->dyneids[e->conf->dbmaps[m].dyn].name,

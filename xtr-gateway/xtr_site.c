@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/evhist.h"
 #include "lib/lisp_auth.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
@@ -326,6 +327,7 @@ static void notify_moved(struct ms *ms, struct ms_site *site, const struct lisp_
 	ms->notifies = nt;
 	ms->io.send(ms->io.arg, dst, LISP_CONTROL_PORT, nt->msg, nt->len);
 	site->c.map_notifies_sent++;
+	evh_add("notify-moved", &rec->eid, dst, "site %s", site->name);
 }
 
 /* The Map-Notify acknowledging a Map-Register: its nonce and ids, the records accepted, our MAC. */
@@ -455,6 +457,7 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 			r->last = now;
 			heap_push(ms, r);
 		}
+		evh_add("registered", &rec->eid, src, "site %s, %u locator(s)", site->name, n);
 		handle_move(ms, site, reg, r, rec, n, now);
 		set_locs(r, ms->locs, n);
 	}
@@ -478,6 +481,7 @@ static bool do_deregister(struct ms *ms, const struct lisp_map_register *m,
 
 	if (!r)
 		return false;
+	evh_add("deregistered", &rec->eid, src, NULL);
 	registrant_del(ms, r);
 	return true;
 }
@@ -885,6 +889,7 @@ void ms_tick(struct ms *ms, double now)
 		struct ms_registrant *r = ms->heap[0];
 
 		r->reg->site->c.expirations++;
+		evh_add("expired", &r->reg->p, &r->addr, "site %s", r->reg->site->name);
 		log_info("ms: site %s: registration of %s by %s expired", r->reg->site->name,
 			 lisp_prefix_format(&r->reg->p, p, sizeof(p)),
 			 lisp_addr_format(&r->addr, a, sizeof(a)));

@@ -154,6 +154,19 @@ static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
 	json_object_end(&j);
 }
 
+static void event(const Vmroam__Xtr__Event *e)
+{
+	json_object_begin(&j, NULL);
+	json_uint(&j, "seq", e->seq);
+	json_double(&j, "time", e->time);
+	json_string(&j, "event", e->event);
+	json_uint(&j, "instance_id", e->instance_id);
+	json_string(&j, "eid", e->eid);
+	json_string(&j, "peer", e->peer);
+	json_string(&j, "detail", e->detail);
+	json_object_end(&j);
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
@@ -170,6 +183,8 @@ static void begin(const struct parse_result *res)
 		json_array_begin(&j, "dynamic_eids");
 	if (res->action == ACT_SHOW_EID_NOTIFY)
 		json_array_begin(&j, "eid_notify_peers");
+	if (res->action == ACT_SHOW_EVH)
+		json_array_begin(&j, "events");
 }
 
 static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
@@ -338,7 +353,7 @@ static void end(const struct parse_result *res)
 	close_site();
 	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res) ||
 	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN ||
-	    res->action == ACT_SHOW_EID_NOTIFY)
+	    res->action == ACT_SHOW_EID_NOTIFY || res->action == ACT_SHOW_EVH)
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS && res->action != ACT_SHOW_DATAPLANE)
 		json_string(&j, "status", "ok");
@@ -356,5 +371,6 @@ const struct output output_json = {
 	.dynamic_eid = dynamic_eid,
 	.dataplane = dataplane,
 	.eid_notify_peer = eid_notify_peer,
+	.event = event,
 	.end = end,
 };

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "xtr-gateway/ctl/xtrctl.h"
 
@@ -170,6 +171,31 @@ static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 	printf("\nI/O                                        %14s\n", "Packets");
 	for (size_t i = 0; i < dp->n_io; i++)
 		printf("  %-52s %" PRIu64 "\n", dp->io[i]->name, dp->io[i]->packets);
+}
+
+static bool event_header;
+
+/* show lisp event-history: one line per event, wall-clock time with microseconds */
+static void event(const Vmroam__Xtr__Event *e)
+{
+	time_t sec = (time_t)e->time;
+	char when[32], eid[96];
+	struct tm tm;
+
+	if (!event_header) {
+		printf("LISP event history (oldest first)\n\n%-8s %-26s %-16s %-28s %-24s %s\n",
+		       "Seq", "Time (UTC)", "Event", "EID", "Peer", "Detail");
+		event_header = true;
+	}
+	gmtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	if (e->instance_id)
+		snprintf(eid, sizeof(eid), "[%u] %s", e->instance_id, e->eid);
+	else
+		snprintf(eid, sizeof(eid), "%s", e->eid[0] ? e->eid : "-");
+	printf("%-8" PRIu64 " %s.%06u %-16s %-28s %-24s %s\n", e->seq, when,
+	       (unsigned)((e->time - (double)sec) * 1e6 + 0.5) % 1000000, e->event, eid,
+	       e->peer[0] ? e->peer : "-", e->detail);
 }
 
 static uint32_t mc_iid = UINT32_MAX;
@@ -375,5 +401,6 @@ const struct output output_text = {
 	.dynamic_eid = dynamic_eid,
 	.dataplane = dataplane,
 	.eid_notify_peer = eid_notify_peer,
+	.event = event,
 	.end = end,
 };

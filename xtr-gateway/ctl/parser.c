@@ -85,6 +85,7 @@ static const struct token t_dyn_iid[] = {
 };
 static const struct token t_clear_lisp[] = {
 	{ KEYWORD, "dynamic-eid", ACT_CLEAR_DYN, t_dyn_arg },
+	{ KEYWORD, "event-history", ACT_CLEAR_EVH, NULL },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_clear_ip[] = {
@@ -122,6 +123,7 @@ static const struct token t_lisp[] = {
 	{ KEYWORD, "dynamic-eid", ACT_SHOW_DYN, t_dyn_arg },
 	{ KEYWORD, "dataplane", ACT_SHOW_DATAPLANE, NULL },
 	{ KEYWORD, "eid-notify", ACT_SHOW_EID_NOTIFY, NULL },
+	{ KEYWORD, "event-history", ACT_SHOW_EVH, t_mc_arg },
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_site_arg[] = {

@@ -32,7 +32,9 @@ static void usage(void)
 	fprintf(stderr, "usage: fhrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
 			"  show lisp eid-notify\n"
-			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n");
+			"  show lisp event-history [PREFIX] [instance-id N]\n"
+			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n"
+			"  clear lisp event-history\n");
 #else
 	fprintf(stderr, "usage: xtrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
@@ -41,10 +43,12 @@ static void usage(void)
 			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
 			"  show lisp dataplane\n"
 			"  show lisp eid-notify\n"
+			"  show lisp event-history [PREFIX] [instance-id N]\n"
 			"  show ip lisp database | show ipv6 lisp database\n"
 			"  show ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
 			"  clear ip[v6] lisp map-cache [PREFIX] [instance-id N]\n"
 			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n"
+			"  clear lisp event-history\n"
 			"  lig [instance-id N] EID\n"
 			"  reload\n"
 			"  log debug CATEGORY | log brief\n");
@@ -56,6 +60,7 @@ static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
 static Vmroam__Xtr__ShowDataplane show_dataplane = VMROAM__XTR__SHOW_DATAPLANE__INIT;
 static Vmroam__Xtr__DynamicEidRequest dyn_request;
 static Vmroam__Xtr__ShowEidNotify show_eid_notify;
+static Vmroam__Xtr__EventHistoryRequest evh_request;
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
 			  Vmroam__Xtr__ShowSite *ss, Vmroam__Xtr__Reload *rl,
@@ -123,6 +128,19 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 		vmroam__xtr__show_eid_notify__init(&show_eid_notify);
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY;
 		req->show_eid_notify = &show_eid_notify;
+		break;
+	case ACT_SHOW_EVH:
+	case ACT_CLEAR_EVH:
+		vmroam__xtr__event_history_request__init(&evh_request);
+		evh_request.prefix = (char *)(uintptr_t)(res->arg ? res->arg : "");
+		evh_request.instance_id = res->instance_id;
+		if (res->action == ACT_SHOW_EVH) {
+			req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_EVENT_HISTORY;
+			req->show_event_history = &evh_request;
+		} else {
+			req->cmd_case = VMROAM__XTR__REQUEST__CMD_CLEAR_EVENT_HISTORY;
+			req->clear_event_history = &evh_request;
+		}
 		break;
 	case ACT_SHOW_STATISTICS:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS;
@@ -211,6 +229,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->dataplane(r->dataplane);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER)
 			out->eid_notify_peer(r->eid_notify_peer, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_EVENT)
+			out->event(r->event);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

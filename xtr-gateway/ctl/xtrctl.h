@@ -26,6 +26,8 @@ enum action {
 	ACT_CLEAR_DYN,
 	ACT_SHOW_DATAPLANE,
 	ACT_SHOW_EID_NOTIFY,
+	ACT_SHOW_EVH,
+	ACT_CLEAR_EVH,
 };
 
 struct parse_result {
@@ -49,6 +51,7 @@ struct output {
 	void (*dynamic_eid)(const Vmroam__Xtr__DynamicEid *e, double now);
 	void (*dataplane)(const Vmroam__Xtr__Dataplane *dp);
 	void (*eid_notify_peer)(const Vmroam__Xtr__EidNotifyPeer *p, double now);
+	void (*event)(const Vmroam__Xtr__Event *e);
 	void (*end)(const struct parse_result *res);
 };
 
