@@ -160,10 +160,10 @@ static void notify(struct fhr *f, struct fhr_eid *e, Vmroam__Notify__EventKind k
 		vmroam__notify__envelope__init(&env);
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
 		env.eid_event = &ev;
-		send_env(f, &f->gws[i], &env, true, key, now);
 		evh_add(kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "notify-departed"
 								     : "notify-arrived",
 			&e->p, &f->gws[i].addr, NULL);
+		send_env(f, &f->gws[i], &env, true, key, now);
 	}
 }
 

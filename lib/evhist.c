@@ -10,17 +10,22 @@ static struct evh_entry ring[EVH_CAPACITY];
 static uint64_t total;	  /* events recorded; the newest has seq == total */
 static uint64_t base_seq; /* total at the last clear */
 
-void evh_add(const char *event, const struct lisp_prefix *eid, const struct lisp_addr *peer,
-	     const char *fmt, ...)
+double evh_now(void)
 {
-	struct evh_entry *e = &ring[total % EVH_CAPACITY];
 	struct timespec ts;
-	va_list ap;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+}
+
+static void add(double time, const char *event, const struct lisp_prefix *eid,
+		const struct lisp_addr *peer, const char *fmt, va_list ap)
+{
+	struct evh_entry *e = &ring[total % EVH_CAPACITY];
+
 	total++;
 	e->seq = total - base_seq;
-	e->time = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+	e->time = time;
 	e->event = event;
 	if (eid)
 		e->eid = *eid;
@@ -31,11 +36,28 @@ void evh_add(const char *event, const struct lisp_prefix *eid, const struct lisp
 	else
 		memset(&e->peer, 0, sizeof(e->peer));
 	e->detail[0] = '\0';
-	if (fmt) {
-		va_start(ap, fmt);
+	if (fmt)
 		vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
-		va_end(ap);
-	}
+}
+
+void evh_add(const char *event, const struct lisp_prefix *eid, const struct lisp_addr *peer,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(evh_now(), event, eid, peer, fmt, ap);
+	va_end(ap);
+}
+
+void evh_add_at(double time, const char *event, const struct lisp_prefix *eid,
+		const struct lisp_addr *peer, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(time, event, eid, peer, fmt, ap);
+	va_end(ap);
 }
 
 size_t evh_count(void)

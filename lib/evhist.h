@@ -44,6 +44,16 @@ void evh_add(const char *event, const struct lisp_prefix *eid, const struct lisp
 typedef int (*evh_fn)(const struct evh_entry *e, void *arg);
 int evh_walk(const struct lisp_prefix *filter, evh_fn fn, void *arg);
 
+/*
+ * The same with the time given (from evh_now()): for an event whose moment
+ * is before the call, e.g. a message recorded once its send succeeded.
+ */
+void evh_add_at(double time, const char *event, const struct lisp_prefix *eid,
+		const struct lisp_addr *peer, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The wall-clock time as events record it. */
+double evh_now(void);
+
 /* Events kept now, and recorded since the start (or since the last clear). */
 size_t evh_count(void);
 uint64_t evh_total(void);

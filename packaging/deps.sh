@@ -11,6 +11,8 @@ PKGS=(
 	libcmocka-dev libssl-dev
 	# tests and lab
 	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump ethtool
+	# the lab: an HTTP server in the VMs, a client at the branch
+	python3 curl
 )
 
 missing=()

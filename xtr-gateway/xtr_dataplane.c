@@ -281,6 +281,7 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 	struct lisp_prefix rec;
 	struct buf_writer w;
 	uint8_t buf[512];
+	double t;
 
 	if (s->iid == iid && lisp_addr_equal(&s->itr, itr) && lisp_addr_equal(&s->eid, eid) &&
 	    now - s->at < SMR_INTERVAL) {
@@ -293,14 +294,15 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 	    getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))
 		return;
 	buf_writer_init(&w, buf, sizeof(buf));
+	t = evh_now();
 	if (lisp_msg_encode_map_request(&w, &q, &rec, 1) < 0 ||
 	    xtr_net_send(x->d, itr, LISP_CONTROL_PORT, buf, w.off) < 0)
 		return;
 	*s = (struct smr_slot){ .itr = *itr, .eid = *eid, .iid = iid, .at = now };
 	x->c.smr_sent++;
 	etr_away_smr_sent(x->d->etr, &q.src_eid);
-	evh_add("smr-sent", &q.src_eid, itr, "a packet from %s re-encapsulated",
-		lisp_addr_format(remote, (char *)buf, sizeof(buf)));
+	evh_add_at(t, "smr-sent", &q.src_eid, itr, "a packet from %s re-encapsulated",
+		   lisp_addr_format(remote, (char *)buf, sizeof(buf)));
 }
 
 static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)

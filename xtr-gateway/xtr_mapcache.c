@@ -177,6 +177,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 	};
 	struct buf_writer w;
 	size_t len;
+	double t;
 
 	q.src_eid.iid = e->p.iid;
 	q.nonce = random_nonce();
@@ -193,6 +194,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		ecm.inner.src = q.itr_rlocs[0];
 		ecm.inner.dst = e->p.addr;
 		buf_writer_init(&w, mc->out, sizeof(mc->out));
+		t = evh_now();
 		if (lisp_msg_encode_ecm(&w, &ecm, mc->req, len) < 0 ||
 		    mc->io.send(mc->io.arg, mr, LISP_CONTROL_PORT, mc->out, w.off) < 0)
 			continue;
@@ -203,7 +205,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		e->smr_invoked = smr_invoked;
 		e->next_req = now + REQ_INTERVAL;
 		mc->c.requests_sent++;
-		evh_add(smr_invoked ? "map-request-smr" : "map-request", &e->p, mr, NULL);
+		evh_add_at(t, smr_invoked ? "map-request-smr" : "map-request", &e->p, mr, NULL);
 		return;
 	}
 	mc->c.requests_unsendable++; /* no map-resolver of the EID's family with an RLOC of ours */

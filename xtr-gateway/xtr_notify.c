@@ -449,8 +449,8 @@ void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp
 		m.locators = locp;
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY;
 		env.moved_away = &m;
-		send_env(n, p, &env, true, lisp_prefix_format(e, key, sizeof(key)), now);
 		evh_add("moved-away-sent", e, &p->addr, "to %s", p->id);
+		send_env(n, p, &env, true, lisp_prefix_format(e, key, sizeof(key)), now);
 		peer_eid_del(p, e);
 		p->c.moved_away++;
 	}

@@ -177,10 +177,10 @@ static void send_register(struct etr *e, const struct xtr_conf *conf, struct lis
 	if (lisp_msg_encode_map_register(&w, &m, &rec, 1) < 0 ||
 	    lisp_auth_sign(keys[r->ms], e->out, w.off) < 0)
 		return;
-	if (e->io.send(e->io.arg, &ms->addr, LISP_CONTROL_PORT, e->out, w.off) == 0)
-		e->c.registers_sent++;
 	if (r->attempts == 0 || ttl == 0) /* refreshes are not events */
 		evh_add(ttl ? "map-register" : "map-register-withdraw", &r->p, &ms->addr, NULL);
+	if (e->io.send(e->io.arg, &ms->addr, LISP_CONTROL_PORT, e->out, w.off) == 0)
+		e->c.registers_sent++;
 	r->nonce = ttl ? m.nonce : 0;
 	r->last_sent = now;
 	r->attempts++;

@@ -325,9 +325,9 @@ static void notify_moved(struct ms *ms, struct ms_site *site, const struct lisp_
 	nt->next_at = now + notify_wait[0];
 	nt->next = ms->notifies;
 	ms->notifies = nt;
+	evh_add("notify-moved", &rec->eid, dst, "site %s", site->name);
 	ms->io.send(ms->io.arg, dst, LISP_CONTROL_PORT, nt->msg, nt->len);
 	site->c.map_notifies_sent++;
-	evh_add("notify-moved", &rec->eid, dst, "site %s", site->name);
 }
 
 /* The Map-Notify acknowledging a Map-Register: its nonce and ids, the records accepted, our MAC. */

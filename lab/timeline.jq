@@ -1,0 +1,36 @@
+# The timeline of one move from the daemons' event histories (input: one object, see vmroam-lab).
+# Each step: its name, the time in ms after the move (null: did not happen), and a detail.
+. as $in
+| ($in.t0) as $t0
+| def ev($evs; $name; cond): [$evs[] | select(.time >= $t0 and .event == $name) | select(cond)] | first;
+  def ms($e): if $e == null then null else ((($e.time - $t0) * 1000000 | round) / 1000) end;
+  def step($name; $e; $detail): {step: $name, ms: ms($e), detail: (if $e == null then "" else $detail end)};
+  (ev($in.fhr_to; "detected"; true)) as $det
+| (ev($in.gw_to; "fhr-arrived"; true) // ev($in.gw_to; "learned"; true)) as $notified
+| (ev($in.gw_to; "map-register"; true)) as $reg
+| (ev($in.core; "registered"; .peer == $in.to_rloc)) as $msreg
+| (ev($in.core; "notify-moved"; .peer == $in.from_rloc)) as $notify
+| (ev($in.gw_from; "away"; true)) as $away
+| (ev($in.fhr_from; "moved-away"; true)) as $told
+| (ev($in.gw_from; "smr-sent"; true)) as $smr
+| (ev($in.branch; "map-cache"; .detail | contains($in.to_rloc))) as $mc
+| (if $in.first_reply == null then null else {time: $in.first_reply} end) as $reply
+| {
+    steps: [
+      step("FHR of DC\($in.to) detected the VM"; $det; $det.detail // ""),
+      step("gateway DC\($in.to) notified"; $notified; ($notified.event + " " + ($notified.detail // ""))),
+      step("Map-Register sent"; $reg; "to " + ($reg.peer // "")),
+      step("Map-Server registered DC\($in.to)"; $msreg; $msreg.detail // ""),
+      step("Map-Notify to DC\($in.from)"; $notify; "to " + ($notify.peer // "")),
+      step("DC\($in.from) away entry"; $away; ""),
+      step("FHR of DC\($in.from) told: moved away"; $told; $told.detail // ""),
+      step("DC\($in.from) re-encapsulated a packet, SMR sent"; $smr; "to " + ($smr.peer // "")),
+      step("branch map-cache -> DC\($in.to)"; $mc; $mc.detail // ""),
+      step("first reply via DC\($in.to)"; $reply; "")
+    ],
+    registered_ms: ms($msreg),
+    converged_at: (if $away == null then null else $away.time end),
+    redirect_ms: (if $smr == null or $mc == null then null
+                  else ((($mc.time - $smr.time) * 1000000 | round) / 1000) end),
+    detected_by: ($det.detail // null)
+  }

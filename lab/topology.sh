@@ -1,0 +1,160 @@
+# The lab's network (sourced by vmroam-lab): namespaces $LAB-<role>, links, addresses, routes.
+#
+#                     cl-a 203.0.113.10 (TENANT-A, instance-id 100)
+#                     cl-b 203.0.113.10 (TENANT-B, instance-id 200)
+#                       |
+#                    branch (xTR, RLOC 192.0.2.20)
+#                       |
+#   core (Map-Server/Map-Resolver, 192.0.2.1; the RLOC network's bridge, MTU 1600)
+#           |                                        |
+#   gw1 (DC1 site gateway, RLOC .10)         gw2 (DC2 site gateway, RLOC .11)
+#     | s-a        | s-b                       | s-a        | s-b
+#   fw-a1        fw-b1   tenant firewalls    fw-a2        fw-b2
+#     |            |                           |            |
+#   fhr-a1       fhr-b1  first-hop routers   fhr-a2       fhr-b2   (fhr-agent; br0, the
+#     | up0        | up0   (same gateway IP    | up0        | up0    VMs' gateway)
+#     +---- fab: br-a1   br-b1  and MAC per tenant in both DCs)  br-a2   br-b2 ----+
+#                  |       |
+#                vm-a    vm-b    198.51.100.10 both (overlapping tenants); vm-a moves
+#
+# Each tenant's traffic uses routing table <instance-id> on the gateways and the branch
+# (ip rule by incoming interface, as a VRF would). Extended subnet (esm): 198.51.100.0/25 in
+# both DCs. Across subnets (asm): DC2's VM subnet is 198.51.100.128/25, its FHRs answer ARP
+# for the rest by proxy.
+
+ROLES=(core branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b)
+
+n() { echo "$LAB-$1"; }
+
+# A tenant's instance-id, the base of its transfer networks (last octet), its gateway MAC.
+iid_of() { [ "$1" = a ] && echo 100 || echo 200; }
+t_base() { [ "$1" = a ] && echo 192 || echo 200; } # gw-fw .B+1/.B+2, fw-fhr .B+5/.B+6 (/30s)
+gwmac_of() { [ "$1" = a ] && echo 02:00:5e:00:01:0a || echo 02:00:5e:00:01:0b; }
+
+topology() {
+	local mode=$1 r t i b iid
+	for r in "${ROLES[@]}"; do
+		ip netns add "$(n "$r")"
+	done
+	# every link in one batch (created directly inside the namespaces)
+	{
+		for r in branch gw1 gw2; do
+			echo "link add r-$r netns $(n core) mtu 1600 type veth peer name eth0 netns $(n "$r") mtu 1600"
+		done
+		for t in a b; do
+			echo "link add c$t""0 netns $(n branch) type veth peer name eth0 netns $(n "cl-$t")"
+			for i in 1 2; do
+				echo "link add s-$t netns $(n "gw$i") type veth peer name eth0 netns $(n "fw-$t$i")"
+				echo "link add t0 netns $(n "fw-$t$i") type veth peer name eth0 netns $(n "fhr-$t$i")"
+				echo "link add u-$t$i netns $(n fab) type veth peer name up0 netns $(n "fhr-$t$i")"
+			done
+			echo "link add vm-$t netns $(n fab) type veth peer name eth0 netns $(n "vm-$t")"
+		done
+	} | ip -b -
+	nsip core <<-B
+		link set lo up
+		link add br0 mtu 1600 type bridge
+		addr add 192.0.2.1/24 dev br0
+		link set br0 up
+		link set r-branch master br0 up
+		link set r-gw1 master br0 up
+		link set r-gw2 master br0 up
+	B
+	nsip branch <<-B
+		link set lo up
+		addr add 192.0.2.20/24 dev eth0
+		link set eth0 up
+		addr add 203.0.113.1/25 dev ca0
+		link set ca0 up
+		addr add 203.0.113.1/25 dev cb0
+		link set cb0 up
+		route add 203.0.113.0/25 dev ca0 table 100
+		route add 203.0.113.0/25 dev cb0 table 200
+		rule add iif ca0 lookup 100 pref 100
+		rule add iif lisp0.100 lookup 100 pref 100
+		rule add iif cb0 lookup 200 pref 200
+		rule add iif lisp0.200 lookup 200 pref 200
+	B
+	for t in a b; do
+		nsip "cl-$t" <<-B
+			link set lo up
+			addr add 203.0.113.10/25 dev eth0
+			link set eth0 up
+			route add default via 203.0.113.1
+		B
+	done
+	for i in 1 2; do
+		{
+			echo "link set lo up"
+			echo "addr add 192.0.2.1$((i - 1))/24 dev eth0"
+			echo "link set eth0 up"
+			for t in a b; do
+				b=$(t_base $t)
+				iid=$(iid_of $t)
+				echo "addr add 198.51.100.$((b + 1))/30 dev s-$t"
+				echo "link set s-$t up"
+				# the FHR's uplink network: the eid-notify channel, main table
+				echo "route add 198.51.100.$((b + 4))/30 via 198.51.100.$((b + 2))"
+				if [ "$mode" = asm ] && [ "$i" = 2 ]; then
+					echo "route add 198.51.100.128/25 via 198.51.100.$((b + 2)) table $iid"
+				else
+					echo "route add 198.51.100.0/25 via 198.51.100.$((b + 2)) table $iid"
+				fi
+				echo "rule add iif s-$t lookup $iid pref $iid"
+				echo "rule add iif lisp0.$iid lookup $iid pref $iid"
+			done
+		} | nsip "gw$i"
+		for t in a b; do
+			b=$(t_base $t)
+			nsip "fw-$t$i" <<-B
+				link set lo up
+				addr add 198.51.100.$((b + 2))/30 dev eth0
+				link set eth0 up
+				addr add 198.51.100.$((b + 5))/30 dev t0
+				link set t0 up
+				route add default via 198.51.100.$((b + 1))
+				route add 198.51.100.0/24 via 198.51.100.$((b + 6))
+			B
+			local vmnet=198.51.100.1/25
+			[ "$mode" = asm ] && [ "$i" = 2 ] && vmnet=198.51.100.129/25
+			nsip "fhr-$t$i" <<-B
+				link set lo up
+				addr add 198.51.100.$((b + 6))/30 dev eth0
+				link set eth0 up
+				route add default via 198.51.100.$((b + 5))
+				link add br0 type bridge
+				link set br0 address $(gwmac_of $t)
+				addr add $vmnet dev br0
+				link set br0 up
+				link set up0 master br0 up
+			B
+		done
+	done
+	{
+		echo "link set lo up"
+		for t in a b; do
+			for i in 1 2; do
+				echo "link add br-$t$i type bridge"
+				echo "link set br-$t$i up"
+				echo "link set u-$t$i master br-$t$i up"
+			done
+			echo "link set vm-$t master br-$t""1 up"
+		done
+	} | nsip fab
+	for t in a b; do
+		nsip "vm-$t" <<-B
+			link set lo up
+			addr add 198.51.100.10/25 dev eth0
+			link set eth0 up
+			route add default via 198.51.100.1
+		B
+	done
+	for r in branch gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2; do
+		ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1 \
+			net.bridge.bridge-nf-call-iptables=0 2>/dev/null ||
+			ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1
+	done
+}
+
+# nsip ROLE: ip commands from stdin, one process, in ROLE's namespace.
+nsip() { ip -n "$(n "$1")" -b -; }
