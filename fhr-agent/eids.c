@@ -480,6 +480,18 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 			f->c.moves_told++;
 			evh_add("moved-away", &p, src, "now at %s",
 				env->moved_away->n_locators ? env->moved_away->locators[0] : "?");
+			/*
+			 * One probe to its MAC: a VM that is still here answers, and
+			 * that answer is a detection (it re-asserts itself). A stale
+			 * claim from another site (an old registration refreshed at a
+			 * Map-Server that lost its state) cannot take a live VM away.
+			 * From the gateway MAC, which FHRP isolation keeps local.
+			 */
+			if (e->has_mac) {
+				f->c.move_checks++;
+				if (f->io.probe)
+					f->io.probe(f->io.arg, e->ifname, &e->p.addr, e->mac);
+			}
 			if (f->io.known) /* its first packet here again is a detection */
 				f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
 			log_info("fhr: %s moved away (gateway %s: now at %s)",

@@ -101,6 +101,7 @@ struct fhr_counters {
 	uint64_t detections, arrivals, refreshes, moves_told, hijacks, out_of_prefix;
 	uint64_t received, auth_failures, replays, malformed, refused_by_gw;
 	uint64_t probes, departures, proxy_arps;
+	uint64_t move_checks; /* probes of an EID a gateway said moved away (is it still here?) */
 };
 
 struct fhr;

@@ -19,7 +19,7 @@
 #
 # Each tenant's traffic uses routing table <instance-id> on the gateways and the branch
 # (ip rule by incoming interface, as a VRF would). Extended subnet (esm): 198.51.100.0/25 in
-# both DCs. Across subnets (asm): DC2's VM subnet is 198.51.100.128/25, its FHRs answer ARP
+# both DCs. Across subnets (asm): DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP
 # for the rest by proxy.
 
 ROLES=(core branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b)
@@ -96,7 +96,7 @@ topology() {
 				# the FHR's uplink network: the eid-notify channel, main table
 				echo "route add 198.51.100.$((b + 4))/30 via 198.51.100.$((b + 2))"
 				if [ "$mode" = asm ] && [ "$i" = 2 ]; then
-					echo "route add 198.51.100.128/25 via 198.51.100.$((b + 2)) table $iid"
+					echo "route add 198.51.100.128/26 via 198.51.100.$((b + 2)) table $iid"
 				else
 					echo "route add 198.51.100.0/25 via 198.51.100.$((b + 2)) table $iid"
 				fi
@@ -116,7 +116,7 @@ topology() {
 				route add 198.51.100.0/24 via 198.51.100.$((b + 6))
 			B
 			local vmnet=198.51.100.1/25
-			[ "$mode" = asm ] && [ "$i" = 2 ] && vmnet=198.51.100.129/25
+			[ "$mode" = asm ] && [ "$i" = 2 ] && vmnet=198.51.100.129/26
 			nsip "fhr-$t$i" <<-B
 				link set lo up
 				addr add 198.51.100.$((b + 6))/30 dev eth0

@@ -279,16 +279,19 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 	uint32_t h = lisp_addr_hash(itr) * 31 + lisp_addr_hash(eid) + iid;
 	struct smr_slot *s = &x->smr[h % SMR_SLOTS];
 	struct lisp_prefix rec;
+	struct etr_away_info away;
 	struct buf_writer w;
 	uint8_t buf[512];
 	double t;
 
+	lisp_prefix_from_addr(&q.src_eid, iid, eid);
+	/* one SMR per interval for one move: an away entry newer than the last SMR is another */
 	if (s->iid == iid && lisp_addr_equal(&s->itr, itr) && lisp_addr_equal(&s->eid, eid) &&
-	    now - s->at < SMR_INTERVAL) {
+	    now - s->at < SMR_INTERVAL &&
+	    (etr_away_get(x->d->etr, &q.src_eid, &away) < 0 || away.since <= s->at)) {
 		x->c.smr_ratelimited++;
 		return;
 	}
-	lisp_prefix_from_addr(&q.src_eid, iid, eid);
 	lisp_prefix_from_addr(&rec, iid, remote);
 	if (!mc_local_rloc(x->d->mc, itr->afi, &q.itr_rlocs[0]) ||
 	    getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))

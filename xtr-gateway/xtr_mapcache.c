@@ -357,7 +357,9 @@ static void handle_smr(struct mapcache *mc, const struct lisp_addr *src, const u
 		evh_add("smr-received", &q.src_eid, src, NULL);
 	e = q.src_eid.addr.afi ? ptable_lookup(mc->t, q.src_eid.iid, &q.src_eid.addr, NULL) : NULL;
 	count_control(e, src);
-	if (!e || e->is_static || (e->last_smr && now - e->last_smr < SMR_INTERVAL))
+	/* one request per SMR interval for one change: a mapping installed since is a new one */
+	if (!e || e->is_static ||
+	    (e->last_smr && now - e->last_smr < SMR_INTERVAL && e->updated <= e->last_smr))
 		return;
 	e->last_smr = now;
 	send_request(mc, e, true, now);

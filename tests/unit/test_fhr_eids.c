@@ -279,12 +279,55 @@ static void test_rarp_and_move(void **state)
 	pump(e, 5);
 	assert_int_equal(eid_state(e), FHR_EID_MOVED);
 	assert_int_equal(fhr_counters(e->fhr)->moves_told, 1);
+	/* one probe to its MAC: were it still here, its answer would be a detection */
+	assert_int_equal(fhr_counters(e->fhr)->move_checks, 1);
 	/* it comes back (QEMU's RARP, only the MAC): known by its MAC, notified again */
 	assert_int_equal(fhr_detect_mac(e->fhr, "br0", mac1, 9), 1);
 	assert_int_equal(eid_state(e), FHR_EID_DETECTED);
 	pump(e, 9);
 	assert_int_equal(eid_state(e), FHR_EID_ACKED);
 	assert_int_equal(etr_dyn_count(e->etr), 1);
+}
+
+/*
+ * A stale claim: another site's old registration, refreshed at a Map-Server
+ * that lost its state, takes the EID of a VM that is here. The FHR is told
+ * it moved away, probes it, the VM answers: detected again and re-asserted.
+ */
+static void test_stale_claim_reasserted(void **state)
+{
+	struct env *e = *state;
+	struct lisp_map_notify mn = { .nonce = 11, .auth = { .alg_id = 2 } };
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
+	struct lisp_auth_key *k = lisp_auth_key_new("ms-key", 6);
+	uint64_t sent_before;
+	struct lisp_addr ms;
+	struct buf_writer w;
+	uint8_t b[512];
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	lisp_addr_parse("192.0.2.1", &ms);
+	lisp_addr_parse("192.0.2.99", &l.addr[0]);
+	lisp_prefix_parse("198.51.100.10/32", 4100, &r.eid);
+	buf_writer_init(&w, b, sizeof(b));
+	assert_int_equal(lisp_msg_encode_map_notify(&w, &mn, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, b, w.off), 0);
+	lisp_auth_key_free(k);
+	etr_input(e->etr, &ms, 4342, b, w.off, 5);
+	xtr_notify_event(e->gw, ETR_EV_AWAY_UP, &r.eid, 5);
+	pump(e, 5);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	assert_int_equal(fhr_counters(e->fhr)->move_checks, 1);
+	/* the VM answers the probe (an ARP reply from its MAC): here after all */
+	sent_before = registers;
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 6), 1);
+	pump(e, 6);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	assert_int_equal(etr_dyn_count(e->etr), 1); /* the gateway has it again ... */
+	assert_true(registers > (int)sent_before);  /* ... and registers it again */
 }
 
 static void test_restarts_converge(void **state)
@@ -471,6 +514,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hijack_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_and_retransmitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rarp_and_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_claim_reasserted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_subnet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),

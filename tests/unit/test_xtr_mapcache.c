@@ -178,7 +178,7 @@ static void test_negative_smr_capacity(void **state)
 	reply(e, q.nonce, "128.0.0.0/1", 15, NULL, 0.1);
 	assert_true(cached(e, "128.0.0.0/1", &info));
 	assert_true(info.state == MC_NEGATIVE && info.act == LISP_ACT_NATIVE_FORWARD);
-	/* an SMR for a cached EID: one SMR-invoked request, then at most one per 3 s */
+	/* an SMR for a cached EID: one SMR-invoked request, then at most one per 3 s per change */
 	smr.itr_rlocs[0] = A("192.0.2.10");
 	assert_int_equal(lisp_prefix_parse("172.16.5.5/32", 0, &smr.src_eid), 0);
 	buf_writer_init(&w, buf, sizeof(buf));
@@ -189,6 +189,13 @@ static void test_negative_smr_capacity(void **state)
 	assert_true(q.smr_invoked);
 	mc_input(e->mc, &smr.itr_rlocs[0], 4342, buf, w.off, 2);
 	assert_int_equal(nout, 2);
+	/* its answer installs a mapping: an SMR after that is about another change (a VM that
+	 * moved again) and is not held back */
+	reply(e, q.nonce, "128.0.0.0/1", 15, NULL, 2.2);
+	mc_input(e->mc, &smr.itr_rlocs[0], 4342, buf, w.off, 2.5);
+	assert_int_equal(nout, 3);
+	mc_input(e->mc, &smr.itr_rlocs[0], 4342, buf, w.off, 2.6);
+	assert_int_equal(nout, 3);
 	/* capacity 3: the static entry, the negative one, one more pending; then full */
 	assert_int_equal(mc_resolve(e->mc, 0, &other, 3), 0);
 	assert_int_equal(mc_resolve(e->mc, 0, &third, 3), -ENOSPC);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The lab (lab/vmroam-lab) as a test: a short run of a scenario, judged on its JSON results and
+# on what is left afterwards. Fails on any failed check of the lab itself (no ping lost after
+# the old site knew, downloads complete with the right checksum, the final state of every show
+# command), on a move that did not converge, and on namespaces or processes left after teardown.
+# usage: lab.sh BUILD_BIN_DIR LAB-ARGS...
+set -u
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: the lab needs root"; exit 77; }
+BIN=$(realpath "$1")
+shift
+LAB=vmrct$$
+OUT=$(mktemp)
+trap 'rm -f "$OUT"' EXIT
+FAILS=0
+check() {
+	local what=$1
+	shift
+	if "$@" >/dev/null; then echo "ok: $what"; else echo "FAIL: $what" >&2; FAILS=$((FAILS + 1)); fi
+}
+
+VMROAM_BIN=$BIN VMROAM_LAB=$LAB "$(dirname "$0")/../../lab/vmroam-lab" --json "$@" >"$OUT"
+rc=$?
+check "the lab ran and passed its own checks (exit $rc)" test $rc -eq 0
+check "JSON results: every check passed" jq -e '.checks.failed == 0 and .checks.passed > 0' "$OUT"
+check "every move: the download complete, SHA-256 right" \
+	jq -e '(.moves | length) > 0 and all(.moves[]; .download_ok)' "$OUT"
+check "every move: no ping lost after the old site knew, none before the move" \
+	jq -e 'all(.moves[]; .pings_lost_after_converged == 0)' "$OUT"
+check "every move: tenant B (same addresses, other instance-id) lost nothing" \
+	jq -e 'all(.moves[]; .tenant_b_pings_lost == 0)' "$OUT"
+check "every move: the Map-Server registered the new site and the branch followed" \
+	jq -e 'all(.moves[]; .registered_ms != null and .redirect_ms != null)' "$OUT"
+check "every fault run converged" jq -e 'all(.faults[]; .converged)' "$OUT"
+check "no namespace left" bash -c "! ip netns list | grep -q '^$LAB-'"
+no_process() { ! pgrep -f "/tmp/$LAB/"; }
+check "no process left" no_process
+check "no work directory left" test ! -e "/tmp/$LAB"
+jq -r '.summary[] | "\(.announce): registered p50 \(.registered_ms.p50) ms, redirect p50 \(.redirect_ms.p50) ms, stall max \(.download_max_stall_ms.max) ms"' "$OUT" 2>/dev/null
+echo "lab.sh: $FAILS failed"
+[ "$FAILS" -eq 0 ]
