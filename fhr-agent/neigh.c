@@ -3,7 +3,10 @@
  * on the lisp mobility interfaces are detected before the first Resync,
  * so that a restarted agent tells its gateways what is there instead of
  * an empty table; then its changes (RTMGRP_NEIGH) are watched, so a host
- * the kernel resolves (for traffic toward it) is detected too.
+ * the kernel resolves (for traffic toward it) is detected too. Only a
+ * change to REACHABLE is news (the host answered here): an entry ageing to
+ * STALE, or probed, says nothing about where the host is now, and taken
+ * for an arrival it would pull a VM that moved away back to this site.
  */
 #include <errno.h>
 #include <linux/neighbour.h>
@@ -19,6 +22,7 @@
 struct seed {
 	struct fhr_daemon *d;
 	int found;
+	bool watch; /* a change, not the table at start: only REACHABLE counts */
 };
 
 static void one(struct nlmsghdr *r, void *arg)
@@ -33,6 +37,7 @@ static void one(struct nlmsghdr *r, void *arg)
 
 	if (r->nlmsg_type != RTM_NEWNEIGH || left < 0 ||
 	    (nd->ndm_state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)) ||
+	    (s->watch && !(nd->ndm_state & NUD_REACHABLE)) ||
 	    !if_indextoname((unsigned)nd->ndm_ifindex, ifname))
 		return;
 	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
@@ -54,7 +59,7 @@ static void one(struct nlmsghdr *r, void *arg)
 static void watch_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct fhr_daemon *d = w->data;
-	struct seed s = { .d = d };
+	struct seed s = { .d = d, .watch = true };
 	static uint8_t buf[16384] __attribute__((aligned(4)));
 
 	(void)loop;

@@ -171,6 +171,16 @@ check "gateway: resync received, the VM still registered" retry 3 jctl gw \
 check "Map-Server: still registered" jctl ms \
 	'.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32") | .registered' show lisp site
 
+# 5b. the neighbour table's changes: an entry ageing to STALE (a host that may have left) is no
+#     arrival; one the kernel confirmed REACHABLE (the host answered here) is
+ip -n "$(ns fhr)" neigh replace 198.51.100.30 lladdr 02:00:00:00:00:30 dev br0 nud stale
+sleep 0.5
+check "FHR: a neighbour entry turning STALE is not an arrival" fhr_j fhr \
+	'[.dynamic_eids[] | select(.eid=="198.51.100.30/32")] | length==0' show lisp dynamic-eid
+ip -n "$(ns fhr)" neigh replace 198.51.100.30 lladdr 02:00:00:00:00:30 dev br0 nud reachable
+check "FHR: a neighbour entry confirmed REACHABLE is" retry 3 fhr_j fhr \
+	'.dynamic_eids[] | select(.eid=="198.51.100.30/32") | .source=="neighbor"' show lisp dynamic-eid
+
 # 6. the gateway restarts empty: the FHR notices its new session and sends its table again
 pkill -f "xtr-gateway -f $WORK/gw.conf"
 sleep 0.5

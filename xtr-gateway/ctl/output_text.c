@@ -64,10 +64,13 @@ static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
 	}
 }
 
+static size_t rows; /* rows of a list printed: an empty one says so */
+
 static void away(const Vmroam__Xtr__AwayEntry *e, double now)
 {
 	char since[32], ex[32];
 
+	rows++;
 	printf("%s instance-id %u, away since %s, expires in %s, told by Map-Server %s\n",
 	       e->eid_prefix, e->instance_id, ago(since, sizeof(since), e->since, now),
 	       span(ex, sizeof(ex), e->expires - now), e->map_server);
@@ -92,6 +95,7 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	char up[32], last[32], eid[64], ping[16];
 	const char *slash;
 
+	rows++;
 	if (!dyn_header || e->instance_id != iid) {
 		printf("%sLISP Dynamic EID Summary for VRF \"%s\" (instance-id %u)\n",
 		       dyn_header ? "\n" : "", e->vrf[0] ? e->vrf : "default", e->instance_id);
@@ -182,6 +186,7 @@ static void event(const Vmroam__Xtr__Event *e)
 	char when[32], eid[96];
 	struct tm tm;
 
+	rows++;
 	if (!event_header) {
 		printf("LISP event history (oldest first)\n\n%-8s %-26s %-16s %-28s %-24s %s\n",
 		       "Seq", "Time (UTC)", "Event", "EID", "Peer", "Detail");
@@ -384,6 +389,12 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 
 static void end(const struct parse_result *res)
 {
+	if (!rows && res->action == ACT_SHOW_DYN)
+		printf("No dynamic EIDs%s\n", res->arg ? " in that prefix" : "");
+	if (!rows && res->action == ACT_SHOW_AWAY)
+		printf("No EIDs moved away\n");
+	if (!rows && res->action == ACT_SHOW_EVH)
+		printf("No events%s\n", res->arg ? " for that prefix" : "");
 	print_counters();
 	if (res->action == ACT_RELOAD)
 		printf("reload request sent: configuration applied\n");

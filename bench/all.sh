@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every benchmark, each printing its figure beside a baseline of the same run: the lab's
+# convergence benchmark (100 moves between the data centers, p50/p99 of each step), the
+# multi-hop detection latency and fhr-agent's footprint, then the micro-benchmarks (prefix
+# table, Map-Register verification, Map-Server, data-plane pipeline).
+# Needs root (network namespaces); everything it creates is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build
+rc=0
+echo "=== the lab: 100 moves DC1 <-> DC2 (odd ones announced by RARP and GARP, even ones silent)"
+VMROAM_BIN=build/bin lab/vmroam-lab --moves "${MOVES:-100}" | sed -n '/^== summary/,$p' || rc=1
+echo
+echo "=== fhr-agent: detection latency and footprint (multi-hop, namespaces)"
+bash bench/bench_detect.sh build/bin || rc=1
+for b in build/bin/bench_*; do
+	echo
+	echo "=== ${b##*/}"
+	"$b"
+done
+exit $rc
