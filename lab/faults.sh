@@ -53,14 +53,20 @@ run_faults() {
 	fault_move "gateway DC$to restarted during the move" 20 \
 		"kill \${PID[gw$to]}; wait \${PID[gw$to]} 2>/dev/null || true" \
 		"sleep 0.3; start_xtr gw$to"
-	# 2. the Map-Server restarts during the move, empty: the new site's registration is retried
-	#    until it is back; the old site's copy comes back with its refresh (at most a minute),
-	#    the Map-Server takes it for a move, the new site's FHR probes the VM, finds it and
-	#    re-asserts it, and the old site is told
-	fault_move "Map-Server restarted during the move" 90 \
+	# 2. the Map-Server restarts during the move: it writes its registrations at exit (-S) and
+	#    takes them back at start, so the new site's Map-Register, retried until it is back, is
+	#    seen as the move it is and the old site is told
+	fault_move "Map-Server restarted during the move" 20 \
 		"kill \${PID[core]}; wait \${PID[core]} 2>/dev/null || true" \
 		"sleep 0.5; start_xtr core"
-	# 3. one packet in ten lost between each FHR and its gateway (both ways, data too)
+	# 3. the same without its state file: the Map-Server starts empty; the old site's
+	#    registration comes back with its refresh (within a minute), the Map-Server takes it for
+	#    a move, the new site's FHR probes the VM (told it moved away), finds it and re-asserts
+	#    it, and the old site is told: converged within one registration interval
+	fault_move "Map-Server restarted empty (no state file) during the move" 90 \
+		"kill \${PID[core]}; wait \${PID[core]} 2>/dev/null || true; rm -f $WORK/core.state" \
+		"sleep 0.5; start_xtr core"
+	# 4. one packet in ten lost between each FHR and its gateway (both ways, data too)
 	local i
 	for i in 1 2; do
 		inns "fw-a$i" iptables -I FORWARD -m statistic --mode random --probability 0.1 -j DROP

@@ -12,8 +12,9 @@
 | (ev($in.core; "notify-moved"; .peer == $in.from_rloc)) as $notify
 | (ev($in.gw_from; "away"; true)) as $away
 | (ev($in.fhr_from; "moved-away"; true)) as $told
-| (ev($in.gw_from; "smr-sent"; true)) as $smr
+| (ev($in.gw_from; "smr-sent"; .peer == $in.branch_rloc)) as $smr
 | (ev($in.branch; "map-cache"; .detail | contains($in.to_rloc))) as $mc
+| (ev($in.core; "map-cache"; .detail | contains($in.to_rloc))) as $pmc
 | (if $in.first_reply == null then null else {time: $in.first_reply} end) as $reply
 | {
     steps: [
@@ -26,7 +27,8 @@
       step("FHR of DC\($in.from) told: moved away"; $told; $told.detail // ""),
       step("DC\($in.from) re-encapsulated a packet, SMR sent"; $smr; "to " + ($smr.peer // "")),
       step("branch map-cache -> DC\($in.to)"; $mc; $mc.detail // ""),
-      step("first reply via DC\($in.to)"; $reply; "")
+      step("first reply via DC\($in.to)"; $reply; ""),
+      step("proxy-ITR map-cache -> DC\($in.to)"; $pmc; $pmc.detail // "")
     ],
     registered_ms: ms($msreg),
     converged_at: (if $away == null then null else $away.time end),

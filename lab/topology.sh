@@ -5,7 +5,9 @@
 #                       |
 #                    branch (xTR, RLOC 192.0.2.20)
 #                       |
-#   core (Map-Server/Map-Resolver, 192.0.2.1; the RLOC network's bridge, MTU 1600)
+#   core (Map-Server/Map-Resolver, proxy xTR, 192.0.2.1; the RLOC network's bridge, MTU 1600)
+#                       | i0 203.0.113.129/25
+#                     inet 203.0.113.200 (a non-LISP site, reaches TENANT-A through the proxy)
 #           |                                        |
 #   gw1 (DC1 site gateway, RLOC .10)         gw2 (DC2 site gateway, RLOC .11)
 #     | s-a        | s-b                       | s-a        | s-b
@@ -22,7 +24,7 @@
 # both DCs. Across subnets (asm): DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP
 # for the rest by proxy.
 
-ROLES=(core branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b)
+ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b)
 
 n() { echo "$LAB-$1"; }
 
@@ -41,6 +43,7 @@ topology() {
 		for r in branch gw1 gw2; do
 			echo "link add r-$r netns $(n core) mtu 1600 type veth peer name eth0 netns $(n "$r") mtu 1600"
 		done
+		echo "link add i0 netns $(n core) type veth peer name eth0 netns $(n inet)"
 		for t in a b; do
 			echo "link add c$t""0 netns $(n branch) type veth peer name eth0 netns $(n "cl-$t")"
 			for i in 1 2; do
@@ -59,6 +62,17 @@ topology() {
 		link set r-branch master br0 up
 		link set r-gw1 master br0 up
 		link set r-gw2 master br0 up
+		addr add 203.0.113.129/25 dev i0
+		link set i0 up
+		route add 203.0.113.128/25 dev i0 table 100
+		rule add iif i0 lookup 100 pref 100
+		rule add iif lisp0.100 lookup 100 pref 100
+	B
+	nsip inet <<-B
+		link set lo up
+		addr add 203.0.113.200/25 dev eth0
+		link set eth0 up
+		route add default via 203.0.113.129
 	B
 	nsip branch <<-B
 		link set lo up
@@ -149,7 +163,7 @@ topology() {
 			route add default via 198.51.100.1
 		B
 	done
-	for r in branch gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2; do
+	for r in core branch gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2; do
 		ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1 \
 			net.bridge.bridge-nf-call-iptables=0 2>/dev/null ||
 			ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1

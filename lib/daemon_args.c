@@ -8,7 +8,7 @@ void daemon_args_parse(int argc, char **argv, struct daemon_args *a, void (*usag
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "df:ns:v")) != -1) {
+	while ((ch = getopt(argc, argv, a->allow_state ? "df:nS:s:v" : "df:ns:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			log_set_debug(~0u);
@@ -21,6 +21,9 @@ void daemon_args_parse(int argc, char **argv, struct daemon_args *a, void (*usag
 			break;
 		case 's':
 			a->ctl_path = optarg;
+			break;
+		case 'S':
+			a->state_path = optarg;
 			break;
 		case 'v':
 			a->verbose = true;

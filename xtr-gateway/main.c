@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/daemon_args.h"
@@ -12,14 +13,20 @@
 
 #define CONF_DEFAULT "/etc/vmroam/xtr-gateway.conf"
 #define TICK	     1.0 /* s: registration expiry and Map-Notify retransmission */
+#define STATE_EVERY  10	 /* s: the Map-Server's state file rewritten, when changed */
+#define STR_(x)	     #x
+#define STR(x)	     STR_(x)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: xtr-gateway [-dnv] [-f file] [-s socket]\n"
+	fprintf(stderr, "usage: xtr-gateway [-dnv] [-f file] [-s socket] [-S state-file]\n"
 			"  -d         debug logging (all categories)\n"
 			"  -f file    configuration (default " CONF_DEFAULT ")\n"
 			"  -n         check the configuration and exit; -nv also prints it\n"
-			"  -s socket  control socket (default " XTR_SOCKET_DEFAULT ")\n");
+			"  -s socket  control socket (default " XTR_SOCKET_DEFAULT ")\n"
+			"  -S file    Map-Server: keep the registrations in file across restarts\n"
+			"             (written at exit and every " STR(
+				STATE_EVERY) " s when they changed)\n");
 	exit(1);
 }
 
@@ -67,12 +74,56 @@ static void etr_event(void *arg, enum etr_event ev, const struct lisp_prefix *p,
 		xtr_notify_event(d->notify, ev, p, ev_now(d->loop));
 }
 
+/*
+ * The Map-Server's registrations to the state file, if there is one. At
+ * exit in the daemon itself; while running in a forked child, so that a
+ * large table (a million registrations) never holds up the event loop:
+ * the child writes the copy-on-write snapshot it was born with.
+ */
+static void save_state(struct xtr_daemon *d, bool in_background)
+{
+	static struct log_rate rl;
+	pid_t pid;
+	int rc, st;
+
+	if (!d->state_path)
+		return;
+	if (d->state_writer && waitpid(d->state_writer, &st, in_background ? WNOHANG : 0) == 0)
+		return; /* the last one is still writing */
+	d->state_writer = 0;
+	d->state_saved = ev_now(d->loop);
+	if (in_background) {
+		ms_mark_saved(d->ms); /* the child's copy is what the file will hold */
+		pid = fork();
+		if (pid == 0)
+			_exit(ms_save(d->ms, d->state_path, ev_now(d->loop)) < 0 ? 1 : 0);
+		if (pid > 0) {
+			d->state_writer = pid;
+			return;
+		}
+	}
+	rc = ms_save(d->ms, d->state_path, ev_now(d->loop));
+	if (rc < 0)
+		log_warn_rl(&rl, "ms: cannot write the state file %s: %s", d->state_path,
+			    strerror(-rc));
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xtr_daemon *d = container_of(w, struct xtr_daemon, tick);
+	int st;
 
 	(void)revents;
 	ms_tick(d->ms, ev_now(loop));
+	if (d->state_writer && waitpid(d->state_writer, &st, WNOHANG) == d->state_writer) {
+		d->state_writer = 0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			log_warn("ms: writing the state file %s failed", d->state_path);
+			ms_mark_dirty(d->ms); /* again at the next chance */
+		}
+	}
+	if (d->state_path && ms_dirty(d->ms) && ev_now(loop) - d->state_saved >= STATE_EVERY)
+		save_state(d, true);
 	etr_tick(d->etr, ev_now(loop));
 	mc_tick(d->mc, ev_now(loop));
 	xtr_dp_tick(d);
@@ -115,6 +166,16 @@ static void start(struct xtr_daemon *d)
 	d->loop = EV_DEFAULT;
 	d->ms = ms_new(&io, &d->counters);
 	ms_configure(d->ms, d->conf, ev_now(d->loop));
+	if (d->state_path) {
+		char err[512];
+		int n = ms_load(d->ms, d->state_path, ev_now(d->loop), err, sizeof(err));
+
+		if (n < 0)
+			log_warn("ms: state file not used (%s): starting empty", err);
+		else if (n > 0)
+			log_info("ms: %d registration(s) taken back from %s", n, d->state_path);
+		d->state_saved = ev_now(d->loop);
+	}
 	d->net = xtr_net_open(d);
 	d->etr = etr_new(&eio);
 	etr_configure(d->etr, d->conf, ev_now(d->loop));
@@ -139,6 +200,7 @@ static void start(struct xtr_daemon *d)
 
 static void shutdown_all(struct xtr_daemon *d)
 {
+	save_state(d, false);
 	ev_timer_stop(d->loop, &d->tick);
 	ev_signal_stop(d->loop, &d->sigterm);
 	ev_signal_stop(d->loop, &d->sigint);
@@ -157,13 +219,16 @@ static void shutdown_all(struct xtr_daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon_args args = { .conf_path = CONF_DEFAULT, .ctl_path = XTR_SOCKET_DEFAULT };
+	struct daemon_args args = { .conf_path = CONF_DEFAULT,
+				    .ctl_path = XTR_SOCKET_DEFAULT,
+				    .allow_state = true };
 	struct xtr_daemon d = { 0 };
 	char err[1024];
 
 	daemon_args_parse(argc, argv, &args, usage);
 	d.conf_path = args.conf_path;
 	d.ctl_path = args.ctl_path;
+	d.state_path = args.state_path;
 	log_init("xtr-gateway", true);
 	d.conf = xtr_conf_load(d.conf_path, err, sizeof(err));
 	if (!d.conf) {

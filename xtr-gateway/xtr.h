@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <ev.h>
 #include <net/if.h>
@@ -185,6 +186,9 @@ struct xtr_daemon {
 	struct ev_loop *loop;
 	const char *conf_path;
 	const char *ctl_path;
+	const char *state_path; /* -S: the Map-Server's registrations across restarts, or NULL */
+	double state_saved;	/* when it was last written */
+	pid_t state_writer;	/* the child writing it now, 0 for none */
 	struct xtr_conf *conf;
 	struct ms *ms;
 	struct etr *etr;
@@ -229,6 +233,23 @@ void ms_free(struct ms *ms);
  * outlive the engine's use of it (until the next ms_configure()).
  */
 void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now);
+
+/*
+ * The registrations across a restart: ms_save() writes the live ones to
+ * path (a temporary file renamed over it); ms_load() takes back those of
+ * a saved file that are still alive, whose site still exists and may
+ * still register the prefix, as if their last Map-Register had just been
+ * received at its time (no Map-Notify is sent). A missing file is no
+ * error. ms_load returns the number taken, or -errno with the reason (file
+ * and line) in err; ms_save 0 or -errno. ms_dirty(): changed since the
+ * last save (new, moved, withdrawn or expired registrations).
+ */
+int ms_save(struct ms *ms, const char *path, double now);
+int ms_load(struct ms *ms, const char *path, double now, char *err, size_t errlen);
+bool ms_dirty(const struct ms *ms);
+/* Clears the dirty mark (a copy being saved elsewhere holds the changes), or sets it again. */
+void ms_mark_saved(struct ms *ms);
+void ms_mark_dirty(struct ms *ms);
 /* Handles one UDP payload received on port 4342 from src:sport. */
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now);

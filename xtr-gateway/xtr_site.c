@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "lib/evhist.h"
 #include "lib/lisp_auth.h"
@@ -106,6 +107,7 @@ struct ms {
 	struct ms_registrant **heap; /* by expiry */
 	size_t nheap, capheap;
 	struct ms_notify *notifies;
+	bool dirty; /* registrations changed since the last ms_save() */
 	struct log_rate rl_bad, rl_auth, rl_prefix;
 	struct lisp_locator locs[MAX_LOCS];
 	uint8_t acked[65536]; /* the accepted records of a Map-Register */
@@ -242,6 +244,7 @@ static void registrant_del(struct ms *ms, struct ms_registrant *r)
 		pp = &(*pp)->next;
 	*pp = r->next;
 	registrant_free(ms, r);
+	ms->dirty = true;
 	if (!reg->regs)
 		ptable_del(ms->regs, &reg->p);
 }
@@ -460,6 +463,7 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 		evh_add("registered", &rec->eid, src, "site %s, %u locator(s)", site->name, n);
 		handle_move(ms, site, reg, r, rec, n, now);
 		set_locs(r, ms->locs, n);
+		ms->dirty = true;
 	}
 	r->addr = *src;
 	r->port = sport;
@@ -1208,4 +1212,274 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out)
 {
 	loc_export(loc_at(r, i), out);
+}
+
+/* --- registrations across a restart ------------------------------------------------------- */
+
+#define STATE_MAGIC "# vmroam map-server state 1"
+
+struct save {
+	FILE *f;
+	double now;
+};
+
+static int save_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	const struct ms_reg *reg = v;
+	struct save *s = arg;
+	struct lisp_prefix bare = *p;
+	char pb[LISP_PREFIX_STRLEN], ab[LISP_ADDR_STRLEN];
+
+	bare.iid = 0;
+	lisp_prefix_format(&bare, pb, sizeof(pb));
+	for (const struct ms_registrant *r = reg->regs; r; r = r->next) {
+		if (expires(r) <= s->now)
+			continue;
+		fprintf(s->f, "R %u %s %s %.6f %u %d %d %s %u ", p->iid, pb, reg->site->name,
+			reg->first, reg->ttl, reg->proxy_reply, reg->want_map_notify,
+			lisp_addr_format(&r->addr, ab, sizeof(ab)), r->port);
+		if (r->has_xtr_id)
+			for (int i = 0; i < 16; i++)
+				fprintf(s->f, "%02x", r->xtr_id[i]);
+		else
+			fputc('-', s->f);
+		fprintf(s->f, " %.6f %u %u", r->last, r->life, r->nloc);
+		for (uint8_t i = 0; i < r->nloc; i++) {
+			const struct ms_loc *l = loc_at(r, i);
+
+			fprintf(s->f, " %s %u %u %u %u %d",
+				lisp_addr_format(&l->addr, ab, sizeof(ab)), l->priority, l->weight,
+				l->mpriority, l->mweight, l->reachable);
+		}
+		fputc('\n', s->f);
+	}
+	return 0;
+}
+
+int ms_save(struct ms *ms, const char *path, double now)
+{
+	char tmp[4096];
+	struct save s = { .now = now };
+	int rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	s.f = fopen(tmp, "w");
+	if (!s.f)
+		return -errno;
+	fprintf(s.f, "%s\n", STATE_MAGIC);
+	ptable_walk(ms->regs, NULL, save_one, &s);
+	if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0)
+		rc = -errno;
+	if (fclose(s.f) != 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	else
+		ms->dirty = false;
+	return rc;
+}
+
+bool ms_dirty(const struct ms *ms)
+{
+	return ms->dirty;
+}
+
+void ms_mark_saved(struct ms *ms)
+{
+	ms->dirty = false;
+}
+
+void ms_mark_dirty(struct ms *ms)
+{
+	ms->dirty = true;
+}
+
+static bool parse_u(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+static bool parse_time(const char *s, double *out)
+{
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	*out = strtod(s, &end);
+	return !*end && *out >= 0 && *out < 1e11;
+}
+
+static bool parse_xtr_id(const char *s, bool *has, uint8_t *id)
+{
+	*has = strcmp(s, "-") != 0;
+	if (!*has)
+		return true;
+	if (strlen(s) != 32)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return false;
+		id[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+/*
+ * A saved registrant line, split into words: 0 taken, 1 skipped (not alive,
+ * site gone, not allowed, a duplicate), or -EINVAL. Without apply, only checked.
+ */
+static int load_line(struct ms *ms, char **w, size_t n, double now, bool apply)
+{
+	struct lisp_locator *locs = ms->locs;
+	unsigned long iid, ttl, proxy, want, port, life, nloc, v[5];
+	struct ms_site *site = NULL;
+	struct ms_registrant *r;
+	struct ms_reg *reg;
+	struct ms_cfg *cfg;
+	struct lisp_prefix p;
+	struct lisp_addr addr;
+	double first, last;
+	uint8_t xtr_id[16];
+	bool has_id;
+
+	if (n < 14 || strcmp(w[0], "R") != 0 || !parse_u(w[1], 0xffffffffu, &iid) ||
+	    lisp_prefix_parse(w[2], (uint32_t)iid, &p) < 0 || !parse_time(w[4], &first) ||
+	    !parse_u(w[5], 0xffffffffu, &ttl) || !parse_u(w[6], 1, &proxy) ||
+	    !parse_u(w[7], 1, &want) || lisp_addr_parse(w[8], &addr) < 0 ||
+	    (addr.afi != LISP_AFI_IPV4 && addr.afi != LISP_AFI_IPV6) ||
+	    !parse_u(w[9], 65535, &port) || !parse_xtr_id(w[10], &has_id, xtr_id) ||
+	    !parse_time(w[11], &last) || !parse_u(w[12], 0xffffffffu, &life) ||
+	    !parse_u(w[13], MAX_LOCS, &nloc) || nloc == 0 || n != 14 + 6 * nloc)
+		return -EINVAL;
+	for (unsigned long i = 0; i < nloc; i++) {
+		char **x = w + 14 + 6 * i;
+
+		memset(&locs[i], 0, sizeof(locs[i]));
+		if (lisp_addr_parse(x[0], &locs[i].addr[0]) < 0 || !parse_u(x[1], 255, &v[0]) ||
+		    !parse_u(x[2], 255, &v[1]) || !parse_u(x[3], 255, &v[2]) ||
+		    !parse_u(x[4], 255, &v[3]) || !parse_u(x[5], 1, &v[4]))
+			return -EINVAL;
+		locs[i].naddr = 1;
+		locs[i].priority = (uint8_t)v[0];
+		locs[i].weight = (uint8_t)v[1];
+		locs[i].mpriority = (uint8_t)v[2];
+		locs[i].mweight = (uint8_t)v[3];
+		locs[i].reachable = v[4];
+	}
+	if (!apply)
+		return 0;
+	if (last + (double)life <= now)
+		return 1; /* expired while we were down */
+	for (size_t i = 0; i < ms->nsites && !site; i++)
+		if (ms->sites[i]->alive && strcmp(ms->sites[i]->name, w[3]) == 0)
+			site = ms->sites[i];
+	cfg = site ? cfg_allowing(ms, &p) : NULL;
+	if (!cfg || cfg->site != site || !locs_allowed(site, locs, (uint8_t)nloc))
+		return 1; /* the configuration no longer takes it */
+	reg = ptable_lookup_exact(ms->regs, &p);
+	if (reg && reg->site != site)
+		return 1;
+	for (r = reg ? reg->regs : NULL; r; r = r->next)
+		if (has_id ? r->has_xtr_id && memcmp(r->xtr_id, xtr_id, 16) == 0
+			   : !r->has_xtr_id && lisp_addr_equal(&r->addr, &addr))
+			return 1; /* a duplicate line */
+	if (!reg) {
+		reg = xcalloc(1, sizeof(*reg));
+		reg->p = p;
+		reg->site = site;
+		reg->first = first;
+		if (ptable_add(ms->regs, &reg->p, reg) < 0) {
+			free(reg);
+			return -ENOMEM;
+		}
+	}
+	reg->ttl = (uint32_t)ttl;
+	reg->proxy_reply = proxy;
+	reg->want_map_notify = want;
+	r = xcalloc(1, sizeof(*r));
+	r->reg = reg;
+	r->addr = addr;
+	r->port = (uint16_t)port;
+	r->has_xtr_id = has_id;
+	memcpy(r->xtr_id, xtr_id, 16);
+	r->last = last;
+	r->life = (uint32_t)life;
+	set_locs(r, locs, (uint8_t)nloc);
+	r->next = reg->regs;
+	reg->regs = r;
+	heap_push(ms, r);
+	return 0;
+}
+
+int ms_load(struct ms *ms, const char *path, double now, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *w[14 + 6 * MAX_LOCS], *save;
+	size_t cap = 0, lineno = 0;
+	int loaded = 0, rc = 0, pass = 0;
+	ssize_t len;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	/* pass 0 checks every line, pass 1 takes them: a bad file changes nothing */
+next_pass:
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		size_t n = 0;
+
+		lineno++;
+		if (lineno == 1) {
+			if (strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+				snprintf(err, errlen, "%s:1: not a Map-Server state file", path);
+				rc = -EINVAL;
+				break;
+			}
+			continue;
+		}
+		if (len > 65536) {
+			snprintf(err, errlen, "%s:%zu: line too long", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			if (n == sizeof(w) / sizeof(w[0])) {
+				n++;
+				break;
+			}
+			w[n++] = t;
+		}
+		if (n == 0)
+			continue;
+		rc = n > sizeof(w) / sizeof(w[0]) ? -EINVAL : load_line(ms, w, n, now, pass == 1);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%zu: %s", path, lineno,
+				 rc == -EINVAL ? "malformed registration" : strerror(-rc));
+			break;
+		}
+		loaded += pass == 1 && rc == 0;
+		rc = 0;
+	}
+	if (rc == 0 && pass++ == 0) {
+		rewind(f);
+		lineno = 0;
+		goto next_pass;
+	}
+	free(line);
+	fclose(f);
+	return rc < 0 ? rc : loaded;
 }

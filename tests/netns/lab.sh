@@ -28,6 +28,8 @@ check "every move: no ping lost after the old site knew, none before the move" \
 	jq -e 'all(.moves[]; .pings_lost_after_converged == 0)' "$OUT"
 check "every move: tenant B (same addresses, other instance-id) lost nothing" \
 	jq -e 'all(.moves[]; .tenant_b_pings_lost == 0)' "$OUT"
+check "every move: the non-LISP site (through the proxy xTR) lost no ping sent after the old site knew" \
+	jq -e 'all(.moves[]; .proxy_pings_lost_after_converged == 0)' "$OUT"
 check "every move: the Map-Server registered the new site and the branch followed" \
 	jq -e 'all(.moves[]; .registered_ms != null and .redirect_ms != null)' "$OUT"
 check "every fault run converged" jq -e 'all(.faults[]; .converged)' "$OUT"

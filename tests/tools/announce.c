@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/tools/announce_frame.h"
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
@@ -45,17 +47,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	memset(f, 0xff, 6);
-	memcpy(f + 6, mac, 6);
-	f[12] = rarp ? 0x80 : 0x08;
-	f[13] = rarp ? 0x35 : 0x06;
-	f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4;
-	f[21] = rarp ? 3 : 1;
-	memcpy(f + 22, mac, 6);
-	memcpy(f + 28, &ip, 4);
-	if (rarp)
-		memcpy(f + 32, mac, 6);
-	memcpy(f + 38, &ip, 4);
+	announce_frame(f, mac, rarp, &ip);
 	sll.sll_protocol = htons(rarp ? 0x8035 : ETH_P_ARP);
 	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
 	memset(sll.sll_addr, 0xff, 6);

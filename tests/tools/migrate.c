@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lib/nl.h"
+#include "tests/tools/announce_frame.h"
 
 static double now(void)
 {
@@ -47,25 +48,6 @@ static void enter(const char *ns)
 		exit(1);
 	}
 	close(fd);
-}
-
-/* An ARP (garp) or RARP frame from mac. */
-static void frame(uint8_t *f, const uint8_t *mac, bool rarp, const struct in_addr *ip)
-{
-	memset(f, 0, 60);
-	memset(f, 0xff, 6);
-	memcpy(f + 6, mac, 6);
-	f[12] = rarp ? 0x80 : 0x08;
-	f[13] = rarp ? 0x35 : 0x06;
-	f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4;
-	f[21] = rarp ? 3 : 1;
-	memcpy(f + 22, mac, 6);
-	if (rarp) {
-		memcpy(f + 32, mac, 6);
-		return;
-	}
-	memcpy(f + 28, ip, 4);
-	memcpy(f + 38, ip, 4);
 }
 
 int main(int argc, char **argv)
@@ -137,7 +119,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "migrate: unknown announcement '%s'\n", argv[i]);
 			return 1;
 		}
-		frame(f, mac, rarp, &ip);
+		announce_frame(f, mac, rarp, &ip);
 		sll.sll_protocol = htons(rarp ? 0x8035 : ETH_P_ARP);
 		if (sendto(ps, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			perror("migrate: announcing");

@@ -252,10 +252,10 @@ static void test_lost_and_retransmitted(void **state)
 	assert_int_equal(eid_state(e), FHR_EID_ACKED);
 }
 
-static void test_rarp_and_move(void **state)
+/* The Map-Server tells the gateway the VM now lives at rloc; the gateway tells this FHR. */
+static void told_moved(struct env *e, uint64_t nonce, const char *rloc, double now)
 {
-	struct env *e = *state;
-	struct lisp_map_notify mn = { .nonce = 9, .auth = { .alg_id = 2 } };
+	struct lisp_map_notify mn = { .nonce = nonce, .auth = { .alg_id = 2 } };
 	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
 	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
 	struct lisp_auth_key *k = lisp_auth_key_new("ms-key", 6);
@@ -263,20 +263,26 @@ static void test_rarp_and_move(void **state)
 	struct buf_writer w;
 	uint8_t b[512];
 
-	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
-	pump(e, 1);
-	/* the Map-Server says it moved: the gateway tells this FHR */
 	lisp_addr_parse("192.0.2.1", &ms);
-	lisp_addr_parse("192.0.2.11", &l.addr[0]);
+	lisp_addr_parse(rloc, &l.addr[0]);
 	lisp_prefix_parse("198.51.100.10/32", 4100, &r.eid);
 	buf_writer_init(&w, b, sizeof(b));
 	assert_int_equal(lisp_msg_encode_map_notify(&w, &mn, &r, 1), 0);
 	assert_int_equal(lisp_auth_sign(k, b, w.off), 0);
 	lisp_auth_key_free(k);
-	etr_input(e->etr, &ms, 4342, b, w.off, 5);
+	etr_input(e->etr, &ms, 4342, b, w.off, now);
 	/* the ETR's event is not wired here: the glue's job; call it as the daemon does */
-	xtr_notify_event(e->gw, ETR_EV_AWAY_UP, &r.eid, 5);
-	pump(e, 5);
+	xtr_notify_event(e->gw, ETR_EV_AWAY_UP, &r.eid, now);
+	pump(e, now);
+}
+
+static void test_rarp_and_move(void **state)
+{
+	struct env *e = *state;
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	told_moved(e, 9, "192.0.2.11", 5);
 	assert_int_equal(eid_state(e), FHR_EID_MOVED);
 	assert_int_equal(fhr_counters(e->fhr)->moves_told, 1);
 	/* one probe to its MAC: were it still here, its answer would be a detection */
@@ -297,27 +303,11 @@ static void test_rarp_and_move(void **state)
 static void test_stale_claim_reasserted(void **state)
 {
 	struct env *e = *state;
-	struct lisp_map_notify mn = { .nonce = 11, .auth = { .alg_id = 2 } };
-	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
-	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
-	struct lisp_auth_key *k = lisp_auth_key_new("ms-key", 6);
 	uint64_t sent_before;
-	struct lisp_addr ms;
-	struct buf_writer w;
-	uint8_t b[512];
 
 	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
 	pump(e, 1);
-	lisp_addr_parse("192.0.2.1", &ms);
-	lisp_addr_parse("192.0.2.99", &l.addr[0]);
-	lisp_prefix_parse("198.51.100.10/32", 4100, &r.eid);
-	buf_writer_init(&w, b, sizeof(b));
-	assert_int_equal(lisp_msg_encode_map_notify(&w, &mn, &r, 1), 0);
-	assert_int_equal(lisp_auth_sign(k, b, w.off), 0);
-	lisp_auth_key_free(k);
-	etr_input(e->etr, &ms, 4342, b, w.off, 5);
-	xtr_notify_event(e->gw, ETR_EV_AWAY_UP, &r.eid, 5);
-	pump(e, 5);
+	told_moved(e, 11, "192.0.2.99", 5);
 	assert_int_equal(eid_state(e), FHR_EID_MOVED);
 	assert_int_equal(etr_dyn_count(e->etr), 0);
 	assert_int_equal(fhr_counters(e->fhr)->move_checks, 1);

@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/lisp_auth.h"
@@ -387,6 +389,92 @@ static void test_move_notifies_old_registrant(void **state)
 	lisp_auth_key_free(k);
 }
 
+/*
+ * A restart with the state file: the registrations come back (not the
+ * expired one, not one of a site no longer configured), and a move right
+ * after the restart still tells the old site. A bad file changes nothing.
+ */
+static void test_state_across_restart(void **state)
+{
+	struct env *e = *state;
+	struct ms_io io = { .send = fake_send };
+	char path[] = "/tmp/test_xtr_site_state_XXXXXX", err[256];
+	struct lisp_addr dc1 = A("192.0.2.10"), dc2 = A("192.0.2.30"), loc;
+	uint64_t nonce;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	reg(e, "192.0.2.10",
+	    (struct reg_opts){
+		    .eid = "10.1.1.10/32", .iid = 4100, .proxy = true, .rloc2 = "192.0.2.11" },
+	    0);
+	reg(e, "192.0.2.10", (struct reg_opts){ .eid = "10.1.1.11/32", .iid = 4100 }, 0);
+	reg(e, "192.0.2.20",
+	    (struct reg_opts){ .key = "branchkey", .eid = "10.2.2.0/24", .nonce = 1 }, 0);
+	reg(e, "192.0.2.20",
+	    (struct reg_opts){ .key = "branchkey", .eid = "10.2.2.0/24", .nonce = 2 }, 150);
+	assert_true(ms_dirty(e->ms));
+	assert_int_equal(ms_save(e->ms, path, 170), 0);
+	assert_false(ms_dirty(e->ms));
+
+	/* "restart" at 200: 10.1.1.10 and .11 (last registered at 0) expired at 180 */
+	ms_free(e->ms);
+	e->ms = ms_new(&io, &e->gc);
+	ms_configure(e->ms, e->conf, 200);
+	assert_int_equal(ms_load(e->ms, path, 200, err, sizeof(err)), 1);
+	assert_non_null(registered(e, "BRANCH", "10.2.2.0/24", 0));
+	assert_null(registered(e, "DC", "10.1.1.10/32", 4100));
+
+	/* restart at 100 instead: all three back, with their locators and flags */
+	ms_free(e->ms);
+	e->ms = ms_new(&io, &e->gc);
+	ms_configure(e->ms, e->conf, 100);
+	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), 3);
+	assert_non_null(registered(e, "DC", "10.1.1.11/32", 4100));
+	{
+		const struct ms_reg *r = registered(e, "DC", "10.1.1.10/32", 4100);
+		struct ms_registrant_info ri;
+
+		assert_non_null(r);
+		assert_int_equal(nregistrants(r), 1);
+		ms_registrant_info(ms_reg_registrants(r), &ri);
+		assert_true(lisp_addr_equal(&ri.addr, &dc1));
+		assert_int_equal(ri.nloc, 2);
+		assert_true(ri.last == 0);
+	}
+	/* the VM moves right after the restart: DC1 is told */
+	nout = 0;
+	reg(e, "192.0.2.30", (struct reg_opts){ .eid = "10.1.1.10/32", .iid = 4100 }, 101);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &dc1));
+	loc = notify_locator(&out[0], &nonce);
+	assert_true(lisp_addr_equal(&loc, &dc2));
+	/* what is taken back still expires */
+	ms_tick(e->ms, 181);
+	assert_null(registered(e, "DC", "10.1.1.11/32", 4100));
+
+	/* a damaged file: an error naming the line, and nothing taken */
+	f = fopen(path, "a");
+	fprintf(f, "R 0 10.2.2.0/24 BRANCH 0 1440 0 0 192.0.2.21 4342 - 150 180 1 192.0.2.21 1\n");
+	fclose(f);
+	ms_free(e->ms);
+	e->ms = ms_new(&io, &e->gc);
+	ms_configure(e->ms, e->conf, 100);
+	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":5: malformed registration"));
+	assert_null(registered(e, "BRANCH", "10.2.2.0/24", 0));
+	/* not a state file at all; a missing one is no error */
+	f = fopen(path, "w");
+	fprintf(f, "router lisp\n");
+	fclose(f);
+	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), -EINVAL);
+	unlink(path);
+	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), 0);
+}
+
 static void test_notify_retransmit_schedule(void **state)
 {
 	struct env *e = *state;
@@ -582,6 +670,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ttl0_deregisters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multihoming, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_notifies_old_registrant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_across_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_retransmit_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_resolver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
