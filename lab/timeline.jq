@@ -4,7 +4,8 @@
 | ($in.t0) as $t0
 | def ev($evs; $name; cond): [$evs[] | select(.time >= $t0 and .event == $name) | select(cond)] | first;
   def ms($e): if $e == null then null else ((($e.time - $t0) * 1000000 | round) / 1000) end;
-  def step($name; $e; $detail): {step: $name, ms: ms($e), detail: (if $e == null then "" else $detail end)};
+  def step($key; $name; $e; $detail):
+    {key: $key, step: $name, ms: ms($e), detail: (if $e == null then "" else $detail end)};
   (ev($in.fhr_to; "detected"; true)) as $det
 | (ev($in.gw_to; "fhr-arrived"; true) // ev($in.gw_to; "learned"; true)) as $notified
 | (ev($in.gw_to; "map-register"; true)) as $reg
@@ -18,17 +19,17 @@
 | (if $in.first_reply == null then null else {time: $in.first_reply} end) as $reply
 | {
     steps: [
-      step("FHR of DC\($in.to) detected the VM"; $det; $det.detail // ""),
-      step("gateway DC\($in.to) notified"; $notified; ($notified.event + " " + ($notified.detail // ""))),
-      step("Map-Register sent"; $reg; "to " + ($reg.peer // "")),
-      step("Map-Server registered DC\($in.to)"; $msreg; $msreg.detail // ""),
-      step("Map-Notify to DC\($in.from)"; $notify; "to " + ($notify.peer // "")),
-      step("DC\($in.from) away entry"; $away; ""),
-      step("FHR of DC\($in.from) told: moved away"; $told; $told.detail // ""),
-      step("DC\($in.from) re-encapsulated a packet, SMR sent"; $smr; "to " + ($smr.peer // "")),
-      step("branch map-cache -> DC\($in.to)"; $mc; $mc.detail // ""),
-      step("first reply via DC\($in.to)"; $reply; ""),
-      step("proxy-ITR map-cache -> DC\($in.to)"; $pmc; $pmc.detail // "")
+      step("detected"; "FHR of DC\($in.to) detected the VM"; $det; $det.detail // ""),
+      step("notified"; "gateway DC\($in.to) notified"; $notified; ($notified.event + " " + ($notified.detail // ""))),
+      step("map_register"; "Map-Register sent"; $reg; "to " + ($reg.peer // "")),
+      step("registered"; "Map-Server registered DC\($in.to)"; $msreg; $msreg.detail // ""),
+      step("map_notify"; "Map-Notify to DC\($in.from)"; $notify; "to " + ($notify.peer // "")),
+      step("away"; "DC\($in.from) away entry"; $away; ""),
+      step("fhr_told"; "FHR of DC\($in.from) told: moved away"; $told; $told.detail // ""),
+      step("smr"; "DC\($in.from) re-encapsulated a packet, SMR sent"; $smr; "to " + ($smr.peer // "")),
+      step("branch_updated"; "branch map-cache -> DC\($in.to)"; $mc; $mc.detail // ""),
+      step("first_reply"; "first reply via DC\($in.to)"; $reply; ""),
+      step("proxy_updated"; "proxy-ITR map-cache -> DC\($in.to)"; $pmc; $pmc.detail // "")
     ],
     registered_ms: ms($msreg),
     converged_at: (if $away == null then null else $away.time end),
