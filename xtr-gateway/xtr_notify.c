@@ -234,7 +234,9 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		n->c.refused_prefix++;
 		return rc;
 	}
-	if (rc > 0 && n->io.route) /* across subnets it is not where its subnet is routed */
+	/* across subnets it is not where its subnet is routed: toward this FHR, also when the
+	 * data plane saw its packets first (known, rc 0) and on every arrival (idempotent) */
+	if (n->io.route)
 		n->io.route(n->io.arg, &host, &p->addr, true);
 	x->event_seq = ev->event_seq;
 	p->c.arrivals++;

@@ -56,6 +56,17 @@ static int send_ms(void *arg, const struct lisp_addr *dst, uint16_t dport, const
 	return 0;
 }
 
+static int nroutes; /* host routes toward an FHR: added minus removed */
+static struct lisp_addr route_via;
+
+static void on_route(void *arg, const struct lisp_prefix *p, const struct lisp_addr *fhr, bool add)
+{
+	(void)arg;
+	(void)p;
+	nroutes += add ? 1 : -1;
+	route_via = *fhr;
+}
+
 static void on_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname)
 {
 	(void)arg;
@@ -75,7 +86,7 @@ static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	struct etr_io eio = { .send = send_ms, .if_addr = fake_no_if_addr, .event = on_event };
-	struct xtr_notify_io nio = { .send = send_fhr };
+	struct xtr_notify_io nio = { .send = send_fhr, .route = on_route };
 	char err[256];
 
 	e->conf = xtr_conf_parse_string("t", conf_text, err, sizeof(err));
@@ -309,12 +320,41 @@ static void test_moved_away(void **state)
 	assert_int_equal(nfhr, 1); /* the keepalive only */
 }
 
+/*
+ * The gateway's data plane sees the VM's packets before its FHR's word
+ * arrives (learned from data): the FHR's arrival must still route the EID
+ * toward that FHR, or across subnets the gateway has no way to it.
+ */
+static void test_data_first_then_fhr(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm;
+	uint8_t b[2048];
+	size_t len;
+
+	nroutes = 0;
+	lisp_addr_parse("198.51.100.10", &vm);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, NULL, 1), 1);
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__ARRIVED, 1,
+		    b);
+	xtr_notify_input(gw, &e->fhr, 40000, b, len, 1);
+	assert_int_equal(last_ack(e, e->seq), 0);
+	assert_int_equal(nroutes, 1);
+	assert_true(lisp_addr_equal(&route_via, &e->fhr));
+	/* its departure takes the route away again */
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__DEPARTED, 2,
+		    b);
+	xtr_notify_input(gw, &e->fhr, 40000, b, len, 2);
+	assert_int_equal(nroutes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_arrival_and_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_departure_resync_and_death, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moved_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_first_then_fhr, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
