@@ -7,7 +7,8 @@
   def step($key; $name; $e; $detail):
     {key: $key, step: $name, ms: ms($e), detail: (if $e == null then "" else $detail end)};
   (ev($in.fhr_to; "detected"; true)) as $det
-| (ev($in.gw_to; "fhr-arrived"; true) // ev($in.gw_to; "learned"; true)) as $notified
+| ([ev($in.gw_to; "fhr-arrived"; true), ev($in.gw_to; "learned"; true)] | map(select(. != null))
+   | min_by(.time)) as $notified
 | (ev($in.gw_to; "map-register"; true)) as $reg
 | (ev($in.core; "registered"; .peer == $in.to_rloc)) as $msreg
 | (ev($in.core; "notify-moved"; .peer == $in.from_rloc)) as $notify
@@ -20,7 +21,9 @@
 | {
     steps: [
       step("detected"; "FHR of DC\($in.to) detected the VM"; $det; $det.detail // ""),
-      step("notified"; "gateway DC\($in.to) notified"; $notified; ($notified.event + " " + ($notified.detail // ""))),
+      step("notified"; "gateway DC\($in.to) learned it"; $notified;
+        if $notified.event == "learned" then "its data plane first: " + ($notified.detail // "")
+        else "notified " + ($notified.detail // "") end),
       step("map_register"; "Map-Register sent"; $reg; "to " + ($reg.peer // "")),
       step("registered"; "Map-Server registered DC\($in.to)"; $msreg; $msreg.detail // ""),
       step("map_notify"; "Map-Notify to DC\($in.from)"; $notify; "to " + ($notify.peer // "")),
