@@ -20,6 +20,10 @@ double evh_now(void)
 
 static void add(double time, const char *event, const struct lisp_prefix *eid,
 		const struct lisp_addr *peer, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+static void add(double time, const char *event, const struct lisp_prefix *eid,
+		const struct lisp_addr *peer, const char *fmt, va_list ap)
 {
 	struct evh_entry *e = &ring[total % EVH_CAPACITY];
 

@@ -1,0 +1,110 @@
+/*
+ * Fuzz target: the Map-Server's state file (xtr-gateway -S), bytes in ->
+ * ms_load. A file it refuses changes nothing (no registration appears);
+ * one it takes is saved again and that copy loads to the same number of
+ * registrations (what the daemon writes, it reads back).
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "xtr-gateway/xtr.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *conf_text =
+	"router lisp\n"
+	" site DC\n"
+	"  authentication-key k\n"
+	"  eid-prefix instance-id 100 198.51.100.0/24 accept-more-specifics\n"
+	"  eid-prefix 2001:db8:a::/48 accept-more-specifics\n"
+	" site B\n"
+	"  authentication-key other\n"
+	"  eid-prefix 203.0.113.0/25\n"
+	"  allowed-locator 192.0.2.20\n"
+	" ipv4 map-server\n";
+
+static int no_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	(void)arg, (void)dst, (void)dport, (void)buf, (void)len;
+	return 0;
+}
+
+static int count_rows(const struct ms_row *row, void *arg)
+{
+	(void)row;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Registered prefixes over every site. */
+static int rows(struct ms *ms)
+{
+	const char *names[] = { "DC", "B" };
+	int n = 0;
+
+	for (int i = 0; i < 2; i++)
+		ms_site_rows(ms, ms_site_by_name(ms, names[i]), count_rows, &n);
+	return n;
+}
+
+/* A file in memory: its path under /proc/self/fd. */
+static int memfile(const uint8_t *data, size_t size, char *path, size_t pathlen)
+{
+	int fd = memfd_create("state", 0);
+
+	assert(fd >= 0);
+	assert(write(fd, data, size) == (ssize_t)size);
+	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct xtr_conf *conf;
+	static int base; /* the rows of the configuration alone */
+	struct ms_io io = { .send = no_send };
+	struct xtr_counters gc = { 0 };
+	char path[64], path2[64], err[256];
+	struct ms *ms, *again;
+	int fd, n;
+
+	if (!conf) {
+		conf = xtr_conf_parse_string("fuzz", conf_text, err, sizeof(err));
+		assert(conf);
+		ms = ms_new(&io, &gc);
+		ms_configure(ms, conf, 1000);
+		base = rows(ms);
+		ms_free(ms);
+	}
+	if (size > 1 << 16)
+		return 0;
+	fd = memfile(data, size, path, sizeof(path));
+	ms = ms_new(&io, &gc);
+	ms_configure(ms, conf, 1000);
+	n = ms_load(ms, path, 1000, err, sizeof(err));
+	if (n < 0) {
+		assert(rows(ms) == base); /* refused: nothing taken */
+		assert(strchr(err, ':'));
+	} else {
+		/* ms_save renames a temporary file over the path: a real directory */
+		snprintf(path2, sizeof(path2), "/tmp/fuzz_state.%d", (int)getpid());
+		assert(ms_save(ms, path2, 1000) == 0);
+		again = ms_new(&io, &gc);
+		ms_configure(again, conf, 1000);
+		assert(ms_load(again, path2, 1000, err, sizeof(err)) >= 0);
+		assert(rows(again) == rows(ms));
+		ms_free(again);
+		unlink(path2);
+	}
+	ms_free(ms);
+	close(fd);
+	return 0;
+}
