@@ -48,21 +48,14 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct fhr_daemon *d = w->data;
 	static uint8_t buf[NOTIFY_MAX];
-	struct sockaddr_storage from;
 	struct lisp_addr src;
 	uint16_t port;
+	ssize_t len;
 
 	(void)revents;
-	for (int i = 0; i < 64; i++) {
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT,
-				       (struct sockaddr *)&from, &fl);
-
-		if (len < 0)
-			break;
-		if (lisp_addr_from_sockaddr(&from, &src, &port) == 0)
-			fhr_input(d->fhr, &src, port, buf, (size_t)len, ev_now(loop));
-	}
+	for (int i = 0; i < 64 && (len = notify_recv(w->fd, buf, sizeof(buf), &src, &port)) >= 0;
+	     i++)
+		fhr_input(d->fhr, &src, port, buf, (size_t)len, ev_now(loop));
 }
 
 static void open_udp(struct fhr_daemon *d)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/buf.h"
 #include "lib/notify.h"
@@ -186,5 +187,19 @@ void notify_tx_due(struct notify_tx *t, double now,
 		p->backoff = p->backoff * 2 > 2.0 ? 2.0 : p->backoff * 2;
 		p->next = now + p->backoff;
 		t->retransmits++;
+	}
+}
+
+ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port)
+{
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+
+		if (len < 0)
+			return -1;
+		if (lisp_addr_from_sockaddr(&from, src, port) == 0)
+			return len;
 	}
 }

@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "lib/lisp_addr.h"
 #include "lib/lisp_auth.h"
 #include "proto/eid_notify.pb-c.h"
 
@@ -32,6 +34,13 @@ size_t notify_pack(struct lisp_auth_key *k, uint32_t iid, const Vmroam__Notify__
 
 /* The instance-id of a datagram (to choose its key); -EBADMSG if it is not one of ours. */
 int notify_peek_iid(const uint8_t *buf, size_t len, uint32_t *iid);
+
+/*
+ * The next datagram waiting on the non-blocking UDP socket fd (both ends'
+ * receive loops): its length, with its sender in src and port; -1 when none
+ * is left. Datagrams from a sender of no address family we know are skipped.
+ */
+ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port);
 
 /*
  * Checks the MAC with k and decodes. Returns the envelope (free with

@@ -27,6 +27,7 @@
 struct peer_eid {
 	struct lisp_prefix p;
 	uint64_t event_seq;
+	bool routed; /* its host route toward this FHR is in place */
 };
 
 struct peer {
@@ -235,9 +236,10 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		return rc;
 	}
 	/* across subnets it is not where its subnet is routed: toward this FHR, also when the
-	 * data plane saw its packets first (known, rc 0) and on every arrival (idempotent) */
-	if (n->io.route)
+	 * data plane saw its packets first (known already, rc 0); once per EID and FHR */
+	if (n->io.route && (rc > 0 || !x->routed))
 		n->io.route(n->io.arg, &host, &p->addr, true);
+	x->routed = true;
 	x->event_seq = ev->event_seq;
 	p->c.arrivals++;
 	return 0;

@@ -28,21 +28,14 @@ static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nsock *s = container_of(w, struct nsock, io);
 	static uint8_t buf[NOTIFY_MAX];
-	struct sockaddr_storage from;
 	struct lisp_addr src;
 	uint16_t port;
+	ssize_t len;
 
 	(void)revents;
-	for (int i = 0; i < 64; i++) {
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT,
-				       (struct sockaddr *)&from, &fl);
-
-		if (len < 0)
-			break;
-		if (lisp_addr_from_sockaddr(&from, &src, &port) == 0)
-			xtr_notify_input(s->d->notify, &src, port, buf, (size_t)len, ev_now(loop));
-	}
+	for (int i = 0; i < 64 && (len = notify_recv(s->fd, buf, sizeof(buf), &src, &port)) >= 0;
+	     i++)
+		xtr_notify_input(s->d->notify, &src, port, buf, (size_t)len, ev_now(loop));
 }
 
 int xtr_notify_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
