@@ -208,12 +208,14 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (rc < 0)
 			continue;
-		if (fr.kind == FHR_FRAME_RARP)
+		if (fr.kind == FHR_FRAME_RARP) { /* (what we saw of it, and what its host said) */
 			fhr_detect_mac(s->d->fhr, s->name, fr.mac, ev_now(loop));
-		else
+			fhr_hv_mac_seen(s->d->hv, s->name, fr.mac, ev_now(loop));
+		} else {
 			fhr_detect(s->d->fhr, s->name, &fr.addr, fr.mac,
 				   fr.kind == FHR_FRAME_ND ? FHR_SRC_ND : FHR_SRC_ARP,
 				   ev_now(loop));
+		}
 		if (fr.solicit && fhr_proxy_arp(s->d->fhr, s->name, &fr.target, &fr.sender)) {
 			if (fr.kind == FHR_FRAME_ARP) /* proxy-ARP */
 				send_arp(s, 2, fr.mac, &fr.target, fr.mac, &fr.sender);

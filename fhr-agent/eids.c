@@ -374,6 +374,17 @@ int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double
 	return n;
 }
 
+int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
+{
+	struct mac_walk w = { .mac = mac };
+	int n = 0;
+
+	ptable_walk(f->eids, NULL, by_mac, &w);
+	for (size_t i = 0; i < w.n; i++)
+		n += fhr_clear(f, &w.found[i], now);
+	return n;
+}
+
 /* The gateway that sent a datagram from src for instance-id iid, and its decoded envelope. */
 static struct gw *gw_for(struct fhr *f, const struct lisp_addr *src, uint32_t iid,
 			 const uint8_t *buf, size_t len, Vmroam__Notify__Envelope **env, int *err)

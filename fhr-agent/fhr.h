@@ -33,6 +33,8 @@ struct fhr_conf_gw {
 
 struct fhr_conf_dyneid {
 	char name[FHR_NAME_MAX];
+	uint8_t hv_key[FHR_KEY_MAX]; /* hypervisor-events key: the tenant's hosts sign with it */
+	size_t hv_keylen;
 	char vrf[FHR_NAME_MAX]; /* of its eid-table, "" for the default one */
 	uint32_t iid;
 	struct lisp_prefix *prefixes; /* database-mapping PREFIX */
@@ -52,6 +54,7 @@ struct fhr_conf_iface {
 struct fhr_conf {
 	char fhr_id[FHR_NAME_MAX]; /* fhr-id NAME; default: the host name */
 	int nfqueue;		   /* nfqueue N: data-packet detection through that queue; -1 off */
+	uint16_t hv_port;	   /* hypervisor-events port N (listening when a key is set) */
 	struct fhr_conf_dyneid *dyneids;
 	size_t ndyneids;
 	struct fhr_conf_iface *ifaces;
@@ -123,6 +126,12 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	       enum fhr_source src, double now);
 /* RARP: only a MAC. The EIDs bound to it (learned before) are detected again; how many. */
 int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double now);
+/*
+ * The hypervisor says the VM with mac left this host: its EIDs are
+ * forgotten and the gateways told they departed (withdrawn at once, so the
+ * VM's registration elsewhere wins without waiting for timers); how many.
+ */
+int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now);
 /* A datagram from a gateway (UDP 4349). */
 void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	       size_t len, double now);
@@ -169,6 +178,53 @@ void fhr_gw_info(const struct fhr *f, size_t i, struct fhr_gw_info *out);
 const struct fhr_counters *fhr_counters(const struct fhr *f);
 const char *fhr_source_name(enum fhr_source s);
 
+/* hyper.c: HypervisorEvents from the tenant's hosts (hypervisor-hooks/; no OS calls) */
+
+#define FHR_HV_PORT  4350
+#define FHR_HV_ADDRS 8
+
+struct fhr_hv_io {
+	/* sends an Ack from the listening socket */
+	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len);
+	void *arg;
+};
+
+struct fhr_hv_counters {
+	uint64_t received, accepted, auth_failures, unknown_iid, malformed, stale, replays, busy;
+	uint64_t by_kind[3]; /* arriving, live, left */
+	uint64_t detected;   /* EIDs new here because of a live VM (or its RARP) */
+	uint64_t departed;   /* EIDs withdrawn because their VM left */
+	uint64_t live_unknown, out_of_prefix, bindings_dropped;
+};
+
+/* What the hypervisors said of one VM interface (MAC) of instance-id iid. */
+struct fhr_hv_binding {
+	uint8_t mac[6];
+	uint32_t iid;
+	char domain[64], host[64];
+	struct lisp_addr addrs[FHR_HV_ADDRS];
+	size_t naddrs;
+	int last_kind; /* 0 arriving, 1 live, 2 left */
+	bool live;
+	double since, updated;
+};
+
+struct fhr_hv;
+struct fhr_hv *fhr_hv_new(struct fhr *f, const struct fhr_hv_io *io, uint64_t session);
+void fhr_hv_free(struct fhr_hv *h);
+/* The keys of conf (borrowed); how many instance-ids take events (0: no listener needed). */
+size_t fhr_hv_configure(struct fhr_hv *h, const struct fhr_conf *conf);
+/* A datagram on the listener (UDP 4350); now is unix time (events are stamped with it). */
+void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+		  size_t len, double now);
+/* A RARP from mac on ifname: the addresses bound to it are detected there; how many are new. */
+int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, double now);
+/* Drops bindings nobody spoke of for a day. */
+void fhr_hv_tick(struct fhr_hv *h, double now);
+const struct fhr_hv_counters *fhr_hv_counters(const struct fhr_hv *h);
+size_t fhr_hv_bindings(const struct fhr_hv *h, const struct fhr_hv_binding **out);
+
 /* The daemon (main.c) */
 struct fhr_detect_state;
 struct fhr_nfq_state;
@@ -188,6 +244,9 @@ struct fhr_daemon {
 	int neigh_fd; /* the neighbour table's changes; -1 when not watched */
 	ev_io neigh_io;
 	struct fhr_ctl *ctl;
+	struct fhr_hv *hv;
+	int hv_fd[2]; /* the HypervisorEvent listener, IPv4 and IPv6; -1 when off */
+	ev_io hv_io[2];
 };
 
 /* detect_nfq.c: data packets of unknown hosts through NFQUEUE (iptables -t raw) */

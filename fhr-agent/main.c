@@ -77,6 +77,62 @@ static void open_udp(struct fhr_daemon *d)
 	}
 }
 
+static int hv_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	struct fhr_daemon *d = arg;
+	int fd = d->hv_fd[dst->afi == LISP_AFI_IPV6];
+	struct sockaddr_storage ss;
+	socklen_t sl = lisp_addr_to_sockaddr(dst, dport, &ss);
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	return sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+}
+
+static void hv_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fhr_daemon *d = w->data;
+	static uint8_t buf[NOTIFY_MAX];
+	struct lisp_addr src;
+	uint16_t port;
+	ssize_t len;
+
+	(void)revents;
+	for (int i = 0; i < 64 && (len = notify_recv(w->fd, buf, sizeof(buf), &src, &port)) >= 0;
+	     i++)
+		fhr_hv_input(d->hv, &src, port, buf, (size_t)len, ev_now(loop));
+}
+
+/* The HypervisorEvent listener on every address, UDP hypervisor-events port (4350). */
+static void open_hv(struct fhr_daemon *d)
+{
+	for (int i = 0; i < 2; i++) {
+		struct sockaddr_storage ss = { 0 };
+		struct lisp_addr any = { .afi = i ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
+		socklen_t sl = lisp_addr_to_sockaddr(&any, d->conf->hv_port, &ss);
+		int one = 1, fd;
+
+		fd = socket(i ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (i)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+			if (!i || errno != EADDRNOTAVAIL)
+				fatal("hypervisor-events: cannot listen on %s port %u: %s",
+				      i ? "IPv6" : "IPv4", d->conf->hv_port, strerror(errno));
+			close(fd); /* no IPv6 here */
+			continue;
+		}
+		d->hv_fd[i] = fd;
+		ev_io_init(&d->hv_io[i], hv_cb, fd, EV_READ);
+		d->hv_io[i].data = d;
+		ev_io_start(d->loop, &d->hv_io[i]);
+	}
+	log_info("hypervisor-events: listening on UDP port %u", d->conf->hv_port);
+}
+
 /*
  * An EID is known on ifname now (or no longer): its data packets skip the
  * queue; across subnets (ip proxy-arp) it is not in the interface's
@@ -115,6 +171,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	fhr_nfq_reap(d);
 	if (ev_now(loop) - last_retry >= 1.0) {
 		fhr_detect_retry(d);
+		fhr_hv_tick(d->hv, ev_now(loop));
 		last_retry = ev_now(loop);
 	}
 }
@@ -151,11 +208,13 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int main(int argc, char **argv)
 {
 	struct daemon_args args = { .conf_path = CONF_DEFAULT, .ctl_path = FHR_SOCKET_DEFAULT };
-	struct fhr_daemon d = { .udp = { -1, -1 }, .rt = -1, .neigh_fd = -1 };
+	struct fhr_daemon d = { .udp = { -1, -1 }, .rt = -1, .neigh_fd = -1, .hv_fd = { -1, -1 } };
+	struct fhr_hv_io hvio = { .send = hv_send, .arg = &d };
 	struct fhr_io io = {
 		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
 	};
 	struct timespec ts;
+	uint64_t session;
 	char err[1024];
 
 	daemon_args_parse(argc, argv, &args, usage);
@@ -179,8 +238,12 @@ int main(int argc, char **argv)
 	d.loop = EV_DEFAULT;
 	open_udp(&d);
 	clock_gettime(CLOCK_REALTIME, &ts); /* the session grows across restarts */
-	d.fhr = fhr_new(&io, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	session = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	d.fhr = fhr_new(&io, session);
 	fhr_configure(d.fhr, d.conf, ev_now(d.loop));
+	d.hv = fhr_hv_new(d.fhr, &hvio, session);
+	if (fhr_hv_configure(d.hv, d.conf))
+		open_hv(&d);
 	fhr_neigh_seed(&d); /* before the first tick sends Hello and the whole table */
 	fhr_neigh_watch(&d);
 	fhr_detect_open(&d);
@@ -207,7 +270,12 @@ int main(int argc, char **argv)
 			ev_io_stop(d.loop, &d.udp_io[i]);
 			close(d.udp[i]);
 		}
+		if (d.hv_fd[i] >= 0) {
+			ev_io_stop(d.loop, &d.hv_io[i]);
+			close(d.hv_fd[i]);
+		}
 	}
+	fhr_hv_free(d.hv);
 	fhr_free(d.fhr);
 	if (d.rt >= 0)
 		close(d.rt);

@@ -7,6 +7,8 @@
  *     dynamic-eid NAME
  *      database-mapping PREFIX                 (repeatable)
  *      eid-notify ADDRESS key [0|6] KEY        (one line per gateway)
+ *      hypervisor-events key [0|6] KEY         (the tenant's hypervisors' key: listen for them)
+ *    hypervisor-events port N                  (default 4350)
  *   interface NAME
  *    lisp mobility NAME
  *    lisp extended-subnet-mode | ip proxy-arp
@@ -142,6 +144,26 @@ static int cmd_eid_notify(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* hypervisor-events key [0|6] KEY (dynamic-eid) | hypervisor-events port N (router lisp) */
+static int cmd_hv(struct conf_parser *p, int argc, char **argv)
+{
+	struct fhr_conf_dyneid *d;
+	unsigned long port;
+
+	if (conf_mode(p) == MODE_ROUTER_LISP) {
+		if (argc != 2 || strcasecmp(argv[0], "port") != 0 ||
+		    !conf_parse_uint(argv[1], 1, 65535, &port))
+			return conf_error(p, "hypervisor-events: expected 'port 1-65535'");
+		st(p)->c->hv_port = (uint16_t)port;
+		return 0;
+	}
+	if (strcasecmp(argv[0], "key") != 0 || argc < 2 || argc > 3)
+		return conf_error(p, "hypervisor-events: expected 'key [0|6] KEY'");
+	d = &st(p)->c->dyneids[st(p)->dyn];
+	return conf_parse_key(p, argc == 3 ? argv[1] : NULL, argv[argc - 1], d->hv_key,
+			      &d->hv_keylen, FHR_KEY_MAX);
+}
+
 static int cmd_interface(struct conf_parser *p, int argc, char **argv)
 {
 	struct fhr_conf *c = st(p)->c;
@@ -209,6 +231,8 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_DYNEID, "database-mapping", 1, 6, CONF_NONE, cmd_database_mapping, "PREFIX", 0 },
 	{ MODE_DYNEID, "eid-notify", 3, 4, CONF_NONE, cmd_eid_notify, "ADDRESS key [0|6] KEY", 0 },
+	{ MODE_DYNEID, "hypervisor-events", 2, 3, CONF_NONE, cmd_hv, "key [0|6] KEY", 0 },
+	{ MODE_ROUTER_LISP, "hypervisor-events", 2, 2, CONF_NONE, cmd_hv, "port N", 0 },
 	{ CONF_TOP, "interface", 1, 1, MODE_IFACE, cmd_interface, "NAME", 0 },
 	{ MODE_IFACE, "lisp mobility", 1, 1, CONF_NONE, cmd_mobility, "NAME", 0 },
 	{ MODE_IFACE, "lisp extended-subnet-mode", 0, 0, CONF_NONE, cmd_mode, "", 0 },
@@ -226,6 +250,21 @@ static int check(const struct fhr_conf *c, const char *name, char *err, size_t e
 				 d->name,
 				 !d->nprefixes ? "database-mapping" : "eid-notify gateway");
 			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->ndyneids; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct fhr_conf_dyneid *a = &c->dyneids[j], *b = &c->dyneids[i];
+
+			if (a->iid == b->iid && a->hv_keylen && b->hv_keylen &&
+			    (a->hv_keylen != b->hv_keylen ||
+			     memcmp(a->hv_key, b->hv_key, a->hv_keylen) != 0)) {
+				snprintf(err, errlen,
+					 "%s:%u: dynamic-eid %s: another hypervisor-events key "
+					 "than dynamic-eid %s of the same instance-id %u",
+					 name, b->line, b->name, a->name, a->iid);
+				return -EINVAL;
+			}
 		}
 	}
 	for (size_t i = 0; i < c->nifaces; i++) {
@@ -270,6 +309,7 @@ struct fhr_conf *fhr_conf_parse_string(const char *name, const char *text, char 
 	int rc;
 
 	s.c->nfqueue = -1;
+	s.c->hv_port = 4350;
 	rc = conf_parse_string(name, text, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
 
 	return finish(&s, rc, name, err, errlen);
@@ -281,6 +321,7 @@ struct fhr_conf *fhr_conf_load(const char *path, char *err, size_t errlen)
 	int rc;
 
 	s.c->nfqueue = -1;
+	s.c->hv_port = 4350;
 	rc = conf_parse_file(path, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
 
 	return finish(&s, rc, path, err, errlen);
@@ -304,6 +345,7 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 	fprintf(f, "router lisp\n fhr-id %s\n", c->fhr_id);
 	if (c->nfqueue >= 0)
 		fprintf(f, " nfqueue %d\n", c->nfqueue);
+	fprintf(f, " hypervisor-events port %u\n", c->hv_port);
 	for (size_t i = 0; i < c->ndyneids; i++) {
 		const struct fhr_conf_dyneid *d = &c->dyneids[i];
 
@@ -324,6 +366,12 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 				lisp_addr_format(&d->gws[j].addr, buf, sizeof(buf)));
 			for (size_t k = 0; k < d->gws[j].keylen; k++)
 				fprintf(f, "%02x", d->gws[j].key[k]);
+			fputc('\n', f);
+		}
+		if (d->hv_keylen) {
+			fprintf(f, "   hypervisor-events key 6 ");
+			for (size_t k = 0; k < d->hv_keylen; k++)
+				fprintf(f, "%02x", d->hv_key[k]);
 			fputc('\n', f);
 		}
 		fprintf(f, "   exit\n  exit\n");

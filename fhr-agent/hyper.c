@@ -1,0 +1,420 @@
+/*
+ * HypervisorEvents from the tenant's hosts (libvirt's qemu hook and
+ * vmroam-virtwatch, hypervisor-hooks/): a VM is arriving on this FHR's
+ * segment, is live here, or left. The event names the VM's MACs and, when
+ * known, its addresses; the FHR keeps that MAC <-> address binding. When
+ * a VM is live here, every EID bound to its MACs (by this event, an
+ * earlier one, or this FHR's own table) is detected at once, so that a
+ * silent VM is registered the moment it resumes; a RARP from QEMU does
+ * the same with the bindings. When a VM left, its EIDs are withdrawn.
+ *
+ * Every datagram is signed with the tenant's hypervisor-events key; a
+ * sender's (session, seq) go through a replay window, and an event whose
+ * timestamp is more than 60 s from our clock is refused (a hook is a new
+ * sender each time it runs, so the window alone would not stop a replay).
+ * No OS calls: the daemon moves the bytes.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhr-agent/fhr.h"
+#include "lib/evhist.h"
+#include "lib/xalloc.h"
+
+#define SENDERS_MAX  256
+#define SENDER_IDLE  120.0 /* s: a sender's replay state is kept that long (> 2 x slack) */
+#define SLACK	     60.0  /* s: the largest |event timestamp - now| accepted */
+#define BINDINGS_MAX 4096
+#define BINDING_IDLE 86400.0 /* s: a binding nobody spoke of for a day is dropped */
+#define HV_KEYS_MAX  64
+
+struct sender {
+	char id[FHR_NAME_MAX * 2];
+	uint32_t iid;
+	struct notify_rx rx;
+	double last;
+};
+
+struct hv_key {
+	uint32_t iid;
+	struct lisp_auth_key *key;
+};
+
+struct fhr_hv {
+	struct fhr *f;
+	const struct fhr_conf *conf;
+	struct fhr_hv_io io;
+	struct hv_key keys[HV_KEYS_MAX];
+	size_t nkeys;
+	struct sender senders[SENDERS_MAX];
+	size_t nsenders;
+	struct fhr_hv_binding *b;
+	size_t nb;
+	uint64_t session, seq;
+	struct fhr_hv_counters c;
+	struct log_rate rl;
+	uint8_t out[1024];
+};
+
+struct fhr_hv *fhr_hv_new(struct fhr *f, const struct fhr_hv_io *io, uint64_t session)
+{
+	struct fhr_hv *h = xcalloc(1, sizeof(*h));
+
+	h->f = f;
+	h->io = *io;
+	h->session = session;
+	h->seq = session;
+	h->b = xcalloc(BINDINGS_MAX, sizeof(*h->b));
+	return h;
+}
+
+static void free_keys(struct fhr_hv *h)
+{
+	for (size_t i = 0; i < h->nkeys; i++)
+		lisp_auth_key_free(h->keys[i].key);
+	h->nkeys = 0;
+}
+
+void fhr_hv_free(struct fhr_hv *h)
+{
+	if (!h)
+		return;
+	free_keys(h);
+	free(h->b);
+	free(h);
+}
+
+size_t fhr_hv_configure(struct fhr_hv *h, const struct fhr_conf *conf)
+{
+	free_keys(h);
+	h->conf = conf;
+	for (size_t i = 0; i < conf->ndyneids && h->nkeys < HV_KEYS_MAX; i++) {
+		const struct fhr_conf_dyneid *d = &conf->dyneids[i];
+		bool have = false;
+
+		for (size_t k = 0; k < h->nkeys; k++)
+			have |= h->keys[k].iid == d->iid;
+		if (!d->hv_keylen || have)
+			continue; /* (one key per instance-id: the parser checks they agree) */
+		h->keys[h->nkeys].iid = d->iid;
+		h->keys[h->nkeys++].key = lisp_auth_key_new(d->hv_key, d->hv_keylen);
+	}
+	return h->nkeys;
+}
+
+static struct lisp_auth_key *key_of(const struct fhr_hv *h, uint32_t iid)
+{
+	for (size_t i = 0; i < h->nkeys; i++)
+		if (h->keys[i].iid == iid)
+			return h->keys[i].key;
+	return NULL;
+}
+
+/* The mobility interface whose dynamic-eid (of instance-id iid) holds a, or NULL. */
+static const char *iface_for(const struct fhr_conf *c, uint32_t iid, const struct lisp_addr *a)
+{
+	struct lisp_prefix host;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	for (size_t i = 0; i < c->nifaces; i++) {
+		for (size_t d = 0; d < c->ndyneids; d++) {
+			const struct fhr_conf_dyneid *y = &c->dyneids[d];
+
+			if (y->iid != iid || strcmp(y->name, c->ifaces[i].mobility) != 0)
+				continue;
+			for (size_t k = 0; k < y->nprefixes; k++)
+				if (lisp_prefix_contains(&y->prefixes[k], &host))
+					return c->ifaces[i].name;
+		}
+	}
+	return NULL;
+}
+
+static struct fhr_hv_binding *binding(struct fhr_hv *h, const uint8_t *mac, uint32_t iid,
+				      bool create, double now)
+{
+	for (size_t i = 0; i < h->nb; i++)
+		if (h->b[i].iid == iid && memcmp(h->b[i].mac, mac, 6) == 0)
+			return &h->b[i];
+	if (!create)
+		return NULL;
+	if (h->nb == BINDINGS_MAX) {
+		size_t old = 0;
+
+		for (size_t i = 1; i < h->nb; i++)
+			if (h->b[i].updated < h->b[old].updated)
+				old = i;
+		h->b[old] = h->b[--h->nb]; /* the stalest makes room */
+		h->c.bindings_dropped++;
+	}
+	memset(&h->b[h->nb], 0, sizeof(h->b[0]));
+	memcpy(h->b[h->nb].mac, mac, 6);
+	h->b[h->nb].iid = iid;
+	h->b[h->nb].since = now;
+	return &h->b[h->nb++];
+}
+
+/* Detects address a of the VM with mac (source hypervisor or RARP); 1 when it is new here. */
+static int detect_one(struct fhr_hv *h, const char *ifname, uint32_t iid, const struct lisp_addr *a,
+		      const uint8_t *mac, enum fhr_source src, double now)
+{
+	const char *ifn = ifname ? ifname : iface_for(h->conf, iid, a);
+	int rc;
+
+	if (!ifn) {
+		h->c.out_of_prefix++;
+		return 0;
+	}
+	rc = fhr_detect(h->f, ifn, a, mac, src, now);
+	if (rc == 1)
+		h->c.detected++;
+	return rc == 1;
+}
+
+struct past_walk {
+	const uint8_t *mac;
+	uint32_t iid;
+	struct lisp_addr a[16];
+	char ifname[16][FHR_NAME_MAX];
+	size_t n;
+};
+
+static int past_one(const struct fhr_eid_info *e, void *arg)
+{
+	struct past_walk *w = arg;
+
+	if (e->has_mac && memcmp(e->mac, w->mac, 6) == 0 && e->p.iid == w->iid && w->n < 16) {
+		w->a[w->n] = e->p.addr;
+		snprintf(w->ifname[w->n++], FHR_NAME_MAX, "%s", e->ifname);
+	}
+	return 0;
+}
+
+/* The VM with mac is live here: every EID bound to it is detected; how many are new here. */
+static int live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, const char *ifname,
+		enum fhr_source src, double now)
+{
+	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
+	struct past_walk w = { .mac = mac, .iid = iid };
+	int n = 0;
+
+	fhr_eid_walk(h->f, past_one, &w); /* (collected first: detecting changes the table) */
+	for (size_t i = 0; b && i < b->naddrs; i++)
+		n += detect_one(h, ifname, iid, &b->addrs[i], mac, src, now);
+	for (size_t i = 0; i < w.n; i++)
+		n += detect_one(h, ifname ? ifname : w.ifname[i], iid, &w.a[i], mac, src, now);
+	if (b)
+		b->live = true;
+	if (!w.n && (!b || !b->naddrs))
+		h->c.live_unknown++; /* nothing known of it: it must speak */
+	return n;
+}
+
+int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, double now)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < h->nb; i++)
+		if (memcmp(h->b[i].mac, mac, 6) == 0 && h->b[i].naddrs)
+			n += live(h, mac, h->b[i].iid, ifname, FHR_SRC_RARP, now);
+	return n;
+}
+
+/* One accepted event: 0 or why it was not applied. */
+static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__HypervisorEvent *ev,
+		 const struct lisp_addr *src, double now)
+{
+	static const char *names[] = { "hv-arriving", "hv-live", "hv-left" };
+	int rc = 0;
+
+	if ((unsigned)ev->kind > VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT)
+		return -EINVAL;
+	h->c.by_kind[ev->kind]++;
+	for (size_t i = 0; i < ev->n_interfaces; i++) {
+		const Vmroam__Notify__VmInterface *vi = ev->interfaces[i];
+		struct lisp_addr addrs[FHR_HV_ADDRS];
+		struct fhr_hv_binding *b;
+		size_t na = 0;
+
+		if (vi->mac.len != 6) {
+			rc = -EINVAL;
+			continue;
+		}
+		for (size_t j = 0; j < vi->n_addresses && na < FHR_HV_ADDRS; j++) {
+			if (lisp_addr_parse(vi->addresses[j], &addrs[na]) < 0 ||
+			    (addrs[na].afi != LISP_AFI_IPV4 && addrs[na].afi != LISP_AFI_IPV6))
+				rc = -EINVAL;
+			else
+				na++;
+		}
+		b = binding(h, vi->mac.data, iid, true, now);
+		if (na) {
+			memcpy(b->addrs, addrs, na * sizeof(addrs[0]));
+			b->naddrs = na;
+		}
+		snprintf(b->domain, sizeof(b->domain), "%s", ev->domain);
+		snprintf(b->host, sizeof(b->host), "%s", ev->host);
+		b->last_kind = (int)ev->kind;
+		b->updated = now;
+		for (size_t j = 0; j < (b->naddrs ? b->naddrs : 1); j++) {
+			struct lisp_prefix host;
+
+			if (b->naddrs)
+				lisp_prefix_from_addr(&host, iid, &b->addrs[j]);
+			evh_add(names[ev->kind], b->naddrs ? &host : NULL, src, "%s on %s (%s)",
+				ev->domain, ev->host, ev->reason);
+		}
+		switch (ev->kind) {
+		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE:
+			live(h, vi->mac.data, iid, NULL, FHR_SRC_HYPERVISOR, now);
+			break;
+		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT:
+			b->live = false;
+			h->c.departed += (uint64_t)fhr_depart_mac(h->f, vi->mac.data, now);
+			break;
+		default:
+			b->live = false;
+			break;
+		}
+	}
+	return rc;
+}
+
+static struct sender *sender_for(struct fhr_hv *h, const char *id, uint32_t iid, double now)
+{
+	struct sender *s = NULL;
+
+	for (size_t i = 0; i < h->nsenders;) {
+		if (now - h->senders[i].last > SENDER_IDLE) {
+			h->senders[i] = h->senders[--h->nsenders];
+			continue;
+		}
+		if (h->senders[i].iid == iid && strcmp(h->senders[i].id, id) == 0)
+			s = &h->senders[i];
+		i++;
+	}
+	if (s || h->nsenders == SENDERS_MAX || strlen(id) >= sizeof(s->id))
+		return s;
+	s = &h->senders[h->nsenders++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->iid = iid;
+	return s;
+}
+
+static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid,
+		const struct lisp_addr *dst, uint16_t port, uint64_t seq, int status)
+{
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Ack a;
+	size_t len;
+
+	vmroam__notify__ack__init(&a);
+	a.seq = seq;
+	a.status = status;
+	vmroam__notify__envelope__init(&env);
+	env.instance_id = iid;
+	env.sender = (char *)(uintptr_t)h->conf->fhr_id;
+	env.session = h->session;
+	env.seq = ++h->seq;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
+	env.ack = &a;
+	len = notify_pack(k, iid, &env, h->out, sizeof(h->out));
+	if (len)
+		h->io.send(h->io.arg, dst, port, h->out, len);
+}
+
+void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+		  size_t len, double now)
+{
+	Vmroam__Notify__Envelope *env;
+	struct lisp_auth_key *k;
+	struct sender *s;
+	char a[LISP_ADDR_STRLEN];
+	uint32_t iid;
+	int err, rc;
+
+	h->c.received++;
+	if (notify_peek_iid(buf, len, &iid) < 0) {
+		h->c.malformed++;
+		log_warn_rl(&h->rl, "hypervisor: %s: malformed datagram (%zu bytes) dropped",
+			    lisp_addr_format(src, a, sizeof(a)), len);
+		return;
+	}
+	k = key_of(h, iid);
+	if (!k) {
+		h->c.unknown_iid++;
+		log_warn_rl(&h->rl, "hypervisor: %s: instance-id %u has no hypervisor-events key",
+			    lisp_addr_format(src, a, sizeof(a)), iid);
+		return;
+	}
+	env = notify_unpack(k, buf, len, &err);
+	if (!env) {
+		if (err == -EACCES)
+			h->c.auth_failures++;
+		else
+			h->c.malformed++;
+		log_warn_rl(&h->rl, "hypervisor: %s: %s: dropped",
+			    lisp_addr_format(src, a, sizeof(a)),
+			    err == -EACCES ? "authentication failed" : "undecodable");
+		return;
+	}
+	if (env->body_case != VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT) {
+		h->c.malformed++;
+		goto out;
+	}
+	if (!isfinite(env->hypervisor_event->timestamp) ||
+	    fabs(env->hypervisor_event->timestamp - now) > SLACK) {
+		h->c.stale++;
+		log_warn_rl(&h->rl,
+			    "hypervisor: %s (%s): event stamped %.0f s from our clock: refused "
+			    "(replayed, or the clocks disagree)",
+			    env->sender, lisp_addr_format(src, a, sizeof(a)),
+			    env->hypervisor_event->timestamp - now);
+		ack(h, k, iid, src, sport, env->seq, -ETIME);
+		goto out;
+	}
+	s = sender_for(h, env->sender, iid, now);
+	if (!s) {
+		h->c.busy++;
+		ack(h, k, iid, src, sport, env->seq, -EBUSY);
+		goto out;
+	}
+	rc = notify_rx_accept(&s->rx, env->session, env->seq);
+	if (rc < 0) {
+		h->c.replays++;
+		if (rc == -EALREADY) /* a retransmission whose Ack was lost: again */
+			ack(h, k, iid, src, sport, env->seq, 0);
+		goto out;
+	}
+	s->last = now;
+	h->c.accepted++;
+	rc = apply(h, iid, env->hypervisor_event, src, now);
+	ack(h, k, iid, src, sport, env->seq, rc);
+out:
+	vmroam__notify__envelope__free_unpacked(env, NULL);
+}
+
+void fhr_hv_tick(struct fhr_hv *h, double now)
+{
+	for (size_t i = 0; i < h->nb;) {
+		if (now - h->b[i].updated > BINDING_IDLE)
+			h->b[i] = h->b[--h->nb];
+		else
+			i++;
+	}
+}
+
+const struct fhr_hv_counters *fhr_hv_counters(const struct fhr_hv *h)
+{
+	return &h->c;
+}
+
+size_t fhr_hv_bindings(const struct fhr_hv *h, const struct fhr_hv_binding **out)
+{
+	*out = h->b;
+	return h->nb;
+}

@@ -1,0 +1,162 @@
+/*
+ * hypervisor-hooks: what libvirt knows about a tenant VM, told to the
+ * tenant's first-hop router (fhr-agent) on the host the VM runs on.
+ * Shared by the qemu hook (qemu_hook.c) and the event watcher
+ * (virtwatch.c): the domain XML reader, the host configuration, the
+ * translation of hook calls and lifecycle events, and the signed
+ * HypervisorEvent datagram (proto/eid_notify.proto). No libvirt calls
+ * here, so that all of it is unit-tested and fuzzed without a daemon.
+ *
+ * A domain is a tenant's VM when its <metadata> holds
+ *
+ *   <vmroam:vm xmlns:vmroam="urn:vmroam:libvirt:1">
+ *     <vmroam:tenant>TENANT-A</vmroam:tenant>
+ *     <vmroam:instance-id>100</vmroam:instance-id>          (optional: checked)
+ *     <vmroam:fhr>198.51.100.1</vmroam:fhr>                 (optional: the host's config wins)
+ *     <vmroam:address mac="52:54:00:00:00:10">198.51.100.10</vmroam:address>   (repeatable)
+ *   </vmroam:vm>
+ *
+ * The keys are not in the domain (anyone who may read it would have
+ * them): they are in the host's configuration, per tenant.
+ */
+#ifndef HYPERVISOR_HOOKS_HV_H
+#define HYPERVISOR_HOOKS_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/lisp_addr.h"
+
+#define HV_XMLNS	   "urn:vmroam:libvirt:1"
+#define HV_PORT		   4350 /* the FHR's HypervisorEvent listener */
+#define HV_NAME_MAX	   64
+#define HV_IFACES_MAX	   16
+#define HV_ADDRS_MAX	   8
+#define HV_XML_MAX	   (4u << 20) /* a domain XML larger than this is refused */
+#define HV_KEY_MAX	   128
+#define HV_CONF_DEFAULT	   "/etc/vmroam/hypervisor.conf"
+#define HV_TIMESTAMP_SLACK 60.0 /* s: the FHR refuses events further from its clock */
+
+/* Domain XML (domain.c) */
+
+struct hv_iface {
+	uint8_t mac[6];
+	char bridge[HV_NAME_MAX]; /* <source bridge=...> or <source network=...> */
+	char target[HV_NAME_MAX]; /* <target dev=...>, "" before the tap exists */
+	struct lisp_addr addrs[HV_ADDRS_MAX];
+	size_t naddrs;
+};
+
+struct hv_domain {
+	char name[256];
+	char uuid[40];
+	bool tenant_vm; /* our <metadata> element is there */
+	char tenant[HV_NAME_MAX];
+	bool has_iid, has_fhr;
+	uint32_t iid;
+	struct lisp_addr fhr;
+	struct hv_iface ifaces[HV_IFACES_MAX];
+	size_t nifaces;
+	unsigned skipped;  /* interfaces, addresses or metadata entries left out (see warning) */
+	char warning[160]; /* the first of them */
+};
+
+/*
+ * Reads a domain XML (as libvirt gives it to hooks and from
+ * virDomainGetXMLDesc). Returns 0, or -EINVAL with the reason in err:
+ * not XML, not a <domain>, no name, a malformed vmroam element. Parts it
+ * cannot use (an interface without a MAC, more than HV_IFACES_MAX) are
+ * left out and counted in skipped.
+ */
+int hv_domain_parse(const char *xml, size_t len, struct hv_domain *d, char *err, size_t errlen);
+
+/* The host's configuration (conf.c) */
+
+struct hv_tenant {
+	char name[HV_NAME_MAX];
+	uint32_t iid;
+	bool has_iid;
+	uint8_t key[HV_KEY_MAX];
+	size_t keylen;
+	bool has_fhr;
+	struct lisp_addr fhr;
+	uint16_t port;
+	unsigned line;
+};
+
+struct hv_conf {
+	char host_id[HV_NAME_MAX];
+	struct hv_tenant *tenants;
+	size_t ntenants;
+};
+
+/*
+ *   hypervisor
+ *    host-id NAME                         (default: the host name)
+ *    tenant NAME
+ *     instance-id N
+ *     key [0|6] KEY                       (the tenant's hypervisor-events key on its FHRs)
+ *     fhr ADDRESS [port N]                (default: the domain's <vmroam:fhr>, port 4350)
+ */
+struct hv_conf *hv_conf_load(const char *path, char *err, size_t errlen);
+struct hv_conf *hv_conf_parse_string(const char *name, const char *text, char *err, size_t errlen);
+void hv_conf_free(struct hv_conf *c);
+const struct hv_tenant *hv_conf_tenant(const struct hv_conf *c, const char *name);
+
+/* Translation (event.c) */
+
+enum hv_kind {
+	HV_NONE = -1, /* nothing to tell */
+	HV_ARRIVING = 0,
+	HV_LIVE = 1,
+	HV_LEFT = 2,
+};
+
+const char *hv_kind_name(enum hv_kind k);
+
+/*
+ * A qemu hook call (operation, sub-operation as libvirt passes them):
+ * migrate/restore/started/reconnect/attach -> ARRIVING (the VM is being set
+ * up here; it does not run yet); stopped -> LEFT; anything else NONE.
+ * filter is set for the operations whose stdout libvirt reads as a new
+ * domain XML (migrate, restore): the hook must print nothing there.
+ */
+enum hv_kind hv_hook_kind(const char *operation, const char *subop, bool *filter);
+
+/*
+ * A lifecycle event (virDomainEventType, detail) -> kind, with a short
+ * name of it in reason ("resumed/migrated"). STARTED/MIGRATED -> ARRIVING;
+ * RESUMED (but POSTCOPY_FAILED) and the other STARTED -> LIVE; STOPPED ->
+ * LEFT; the rest NONE.
+ */
+enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reasonlen);
+
+/*
+ * Where the event for d goes: the tenant (from the configuration), the
+ * FHR's address and port. 0, or -ENOENT (not a tenant VM, or a tenant this
+ * host has no key for) / -EPERM (the domain's instance-id is not the
+ * tenant's) / -EDESTADDRREQ (no FHR address) with the reason in err.
+ */
+int hv_route(const struct hv_conf *c, const struct hv_domain *d, const struct hv_tenant **t,
+	     struct lisp_addr *fhr, uint16_t *port, char *err, size_t errlen);
+
+/*
+ * The signed datagram: an Envelope (instance-id of t, sender "host/who",
+ * session, seq) with a HypervisorEvent for d. Returns its length, or 0
+ * when it does not fit in cap.
+ */
+size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const struct hv_domain *d,
+		     enum hv_kind kind, const char *reason, const char *who, double timestamp,
+		     uint64_t session, uint64_t seq, uint8_t *out, size_t cap);
+
+/*
+ * An Ack from the FHR for (session, seq) signed with t's key: its status
+ * (0 accepted, else a negative errno) or -EBADMSG/-EACCES when buf is not
+ * such an Ack.
+ */
+int hv_ack_check(const struct hv_tenant *t, const uint8_t *buf, size_t len, uint64_t seq,
+		 int *status);
+
+#endif /* HYPERVISOR_HOOKS_HV_H */

@@ -1,0 +1,498 @@
+/*
+ * vmroam-virtwatch: the host daemon that follows libvirt's domain
+ * lifecycle events (libvirt's event loop on libev, virt_ev.c) and tells
+ * each tenant VM's FHR: arriving (STARTED_MIGRATED), live here
+ * (RESUMED_MIGRATED: the moment a migrated VM runs on this host, which no
+ * hook sees), left (STOPPED_*). Events are signed HypervisorEvents
+ * (hv.h), retransmitted until the FHR acknowledges them. It reconnects
+ * when libvirtd restarts (close callback, keepalives) and then tells the
+ * FHRs the VMs running here, so that they know their MACs and addresses.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "hypervisor-hooks/hv.h"
+#include "hypervisor-hooks/virt_ev.h"
+#include "hypervisor-hooks/virtwatch.h"
+#include "lib/log.h"
+#include "lib/notify.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#define PEERS_MAX 256
+#define CACHE_MAX 4096
+#define TICK	  0.1 /* s: retransmissions */
+
+struct peer {
+	struct lisp_addr addr;
+	uint16_t port;
+	char tenant[HV_NAME_MAX];
+	uint32_t iid;
+	struct lisp_auth_key *key;
+	struct notify_tx tx;
+};
+
+struct cached {
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct hv_domain d;
+};
+
+struct vw {
+	struct ev_loop *loop;
+	const char *uri;
+	struct hv_conf *conf;
+	virConnectPtr conn;
+	int cb_id;
+	bool closed;
+	double backoff;
+	ev_timer reconnect, tick;
+	int udp[2];
+	ev_io udp_io[2];
+	struct peer peers[PEERS_MAX];
+	size_t npeers;
+	struct cached *cache;
+	size_t ncache;
+	uint64_t session;
+	struct vw_counters c;
+	struct log_rate rl;
+	uint8_t buf[NOTIFY_MAX];
+};
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct peer *peer_for(struct vw *w, const struct hv_tenant *t, const struct lisp_addr *a,
+			     uint16_t port)
+{
+	struct peer *p;
+
+	for (size_t i = 0; i < w->npeers; i++) {
+		p = &w->peers[i];
+		if (p->port == port && p->iid == t->iid && lisp_addr_equal(&p->addr, a) &&
+		    strcmp(p->tenant, t->name) == 0)
+			return p;
+	}
+	if (w->npeers == PEERS_MAX)
+		return NULL;
+	p = &w->peers[w->npeers++];
+	memset(p, 0, sizeof(*p));
+	p->addr = *a;
+	p->port = port;
+	p->iid = t->iid;
+	snprintf(p->tenant, sizeof(p->tenant), "%s", t->name);
+	p->key = lisp_auth_key_new(t->key, t->keylen);
+	notify_tx_init(&p->tx, w->session);
+	p->tx.seq = w->session; /* an Ack from an earlier run never matches */
+	return p;
+}
+
+static void send_to(struct vw *w, const struct peer *p, const uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = lisp_addr_to_sockaddr(&p->addr, p->port, &ss);
+	int fd = w->udp[p->addr.afi == LISP_AFI_IPV6];
+
+	if (fd < 0 || sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
+		w->c.send_errors++;
+}
+
+struct resend_arg {
+	struct vw *w;
+	const struct peer *p;
+};
+
+static void resend(void *arg, const uint8_t *buf, size_t len)
+{
+	struct resend_arg *r = arg;
+
+	r->w->c.retransmits++;
+	send_to(r->w, r->p, buf, len);
+}
+
+/* Tells d's FHR (reliably: until acknowledged). */
+static void tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, const char *reason)
+{
+	const struct hv_tenant *t;
+	struct lisp_addr fhr;
+	uint16_t port;
+	struct peer *p;
+	char err[256], a[LISP_ADDR_STRLEN];
+	size_t len;
+	uint64_t seq;
+
+	if (hv_route(w->conf, d, &t, &fhr, &port, err, sizeof(err)) < 0) {
+		if (d->tenant_vm)
+			log_warn_rl(&w->rl, "virtwatch: %s", err);
+		w->c.unroutable++;
+		return;
+	}
+	p = peer_for(w, t, &fhr, port);
+	if (!p) {
+		log_warn_rl(&w->rl, "virtwatch: more than %d FHRs: %s not told", PEERS_MAX,
+			    d->name);
+		return;
+	}
+	seq = notify_tx_next(&p->tx);
+	len = hv_event_pack(w->conf, t, d, kind, reason, "virtwatch", wall(), w->session, seq,
+			    w->buf, sizeof(w->buf));
+	if (!len) {
+		log_warn_rl(&w->rl, "virtwatch: %s: the event does not fit a datagram", d->name);
+		return;
+	}
+	send_to(w, p, w->buf, len);
+	/* per domain only the newest news matter: it replaces an older unacknowledged one */
+	notify_tx_keep(&p->tx, seq, d->uuid[0] ? d->uuid : d->name, w->buf, len, ev_now(w->loop));
+	w->c.sent++;
+	log_info("virtwatch: %s: %s: %s told to FHR %s (tenant %s)", d->name, reason,
+		 hv_kind_name(kind), lisp_addr_format(&fhr, a, sizeof(a)), t->name);
+}
+
+static struct cached *cache_find(struct vw *w, const char *uuid)
+{
+	for (size_t i = 0; i < w->ncache; i++)
+		if (strcmp(w->cache[i].uuid, uuid) == 0)
+			return &w->cache[i];
+	return NULL;
+}
+
+static void cache_del(struct vw *w, const char *uuid)
+{
+	struct cached *c = cache_find(w, uuid);
+
+	if (c)
+		*c = w->cache[--w->ncache];
+}
+
+/* The addresses libvirt knows (DHCP leases, then the host's ARP table) for interfaces without. */
+static void add_addresses(virDomainPtr dom, struct hv_domain *d)
+{
+	static const unsigned int sources[] = { VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+						VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP };
+	bool need = false;
+
+	for (size_t i = 0; i < d->nifaces; i++)
+		need |= d->ifaces[i].naddrs == 0;
+	for (size_t s = 0; need && s < sizeof(sources) / sizeof(sources[0]); s++) {
+		virDomainInterfacePtr *ifs = NULL;
+		int n = virDomainInterfaceAddresses(dom, &ifs, sources[s], 0);
+
+		for (int i = 0; i < n; i++) {
+			uint8_t mac[6];
+			unsigned m[6];
+
+			if (!ifs[i]->hwaddr ||
+			    sscanf(ifs[i]->hwaddr, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2],
+				   &m[3], &m[4], &m[5]) != 6)
+				continue;
+			for (int k = 0; k < 6; k++)
+				mac[k] = (uint8_t)m[k];
+			for (size_t j = 0; j < d->nifaces; j++) {
+				struct hv_iface *f = &d->ifaces[j];
+
+				if (memcmp(f->mac, mac, 6) != 0 || f->naddrs)
+					continue;
+				for (unsigned a = 0; a < ifs[i]->naddrs && f->naddrs < HV_ADDRS_MAX;
+				     a++)
+					if (lisp_addr_parse(ifs[i]->addrs[a].addr,
+							    &f->addrs[f->naddrs]) == 0)
+						f->naddrs++;
+			}
+			virDomainInterfaceFree(ifs[i]);
+		}
+		free(ifs);
+		need = false;
+		for (size_t i = 0; i < d->nifaces; i++)
+			need |= d->ifaces[i].naddrs == 0;
+	}
+	virResetLastError();
+}
+
+/* The domain as we know it: from the cache, or its XML now (fresh when refresh). */
+static const struct hv_domain *domain_of(struct vw *w, virDomainPtr dom, bool refresh)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN] = "", err[256];
+	struct cached *c;
+	struct hv_domain d;
+	char *xml;
+	int rc;
+
+	virDomainGetUUIDString(dom, uuid);
+	c = cache_find(w, uuid);
+	if (c && !refresh)
+		return &c->d;
+	xml = virDomainGetXMLDesc(dom, 0);
+	if (!xml) {
+		virResetLastError();
+		return c ? &c->d : NULL; /* gone already: what we knew */
+	}
+	rc = hv_domain_parse(xml, strlen(xml), &d, err, sizeof(err));
+	free(xml);
+	if (rc < 0) {
+		log_warn_rl(&w->rl, "virtwatch: %s: %s", virDomainGetName(dom), err);
+		w->c.bad_xml++;
+		return NULL;
+	}
+	if (!d.tenant_vm)
+		return NULL;
+	if (refresh)
+		add_addresses(dom, &d);
+	if (!c) {
+		if (w->ncache == CACHE_MAX)
+			w->ncache--; /* (the last one out: it is only a cache) */
+		c = &w->cache[w->ncache++];
+		snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
+	}
+	c->d = d;
+	return &c->d;
+}
+
+void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail)
+{
+	char reason[48], uuid[VIR_UUID_STRING_BUFLEN] = "";
+	enum hv_kind kind = hv_lifecycle_kind(event, detail, reason, sizeof(reason));
+	const struct hv_domain *d;
+
+	w->c.events++;
+	log_debug(LOG_VIRT, "virtwatch: %s: %s", virDomainGetName(dom), reason);
+	if (kind == HV_NONE)
+		return;
+	/* live: at once from what we know (no round trip to libvirtd on the critical path) */
+	d = domain_of(w, dom, kind == HV_ARRIVING);
+	if (!d)
+		return;
+	tell(w, d, kind, reason);
+	if (kind == HV_LEFT) {
+		virDomainGetUUIDString(dom, uuid);
+		cache_del(w, uuid);
+	}
+}
+
+static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *arg)
+{
+	(void)conn;
+	vw_lifecycle(arg, dom, event, detail);
+	return 0;
+}
+
+static void close_cb(virConnectPtr conn, int reason, void *arg)
+{
+	struct vw *w = arg;
+
+	(void)conn;
+	log_warn("virtwatch: connection to %s closed (%s): reconnecting", w->uri,
+		 reason == VIR_CONNECT_CLOSE_REASON_EOF		? "libvirtd went away"
+		 : reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE ? "keepalive timeout"
+		 : reason == VIR_CONNECT_CLOSE_REASON_ERROR	? "error"
+								: "client");
+	w->closed = true;
+	ev_timer_stop(w->loop, &w->reconnect);
+	ev_timer_set(&w->reconnect, 0, 0);
+	ev_timer_start(w->loop, &w->reconnect);
+}
+
+static void disconnect(struct vw *w)
+{
+	if (!w->conn)
+		return;
+	if (w->cb_id >= 0)
+		virConnectDomainEventDeregisterAny(w->conn, w->cb_id);
+	virConnectUnregisterCloseCallback(w->conn, close_cb);
+	virConnectClose(w->conn);
+	virResetLastError();
+	w->conn = NULL;
+	w->cb_id = -1;
+}
+
+/* After a (re)connection: the tenant VMs running here, as ARRIVING (their bindings). */
+static void announce_running(struct vw *w)
+{
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(w->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+	for (int i = 0; i < n; i++) {
+		const struct hv_domain *d = domain_of(w, doms[i], true);
+
+		if (d)
+			tell(w, d, HV_ARRIVING, "running");
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+}
+
+static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct vw *w = container_of(t, struct vw, reconnect);
+
+	(void)loop;
+	(void)revents;
+	if (w->closed) {
+		disconnect(w);
+		w->closed = false;
+	}
+	w->conn = virConnectOpen(w->uri);
+	if (!w->conn) {
+		virErrorPtr e = virGetLastError();
+
+		log_warn_rl(&w->rl, "virtwatch: %s: %s (retrying in %.0f s)", w->uri,
+			    e && e->message ? e->message : "cannot connect", w->backoff);
+		virResetLastError();
+		ev_timer_set(&w->reconnect, w->backoff, 0);
+		ev_timer_start(w->loop, &w->reconnect);
+		w->backoff = w->backoff * 2 > 10 ? 10 : w->backoff * 2;
+		return;
+	}
+	w->backoff = 0.5;
+	virConnectSetKeepAlive(w->conn, 5, 3);
+	virConnectRegisterCloseCallback(w->conn, close_cb, w, NULL);
+	w->cb_id =
+		virConnectDomainEventRegisterAny(w->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+						 VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), w, NULL);
+	if (w->cb_id < 0) {
+		log_warn("virtwatch: %s: cannot subscribe to lifecycle events", w->uri);
+		w->closed = true;
+		ev_timer_set(&w->reconnect, 1, 0);
+		ev_timer_start(w->loop, &w->reconnect);
+		return;
+	}
+	w->c.connects++;
+	log_info("virtwatch: connected to %s", w->uri);
+	announce_running(w);
+}
+
+static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct vw *w = io->data;
+	static uint8_t buf[NOTIFY_MAX];
+	struct lisp_addr src;
+	uint16_t port;
+	ssize_t len;
+
+	(void)loop;
+	(void)revents;
+	while ((len = notify_recv(io->fd, buf, sizeof(buf), &src, &port)) >= 0) {
+		Vmroam__Notify__Envelope *env = NULL;
+		struct peer *p = NULL;
+		int err;
+
+		for (size_t i = 0; i < w->npeers && !p; i++)
+			if (w->peers[i].port == port && lisp_addr_equal(&w->peers[i].addr, &src))
+				p = &w->peers[i];
+		if (p)
+			env = notify_unpack(p->key, buf, (size_t)len, &err);
+		if (!env || env->body_case != VMROAM__NOTIFY__ENVELOPE__BODY_ACK) {
+			w->c.bad_acks++;
+		} else if (notify_tx_ack(&p->tx, env->ack->seq, NULL, 0)) {
+			w->c.acked++;
+			if (env->ack->status < 0) {
+				w->c.refused++;
+				log_warn_rl(&w->rl,
+					    "virtwatch: FHR of tenant %s refused an event: %s",
+					    p->tenant, strerror(-env->ack->status));
+			}
+		}
+		if (env)
+			vmroam__notify__envelope__free_unpacked(env, NULL);
+	}
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct vw *w = container_of(t, struct vw, tick);
+
+	(void)revents;
+	for (size_t i = 0; i < w->npeers; i++) {
+		struct resend_arg r = { w, &w->peers[i] };
+
+		notify_tx_due(&w->peers[i].tx, ev_now(loop), resend, &r);
+	}
+}
+
+struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf)
+{
+	struct vw *w = xcalloc(1, sizeof(*w));
+	int one = 1;
+
+	w->loop = loop;
+	w->uri = uri;
+	w->conf = conf;
+	w->cb_id = -1;
+	w->backoff = 0.5;
+	w->session = (uint64_t)(wall() * 1e9);
+	w->cache = xcalloc(CACHE_MAX, sizeof(*w->cache));
+	for (int i = 0; i < 2; i++) {
+		w->udp[i] = socket(i ? AF_INET6 : AF_INET,
+				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (w->udp[i] < 0)
+			continue;
+		if (i)
+			setsockopt(w->udp[i], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		ev_io_init(&w->udp_io[i], udp_cb, w->udp[i], EV_READ);
+		w->udp_io[i].data = w;
+		ev_io_start(loop, &w->udp_io[i]);
+	}
+	ev_timer_init(&w->reconnect, reconnect_cb, 0, 0);
+	ev_timer_init(&w->tick, tick_cb, TICK, TICK);
+	ev_timer_start(loop, &w->tick);
+	return w;
+}
+
+void vw_start(struct vw *w)
+{
+	ev_timer_start(w->loop, &w->reconnect);
+}
+
+bool vw_connected(const struct vw *w)
+{
+	return w->conn && !w->closed;
+}
+
+const struct vw_counters *vw_counters(const struct vw *w)
+{
+	return &w->c;
+}
+
+size_t vw_pending(const struct vw *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->npeers; i++)
+		n += w->peers[i].tx.n;
+	return n;
+}
+
+void vw_free(struct vw *w)
+{
+	if (!w)
+		return;
+	disconnect(w);
+	ev_timer_stop(w->loop, &w->reconnect);
+	ev_timer_stop(w->loop, &w->tick);
+	for (int i = 0; i < 2; i++) {
+		if (w->udp[i] < 0)
+			continue;
+		ev_io_stop(w->loop, &w->udp_io[i]);
+		close(w->udp[i]);
+	}
+	for (size_t i = 0; i < w->npeers; i++) {
+		lisp_auth_key_free(w->peers[i].key);
+		notify_tx_free(&w->peers[i].tx);
+	}
+	free(w->cache);
+	free(w);
+}

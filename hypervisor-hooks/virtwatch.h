@@ -1,0 +1,40 @@
+/*
+ * vmroam-virtwatch's engine (virtwatch.c): the libvirt connection, its
+ * lifecycle events turned into HypervisorEvents, and their delivery to the
+ * FHRs. The daemon (virtwatch_main.c) and the tests drive it.
+ */
+#ifndef HYPERVISOR_HOOKS_VIRTWATCH_H
+#define HYPERVISOR_HOOKS_VIRTWATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <libvirt/libvirt.h>
+
+#include "hypervisor-hooks/hv.h"
+
+struct vw_counters {
+	uint64_t connects, events, sent, acked, refused, retransmits, send_errors;
+	uint64_t unroutable, bad_xml, bad_acks;
+};
+
+struct vw;
+/* conf stays the caller's. Libvirt's event loop must run on loop (virt_ev_register). */
+struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf);
+/* Connects (and reconnects whenever the connection closes). */
+void vw_start(struct vw *w);
+void vw_free(struct vw *w);
+bool vw_connected(const struct vw *w);
+const struct vw_counters *vw_counters(const struct vw *w);
+/* Events sent and not yet acknowledged. */
+size_t vw_pending(const struct vw *w);
+/*
+ * One lifecycle event of dom (what libvirt's callback gets): translated
+ * (hv_lifecycle_kind) and told to the domain's FHR. Exposed so that tests
+ * replay recorded migration sequences through the daemon's own path.
+ */
+void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail);
+
+#endif /* HYPERVISOR_HOOKS_VIRTWATCH_H */

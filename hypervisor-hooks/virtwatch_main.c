@@ -1,0 +1,98 @@
+/* vmroam-virtwatch: startup, signals, shutdown (virtwatch.c does the work). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "hypervisor-hooks/virt_ev.h"
+#include "hypervisor-hooks/virtwatch.h"
+#include "lib/log.h"
+
+#define URI_DEFAULT "qemu:///system"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: vmroam-virtwatch [-dn] [-c uri] [-f file]\n"
+			"  -c uri   libvirt connection (default " URI_DEFAULT ")\n"
+			"  -d       debug logging (every lifecycle event)\n"
+			"  -f file  configuration (default " HV_CONF_DEFAULT ")\n"
+			"  -n       check the configuration and exit\n");
+	exit(1);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void quiet(void *arg, virErrorPtr e)
+{
+	(void)arg;
+	(void)e; /* libvirt's errors are read where they happen, not printed by libvirt */
+}
+
+int main(int argc, char **argv)
+{
+	const char *uri = URI_DEFAULT, *path = HV_CONF_DEFAULT;
+	bool check = false;
+	ev_signal sigterm, sigint;
+	struct hv_conf *conf;
+	struct ev_loop *loop;
+	struct vw *w;
+	char err[1024];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:df:n")) != -1) {
+		switch (opt) {
+		case 'c':
+			uri = optarg;
+			break;
+		case 'd':
+			log_set_debug(LOG_VIRT);
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("vmroam-virtwatch", true);
+	conf = hv_conf_load(path, err, sizeof(err));
+	if (!conf) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		fprintf(stderr, "configuration OK: host-id %s, %zu tenant(s)\n", conf->host_id,
+			conf->ntenants);
+		hv_conf_free(conf);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	loop = EV_DEFAULT;
+	virSetErrorFunc(NULL, quiet);
+	virt_ev_register(loop);
+	w = vw_new(loop, uri, conf);
+	vw_start(w);
+	ev_signal_init(&sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&sigint, stop_cb, SIGINT);
+	ev_signal_start(loop, &sigterm);
+	ev_signal_start(loop, &sigint);
+	log_info("virtwatch: started as host %s, %zu tenant(s), watching %s", conf->host_id,
+		 conf->ntenants, uri);
+	ev_run(loop, 0);
+	log_info("virtwatch: shutting down");
+	vw_free(w);
+	hv_conf_free(conf);
+	return 0;
+}

@@ -1,0 +1,302 @@
+/*
+ * fhr-agent's HypervisorEvent listener (fhr-agent/hyper.c) fed with the
+ * datagrams the hook and the watcher build (hypervisor-hooks' engine):
+ * a silent VM registered when it is live, a RARP with a binding, a VM that
+ * left withdrawn, and what is refused (key, replay, clock, instance-id,
+ * garbage). What the FHR sends its gateway is decoded with the gateway's key.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fhr-agent/fhr.h"
+#include "hypervisor-hooks/hv.h"
+
+static const char *fhr_text = "router lisp\n fhr-id fhr-2\n"
+			      " eid-table vrf A instance-id 4100\n"
+			      "  dynamic-eid VMS\n"
+			      "   database-mapping 198.51.100.0/25\n"
+			      "   eid-notify 192.0.2.10 key key-a\n"
+			      "   hypervisor-events key hv-a\n"
+			      "interface br0\n lisp mobility VMS\n lisp extended-subnet-mode\n";
+static const char *hv_text = "hypervisor\n host-id host-9\n"
+			     " tenant A\n  instance-id 4100\n  key hv-a\n"
+			     " tenant A-WRONG-KEY\n  instance-id 4100\n  key not-hv-a\n"
+			     " tenant B\n  instance-id 4200\n  key hv-a\n";
+static const char *vm_xml = "<domain><name>vm1</name><uuid>u-1</uuid><metadata>"
+			    "<v:vm xmlns:v='urn:vmroam:libvirt:1'><v:tenant>A</v:tenant>"
+			    "<v:fhr>198.51.100.1</v:fhr>"
+			    "<v:address>198.51.100.10</v:address>"
+			    "<v:address>198.51.100.200</v:address>" /* outside the /25 */
+			    "</v:vm></metadata><devices><interface type='bridge'>"
+			    "<mac address='52:54:00:00:00:10'/><source bridge='br0'/></interface>"
+			    "</devices></domain>";
+static const uint8_t vm_mac[6] = { 0x52, 0x54, 0, 0, 0, 0x10 };
+
+/* What the FHR sent: to the gateway (eid-notify) and back to the hypervisor (Acks). */
+struct sent {
+	uint8_t buf[4096];
+	size_t len;
+};
+static struct sent to_gw[64], to_hv[64];
+static int ngw, nhv;
+
+static int gw_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	(void)arg;
+	(void)dst;
+	assert_int_equal(dport, NOTIFY_PORT);
+	assert_true(ngw < 64 && len <= 4096);
+	memcpy(to_gw[ngw].buf, buf, len);
+	to_gw[ngw++].len = len;
+	return 0;
+}
+
+static int hv_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	(void)arg;
+	(void)dst;
+	assert_int_equal(dport, 40000); /* back to the sender's port */
+	assert_true(nhv < 64 && len <= 4096);
+	memcpy(to_hv[nhv].buf, buf, len);
+	to_hv[nhv++].len = len;
+	return 0;
+}
+
+struct env {
+	struct fhr_conf *fconf;
+	struct hv_conf *hconf;
+	struct fhr *fhr;
+	struct fhr_hv *hv;
+	struct hv_domain dom;
+	struct lisp_addr host;
+	uint64_t seq;
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct fhr_io io = { .send = gw_send };
+	struct fhr_hv_io hio = { .send = hv_send };
+	char err[256];
+
+	ngw = nhv = 0;
+	e->fconf = fhr_conf_parse_string("fhr", fhr_text, err, sizeof(err));
+	assert_non_null(e->fconf);
+	e->hconf = hv_conf_parse_string("hv", hv_text, err, sizeof(err));
+	assert_non_null(e->hconf);
+	e->fhr = fhr_new(&io, 1);
+	fhr_configure(e->fhr, e->fconf, 1000);
+	fhr_tick(e->fhr, 1000); /* Hello and the (empty) table */
+	e->hv = fhr_hv_new(e->fhr, &hio, 1);
+	assert_int_equal(fhr_hv_configure(e->hv, e->fconf), 1);
+	assert_int_equal(hv_domain_parse(vm_xml, strlen(vm_xml), &e->dom, err, sizeof(err)), 0);
+	lisp_addr_parse("192.0.2.99", &e->host);
+	e->seq = 1;
+	ngw = 0;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	fhr_hv_free(e->hv);
+	fhr_free(e->fhr);
+	fhr_conf_free(e->fconf);
+	hv_conf_free(e->hconf);
+	free(e);
+	return 0;
+}
+
+/* Tenant t's host says kind about the domain at time ts; the datagram in out (for replays). */
+static size_t say(struct env *e, const char *tenant, enum hv_kind kind, double ts, double now,
+		  uint8_t *out)
+{
+	uint8_t buf[NOTIFY_MAX];
+	uint8_t *b = out ? out : buf;
+	size_t len = hv_event_pack(e->hconf, hv_conf_tenant(e->hconf, tenant), &e->dom, kind,
+				   "test", "virtwatch", ts, 77, e->seq++, b, NOTIFY_MAX);
+
+	assert_true(len > 0);
+	fhr_hv_input(e->hv, &e->host, 40000, b, len, now);
+	return len;
+}
+
+/* The status of the last Ack, or 1 when none came. */
+static int last_ack(void)
+{
+	struct lisp_auth_key *k;
+	Vmroam__Notify__Envelope *env;
+	int err, status;
+
+	if (!nhv)
+		return 1;
+	k = lisp_auth_key_new("hv-a", 4);
+	env = notify_unpack(k, to_hv[nhv - 1].buf, to_hv[nhv - 1].len, &err);
+	lisp_auth_key_free(k);
+	assert_non_null(env);
+	assert_int_equal(env->body_case, VMROAM__NOTIFY__ENVELOPE__BODY_ACK);
+	status = env->ack->status;
+	vmroam__notify__envelope__free_unpacked(env, NULL);
+	return status;
+}
+
+/* The EID events the FHR sent its gateway: "A:198.51.100.10:hypervisor D:..." */
+static void gw_events(char *out, size_t cap)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new("key-a", 5);
+	static const char *src[] = { "arp", "nd", "rarp", "data", "hypervisor", "neighbor" };
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < ngw; i++) {
+		int err;
+		Vmroam__Notify__Envelope *env = notify_unpack(k, to_gw[i].buf, to_gw[i].len, &err);
+
+		assert_non_null(env);
+		if (env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT)
+			n += (size_t)snprintf(
+				out + n, cap - n, "%s%s:%s:%s", n ? " " : "",
+				env->eid_event->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "D"
+											     : "A",
+				env->eid_event->eid, src[env->eid_event->source]);
+		vmroam__notify__envelope__free_unpacked(env, NULL);
+	}
+	lisp_auth_key_free(k);
+	ngw = 0;
+}
+
+static void silent_vm_registered_when_live(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_hv_counters *c = fhr_hv_counters(e->hv);
+	char ev[512];
+
+	/* the hook on migrate: the binding, nothing told (the VM does not run here yet) */
+	say(e, "A", HV_ARRIVING, 1000, 1000.01, NULL);
+	assert_int_equal(last_ack(), 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	assert_int_equal(fhr_eid_count(e->fhr), 0);
+	/* RESUMED_MIGRATED: registered at once; the address outside the dynamic-eid is not */
+	say(e, "A", HV_LIVE, 1001, 1001.002, NULL);
+	assert_int_equal(last_ack(), 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "A:198.51.100.10:hypervisor");
+	assert_int_equal(c->detected, 1);
+	assert_int_equal(c->out_of_prefix, 1);
+	assert_int_equal(c->by_kind[0], 1);
+	assert_int_equal(c->by_kind[1], 1);
+	/* live again (a retransmission from another sender, say): nothing new */
+	say(e, "A", HV_LIVE, 1002, 1002, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	/* it left: withdrawn at once */
+	say(e, "A", HV_LEFT, 1003, 1003, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "D:198.51.100.10:hypervisor");
+	assert_int_equal(fhr_eid_count(e->fhr), 0);
+	assert_int_equal(c->departed, 1);
+	/* back by QEMU's RARP alone: the binding names its address */
+	assert_int_equal(fhr_hv_mac_seen(e->hv, "br0", vm_mac, 1004), 1);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "A:198.51.100.10:rarp");
+	/* bindings are listed */
+	const struct fhr_hv_binding *b;
+	assert_int_equal(fhr_hv_bindings(e->hv, &b), 1);
+	assert_string_equal(b[0].domain, "vm1");
+	assert_string_equal(b[0].host, "host-9");
+	assert_int_equal(b[0].naddrs, 2);
+	/* a day later with no news: gone */
+	fhr_hv_tick(e->hv, 1004 + 86401);
+	assert_int_equal(fhr_hv_bindings(e->hv, &b), 0);
+}
+
+static void live_from_own_table(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr a;
+	char ev[512], err[256];
+	const char *bare = "<domain><name>vm2</name><metadata><v:vm xmlns:v='urn:vmroam:libvirt:1'>"
+			   "<v:tenant>A</v:tenant></v:vm></metadata><devices>"
+			   "<interface type='bridge'><mac address='52:54:00:00:00:10'/></interface>"
+			   "</devices></domain>";
+
+	/* no addresses in the domain: the FHR's own past binding of the MAC serves */
+	assert_int_equal(hv_domain_parse(bare, strlen(bare), &e->dom, err, sizeof(err)), 0);
+	lisp_addr_parse("198.51.100.20", &a);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &a, vm_mac, FHR_SRC_ARP, 1000), 1);
+	gw_events(ev, sizeof(ev));
+	say(e, "A", HV_LEFT, 1001, 1001, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "D:198.51.100.20:arp");
+	/* nothing known any more: live tells nothing, counted */
+	say(e, "A", HV_LIVE, 1002, 1002, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	assert_int_equal(fhr_hv_counters(e->hv)->live_unknown, 1);
+	/* known by this FHR (ARP), then live: refreshed, not told again */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &a, vm_mac, FHR_SRC_ARP, 1003), 1);
+	gw_events(ev, sizeof(ev));
+	say(e, "A", HV_LIVE, 1004, 1004, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	assert_int_equal(fhr_hv_counters(e->hv)->live_unknown, 1);
+}
+
+static void refused(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_hv_counters *c = fhr_hv_counters(e->hv);
+	uint8_t dg[NOTIFY_MAX];
+	size_t len;
+	char ev[512];
+
+	/* another key for the same instance-id: dropped, no Ack (nothing to sign it with) */
+	say(e, "A-WRONG-KEY", HV_LIVE, 1000, 1000, NULL);
+	assert_int_equal(c->auth_failures, 1);
+	assert_int_equal(nhv, 0);
+	/* an instance-id the FHR takes no events for */
+	say(e, "B", HV_LIVE, 1000, 1000, NULL);
+	assert_int_equal(c->unknown_iid, 1);
+	/* stamped 61 s before our clock (a replay of an old capture, or a clock off): refused */
+	say(e, "A", HV_LIVE, 1000, 1061, NULL);
+	assert_int_equal(c->stale, 1);
+	assert_int_equal(last_ack(), -ETIME);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	/* accepted once; the same datagram again is a replay: acknowledged, not applied */
+	len = say(e, "A", HV_LEFT, 1100, 1100, dg);
+	assert_int_equal(c->accepted, 1);
+	fhr_hv_input(e->hv, &e->host, 40000, dg, len, 1100.5);
+	assert_int_equal(c->replays, 1);
+	assert_int_equal(c->accepted, 1);
+	assert_int_equal(c->by_kind[2], 1);
+	/* garbage and a truncated datagram */
+	fhr_hv_input(e->hv, &e->host, 40000, (const uint8_t *)"hello", 5, 1100);
+	fhr_hv_input(e->hv, &e->host, 40000, dg, len - 1, 1100);
+	assert_int_equal(c->malformed, 1);
+	assert_int_equal(c->auth_failures, 2);
+	assert_int_equal(c->received, 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(silent_vm_registered_when_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(live_from_own_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
