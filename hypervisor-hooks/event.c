@@ -47,7 +47,7 @@ enum hv_kind hv_hook_kind(const char *operation, const char *subop, bool *filter
 	return HV_NONE;
 }
 
-/* libvirt's virDomainEventType and details (libvirt-domain.h, stable ABI) */
+/* libvirt's lifecycle event types and details (libvirt-domain.h, a stable ABI) */
 enum {
 	EV_STARTED = 2,
 	EV_SUSPENDED = 3,

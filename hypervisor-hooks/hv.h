@@ -2,7 +2,7 @@
  * hypervisor-hooks: what libvirt knows about a tenant VM, told to the
  * tenant's first-hop router (fhr-agent) on the host the VM runs on.
  * Shared by the qemu hook (qemu_hook.c) and the event watcher
- * (virtwatch.c): the domain XML reader, the host configuration, the
+ * (watch_virt.c): the domain XML reader, the host configuration, the
  * translation of hook calls and lifecycle events, and the signed
  * HypervisorEvent datagram (proto/eid_notify.proto). No libvirt calls
  * here, so that all of it is unit-tested and fuzzed without a daemon.

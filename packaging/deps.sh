@@ -8,11 +8,13 @@ PKGS=(
 	build-essential cmake ninja-build pkg-config clang clang-format bison flex
 	# libraries
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libnetfilter-queue-dev libvirt-dev
-	libcmocka-dev libssl-dev
+	libcmocka-dev libssl-dev libxml2-dev
 	# tests and lab
 	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump ethtool
 	# the lab: an HTTP server in the VMs, a client at the branch
 	python3 curl
+	# hypervisor-hooks' end-to-end test: two libvirtd (qemu TCG) and a live migration
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 )
 
 missing=()

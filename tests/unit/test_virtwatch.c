@@ -23,8 +23,8 @@
 
 #include <libvirt/virterror.h>
 
-#include "hypervisor-hooks/virt_ev.h"
-#include "hypervisor-hooks/virtwatch.h"
+#include "hypervisor-hooks/loop_virt.h"
+#include "hypervisor-hooks/watch_virt.h"
 #include "lib/notify.h"
 
 static struct ev_loop *loop;

@@ -1,10 +1,10 @@
 /*
- * vmroam-virtwatch's engine (virtwatch.c): the libvirt connection, its
+ * vmroam-virtwatch's engine (watch_virt.c): the libvirt connection, its
  * lifecycle events turned into HypervisorEvents, and their delivery to the
- * FHRs. The daemon (virtwatch_main.c) and the tests drive it.
+ * FHRs. The daemon (main_virt.c) and the tests drive it.
  */
-#ifndef HYPERVISOR_HOOKS_VIRTWATCH_H
-#define HYPERVISOR_HOOKS_VIRTWATCH_H
+#ifndef HYPERVISOR_HOOKS_WATCH_VIRT_H
+#define HYPERVISOR_HOOKS_WATCH_VIRT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,4 +37,4 @@ size_t vw_pending(const struct vw *w);
  */
 void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail);
 
-#endif /* HYPERVISOR_HOOKS_VIRTWATCH_H */
+#endif /* HYPERVISOR_HOOKS_WATCH_VIRT_H */

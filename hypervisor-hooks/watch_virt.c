@@ -1,6 +1,6 @@
 /*
  * vmroam-virtwatch: the host daemon that follows libvirt's domain
- * lifecycle events (libvirt's event loop on libev, virt_ev.c) and tells
+ * lifecycle events (libvirt's event loop on libev, loop_virt.c) and tells
  * each tenant VM's FHR: arriving (STARTED_MIGRATED), live here
  * (RESUMED_MIGRATED: the moment a migrated VM runs on this host, which no
  * hook sees), left (STOPPED_*). Events are signed HypervisorEvents
@@ -23,8 +23,8 @@
 #include <libvirt/virterror.h>
 
 #include "hypervisor-hooks/hv.h"
-#include "hypervisor-hooks/virt_ev.h"
-#include "hypervisor-hooks/virtwatch.h"
+#include "hypervisor-hooks/loop_virt.h"
+#include "hypervisor-hooks/watch_virt.h"
 #include "lib/log.h"
 #include "lib/notify.h"
 #include "lib/util.h"

@@ -1,4 +1,4 @@
-/* vmroam-virtwatch: startup, signals, shutdown (virtwatch.c does the work). */
+/* vmroam-virtwatch: startup, signals, shutdown (watch_virt.c does the work). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,8 @@
 
 #include <libvirt/virterror.h>
 
-#include "hypervisor-hooks/virt_ev.h"
-#include "hypervisor-hooks/virtwatch.h"
+#include "hypervisor-hooks/loop_virt.h"
+#include "hypervisor-hooks/watch_virt.h"
 #include "lib/log.h"
 
 #define URI_DEFAULT "qemu:///system"

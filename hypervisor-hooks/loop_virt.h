@@ -1,6 +1,6 @@
-/* libvirt's event loop driven by libev (virt_ev.c). */
-#ifndef HYPERVISOR_HOOKS_VIRT_EV_H
-#define HYPERVISOR_HOOKS_VIRT_EV_H
+/* libvirt's event loop driven by libev (loop_virt.c). */
+#ifndef HYPERVISOR_HOOKS_LOOP_VIRT_H
+#define HYPERVISOR_HOOKS_LOOP_VIRT_H
 
 #include <stddef.h>
 
@@ -11,4 +11,4 @@ void virt_ev_register(struct ev_loop *loop);
 /* Handles and timeouts libvirt holds now (for tests: none are left after a close). */
 size_t virt_ev_active(void);
 
-#endif /* HYPERVISOR_HOOKS_VIRT_EV_H */
+#endif /* HYPERVISOR_HOOKS_LOOP_VIRT_H */

@@ -13,7 +13,7 @@
 #include <ev.h>
 #include <libvirt/libvirt.h>
 
-#include "hypervisor-hooks/virt_ev.h"
+#include "hypervisor-hooks/loop_virt.h"
 #include "lib/xalloc.h"
 
 struct slot {
