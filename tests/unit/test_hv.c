@@ -337,8 +337,10 @@ static void route_and_pack(void **state)
 	assert_int_equal(e, -EACCES);
 
 	/* an Ack for seq 12 with the key; another seq, another key: not ours */
-	Vmroam__Notify__Envelope a = VMROAM__NOTIFY__ENVELOPE__INIT;
-	Vmroam__Notify__Ack ack = VMROAM__NOTIFY__ACK__INIT;
+	Vmroam__Notify__Envelope a;
+	Vmroam__Notify__Ack ack;
+	vmroam__notify__envelope__init(&a);
+	vmroam__notify__ack__init(&ack);
 	ack.seq = 12;
 	ack.status = -ETIME;
 	a.instance_id = 100;

@@ -105,11 +105,13 @@ static struct got receive(int ms)
 
 static void ack(const struct got *g)
 {
-	Vmroam__Notify__Envelope env = VMROAM__NOTIFY__ENVELOPE__INIT;
-	Vmroam__Notify__Ack a = VMROAM__NOTIFY__ACK__INIT;
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Ack a;
 	uint8_t buf[256];
 	size_t len;
 
+	vmroam__notify__envelope__init(&env);
+	vmroam__notify__ack__init(&a);
 	a.seq = g->seq;
 	env.instance_id = 4100;
 	env.sender = (char *)(uintptr_t) "fhr";
