@@ -2,7 +2,7 @@
  * fhr-agent's control socket: fhrctl (xtrctl built for the agent) sends
  * one Request of the xtr_ctl protocol per connection; the agent answers
  * show lisp dynamic-eid, show lisp eid-notify (its gateways), show lisp
- * event-history, and clear lisp dynamic-eid|event-history (root only). A
+ * hypervisor (what the hosts' libvirt said), show lisp event-history, and clear lisp dynamic-eid|event-history (root only). A
  * connection is served at once: the request is read with a 1 s limit, the
  * answer written with the same.
  */
@@ -136,6 +136,78 @@ static void send_gateways(int fd, const struct fhr_daemon *d)
 	}
 }
 
+/* show lisp hypervisor: the listener's counters and the MAC <-> address bindings */
+static void send_hypervisor(int fd, const struct fhr_daemon *d)
+{
+	static const char *states[] = { "arriving", "live", "left" };
+	const struct fhr_hv_counters *c = fhr_hv_counters(d->hv);
+	const struct fhr_hv_binding *b;
+	size_t nb = fhr_hv_bindings(d->hv, &b), nkeys = 0;
+	Vmroam__Xtr__HypervisorBinding *bm = xcalloc(nb ? nb : 1, sizeof(*bm));
+	Vmroam__Xtr__HypervisorBinding **bp = xcalloc(nb ? nb : 1, sizeof(*bp));
+	char(*macs)[18] = xcalloc(nb ? nb : 1, sizeof(*macs));
+	char(*addrs)[FHR_HV_ADDRS][LISP_ADDR_STRLEN] = xcalloc(nb ? nb : 1, sizeof(*addrs));
+	char **aps = xcalloc((nb ? nb : 1) * FHR_HV_ADDRS, sizeof(char *));
+	Vmroam__Xtr__Reply r;
+	Vmroam__Xtr__Hypervisor m;
+
+	for (size_t i = 0; i < d->conf->ndyneids; i++) {
+		bool first = d->conf->dyneids[i].hv_keylen > 0;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = !(d->conf->dyneids[j].hv_keylen &&
+				  d->conf->dyneids[j].iid == d->conf->dyneids[i].iid);
+		nkeys += first;
+	}
+	vmroam__xtr__hypervisor__init(&m);
+	m.port = d->hv_fd[0] >= 0 || d->hv_fd[1] >= 0 ? d->conf->hv_port : 0;
+	m.instance_ids = (uint32_t)nkeys;
+	m.received = c->received;
+	m.accepted = c->accepted;
+	m.auth_failures = c->auth_failures;
+	m.replays = c->replays;
+	m.stale = c->stale;
+	m.unknown_instance_id = c->unknown_iid;
+	m.malformed = c->malformed;
+	m.busy = c->busy;
+	m.arriving = c->by_kind[0];
+	m.live = c->by_kind[1];
+	m.left = c->by_kind[2];
+	m.detected = c->detected;
+	m.departed = c->departed;
+	m.live_unknown = c->live_unknown;
+	m.out_of_prefix = c->out_of_prefix;
+	for (size_t i = 0; i < nb; i++) {
+		vmroam__xtr__hypervisor_binding__init(&bm[i]);
+		snprintf(macs[i], sizeof(macs[i]), "%02x:%02x:%02x:%02x:%02x:%02x", b[i].mac[0],
+			 b[i].mac[1], b[i].mac[2], b[i].mac[3], b[i].mac[4], b[i].mac[5]);
+		bm[i].mac = macs[i];
+		bm[i].instance_id = b[i].iid;
+		bm[i].domain = (char *)(uintptr_t)b[i].domain;
+		bm[i].host = (char *)(uintptr_t)b[i].host;
+		bm[i].state = (char *)(uintptr_t)(b[i].live ? "live" : states[b[i].last_kind % 3]);
+		bm[i].since = b[i].since;
+		bm[i].updated = b[i].updated;
+		for (size_t k = 0; k < b[i].naddrs; k++)
+			aps[i * FHR_HV_ADDRS + k] =
+				lisp_addr_format(&b[i].addrs[k], addrs[i][k], LISP_ADDR_STRLEN);
+		bm[i].n_addresses = b[i].naddrs;
+		bm[i].addresses = &aps[i * FHR_HV_ADDRS];
+		bp[i] = &bm[i];
+	}
+	m.n_bindings = nb;
+	m.bindings = bp;
+	vmroam__xtr__reply__init(&r);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_HYPERVISOR;
+	r.hypervisor = &m;
+	reply(fd, &r);
+	free(aps);
+	free(addrs);
+	free(macs);
+	free(bp);
+	free(bm);
+}
+
 static void reply_cb(const Vmroam__Xtr__Reply *r, void *arg)
 {
 	reply(*(int *)arg, r);
@@ -164,6 +236,10 @@ static void serve(struct fhr_ctl *c, int fd)
 	switch (req->cmd_case) {
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
 		fhr_eid_walk(d->fhr, send_eid, &w);
+		end(fd, 0, NULL);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_HYPERVISOR:
+		send_hypervisor(fd, d);
 		end(fd, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY:

@@ -275,8 +275,7 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 			b->live = false;
 			h->c.departed += (uint64_t)fhr_depart_mac(h->f, vi->mac.data, now);
 			break;
-		default:
-			b->live = false;
+		default: /* arriving: a VM live here stays live (libvirtd reconnecting says it) */
 			break;
 		}
 	}

@@ -264,6 +264,33 @@ migrate 1 2 192.0.2.11
 check "the hooks answered within 2 s, never failed a step" bash -c \
 	"! grep -qE 'no acknowledgement|refused|not configured' '$WORK/hook1.log' '$WORK/hook2.log'"
 
+# what the operator sees on dc2's FHR
+"$BIN/fhrctl" -s "$WORK/fhr2.sock" show lisp hypervisor
+check "fhrctl show lisp hypervisor: vm1's MAC live with its address, from dc2-host" fhr_j 2 \
+	'.hypervisor.bindings[] | select(.mac=="52:54:00:aa:bb:10") | .state=="live" and .host=="dc2-host" and .addresses==["198.51.100.10"]' \
+	show lisp hypervisor
+check "fhrctl show lisp hypervisor: nothing refused so far" fhr_j 2 \
+	'.hypervisor.port==4350 and .hypervisor.auth_failures==0 and .hypervisor.stale==0 and .hypervisor.accepted > 0' \
+	show lisp hypervisor
+
+# the hook never holds libvirt up: with a wrong key (refused, unanswered) and with no FHR
+# listening, it gives up within its 2 s and exits 0
+sed 's/key tenant-a-hv-key/key not-the-key/' "$WORK/hv2.conf" >"$WORK/hv-wrong.conf"
+sed 's/<vmroam:fhr>198.51.100.1</<vmroam:fhr>198.51.100.3</' "$WORK/vm1.xml" >"$WORK/vm1-nofhr.xml"
+for c in "hv-wrong.conf vm1.xml" "hv2.conf vm1-nofhr.xml"; do
+	set -- $c
+	t0=$EPOCHREALTIME
+	nsx dc2 "$BIN/vmroam-qemu-hook" -c "$WORK/$1" -L "$WORK/hook-bad.log" vm1 started begin - <"$WORK/$2"
+	rc=$?
+	t1=$EPOCHREALTIME
+	check "hook with $1 and $2: exit 0 within 2 s ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s)" \
+		awk -v a="$t0" -v b="$t1" -v rc="$rc" 'BEGIN { exit !(rc == 0 && b - a < 2.0) }'
+done
+check "the hook logged that nobody acknowledged" bash -c "[ \$(grep -c 'no acknowledgement in 1.4 s' '$WORK/hook-bad.log') -eq 2 ]"
+check "dc2's FHR refused the wrong key's three tries, nothing else changed" fhr_j 2 \
+	'.hypervisor.auth_failures==3 and ([.hypervisor.bindings[] | select(.state=="live")] | length)==1' \
+	show lisp hypervisor
+
 # 3. the watcher reconnects when its libvirtd restarts
 kill "$(cat "$WORK/lvd2/libvirtd.pid")"
 retry 10 bash -c "! kill -0 $(cat "$WORK/lvd2/libvirtd.pid") 2>/dev/null"

@@ -217,8 +217,15 @@ static void silent_vm_registered_when_live(void **state)
 	assert_string_equal(b[0].domain, "vm1");
 	assert_string_equal(b[0].host, "host-9");
 	assert_int_equal(b[0].naddrs, 2);
+	assert_true(b[0].live);
+	/* libvirtd restarted and its hook says "reconnect" (arriving): it stays live */
+	say(e, "A", HV_ARRIVING, 1005, 1005, NULL);
+	assert_true(b[0].live);
+	assert_int_equal(b[0].last_kind, 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
 	/* a day later with no news: gone */
-	fhr_hv_tick(e->hv, 1004 + 86401);
+	fhr_hv_tick(e->hv, 1005 + 86401);
 	assert_int_equal(fhr_hv_bindings(e->hv, &b), 0);
 }
 

@@ -167,6 +167,49 @@ static void event(const Vmroam__Xtr__Event *e)
 	json_object_end(&j);
 }
 
+static void hypervisor(const Vmroam__Xtr__Hypervisor *h, double now)
+{
+	(void)now;
+	json_object_begin(&j, "hypervisor");
+	json_uint(&j, "port", h->port);
+	json_uint(&j, "instance_ids", h->instance_ids);
+	json_uint(&j, "received", h->received);
+	json_uint(&j, "accepted", h->accepted);
+	json_uint(&j, "auth_failures", h->auth_failures);
+	json_uint(&j, "replays", h->replays);
+	json_uint(&j, "stale", h->stale);
+	json_uint(&j, "unknown_instance_id", h->unknown_instance_id);
+	json_uint(&j, "malformed", h->malformed);
+	json_uint(&j, "busy", h->busy);
+	json_uint(&j, "arriving", h->arriving);
+	json_uint(&j, "live", h->live);
+	json_uint(&j, "left", h->left);
+	json_uint(&j, "detected", h->detected);
+	json_uint(&j, "departed", h->departed);
+	json_uint(&j, "live_unknown", h->live_unknown);
+	json_uint(&j, "out_of_prefix", h->out_of_prefix);
+	json_array_begin(&j, "bindings");
+	for (size_t i = 0; i < h->n_bindings; i++) {
+		const Vmroam__Xtr__HypervisorBinding *b = h->bindings[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "mac", b->mac);
+		json_uint(&j, "instance_id", b->instance_id);
+		json_string(&j, "domain", b->domain);
+		json_string(&j, "host", b->host);
+		json_string(&j, "state", b->state);
+		json_double(&j, "since", b->since);
+		json_double(&j, "updated", b->updated);
+		json_array_begin(&j, "addresses");
+		for (size_t k = 0; k < b->n_addresses; k++)
+			json_string(&j, NULL, b->addresses[k]);
+		json_array_end(&j);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
@@ -355,7 +398,8 @@ static void end(const struct parse_result *res)
 	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN ||
 	    res->action == ACT_SHOW_EID_NOTIFY || res->action == ACT_SHOW_EVH)
 		json_array_end(&j);
-	else if (res->action != ACT_SHOW_STATISTICS && res->action != ACT_SHOW_DATAPLANE)
+	else if (res->action != ACT_SHOW_STATISTICS && res->action != ACT_SHOW_DATAPLANE &&
+		 res->action != ACT_SHOW_HV)
 		json_string(&j, "status", "ok");
 	json_object_end(&j);
 	json_finish(&j);
@@ -372,5 +416,6 @@ const struct output output_json = {
 	.dataplane = dataplane,
 	.eid_notify_peer = eid_notify_peer,
 	.event = event,
+	.hypervisor = hypervisor,
 	.end = end,
 };

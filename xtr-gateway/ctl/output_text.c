@@ -177,6 +177,46 @@ static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 		printf("  %-52s %" PRIu64 "\n", dp->io[i]->name, dp->io[i]->packets);
 }
 
+/* show lisp hypervisor (fhrctl) */
+static void hypervisor(const Vmroam__Xtr__Hypervisor *h, double now)
+{
+	char up[32], last[32];
+
+	if (!h->port) {
+		printf("Hypervisor events: off (no dynamic-eid has a hypervisor-events key)\n");
+		return;
+	}
+	printf("Hypervisor events: UDP port %u, %u instance-id(s) with a key\n", h->port,
+	       h->instance_ids);
+	printf("  Received %" PRIu64 ", accepted %" PRIu64 "; refused: authentication %" PRIu64
+	       ", replay %" PRIu64 ", clock %" PRIu64 ", unknown instance-id %" PRIu64
+	       ", malformed %" PRIu64 ", busy %" PRIu64 "\n",
+	       h->received, h->accepted, h->auth_failures, h->replays, h->stale,
+	       h->unknown_instance_id, h->malformed, h->busy);
+	printf("  Arriving %" PRIu64 ", live %" PRIu64 ", left %" PRIu64
+	       "; EIDs registered %" PRIu64 ", withdrawn %" PRIu64
+	       "; live with no address known %" PRIu64
+	       ", addresses outside the dynamic-EIDs %" PRIu64 "\n",
+	       h->arriving, h->live, h->left, h->detected, h->departed, h->live_unknown,
+	       h->out_of_prefix);
+	if (!h->n_bindings) {
+		printf("\nNo VMs known from the hypervisors\n");
+		return;
+	}
+	printf("\n%-18s %-8s %-20s %-16s %-9s %-9s %-9s %s\n", "MAC", "Inst ID", "Domain", "Host",
+	       "State", "Since", "Updated", "Addresses");
+	for (size_t i = 0; i < h->n_bindings; i++) {
+		const Vmroam__Xtr__HypervisorBinding *b = h->bindings[i];
+
+		printf("%-18s %-8u %-20s %-16s %-9s %-9s %-9s ", b->mac, b->instance_id, b->domain,
+		       b->host, b->state, span(up, sizeof(up), now - b->since),
+		       ago(last, sizeof(last), b->updated, now));
+		for (size_t k = 0; k < b->n_addresses; k++)
+			printf("%s%s", k ? ", " : "", b->addresses[k]);
+		printf("%s\n", b->n_addresses ? "" : "-");
+	}
+}
+
 static bool event_header;
 
 /* show lisp event-history: one line per event, wall-clock time with microseconds */
@@ -413,5 +453,6 @@ const struct output output_text = {
 	.dataplane = dataplane,
 	.eid_notify_peer = eid_notify_peer,
 	.event = event,
+	.hypervisor = hypervisor,
 	.end = end,
 };

@@ -124,6 +124,9 @@ static const struct token t_lisp[] = {
 	{ KEYWORD, "dataplane", ACT_SHOW_DATAPLANE, NULL },
 	{ KEYWORD, "eid-notify", ACT_SHOW_EID_NOTIFY, NULL },
 	{ KEYWORD, "event-history", ACT_SHOW_EVH, t_mc_arg },
+#ifdef CTL_FOR_FHR
+	{ KEYWORD, "hypervisor", ACT_SHOW_HV, NULL },
+#endif
 	{ ENDTOKEN, NULL, ACT_NONE, NULL },
 };
 static const struct token t_site_arg[] = {

@@ -32,6 +32,7 @@ static void usage(void)
 	fprintf(stderr, "usage: fhrctl [-j] [-s socket] command [argument ...]\n"
 			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
 			"  show lisp eid-notify\n"
+			"  show lisp hypervisor\n"
 			"  show lisp event-history [PREFIX] [instance-id N]\n"
 			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n"
 			"  clear lisp event-history\n");
@@ -60,6 +61,7 @@ static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
 static Vmroam__Xtr__ShowDataplane show_dataplane = VMROAM__XTR__SHOW_DATAPLANE__INIT;
 static Vmroam__Xtr__DynamicEidRequest dyn_request;
 static Vmroam__Xtr__ShowEidNotify show_eid_notify;
+static Vmroam__Xtr__ShowHypervisor show_hypervisor;
 static Vmroam__Xtr__EventHistoryRequest evh_request;
 
 static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *req,
@@ -123,6 +125,11 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 	case ACT_SHOW_DATAPLANE:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_DATAPLANE;
 		req->show_dataplane = &show_dataplane;
+		break;
+	case ACT_SHOW_HV:
+		vmroam__xtr__show_hypervisor__init(&show_hypervisor);
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_HYPERVISOR;
+		req->show_hypervisor = &show_hypervisor;
 		break;
 	case ACT_SHOW_EID_NOTIFY:
 		vmroam__xtr__show_eid_notify__init(&show_eid_notify);
@@ -231,6 +238,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->eid_notify_peer(r->eid_notify_peer, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_EVENT)
 			out->event(r->event);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_HYPERVISOR)
+			out->hypervisor(r->hypervisor, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

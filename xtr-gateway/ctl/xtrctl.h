@@ -28,6 +28,7 @@ enum action {
 	ACT_SHOW_EID_NOTIFY,
 	ACT_SHOW_EVH,
 	ACT_CLEAR_EVH,
+	ACT_SHOW_HV,
 };
 
 struct parse_result {
@@ -52,6 +53,7 @@ struct output {
 	void (*dataplane)(const Vmroam__Xtr__Dataplane *dp);
 	void (*eid_notify_peer)(const Vmroam__Xtr__EidNotifyPeer *p, double now);
 	void (*event)(const Vmroam__Xtr__Event *e);
+	void (*hypervisor)(const Vmroam__Xtr__Hypervisor *h, double now);
 	void (*end)(const struct parse_result *res);
 };
 
