@@ -14,7 +14,7 @@ PKGS=(
 	# the lab: an HTTP server in the VMs, a client at the branch
 	python3 curl
 	# hypervisor-hooks' end-to-end test: two libvirtd (qemu TCG) and a live migration
-	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 nftables
 )
 
 missing=()
