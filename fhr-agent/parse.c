@@ -309,7 +309,7 @@ struct fhr_conf *fhr_conf_parse_string(const char *name, const char *text, char 
 	int rc;
 
 	s.c->nfqueue = -1;
-	s.c->hv_port = 4350;
+	s.c->hv_port = FHR_HV_PORT;
 	rc = conf_parse_string(name, text, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
 
 	return finish(&s, rc, name, err, errlen);
@@ -321,7 +321,7 @@ struct fhr_conf *fhr_conf_load(const char *path, char *err, size_t errlen)
 	int rc;
 
 	s.c->nfqueue = -1;
-	s.c->hv_port = 4350;
+	s.c->hv_port = FHR_HV_PORT;
 	rc = conf_parse_file(path, cmds, sizeof(cmds) / sizeof(cmds[0]), &s, err, errlen);
 
 	return finish(&s, rc, path, err, errlen);
@@ -345,7 +345,8 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 	fprintf(f, "router lisp\n fhr-id %s\n", c->fhr_id);
 	if (c->nfqueue >= 0)
 		fprintf(f, " nfqueue %d\n", c->nfqueue);
-	fprintf(f, " hypervisor-events port %u\n", c->hv_port);
+	if (c->hv_port != FHR_HV_PORT)
+		fprintf(f, " hypervisor-events port %u\n", c->hv_port);
 	for (size_t i = 0; i < c->ndyneids; i++) {
 		const struct fhr_conf_dyneid *d = &c->dyneids[i];
 
