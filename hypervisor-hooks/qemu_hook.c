@@ -135,68 +135,38 @@ static int deliver(const struct hv_tenant *t, const struct lisp_addr *fhr, uint1
 	return rc;
 }
 
-static void usage(void)
+/* The event for this call, to the tenant's FHR; problems are logged, never returned. */
+static void tell(const char *conf_path, const char *xml, size_t xlen, enum hv_kind kind,
+		 const char *name, const char *op, const char *subop, double t0)
 {
-	fprintf(stderr, "usage: vmroam-qemu-hook [-c conf] [-L logfile] DOMAIN OPERATION "
-			"SUB-OPERATION EXTRA < domain.xml\n"
-			"  -c conf     the host's configuration (default " HV_CONF_DEFAULT ")\n"
-			"  -L logfile  also append a line per call there\n");
-	exit(0); /* as everywhere in a hook: never fail libvirt's operation */
-}
-
-int main(int argc, char **argv)
-{
-	const char *conf_path = HV_CONF_DEFAULT;
 	const struct hv_tenant *t;
 	struct hv_domain dom;
 	struct hv_conf *c;
 	struct lisp_addr fhr;
 	uint8_t msg[NOTIFY_MAX];
 	char err[512], reason[64], a[LISP_ADDR_STRLEN], who[32];
-	size_t xlen, len;
-	uint16_t port;
 	uint64_t session;
-	enum hv_kind kind;
-	bool filter;
-	double rtt = 0, t0 = now_real();
-	char *xml;
-	int opt, rc;
+	double rtt = 0;
+	uint16_t port;
+	size_t len;
+	int rc;
 
-	signal(SIGALRM, deadline);
-	alarm(DEADLINE);
-	signal(SIGPIPE, SIG_IGN);
-	openlog("vmroam-qemu-hook", LOG_PID, LOG_DAEMON);
-	while ((opt = getopt(argc, argv, "c:L:")) != -1) {
-		if (opt == 'c')
-			conf_path = optarg;
-		else if (opt == 'L')
-			hooklog = fopen(optarg, "ae");
-		else
-			usage();
-	}
-	if (argc - optind < 3)
-		usage();
-	kind = hv_hook_kind(argv[optind + 1], argv[optind + 2], &filter);
-	xml = read_stdin(&xlen); /* (also when there is nothing to do: libvirt writes it) */
-	if (kind == HV_NONE || !xml)
-		return 0;
-	snprintf(reason, sizeof(reason), "hook %s %s", argv[optind + 1], argv[optind + 2]);
+	snprintf(reason, sizeof(reason), "hook %s %s", op, subop);
 	if (hv_domain_parse(xml, xlen, &dom, err, sizeof(err)) < 0) {
-		say(LOG_WARNING, "%s %s: %s", argv[optind], reason, err);
-		return 0;
+		say(LOG_WARNING, "%s %s: %s", name, reason, err);
+		return;
 	}
-	free(xml);
 	if (!dom.tenant_vm)
-		return 0; /* not ours: quietly */
+		return; /* not ours: quietly */
 	c = hv_conf_load(conf_path, err, sizeof(err));
 	if (!c) {
 		say(LOG_ERR, "%s %s: %s", dom.name, reason, err);
-		return 0;
+		return;
 	}
 	if (hv_route(c, &dom, &t, &fhr, &port, err, sizeof(err)) < 0) {
 		say(LOG_WARNING, "%s %s: %s", dom.name, reason, err);
 		hv_conf_free(c);
-		return 0;
+		return;
 	}
 	if (dom.skipped)
 		say(LOG_NOTICE, "%s: %u part(s) of the domain left out, e.g. %s", dom.name,
@@ -216,5 +186,50 @@ int main(int argc, char **argv)
 		    hv_kind_name(kind), a, port, t->name,
 		    rc == -ETIMEDOUT ? "no acknowledgement in 1.4 s" : strerror(-rc));
 	hv_conf_free(c);
-	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: vmroam-qemu-hook [-c conf] [-L logfile] DOMAIN OPERATION "
+			"SUB-OPERATION EXTRA < domain.xml\n"
+			"  -c conf     the host's configuration (default " HV_CONF_DEFAULT ")\n"
+			"  -L logfile  also append a line per call there\n");
+	exit(0); /* as everywhere in a hook: never fail libvirt's operation */
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = HV_CONF_DEFAULT;
+	double t0 = now_real();
+	enum hv_kind kind;
+	size_t xlen;
+	bool filter;
+	char *xml;
+	int opt;
+
+	signal(SIGALRM, deadline);
+	alarm(DEADLINE);
+	signal(SIGPIPE, SIG_IGN);
+	openlog("vmroam-qemu-hook", LOG_PID, LOG_DAEMON);
+	while ((opt = getopt(argc, argv, "c:L:")) != -1) {
+		if (opt == 'c')
+			conf_path = optarg;
+		else if (opt == 'L')
+			hooklog = fopen(optarg, "ae");
+		else
+			usage();
+	}
+	if (argc - optind < 3)
+		usage();
+	kind = hv_hook_kind(argv[optind + 1], argv[optind + 2], &filter);
+	(void)filter; /* nothing is ever printed on stdout, so a filter call changes nothing */
+	xml = read_stdin(&xlen); /* (also when there is nothing to do: libvirt writes it) */
+	if (kind != HV_NONE && xml)
+		tell(conf_path, xml, xlen, kind, argv[optind], argv[optind + 1], argv[optind + 2],
+		     t0);
+	free(xml);
+	if (hooklog)
+		fclose(hooklog);
+	closelog();
+	return 0; /* whatever happened */
 }
