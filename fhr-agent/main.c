@@ -34,43 +34,38 @@ static void usage(void)
 static int udp_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len)
 {
-	struct fhr_daemon *d = arg;
-	int fd = d->udp[dst->afi == LISP_AFI_IPV6];
-	struct sockaddr_storage ss;
-	socklen_t sl = lisp_addr_to_sockaddr(dst, dport, &ss);
-
-	if (fd < 0)
-		return -EAFNOSUPPORT;
-	return sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+	return notify_sendto(((struct fhr_daemon *)arg)->udp, dst, dport, buf, len);
 }
 
+/* Datagrams from the gateways (eid-notify) or, on the listener, from the hypervisors. */
 static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct fhr_daemon *d = w->data;
 	static uint8_t buf[NOTIFY_MAX];
+	bool hv = w == &d->hv_io[0] || w == &d->hv_io[1];
 	struct lisp_addr src;
 	uint16_t port;
 	ssize_t len;
 
 	(void)revents;
 	for (int i = 0; i < 64 && (len = notify_recv(w->fd, buf, sizeof(buf), &src, &port)) >= 0;
-	     i++)
-		fhr_input(d->fhr, &src, port, buf, (size_t)len, ev_now(loop));
+	     i++) {
+		if (hv)
+			fhr_hv_input(d->hv, &src, port, buf, (size_t)len, ev_now(loop));
+		else
+			fhr_input(d->fhr, &src, port, buf, (size_t)len, ev_now(loop));
+	}
 }
 
 static void open_udp(struct fhr_daemon *d)
 {
 	for (int i = 0; i < 2; i++) {
-		int fam = i ? AF_INET6 : AF_INET, one = 1;
-
-		d->udp[i] = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		d->udp[i] = notify_socket(i ? AF_INET6 : AF_INET, 0);
 		if (d->udp[i] < 0) {
 			log_warn("eid-notify: no %s socket: %s", i ? "IPv6" : "IPv4",
-				 strerror(errno));
+				 strerror(-d->udp[i]));
 			continue;
 		}
-		if (i)
-			setsockopt(d->udp[i], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		ev_io_init(&d->udp_io[i], udp_cb, d->udp[i], EV_READ);
 		d->udp_io[i].data = d;
 		ev_io_start(d->loop, &d->udp_io[i]);
@@ -80,53 +75,23 @@ static void open_udp(struct fhr_daemon *d)
 static int hv_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		   size_t len)
 {
-	struct fhr_daemon *d = arg;
-	int fd = d->hv_fd[dst->afi == LISP_AFI_IPV6];
-	struct sockaddr_storage ss;
-	socklen_t sl = lisp_addr_to_sockaddr(dst, dport, &ss);
-
-	if (fd < 0)
-		return -EAFNOSUPPORT;
-	return sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
-}
-
-static void hv_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct fhr_daemon *d = w->data;
-	static uint8_t buf[NOTIFY_MAX];
-	struct lisp_addr src;
-	uint16_t port;
-	ssize_t len;
-
-	(void)revents;
-	for (int i = 0; i < 64 && (len = notify_recv(w->fd, buf, sizeof(buf), &src, &port)) >= 0;
-	     i++)
-		fhr_hv_input(d->hv, &src, port, buf, (size_t)len, ev_now(loop));
+	return notify_sendto(((struct fhr_daemon *)arg)->hv_fd, dst, dport, buf, len);
 }
 
 /* The HypervisorEvent listener on every address, UDP hypervisor-events port (4350). */
 static void open_hv(struct fhr_daemon *d)
 {
 	for (int i = 0; i < 2; i++) {
-		struct sockaddr_storage ss = { 0 };
-		struct lisp_addr any = { .afi = i ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
-		socklen_t sl = lisp_addr_to_sockaddr(&any, d->conf->hv_port, &ss);
-		int one = 1, fd;
+		int fd = notify_socket(i ? AF_INET6 : AF_INET, d->conf->hv_port);
 
-		fd = socket(i ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		if (i)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-			if (!i || errno != EADDRNOTAVAIL)
+		if (fd < 0) {
+			if (!i || fd != -EADDRNOTAVAIL)
 				fatal("hypervisor-events: cannot listen on %s port %u: %s",
-				      i ? "IPv6" : "IPv4", d->conf->hv_port, strerror(errno));
-			close(fd); /* no IPv6 here */
-			continue;
+				      i ? "IPv6" : "IPv4", d->conf->hv_port, strerror(-fd));
+			continue; /* no IPv6 here */
 		}
 		d->hv_fd[i] = fd;
-		ev_io_init(&d->hv_io[i], hv_cb, fd, EV_READ);
+		ev_io_init(&d->hv_io[i], udp_cb, fd, EV_READ);
 		d->hv_io[i].data = d;
 		ev_io_start(d->loop, &d->hv_io[i]);
 	}

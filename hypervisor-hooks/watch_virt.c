@@ -104,11 +104,7 @@ static struct peer *peer_for(struct vw *w, const struct hv_tenant *t, const stru
 
 static void send_to(struct vw *w, const struct peer *p, const uint8_t *buf, size_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = lisp_addr_to_sockaddr(&p->addr, p->port, &ss);
-	int fd = w->udp[p->addr.afi == LISP_AFI_IPV6];
-
-	if (fd < 0 || sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
+	if (notify_sendto(w->udp, &p->addr, p->port, buf, len) < 0)
 		w->c.send_errors++;
 }
 
@@ -426,7 +422,6 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf)
 {
 	struct vw *w = xcalloc(1, sizeof(*w));
-	int one = 1;
 
 	w->loop = loop;
 	w->uri = uri;
@@ -436,12 +431,9 @@ struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf)
 	w->session = (uint64_t)(wall() * 1e9);
 	w->cache = xcalloc(CACHE_MAX, sizeof(*w->cache));
 	for (int i = 0; i < 2; i++) {
-		w->udp[i] = socket(i ? AF_INET6 : AF_INET,
-				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		w->udp[i] = notify_socket(i ? AF_INET6 : AF_INET, 0);
 		if (w->udp[i] < 0)
 			continue;
-		if (i)
-			setsockopt(w->udp[i], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		ev_io_init(&w->udp_io[i], udp_cb, w->udp[i], EV_READ);
 		w->udp_io[i].data = w;
 		ev_io_start(loop, &w->udp_io[i]);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/notify.h"
@@ -29,6 +31,38 @@ size_t notify_pack(struct lisp_auth_key *k, uint32_t iid, const Vmroam__Notify__
 	if (lisp_auth_hmac_sha256(k, out, len, out + len) < 0)
 		return 0;
 	return len + LISP_AUTH_SHA256_LEN;
+}
+
+int notify_socket(int family, uint16_t port)
+{
+	int one = 1, fd, rc;
+	struct sockaddr_storage ss = { 0 };
+	struct lisp_addr any = { .afi = family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
+	socklen_t sl = lisp_addr_to_sockaddr(&any, port, &ss);
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (port && bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int notify_sendto(const int fds[2], const struct lisp_addr *dst, uint16_t port, const uint8_t *buf,
+		  size_t len)
+{
+	int fd = fds[dst->afi == LISP_AFI_IPV6];
+	struct sockaddr_storage ss;
+	socklen_t sl = lisp_addr_to_sockaddr(dst, port, &ss);
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	return sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
 }
 
 int notify_peek_iid(const uint8_t *buf, size_t len, uint32_t *iid)

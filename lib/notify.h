@@ -43,6 +43,17 @@ int notify_peek_iid(const uint8_t *buf, size_t len, uint32_t *iid);
 ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port);
 
 /*
+ * A non-blocking UDP socket of family (AF_INET, AF_INET6: IPv6 only) for
+ * the channel, bound to port on every address when port is not 0; the fd
+ * or -errno.
+ */
+int notify_socket(int family, uint16_t port);
+
+/* Sends a datagram to dst:port on fds[0] (IPv4) or fds[1] (IPv6); 0 or -errno. */
+int notify_sendto(const int fds[2], const struct lisp_addr *dst, uint16_t port, const uint8_t *buf,
+		  size_t len);
+
+/*
  * Checks the MAC with k and decodes. Returns the envelope (free with
  * vmroam__notify__envelope__free_unpacked) or NULL with *err = -EBADMSG
  * (not a datagram of ours, or undecodable), -EACCES (MAC), -EPROTO (the
