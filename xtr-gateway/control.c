@@ -689,6 +689,13 @@ static void do_show_dataplane(struct client *cl)
 		{ "SMRs sent", io->smr_sent },
 		{ "SMRs rate-limited", io->smr_ratelimited },
 		{ "route errors", io->route_errors },
+		{ "EID side reads (TUN)", io->tun_reads },
+		{ "EID side TSO segments read, cut by the data plane", io->tun_tso },
+		{ "EID side writes (TUN)", io->tun_writes },
+		{ "EID side writes gathered into one TSO segment", io->tun_gro },
+		{ "RLOC side receive calls", io->rloc_reads },
+		{ "RLOC side datagrams coalesced by the kernel (UDP GRO)", io->rloc_gro },
+		{ "offload errors (malformed TSO segment), dropped", io->gso_errors },
 	};
 	m.io = arena_alloc(&a, sizeof(ios) / sizeof(ios[0]) * sizeof(*m.io));
 	for (size_t i = 0; i < sizeof(ios) / sizeof(ios[0]); i++)

@@ -614,8 +614,8 @@ const char *dp_reason_name(enum dp_reason r);
 
 /* xtr_gso.c: TCP segmentation offload between the TUN (IFF_VNET_HDR) and the pipeline */
 struct gso_out {
-	uint8_t **bufs; /* where the segments go, cap bytes each */
-	size_t *lens;	/* out: their lengths */
+	uint8_t **bufs;	 /* where the segments go, cap bytes each */
+	size_t *lens;	 /* out: their lengths */
 	size_t cap, max; /* bytes per buffer, buffers */
 	size_t n;	 /* out: segments written */
 };
@@ -627,8 +627,7 @@ struct gso_out {
  * or -EINVAL (malformed), -EPROTONOSUPPORT (a GSO type we did not ask for),
  * -EMSGSIZE (does not fit out).
  */
-int gso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len,
-	      struct gso_out *out);
+int gso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, struct gso_out *out);
 
 /* One write to the TUN: buf == NULL means pkts[0] as it is (a zero virtio-net header). */
 struct gro_unit {
@@ -662,6 +661,8 @@ struct xtr_dp_counters {
 	uint64_t tun_rx, tun_tx, tun_errors, rloc_rx, rloc_tx, send_errors;
 	uint64_t held, held_sent, hold_drops, native_drops, unknown_iid;
 	uint64_t learn_punts, smr_sent, smr_ratelimited, route_errors;
+	uint64_t tun_reads, tun_tso, tun_writes, tun_gro; /* syscalls; TSO segments in, GRO out */
+	uint64_t rloc_reads, rloc_gro, gso_errors;	  /* recvmmsg calls; coalesced datagrams */
 };
 struct xtr_dp_tun_info {
 	char name[IF_NAMESIZE];

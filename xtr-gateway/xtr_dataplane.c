@@ -4,7 +4,11 @@
  * `dataplane interface`, default lisp0; instance-id N's is lisp0.N), UDP
  * port 4341 on the RLOC side. Encapsulated packets leave through raw
  * sockets because the pipeline writes the whole outer header (its UDP
- * source port is the flow hash). The glue only moves batches; what happens
+ * source port is the flow hash). Offloads: the TUN hands over TCP segments
+ * of up to 64 KiB (IFF_VNET_HDR, TSO), cut into ordinary packets before the
+ * pipeline (xtr_gso.c); UDP GRO coalesces received LISP datagrams, which
+ * are split again; decapsulated TCP packets of one flow are gathered into
+ * one TSO segment per TUN write. The glue only moves batches; what happens
  * to a packet is decided by the pipeline: the glue then resolves misses
  * (holding the first packets in a small queue until the Map-Reply), hands
  * new dynamic EIDs to the ETR, and sends rate-limited SMRs for away EIDs.
@@ -21,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lib/evhist.h"
@@ -32,6 +37,11 @@
 #include "xtr-gateway/xtr.h"
 
 #define BATCH	     DP_BATCH
+#define PKT_MAX	     256 /* packets one read batch holds (a TSO segment cut at MSS 536: 123) */
+#define SEG_ROOM     128 /* a TUN read needs that many free packet buffers */
+#define RX_MSGS	     16	 /* datagrams (each up to 64 KiB coalesced) per recvmmsg */
+#define RX_BUF	     65536
+#define VNET_LEN     ((int)sizeof(struct virtio_net_hdr))
 #define SLOT	     (DP_HEADROOM + 9216) /* one packet buffer */
 #define PENDING_MAX  256		  /* packets held while their destination resolves */
 #define PENDING_AGE  3.0		  /* s: then dropped */
@@ -47,6 +57,9 @@
 #endif
 #ifndef UDP_NO_CHECK6_RX
 #define UDP_NO_CHECK6_RX 102
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 
 struct tun {
@@ -78,9 +91,9 @@ struct smr_slot {
 
 /* Encapsulated packets of one family, sent with one sendmmsg. */
 struct out {
-	struct mmsghdr msg[BATCH];
-	struct iovec iov[BATCH];
-	struct sockaddr_storage to[BATCH];
+	struct mmsghdr msg[PKT_MAX];
+	struct iovec iov[PKT_MAX];
+	struct sockaddr_storage to[PKT_MAX];
 	unsigned n;
 };
 
@@ -93,11 +106,15 @@ struct xtr_dp {
 	int raw4, raw6, rt;
 	unsigned tun_mtu;
 	uint8_t (*slots)[SLOT];
-	struct dp_pkt pk[BATCH];
-	struct mmsghdr rmsg[BATCH];
-	struct iovec riov[BATCH];
-	struct sockaddr_storage rfrom[BATCH];
-	uint8_t rctl[BATCH][64];
+	struct dp_pkt pk[PKT_MAX];
+	size_t npk; /* decapsulation: packets waiting in pk */
+	struct mmsghdr rmsg[RX_MSGS];
+	struct iovec riov[RX_MSGS];
+	struct sockaddr_storage rfrom[RX_MSGS];
+	uint8_t rctl[RX_MSGS][64];
+	uint8_t *rxbuf;	 /* RX_MSGS x RX_BUF */
+	uint8_t *tunbuf; /* a TUN read: virtio-net header + up to 64 KiB */
+	uint8_t *grobuf; /* a TUN write gathered from many packets */
 	struct out out4, out6;
 	struct pending pend[PENDING_MAX];
 	size_t npend;
@@ -119,6 +136,8 @@ static uint32_t table_of(uint32_t iid)
 	return iid ? iid : RT_MAIN;
 }
 
+static void flush_one(struct xtr_dp *x, struct out *o, int fd);
+
 /* Queues p (encapsulated) for its next hop. */
 static void push_out(struct xtr_dp *x, const struct dp_pkt *p)
 {
@@ -129,6 +148,10 @@ static void push_out(struct xtr_dp *x, const struct dp_pkt *p)
 	if (fd < 0) {
 		x->c.send_errors++;
 		return;
+	}
+	if (i == PKT_MAX) {
+		flush_one(x, o, fd);
+		i = 0;
 	}
 	o->iov[i] = (struct iovec){ .iov_base = p->buf + p->off, .iov_len = p->len };
 	o->msg[i].msg_hdr =
@@ -241,15 +264,23 @@ static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from
 	}
 }
 
+/*
+ * Reads from the TUN while there is room: each read is a virtio-net header
+ * and a packet or a TSO segment, cut into ordinary packets in the slots.
+ */
 static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tun *t = container_of(w, struct tun, io);
 	struct xtr_dp *x = t->x;
-	size_t n = 0;
+	uint8_t *bufs[PKT_MAX];
+	size_t lens[PKT_MAX], n = 0;
 
 	(void)revents;
-	while (n < BATCH) {
-		ssize_t r = read(t->fd, x->slots[n] + DP_HEADROOM, SLOT - DP_HEADROOM);
+	while (n + SEG_ROOM <= PKT_MAX) {
+		ssize_t r = read(t->fd, x->tunbuf, VNET_LEN + 65535);
+		struct virtio_net_hdr vh;
+		struct gso_out go = { .bufs = bufs, .lens = lens, .cap = SLOT - DP_HEADROOM };
+		int k;
 
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -257,10 +288,31 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 					    strerror(errno));
 			break;
 		}
-		x->pk[n] = (struct dp_pkt){
-			.buf = x->slots[n], .off = DP_HEADROOM, .len = (size_t)r, .iid = t->iid
-		};
-		n++;
+		x->c.tun_reads++;
+		if (r <= VNET_LEN) {
+			x->c.gso_errors++;
+			continue;
+		}
+		memcpy(&vh, x->tunbuf, sizeof(vh));
+		for (size_t i = 0; i < PKT_MAX - n; i++)
+			bufs[i] = x->slots[n + i] + DP_HEADROOM;
+		go.max = PKT_MAX - n;
+		k = gso_split(&vh, x->tunbuf + VNET_LEN, (size_t)r - VNET_LEN, &go);
+		if (k < 0) {
+			x->c.gso_errors++;
+			log_warn_rl(&x->rl,
+				    "dataplane: %s: a segment the data plane cannot cut "
+				    "(%zd bytes, type %u): %s; dropped",
+				    t->name, r, vh.gso_type, strerror(-k));
+			continue;
+		}
+		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			x->c.tun_tso++;
+		for (int i = 0; i < k; i++, n++)
+			x->pk[n] = (struct dp_pkt){ .buf = x->slots[n],
+						    .off = DP_HEADROOM,
+						    .len = lens[i],
+						    .iid = t->iid };
 	}
 	if (!n)
 		return;
@@ -308,54 +360,52 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 		   lisp_addr_format(remote, (char *)buf, sizeof(buf)));
 }
 
-static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Writes the decapsulated packets idx[0..n) of TUN t, consecutive ones of a TCP flow as one. */
+static void tun_write(struct xtr_dp *x, struct tun *t, const size_t *idx, size_t n)
 {
-	struct udp *u = container_of(w, struct udp, io);
-	struct xtr_dp *x = u->x;
-	double now = ev_now(loop);
-	char sa[LISP_ADDR_STRLEN];
-	uint16_t port;
-	int got;
+	static const struct virtio_net_hdr plain;
+	const uint8_t *pkts[PKT_MAX];
+	size_t lens[PKT_MAX];
 
-	(void)revents;
-	for (int i = 0; i < BATCH; i++) {
-		x->riov[i] = (struct iovec){ .iov_base = x->slots[i] + DP_HEADROOM,
-					     .iov_len = SLOT - DP_HEADROOM };
-		x->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &x->rfrom[i],
-						      .msg_namelen = sizeof(x->rfrom[i]),
-						      .msg_iov = &x->riov[i],
-						      .msg_iovlen = 1,
-						      .msg_control = x->rctl[i],
-						      .msg_controllen = sizeof(x->rctl[i]) };
+	for (size_t i = 0; i < n; i++) {
+		pkts[i] = x->pk[idx[i]].buf + x->pk[idx[i]].off;
+		lens[i] = x->pk[idx[i]].len;
 	}
-	got = recvmmsg(u->fd, x->rmsg, BATCH, MSG_DONTWAIT, NULL);
-	if (got <= 0) {
-		if (got < 0 && errno != EAGAIN && errno != EINTR)
-			log_warn_rl(&x->rl, "dataplane: recvmmsg: %s", strerror(errno));
-		return;
-	}
-	x->c.rloc_rx += (unsigned)got;
-	for (int i = 0; i < got; i++) {
-		struct dp_pkt *p = &x->pk[i];
-
-		*p = (struct dp_pkt){
-			.buf = x->slots[i], .off = DP_HEADROOM, .len = x->rmsg[i].msg_len, .ttl = 64
+	for (size_t i = 0; i < n;) {
+		struct gro_unit u;
+		size_t k = gro_build(pkts + i, lens + i, n - i, &u, x->grobuf, 65535);
+		struct iovec iov[2] = {
+			{ .iov_base = (void *)(uintptr_t)(u.buf ? &u.vh : &plain),
+			  .iov_len = VNET_LEN },
+			{ .iov_base = (void *)(uintptr_t)(u.buf ? u.buf : pkts[i]),
+			  .iov_len = u.len },
 		};
-		lisp_addr_from_sockaddr(&x->rfrom[i], &p->aux, &port);
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&x->rmsg[i].msg_hdr); c;
-		     c = CMSG_NXTHDR(&x->rmsg[i].msg_hdr, c)) {
-			int v;
 
-			if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
-			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
-				memcpy(&v, CMSG_DATA(c), sizeof(v));
-				p->ttl = (uint8_t)v;
-			}
+		x->c.tun_writes++;
+		if (writev(t->fd, iov, 2) < 0) {
+			x->c.tun_errors += k;
+			log_warn_rl(&x->rl, "dataplane: write %s: %s", t->name, strerror(errno));
+		} else {
+			x->c.tun_tx += k;
+			x->c.tun_gro += k > 1;
 		}
+		i += k;
 	}
+}
+
+/* The packets in pk[0..npk) (LISP payloads): decapsulated, delivered or re-encapsulated. */
+static void decap_flush(struct xtr_dp *x, double now)
+{
+	size_t n = x->npk, idx[PKT_MAX], nidx = 0;
+	struct tun *cur = NULL;
+	char sa[LISP_ADDR_STRLEN];
+
+	if (!n)
+		return;
+	x->npk = 0;
 	x->dp.now = now;
-	dp_decap_payload_batch(&x->dp, x->pk, (size_t)got);
-	for (int i = 0; i < got; i++) {
+	dp_decap_payload_batch(&x->dp, x->pk, n);
+	for (size_t i = 0; i < n; i++) {
 		struct dp_pkt *p = &x->pk[i];
 		struct lisp_addr src, dst;
 		struct tun *t;
@@ -380,14 +430,93 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 			x->c.unknown_iid++;
 			continue;
 		}
-		if (write(t->fd, p->buf + p->off, p->len) < 0) {
-			x->c.tun_errors++;
-			log_warn_rl(&x->rl, "dataplane: write %s: %s", t->name, strerror(errno));
-			continue;
+		if (t != cur && nidx) {
+			tun_write(x, cur, idx, nidx);
+			nidx = 0;
 		}
-		x->c.tun_tx++;
+		cur = t;
+		idx[nidx++] = i;
 	}
+	if (nidx)
+		tun_write(x, cur, idx, nidx);
 	flush_out(x);
+}
+
+/* A received datagram (coalesced ones cut at gso): each LISP payload into a slot. */
+static void rx_datagram(struct xtr_dp *x, const uint8_t *data, size_t len, size_t gso,
+			const struct lisp_addr *from, uint8_t ttl, double now)
+{
+	size_t seg = gso && gso < len ? gso : len;
+
+	if (seg < len)
+		x->c.rloc_gro++;
+	for (size_t off = 0; off < len; off += seg) {
+		size_t l = len - off < seg ? len - off : seg;
+		struct dp_pkt *p;
+
+		if (x->npk == PKT_MAX)
+			decap_flush(x, now);
+		if (l > SLOT - DP_HEADROOM)
+			continue; /* (larger than any datagram we take) */
+		p = &x->pk[x->npk];
+		memcpy(x->slots[x->npk] + DP_HEADROOM, data + off, l);
+		*p = (struct dp_pkt){ .buf = x->slots[x->npk],
+				      .off = DP_HEADROOM,
+				      .len = l,
+				      .ttl = ttl,
+				      .aux = *from };
+		x->npk++;
+		x->c.rloc_rx++;
+	}
+}
+
+static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct udp *u = container_of(w, struct udp, io);
+	struct xtr_dp *x = u->x;
+	double now = ev_now(loop);
+	uint16_t port;
+	int got;
+
+	(void)revents;
+	for (int i = 0; i < RX_MSGS; i++) {
+		x->riov[i] = (struct iovec){ .iov_base = x->rxbuf + (size_t)i * RX_BUF,
+					     .iov_len = RX_BUF };
+		x->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &x->rfrom[i],
+						      .msg_namelen = sizeof(x->rfrom[i]),
+						      .msg_iov = &x->riov[i],
+						      .msg_iovlen = 1,
+						      .msg_control = x->rctl[i],
+						      .msg_controllen = sizeof(x->rctl[i]) };
+	}
+	got = recvmmsg(u->fd, x->rmsg, RX_MSGS, MSG_DONTWAIT, NULL);
+	if (got <= 0) {
+		if (got < 0 && errno != EAGAIN && errno != EINTR)
+			log_warn_rl(&x->rl, "dataplane: recvmmsg: %s", strerror(errno));
+		return;
+	}
+	x->c.rloc_reads++;
+	for (int i = 0; i < got; i++) {
+		struct lisp_addr from;
+		uint8_t ttl = 64;
+		size_t gso = 0;
+
+		lisp_addr_from_sockaddr(&x->rfrom[i], &from, &port);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&x->rmsg[i].msg_hdr); c;
+		     c = CMSG_NXTHDR(&x->rmsg[i].msg_hdr, c)) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
+				ttl = (uint8_t)v;
+			else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO && v > 0)
+				gso = (size_t)v;
+		}
+		rx_datagram(x, x->rxbuf + (size_t)i * RX_BUF, x->rmsg[i].msg_len, gso, &from, ttl,
+			    now);
+	}
+	decap_flush(x, now);
 }
 
 /* Sends what waited for a Map-Reply; keeps what still waits and is young. */
@@ -605,15 +734,20 @@ static void open_tun(struct xtr_dp *x, struct tun *t)
 {
 	struct ifreq ifr = { 0 };
 	char path[128];
-	int s, fd;
+	int s, fd, vnet;
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0)
 		fatal("dataplane: /dev/net/tun: %s", strerror(errno));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
 		fatal("dataplane: cannot create %s: %s", t->name, strerror(errno));
+	/* TCP segments of up to 64 KiB cross the TUN once, both ways (xtr_gso.c) */
+	vnet = VNET_LEN;
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &vnet) < 0 ||
+	    ioctl(t->fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) < 0)
+		fatal("dataplane: %s: offloads: %s", t->name, strerror(errno));
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		fatal("dataplane: socket: %s", strerror(errno));
@@ -665,6 +799,9 @@ static void open_udp(struct xtr_dp *x, struct udp *u, int family)
 	} else {
 		setsockopt(u->fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
 	}
+	/* consecutive datagrams of one flow come as one (cut again in rx_datagram) */
+	if (setsockopt(u->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		log_warn("dataplane: UDP GRO: %s (one datagram per buffer)", strerror(errno));
 	if (bind(u->fd, (struct sockaddr *)&ss, sl) < 0)
 		fatal("dataplane: cannot listen on UDP port %d: %s", LISP_DATA_PORT,
 		      strerror(errno));
@@ -696,7 +833,10 @@ void xtr_dp_open(struct xtr_daemon *d)
 		return;
 	x = xcalloc(1, sizeof(*x));
 	x->d = d;
-	x->slots = xcalloc(BATCH, SLOT);
+	x->slots = xcalloc(PKT_MAX, SLOT);
+	x->rxbuf = xcalloc(RX_MSGS, RX_BUF);
+	x->tunbuf = xcalloc(1, VNET_LEN + 65536);
+	x->grobuf = xcalloc(1, 65536);
 	for (size_t i = 0; i < PENDING_MAX; i++)
 		x->pend[i].buf = xmalloc(SLOT);
 	x->tun_mtu = c->dp_mtu - (v6_rlocs(c) ? V6_OVERHEAD : V4_OVERHEAD);
@@ -756,6 +896,9 @@ void xtr_dp_close(struct xtr_daemon *d)
 		free(x->pend[i].buf);
 	free(x->tuns);
 	free(x->slots);
+	free(x->rxbuf);
+	free(x->tunbuf);
+	free(x->grobuf);
 	free(x);
 	d->dpx = NULL;
 }
