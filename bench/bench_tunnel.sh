@@ -56,7 +56,11 @@ ip -n "$(ns ha)" route add default via 198.51.100.1
 ip -n "$(ns hb)" route add default via 198.51.100.129
 ip -n "$(ns ms)" route add default via 192.0.2.5
 ip -n "$(ns xb)" route add 192.0.2.4/30 via 192.0.2.1
-for n in xa xb; do nsx "$n" sysctl -qw net.ipv4.ip_forward=1; done
+for n in xa xb; do
+	nsx "$n" sysctl -qw net.ipv4.ip_forward=1
+	# GRO on the RLOC link, as a NIC has it (veth: NAPI); every path below gets it
+	nsx "$n" ethtool -K r0 gro on >/dev/null
+done
 
 cat >"$WORK/ms.conf" <<CONF
 router lisp
@@ -123,6 +127,11 @@ for n in xa xb; do
 done
 wait_reachable vmroam
 measure vmroam
+# how the offloads did (syscalls against packets)
+for n in xa xb; do
+	"$BIN/xtrctl" -s "$WORK/$n.sock" -j show lisp dataplane | jq -r --arg n "$n" \
+		'[.dataplane.io[] | {(.name): .packets}] | add | "  \($n): EID side \(."EID side received") packets in \(."EID side reads (TUN)") reads (\(."EID side TSO segments read, cut by the data plane") TSO), \(."EID side sent") out in \(."EID side writes (TUN)") writes (\(."EID side writes gathered into one TSO segment") gathered); RLOC side \(."RLOC side received") in \(."RLOC side receive calls") calls (\(."RLOC side datagrams coalesced by the kernel (UDP GRO)") GRO), \(."RLOC side sent") sent"'
+done
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()

@@ -4,16 +4,56 @@
 #include <errno.h>
 #include <string.h>
 
+/*
+ * Sums native-order words 8 bytes at a time with end-around carry and
+ * swaps the folded result into network order (the one's-complement sum
+ * does not depend on byte order, RFC 1071 §2(B)).
+ */
 uint32_t ippkt_csum_add(uint32_t sum, const void *data, size_t n)
 {
 	const uint8_t *p = data;
-	size_t i;
+	uint64_t acc = 0, w;
+	uint32_t w4;
+	uint16_t w2;
 
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < n)
-		sum += (uint32_t)(p[i] << 8);
-	return sum;
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		acc += w;
+		acc += acc < w;
+		p += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		memcpy(&w4, p, 4);
+		acc += w4;
+		acc += acc < w4;
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&w2, p, 2);
+		acc += w2;
+		acc += acc < w2;
+		p += 2;
+		n -= 2;
+	}
+	if (n) {
+		uint8_t last[2] = { p[0], 0 }; /* an odd byte is the high one of a last word */
+
+		memcpy(&w2, last, 2);
+		acc += w2;
+		acc += acc < w2;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	w2 = (uint16_t)acc;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w2 = (uint16_t)(w2 >> 8 | w2 << 8);
+#endif
+	return sum + w2;
 }
 
 uint16_t ippkt_csum_fold(uint32_t sum)

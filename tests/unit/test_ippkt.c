@@ -113,11 +113,52 @@ static void test_ipv6_and_refusals(void **state)
 	assert_int_equal(ippkt_encode_udp(&w, &h, payload, 3), -EINVAL);
 }
 
+/* RFC 1071's sum, 16 bits at a time in network order: what the fast one must equal. */
+static uint16_t ref_csum(uint32_t sum, const uint8_t *p, size_t n)
+{
+	uint64_t s = sum;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)(p[n - 1] << 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void test_checksum_matches_reference(void **state)
+{
+	static uint8_t buf[70000];
+	uint32_t x = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	/* every length to 300 at every alignment to 8, and large ones, with odd start sums */
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; n <= 300; n++)
+			assert_int_equal(
+				ippkt_csum_fold(ippkt_csum_add((uint32_t)(n * 977), buf + off, n)),
+				ref_csum((uint32_t)(n * 977), buf + off, n));
+	assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, buf, 65535)), ref_csum(0, buf, 65535));
+	memset(buf, 0xff, 65536);
+	assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0xffff, buf, 65536)),
+			 ref_csum(0xffff, buf, 65536));
+	/* chained over pieces of even length: as one sum */
+	assert_int_equal(
+		ippkt_csum_fold(ippkt_csum_add(ippkt_csum_add(0, buf + 1, 1000), buf + 1001, 777)),
+		ref_csum(0, buf + 1, 1777));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_vectors),
 		cmocka_unit_test(test_ipv6_and_refusals),
+		cmocka_unit_test(test_checksum_matches_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
