@@ -592,6 +592,7 @@ struct dp {
 	const struct lpmh *local;      /* the ETR's (etr_local_table()); NULL: no local checks */
 	struct lisp_addr rloc4, rloc6; /* outer source addresses */
 	unsigned mtu;		       /* largest outer packet */
+	uint16_t sport_mask; /* flow-hash bits in the UDP source port (0x3fff; 0 = all of them) */
 	uint32_t nonce;
 	bool proxy_etr;	    /* decapsulate for any destination */
 	struct mc_fwd petr; /* use-petr locators (nloc 0: none) */
@@ -663,6 +664,7 @@ struct xtr_dp_counters {
 	uint64_t learn_punts, smr_sent, smr_ratelimited, route_errors;
 	uint64_t tun_reads, tun_tso, tun_writes, tun_gro; /* syscalls; TSO segments in, GRO out */
 	uint64_t rloc_reads, rloc_gro, gso_errors;	  /* recvmmsg calls; coalesced datagrams */
+	uint64_t gso_sends;				  /* UDP GSO sends (many datagrams each) */
 };
 struct xtr_dp_tun_info {
 	char name[IF_NAMESIZE];

@@ -61,6 +61,12 @@
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define PORT_POOL 64	/* UDP source ports 49152..49215: flow-hashed, sent with GSO */
+#define GSO_SEGS  64	/* datagrams one UDP GSO send carries at most */
+#define GSO_BYTES 65000 /* and bytes */
 
 struct tun {
 	ev_io io;
@@ -116,6 +122,9 @@ struct xtr_dp {
 	uint8_t *tunbuf; /* a TUN read: virtio-net header + up to 64 KiB */
 	uint8_t *grobuf; /* a TUN write gathered from many packets */
 	struct out out4, out6;
+	struct dp_pkt txq[PKT_MAX]; /* encapsulated, waiting for flush_out() */
+	size_t ntx;
+	int pool[2][PORT_POOL]; /* UDP sockets bound to 49152 + i (IPv4, IPv6), -1 if not */
 	struct pending pend[PENDING_MAX];
 	size_t npend;
 	struct smr_slot smr[SMR_SLOTS];
@@ -138,8 +147,8 @@ static uint32_t table_of(uint32_t iid)
 
 static void flush_one(struct xtr_dp *x, struct out *o, int fd);
 
-/* Queues p (encapsulated) for its next hop. */
-static void push_out(struct xtr_dp *x, const struct dp_pkt *p)
+/* Queues p (encapsulated) for a sendmmsg on the raw socket of its family. */
+static void raw_push(struct xtr_dp *x, const struct dp_pkt *p)
 {
 	struct out *o = p->next_hop.afi == LISP_AFI_IPV4 ? &x->out4 : &x->out6;
 	int fd = p->next_hop.afi == LISP_AFI_IPV4 ? x->raw4 : x->raw6;
@@ -183,12 +192,117 @@ static void flush_one(struct xtr_dp *x, struct out *o, int fd)
 	o->n = 0;
 }
 
+/* Outer header bytes (IP + UDP) the pipeline wrote in front of the LISP header. */
+static size_t outer_hdr(const struct dp_pkt *p)
+{
+	return (p->next_hop.afi == LISP_AFI_IPV4 ? 20 : 40) + 8;
+}
+
+/* Can q go in one UDP GSO send after p (the group's first, whose payloads are plen bytes)? */
+static bool same_group(const struct dp_pkt *p, const struct dp_pkt *q, size_t plen)
+{
+	const uint8_t *a = p->buf + p->off, *b = q->buf + q->off;
+	size_t h = outer_hdr(p);
+
+	if (!lisp_addr_equal(&p->next_hop, &q->next_hop) || q->len - h > plen)
+		return false;
+	if (memcmp(a + h - 8, b + h - 8, 2) != 0) /* source port */
+		return false;
+	if (p->next_hop.afi == LISP_AFI_IPV4)
+		return a[1] == b[1] && a[8] == b[8]; /* TOS, TTL */
+	return memcmp(a, b, 4) == 0 && a[7] == b[7]; /* traffic class, flow label, hop limit */
+}
+
+/*
+ * Sends q[0..n) (same next hop, port, TTL, TOS; equal payloads but the last)
+ * in one UDP GSO send from the pool socket of their source port: the
+ * kernel cuts it into n datagrams (and GRO at the receiver joins them).
+ */
+static bool gso_send(struct xtr_dp *x, const struct dp_pkt *q, size_t n)
+{
+	const struct dp_pkt *p = &q[0];
+	const uint8_t *o = p->buf + p->off;
+	bool v4 = p->next_hop.afi == LISP_AFI_IPV4;
+	size_t h = outer_hdr(p);
+	unsigned port = (unsigned)(o[h - 8] << 8 | o[h - 7]);
+	int fd = port >= 0xc000 && port < 0xc000 + PORT_POOL ? x->pool[!v4][port - 0xc000] : -1;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t)) + 2 * CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov[GSO_SEGS];
+	struct sockaddr_storage to;
+	struct msghdr m = { .msg_name = &to,
+			    .msg_namelen = lisp_addr_to_sockaddr(&p->next_hop, LISP_DATA_PORT, &to),
+			    .msg_iov = iov,
+			    .msg_iovlen = n,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	uint16_t seg = (uint16_t)(p->len - h);
+	int ttl = v4 ? o[8] : o[7], tos = v4 ? o[1] : (o[0] & 0x0f) << 4 | o[1] >> 4;
+
+	if (fd < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		iov[i] = (struct iovec){ .iov_base = q[i].buf + q[i].off + h,
+					 .iov_len = q[i].len - h };
+	memset(ctl.buf, 0, sizeof(ctl.buf));
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	c = CMSG_NXTHDR(&m, c);
+	c->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+	c->cmsg_type = v4 ? IP_TTL : IPV6_HOPLIMIT;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &ttl, sizeof(int));
+	c = CMSG_NXTHDR(&m, c);
+	c->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+	c->cmsg_type = v4 ? IP_TOS : IPV6_TCLASS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &tos, sizeof(int));
+	if (sendmsg(fd, &m, 0) < 0) {
+		log_warn_rl(&x->rl, "dataplane: UDP GSO send: %s; sent one by one",
+			    strerror(errno));
+		return false;
+	}
+	x->c.rloc_tx += n;
+	x->c.gso_sends++;
+	return true;
+}
+
+/* The queued packets out: runs of one flow by UDP GSO, the rest by raw sendmmsg. */
 static void flush_out(struct xtr_dp *x)
 {
+	for (size_t i = 0; i < x->ntx;) {
+		const struct dp_pkt *p = &x->txq[i];
+		size_t plen = p->len - outer_hdr(p), n = 1, bytes = plen;
+
+		while (i + n < x->ntx && n < GSO_SEGS && bytes + plen <= GSO_BYTES &&
+		       x->txq[i + n - 1].len == p->len && same_group(p, &x->txq[i + n], plen)) {
+			bytes += x->txq[i + n].len - outer_hdr(p);
+			n++;
+		}
+		if (n < 2 || !gso_send(x, &x->txq[i], n))
+			for (size_t k = 0; k < n; k++)
+				raw_push(x, &x->txq[i + k]);
+		i += n;
+	}
+	x->ntx = 0;
 	if (x->out4.n)
 		flush_one(x, &x->out4, x->raw4);
 	if (x->out6.n)
 		flush_one(x, &x->out6, x->raw6);
+}
+
+/* Queues p (encapsulated) for its next hop. */
+static void push_out(struct xtr_dp *x, const struct dp_pkt *p)
+{
+	if (x->ntx == PKT_MAX)
+		flush_out(x);
+	x->txq[x->ntx++] = *p;
 }
 
 /* The inner source and destination of the packet at ip (the pipeline parsed it already). */
@@ -821,6 +935,49 @@ static int open_raw(int family)
 	return fd;
 }
 
+/*
+ * The UDP sockets runs of one flow leave by (UDP GSO), one per source port
+ * 49152 + i: the pipeline then hashes flows onto these PORT_POOL ports. A
+ * port another program holds is left to the raw path.
+ */
+static void open_pool(struct xtr_dp *x)
+{
+	unsigned open = 0;
+
+	for (int f = 0; f < 2; f++) {
+		for (int i = 0; i < PORT_POOL; i++) {
+			int fam = f ? AF_INET6 : AF_INET, one = 1, small = 4096,
+			    pmtu = f ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE;
+			struct lisp_addr any = { .afi = f ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
+			struct sockaddr_storage ss;
+			socklen_t sl = lisp_addr_to_sockaddr(&any, (uint16_t)(0xc000 + i), &ss);
+			int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+			x->pool[f][i] = -1;
+			if (fd < 0)
+				continue;
+			if (f)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+			/* outer DF set, no local PMTU cache (RFC 9300 §7: stateless) */
+			setsockopt(fd, f ? IPPROTO_IPV6 : IPPROTO_IP,
+				   f ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
+				   sizeof(small)); /* send only */
+			if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+				close(fd);
+				continue;
+			}
+			x->pool[f][i] = fd;
+			open++;
+		}
+	}
+	x->dp.sport_mask = PORT_POOL - 1;
+	if (open < 2 * PORT_POOL)
+		log_warn("dataplane: %u of the %d UDP source ports 49152-%d in use elsewhere: "
+			 "their flows are sent one packet at a time",
+			 2 * PORT_POOL - open, 2 * PORT_POOL, 0xc000 + PORT_POOL - 1);
+}
+
 void xtr_dp_open(struct xtr_daemon *d)
 {
 	const struct xtr_conf *c = d->conf;
@@ -867,6 +1024,7 @@ void xtr_dp_open(struct xtr_daemon *d)
 	open_udp(x, &x->udp[1], AF_INET6);
 	x->raw4 = open_raw(AF_INET);
 	x->raw6 = open_raw(AF_INET6);
+	open_pool(x);
 	mapcache_routes(x, c, true);
 	dp_set_petrs(&x->dp, c);
 	x->dp.proxy_etr = c->proxy_etr_v4 || c->proxy_etr_v6;
@@ -891,6 +1049,10 @@ void xtr_dp_close(struct xtr_daemon *d)
 	}
 	close(x->raw4);
 	close(x->raw6);
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < PORT_POOL; i++)
+			if (x->pool[f][i] >= 0)
+				close(x->pool[f][i]);
 	close(x->rt);
 	for (size_t i = 0; i < PENDING_MAX; i++)
 		free(x->pend[i].buf);

@@ -193,6 +193,7 @@ static enum dp_reason encap(struct dp *dp, struct dp_pkt *p, const struct mc_loc
 	uint8_t ttl = in4 ? in[8] : in[7];
 	uint8_t tos = in4 ? in[1] : (uint8_t)((in[0] & 0x0f) << 4 | in[1] >> 4);
 	uint8_t *o, *u;
+	uint16_t sport;
 
 	if (src->afi != loc->addr.afi)
 		return DP_R_NO_RLOC;
@@ -206,8 +207,10 @@ static enum dp_reason encap(struct dp *dp, struct dp_pkt *p, const struct mc_loc
 	else
 		put_outer_v6(o, src, &loc->addr, ulen, tos, ttl, hash);
 	u = o + (v4 ? IPPKT_V4_HDR_LEN : IPPKT_V6_HDR_LEN);
-	u[0] = (uint8_t)(0xc0 | (hash >> 8 & 0x3f)); /* 49152 + 14 bits of the flow hash */
-	u[1] = (uint8_t)hash;
+	/* 49152 + the flow hash's low bits (14 unless the I/O sends from a pool of ports) */
+	sport = (uint16_t)(0xc000 | (hash & (dp->sport_mask ? dp->sport_mask : 0x3fff)));
+	u[0] = (uint8_t)(sport >> 8);
+	u[1] = (uint8_t)sport;
 	u[2] = LISP_DATA_PORT >> 8;
 	u[3] = LISP_DATA_PORT & 0xff;
 	u[4] = (uint8_t)(ulen >> 8);
