@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The data plane's offloads end to end: two xTRs joined by one veth, a host behind each
+# (the topology of bench/bench_tunnel.sh).
+#
+#   ha (198.51.100.10) -- xa ==== 192.0.2.1 / .2 ==== xb -- hb (198.51.100.130)
+#                          `-- ms (Map-Server)
+#
+# Asserted: 32 MiB over TCP arrive intact (SHA-256) through TSO segments cut at xa, UDP GSO
+# sends, UDP GRO at xb and TUN writes gathered into TSO segments (each counter moved); the
+# pipeline's counters match the I/O counters exactly after TCP and UDP load; the stateless MTU
+# rules (RFC 9300 §7, spec §1.5): a DF packet larger than S = 1500 - 36 is answered with
+# "fragmentation needed, MTU 1464", a DF=0 one is fragmented and arrives, one of exactly S passes.
+# usage: dataplane.sh BUILD_BIN_DIR
+set -eu
+BIN=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+
+for n in ha xa xb hb ms; do ns_add "$n"; done
+link() { # link NS1 IF1 ADDR1 NS2 IF2 ADDR2
+	ip link add "$2" netns "$(ns "$1")" type veth peer name "$5" netns "$(ns "$4")"
+	ip -n "$(ns "$1")" addr add "$3" dev "$2"
+	ip -n "$(ns "$4")" addr add "$6" dev "$5"
+	ip -n "$(ns "$1")" link set "$2" up
+	ip -n "$(ns "$4")" link set "$5" up
+}
+link xa r0 192.0.2.1/30 xb r0 192.0.2.2/30
+link xa m0 192.0.2.5/30 ms eth0 192.0.2.6/30
+link ha eth0 198.51.100.10/25 xa e0 198.51.100.1/25
+link hb eth0 198.51.100.130/25 xb e0 198.51.100.129/25
+ip -n "$(ns ha)" route add default via 198.51.100.1
+ip -n "$(ns hb)" route add default via 198.51.100.129
+ip -n "$(ns ms)" route add default via 192.0.2.5
+ip -n "$(ns xb)" route add 192.0.2.4/30 via 192.0.2.1
+for n in xa xb; do
+	nsx "$n" sysctl -qw net.ipv4.ip_forward=1
+	nsx "$n" ethtool -K r0 gro on >/dev/null
+done
+cat >"$WORK/ms.conf" <<CONF
+router lisp
+ site DP
+  authentication-key dp-key
+  eid-prefix 198.51.100.0/24 accept-more-specifics
+ ipv4 map-server
+ ipv4 map-resolver
+CONF
+for n in xa xb; do
+	if [ "$n" = xa ]; then own=198.51.100.0/25 rloc=192.0.2.1 other=198.51.100.128/25
+	else own=198.51.100.128/25 rloc=192.0.2.2 other=198.51.100.0/25; fi
+	cat >"$WORK/$n.conf" <<CONF
+router lisp
+ database-mapping $own $rloc priority 1 weight 100
+ map-cache $other map-request
+ ipv4 itr
+ ipv4 itr map-resolver 192.0.2.6
+ ipv4 etr
+ ipv4 etr map-server 192.0.2.6 key dp-key
+CONF
+done
+daemons ms xa xb
+pingq() { nsx ha ping -q "$@" >/dev/null; }
+check "ha reaches hb through the LISP data plane" retry 10 pingq -c 1 -W 1 198.51.100.130
+
+io() { # io ROLE NAME: an I/O counter of the data plane
+	ctl "$1" -j show lisp dataplane | jq --arg k "$2" '[.dataplane.io[] | select(.name==$k) | .packets][0]'
+}
+pipe() { # pipe ROLE NAME: a pipeline counter (packets)
+	ctl "$1" -j show lisp dataplane | jq --arg k "$2" '[.dataplane.pipeline[] | select(.name==$k) | .packets][0]'
+}
+snap() { # snap: the counters the consistency checks compare, as shell variables
+	a_in=$(io xa "EID side received") a_enc=$(pipe xa encapsulated)
+	b_in=$(io xb "RLOC side received") b_dec=$(pipe xb decapsulated) b_out=$(io xb "EID side sent")
+}
+
+# 1. 32 MiB over TCP, checked end to end
+cat >"$WORK/srv.py" <<'PY'
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.130", 5001)); s.listen(1); s.settimeout(30)
+c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())
+PY
+cat >"$WORK/cli.py" <<'PY'
+import hashlib, socket
+blk = bytes((i * 7 + i // 251) & 0xff for i in range(1 << 20)); h = hashlib.sha256()
+c = socket.create_connection(("198.51.100.130", 5001), timeout=30)
+for i in range(32):
+    b = blk[i:] + blk[:i]; c.sendall(b); h.update(b)
+c.close(); print(32 << 20, h.hexdigest())
+PY
+snap
+nsx hb timeout 60 python3 "$WORK/srv.py" >"$WORK/srv.out" &
+PIDS+=($!)
+srv=$!
+sleep 0.5
+nsx ha timeout 60 python3 "$WORK/cli.py" >"$WORK/cli.out"
+wait "$srv" || true
+check "32 MiB arrived intact (sent: $(cat "$WORK/cli.out"), received: $(cat "$WORK/srv.out"))" \
+	cmp -s "$WORK/cli.out" "$WORK/srv.out"
+check "xa: TSO segments read from the TUN and cut" test "$(io xa "EID side TSO segments read, cut by the data plane")" -gt 0
+check "xa: runs of the flow sent by UDP GSO" test "$(io xa "RLOC side UDP GSO sends (a run of one flow each)")" -gt 0
+check "xb: datagrams coalesced by UDP GRO" test "$(io xb "RLOC side datagrams coalesced by the kernel (UDP GRO)")" -gt 0
+check "xb: TUN writes gathered into TSO segments" test "$(io xb "EID side writes gathered into one TSO segment")" -gt 0
+check "xb: fewer TUN writes than packets" test "$(io xb "EID side writes (TUN)")" -lt "$(io xb "EID side sent")"
+p_in=$a_in p_enc=$a_enc p_bin=$b_in p_dec=$b_dec p_out=$b_out
+snap
+check "xa: every packet read was encapsulated, counted once ($((a_in - p_in)) = $((a_enc - p_enc)))" \
+	test $((a_in - p_in)) -eq $((a_enc - p_enc))
+check "xb: every datagram received was decapsulated and written ($((b_in - p_bin)) = $((b_dec - p_dec)) = $((b_out - p_out)))" \
+	bash -c "[ $((b_in - p_bin)) -eq $((b_dec - p_dec)) ] && [ $((b_dec - p_dec)) -eq $((b_out - p_out)) ]"
+
+# 2. 20000 small UDP datagrams: the counters stay exact
+p_in=$a_in p_enc=$a_enc p_bin=$b_in p_dec=$b_dec p_out=$b_out
+nsx ha python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20000):
+    s.sendto(b"x" * 64, ("198.51.100.130", 9))
+'
+sleep 0.5
+snap
+check "UDP load: xa read = encapsulated ($((a_in - p_in)) = $((a_enc - p_enc)), 20000 sent)" \
+	bash -c "[ $((a_in - p_in)) -eq $((a_enc - p_enc)) ] && [ $((a_in - p_in)) -ge 20000 ]"
+check "UDP load: xb received = decapsulated = written ($((b_in - p_bin)) = $((b_dec - p_dec)) = $((b_out - p_out)))" \
+	bash -c "[ $((b_in - p_bin)) -eq $((b_dec - p_dec)) ] && [ $((b_dec - p_dec)) -eq $((b_out - p_out)) ]"
+
+# 3. MTU (stateless): S = 1500 - 36 = 1464 on the TUN
+check "xa: the TUN's MTU is S = 1500 - 36" test "$(ctl xa -j show lisp dataplane | jq '.dataplane.interfaces[0].mtu')" -eq 1464
+out=$(nsx ha ping -c 1 -W 2 -M do -s 1472 198.51.100.130 2>&1 || true)
+# (answered by xa's ICMP "fragmentation needed", or refused at ha once it learned that path MTU)
+check "DF and larger than S: fragmentation needed, mtu 1464 ($(grep -Eo 'mtu ?= ?[0-9]+' <<<"$out" | head -1))" \
+	grep -Eq 'mtu ?= ?1464' <<<"$out"
+check "DF and exactly S (1436 + 28): passes" pingq -c 1 -W 2 -M do -s 1436 198.51.100.130
+check "DF=0 and 3000 bytes: fragmented before the TUN, reassembled at hb" \
+	pingq -c 1 -W 2 -M dont -s 3000 198.51.100.130
+check "no LISP packet larger than 1500 left xa" test "$(pipe xa "too big for the MTU")" -eq 0
+finish
