@@ -640,11 +640,13 @@ struct gro_unit {
  * Gathers pkts[0] and the packets after it that continue its TCP flow in
  * order (same addresses, ports, ack, window, options, TOS/TTL; ACK or
  * PSH only; equal payloads but the last) into one TSO segment in buf (cap
- * bytes) with its virtio-net header in u. Returns how many packets u
- * carries (1: pkts[0] alone, u->buf NULL).
+ * bytes) with its virtio-net header in u; with udp (the TUN takes USO),
+ * UDP datagrams of one flow, equal in size but the last, likewise into one
+ * UDP segment. Returns how many packets u carries (1: pkts[0] alone,
+ * u->buf NULL).
  */
 size_t gro_build(const uint8_t *const *pkts, const size_t *lens, size_t n, struct gro_unit *u,
-		 uint8_t *buf, size_t cap);
+		 uint8_t *buf, size_t cap, bool udp);
 
 /* xtr_net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;

@@ -17,6 +17,11 @@
 #include "lib/ippkt.h"
 #include "xtr-gateway/xtr.h"
 
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* (Linux 5.18; Debian 12's headers predate it) */
+#endif
+#define UDP_SEGS_MAX 64 /* datagrams in one UDP segment we build */
+
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -49,13 +54,18 @@ static size_t tcp_at(const uint8_t *p, size_t len, bool *v4)
 	return ihl;
 }
 
-/* The pseudo-header sum of a TCP packet of l4len bytes (RFC 9293 §3.1, RFC 8200 §8.1). */
-static uint32_t pseudo(const uint8_t *ip, bool v4, size_t l4len)
+/* The pseudo-header sum of an l4len-byte TCP (6) or UDP (17) packet (RFC 9293, RFC 8200 §8.1). */
+static uint32_t pseudo_p(const uint8_t *ip, bool v4, size_t l4len, uint8_t proto)
 {
 	if (v4)
-		return ippkt_csum_add(0, ip + 12, 8) + 6 + (uint32_t)l4len;
-	return ippkt_csum_add(0, ip + 8, 32) + 6 + (uint32_t)(l4len >> 16) +
+		return ippkt_csum_add(0, ip + 12, 8) + proto + (uint32_t)l4len;
+	return ippkt_csum_add(0, ip + 8, 32) + proto + (uint32_t)(l4len >> 16) +
 	       (uint32_t)(l4len & 0xffff);
+}
+
+static uint32_t pseudo(const uint8_t *ip, bool v4, size_t l4len)
+{
+	return pseudo_p(ip, v4, l4len, 6);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -184,8 +194,90 @@ static bool follows(const uint8_t *a, size_t ath, size_t alen_first, uint32_t ne
 	return blen - bth - bthl <= alen_first && blen - bth - bthl > 0;
 }
 
+/* Where the UDP header of a plain (unfragmented) IPv4/IPv6 UDP packet starts, or 0. */
+static size_t udp_at(const uint8_t *p, size_t len, bool *v4)
+{
+	size_t ihl;
+
+	if (len >= IPPKT_V4_HDR_LEN && p[0] == 0x45) {
+		if (p[9] != 17 || (buf_load_be16(p + 6) & 0x3fff) || buf_load_be16(p + 2) != len)
+			return 0;
+		ihl = IPPKT_V4_HDR_LEN;
+		*v4 = true;
+	} else if (len >= IPPKT_V6_HDR_LEN && p[0] >> 4 == 6) {
+		if (p[6] != 17 || (size_t)buf_load_be16(p + 4) + IPPKT_V6_HDR_LEN != len)
+			return 0;
+		ihl = IPPKT_V6_HDR_LEN;
+		*v4 = false;
+	} else {
+		return 0;
+	}
+	if (len < ihl + 8 || buf_load_be16(p + ihl + 4) != len - ihl)
+		return 0;
+	return ihl;
+}
+
+/* UDP datagrams of one flow, equal in size but the last, as one UDP segment (USO). */
+static size_t gro_udp(const uint8_t *const *pkts, const size_t *lens, size_t n, struct gro_unit *u,
+		      uint8_t *buf, size_t cap)
+{
+	const uint8_t *a = pkts[0];
+	bool v4 = false, bv4 = false;
+	size_t ih = udp_at(a, lens[0], &v4), first, total, k;
+	uint8_t *h;
+
+	if (!ih || lens[0] <= ih + 8)
+		return 1;
+	first = lens[0] - ih - 8;
+	total = lens[0];
+	for (k = 1; k < n && k < UDP_SEGS_MAX; k++) {
+		const uint8_t *b = pkts[k];
+		size_t seg;
+
+		if (udp_at(b, lens[k], &bv4) != ih || bv4 != v4 || lens[k - 1] != lens[0])
+			break;
+		if (v4 ? memcmp(a + 12, b + 12, 8) != 0 || a[1] != b[1] || a[8] != b[8] ||
+				    (a[6] & 0x40) != (b[6] & 0x40)
+		       : memcmp(a, b, 4) != 0 || memcmp(a + 6, b + 6, 34) != 0)
+			break;
+		if (memcmp(a + ih, b + ih, 4) != 0) /* ports */
+			break;
+		seg = lens[k] - ih - 8;
+		if (!seg || seg > first || total + seg > 65535 || total + seg > cap)
+			break;
+		total += seg;
+	}
+	if (k < 2)
+		return 1;
+	memcpy(buf, a, lens[0]);
+	total = lens[0];
+	for (size_t i = 1; i < k; i++) {
+		memcpy(buf + total, pkts[i] + ih + 8, lens[i] - ih - 8);
+		total += lens[i] - ih - 8;
+	}
+	if (v4) {
+		put16(buf + 2, (uint16_t)total);
+		ip4_csum(buf);
+	} else {
+		put16(buf + 4, (uint16_t)(total - IPPKT_V6_HDR_LEN));
+	}
+	h = buf + ih;
+	put16(h + 4, (uint16_t)(total - ih)); /* the kernel sets each datagram's from it */
+	h[6] = h[7] = 0;
+	put16(h + 6, (uint16_t)~ippkt_csum_fold(pseudo_p(buf, v4, total - ih, 17)));
+	u->vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	u->vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	u->vh.hdr_len = (uint16_t)(ih + 8);
+	u->vh.gso_size = (uint16_t)first;
+	u->vh.csum_start = (uint16_t)ih;
+	u->vh.csum_offset = 6;
+	u->buf = buf;
+	u->len = total;
+	return k;
+}
+
 size_t gro_build(const uint8_t *const *pkts, const size_t *lens, size_t n, struct gro_unit *u,
-		 uint8_t *buf, size_t cap)
+		 uint8_t *buf, size_t cap, bool udp)
 {
 	const uint8_t *a = pkts[0];
 	size_t th, thl, hdr, first, total, k;
@@ -196,8 +288,12 @@ size_t gro_build(const uint8_t *const *pkts, const size_t *lens, size_t n, struc
 	memset(&u->vh, 0, sizeof(u->vh));
 	u->buf = NULL;
 	u->len = lens[0];
+	if (n < 2)
+		return 1;
 	th = tcp_at(a, lens[0], &v4);
-	if (!th || n < 2 || (a[th + 13] & ~TCP_PSH) != TCP_ACK)
+	if (!th && udp)
+		return gro_udp(pkts, lens, n, u, buf, cap);
+	if (!th || (a[th + 13] & ~TCP_PSH) != TCP_ACK)
 		return 1; /* alone, as it came */
 	thl = (size_t)(a[th + 12] >> 4) * 4;
 	hdr = th + thl;

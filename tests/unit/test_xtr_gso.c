@@ -177,7 +177,7 @@ static void split_encap_decap_gather(bool v6)
 	}
 
 	/* gathered again: one segment equal to the original, the kernel to finish its checksum */
-	assert_int_equal(gro_build(pp, lens, (size_t)n, &u, back, sizeof(back)), (size_t)n);
+	assert_int_equal(gro_build(pp, lens, (size_t)n, &u, back, sizeof(back), false), (size_t)n);
 	assert_non_null(u.buf);
 	assert_int_equal(u.len, len);
 	assert_int_equal(u.vh.gso_type, vh.gso_type);
@@ -216,32 +216,94 @@ static void not_gathered(void **state)
 	lens[1] = tso(b, false, 1000, 0x10);
 	lens[2] = tso(c, false, 1000, 0x10);
 	/* b does not continue a (same sequence number): each alone */
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 1);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 1);
 	assert_null(u.buf);
 	/* in sequence: all three; but a SYN, a FIN, another port, other options stop it */
 	b[24] = 0x10, b[25] = 0x20, b[26] = 0x34, b[27] = 0x28; /* seq + 1000 */
 	c[24] = 0x10, c[25] = 0x20, c[26] = 0x38, c[27] = 0x10; /* seq + 2000 */
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 3);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 3);
 	c[33] = 0x11; /* FIN */
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 2);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 2);
 	c[33] = 0x10;
 	c[21] = 0x52; /* another destination port */
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 2);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 2);
 	c[21] = 0x40;
 	b[47] = 8; /* another timestamp */
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 1);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 1);
 	b[47] = 7;
 	/* a shorter one in the middle ends the unit after it */
 	lens[1] = tso(b, false, 500, 0x10);
 	b[24] = 0x10, b[25] = 0x20, b[26] = 0x34, b[27] = 0x28;
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 2);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 2);
 	/* no room: alone */
 	lens[1] = tso(b, false, 1000, 0x10);
 	b[24] = 0x10, b[25] = 0x20, b[26] = 0x34, b[27] = 0x28;
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, 1500), 1);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, 1500, false), 1);
 	/* not TCP (UDP): alone */
 	a[9] = 17;
-	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back)), 1);
+	assert_int_equal(gro_build(pp, lens, 3, &u, back, sizeof(back), false), 1);
+}
+
+/* An IPv4 UDP datagram 198.51.100.10:40000 -> 10.1.1.10:9 with payload bytes of value v. */
+static size_t udp4(uint8_t *p, size_t payload, uint8_t v)
+{
+	size_t len = 28 + payload;
+	uint16_t c;
+
+	memset(p, 0, 28);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p[8] = 64;
+	p[9] = 17;
+	memcpy(p + 12, (uint8_t[]){ 198, 51, 100, 10, 10, 1, 1, 10 }, 8);
+	c = ippkt_csum_fold(ippkt_csum_add(0, p, 20));
+	p[10] = (uint8_t)(c >> 8);
+	p[11] = (uint8_t)c;
+	p[20] = 0x9c, p[21] = 0x40, p[23] = 9;
+	p[24] = (uint8_t)((len - 20) >> 8);
+	p[25] = (uint8_t)(len - 20);
+	memset(p + 28, v, payload);
+	return len;
+}
+
+static void udp_gathered(void **state)
+{
+	static uint8_t d[6][200], back[2000];
+	const uint8_t *pp[6] = { d[0], d[1], d[2], d[3], d[4], d[5] };
+	size_t lens[6];
+	struct gro_unit u;
+	uint32_t s;
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		lens[i] = udp4(d[i], 64, (uint8_t)i);
+	lens[5] = udp4(d[5], 64, 5);
+	d[5][23] = 10;		     /* another port */
+	lens[4] = udp4(d[4], 30, 4); /* the last one shorter */
+	/* only where the TUN takes UDP segments */
+	assert_int_equal(gro_build(pp, lens, 6, &u, back, sizeof(back), false), 1);
+	assert_int_equal(gro_build(pp, lens, 6, &u, back, sizeof(back), true), 5);
+	assert_int_equal(u.vh.gso_type, 5); /* VIRTIO_NET_HDR_GSO_UDP_L4 */
+	assert_int_equal(u.vh.gso_size, 64);
+	assert_int_equal(u.vh.hdr_len, 28);
+	assert_int_equal(u.vh.csum_start, 20);
+	assert_int_equal(u.vh.csum_offset, 6);
+	assert_int_equal(u.len, 28 + 4 * 64 + 30);
+	assert_int_equal(buf_load_be16(u.buf + 2), u.len);
+	assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, u.buf, 20)), 0);
+	assert_int_equal(buf_load_be16(u.buf + 24), u.len - 20);
+	for (int i = 0; i < 4; i++)
+		for (int k = 0; k < 64; k++)
+			assert_int_equal(u.buf[28 + i * 64 + k], i);
+	/* the checksum field holds the pseudo-header sum (UDP, the whole length) */
+	s = ippkt_csum_add(0, u.buf + 12, 8) + 17 + (uint32_t)(u.len - 20);
+	assert_int_equal(buf_load_be16(u.buf + 26), (uint16_t)~ippkt_csum_fold(s));
+	/* a longer one after a shorter one, a fragment: not gathered */
+	lens[1] = udp4(d[1], 30, 1);
+	assert_int_equal(gro_build(pp, lens, 6, &u, back, sizeof(back), true), 2);
+	d[0][6] = 0x20; /* more fragments */
+	assert_int_equal(gro_build(pp, lens, 6, &u, back, sizeof(back), true), 1);
 }
 
 static void checksum_and_refusals(void **state)
@@ -298,6 +360,7 @@ int main(void)
 		cmocka_unit_test(tso_v4),
 		cmocka_unit_test(tso_v6),
 		cmocka_unit_test(not_gathered),
+		cmocka_unit_test(udp_gathered),
 		cmocka_unit_test(checksum_and_refusals),
 	};
 
