@@ -118,6 +118,7 @@ struct xtr_dp {
 	int raw4, raw6, rt;
 	unsigned tun_mtu;
 	uint8_t (*slots)[SLOT];
+	uint8_t *slotp[PKT_MAX]; /* slots[i] + DP_HEADROOM: where a packet read goes */
 	struct dp_pkt pk[PKT_MAX];
 	size_t npk; /* decapsulation: packets waiting in pk */
 	struct mmsghdr rmsg[RX_MSGS];
@@ -392,14 +393,16 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tun *t = container_of(w, struct tun, io);
 	struct xtr_dp *x = t->x;
-	uint8_t *bufs[PKT_MAX];
 	size_t lens[PKT_MAX], n = 0;
 
 	(void)revents;
 	while (n + SEG_ROOM <= PKT_MAX) {
 		ssize_t r = read(t->fd, x->tunbuf, VNET_LEN + 65535);
 		struct virtio_net_hdr vh;
-		struct gso_out go = { .bufs = bufs, .lens = lens, .cap = SLOT - DP_HEADROOM };
+		struct gso_out go = { .bufs = x->slotp + n,
+				      .lens = lens,
+				      .cap = SLOT - DP_HEADROOM,
+				      .max = PKT_MAX - n };
 		int k;
 
 		if (r < 0) {
@@ -414,9 +417,6 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		memcpy(&vh, x->tunbuf, sizeof(vh));
-		for (size_t i = 0; i < PKT_MAX - n; i++)
-			bufs[i] = x->slots[n + i] + DP_HEADROOM;
-		go.max = PKT_MAX - n;
 		k = gso_split(&vh, x->tunbuf + VNET_LEN, (size_t)r - VNET_LEN, &go);
 		if (k < 0) {
 			x->c.gso_errors++;
@@ -1001,6 +1001,8 @@ void xtr_dp_open(struct xtr_daemon *d)
 	x = xcalloc(1, sizeof(*x));
 	x->d = d;
 	x->slots = xcalloc(PKT_MAX, SLOT);
+	for (size_t i = 0; i < PKT_MAX; i++)
+		x->slotp[i] = x->slots[i] + DP_HEADROOM;
 	x->rxbuf = xcalloc(RX_MSGS, RX_BUF);
 	x->tunbuf = xcalloc(1, VNET_LEN + 65536);
 	x->grobuf = xcalloc(1, 65536);
