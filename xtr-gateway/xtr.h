@@ -623,7 +623,8 @@ struct gso_out {
 /*
  * Cuts the packet pkt (len bytes, as read after its virtio-net header vh)
  * into ordinary packets: a TSO segment (TCPV4/TCPV6) into MSS-sized TCP
- * packets with their own headers and full checksums; a plain packet whose
+ * packets with their own headers and full checksums, a UDP segment (USO)
+ * into its datagrams likewise; a plain packet whose
  * checksum the kernel left to us (NEEDS_CSUM) completed. Returns how many,
  * or -EINVAL (malformed), -EPROTONOSUPPORT (a GSO type we did not ask for),
  * -EMSGSIZE (does not fit out).

@@ -89,6 +89,55 @@ static void tcp_csum(uint8_t *ip, bool v4, size_t th, size_t l4len)
 	put16(t + 16, ippkt_csum_fold(ippkt_csum_add(pseudo(ip, v4, l4len), t, l4len)));
 }
 
+/* A UDP segment (USO: the kernel joined datagrams of one flow) cut into its datagrams. */
+static int uso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len,
+		     struct gso_out *out)
+{
+	size_t ih, payload, seg = vh->gso_size, nseg;
+	uint16_t id;
+	bool v4;
+
+	if (len >= IPPKT_V4_HDR_LEN && pkt[0] == 0x45 && pkt[9] == 17 &&
+	    !(buf_load_be16(pkt + 6) & 0x3fff)) {
+		ih = IPPKT_V4_HDR_LEN;
+		v4 = true;
+	} else if (len >= IPPKT_V6_HDR_LEN && pkt[0] >> 4 == 6 && pkt[6] == 17) {
+		ih = IPPKT_V6_HDR_LEN;
+		v4 = false;
+	} else {
+		return -EINVAL;
+	}
+	if (!seg || len <= ih + 8)
+		return -EINVAL;
+	payload = len - ih - 8;
+	nseg = (payload + seg - 1) / seg;
+	if (nseg > out->max || ih + 8 + seg > out->cap)
+		return -EMSGSIZE;
+	id = v4 ? buf_load_be16(pkt + 4) : 0;
+	for (size_t i = 0; i < nseg; i++) {
+		size_t chunk = i + 1 < nseg ? seg : payload - i * seg;
+		uint8_t *d = out->bufs[i], *u = d + ih;
+		uint16_t c;
+
+		memcpy(d, pkt, ih + 8);
+		memcpy(d + ih + 8, pkt + ih + 8 + i * seg, chunk);
+		if (v4) {
+			put16(d + 2, (uint16_t)(ih + 8 + chunk));
+			put16(d + 4, (uint16_t)(id + i));
+			ip4_csum(d);
+		} else {
+			put16(d + 4, (uint16_t)(8 + chunk));
+		}
+		put16(u + 4, (uint16_t)(8 + chunk));
+		u[6] = u[7] = 0;
+		c = ippkt_csum_fold(ippkt_csum_add(pseudo_p(d, v4, 8 + chunk, 17), u, 8 + chunk));
+		put16(u + 6, c ? c : 0xffff);
+		out->lens[i] = ih + 8 + chunk;
+	}
+	out->n = nseg;
+	return (int)nseg;
+}
+
 int gso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, struct gso_out *out)
 {
 	bool v4 = false;
@@ -121,9 +170,11 @@ int gso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, s
 		out->n = 1;
 		return 1;
 	}
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4)
+		return uso_split(vh, pkt, len, out);
 	if ((vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 &&
 	    (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV6)
-		return -EPROTONOSUPPORT; /* we ask the TUN for TSO only */
+		return -EPROTONOSUPPORT; /* we ask the TUN for TSO and USO only */
 	th = tcp_at(pkt, len, &v4);
 	if (!th || v4 != ((vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4))
 		return -EINVAL;

@@ -299,6 +299,24 @@ static void udp_gathered(void **state)
 	/* the checksum field holds the pseudo-header sum (UDP, the whole length) */
 	s = ippkt_csum_add(0, u.buf + 12, 8) + 17 + (uint32_t)(u.len - 20);
 	assert_int_equal(buf_load_be16(u.buf + 26), (uint16_t)~ippkt_csum_fold(s));
+	/* and cut again as the TUN hands such a segment over: the same datagrams */
+	{
+		static uint8_t o[8][256];
+		uint8_t *bufs[8] = { o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] };
+		size_t ol[8];
+		struct gso_out go = { .bufs = bufs, .lens = ol, .cap = 256, .max = 8 };
+
+		assert_int_equal(gso_split(&u.vh, u.buf, u.len, &go), 5);
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(ol[i], lens[i]);
+			assert_memory_equal(o[i] + 20, d[i] + 20, 6); /* ports, length */
+			assert_memory_equal(o[i] + 28, d[i] + 28, lens[i] - 28);
+			s = ippkt_csum_add(0, o[i] + 12, 8) + 17 + (uint32_t)(ol[i] - 20);
+			assert_int_equal(ippkt_csum_fold(ippkt_csum_add(s, o[i] + 20, ol[i] - 20)),
+					 0);
+			assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, o[i], 20)), 0);
+		}
+	}
 	/* a longer one after a shorter one, a fragment: not gathered */
 	lens[1] = udp4(d[1], 30, 1);
 	assert_int_equal(gro_build(pp, lens, 6, &u, back, sizeof(back), true), 2);
