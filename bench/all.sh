@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark, each printing its figure beside a baseline of the same run: the lab's
 # convergence benchmark (100 moves between the data centers, p50/p99 of each step), the
-# multi-hop detection latency and fhr-agent's footprint, then the micro-benchmarks (prefix
+# multi-hop detection latency and fhr-agent's footprint, the data plane against the kernel's
+# tunnel, then the micro-benchmarks (prefix
 # table, Map-Register verification, Map-Server, data-plane pipeline).
 # Needs root (network namespaces); everything it creates is removed on exit.
 set -euo pipefail
@@ -15,6 +16,9 @@ VMROAM_BIN=build/bin lab/vmroam-lab --moves "${MOVES:-100}" | sed -n '/^== summa
 echo
 echo "=== fhr-agent: detection latency and footprint (multi-hop, namespaces)"
 bash bench/bench_detect.sh build/bin || rc=1
+echo
+echo "=== the data plane against the kernel's VXLAN and plain routing (iperf3, namespaces)"
+bash bench/bench_tunnel.sh build/bin || rc=1
 for b in build/bin/bench_*; do
 	echo
 	echo "=== ${b##*/}"

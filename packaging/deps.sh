@@ -10,7 +10,7 @@ PKGS=(
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libnetfilter-queue-dev libvirt-dev
 	libcmocka-dev libssl-dev libxml2-dev
 	# tests and lab
-	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump ethtool
+	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump ethtool iperf3
 	# the lab: an HTTP server in the VMs, a client at the branch
 	python3 curl
 	# hypervisor-hooks' end-to-end test: two libvirtd (qemu TCG) and a live migration
