@@ -15,74 +15,9 @@
 set -euo pipefail
 BIN=$(realpath "${1:-build/bin}")
 T=${SECONDS_EACH:-5}
-P="vmrbt$$"
-NS=()
-PIDS=()
-WORK=$(mktemp -d)
-
-cleanup() {
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ns() { echo "$P-$1"; }
-nsx() {
-	local n=$1
-	shift
-	ip netns exec "$(ns "$n")" "$@"
-}
-for n in ha xa xb hb ms; do
-	ip netns add "$(ns "$n")"
-	NS+=("$(ns "$n")")
-	ip -n "$(ns "$n")" link set lo up
-done
-link() { # link NS1 IF1 ADDR1 NS2 IF2 ADDR2
-	ip link add "$2" netns "$(ns "$1")" type veth peer name "$5" netns "$(ns "$4")"
-	ip -n "$(ns "$1")" addr add "$3" dev "$2"
-	ip -n "$(ns "$4")" addr add "$6" dev "$5"
-	ip -n "$(ns "$1")" link set "$2" up
-	ip -n "$(ns "$4")" link set "$5" up
-}
-link xa r0 192.0.2.1/30 xb r0 192.0.2.2/30
-link xa m0 192.0.2.5/30 ms eth0 192.0.2.6/30
-link ha eth0 198.51.100.10/25 xa e0 198.51.100.1/25
-link hb eth0 198.51.100.130/25 xb e0 198.51.100.129/25
-ip -n "$(ns ha)" route add default via 198.51.100.1
-ip -n "$(ns hb)" route add default via 198.51.100.129
-ip -n "$(ns ms)" route add default via 192.0.2.5
-ip -n "$(ns xb)" route add 192.0.2.4/30 via 192.0.2.1
-for n in xa xb; do
-	nsx "$n" sysctl -qw net.ipv4.ip_forward=1
-	# GRO on the RLOC link, as a NIC has it (veth: NAPI); every path below gets it
-	nsx "$n" ethtool -K r0 gro on >/dev/null
-done
-
-cat >"$WORK/ms.conf" <<CONF
-router lisp
- site BENCH
-  authentication-key bench-key
-  eid-prefix 198.51.100.0/24 accept-more-specifics
- ipv4 map-server
- ipv4 map-resolver
-CONF
-xtr_conf() { # xtr_conf OWN_PREFIX OWN_RLOC OTHER_PREFIX
-	cat <<CONF
-router lisp
- database-mapping $1 $2 priority 1 weight 100
- map-cache $3 map-request
- ipv4 itr
- ipv4 itr map-resolver 192.0.2.6
- ipv4 etr
- ipv4 etr map-server 192.0.2.6 key bench-key
-CONF
-}
-xtr_conf 198.51.100.0/25 192.0.2.1 198.51.100.128/25 >"$WORK/xa.conf"
-xtr_conf 198.51.100.128/25 192.0.2.2 198.51.100.0/25 >"$WORK/xb.conf"
+# namespaces, cleanup on exit, the two xTRs and their configurations: the tests' helpers
+. "$(dirname "$0")/../tests/netns/lib.sh"
+xtr_pair
 
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 HZ=$(getconf CLK_TCK)
@@ -118,23 +53,16 @@ wait_reachable() {
 printf '%-16s %10s %10s %14s %16s\n' "path" "TCP1 Gb/s" "TCP4 Gb/s" "UDP64 pkt/s" "CPU cores/Gb/s"
 
 # 1. vmroam
-ip netns exec "$(ns ms)" "$BIN/xtr-gateway" -f "$WORK/ms.conf" -s "$WORK/ms.sock" 2>"$WORK/ms.log" &
-PIDS+=($!)
-for n in xa xb; do
-	ip netns exec "$(ns "$n")" "$BIN/xtr-gateway" -f "$WORK/$n.conf" -s "$WORK/$n.sock" \
-		2>"$WORK/$n.log" &
-	PIDS+=($!)
-done
+daemons ms xa xb
 wait_reachable vmroam
 measure vmroam
 # how the offloads did (syscalls against packets)
 for n in xa xb; do
-	"$BIN/xtrctl" -s "$WORK/$n.sock" -j show lisp dataplane | jq -r --arg n "$n" \
+	ctl "$n" -j show lisp dataplane | jq -r --arg n "$n" \
 		'[.dataplane.io[] | {(.name): .packets}] | add | "  \($n): EID side \(."EID side received") packets in \(."EID side reads (TUN)") reads (\(."EID side TSO segments read, cut by the data plane") TSO), \(."EID side sent") out in \(."EID side writes (TUN)") writes (\(."EID side writes gathered into one TSO segment") gathered); RLOC side \(."RLOC side received") in \(."RLOC side receive calls") calls (\(."RLOC side datagrams coalesced by the kernel (UDP GRO)") GRO), \(."RLOC side sent") sent"'
 done
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-PIDS=()
 
 # 2. kernel VXLAN over the same veth
 ip -n "$(ns xa)" link add vx0 type vxlan id 42 local 192.0.2.1 remote 192.0.2.2 dstport 4789

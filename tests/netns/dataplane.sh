@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The data plane's offloads end to end: two xTRs joined by one veth, a host behind each
-# (the topology of bench/bench_tunnel.sh).
+# (lib.sh's xtr_pair, the topology of bench/bench_tunnel.sh).
 #
 #   ha (198.51.100.10) -- xa ==== 192.0.2.1 / .2 ==== xb -- hb (198.51.100.130)
 #                          `-- ms (Map-Server)
@@ -15,47 +15,7 @@ set -eu
 BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
-for n in ha xa xb hb ms; do ns_add "$n"; done
-link() { # link NS1 IF1 ADDR1 NS2 IF2 ADDR2
-	ip link add "$2" netns "$(ns "$1")" type veth peer name "$5" netns "$(ns "$4")"
-	ip -n "$(ns "$1")" addr add "$3" dev "$2"
-	ip -n "$(ns "$4")" addr add "$6" dev "$5"
-	ip -n "$(ns "$1")" link set "$2" up
-	ip -n "$(ns "$4")" link set "$5" up
-}
-link xa r0 192.0.2.1/30 xb r0 192.0.2.2/30
-link xa m0 192.0.2.5/30 ms eth0 192.0.2.6/30
-link ha eth0 198.51.100.10/25 xa e0 198.51.100.1/25
-link hb eth0 198.51.100.130/25 xb e0 198.51.100.129/25
-ip -n "$(ns ha)" route add default via 198.51.100.1
-ip -n "$(ns hb)" route add default via 198.51.100.129
-ip -n "$(ns ms)" route add default via 192.0.2.5
-ip -n "$(ns xb)" route add 192.0.2.4/30 via 192.0.2.1
-for n in xa xb; do
-	nsx "$n" sysctl -qw net.ipv4.ip_forward=1
-	nsx "$n" ethtool -K r0 gro on >/dev/null
-done
-cat >"$WORK/ms.conf" <<CONF
-router lisp
- site DP
-  authentication-key dp-key
-  eid-prefix 198.51.100.0/24 accept-more-specifics
- ipv4 map-server
- ipv4 map-resolver
-CONF
-for n in xa xb; do
-	if [ "$n" = xa ]; then own=198.51.100.0/25 rloc=192.0.2.1 other=198.51.100.128/25
-	else own=198.51.100.128/25 rloc=192.0.2.2 other=198.51.100.0/25; fi
-	cat >"$WORK/$n.conf" <<CONF
-router lisp
- database-mapping $own $rloc priority 1 weight 100
- map-cache $other map-request
- ipv4 itr
- ipv4 itr map-resolver 192.0.2.6
- ipv4 etr
- ipv4 etr map-server 192.0.2.6 key dp-key
-CONF
-done
+xtr_pair
 daemons ms xa xb
 pingq() { nsx ha ping -q "$@" >/dev/null; }
 check "ha reaches hb through the LISP data plane" retry 10 pingq -c 1 -W 1 198.51.100.130

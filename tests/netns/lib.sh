@@ -142,3 +142,55 @@ jctl() {
 	shift 2
 	ctl "$r" -j "$@" | jq -e "$q" >/dev/null
 }
+
+# xtr_pair: two xTRs joined by one veth (the RLOC link), a host behind each, a Map-Server on the
+# side; configurations in $WORK/{ms,xa,xb}.conf (start them with `daemons ms xa xb`):
+#   ha (198.51.100.10) -- xa ==== r0 192.0.2.1 / .2 ==== xb -- hb (198.51.100.130)
+#                          `-- ms (192.0.2.6)
+xtr_pair() {
+	local n own rloc other
+	for n in ha xa xb hb ms; do ns_add "$n"; done
+	pair_link xa r0 192.0.2.1/30 xb r0 192.0.2.2/30
+	pair_link xa m0 192.0.2.5/30 ms eth0 192.0.2.6/30
+	pair_link ha eth0 198.51.100.10/25 xa e0 198.51.100.1/25
+	pair_link hb eth0 198.51.100.130/25 xb e0 198.51.100.129/25
+	ip -n "$(ns ha)" route add default via 198.51.100.1
+	ip -n "$(ns hb)" route add default via 198.51.100.129
+	ip -n "$(ns ms)" route add default via 192.0.2.5
+	ip -n "$(ns xb)" route add 192.0.2.4/30 via 192.0.2.1
+	for n in xa xb; do
+		nsx "$n" sysctl -qw net.ipv4.ip_forward=1
+		# GRO on the RLOC link, as a NIC has it (veth: NAPI)
+		nsx "$n" ethtool -K r0 gro on >/dev/null
+	done
+	cat >"$WORK/ms.conf" <<CONF
+router lisp
+ site PAIR
+  authentication-key pair-key
+  eid-prefix 198.51.100.0/24 accept-more-specifics
+ ipv4 map-server
+ ipv4 map-resolver
+CONF
+	for n in xa xb; do
+		if [ "$n" = xa ]; then own=198.51.100.0/25 rloc=192.0.2.1 other=198.51.100.128/25
+		else own=198.51.100.128/25 rloc=192.0.2.2 other=198.51.100.0/25; fi
+		cat >"$WORK/$n.conf" <<CONF
+router lisp
+ database-mapping $own $rloc priority 1 weight 100
+ map-cache $other map-request
+ ipv4 itr
+ ipv4 itr map-resolver 192.0.2.6
+ ipv4 etr
+ ipv4 etr map-server 192.0.2.6 key pair-key
+CONF
+	done
+}
+
+# pair_link NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth between two of our namespaces, addressed, up.
+pair_link() {
+	ip link add "$2" netns "$(ns "$1")" type veth peer name "$5" netns "$(ns "$4")"
+	ip -n "$(ns "$1")" addr add "$3" dev "$2"
+	ip -n "$(ns "$4")" addr add "$6" dev "$5"
+	ip -n "$(ns "$1")" link set "$2" up
+	ip -n "$(ns "$4")" link set "$5" up
+}
