@@ -697,6 +697,7 @@ static void do_show_dataplane(struct client *cl)
 		{ "RLOC side datagrams coalesced by the kernel (UDP GRO)", io->rloc_gro },
 		{ "offload errors (malformed TSO segment), dropped", io->gso_errors },
 		{ "RLOC side UDP GSO sends (a run of one flow each)", io->gso_sends },
+		{ "RLOC side datagrams larger than 9216 bytes, dropped", io->oversize },
 	};
 	m.io = arena_alloc(&a, sizeof(ios) / sizeof(ios[0]) * sizeof(*m.io));
 	for (size_t i = 0; i < sizeof(ios) / sizeof(ios[0]); i++)

@@ -668,6 +668,7 @@ struct xtr_dp_counters {
 	uint64_t tun_reads, tun_tso, tun_writes, tun_gro; /* syscalls; TSO segments in, GRO out */
 	uint64_t rloc_reads, rloc_gro, gso_errors;	  /* recvmmsg calls; coalesced datagrams */
 	uint64_t gso_sends;				  /* UDP GSO sends (many datagrams each) */
+	uint64_t oversize; /* datagrams larger than a packet buffer, dropped */
 };
 struct xtr_dp_tun_info {
 	char name[IF_NAMESIZE];

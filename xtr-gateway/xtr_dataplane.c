@@ -576,8 +576,12 @@ static void rx_datagram(struct xtr_dp *x, const uint8_t *data, size_t len, size_
 
 		if (x->npk == PKT_MAX)
 			decap_flush(x, now);
-		if (l > SLOT - DP_HEADROOM)
-			continue; /* (larger than any datagram we take) */
+		if (l > SLOT - DP_HEADROOM) { /* larger than any LISP packet we take */
+			x->c.oversize++;
+			log_warn_rl(&x->rl, "dataplane: a %zu-byte datagram from port 4341 dropped",
+				    l);
+			continue;
+		}
 		p = &x->pk[x->npk];
 		memcpy(x->slots[x->npk] + DP_HEADROOM, data + off, l);
 		*p = (struct dp_pkt){ .buf = x->slots[x->npk],

@@ -97,4 +97,12 @@ check "DF and exactly S (1436 + 28): passes" pingq -c 1 -W 2 -M do -s 1436 198.5
 check "DF=0 and 3000 bytes: fragmented before the TUN, reassembled at hb" \
 	pingq -c 1 -W 2 -M dont -s 3000 198.51.100.130
 check "no LISP packet larger than 1500 left xa" test "$(pipe xa "too big for the MTU")" -eq 0
+
+# 4. a datagram to port 4341 larger than any packet buffer: counted and dropped, nothing else
+nsx ms python3 -c '
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"\x88" + b"\0" * 9999, ("192.0.2.5", 4341))'
+check "xa: a 10000-byte datagram on 4341 counted as oversize and dropped" retry 2 \
+	test "$(io xa "RLOC side datagrams larger than 9216 bytes, dropped")" -eq 1
+check "xa: still forwarding" pingq -c 1 -W 2 198.51.100.130
 finish
