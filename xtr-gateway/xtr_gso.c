@@ -80,6 +80,19 @@ static void ip4_csum(uint8_t *ip)
 	put16(ip + 10, ippkt_csum_fold(ippkt_csum_add(0, ip, (size_t)(ip[0] & 0x0f) * 4)));
 }
 
+/* The IP header of a packet now len bytes long: its length; IPv4 also id (when given), checksum. */
+static void ip_fix(uint8_t *ip, bool v4, size_t len, const uint16_t *id)
+{
+	if (!v4) {
+		put16(ip + 4, (uint16_t)(len - IPPKT_V6_HDR_LEN));
+		return;
+	}
+	put16(ip + 2, (uint16_t)len);
+	if (id)
+		put16(ip + 4, *id);
+	ip4_csum(ip);
+}
+
 /* The TCP checksum of the packet at ip (TCP header at th, l4len bytes from there), written. */
 static void tcp_csum(uint8_t *ip, bool v4, size_t th, size_t l4len)
 {
@@ -121,13 +134,7 @@ static int uso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t
 
 		memcpy(d, pkt, ih + 8);
 		memcpy(d + ih + 8, pkt + ih + 8 + i * seg, chunk);
-		if (v4) {
-			put16(d + 2, (uint16_t)(ih + 8 + chunk));
-			put16(d + 4, (uint16_t)(id + i));
-			ip4_csum(d);
-		} else {
-			put16(d + 4, (uint16_t)(8 + chunk));
-		}
+		ip_fix(d, v4, ih + 8 + chunk, &(uint16_t){ (uint16_t)(id + i) });
 		put16(u + 4, (uint16_t)(8 + chunk));
 		u[6] = u[7] = 0;
 		c = ippkt_csum_fold(ippkt_csum_add(pseudo_p(d, v4, 8 + chunk, 17), u, 8 + chunk));
@@ -196,13 +203,7 @@ int gso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, s
 
 		memcpy(d, pkt, hdr);
 		memcpy(d + hdr, pkt + hdr + i * mss, chunk);
-		if (v4) {
-			put16(d + 2, (uint16_t)(hdr + chunk));
-			put16(d + 4, (uint16_t)(id + i));
-			ip4_csum(d);
-		} else {
-			put16(d + 4, (uint16_t)(hdr + chunk - IPPKT_V6_HDR_LEN));
-		}
+		ip_fix(d, v4, hdr + chunk, &(uint16_t){ (uint16_t)(id + i) });
 		t[4] = (uint8_t)((seq + i * mss) >> 24);
 		t[5] = (uint8_t)((seq + i * mss) >> 16);
 		t[6] = (uint8_t)((seq + i * mss) >> 8);
@@ -306,12 +307,7 @@ static size_t gro_udp(const uint8_t *const *pkts, const size_t *lens, size_t n, 
 		memcpy(buf + total, pkts[i] + ih + 8, lens[i] - ih - 8);
 		total += lens[i] - ih - 8;
 	}
-	if (v4) {
-		put16(buf + 2, (uint16_t)total);
-		ip4_csum(buf);
-	} else {
-		put16(buf + 4, (uint16_t)(total - IPPKT_V6_HDR_LEN));
-	}
+	ip_fix(buf, v4, total, NULL);
 	h = buf + ih;
 	put16(h + 4, (uint16_t)(total - ih)); /* the kernel sets each datagram's from it */
 	h[6] = h[7] = 0;
@@ -391,12 +387,7 @@ size_t gro_build(const uint8_t *const *pkts, const size_t *lens, size_t n, struc
 	}
 	t = buf + th;
 	t[13] = pkts[k - 1][th + 13];
-	if (v4) {
-		put16(buf + 2, (uint16_t)total);
-		ip4_csum(buf);
-	} else {
-		put16(buf + 4, (uint16_t)(total - IPPKT_V6_HDR_LEN));
-	}
+	ip_fix(buf, v4, total, NULL);
 	/* the kernel finishes the checksum (per segment, if it cuts again): the pseudo-header sum */
 	t[16] = t[17] = 0;
 	put16(t + 16, (uint16_t)~ippkt_csum_fold(pseudo(buf, v4, total - th)));
