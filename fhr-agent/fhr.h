@@ -218,7 +218,8 @@ size_t fhr_hv_configure(struct fhr_hv *h, const struct fhr_conf *conf);
 /* A datagram on the listener (UDP 4350); now is unix time (events are stamped with it). */
 void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 		  size_t len, double now);
-/* A RARP from mac on ifname: the addresses bound to it are detected there; how many are new. */
+/* A RARP from mac on ifname: the addresses the hosts bound to it are detected there (the
+ * FHR's own table is fhr_detect_mac()'s); how many are new. */
 int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, double now);
 /* Drops bindings nobody spoke of for a day. */
 void fhr_hv_tick(struct fhr_hv *h, double now);

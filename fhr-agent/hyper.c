@@ -193,33 +193,41 @@ static int past_one(const struct fhr_eid_info *e, void *arg)
 	return 0;
 }
 
-/* The VM with mac is live here: every EID bound to it is detected; how many are new here. */
-static int live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, const char *ifname,
-		enum fhr_source src, double now)
+/* Detects the addresses bound in b (on ifname, or where each belongs); how many are new here. */
+static int detect_bound(struct fhr_hv *h, struct fhr_hv_binding *b, const char *ifname,
+			enum fhr_source src, double now)
 {
-	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
-	struct past_walk w = { .mac = mac, .iid = iid };
 	int n = 0;
 
-	fhr_eid_walk(h->f, past_one, &w); /* (collected first: detecting changes the table) */
-	for (size_t i = 0; b && i < b->naddrs; i++)
-		n += detect_one(h, ifname, iid, &b->addrs[i], mac, src, now);
-	for (size_t i = 0; i < w.n; i++)
-		n += detect_one(h, ifname ? ifname : w.ifname[i], iid, &w.a[i], mac, src, now);
-	if (b)
-		b->live = true;
-	if (!w.n && (!b || !b->naddrs))
-		h->c.live_unknown++; /* nothing known of it: it must speak */
+	for (size_t i = 0; i < b->naddrs; i++)
+		n += detect_one(h, ifname, b->iid, &b->addrs[i], b->mac, src, now);
+	b->live = true;
 	return n;
 }
 
+/* The hypervisor says the VM with mac runs here: what its event bound and this FHR's own past. */
+static void live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
+{
+	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
+	struct past_walk w = { .mac = mac, .iid = iid };
+
+	fhr_eid_walk(h->f, past_one, &w); /* (collected first: detecting changes the table) */
+	if (b)
+		detect_bound(h, b, NULL, FHR_SRC_HYPERVISOR, now);
+	for (size_t i = 0; i < w.n; i++)
+		detect_one(h, w.ifname[i], iid, &w.a[i], mac, FHR_SRC_HYPERVISOR, now);
+	if (!w.n && (!b || !b->naddrs))
+		h->c.live_unknown++; /* nothing known of it: it must speak */
+}
+
+/* A RARP (fhr.h); the FHR's own table fhr_detect_mac() has gone through already. */
 int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, double now)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < h->nb; i++)
 		if (memcmp(h->b[i].mac, mac, 6) == 0 && h->b[i].naddrs)
-			n += live(h, mac, h->b[i].iid, ifname, FHR_SRC_RARP, now);
+			n += detect_bound(h, &h->b[i], ifname, FHR_SRC_RARP, now);
 	return n;
 }
 
@@ -269,7 +277,7 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 		}
 		switch (ev->kind) {
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE:
-			live(h, vi->mac.data, iid, NULL, FHR_SRC_HYPERVISOR, now);
+			live(h, vi->mac.data, iid, now);
 			break;
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT:
 			b->live = false;
