@@ -371,6 +371,48 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	announce_running(w);
 }
 
+/*
+ * An Ack: the FHR answers from its listening socket, whose source address
+ * the FHR's routing picks (not always the one we sent to), so it is matched
+ * by instance-id, key and sequence number, not by where it came from.
+ */
+static void take_ack(struct vw *w, const uint8_t *buf, size_t len)
+{
+	uint32_t iid;
+
+	if (notify_peek_iid(buf, len, &iid) < 0) {
+		w->c.bad_acks++;
+		return;
+	}
+	for (size_t i = 0; i < w->npeers; i++) {
+		struct peer *p = &w->peers[i];
+		Vmroam__Notify__Envelope *env;
+		bool mine;
+		int err;
+
+		if (p->iid != iid || !p->tx.n)
+			continue;
+		env = notify_unpack(p->key, buf, len, &err);
+		if (!env)
+			continue; /* another tenant's key for the same instance-id */
+		mine = env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
+		       notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
+		if (mine) {
+			w->c.acked++;
+			if (env->ack->status < 0) {
+				w->c.refused++;
+				log_warn_rl(&w->rl,
+					    "virtwatch: FHR of tenant %s refused an event: %s",
+					    p->tenant, strerror(-env->ack->status));
+			}
+		}
+		vmroam__notify__envelope__free_unpacked(env, NULL);
+		if (mine)
+			return;
+	}
+	w->c.bad_acks++; /* unsigned, late or not an Ack of ours */
+}
+
 static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct vw *w = io->data;
@@ -381,30 +423,8 @@ static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)loop;
 	(void)revents;
-	while ((len = notify_recv(io->fd, buf, sizeof(buf), &src, &port)) >= 0) {
-		Vmroam__Notify__Envelope *env = NULL;
-		struct peer *p = NULL;
-		int err;
-
-		for (size_t i = 0; i < w->npeers && !p; i++)
-			if (w->peers[i].port == port && lisp_addr_equal(&w->peers[i].addr, &src))
-				p = &w->peers[i];
-		if (p)
-			env = notify_unpack(p->key, buf, (size_t)len, &err);
-		if (!env || env->body_case != VMROAM__NOTIFY__ENVELOPE__BODY_ACK) {
-			w->c.bad_acks++;
-		} else if (notify_tx_ack(&p->tx, env->ack->seq, NULL, 0)) {
-			w->c.acked++;
-			if (env->ack->status < 0) {
-				w->c.refused++;
-				log_warn_rl(&w->rl,
-					    "virtwatch: FHR of tenant %s refused an event: %s",
-					    p->tenant, strerror(-env->ack->status));
-			}
-		}
-		if (env)
-			vmroam__notify__envelope__free_unpacked(env, NULL);
-	}
+	while ((len = notify_recv(io->fd, buf, sizeof(buf), &src, &port)) >= 0)
+		take_ack(w, buf, (size_t)len);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)

@@ -29,6 +29,7 @@
 
 static struct ev_loop *loop;
 static int fhr_fd; /* the fake FHR */
+static int ack_fd; /* its Acks leave from 127.0.0.2 */
 static uint16_t fhr_port;
 static struct lisp_auth_key *key;
 
@@ -119,7 +120,8 @@ static void ack(const struct got *g)
 	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
 	env.ack = &a;
 	len = notify_pack(key, 4100, &env, buf, sizeof(buf));
-	assert_true(sendto(fhr_fd, buf, len, 0, (const struct sockaddr *)&g->from, g->fromlen) ==
+	/* from another address than the one the event went to, as an FHR with several answers */
+	assert_true(sendto(ack_fd, buf, len, 0, (const struct sockaddr *)&g->from, g->fromlen) ==
 		    (ssize_t)len);
 }
 
@@ -159,6 +161,10 @@ static void lifecycle_and_replayed_migration(void **state)
 	assert_int_equal(bind(fhr_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(getsockname(fhr_fd, (struct sockaddr *)&sin, &sl), 0);
 	fhr_port = ntohs(sin.sin_port);
+	ack_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sin.sin_addr.s_addr = htonl(0x7f000002);
+	sin.sin_port = 0;
+	assert_int_equal(bind(ack_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	snprintf(conf_text, sizeof(conf_text),
 		 "hypervisor\n host-id host-t\n tenant A\n  instance-id 4100\n  key k-a\n"
 		 "  fhr 127.0.0.1 port %u\n",
@@ -247,6 +253,7 @@ static void lifecycle_and_replayed_migration(void **state)
 	hv_conf_free(conf);
 	lisp_auth_key_free(key);
 	close(fhr_fd);
+	close(ack_fd);
 }
 
 int main(void)
