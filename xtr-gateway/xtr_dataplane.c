@@ -40,7 +40,7 @@
 #define PKT_MAX	     256 /* packets one read batch holds (a TSO segment cut at MSS 536: 123) */
 #define SEG_ROOM     128 /* a TUN read needs that many free packet buffers */
 #define RX_MSGS	     16	 /* datagrams (each up to 64 KiB coalesced) per recvmmsg */
-#define RX_BUF	     65536
+#define RX_BUF	     (DP_HEADROOM + 65536) /* a datagram (coalesced: up to 64 KiB) after the headroom */
 #define VNET_LEN     ((int)sizeof(struct virtio_net_hdr))
 #define SLOT	     (DP_HEADROOM + 9216) /* one packet buffer */
 #define PENDING_MAX  256		  /* packets held while their destination resolves */
@@ -562,11 +562,18 @@ static void decap_flush(struct xtr_dp *x, double now)
 	flush_out(x);
 }
 
-/* A received datagram (coalesced ones cut at gso): each LISP payload into a slot. */
-static void rx_datagram(struct xtr_dp *x, const uint8_t *data, size_t len, size_t gso,
+/*
+ * A received datagram in an rx buffer (base; the datagram at DP_HEADROOM):
+ * one alone is decapsulated where it lies (the headroom is there for a
+ * re-encapsulation); coalesced ones (GRO, cut at gso) are copied each into
+ * a slot of its own, since re-encapsulating one would overwrite the tail
+ * of the one before.
+ */
+static void rx_datagram(struct xtr_dp *x, uint8_t *base, size_t len, size_t gso,
 			const struct lisp_addr *from, uint8_t ttl, double now)
 {
 	size_t seg = gso && gso < len ? gso : len;
+	const uint8_t *data = base + DP_HEADROOM;
 
 	if (seg < len)
 		x->c.rloc_gro++;
@@ -583,12 +590,13 @@ static void rx_datagram(struct xtr_dp *x, const uint8_t *data, size_t len, size_
 			continue;
 		}
 		p = &x->pk[x->npk];
-		memcpy(x->slots[x->npk] + DP_HEADROOM, data + off, l);
-		*p = (struct dp_pkt){ .buf = x->slots[x->npk],
-				      .off = DP_HEADROOM,
-				      .len = l,
-				      .ttl = ttl,
-				      .aux = *from };
+		*p = (struct dp_pkt){
+			.buf = base, .off = DP_HEADROOM, .len = l, .ttl = ttl, .aux = *from
+		};
+		if (seg < len) {
+			memcpy(x->slots[x->npk] + DP_HEADROOM, data + off, l);
+			p->buf = x->slots[x->npk];
+		}
 		x->npk++;
 		x->c.rloc_rx++;
 	}
@@ -604,8 +612,9 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	for (int i = 0; i < RX_MSGS; i++) {
-		x->riov[i] = (struct iovec){ .iov_base = x->rxbuf + (size_t)i * RX_BUF,
-					     .iov_len = RX_BUF };
+		x->riov[i] =
+			(struct iovec){ .iov_base = x->rxbuf + (size_t)i * RX_BUF + DP_HEADROOM,
+					.iov_len = RX_BUF - DP_HEADROOM };
 		x->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &x->rfrom[i],
 						      .msg_namelen = sizeof(x->rfrom[i]),
 						      .msg_iov = &x->riov[i],
