@@ -653,15 +653,18 @@ static Vmroam__Xtr__Counter *counter(struct arena *a, const char *name, uint64_t
 static void do_show_dataplane(struct client *cl)
 {
 	const struct xtr_daemon *d = cl->ctl->d;
-	const struct dp_counters *pc = xtr_dp_pipeline_counters(d);
-	const struct xtr_dp_counters *io = xtr_dp_counters(d);
+	struct dp_counters pcs;
+	struct xtr_dp_counters ios_;
+	const struct dp_counters *pc = &pcs;
+	const struct xtr_dp_counters *io = &ios_;
 	struct xtr_dp_tun_info tuns[64];
-	size_t ntuns = xtr_dp_tuns(d, tuns, 64);
+	struct xtr_dp_worker_info wks[XTR_DP_WORKERS_MAX];
+	size_t ntuns = xtr_dp_tuns(d, tuns, 64), nwks = xtr_dp_workers(d, wks, XTR_DP_WORKERS_MAX);
 	Vmroam__Xtr__Dataplane m;
 	Vmroam__Xtr__Reply r;
 	struct arena a = { 0 };
 
-	if (!pc)
+	if (!xtr_dp_stats(d, &pcs, &ios_))
 		return queue_end(cl, -ENOENT,
 				 "no data plane: no itr, etr or proxy role configured");
 	vmroam__xtr__reply__init(&r);
@@ -711,6 +714,17 @@ static void do_show_dataplane(struct client *cl)
 		t->instance_id = tuns[i].iid;
 		t->mtu = tuns[i].mtu;
 		m.interfaces[m.n_interfaces++] = t;
+	}
+	m.workers = arena_alloc(&a, (nwks + 1) * sizeof(*m.workers));
+	for (size_t i = 0; i < nwks; i++) {
+		Vmroam__Xtr__DataplaneWorker *w = arena_alloc(&a, sizeof(*w));
+
+		vmroam__xtr__dataplane_worker__init(w);
+		w->eid_received = wks[i].eid_rx;
+		w->eid_sent = wks[i].eid_tx;
+		w->rloc_received = wks[i].rloc_rx;
+		w->rloc_sent = wks[i].rloc_tx;
+		m.workers[m.n_workers++] = w;
 	}
 	m.held = xtr_dp_held(d);
 	m.dynamic_eids = etr_dyn_count(d->etr);

@@ -448,7 +448,7 @@ static int cmd_proxy_etr(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-/* dataplane interface NAME | dataplane mtu N */
+/* dataplane interface NAME | dataplane mtu N | dataplane workers N */
 static int cmd_dataplane(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf *c = state(p)->c;
@@ -460,6 +460,13 @@ static int cmd_dataplane(struct conf_parser *p, int argc, char **argv)
 			return conf_error(p, "interface name longer than %d characters",
 					  IF_NAMESIZE - 1);
 		snprintf(c->dp_ifname, sizeof(c->dp_ifname), "%s", argv[0]);
+		return 0;
+	}
+	if (p->cmd->data == 2) {
+		if (!conf_parse_uint(argv[0], 1, XTR_DP_WORKERS_MAX, &n))
+			return conf_error(p, "dataplane workers: expected 1-%d",
+					  XTR_DP_WORKERS_MAX);
+		c->dp_workers = (unsigned)n;
 		return 0;
 	}
 	if (!conf_parse_uint(argv[0], 1280, 9000, &n))
@@ -676,6 +683,7 @@ static const struct conf_cmd cmds[] = {
 	  0 },
 	{ MODE_ROUTER_LISP, "dataplane interface", 1, 1, CONF_NONE, cmd_dataplane, "NAME", 0 },
 	{ MODE_ROUTER_LISP, "dataplane mtu", 1, 1, CONF_NONE, cmd_dataplane, "N", 1 },
+	{ MODE_ROUTER_LISP, "dataplane workers", 1, 1, CONF_NONE, cmd_dataplane, "N", 2 },
 	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_DYNEID, "eid-notify authentication-key", 1, 2, CONF_NONE, cmd_eid_notify_key,

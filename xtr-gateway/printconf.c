@@ -168,6 +168,8 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " dataplane interface %s\n", c->dp_ifname);
 	if (c->dp_mtu != XTR_DP_MTU_DEFAULT)
 		fprintf(f, " dataplane mtu %u\n", c->dp_mtu);
+	if (c->dp_workers)
+		fprintf(f, " dataplane workers %u\n", c->dp_workers);
 	if (c->etr_v4)
 		fprintf(f, " ipv4 etr\n");
 	if (c->etr_v6)

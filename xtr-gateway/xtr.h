@@ -105,6 +105,7 @@ struct xtr_conf_petr {
 #define XTR_PETR_MAX	   8
 #define XTR_DP_IFNAME	   "lisp0"
 #define XTR_DP_MTU_DEFAULT 1500
+#define XTR_DP_WORKERS_MAX 64 /* dataplane workers N */
 
 /* map-cache PREFIX map-request|drop|native-forward */
 struct xtr_conf_mapcache {
@@ -163,6 +164,7 @@ struct xtr_conf {
 	/* data plane */
 	char dp_ifname[IF_NAMESIZE]; /* dataplane interface NAME: the EID-side TUN */
 	unsigned dp_mtu;	     /* dataplane mtu N: the RLOC-side MTU */
+	unsigned dp_workers;	     /* dataplane workers N (0: one per online CPU) */
 };
 
 /* True if the configuration has a data-plane role (ITR, ETR, PITR or PETR). */
@@ -688,8 +690,12 @@ void xtr_dp_host_route(void *arg, const struct lisp_prefix *p, const struct lisp
 /* etr_io.event and mc_io.installed (arg: the daemon). */
 void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, const char *ifname);
 void xtr_dp_installed(void *arg);
-const struct dp_counters *xtr_dp_pipeline_counters(const struct xtr_daemon *d);
-const struct xtr_dp_counters *xtr_dp_counters(const struct xtr_daemon *d);
+/* Every worker's counters summed; false if there is no data plane. */
+bool xtr_dp_stats(const struct xtr_daemon *d, struct dp_counters *pc, struct xtr_dp_counters *io);
+struct xtr_dp_worker_info {
+	uint64_t eid_rx, eid_tx, rloc_rx, rloc_tx;
+};
+size_t xtr_dp_workers(const struct xtr_daemon *d, struct xtr_dp_worker_info *out, size_t max);
 size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size_t max);
 size_t xtr_dp_held(const struct xtr_daemon *d);
 

@@ -12,6 +12,18 @@
  * to a packet is decided by the pipeline: the glue then resolves misses
  * (holding the first packets in a small queue until the Map-Reply), hands
  * new dynamic EIDs to the ETR, and sends rate-limited SMRs for away EIDs.
+ *
+ * Workers: `dataplane workers N` threads (default one per online CPU), each
+ * with its own queue of every TUN (IFF_MULTI_QUEUE: the kernel picks the
+ * queue by flow hash), its own UDP 4341 sockets (SO_REUSEPORT: picked by
+ * the outer 4-tuple, whose source port is the flow hash), its own pipeline
+ * state and counters, and its own libev loop. The tables they read (the
+ * map-cache, the ETR's local EIDs) belong to the control plane: a
+ * writer-preferring rwlock is held for writing by the main thread whenever
+ * it is not waiting in its loop, and for reading by a worker around each
+ * batch. What a packet asks of the control plane (learn, resolve and hold,
+ * SMR) is punted: noted during the batch, done under the write lock after
+ * it. The main thread's own context (ctl) sends held packets on.
  */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
@@ -19,6 +31,8 @@
 #include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,19 +87,28 @@
 #define GSO_SEGS     64	   /* datagrams one UDP GSO send carries at most */
 #define GSO_BYTES    65000 /* and bytes */
 
+/* One TUN device (one per instance-id); each worker has a queue of it. */
 struct tun {
-	ev_io io;
-	int fd, ifindex;
+	int ifindex;
 	bool uso; /* the kernel takes UDP segments (writes gathered from datagrams) */
 	uint32_t iid;
 	char name[IF_NAMESIZE];
-	struct xtr_dp *x;
+};
+
+struct wk;
+
+/* A worker's queue of one TUN. */
+struct tunq {
+	ev_io io;
+	int fd;
+	struct tun *t;
+	struct wk *w;
 };
 
 struct udp {
 	ev_io io;
 	int fd;
-	struct xtr_dp *x;
+	struct wk *w;
 };
 
 struct pending {
@@ -109,14 +132,31 @@ struct out {
 	unsigned n;
 };
 
-struct xtr_dp {
-	struct xtr_daemon *d;
+/* What a packet asks of the control plane, done under the write lock after the batch. */
+enum punt_kind {
+	PUNT_LEARN,   /* a dynamic EID's source seen: a (iid) */
+	PUNT_RESOLVE, /* no mapping yet: resolve, hold pk[idx] */
+	PUNT_SMR,     /* tell ITR a that the mapping of dst changed (src sent to it) */
+};
+struct punt {
+	enum punt_kind kind;
+	uint32_t iid;
+	size_t idx;
+	struct lisp_addr a, src, dst;
+};
+
+/* One worker's packets: a thread of its own, or the main thread's (ctl). */
+struct wk {
+	struct xtr_dp *x;
+	bool ctl; /* the main thread's: acts on the control plane at once, never punts */
+	unsigned index;
+	struct ev_loop *loop;
+	pthread_t thread;
+	bool running;
+	ev_async stop;
 	struct dp dp;
-	struct tun *tuns;
-	size_t ntuns;
+	struct tunq *tq;   /* one per TUN (x->tuns) */
 	struct udp udp[2]; /* IPv4, IPv6 */
-	int raw4, raw6, rt;
-	unsigned tun_mtu;
 	uint8_t (*slots)[SLOT];
 	uint8_t *slotp[PKT_MAX]; /* slots[i] + DP_HEADROOM: where a packet read goes */
 	struct dp_pkt pk[PKT_MAX];
@@ -131,12 +171,29 @@ struct xtr_dp {
 	struct out out4, out6;
 	struct dp_pkt txq[PKT_MAX]; /* encapsulated, waiting for flush_out() */
 	size_t ntx;
+	struct punt punts[PKT_MAX];
+	size_t npunts;
+	uint64_t gen; /* x->gen when the batch's pipeline ran */
+	struct xtr_dp_counters c;
+	struct log_rate rl;
+};
+
+struct xtr_dp {
+	struct xtr_daemon *d;
+	pthread_rwlock_t lock; /* the control plane's state: see the top of this file */
+	ev_async wake;	       /* the main loop: a worker changed control-plane state */
+	uint64_t gen;	       /* mappings installed so far (held packets may go) */
+	struct tun *tuns;
+	size_t ntuns;
+	int raw4, raw6, rt;
+	unsigned tun_mtu;
 	int pool[2][PORT_POOL]; /* UDP sockets bound to 49152 + i (IPv4, IPv6), -1 if not */
 	struct pending pend[PENDING_MAX];
 	size_t npend;
 	struct smr_slot smr[SMR_SLOTS];
-	struct xtr_dp_counters c;
-	struct log_rate rl;
+	struct wk ctl;
+	struct wk *w; /* the workers */
+	size_t nw;
 };
 
 static struct tun *tun_of(struct xtr_dp *x, uint32_t iid)
@@ -152,21 +209,21 @@ static uint32_t table_of(uint32_t iid)
 	return iid ? iid : RT_MAIN;
 }
 
-static void flush_one(struct xtr_dp *x, struct out *o, int fd);
+static void flush_one(struct wk *w, struct out *o, int fd);
 
 /* Queues p (encapsulated) for a sendmmsg on the raw socket of its family. */
-static void raw_push(struct xtr_dp *x, const struct dp_pkt *p)
+static void raw_push(struct wk *w, const struct dp_pkt *p)
 {
-	struct out *o = p->next_hop.afi == LISP_AFI_IPV4 ? &x->out4 : &x->out6;
-	int fd = p->next_hop.afi == LISP_AFI_IPV4 ? x->raw4 : x->raw6;
+	struct out *o = p->next_hop.afi == LISP_AFI_IPV4 ? &w->out4 : &w->out6;
+	int fd = p->next_hop.afi == LISP_AFI_IPV4 ? w->x->raw4 : w->x->raw6;
 	unsigned i = o->n;
 
 	if (fd < 0) {
-		x->c.send_errors++;
+		w->c.send_errors++;
 		return;
 	}
 	if (i == PKT_MAX) {
-		flush_one(x, o, fd);
+		flush_one(w, o, fd);
 		i = 0;
 	}
 	o->iov[i] = (struct iovec){ .iov_base = p->buf + p->off, .iov_len = p->len };
@@ -178,7 +235,7 @@ static void raw_push(struct xtr_dp *x, const struct dp_pkt *p)
 	o->n++;
 }
 
-static void flush_one(struct xtr_dp *x, struct out *o, int fd)
+static void flush_one(struct wk *w, struct out *o, int fd)
 {
 	unsigned done = 0;
 
@@ -188,13 +245,13 @@ static void flush_one(struct xtr_dp *x, struct out *o, int fd)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			x->c.send_errors++;
-			log_warn_rl(&x->rl, "dataplane: send: %s", strerror(errno));
+			w->c.send_errors++;
+			log_warn_rl(&w->rl, "dataplane: send: %s", strerror(errno));
 			done++;
 			continue;
 		}
 		done += (unsigned)r;
-		x->c.rloc_tx += (unsigned)r;
+		w->c.rloc_tx += (unsigned)r;
 	}
 	o->n = 0;
 }
@@ -225,14 +282,14 @@ static bool same_group(const struct dp_pkt *p, const struct dp_pkt *q, size_t pl
  * in one UDP GSO send from the pool socket of their source port: the
  * kernel cuts it into n datagrams (and GRO at the receiver joins them).
  */
-static bool gso_send(struct xtr_dp *x, const struct dp_pkt *q, size_t n)
+static bool gso_send(struct wk *w, const struct dp_pkt *q, size_t n)
 {
 	const struct dp_pkt *p = &q[0];
 	const uint8_t *o = p->buf + p->off;
 	bool v4 = p->next_hop.afi == LISP_AFI_IPV4;
 	size_t h = outer_hdr(p);
 	unsigned port = (unsigned)(o[h - 8] << 8 | o[h - 7]);
-	int fd = port >= 0xc000 && port < 0xc000 + PORT_POOL ? x->pool[!v4][port - 0xc000] : -1;
+	int fd = port >= 0xc000 && port < 0xc000 + PORT_POOL ? w->x->pool[!v4][port - 0xc000] : -1;
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t)) + 2 * CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -271,45 +328,45 @@ static bool gso_send(struct xtr_dp *x, const struct dp_pkt *q, size_t n)
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &tos, sizeof(int));
 	if (sendmsg(fd, &m, 0) < 0) {
-		log_warn_rl(&x->rl, "dataplane: UDP GSO send: %s; sent one by one",
+		log_warn_rl(&w->rl, "dataplane: UDP GSO send: %s; sent one by one",
 			    strerror(errno));
 		return false;
 	}
-	x->c.rloc_tx += n;
-	x->c.gso_sends++;
+	w->c.rloc_tx += n;
+	w->c.gso_sends++;
 	return true;
 }
 
 /* The queued packets out: runs of one flow by UDP GSO, the rest by raw sendmmsg. */
-static void flush_out(struct xtr_dp *x)
+static void flush_out(struct wk *w)
 {
-	for (size_t i = 0; i < x->ntx;) {
-		const struct dp_pkt *p = &x->txq[i];
+	for (size_t i = 0; i < w->ntx;) {
+		const struct dp_pkt *p = &w->txq[i];
 		size_t plen = p->len - outer_hdr(p), n = 1, bytes = plen;
 
-		while (i + n < x->ntx && n < GSO_SEGS && bytes + plen <= GSO_BYTES &&
-		       x->txq[i + n - 1].len == p->len && same_group(p, &x->txq[i + n], plen)) {
-			bytes += x->txq[i + n].len - outer_hdr(p);
+		while (i + n < w->ntx && n < GSO_SEGS && bytes + plen <= GSO_BYTES &&
+		       w->txq[i + n - 1].len == p->len && same_group(p, &w->txq[i + n], plen)) {
+			bytes += w->txq[i + n].len - outer_hdr(p);
 			n++;
 		}
-		if (n < 2 || !gso_send(x, &x->txq[i], n))
+		if (n < 2 || !gso_send(w, &w->txq[i], n))
 			for (size_t k = 0; k < n; k++)
-				raw_push(x, &x->txq[i + k]);
+				raw_push(w, &w->txq[i + k]);
 		i += n;
 	}
-	x->ntx = 0;
-	if (x->out4.n)
-		flush_one(x, &x->out4, x->raw4);
-	if (x->out6.n)
-		flush_one(x, &x->out6, x->raw6);
+	w->ntx = 0;
+	if (w->out4.n)
+		flush_one(w, &w->out4, w->x->raw4);
+	if (w->out6.n)
+		flush_one(w, &w->out6, w->x->raw6);
 }
 
 /* Queues p (encapsulated) for its next hop. */
-static void push_out(struct xtr_dp *x, const struct dp_pkt *p)
+static void push_out(struct wk *w, const struct dp_pkt *p)
 {
-	if (x->ntx == PKT_MAX)
-		flush_out(x);
-	x->txq[x->ntx++] = *p;
+	if (w->ntx == PKT_MAX)
+		flush_out(w);
+	w->txq[w->ntx++] = *p;
 }
 
 /* The inner source and destination of the packet at ip (the pipeline parsed it already). */
@@ -325,7 +382,7 @@ static void inner_addrs(const uint8_t *ip, struct lisp_addr *src, struct lisp_ad
 	}
 }
 
-/* Holds p until its destination resolves; false if the queue is full. */
+/* Holds p until its destination resolves; false if the queue is full. (Control plane.) */
 static bool hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 {
 	struct pending *q;
@@ -337,46 +394,129 @@ static bool hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 	q->len = p->len;
 	q->iid = p->iid;
 	q->at = now;
-	x->c.held++;
+	x->ctl.c.held++;
 	return true;
 }
 
-/* The control plane's part of an encapsulation batch: learn, resolve, hold, send. */
-static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from_queue, double now)
+/* A packet with no mapping yet: ask for one and hold it. (Control plane.) */
+static void resolve_hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 {
-	struct xtr_daemon *d = x->d;
 	char sa[LISP_ADDR_STRLEN], da[LISP_ADDR_STRLEN];
+	struct lisp_addr src, dst;
 
+	inner_addrs(p->buf + p->inner, &src, &dst);
+	mc_resolve(x->d->mc, p->iid, &dst, now);
+	log_debug(LOG_PACKET, "dataplane: [%u] %s -> %s: %s, held", p->iid,
+		  lisp_addr_format(&src, sa, sizeof(sa)), lisp_addr_format(&dst, da, sizeof(da)),
+		  dp_reason_name(p->reason));
+	if (!hold(x, p, now))
+		x->ctl.c.hold_drops++;
+}
+
+static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid,
+		     const struct lisp_addr *eid, const struct lisp_addr *remote, double now);
+static void retry_pending(struct wk *w, double now);
+
+/* Does what the batch's packets asked of the control plane: the write lock is held. */
+static void run_punts(struct wk *w, double now)
+{
+	struct xtr_dp *x = w->x;
+	bool held = false;
+
+	for (size_t i = 0; i < w->npunts; i++) {
+		const struct punt *u = &w->punts[i];
+
+		switch (u->kind) {
+		case PUNT_LEARN:
+			etr_dyn_learn(x->d->etr, u->iid, &u->a, ETR_SRC_DATA, NULL, now);
+			break;
+		case PUNT_RESOLVE:
+			resolve_hold(x, &w->pk[u->idx], now);
+			held = true;
+			break;
+		case PUNT_SMR:
+			send_smr(x, &u->a, u->iid, &u->dst, &u->src, now);
+			break;
+		}
+	}
+	w->npunts = 0;
+	/* a mapping installed since the pipeline ran: what was just held can go now */
+	if (held && x->gen != w->gen)
+		retry_pending(&x->ctl, now);
+}
+
+/*
+ * A worker's batch: the control plane's state is read under the read lock;
+ * what the batch punted is then done under the write lock, and the main
+ * loop is woken to notice it (its timers, its sends).
+ */
+static void batch_begin(struct wk *w)
+{
+	if (!w->ctl)
+		pthread_rwlock_rdlock(&w->x->lock);
+	w->gen = w->x->gen;
+}
+
+static void batch_end(struct wk *w, double now)
+{
+	if (w->ctl)
+		return; /* the main thread acted at once */
+	pthread_rwlock_unlock(&w->x->lock);
+	if (!w->npunts)
+		return;
+	pthread_rwlock_wrlock(&w->x->lock);
+	run_punts(w, now);
+	ev_async_send(w->x->d->loop, &w->x->wake);
+	pthread_rwlock_unlock(&w->x->lock);
+}
+
+/* Notes what packet pk[idx] asks of the control plane (the main thread does it now). */
+static void punt(struct wk *w, enum punt_kind kind, size_t idx, const struct lisp_addr *a,
+		 const struct lisp_addr *src, const struct lisp_addr *dst, double now)
+{
+	struct punt *u;
+
+	if (w->npunts == PKT_MAX) { /* (only SMRs can fill it: one decapsulation call) */
+		batch_end(w, now);
+		batch_begin(w);
+	}
+	u = &w->punts[w->npunts++];
+	*u = (struct punt){ .kind = kind, .iid = w->pk[idx].iid, .idx = idx };
+	if (a)
+		u->a = *a;
+	if (src)
+		u->src = *src;
+	if (dst)
+		u->dst = *dst;
+	if (w->ctl)
+		run_punts(w, now);
+}
+
+/* The control plane's part of an encapsulation batch: learn, resolve, hold, send. */
+static void after_encap(struct wk *w, struct dp_pkt *pk, size_t n, bool from_queue, double now)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct dp_pkt *p = &pk[i];
-		struct lisp_addr src, dst;
 
 		if (p->flags & DP_F_LEARN) {
-			x->c.learn_punts++;
-			etr_dyn_learn(d->etr, p->iid, &p->aux, ETR_SRC_DATA, NULL, now);
+			w->c.learn_punts++;
+			punt(w, PUNT_LEARN, i, &p->aux, NULL, NULL, now);
 		}
 		switch (p->verdict) {
 		case DP_FORWARD:
-			push_out(x, p);
+			push_out(w, p);
 			break;
 		case DP_PUNT:
 			if (from_queue)
 				break; /* the caller keeps it while it is young */
-			inner_addrs(p->buf + p->inner, &src, &dst);
-			mc_resolve(d->mc, p->iid, &dst, now);
-			log_debug(LOG_PACKET, "dataplane: [%u] %s -> %s: %s, held", p->iid,
-				  lisp_addr_format(&src, sa, sizeof(sa)),
-				  lisp_addr_format(&dst, da, sizeof(da)),
-				  dp_reason_name(p->reason));
-			if (!hold(x, p, now))
-				x->c.hold_drops++;
+			punt(w, PUNT_RESOLVE, i, NULL, NULL, NULL, now);
 			break;
 		case DP_NATIVE:
-			x->c.native_drops++; /* it came from the EID side: no native path back */
+			w->c.native_drops++; /* it came from the EID side: no native path back */
 			break;
 		default:
 			if (p->reason == DP_R_MALFORMED)
-				log_warn_rl(&x->rl,
+				log_warn_rl(&w->rl,
 					    "dataplane: dropped a malformed packet (%zu bytes) "
 					    "from the EID side",
 					    p->len);
@@ -386,20 +526,21 @@ static void after_encap(struct xtr_dp *x, struct dp_pkt *pk, size_t n, bool from
 }
 
 /*
- * Reads from the TUN while there is room: each read is a virtio-net header
- * and a packet or a TSO segment, cut into ordinary packets in the slots.
+ * Reads from the TUN queue while there is room: each read is a virtio-net
+ * header and a packet or a TSO segment, cut into ordinary packets in the
+ * slots.
  */
-static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void tun_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct tun *t = container_of(w, struct tun, io);
-	struct xtr_dp *x = t->x;
+	struct tunq *q = container_of(io, struct tunq, io);
+	struct wk *w = q->w;
 	size_t lens[PKT_MAX], n = 0;
 
 	(void)revents;
 	while (n + SEG_ROOM <= PKT_MAX) {
-		ssize_t r = read(t->fd, x->tunbuf, VNET_LEN + 65535);
+		ssize_t r = read(q->fd, w->tunbuf, VNET_LEN + 65535);
 		struct virtio_net_hdr vh;
-		struct gso_out go = { .bufs = x->slotp + n,
+		struct gso_out go = { .bufs = w->slotp + n,
 				      .lens = lens,
 				      .cap = SLOT - DP_HEADROOM,
 				      .max = PKT_MAX - n };
@@ -407,40 +548,42 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn_rl(&x->rl, "dataplane: read %s: %s", t->name,
+				log_warn_rl(&w->rl, "dataplane: read %s: %s", q->t->name,
 					    strerror(errno));
 			break;
 		}
-		x->c.tun_reads++;
+		w->c.tun_reads++;
 		if (r <= VNET_LEN) {
-			x->c.gso_errors++;
+			w->c.gso_errors++;
 			continue;
 		}
-		memcpy(&vh, x->tunbuf, sizeof(vh));
-		k = gso_split(&vh, x->tunbuf + VNET_LEN, (size_t)r - VNET_LEN, &go);
+		memcpy(&vh, w->tunbuf, sizeof(vh));
+		k = gso_split(&vh, w->tunbuf + VNET_LEN, (size_t)r - VNET_LEN, &go);
 		if (k < 0) {
-			x->c.gso_errors++;
-			log_warn_rl(&x->rl,
+			w->c.gso_errors++;
+			log_warn_rl(&w->rl,
 				    "dataplane: %s: a segment the data plane cannot cut "
 				    "(%zd bytes, type %u): %s; dropped",
-				    t->name, r, vh.gso_type, strerror(-k));
+				    q->t->name, r, vh.gso_type, strerror(-k));
 			continue;
 		}
 		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-			x->c.tun_tso++;
+			w->c.tun_tso++;
 		for (int i = 0; i < k; i++, n++)
-			x->pk[n] = (struct dp_pkt){ .buf = x->slots[n],
+			w->pk[n] = (struct dp_pkt){ .buf = w->slots[n],
 						    .off = DP_HEADROOM,
 						    .len = lens[i],
-						    .iid = t->iid };
+						    .iid = q->t->iid };
 	}
 	if (!n)
 		return;
-	x->c.tun_rx += n;
-	x->dp.now = ev_now(loop);
-	dp_encap_batch(&x->dp, x->pk, n);
-	after_encap(x, x->pk, n, false, ev_now(loop));
-	flush_out(x);
+	w->c.tun_rx += n;
+	batch_begin(w);
+	w->dp.now = ev_now(loop);
+	dp_encap_batch(&w->dp, w->pk, n);
+	after_encap(w, w->pk, n, false, ev_now(loop));
+	flush_out(w);
+	batch_end(w, ev_now(loop));
 }
 
 /* A Solicit-Map-Request to itr: the mapping of eid (ours, moved away) changed; remote sent to it. */
@@ -461,7 +604,7 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 	if (s->iid == iid && lisp_addr_equal(&s->itr, itr) && lisp_addr_equal(&s->eid, eid) &&
 	    now - s->at < SMR_INTERVAL &&
 	    (etr_away_get(x->d->etr, &q.src_eid, &away) < 0 || away.since <= s->at)) {
-		x->c.smr_ratelimited++;
+		x->ctl.c.smr_ratelimited++;
 		return;
 	}
 	lisp_prefix_from_addr(&rec, iid, remote);
@@ -474,26 +617,26 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 	    xtr_net_send(x->d, itr, LISP_CONTROL_PORT, buf, w.off) < 0)
 		return;
 	*s = (struct smr_slot){ .itr = *itr, .eid = *eid, .iid = iid, .at = now };
-	x->c.smr_sent++;
+	x->ctl.c.smr_sent++;
 	etr_away_smr_sent(x->d->etr, &q.src_eid);
 	evh_add_at(t, "smr-sent", &q.src_eid, itr, "a packet from %s re-encapsulated",
 		   lisp_addr_format(remote, (char *)buf, sizeof(buf)));
 }
 
-/* Writes the decapsulated packets idx[0..n) of TUN t, consecutive ones of a TCP flow as one. */
-static void tun_write(struct xtr_dp *x, struct tun *t, const size_t *idx, size_t n)
+/* Writes the decapsulated packets idx[0..n) to TUN queue q, consecutive ones of a flow as one. */
+static void tun_write(struct wk *w, struct tunq *q, const size_t *idx, size_t n)
 {
 	static const struct virtio_net_hdr plain;
 	const uint8_t *pkts[PKT_MAX];
 	size_t lens[PKT_MAX];
 
 	for (size_t i = 0; i < n; i++) {
-		pkts[i] = x->pk[idx[i]].buf + x->pk[idx[i]].off;
-		lens[i] = x->pk[idx[i]].len;
+		pkts[i] = w->pk[idx[i]].buf + w->pk[idx[i]].off;
+		lens[i] = w->pk[idx[i]].len;
 	}
 	for (size_t i = 0; i < n;) {
 		struct gro_unit u;
-		size_t k = gro_build(pkts + i, lens + i, n - i, &u, x->grobuf, 65535, t->uso);
+		size_t k = gro_build(pkts + i, lens + i, n - i, &u, w->grobuf, 65535, q->t->uso);
 		struct iovec iov[2] = {
 			{ .iov_base = (void *)(uintptr_t)(u.buf ? &u.vh : &plain),
 			  .iov_len = VNET_LEN },
@@ -501,65 +644,67 @@ static void tun_write(struct xtr_dp *x, struct tun *t, const size_t *idx, size_t
 			  .iov_len = u.len },
 		};
 
-		x->c.tun_writes++;
-		if (writev(t->fd, iov, 2) < 0) {
-			x->c.tun_errors += k;
-			log_warn_rl(&x->rl, "dataplane: write %s: %s", t->name, strerror(errno));
+		w->c.tun_writes++;
+		if (writev(q->fd, iov, 2) < 0) {
+			w->c.tun_errors += k;
+			log_warn_rl(&w->rl, "dataplane: write %s: %s", q->t->name, strerror(errno));
 		} else {
-			x->c.tun_tx += k;
-			x->c.tun_gro += k > 1;
+			w->c.tun_tx += k;
+			w->c.tun_gro += k > 1;
 		}
 		i += k;
 	}
 }
 
 /* The packets in pk[0..npk) (LISP payloads): decapsulated, delivered or re-encapsulated. */
-static void decap_flush(struct xtr_dp *x, double now)
+static void decap_flush(struct wk *w, double now)
 {
-	size_t n = x->npk, idx[PKT_MAX], nidx = 0;
-	struct tun *cur = NULL;
+	size_t n = w->npk, idx[PKT_MAX], nidx = 0;
+	struct tunq *cur = NULL;
 	char sa[LISP_ADDR_STRLEN];
 
 	if (!n)
 		return;
-	x->npk = 0;
-	x->dp.now = now;
-	dp_decap_payload_batch(&x->dp, x->pk, n);
+	w->npk = 0;
+	w->dp.now = now;
+	dp_decap_payload_batch(&w->dp, w->pk, n);
 	for (size_t i = 0; i < n; i++) {
-		struct dp_pkt *p = &x->pk[i];
+		struct dp_pkt *p = &w->pk[i];
 		struct lisp_addr src, dst;
+		struct tunq *q;
 		struct tun *t;
 
 		if (p->verdict != DP_FORWARD) {
 			if (p->reason == DP_R_NOT_LISP || p->reason == DP_R_MALFORMED)
-				log_warn_rl(&x->rl, "dataplane: dropped a packet from %s: %s",
+				log_warn_rl(&w->rl, "dataplane: dropped a packet from %s: %s",
 					    lisp_addr_format(&p->aux, sa, sizeof(sa)),
 					    dp_reason_name(p->reason));
 			continue;
 		}
 		if (p->flags & DP_F_SMR) {
 			inner_addrs(p->buf + p->inner, &src, &dst);
-			send_smr(x, &p->aux, p->iid, &dst, &src, now);
+			punt(w, PUNT_SMR, i, &p->aux, &src, &dst, now);
 		}
 		if (p->reason == DP_R_AWAY) {
-			push_out(x, p);
+			push_out(w, p);
 			continue;
 		}
-		t = tun_of(x, p->iid);
+		t = tun_of(w->x, p->iid);
 		if (!t) {
-			x->c.unknown_iid++;
+			w->c.unknown_iid++;
 			continue;
 		}
-		if (t != cur && nidx) {
-			tun_write(x, cur, idx, nidx);
+		q = &w->tq[t - w->x->tuns];
+		if (q != cur && nidx) {
+			tun_write(w, cur, idx, nidx);
 			nidx = 0;
 		}
-		cur = t;
+		cur = q;
 		idx[nidx++] = i;
 	}
 	if (nidx)
-		tun_write(x, cur, idx, nidx);
-	flush_out(x);
+		tun_write(w, cur, idx, nidx);
+	flush_out(w);
 }
 
 /*
@@ -569,74 +714,75 @@ static void decap_flush(struct xtr_dp *x, double now)
  * a slot of its own, since re-encapsulating one would overwrite the tail
  * of the one before.
  */
-static void rx_datagram(struct xtr_dp *x, uint8_t *base, size_t len, size_t gso,
+static void rx_datagram(struct wk *w, uint8_t *base, size_t len, size_t gso,
 			const struct lisp_addr *from, uint8_t ttl, double now)
 {
 	size_t seg = gso && gso < len ? gso : len;
 	const uint8_t *data = base + DP_HEADROOM;
 
 	if (seg < len)
-		x->c.rloc_gro++;
+		w->c.rloc_gro++;
 	for (size_t off = 0; off < len; off += seg) {
 		size_t l = len - off < seg ? len - off : seg;
 		struct dp_pkt *p;
 
-		if (x->npk == PKT_MAX)
-			decap_flush(x, now);
+		if (w->npk == PKT_MAX)
+			decap_flush(w, now);
 		if (l > SLOT - DP_HEADROOM) { /* larger than any LISP packet we take */
-			x->c.oversize++;
-			log_warn_rl(&x->rl, "dataplane: a %zu-byte datagram from port 4341 dropped",
+			w->c.oversize++;
+			log_warn_rl(&w->rl, "dataplane: a %zu-byte datagram from port 4341 dropped",
 				    l);
 			continue;
 		}
-		p = &x->pk[x->npk];
+		p = &w->pk[w->npk];
 		*p = (struct dp_pkt){
 			.buf = base, .off = DP_HEADROOM, .len = l, .ttl = ttl, .aux = *from
 		};
 		if (seg < len) {
-			memcpy(x->slots[x->npk] + DP_HEADROOM, data + off, l);
-			p->buf = x->slots[x->npk];
+			memcpy(w->slots[w->npk] + DP_HEADROOM, data + off, l);
+			p->buf = w->slots[w->npk];
 		}
-		x->npk++;
-		x->c.rloc_rx++;
+		w->npk++;
+		w->c.rloc_rx++;
 	}
 }
 
-static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct udp *u = container_of(w, struct udp, io);
-	struct xtr_dp *x = u->x;
+	struct udp *u = container_of(io, struct udp, io);
+	struct wk *w = u->w;
 	double now = ev_now(loop);
 	uint16_t port;
 	int got;
 
 	(void)revents;
 	for (int i = 0; i < RX_MSGS; i++) {
-		x->riov[i] =
-			(struct iovec){ .iov_base = x->rxbuf + (size_t)i * RX_BUF + DP_HEADROOM,
+		w->riov[i] =
+			(struct iovec){ .iov_base = w->rxbuf + (size_t)i * RX_BUF + DP_HEADROOM,
 					.iov_len = RX_BUF - DP_HEADROOM };
-		x->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &x->rfrom[i],
-						      .msg_namelen = sizeof(x->rfrom[i]),
-						      .msg_iov = &x->riov[i],
+		w->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &w->rfrom[i],
+						      .msg_namelen = sizeof(w->rfrom[i]),
+						      .msg_iov = &w->riov[i],
 						      .msg_iovlen = 1,
-						      .msg_control = x->rctl[i],
-						      .msg_controllen = sizeof(x->rctl[i]) };
+						      .msg_control = w->rctl[i],
+						      .msg_controllen = sizeof(w->rctl[i]) };
 	}
-	got = recvmmsg(u->fd, x->rmsg, RX_MSGS, MSG_DONTWAIT, NULL);
+	got = recvmmsg(u->fd, w->rmsg, RX_MSGS, MSG_DONTWAIT, NULL);
 	if (got <= 0) {
 		if (got < 0 && errno != EAGAIN && errno != EINTR)
-			log_warn_rl(&x->rl, "dataplane: recvmmsg: %s", strerror(errno));
+			log_warn_rl(&w->rl, "dataplane: recvmmsg: %s", strerror(errno));
 		return;
 	}
-	x->c.rloc_reads++;
+	w->c.rloc_reads++;
+	batch_begin(w);
 	for (int i = 0; i < got; i++) {
 		struct lisp_addr from;
 		uint8_t ttl = 64;
 		size_t gso = 0;
 
-		lisp_addr_from_sockaddr(&x->rfrom[i], &from, &port);
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&x->rmsg[i].msg_hdr); c;
-		     c = CMSG_NXTHDR(&x->rmsg[i].msg_hdr, c)) {
+		lisp_addr_from_sockaddr(&w->rfrom[i], &from, &port);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&w->rmsg[i].msg_hdr); c;
+		     c = CMSG_NXTHDR(&w->rmsg[i].msg_hdr, c)) {
 			int v;
 
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
@@ -646,15 +792,17 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 			else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO && v > 0)
 				gso = (size_t)v;
 		}
-		rx_datagram(x, x->rxbuf + (size_t)i * RX_BUF, x->rmsg[i].msg_len, gso, &from, ttl,
+		rx_datagram(w, w->rxbuf + (size_t)i * RX_BUF, w->rmsg[i].msg_len, gso, &from, ttl,
 			    now);
 	}
-	decap_flush(x, now);
+	decap_flush(w, now);
+	batch_end(w, now);
 }
 
-/* Sends what waited for a Map-Reply; keeps what still waits and is young. */
-static void retry_pending(struct xtr_dp *x, double now)
+/* Sends what waited for a Map-Reply; keeps what still waits and is young. (Main thread.) */
+static void retry_pending(struct wk *w, double now)
 {
+	struct xtr_dp *x = w->x;
 	size_t keep = 0;
 
 	for (size_t off = 0; off < x->npend; off += BATCH) {
@@ -663,26 +811,26 @@ static void retry_pending(struct xtr_dp *x, double now)
 		for (size_t i = 0; i < n; i++) {
 			struct pending *q = &x->pend[off + i];
 
-			x->pk[i] = (struct dp_pkt){
+			w->pk[i] = (struct dp_pkt){
 				.buf = q->buf, .off = DP_HEADROOM, .len = q->len, .iid = q->iid
 			};
 		}
-		x->dp.now = now;
-		dp_encap_batch(&x->dp, x->pk, n);
-		after_encap(x, x->pk, n, true, now);
-		flush_out(x);
+		w->dp.now = now;
+		dp_encap_batch(&w->dp, w->pk, n);
+		after_encap(w, w->pk, n, true, now);
+		flush_out(w);
 		for (size_t i = 0; i < n; i++) {
 			struct pending *q = &x->pend[off + i];
 
-			if (x->pk[i].verdict == DP_FORWARD) {
-				x->c.held_sent++;
-			} else if (x->pk[i].verdict == DP_PUNT && now - q->at < PENDING_AGE) {
+			if (w->pk[i].verdict == DP_FORWARD) {
+				w->c.held_sent++;
+			} else if (w->pk[i].verdict == DP_PUNT && now - q->at < PENDING_AGE) {
 				struct pending t = x->pend[keep]; /* swap: buffers stay owned */
 
 				x->pend[keep++] = *q;
 				*q = t;
 			} else {
-				x->c.hold_drops++;
+				w->c.hold_drops++;
 			}
 		}
 	}
@@ -693,8 +841,11 @@ void xtr_dp_installed(void *arg)
 {
 	struct xtr_daemon *d = arg;
 
-	if (d->dpx && d->dpx->npend)
-		retry_pending(d->dpx, ev_now(d->loop));
+	if (!d->dpx)
+		return;
+	d->dpx->gen++;
+	if (d->dpx->npend)
+		retry_pending(&d->dpx->ctl, ev_now(d->loop));
 }
 
 static int route(struct xtr_dp *x, bool add, const struct lisp_prefix *p, int ifindex)
@@ -703,7 +854,7 @@ static int route(struct xtr_dp *x, bool add, const struct lisp_prefix *p, int if
 	int rc = xtr_rt_route(x->rt, add, p, table_of(p->iid), ifindex);
 
 	if (rc < 0 && !(rc == -ESRCH && !add)) {
-		x->c.route_errors++;
+		x->ctl.c.route_errors++;
 		log_warn("dataplane: %s route %s: %s", add ? "add" : "delete",
 			 lisp_prefix_format(p, b, sizeof(b)), strerror(-rc));
 	}
@@ -732,7 +883,8 @@ void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, con
 			break; /* extended subnet: the connected subnet reaches it */
 		ifindex = (int)if_nametoindex(ifname);
 		if (!ifindex) {
-			log_warn_rl(&x->rl, "dataplane: interface %s: %s", ifname, strerror(errno));
+			log_warn_rl(&x->ctl.rl, "dataplane: interface %s: %s", ifname,
+				    strerror(errno));
 			break;
 		}
 		route(x, ev == ETR_EV_DYN_UP, p, ifindex);
@@ -752,14 +904,14 @@ void xtr_dp_host_route(void *arg, const struct lisp_prefix *p, const struct lisp
 	if (!x || p->addr.afi != fhr->afi)
 		return;
 	if (add && (rc = nl_route_get(x->rt, fhr, &via, &oif)) < 0) {
-		log_warn_rl(&x->rl, "dataplane: no route to first-hop router for %s: %s",
+		log_warn_rl(&x->ctl.rl, "dataplane: no route to first-hop router for %s: %s",
 			    lisp_prefix_format(p, b, sizeof(b)), strerror(-rc));
 		return;
 	}
 	rc = nl_route(x->rt, add, p, table_of(p->iid), add ? oif : 0, add && via.afi ? &via : NULL,
 		      XTR_RTPROT);
 	if (rc < 0 && !(rc == -ESRCH && !add)) {
-		x->c.route_errors++;
+		x->ctl.c.route_errors++;
 		log_warn("dataplane: %s host route %s: %s", add ? "add" : "delete",
 			 lisp_prefix_format(p, b, sizeof(b)), strerror(-rc));
 	}
@@ -773,6 +925,17 @@ static void mapcache_routes(struct xtr_dp *x, const struct xtr_conf *c, bool add
 
 		if (t)
 			route(x, add, &c->mapcache[i].p, t->ifindex);
+	}
+}
+
+/* The pipeline settings of c in every worker's pipeline and the main thread's. */
+static void set_dps(struct xtr_dp *x, const struct xtr_conf *c)
+{
+	for (size_t i = 0; i <= x->nw; i++) {
+		struct dp *dp = i < x->nw ? &x->w[i].dp : &x->ctl.dp;
+
+		dp_set_petrs(dp, c);
+		dp->proxy_etr = c->proxy_etr_v4 || c->proxy_etr_v6;
 	}
 }
 
@@ -792,8 +955,9 @@ void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old)
 			      tun_of(x, old->mapcache[i].p.iid)->ifindex);
 	}
 	mapcache_routes(x, d->conf, true);
-	dp_set_petrs(&x->dp, d->conf);
-	x->dp.proxy_etr = d->conf->proxy_etr_v4 || d->conf->proxy_etr_v6;
+	set_dps(x, d->conf);
+	if (d->conf->dp_workers != old->dp_workers)
+		log_warn("dataplane workers: the change takes effect at the next start");
 	xtr_dp_tick(d);
 }
 
@@ -805,10 +969,14 @@ void xtr_dp_tick(struct xtr_daemon *d)
 
 	if (!x)
 		return;
-	if (!mc_local_rloc(d->mc, LISP_AFI_IPV4, &x->dp.rloc4))
-		x->dp.rloc4.afi = LISP_AFI_NONE;
-	if (!mc_local_rloc(d->mc, LISP_AFI_IPV6, &x->dp.rloc6))
-		x->dp.rloc6.afi = LISP_AFI_NONE;
+	for (size_t i = 0; i <= x->nw; i++) {
+		struct dp *dp = i < x->nw ? &x->w[i].dp : &x->ctl.dp;
+
+		if (!mc_local_rloc(d->mc, LISP_AFI_IPV4, &dp->rloc4))
+			dp->rloc4.afi = LISP_AFI_NONE;
+		if (!mc_local_rloc(d->mc, LISP_AFI_IPV6, &dp->rloc6))
+			dp->rloc6.afi = LISP_AFI_NONE;
+	}
 	for (size_t i = 0; i < x->npend; i++) { /* age the held packets */
 		if (now - x->pend[i].at < PENDING_AGE) {
 			struct pending t = x->pend[keep];
@@ -816,7 +984,7 @@ void xtr_dp_tick(struct xtr_daemon *d)
 			x->pend[keep++] = x->pend[i];
 			x->pend[i] = t;
 		} else {
-			x->c.hold_drops++;
+			x->ctl.c.hold_drops++;
 		}
 	}
 	x->npend = keep;
@@ -863,28 +1031,34 @@ static bool v6_rlocs(const struct xtr_conf *c)
 	return v6;
 }
 
-static void open_tun(struct xtr_dp *x, struct tun *t)
+/* Opens TUN t's queue for worker w; the first queue creates and sets up the device. */
+static int open_tunq(struct xtr_dp *x, struct tun *t, bool first)
 {
 	struct ifreq ifr = { 0 };
 	char path[128];
-	int s, fd, vnet;
+	int s, fd, tfd, vnet, uso;
 
-	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (t->fd < 0)
+	tfd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (tfd < 0)
 		fatal("dataplane: /dev/net/tun: %s", strerror(errno));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	/* one queue per worker: the kernel picks one by flow hash */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	memcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
-		fatal("dataplane: cannot create %s: %s", t->name, strerror(errno));
+	if (ioctl(tfd, TUNSETIFF, &ifr) < 0)
+		fatal("dataplane: cannot %s %s: %s", first ? "create" : "add a queue to", t->name,
+		      strerror(errno));
 	/* TCP segments of up to 64 KiB cross the TUN once, both ways (xtr_gso.c) */
 	vnet = VNET_LEN;
-	if (ioctl(t->fd, TUNSETVNETHDRSZ, &vnet) < 0)
+	if (ioctl(tfd, TUNSETVNETHDRSZ, &vnet) < 0)
 		fatal("dataplane: %s: virtio-net header: %s", t->name, strerror(errno));
 	/* UDP segments too where the kernel takes them (Linux 6.2); never asked of us on reads
 	 * unless a local sender uses UDP GSO, which gso_split() refuses and counts */
-	t->uso = ioctl(t->fd, TUNSETOFFLOAD, TUN_OFFLOADS | TUN_F_USO4 | TUN_F_USO6) == 0;
-	if (!t->uso && ioctl(t->fd, TUNSETOFFLOAD, TUN_OFFLOADS) < 0)
+	uso = ioctl(tfd, TUNSETOFFLOAD, TUN_OFFLOADS | TUN_F_USO4 | TUN_F_USO6) == 0;
+	if (!uso && ioctl(tfd, TUNSETOFFLOAD, TUN_OFFLOADS) < 0)
 		fatal("dataplane: %s: offloads: %s", t->name, strerror(errno));
+	if (!first)
+		return tfd;
+	t->uso = uso;
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		fatal("dataplane: socket: %s", strerror(errno));
@@ -910,13 +1084,13 @@ static void open_tun(struct xtr_dp *x, struct tun *t)
 		fatal("dataplane: %s up: %s", t->name, strerror(errno));
 	close(s);
 	t->ifindex = (int)if_nametoindex(t->name);
-	t->x = x;
-	ev_io_init(&t->io, tun_cb, t->fd, EV_READ);
-	ev_io_start(x->d->loop, &t->io);
-	log_info("dataplane: %s (instance-id %u, mtu %u)", t->name, t->iid, x->tun_mtu);
+	log_info("dataplane: %s (instance-id %u, mtu %u, %zu queue(s))", t->name, t->iid,
+		 x->tun_mtu, x->nw);
+	return tfd;
 }
 
-static void open_udp(struct xtr_dp *x, struct udp *u, int family)
+/* Worker w's UDP 4341 socket of family: with many workers, the kernel picks one by 4-tuple. */
+static void open_udp(struct wk *w, struct udp *u, int family)
 {
 	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
 	struct lisp_addr any = { .afi = family == AF_INET ? LISP_AFI_IPV4 : LISP_AFI_IPV6 };
@@ -939,12 +1113,14 @@ static void open_udp(struct xtr_dp *x, struct udp *u, int family)
 	/* consecutive datagrams of one flow come as one (cut again in rx_datagram) */
 	if (setsockopt(u->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
 		log_warn("dataplane: UDP GRO: %s (one datagram per buffer)", strerror(errno));
+	if (w->x->nw > 1 && setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		fatal("dataplane: SO_REUSEPORT: %s", strerror(errno));
 	if (bind(u->fd, (struct sockaddr *)&ss, sl) < 0)
 		fatal("dataplane: cannot listen on UDP port %d: %s", LISP_DATA_PORT,
 		      strerror(errno));
-	u->x = x;
+	u->w = w;
 	ev_io_init(&u->io, udp_cb, u->fd, EV_READ);
-	ev_io_start(x->d->loop, &u->io);
+	ev_io_start(w->loop, &u->io);
 }
 
 static int open_raw(int family)
@@ -994,16 +1170,145 @@ static void open_pool(struct xtr_dp *x)
 			open++;
 		}
 	}
-	x->dp.sport_mask = PORT_POOL - 1;
 	if (open < 2 * PORT_POOL)
 		log_warn("dataplane: %u of the %d UDP source ports 49152-%d in use elsewhere: "
 			 "their flows are sent one packet at a time",
 			 2 * PORT_POOL - open, 2 * PORT_POOL, 0xc000 + PORT_POOL - 1);
 }
 
+/* The main loop holds the write lock except while it waits (libev's release/acquire hooks). */
+static void main_release(struct ev_loop *loop)
+{
+	struct xtr_dp *x = ev_userdata(loop);
+
+	pthread_rwlock_unlock(&x->lock);
+}
+
+static void main_acquire(struct ev_loop *loop)
+{
+	struct xtr_dp *x = ev_userdata(loop);
+
+	pthread_rwlock_wrlock(&x->lock);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	(void)loop; /* waking was the point: the loop looks at its timers again */
+	(void)a;
+	(void)revents;
+}
+
+static void stop_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	(void)a;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void *worker_main(void *arg)
+{
+	struct wk *w = arg;
+
+	ev_run(w->loop, 0);
+	return NULL;
+}
+
+/* Worker or main-thread context w: buffers and a pipeline of its own. */
+static void wk_init(struct xtr_dp *x, struct wk *w, unsigned index, bool ctl)
+{
+	struct xtr_daemon *d = x->d;
+
+	w->x = x;
+	w->index = index;
+	w->ctl = ctl;
+	dp_init(&w->dp, d->mc, NULL, NULL, d->conf->dp_mtu);
+	w->dp.local = etr_local_table(d->etr);
+	w->dp.sport_mask = PORT_POOL - 1;
+	{ /* a nonce sequence of its own (xorshift: never from 0) */
+		uint32_t seed;
+
+		if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed) && seed)
+			w->dp.nonce = seed;
+	}
+	if (ctl) {
+		w->loop = d->loop;
+		return;
+	}
+	w->slots = xcalloc(PKT_MAX, SLOT);
+	for (size_t i = 0; i < PKT_MAX; i++)
+		w->slotp[i] = w->slots[i] + DP_HEADROOM;
+	w->rxbuf = xcalloc(RX_MSGS, RX_BUF);
+	w->tunbuf = xcalloc(1, VNET_LEN + 65536);
+	w->grobuf = xcalloc(1, 65536);
+	w->loop = ev_loop_new(EVFLAG_AUTO);
+	if (!w->loop)
+		fatal("dataplane: worker %u: no event loop", index);
+	w->tq = xcalloc(x->ntuns, sizeof(*w->tq));
+	for (size_t i = 0; i < x->ntuns; i++) {
+		struct tunq *q = &w->tq[i];
+
+		q->t = &x->tuns[i];
+		q->w = w;
+		q->fd = open_tunq(x, q->t, index == 0);
+		ev_io_init(&q->io, tun_cb, q->fd, EV_READ);
+		ev_io_start(w->loop, &q->io);
+	}
+	open_udp(w, &w->udp[0], AF_INET);
+	open_udp(w, &w->udp[1], AF_INET6);
+	ev_async_init(&w->stop, stop_cb);
+	ev_async_start(w->loop, &w->stop);
+}
+
+static void wk_free(struct wk *w)
+{
+	if (w->ctl)
+		return;
+	for (size_t i = 0; i < w->x->ntuns; i++) {
+		ev_io_stop(w->loop, &w->tq[i].io);
+		close(w->tq[i].fd);
+	}
+	for (int i = 0; i < 2; i++) {
+		ev_io_stop(w->loop, &w->udp[i].io);
+		close(w->udp[i].fd);
+	}
+	ev_async_stop(w->loop, &w->stop);
+	ev_loop_destroy(w->loop);
+	free(w->tq);
+	free(w->slots);
+	free(w->rxbuf);
+	free(w->tunbuf);
+	free(w->grobuf);
+}
+
+/* Starts the workers' threads (every signal blocked: they go to the main thread). */
+static void start_workers(struct xtr_dp *x)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t i = 0; i < x->nw; i++) {
+		rc = pthread_create(&x->w[i].thread, NULL, worker_main, &x->w[i]);
+		if (rc)
+			fatal("dataplane: worker %zu: %s", i, strerror(rc));
+		x->w[i].running = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Workers for `dataplane workers N`, or one per online CPU. */
+static size_t worker_count(const struct xtr_conf *c)
+{
+	long n = c->dp_workers ? (long)c->dp_workers : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > XTR_DP_WORKERS_MAX ? XTR_DP_WORKERS_MAX : (size_t)n;
+}
+
 void xtr_dp_open(struct xtr_daemon *d)
 {
 	const struct xtr_conf *c = d->conf;
+	pthread_rwlockattr_t la;
 	struct xtr_dp *x;
 	uint32_t iids[256];
 	size_t n;
@@ -1013,17 +1318,19 @@ void xtr_dp_open(struct xtr_daemon *d)
 		return;
 	x = xcalloc(1, sizeof(*x));
 	x->d = d;
-	x->slots = xcalloc(PKT_MAX, SLOT);
-	for (size_t i = 0; i < PKT_MAX; i++)
-		x->slotp[i] = x->slots[i] + DP_HEADROOM;
-	x->rxbuf = xcalloc(RX_MSGS, RX_BUF);
-	x->tunbuf = xcalloc(1, VNET_LEN + 65536);
-	x->grobuf = xcalloc(1, 65536);
 	for (size_t i = 0; i < PENDING_MAX; i++)
 		x->pend[i].buf = xmalloc(SLOT);
 	x->tun_mtu = c->dp_mtu - (v6_rlocs(c) ? V6_OVERHEAD : V4_OVERHEAD);
-	dp_init(&x->dp, d->mc, NULL, NULL, c->dp_mtu);
-	x->dp.local = etr_local_table(d->etr);
+	/* the main thread holds it from here on, but while its loop waits */
+	pthread_rwlockattr_init(&la);
+	pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&x->lock, &la);
+	pthread_rwlockattr_destroy(&la);
+	pthread_rwlock_wrlock(&x->lock);
+	ev_set_userdata(d->loop, x);
+	ev_set_loop_release_cb(d->loop, main_release, main_acquire);
+	ev_async_init(&x->wake, wake_cb);
+	ev_async_start(d->loop, &x->wake);
 	d->dpx = x;
 	x->rt = xtr_rt_open();
 	if (x->rt < 0)
@@ -1043,18 +1350,21 @@ void xtr_dp_open(struct xtr_daemon *d)
 			fatal("dataplane: interface name %s.%u is longer than %d characters",
 			      c->dp_ifname, iids[i], IF_NAMESIZE - 1);
 		t->iid = iids[i];
-		open_tun(x, t);
 	}
-	open_udp(x, &x->udp[0], AF_INET);
-	open_udp(x, &x->udp[1], AF_INET6);
 	x->raw4 = open_raw(AF_INET);
 	x->raw6 = open_raw(AF_INET6);
 	open_pool(x);
+	x->nw = worker_count(c);
+	x->w = xcalloc(x->nw, sizeof(*x->w));
+	wk_init(x, &x->ctl, 0, true);
+	for (size_t i = 0; i < x->nw; i++)
+		wk_init(x, &x->w[i], (unsigned)i, false);
 	mapcache_routes(x, c, true);
-	dp_set_petrs(&x->dp, c);
-	x->dp.proxy_etr = c->proxy_etr_v4 || c->proxy_etr_v6;
+	set_dps(x, c);
 	xtr_dp_tick(d);
-	log_info("dataplane: UDP port %d, %zu instance-id(s)", LISP_DATA_PORT, x->ntuns);
+	start_workers(x);
+	log_info("dataplane: UDP port %d, %zu instance-id(s), %zu worker(s)", LISP_DATA_PORT,
+		 x->ntuns, x->nw);
 }
 
 void xtr_dp_close(struct xtr_daemon *d)
@@ -1063,15 +1373,19 @@ void xtr_dp_close(struct xtr_daemon *d)
 
 	if (!x)
 		return;
+	/* the main loop has stopped holding the lock for us: a worker may wait for it */
+	ev_set_loop_release_cb(d->loop, NULL, NULL);
+	pthread_rwlock_unlock(&x->lock);
+	for (size_t i = 0; i < x->nw; i++)
+		if (x->w[i].running)
+			ev_async_send(x->w[i].loop, &x->w[i].stop);
+	for (size_t i = 0; i < x->nw; i++)
+		if (x->w[i].running)
+			pthread_join(x->w[i].thread, NULL);
 	xtr_rt_flush(x->rt); /* the TUN routes go with the devices; the others go here */
-	for (size_t i = 0; i < x->ntuns; i++) {
-		ev_io_stop(d->loop, &x->tuns[i].io);
-		close(x->tuns[i].fd);
-	}
-	for (int i = 0; i < 2; i++) {
-		ev_io_stop(d->loop, &x->udp[i].io);
-		close(x->udp[i].fd);
-	}
+	for (size_t i = 0; i < x->nw; i++)
+		wk_free(&x->w[i]);
+	ev_async_stop(d->loop, &x->wake);
 	close(x->raw4);
 	close(x->raw6);
 	for (int f = 0; f < 2; f++)
@@ -1081,23 +1395,49 @@ void xtr_dp_close(struct xtr_daemon *d)
 	close(x->rt);
 	for (size_t i = 0; i < PENDING_MAX; i++)
 		free(x->pend[i].buf);
+	pthread_rwlock_destroy(&x->lock);
+	free(x->w);
 	free(x->tuns);
-	free(x->slots);
-	free(x->rxbuf);
-	free(x->tunbuf);
-	free(x->grobuf);
 	free(x);
 	d->dpx = NULL;
 }
 
-const struct dp_counters *xtr_dp_pipeline_counters(const struct xtr_daemon *d)
+/* Sums of every worker's and the main thread's counters (exact: the workers wait meanwhile). */
+bool xtr_dp_stats(const struct xtr_daemon *d, struct dp_counters *pc, struct xtr_dp_counters *io)
 {
-	return d->dpx ? &d->dpx->dp.c : NULL;
+	const struct xtr_dp *x = d->dpx;
+
+	if (!x)
+		return false;
+	memset(pc, 0, sizeof(*pc));
+	memset(io, 0, sizeof(*io));
+	for (size_t i = 0; i <= x->nw; i++) {
+		const struct wk *w = i < x->nw ? &x->w[i] : &x->ctl;
+		const uint64_t *a = (const uint64_t *)&w->c;
+
+		for (int r = 0; r < DP_R_MAX; r++) {
+			pc->packets[r] += w->dp.c.packets[r];
+			pc->bytes[r] += w->dp.c.bytes[r];
+		}
+		for (size_t k = 0; k < sizeof(*io) / sizeof(uint64_t); k++)
+			((uint64_t *)io)[k] += a[k];
+	}
+	return true;
 }
 
-const struct xtr_dp_counters *xtr_dp_counters(const struct xtr_daemon *d)
+size_t xtr_dp_workers(const struct xtr_daemon *d, struct xtr_dp_worker_info *out, size_t max)
 {
-	return d->dpx ? &d->dpx->c : NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; d->dpx && i < d->dpx->nw && n < max; i++, n++) {
+		const struct wk *w = &d->dpx->w[i];
+
+		out[n] = (struct xtr_dp_worker_info){ .eid_rx = w->c.tun_rx,
+						      .eid_tx = w->c.tun_tx,
+						      .rloc_rx = w->c.rloc_rx,
+						      .rloc_tx = w->c.rloc_tx };
+	}
+	return n;
 }
 
 size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size_t max)

@@ -58,9 +58,16 @@ static inline uint32_t mix(uint32_t h, uint32_t w)
 	return (h << 13 | h >> 19) * 5 + 0xe6546b64u;
 }
 
+/* Does an inner packet of protocol proto carry ports (TCP, UDP, SCTP) to hash? */
+static bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132;
+}
+
 /*
- * Source, destination and a flow hash (addresses and protocol) of an inner
- * IPv4/IPv6 packet; false if malformed.
+ * Source, destination and a flow hash of an inner IPv4/IPv6 packet (its
+ * 5-tuple; addresses and protocol alone for a fragment or another
+ * protocol, so that one flow always hashes the same); false if malformed.
  */
 static bool inner_parse(const uint8_t *ip, size_t len, struct lisp_addr *src, struct lisp_addr *dst,
 			uint32_t *hash)
@@ -75,6 +82,9 @@ static bool inner_parse(const uint8_t *ip, size_t len, struct lisp_addr *src, st
 		memcpy(src->u.v4, ip + 12, 4);
 		memcpy(dst->u.v4, ip + 16, 4);
 		h = mix(mix(ip[9], buf_load_be32(ip + 12)), buf_load_be32(ip + 16));
+		if (has_ports(ip[9]) && !(buf_load_be16(ip + 6) & 0x3fff) && /* MF, offset */
+		    len >= (size_t)(ip[0] & 0x0f) * 4 + 4)
+			h = mix(h, buf_load_be32(ip + (ip[0] & 0x0f) * 4));
 	} else if (len >= IPPKT_V6_HDR_LEN && ip[0] >> 4 == 6) {
 		if ((size_t)buf_load_be16(ip + 4) + IPPKT_V6_HDR_LEN != len)
 			return false;
@@ -83,6 +93,8 @@ static bool inner_parse(const uint8_t *ip, size_t len, struct lisp_addr *src, st
 		h = ip[6];
 		for (size_t i = 8; i < 40; i += 4)
 			h = mix(h, buf_load_be32(ip + i));
+		if (has_ports(ip[6]) && len >= IPPKT_V6_HDR_LEN + 4)
+			h = mix(h, buf_load_be32(ip + IPPKT_V6_HDR_LEN));
 	} else {
 		return false;
 	}

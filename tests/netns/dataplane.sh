@@ -10,12 +10,15 @@
 # pipeline's counters match the I/O counters exactly after TCP and UDP load; the stateless MTU
 # rules (RFC 9300 §7, spec §1.5): a DF packet larger than S = 1500 - 36 is answered with
 # "fragmentation needed, MTU 1464", a DF=0 one is fragmented and arrives, one of exactly S passes.
+# Both xTRs run four data-plane workers (more than this machine's CPUs, on purpose): flows
+# spread over them on both sides (TUN queues, SO_REUSEPORT), and the totals are the sums.
 # usage: dataplane.sh BUILD_BIN_DIR
 set -eu
 BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
 xtr_pair
+for n in xa xb; do echo " dataplane workers 4" >>"$WORK/$n.conf"; done
 daemons ms xa xb
 pingq() { nsx ha ping -q "$@" >/dev/null; }
 check "ha reaches hb through the LISP data plane" retry 10 pingq -c 1 -W 1 198.51.100.130
@@ -86,6 +89,33 @@ check "UDP load: xa read = encapsulated ($((a_in - p_in)) = $((a_enc - p_enc)), 
 	bash -c "[ $((a_in - p_in)) -eq $((a_enc - p_enc)) ] && [ $((a_in - p_in)) -ge 20000 ]"
 check "UDP load: xb received = decapsulated = written ($((b_in - p_bin)) = $((b_dec - p_dec)) = $((b_out - p_out)))" \
 	bash -c "[ $((b_in - p_bin)) -eq $((b_dec - p_dec)) ] && [ $((b_dec - p_dec)) -eq $((b_out - p_out)) ]"
+
+# 2b. 64 flows (source ports): spread over the workers, both ways of the tunnel
+wk() { # wk ROLE FIELD: how many workers moved FIELD, then the sum of FIELD over them
+	ctl "$1" -j show lisp dataplane | jq -r --arg f "$2" '[.dataplane.workers[][$f]] | "\([.[] | select(. > 0)] | length) \(add)"'
+}
+check "xa and xb: four workers each" \
+	test "$(ctl xa -j show lisp dataplane | jq '.dataplane.workers | length')$(ctl xb -j show lisp dataplane | jq '.dataplane.workers | length')" = 44
+check "xa: four queues on the TUN (multi-queue)" \
+	test "$(nsx xa ls /sys/class/net/lisp0/queues | grep -c '^tx-')" -eq 4
+p_in=$(io xa "EID side received") p_bout=$(io xb "EID side sent")
+nsx ha python3 -c '
+import socket
+ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(64)]
+for i in range(6400):
+    ss[i % 64].sendto(b"y" * 64, ("198.51.100.130", 9))
+'
+sleep 0.5
+read -r a_wk a_sum <<<"$(wk xa eid_received)"
+read -r b_wk b_sum <<<"$(wk xb rloc_received)"
+check "xa: 64 flows read by more than one worker ($a_wk of 4)" test "$a_wk" -ge 2
+check "xb: 64 flows received by more than one worker ($b_wk of 4)" test "$b_wk" -ge 2
+check "xa: the workers' sum is the total ($a_sum = $(io xa "EID side received"))" \
+	test "$a_sum" -eq "$(io xa "EID side received")"
+check "xb: the workers' sum is the total ($b_sum = $(io xb "RLOC side received"))" \
+	test "$b_sum" -eq "$(io xb "RLOC side received")"
+check "the 6400 datagrams went through ($(($(io xa "EID side received") - p_in)) read at xa, $(($(io xb "EID side sent") - p_bout)) written at xb)" \
+	bash -c "[ $(($(io xa "EID side received") - p_in)) -ge 6400 ] && [ $(($(io xb "EID side sent") - p_bout)) -ge 6400 ]"
 
 # 3. MTU (stateless): S = 1500 - 36 = 1464 on the TUN
 check "xa: the TUN's MTU is S = 1500 - 36" test "$(ctl xa -j show lisp dataplane | jq '.dataplane.interfaces[0].mtu')" -eq 1464

@@ -154,6 +154,73 @@ static void test_encap_decap(void **state)
 	assert_memory_equal(p.buf + p.off, orig, 32);
 }
 
+/* A UDP packet 10.2.2.20:sport -> 10.1.1.10:dport (32 bytes) with flags/offset frag, encapsulated:
+ * the outer UDP source port. */
+static uint16_t udp_outer_sport(struct env *e, uint16_t sport, uint16_t dport, uint16_t frag)
+{
+	uint8_t buf[256];
+	struct dp_pkt p = inner(buf, "10.1.1.10", 64);
+	uint8_t *ip = buf + DP_HEADROOM;
+	struct ippkt_udp u;
+	uint16_t c;
+
+	ip[9] = 17;
+	ip[6] = (uint8_t)(frag >> 8);
+	ip[7] = (uint8_t)frag;
+	ip[10] = ip[11] = 0;
+	c = ippkt_csum_fold(ippkt_csum_add(0, ip, 20));
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	ip[20] = (uint8_t)(sport >> 8);
+	ip[21] = (uint8_t)sport;
+	ip[22] = (uint8_t)(dport >> 8);
+	ip[23] = (uint8_t)dport;
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD);
+	assert_int_equal(ippkt_decode_udp(p.buf + p.off, p.len, false, &u), 0);
+	return u.sport;
+}
+
+/* The outer source port hashes the inner 5-tuple (spec §1.3): flows between two hosts spread. */
+static void test_flow_ports(void **state)
+{
+	struct env *e = *state;
+	uint16_t seen[64];
+	size_t distinct = 0;
+
+	for (uint16_t i = 0; i < 64; i++) {
+		uint16_t sp = udp_outer_sport(e, (uint16_t)(40000 + i), 53, 0x4000);
+		bool dup = false;
+
+		assert_true(sp >= 49152);
+		assert_int_equal(udp_outer_sport(e, (uint16_t)(40000 + i), 53, 0x4000), sp);
+		for (size_t k = 0; k < distinct; k++)
+			dup |= seen[k] == sp;
+		if (!dup)
+			seen[distinct++] = sp;
+	}
+	assert_true(distinct >= 32); /* 64 flows on 14 bits: collisions are few */
+	/* fragments of one datagram hash alike: addresses and protocol only (no ports in later ones) */
+	assert_int_equal(udp_outer_sport(e, 40000, 53, 0x2000), /* MF: the first */
+			 udp_outer_sport(e, 1, 2, 0x00b9));	/* a later one */
+	assert_int_equal(udp_outer_sport(e, 40000, 53, 0x2000),
+			 udp_outer_sport(e, 40001, 53, 0x2000));
+	/* with a pool of 64 ports (the I/O's GSO sockets), still spread */
+	e->dp.sport_mask = 63;
+	distinct = 0;
+	for (uint16_t i = 0; i < 64; i++) {
+		uint16_t sp = udp_outer_sport(e, (uint16_t)(40000 + i), 53, 0);
+		bool dup = false;
+
+		assert_true(sp >= 49152 && sp < 49152 + 64);
+		for (size_t k = 0; k < distinct; k++)
+			dup |= seen[k] == sp;
+		if (!dup)
+			seen[distinct++] = sp;
+	}
+	assert_true(distinct >= 16);
+}
+
 static int first_locator(const struct mc_info *i, void *arg)
 {
 	*(const struct mc_locator **)arg = i->nloc ? i->locs : NULL;
@@ -417,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locator_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_ports, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -127,6 +127,16 @@ static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 	json_uint(&j, "dynamic_eids", dp->dynamic_eids);
 	counter_list("pipeline", dp->pipeline, dp->n_pipeline);
 	counter_list("io", dp->io, dp->n_io);
+	json_array_begin(&j, "workers");
+	for (size_t i = 0; i < dp->n_workers; i++) {
+		json_object_begin(&j, NULL);
+		json_uint(&j, "eid_received", dp->workers[i]->eid_received);
+		json_uint(&j, "eid_sent", dp->workers[i]->eid_sent);
+		json_uint(&j, "rloc_received", dp->workers[i]->rloc_received);
+		json_uint(&j, "rloc_sent", dp->workers[i]->rloc_sent);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_object_end(&j);
 }
 

@@ -175,6 +175,12 @@ static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 	printf("\nI/O                                        %14s\n", "Packets");
 	for (size_t i = 0; i < dp->n_io; i++)
 		printf("  %-52s %" PRIu64 "\n", dp->io[i]->name, dp->io[i]->packets);
+	printf("\nWorkers  %16s %16s %16s %16s\n", "EID side in", "EID side out", "RLOC side in",
+	       "RLOC side out");
+	for (size_t i = 0; i < dp->n_workers; i++)
+		printf("  %-6zu %16" PRIu64 " %16" PRIu64 " %16" PRIu64 " %16" PRIu64 "\n", i,
+		       dp->workers[i]->eid_received, dp->workers[i]->eid_sent,
+		       dp->workers[i]->rloc_received, dp->workers[i]->rloc_sent);
 }
 
 /* show lisp hypervisor (fhrctl) */
