@@ -537,6 +537,7 @@ static void tun_cb(struct ev_loop *loop, ev_io *io, int revents)
 	size_t lens[PKT_MAX], n = 0;
 
 	(void)revents;
+	batch_begin(w); /* (the counters too are read under the write lock) */
 	while (n + SEG_ROOM <= PKT_MAX) {
 		ssize_t r = read(q->fd, w->tunbuf, VNET_LEN + 65535);
 		struct virtio_net_hdr vh;
@@ -575,14 +576,13 @@ static void tun_cb(struct ev_loop *loop, ev_io *io, int revents)
 						    .len = lens[i],
 						    .iid = q->t->iid };
 	}
-	if (!n)
-		return;
-	w->c.tun_rx += n;
-	batch_begin(w);
-	w->dp.now = ev_now(loop);
-	dp_encap_batch(&w->dp, w->pk, n);
-	after_encap(w, w->pk, n, false, ev_now(loop));
-	flush_out(w);
+	if (n) {
+		w->c.tun_rx += n;
+		w->dp.now = ev_now(loop);
+		dp_encap_batch(&w->dp, w->pk, n);
+		after_encap(w, w->pk, n, false, ev_now(loop));
+		flush_out(w);
+	}
 	batch_end(w, ev_now(loop));
 }
 
@@ -773,8 +773,8 @@ static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 			log_warn_rl(&w->rl, "dataplane: recvmmsg: %s", strerror(errno));
 		return;
 	}
-	w->c.rloc_reads++;
 	batch_begin(w);
+	w->c.rloc_reads++;
 	for (int i = 0; i < got; i++) {
 		struct lisp_addr from;
 		uint8_t ttl = 64;

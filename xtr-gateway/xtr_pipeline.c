@@ -244,6 +244,17 @@ static enum dp_reason encap(struct dp *dp, struct dp_pkt *p, const struct mc_loc
 	return DP_R_ENCAP;
 }
 
+/*
+ * Counters and liveness kept in the control plane's entries: workers on
+ * other threads update the same entries (each under the read lock), so
+ * these are relaxed atomics; the control plane reads them under the write
+ * lock, when no worker runs.
+ */
+static inline void add64(uint64_t *v, uint64_t n)
+{
+	__atomic_fetch_add(v, n, __ATOMIC_RELAXED);
+}
+
 /* Encapsulates p toward a locator of f; why (ok: the reason on success). */
 static enum dp_reason encap_to(struct dp *dp, struct dp_pkt *p, const struct mc_fwd *f,
 			       uint32_t hash, enum dp_reason ok)
@@ -252,8 +263,8 @@ static enum dp_reason encap_to(struct dp *dp, struct dp_pkt *p, const struct mc_
 	enum dp_reason r = loc ? encap(dp, p, loc, hash) : DP_R_NO_LOCATOR;
 
 	if (r == DP_R_ENCAP) {
-		loc->packets++;
-		loc->bytes += p->len;
+		add64(&loc->packets, 1);
+		add64(&loc->bytes, p->len);
 		p->verdict = DP_FORWARD;
 		return ok;
 	}
@@ -315,8 +326,8 @@ static inline void touch(struct dp *dp, void *v)
 {
 	struct etr_local *l = v;
 
-	l->last_packet = dp->now;
-	l->packets++;
+	__atomic_store(&l->last_packet, &dp->now, __ATOMIC_RELAXED);
+	add64(&l->packets, 1);
 }
 
 void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
@@ -502,8 +513,8 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 				touch(dp, loc[j]);
 			for (uint8_t m = 0; from[j].state == MC_COMPLETE && m < from[j].nloc; m++) {
 				if (lisp_addr_equal(&from[j].locs[m].addr, &p->aux)) {
-					from[j].locs[m].packets_in++;
-					from[j].locs[m].bytes_in += p->len;
+					add64(&from[j].locs[m].packets_in, 1);
+					add64(&from[j].locs[m].bytes_in, p->len);
 					break;
 				}
 			}
