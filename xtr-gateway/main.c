@@ -205,10 +205,10 @@ static void shutdown_all(struct xtr_daemon *d)
 	ev_signal_stop(d->loop, &d->sigterm);
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
+	xtr_dp_close(d); /* first: its workers may still punt into what follows */
 	control_close(d->ctl);
 	xtr_notify_io_close(d);
 	xtr_notify_free(d->notify);
-	xtr_dp_close(d);
 	mc_free(d->mc);
 	etr_free(d->etr);
 	xtr_net_close(d->net);
