@@ -9,6 +9,7 @@
 #include "hypervisor-hooks/loop_virt.h"
 #include "hypervisor-hooks/watch_virt.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 #define URI_DEFAULT "qemu:///system"
 
@@ -29,6 +30,31 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+struct reload {
+	ev_signal sig;
+	struct vw *w;
+	const char *path;
+	struct hv_conf *conf;
+};
+
+/* SIGHUP: the configuration again; one with an error is refused, the running one stays. */
+static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	struct reload *r = container_of(s, struct reload, sig);
+	struct hv_conf *c;
+	char err[1024];
+
+	(void)loop;
+	(void)revents;
+	c = hv_conf_load(r->path, err, sizeof(err));
+	if (!c) {
+		log_warn("virtwatch: reload: %s; the running configuration stays", err);
+		return;
+	}
+	hv_conf_free(vw_reconfigure(r->w, c));
+	r->conf = c;
+}
+
 static void quiet(void *arg, virErrorPtr e)
 {
 	(void)arg;
@@ -40,6 +66,7 @@ int main(int argc, char **argv)
 	const char *uri = URI_DEFAULT, *path = HV_CONF_DEFAULT;
 	bool check = false;
 	ev_signal sigterm, sigint;
+	struct reload reload;
 	struct hv_conf *conf;
 	struct ev_loop *loop;
 	struct vw *w;
@@ -88,11 +115,14 @@ int main(int argc, char **argv)
 	ev_signal_init(&sigint, stop_cb, SIGINT);
 	ev_signal_start(loop, &sigterm);
 	ev_signal_start(loop, &sigint);
+	reload = (struct reload){ .w = w, .path = path, .conf = conf };
+	ev_signal_init(&reload.sig, hup_cb, SIGHUP);
+	ev_signal_start(loop, &reload.sig);
 	log_info("virtwatch: started as host %s, %zu tenant(s), watching %s", conf->host_id,
 		 conf->ntenants, uri);
 	ev_run(loop, 0);
 	log_info("virtwatch: shutting down");
 	vw_free(w);
-	hv_conf_free(conf);
+	hv_conf_free(reload.conf);
 	return 0;
 }

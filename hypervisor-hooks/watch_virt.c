@@ -439,6 +439,28 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 }
 
+struct hv_conf *vw_reconfigure(struct vw *w, struct hv_conf *conf)
+{
+	struct hv_conf *old = w->conf;
+
+	w->conf = conf;
+	for (size_t i = 0; i < w->npeers; i++) {
+		struct peer *p = &w->peers[i];
+
+		for (size_t k = 0; k < conf->ntenants; k++) {
+			const struct hv_tenant *t = &conf->tenants[k];
+
+			if (t->iid == p->iid && strcmp(t->name, p->tenant) == 0) {
+				lisp_auth_key_free(p->key);
+				p->key = lisp_auth_key_new(t->key, t->keylen);
+			}
+		}
+	}
+	log_info("virtwatch: configuration reloaded: host %s, %zu tenant(s)", conf->host_id,
+		 conf->ntenants);
+	return old;
+}
+
 struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf)
 {
 	struct vw *w = xcalloc(1, sizeof(*w));

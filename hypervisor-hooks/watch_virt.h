@@ -25,6 +25,12 @@ struct vw;
 struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf);
 /* Connects (and reconnects whenever the connection closes). */
 void vw_start(struct vw *w);
+/*
+ * A reloaded configuration: w uses conf from now on (the caller frees the
+ * one it returns); FHRs of tenants still there get the new key for what is
+ * sent from now on, retransmissions included.
+ */
+struct hv_conf *vw_reconfigure(struct vw *w, struct hv_conf *conf);
 void vw_free(struct vw *w);
 bool vw_connected(const struct vw *w);
 const struct vw_counters *vw_counters(const struct vw *w);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 /* The one mutable global beyond the daemon struct that STYLE allows: logging state. */
 static struct {
 	bool to_stderr;
+	bool journal; /* stderr is systemd's journal: lines carry their priority as <N> */
 	uint32_t debug;
 	const char *ident;
 } lg = { .to_stderr = true, .ident = "vmroam" };
@@ -27,10 +29,23 @@ static const struct {
 	{ "nfq", LOG_NFQ },	      { "virt", LOG_VIRT },	    { "packet", LOG_PACKET },
 };
 
+bool log_stderr_is_journal(const char *journal_stream)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	/* systemd sets JOURNAL_STREAM=DEV:INO of the stream it connected (systemd.exec(5)) */
+	return journal_stream && sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &tail) == 2 &&
+	       fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *ident, bool to_stderr)
 {
 	lg.ident = ident;
 	lg.to_stderr = to_stderr;
+	lg.journal = to_stderr && log_stderr_is_journal(getenv("JOURNAL_STREAM"));
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -73,11 +88,15 @@ static void vlog(int prio, const char *fmt, va_list ap, int err)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (lg.to_stderr) {
+		char pri[8] = "";
+
+		if (lg.journal)
+			snprintf(pri, sizeof(pri), "<%d>", prio);
 		if (err)
-			fprintf(stderr, "%s: %s: %s: %s\n", lg.ident, names[prio], msg,
+			fprintf(stderr, "%s%s: %s: %s: %s\n", pri, lg.ident, names[prio], msg,
 				strerror(err));
 		else
-			fprintf(stderr, "%s: %s: %s\n", lg.ident, names[prio], msg);
+			fprintf(stderr, "%s%s: %s: %s\n", pri, lg.ident, names[prio], msg);
 		fflush(stderr);
 	} else if (err) {
 		syslog(prio, "%s: %s", msg, strerror(err));

@@ -25,8 +25,15 @@ struct log_rate {
 	unsigned suppressed; /* since then */
 };
 
-/* Starts logging as ident; to_stderr false sends to syslog (daemon facility). */
+/*
+ * Starts logging as ident; to_stderr false sends to syslog (daemon
+ * facility). Under systemd, when stderr is the
+ * journal (JOURNAL_STREAM names it), each line starts with its syslog
+ * priority, <3> to <7>, which journald reads as the level.
+ */
 void log_init(const char *ident, bool to_stderr);
+/* True if journal_stream (JOURNAL_STREAM's value) names this process's stderr. */
+bool log_stderr_is_journal(const char *journal_stream);
 
 /* Switches debug categories: the bitmask of enum log_cat that is on. */
 void log_set_debug(uint32_t cats);

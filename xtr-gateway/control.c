@@ -673,37 +673,11 @@ static void do_show_dataplane(struct client *cl)
 	for (int i = 0; i < DP_R_MAX; i++)
 		m.pipeline[m.n_pipeline++] = counter(&a, dp_reason_name((enum dp_reason)i),
 						     pc->packets[i], pc->bytes[i]);
-	const struct {
-		const char *name;
-		uint64_t v;
-	} ios[] = {
-		{ "EID side received", io->tun_rx },
-		{ "EID side sent", io->tun_tx },
-		{ "EID side write errors", io->tun_errors },
-		{ "RLOC side received", io->rloc_rx },
-		{ "RLOC side sent", io->rloc_tx },
-		{ "RLOC side send errors", io->send_errors },
-		{ "held for a Map-Reply", io->held },
-		{ "held, then sent", io->held_sent },
-		{ "held, then dropped (queue full or no answer in 3 s)", io->hold_drops },
-		{ "natively-forward without a PETR, dropped", io->native_drops },
-		{ "unknown instance-id, dropped", io->unknown_iid },
-		{ "dynamic-EID learn punts", io->learn_punts },
-		{ "SMRs sent", io->smr_sent },
-		{ "SMRs rate-limited", io->smr_ratelimited },
-		{ "route errors", io->route_errors },
-		{ "EID side reads (TUN)", io->tun_reads },
-		{ "EID side TSO segments read, cut by the data plane", io->tun_tso },
-		{ "EID side writes (TUN)", io->tun_writes },
-		{ "EID side writes gathered into one TSO segment", io->tun_gro },
-		{ "RLOC side receive calls", io->rloc_reads },
-		{ "RLOC side datagrams coalesced by the kernel (UDP GRO)", io->rloc_gro },
-		{ "offload errors (malformed TSO segment), dropped", io->gso_errors },
-		{ "RLOC side UDP GSO sends (a run of one flow each)", io->gso_sends },
-		{ "RLOC side datagrams larger than 9216 bytes, dropped", io->oversize },
-	};
-	m.io = arena_alloc(&a, sizeof(ios) / sizeof(ios[0]) * sizeof(*m.io));
-	for (size_t i = 0; i < sizeof(ios) / sizeof(ios[0]); i++)
+	struct xtr_dp_named ios[XTR_DP_IO_MAX];
+	size_t nios = xtr_dp_io_list(io, ios, XTR_DP_IO_MAX);
+
+	m.io = arena_alloc(&a, nios * sizeof(*m.io));
+	for (size_t i = 0; i < nios; i++)
 		m.io[m.n_io++] = counter(&a, ios[i].name, ios[i].v, 0);
 	m.interfaces = arena_alloc(&a, (ntuns + 1) * sizeof(*m.interfaces));
 	for (size_t i = 0; i < ntuns; i++) {

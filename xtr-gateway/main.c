@@ -56,6 +56,8 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 	d->conf = c;
 	xtr_dp_reconfigure(d, old);
 	xtr_notify_configure(d->notify, c);
+	if (metrics_configure(d->metrics, c) < 0)
+		log_warn("reload: metrics: cannot listen on the new address: %s", strerror(errno));
 	if (xtr_notify_enabled(c) != (d->notify_io != NULL))
 		log_warn("reload: eid-notify listening changes only with a restart");
 	xtr_conf_free(old);
@@ -186,6 +188,9 @@ static void start(struct xtr_daemon *d)
 	d->notify = xtr_notify_new(&nio, d->etr, host);
 	xtr_notify_configure(d->notify, d->conf);
 	xtr_notify_io_open(d);
+	d->metrics = metrics_new(d);
+	if (metrics_configure(d->metrics, d->conf) < 0)
+		fatal("metrics: cannot listen: %s", strerror(errno));
 	d->ctl = control_open(d, d->ctl_path);
 	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
 	ev_timer_start(d->loop, &d->tick);
@@ -206,6 +211,7 @@ static void shutdown_all(struct xtr_daemon *d)
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
 	xtr_dp_close(d); /* first: its workers may still punt into what follows */
+	metrics_free(d->metrics);
 	control_close(d->ctl);
 	xtr_notify_io_close(d);
 	xtr_notify_free(d->notify);

@@ -201,6 +201,22 @@ static int cmd_listen(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* metrics listen ADDRESS port N: the Prometheus listener */
+static int cmd_metrics(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	unsigned long port;
+
+	(void)argc;
+	if (lisp_addr_parse(argv[0], &c->metrics_addr) < 0 || c->metrics_addr.afi == LISP_AFI_MAC)
+		return conf_error(p, "metrics listen: '%s' is not an IPv4 or IPv6 address",
+				  argv[0]);
+	if (strcasecmp(argv[1], "port") != 0 || !conf_parse_uint(argv[2], 1, 65535, &port))
+		return conf_error(p, "metrics listen ADDRESS port N: expected a port 1-65535");
+	c->metrics_port = (uint16_t)port;
+	return 0;
+}
+
 /* "priority P weight W" at argv[0..3]. */
 static int prio_weight(struct conf_parser *p, int argc, char **argv, struct xtr_conf_locator *l)
 {
@@ -684,6 +700,7 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "dataplane interface", 1, 1, CONF_NONE, cmd_dataplane, "NAME", 0 },
 	{ MODE_ROUTER_LISP, "dataplane mtu", 1, 1, CONF_NONE, cmd_dataplane, "N", 1 },
 	{ MODE_ROUTER_LISP, "dataplane workers", 1, 1, CONF_NONE, cmd_dataplane, "N", 2 },
+	{ MODE_ROUTER_LISP, "metrics listen", 3, 3, CONF_NONE, cmd_metrics, "ADDRESS port N", 0 },
 	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_DYNEID, "eid-notify authentication-key", 1, 2, CONF_NONE, cmd_eid_notify_key,

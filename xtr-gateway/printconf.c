@@ -170,6 +170,12 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " dataplane mtu %u\n", c->dp_mtu);
 	if (c->dp_workers)
 		fprintf(f, " dataplane workers %u\n", c->dp_workers);
+	if (c->metrics_port) {
+		char a[LISP_ADDR_STRLEN];
+
+		fprintf(f, " metrics listen %s port %u\n",
+			lisp_addr_format(&c->metrics_addr, a, sizeof(a)), c->metrics_port);
+	}
 	if (c->etr_v4)
 		fprintf(f, " ipv4 etr\n");
 	if (c->etr_v6)

@@ -165,6 +165,9 @@ struct xtr_conf {
 	char dp_ifname[IF_NAMESIZE]; /* dataplane interface NAME: the EID-side TUN */
 	unsigned dp_mtu;	     /* dataplane mtu N: the RLOC-side MTU */
 	unsigned dp_workers;	     /* dataplane workers N (0: one per online CPU) */
+	/* metrics listen ADDRESS port N (port 0: off) */
+	struct lisp_addr metrics_addr;
+	uint16_t metrics_port;
 };
 
 /* True if the configuration has a data-plane role (ITR, ETR, PITR or PETR). */
@@ -202,9 +205,27 @@ struct xtr_daemon {
 	struct xtr_notify *notify;
 	struct xtr_notify_io_state *notify_io; /* NULL when no dynamic-eid takes notifications */
 	struct control *ctl;
+	struct metrics *metrics;
 	ev_timer tick;
 	ev_signal sigterm, sigint, sighup;
 };
+
+/* metrics.c: the Prometheus listener (metrics listen ADDRESS port N) */
+struct metrics;
+struct metrics *metrics_new(struct xtr_daemon *d);
+/* Opens, moves or closes the listener as c says; -errno if it cannot listen. */
+int metrics_configure(struct metrics *m, const struct xtr_conf *c);
+void metrics_free(struct metrics *m);
+/* The counters in Prometheus' text format into buf; the length. */
+size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap);
+/* http.c */
+#define METRICS_REQ_MAX 4096
+/*
+ * An HTTP request in buf (len bytes so far): 1 and its path in path (cap
+ * bytes) for a complete GET; 0 if incomplete; -EOPNOTSUPP for another
+ * method, -E2BIG if too long, -EINVAL if malformed.
+ */
+int metrics_request(const char *buf, size_t len, char *path, size_t cap);
 
 /* parse.c */
 /* Reads path into a new config; on error NULL and the message ("FILE:LINE: ...") in err. */
@@ -692,6 +713,13 @@ void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, con
 void xtr_dp_installed(void *arg);
 /* Every worker's counters summed; false if there is no data plane. */
 bool xtr_dp_stats(const struct xtr_daemon *d, struct dp_counters *pc, struct xtr_dp_counters *io);
+/* The I/O counters as `show lisp dataplane` and the metrics name them. */
+struct xtr_dp_named {
+	const char *name;
+	uint64_t v;
+};
+#define XTR_DP_IO_MAX 32
+size_t xtr_dp_io_list(const struct xtr_dp_counters *io, struct xtr_dp_named *out, size_t max);
 struct xtr_dp_worker_info {
 	uint64_t eid_rx, eid_tx, rloc_rx, rloc_tx;
 };

@@ -1425,6 +1425,41 @@ bool xtr_dp_stats(const struct xtr_daemon *d, struct dp_counters *pc, struct xtr
 	return true;
 }
 
+size_t xtr_dp_io_list(const struct xtr_dp_counters *io, struct xtr_dp_named *out, size_t max)
+{
+	const struct xtr_dp_named all[] = {
+		{ "EID side received", io->tun_rx },
+		{ "EID side sent", io->tun_tx },
+		{ "EID side write errors", io->tun_errors },
+		{ "RLOC side received", io->rloc_rx },
+		{ "RLOC side sent", io->rloc_tx },
+		{ "RLOC side send errors", io->send_errors },
+		{ "held for a Map-Reply", io->held },
+		{ "held, then sent", io->held_sent },
+		{ "held, then dropped (queue full or no answer in 3 s)", io->hold_drops },
+		{ "natively-forward without a PETR, dropped", io->native_drops },
+		{ "unknown instance-id, dropped", io->unknown_iid },
+		{ "dynamic-EID learn punts", io->learn_punts },
+		{ "SMRs sent", io->smr_sent },
+		{ "SMRs rate-limited", io->smr_ratelimited },
+		{ "route errors", io->route_errors },
+		{ "EID side reads (TUN)", io->tun_reads },
+		{ "EID side TSO segments read, cut by the data plane", io->tun_tso },
+		{ "EID side writes (TUN)", io->tun_writes },
+		{ "EID side writes gathered into one TSO segment", io->tun_gro },
+		{ "RLOC side receive calls", io->rloc_reads },
+		{ "RLOC side datagrams coalesced by the kernel (UDP GRO)", io->rloc_gro },
+		{ "offload errors (malformed TSO segment), dropped", io->gso_errors },
+		{ "RLOC side UDP GSO sends (a run of one flow each)", io->gso_sends },
+		{ "RLOC side datagrams larger than 9216 bytes, dropped", io->oversize },
+	};
+	size_t n = 0;
+
+	for (; n < sizeof(all) / sizeof(all[0]) && n < max; n++)
+		out[n] = all[n];
+	return n;
+}
+
 size_t xtr_dp_workers(const struct xtr_daemon *d, struct xtr_dp_worker_info *out, size_t max)
 {
 	size_t n = 0;

@@ -19,6 +19,7 @@ BIN=$(realpath "$1")
 
 xtr_pair
 for n in xa xb; do echo " dataplane workers 4" >>"$WORK/$n.conf"; done
+echo " metrics listen 127.0.0.1 port 9470" >>"$WORK/xa.conf" # Prometheus, checked in 5.
 daemons ms xa xb
 pingq() { nsx ha ping -q "$@" >/dev/null; }
 check "ha reaches hb through the LISP data plane" retry 10 pingq -c 1 -W 1 198.51.100.130
@@ -135,4 +136,24 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"\x88" + b"\0" * 9999, 
 check "xa: a 10000-byte datagram on 4341 counted as oversize and dropped" retry 2 \
 	test "$(io xa "RLOC side datagrams larger than 9216 bytes, dropped")" -eq 1
 check "xa: still forwarding" pingq -c 1 -W 2 198.51.100.130
+
+# 5. the Prometheus listener: the same counters as the control socket, errors for the rest
+http() { nsx xa curl -s -o "$WORK/http.out" -w '%{http_code}' "$@"; }
+prom() { awk -v k="$1 " 'index($0, k) == 1 { print $NF }' "$WORK/metrics"; } # (label values have spaces)
+check "metrics: GET /metrics answers 200" test "$(http http://127.0.0.1:9470/metrics)" = 200
+cp "$WORK/http.out" "$WORK/metrics"
+check "metrics: encapsulated packets as show lisp dataplane says ($(prom 'vmroam_xtr_dataplane_packets_total{verdict="encapsulated"}'))" \
+	test "$(prom 'vmroam_xtr_dataplane_packets_total{verdict="encapsulated"}')" = "$(pipe xa encapsulated)"
+check "metrics: the oversize datagram counted" \
+	test "$(prom 'vmroam_xtr_dataplane_io_total{counter="RLOC side datagrams larger than 9216 bytes, dropped"}')" = 1
+check "metrics: map-cache entries as show lisp statistics says" \
+	test "$(prom vmroam_xtr_map_cache_entries)" = "$(ctl xa -j show lisp statistics | jq '.statistics.map_cache_entries // 0')"
+check "metrics: four workers' packets" test "$(grep -c '^vmroam_xtr_dataplane_worker_packets_total{worker=".*",side="eid",direction="in"}' "$WORK/metrics")" -eq 4
+check "metrics: every sample line parses (name{labels} integer)" \
+	bash -c "! grep -v '^#' '$WORK/metrics' | grep -Evq '^vmroam_xtr_[a-z_]+(\{[^}]*\})? [0-9]+\$'"
+check "metrics: another path is 404" test "$(http http://127.0.0.1:9470/other)" = 404
+check "metrics: POST is 405" test "$(http -X POST http://127.0.0.1:9470/metrics)" = 405
+check "metrics: a malformed request is 400" \
+	bash -c "printf 'GET\r\n\r\n' | ip netns exec $(ns xa) timeout 3 python3 -c 'import socket,sys; s=socket.create_connection((\"127.0.0.1\",9470)); s.sendall(sys.stdin.buffer.read()); print(s.recv(100).decode().split()[1])' | grep -qx 400"
+check "metrics: still answering" test "$(http http://127.0.0.1:9470/metrics)" = 200
 finish

@@ -235,6 +235,28 @@ static void lifecycle_and_replayed_migration(void **state)
 	vw_lifecycle(w, d, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_POSTCOPY);
 	expect(1, "resumed/postcopy");
 
+	/* a reloaded configuration with another key: what is sent from now on carries it */
+	{
+		char text2[512];
+		struct hv_conf *c2conf, *old;
+
+		snprintf(text2, sizeof(text2),
+			 "hypervisor\n host-id host-t\n tenant A\n  instance-id 4100\n"
+			 "  key k-new\n  fhr 127.0.0.1 port %u\n",
+			 fhr_port);
+		c2conf = hv_conf_parse_string("t2", text2, err, sizeof(err));
+		assert_non_null(c2conf);
+		old = vw_reconfigure(w, c2conf);
+		assert_ptr_equal(old, conf);
+		hv_conf_free(old);
+		conf = c2conf;
+		lisp_auth_key_free(key);
+		key = lisp_auth_key_new("k-new", 5); /* receive() refuses anything else */
+		vw_lifecycle(w, d, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
+		vw_lifecycle(w, d, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+		expect(1, "resumed/unpaused");
+	}
+
 	/* the not-a-tenant domain's events are counted, never told */
 	assert_int_equal(virDomainDestroy(plain), 0);
 	assert_int_equal(receive(300).kind, -1);

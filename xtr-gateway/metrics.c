@@ -1,0 +1,359 @@
+/*
+ * Prometheus metrics: `metrics listen ADDRESS port N` opens a small HTTP
+ * listener (off by default) that answers GET /metrics with the counters of
+ * `xtrctl show lisp statistics` and `show lisp dataplane` in Prometheus'
+ * text format (version 0.0.4). One request per connection; requests are
+ * read up to 4 KiB and 5 s, at most 16 clients at once; everything else is
+ * refused with an HTTP error and counted.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+#include "xtr-gateway/xtr.h"
+
+#define REQ_MAX	    METRICS_REQ_MAX
+#define CLIENTS_MAX 16
+#define CLIENT_TIME 5.0
+#define BODY_MAX    (256 * 1024)
+
+struct mclient {
+	ev_io io;
+	ev_timer timer;
+	int fd;
+	size_t len;
+	char req[REQ_MAX];
+	struct metrics *m;
+};
+
+struct metrics {
+	struct xtr_daemon *d;
+	int fd;
+	ev_io io;
+	struct lisp_addr addr;
+	uint16_t port;
+	struct mclient *clients[CLIENTS_MAX];
+	uint64_t served, refused;
+	struct log_rate rl;
+};
+
+struct out {
+	char *buf;
+	size_t cap, len;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len >= o->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	o->len = n < 0 ? o->cap : o->len + (size_t)n > o->cap ? o->cap : o->len + (size_t)n;
+}
+
+static void metric(struct out *o, const char *name, const char *type, const char *help, uint64_t v)
+{
+	put(o, "# HELP vmroam_xtr_%s %s\n# TYPE vmroam_xtr_%s %s\nvmroam_xtr_%s %llu\n", name, help,
+	    name, type, name, (unsigned long long)v);
+}
+
+/* A label value: \, " and newline escaped. */
+static const char *label(const char *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *s && n + 2 < cap; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *s == '\n' ? 'n' : *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
+{
+	struct out o = { .buf = buf, .cap = cap };
+	const struct xtr_counters *c = &d->counters;
+	const struct mc_counters *m = mc_counters(d->mc);
+	struct dp_counters pc;
+	struct xtr_dp_counters io;
+	char lb[128];
+
+	metric(&o, "malformed_messages_total", "counter", "Control messages refused as malformed.",
+	       c->malformed);
+	metric(&o, "unsupported_messages_total", "counter",
+	       "Control messages of types or features not served.", c->unsupported);
+	metric(&o, "unknown_eid_total", "counter", "Map-Register records in no configured site.",
+	       c->unknown_eid);
+	metric(&o, "map_requests_received_total", "counter", "Map-Requests received (ECM).",
+	       c->map_requests);
+	metric(&o, "negative_not_lisp_total", "counter", "Answered: not a LISP EID.",
+	       c->negative_not_lisp);
+	metric(&o, "map_notify_acks_unmatched_total", "counter",
+	       "Map-Notify-Acks for no pending Map-Notify.", c->acks_unmatched);
+	metric(&o, "registered_prefixes", "gauge", "Map-Server: EID prefixes registered now.",
+	       ms_reg_count(d->ms));
+	metric(&o, "pending_map_notifies", "gauge", "Map-Server: Map-Notifies awaiting their Ack.",
+	       ms_pending_notifies(d->ms));
+	metric(&o, "map_cache_entries", "gauge", "ITR map-cache entries.", mc_count(d->mc));
+	metric(&o, "map_requests_sent_total", "counter", "Map-Requests sent.", m->requests_sent);
+	metric(&o, "map_requests_unsendable_total", "counter",
+	       "Map-Requests that could not be sent.", m->requests_unsendable);
+	metric(&o, "map_replies_total", "counter", "Map-Replies received.", m->replies);
+	metric(&o, "map_replies_unsolicited_total", "counter", "Map-Replies matching no request.",
+	       m->replies_unsolicited);
+	metric(&o, "smrs_received_total", "counter", "Solicit-Map-Requests received.", m->smrs);
+	metric(&o, "map_cache_expirations_total", "counter", "Map-cache entries expired.",
+	       m->expirations);
+	metric(&o, "map_cache_overflows_total", "counter",
+	       "Mappings not cached: the cache was full.", m->overflows);
+	metric(&o, "dynamic_eids", "gauge", "Dynamic EIDs learned now.", etr_dyn_count(d->etr));
+	if (xtr_dp_stats(d, &pc, &io)) {
+		struct xtr_dp_named ios[XTR_DP_IO_MAX];
+		struct xtr_dp_worker_info wk[XTR_DP_WORKERS_MAX];
+		size_t nio = xtr_dp_io_list(&io, ios, XTR_DP_IO_MAX);
+		size_t nwk = xtr_dp_workers(d, wk, XTR_DP_WORKERS_MAX);
+
+		put(&o, "# HELP vmroam_xtr_dataplane_packets_total Data-plane packets by the "
+			"pipeline's verdict.\n# TYPE vmroam_xtr_dataplane_packets_total counter\n");
+		for (int r = 0; r < DP_R_MAX; r++)
+			put(&o, "vmroam_xtr_dataplane_packets_total{verdict=\"%s\"} %llu\n",
+			    label(dp_reason_name((enum dp_reason)r), lb, sizeof(lb)),
+			    (unsigned long long)pc.packets[r]);
+		put(&o,
+		    "# HELP vmroam_xtr_dataplane_bytes_total Data-plane bytes by the pipeline's "
+		    "verdict.\n# TYPE vmroam_xtr_dataplane_bytes_total counter\n");
+		for (int r = 0; r < DP_R_MAX; r++)
+			put(&o, "vmroam_xtr_dataplane_bytes_total{verdict=\"%s\"} %llu\n",
+			    label(dp_reason_name((enum dp_reason)r), lb, sizeof(lb)),
+			    (unsigned long long)pc.bytes[r]);
+		put(&o, "# HELP vmroam_xtr_dataplane_io_total The data plane's I/O counters (as "
+			"show lisp dataplane names them).\n"
+			"# TYPE vmroam_xtr_dataplane_io_total counter\n");
+		for (size_t i = 0; i < nio; i++)
+			put(&o, "vmroam_xtr_dataplane_io_total{counter=\"%s\"} %llu\n",
+			    label(ios[i].name, lb, sizeof(lb)), (unsigned long long)ios[i].v);
+		put(&o, "# HELP vmroam_xtr_dataplane_worker_packets_total Packets through each "
+			"data-plane worker.\n"
+			"# TYPE vmroam_xtr_dataplane_worker_packets_total counter\n");
+		for (size_t i = 0; i < nwk; i++)
+			put(&o,
+			    "vmroam_xtr_dataplane_worker_packets_total{worker=\"%zu\",side=\"eid\","
+			    "direction=\"in\"} %llu\n"
+			    "vmroam_xtr_dataplane_worker_packets_total{worker=\"%zu\",side=\"eid\","
+			    "direction=\"out\"} %llu\n"
+			    "vmroam_xtr_dataplane_worker_packets_total{worker=\"%zu\",side="
+			    "\"rloc\","
+			    "direction=\"in\"} %llu\n"
+			    "vmroam_xtr_dataplane_worker_packets_total{worker=\"%zu\",side="
+			    "\"rloc\","
+			    "direction=\"out\"} %llu\n",
+			    i, (unsigned long long)wk[i].eid_rx, i,
+			    (unsigned long long)wk[i].eid_tx, i, (unsigned long long)wk[i].rloc_rx,
+			    i, (unsigned long long)wk[i].rloc_tx);
+		metric(&o, "dataplane_held_packets", "gauge",
+		       "Packets waiting for a Map-Reply now.", xtr_dp_held(d));
+	}
+	return o.len;
+}
+
+static void client_free(struct mclient *cl)
+{
+	struct metrics *m = cl->m;
+
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (m->clients[i] == cl)
+			m->clients[i] = NULL;
+	ev_io_stop(m->d->loop, &cl->io);
+	ev_timer_stop(m->d->loop, &cl->timer);
+	close(cl->fd);
+	free(cl);
+}
+
+/* The whole answer, then the connection closes (a small answer: the send buffer takes it). */
+static void answer(struct mclient *cl, const char *status, const char *type, const char *body,
+		   size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n",
+			 status, type, len);
+	struct timeval tv = { .tv_sec = 1 };
+	const char *parts[2] = { head, body };
+	size_t lens[2] = { (size_t)n, len };
+
+	setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (int k = 0; k < 2; k++)
+		for (size_t off = 0; off < lens[k];) {
+			ssize_t w = send(cl->fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
+
+			if (w <= 0)
+				return;
+			off += (size_t)w;
+		}
+}
+
+static void refuse(struct mclient *cl, const char *status, const char *why)
+{
+	cl->m->refused++;
+	log_warn_rl(&cl->m->rl, "metrics: refused a request: %s", why);
+	answer(cl, status, "text/plain", why, strlen(why));
+}
+
+static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mclient *cl = container_of(w, struct mclient, io);
+	char path[256];
+	ssize_t r;
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	r = recv(cl->fd, cl->req + cl->len, sizeof(cl->req) - cl->len, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		client_free(cl);
+		return;
+	}
+	cl->len += (size_t)r;
+	rc = metrics_request(cl->req, cl->len, path, sizeof(path));
+	if (rc == 0)
+		return;
+	if (rc == -EOPNOTSUPP) {
+		refuse(cl, "405 Method Not Allowed", "only GET\n");
+	} else if (rc < 0) {
+		refuse(cl, "400 Bad Request", "malformed request\n");
+	} else if (strcmp(path, "/metrics") != 0) {
+		refuse(cl, "404 Not Found", "GET /metrics\n");
+	} else {
+		char *body = xmalloc(BODY_MAX);
+		size_t len = metrics_render(cl->m->d, body, BODY_MAX);
+
+		cl->m->served++;
+		answer(cl, "200 OK", "text/plain; version=0.0.4", body, len);
+		free(body);
+	}
+	client_free(cl);
+}
+
+static void client_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct mclient *cl = container_of(t, struct mclient, timer);
+
+	(void)loop;
+	(void)revents;
+	cl->m->refused++;
+	client_free(cl);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct metrics *m = container_of(w, struct metrics, io);
+	struct mclient *cl;
+	size_t slot = CLIENTS_MAX;
+	int fd;
+
+	(void)revents;
+	fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < CLIENTS_MAX && slot == CLIENTS_MAX; i++)
+		if (!m->clients[i])
+			slot = i;
+	if (slot == CLIENTS_MAX) {
+		m->refused++;
+		log_warn_rl(&m->rl, "metrics: %d clients already: one refused", CLIENTS_MAX);
+		close(fd);
+		return;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->fd = fd;
+	cl->m = m;
+	m->clients[slot] = cl;
+	ev_io_init(&cl->io, client_cb, fd, EV_READ);
+	ev_io_start(loop, &cl->io);
+	ev_timer_init(&cl->timer, client_timeout, CLIENT_TIME, 0);
+	ev_timer_start(loop, &cl->timer);
+}
+
+static void close_listener(struct metrics *m)
+{
+	if (m->fd < 0)
+		return;
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (m->clients[i])
+			client_free(m->clients[i]);
+	ev_io_stop(m->d->loop, &m->io);
+	close(m->fd);
+	m->fd = -1;
+}
+
+static int open_listener(struct metrics *m, const struct xtr_conf *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = lisp_addr_to_sockaddr(&c->metrics_addr, c->metrics_port, &ss);
+	int one = 1;
+	char a[LISP_ADDR_STRLEN];
+
+	m->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->fd < 0)
+		return -errno;
+	setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(m->fd, (struct sockaddr *)&ss, sl) < 0 || listen(m->fd, 16) < 0) {
+		int e = errno;
+
+		close(m->fd);
+		m->fd = -1;
+		return -e;
+	}
+	m->addr = c->metrics_addr;
+	m->port = c->metrics_port;
+	ev_io_init(&m->io, accept_cb, m->fd, EV_READ);
+	ev_io_start(m->d->loop, &m->io);
+	log_info("metrics: http://%s:%u/metrics (Prometheus)",
+		 lisp_addr_format(&m->addr, a, sizeof(a)), m->port);
+	return 0;
+}
+
+struct metrics *metrics_new(struct xtr_daemon *d)
+{
+	struct metrics *m = xcalloc(1, sizeof(*m));
+
+	m->d = d;
+	m->fd = -1;
+	return m;
+}
+
+int metrics_configure(struct metrics *m, const struct xtr_conf *c)
+{
+	if (m->fd >= 0 && c->metrics_port == m->port && lisp_addr_equal(&c->metrics_addr, &m->addr))
+		return 0;
+	close_listener(m);
+	if (!c->metrics_port)
+		return 0;
+	return open_listener(m, c);
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	close_listener(m);
+	free(m);
+}
