@@ -248,6 +248,7 @@ struct fhr_daemon {
 	struct fhr_hv *hv;
 	int hv_fd[2]; /* the HypervisorEvent listener, IPv4 and IPv6; -1 when off */
 	ev_io hv_io[2];
+	bool reexec; /* SIGHUP with a valid configuration: start again in place after shutdown */
 };
 
 /* detect_nfq.c: data packets of unknown hosts through NFQUEUE (iptables -t raw) */

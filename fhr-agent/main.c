@@ -142,9 +142,11 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * SIGHUP: the configuration is checked again; it applies at the next start
- * (a restart loses nothing: the table comes back from the neighbour table
- * and the gateways resynchronise).
+ * SIGHUP: the configuration is checked again; a valid one is applied by
+ * starting again in place (same process, execv after the usual shutdown: a
+ * restart loses nothing, the table comes back from the neighbour table and
+ * the gateways resynchronise); an invalid one is refused and the running
+ * configuration stays.
  */
 static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -160,7 +162,9 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	fhr_conf_free(c);
-	log_warn("reload: %s is valid; restart fhr-agent to apply it", d->conf_path);
+	log_info("reload: %s is valid; starting again with it", d->conf_path);
+	d->reexec = true;
+	ev_break(loop, EVBREAK_ALL);
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -250,5 +254,14 @@ int main(int argc, char **argv)
 	}
 	fhr_conf_free(d.conf);
 	ev_loop_destroy(d.loop);
+	if (d.reexec) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL); /* (libev's signal handling blocked some) */
+		execv("/proc/self/exe", argv);
+		log_err("reload: cannot start again: %s", strerror(errno));
+		return 1;
+	}
 	return 0;
 }

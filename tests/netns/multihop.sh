@@ -171,6 +171,30 @@ check "gateway: resync received, the VM still registered" retry 3 jctl gw \
 check "Map-Server: still registered" jctl ms \
 	'.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32") | .registered' show lisp site
 
+# 5a. reload (SIGHUP): a valid configuration is applied in place (same process, started again:
+#     here the NFQUEUE number changes), nothing is withdrawn; an invalid one changes nothing
+fpid=$(pgrep -f "fhr-agent -f $WORK/fhr.conf")
+sed -i 's/^ nfqueue 0$/ nfqueue 1/' "$WORK/fhr.conf"
+kill -HUP "$fpid"
+check "FHR reloaded: its rules now use queue 1" retry 5 bash -c \
+	"ip netns exec $(ns fhr) iptables -t raw -S | grep -q 'queue-num 1'"
+check "FHR reloaded: the same process" test "$(pgrep -f "fhr-agent -f $WORK/fhr.conf")" = "$fpid"
+check "FHR reloaded: the VM known again" retry 3 \
+	fhr_j fhr '[.dynamic_eids[] | .eid] | contains(["198.51.100.10/32"])' show lisp dynamic-eid
+check "Map-Server: still registered after the reload" jctl ms \
+	'.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32") | .registered' show lisp site
+cp "$WORK/fhr.conf" "$WORK/fhr.good"
+echo " nfqueue 70000" >>"$WORK/fhr.conf"
+kill -HUP "$fpid"
+sleep 0.5
+check "FHR: an invalid configuration on reload is refused (logged with file:line)" \
+	grep -q "fhr.conf:.*the running configuration stays" "$WORK/fhr.log"
+check "FHR: ... and it runs on (the same process)" \
+	test "$(pgrep -f "fhr-agent -f $WORK/fhr.conf")" = "$fpid"
+check "FHR: ... unchanged (queue 1)" bash -c \
+	"ip netns exec $(ns fhr) iptables -t raw -S | grep -q 'queue-num 1'"
+cp "$WORK/fhr.good" "$WORK/fhr.conf"
+
 # 5b. the neighbour table's changes: an entry ageing to STALE (a host that may have left) is no
 #     arrival; one the kernel confirmed REACHABLE (the host answered here) is
 ip -n "$(ns fhr)" neigh replace 198.51.100.30 lladdr 02:00:00:00:00:30 dev br0 nud stale
