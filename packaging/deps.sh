@@ -16,7 +16,7 @@ PKGS=(
 	# hypervisor-hooks' end-to-end test: two libvirtd (qemu TCG) and a live migration
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 nftables
 	# the Debian packages and the appliance (ctest -L package)
-	debhelper dpkg-dev fakeroot lintian mmdebstrap e2fsprogs systemd
+	debhelper dpkg-dev fakeroot lintian mmdebstrap e2fsprogs systemd man-db bsdextrautils
 )
 
 missing=()
