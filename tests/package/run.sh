@@ -15,7 +15,17 @@
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SRC/tests/netns/lib.sh" # check, finish, $WORK and its cleanup (no namespaces here)
+# the mirror this machine's apt uses (deb822 or one-line sources), else deb.debian.org
+host_mirror() {
+	{
+		awk '/^URIs:/ { print $2 }' /etc/apt/sources.list.d/*.sources 2>/dev/null
+		awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+	} | grep -v -e security -e '^$' | head -1
+}
+MIRROR=${MIRROR:-$(host_mirror)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+echo "mirror: $MIRROR"
 DEBS=$WORK/debs
 V=$(sed -n '1s/^vmroam (\([^)]*\)).*/\1/p' "$SRC/packaging/debian/changelog")
 PKGS=(vmroam-xtr-gateway vmroam-fhr-agent vmroam-hypervisor-hooks)
