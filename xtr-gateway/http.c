@@ -27,6 +27,9 @@ int metrics_request(const char *buf, size_t len, char *path, size_t cap)
 	plen = (size_t)(sp2 - sp - 1);
 	if (plen >= cap)
 		return -E2BIG;
+	for (size_t i = 0; i < plen; i++) /* a path is printable ASCII (RFC 3986) */
+		if ((unsigned char)sp[1 + i] <= ' ' || (unsigned char)sp[1 + i] >= 0x7f)
+			return -EINVAL;
 	memcpy(path, sp + 1, plen);
 	path[plen] = '\0';
 	return 1;
