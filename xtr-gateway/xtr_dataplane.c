@@ -1402,6 +1402,9 @@ void xtr_dp_close(struct xtr_daemon *d)
 	d->dpx = NULL;
 }
 
+_Static_assert(sizeof(struct xtr_dp_counters) % sizeof(uint64_t) == 0,
+	       "xtr_dp_stats sums the I/O counters as an array of uint64_t");
+
 /* Sums of every worker's and the main thread's counters (exact: the workers wait meanwhile). */
 bool xtr_dp_stats(const struct xtr_daemon *d, struct dp_counters *pc, struct xtr_dp_counters *io)
 {
@@ -1413,7 +1416,7 @@ bool xtr_dp_stats(const struct xtr_daemon *d, struct dp_counters *pc, struct xtr
 	memset(io, 0, sizeof(*io));
 	for (size_t i = 0; i <= x->nw; i++) {
 		const struct wk *w = i < x->nw ? &x->w[i] : &x->ctl;
-		const uint64_t *a = (const uint64_t *)&w->c;
+		const uint64_t *a = (const uint64_t *)&w->c; /* (nothing but uint64_t in it) */
 
 		for (int r = 0; r < DP_R_MAX; r++) {
 			pc->packets[r] += w->dp.c.packets[r];

@@ -57,17 +57,12 @@ static size_t tcp_at(const uint8_t *p, size_t len, bool *v4)
 }
 
 /* The pseudo-header sum of an l4len-byte TCP (6) or UDP (17) packet (RFC 9293, RFC 8200 §8.1). */
-static uint32_t pseudo_p(const uint8_t *ip, bool v4, size_t l4len, uint8_t proto)
+static uint32_t pseudo(const uint8_t *ip, bool v4, size_t l4len, uint8_t proto)
 {
 	if (v4)
 		return ippkt_csum_add(0, ip + 12, 8) + proto + (uint32_t)l4len;
 	return ippkt_csum_add(0, ip + 8, 32) + proto + (uint32_t)(l4len >> 16) +
 	       (uint32_t)(l4len & 0xffff);
-}
-
-static uint32_t pseudo(const uint8_t *ip, bool v4, size_t l4len)
-{
-	return pseudo_p(ip, v4, l4len, 6);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -101,7 +96,7 @@ static void tcp_csum(uint8_t *ip, bool v4, size_t th, size_t l4len)
 	uint8_t *t = ip + th;
 
 	t[16] = t[17] = 0;
-	put16(t + 16, ippkt_csum_fold(ippkt_csum_add(pseudo(ip, v4, l4len), t, l4len)));
+	put16(t + 16, ippkt_csum_fold(ippkt_csum_add(pseudo(ip, v4, l4len, 6), t, l4len)));
 }
 
 /* A UDP segment (USO: the kernel joined datagrams of one flow) cut into its datagrams. */
@@ -139,7 +134,7 @@ static int uso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t
 		ip_fix(d, v4, ih + 8 + chunk, &(uint16_t){ (uint16_t)(id + i) });
 		put16(u + 4, (uint16_t)(8 + chunk));
 		u[6] = u[7] = 0;
-		c = ippkt_csum_fold(ippkt_csum_add(pseudo_p(d, v4, 8 + chunk, 17), u, 8 + chunk));
+		c = ippkt_csum_fold(ippkt_csum_add(pseudo(d, v4, 8 + chunk, 17), u, 8 + chunk));
 		put16(u + 6, c ? c : 0xffff);
 		out->lens[i] = ih + 8 + chunk;
 	}
@@ -271,6 +266,20 @@ static size_t udp_at(const uint8_t *p, size_t len, bool *v4)
 	return ihl;
 }
 
+/* u: the segment in buf (total bytes) and its virtio-net header (checksum left to the kernel). */
+static void gathered(struct gro_unit *u, uint8_t type, size_t hdr, size_t seg, size_t l4,
+		     uint16_t csum_offset, const uint8_t *buf, size_t total)
+{
+	u->vh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					 .gso_type = type,
+					 .hdr_len = (uint16_t)hdr,
+					 .gso_size = (uint16_t)seg,
+					 .csum_start = (uint16_t)l4,
+					 .csum_offset = csum_offset };
+	u->buf = buf;
+	u->len = total;
+}
+
 /* UDP datagrams of one flow, equal in size but the last, as one UDP segment (USO). */
 static size_t gro_udp(const uint8_t *const *pkts, const size_t *lens, size_t n, struct gro_unit *u,
 		      uint8_t *buf, size_t cap)
@@ -313,15 +322,8 @@ static size_t gro_udp(const uint8_t *const *pkts, const size_t *lens, size_t n, 
 	h = buf + ih;
 	put16(h + 4, (uint16_t)(total - ih)); /* the kernel sets each datagram's from it */
 	h[6] = h[7] = 0;
-	put16(h + 6, (uint16_t)~ippkt_csum_fold(pseudo_p(buf, v4, total - ih, 17)));
-	u->vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	u->vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
-	u->vh.hdr_len = (uint16_t)(ih + 8);
-	u->vh.gso_size = (uint16_t)first;
-	u->vh.csum_start = (uint16_t)ih;
-	u->vh.csum_offset = 6;
-	u->buf = buf;
-	u->len = total;
+	put16(h + 6, (uint16_t)~ippkt_csum_fold(pseudo(buf, v4, total - ih, 17)));
+	gathered(u, VIRTIO_NET_HDR_GSO_UDP_L4, ih + 8, first, ih, 6, buf, total);
 	return k;
 }
 
@@ -392,14 +394,8 @@ size_t gro_build(const uint8_t *const *pkts, const size_t *lens, size_t n, struc
 	ip_fix(buf, v4, total, NULL);
 	/* the kernel finishes the checksum (per segment, if it cuts again): the pseudo-header sum */
 	t[16] = t[17] = 0;
-	put16(t + 16, (uint16_t)~ippkt_csum_fold(pseudo(buf, v4, total - th)));
-	u->vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	u->vh.gso_type = v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-	u->vh.hdr_len = (uint16_t)hdr;
-	u->vh.gso_size = (uint16_t)first;
-	u->vh.csum_start = (uint16_t)th;
-	u->vh.csum_offset = 16;
-	u->buf = buf;
-	u->len = total;
+	put16(t + 16, (uint16_t)~ippkt_csum_fold(pseudo(buf, v4, total - th, 6)));
+	gathered(u, v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6, hdr, first, th, 16,
+		 buf, total);
 	return k;
 }
