@@ -2,48 +2,94 @@
  * fhr-agent's control socket: fhrctl (xtrctl built for the agent) sends
  * one Request of the xtr_ctl protocol per connection; the agent answers
  * show lisp dynamic-eid, show lisp eid-notify (its gateways), show lisp
- * hypervisor (what the hosts' libvirt said), show lisp event-history, and clear lisp dynamic-eid|event-history (root only). A
- * connection is served at once: the request is read with a 1 s limit, the
- * answer written with the same.
+ * hypervisor (what the hosts' libvirt said), show lisp event-history, and
+ * clear lisp dynamic-eid|event-history (root only). As in xtr-gateway, no
+ * client holds up the loop: each is read into a fixed buffer and answered
+ * as its socket allows, a length prefix over MAX_REQUEST is refused as
+ * soon as it arrives, a connection still open at its deadline is closed,
+ * and at most MAX_CLIENTS are open at a time. Refusals are counted, logged
+ * (rate-limited, with the count so far) and summed up at shutdown.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "fhr-agent/fhr.h"
+#include "lib/buf.h"
 #include "lib/ctl_conn.h"
 #include "lib/evhist_ctl.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "proto/xtr_ctl.pb-c.h"
 
-#define MAX_REQUEST 4096
+#define MAX_REQUEST 4096 /* bytes of a Request: fhrctl's are tens */
+#define MAX_CLIENTS 16	 /* connections open at a time; the next are closed at once */
+#define DEADLINE    5.0	 /* s from accept to the answer's last byte; then closed */
+
+struct ctl_client {
+	struct ctl_client *next;
+	struct fhr_ctl *ctl;
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	ev_io rio, wio;
+	ev_timer deadline;
+	uint8_t in[CTL_HDR_LEN + MAX_REQUEST];
+	size_t inlen;
+	uint8_t *out; /* the answer's frames; written from outoff on */
+	size_t outlen, outoff, outcap;
+};
 
 struct fhr_ctl {
 	struct fhr_daemon *d;
 	int fd;
 	ev_io io;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client *clients;
+	unsigned nclients;
+	/* connections closed: MAX_CLIENTS open already, too large a request, past DEADLINE */
+	uint64_t busy, too_large, late;
+	struct log_rate rl_busy, rl_too_large, rl_late;
 };
 
-static void reply(int fd, const Vmroam__Xtr__Reply *r)
+static void client_free(struct ctl_client *cl)
 {
-	size_t len = vmroam__xtr__reply__get_packed_size(r);
-	uint8_t *buf = xmalloc(len ? len : 1);
+	struct ctl_client **pp = &cl->ctl->clients;
 
-	vmroam__xtr__reply__pack(r, buf);
-	ctl_send(fd, buf, len);
-	free(buf);
+	while (*pp != cl)
+		pp = &(*pp)->next;
+	*pp = cl->next;
+	cl->ctl->nclients--;
+	ev_io_stop(cl->ctl->d->loop, &cl->rio);
+	ev_io_stop(cl->ctl->d->loop, &cl->wio);
+	ev_timer_stop(cl->ctl->d->loop, &cl->deadline);
+	close(cl->fd);
+	free(cl->out);
+	free(cl);
 }
 
-static void end(int fd, int status, const char *error)
+/* Queues one Reply for the client; write_cb sends what is queued as the socket takes it. */
+static void reply(struct ctl_client *cl, const Vmroam__Xtr__Reply *r)
+{
+	size_t len = vmroam__xtr__reply__get_packed_size(r);
+
+	if (cl->outlen + CTL_HDR_LEN + len > cl->outcap) {
+		cl->outcap = (cl->outlen + CTL_HDR_LEN + len) * 2;
+		cl->out = xrealloc(cl->out, cl->outcap);
+	}
+	ctl_frame_header(cl->out + cl->outlen, len);
+	vmroam__xtr__reply__pack(r, cl->out + cl->outlen + CTL_HDR_LEN);
+	cl->outlen += CTL_HDR_LEN + len;
+}
+
+/* Queues the End; the client is read no more, and closed once all is written. */
+static void end(struct ctl_client *cl, int status, const char *error)
 {
 	Vmroam__Xtr__Reply r;
 	Vmroam__Xtr__End e;
@@ -54,7 +100,9 @@ static void end(int fd, int status, const char *error)
 	e.error = (char *)(uintptr_t)(error ? error : "");
 	r.item_case = VMROAM__XTR__REPLY__ITEM_END;
 	r.end = &e;
-	reply(fd, &r);
+	reply(cl, &r);
+	ev_io_stop(cl->ctl->d->loop, &cl->rio);
+	ev_io_start(cl->ctl->d->loop, &cl->wio);
 }
 
 static const char *d_fhr_id(const struct fhr_daemon *d)
@@ -63,7 +111,7 @@ static const char *d_fhr_id(const struct fhr_daemon *d)
 }
 
 struct dyn_walk {
-	int fd;
+	struct ctl_client *cl;
 	const struct fhr_daemon *d;
 };
 
@@ -104,11 +152,11 @@ static int send_eid(const struct fhr_eid_info *e, void *arg)
 	m.fhr = (char *)(uintptr_t)d_fhr_id(w->d);
 	r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID;
 	r.dynamic_eid = &m;
-	reply(w->fd, &r);
+	reply(w->cl, &r);
 	return 0;
 }
 
-static void send_gateways(int fd, const struct fhr_daemon *d)
+static void send_gateways(struct ctl_client *cl, const struct fhr_daemon *d)
 {
 	for (size_t i = 0; i < fhr_gw_count(d->fhr); i++) {
 		struct fhr_gw_info g;
@@ -130,14 +178,19 @@ static void send_gateways(int fd, const struct fhr_daemon *d)
 		m.received = g.acked;
 		m.arrivals = g.sent;
 		m.resyncs = g.resyncs;
+		m.eids = g.eids;
+		m.in_sync = g.in_sync;
+		m.digest_resyncs = g.digest_resyncs;
+		m.replays = g.replays;
+		m.refused = g.refused;
 		r.item_case = VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER;
 		r.eid_notify_peer = &m;
-		reply(fd, &r);
+		reply(cl, &r);
 	}
 }
 
 /* show lisp hypervisor: the listener's counters and the MAC <-> address bindings */
-static void send_hypervisor(int fd, const struct fhr_daemon *d)
+static void send_hypervisor(struct ctl_client *cl, const struct fhr_daemon *d)
 {
 	static const char *states[] = { "arriving", "live", "left" };
 	const struct fhr_hv_counters *c = fhr_hv_counters(d->hv);
@@ -200,7 +253,7 @@ static void send_hypervisor(int fd, const struct fhr_daemon *d)
 	vmroam__xtr__reply__init(&r);
 	r.item_case = VMROAM__XTR__REPLY__ITEM_HYPERVISOR;
 	r.hypervisor = &m;
-	reply(fd, &r);
+	reply(cl, &r);
 	free(aps);
 	free(addrs);
 	free(macs);
@@ -210,112 +263,183 @@ static void send_hypervisor(int fd, const struct fhr_daemon *d)
 
 static void reply_cb(const Vmroam__Xtr__Reply *r, void *arg)
 {
-	reply(*(int *)arg, r);
+	reply(arg, r);
 }
 
-static void serve(struct fhr_ctl *c, int fd)
+/* Answers the request in buf[0..len); every way ends with end(). */
+static void do_request(struct ctl_client *cl, const uint8_t *buf, size_t len)
 {
-	struct fhr_daemon *d = c->d;
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	Vmroam__Xtr__Request *req;
-	struct dyn_walk w = { .fd = fd, .d = d };
+	struct fhr_daemon *d = cl->ctl->d;
+	Vmroam__Xtr__Request *req = vmroam__xtr__request__unpack(NULL, len, buf);
+	struct dyn_walk w = { .cl = cl, .d = d };
 	struct lisp_prefix p;
 	char msg[64];
-	uint8_t *buf;
-	size_t len;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
-		return;
-	if (ctl_recv(fd, &buf, &len) < 0)
-		return;
-	req = len <= MAX_REQUEST ? vmroam__xtr__request__unpack(NULL, len, buf) : NULL;
-	free(buf);
 	if (!req)
-		return end(fd, -EBADMSG, "malformed request");
+		return end(cl, -EBADMSG, "malformed request");
 	switch (req->cmd_case) {
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
 		fhr_eid_walk(d->fhr, send_eid, &w);
-		end(fd, 0, NULL);
+		end(cl, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_HYPERVISOR:
-		send_hypervisor(fd, d);
-		end(fd, 0, NULL);
+		send_hypervisor(cl, d);
+		end(cl, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_EID_NOTIFY:
-		send_gateways(fd, d);
-		end(fd, 0, NULL);
+		send_gateways(cl, d);
+		end(cl, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_CLEAR_DYNAMIC_EID:
-		if (cred.uid != 0) {
-			end(fd, -EPERM, "needs root");
+		if (cl->uid != 0) {
+			end(cl, -EPERM, "needs root");
 			break;
 		}
 		if (req->clear_dynamic_eid->prefix[0] &&
 		    lisp_prefix_parse(req->clear_dynamic_eid->prefix,
 				      req->clear_dynamic_eid->instance_id, &p) < 0) {
-			end(fd, -EINVAL, "not an EID prefix");
+			end(cl, -EINVAL, "not an EID prefix");
 			break;
 		}
 		snprintf(msg, sizeof(msg), "%d dynamic EIDs cleared",
 			 fhr_clear(d->fhr, req->clear_dynamic_eid->prefix[0] ? &p : NULL,
 				   ev_now(d->loop)));
-		end(fd, 0, msg);
+		end(cl, 0, msg);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_EVENT_HISTORY:
 	case VMROAM__XTR__REQUEST__CMD_CLEAR_EVENT_HISTORY: {
 		bool clear = req->cmd_case == VMROAM__XTR__REQUEST__CMD_CLEAR_EVENT_HISTORY;
 		int rc;
 
-		if (clear && cred.uid != 0) {
-			end(fd, -EPERM, "needs root");
+		if (clear && cl->uid != 0) {
+			end(cl, -EPERM, "needs root");
 			break;
 		}
 		rc = evh_serve(clear ? req->clear_event_history : req->show_event_history, clear,
-			       reply_cb, &fd, msg, sizeof(msg));
-		end(fd, rc, msg[0] ? msg : NULL);
+			       reply_cb, cl, msg, sizeof(msg));
+		end(cl, rc, msg[0] ? msg : NULL);
 		break;
 	}
 	default:
-		end(fd, -EOPNOTSUPP, "not a command of fhr-agent");
+		end(cl, -EOPNOTSUPP, "not a command of fhr-agent");
 		break;
 	}
 	vmroam__xtr__request__free_unpacked(req, NULL);
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct fhr_ctl *c = container_of(w, struct fhr_ctl, io);
-	struct timeval tv = { .tv_sec = 1 };
-	int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+	struct ctl_client *cl = container_of(w, struct ctl_client, rio);
+	struct fhr_ctl *c = cl->ctl;
+	const uint8_t *msg;
+	size_t msglen, used;
+	ssize_t n;
 
 	(void)loop;
 	(void)revents;
+	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		return client_free(cl); /* gone (or broken) before its request was whole */
+	cl->inlen += (size_t)n;
+	/* the claim is checked first: a frame within it always fits in cl->in */
+	if (cl->inlen >= CTL_HDR_LEN && buf_load_be32(cl->in) > MAX_REQUEST) {
+		c->too_large++;
+		log_warn_rl(&c->rl_too_large,
+			    "control: uid %d pid %d: request of %" PRIu32 " bytes, over %d: "
+			    "refused (%" PRIu64 " so far)",
+			    (int)cl->uid, (int)cl->pid, buf_load_be32(cl->in), MAX_REQUEST,
+			    c->too_large);
+		return end(cl, -EMSGSIZE, "request too large");
+	}
+	if (ctl_frame_next(cl->in, cl->inlen, &msg, &msglen, &used) == 0)
+		do_request(cl, msg, msglen);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *cl = container_of(w, struct ctl_client, wio);
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0)
+		return client_free(cl);
+	cl->outoff += (size_t)n;
+	if (cl->outoff == cl->outlen)
+		client_free(cl); /* one request a connection: all sent */
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_client *cl = container_of(w, struct ctl_client, deadline);
+	struct fhr_ctl *c = cl->ctl;
+
+	(void)loop;
+	(void)revents;
+	c->late++;
+	log_warn_rl(&c->rl_late,
+		    "control: uid %d pid %d: not done by the %.0f s deadline (%zu bytes in, "
+		    "%zu of %zu out): closed (%" PRIu64 " so far)",
+		    (int)cl->uid, (int)cl->pid, DEADLINE, cl->inlen, cl->outoff, cl->outlen,
+		    c->late);
+	client_free(cl);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fhr_ctl *c = container_of(w, struct fhr_ctl, io);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_client *cl;
+	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	(void)revents;
 	if (fd < 0)
 		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	serve(c, fd);
-	close(fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	if (c->nclients >= MAX_CLIENTS) {
+		c->busy++;
+		log_warn_rl(&c->rl_busy,
+			    "control: uid %d pid %d: %d connections open already: refused "
+			    "(%" PRIu64 " so far)",
+			    (int)cred.uid, (int)cred.pid, MAX_CLIENTS, c->busy);
+		close(fd);
+		return;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->ctl = c;
+	cl->fd = fd;
+	cl->uid = cred.uid;
+	cl->pid = cred.pid;
+	ev_io_init(&cl->rio, read_cb, fd, EV_READ);
+	ev_io_init(&cl->wio, write_cb, fd, EV_WRITE);
+	ev_io_start(loop, &cl->rio);
+	ev_timer_init(&cl->deadline, deadline_cb, DEADLINE, 0);
+	ev_timer_start(loop, &cl->deadline);
+	cl->next = c->clients;
+	c->clients = cl;
+	c->nclients++;
+	log_debug(LOG_CTL, "control: connection from uid %d pid %d", (int)cl->uid, (int)cl->pid);
 }
 
 struct fhr_ctl *fhr_ctl_open(struct fhr_daemon *d, const char *path)
 {
 	struct fhr_ctl *c = xcalloc(1, sizeof(*c));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(c->path))
 		fatal("control: socket path %s too long", path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->d = d;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* 0660, group vmroam: show commands for root and them; changes need root (SO_PEERCRED) */
+	c->fd = ctl_listen(path, CTL_GROUP, MAX_CLIENTS);
 	if (c->fd < 0)
-		fatal("control: socket: %s", strerror(errno));
-	unlink(path);
-	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->fd, 8) < 0)
-		fatal("control: %s: %s", path, strerror(errno));
-	chmod(path, 0666); /* show commands for everyone; changes need root (SO_PEERCRED) */
+		fatal("control: %s: %s", path, strerror(-c->fd));
 	ev_io_init(&c->io, accept_cb, c->fd, EV_READ);
 	ev_io_start(d->loop, &c->io);
 	return c;
@@ -325,6 +449,12 @@ void fhr_ctl_close(struct fhr_ctl *c)
 {
 	if (!c)
 		return;
+	while (c->clients)
+		client_free(c->clients);
+	if (c->busy || c->too_large || c->late)
+		log_info("control: connections refused: %" PRIu64 " over %d open, %" PRIu64
+			 " requests too large, %" PRIu64 " past the deadline",
+			 c->busy, MAX_CLIENTS, c->too_large, c->late);
 	ev_io_stop(c->d->loop, &c->io);
 	close(c->fd);
 	unlink(c->path);

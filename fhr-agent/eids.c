@@ -1,12 +1,15 @@
 /*
- * The FHR's EID table and its side of the eid-notify channel. Detections
- * (ARP, RARP, ND, ...) call fhr_detect(); a new EID, or one that comes
- * back, is sent as an ARRIVED event to every gateway of its dynamic-eid,
- * retransmitted until each acknowledges (per-EID: only the newest event
- * is kept). Each gateway gets a Hello and the whole table (Resync) when we
- * start and whenever it restarts or comes back from silence; Keepalives
- * go every second. A MovedAway from a gateway marks the EID moved; a MAC
- * other than the known one claiming a known EID is refused (hijack guard).
+ * The FHR's EID table and its side of the eid-notify channel (the rules
+ * are written in proto/eid_notify.proto). Detections (ARP, RARP, ND, ...)
+ * call fhr_detect(); a new EID, or one that comes back, takes the next
+ * version of the table and is sent as an ARRIVED event to every gateway of
+ * its dynamic-eid, retransmitted until each acknowledges (per EID: only
+ * the newest event is kept). Each gateway gets a Hello when we start (its
+ * Ack tells us the gateway's session), then the whole table (a Resync
+ * snapshot), again whenever it restarts, comes back from silence, or its
+ * Keepalive's digest of our table differs from ours. A MovedAway marks the
+ * EID moved; a MAC other than the known one claiming a known EID is
+ * refused (hijack guard). Each dynamic-eid keeps at most eid-limit EIDs.
  * No OS calls: datagrams leave through io.
  */
 #include <errno.h>
@@ -30,8 +33,8 @@ struct fhr_eid {
 	enum fhr_source source;
 	enum fhr_eid_state state;
 	double since, last_seen;
-	uint64_t event_seq;
-	uint32_t acked;	 /* bit i: gateway i of its dynamic-eid has the newest event */
+	uint64_t version; /* of the table, at its last change */
+	uint32_t acked;	  /* bit i: gateway i of its dynamic-eid holds its newest state */
 	unsigned probes; /* unanswered liveness probes (across-subnet mode, or contested) */
 	double last_probe;
 	bool contested; /* another MAC claimed it: probe the known one, it keeps it while it answers */
@@ -41,25 +44,34 @@ struct gw {
 	int dyn;
 	size_t idx; /* in the dynamic-eid's eid-notify list */
 	struct lisp_addr addr;
+	char name[LISP_ADDR_STRLEN]; /* its address: the receiver we name, the sender it names */
 	uint32_t iid;
 	struct lisp_auth_key *key;
-	struct notify_rx rx;
+	uint64_t session;     /* ours on this channel (raised above a gateway's min_session) */
+	struct notify_rx rx;  /* rx.session: the gateway's, 0 until the Ack of our Hello */
 	struct notify_tx tx;
-	double last_heard, last_keepalive;
+	double last_heard, last_keepalive, last_resync;
 	bool up, heard, need_hello;
-	uint64_t sent, acked, resyncs;
+	unsigned mismatches; /* Keepalives in a row whose digest differs from ours */
+	uint64_t hello_seq;  /* of our Hello waiting for its Ack; 0: none */
+	uint64_t sent, acked, resyncs, digest_resyncs;
+	uint64_t replays, refused; /* its datagrams (by address and key): replayed; not for us */
 };
+
+#define DIGEST_RESYNC_MIN 5.0 /* s between Resyncs a digest mismatch asks for */
 
 struct fhr {
 	struct fhr_io io;
 	const struct fhr_conf *conf;
 	struct ptable *eids;
+	size_t *neids; /* per dynamic-eid */
 	struct gw *gws;
 	size_t ngws;
 	uint64_t session;
+	uint64_t version; /* of the table: one more for every change */
 	double last_liveness; /* the liveness walk runs once a second, not every tick */
 	struct fhr_counters c;
-	struct log_rate rl;
+	struct log_rate rl, rl_info, rl_limit;
 	uint8_t out[NOTIFY_MAX];
 };
 
@@ -97,6 +109,7 @@ void fhr_free(struct fhr *f)
 		return;
 	free_gws(f);
 	ptable_free(f->eids);
+	free(f->neids);
 	free(f);
 }
 
@@ -107,8 +120,12 @@ static void send_env(struct fhr *f, struct gw *g, Vmroam__Notify__Envelope *env,
 	size_t len;
 
 	env->instance_id = g->iid;
+	env->direction = VMROAM__NOTIFY__DIRECTION__FHR_TO_GATEWAY;
 	env->sender = (char *)(uintptr_t)f->conf->fhr_id;
-	env->session = f->session;
+	env->receiver = g->name;
+	env->session = g->session;
+	env->receiver_session = g->rx.session;
+	env->dynamic_eid = (char *)(uintptr_t)f->conf->dyneids[g->dyn].name;
 	env->seq = notify_tx_next(&g->tx);
 	len = notify_pack(g->key, g->iid, env, f->out, sizeof(f->out));
 	if (!len)
@@ -140,7 +157,7 @@ static void fill_event(const struct fhr *f, const struct fhr_eid *e, Vmroam__Not
 	ev->interface = (char *)(uintptr_t)e->ifname;
 	ev->source = srcmap[e->source];
 	ev->timestamp = now;
-	ev->event_seq = e->event_seq;
+	ev->event_seq = e->version;
 }
 
 /* Tells every gateway of e's dynamic-eid (reliably, superseding older news of e). */
@@ -150,13 +167,13 @@ static void notify(struct fhr *f, struct fhr_eid *e, Vmroam__Notify__EventKind k
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__EidEvent ev;
 
-	e->event_seq++;
+	e->version = ++f->version;
 	e->acked = 0;
 	fill_event(f, e, kind, &ev, eid, sizeof(eid), now);
 	lisp_prefix_format(&e->p, key, sizeof(key));
 	for (size_t i = 0; i < f->ngws; i++) {
-		if (f->gws[i].dyn != e->dyn || f->gws[i].need_hello)
-			continue; /* (the coming resync carries it) */
+		if (f->gws[i].dyn != e->dyn || f->gws[i].need_hello || !f->gws[i].rx.session)
+			continue; /* (the Resync after the Ack of our Hello carries it) */
 		vmroam__notify__envelope__init(&env);
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
 		env.eid_event = &ev;
@@ -173,6 +190,7 @@ struct resync_walk {
 	Vmroam__Notify__EidEvent ev[RESYNC_CHUNK], *evp[RESYNC_CHUNK];
 	char eid[RESYNC_CHUNK][LISP_ADDR_STRLEN];
 	size_t n;
+	uint32_t part;
 	double now;
 };
 
@@ -180,16 +198,21 @@ static void resync_flush(struct resync_walk *w, bool complete)
 {
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__Resync rs;
+	char key[32];
 
 	vmroam__notify__envelope__init(&env);
 	vmroam__notify__resync__init(&rs);
 	rs.eids = w->evp;
 	rs.n_eids = w->n;
 	rs.complete = complete;
+	rs.as_of = w->f->version;
+	rs.part = ++w->part;
+	rs.parts = complete ? w->part : 0;
 	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_RESYNC;
 	env.resync = &rs;
-	/* the parts are kept apart (and a newer complete resync replaces the older one) */
-	send_env(w->f, w->g, &env, true, complete ? "resync" : NULL, w->now);
+	/* part N of a newer snapshot replaces part N of an older one still waiting */
+	snprintf(key, sizeof(key), "resync/%u", rs.part);
+	send_env(w->f, w->g, &env, true, key, w->now);
 	w->n = 0;
 }
 
@@ -209,10 +232,26 @@ static int resync_one(const struct lisp_prefix *p, void *v, void *arg)
 	return 0;
 }
 
-/* A Hello, then our whole table of g's dynamic-eid. */
-static void hello_and_resync(struct fhr *f, struct gw *g, double now)
+/* Our whole table of g's dynamic-eid, a snapshot at the table's version now. */
+static void resync(struct fhr *f, struct gw *g, double now)
 {
 	static struct resync_walk w;
+
+	w.f = f;
+	w.g = g;
+	w.n = 0;
+	w.part = 0;
+	w.now = now;
+	ptable_walk(f->eids, NULL, resync_one, &w);
+	resync_flush(&w, true);
+	g->resyncs++;
+	g->last_resync = now;
+	g->mismatches = 0;
+}
+
+/* A Hello: the gateway's Ack tells us its session; the Resync follows then. */
+static void hello(struct fhr *f, struct gw *g, double now)
+{
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__Hello h;
 
@@ -223,13 +262,19 @@ static void hello_and_resync(struct fhr *f, struct gw *g, double now)
 	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HELLO;
 	env.hello = &h;
 	send_env(f, g, &env, true, "hello", now);
-	w.f = f;
-	w.g = g;
-	w.n = 0;
-	w.now = now;
-	ptable_walk(f->eids, NULL, resync_one, &w);
-	resync_flush(&w, true);
-	g->resyncs++;
+	g->hello_seq = env.seq;
+}
+
+/* How many EIDs of each dynamic-eid the table holds (after a configuration). */
+static int count_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct fhr *f = arg;
+	const struct fhr_eid *e = v;
+
+	(void)p;
+	if (e->dyn >= 0 && (size_t)e->dyn < f->conf->ndyneids)
+		f->neids[e->dyn]++;
+	return 0;
 }
 
 void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now)
@@ -250,11 +295,16 @@ void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now)
 			g->addr = c->addr;
 			g->iid = conf->dyneids[d].iid;
 			g->key = lisp_auth_key_new(c->key, c->keylen);
+			lisp_addr_format(&c->addr, g->name, sizeof(g->name));
+			g->session = f->session;
 			notify_tx_init(&g->tx, f->session);
 			g->need_hello = true;
 			g->last_keepalive = now;
 		}
 	}
+	free(f->neids);
+	f->neids = xcalloc(conf->ndyneids + 1, sizeof(*f->neids));
+	ptable_walk(f->eids, NULL, count_one, f);
 }
 
 /* The dynamic-eid of interface ifname, or -1. */
@@ -315,12 +365,25 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		return 0;
 	}
 	if (!e) {
+		if (f->neids[d] >= dyn->eid_limit) {
+			f->c.eid_limit++;
+			log_warn_rl(&f->rl_limit,
+				    "fhr: dynamic-eid %s holds %u EIDs (eid-limit): %s on %s refused",
+				    dyn->name, dyn->eid_limit, lisp_prefix_format(&host, b, sizeof(b)),
+				    ifname);
+			return -ENOSPC;
+		}
 		e = xcalloc(1, sizeof(*e));
 		e->p = host;
 		if (ptable_add(f->eids, &e->p, e) < 0) {
 			free(e);
 			return -ENOSPC;
 		}
+		f->neids[d]++;
+	}
+	if (e->dyn != d) { /* (back on an interface of another dynamic-eid) */
+		f->neids[e->dyn]--;
+		f->neids[d]++;
 	}
 	e->dyn = d;
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
@@ -335,8 +398,8 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	f->c.arrivals++;
 	if (f->io.known)
 		f->io.known(f->io.arg, e->ifname, &e->p.addr, true);
-	log_info("fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
-		 lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
+	log_info_rl(&f->rl_info, "fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
+		    lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
 	evh_add("detected", &host, NULL, "%s on %s", fhr_source_name(src), ifname);
 	notify(f, e, VMROAM__NOTIFY__EVENT_KIND__ARRIVED, now);
 	return 1;
@@ -385,7 +448,11 @@ int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
 	return n;
 }
 
-/* The gateway that sent a datagram from src for instance-id iid, and its decoded envelope. */
+/*
+ * The gateway that sent a datagram from src for instance-id iid: one of
+ * ours at that address whose key verifies it and whose dynamic-eid it
+ * names; its decoded envelope in env.
+ */
 static struct gw *gw_for(struct fhr *f, const struct lisp_addr *src, uint32_t iid,
 			 const uint8_t *buf, size_t len, Vmroam__Notify__Envelope **env, int *err)
 {
@@ -396,23 +463,23 @@ static struct gw *gw_for(struct fhr *f, const struct lisp_addr *src, uint32_t ii
 		if (g->iid != iid || !lisp_addr_equal(&g->addr, src))
 			continue;
 		*env = notify_unpack(g->key, buf, len, err);
-		if (*env)
+		if (!*env)
+			continue;
+		if (strcmp((*env)->dynamic_eid, f->conf->dyneids[g->dyn].name) == 0)
 			return g;
+		vmroam__notify__envelope__free_unpacked(*env, NULL);
+		*env = NULL;
+		*err = -EXDEV;
 	}
 	return NULL;
 }
 
-static void mark_acked(struct fhr *f, struct gw *g, const char *key)
+static void mark_acked(struct fhr *f, struct gw *g, const struct lisp_prefix *p)
 {
-	struct lisp_prefix p;
-	struct fhr_eid *e;
+	struct fhr_eid *e = ptable_lookup_exact(f->eids, p);
 	uint32_t all = 0;
 
-	if (!key[0] ||
-	    lisp_prefix_parse(key + (key[0] == '[' ? strcspn(key, "]") + 2 : 0), g->iid, &p) < 0)
-		return;
-	e = ptable_lookup_exact(f->eids, &p);
-	if (!e)
+	if (!e || e->dyn != g->dyn)
 		return;
 	if (!(e->acked & 1u << g->idx))
 		evh_add("acked", &e->p, &g->addr, NULL);
@@ -423,14 +490,205 @@ static void mark_acked(struct fhr *f, struct gw *g, const char *key)
 		e->state = FHR_EID_ACKED;
 }
 
+/* The Ack of a Resync part we sent (buf): the EIDs it listed are held, but those refused. */
+static void resync_acked(struct fhr *f, struct gw *g, const uint8_t *buf, size_t len,
+			 const Vmroam__Notify__Ack *ack)
+{
+	Vmroam__Notify__Envelope *env;
+	struct lisp_prefix p;
+	struct lisp_addr a;
+	int err;
+
+	env = notify_unpack(g->key, buf, len, &err);
+	if (!env)
+		return;
+	for (size_t i = 0; env->resync && i < env->resync->n_eids; i++) {
+		bool refused = false;
+
+		for (size_t j = 0; j < ack->n_refused && !refused; j++)
+			refused = strcmp(ack->refused[j], env->resync->eids[i]->eid) == 0;
+		if (refused || lisp_addr_parse(env->resync->eids[i]->eid, &a) < 0)
+			continue;
+		lisp_prefix_from_addr(&p, g->iid, &a);
+		mark_acked(f, g, &p);
+	}
+	vmroam__notify__envelope__free_unpacked(env, NULL);
+}
+
+static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack, double now)
+{
+	char key[64] = "", a[LISP_ADDR_STRLEN];
+	struct lisp_prefix p;
+	uint8_t *buf;
+	size_t len;
+
+	if (ack->status == -ESTALE && ack->min_session >= g->session) {
+		/* our session is older than one the gateway has seen: our clock went back */
+		log_warn("fhr: gateway %s knows a later session of ours: starting above it",
+			 lisp_addr_format(&g->addr, a, sizeof(a)));
+		g->session = ack->min_session + 1;
+		notify_tx_clear(&g->tx);
+		memset(&g->rx, 0, sizeof(g->rx));
+		g->need_hello = true;
+		return;
+	}
+	if (ack->status == -ESTALE)
+		return; /* it did not know our session: its own, new, is in the envelope */
+	buf = notify_tx_take(&g->tx, ack->seq, key, sizeof(key), &len);
+	if (!buf)
+		return;
+	g->acked++;
+	if (ack->status < 0) {
+		f->c.refused_by_gw++;
+		log_warn_rl(&f->rl, "fhr: gateway %s refused %s: %s",
+			    lisp_addr_format(&g->addr, a, sizeof(a)), key[0] ? key : "a message",
+			    strerror(-ack->status));
+	}
+	if (strncmp(key, "resync/", 7) == 0)
+		resync_acked(f, g, buf, len, ack);
+	else if (ack->status >= 0 && strcmp(key, "hello") != 0 &&
+		 lisp_prefix_parse(key + (key[0] == '[' ? strcspn(key, "]") + 2 : 0), g->iid,
+				   &p) == 0)
+		mark_acked(f, g, &p);
+	free(buf);
+	(void)now;
+}
+
+static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__MovedAway *m,
+			  double now)
+{
+	char a[LISP_ADDR_STRLEN], b[LISP_PREFIX_STRLEN];
+	const char *where = m->n_locators ? m->locators[0] : "?";
+	struct lisp_prefix p;
+	struct fhr_eid *e;
+
+	(void)now;
+	if (lisp_prefix_parse(m->eid, g->iid, &p) < 0 ||
+	    (e = ptable_lookup_exact(f->eids, &p)) == NULL || e->state == FHR_EID_MOVED)
+		return;
+	if (m->version && e->version > m->version) {
+		f->c.moves_stale++; /* about an older state of ours: it came back since */
+		return;
+	}
+	e->state = FHR_EID_MOVED;
+	f->c.moves_told++;
+	evh_add("moved-away", &p, &g->addr, "now at %s", where);
+	/*
+	 * One probe to its MAC: a VM that is still here answers, and that
+	 * answer is a detection (it re-asserts itself). A stale claim from
+	 * another site (an old registration refreshed at a Map-Server that lost
+	 * its state) cannot take a live VM away. From the gateway MAC, which
+	 * FHRP isolation keeps local.
+	 */
+	if (e->has_mac) {
+		f->c.move_checks++;
+		if (f->io.probe)
+			f->io.probe(f->io.arg, e->ifname, &e->p.addr, e->mac);
+	}
+	if (f->io.known) /* its first packet here again is a detection */
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
+	log_info("fhr: %s moved away (gateway %s: now at %s)", lisp_prefix_format(&p, b, sizeof(b)),
+		 lisp_addr_format(&g->addr, a, sizeof(a)), where);
+}
+
+struct digest_walk {
+	const struct gw *g;
+	uint64_t d;
+	uint32_t n;
+};
+
+static int digest_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct digest_walk *w = arg;
+	const struct fhr_eid *e = v;
+
+	if (e->dyn == w->g->dyn && e->state != FHR_EID_MOVED && (e->acked & 1u << w->g->idx)) {
+		w->d = notify_digest_add(w->d, p);
+		w->n++;
+	}
+	return 0;
+}
+
+/* The digest of what gateway g should hold of our table: our EIDs it acknowledged. */
+static uint64_t gw_digest(const struct fhr *f, const struct gw *g, uint32_t *count)
+{
+	struct digest_walk w = { .g = g };
+
+	ptable_walk(f->eids, NULL, digest_one, &w);
+	if (count)
+		*count = w.n;
+	return w.d;
+}
+
+/* Anti-entropy: both ends quiet and the digests differ twice in a row: our table again. */
+static void on_keepalive(struct fhr *f, struct gw *g, const Vmroam__Notify__Keepalive *ka,
+			 double now)
+{
+	char a[LISP_ADDR_STRLEN];
+
+	if (g->tx.n || ka->pending || gw_digest(f, g, NULL) == ka->digest) {
+		g->mismatches = 0;
+		return;
+	}
+	if (++g->mismatches < 2 || now - g->last_resync < DIGEST_RESYNC_MIN)
+		return;
+	g->digest_resyncs++;
+	log_warn_rl(&f->rl, "fhr: gateway %s holds %u EIDs of dynamic-eid %s, not the ones we "
+			    "have: sending our table again",
+		    lisp_addr_format(&g->addr, a, sizeof(a)), ka->eids,
+		    f->conf->dyneids[g->dyn].name);
+	evh_add("resync-digest", NULL, &g->addr, "it holds %u", ka->eids);
+	resync(f, g, now);
+}
+
+/* Acknowledges a reliable message from g (again, with the status it had, if a retransmission). */
+static void ack_gw(struct fhr *f, struct gw *g, uint64_t seq, int status, double now)
+{
+	Vmroam__Notify__Envelope reply;
+	Vmroam__Notify__Ack ack;
+
+	vmroam__notify__envelope__init(&reply);
+	vmroam__notify__ack__init(&ack);
+	ack.seq = seq;
+	ack.status = status;
+	reply.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
+	reply.ack = &ack;
+	send_env(f, g, &reply, false, NULL, now);
+}
+
+/* Checks what binds env to us: 0, or the refusal counted and logged. */
+static int bound_to_us(struct fhr *f, struct gw *g, const Vmroam__Notify__Envelope *env,
+		       const struct lisp_addr *src)
+{
+	char a[LISP_ADDR_STRLEN];
+	int rc = notify_bound(env, VMROAM__NOTIFY__DIRECTION__GATEWAY_TO_FHR, f->conf->fhr_id,
+			      g->session);
+
+	if (rc == 0 && strcmp(env->sender, g->name) != 0)
+		rc = -EXDEV;
+	if (rc == 0)
+		return 0;
+	if (rc == -ESTALE)
+		f->c.stale_session++;
+	else
+		f->c.misdirected++;
+	g->refused++;
+	log_warn_rl(&f->rl, "fhr: datagram from %s refused (%s)",
+		    lisp_addr_format(src, a, sizeof(a)),
+		    rc == -ESTALE  ? "for an earlier life of ours"
+		    : rc == -EPERM ? "wrong direction"
+				   : "for another receiver, or from another gateway");
+	return rc;
+}
+
 void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	       size_t len, double now)
 {
-	char a[LISP_ADDR_STRLEN], key[64], b[LISP_PREFIX_STRLEN];
-	Vmroam__Notify__Envelope *env = NULL, reply;
-	Vmroam__Notify__Ack ack;
+	char a[LISP_ADDR_STRLEN];
+	Vmroam__Notify__Envelope *env = NULL;
 	struct gw *g;
 	uint32_t iid;
+	int32_t status;
 	int err, rc;
 
 	(void)sport;
@@ -451,9 +709,22 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 					   : "not from a gateway of ours");
 		return;
 	}
+	if (bound_to_us(f, g, env, src) < 0)
+		goto out;
+	/* the Ack of the Hello we wait on is fresh whatever its session: the gateway's life now */
+	if (env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK && g->hello_seq &&
+	    env->ack->seq == g->hello_seq && env->ack->status == 0 &&
+	    env->session != g->rx.session) {
+		memset(&g->rx, 0, sizeof(g->rx));
+		g->hello_seq = 0;
+	}
 	rc = notify_rx_accept(&g->rx, env->session, env->seq);
 	if (rc < 0) {
 		f->c.replays++;
+		g->replays++;
+		if (rc == -EALREADY && env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY &&
+		    env->session == g->rx.session && notify_rx_status(&g->rx, env->seq, &status) == 0)
+			ack_gw(f, g, env->seq, status, now);
 		goto out;
 	}
 	g->last_heard = now;
@@ -461,63 +732,31 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 		log_info("fhr: gateway %s up", lisp_addr_format(src, a, sizeof(a)));
 		evh_add("gateway-up", NULL, src, NULL);
 	}
-	if (g->heard && (rc == NOTIFY_RX_NEW_SESSION || !g->up)) {
-		/* it restarted, or comes back from silence: our whole table again */
+	if (rc == NOTIFY_RX_NEW_SESSION || (g->heard && !g->up)) {
+		/* its first word, it restarted, or it comes back from silence: our whole table */
+		if (rc == NOTIFY_RX_NEW_SESSION && g->heard)
+			evh_add("gateway-restarted", NULL, src, NULL);
 		notify_tx_clear(&g->tx);
-		hello_and_resync(f, g, now);
+		g->need_hello = false;
+		g->hello_seq = 0;
+		g->heard = g->up = true;
+		if (!(env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
+		      env->ack->min_session))
+			resync(f, g, now);
 	}
 	g->heard = g->up = true;
 	switch (env->body_case) {
 	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
-		key[0] = '\0';
-		if (notify_tx_ack(&g->tx, env->ack->seq, key, sizeof(key)))
-			g->acked++;
-		if (env->ack->status < 0) {
-			f->c.refused_by_gw++;
-			log_warn_rl(&f->rl, "fhr: gateway %s refused %s: %s",
-				    lisp_addr_format(src, a, sizeof(a)), key[0] ? key : "a message",
-				    strerror(-env->ack->status));
-		} else {
-			mark_acked(f, g, key);
-		}
+		on_ack(f, g, env->ack, now);
 		break;
-	case VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY: {
-		struct lisp_prefix p;
-		struct fhr_eid *e;
-
-		if (lisp_prefix_parse(env->moved_away->eid, iid, &p) == 0 &&
-		    (e = ptable_lookup_exact(f->eids, &p)) != NULL && e->state != FHR_EID_MOVED) {
-			e->state = FHR_EID_MOVED;
-			f->c.moves_told++;
-			evh_add("moved-away", &p, src, "now at %s",
-				env->moved_away->n_locators ? env->moved_away->locators[0] : "?");
-			/*
-			 * One probe to its MAC: a VM that is still here answers, and
-			 * that answer is a detection (it re-asserts itself). A stale
-			 * claim from another site (an old registration refreshed at a
-			 * Map-Server that lost its state) cannot take a live VM away.
-			 * From the gateway MAC, which FHRP isolation keeps local.
-			 */
-			if (e->has_mac) {
-				f->c.move_checks++;
-				if (f->io.probe)
-					f->io.probe(f->io.arg, e->ifname, &e->p.addr, e->mac);
-			}
-			if (f->io.known) /* its first packet here again is a detection */
-				f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
-			log_info("fhr: %s moved away (gateway %s: now at %s)",
-				 lisp_prefix_format(&p, b, sizeof(b)),
-				 lisp_addr_format(src, a, sizeof(a)),
-				 env->moved_away->n_locators ? env->moved_away->locators[0] : "?");
-		}
-		vmroam__notify__envelope__init(&reply);
-		vmroam__notify__ack__init(&ack);
-		ack.seq = env->seq;
-		reply.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
-		reply.ack = &ack;
-		send_env(f, g, &reply, false, NULL, now);
+	case VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY:
+		on_moved_away(f, g, env->moved_away, now);
+		notify_rx_done(&g->rx, env->seq, 0);
+		ack_gw(f, g, env->seq, 0, now);
 		break;
-	}
+	case VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE:
+		on_keepalive(f, g, env->keepalive, now);
+		break;
 	default:
 		break;
 	}
@@ -623,23 +862,26 @@ static void fhr_tick_channel(struct fhr *f, double now)
 		struct gw *g = &f->gws[i];
 		void *args[2] = { f, g };
 
-		if (g->need_hello) {
-			g->need_hello = false;
-			hello_and_resync(f, g, now);
-		}
 		if (g->up && now - g->last_heard > NOTIFY_DEAD) {
 			g->up = false;
+			g->need_hello = true; /* its answer may be from a new life, of any session */
 			evh_add("gateway-down", NULL, &g->addr, NULL);
 			log_warn("fhr: gateway %s silent for %.1f s: down",
 				 lisp_addr_format(&g->addr, a, sizeof(a)), now - g->last_heard);
 		}
+		if (g->need_hello) {
+			g->need_hello = false;
+			hello(f, g, now);
+		}
 		notify_tx_due(&g->tx, now, resend, args);
-		if (now - g->last_keepalive >= NOTIFY_KEEPALIVE) {
+		if (g->rx.session && now - g->last_keepalive >= NOTIFY_KEEPALIVE) {
 			Vmroam__Notify__Envelope env;
 			Vmroam__Notify__Keepalive ka;
 
 			vmroam__notify__envelope__init(&env);
 			vmroam__notify__keepalive__init(&ka);
+			ka.digest = gw_digest(f, g, &ka.eids);
+			ka.pending = (uint32_t)g->tx.n;
 			env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE;
 			env.keepalive = &ka;
 			send_env(f, g, &env, false, NULL, now);
@@ -680,6 +922,7 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 				if (f->io.known)
 					f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
 			}
+			f->neids[e->dyn]--;
 			ptable_del(f->eids, &w.v[i]);
 			n++;
 		}
@@ -742,6 +985,11 @@ void fhr_gw_info(const struct fhr *f, size_t i, struct fhr_gw_info *out)
 	out->acked = g->acked;
 	out->retransmits = g->tx.retransmits;
 	out->resyncs = g->resyncs;
+	out->digest_resyncs = g->digest_resyncs;
+	out->replays = g->replays;
+	out->refused = g->refused;
+	gw_digest(f, g, &out->eids);
+	out->in_sync = g->up && g->mismatches == 0;
 }
 
 const struct fhr_counters *fhr_counters(const struct fhr *f)

@@ -41,8 +41,11 @@ struct fhr_conf_dyneid {
 	size_t nprefixes;
 	struct fhr_conf_gw gws[FHR_GW_MAX]; /* eid-notify ADDRESS key KEY */
 	size_t ngws;
+	unsigned eid_limit; /* eid-limit N */
 	unsigned line;
 };
+#define FHR_EID_LIMIT_DEFAULT 4096
+#define FHR_EID_LIMIT_MAX     (1 << 20)
 
 struct fhr_conf_iface {
 	char name[FHR_NAME_MAX];
@@ -105,6 +108,9 @@ struct fhr_counters {
 	uint64_t received, auth_failures, replays, malformed, refused_by_gw;
 	uint64_t probes, departures, proxy_arps;
 	uint64_t move_checks; /* probes of an EID a gateway said moved away (is it still here?) */
+	uint64_t eid_limit;   /* new EIDs refused: the dynamic-eid's eid-limit */
+	uint64_t moves_stale; /* MovedAway about an older state of an EID: ignored */
+	uint64_t stale_session, misdirected; /* refused: an earlier life of ours; not ours */
 };
 
 struct fhr;
@@ -132,7 +138,7 @@ int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double
  * VM's registration elsewhere wins without waiting for timers); how many.
  */
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now);
-/* A datagram from a gateway (UDP 4349). */
+/* A datagram from a gateway (UDP 4349), to our channel socket. */
 void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	       size_t len, double now);
 /* Keepalives, retransmissions, dead gateways. Every second at least. */
@@ -171,7 +177,10 @@ struct fhr_gw_info {
 	bool up;
 	double last_heard;
 	size_t pending;
-	uint64_t sent, acked, retransmits, resyncs;
+	uint32_t eids;	/* ours it acknowledged (what its digest should cover) */
+	bool in_sync;	/* its last Keepalive's digest matched ours (or nothing to compare yet) */
+	uint64_t sent, acked, retransmits, resyncs, digest_resyncs;
+	uint64_t replays, refused; /* its datagrams: replayed; for another receiver or life */
 };
 size_t fhr_gw_count(const struct fhr *f);
 void fhr_gw_info(const struct fhr *f, size_t i, struct fhr_gw_info *out);
@@ -196,6 +205,7 @@ struct fhr_hv_counters {
 	uint64_t detected;   /* EIDs new here because of a live VM (or its RARP) */
 	uint64_t departed;   /* EIDs withdrawn because their VM left */
 	uint64_t live_unknown, out_of_prefix, bindings_dropped;
+	uint64_t misdirected; /* another direction, or sent to another FHR's address */
 };
 
 /* What the hypervisors said of one VM interface (MAC) of instance-id iid. */
@@ -215,9 +225,12 @@ struct fhr_hv *fhr_hv_new(struct fhr *f, const struct fhr_hv_io *io, uint64_t se
 void fhr_hv_free(struct fhr_hv *h);
 /* The keys of conf (borrowed); how many instance-ids take events (0: no listener needed). */
 size_t fhr_hv_configure(struct fhr_hv *h, const struct fhr_conf *conf);
-/* A datagram on the listener (UDP 4350); now is unix time (events are stamped with it). */
-void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
-		  size_t len, double now);
+/*
+ * A datagram on the listener (UDP 4350) sent to our address dst (afi NONE:
+ * not known); now is unix time (events are stamped with it).
+ */
+void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
+		  const struct lisp_addr *dst, const uint8_t *buf, size_t len, double now);
 /* A RARP from mac on ifname: the addresses the hosts bound to it are detected there (the
  * FHR's own table is fhr_detect_mac()'s); how many are new. */
 int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, double now);
@@ -230,6 +243,7 @@ size_t fhr_hv_bindings(const struct fhr_hv *h, const struct fhr_hv_binding **out
 struct fhr_detect_state;
 struct fhr_nfq_state;
 struct fhr_ctl;
+struct nl;
 struct fhr_daemon {
 	struct ev_loop *loop;
 	const char *conf_path, *ctl_path;
@@ -241,8 +255,8 @@ struct fhr_daemon {
 	ev_signal sigterm, sigint, sighup;
 	struct fhr_detect_state *detect;
 	struct fhr_nfq_state *nfq;
-	int rt;	      /* rtnetlink, for across-subnet host routes; -1 until needed */
-	int neigh_fd; /* the neighbour table's changes; -1 when not watched */
+	struct nl *rt;	  /* rtnetlink, for across-subnet host routes; NULL until needed */
+	struct nl *neigh; /* the neighbour table's changes; NULL when not watched */
 	ev_io neigh_io;
 	struct fhr_ctl *ctl;
 	struct fhr_hv *hv;
@@ -251,13 +265,28 @@ struct fhr_daemon {
 	bool reexec; /* SIGHUP with a valid configuration: start again in place after shutdown */
 };
 
-/* detect_nfq.c: data packets of unknown hosts through NFQUEUE (iptables -t raw) */
+/*
+ * detect_nfq.c: data packets of unknown hosts through NFQUEUE; the packets
+ * are picked by the agent's nftables table (detect_nft.c)
+ */
 void fhr_nfq_open(struct fhr_daemon *d, unsigned queue);
 void fhr_nfq_close(struct fhr_daemon *d);
 /* fhr_io.known: exempt a (or not any more) from the queue. */
 void fhr_nfq_known(struct fhr_daemon *d, const struct lisp_addr *a, bool yes);
-/* Reaps the iptables processes started without waiting. */
-void fhr_nfq_reap(struct fhr_daemon *d);
+
+/* detect_nft.c: that table, inet vmroam_fhr_qN, through libnftnl (no process) */
+struct fhr_nft;
+/*
+ * Replaces the table of queue (a crashed run's goes) in one transaction:
+ * sets of known EIDs (size addresses each at most) whose packets return,
+ * then the queue (bypass) for the dynamic-eid prefixes of c on their
+ * mobility interfaces. 0 and *out (caller frees: fhr_nft_close()), or -errno.
+ */
+int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, unsigned queue, uint32_t size);
+/* Adds a to its family's known set, or deletes it: 0 or -errno (-ENFILE: the set is full). */
+int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
+/* Deletes the table and frees t; NULL is a no-op. */
+void fhr_nft_close(struct fhr_nft *t);
 
 /* neigh.c: the kernel's neighbour table on the mobility interfaces seeds the EID table */
 void fhr_neigh_seed(struct fhr_daemon *d);

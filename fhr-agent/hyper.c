@@ -312,7 +312,7 @@ static struct sender *sender_for(struct fhr_hv *h, const char *id, uint32_t iid,
 	return s;
 }
 
-static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid,
+static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid, const char *to,
 		const struct lisp_addr *dst, uint16_t port, uint64_t seq, int status)
 {
 	Vmroam__Notify__Envelope env;
@@ -324,6 +324,8 @@ static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid,
 	a.status = status;
 	vmroam__notify__envelope__init(&env);
 	env.instance_id = iid;
+	env.direction = VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR;
+	env.receiver = (char *)(uintptr_t)to;
 	env.sender = (char *)(uintptr_t)h->conf->fhr_id;
 	env.session = h->session;
 	env.seq = ++h->seq;
@@ -334,9 +336,10 @@ static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid,
 		h->io.send(h->io.arg, dst, port, h->out, len);
 }
 
-void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
-		  size_t len, double now)
+void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
+		  const struct lisp_addr *dst, const uint8_t *buf, size_t len, double now)
 {
+	char me[LISP_ADDR_STRLEN];
 	Vmroam__Notify__Envelope *env;
 	struct lisp_auth_key *k;
 	struct sender *s;
@@ -373,6 +376,16 @@ void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
 		h->c.malformed++;
 		goto out;
 	}
+	/* from a hypervisor, to the address it arrived at: captured elsewhere, it is refused */
+	if (dst->afi != LISP_AFI_NONE)
+		lisp_addr_format(dst, me, sizeof(me));
+	if (notify_bound(env, VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR,
+			 dst->afi != LISP_AFI_NONE ? me : NULL, 0) < 0) {
+		h->c.misdirected++;
+		log_warn_rl(&h->rl, "hypervisor: %s (%s): sent to another FHR (%.64s): refused",
+			    env->sender, lisp_addr_format(src, a, sizeof(a)), env->receiver);
+		goto out;
+	}
 	if (!isfinite(env->hypervisor_event->timestamp) ||
 	    fabs(env->hypervisor_event->timestamp - now) > SLACK) {
 		h->c.stale++;
@@ -381,26 +394,26 @@ void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
 			    "(replayed, or the clocks disagree)",
 			    env->sender, lisp_addr_format(src, a, sizeof(a)),
 			    env->hypervisor_event->timestamp - now);
-		ack(h, k, iid, src, sport, env->seq, -ETIME);
+		ack(h, k, iid, env->sender, src, sport, env->seq, -ETIME);
 		goto out;
 	}
 	s = sender_for(h, env->sender, iid, now);
 	if (!s) {
 		h->c.busy++;
-		ack(h, k, iid, src, sport, env->seq, -EBUSY);
+		ack(h, k, iid, env->sender, src, sport, env->seq, -EBUSY);
 		goto out;
 	}
 	rc = notify_rx_accept(&s->rx, env->session, env->seq);
 	if (rc < 0) {
 		h->c.replays++;
 		if (rc == -EALREADY) /* a retransmission whose Ack was lost: again */
-			ack(h, k, iid, src, sport, env->seq, 0);
+			ack(h, k, iid, env->sender, src, sport, env->seq, 0);
 		goto out;
 	}
 	s->last = now;
 	h->c.accepted++;
 	rc = apply(h, iid, env->hypervisor_event, src, now);
-	ack(h, k, iid, src, sport, env->seq, rc);
+	ack(h, k, iid, env->sender, src, sport, env->seq, rc);
 out:
 	vmroam__notify__envelope__free_unpacked(env, NULL);
 }

@@ -43,15 +43,15 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct fhr_daemon *d = w->data;
 	static uint8_t buf[NOTIFY_MAX];
 	bool hv = w == &d->hv_io[0] || w == &d->hv_io[1];
-	struct lisp_addr src;
+	struct lisp_addr src, dst;
 	uint16_t port;
 	ssize_t len;
 
 	(void)revents;
-	for (int i = 0; i < 64 && (len = notify_recv(w->fd, buf, sizeof(buf), &src, &port)) >= 0;
-	     i++) {
+	for (int i = 0;
+	     i < 64 && (len = notify_recv(w->fd, buf, sizeof(buf), &src, &port, &dst)) >= 0; i++) {
 		if (hv)
-			fhr_hv_input(d->hv, &src, port, buf, (size_t)len, ev_now(loop));
+			fhr_hv_input(d->hv, &src, port, &dst, buf, (size_t)len, ev_now(loop));
 		else
 			fhr_input(d->fhr, &src, port, buf, (size_t)len, ev_now(loop));
 	}
@@ -114,12 +114,11 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, bool
 	for (size_t i = 0; i < d->conf->nifaces; i++) {
 		if (strcmp(d->conf->ifaces[i].name, ifname) != 0 || !d->conf->ifaces[i].proxy_arp)
 			continue;
-		if (d->rt < 0)
-			d->rt = nl_open(NETLINK_ROUTE);
+		rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
 		lisp_prefix_from_addr(&host, 0, a);
-		rc = d->rt < 0 ? d->rt
-			       : nl_route(d->rt, yes, &host, RT_MAIN, (int)if_nametoindex(ifname),
-					  NULL, FHR_RTPROT);
+		if (rc == 0)
+			rc = nl_route(d->rt, yes, &host, RT_MAIN, (int)if_nametoindex(ifname), NULL,
+				      FHR_RTPROT);
 		if (rc < 0 && !(rc == -ESRCH && !yes))
 			log_warn("fhr: %s host route %s dev %s: %s", yes ? "add" : "delete",
 				 lisp_addr_format(a, b, sizeof(b)), ifname, strerror(-rc));
@@ -133,7 +132,6 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	fhr_tick(d->fhr, ev_now(loop));
-	fhr_nfq_reap(d);
 	if (ev_now(loop) - last_retry >= 1.0) {
 		fhr_detect_retry(d);
 		fhr_hv_tick(d->hv, ev_now(loop));
@@ -177,7 +175,7 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int main(int argc, char **argv)
 {
 	struct daemon_args args = { .conf_path = CONF_DEFAULT, .ctl_path = FHR_SOCKET_DEFAULT };
-	struct fhr_daemon d = { .udp = { -1, -1 }, .rt = -1, .neigh_fd = -1, .hv_fd = { -1, -1 } };
+	struct fhr_daemon d = { .udp = { -1, -1 }, .hv_fd = { -1, -1 } };
 	struct fhr_hv_io hvio = { .send = hv_send, .arg = &d };
 	struct fhr_io io = {
 		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
@@ -246,11 +244,10 @@ int main(int argc, char **argv)
 	}
 	fhr_hv_free(d.hv);
 	fhr_free(d.fhr);
-	if (d.rt >= 0)
-		close(d.rt);
-	if (d.neigh_fd >= 0) {
+	nl_close(d.rt);
+	if (d.neigh) {
 		ev_io_stop(d.loop, &d.neigh_io);
-		close(d.neigh_fd);
+		nl_close(d.neigh);
 	}
 	fhr_conf_free(d.conf);
 	ev_loop_destroy(d.loop);

@@ -77,14 +77,13 @@ static void watch_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 void fhr_neigh_watch(struct fhr_daemon *d)
 {
-	int fd = nl_open_groups(NETLINK_ROUTE, RTMGRP_NEIGH);
+	int rc = nl_open_groups(&d->neigh, NETLINK_ROUTE, RTMGRP_NEIGH);
 
-	if (fd < 0) {
-		log_warn("neighbours: cannot watch: %s", strerror(-fd));
+	if (rc < 0) {
+		log_warn("neighbours: cannot watch: %s", strerror(-rc));
 		return;
 	}
-	d->neigh_fd = fd;
-	ev_io_init(&d->neigh_io, watch_cb, fd, EV_READ);
+	ev_io_init(&d->neigh_io, watch_cb, nl_fd(d->neigh), EV_READ);
 	d->neigh_io.data = d;
 	ev_io_start(d->loop, &d->neigh_io);
 }
@@ -98,14 +97,15 @@ void fhr_neigh_seed(struct fhr_daemon *d)
 			.nlmsg_type = RTM_GETNEIGH,
 			.nlmsg_flags = NLM_F_DUMP } };
 	struct seed s = { .d = d };
-	int fd = nl_open(NETLINK_ROUTE), rc;
+	struct nl *nl;
+	int rc = nl_open(&nl, NETLINK_ROUTE);
 
-	if (fd < 0) {
-		log_warn("neighbours: netlink: %s", strerror(-fd));
+	if (rc < 0) {
+		log_warn("neighbours: netlink: %s", strerror(-rc));
 		return;
 	}
-	rc = nl_exchange(fd, &q.nh, one, &s);
-	close(fd);
+	rc = nl_exchange(nl, &q.nh, one, &s);
+	nl_close(nl);
 	if (rc < 0)
 		log_warn("neighbours: dump: %s", strerror(-rc));
 	else if (s.found)

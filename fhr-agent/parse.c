@@ -8,6 +8,7 @@
  *      database-mapping PREFIX                 (repeatable)
  *      eid-notify ADDRESS key [0|6] KEY        (one line per gateway)
  *      hypervisor-events key [0|6] KEY         (the tenant's hypervisors' key: listen for them)
+ *      eid-limit N                             (EIDs of the dynamic-eid at most; 4096)
  *    hypervisor-events port N                  (default 4350)
  *   interface NAME
  *    lisp mobility NAME
@@ -94,6 +95,7 @@ static int cmd_dynamic_eid(struct conf_parser *p, int argc, char **argv)
 	if (conf_mode(p) == MODE_EID_TABLE)
 		snprintf(c->dyneids[c->ndyneids].vrf, FHR_NAME_MAX, "%s", st(p)->vrf);
 	c->dyneids[c->ndyneids].line = p->line;
+	c->dyneids[c->ndyneids].eid_limit = FHR_EID_LIMIT_DEFAULT;
 	st(p)->dyn = (int)c->ndyneids++;
 	return 0;
 }
@@ -141,6 +143,18 @@ static int cmd_eid_notify(struct conf_parser *p, int argc, char **argv)
 	if (d->ngws == FHR_GW_MAX)
 		return conf_error(p, "more than %d eid-notify gateways", FHR_GW_MAX);
 	d->gws[d->ngws++] = g;
+	return 0;
+}
+
+/* eid-limit N: the EIDs of the dynamic-eid the agent keeps at most (an ND flood stops there) */
+static int cmd_eid_limit(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long n;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 1, FHR_EID_LIMIT_MAX, &n))
+		return conf_error(p, "eid-limit: a number from 1 to %d", FHR_EID_LIMIT_MAX);
+	st(p)->c->dyneids[st(p)->dyn].eid_limit = (unsigned)n;
 	return 0;
 }
 
@@ -232,6 +246,7 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_DYNEID, "database-mapping", 1, 6, CONF_NONE, cmd_database_mapping, "PREFIX", 0 },
 	{ MODE_DYNEID, "eid-notify", 3, 4, CONF_NONE, cmd_eid_notify, "ADDRESS key [0|6] KEY", 0 },
 	{ MODE_DYNEID, "hypervisor-events", 2, 3, CONF_NONE, cmd_hv, "key [0|6] KEY", 0 },
+	{ MODE_DYNEID, "eid-limit", 1, 1, CONF_NONE, cmd_eid_limit, "N", 0 },
 	{ MODE_ROUTER_LISP, "hypervisor-events", 2, 2, CONF_NONE, cmd_hv, "port N", 0 },
 	{ CONF_TOP, "interface", 1, 1, MODE_IFACE, cmd_interface, "NAME", 0 },
 	{ MODE_IFACE, "lisp mobility", 1, 1, CONF_NONE, cmd_mobility, "NAME", 0 },
@@ -375,6 +390,8 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 				fprintf(f, "%02x", d->hv_key[k]);
 			fputc('\n', f);
 		}
+		if (d->eid_limit != FHR_EID_LIMIT_DEFAULT)
+			fprintf(f, "   eid-limit %u\n", d->eid_limit);
 		fprintf(f, "   exit\n  exit\n");
 	}
 	fprintf(f, " exit\n");

@@ -124,11 +124,13 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	Vmroam__Notify__HypervisorEvent ev;
 	Vmroam__Notify__Envelope env;
 	struct lisp_auth_key *k;
-	char sender[2 * HV_NAME_MAX + 2];
+	char sender[2 * HV_NAME_MAX + 2], receiver[LISP_ADDR_STRLEN] = "";
 	size_t len;
 
 	if (kind < HV_ARRIVING || kind > HV_LEFT)
 		return 0;
+	if (t->has_fhr || d->has_fhr) /* the FHR it goes to (hv_route's choice) */
+		lisp_addr_format(t->has_fhr ? &t->fhr : &d->fhr, receiver, sizeof(receiver));
 	vmroam__notify__hypervisor_event__init(&ev);
 	ev.kind = kinds[kind];
 	ev.domain = (char *)(uintptr_t)d->name;
@@ -156,7 +158,9 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	vmroam__notify__envelope__init(&env);
 	snprintf(sender, sizeof(sender), "%s/%s", c->host_id, who);
 	env.instance_id = t->iid;
+	env.direction = VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR;
 	env.sender = sender;
+	env.receiver = receiver;
 	env.session = session;
 	env.seq = seq;
 	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT;
@@ -179,7 +183,7 @@ int hv_ack_check(const struct hv_tenant *t, const uint8_t *buf, size_t len, uint
 	if (!env)
 		return err;
 	if (env->instance_id == t->iid && env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
-	    env->ack->seq == seq) {
+	    env->direction == VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR && env->ack->seq == seq) {
 		*status = env->ack->status;
 		rc = 0;
 	}

@@ -423,7 +423,7 @@ static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)loop;
 	(void)revents;
-	while ((len = notify_recv(io->fd, buf, sizeof(buf), &src, &port)) >= 0)
+	while ((len = notify_recv(io->fd, buf, sizeof(buf), &src, &port, NULL)) >= 0)
 		take_ack(w, buf, (size_t)len);
 }
 

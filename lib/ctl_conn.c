@@ -2,9 +2,11 @@
 #include "lib/ctl_conn.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -35,6 +37,33 @@ void ctl_frame_header(uint8_t hdr[CTL_HDR_LEN], size_t len)
 	hdr[1] = (uint8_t)(len >> 16);
 	hdr[2] = (uint8_t)(len >> 8);
 	hdr[3] = (uint8_t)len;
+}
+
+int ctl_listen(const char *path, const char *group, int backlog)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const struct group *gr = group ? getgrnam(group) : NULL;
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	/* nobody can connect before listen(): mode and group are set by then */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0660) < 0)
+		goto fail;
+	if (gr && chown(path, (uid_t)-1, gr->gr_gid) < 0 && errno != EPERM)
+		goto fail;
+	if (listen(fd, backlog) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	return -e;
 }
 
 int ctl_connect(const char *path)

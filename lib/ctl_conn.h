@@ -24,6 +24,17 @@ int ctl_frame_next(const uint8_t *buf, size_t len, const uint8_t **msg, size_t *
 /* Writes the 4-byte header for a message of len bytes. */
 void ctl_frame_header(uint8_t hdr[CTL_HDR_LEN], size_t len);
 
+/* The group the daemons give their control sockets when it exists. */
+#define CTL_GROUP "vmroam"
+
+/*
+ * Listens on a UNIX stream socket at path (a file already there is removed),
+ * non-blocking and close-on-exec, mode 0660 and, when group names a group,
+ * that group (best effort: the process's own when it may not chown) before
+ * the first connection can arrive. Returns the fd or -errno.
+ */
+int ctl_listen(const char *path, const char *group, int backlog);
+
 /* Connects to a UNIX stream socket; returns the fd or -errno. */
 int ctl_connect(const char *path);
 

@@ -166,3 +166,31 @@ void log_warn_rl(struct log_rate *rl, const char *fmt, ...)
 	rl->last = now;
 	rl->suppressed = 0;
 }
+
+void log_info_rl(struct log_rate *rl, const char *fmt, ...)
+{
+	struct timespec ts;
+	char msg[900];
+	va_list ap;
+	double now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	if (rl->last == 0 || now - rl->last >= RATE_INTERVAL) {
+		rl->last = now;
+		rl->burst = 0;
+	}
+	if (rl->burst >= LOG_INFO_BURST) {
+		rl->suppressed++;
+		return;
+	}
+	rl->burst++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		log_info("%s (and %u more like it suppressed)", msg, rl->suppressed);
+	else
+		log_info("%s", msg);
+	rl->suppressed = 0;
+}

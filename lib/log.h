@@ -23,6 +23,7 @@ enum log_cat {
 struct log_rate {
 	double last;	     /* time of the last message let through */
 	unsigned suppressed; /* since then */
+	unsigned burst;	     /* log_info_rl: messages let through in this interval */
 };
 
 /*
@@ -61,5 +62,8 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 
 /* A warning that at most once per 10 s per rate state reaches the log. */
 void log_warn_rl(struct log_rate *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An info message of which at most LOG_INFO_BURST per 10 s per rate state reach the log. */
+#define LOG_INFO_BURST 20
+void log_info_rl(struct log_rate *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* LIB_LOG_H */

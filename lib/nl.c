@@ -1,176 +1,219 @@
-/* A netlink request and its answers (rtnetlink), for the daemons' routes and neighbours. */
+/*
+ * A netlink request and its answers through libmnl (rtnetlink), for the
+ * daemons' routes and neighbours. libmnl builds and walks the messages and
+ * attributes and checks the answers' sequence numbers and port; what is
+ * left here is one socket's receive buffer and the route requests.
+ */
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
-
-#include <linux/rtnetlink.h>
-#include <string.h>
 
 #include "lib/nl.h"
+#include "lib/xalloc.h"
 
-int nl_open(int protocol)
+struct nl {
+	struct mnl_socket *sk;
+	uint32_t seq, portid;
+	/* a dump's datagrams are at most 32 KiB (the kernel's cap) */
+	uint8_t buf[65536] __attribute__((aligned(4)));
+};
+
+int nl_open(struct nl **nl, int protocol)
 {
-	return nl_open_groups(protocol, 0);
+	return nl_open_groups(nl, protocol, 0);
 }
 
-int nl_open_groups(int protocol, uint32_t groups)
+int nl_open_groups(struct nl **nl, int protocol, uint32_t groups)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0),
-			protocol);
+	struct mnl_socket *sk = mnl_socket_open2(protocol, SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0));
+	int e;
 
-	if (fd < 0)
+	if (!sk)
 		return -errno;
 	/* the kernel answers at once: never wait for it longer than that */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 2 },
+	setsockopt(mnl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 2 },
 		   sizeof(struct timeval));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
+	if (mnl_socket_bind(sk, groups, MNL_SOCKET_AUTOPID) < 0) {
+		e = errno;
+		mnl_socket_close(sk);
 		return -e;
 	}
-	return fd;
+	*nl = xcalloc(1, sizeof(**nl));
+	(*nl)->sk = sk;
+	(*nl)->portid = mnl_socket_get_portid(sk);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (!nl)
+		return;
+	mnl_socket_close(nl->sk);
+	free(nl);
+}
+
+int nl_fd(const struct nl *nl)
+{
+	return mnl_socket_get_fd(nl->sk);
 }
 
 /*
- * Sends req and reads the kernel's answers to it: each message is handed
- * to fn (may be NULL) until NLMSG_DONE or NLMSG_ERROR. Returns the error
- * the kernel reported (0 for an acknowledgement) or -errno.
+ * Sends req and runs cb on each answer (libmnl handles NLMSG_ERROR, DONE
+ * and the sequence check) until the last one; the kernel's error or -errno.
  */
-int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(struct nlmsghdr *r, void *arg), void *arg)
+static int exchange(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	static uint8_t buf[65536];
-	static uint32_t seq;
 	ssize_t n;
+	int rc;
 
-	req->nlmsg_seq = ++seq;
+	req->nlmsg_seq = ++nl->seq;
 	req->nlmsg_flags |= NLM_F_REQUEST;
-	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+	if (mnl_socket_sendto(nl->sk, req, req->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
+		n = mnl_socket_recvfrom(nl->sk, nl->buf, sizeof(nl->buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		for (struct nlmsghdr *r = (struct nlmsghdr *)(void *)buf; NLMSG_OK(r, (size_t)n);
-		     r = NLMSG_NEXT(r, n)) {
-			if (r->nlmsg_seq != req->nlmsg_seq)
-				continue;
-			if (r->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(r))->error;
-			if (r->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (fn)
-				fn(r, arg);
-		}
+		/* a datagram answers one request: one to an earlier that timed out is skipped */
+		if (!mnl_nlmsg_ok((const struct nlmsghdr *)(void *)nl->buf, (int)n) ||
+		    ((const struct nlmsghdr *)(void *)nl->buf)->nlmsg_seq != req->nlmsg_seq)
+			continue;
+		rc = mnl_cb_run(nl->buf, (size_t)n, req->nlmsg_seq, nl->portid, cb, data);
+		if (rc == MNL_CB_ERROR)
+			return errno > 0 ? -errno : -EPROTO;
+		if (rc == MNL_CB_STOP)
+			return 0;
 	}
 }
 
-int nl_talk(int fd, struct nlmsghdr *nh)
-{
-	nh->nlmsg_flags |= NLM_F_ACK;
-	return nl_exchange(fd, nh, NULL, NULL);
-}
-
-/* A request: the netlink header, the rtmsg and room for attributes. */
-struct rt_req {
-	union {
-		struct nlmsghdr nh;
-		uint8_t raw[160];
-	} u;
+/* The caller's function for each answer of nl_exchange(). */
+struct dispatch {
+	struct nl *nl;
+	void (*fn)(struct nlmsghdr *r, void *arg);
+	void *arg;
 };
 
-static void put_attr(struct rt_req *q, unsigned short type, const void *data, size_t len)
+static int dispatch_one(const struct nlmsghdr *r, void *data)
 {
-	size_t at = NLMSG_ALIGN(q->u.nh.nlmsg_len);
-	struct rtattr a = { .rta_type = type, .rta_len = (unsigned short)RTA_LENGTH(len) };
+	struct dispatch *x = data;
+	/* r is in our receive buffer: the caller gets it as the buffer is, writable */
+	size_t at = (size_t)((const uint8_t *)r - x->nl->buf);
 
-	if (at + RTA_ALIGN(a.rta_len) > sizeof(q->u.raw))
-		return; /* cannot happen: at most four small attributes */
-	memcpy(q->u.raw + at, &a, sizeof(a));
-	memcpy(q->u.raw + at + RTA_LENGTH(0), data, len);
-	q->u.nh.nlmsg_len = (uint32_t)(at + RTA_ALIGN(a.rta_len));
+	x->fn((struct nlmsghdr *)(void *)(x->nl->buf + at), x->arg);
+	return MNL_CB_OK;
 }
 
-int nl_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex,
+int nl_exchange(struct nl *nl, struct nlmsghdr *req, void (*fn)(struct nlmsghdr *r, void *arg),
+		void *arg)
+{
+	struct dispatch x = { .nl = nl, .fn = fn, .arg = arg };
+
+	return exchange(nl, req, fn ? dispatch_one : NULL, &x);
+}
+
+int nl_talk(struct nl *nl, struct nlmsghdr *nh)
+{
+	nh->nlmsg_flags |= NLM_F_ACK;
+	return exchange(nl, nh, NULL, NULL);
+}
+
+/* A route request: header, rtmsg and at most four small attributes (under 100 bytes). */
+static struct nlmsghdr *route_msg(void *buf, uint16_t type, uint16_t flags, struct rtmsg **rt)
+{
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+
+	nh->nlmsg_type = type;
+	nh->nlmsg_flags = flags;
+	*rt = mnl_nlmsg_put_extra_header(nh, sizeof(**rt));
+	return nh;
+}
+
+static void put_addr(struct nlmsghdr *nh, uint16_t type, const struct lisp_addr *a)
+{
+	if (a->afi == LISP_AFI_IPV4)
+		mnl_attr_put(nh, type, 4, a->u.v4);
+	else
+		mnl_attr_put(nh, type, 16, a->u.v6);
+}
+
+int nl_route(struct nl *nl, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex,
 	     const struct lisp_addr *via, uint8_t protocol)
 {
-	bool v4 = p->addr.afi == LISP_AFI_IPV4;
-	struct rtmsg rt = { .rtm_family = v4 ? AF_INET : AF_INET6,
-			    .rtm_dst_len = p->plen,
-			    .rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC,
-			    .rtm_protocol = protocol,
-			    .rtm_scope = via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
-			    .rtm_type = RTN_UNICAST };
-	struct rt_req q;
+	uint8_t buf[256] __attribute__((aligned(4)));
+	struct rtmsg *rt;
+	struct nlmsghdr *nh = route_msg(buf, add ? RTM_NEWROUTE : RTM_DELROUTE,
+					add ? NLM_F_CREATE | NLM_F_REPLACE : 0, &rt);
 
-	memset(&q, 0, sizeof(q));
-	q.u.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	q.u.nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	if (add)
-		q.u.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	memcpy(q.u.raw + NLMSG_HDRLEN, &rt, sizeof(rt));
-	put_attr(&q, RTA_DST, v4 ? (const void *)p->addr.u.v4 : (const void *)p->addr.u.v6,
-		 v4 ? 4 : 16);
-	put_attr(&q, RTA_TABLE, &table, sizeof(table));
+	rt->rtm_family = p->addr.afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6;
+	rt->rtm_dst_len = p->plen;
+	rt->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	rt->rtm_protocol = protocol;
+	rt->rtm_scope = via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rt->rtm_type = RTN_UNICAST;
+	put_addr(nh, RTA_DST, &p->addr);
+	mnl_attr_put_u32(nh, RTA_TABLE, table);
 	if (ifindex)
-		put_attr(&q, RTA_OIF, &ifindex, sizeof(ifindex));
+		mnl_attr_put_u32(nh, RTA_OIF, (uint32_t)ifindex);
 	if (via)
-		put_attr(&q, RTA_GATEWAY, v4 ? (const void *)via->u.v4 : (const void *)via->u.v6,
-			 v4 ? 4 : 16);
-	return nl_talk(fd, &q.u.nh);
+		put_addr(nh, RTA_GATEWAY, via);
+	return nl_talk(nl, nh);
 }
 
 /* Collects the gateway and interface of a route lookup's answer. */
 struct lookup {
 	struct lisp_addr via;
 	int oif;
+	unsigned char family;
 	bool found;
 };
 
-static void lookup_one(struct nlmsghdr *r, void *arg)
+static int lookup_attr(const struct nlattr *a, void *data)
 {
-	struct lookup *l = arg;
-	struct rtmsg *rt = NLMSG_DATA(r);
-	struct rtattr *a = RTM_RTA(rt);
-	int left = (int)r->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rt));
+	struct lookup *l = data;
+	uint16_t len = mnl_attr_get_payload_len(a);
 
-	if (r->nlmsg_type != RTM_NEWROUTE || left < 0)
-		return;
-	l->found = true;
-	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == sizeof(int))
-			memcpy(&l->oif, RTA_DATA(a), sizeof(int));
-		else if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 4 &&
-			 rt->rtm_family == AF_INET)
-			lisp_addr_set_v4(&l->via, RTA_DATA(a));
-		else if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 16 &&
-			 rt->rtm_family == AF_INET6)
-			lisp_addr_set_v6(&l->via, RTA_DATA(a));
-	}
+	if (mnl_attr_get_type(a) == RTA_OIF && len == sizeof(uint32_t))
+		l->oif = (int)mnl_attr_get_u32(a);
+	else if (mnl_attr_get_type(a) == RTA_GATEWAY && len == 4 && l->family == AF_INET)
+		lisp_addr_set_v4(&l->via, mnl_attr_get_payload(a));
+	else if (mnl_attr_get_type(a) == RTA_GATEWAY && len == 16 && l->family == AF_INET6)
+		lisp_addr_set_v6(&l->via, mnl_attr_get_payload(a));
+	return MNL_CB_OK;
 }
 
-int nl_route_get(int fd, const struct lisp_addr *dst, struct lisp_addr *via, int *oif)
+static int lookup_one(const struct nlmsghdr *r, void *data)
 {
-	bool v4 = dst->afi == LISP_AFI_IPV4;
-	struct rtmsg rt = { .rtm_family = v4 ? AF_INET : AF_INET6, .rtm_dst_len = v4 ? 32 : 128 };
+	struct lookup *l = data;
+	const struct rtmsg *rt = mnl_nlmsg_get_payload(r);
+
+	if (r->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(r) < sizeof(*rt))
+		return MNL_CB_OK;
+	l->found = true;
+	l->family = rt->rtm_family;
+	mnl_attr_parse(r, sizeof(*rt), lookup_attr, l);
+	return MNL_CB_OK;
+}
+
+int nl_route_get(struct nl *nl, const struct lisp_addr *dst, struct lisp_addr *via, int *oif)
+{
+	uint8_t buf[256] __attribute__((aligned(4)));
 	struct lookup l = { .oif = 0 };
-	struct rt_req q;
+	struct rtmsg *rt;
+	/* the answer, then an acknowledgement that ends it */
+	struct nlmsghdr *nh = route_msg(buf, RTM_GETROUTE, NLM_F_ACK, &rt);
 	int rc;
 
-	memset(&q, 0, sizeof(q));
-	q.u.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	q.u.nh.nlmsg_type = RTM_GETROUTE;
-	q.u.nh.nlmsg_flags = NLM_F_ACK; /* the answer, then an acknowledgement that ends it */
-	memcpy(q.u.raw + NLMSG_HDRLEN, &rt, sizeof(rt));
-	put_attr(&q, RTA_DST, v4 ? (const void *)dst->u.v4 : (const void *)dst->u.v6, v4 ? 4 : 16);
-	rc = nl_exchange(fd, &q.u.nh, lookup_one, &l);
+	rt->rtm_family = dst->afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6;
+	rt->rtm_dst_len = dst->afi == LISP_AFI_IPV4 ? 32 : 128;
+	put_addr(nh, RTA_DST, dst);
+	rc = exchange(nl, nh, lookup_one, &l);
 	if (rc < 0)
 		return rc;
 	if (!l.found)

@@ -1,6 +1,6 @@
 /*
- * Netlink without a library: open a socket, send one request and read the
- * kernel's answers to it (acknowledgement, or a dump).
+ * Netlink through libmnl: open a socket, send one request and read the
+ * kernel's answers to it (acknowledgement, or a dump); rtnetlink routes.
  */
 #ifndef LIB_NL_H
 #define LIB_NL_H
@@ -11,27 +11,36 @@
 
 #include "lib/lisp_addr.h"
 
-/* A bound netlink socket of protocol (NETLINK_ROUTE ...): the fd, or -errno. */
-int nl_open(int protocol);
+/* A netlink socket (opaque): one request at a time. */
+struct nl;
+
+/* A bound socket of protocol (NETLINK_ROUTE ...) in *nl (caller frees: nl_close()); 0 or -errno. */
+int nl_open(struct nl **nl, int protocol);
 /* The same subscribed to multicast groups (RTMGRP_NEIGH ...), non-blocking: for events. */
-int nl_open_groups(int protocol, uint32_t groups);
+int nl_open_groups(struct nl **nl, int protocol, uint32_t groups);
+/* Closes and frees nl; NULL is a no-op. */
+void nl_close(struct nl *nl);
+/* Its file descriptor, to poll (events) and read; owned by nl. */
+int nl_fd(const struct nl *nl);
 /*
  * Sends req (sequence number and NLM_F_REQUEST set here) and reads the
- * answers: each message is handed to fn (may be NULL) until NLMSG_DONE or
- * NLMSG_ERROR. Returns the error the kernel reported (0: none) or -errno.
+ * answers: each message is handed to fn (may be NULL; r is valid during the
+ * call) until NLMSG_DONE or NLMSG_ERROR. Returns the error the kernel
+ * reported (0: none) or -errno (-ETIMEDOUT: no answer within 2 s).
  */
-int nl_exchange(int fd, struct nlmsghdr *req, void (*fn)(struct nlmsghdr *r, void *arg), void *arg);
+int nl_exchange(struct nl *nl, struct nlmsghdr *req, void (*fn)(struct nlmsghdr *r, void *arg),
+		void *arg);
 /* nl_exchange() of a request that wants an acknowledgement. */
-int nl_talk(int fd, struct nlmsghdr *nh);
+int nl_talk(struct nl *nl, struct nlmsghdr *nh);
 
 /*
  * Adds (replacing) or deletes route p in table: via gateway via (NULL: on
  * the link) out of ifindex (0: any), with the given protocol number.
  * 0 or -errno.
  */
-int nl_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex,
+int nl_route(struct nl *nl, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex,
 	     const struct lisp_addr *via, uint8_t protocol);
 /* The kernel's route to dst: its gateway (afi NONE: on the link) and interface. */
-int nl_route_get(int fd, const struct lisp_addr *dst, struct lisp_addr *via, int *oif);
+int nl_route_get(struct nl *nl, const struct lisp_addr *dst, struct lisp_addr *via, int *oif);
 
 #endif /* LIB_NL_H */

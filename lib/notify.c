@@ -1,10 +1,12 @@
 /* The eid-notify channel: framing, authentication, replay window, retransmission (notify.h). */
+#define _GNU_SOURCE /* struct in6_pktinfo */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -45,24 +47,109 @@ int notify_socket(int family, uint16_t port)
 		return -errno;
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (port && bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		rc = -errno;
+	if ((rc = notify_socket_pktinfo(fd, family)) < 0 ||
+	    (port && bind(fd, (struct sockaddr *)&ss, sl) < 0)) {
+		rc = rc < 0 ? rc : -errno;
 		close(fd);
 		return rc;
 	}
 	return fd;
 }
 
+int notify_socket_pktinfo(int fd, int family)
+{
+	int one = 1;
+
+	if (family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ? -errno
+											    : 0;
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+int notify_sendmsg(int fd, const struct lisp_addr *from, const struct lisp_addr *dst,
+		   uint16_t port, const uint8_t *buf, size_t len)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct sockaddr_storage ss;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct msghdr m = { .msg_name = &ss, .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	m.msg_namelen = lisp_addr_to_sockaddr(dst, port, &ss);
+	memset(&cbuf, 0, sizeof(cbuf));
+	if (from && from->afi == dst->afi && from->afi == LISP_AFI_IPV4) {
+		struct in_pktinfo pi = { 0 };
+
+		memcpy(&pi.ipi_spec_dst, from->u.v4, 4);
+		m.msg_control = cbuf.b;
+		m.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else if (from && from->afi == dst->afi && from->afi == LISP_AFI_IPV6) {
+		struct in6_pktinfo pi = { 0 };
+
+		memcpy(&pi.ipi6_addr, from->u.v6, 16);
+		m.msg_control = cbuf.b;
+		m.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	return sendmsg(fd, &m, 0) < 0 ? -errno : 0;
+}
+
 int notify_sendto(const int fds[2], const struct lisp_addr *dst, uint16_t port, const uint8_t *buf,
 		  size_t len)
 {
 	int fd = fds[dst->afi == LISP_AFI_IPV6];
-	struct sockaddr_storage ss;
-	socklen_t sl = lisp_addr_to_sockaddr(dst, port, &ss);
 
 	if (fd < 0)
 		return -EAFNOSUPPORT;
-	return sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+	return notify_sendmsg(fd, NULL, dst, port, buf, len);
+}
+
+int notify_bound(const Vmroam__Notify__Envelope *env, Vmroam__Notify__Direction dir,
+		 const char *receiver, uint64_t receiver_session)
+{
+	if (env->direction != dir)
+		return -EPERM;
+	if (receiver && strcmp(env->receiver, receiver) != 0)
+		return -EXDEV;
+	if (receiver_session && env->receiver_session != receiver_session)
+		return -ESTALE;
+	return 0;
+}
+
+uint64_t notify_session_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t notify_digest_add(uint64_t d, const struct lisp_prefix *p)
+{
+	char text[LISP_PREFIX_STRLEN];
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a 64-bit finaliser */
+
+	lisp_prefix_format(p, text, sizeof(text));
+	for (const char *c = text; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return d ^ h;
 }
 
 int notify_peek_iid(const uint8_t *buf, size_t len, uint32_t *iid)
@@ -113,6 +200,7 @@ int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq)
 	if (session < r->session)
 		return -ESTALE;
 	if (session > r->session) {
+		memset(r, 0, sizeof(*r));
 		r->session = session;
 		r->top = seq;
 		r->window = 1;
@@ -128,6 +216,20 @@ int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq)
 	if (d >= 64 || (r->window >> d & 1))
 		return -EALREADY;
 	r->window |= 1ull << d;
+	return 0;
+}
+
+void notify_rx_done(struct notify_rx *r, uint64_t seq, int32_t status)
+{
+	r->done_seq[seq % NOTIFY_WINDOW] = seq;
+	r->done_status[seq % NOTIFY_WINDOW] = status;
+}
+
+int notify_rx_status(const struct notify_rx *r, uint64_t seq, int32_t *status)
+{
+	if (!seq || r->done_seq[seq % NOTIFY_WINDOW] != seq)
+		return -ENOENT;
+	*status = r->done_status[seq % NOTIFY_WINDOW];
 	return 0;
 }
 
@@ -195,12 +297,36 @@ bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const ui
 	return true;
 }
 
-bool notify_tx_ack(struct notify_tx *t, uint64_t seq, char *key, size_t keylen)
+uint8_t *notify_tx_take(struct notify_tx *t, uint64_t seq, char *key, size_t keylen, size_t *len)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->q[i].seq == seq) {
-			if (key)
-				snprintf(key, keylen, "%s", t->q[i].key);
+		uint8_t *buf = t->q[i].buf;
+
+		if (t->q[i].seq != seq)
+			continue;
+		if (key)
+			snprintf(key, keylen, "%s", t->q[i].key);
+		*len = t->q[i].len;
+		t->q[i].buf = NULL;
+		drop_at(t, i);
+		return buf;
+	}
+	return NULL;
+}
+
+bool notify_tx_ack(struct notify_tx *t, uint64_t seq, char *key, size_t keylen)
+{
+	size_t len;
+	uint8_t *buf = notify_tx_take(t, seq, key, keylen, &len);
+
+	free(buf);
+	return buf != NULL;
+}
+
+bool notify_tx_cancel(struct notify_tx *t, const char *key)
+{
+	for (size_t i = 0; key[0] && i < t->n; i++) {
+		if (strcmp(t->q[i].key, key) == 0) {
 			drop_at(t, i);
 			return true;
 		}
@@ -224,16 +350,51 @@ void notify_tx_due(struct notify_tx *t, double now,
 	}
 }
 
-ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port)
+/* The destination address of a received datagram, from its IP_PKTINFO / IPV6_PKTINFO. */
+static void pktinfo_dst(struct msghdr *m, struct lisp_addr *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			dst->afi = LISP_AFI_IPV4;
+			memcpy(dst->u.v4, &pi.ipi_addr, 4);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			dst->afi = LISP_AFI_IPV6;
+			memcpy(dst->u.v6, &pi.ipi6_addr, 16);
+		}
+	}
+}
+
+ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port,
+		    struct lisp_addr *dst)
 {
 	for (;;) {
+		union {
+			char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+			struct cmsghdr align;
+		} cbuf;
 		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		struct iovec iov = { .iov_base = buf, .iov_len = cap };
+		struct msghdr m = { .msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf.b,
+				    .msg_controllen = sizeof(cbuf.b) };
+		ssize_t len = recvmsg(fd, &m, MSG_DONTWAIT);
 
 		if (len < 0)
 			return -1;
-		if (lisp_addr_from_sockaddr(&from, src, port) == 0)
-			return len;
+		if (lisp_addr_from_sockaddr(&from, src, port) != 0)
+			continue;
+		if (dst)
+			pktinfo_dst(&m, dst);
+		return len;
 	}
 }

@@ -4,10 +4,11 @@
  * tenant's HMAC-SHA-256, the receiver's replay window, and the sender's
  * retransmission queue. No I/O here: the daemons move the bytes.
  *
- * Datagram: "VMRN" | version 1 | instance-id (4 bytes, big-endian) |
+ * Datagram: "VMRN" | version 2 | instance-id (4 bytes, big-endian) |
  * Envelope (proto/eid_notify.proto) | HMAC-SHA-256 over all before it.
  * The instance-id is in the clear so that the receiver picks the
- * tenant's key and checks the MAC before it decodes anything.
+ * tenant's key and checks the MAC before it decodes anything. The
+ * channel's rules (who may say what, when) are written in the .proto.
  */
 #ifndef LIB_NOTIFY_H
 #define LIB_NOTIFY_H
@@ -22,7 +23,7 @@
 #include "proto/eid_notify.pb-c.h"
 
 #define NOTIFY_PORT	 4349
-#define NOTIFY_VERSION	 1
+#define NOTIFY_VERSION	 2
 #define NOTIFY_HDR_LEN	 9 /* magic, version, instance-id */
 #define NOTIFY_MAX	 16384
 #define NOTIFY_KEEPALIVE 1.0 /* s between keepalives; a peer is dead after 3 missed */
@@ -37,21 +38,53 @@ int notify_peek_iid(const uint8_t *buf, size_t len, uint32_t *iid);
 
 /*
  * The next datagram waiting on the non-blocking UDP socket fd (both ends'
- * receive loops): its length, with its sender in src and port; -1 when none
- * is left. Datagrams from a sender of no address family we know are skipped.
+ * receive loops): its length, with its sender in src and port and, when dst
+ * is not NULL, the local address it was sent to (afi NONE when the socket
+ * does not report it: notify_socket() asks for it); -1 when none is left.
+ * Datagrams from a sender of no address family we know are skipped.
  */
-ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port);
+ssize_t notify_recv(int fd, uint8_t *buf, size_t cap, struct lisp_addr *src, uint16_t *port,
+		    struct lisp_addr *dst);
 
 /*
  * A non-blocking UDP socket of family (AF_INET, AF_INET6: IPv6 only) for
- * the channel, bound to port on every address when port is not 0; the fd
- * or -errno.
+ * the channel, bound to port on every address when port is not 0, that
+ * reports each datagram's destination address; the fd or -errno.
  */
 int notify_socket(int family, uint16_t port);
+/* Makes fd report each datagram's destination address (IP_PKTINFO); 0 or -errno. */
+int notify_socket_pktinfo(int fd, int family);
+
+/*
+ * Sends a datagram to dst:port on fd, from local address from when it is not
+ * NULL nor afi NONE (the address the peer sent to, so that the answer comes
+ * from where the peer expects it); 0 or -errno.
+ */
+int notify_sendmsg(int fd, const struct lisp_addr *from, const struct lisp_addr *dst,
+		   uint16_t port, const uint8_t *buf, size_t len);
 
 /* Sends a datagram to dst:port on fds[0] (IPv4) or fds[1] (IPv6); 0 or -errno. */
 int notify_sendto(const int fds[2], const struct lisp_addr *dst, uint16_t port, const uint8_t *buf,
 		  size_t len);
+
+/*
+ * Checks what binds a decoded envelope to this receiver: its direction
+ * (-EPERM), receiver (-EXDEV: receiver NULL skips it) and, when
+ * receiver_session is not 0, the session it names (-ESTALE: sent to an
+ * earlier life of ours). 0 when it is ours.
+ */
+int notify_bound(const Vmroam__Notify__Envelope *env, Vmroam__Notify__Direction dir,
+		 const char *receiver, uint64_t receiver_session);
+
+/* A session: the time now in ns (it grows across restarts while the clock does). */
+uint64_t notify_session_now(void);
+
+/*
+ * Anti-entropy digest of a table: 0 for an empty one, then
+ * d = notify_digest_add(d, p) for each host prefix p, in any order (adding
+ * the same prefix again removes it).
+ */
+uint64_t notify_digest_add(uint64_t d, const struct lisp_prefix *p);
 
 /*
  * Checks the MAC with k and decodes. Returns the envelope (free with
@@ -63,18 +96,30 @@ int notify_sendto(const int fds[2], const struct lisp_addr *dst, uint16_t port, 
 Vmroam__Notify__Envelope *notify_unpack(struct lisp_auth_key *k, const uint8_t *buf, size_t len,
 					int *err);
 
-/* The receiver's view of one sender: its session and a 64-message replay window. */
+/*
+ * The receiver's view of one sender: its session, a 64-message replay
+ * window, and the status of the reliable messages in the window (to
+ * acknowledge a retransmission whose Ack was lost, again, with it).
+ */
+#define NOTIFY_WINDOW 64
 struct notify_rx {
 	uint64_t session, top, window; /* window bit i: top - i seen */
+	uint64_t done_seq[NOTIFY_WINDOW];
+	int32_t done_status[NOTIFY_WINDOW];
 };
 
 #define NOTIFY_RX_NEW_SESSION 1
 /*
  * Accepts (session, seq) or refuses it: 0, NOTIFY_RX_NEW_SESSION (the
  * sender restarted: resynchronise), -ESTALE (an older session) or
- * -EALREADY (seen before, or too old for the window).
+ * -EALREADY (seen before, or too old for the window). Changes r only when
+ * it accepts: call it after every other check of the datagram.
  */
 int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq);
+/* Remembers the status a reliable message (session's seq) was acknowledged with. */
+void notify_rx_done(struct notify_rx *r, uint64_t seq, int32_t status);
+/* The status seq of the current session was acknowledged with: 0, or -ENOENT if not known. */
+int notify_rx_status(const struct notify_rx *r, uint64_t seq, int32_t *status);
 
 /*
  * The sender's side of one peer: sequence numbers and the messages that
@@ -109,6 +154,13 @@ bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const ui
 		    size_t len, double now);
 /* An Ack: forgets the message (its key copied to key when not NULL); false if none waited. */
 bool notify_tx_ack(struct notify_tx *t, uint64_t seq, char *key, size_t keylen);
+/*
+ * The same, handing the datagram to the caller (who frees it) with its
+ * length in len, or NULL if none waited.
+ */
+uint8_t *notify_tx_take(struct notify_tx *t, uint64_t seq, char *key, size_t keylen, size_t *len);
+/* Forgets the message kept under key, if one is; true if one was. */
+bool notify_tx_cancel(struct notify_tx *t, const char *key);
 /* Calls send for each message due for retransmission. */
 void notify_tx_due(struct notify_tx *t, double now,
 		   void (*send)(void *arg, const uint8_t *buf, size_t len), void *arg);

@@ -8,7 +8,7 @@ PKGS=(
 	build-essential cmake ninja-build pkg-config clang clang-format bison flex
 	# libraries
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libnetfilter-queue-dev libvirt-dev
-	libcmocka-dev libssl-dev libxml2-dev
+	libcmocka-dev libssl-dev libxml2-dev libmnl-dev libnftnl-dev
 	# tests and lab
 	tshark jq iproute2 iptables iputils-ping iputils-arping tcpdump ethtool iperf3
 	# the lab: an HTTP server in the VMs, a client at the branch

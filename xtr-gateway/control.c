@@ -310,6 +310,21 @@ static void do_show_site(struct client *cl, const Vmroam__Xtr__ShowSite *req)
 	queue_end(cl, 0, NULL);
 }
 
+/* The dynamic-EID and resolution counters of show lisp statistics. */
+static void stats_limits(const struct xtr_daemon *d, Vmroam__Xtr__Statistics *st)
+{
+	const struct etr_counters *e = etr_counters(d->etr);
+
+	st->dynamic_eids = etr_dyn_count(d->etr);
+	st->dynamic_eids_learned = e->dyn_learned;
+	st->dynamic_eids_aged = e->dyn_aged;
+	st->dynamic_eids_refused = e->dyn_refused;
+	st->dynamic_eids_refused_data = e->dyn_refused_data;
+	st->dynamic_eids_refused_limit = e->dyn_overflows;
+	st->map_requests_outstanding = mc_outstanding(d->mc);
+	st->map_requests_limited = mc_counters(d->mc)->requests_limited;
+}
+
 static void do_show_statistics(struct client *cl)
 {
 	const struct xtr_counters *c = &cl->ctl->d->counters;
@@ -336,6 +351,20 @@ static void do_show_statistics(struct client *cl)
 	st.smrs_received = m->smrs;
 	st.map_cache_expirations = m->expirations;
 	st.map_cache_overflows = m->overflows;
+	stats_limits(cl->ctl->d, &st);
+	if (cl->ctl->d->notify) {
+		const struct xtr_notify_counters *nc = xtr_notify_counters(cl->ctl->d->notify);
+
+		st.notify_received = nc->received;
+		st.notify_auth_failures = nc->auth_failures;
+		st.notify_malformed = nc->malformed;
+		st.notify_misdirected = nc->misdirected;
+		st.notify_stale_session = nc->stale_session;
+		st.notify_replays = nc->replays;
+		st.notify_peer_limit = nc->peer_limit;
+		st.notify_refused = nc->refused_prefix + nc->refused_policy;
+		st.notify_answers_limited = nc->answers_limited;
+	}
 	r.item_case = VMROAM__XTR__REPLY__ITEM_STATISTICS;
 	r.statistics = &st;
 	queue_reply(cl, &r);
@@ -543,7 +572,8 @@ static void do_map_cache(struct client *cl, Vmroam__Xtr__Request *req)
 		  rc == 0	       ? "Map-Request sent"
 		  : rc == -EEXIST      ? "already in the map-cache"
 		  : rc == -EINPROGRESS ? "a Map-Request is already out"
-				       : "the map-cache is full");
+		  : rc == -EBUSY ? "too many resolutions outstanding (dataplane map-request-limit)"
+				 : "the map-cache is full");
 }
 
 static int send_away(const struct etr_away_info *e, void *arg)
@@ -618,6 +648,40 @@ static int send_dyn(const struct etr_dyn_info *e, void *arg)
 	return 0;
 }
 
+/* One record per dynamic-eid: how it learns, its hosts and counters. */
+static void send_policies(struct client *cl)
+{
+	const struct xtr_daemon *d = cl->ctl->d;
+
+	for (size_t i = 0; i < etr_policy_count(d->etr); i++) {
+		struct etr_policy_info pi;
+		Vmroam__Xtr__DynamicEidPolicy m;
+		Vmroam__Xtr__Reply r;
+		struct arena a = { 0 };
+
+		etr_policy_info(d->etr, i, &pi);
+		vmroam__xtr__reply__init(&r);
+		vmroam__xtr__dynamic_eid_policy__init(&m);
+		m.name = arena_str(&a, pi.conf->name);
+		m.instance_id = pi.conf->iid;
+		m.vrf = arena_str(&a, vrf_of(d->conf, pi.conf->iid));
+		m.active = pi.active;
+		m.eid_notify = pi.conf->has_notify_key;
+		m.data_plane_learning = xtr_conf_learns_data(pi.conf);
+		m.learning_timeout = pi.conf->learn_timeout;
+		m.host_limit = pi.conf->host_limit;
+		m.hosts = pi.hosts;
+		m.learned = pi.learned;
+		m.aged = pi.aged;
+		m.refused_data = pi.refused_data;
+		m.refused_limit = pi.refused_limit;
+		r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID_POLICY;
+		r.dynamic_eid_policy = &m;
+		queue_reply(cl, &r);
+		arena_free(&a);
+	}
+}
+
 /* show lisp dynamic-eid [summary] [PREFIX], clear lisp dynamic-eid [PREFIX] */
 static void do_dynamic_eid(struct client *cl, const Vmroam__Xtr__DynamicEidRequest *q, bool clear)
 {
@@ -629,6 +693,8 @@ static void do_dynamic_eid(struct client *cl, const Vmroam__Xtr__DynamicEidReque
 		return queue_end(cl, -EINVAL, "not an EID prefix (host bits must be zero)");
 	if (!clear) {
 		etr_dyn_walk(d->etr, send_dyn, &f);
+		if (f.all)
+			send_policies(cl);
 		return queue_end(cl, 0, NULL);
 	}
 	if (cl->uid != 0)
@@ -687,6 +753,7 @@ static void do_show_dataplane(struct client *cl)
 		t->name = arena_str(&a, tuns[i].name);
 		t->instance_id = tuns[i].iid;
 		t->mtu = tuns[i].mtu;
+		t->held = tuns[i].held;
 		m.interfaces[m.n_interfaces++] = t;
 	}
 	m.workers = arena_alloc(&a, (nwks + 1) * sizeof(*m.workers));
@@ -701,6 +768,8 @@ static void do_show_dataplane(struct client *cl)
 		m.workers[m.n_workers++] = w;
 	}
 	m.held = xtr_dp_held(d);
+	m.hold_limit = d->conf->hold_limit;
+	m.hold_limit_per_instance_id = d->conf->hold_limit_iid;
 	m.dynamic_eids = etr_dyn_count(d->etr);
 	r.item_case = VMROAM__XTR__REPLY__ITEM_DATAPLANE;
 	r.dataplane = &m;
@@ -739,6 +808,8 @@ static void do_show_eid_notify(struct client *cl)
 		m.replays = pi.c.replays;
 		m.refused = pi.c.refused_prefix + pi.c.refused_policy;
 		m.deaths = pi.c.deaths;
+		m.in_sync = pi.in_sync;
+		m.older = pi.c.older;
 		r.item_case = VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER;
 		r.eid_notify_peer = &m;
 		queue_reply(cl, &r);
@@ -934,7 +1005,6 @@ struct control *control_open(struct xtr_daemon *d, const char *path)
 	c = xcalloc(1, sizeof(*c));
 	c->d = d;
 	strcpy(c->path, path);
-	strcpy(sun.sun_path, path);
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -942,14 +1012,9 @@ struct control *control_open(struct xtr_daemon *d, const char *path)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			fatal("control: mkdir %s: %s", dir, strerror(errno));
 	}
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = ctl_listen(path, CTL_GROUP, 16); /* 0660, group vmroam: xtrctl for root and them */
 	if (c->fd < 0)
-		fatal("control: socket: %s", strerror(errno));
-	unlink(path);
-	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		fatal("control: bind %s: %s", path, strerror(errno));
-	if (chmod(path, 0660) < 0 || listen(c->fd, 16) < 0)
-		fatal("control: %s: %s", path, strerror(errno));
+		fatal("control: %s: %s", path, strerror(-c->fd));
 	ev_io_init(&c->io, accept_cb, c->fd, EV_READ);
 	ev_io_start(d->loop, &c->io);
 	return c;

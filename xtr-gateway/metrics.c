@@ -84,6 +84,39 @@ static const char *label(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
+/* Dynamic-EID learning (total and per dynamic-eid) and the resolution limits. */
+static void render_limits(struct xtr_daemon *d, struct out *o)
+{
+	const struct etr_counters *e = etr_counters(d->etr);
+	char name[128];
+
+	metric(o, "dynamic_eids_learned_total", "counter", "Dynamic EIDs learned.", e->dyn_learned);
+	metric(o, "dynamic_eids_aged_total", "counter",
+	       "Data-learned dynamic EIDs withdrawn after their learning timeout.", e->dyn_aged);
+	put(o,
+	    "# HELP vmroam_xtr_dynamic_eids_refused_total Dynamic EIDs (or their packets) not "
+	    "learned, by reason.\n# TYPE vmroam_xtr_dynamic_eids_refused_total counter\n"
+	    "vmroam_xtr_dynamic_eids_refused_total{reason=\"outside\"} %llu\n"
+	    "vmroam_xtr_dynamic_eids_refused_total{reason=\"data-plane\"} %llu\n"
+	    "vmroam_xtr_dynamic_eids_refused_total{reason=\"limit\"} %llu\n",
+	    (unsigned long long)e->dyn_refused, (unsigned long long)e->dyn_refused_data,
+	    (unsigned long long)e->dyn_overflows);
+	put(o, "# HELP vmroam_xtr_dynamic_eid_hosts Hosts learned now per dynamic-eid.\n"
+	       "# TYPE vmroam_xtr_dynamic_eid_hosts gauge\n");
+	for (size_t i = 0; i < etr_policy_count(d->etr); i++) {
+		struct etr_policy_info pi;
+
+		etr_policy_info(d->etr, i, &pi);
+		put(o, "vmroam_xtr_dynamic_eid_hosts{dynamic_eid=\"%s\",instance_id=\"%u\"} %zu\n",
+		    label(pi.conf->name, name, sizeof(name)), pi.conf->iid, pi.hosts);
+	}
+	metric(o, "map_requests_outstanding", "gauge", "Resolutions outstanding now.",
+	       mc_outstanding(d->mc));
+	metric(o, "map_requests_limited_total", "counter",
+	       "Resolutions not started: map-request-limit (total or per instance-id).",
+	       mc_counters(d->mc)->requests_limited);
+}
+
 size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
 {
 	struct out o = { .buf = buf, .cap = cap };
@@ -122,6 +155,31 @@ size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
 	metric(&o, "map_cache_overflows_total", "counter",
 	       "Mappings not cached: the cache was full.", m->overflows);
 	metric(&o, "dynamic_eids", "gauge", "Dynamic EIDs learned now.", etr_dyn_count(d->etr));
+	render_limits(d, &o);
+	if (d->notify) {
+		const struct xtr_notify_counters *nc = xtr_notify_counters(d->notify);
+
+		metric(&o, "notify_received_total", "counter", "eid-notify datagrams received.",
+		       nc->received);
+		metric(&o, "notify_auth_failures_total", "counter",
+		       "eid-notify datagrams no key verified.", nc->auth_failures);
+		metric(&o, "notify_malformed_total", "counter", "eid-notify datagrams malformed.",
+		       nc->malformed);
+		metric(&o, "notify_misdirected_total", "counter",
+		       "eid-notify datagrams for another receiver or direction.", nc->misdirected);
+		metric(&o, "notify_stale_session_total", "counter",
+		       "eid-notify datagrams for an earlier life of this gateway.",
+		       nc->stale_session);
+		metric(&o, "notify_replays_total", "counter", "eid-notify datagrams replayed.",
+		       nc->replays);
+		metric(&o, "notify_peer_limit_total", "counter",
+		       "eid-notify datagrams refused: eid-notify peer-limit.", nc->peer_limit);
+		metric(&o, "notify_refused_total", "counter",
+		       "eid-notify events refused (prefix, dynamic-eid).",
+		       nc->refused_prefix + nc->refused_policy);
+		metric(&o, "notify_peers", "gauge", "First-hop routers known.",
+		       xtr_notify_peer_count(d->notify));
+	}
 	if (xtr_dp_stats(d, &pc, &io)) {
 		struct xtr_dp_named ios[XTR_DP_IO_MAX];
 		struct xtr_dp_worker_info wk[XTR_DP_WORKERS_MAX];

@@ -103,6 +103,44 @@ static int cmd_eid_notify_key(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* eid-notify peer-limit N (in a dynamic-eid): first-hop routers it takes notifications from */
+static int cmd_eid_notify_peers(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_dyneid *d = &state(p)->c->dyneids[state(p)->dyn];
+	unsigned long n;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 1, XTR_NOTIFY_PEERS_MAX, &n))
+		return conf_error(p, "eid-notify peer-limit: a number from 1 to %d",
+				  XTR_NOTIFY_PEERS_MAX);
+	d->notify_peer_limit = (unsigned)n;
+	return 0;
+}
+
+/* learning data-plane | learning timeout N | host-limit N (in a dynamic-eid) */
+static int cmd_dyn_learning(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_dyneid *d = &state(p)->c->dyneids[state(p)->dyn];
+	unsigned long n;
+
+	(void)argc;
+	if (p->cmd->data == 0) {
+		d->learn_data = true;
+		return 0;
+	}
+	if (p->cmd->data == 1) {
+		if (!conf_parse_uint(argv[0], XTR_DYN_TIMEOUT_MIN, XTR_DYN_TIMEOUT_MAX, &n))
+			return conf_error(p, "learning timeout: expected %d-%d seconds",
+					  XTR_DYN_TIMEOUT_MIN, XTR_DYN_TIMEOUT_MAX);
+		d->learn_timeout = (unsigned)n;
+		return 0;
+	}
+	if (!conf_parse_uint(argv[0], 1, ETR_DYN_MAX, &n))
+		return conf_error(p, "host-limit: expected 1-%d", ETR_DYN_MAX);
+	d->host_limit = (unsigned)n;
+	return 0;
+}
+
 static int cmd_eid_prefix(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_site *s = state(p)->site;
@@ -359,6 +397,9 @@ static int cmd_dynamic_eid(struct conf_parser *p, int argc, char **argv)
 	snprintf(c->dyneids[c->ndyneids].name, XTR_SITE_NAME_MAX, "%s", argv[0]);
 	c->dyneids[c->ndyneids].iid = iid;
 	c->dyneids[c->ndyneids].line = p->line;
+	c->dyneids[c->ndyneids].learn_timeout = XTR_DYN_TIMEOUT_DEFAULT;
+	c->dyneids[c->ndyneids].host_limit = XTR_DYN_HOST_LIMIT_DEFAULT;
+	c->dyneids[c->ndyneids].notify_peer_limit = XTR_NOTIFY_PEERS_DEFAULT;
 	st->dyn = (int)c->ndyneids++;
 	return 0;
 }
@@ -609,6 +650,26 @@ static int cmd_map_cache(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * dataplane hold-queue-limit [per-instance-id] N (data 0, 1) and
+ * dataplane map-request-limit [per-instance-id] N (data 2, 3)
+ */
+static int cmd_queue_limit(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	bool per_iid = p->cmd->data & 1, mr = p->cmd->data & 2;
+	unsigned long min = per_iid ? 1 : 16, max = mr ? XTR_MR_LIMIT_MAX : XTR_HOLD_LIMIT_MAX, n;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], min, max, &n))
+		return conf_error(p, "%s: expected %lu-%lu", p->cmd->words, min, max);
+	if (mr)
+		*(per_iid ? &c->mr_limit_iid : &c->mr_limit) = n;
+	else
+		*(per_iid ? &c->hold_limit_iid : &c->hold_limit) = n;
+	return 0;
+}
+
 /* dataplane map-cache-limit N */
 static int cmd_map_cache_limit(struct conf_parser *p, int argc, char **argv)
 {
@@ -697,6 +758,14 @@ static const struct conf_cmd cmds[] = {
 	  "PREFIX map-request|drop|native-forward", 0 },
 	{ MODE_ROUTER_LISP, "dataplane map-cache-limit", 1, 1, CONF_NONE, cmd_map_cache_limit, "N",
 	  0 },
+	{ MODE_ROUTER_LISP, "dataplane hold-queue-limit", 1, 1, CONF_NONE, cmd_queue_limit, "N",
+	  0 },
+	{ MODE_ROUTER_LISP, "dataplane hold-queue-limit per-instance-id", 1, 1, CONF_NONE,
+	  cmd_queue_limit, "N", 1 },
+	{ MODE_ROUTER_LISP, "dataplane map-request-limit", 1, 1, CONF_NONE, cmd_queue_limit, "N",
+	  2 },
+	{ MODE_ROUTER_LISP, "dataplane map-request-limit per-instance-id", 1, 1, CONF_NONE,
+	  cmd_queue_limit, "N", 3 },
 	{ MODE_ROUTER_LISP, "dataplane interface", 1, 1, CONF_NONE, cmd_dataplane, "NAME", 0 },
 	{ MODE_ROUTER_LISP, "dataplane mtu", 1, 1, CONF_NONE, cmd_dataplane, "N", 1 },
 	{ MODE_ROUTER_LISP, "dataplane workers", 1, 1, CONF_NONE, cmd_dataplane, "N", 2 },
@@ -705,6 +774,10 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_DYNEID, "eid-notify authentication-key", 1, 2, CONF_NONE, cmd_eid_notify_key,
 	  "[0|6] KEY", 0 },
+	{ MODE_DYNEID, "eid-notify peer-limit", 1, 1, CONF_NONE, cmd_eid_notify_peers, "N", 0 },
+	{ MODE_DYNEID, "learning data-plane", 0, 0, CONF_NONE, cmd_dyn_learning, "", 0 },
+	{ MODE_DYNEID, "learning timeout", 1, 1, CONF_NONE, cmd_dyn_learning, "SECONDS", 1 },
+	{ MODE_DYNEID, "host-limit", 1, 1, CONF_NONE, cmd_dyn_learning, "N", 2 },
 	{ MODE_DYNEID, "database-mapping", 3, 6, CONF_NONE, cmd_database_mapping,
 	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
 	{ MODE_ROUTER_LISP, "ipv4 use-petr", 1, 5, CONF_NONE, cmd_use_petr,
@@ -761,6 +834,11 @@ static int check_dyn(const struct xtr_conf *c, const char *name, char *err, size
 		}
 	}
 	return 0;
+}
+
+bool xtr_conf_learns_data(const struct xtr_conf_dyneid *d)
+{
+	return d->learn_data || !d->has_notify_key;
 }
 
 bool xtr_conf_dataplane(const struct xtr_conf *c)
@@ -868,6 +946,10 @@ static struct xtr_conf *conf_new(void)
 	struct xtr_conf *c = xcalloc(1, sizeof(*c));
 
 	c->map_cache_limit = XTR_MAP_CACHE_LIMIT_DEFAULT;
+	c->hold_limit = XTR_HOLD_LIMIT_DEFAULT;
+	c->hold_limit_iid = XTR_HOLD_LIMIT_IID_DEFAULT;
+	c->mr_limit = XTR_MR_LIMIT_DEFAULT;
+	c->mr_limit_iid = XTR_MR_LIMIT_IID_DEFAULT;
 	c->dp_mtu = XTR_DP_MTU_DEFAULT;
 	snprintf(c->dp_ifname, sizeof(c->dp_ifname), "%s", XTR_DP_IFNAME);
 	return c;

@@ -79,6 +79,17 @@ static void print_dbmap_list(const struct xtr_conf *c, uint32_t iid, int dyn, co
 	}
 }
 
+/* A dynamic-eid's learning settings that are not the defaults. */
+static void print_learning(const struct xtr_conf_dyneid *d, const char *indent, FILE *f)
+{
+	if (d->learn_data)
+		fprintf(f, "%slearning data-plane\n", indent);
+	if (d->learn_timeout != XTR_DYN_TIMEOUT_DEFAULT)
+		fprintf(f, "%slearning timeout %u\n", indent, d->learn_timeout);
+	if (d->host_limit != XTR_DYN_HOST_LIMIT_DEFAULT)
+		fprintf(f, "%shost-limit %u\n", indent, d->host_limit);
+}
+
 static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *indent, FILE *f)
 {
 	char buf[LISP_PREFIX_STRLEN], sub[16];
@@ -96,6 +107,10 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 				fprintf(f, "%02x", c->dyneids[i].notify_key[j]);
 			fputc('\n', f);
 		}
+		if (c->dyneids[i].notify_peer_limit != XTR_NOTIFY_PEERS_DEFAULT)
+			fprintf(f, "%seid-notify peer-limit %u\n", sub,
+				c->dyneids[i].notify_peer_limit);
+		print_learning(&c->dyneids[i], sub, f);
 		fprintf(f, "%sexit\n", sub);
 	}
 	for (size_t i = 0; i < c->nmapcache; i++) {
@@ -135,6 +150,27 @@ static void print_etr(const struct xtr_conf *c, FILE *f)
 	}
 }
 
+/* The dataplane settings that are not the defaults. */
+static void print_dataplane(const struct xtr_conf *c, FILE *f)
+{
+	if (c->map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
+		fprintf(f, " dataplane map-cache-limit %zu\n", c->map_cache_limit);
+	if (c->hold_limit != XTR_HOLD_LIMIT_DEFAULT)
+		fprintf(f, " dataplane hold-queue-limit %zu\n", c->hold_limit);
+	if (c->hold_limit_iid != XTR_HOLD_LIMIT_IID_DEFAULT)
+		fprintf(f, " dataplane hold-queue-limit per-instance-id %zu\n", c->hold_limit_iid);
+	if (c->mr_limit != XTR_MR_LIMIT_DEFAULT)
+		fprintf(f, " dataplane map-request-limit %zu\n", c->mr_limit);
+	if (c->mr_limit_iid != XTR_MR_LIMIT_IID_DEFAULT)
+		fprintf(f, " dataplane map-request-limit per-instance-id %zu\n", c->mr_limit_iid);
+	if (strcmp(c->dp_ifname, XTR_DP_IFNAME) != 0)
+		fprintf(f, " dataplane interface %s\n", c->dp_ifname);
+	if (c->dp_mtu != XTR_DP_MTU_DEFAULT)
+		fprintf(f, " dataplane mtu %u\n", c->dp_mtu);
+	if (c->dp_workers)
+		fprintf(f, " dataplane workers %u\n", c->dp_workers);
+}
+
 static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 {
 	char buf[LISP_ADDR_STRLEN];
@@ -162,14 +198,7 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " ipv4 proxy-etr\n");
 	if (c->proxy_etr_v6)
 		fprintf(f, " ipv6 proxy-etr\n");
-	if (c->map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
-		fprintf(f, " dataplane map-cache-limit %zu\n", c->map_cache_limit);
-	if (strcmp(c->dp_ifname, XTR_DP_IFNAME) != 0)
-		fprintf(f, " dataplane interface %s\n", c->dp_ifname);
-	if (c->dp_mtu != XTR_DP_MTU_DEFAULT)
-		fprintf(f, " dataplane mtu %u\n", c->dp_mtu);
-	if (c->dp_workers)
-		fprintf(f, " dataplane workers %u\n", c->dp_workers);
+	print_dataplane(c, f);
 	if (c->metrics_port) {
 		char a[LISP_ADDR_STRLEN];
 

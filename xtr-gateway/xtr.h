@@ -85,7 +85,19 @@ struct xtr_conf_dyneid {
 	uint8_t notify_key[XTR_KEY_MAX];
 	size_t notify_keylen;
 	bool has_notify_key;
+	/* learning data-plane: the data plane learns hosts too (so without an eid-notify key) */
+	bool learn_data;
+	unsigned learn_timeout; /* learning timeout N: a data-learned host silent that long goes */
+	unsigned host_limit;	/* host-limit N: hosts learned at once, from any source */
+	unsigned notify_peer_limit; /* eid-notify peer-limit N: first-hop routers at most */
 };
+#define XTR_NOTIFY_PEERS_DEFAULT 64
+#define XTR_NOTIFY_PEERS_MAX	 4096
+
+#define XTR_DYN_TIMEOUT_DEFAULT	   300 /* s */
+#define XTR_DYN_TIMEOUT_MIN	   10
+#define XTR_DYN_TIMEOUT_MAX	   604800
+#define XTR_DYN_HOST_LIMIT_DEFAULT 4096
 
 /* interface NAME: lisp mobility DYN, lisp extended-subnet-mode */
 struct xtr_conf_iface {
@@ -165,6 +177,10 @@ struct xtr_conf {
 	char dp_ifname[IF_NAMESIZE]; /* dataplane interface NAME: the EID-side TUN */
 	unsigned dp_mtu;	     /* dataplane mtu N: the RLOC-side MTU */
 	unsigned dp_workers;	     /* dataplane workers N (0: one per online CPU) */
+	/* dataplane hold-queue-limit [per-instance-id] N: packets held for a Map-Reply */
+	size_t hold_limit, hold_limit_iid;
+	/* dataplane map-request-limit [per-instance-id] N: resolutions outstanding */
+	size_t mr_limit, mr_limit_iid;
 	/* metrics listen ADDRESS port N (port 0: off) */
 	struct lisp_addr metrics_addr;
 	uint16_t metrics_port;
@@ -172,8 +188,16 @@ struct xtr_conf {
 
 /* True if the configuration has a data-plane role (ITR, ETR, PITR or PETR). */
 bool xtr_conf_dataplane(const struct xtr_conf *c);
+/* True if dynamic-eid d learns hosts from the data plane (no eid-notify key, or said so). */
+bool xtr_conf_learns_data(const struct xtr_conf_dyneid *d);
 
 #define XTR_MAP_CACHE_LIMIT_DEFAULT 100000
+#define XTR_HOLD_LIMIT_DEFAULT	    256
+#define XTR_HOLD_LIMIT_IID_DEFAULT  64
+#define XTR_HOLD_LIMIT_MAX	    4096
+#define XTR_MR_LIMIT_DEFAULT	    1024
+#define XTR_MR_LIMIT_IID_DEFAULT    256
+#define XTR_MR_LIMIT_MAX	    16384
 
 /* Global counters (packets that belong to no site). */
 struct xtr_counters {
@@ -384,6 +408,8 @@ struct etr_counters {
 	uint64_t notifies_unmatched, requests_answered, requests_not_ours, malformed, unsupported;
 	uint64_t moved_notifies, notify_acks_sent;
 	uint64_t dyn_learned, dyn_refused, dyn_overflows, dyn_moved, dyn_cleared, away_overflows;
+	uint64_t dyn_refused_data; /* a dynamic-eid that does not learn from data: packets */
+	uint64_t dyn_aged;	   /* data-learned hosts withdrawn after their learning timeout */
 };
 
 /*
@@ -403,12 +429,17 @@ enum etr_local_kind {
 #define ETR_AWAY_MAX  65536 /* away entries */
 #define ETR_DB_MAX    4096  /* database-mapping and dynamic-eid prefixes */
 
+/* LOCAL_DYN_POLICY: its data plane learns nothing (off, or host-limit reached): packets counts */
+#define LOCAL_F_NO_LEARN 0x01
+
 struct etr_local {
 	uint8_t kind;
 	uint8_t nloc;		 /* LOCAL_AWAY: the new locators */
+	uint8_t flags;		 /* LOCAL_F_* (the control plane's, read by the data plane) */
 	struct mc_locator *locs; /* LOCAL_AWAY */
 	double last_packet;	 /* LOCAL_DYN_HOST and _AWAY: written by the data plane */
-	uint64_t packets;
+	double last_from;	 /* LOCAL_DYN_HOST: its last packet (sent by it), likewise */
+	uint64_t packets;	 /* LOCAL_DYN_POLICY: refused packets, counted once a second */
 };
 
 enum etr_source {
@@ -456,8 +487,12 @@ int etr_away_get(const struct etr *e, const struct lisp_prefix *p, struct etr_aw
 /*
  * Dynamic EIDs. Every detection source calls etr_dyn_learn(): address a of
  * table iid was seen at this site. Returns 1 (new: registered at once), 0
- * (known: its liveness refreshed), -ENOENT (in no dynamic-eid that is on a
- * lisp mobility interface) or -ENOSPC (ETR_DYN_MAX reached).
+ * (known: its liveness refreshed; only a first-hop router or an operator
+ * changes who owns it, never the data plane), -ENOENT (in no dynamic-eid
+ * that is on a lisp mobility interface or has an eid-notify key), -EPERM
+ * (ETR_SRC_DATA in a dynamic-eid that does not learn from data) or -ENOSPC
+ * (its host-limit or ETR_DYN_MAX reached). Hosts learned from data are
+ * withdrawn by etr_tick() when silent for the dynamic-eid's learning timeout.
  */
 int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
 		  const char *who, double now);
@@ -477,6 +512,17 @@ typedef int (*etr_dyn_fn)(const struct etr_dyn_info *d, void *arg);
 /* Calls fn for each learned dynamic EID in prefix order. */
 int etr_dyn_walk(const struct etr *e, etr_dyn_fn fn, void *arg);
 size_t etr_dyn_count(const struct etr *e);
+/* A dynamic-eid of the configuration: its hosts now and its counters (kept across reloads). */
+struct etr_policy_info {
+	const struct xtr_conf_dyneid *conf;
+	bool active; /* on a lisp mobility interface, or with an eid-notify key */
+	size_t hosts;
+	uint64_t learned, aged, refused_data, refused_limit;
+};
+size_t etr_policy_count(const struct etr *e);
+void etr_policy_info(const struct etr *e, size_t i, struct etr_policy_info *out);
+/* The first-hop router a learned dynamic EID host came from ("" for none), or NULL if unknown. */
+const char *etr_dyn_owner(const struct etr *e, const struct lisp_prefix *host);
 /* The local table (see struct etr_local) for the data plane; it changes only in etr_*() calls. */
 struct lpmh;
 const struct lpmh *etr_local_table(const struct etr *e);
@@ -506,6 +552,7 @@ struct mc_io {
 struct mc_counters {
 	uint64_t requests_sent, requests_unsendable, replies, replies_unsolicited, smrs;
 	uint64_t expirations, overflows, malformed;
+	uint64_t requests_limited; /* not asked: map-request-limit (total or per instance-id) */
 };
 
 struct mapcache;
@@ -521,7 +568,8 @@ void mc_tick(struct mapcache *mc, double now);
 /*
  * A miss for address a of table iid (or `lig`): a pending entry and a
  * Map-Request. Returns 0, -EEXIST (already mapped), -EINPROGRESS (asked
- * less than a second ago) or -ENOSPC (the cache is full).
+ * less than a second ago), -ENOSPC (the cache is full) or -EBUSY (as many
+ * resolutions outstanding as map-request-limit allows, in total or for iid).
  */
 int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now);
 /* What the data plane needs of an entry; locs borrowed until the entry changes. */
@@ -541,6 +589,9 @@ bool mc_local_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out);
 /* Removes the learned entries inside under (NULL: all); returns how many. */
 int mc_clear(struct mapcache *mc, const struct lisp_prefix *under);
 size_t mc_count(const struct mapcache *mc);
+/* Resolutions outstanding (pending entries and SMR-invoked requests): all, or of table iid. */
+size_t mc_outstanding(const struct mapcache *mc);
+size_t mc_outstanding_iid(const struct mapcache *mc, uint32_t iid);
 const struct mc_counters *mc_counters(const struct mapcache *mc);
 
 struct mc_info {
@@ -586,7 +637,7 @@ enum dp_reason {
 };
 
 /* Flags the pipeline sets for the control plane (the packet's verdict stands). */
-#define DP_F_LEARN 0x01 /* source is an unknown host in a dynamic-eid prefix: aux = source */
+#define DP_F_LEARN 0x01 /* source: an unknown host where the data plane learns: aux = source */
 #define DP_F_SMR   0x02 /* decapsulated for an away EID: SMR aux (the outer source RLOC) */
 
 #define DP_BATCH    64
@@ -635,6 +686,32 @@ void dp_decap_payload_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 /* The use-petr locators of conf. */
 void dp_set_petrs(struct dp *dp, const struct xtr_conf *conf);
 const char *dp_reason_name(enum dp_reason r);
+
+/* xtr_hold.c: packets held while their destination resolves, bounded in total and per table */
+struct hold_pkt {
+	uint8_t *buf; /* the packet is at buf + DP_HEADROOM */
+	size_t len;
+	uint32_t iid;
+	double at;
+	bool done; /* set by the caller: sent or given up; hold_compact() removes it */
+};
+struct hold;
+/* A queue whose buffers are slot bytes each (DP_HEADROOM of them before the packet). */
+struct hold *hold_new(size_t slot);
+void hold_free(struct hold *h);
+/* Its limits: packets in total and per instance-id; the newest beyond a lower total go. */
+void hold_configure(struct hold *h, size_t limit, size_t per_iid);
+/*
+ * Copies the packet pkt (len bytes, table iid). Returns 0, -ENOSPC (the
+ * queue is full), -EDQUOT (iid holds its share) or -EMSGSIZE.
+ */
+int hold_add(struct hold *h, uint32_t iid, const uint8_t *pkt, size_t len, double now);
+/* The held packets, oldest first (*n of them): borrowed until the next hold_*() call. */
+struct hold_pkt *hold_pkts(struct hold *h, size_t *n);
+/* Removes the packets marked done, and those held max_age or longer; returns how many aged. */
+size_t hold_compact(struct hold *h, double now, double max_age);
+size_t hold_count(const struct hold *h);
+size_t hold_count_iid(const struct hold *h, uint32_t iid);
 
 /* xtr_gso.c: TCP segmentation offload between the TUN (IFF_VNET_HDR) and the pipeline */
 struct gso_out {
@@ -688,6 +765,7 @@ struct xtr_dp_counters {
 	uint64_t tun_rx, tun_tx, tun_errors, rloc_rx, rloc_tx, send_errors;
 	uint64_t held, held_sent, hold_drops, native_drops, unknown_iid;
 	uint64_t learn_punts, smr_sent, smr_ratelimited, route_errors;
+	uint64_t hold_refused_iid; /* not held: its instance-id's share of the queue is full */
 	uint64_t tun_reads, tun_tso, tun_writes, tun_gro; /* syscalls; TSO segments in, GRO out */
 	uint64_t rloc_reads, rloc_gro, gso_errors;	  /* recvmmsg calls; coalesced datagrams */
 	uint64_t gso_sends;				  /* UDP GSO sends (many datagrams each) */
@@ -697,6 +775,7 @@ struct xtr_dp_tun_info {
 	char name[IF_NAMESIZE];
 	uint32_t iid;
 	unsigned mtu;
+	size_t held; /* packets of its instance-id waiting for a Map-Reply */
 };
 /* Opens the data plane if the configuration has a data-plane role; fatal() when it cannot. */
 void xtr_dp_open(struct xtr_daemon *d);
@@ -729,16 +808,20 @@ size_t xtr_dp_held(const struct xtr_daemon *d);
 
 /* xtr_route.c: rtnetlink */
 #define XTR_RTPROT 145 /* the protocol of our routes: ip route show proto 145 */
-int xtr_rt_open(void);
+struct nl;
+/* An rtnetlink socket in *rt (caller frees: nl_close()); 0 or -errno. */
+int xtr_rt_open(struct nl **rt);
 /* Adds (replacing) or deletes p via interface ifindex in table; 0 or -errno. */
-int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex);
+int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table,
+		 int ifindex);
 /* Deletes all routes of protocol XTR_RTPROT; how many, or -errno. */
-int xtr_rt_flush(int fd);
+int xtr_rt_flush(struct nl *rt);
 
 /* xtr_notify.c: the gateway's end of the eid-notify channel with first-hop routers */
 struct xtr_notify_io {
-	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		    size_t len);
+	/* from: our address the FHR sends to (afi NONE: any) */
+	int (*send)(void *arg, const struct lisp_addr *from, const struct lisp_addr *dst,
+		    uint16_t dport, const uint8_t *buf, size_t len);
 	/* May be NULL: host EID p is behind first-hop router fhr (add), or not any more. */
 	void (*route)(void *arg, const struct lisp_prefix *p, const struct lisp_addr *fhr,
 		      bool add);
@@ -746,10 +829,16 @@ struct xtr_notify_io {
 };
 struct xtr_notify_counters {
 	uint64_t received, auth_failures, malformed, replays, refused_prefix, refused_policy;
+	uint64_t misdirected;	  /* another direction or receiver: captured elsewhere */
+	uint64_t stale_session;	  /* for an earlier life of ours */
+	uint64_t peer_limit;	  /* refused: the dynamic-eid's eid-notify peer-limit */
+	uint64_t hellos;	  /* answered */
+	uint64_t answers_limited; /* Hellos and stale datagrams not answered (rate) */
 };
 struct xtr_notify_peer_counters {
 	uint64_t received, sent, arrivals, departures, resyncs, moved_away, replays, malformed;
 	uint64_t refused_prefix, refused_policy, deaths;
+	uint64_t older; /* events older than what was applied, ignored */
 };
 struct xtr_notify_peer_info {
 	const char *id, *dynamic_eid;
@@ -760,6 +849,7 @@ struct xtr_notify_peer_info {
 	double last_heard;
 	uint64_t session;
 	size_t eids, pending;
+	bool in_sync; /* the digest of its last Keepalive matches what we hold (when both quiet) */
 	struct xtr_notify_peer_counters c;
 };
 struct xtr_notify;
@@ -771,14 +861,17 @@ void xtr_notify_free(struct xtr_notify *n);
 void xtr_notify_configure(struct xtr_notify *n, const struct xtr_conf *conf);
 /* True if some dynamic-eid has an eid-notify authentication-key: then we listen. */
 bool xtr_notify_enabled(const struct xtr_conf *conf);
+/* A datagram from src:sport sent to our address dst (afi NONE when not known). */
 void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_t sport,
-		      const uint8_t *buf, size_t len, double now);
+		      const struct lisp_addr *dst, const uint8_t *buf, size_t len, double now);
 /* Keepalives, retransmissions, dead peers. Every second. */
 void xtr_notify_tick(struct xtr_notify *n, double now);
 /* The ETR's events: an EID that moved away is told to the FHR that reported it. */
 void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp_prefix *e,
 		      double now);
 const struct xtr_notify_counters *xtr_notify_counters(const struct xtr_notify *n);
+/* Our session on the channel: the FHRs name it in what they send (tests use it too). */
+uint64_t xtr_notify_session(const struct xtr_notify *n);
 size_t xtr_notify_peer_count(const struct xtr_notify *n);
 void xtr_notify_peer_info(const struct xtr_notify *n, size_t i, struct xtr_notify_peer_info *out);
 
@@ -786,8 +879,8 @@ void xtr_notify_peer_info(const struct xtr_notify *n, size_t i, struct xtr_notif
 struct xtr_notify_io_state;
 void xtr_notify_io_open(struct xtr_daemon *d);
 void xtr_notify_io_close(struct xtr_daemon *d);
-int xtr_notify_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		    size_t len);
+int xtr_notify_send(void *arg, const struct lisp_addr *from, const struct lisp_addr *dst,
+		    uint16_t dport, const uint8_t *buf, size_t len);
 
 /* control.c */
 struct control;

@@ -57,8 +57,7 @@
 #define RX_BUF	     (DP_HEADROOM + 65536) /* a datagram (coalesced: up to 64 KiB) after the headroom */
 #define VNET_LEN     ((int)sizeof(struct virtio_net_hdr))
 #define SLOT	     (DP_HEADROOM + 9216) /* one packet buffer */
-#define PENDING_MAX  256		  /* packets held while their destination resolves */
-#define PENDING_AGE  3.0		  /* s: then dropped */
+#define PENDING_AGE  3.0		  /* s: packets held while their destination resolves */
 #define SMR_SLOTS    4096
 #define SMR_INTERVAL 3.0 /* s between SMRs to one ITR for one EID (spec §10.5) */
 #define RT_MAIN	     254
@@ -109,13 +108,6 @@ struct udp {
 	ev_io io;
 	int fd;
 	struct wk *w;
-};
-
-struct pending {
-	uint8_t *buf; /* SLOT bytes */
-	size_t len;
-	uint32_t iid;
-	double at;
 };
 
 struct smr_slot {
@@ -185,11 +177,11 @@ struct xtr_dp {
 	uint64_t gen;	       /* mappings installed so far (held packets may go) */
 	struct tun *tuns;
 	size_t ntuns;
-	int raw4, raw6, rt;
+	int raw4, raw6;
+	struct nl *rt;
 	unsigned tun_mtu;
 	int pool[2][PORT_POOL]; /* UDP sockets bound to 49152 + i (IPv4, IPv6), -1 if not */
-	struct pending pend[PENDING_MAX];
-	size_t npend;
+	struct hold *hold;	/* packets held while their destination resolves (xtr_hold.c) */
 	struct smr_slot smr[SMR_SLOTS];
 	struct wk ctl;
 	struct wk *w; /* the workers */
@@ -382,20 +374,22 @@ static void inner_addrs(const uint8_t *ip, struct lisp_addr *src, struct lisp_ad
 	}
 }
 
-/* Holds p until its destination resolves; false if the queue is full. (Control plane.) */
-static bool hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
+/* Holds p until its destination resolves, if there is room for its instance-id. (Control plane.) */
+static void hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 {
-	struct pending *q;
+	int rc = hold_add(x->hold, p->iid, p->buf + p->off, p->len, now);
 
-	if (x->npend == PENDING_MAX || p->len > SLOT - DP_HEADROOM)
-		return false;
-	q = &x->pend[x->npend++];
-	memcpy(q->buf + DP_HEADROOM, p->buf + p->off, p->len);
-	q->len = p->len;
-	q->iid = p->iid;
-	q->at = now;
-	x->ctl.c.held++;
-	return true;
+	if (rc == 0) {
+		x->ctl.c.held++;
+	} else if (rc == -EDQUOT) {
+		x->ctl.c.hold_refused_iid++;
+		log_warn_rl(&x->ctl.rl,
+			    "dataplane: instance-id %u holds its share of the hold queue (%zu "
+			    "packets): a packet not held",
+			    p->iid, x->d->conf->hold_limit_iid);
+	} else {
+		x->ctl.c.hold_drops++;
+	}
 }
 
 /* A packet with no mapping yet: ask for one and hold it. (Control plane.) */
@@ -409,8 +403,7 @@ static void resolve_hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 	log_debug(LOG_PACKET, "dataplane: [%u] %s -> %s: %s, held", p->iid,
 		  lisp_addr_format(&src, sa, sizeof(sa)), lisp_addr_format(&dst, da, sizeof(da)),
 		  dp_reason_name(p->reason));
-	if (!hold(x, p, now))
-		x->ctl.c.hold_drops++;
+	hold(x, p, now);
 }
 
 static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid,
@@ -802,14 +795,14 @@ static void udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 /* Sends what waited for a Map-Reply; keeps what still waits and is young. (Main thread.) */
 static void retry_pending(struct wk *w, double now)
 {
-	struct xtr_dp *x = w->x;
-	size_t keep = 0;
+	size_t npend;
+	struct hold_pkt *pend = hold_pkts(w->x->hold, &npend);
 
-	for (size_t off = 0; off < x->npend; off += BATCH) {
-		size_t n = x->npend - off < BATCH ? x->npend - off : BATCH;
+	for (size_t off = 0; off < npend; off += BATCH) {
+		size_t n = npend - off < BATCH ? npend - off : BATCH;
 
 		for (size_t i = 0; i < n; i++) {
-			struct pending *q = &x->pend[off + i];
+			struct hold_pkt *q = &pend[off + i];
 
 			w->pk[i] = (struct dp_pkt){
 				.buf = q->buf, .off = DP_HEADROOM, .len = q->len, .iid = q->iid
@@ -820,21 +813,18 @@ static void retry_pending(struct wk *w, double now)
 		after_encap(w, w->pk, n, true, now);
 		flush_out(w);
 		for (size_t i = 0; i < n; i++) {
-			struct pending *q = &x->pend[off + i];
+			struct hold_pkt *q = &pend[off + i];
 
 			if (w->pk[i].verdict == DP_FORWARD) {
 				w->c.held_sent++;
-			} else if (w->pk[i].verdict == DP_PUNT && now - q->at < PENDING_AGE) {
-				struct pending t = x->pend[keep]; /* swap: buffers stay owned */
-
-				x->pend[keep++] = *q;
-				*q = t;
-			} else {
+				q->done = true;
+			} else if (w->pk[i].verdict != DP_PUNT || now - q->at >= PENDING_AGE) {
 				w->c.hold_drops++;
+				q->done = true;
 			}
 		}
 	}
-	x->npend = keep;
+	hold_compact(w->x->hold, now, PENDING_AGE);
 }
 
 void xtr_dp_installed(void *arg)
@@ -844,7 +834,7 @@ void xtr_dp_installed(void *arg)
 	if (!d->dpx)
 		return;
 	d->dpx->gen++;
-	if (d->dpx->npend)
+	if (hold_count(d->dpx->hold))
 		retry_pending(&d->dpx->ctl, ev_now(d->loop));
 }
 
@@ -942,6 +932,7 @@ static void set_dps(struct xtr_dp *x, const struct xtr_conf *c)
 void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old)
 {
 	struct xtr_dp *x = d->dpx;
+	size_t held;
 
 	if (!x)
 		return;
@@ -956,6 +947,9 @@ void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old)
 	}
 	mapcache_routes(x, d->conf, true);
 	set_dps(x, d->conf);
+	held = hold_count(x->hold);
+	hold_configure(x->hold, d->conf->hold_limit, d->conf->hold_limit_iid);
+	x->ctl.c.hold_drops += held - hold_count(x->hold); /* a smaller queue */
 	if (d->conf->dp_workers != old->dp_workers)
 		log_warn("dataplane workers: the change takes effect at the next start");
 	xtr_dp_tick(d);
@@ -965,7 +959,6 @@ void xtr_dp_tick(struct xtr_daemon *d)
 {
 	struct xtr_dp *x = d->dpx;
 	double now = ev_now(d->loop);
-	size_t keep = 0;
 
 	if (!x)
 		return;
@@ -977,17 +970,7 @@ void xtr_dp_tick(struct xtr_daemon *d)
 		if (!mc_local_rloc(d->mc, LISP_AFI_IPV6, &dp->rloc6))
 			dp->rloc6.afi = LISP_AFI_NONE;
 	}
-	for (size_t i = 0; i < x->npend; i++) { /* age the held packets */
-		if (now - x->pend[i].at < PENDING_AGE) {
-			struct pending t = x->pend[keep];
-
-			x->pend[keep++] = x->pend[i];
-			x->pend[i] = t;
-		} else {
-			x->ctl.c.hold_drops++;
-		}
-	}
-	x->npend = keep;
+	x->ctl.c.hold_drops += hold_compact(x->hold, now, PENDING_AGE); /* aged */
 }
 
 /* The instance-ids the configuration has EIDs in: each gets a TUN. */
@@ -1318,8 +1301,8 @@ void xtr_dp_open(struct xtr_daemon *d)
 		return;
 	x = xcalloc(1, sizeof(*x));
 	x->d = d;
-	for (size_t i = 0; i < PENDING_MAX; i++)
-		x->pend[i].buf = xmalloc(SLOT);
+	x->hold = hold_new(SLOT);
+	hold_configure(x->hold, c->hold_limit, c->hold_limit_iid);
 	x->tun_mtu = c->dp_mtu - (v6_rlocs(c) ? V6_OVERHEAD : V4_OVERHEAD);
 	/* the main thread holds it from here on, but while its loop waits */
 	pthread_rwlockattr_init(&la);
@@ -1332,9 +1315,9 @@ void xtr_dp_open(struct xtr_daemon *d)
 	ev_async_init(&x->wake, wake_cb);
 	ev_async_start(d->loop, &x->wake);
 	d->dpx = x;
-	x->rt = xtr_rt_open();
-	if (x->rt < 0)
-		fatal("dataplane: rtnetlink: %s", strerror(-x->rt));
+	rc = xtr_rt_open(&x->rt);
+	if (rc < 0)
+		fatal("dataplane: rtnetlink: %s", strerror(-rc));
 	rc = xtr_rt_flush(x->rt);
 	if (rc > 0)
 		log_info("dataplane: removed %d route(s) left by an earlier run", rc);
@@ -1392,9 +1375,8 @@ void xtr_dp_close(struct xtr_daemon *d)
 		for (int i = 0; i < PORT_POOL; i++)
 			if (x->pool[f][i] >= 0)
 				close(x->pool[f][i]);
-	close(x->rt);
-	for (size_t i = 0; i < PENDING_MAX; i++)
-		free(x->pend[i].buf);
+	nl_close(x->rt);
+	hold_free(x->hold);
 	pthread_rwlock_destroy(&x->lock);
 	free(x->w);
 	free(x->tuns);
@@ -1440,6 +1422,7 @@ size_t xtr_dp_io_list(const struct xtr_dp_counters *io, struct xtr_dp_named *out
 		{ "held for a Map-Reply", io->held },
 		{ "held, then sent", io->held_sent },
 		{ "held, then dropped (queue full or no answer in 3 s)", io->hold_drops },
+		{ "not held: the instance-id's share of the queue is full", io->hold_refused_iid },
 		{ "natively-forward without a PETR, dropped", io->native_drops },
 		{ "unknown instance-id, dropped", io->unknown_iid },
 		{ "dynamic-EID learn punts", io->learn_punts },
@@ -1486,11 +1469,12 @@ size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size
 		snprintf(out[n].name, sizeof(out[n].name), "%s", d->dpx->tuns[i].name);
 		out[n].iid = d->dpx->tuns[i].iid;
 		out[n].mtu = d->dpx->tun_mtu;
+		out[n].held = hold_count_iid(d->dpx->hold, d->dpx->tuns[i].iid);
 	}
 	return n;
 }
 
 size_t xtr_dp_held(const struct xtr_daemon *d)
 {
-	return d->dpx ? d->dpx->npend : 0;
+	return d->dpx ? hold_count(d->dpx->hold) : 0;
 }

@@ -5,6 +5,10 @@
  * Map-Resolver (ECM Map-Requests, 1 a second a prefix, 10 tries then 30 s
  * of rest), TTL expiry, and Solicit-Map-Requests answered with an
  * SMR-invoked Map-Request through the mapping system. Fixed capacity.
+ * Resolutions outstanding (an entry waiting for its Map-Reply, also between
+ * tries) each hold a request slot, which matches the reply's nonce: at most
+ * map-request-limit in total and its per-instance-id share for one table,
+ * so that one tenant's misses cannot starve the others'.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +17,7 @@
 #include <sys/random.h>
 
 #include "lib/evhist.h"
+#include "lib/log.h"
 #include "lib/lpmh.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
@@ -40,6 +45,7 @@ struct mc_entry {
 	double next_req, last_smr;
 	unsigned tries;
 	bool smr_invoked;
+	size_t slot; /* 1 + its request slot while a resolution is outstanding, 0: none */
 };
 
 static void entry_free(void *v)
@@ -51,16 +57,13 @@ static void entry_free(void *v)
 	free(e);
 }
 
-#define PENDING_RING 256
-
 struct mapcache {
 	struct mc_io io;
-	/* recent Map-Requests: nonce -> the prefix asked for, to match replies */
-	struct {
-		uint64_t nonce;
-		struct lisp_prefix p;
-	} ring[PENDING_RING];
-	unsigned ring_next;
+	/* outstanding resolutions: slot -> the last Map-Request's nonce and the entry's prefix */
+	uint64_t *req_nonce;
+	struct lisp_prefix *req_p; /* afi NONE: a free slot */
+	size_t nslots, used, per_iid;
+	struct log_rate rl;
 	const struct xtr_conf *conf;
 	struct ptable *t; /* the entries (owner): control plane, walks */
 	struct lpmh *idx; /* the same entries hashed by length: the data plane's lookups */
@@ -94,7 +97,67 @@ void mc_free(struct mapcache *mc)
 		return;
 	ptable_free(mc->t);
 	lpmh_free(mc->idx);
+	free(mc->req_nonce);
+	free(mc->req_p);
 	free(mc);
+}
+
+size_t mc_outstanding(const struct mapcache *mc)
+{
+	return mc->used;
+}
+
+size_t mc_outstanding_iid(const struct mapcache *mc, uint32_t iid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < mc->nslots; i++)
+		n += mc->req_p[i].addr.afi != LISP_AFI_NONE && mc->req_p[i].iid == iid;
+	return n;
+}
+
+/* May table iid start another resolution? 0, or -EBUSY (counted, logged). */
+static int slot_admit(struct mapcache *mc, uint32_t iid)
+{
+	bool full = mc->used >= mc->nslots;
+
+	if (!full && mc_outstanding_iid(mc, iid) < mc->per_iid)
+		return 0;
+	mc->c.requests_limited++;
+	log_warn_rl(&mc->rl,
+		    "map-cache: %zu resolutions outstanding %s%u (map-request-limit): "
+		    "not resolved now",
+		    full ? mc->used : mc->per_iid,
+		    full ? "in all, asked by instance-id " : "for instance-id ", iid);
+	return -EBUSY;
+}
+
+/* A request slot for e (kept until its answer or its removal); false if none may be taken. */
+static bool slot_take(struct mapcache *mc, struct mc_entry *e)
+{
+	size_t i = 0;
+
+	if (e->slot)
+		return true;
+	if (slot_admit(mc, e->p.iid) < 0)
+		return false;
+	while (mc->req_p[i].addr.afi != LISP_AFI_NONE)
+		i++;
+	mc->req_p[i] = e->p;
+	mc->req_nonce[i] = 0;
+	mc->used++;
+	e->slot = i + 1;
+	return true;
+}
+
+static void slot_release(struct mapcache *mc, struct mc_entry *e)
+{
+	if (!e->slot)
+		return;
+	mc->req_p[e->slot - 1].addr.afi = LISP_AFI_NONE;
+	mc->req_nonce[e->slot - 1] = 0;
+	mc->used--;
+	e->slot = 0;
 }
 
 static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix *p, double now)
@@ -120,6 +183,10 @@ static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix 
 
 static void entry_del(struct mapcache *mc, const struct lisp_prefix *p)
 {
+	struct mc_entry *e = ptable_lookup_exact(mc->t, p);
+
+	if (e)
+		slot_release(mc, e);
 	if (mc->idx)
 		lpmh_del(mc->idx, p);
 	ptable_del(mc->t, p);
@@ -179,6 +246,10 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 	size_t len;
 	double t;
 
+	if (!slot_take(mc, e)) {
+		e->next_req = now + REQ_INTERVAL; /* again at a tick, if there is room then */
+		return;
+	}
 	q.src_eid.iid = e->p.iid;
 	q.nonce = random_nonce();
 	for (size_t i = 0; i < c->nmap_resolvers; i++) {
@@ -199,9 +270,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		    mc->io.send(mc->io.arg, mr, LISP_CONTROL_PORT, mc->out, w.off) < 0)
 			continue;
 		e->nonce = q.nonce;
-		mc->ring[mc->ring_next].nonce = q.nonce;
-		mc->ring[mc->ring_next].p = e->p;
-		mc->ring_next = (mc->ring_next + 1) % PENDING_RING;
+		mc->req_nonce[e->slot - 1] = q.nonce;
 		e->smr_invoked = smr_invoked;
 		e->next_req = now + REQ_INTERVAL;
 		mc->c.requests_sent++;
@@ -221,6 +290,8 @@ int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, dou
 		return e->state == MC_PENDING ? -EINPROGRESS : -EEXIST;
 	lisp_prefix_from_addr(&host, iid, a);
 	e = ptable_lookup_exact(mc->t, &host);
+	if (!e && slot_admit(mc, iid) < 0)
+		return -EBUSY;
 	if (!e) {
 		e = entry_add(mc, &host, now);
 		if (!e)
@@ -284,16 +355,20 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 		evh_add("map-cache", &r->eid, src, "negative");
 }
 
-/* The entry waiting for the reply with this nonce, or NULL. */
+/* The entry waiting for the reply with this nonce (its slot freed), or NULL. */
 static struct mc_entry *pending_for(struct mapcache *mc, uint64_t nonce)
 {
 	struct mc_entry *e;
 
-	for (unsigned i = 0; nonce && i < PENDING_RING; i++) {
-		if (mc->ring[i].nonce != nonce)
+	for (size_t i = 0; nonce && i < mc->nslots; i++) {
+		if (mc->req_nonce[i] != nonce)
 			continue;
-		e = ptable_lookup_exact(mc->t, &mc->ring[i].p);
-		return e && e->nonce == nonce ? e : NULL;
+		e = ptable_lookup_exact(mc->t, &mc->req_p[i]);
+		if (!e || e->nonce != nonce)
+			return NULL;
+		e->nonce = 0;
+		slot_release(mc, e);
+		return e;
 	}
 	return NULL;
 }
@@ -515,6 +590,49 @@ int mc_clear(struct mapcache *mc, const struct lisp_prefix *under)
 	return n;
 }
 
+struct renumber {
+	struct mapcache *mc;
+	uint64_t *nonce; /* the old slots' */
+};
+
+static int renumber_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct renumber *r = arg;
+	struct mapcache *mc = r->mc;
+	struct mc_entry *e = v;
+
+	(void)p;
+	if (!e->slot)
+		return 0;
+	if (mc->used == mc->nslots) { /* fewer slots now: its answer will be unsolicited */
+		e->slot = 0;
+		e->nonce = 0;
+		return 0;
+	}
+	mc->req_nonce[mc->used] = r->nonce[e->slot - 1];
+	mc->req_p[mc->used] = e->p;
+	e->slot = ++mc->used;
+	return 0;
+}
+
+/* Slots for n resolutions outstanding, per_iid of them for one table (renumbered if n changes). */
+static void slots_configure(struct mapcache *mc, size_t n, size_t per_iid)
+{
+	struct renumber r = { .mc = mc, .nonce = mc->req_nonce };
+	struct lisp_prefix *old_p = mc->req_p;
+
+	mc->per_iid = per_iid;
+	if (n == mc->nslots)
+		return;
+	mc->req_nonce = xcalloc(n, sizeof(*mc->req_nonce));
+	mc->req_p = xcalloc(n, sizeof(*mc->req_p));
+	mc->nslots = n;
+	mc->used = 0;
+	ptable_walk(mc->t, NULL, renumber_one, &r);
+	free(r.nonce);
+	free(old_p);
+}
+
 void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 {
 	struct collect stale = { .conf = conf };
@@ -532,6 +650,7 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 		ptable_walk(mc->t, NULL, index_one, mc->idx);
 	}
 	mc->limit = conf->map_cache_limit;
+	slots_configure(mc, conf->mr_limit, conf->mr_limit_iid);
 	/* static entries: re-made from the configuration */
 	for (size_t i = 0; i < conf->nmapcache; i++) {
 		const struct xtr_conf_mapcache *s = &conf->mapcache[i];

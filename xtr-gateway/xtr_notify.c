@@ -1,48 +1,64 @@
 /*
- * The gateway's end of the eid-notify channel (lib/notify.h): first-hop
- * routers of the dynamic-eids that have an `eid-notify authentication-key`
- * tell us which EIDs arrived or left. Each datagram must verify with the
- * key of a dynamic-eid of its instance-id; the events go through the ETR's
- * one learn function; an EID outside the dynamic-eid's prefixes, or for
- * another dynamic-eid than the key's, is refused and counted. A peer (an
- * FHR) is known by its id and instance-id; its session and replay window
- * are kept; Keepalives go both ways; when the Map-Server says an EID moved
- * away, the FHR that reported it gets a MovedAway (retransmitted until
- * acknowledged). No OS calls: datagrams leave through io.
+ * The gateway's end of the eid-notify channel (lib/notify.h; its rules are
+ * written in proto/eid_notify.proto): first-hop routers of the
+ * dynamic-eids that have an `eid-notify authentication-key` tell us which
+ * EIDs arrived or left. A peer is one (FHR id, instance-id, dynamic-eid);
+ * a datagram must verify with that dynamic-eid's key, be sent to us (the
+ * address it arrived at, our current session) in the FHR-to-gateway
+ * direction, and pass the peer's replay window before anything it says
+ * changes anything, the peer's address included. Per EID of a peer the
+ * version applied is kept (also after a departure, for a while), so that
+ * nothing older undoes anything newer. Keepalives carry a digest of what
+ * we hold of the peer's table (anti-entropy: the FHR resends its table on
+ * a mismatch). When the Map-Server says an EID moved away, the FHR that
+ * reported it gets a MovedAway (retransmitted until acknowledged). No OS
+ * calls: datagrams leave through io.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/evhist.h"
 #include "lib/notify.h"
+#include "lib/ptable.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
-#define PEERS_MAX 4096
+#define TOMB_LIFE   60.0 /* s a departed EID's version is kept (delayed datagrams) */
+#define TOMBS_MAX   4096 /* per peer; the oldest goes first */
+#define ANSWERS_RPS 50.0 /* answers to Hellos and to datagrams for an earlier life of ours */
 
-/* An EID a peer reported, and the newest event about it applied. */
+/* An EID a peer reported: the version applied; a tombstone when it departed. */
 struct peer_eid {
 	struct lisp_prefix p;
-	uint64_t event_seq;
+	uint64_t version;
+	uint64_t snapshot; /* the peer's snap_id of the last Resync snapshot that listed it */
+	double gone_at;	   /* tombstone since (present false) */
+	bool present;
 	bool routed; /* its host route toward this FHR is in place */
 };
 
 struct peer {
 	char id[64];
 	uint32_t iid;
-	int dyn; /* the dynamic-eid whose key it uses */
-	struct lisp_addr addr;
+	int dyn; /* the dynamic-eid (its key, its name); -1: gone from the configuration */
+	char dyn_name[XTR_SITE_NAME_MAX];
+	struct lisp_addr addr, local; /* the FHR's address; ours that it sends to */
 	uint16_t port;
 	struct notify_rx rx;
 	struct notify_tx tx;
 	double last_heard;
 	bool alive;
+	struct ptable *eids; /* struct peer_eid */
+	size_t present, tombs;
+	uint64_t snap_as_of; /* the Resync snapshot being received: its version, */
+	uint64_t snap_id;    /* our number for it, */
+	uint32_t snap_seen, snap_parts; /* its parts seen, and how many it has (0: not known) */
+	uint64_t their_digest; /* from its last Keepalive */
+	uint32_t their_eids;
+	bool their_quiet; /* nothing was waiting on its side then */
 	struct xtr_notify_peer_counters c;
-	struct peer_eid *eids;
-	size_t neids, cap;
 };
 
 struct xtr_notify {
@@ -50,26 +66,26 @@ struct xtr_notify {
 	struct etr *etr;
 	const struct xtr_conf *conf;
 	struct lisp_auth_key **keys; /* per dynamic-eid, NULL without eid-notify */
-	struct peer *peers;
-	size_t npeers;
+	struct peer **peers;
+	size_t npeers, cap;
 	uint64_t session;
-	char name[64]; /* ours, as the sender of what we send */
+	uint64_t answer_seq; /* answers to an FHR we have no peer for yet; peers start above */
+	char name[64];
+	double tokens, tokens_at; /* the answers' token bucket */
 	struct xtr_notify_counters c;
-	struct log_rate rl;
+	struct log_rate rl, rl_info;
 	uint8_t out[NOTIFY_MAX];
 };
 
 struct xtr_notify *xtr_notify_new(const struct xtr_notify_io *io, struct etr *etr, const char *name)
 {
 	struct xtr_notify *n = xcalloc(1, sizeof(*n));
-	struct timespec ts;
 
 	n->io = *io;
 	n->etr = etr;
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	n->session = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	n->peers = xcalloc(PEERS_MAX, sizeof(*n->peers));
+	n->session = notify_session_now();
+	n->tokens = ANSWERS_RPS;
 	return n;
 }
 
@@ -81,17 +97,32 @@ static void free_keys(struct xtr_notify *n)
 	n->keys = NULL;
 }
 
+static void peer_free(struct peer *p)
+{
+	notify_tx_free(&p->tx);
+	ptable_free(p->eids);
+	free(p);
+}
+
 void xtr_notify_free(struct xtr_notify *n)
 {
 	if (!n)
 		return;
 	free_keys(n);
-	for (size_t i = 0; i < n->npeers; i++) {
-		notify_tx_free(&n->peers[i].tx);
-		free(n->peers[i].eids);
-	}
+	for (size_t i = 0; i < n->npeers; i++)
+		peer_free(n->peers[i]);
 	free(n->peers);
 	free(n);
+}
+
+/* The dynamic-eid named name in instance-id iid with an eid-notify key, or -1. */
+static int dyn_by_name(const struct xtr_conf *c, uint32_t iid, const char *name)
+{
+	for (size_t i = 0; i < c->ndyneids; i++)
+		if (c->dyneids[i].has_notify_key && c->dyneids[i].iid == iid &&
+		    strcmp(c->dyneids[i].name, name) == 0)
+			return (int)i;
+	return -1;
 }
 
 void xtr_notify_configure(struct xtr_notify *n, const struct xtr_conf *conf)
@@ -103,15 +134,9 @@ void xtr_notify_configure(struct xtr_notify *n, const struct xtr_conf *conf)
 		if (conf->dyneids[i].has_notify_key)
 			n->keys[i] = lisp_auth_key_new(conf->dyneids[i].notify_key,
 						       conf->dyneids[i].notify_keylen);
-	/* peers of dynamic-eids that are gone (or renamed) are forgotten */
-	for (size_t i = 0; i < n->npeers; i++) {
-		struct peer *p = &n->peers[i];
-
-		p->dyn = -1;
-		for (size_t j = 0; j < conf->ndyneids; j++)
-			if (conf->dyneids[j].has_notify_key && conf->dyneids[j].iid == p->iid)
-				p->dyn = (int)j;
-	}
+	/* each peer keeps its own dynamic-eid (and so its key), found again by name */
+	for (size_t i = 0; i < n->npeers; i++)
+		n->peers[i]->dyn = dyn_by_name(conf, n->peers[i]->iid, n->peers[i]->dyn_name);
 }
 
 bool xtr_notify_enabled(const struct xtr_conf *conf)
@@ -122,23 +147,73 @@ bool xtr_notify_enabled(const struct xtr_conf *conf)
 	return false;
 }
 
-/* Packs and sends env to p; if reliable, keeps it for retransmission under key. */
+/* One answer to a datagram that proved nothing about its freshness: within the token bucket? */
+static bool answer_allowed(struct xtr_notify *n, double now)
+{
+	n->tokens += (now - n->tokens_at) * ANSWERS_RPS;
+	n->tokens_at = now;
+	if (n->tokens > ANSWERS_RPS)
+		n->tokens = ANSWERS_RPS;
+	if (n->tokens < 1) {
+		n->c.answers_limited++;
+		return false;
+	}
+	n->tokens--;
+	return true;
+}
+
+/*
+ * Packs env (direction, sender, receiver, sessions, sequence filled here)
+ * for the FHR id of session rsession, signed with dynamic-eid d's key, and
+ * sends it to dst:port from our address local; the packed length, 0 if it
+ * did not fit. seq comes from tx.
+ */
+static size_t pack_send(struct xtr_notify *n, int d, struct notify_tx *tx, const char *id,
+			uint64_t rsession, const struct lisp_addr *local, const struct lisp_addr *dst,
+			uint16_t port, Vmroam__Notify__Envelope *env)
+{
+	char me[LISP_ADDR_STRLEN] = "";
+	size_t len;
+
+	if (local->afi != LISP_AFI_NONE)
+		lisp_addr_format(local, me, sizeof(me));
+	env->instance_id = n->conf->dyneids[d].iid;
+	env->direction = VMROAM__NOTIFY__DIRECTION__GATEWAY_TO_FHR;
+	env->sender = me;
+	env->receiver = (char *)(uintptr_t)id;
+	env->session = n->session;
+	env->receiver_session = rsession;
+	env->dynamic_eid = (char *)(uintptr_t)n->conf->dyneids[d].name;
+	env->seq = notify_tx_next(tx);
+	len = notify_pack(n->keys[d], env->instance_id, env, n->out, sizeof(n->out));
+	if (len)
+		n->io.send(n->io.arg, local, dst, port, n->out, len);
+	return len;
+}
+
+/* Sends env to p; if reliable, keeps it for retransmission under key. */
 static void send_env(struct xtr_notify *n, struct peer *p, Vmroam__Notify__Envelope *env,
 		     bool reliable, const char *key, double now)
 {
-	size_t len;
+	size_t len = pack_send(n, p->dyn, &p->tx, p->id, p->rx.session, &p->local, &p->addr,
+			       p->port, env);
 
-	env->instance_id = p->iid;
-	env->sender = n->name;
-	env->session = n->session;
-	env->seq = notify_tx_next(&p->tx);
-	len = notify_pack(n->keys[p->dyn], p->iid, env, n->out, sizeof(n->out));
 	if (!len)
 		return;
-	n->io.send(n->io.arg, &p->addr, p->port, n->out, len);
 	p->c.sent++;
 	if (reliable)
 		notify_tx_keep(&p->tx, env->seq, key, n->out, len, now);
+}
+
+static void init_ack(Vmroam__Notify__Envelope *env, Vmroam__Notify__Ack *ack, uint64_t seq,
+		     int status)
+{
+	vmroam__notify__envelope__init(env);
+	vmroam__notify__ack__init(ack);
+	ack->seq = seq;
+	ack->status = status;
+	env->body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
+	env->ack = ack;
 }
 
 static void send_ack(struct xtr_notify *n, struct peer *p, uint64_t seq, int status, double now)
@@ -146,36 +221,85 @@ static void send_ack(struct xtr_notify *n, struct peer *p, uint64_t seq, int sta
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__Ack ack;
 
-	vmroam__notify__envelope__init(&env);
-	vmroam__notify__ack__init(&ack);
-	ack.seq = seq;
-	ack.status = status;
-	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
-	env.ack = &ack;
+	init_ack(&env, &ack, seq, status);
 	send_env(n, p, &env, false, NULL, now);
 }
 
-static struct peer_eid *peer_eid(struct peer *p, const struct lisp_prefix *e, bool add)
+static struct peer_eid *peer_eid(struct peer *p, const struct lisp_prefix *e)
 {
-	for (size_t i = 0; i < p->neids; i++)
-		if (lisp_prefix_equal(&p->eids[i].p, e))
-			return &p->eids[i];
-	if (!add)
-		return NULL;
-	if (p->neids == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 16;
-		p->eids = xreallocarray(p->eids, p->cap, sizeof(*p->eids));
-	}
-	p->eids[p->neids] = (struct peer_eid){ .p = *e };
-	return &p->eids[p->neids++];
+	return ptable_lookup_exact(p->eids, e);
 }
 
-static void peer_eid_del(struct peer *p, const struct lisp_prefix *e)
+static struct peer_eid *peer_eid_add(struct peer *p, const struct lisp_prefix *e)
 {
-	struct peer_eid *x = peer_eid(p, e, false);
+	struct peer_eid *x = xcalloc(1, sizeof(*x));
 
-	if (x)
-		*x = p->eids[--p->neids];
+	x->p = *e;
+	if (ptable_add(p->eids, &x->p, x) < 0) {
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+struct tomb_walk {
+	double now, oldest;
+	struct lisp_prefix drop[64], oldest_p;
+	size_t n;
+	bool all;
+};
+
+static int tomb_one(const struct lisp_prefix *pfx, void *v, void *arg)
+{
+	struct tomb_walk *w = arg;
+	const struct peer_eid *x = v;
+
+	if (x->present)
+		return 0;
+	if (w->oldest == 0 || x->gone_at < w->oldest) {
+		w->oldest = x->gone_at;
+		w->oldest_p = *pfx;
+	}
+	if ((w->all || w->now - x->gone_at >= TOMB_LIFE) && w->n < 64)
+		w->drop[w->n++] = *pfx;
+	return 0;
+}
+
+/* Drops tombstones older than TOMB_LIFE (all with all); with full, the oldest one too. */
+static void tombs_prune(struct peer *p, double now, bool all, bool full)
+{
+	struct tomb_walk w;
+
+	do {
+		memset(&w, 0, sizeof(w));
+		w.now = now;
+		w.all = all;
+		ptable_walk(p->eids, NULL, tomb_one, &w);
+		if (full && w.n == 0 && w.oldest != 0)
+			w.drop[w.n++] = w.oldest_p;
+		full = false;
+		for (size_t i = 0; i < w.n; i++)
+			ptable_del(p->eids, &w.drop[i]);
+		p->tombs -= w.n;
+	} while (w.n == 64);
+}
+
+/* x leaves (departed, moved away, absent from a snapshot): a tombstone at version v. */
+static void eid_gone(struct xtr_notify *n, struct peer *p, struct peer_eid *x, uint64_t v,
+		     double now)
+{
+	const char *owner = etr_dyn_owner(n->etr, &x->p);
+
+	if (x->present && owner && strcmp(owner, p->id) == 0)
+		etr_dyn_clear(n->etr, &x->p, now); /* (another FHR's is not ours to clear) */
+	if (x->present) {
+		p->present--;
+		p->tombs++;
+	}
+	x->present = false;
+	x->routed = false;
+	x->version = v;
+	x->gone_at = now;
 }
 
 /* True if host lies in one of dynamic-eid d's database-mapping prefixes. */
@@ -187,141 +311,257 @@ static bool in_policy(const struct xtr_conf *c, int d, const struct lisp_prefix 
 	return false;
 }
 
-/* One EID event from p: 0 applied (or older than one applied), or why it is refused. */
-static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__EidEvent *ev,
-		       double now)
+/* Checks an event's EID against p's dynamic-eid: 0 with host set, or why it is refused. */
+static int event_host(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__EidEvent *ev,
+		      struct lisp_prefix *host)
 {
 	const struct xtr_conf_dyneid *d = &n->conf->dyneids[p->dyn];
 	char buf[LISP_PREFIX_STRLEN];
-	struct lisp_prefix host;
 	struct lisp_addr a;
-	struct peer_eid *x;
-	int rc;
 
 	if (ev->dynamic_eid[0] && strcmp(ev->dynamic_eid, d->name) != 0) {
 		p->c.refused_policy++;
 		n->c.refused_policy++;
-		return -EPERM; /* another dynamic-eid than the key's */
+		return -EPERM; /* another dynamic-eid than the channel's */
 	}
-	if (lisp_addr_parse(ev->eid, &a) < 0 ||
-	    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
-	    ev->eid_len != lisp_afi_max_plen(a.afi)) {
+	if (lisp_addr_parse(ev->eid, &a) < 0 || (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
+	    ev->eid_len != lisp_afi_max_plen(a.afi) || ev->event_seq == 0) {
 		p->c.malformed++;
 		n->c.malformed++;
 		return -EINVAL;
 	}
-	lisp_prefix_from_addr(&host, p->iid, &a);
-	if (!in_policy(n->conf, p->dyn, &host)) {
+	lisp_prefix_from_addr(host, p->iid, &a);
+	if (!in_policy(n->conf, p->dyn, host)) {
 		p->c.refused_prefix++;
 		n->c.refused_prefix++;
 		log_warn_rl(&n->rl, "eid-notify: %s: %s is outside dynamic-eid %s: refused", p->id,
-			    lisp_prefix_format(&host, buf, sizeof(buf)), d->name);
+			    lisp_prefix_format(host, buf, sizeof(buf)), d->name);
 		return -EDOM;
 	}
-	x = peer_eid(p, &host, ev->kind != VMROAM__NOTIFY__EVENT_KIND__DEPARTED);
-	if (x && ev->event_seq && ev->event_seq <= x->event_seq)
-		return 0; /* an older event overtaken by a newer one */
-	evh_add(ev->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "fhr-departed" : "fhr-arrived",
-		&host, &p->addr, "from %s", p->id);
-	if (ev->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED) {
-		etr_dyn_clear(n->etr, &host, now);
-		peer_eid_del(p, &host);
-		p->c.departures++;
-		return 0;
-	}
-	rc = etr_dyn_learn(n->etr, p->iid, &a, ETR_SRC_FHR, p->id, now);
-	if (rc < 0) {
-		p->c.refused_prefix++;
-		n->c.refused_prefix++;
-		return rc;
-	}
-	/* across subnets it is not where its subnet is routed: toward this FHR, also when the
-	 * data plane saw its packets first (known already, rc 0); once per EID and FHR */
-	if (n->io.route && (rc > 0 || !x->routed))
-		n->io.route(n->io.arg, &host, &p->addr, true);
-	x->routed = true;
-	x->event_seq = ev->event_seq;
-	p->c.arrivals++;
 	return 0;
 }
 
-/* A Resync: the peer's whole table; with complete, what it does not list is gone. */
-static int apply_resync(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__Resync *r,
-			double now)
+/* An ARRIVED (or a snapshot's entry, with snapshot) the versions let through: learn it. */
+static int arrive(struct xtr_notify *n, struct peer *p, struct peer_eid *x,
+		  const struct lisp_prefix *host, uint64_t v, bool snapshot, double now)
 {
+	const char *owner = etr_dyn_owner(n->etr, host);
+	char key[LISP_PREFIX_STRLEN];
 	int rc = 0;
 
-	for (size_t i = 0; i < r->n_eids; i++) {
-		int e = apply_event(n, p, r->eids[i], now);
+	/* a snapshot does not take an EID from the FHR that reported it since: only news does */
+	if (!(snapshot && owner && owner[0] && strcmp(owner, p->id) != 0)) {
+		struct lisp_addr a = host->addr;
 
-		rc = rc ? rc : e;
+		rc = etr_dyn_learn(n->etr, p->iid, &a, ETR_SRC_FHR, p->id, now);
+		if (rc < 0) {
+			p->c.refused_prefix++;
+			n->c.refused_prefix++;
+			return rc;
+		}
 	}
-	if (!r->complete)
+	if (!x && !(x = peer_eid_add(p, host)))
+		return -ENOSPC;
+	if (!x->present) {
+		if (x->gone_at > 0)
+			p->tombs--;
+		p->present++;
+	}
+	x->present = true;
+	x->version = v;
+	x->gone_at = 0;
+	/* across subnets it is not where its subnet is routed: toward this FHR, also when the
+	 * data plane saw its packets first (known already, rc 0); once per EID and FHR */
+	if (n->io.route && (rc > 0 || !x->routed) && etr_dyn_owner(n->etr, host))
+		n->io.route(n->io.arg, host, &p->addr, true);
+	x->routed = true;
+	/* a MovedAway still waiting is older news than this arrival */
+	notify_tx_cancel(&p->tx, lisp_prefix_format(host, key, sizeof(key)));
+	return 0;
+}
+
+/*
+ * One EID event from p (or an entry of a Resync snapshot): 0 applied, or
+ * older than what was applied (ignored), or why it is refused.
+ */
+static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__EidEvent *ev,
+		       bool snapshot, double now)
+{
+	bool departed = ev->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED;
+	struct lisp_prefix host;
+	struct peer_eid *x;
+	int rc = event_host(n, p, ev, &host);
+
+	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < p->neids;) {
-		bool listed = false;
-
-		for (size_t j = 0; j < r->n_eids && !listed; j++) {
-			struct lisp_addr a;
-
-			listed = lisp_addr_parse(r->eids[j]->eid, &a) == 0 &&
-				 lisp_addr_equal(&a, &p->eids[i].p.addr);
-		}
-		if (listed) {
-			i++;
-			continue;
-		}
-		etr_dyn_clear(n->etr, &p->eids[i].p, now);
-		p->eids[i] = p->eids[--p->neids];
+	x = peer_eid(p, &host);
+	if (x && snapshot)
+		x->snapshot = p->snap_id; /* listed (whatever its version says) */
+	/* nothing older undoes anything newer; a snapshot re-learns what we lost since */
+	if (x && (ev->event_seq < x->version || (ev->event_seq == x->version && !snapshot))) {
+		p->c.older++;
+		return 0;
 	}
+	if (x && ev->event_seq == x->version && !x->present)
+		return 0;
+	if (departed && snapshot)
+		return -EINVAL; /* a snapshot lists what is there */
+	evh_add(departed ? "fhr-departed" : "fhr-arrived", &host, &p->addr, "from %s v%llu%s",
+		p->id, (unsigned long long)ev->event_seq, snapshot ? " (resync)" : "");
+	if (!departed) {
+		rc = arrive(n, p, x, &host, ev->event_seq, snapshot, now);
+		if (rc == 0 && !snapshot)
+			p->c.arrivals++;
+		if (rc == 0 && snapshot && (x = peer_eid(p, &host)) != NULL)
+			x->snapshot = p->snap_id;
+		return rc;
+	}
+	if (!x) {
+		if (p->tombs >= TOMBS_MAX)
+			tombs_prune(p, now, false, true);
+		if (!(x = peer_eid_add(p, &host)))
+			return -ENOSPC;
+		p->tombs++;
+		x->version = ev->event_seq;
+		x->gone_at = now;
+	} else {
+		eid_gone(n, p, x, ev->event_seq, now);
+	}
+	p->c.departures++;
+	return 0;
+}
+
+struct sweep_walk {
+	uint64_t as_of, id;
+	struct lisp_prefix *gone;
+	size_t n, cap;
+};
+
+static int sweep_one(const struct lisp_prefix *pfx, void *v, void *arg)
+{
+	struct sweep_walk *w = arg;
+	const struct peer_eid *x = v;
+
+	if (!x->present || x->snapshot == w->id || x->version > w->as_of)
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->gone = xreallocarray(w->gone, w->cap, sizeof(*w->gone));
+	}
+	w->gone[w->n++] = *pfx;
+	return 0;
+}
+
+/* Every part of snapshot as_of arrived: what it did not list, unchanged since, is gone. */
+static void snapshot_done(struct xtr_notify *n, struct peer *p, double now)
+{
+	struct sweep_walk w = { .as_of = p->snap_as_of, .id = p->snap_id };
+
+	ptable_walk(p->eids, NULL, sweep_one, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		struct peer_eid *x = peer_eid(p, &w.gone[i]);
+
+		evh_add("fhr-resync-gone", &x->p, &p->addr, "from %s", p->id);
+		eid_gone(n, p, x, p->snap_as_of, now);
+	}
+	free(w.gone);
+	p->snap_parts = 0;
 	p->c.resyncs++;
+}
+
+/* A part of a Resync snapshot; the EIDs refused are appended to refused (count in *nref). */
+static int apply_resync(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__Resync *r,
+			char **refused, size_t *nref, double now)
+{
+	bool current;
+	int rc = 0;
+
+	if (r->as_of > p->snap_as_of || (r->as_of == p->snap_as_of && p->snap_seen == 0)) {
+		p->snap_as_of = r->as_of; /* a newer snapshot: its parts are counted from here */
+		p->snap_id++;
+		p->snap_seen = p->snap_parts = 0;
+	}
+	current = r->as_of == p->snap_as_of;
+	for (size_t i = 0; i < r->n_eids; i++) {
+		int e = current ? apply_event(n, p, r->eids[i], true, now) : 0;
+
+		if (!current) { /* an older snapshot's part: only what is newer than we know */
+			struct lisp_prefix host;
+			struct peer_eid *x;
+
+			if ((e = event_host(n, p, r->eids[i], &host)) == 0 &&
+			    (!(x = peer_eid(p, &host)) || r->eids[i]->event_seq > x->version))
+				e = arrive(n, p, x, &host, r->eids[i]->event_seq, true, now);
+		}
+		if (e < 0) {
+			refused[(*nref)++] = r->eids[i]->eid;
+			rc = rc ? rc : e;
+		}
+	}
+	if (current) {
+		p->snap_seen++;
+		if (r->complete)
+			p->snap_parts = r->parts ? r->parts : 1;
+		if (p->snap_parts && p->snap_seen >= p->snap_parts)
+			snapshot_done(n, p, now);
+	}
 	return rc;
 }
 
-/* The peer (id, iid) after its message authenticated with dynamic-eid d's key; NULL if full. */
-static struct peer *peer_for(struct xtr_notify *n, const char *id, uint32_t iid, int d,
-			     const struct lisp_addr *src, uint16_t sport)
+static struct peer *peer_find(struct xtr_notify *n, const char *id, uint32_t iid, int d)
 {
-	struct peer *p = NULL;
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i]->iid == iid && n->peers[i]->dyn == d &&
+		    strcmp(n->peers[i]->id, id) == 0)
+			return n->peers[i];
+	return NULL;
+}
 
-	for (size_t i = 0; i < n->npeers && !p; i++)
-		if (n->peers[i].iid == iid && strcmp(n->peers[i].id, id) == 0)
-			p = &n->peers[i];
-	if (!p) {
-		if (n->npeers == PEERS_MAX)
-			return NULL;
-		p = &n->peers[n->npeers++];
-		memset(p, 0, sizeof(*p));
-		snprintf(p->id, sizeof(p->id), "%s", id);
-		p->iid = iid;
-		notify_tx_init(&p->tx, n->session);
-	}
+/* A new peer (id, iid, d), within the dynamic-eid's peer-limit; NULL when full. */
+static struct peer *peer_new(struct xtr_notify *n, const char *id, uint32_t iid, int d)
+{
+	const struct xtr_conf_dyneid *dy = &n->conf->dyneids[d];
+	size_t count = 0;
+	struct peer *p;
+
+	for (size_t i = 0; i < n->npeers; i++)
+		count += n->peers[i]->dyn == d;
+	if (count >= dy->notify_peer_limit)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	snprintf(p->dyn_name, sizeof(p->dyn_name), "%s", dy->name);
+	p->iid = iid;
 	p->dyn = d;
-	p->addr = *src;
-	p->port = sport;
+	p->eids = ptable_new(free);
+	notify_tx_init(&p->tx, n->session);
+	p->tx.seq = n->answer_seq;
+	if (n->npeers == n->cap) {
+		n->cap = n->cap ? n->cap * 2 : 16;
+		n->peers = xreallocarray(n->peers, n->cap, sizeof(*n->peers));
+	}
+	n->peers[n->npeers++] = p;
 	return p;
 }
 
-void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_t sport,
-		      const uint8_t *buf, size_t len, double now)
+/* Verifies buf with the keys of its instance-id; the envelope and its dynamic-eid, or NULL. */
+static Vmroam__Notify__Envelope *unpack(struct xtr_notify *n, const struct lisp_addr *src,
+					const uint8_t *buf, size_t len, int *d)
 {
 	Vmroam__Notify__Envelope *env = NULL;
 	char a[LISP_ADDR_STRLEN];
-	struct peer *p;
 	uint32_t iid;
-	int err = -ENOKEY, d = -1, rc;
+	int err = -ENOKEY, k = -1;
 
-	n->c.received++;
 	if (notify_peek_iid(buf, len, &iid) < 0) {
 		n->c.malformed++;
-		return;
+		return NULL;
 	}
-	/* the key of a dynamic-eid of that instance-id must verify it */
 	for (size_t i = 0; i < n->conf->ndyneids && !env; i++) {
 		if (!n->keys[i] || n->conf->dyneids[i].iid != iid)
 			continue;
 		env = notify_unpack(n->keys[i], buf, len, &err);
-		d = (int)i;
+		k = (int)i;
 	}
 	if (!env) {
 		if (err == -EACCES || err == -ENOKEY)
@@ -332,50 +572,224 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 			    err == -ENOKEY   ? "no eid-notify key for its instance-id"
 			    : err == -EACCES ? "authentication failed"
 					     : "malformed");
+		return NULL;
+	}
+	/* the channel is the dynamic-eid it names, whose key must be the one that verified it */
+	*d = dyn_by_name(n->conf, iid, env->dynamic_eid);
+	if (*d < 0 || n->conf->dyneids[*d].notify_keylen != n->conf->dyneids[k].notify_keylen ||
+	    memcmp(n->conf->dyneids[*d].notify_key, n->conf->dyneids[k].notify_key,
+		   n->conf->dyneids[k].notify_keylen) != 0) {
+		n->c.refused_policy++;
+		log_warn_rl(&n->rl, "eid-notify: from %s: dynamic-eid \"%.64s\" unknown or not keyed so",
+			    lisp_addr_format(src, a, sizeof(a)), env->dynamic_eid);
+		vmroam__notify__envelope__free_unpacked(env, NULL);
+		return NULL;
+	}
+	return env;
+}
+
+/*
+ * A Hello, or a datagram for an earlier life of ours: answered with an Ack
+ * (-ESTALE for the latter) from the address it was sent to, to where it
+ * came from, carrying our session; nothing else changes. A Hello from a
+ * session older than the peer's known one is answered -ESTALE with the
+ * session to start above (its clock went back across a restart).
+ */
+static void answer(struct xtr_notify *n, const Vmroam__Notify__Envelope *in, int d,
+		   const struct lisp_addr *src, uint16_t sport, const struct lisp_addr *dst,
+		   double now)
+{
+	struct peer *p = peer_find(n, in->sender, in->instance_id, d);
+	struct notify_tx one = { .seq = n->answer_seq };
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Ack ack;
+
+	if (!answer_allowed(n, now))
 		return;
+	init_ack(&env, &ack, in->seq, 0);
+	if (in->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_HELLO) {
+		n->c.hellos++;
+		if (p && in->session < p->rx.session) {
+			ack.status = -ESTALE;
+			ack.min_session = p->rx.session;
+		}
+	} else {
+		ack.status = -ESTALE;
 	}
-	p = env->sender[0] ? peer_for(n, env->sender, iid, d, src, sport) : NULL;
-	if (!p) {
-		n->c.malformed++;
-		goto out;
+	/* the sequence numbers an FHR sees from us keep growing: the peer's, or one above all */
+	pack_send(n, d, p ? &p->tx : &one, in->sender, in->session, dst, src, sport, &env);
+	n->answer_seq = one.seq;
+}
+
+/* Our digest of what we hold of p's table (its EIDs registered here, by it or since by another). */
+struct digest_walk {
+	const struct etr *etr;
+	uint64_t d;
+	uint32_t n;
+};
+
+static int digest_one(const struct lisp_prefix *pfx, void *v, void *arg)
+{
+	struct digest_walk *w = arg;
+	const struct peer_eid *x = v;
+
+	if (x->present && etr_dyn_owner(w->etr, pfx)) {
+		w->d = notify_digest_add(w->d, pfx);
+		w->n++;
 	}
-	p->c.received++;
-	rc = notify_rx_accept(&p->rx, env->session, env->seq);
-	if (rc < 0) {
-		p->c.replays++;
-		n->c.replays++;
-		goto out;
-	}
-	if (rc == NOTIFY_RX_NEW_SESSION && p->last_heard > 0) {
+	return 0;
+}
+
+static void peer_digest(const struct xtr_notify *n, const struct peer *p, uint64_t *d, uint32_t *c)
+{
+	struct digest_walk w = { .etr = n->etr };
+
+	ptable_walk(p->eids, NULL, digest_one, &w);
+	*d = w.d;
+	*c = w.n;
+}
+
+static int reset_one(const struct lisp_prefix *pfx, void *v, void *arg)
+{
+	struct peer_eid *x = v;
+
+	(void)pfx;
+	(void)arg;
+	x->version = 0;
+	x->snapshot = 0;
+	return 0;
+}
+
+/* The peer restarted: versions of its previous life mean nothing now; its snapshot follows. */
+static void peer_new_session(struct peer *p, double now)
+{
+	if (p->last_heard > 0) {
 		log_info("eid-notify: %s restarted", p->id);
-		notify_tx_clear(&p->tx);
+		evh_add("fhr-restarted", NULL, &p->addr, "%s", p->id);
 	}
-	p->last_heard = now;
-	if (!p->alive) {
-		log_info("eid-notify: %s (instance-id %u, dynamic-eid %s) up at %s", p->id, iid,
-			 n->conf->dyneids[d].name, lisp_addr_format(src, a, sizeof(a)));
-		evh_add("fhr-up", NULL, src, "%s", p->id);
-	}
-	p->alive = true;
+	notify_tx_clear(&p->tx);
+	tombs_prune(p, now, true, false);
+	ptable_walk(p->eids, NULL, reset_one, NULL);
+	p->snap_as_of = 0;
+	p->snap_seen = p->snap_parts = 0;
+}
+
+/* Answers a retransmission (its Ack was lost) with the status it had. */
+static void ack_again(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__Envelope *env,
+		      double now)
+{
+	int32_t status;
+
+	if ((env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT ||
+	     env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_RESYNC) &&
+	    env->session == p->rx.session && notify_rx_status(&p->rx, env->seq, &status) == 0)
+		send_ack(n, p, env->seq, status, now);
+}
+
+static void dispatch(struct xtr_notify *n, struct peer *p, const Vmroam__Notify__Envelope *env,
+		     double now)
+{
+	Vmroam__Notify__Envelope out;
+	Vmroam__Notify__Ack ack;
+	char **refused;
+	int rc;
+
 	switch (env->body_case) {
-	case VMROAM__NOTIFY__ENVELOPE__BODY_HELLO:
-		send_ack(n, p, env->seq, 0, now);
-		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT:
-		send_ack(n, p, env->seq, apply_event(n, p, env->eid_event, now), now);
+		rc = apply_event(n, p, env->eid_event, false, now);
+		notify_rx_done(&p->rx, env->seq, rc);
+		send_ack(n, p, env->seq, rc, now);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_RESYNC:
-		send_ack(n, p, env->seq, apply_resync(n, p, env->resync, now), now);
+		refused = xcalloc(env->resync->n_eids + 1, sizeof(*refused));
+		init_ack(&out, &ack, env->seq, 0);
+		ack.refused = refused;
+		rc = apply_resync(n, p, env->resync, refused, &ack.n_refused, now);
+		ack.status = rc;
+		notify_rx_done(&p->rx, env->seq, rc);
+		send_env(n, p, &out, false, NULL, now);
+		free(refused);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
 		notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE:
+		p->their_digest = env->keepalive->digest;
+		p->their_eids = env->keepalive->eids;
+		p->their_quiet = env->keepalive->pending == 0;
 		break;
 	default:
 		p->c.malformed++;
 		break;
 	}
+}
+
+void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_t sport,
+		      const struct lisp_addr *dst, const uint8_t *buf, size_t len, double now)
+{
+	Vmroam__Notify__Envelope *env;
+	char a[LISP_ADDR_STRLEN], me[LISP_ADDR_STRLEN];
+	struct peer *p;
+	int d = -1, rc;
+
+	n->c.received++;
+	if (!(env = unpack(n, src, buf, len, &d)))
+		return;
+	/* ours: this direction, sent to the address it arrived at */
+	if (dst->afi != LISP_AFI_NONE)
+		lisp_addr_format(dst, me, sizeof(me));
+	rc = notify_bound(env, VMROAM__NOTIFY__DIRECTION__FHR_TO_GATEWAY,
+			  dst->afi != LISP_AFI_NONE ? me : NULL, 0);
+	if (rc < 0 || !env->sender[0]) {
+		n->c.misdirected++;
+		log_warn_rl(&n->rl, "eid-notify: from %s to %s: %s%.64s: refused",
+			    lisp_addr_format(src, a, sizeof(a)), dst->afi ? me : "?",
+			    rc == -EPERM ? "wrong direction" : "for another receiver: ",
+			    rc == -EPERM ? "" : env->receiver);
+		goto out;
+	}
+	if (env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_HELLO) {
+		answer(n, env, d, src, sport, dst, now);
+		goto out;
+	}
+	/* for an earlier life of ours (a capture replayed, or an FHR that missed our restart) */
+	if (env->receiver_session != n->session) {
+		n->c.stale_session++;
+		answer(n, env, d, src, sport, dst, now);
+		goto out;
+	}
+	p = peer_find(n, env->sender, env->instance_id, d);
+	if (!p && !(p = peer_new(n, env->sender, env->instance_id, d))) {
+		n->c.peer_limit++;
+		log_warn_rl(&n->rl, "eid-notify: %s: dynamic-eid %s has %u first-hop routers "
+				    "(eid-notify peer-limit): refused",
+			    env->sender, n->conf->dyneids[d].name,
+			    n->conf->dyneids[d].notify_peer_limit);
+		goto out;
+	}
+	rc = notify_rx_accept(&p->rx, env->session, env->seq);
+	if (rc < 0) {
+		p->c.replays++;
+		n->c.replays++;
+		if (rc == -EALREADY)
+			ack_again(n, p, env, now);
+		goto out;
+	}
+	/* accepted: only now does anything it says count, where it comes from included */
+	if (rc == NOTIFY_RX_NEW_SESSION)
+		peer_new_session(p, now);
+	p->c.received++;
+	p->addr = *src;
+	p->port = sport;
+	p->local = *dst;
+	p->last_heard = now;
+	if (!p->alive) {
+		log_info("eid-notify: %s (instance-id %u, dynamic-eid %s) up at %s", p->id,
+			 p->iid, p->dyn_name, lisp_addr_format(src, a, sizeof(a)));
+		evh_add("fhr-up", NULL, src, "%s", p->id);
+	}
+	p->alive = true;
+	dispatch(n, p, env, now);
 out:
 	vmroam__notify__envelope__free_unpacked(env, NULL);
 }
@@ -385,17 +799,31 @@ static void resend(void *arg, const uint8_t *buf, size_t len)
 	struct peer *p = ((void **)arg)[1];
 	struct xtr_notify *n = ((void **)arg)[0];
 
-	n->io.send(n->io.arg, &p->addr, p->port, buf, len);
+	n->io.send(n->io.arg, &p->local, &p->addr, p->port, buf, len);
+}
+
+static void keepalive(struct xtr_notify *n, struct peer *p, double now)
+{
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Keepalive ka;
+
+	vmroam__notify__envelope__init(&env);
+	vmroam__notify__keepalive__init(&ka);
+	peer_digest(n, p, &ka.digest, &ka.eids);
+	ka.pending = (uint32_t)p->tx.n;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE;
+	env.keepalive = &ka;
+	send_env(n, p, &env, false, NULL, now);
 }
 
 void xtr_notify_tick(struct xtr_notify *n, double now)
 {
 	for (size_t i = 0; i < n->npeers; i++) {
-		struct peer *p = &n->peers[i];
+		struct peer *p = n->peers[i];
 		void *args[2] = { n, p };
-		Vmroam__Notify__Envelope env;
-		Vmroam__Notify__Keepalive ka;
 
+		if (p->tombs)
+			tombs_prune(p, now, false, false);
 		if (p->dyn < 0)
 			continue;
 		if (p->alive && now - p->last_heard > NOTIFY_DEAD) {
@@ -409,11 +837,7 @@ void xtr_notify_tick(struct xtr_notify *n, double now)
 		if (!p->alive)
 			continue;
 		notify_tx_due(&p->tx, now, resend, args);
-		vmroam__notify__envelope__init(&env);
-		vmroam__notify__keepalive__init(&ka);
-		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE;
-		env.keepalive = &ka;
-		send_env(n, p, &env, false, NULL, now);
+		keepalive(n, p, now);
 	}
 }
 
@@ -425,26 +849,33 @@ void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp
 	char *locp[ETR_AWAY_LOCS];
 
 	if (ev == ETR_EV_DYN_DOWN && n->io.route) {
-		for (size_t i = 0; i < n->npeers; i++)
-			if (peer_eid(&n->peers[i], e, false))
-				n->io.route(n->io.arg, e, &n->peers[i].addr, false);
+		for (size_t i = 0; i < n->npeers; i++) {
+			struct peer_eid *x = peer_eid(n->peers[i], e);
+
+			if (x && x->routed) {
+				n->io.route(n->io.arg, e, &n->peers[i]->addr, false);
+				x->routed = false;
+			}
+		}
 		return;
 	}
 	if (ev != ETR_EV_AWAY_UP || etr_away_get(n->etr, e, &away) < 0)
 		return;
 	for (size_t i = 0; i < n->npeers; i++) {
-		struct peer *p = &n->peers[i];
+		struct peer *p = n->peers[i];
+		struct peer_eid *x = peer_eid(p, e);
 		Vmroam__Notify__Envelope env;
 		Vmroam__Notify__MovedAway m;
 		char eid[LISP_ADDR_STRLEN];
 
-		if (p->dyn < 0 || !peer_eid(p, e, false))
+		if (p->dyn < 0 || !x || !x->present)
 			continue;
 		vmroam__notify__envelope__init(&env);
 		vmroam__notify__moved_away__init(&m);
 		lisp_addr_format(&e->addr, eid, sizeof(eid));
 		m.eid = eid;
 		m.eid_len = e->plen;
+		m.version = x->version;
 		for (uint8_t j = 0; j < away.nloc && j < ETR_AWAY_LOCS; j++) {
 			lisp_addr_format(&away.locs[j].addr, locs[j], sizeof(locs[j]));
 			locp[j] = locs[j];
@@ -455,7 +886,12 @@ void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp
 		env.moved_away = &m;
 		evh_add("moved-away-sent", e, &p->addr, "to %s", p->id);
 		send_env(n, p, &env, true, lisp_prefix_format(e, key, sizeof(key)), now);
-		peer_eid_del(p, e);
+		/* gone from this channel (the ETR has turned it into an away entry already) */
+		p->present--;
+		p->tombs++;
+		x->present = false;
+		x->routed = false;
+		x->gone_at = now;
 		p->c.moved_away++;
 	}
 }
@@ -465,6 +901,11 @@ const struct xtr_notify_counters *xtr_notify_counters(const struct xtr_notify *n
 	return &n->c;
 }
 
+uint64_t xtr_notify_session(const struct xtr_notify *n)
+{
+	return n->session;
+}
+
 size_t xtr_notify_peer_count(const struct xtr_notify *n)
 {
 	return n->npeers;
@@ -472,17 +913,21 @@ size_t xtr_notify_peer_count(const struct xtr_notify *n)
 
 void xtr_notify_peer_info(const struct xtr_notify *n, size_t i, struct xtr_notify_peer_info *out)
 {
-	const struct peer *p = &n->peers[i];
+	const struct peer *p = n->peers[i];
+	uint64_t digest;
+	uint32_t count;
 
+	peer_digest(n, p, &digest, &count);
 	out->id = p->id;
 	out->iid = p->iid;
-	out->dynamic_eid = p->dyn >= 0 ? n->conf->dyneids[p->dyn].name : "";
+	out->dynamic_eid = p->dyn_name;
 	out->addr = p->addr;
 	out->port = p->port;
 	out->alive = p->alive;
 	out->last_heard = p->last_heard;
 	out->session = p->rx.session;
-	out->eids = p->neids;
+	out->eids = count;
 	out->pending = p->tx.n;
+	out->in_sync = p->their_quiet && p->tx.n == 0 ? p->their_digest == digest : true;
 	out->c = p->c;
 }

@@ -28,33 +28,30 @@ static void recv_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nsock *s = container_of(w, struct nsock, io);
 	static uint8_t buf[NOTIFY_MAX];
-	struct lisp_addr src;
+	struct lisp_addr src, dst;
 	uint16_t port;
 	ssize_t len;
 
 	(void)revents;
-	for (int i = 0; i < 64 && (len = notify_recv(s->fd, buf, sizeof(buf), &src, &port)) >= 0;
-	     i++)
-		xtr_notify_input(s->d->notify, &src, port, buf, (size_t)len, ev_now(loop));
+	for (int i = 0;
+	     i < 64 && (len = notify_recv(s->fd, buf, sizeof(buf), &src, &port, &dst)) >= 0; i++)
+		xtr_notify_input(s->d->notify, &src, port, &dst, buf, (size_t)len, ev_now(loop));
 }
 
-int xtr_notify_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		    size_t len)
+int xtr_notify_send(void *arg, const struct lisp_addr *from, const struct lisp_addr *dst,
+		    uint16_t dport, const uint8_t *buf, size_t len)
 {
 	struct xtr_daemon *d = arg;
 	struct xtr_notify_io_state *st = d->notify_io;
-	struct sockaddr_storage ss;
-	socklen_t sl;
+	int rc;
 
 	for (size_t i = 0; st && i < st->n; i++) {
 		if (st->s[i].afi != dst->afi)
 			continue;
-		sl = lisp_addr_to_sockaddr(dst, dport, &ss);
-		if (sendto(st->s[i].fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0) {
-			log_warn_rl(&st->rl, "eid-notify: send: %s", strerror(errno));
-			return -errno;
-		}
-		return 0;
+		rc = notify_sendmsg(st->s[i].fd, from, dst, dport, buf, len);
+		if (rc < 0)
+			log_warn_rl(&st->rl, "eid-notify: send: %s", strerror(-rc));
+		return rc;
 	}
 	return -EAFNOSUPPORT;
 }
@@ -79,6 +76,8 @@ void xtr_notify_io_open(struct xtr_daemon *d)
 			fatal("eid-notify: socket: %s", strerror(errno));
 		if (afis[i] == LISP_AFI_IPV6)
 			setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (notify_socket_pktinfo(s->fd, ss.ss_family) < 0)
+			fatal("eid-notify: IP_PKTINFO: %s", strerror(errno));
 		if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
 			fatal("eid-notify: cannot listen on UDP port %d: %s", NOTIFY_PORT,
 			      strerror(errno));

@@ -330,6 +330,15 @@ static inline void touch(struct dp *dp, void *v)
 	add64(&l->packets, 1);
 }
 
+/* A packet from a learned host: it is alive (its learning timeout counts from here). */
+static inline void touch_from(struct dp *dp, void *v)
+{
+	struct etr_local *l = v;
+
+	__atomic_store(&l->last_from, &dp->now, __ATOMIC_RELAXED);
+	touch(dp, v);
+}
+
 void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 {
 	uint32_t iid[2 * DP_BATCH], hash[DP_BATCH];
@@ -371,11 +380,15 @@ void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 			const struct etr_local *src = check ? loc[k + j] : NULL;
 			const struct etr_local *dst = check ? loc[j] : NULL;
 
-			if (src && src->kind == LOCAL_DYN_POLICY) {
+			if (src && src->kind == LOCAL_DYN_POLICY &&
+			    (src->flags & LOCAL_F_NO_LEARN)) {
+				/* not learned from data here: counted, the packet goes on */
+				add64(&((struct etr_local *)loc[k + j])->packets, 1);
+			} else if (src && src->kind == LOCAL_DYN_POLICY) {
 				p->flags |= DP_F_LEARN; /* punt a copy, as a switch would */
 				p->aux = addr[k + j];
 			} else if (src && src->kind == LOCAL_DYN_HOST) {
-				touch(dp, loc[k + j]);
+				touch_from(dp, loc[k + j]);
 			}
 			if (dst && dst->kind == LOCAL_AWAY) {
 				struct mc_fwd f;

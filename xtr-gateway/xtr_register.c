@@ -6,7 +6,10 @@
  * what the configuration drops, answers Map-Requests for its EIDs, and
  * turns a Map-Notify saying an EID of ours moved into an away entry
  * (spec §10.2). The local table it keeps is what the data plane looks up.
- * Packets leave through io.
+ * Dynamic EIDs: each dynamic-eid learns at most host-limit hosts; from the
+ * data plane only without an eid-notify key (its FHRs tell) or with
+ * `learning data-plane`; hosts learned from data are withdrawn after their
+ * learning timeout of silence. Packets leave through io.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +61,14 @@ struct dyn {
 	size_t nregs;
 };
 
+/* A dynamic-eid of the configuration: its hosts now, its counters (kept across reloads by name). */
+struct etr_policy {
+	char name[XTR_SITE_NAME_MAX];
+	uint32_t iid;
+	size_t hosts;
+	uint64_t learned, aged, refused_data, refused_limit;
+};
+
 struct etr {
 	struct etr_io io;
 	struct ptable *local; /* database-mappings, dynamic-eid prefixes and hosts, away EIDs */
@@ -67,6 +78,8 @@ struct etr {
 	struct lisp_auth_key **keys; /* per map-server */
 	struct etr_reg *regs;	     /* of the plain database-mappings */
 	size_t nregs;
+	struct etr_policy *pol; /* per dynamic-eid of conf */
+	size_t npol;
 	uint64_t nonce; /* Map-Register counter, started from the clock: it grows across restarts */
 	struct etr_counters c;
 	struct log_rate rl;
@@ -228,6 +241,15 @@ struct collect {
 	double now;
 };
 
+static void collect_push(struct collect *x, const struct lisp_prefix *p)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 16;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
+	}
+	x->v[x->n++] = *p;
+}
+
 static int collect_one(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct collect *x = arg;
@@ -237,11 +259,7 @@ static int collect_one(const struct lisp_prefix *p, void *v, void *arg)
 		return 0;
 	if (x->kind == LOCAL_AWAY && x->now > 0 && ((const struct away *)v)->expires > x->now)
 		return 0;
-	if (x->n == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 16;
-		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
-	}
-	x->v[x->n++] = *p;
+	collect_push(x, p);
 	return 0;
 }
 
@@ -269,6 +287,54 @@ static void make_regs(struct etr *e, struct dyn *d, double now)
 	}
 }
 
+/* Flags dynamic-eid dyn's prefixes for the data plane: learns there, or only counts. */
+static void policy_flags(struct etr *e, int dyn)
+{
+	const struct xtr_conf *c = e->conf;
+	bool off = !xtr_conf_learns_data(&c->dyneids[dyn]) ||
+		   e->pol[dyn].hosts >= c->dyneids[dyn].host_limit;
+
+	for (size_t i = 0; i < c->ndbmaps; i++) {
+		struct etr_local *l = ptable_lookup_exact(e->local, &c->dbmaps[i].p);
+
+		if (c->dbmaps[i].dyn == dyn && l && l->kind == LOCAL_DYN_POLICY)
+			l->flags = off ? LOCAL_F_NO_LEARN : 0;
+	}
+}
+
+static void policy_host_gone(struct etr *e, int dyn)
+{
+	if (e->pol[dyn].hosts-- == e->conf->dyneids[dyn].host_limit)
+		policy_flags(e, dyn); /* room again */
+}
+
+/*
+ * Counts what the data plane refused in dynamic-eid prefixes since the
+ * last call (packets from unknown hosts): for data-plane learning off, or
+ * for the host-limit.
+ */
+static void policy_fold(struct etr *e)
+{
+	const struct xtr_conf *c = e->conf;
+
+	for (size_t i = 0; c && i < c->ndbmaps; i++) {
+		struct etr_local *l = ptable_lookup_exact(e->local, &c->dbmaps[i].p);
+		int dyn = c->dbmaps[i].dyn;
+		uint64_t n;
+
+		if (dyn < 0 || !l || l->kind != LOCAL_DYN_POLICY)
+			continue;
+		n = __atomic_exchange_n(&l->packets, 0, __ATOMIC_RELAXED);
+		if (!xtr_conf_learns_data(&c->dyneids[dyn])) {
+			e->pol[dyn].refused_data += n;
+			e->c.dyn_refused_data += n;
+		} else {
+			e->pol[dyn].refused_limit += n;
+			e->c.dyn_overflows += n;
+		}
+	}
+}
+
 /* Deregisters (TTL 0) and forgets dynamic EID p. */
 static void dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_auth_key **keys,
 		       const struct lisp_prefix *p, bool withdraw, double now)
@@ -282,6 +348,8 @@ static void dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 			send_register(e, conf, keys, &d->regs[i], 0, now);
 	event(e, ETR_EV_DYN_DOWN, p, dyn_route_iface(conf, d));
 	evh_add(withdraw ? "withdrawn" : "forgotten", p, NULL, NULL);
+	if (conf == e->conf) /* (a reload counts the hosts again) */
+		policy_host_gone(e, conf->dbmaps[d->dbmap].dyn);
 	local_remove(e, p);
 	e->ndyn--;
 }
@@ -321,6 +389,42 @@ static void rebuild_local(struct etr *e, const struct xtr_conf *conf)
 	}
 }
 
+static int count_host(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct etr *e = arg;
+	const struct dyn *d = v;
+
+	(void)p;
+	if (d->l.kind == LOCAL_DYN_HOST)
+		e->pol[e->conf->dbmaps[d->dbmap].dyn].hosts++;
+	return 0;
+}
+
+/* The dynamic-eids of e->conf: counters taken over by name, hosts counted, prefixes flagged. */
+static void policies_configure(struct etr *e)
+{
+	const struct xtr_conf *c = e->conf;
+	struct etr_policy *pol = xcalloc(c->ndyneids + 1, sizeof(*pol));
+
+	for (size_t i = 0; i < c->ndyneids; i++) {
+		snprintf(pol[i].name, sizeof(pol[i].name), "%s", c->dyneids[i].name);
+		pol[i].iid = c->dyneids[i].iid;
+		for (size_t j = 0; j < e->npol; j++) {
+			if (strcmp(e->pol[j].name, pol[i].name) == 0 &&
+			    e->pol[j].iid == pol[i].iid) {
+				pol[i] = e->pol[j];
+				pol[i].hosts = 0;
+			}
+		}
+	}
+	free(e->pol);
+	e->pol = pol;
+	e->npol = c->ndyneids;
+	ptable_walk(e->local, NULL, count_host, e);
+	for (size_t i = 0; i < c->ndyneids; i++)
+		policy_flags(e, (int)i);
+}
+
 /* (Re)builds the registrations of conf; those the new one drops are withdrawn with TTL 0. */
 void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 {
@@ -331,6 +435,7 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 	struct lisp_prefix covering;
 	struct collect x;
 
+	policy_fold(e); /* what the data plane refused under the old configuration */
 	e->conf = conf;
 	e->keys = xcalloc(conf->nmap_servers + 1, sizeof(*e->keys));
 	for (size_t i = 0; i < conf->nmap_servers; i++)
@@ -377,6 +482,7 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 		make_regs(e, d, now);
 	}
 	free(x.v);
+	policies_configure(e);
 	for (size_t i = 0; oldconf && i < oldconf->nmap_servers; i++)
 		lisp_auth_key_free(oldkeys[i]);
 	free(oldkeys);
@@ -391,6 +497,7 @@ void etr_free(struct etr *e)
 		lisp_auth_key_free(e->keys[i]);
 	free(e->keys);
 	free(e->regs);
+	free(e->pol);
 	ptable_free(e->local);
 	lpmh_free(e->idx);
 	free(e);
@@ -411,17 +518,52 @@ static void reg_due(struct etr *e, struct etr_reg *r, double now)
 struct tick_walk {
 	struct etr *e;
 	double now;
+	struct collect silent; /* hosts learned from data, silent for their learning timeout */
 };
+
+/* True if d was learned from data and nothing came from it for its dynamic-eid's timeout. */
+static bool dyn_silent(const struct etr *e, const struct dyn *d, double now)
+{
+	const struct xtr_conf_dyneid *y = &e->conf->dyneids[e->conf->dbmaps[d->dbmap].dyn];
+	double last;
+
+	if (d->source != ETR_SRC_DATA)
+		return false; /* a first-hop router or an operator says when it goes */
+	__atomic_load(&d->l.last_from, &last, __ATOMIC_RELAXED);
+	if (d->last_seen > last)
+		last = d->last_seen;
+	return now - last >= y->learn_timeout;
+}
 
 static int dyn_due(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct tick_walk *t = arg;
 	struct dyn *d = v;
 
-	(void)p;
-	for (size_t i = 0; d->l.kind == LOCAL_DYN_HOST && i < d->nregs; i++)
+	if (d->l.kind != LOCAL_DYN_HOST)
+		return 0;
+	if (dyn_silent(t->e, d, t->now)) {
+		collect_push(&t->silent, p);
+		return 0;
+	}
+	for (size_t i = 0; i < d->nregs; i++)
 		reg_due(t->e, &d->regs[i], t->now);
 	return 0;
+}
+
+/* Withdraws the data-learned host p, silent for its learning timeout. */
+static void dyn_age(struct etr *e, const struct lisp_prefix *p, double now)
+{
+	const struct dyn *d = ptable_lookup_exact(e->local, p);
+	int dyn = e->conf->dbmaps[d->dbmap].dyn;
+	char buf[LISP_PREFIX_STRLEN];
+
+	evh_add("aged-out", p, NULL, "silent %u s", e->conf->dyneids[dyn].learn_timeout);
+	log_info("etr: dynamic-eid %s: %s silent for %u s: withdrawn", e->conf->dyneids[dyn].name,
+		 lisp_prefix_format(p, buf, sizeof(buf)), e->conf->dyneids[dyn].learn_timeout);
+	e->pol[dyn].aged++;
+	e->c.dyn_aged++;
+	dyn_remove(e, e->conf, e->keys, p, true, now);
 }
 
 void etr_tick(struct etr *e, double now)
@@ -437,6 +579,10 @@ void etr_tick(struct etr *e, double now)
 	for (size_t i = 0; i < e->nregs; i++)
 		reg_due(e, &e->regs[i], now);
 	ptable_walk(e->local, NULL, dyn_due, &t);
+	for (size_t i = 0; i < t.silent.n; i++)
+		dyn_age(e, &t.silent.v[i], now);
+	free(t.silent.v);
+	policy_fold(e);
 }
 
 /* True if record r carries exactly the locators of database-mapping m. */
@@ -739,6 +885,34 @@ void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const
 	}
 }
 
+/* May dynamic-eid dyn learn host from src now? 0, -EPERM or -ENOSPC (counted). */
+static int dyn_admit(struct etr *e, int dyn, const struct lisp_prefix *host, enum etr_source src)
+{
+	const struct xtr_conf_dyneid *y = &e->conf->dyneids[dyn];
+	char buf[LISP_PREFIX_STRLEN];
+
+	if (src == ETR_SRC_DATA && !xtr_conf_learns_data(y)) {
+		e->c.dyn_refused_data++; /* its first-hop routers tell */
+		e->pol[dyn].refused_data++;
+		return -EPERM;
+	}
+	if (e->pol[dyn].hosts >= y->host_limit) {
+		e->c.dyn_overflows++;
+		e->pol[dyn].refused_limit++;
+		log_warn_rl(&e->rl, "etr: dynamic-eid %s: host-limit %u reached: %s not learned",
+			    y->name, y->host_limit, lisp_prefix_format(host, buf, sizeof(buf)));
+		return -ENOSPC;
+	}
+	if (e->ndyn >= ETR_DYN_MAX) {
+		e->c.dyn_overflows++;
+		e->pol[dyn].refused_limit++;
+		log_warn_rl(&e->rl, "etr: dynamic-eid table full (%d): %s not learned", ETR_DYN_MAX,
+			    lisp_prefix_format(host, buf, sizeof(buf)));
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
 		  const char *who, double now)
 {
@@ -748,15 +922,20 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	struct etr_local *l = ptable_lookup(e->local, iid, a, &match);
 	struct dyn *d;
 	long m;
+	int rc;
 
 	lisp_prefix_from_addr(&host, iid, a);
 	if (l && l->kind == LOCAL_DYN_HOST) {
 		d = (struct dyn *)l;
 		d->last_seen = now;
+		if (src == ETR_SRC_DATA)
+			return 0; /* a data packet never changes who owns a known host */
 		if (who && who[0] && strcmp(d->who, who) != 0) {
 			snprintf(d->who, sizeof(d->who), "%s", who); /* another FHR of the site */
 			d->source = src;
 		}
+		if (d->source == ETR_SRC_DATA)
+			d->source = src; /* its FHR or an operator speaks for it now: no aging */
 		return 0;
 	}
 	if (l && l->kind == LOCAL_AWAY) /* it came back: the covering dynamic-eid decides */
@@ -765,12 +944,8 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 		e->c.dyn_refused++;
 		return -ENOENT;
 	}
-	if (e->ndyn >= ETR_DYN_MAX) {
-		e->c.dyn_overflows++;
-		log_warn_rl(&e->rl, "etr: dynamic-eid table full (%d): %s not learned", ETR_DYN_MAX,
-			    lisp_prefix_format(&host, buf, sizeof(buf)));
-		return -ENOSPC;
-	}
+	if ((rc = dyn_admit(e, e->conf->dbmaps[m].dyn, &host, src)) < 0)
+		return rc;
 	if (ptable_lookup_exact(e->local, &host)) { /* the away entry */
 		local_remove(e, &host);
 		event(e, ETR_EV_AWAY_DOWN, &host, NULL);
@@ -789,6 +964,10 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	}
 	e->ndyn++;
 	e->c.dyn_learned++;
+	e->pol[e->conf->dbmaps[m].dyn].learned++;
+	if (++e->pol[e->conf->dbmaps[m].dyn].hosts ==
+	    e->conf->dyneids[e->conf->dbmaps[m].dyn].host_limit)
+		policy_flags(e, e->conf->dbmaps[m].dyn); /* full: the data plane stops asking */
 	make_regs(e, d, now);
 	for (size_t i = 0; i < d->nregs; i++)
 		reg_due(e, &d->regs[i], now); /* at once, not at the next tick */
@@ -854,6 +1033,31 @@ int etr_dyn_walk(const struct etr *e, etr_dyn_fn fn, void *arg)
 size_t etr_dyn_count(const struct etr *e)
 {
 	return e->ndyn;
+}
+
+size_t etr_policy_count(const struct etr *e)
+{
+	return e->npol;
+}
+
+void etr_policy_info(const struct etr *e, size_t i, struct etr_policy_info *out)
+{
+	const struct etr_policy *p = &e->pol[i];
+
+	*out = (struct etr_policy_info){ .conf = &e->conf->dyneids[i],
+					 .active = policy_active(e->conf, (int)i),
+					 .hosts = p->hosts,
+					 .learned = p->learned,
+					 .aged = p->aged,
+					 .refused_data = p->refused_data,
+					 .refused_limit = p->refused_limit };
+}
+
+const char *etr_dyn_owner(const struct etr *e, const struct lisp_prefix *host)
+{
+	const struct dyn *d = ptable_lookup_exact(e->local, host);
+
+	return d && d->l.kind == LOCAL_DYN_HOST ? d->who : NULL;
 }
 
 const struct lpmh *etr_local_table(const struct etr *e)

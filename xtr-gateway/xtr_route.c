@@ -17,9 +17,10 @@
 #include "lib/nl.h"
 #include "xtr-gateway/xtr.h"
 
-int xtr_rt_route(int fd, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex)
+int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table,
+		 int ifindex)
 {
-	return nl_route(fd, add, p, table, ifindex, NULL, XTR_RTPROT);
+	return nl_route(rt, add, p, table, ifindex, NULL, XTR_RTPROT);
 }
 
 /* Routes of ours found by a dump, to delete once it is over. */
@@ -39,7 +40,7 @@ static void keep_ours(struct nlmsghdr *r, void *arg)
 }
 
 /* Deletes every route of ours (protocol XTR_RTPROT) of one family; returns how many. */
-static int flush_family(int fd, unsigned char family)
+static int flush_family(struct nl *rt, unsigned char family)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -52,7 +53,7 @@ static int flush_family(int fd, unsigned char family)
 	int count = 0, rc;
 
 	o.n = 0;
-	rc = nl_exchange(fd, &q.nh, keep_ours, &o);
+	rc = nl_exchange(rt, &q.nh, keep_ours, &o);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < o.n; i++) {
@@ -60,21 +61,21 @@ static int flush_family(int fd, unsigned char family)
 
 		d->nlmsg_type = RTM_DELROUTE;
 		d->nlmsg_flags = 0;
-		if (nl_talk(fd, d) == 0)
+		if (nl_talk(rt, d) == 0)
 			count++;
 	}
 	/* at most 64 a pass: another pass while there were that many and they went */
-	return o.n == 64 && count > 0 ? count + flush_family(fd, family) : count;
+	return o.n == 64 && count > 0 ? count + flush_family(rt, family) : count;
 }
 
-int xtr_rt_flush(int fd)
+int xtr_rt_flush(struct nl *rt)
 {
-	int a = flush_family(fd, AF_INET), b = flush_family(fd, AF_INET6);
+	int a = flush_family(rt, AF_INET), b = flush_family(rt, AF_INET6);
 
 	return a < 0 ? a : b < 0 ? b : a + b;
 }
 
-int xtr_rt_open(void)
+int xtr_rt_open(struct nl **rt)
 {
-	return nl_open(NETLINK_ROUTE);
+	return nl_open(rt, NETLINK_ROUTE);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the per-tenant fhr-agent appliance's root file system from Debian packages: a minimal
-# Debian 12 (mmdebstrap, variant minbase) with systemd, iproute2, iptables and ifupdown, the
+# Debian 12 (mmdebstrap, variant minbase) with systemd, iproute2, nftables and ifupdown, the
 # vmroam-fhr-agent package installed and enabled, and the first-boot unit that reads the tenant's
 # configuration from a config drive (label VMROAM: fhr-agent.conf, optionally interfaces and
 # hostname). Output: OUTDIR/fhr-appliance.tar (the root file system) and, where mkfs.ext4 can
@@ -15,7 +15,7 @@ ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
 
 mmdebstrap --variant=minbase --mode=root --format=directory \
-	--include=systemd-sysv,iproute2,iptables,ifupdown,procps,adduser,util-linux,mount \
+	--include=systemd-sysv,iproute2,nftables,ifupdown,procps,adduser,util-linux,mount \
 	--customize-hook="mkdir -p \"\$1/tmp/vmroam\" && cp '$DEB' \"\$1/tmp/vmroam/\"" \
 	--customize-hook='chroot "$1" sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/vmroam/*.deb"' \
 	--customize-hook='rm -rf "$1/tmp/vmroam"' \

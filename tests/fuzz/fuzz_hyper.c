@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct fhr_hv *h;
 	static double now = 1.7e9;
 	static uint64_t seq;
-	struct lisp_addr src;
+	struct lisp_addr src, none;
 	Vmroam__Notify__HypervisorEvent *ev;
 	Vmroam__Notify__Envelope env;
 	uint8_t out[NOTIFY_MAX];
@@ -84,14 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	now += 1;
 	lisp_addr_parse("192.0.2.99", &src);
+	memset(&none, 0, sizeof(none));
 	/* as it came */
-	fhr_hv_input(h, &src, 40000, data, size, now);
+	fhr_hv_input(h, &src, 40000, &none, data, size, now);
 	/* behind a valid MAC */
 	ev = vmroam__notify__hypervisor_event__unpack(NULL, size, data);
 	if (ev) {
 		vmroam__notify__envelope__init(&env);
 		ev->timestamp = now - 0.5;
 		env.instance_id = 7;
+		env.direction = VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR;
 		env.sender = (char *)(uintptr_t) "fuzz/host";
 		env.session = 1;
 		env.seq = ++seq;
@@ -109,10 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t acc = fhr_hv_counters(h)->accepted;
 
 			vmroam__notify__envelope__free_unpacked(chk, NULL);
-			fhr_hv_input(h, &src, 40000, out, len, now);
+			fhr_hv_input(h, &src, 40000, &none, out, len, now);
 			assert(fhr_hv_counters(h)->accepted == acc + 1);
 			/* the same again: a replay, not applied */
-			fhr_hv_input(h, &src, 40000, out, len, now);
+			fhr_hv_input(h, &src, 40000, &none, out, len, now);
 			assert(fhr_hv_counters(h)->accepted == acc + 1);
 		}
 		vmroam__notify__hypervisor_event__free_unpacked(ev, NULL);

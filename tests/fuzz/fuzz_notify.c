@@ -24,13 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct lisp_auth_key *k;
 
 /* Whatever the gateway answers is a correctly signed datagram. */
-static int check_answer(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-			size_t len)
+static int check_answer(void *arg, const struct lisp_addr *from, const struct lisp_addr *dst,
+			uint16_t dport, const uint8_t *buf, size_t len)
 {
 	Vmroam__Notify__Envelope *env;
 	int err;
 
 	(void)arg;
+	(void)from;
 	(void)dst;
 	(void)dport;
 	env = notify_unpack(k, buf, len, &err);
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct etr *etr;
 	static struct xtr_notify *gw;
 	static double now;
-	struct lisp_addr fhr;
+	struct lisp_addr fhr, me;
 	Vmroam__Notify__Envelope *env;
 	struct notify_rx r = { 0 };
 	uint8_t *buf;
@@ -84,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		xtr_notify_configure(gw, conf);
 	}
 	lisp_addr_parse("192.0.2.50", &fhr);
+	lisp_addr_parse("192.0.2.10", &me);
 	now += 0.5;
 	env = notify_unpack(k, data, size, &err);
 	if (env)
@@ -94,16 +96,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* signed: header (instance-id 4100) | the input | MAC */
 	len = NOTIFY_HDR_LEN + size;
 	buf = malloc(len + LISP_AUTH_SHA256_LEN);
-	memcpy(buf, "VMRN\x01\x00\x00\x10\x04", NOTIFY_HDR_LEN);
+	memcpy(buf, "VMRN\x02\x00\x00\x10\x04", NOTIFY_HDR_LEN);
 	memcpy(buf + NOTIFY_HDR_LEN, data, size);
 	assert(lisp_auth_hmac_sha256(k, buf, len, buf + len) == 0);
-	xtr_notify_input(gw, &fhr, 40000, buf, len + LISP_AUTH_SHA256_LEN, now);
+	xtr_notify_input(gw, &fhr, 40000, &me, buf, len + LISP_AUTH_SHA256_LEN, now);
 	xtr_notify_tick(gw, now);
 	env = notify_unpack(k, buf, len + LISP_AUTH_SHA256_LEN, &err);
 	if (env) {
+		char *keep[3] = { env->receiver, env->dynamic_eid, env->sender };
+		uint8_t out[NOTIFY_MAX];
+		size_t olen;
+
 		assert(env->instance_id == 4100);
 		if (env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT)
 			assert(env->eid_event != NULL);
+		/* the same, bound to this gateway now: the handlers behind the checks */
+		env->direction = VMROAM__NOTIFY__DIRECTION__FHR_TO_GATEWAY;
+		env->receiver = (char *)(uintptr_t) "192.0.2.10";
+		env->receiver_session = xtr_notify_session(gw);
+		env->dynamic_eid = (char *)(uintptr_t) "VMS";
+		if (!env->sender[0])
+			env->sender = (char *)(uintptr_t) "fhr";
+		olen = notify_pack(k, 4100, env, out, sizeof(out));
+		if (olen)
+			xtr_notify_input(gw, &fhr, 40000, &me, out, olen, now);
+		env->receiver = keep[0]; /* (the decoder's to free) */
+		env->dynamic_eid = keep[1];
+		env->sender = keep[2];
 		vmroam__notify__envelope__free_unpacked(env, NULL);
 	} else {
 		assert(err == -EBADMSG || err == -EPROTO);

@@ -132,15 +132,15 @@ check "FHR: learned from ND" fhr_j fhr \
 	'.dynamic_eids[] | select(.eid=="2001:db8:d::10/128") | .source=="nd"' show lisp dynamic-eid
 
 # 2b. arrival by its first data packet only (NFQUEUE): vm3 sends a datagram off-subnet
-check "FHR: its data-packet rules are in place" \
-	bash -c "ip netns exec $(ns fhr) iptables -t raw -S VMROAM-FHR-0 | grep -q 'NFQUEUE --queue-num 0 --queue-bypass'"
+check "FHR: its data-packet rules are in place (nftables, its own table)" \
+	bash -c "ip netns exec $(ns fhr) nft list chain inet vmroam_fhr_q0 prerouting 2>/dev/null | grep -q 'queue num 0 bypass'"
 nsx vm3 bash -c 'echo x >/dev/udp/203.0.113.9/9' || true
 check "gateway: 198.51.100.20 learned from its first data packet at the FHR" retry 3 jctl gw \
 	'.dynamic_eids[] | select(.eid=="198.51.100.20/32") | .source=="fhr" and .registered' \
 	show lisp dynamic-eid
-check "FHR: source data, and its packets no longer queued (a RETURN rule first)" bash -c \
+check "FHR: source data, and its packets no longer queued (in the set that returns first)" bash -c \
 	"$BIN/fhrctl -s $WORK/fhr.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"198.51.100.20/32\") | .source==\"data\"' >/dev/null &&
-	 ip netns exec $(ns fhr) iptables -t raw -S VMROAM-FHR-0 | grep -q -- '-s 198.51.100.20/32 -j RETURN'"
+	 ip netns exec $(ns fhr) nft list set inet vmroam_fhr_q0 known4 | grep -qw 198.51.100.20"
 
 # 3. an EID the FHR takes (198.51.100.0/25) but the gateway's dynamic-eid does not (/26)
 nsx vm2 arping -q -U -c 1 -w 1 -I eth0 198.51.100.100 || true
@@ -177,7 +177,7 @@ fpid=$(pgrep -f "fhr-agent -f $WORK/fhr.conf")
 sed -i 's/^ nfqueue 0$/ nfqueue 1/' "$WORK/fhr.conf"
 kill -HUP "$fpid"
 check "FHR reloaded: its rules now use queue 1" retry 5 bash -c \
-	"ip netns exec $(ns fhr) iptables -t raw -S | grep -q 'queue-num 1'"
+	"ip netns exec $(ns fhr) nft list ruleset 2>/dev/null | grep -q 'queue num 1 bypass'"
 check "FHR reloaded: the same process" test "$(pgrep -f "fhr-agent -f $WORK/fhr.conf")" = "$fpid"
 check "FHR reloaded: the VM known again" retry 3 \
 	fhr_j fhr '[.dynamic_eids[] | .eid] | contains(["198.51.100.10/32"])' show lisp dynamic-eid
@@ -192,7 +192,7 @@ check "FHR: an invalid configuration on reload is refused (logged with file:line
 check "FHR: ... and it runs on (the same process)" \
 	test "$(pgrep -f "fhr-agent -f $WORK/fhr.conf")" = "$fpid"
 check "FHR: ... unchanged (queue 1)" bash -c \
-	"ip netns exec $(ns fhr) iptables -t raw -S | grep -q 'queue-num 1'"
+	"ip netns exec $(ns fhr) nft list ruleset 2>/dev/null | grep -q 'queue num 1 bypass'"
 cp "$WORK/fhr.good" "$WORK/fhr.conf"
 
 # 5b. the neighbour table's changes: an entry ageing to STALE (a host that may have left) is no
@@ -222,8 +222,8 @@ check "Map-Server: no longer registered" retry 3 jctl ms \
 	'[.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32" and .registered)] | length==0' \
 	show lisp site
 pkill -f "fhr-agent -f $WORK/fhr.conf"
-check "FHR stopped: its iptables rules are gone" retry 3 bash -c \
-	"! ip netns exec $(ns fhr) iptables -t raw -S | grep -q VMROAM"
+check "FHR stopped: its nftables table is gone" retry 3 bash -c \
+	"! ip netns exec $(ns fhr) nft list tables | grep -q vmroam_fhr"
 echo "--- FHR# show lisp dynamic-eid summary"
 fhrctl fhr show lisp dynamic-eid summary || true
 echo "--- GW# show lisp eid-notify"

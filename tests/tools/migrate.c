@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 	struct rtattr *rta;
 	uint8_t mac[6], f[60];
 	double t0, t1, sent[16];
-	int ps, nl, port, bridge, rc, nsent = 0;
+	struct nl *nl = NULL;
+	int ps, port, bridge, rc, nsent = 0;
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: migrate FABRIC-NS PORT BRIDGE VM-NS VM-IFNAME "
@@ -80,10 +81,10 @@ int main(int argc, char **argv)
 	sll.sll_ifindex = (int)if_nametoindex(argv[5]);
 	memset(sll.sll_addr, 0xff, 6);
 	enter(argv[1]);
-	nl = nl_open(NETLINK_ROUTE);
+	rc = nl_open(&nl, NETLINK_ROUTE);
 	port = (int)if_nametoindex(argv[2]);
 	bridge = (int)if_nametoindex(argv[3]);
-	if (nl < 0 || !port || !bridge) {
+	if (rc < 0 || !port || !bridge) {
 		fprintf(stderr, "migrate: %s or %s not in %s\n", argv[2], argv[3], argv[1]);
 		return 1;
 	}

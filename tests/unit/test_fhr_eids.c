@@ -61,10 +61,11 @@ static int fhr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, cons
 	return 0;
 }
 
-static int gw_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
-		   size_t len)
+static int gw_send(void *arg, const struct lisp_addr *from, const struct lisp_addr *dst,
+		   uint16_t dport, const uint8_t *buf, size_t len)
 {
 	(void)arg;
+	(void)from;
 	(void)dst;
 	(void)dport;
 	if (drop_to_fhr)
@@ -106,8 +107,9 @@ static void pump(struct env *e, double now)
 		bool second = e->gw2 && lisp_addr_equal(&q[i].peer, &e->gw2_addr);
 
 		if (q[i].to_gw)
-			xtr_notify_input(second ? e->gw2 : e->gw, &e->fhr_addr, 40000, q[i].buf,
-					 q[i].len, now);
+			xtr_notify_input(second ? e->gw2 : e->gw, &e->fhr_addr, 40000,
+					 second ? &e->gw2_addr : &e->gw_addr, q[i].buf, q[i].len,
+					 now);
 		else
 			fhr_input(e->fhr, second ? &e->gw2_addr : &e->gw_addr, NOTIFY_PORT,
 				  q[i].buf, q[i].len, now);
@@ -497,6 +499,195 @@ static void test_two_gateways(void **state)
 	fhr_conf_free(c);
 }
 
+
+/* Sets up the FHR of conf text c against both gateways (gw2 created), channels up. */
+static struct fhr_conf *two_gateways(struct env *e, const char *text)
+{
+	struct etr_io eio = { .send = ms_send, .if_addr = fake_no_if_addr };
+	struct xtr_notify_io nio = { .send = gw_send, .arg = &e->gw2_addr };
+	struct fhr_io io = { .send = fhr_send };
+	struct fhr_conf *c;
+	char err[256];
+
+	c = fhr_conf_parse_string("two", text, err, sizeof(err));
+	if (!c)
+		fail_msg("%s", err);
+	e->etr2 = etr_new(&eio);
+	etr_configure(e->etr2, e->gconf, 0);
+	e->gw2 = xtr_notify_new(&nio, e->etr2, "gw-dc2");
+	xtr_notify_configure(e->gw2, e->gconf);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, c, 0);
+	fhr_tick(e->fhr, 0);
+	pump(e, 0);
+	return c;
+}
+
+static const char *two_text = "router lisp\n fhr-id fhr-1\n"
+			      " eid-table vrf A instance-id 4100\n"
+			      "  dynamic-eid VMS\n"
+			      "   database-mapping 198.51.100.0/24\n"
+			      "   eid-notify 192.0.2.10 key key-a\n"
+			      "   eid-notify 192.0.2.11 key key-a\n"
+			      "interface br0\n lisp mobility VMS\n";
+
+/* Runs both ends for the seconds from t0 to t1 (ticks every 0.1 s, datagrams delivered). */
+static void run(struct env *e, double t0, double t1)
+{
+	for (double t = t0; t < t1; t += 0.1) {
+		fhr_tick(e->fhr, t);
+		xtr_notify_tick(e->gw, t);
+		if (e->gw2)
+			xtr_notify_tick(e->gw2, t);
+		pump(e, t);
+	}
+}
+
+/*
+ * The lab's lost VM, end to end: the gateway is not there yet when the FHR
+ * starts (its first datagrams are lost), the VM arrives meanwhile; when the
+ * gateway comes, both ends agree and stay so.
+ */
+static void test_gateway_comes_late(void **state)
+{
+	struct env *e = *state;
+
+	new_gateway(e);
+	drop_to_gw = true;
+	new_fhr(e, 10);
+	run(e, 10, 10.5);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 10.5), 1);
+	run(e, 10.5, 13.1);
+	drop_to_gw = false;
+	run(e, 13.1, 25);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+}
+
+/* Anti-entropy: the gateway loses the EID behind the FHR's back; it is back within seconds. */
+static void test_anti_entropy(void **state)
+{
+	struct env *e = *state;
+	struct xtr_notify_peer_info pi;
+	struct fhr_gw_info g;
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	run(e, 1, 3);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	xtr_notify_peer_info(e->gw, 0, &pi);
+	assert_true(pi.in_sync);
+	assert_int_equal(etr_dyn_clear(e->etr, NULL, 3), 1); /* lost, nobody told */
+	run(e, 3, 4.05);
+	fhr_gw_info(e->fhr, 0, &g);
+	assert_int_equal(g.digest_resyncs, 0); /* one mismatch is not enough */
+	run(e, 4.05, 8);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	fhr_gw_info(e->fhr, 0, &g);
+	assert_int_equal(g.digest_resyncs, 1);
+	assert_true(g.in_sync);
+	run(e, 8, 20); /* and no more after that */
+	fhr_gw_info(e->fhr, 0, &g);
+	assert_int_equal(g.digest_resyncs, 1);
+}
+
+/*
+ * Both gateways share the tenant's key: a datagram of the second one
+ * delivered with the first one's address is refused, and the first one's
+ * session stays (it raised it: every real keepalive after was a "replay").
+ */
+static void test_other_gateway_spoofed(void **state)
+{
+	struct env *e = *state;
+	struct fhr_conf *c = two_gateways(e, two_text);
+	const struct fhr_counters *fc = fhr_counters(e->fhr);
+	struct fhr_gw_info g;
+	struct dgram from2 = { 0 };
+
+	run(e, 0, 2);
+	xtr_notify_tick(e->gw2, 2.05); /* a keepalive of the second gateway ... */
+	for (int i = 0; i < nq; i++)
+		if (!q[i].to_gw && lisp_addr_equal(&q[i].peer, &e->gw2_addr))
+			from2 = q[i];
+	assert_true(from2.len > 0);
+	nq = 0;
+	/* ... from the first one's address */
+	fhr_input(e->fhr, &e->gw_addr, NOTIFY_PORT, from2.buf, from2.len, 2.1);
+	assert_int_equal(fc->misdirected, 1);
+	run(e, 2.1, 8);
+	assert_int_equal(fc->replays, 0);
+	fhr_gw_info(e->fhr, 0, &g);
+	assert_true(g.up);
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(c);
+}
+
+/* A capture of what the gateway sent the FHR's previous life is refused by the new one. */
+static void test_fhr_restart_refuses_captures(void **state)
+{
+	struct env *e = *state;
+	struct dgram old[8];
+	int n = 0;
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	xtr_notify_tick(e->gw, 1);
+	for (int i = 0; i < nq && n < 8; i++)
+		if (!q[i].to_gw)
+			old[n++] = q[i];
+	pump(e, 1);
+	assert_true(n > 0);
+	new_fhr(e, 2);
+	pump(e, 2);
+	for (int i = 0; i < n; i++)
+		fhr_input(e->fhr, &e->gw_addr, NOTIFY_PORT, old[i].buf, old[i].len, 2.5);
+	assert_int_equal(fhr_counters(e->fhr)->stale_session, (uint64_t)n);
+}
+
+/* eid-limit: an ND flood from random addresses stops at the limit; counted. */
+static void test_eid_limit(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send };
+	struct fhr_conf *c;
+	char err[256], text[1024];
+
+	snprintf(text, sizeof(text), "%s", fhr_text);
+	*strstr(text, "interface br0") = '\0';
+	strcat(text, "   eid-limit 3\ninterface br0\n lisp mobility VMS\n");
+	c = fhr_conf_parse_string("limit", text, err, sizeof(err));
+	if (!c)
+		fail_msg("%s", err);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, c, 0);
+	for (int i = 0; i < 100; i++) {
+		struct lisp_addr a;
+		char s[32];
+		int rc;
+
+		snprintf(s, sizeof(s), "198.51.100.%d", 10 + i);
+		lisp_addr_parse(s, &a);
+		rc = fhr_detect(e->fhr, "br0", &a, NULL, FHR_SRC_ND, 1);
+		assert_int_equal(rc, i < 3 ? 1 : -ENOSPC);
+	}
+	assert_int_equal(fhr_eid_count(e->fhr), 3);
+	assert_int_equal(fhr_counters(e->fhr)->eid_limit, 97);
+	/* one leaves: room for one more */
+	{
+		struct lisp_prefix p;
+		struct lisp_addr a;
+
+		lisp_prefix_parse("198.51.100.10/32", 4100, &p);
+		assert_int_equal(fhr_clear(e->fhr, &p, 2), 1);
+		lisp_addr_parse("198.51.100.200", &a);
+		assert_int_equal(fhr_detect(e->fhr, "br0", &a, NULL, FHR_SRC_ND, 2), 1);
+	}
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +699,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_subnet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_comes_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anti_entropy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_gateway_spoofed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fhr_restart_refuses_captures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eid_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

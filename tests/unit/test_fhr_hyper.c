@@ -77,9 +77,44 @@ struct env {
 	struct fhr *fhr;
 	struct fhr_hv *hv;
 	struct hv_domain dom;
-	struct lisp_addr host;
+	struct lisp_addr host, me; /* a hypervisor; the FHR's address it sends to */
 	uint64_t seq;
 };
+
+/* The gateway's Ack of the FHR's Hello (the last datagram to it): the channel is up. */
+static void gateway_answers(struct env *e)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new("key-a", 5);
+	Vmroam__Notify__Envelope *hello, env;
+	Vmroam__Notify__Ack ack;
+	struct lisp_addr gw;
+	uint8_t b[NOTIFY_MAX];
+	size_t len;
+	int err;
+
+	assert_true(ngw > 0);
+	hello = notify_unpack(k, to_gw[ngw - 1].buf, to_gw[ngw - 1].len, &err);
+	assert_non_null(hello);
+	assert_int_equal(hello->body_case, VMROAM__NOTIFY__ENVELOPE__BODY_HELLO);
+	vmroam__notify__envelope__init(&env);
+	vmroam__notify__ack__init(&ack);
+	ack.seq = hello->seq;
+	env.instance_id = 4100;
+	env.direction = VMROAM__NOTIFY__DIRECTION__GATEWAY_TO_FHR;
+	env.sender = (char *)(uintptr_t) "192.0.2.10";
+	env.receiver = (char *)(uintptr_t) "fhr-2";
+	env.session = 5000;
+	env.receiver_session = hello->session;
+	env.dynamic_eid = (char *)(uintptr_t) "VMS";
+	env.seq = 1;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
+	env.ack = &ack;
+	len = notify_pack(k, 4100, &env, b, sizeof(b));
+	vmroam__notify__envelope__free_unpacked(hello, NULL);
+	lisp_auth_key_free(k);
+	lisp_addr_parse("192.0.2.10", &gw);
+	fhr_input(e->fhr, &gw, NOTIFY_PORT, b, len, 1000);
+}
 
 static int setup(void **state)
 {
@@ -95,11 +130,13 @@ static int setup(void **state)
 	assert_non_null(e->hconf);
 	e->fhr = fhr_new(&io, 1);
 	fhr_configure(e->fhr, e->fconf, 1000);
-	fhr_tick(e->fhr, 1000); /* Hello and the (empty) table */
+	fhr_tick(e->fhr, 1000); /* the Hello */
+	gateway_answers(e); /* then the (empty) table */
 	e->hv = fhr_hv_new(e->fhr, &hio, 1);
 	assert_int_equal(fhr_hv_configure(e->hv, e->fconf), 1);
 	assert_int_equal(hv_domain_parse(vm_xml, strlen(vm_xml), &e->dom, err, sizeof(err)), 0);
 	lisp_addr_parse("192.0.2.99", &e->host);
+	lisp_addr_parse("198.51.100.1", &e->me);
 	e->seq = 1;
 	ngw = 0;
 	*state = e;
@@ -128,7 +165,7 @@ static size_t say(struct env *e, const char *tenant, enum hv_kind kind, double t
 				   "test", "virtwatch", ts, 77, e->seq++, b, NOTIFY_MAX);
 
 	assert_true(len > 0);
-	fhr_hv_input(e->hv, &e->host, 40000, b, len, now);
+	fhr_hv_input(e->hv, &e->host, 40000, &e->me, b, len, now);
 	return len;
 }
 
@@ -235,7 +272,7 @@ static void live_from_own_table(void **state)
 	struct lisp_addr a;
 	char ev[512], err[256];
 	const char *bare = "<domain><name>vm2</name><metadata><v:vm xmlns:v='urn:vmroam:libvirt:1'>"
-			   "<v:tenant>A</v:tenant></v:vm></metadata><devices>"
+			   "<v:tenant>A</v:tenant><v:fhr>198.51.100.1</v:fhr></v:vm></metadata><devices>"
 			   "<interface type='bridge'><mac address='52:54:00:00:00:10'/></interface>"
 			   "</devices></domain>";
 
@@ -285,13 +322,13 @@ static void refused(void **state)
 	/* accepted once; the same datagram again is a replay: acknowledged, not applied */
 	len = say(e, "A", HV_LEFT, 1100, 1100, dg);
 	assert_int_equal(c->accepted, 1);
-	fhr_hv_input(e->hv, &e->host, 40000, dg, len, 1100.5);
+	fhr_hv_input(e->hv, &e->host, 40000, &e->me, dg, len, 1100.5);
 	assert_int_equal(c->replays, 1);
 	assert_int_equal(c->accepted, 1);
 	assert_int_equal(c->by_kind[2], 1);
 	/* garbage and a truncated datagram */
-	fhr_hv_input(e->hv, &e->host, 40000, (const uint8_t *)"hello", 5, 1100);
-	fhr_hv_input(e->hv, &e->host, 40000, dg, len - 1, 1100);
+	fhr_hv_input(e->hv, &e->host, 40000, &e->me, (const uint8_t *)"hello", 5, 1100);
+	fhr_hv_input(e->hv, &e->host, 40000, &e->me, dg, len - 1, 1100);
 	assert_int_equal(c->malformed, 1);
 	assert_int_equal(c->auth_failures, 2);
 	assert_int_equal(c->received, 7);

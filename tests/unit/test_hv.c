@@ -346,6 +346,9 @@ static void route_and_pack(void **state)
 	a.instance_id = 100;
 	a.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
 	a.ack = &ack;
+	len = notify_pack(k, 100, &a, out, sizeof(out)); /* no direction: not from an FHR */
+	assert_int_equal(hv_ack_check(t, out, len, 12, &status), -EBADMSG);
+	a.direction = VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR;
 	len = notify_pack(k, 100, &a, out, sizeof(out));
 	assert_int_equal(hv_ack_check(t, out, len, 12, &status), 0);
 	assert_int_equal(status, -ETIME);

@@ -205,12 +205,92 @@ static void test_negative_smr_capacity(void **state)
 	assert_int_equal(mc_count(e->mc), 1);
 }
 
+/*
+ * Resolutions outstanding are bounded per instance-id and in total: one
+ * tenant's misses are refused (counted) while another tenant's are still
+ * asked; an answer or a clear makes room again.
+ */
+static void test_request_limits(void **state)
+{
+	struct env *e = *state;
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string(
+		"t",
+		"router lisp\n"
+		" database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n"
+		" dataplane map-request-limit 16\n"
+		" dataplane map-request-limit per-instance-id 2\n",
+		err, sizeof(err));
+	struct lisp_addr a1 = A("10.1.1.1"), a2 = A("10.1.1.2"), a3 = A("10.1.1.3");
+	struct lisp_prefix p1;
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+	int sent;
+
+	assert_non_null(c);
+	mc_configure(e->mc, c, 0);
+	xtr_conf_free(e->conf);
+	e->conf = c;
+	assert_int_equal(mc_resolve(e->mc, 100, &a1, 0), 0);
+	assert_int_equal(mc_resolve(e->mc, 100, &a2, 0), 0);
+	assert_int_equal(mc_resolve(e->mc, 100, &a3, 0), -EBUSY); /* its share is out */
+	assert_int_equal(nout, 2);
+	assert_int_equal(mc_counters(e->mc)->requests_limited, 1);
+	/* no entry for it */
+	assert_int_equal(mc_count(e->mc), 2);
+	assert_int_equal(mc_resolve(e->mc, 200, &a3, 0), 0); /* another tenant is still asked */
+	assert_int_equal(nout, 3);
+	assert_int_equal(mc_outstanding_iid(e->mc, 100), 2);
+	assert_int_equal(mc_outstanding_iid(e->mc, 200), 1);
+	assert_int_equal(mc_outstanding(e->mc), 3);
+	mc_tick(e->mc, 1); /* the three are asked again, nothing else */
+	assert_int_equal(nout, 6);
+	/* room again when one goes */
+	assert_int_equal(lisp_prefix_parse("10.1.1.1/32", 100, &p1), 0);
+	assert_int_equal(mc_clear(e->mc, &p1), 1);
+	assert_int_equal(mc_resolve(e->mc, 100, &a3, 1), 0);
+	assert_int_equal(mc_outstanding(e->mc), 3);
+	/* the total: 16 */
+	sent = nout;
+	for (uint8_t i = 1; i <= 12; i++) {
+		struct lisp_addr x = A("10.7.7.0");
+
+		x.u.v4[3] = i;
+		assert_int_equal(mc_resolve(e->mc, 300 + i, &x, 1), 0);
+	}
+	assert_int_equal(mc_resolve(e->mc, 0, &a1, 1), 0);
+	assert_int_equal(nout, sent + 13);
+	request_of(nout - 1, &q, &ecm);
+	assert_int_equal(mc_outstanding(e->mc), 16);
+	assert_int_equal(mc_resolve(e->mc, 500, &a1, 1), -EBUSY);
+	assert_int_equal(mc_counters(e->mc)->requests_limited, 2);
+	/* a reload with more room keeps what is outstanding: its answers still match */
+	c = xtr_conf_parse_string("t",
+				  "router lisp\n"
+				  " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+				  " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n"
+				  " dataplane map-request-limit 20\n",
+				  err, sizeof(err));
+	assert_non_null(c);
+	mc_configure(e->mc, c, 2);
+	xtr_conf_free(e->conf);
+	e->conf = c;
+	assert_int_equal(mc_outstanding(e->mc), 16);
+	assert_int_equal(mc_outstanding_iid(e->mc, 100), 2);
+	assert_int_equal(mc_resolve(e->mc, 500, &a1, 2), 0);
+	reply(e, q.nonce, "10.1.1.0/24", 60, "192.0.2.10", 2.1);
+	assert_true(cached(e, "10.1.1.0/24", NULL));
+	assert_int_equal(mc_outstanding(e->mc), 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_resolve_and_install, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_and_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negative_smr_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_limits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

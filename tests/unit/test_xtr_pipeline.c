@@ -409,12 +409,12 @@ static void test_local_table(void **state)
 	struct mc_locator away_loc = {
 		.addr = A("192.0.2.50"), .priority = 1, .weight = 1, .up = true
 	};
-	struct etr_local *host, *away;
+	struct etr_local *host, *away, *policy;
 	struct lisp_addr src = A("10.2.2.20"), itr = A("192.0.2.20"), petr = A("192.0.2.60");
 	uint8_t buf[256];
 	struct dp_pkt p;
 
-	local_add(t, "10.2.2.0/24", LOCAL_DYN_POLICY);
+	policy = local_add(t, "10.2.2.0/24", LOCAL_DYN_POLICY);
 	host = local_add(t, "10.2.2.21/32", LOCAL_DYN_HOST);
 	away = local_add(t, "10.1.1.10/32", LOCAL_AWAY);
 	away->nloc = 1;
@@ -434,6 +434,17 @@ static void test_local_table(void **state)
 	assert_int_equal(p.flags, 0);
 	assert_int_equal(host->packets, 1);
 	assert_true(host->last_packet == 42);
+	assert_true(host->last_from == 42); /* from it: its learning timeout starts again */
+
+	/* a dynamic-eid that does not learn from data (its FHRs tell, or full): counted only */
+	policy->flags = LOCAL_F_NO_LEARN;
+	p = inner(buf, "10.7.7.7", 64); /* from 10.2.2.20: not known */
+	dp_encap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_FORWARD); /* handled as before */
+	assert_int_equal(p.reason, DP_R_ENCAP);
+	assert_int_equal(p.flags, 0); /* not punted for learning */
+	assert_int_equal(policy->packets, 1);
+	policy->flags = 0;
 
 	p = inner(buf, "10.1.1.10", 64); /* away: not to the map-cache's 192.0.2.30 */
 	dp_encap_batch(&e->dp, &p, 1);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lib/lisp_auth.h"
+#include "lib/lpmh.h"
 #include "tests/unit/capture.h"
 #include "xtr-gateway/xtr.h"
 
@@ -411,6 +412,222 @@ static void test_dynamic_eid(void **state)
 	assert_int_equal(etr_dyn_count(e->etr), 0);
 }
 
+/*
+ * Issue 16: who may teach the gateway its hosts. FHRS has first-hop routers
+ * (an eid-notify key) and no data-plane learning; OPEN has both, with a
+ * short learning timeout and a host-limit of 2; LAB learns from data
+ * only (no key), as a branch or a lab does.
+ */
+static const char *learn_conf_text = "router lisp\n"
+				     " locator-set L\n"
+				     "  ipv4-interface eth0 priority 1 weight 50\n"
+				     " eid-table vrf T instance-id 4100\n"
+				     "  dynamic-eid FHRS\n"
+				     "   database-mapping 10.3.3.0/24 locator-set L\n"
+				     "   eid-notify authentication-key fk\n"
+				     "   learning timeout 60\n"
+				     "  dynamic-eid OPEN\n"
+				     "   database-mapping 10.4.4.0/24 locator-set L\n"
+				     "   eid-notify authentication-key ok\n"
+				     "   learning data-plane\n"
+				     "   learning timeout 60\n"
+				     "   host-limit 2\n"
+				     "  dynamic-eid LAB\n"
+				     "   database-mapping 10.5.5.0/24 locator-set L\n"
+				     " ipv4 etr\n"
+				     " ipv4 etr map-server 192.0.2.1 key k1\n"
+				     "interface vmbr\n"
+				     " lisp mobility LAB\n";
+
+static void learn_setup(struct env *e)
+{
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+
+	etr_free(e->etr);
+	xtr_conf_free(e->conf);
+	e->conf = parse(learn_conf_text);
+	e->etr = etr_new(&io);
+	etr_configure(e->etr, e->conf, 0);
+	nout = 0;
+}
+
+struct find_dyn {
+	struct lisp_prefix p;
+	struct etr_dyn_info info;
+	bool found;
+};
+
+static int find_dyn_cb(const struct etr_dyn_info *d, void *arg)
+{
+	struct find_dyn *f = arg;
+
+	if (lisp_prefix_equal(&d->p, &f->p)) {
+		f->info = *d;
+		f->found = true;
+	}
+	return 0;
+}
+
+/* The learned host s (iid 4100), or found false. */
+static struct find_dyn find_host(struct env *e, const char *s)
+{
+	struct find_dyn f = { 0 };
+
+	assert_int_equal(lisp_prefix_parse(s, 4100, &f.p), 0);
+	etr_dyn_walk(e->etr, find_dyn_cb, &f);
+	return f;
+}
+
+/* The dynamic-eid named name. */
+static struct etr_policy_info policy(struct env *e, const char *name)
+{
+	struct etr_policy_info pi;
+
+	for (size_t i = 0; i < etr_policy_count(e->etr); i++) {
+		etr_policy_info(e->etr, i, &pi);
+		if (strcmp(pi.conf->name, name) == 0)
+			return pi;
+	}
+	fail_msg("no dynamic-eid %s", name);
+	return pi;
+}
+
+/* Where its first-hop routers tell, a data packet does not make a host: unless told so. */
+static void test_data_learning_needs_consent(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm = A("10.3.3.7"), open = A("10.4.4.7"), lab = A("10.5.5.7");
+
+	learn_setup(e);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, NULL, 1), -EPERM);
+	assert_int_equal(nout, 0); /* nothing registered */
+	assert_false(find_host(e, "10.3.3.7/32").found);
+	assert_int_equal(etr_counters(e->etr)->dyn_refused_data, 1);
+	assert_int_equal(policy(e, "FHRS").refused_data, 1);
+	/* its first-hop router's word is taken */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 2), 1);
+	assert_int_equal(nout, 1);
+	/* learning data-plane, or no key: the data plane learns */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &open, ETR_SRC_DATA, NULL, 3), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &lab, ETR_SRC_DATA, NULL, 3), 1);
+	assert_int_equal(etr_dyn_count(e->etr), 3);
+	assert_true(policy(e, "FHRS").active && policy(e, "FHRS").hosts == 1);
+	assert_int_equal(policy(e, "OPEN").learned, 1);
+}
+
+/* A data packet never takes a host from its first-hop router (nor from anyone). */
+static void test_data_never_takes_over(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm = A("10.4.4.8");
+	struct find_dyn f;
+
+	learn_setup(e);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 1), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, "forged", 2), 0);
+	f = find_host(e, "10.4.4.8/32");
+	assert_true(f.found);
+	assert_string_equal(f.info.who, "fhr-1");
+	assert_int_equal(f.info.source, ETR_SRC_FHR);
+	assert_int_equal(nout, 1); /* no second registration */
+	/* and the FHR's host is not aged like a data-learned one */
+	etr_tick(e->etr, 1000);
+	assert_true(find_host(e, "10.4.4.8/32").found);
+	/* a data-learned host is taken over by its FHR when it speaks (then not aged) */
+	vm = A("10.4.4.9");
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, NULL, 1000), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-2", 1001), 0);
+	f = find_host(e, "10.4.4.9/32");
+	assert_string_equal(f.info.who, "fhr-2");
+	assert_int_equal(f.info.source, ETR_SRC_FHR);
+}
+
+/* Map-Registers sent that withdraw (TTL 0). */
+static int withdrawals(void)
+{
+	struct lisp_eid_record r;
+	int n = 0;
+
+	for (int i = 0; i < nout; i++) {
+		sent_record(i, &r);
+		n += r.ttl == 0;
+	}
+	return n;
+}
+
+/* Hosts learned from data go after their learning timeout of silence, counted from their packets. */
+static void test_data_learned_ages_out(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm = A("10.4.4.7"), fhr = A("10.3.3.9");
+	uint32_t iid = 4100;
+	struct etr_local *l;
+	double t = 50;
+
+	learn_setup(e);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_DATA, NULL, 10), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &fhr, ETR_SRC_FHR, "fhr-1", 10), 1);
+	nout = 0;
+	etr_tick(e->etr, 69.9); /* 60 s after it was learned: not yet */
+	assert_true(find_host(e, "10.4.4.7/32").found);
+	assert_int_equal(withdrawals(), 0);
+	/* a packet from it at 50, as the data plane notes it */
+	l = lpmh_lookup(etr_local_table(e->etr), iid, &vm);
+	assert_non_null(l);
+	assert_int_equal(l->kind, LOCAL_DYN_HOST);
+	__atomic_store(&l->last_from, &t, __ATOMIC_RELAXED);
+	etr_tick(e->etr, 100);
+	assert_true(find_host(e, "10.4.4.7/32").found);
+	assert_int_equal(withdrawals(), 0);
+	nout = 0;
+	etr_tick(e->etr, 110); /* 60 s of silence */
+	assert_false(find_host(e, "10.4.4.7/32").found);
+	assert_int_equal(withdrawals(), 1); /* withdrawn from the Map-Server */
+	assert_int_equal(etr_counters(e->etr)->dyn_aged, 1);
+	assert_int_equal(policy(e, "OPEN").aged, 1);
+	assert_int_equal(policy(e, "OPEN").hosts, 0);
+	/* the FHR's host stays */
+	assert_true(find_host(e, "10.3.3.9/32").found);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+}
+
+/* A dynamic-eid learns at most host-limit hosts (from any source); another still learns. */
+static void test_host_limit(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr a = A("10.4.4.1"), b = A("10.4.4.2"), c = A("10.4.4.3"),
+			 lab = A("10.5.5.5");
+	struct etr_local *pl;
+	struct lisp_prefix open;
+
+	learn_setup(e);
+	assert_int_equal(lisp_prefix_parse("10.4.4.0/24", 4100, &open), 0);
+	pl = lpmh_lookup(etr_local_table(e->etr), 4100, &c);
+	assert_int_equal(pl->kind, LOCAL_DYN_POLICY);
+	assert_int_equal(pl->flags, 0); /* its data plane may ask */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &a, ETR_SRC_DATA, NULL, 1), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &b, ETR_SRC_FHR, "fhr-1", 1), 1);
+	assert_int_equal(pl->flags, LOCAL_F_NO_LEARN); /* full: the data plane stops asking */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &c, ETR_SRC_FHR, "fhr-1", 2), -ENOSPC);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &c, ETR_SRC_DATA, NULL, 2), -ENOSPC);
+	assert_int_equal(etr_counters(e->etr)->dyn_overflows, 2);
+	assert_int_equal(policy(e, "OPEN").refused_limit, 2);
+	assert_int_equal(policy(e, "OPEN").hosts, 2);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &lab, ETR_SRC_DATA, NULL, 2), 1);
+	/* packets the data plane refused meanwhile are counted at the tick */
+	pl->packets = 5;
+	etr_tick(e->etr, 3);
+	assert_int_equal(policy(e, "OPEN").refused_limit, 7);
+	/* room again */
+	assert_int_equal(etr_dyn_clear(e->etr, &open, 4), 2);
+	assert_int_equal(pl->flags, 0);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &c, ETR_SRC_DATA, NULL, 5), 1);
+	/* counters stay across a reload */
+	etr_configure(e->etr, e->conf, 6);
+	assert_int_equal(policy(e, "OPEN").refused_limit, 7);
+	assert_int_equal(policy(e, "OPEN").hosts, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +636,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moved_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_eid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_learning_needs_consent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_never_takes_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_learned_ages_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
 #include "xtr-gateway/ctl/xtrctl.h"
 
 static struct json j;
-static bool site_open; /* its prefixes array too: continuation records add to it */
+static bool site_open;	 /* its prefixes array too: continuation records add to it */
+static bool policy_open; /* dynamic_eid_policies: dynamic_eids is closed */
 
 static bool is_database(const struct parse_result *res)
 {
@@ -98,6 +99,30 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	json_object_end(&j);
 }
 
+static void dynamic_eid_policy(const Vmroam__Xtr__DynamicEidPolicy *p)
+{
+	if (!policy_open) {
+		json_array_end(&j); /* dynamic_eids: the policies follow the hosts */
+		json_array_begin(&j, "dynamic_eid_policies");
+		policy_open = true;
+	}
+	json_object_begin(&j, NULL);
+	json_string(&j, "name", p->name);
+	json_uint(&j, "instance_id", p->instance_id);
+	json_string(&j, "vrf", p->vrf);
+	json_bool(&j, "active", p->active);
+	json_bool(&j, "eid_notify", p->eid_notify);
+	json_bool(&j, "data_plane_learning", p->data_plane_learning);
+	json_uint(&j, "learning_timeout", p->learning_timeout);
+	json_uint(&j, "host_limit", p->host_limit);
+	json_uint(&j, "hosts", p->hosts);
+	json_uint(&j, "learned", p->learned);
+	json_uint(&j, "aged", p->aged);
+	json_uint(&j, "refused_data", p->refused_data);
+	json_uint(&j, "refused_limit", p->refused_limit);
+	json_object_end(&j);
+}
+
 static void counter_list(const char *key, Vmroam__Xtr__Counter *const *c, size_t n)
 {
 	json_array_begin(&j, key);
@@ -120,10 +145,13 @@ static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 		json_string(&j, "name", dp->interfaces[i]->name);
 		json_uint(&j, "instance_id", dp->interfaces[i]->instance_id);
 		json_uint(&j, "mtu", dp->interfaces[i]->mtu);
+		json_uint(&j, "held", dp->interfaces[i]->held);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
 	json_uint(&j, "held", dp->held);
+	json_uint(&j, "hold_limit", dp->hold_limit);
+	json_uint(&j, "hold_limit_per_instance_id", dp->hold_limit_per_instance_id);
 	json_uint(&j, "dynamic_eids", dp->dynamic_eids);
 	counter_list("pipeline", dp->pipeline, dp->n_pipeline);
 	counter_list("io", dp->io, dp->n_io);
@@ -161,6 +189,9 @@ static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
 	json_uint(&j, "replays", p->replays);
 	json_uint(&j, "refused", p->refused);
 	json_uint(&j, "deaths", p->deaths);
+	json_bool(&j, "in_sync", p->in_sync);
+	json_uint(&j, "older", p->older);
+	json_uint(&j, "digest_resyncs", p->digest_resyncs);
 	json_object_end(&j);
 }
 
@@ -398,12 +429,35 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "smrs_received", st->smrs_received);
 	json_uint(&j, "map_cache_expirations", st->map_cache_expirations);
 	json_uint(&j, "map_cache_overflows", st->map_cache_overflows);
+	json_uint(&j, "map_requests_outstanding", st->map_requests_outstanding);
+	json_uint(&j, "map_requests_limited", st->map_requests_limited);
+	json_uint(&j, "dynamic_eids", st->dynamic_eids);
+	json_uint(&j, "dynamic_eids_learned", st->dynamic_eids_learned);
+	json_uint(&j, "dynamic_eids_aged", st->dynamic_eids_aged);
+	json_uint(&j, "dynamic_eids_refused", st->dynamic_eids_refused);
+	json_uint(&j, "dynamic_eids_refused_data", st->dynamic_eids_refused_data);
+	json_uint(&j, "dynamic_eids_refused_limit", st->dynamic_eids_refused_limit);
+	json_uint(&j, "notify_received", st->notify_received);
+	json_uint(&j, "notify_auth_failures", st->notify_auth_failures);
+	json_uint(&j, "notify_malformed", st->notify_malformed);
+	json_uint(&j, "notify_misdirected", st->notify_misdirected);
+	json_uint(&j, "notify_stale_session", st->notify_stale_session);
+	json_uint(&j, "notify_replays", st->notify_replays);
+	json_uint(&j, "notify_peer_limit", st->notify_peer_limit);
+	json_uint(&j, "notify_refused", st->notify_refused);
+	json_uint(&j, "notify_answers_limited", st->notify_answers_limited);
 	json_object_end(&j);
 }
 
 static void end(const struct parse_result *res)
 {
 	close_site();
+#ifndef CTL_FOR_FHR
+	if (res->action == ACT_SHOW_DYN && !policy_open) { /* none: an empty list */
+		json_array_end(&j);
+		json_array_begin(&j, "dynamic_eid_policies");
+	}
+#endif
 	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res) ||
 	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN ||
 	    res->action == ACT_SHOW_EID_NOTIFY || res->action == ACT_SHOW_EVH)
@@ -423,6 +477,7 @@ const struct output output_json = {
 	.map_cache = map_cache,
 	.away = away,
 	.dynamic_eid = dynamic_eid,
+	.dynamic_eid_policy = dynamic_eid_policy,
 	.dataplane = dataplane,
 	.eid_notify_peer = eid_notify_peer,
 	.event = event,

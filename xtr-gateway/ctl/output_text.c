@@ -134,6 +134,31 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 #endif
 }
 
+static bool policy_header;
+
+/* A dynamic-eid after the hosts: where it learns from, its hosts and refusals. */
+static void dynamic_eid_policy(const Vmroam__Xtr__DynamicEidPolicy *p)
+{
+	char from[16], timeout[16], hosts[24];
+
+	if (!policy_header) {
+		printf("\nDynamic-EID learning (data: from the data plane; fhr: eid-notify)\n");
+		printf("%-16s %-8s %-9s %-13s %-8s %9s %7s %14s %14s\n", "Dyn-EID Name", "Inst ID",
+		       "From", "Hosts/Limit", "Timeout", "Learned", "Aged", "Refused data",
+		       "Refused limit");
+		policy_header = true;
+	}
+	snprintf(from, sizeof(from), "%s%s%s", p->eid_notify ? "fhr" : "",
+		 p->eid_notify && p->data_plane_learning ? "," : "",
+		 p->data_plane_learning ? "data" : "");
+	snprintf(timeout, sizeof(timeout), "%u", p->learning_timeout);
+	snprintf(hosts, sizeof(hosts), "%" PRIu64 "/%u", p->hosts, p->host_limit);
+	printf("%-16s %-8u %-9s %-13s %-8s %9" PRIu64 " %7" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+	       p->name, p->instance_id, p->active ? from : "-", hosts,
+	       p->data_plane_learning ? timeout : "-", p->learned, p->aged, p->refused_data,
+	       p->refused_limit);
+}
+
 static bool notify_header;
 
 static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
@@ -142,36 +167,39 @@ static void eid_notify_peer(const Vmroam__Xtr__EidNotifyPeer *p, double now)
 
 	if (!notify_header) {
 #ifdef CTL_FOR_FHR
-		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s\n", "Gateway", "Inst ID",
-		       "Dynamic-EID", "Address", "State", "Heard", "-", "Pending", "Sent",
-		       "Refused");
-#else
-		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s\n", "First-hop router",
+		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s %s\n", "Gateway",
 		       "Inst ID", "Dynamic-EID", "Address", "State", "Heard", "EIDs", "Pending",
-		       "Arrivals", "Refused");
+		       "Sent", "Refused", "In sync");
+#else
+		printf("%-20s %-8s %-16s %-28s %-5s %-9s %6s %7s %8s %7s %s\n", "First-hop router",
+		       "Inst ID", "Dynamic-EID", "Address", "State", "Heard", "EIDs", "Pending",
+		       "Arrivals", "Refused", "In sync");
 #endif
 		notify_header = true;
 	}
 	snprintf(addr, sizeof(addr), "%s:%u", p->address, p->port);
 	printf("%-20s %-8u %-16s %-28s %-5s %-9s %6" PRIu64 " %7" PRIu64 " %8" PRIu64 " %7" PRIu64
-	       "\n",
+	       " %s\n",
 	       p->id, p->instance_id, p->dynamic_eid, addr, p->up ? "up" : "down",
 	       ago(last, sizeof(last), p->last_heard, now), p->eids, p->pending, p->arrivals,
-	       p->refused);
+	       p->refused, p->in_sync ? "yes" : "no");
 }
 
 static void dataplane(const Vmroam__Xtr__Dataplane *dp)
 {
 	printf("LISP data plane\n");
 	for (size_t i = 0; i < dp->n_interfaces; i++)
-		printf("  %-12s instance-id %-8u mtu %u\n", dp->interfaces[i]->name,
-		       dp->interfaces[i]->instance_id, dp->interfaces[i]->mtu);
+		printf("  %-12s instance-id %-8u mtu %-5u held %" PRIu64 "\n",
+		       dp->interfaces[i]->name, dp->interfaces[i]->instance_id,
+		       dp->interfaces[i]->mtu, dp->interfaces[i]->held);
 	printf("  Dynamic EIDs: %" PRIu64 ", packets waiting for a Map-Reply: %" PRIu64 "\n",
 	       dp->dynamic_eids, dp->held);
 	printf("\nPipeline (per verdict)                     %14s %16s\n", "Packets", "Bytes");
 	for (size_t i = 0; i < dp->n_pipeline; i++)
 		printf("  %-40s %14" PRIu64 " %16" PRIu64 "\n", dp->pipeline[i]->name,
 		       dp->pipeline[i]->packets, dp->pipeline[i]->bytes);
+	printf("  Hold queue limit: %" PRIu64 ", per instance-id %" PRIu64 "\n", dp->hold_limit,
+	       dp->hold_limit_per_instance_id);
 	printf("\nI/O                                        %14s\n", "Packets");
 	for (size_t i = 0; i < dp->n_io; i++)
 		printf("  %-52s %" PRIu64 "\n", dp->io[i]->name, dp->io[i]->packets);
@@ -411,6 +439,21 @@ static void site(const Vmroam__Xtr__Site *s, const struct parse_result *res, dou
 		summary_row(i == 0 && !s->continued ? s->name : "", s->prefixes[i], now);
 }
 
+/* The dynamic-EID and resolution limits' part of show lisp statistics. */
+static void statistics_limits(const Vmroam__Xtr__Statistics *st)
+{
+	printf("  Resolutions outstanding:        %" PRIu64 " (%" PRIu64
+	       " not started: map-request-limit)\n",
+	       st->map_requests_outstanding, st->map_requests_limited);
+	printf("LISP ETR dynamic-EID statistics\n");
+	printf("  Dynamic EIDs:                   %" PRIu64 "\n", st->dynamic_eids);
+	printf("  Learned, aged out:              %" PRIu64 ", %" PRIu64 "\n",
+	       st->dynamic_eids_learned, st->dynamic_eids_aged);
+	printf("  Refused: in no dynamic-eid:     %" PRIu64 "\n", st->dynamic_eids_refused);
+	printf("  Refused: data, FHRs tell:       %" PRIu64 "\n", st->dynamic_eids_refused_data);
+	printf("  Refused: host-limit or full:    %" PRIu64 "\n", st->dynamic_eids_refused_limit);
+}
+
 static void statistics(const Vmroam__Xtr__Statistics *st)
 {
 	printf("LISP Map-Server/Map-Resolver statistics\n");
@@ -431,6 +474,17 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	printf("  SMRs received:                  %" PRIu64 "\n", st->smrs_received);
 	printf("  Expired, refused when full:     %" PRIu64 ", %" PRIu64 "\n",
 	       st->map_cache_expirations, st->map_cache_overflows);
+	statistics_limits(st);
+	printf("LISP eid-notify (first-hop routers) statistics\n");
+	printf("  Datagrams received:             %" PRIu64 "\n", st->notify_received);
+	printf("  Refused: authentication, malformed: %" PRIu64 ", %" PRIu64 "\n",
+	       st->notify_auth_failures, st->notify_malformed);
+	printf("  Refused: misdirected, stale session, replays: %" PRIu64 ", %" PRIu64 ", %" PRIu64
+	       "\n",
+	       st->notify_misdirected, st->notify_stale_session, st->notify_replays);
+	printf("  Refused: peer-limit, EIDs refused: %" PRIu64 ", %" PRIu64 "\n",
+	       st->notify_peer_limit, st->notify_refused);
+	printf("  Answers not sent (rate limit):  %" PRIu64 "\n", st->notify_answers_limited);
 }
 
 static void end(const struct parse_result *res)
@@ -456,6 +510,7 @@ const struct output output_text = {
 	.map_cache = map_cache,
 	.away = away,
 	.dynamic_eid = dynamic_eid,
+	.dynamic_eid_policy = dynamic_eid_policy,
 	.dataplane = dataplane,
 	.eid_notify_peer = eid_notify_peer,
 	.event = event,

@@ -232,6 +232,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->away(r->away_entry, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID)
 			out->dynamic_eid(r->dynamic_eid, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID_POLICY)
+			out->dynamic_eid_policy(r->dynamic_eid_policy);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_DATAPLANE)
 			out->dataplane(r->dataplane);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_EID_NOTIFY_PEER)

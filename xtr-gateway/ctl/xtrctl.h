@@ -50,6 +50,7 @@ struct output {
 	void (*map_cache)(const Vmroam__Xtr__MapCacheEntry *e, double now);
 	void (*away)(const Vmroam__Xtr__AwayEntry *e, double now);
 	void (*dynamic_eid)(const Vmroam__Xtr__DynamicEid *e, double now);
+	void (*dynamic_eid_policy)(const Vmroam__Xtr__DynamicEidPolicy *p);
 	void (*dataplane)(const Vmroam__Xtr__Dataplane *dp);
 	void (*eid_notify_peer)(const Vmroam__Xtr__EidNotifyPeer *p, double now);
 	void (*event)(const Vmroam__Xtr__Event *e);

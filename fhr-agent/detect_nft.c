@@ -1,0 +1,417 @@
+/*
+ * The NFQUEUE detection's rules in nftables, through libnftnl over one
+ * netlink socket (no process): the agent's own table, replaced whole at
+ * start in one atomic batch and deleted at exit,
+ *
+ *   table inet vmroam_fhr_qN {			(flags owner: gone with the agent)
+ *	set known4 { type ipv4_addr; size S; }
+ *	set known6 { type ipv6_addr; size S; }
+ *	chain prerouting { type filter hook prerouting priority raw; policy accept;
+ *		ip saddr @known4 counter return
+ *		ip6 saddr @known6 counter return
+ *		iifname "IF" ip saddr PREFIX counter queue num N bypass	(each prefix, interface)
+ *	}
+ *   }
+ *
+ * A known EID is one element added to or deleted from its set. The queue
+ * statement is the xtables NFQUEUE target (revision 3) through nft_compat,
+ * as iptables-nft writes it: kernels without nft_queue have it (platform
+ * notes §3), and nft's language has no way to write it, hence libnftnl
+ * rather than libnftables.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fhr-agent/fhr.h"
+#include "lib/xalloc.h"
+
+#define FAMILY	 NFPROTO_INET
+#define CHAIN	 "prerouting"
+#define MSG_ROOM 2048 /* more than any one message here takes */
+
+struct fhr_nft {
+	struct mnl_socket *sk;
+	uint32_t portid, seq;
+	char table[32];
+};
+
+/* Messages of one transaction: begin, ours, end. */
+struct batch {
+	char *buf;
+	size_t len, cap;
+	struct fhr_nft *t;
+};
+
+/* libnftnl returns NULL only when out of memory: fatal, as everywhere here. */
+static void *must(void *p)
+{
+	if (!p)
+		fatal("nftables: out of memory");
+	return p;
+}
+
+/* Room for the next message (grown as needed). */
+static char *batch_room(struct batch *b)
+{
+	if (b->cap - b->len < MSG_ROOM) {
+		b->cap += 8 * MSG_ROOM;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	return b->buf + b->len;
+}
+
+static void batch_done(struct batch *b, const struct nlmsghdr *nh)
+{
+	b->len += MNL_ALIGN(nh->nlmsg_len);
+}
+
+static void batch_start(struct batch *b, struct fhr_nft *t)
+{
+	*b = (struct batch){ .t = t };
+	batch_done(b, nftnl_batch_begin(batch_room(b), t->seq++));
+}
+
+/* A message of the batch: its header (every one is acknowledged). */
+static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(batch_room(b), type, FAMILY, flags | NLM_F_ACK, b->t->seq++);
+}
+
+/*
+ * Sends the batch and reads every answer: the kernel handles a batch
+ * inside sendmsg(), so they are all queued when it returns (the socket is
+ * non-blocking: EAGAIN is the end). The first error, or 0. Frees b.
+ */
+static int batch_send(struct batch *b)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(4)));
+	int rc = 0;
+	ssize_t n;
+
+	batch_done(b, nftnl_batch_end(batch_room(b), b->t->seq++));
+	if (mnl_socket_sendto(b->t->sk, b->buf, b->len) < 0)
+		rc = -errno;
+	while (rc == 0 || rc == -EINTR) {
+		n = mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf));
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			rc = -errno;
+		else if (mnl_cb_run(buf, (size_t)n, 0, b->t->portid, NULL, NULL) == MNL_CB_ERROR)
+			rc = errno > 0 ? -errno : -EPROTO;
+	}
+	/* after an error the rest of the answers are of no use: drain them */
+	while (mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf)) > 0)
+		;
+	free(b->buf);
+	b->buf = NULL;
+	return rc;
+}
+
+static void put_table(struct batch *b, uint16_t type, uint16_t flags, uint32_t tflags)
+{
+	struct nftnl_table *t = must(nftnl_table_alloc());
+	struct nlmsghdr *nh = batch_msg(b, type, flags);
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, b->t->table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, FAMILY);
+	if (tflags)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, tflags);
+	nftnl_table_nlmsg_build_payload(nh, t);
+	batch_done(b, nh);
+	nftnl_table_free(t);
+}
+
+static void put_chain(struct batch *b)
+{
+	struct nftnl_chain *c = must(nftnl_chain_alloc());
+	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, b->t->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, FAMILY);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NF_IP_PRI_RAW);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nftnl_chain_nlmsg_build_payload(nh, c);
+	batch_done(b, nh);
+	nftnl_chain_free(c);
+}
+
+static const char *set_name(bool v6)
+{
+	return v6 ? "known6" : "known4";
+}
+
+/* The set of known EIDs of one family: size addresses at most. */
+static void put_set(struct batch *b, bool v6, uint32_t size)
+{
+	struct nftnl_set *s = must(nftnl_set_alloc());
+	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->t->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(v6));
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, v6 ? 2 : 1);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v6 ? 8 : 7); /* nft's ipv6_addr, ipv4_addr */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v6 ? 16 : 4);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	nftnl_set_nlmsg_build_payload(nh, s);
+	batch_done(b, nh);
+	nftnl_set_free(s);
+}
+
+static struct nftnl_expr *expr_new(const char *name, uint16_t a1, uint32_t v1, uint16_t a2,
+				   uint32_t v2)
+{
+	struct nftnl_expr *e = must(nftnl_expr_alloc(name));
+
+	nftnl_expr_set_u32(e, a1, v1);
+	nftnl_expr_set_u32(e, a2, v2);
+	return e;
+}
+
+/* Register 1 == data. */
+static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr_new("cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_OP,
+					NFT_CMP_EQ);
+
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* The packet is of family v6; its source address into register 1. */
+static void add_saddr(struct nftnl_rule *r, bool v6)
+{
+	uint8_t proto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	struct nftnl_expr *e;
+
+	nftnl_rule_add_expr(r, expr_new("meta", NFTNL_EXPR_META_KEY, NFT_META_NFPROTO,
+					NFTNL_EXPR_META_DREG, NFT_REG_1));
+	add_cmp(r, &proto, 1);
+	e = expr_new("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER,
+		     NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, v6 ? 8 : 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* Register 1 (an address of p's family) within prefix p. */
+static void add_prefix(struct nftnl_rule *r, const struct lisp_prefix *p)
+{
+	uint32_t len = p->addr.afi == LISP_AFI_IPV6 ? 16 : 4;
+	const uint8_t *a = len == 16 ? p->addr.u.v6 : p->addr.u.v4;
+	uint8_t mask[16] = { 0 }, xor[16] = { 0 }, net[16];
+	struct nftnl_expr *e;
+
+	if (p->plen == 0)
+		return; /* the whole family */
+	for (unsigned i = 0; i < p->plen && i < 8 * len; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (unsigned i = 0; i < len; i++)
+		net[i] = a[i] & mask[i];
+	if (p->plen < 8 * len) {
+		e = expr_new("bitwise", NFTNL_EXPR_BITWISE_SREG, NFT_REG_1,
+			     NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+		nftnl_rule_add_expr(r, e);
+	}
+	add_cmp(r, net, len);
+}
+
+/* The xtables target NFQUEUE revision 3: --queue-num queue --queue-bypass. */
+static struct nftnl_expr *nfqueue_new(unsigned queue)
+{
+	struct nftnl_expr *e = must(nftnl_expr_alloc("target"));
+	/* sized as xtables aligns it (the kernel checks); the expression frees it */
+	struct xt_NFQ_info_v3 *info = xcalloc(1, XT_ALIGN(sizeof(*info)));
+
+	info->queuenum = (uint16_t)queue;
+	info->queues_total = 1;
+	info->flags = NFQ_FLAG_BYPASS;
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, XT_ALIGN(sizeof(*info)));
+	return e;
+}
+
+static struct nftnl_rule *rule_new(struct batch *b)
+{
+	struct nftnl_rule *r = must(nftnl_rule_alloc());
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->t->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, FAMILY);
+	return r;
+}
+
+/* Appends rule r (freed here): its matches, a counter, then verdict (taken). */
+static void put_rule(struct batch *b, struct nftnl_rule *r, struct nftnl_expr *verdict)
+{
+	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+
+	nftnl_rule_add_expr(r, must(nftnl_expr_alloc("counter")));
+	nftnl_rule_add_expr(r, verdict);
+	nftnl_rule_nlmsg_build_payload(nh, r);
+	batch_done(b, nh);
+	nftnl_rule_free(r);
+}
+
+/* ip[6] saddr @known[46] counter return */
+static void put_return(struct batch *b, bool v6)
+{
+	struct nftnl_rule *r = rule_new(b);
+	struct nftnl_expr *e = expr_new("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1,
+					NFTNL_EXPR_LOOKUP_SET_ID, v6 ? 2 : 1);
+
+	add_saddr(r, v6);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_name(v6));
+	nftnl_rule_add_expr(r, e);
+	put_rule(b, r,
+		 expr_new("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
+			  NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_RETURN));
+}
+
+/* iifname "ifname" ip[6] saddr p counter queue num N bypass; 0 or -EINVAL (name too long). */
+static int put_queue(struct batch *b, const char *ifname, const struct lisp_prefix *p,
+		     unsigned queue)
+{
+	char name[IFNAMSIZ] = { 0 }; /* compared whole: the exact name */
+	struct nftnl_rule *r;
+
+	if (strlen(ifname) >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, ifname, strlen(ifname));
+	r = rule_new(b);
+	nftnl_rule_add_expr(r, expr_new("meta", NFTNL_EXPR_META_KEY, NFT_META_IIFNAME,
+					NFTNL_EXPR_META_DREG, NFT_REG_1));
+	add_cmp(r, name, sizeof(name));
+	add_saddr(r, p->addr.afi == LISP_AFI_IPV6);
+	add_prefix(r, p);
+	put_rule(b, r, nfqueue_new(queue));
+	return 0;
+}
+
+/*
+ * One transaction: the table (if any, a crashed run's) goes and comes back
+ * with the sets and rules, so packets never see it half made.
+ */
+static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, unsigned queue,
+			 uint32_t size)
+{
+	struct batch b;
+	int rc = 0;
+
+	batch_start(&b, t);
+	put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, 0); /* so that the delete finds one */
+	put_table(&b, NFT_MSG_DELTABLE, 0, 0);
+	put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFT_TABLE_F_OWNER);
+	put_chain(&b);
+	for (int v6 = 0; v6 < 2; v6++) {
+		put_set(&b, v6, size);
+		put_return(&b, v6);
+	}
+	for (size_t i = 0; i < c->nifaces && rc == 0; i++) {
+		const struct fhr_conf_iface *f = &c->ifaces[i];
+
+		for (size_t d = 0; d < c->ndyneids && f->mobility[0] && rc == 0; d++) {
+			if (strcmp(c->dyneids[d].name, f->mobility) != 0)
+				continue;
+			for (size_t p = 0; p < c->dyneids[d].nprefixes && rc == 0; p++)
+				rc = put_queue(&b, f->name, &c->dyneids[d].prefixes[p], queue);
+		}
+	}
+	if (rc < 0) {
+		free(b.buf);
+		return rc;
+	}
+	return batch_send(&b);
+}
+
+int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, unsigned queue, uint32_t size)
+{
+	struct fhr_nft *t = xcalloc(1, sizeof(*t));
+	int one = 1, rc;
+
+	snprintf(t->table, sizeof(t->table), "vmroam_fhr_q%u", queue);
+	t->sk = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!t->sk || mnl_socket_bind(t->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* errors without a copy of the request: the answers stay small */
+	mnl_socket_setsockopt(t->sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	t->portid = mnl_socket_get_portid(t->sk);
+	t->seq = 1;
+	rc = table_replace(t, c, queue, size);
+	if (rc < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	if (t->sk)
+		mnl_socket_close(t->sk);
+	free(t);
+	return rc;
+}
+
+int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
+{
+	bool v6 = a->afi == LISP_AFI_IPV6;
+	struct nftnl_set *s = must(nftnl_set_alloc());
+	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	struct nlmsghdr *nh;
+	struct batch b;
+	int rc;
+
+	if (a->afi != LISP_AFI_IPV4 && !v6) {
+		nftnl_set_elem_free(e);
+		nftnl_set_free(s);
+		return -EAFNOSUPPORT;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(v6));
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v6 ? (const void *)a->u.v6 : a->u.v4, v6 ? 16 : 4);
+	nftnl_set_elem_add(s, e);
+	batch_start(&b, t);
+	nh = batch_msg(&b, yes ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, yes ? NLM_F_CREATE : 0);
+	nftnl_set_elems_nlmsg_build_payload(nh, s);
+	batch_done(&b, nh);
+	nftnl_set_free(s);
+	rc = batch_send(&b);
+	return rc == -ENOENT && !yes ? 0 : rc;
+}
+
+void fhr_nft_close(struct fhr_nft *t)
+{
+	struct batch b;
+
+	if (!t)
+		return;
+	batch_start(&b, t);
+	put_table(&b, NFT_MSG_DELTABLE, 0, 0);
+	batch_send(&b); /* (closing the socket would do: the table is its own) */
+	mnl_socket_close(t->sk);
+	free(t);
+}
