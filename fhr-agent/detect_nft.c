@@ -100,15 +100,17 @@ static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags
  */
 static int batch_send(struct batch *b)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(4)));
+	char buf[8192] __attribute__((aligned(4))); /* acknowledgements, errors: small */
 	int rc = 0;
 	ssize_t n;
 
 	batch_done(b, nftnl_batch_end(batch_room(b), b->t->seq++));
 	if (mnl_socket_sendto(b->t->sk, b->buf, b->len) < 0)
 		rc = -errno;
-	while (rc == 0 || rc == -EINTR) {
+	while (rc == 0) {
 		n = mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
@@ -116,8 +118,8 @@ static int batch_send(struct batch *b)
 		else if (mnl_cb_run(buf, (size_t)n, 0, b->t->portid, NULL, NULL) == MNL_CB_ERROR)
 			rc = errno > 0 ? -errno : -EPROTO;
 	}
-	/* after an error the rest of the answers are of no use: drain them */
-	while (mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf)) > 0)
+	/* after an error the other answers are of no use: drain them for the next batch */
+	while (mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf)) > 0 || errno == EINTR)
 		;
 	free(b->buf);
 	b->buf = NULL;
@@ -191,8 +193,8 @@ static struct nftnl_expr *expr_new(const char *name, uint16_t a1, uint32_t v1, u
 /* Register 1 == data. */
 static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = expr_new("cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_OP,
-					NFT_CMP_EQ);
+	struct nftnl_expr *e =
+		expr_new("cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 	nftnl_rule_add_expr(r, e);
@@ -229,8 +231,8 @@ static void add_prefix(struct nftnl_rule *r, const struct lisp_prefix *p)
 	for (unsigned i = 0; i < len; i++)
 		net[i] = a[i] & mask[i];
 	if (p->plen < 8 * len) {
-		e = expr_new("bitwise", NFTNL_EXPR_BITWISE_SREG, NFT_REG_1,
-			     NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		e = expr_new("bitwise", NFTNL_EXPR_BITWISE_SREG, NFT_REG_1, NFTNL_EXPR_BITWISE_DREG,
+			     NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
@@ -288,8 +290,8 @@ static void put_return(struct batch *b, bool v6)
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_name(v6));
 	nftnl_rule_add_expr(r, e);
 	put_rule(b, r,
-		 expr_new("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
-			  NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_RETURN));
+		 expr_new("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT, NFTNL_EXPR_IMM_VERDICT,
+			  (uint32_t)NFT_RETURN));
 }
 
 /* iifname "ifname" ip[6] saddr p counter queue num N bypass; 0 or -EINVAL (name too long). */
@@ -316,8 +318,7 @@ static int put_queue(struct batch *b, const char *ifname, const struct lisp_pref
  * One transaction: the table (if any, a crashed run's) goes and comes back
  * with the sets and rules, so packets never see it half made.
  */
-static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, unsigned queue,
-			 uint32_t size)
+static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, unsigned queue, uint32_t size)
 {
 	struct batch b;
 	int rc = 0;
@@ -378,29 +379,29 @@ fail:
 int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
 {
 	bool v6 = a->afi == LISP_AFI_IPV6;
-	struct nftnl_set *s = must(nftnl_set_alloc());
-	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
 	struct nlmsghdr *nh;
 	struct batch b;
 	int rc;
 
-	if (a->afi != LISP_AFI_IPV4 && !v6) {
-		nftnl_set_elem_free(e);
-		nftnl_set_free(s);
+	if (a->afi != LISP_AFI_IPV4 && !v6)
 		return -EAFNOSUPPORT;
-	}
+	s = must(nftnl_set_alloc());
+	e = must(nftnl_set_elem_alloc());
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(v6));
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v6 ? (const void *)a->u.v6 : a->u.v4, v6 ? 16 : 4);
-	nftnl_set_elem_add(s, e);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v6 ? (const void *)a->u.v6 : a->u.v4,
+			   v6 ? 16 : 4);
+	nftnl_set_elem_add(s, e); /* (the set owns it now) */
 	batch_start(&b, t);
 	nh = batch_msg(&b, yes ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, yes ? NLM_F_CREATE : 0);
 	nftnl_set_elems_nlmsg_build_payload(nh, s);
 	batch_done(&b, nh);
 	nftnl_set_free(s);
 	rc = batch_send(&b);
-	return rc == -ENOENT && !yes ? 0 : rc;
+	return rc == -ENOENT && !yes ? 0 : rc; /* (not there: fine) */
 }
 
 void fhr_nft_close(struct fhr_nft *t)

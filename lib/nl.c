@@ -30,7 +30,8 @@ int nl_open(struct nl **nl, int protocol)
 
 int nl_open_groups(struct nl **nl, int protocol, uint32_t groups)
 {
-	struct mnl_socket *sk = mnl_socket_open2(protocol, SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0));
+	struct mnl_socket *sk =
+		mnl_socket_open2(protocol, SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0));
 	int e;
 
 	if (!sk)

@@ -812,8 +812,7 @@ struct nl;
 /* An rtnetlink socket in *rt (caller frees: nl_close()); 0 or -errno. */
 int xtr_rt_open(struct nl **rt);
 /* Adds (replacing) or deletes p via interface ifindex in table; 0 or -errno. */
-int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table,
-		 int ifindex);
+int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex);
 /* Deletes all routes of protocol XTR_RTPROT; how many, or -errno. */
 int xtr_rt_flush(struct nl *rt);
 

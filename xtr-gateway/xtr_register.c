@@ -304,7 +304,7 @@ static void policy_flags(struct etr *e, int dyn)
 
 static void policy_host_gone(struct etr *e, int dyn)
 {
-	if (e->pol[dyn].hosts-- == e->conf->dyneids[dyn].host_limit)
+	if (e->pol[dyn].hosts && e->pol[dyn].hosts-- == e->conf->dyneids[dyn].host_limit)
 		policy_flags(e, dyn); /* room again */
 }
 
@@ -913,6 +913,34 @@ static int dyn_admit(struct etr *e, int dyn, const struct lisp_prefix *host, enu
 	return 0;
 }
 
+/* A known host seen again: liveness; its owner changes only by a first-hop router or an operator. */
+static void dyn_seen(struct dyn *d, enum etr_source src, const char *who, double now)
+{
+	d->last_seen = now;
+	if (src == ETR_SRC_DATA)
+		return; /* a data packet never changes who owns a known host */
+	if (who && who[0] && strcmp(d->who, who) != 0) {
+		snprintf(d->who, sizeof(d->who), "%s", who); /* another FHR of the site */
+		d->source = src;
+	}
+	if (d->source == ETR_SRC_DATA)
+		d->source = src; /* its FHR or an operator speaks for it now: no ageing */
+}
+
+/* Dynamic-eid dyn has one host more: when full, its data plane stops asking. */
+static void policy_host_added(struct etr *e, int dyn)
+{
+	const struct xtr_conf_dyneid *y = &e->conf->dyneids[dyn];
+
+	e->c.dyn_learned++;
+	e->pol[dyn].learned++;
+	if (++e->pol[dyn].hosts != y->host_limit)
+		return;
+	policy_flags(e, dyn);
+	log_warn_rl(&e->rl, "etr: dynamic-eid %s: host-limit %u reached: no more hosts", y->name,
+		    y->host_limit);
+}
+
 int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
 		  const char *who, double now)
 {
@@ -921,21 +949,13 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	struct lisp_prefix host, match;
 	struct etr_local *l = ptable_lookup(e->local, iid, a, &match);
 	struct dyn *d;
+	const char *name;
 	long m;
 	int rc;
 
 	lisp_prefix_from_addr(&host, iid, a);
 	if (l && l->kind == LOCAL_DYN_HOST) {
-		d = (struct dyn *)l;
-		d->last_seen = now;
-		if (src == ETR_SRC_DATA)
-			return 0; /* a data packet never changes who owns a known host */
-		if (who && who[0] && strcmp(d->who, who) != 0) {
-			snprintf(d->who, sizeof(d->who), "%s", who); /* another FHR of the site */
-			d->source = src;
-		}
-		if (d->source == ETR_SRC_DATA)
-			d->source = src; /* its FHR or an operator speaks for it now: no aging */
+		dyn_seen((struct dyn *)l, src, who, now);
 		return 0;
 	}
 	if (l && l->kind == LOCAL_AWAY) /* it came back: the covering dynamic-eid decides */
@@ -963,20 +983,15 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 		return -ENOSPC;
 	}
 	e->ndyn++;
-	e->c.dyn_learned++;
-	e->pol[e->conf->dbmaps[m].dyn].learned++;
-	if (++e->pol[e->conf->dbmaps[m].dyn].hosts ==
-	    e->conf->dyneids[e->conf->dbmaps[m].dyn].host_limit)
-		policy_flags(e, e->conf->dbmaps[m].dyn); /* full: the data plane stops asking */
+	policy_host_added(e, e->conf->dbmaps[m].dyn);
 	make_regs(e, d, now);
 	for (size_t i = 0; i < d->nregs; i++)
 		reg_due(e, &d->regs[i], now); /* at once, not at the next tick */
-	evh_add("learned", &host, NULL, "%s (%s%s%s)",
-		e->conf->dyneids[e->conf->dbmaps[m].dyn].name, src_names[src],
+	name = e->conf->dyneids[e->conf->dbmaps[m].dyn].name;
+	evh_add("learned", &host, NULL, "%s (%s%s%s)", name, src_names[src],
 		who && who[0] ? " " : "", who ? who : "");
 	event(e, ETR_EV_DYN_UP, &host, dyn_route_iface(e->conf, d));
-	log_info("etr: dynamic-eid %s: %s learned (%s)",
-		 e->conf->dyneids[e->conf->dbmaps[m].dyn].name,
+	log_info("etr: dynamic-eid %s: %s learned (%s)", name,
 		 lisp_prefix_format(&host, buf, sizeof(buf)), src_names[src]);
 	return 1;
 }

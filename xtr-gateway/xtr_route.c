@@ -17,8 +17,7 @@
 #include "lib/nl.h"
 #include "xtr-gateway/xtr.h"
 
-int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table,
-		 int ifindex)
+int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex)
 {
 	return nl_route(rt, add, p, table, ifindex, NULL, XTR_RTPROT);
 }

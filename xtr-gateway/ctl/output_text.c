@@ -142,6 +142,8 @@ static void dynamic_eid_policy(const Vmroam__Xtr__DynamicEidPolicy *p)
 	char from[16], timeout[16], hosts[24];
 
 	if (!policy_header) {
+		if (!rows)
+			printf("No dynamic EIDs\n");
 		printf("\nDynamic-EID learning (data: from the data plane; fhr: eid-notify)\n");
 		printf("%-16s %-8s %-9s %-13s %-8s %9s %7s %14s %14s\n", "Dyn-EID Name", "Inst ID",
 		       "From", "Hosts/Limit", "Timeout", "Learned", "Aged", "Refused data",
@@ -489,7 +491,7 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 
 static void end(const struct parse_result *res)
 {
-	if (!rows && res->action == ACT_SHOW_DYN)
+	if (!rows && !policy_header && res->action == ACT_SHOW_DYN)
 		printf("No dynamic EIDs%s\n", res->arg ? " in that prefix" : "");
 	if (!rows && res->action == ACT_SHOW_AWAY)
 		printf("No EIDs moved away\n");
