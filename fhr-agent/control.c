@@ -156,6 +156,31 @@ static int send_eid(const struct fhr_eid_info *e, void *arg)
 	return 0;
 }
 
+/* After the EIDs of show lisp dynamic-eid: each dynamic-eid, its EIDs and eid-limit. */
+static void send_policies(struct ctl_client *cl, const struct fhr_daemon *d)
+{
+	for (size_t i = 0; i < d->conf->ndyneids; i++) {
+		const struct fhr_conf_dyneid *y = &d->conf->dyneids[i];
+		Vmroam__Xtr__DynamicEidPolicy m;
+		Vmroam__Xtr__Reply r;
+		size_t eids;
+
+		vmroam__xtr__reply__init(&r);
+		vmroam__xtr__dynamic_eid_policy__init(&m);
+		m.name = (char *)(uintptr_t)y->name;
+		m.instance_id = y->iid;
+		m.vrf = (char *)(uintptr_t)y->vrf;
+		m.active = true;
+		m.eid_notify = y->ngws > 0;
+		m.host_limit = y->eid_limit;
+		fhr_dyn_info(d->fhr, i, &eids, &m.refused_limit);
+		m.hosts = eids;
+		r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID_POLICY;
+		r.dynamic_eid_policy = &m;
+		reply(cl, &r);
+	}
+}
+
 static void send_gateways(struct ctl_client *cl, const struct fhr_daemon *d)
 {
 	for (size_t i = 0; i < fhr_gw_count(d->fhr); i++) {
@@ -280,6 +305,7 @@ static void do_request(struct ctl_client *cl, const uint8_t *buf, size_t len)
 	switch (req->cmd_case) {
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
 		fhr_eid_walk(d->fhr, send_eid, &w);
+		send_policies(cl, d);
 		end(cl, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_HYPERVISOR:

@@ -35,7 +35,7 @@ struct fhr_eid {
 	double since, last_seen;
 	uint64_t version; /* of the table, at its last change */
 	uint32_t acked;	  /* bit i: gateway i of its dynamic-eid holds its newest state */
-	unsigned probes; /* unanswered liveness probes (across-subnet mode, or contested) */
+	unsigned probes;  /* unanswered liveness probes (across-subnet mode, or contested) */
 	double last_probe;
 	bool contested; /* another MAC claimed it: probe the known one, it keeps it while it answers */
 };
@@ -47,8 +47,8 @@ struct gw {
 	char name[LISP_ADDR_STRLEN]; /* its address: the receiver we name, the sender it names */
 	uint32_t iid;
 	struct lisp_auth_key *key;
-	uint64_t session;     /* ours on this channel (raised above a gateway's min_session) */
-	struct notify_rx rx;  /* rx.session: the gateway's, 0 until the Ack of our Hello */
+	uint64_t session;    /* ours on this channel (raised above a gateway's min_session) */
+	struct notify_rx rx; /* rx.session: the gateway's, 0 until the Ack of our Hello */
 	struct notify_tx tx;
 	double last_heard, last_keepalive, last_resync;
 	bool up, heard, need_hello;
@@ -64,11 +64,12 @@ struct fhr {
 	struct fhr_io io;
 	const struct fhr_conf *conf;
 	struct ptable *eids;
-	size_t *neids; /* per dynamic-eid */
+	size_t *neids;	    /* per dynamic-eid */
+	uint64_t *refused; /* per dynamic-eid: new EIDs refused at its eid-limit */
 	struct gw *gws;
 	size_t ngws;
 	uint64_t session;
-	uint64_t version; /* of the table: one more for every change */
+	uint64_t version;     /* of the table: one more for every change */
 	double last_liveness; /* the liveness walk runs once a second, not every tick */
 	struct fhr_counters c;
 	struct log_rate rl, rl_info, rl_limit;
@@ -110,6 +111,7 @@ void fhr_free(struct fhr *f)
 	free_gws(f);
 	ptable_free(f->eids);
 	free(f->neids);
+	free(f->refused);
 	free(f);
 }
 
@@ -304,6 +306,8 @@ void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now)
 	}
 	free(f->neids);
 	f->neids = xcalloc(conf->ndyneids + 1, sizeof(*f->neids));
+	free(f->refused);
+	f->refused = xcalloc(conf->ndyneids + 1, sizeof(*f->refused));
 	ptable_walk(f->eids, NULL, count_one, f);
 }
 
@@ -367,10 +371,12 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	if (!e) {
 		if (f->neids[d] >= dyn->eid_limit) {
 			f->c.eid_limit++;
-			log_warn_rl(&f->rl_limit,
-				    "fhr: dynamic-eid %s holds %u EIDs (eid-limit): %s on %s refused",
-				    dyn->name, dyn->eid_limit, lisp_prefix_format(&host, b, sizeof(b)),
-				    ifname);
+			f->refused[d]++;
+			log_warn_rl(
+				&f->rl_limit,
+				"fhr: dynamic-eid %s holds %u EIDs (eid-limit): %s on %s refused",
+				dyn->name, dyn->eid_limit, lisp_prefix_format(&host, b, sizeof(b)),
+				ifname);
 			return -ENOSPC;
 		}
 		e = xcalloc(1, sizeof(*e));
@@ -547,8 +553,8 @@ static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack, 
 	if (strncmp(key, "resync/", 7) == 0)
 		resync_acked(f, g, buf, len, ack);
 	else if (ack->status >= 0 && strcmp(key, "hello") != 0 &&
-		 lisp_prefix_parse(key + (key[0] == '[' ? strcspn(key, "]") + 2 : 0), g->iid,
-				   &p) == 0)
+		 lisp_prefix_parse(key + (key[0] == '[' ? strcspn(key, "]") + 2 : 0), g->iid, &p) ==
+			 0)
 		mark_acked(f, g, &p);
 	free(buf);
 	(void)now;
@@ -633,8 +639,9 @@ static void on_keepalive(struct fhr *f, struct gw *g, const Vmroam__Notify__Keep
 	if (++g->mismatches < 2 || now - g->last_resync < DIGEST_RESYNC_MIN)
 		return;
 	g->digest_resyncs++;
-	log_warn_rl(&f->rl, "fhr: gateway %s holds %u EIDs of dynamic-eid %s, not the ones we "
-			    "have: sending our table again",
+	log_warn_rl(&f->rl,
+		    "fhr: gateway %s holds %u EIDs of dynamic-eid %s, not the ones we "
+		    "have: sending our table again",
 		    lisp_addr_format(&g->addr, a, sizeof(a)), ka->eids,
 		    f->conf->dyneids[g->dyn].name);
 	evh_add("resync-digest", NULL, &g->addr, "it holds %u", ka->eids);
@@ -722,8 +729,10 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 	if (rc < 0) {
 		f->c.replays++;
 		g->replays++;
-		if (rc == -EALREADY && env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY &&
-		    env->session == g->rx.session && notify_rx_status(&g->rx, env->seq, &status) == 0)
+		if (rc == -EALREADY &&
+		    env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY &&
+		    env->session == g->rx.session &&
+		    notify_rx_status(&g->rx, env->seq, &status) == 0)
 			ack_gw(f, g, env->seq, status, now);
 		goto out;
 	}
@@ -864,7 +873,8 @@ static void fhr_tick_channel(struct fhr *f, double now)
 
 		if (g->up && now - g->last_heard > NOTIFY_DEAD) {
 			g->up = false;
-			g->need_hello = true; /* its answer may be from a new life, of any session */
+			g->need_hello =
+				true; /* its answer may be from a new life, of any session */
 			evh_add("gateway-down", NULL, &g->addr, NULL);
 			log_warn("fhr: gateway %s silent for %.1f s: down",
 				 lisp_addr_format(&g->addr, a, sizeof(a)), now - g->last_heard);
@@ -959,6 +969,12 @@ int fhr_eid_walk(const struct fhr *f, fhr_eid_fn fn, void *arg)
 	struct info_walk w = { .f = f, .fn = fn, .arg = arg };
 
 	return ptable_walk(f->eids, NULL, info_one, &w);
+}
+
+void fhr_dyn_info(const struct fhr *f, size_t d, size_t *eids, uint64_t *refused)
+{
+	*eids = f->neids[d];
+	*refused = f->refused[d];
 }
 
 size_t fhr_eid_count(const struct fhr *f)

@@ -169,6 +169,8 @@ struct fhr_eid_info {
 typedef int (*fhr_eid_fn)(const struct fhr_eid_info *e, void *arg);
 int fhr_eid_walk(const struct fhr *f, fhr_eid_fn fn, void *arg);
 size_t fhr_eid_count(const struct fhr *f);
+/* Dynamic-eid d of the configuration: its EIDs now, and the new ones refused at its eid-limit. */
+void fhr_dyn_info(const struct fhr *f, size_t d, size_t *eids, uint64_t *refused);
 
 struct fhr_gw_info {
 	struct lisp_addr addr;
@@ -177,8 +179,8 @@ struct fhr_gw_info {
 	bool up;
 	double last_heard;
 	size_t pending;
-	uint32_t eids;	/* ours it acknowledged (what its digest should cover) */
-	bool in_sync;	/* its last Keepalive's digest matched ours (or nothing to compare yet) */
+	uint32_t eids; /* ours it acknowledged (what its digest should cover) */
+	bool in_sync;  /* its last Keepalive's digest matched ours (or nothing to compare yet) */
 	uint64_t sent, acked, retransmits, resyncs, digest_resyncs;
 	uint64_t replays, refused; /* its datagrams: replayed; for another receiver or life */
 };

@@ -183,7 +183,8 @@ int hv_ack_check(const struct hv_tenant *t, const uint8_t *buf, size_t len, uint
 	if (!env)
 		return err;
 	if (env->instance_id == t->iid && env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
-	    env->direction == VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR && env->ack->seq == seq) {
+	    env->direction == VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR &&
+	    env->ack->seq == seq) {
 		*status = env->ack->status;
 		rc = 0;
 	}

@@ -9,6 +9,7 @@ shift || true
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "lab/repeat.sh: needs root" >&2; exit 77; }
 export VMROAM_BIN=${VMROAM_BIN:-$(dirname "$HERE")/build/bin}
+export VMROAM_LAB=${VMROAM_LAB:-vmrrep$$} # (its own namespaces: another lab may be running)
 fails=0
 times=()
 for i in $(seq 1 "$N"); do

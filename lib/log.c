@@ -143,35 +143,15 @@ void fatal(const char *fmt, ...)
 	exit(1);
 }
 
-void log_warn_rl(struct log_rate *rl, const char *fmt, ...)
+/*
+ * Lets a message of rate state rl through when fewer than burst went in this
+ * RATE_INTERVAL (a new interval starts once it has passed since the first),
+ * with the count of the suppressed ones since the last let through.
+ */
+static void vlog_rl(struct log_rate *rl, unsigned burst, int prio, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	char msg[900];
-	va_list ap;
-	double now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-	if (rl->last != 0 && now - rl->last < RATE_INTERVAL) {
-		rl->suppressed++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (rl->suppressed)
-		log_warn("%s (and %u more like it suppressed)", msg, rl->suppressed);
-	else
-		log_warn("%s", msg);
-	rl->last = now;
-	rl->suppressed = 0;
-}
-
-void log_info_rl(struct log_rate *rl, const char *fmt, ...)
-{
-	struct timespec ts;
-	char msg[900];
-	va_list ap;
 	double now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -180,17 +160,39 @@ void log_info_rl(struct log_rate *rl, const char *fmt, ...)
 		rl->last = now;
 		rl->burst = 0;
 	}
-	if (rl->burst >= LOG_INFO_BURST) {
+	if (rl->burst >= burst) {
 		rl->suppressed++;
 		return;
 	}
 	rl->burst++;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (rl->suppressed)
-		log_info("%s (and %u more like it suppressed)", msg, rl->suppressed);
-	else
+	if (rl->suppressed) {
+		if (prio == LOG_WARNING)
+			log_warn("%s (and %u more like it suppressed)", msg, rl->suppressed);
+		else
+			log_info("%s (and %u more like it suppressed)", msg, rl->suppressed);
+	} else if (prio == LOG_WARNING) {
+		log_warn("%s", msg);
+	} else {
 		log_info("%s", msg);
+	}
 	rl->suppressed = 0;
+}
+
+void log_warn_rl(struct log_rate *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_rl(rl, 1, LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void log_info_rl(struct log_rate *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_rl(rl, LOG_INFO_BURST, LOG_INFO, fmt, ap);
+	va_end(ap);
 }

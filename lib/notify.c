@@ -61,13 +61,14 @@ int notify_socket_pktinfo(int fd, int family)
 	int one = 1;
 
 	if (family == AF_INET6)
-		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ? -errno
-											    : 0;
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0
+			       ? -errno
+			       : 0;
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ? -errno : 0;
 }
 
-int notify_sendmsg(int fd, const struct lisp_addr *from, const struct lisp_addr *dst,
-		   uint16_t port, const uint8_t *buf, size_t len)
+int notify_sendmsg(int fd, const struct lisp_addr *from, const struct lisp_addr *dst, uint16_t port,
+		   const uint8_t *buf, size_t len)
 {
 	union {
 		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];

@@ -60,8 +60,8 @@ int notify_socket_pktinfo(int fd, int family);
  * NULL nor afi NONE (the address the peer sent to, so that the answer comes
  * from where the peer expects it); 0 or -errno.
  */
-int notify_sendmsg(int fd, const struct lisp_addr *from, const struct lisp_addr *dst,
-		   uint16_t port, const uint8_t *buf, size_t len);
+int notify_sendmsg(int fd, const struct lisp_addr *from, const struct lisp_addr *dst, uint16_t port,
+		   const uint8_t *buf, size_t len);
 
 /* Sends a datagram to dst:port on fds[0] (IPv4) or fds[1] (IPv6); 0 or -errno. */
 int notify_sendto(const int fds[2], const struct lisp_addr *dst, uint16_t port, const uint8_t *buf,

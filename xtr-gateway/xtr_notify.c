@@ -52,10 +52,10 @@ struct peer {
 	bool alive;
 	struct ptable *eids; /* struct peer_eid */
 	size_t present, tombs;
-	uint64_t snap_as_of; /* the Resync snapshot being received: its version, */
-	uint64_t snap_id;    /* our number for it, */
+	uint64_t snap_as_of;		/* the Resync snapshot being received: its version, */
+	uint64_t snap_id;		/* our number for it, */
 	uint32_t snap_seen, snap_parts; /* its parts seen, and how many it has (0: not known) */
-	uint64_t their_digest; /* from its last Keepalive */
+	uint64_t their_digest;		/* from its last Keepalive */
 	uint32_t their_eids;
 	bool their_quiet; /* nothing was waiting on its side then */
 	struct xtr_notify_peer_counters c;
@@ -169,8 +169,8 @@ static bool answer_allowed(struct xtr_notify *n, double now)
  * did not fit. seq comes from tx.
  */
 static size_t pack_send(struct xtr_notify *n, int d, struct notify_tx *tx, const char *id,
-			uint64_t rsession, const struct lisp_addr *local, const struct lisp_addr *dst,
-			uint16_t port, Vmroam__Notify__Envelope *env)
+			uint64_t rsession, const struct lisp_addr *local,
+			const struct lisp_addr *dst, uint16_t port, Vmroam__Notify__Envelope *env)
 {
 	char me[LISP_ADDR_STRLEN] = "";
 	size_t len;
@@ -324,7 +324,8 @@ static int event_host(struct xtr_notify *n, struct peer *p, const Vmroam__Notify
 		n->c.refused_policy++;
 		return -EPERM; /* another dynamic-eid than the channel's */
 	}
-	if (lisp_addr_parse(ev->eid, &a) < 0 || (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
+	if (lisp_addr_parse(ev->eid, &a) < 0 ||
+	    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
 	    ev->eid_len != lisp_afi_max_plen(a.afi) || ev->event_seq == 0) {
 		p->c.malformed++;
 		n->c.malformed++;
@@ -580,7 +581,8 @@ static Vmroam__Notify__Envelope *unpack(struct xtr_notify *n, const struct lisp_
 	    memcmp(n->conf->dyneids[*d].notify_key, n->conf->dyneids[k].notify_key,
 		   n->conf->dyneids[k].notify_keylen) != 0) {
 		n->c.refused_policy++;
-		log_warn_rl(&n->rl, "eid-notify: from %s: dynamic-eid \"%.64s\" unknown or not keyed so",
+		log_warn_rl(&n->rl,
+			    "eid-notify: from %s: dynamic-eid \"%.64s\" unknown or not keyed so",
 			    lisp_addr_format(src, a, sizeof(a)), env->dynamic_eid);
 		vmroam__notify__envelope__free_unpacked(env, NULL);
 		return NULL;
@@ -761,8 +763,9 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 	p = peer_find(n, env->sender, env->instance_id, d);
 	if (!p && !(p = peer_new(n, env->sender, env->instance_id, d))) {
 		n->c.peer_limit++;
-		log_warn_rl(&n->rl, "eid-notify: %s: dynamic-eid %s has %u first-hop routers "
-				    "(eid-notify peer-limit): refused",
+		log_warn_rl(&n->rl,
+			    "eid-notify: %s: dynamic-eid %s has %u first-hop routers "
+			    "(eid-notify peer-limit): refused",
 			    env->sender, n->conf->dyneids[d].name,
 			    n->conf->dyneids[d].notify_peer_limit);
 		goto out;
@@ -784,8 +787,8 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 	p->local = *dst;
 	p->last_heard = now;
 	if (!p->alive) {
-		log_info("eid-notify: %s (instance-id %u, dynamic-eid %s) up at %s", p->id,
-			 p->iid, p->dyn_name, lisp_addr_format(src, a, sizeof(a)));
+		log_info("eid-notify: %s (instance-id %u, dynamic-eid %s) up at %s", p->id, p->iid,
+			 p->dyn_name, lisp_addr_format(src, a, sizeof(a)));
 		evh_add("fhr-up", NULL, src, "%s", p->id);
 	}
 	p->alive = true;

@@ -447,59 +447,6 @@ static void test_across_subnet(void **state)
 	fhr_conf_free(asm_conf);
 }
 
-/* A multihomed site: the FHR tells both gateways; acknowledged only when both have it. */
-static void test_two_gateways(void **state)
-{
-	struct env *e = *state;
-	struct etr_io eio = { .send = ms_send, .if_addr = fake_no_if_addr };
-	struct xtr_notify_io nio = { .send = gw_send, .arg = &e->gw2_addr };
-	struct fhr_io io = { .send = fhr_send };
-	struct fhr_conf *c;
-	char err[256];
-
-	c = fhr_conf_parse_string("two",
-				  "router lisp\n fhr-id fhr-1\n"
-				  " eid-table vrf A instance-id 4100\n"
-				  "  dynamic-eid VMS\n"
-				  "   database-mapping 198.51.100.0/24\n"
-				  "   eid-notify 192.0.2.10 key key-a\n"
-				  "   eid-notify 192.0.2.11 key key-a\n"
-				  "interface br0\n lisp mobility VMS\n",
-				  err, sizeof(err));
-	assert_non_null(c);
-	e->etr2 = etr_new(&eio);
-	etr_configure(e->etr2, e->gconf, 0);
-	e->gw2 = xtr_notify_new(&nio, e->etr2, "gw-dc1-b");
-	xtr_notify_configure(e->gw2, e->gconf);
-	fhr_free(e->fhr);
-	e->fhr = fhr_new(&io, ++e->fhr_session);
-	fhr_configure(e->fhr, c, 0);
-	fhr_tick(e->fhr, 0);
-	pump(e, 0);
-	assert_int_equal(fhr_gw_count(e->fhr), 2);
-	/* the second gateway is unreachable for now: the EID waits for it */
-	drop_to_gw = false;
-	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
-	for (int i = 0; i < nq; i++)
-		if (lisp_addr_equal(&q[i].peer, &e->gw2_addr))
-			q[i].len = 0; /* lost */
-	for (int i = 0; i < nq; i++)
-		if (!q[i].len)
-			q[i] = q[--nq], i--;
-	pump(e, 1);
-	assert_int_equal(etr_dyn_count(e->etr), 1);
-	assert_int_equal(etr_dyn_count(e->etr2), 0);
-	assert_int_equal(eid_state(e), FHR_EID_DETECTED);
-	fhr_tick(e->fhr, 1.25); /* retransmitted to the second */
-	pump(e, 1.25);
-	assert_int_equal(etr_dyn_count(e->etr2), 1);
-	assert_int_equal(eid_state(e), FHR_EID_ACKED);
-	fhr_free(e->fhr);
-	e->fhr = NULL;
-	fhr_conf_free(c);
-}
-
-
 /* Sets up the FHR of conf text c against both gateways (gw2 created), channels up. */
 static struct fhr_conf *two_gateways(struct env *e, const char *text)
 {
@@ -531,6 +478,34 @@ static const char *two_text = "router lisp\n fhr-id fhr-1\n"
 			      "   eid-notify 192.0.2.10 key key-a\n"
 			      "   eid-notify 192.0.2.11 key key-a\n"
 			      "interface br0\n lisp mobility VMS\n";
+
+/* A multihomed site: the FHR tells both gateways; acknowledged only when both have it. */
+static void test_two_gateways(void **state)
+{
+	struct env *e = *state;
+	struct fhr_conf *c = two_gateways(e, two_text);
+
+	assert_int_equal(fhr_gw_count(e->fhr), 2);
+	/* the second gateway is unreachable for now: the EID waits for it */
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	for (int i = 0; i < nq; i++)
+		if (lisp_addr_equal(&q[i].peer, &e->gw2_addr))
+			q[i].len = 0; /* lost */
+	for (int i = 0; i < nq; i++)
+		if (!q[i].len)
+			q[i] = q[--nq], i--;
+	pump(e, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(etr_dyn_count(e->etr2), 0);
+	assert_int_equal(eid_state(e), FHR_EID_DETECTED);
+	fhr_tick(e->fhr, 1.25); /* retransmitted to the second */
+	pump(e, 1.25);
+	assert_int_equal(etr_dyn_count(e->etr2), 1);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(c);
+}
 
 /* Runs both ends for the seconds from t0 to t1 (ticks every 0.1 s, datagrams delivered). */
 static void run(struct env *e, double t0, double t1)

@@ -131,7 +131,7 @@ static int setup(void **state)
 	e->fhr = fhr_new(&io, 1);
 	fhr_configure(e->fhr, e->fconf, 1000);
 	fhr_tick(e->fhr, 1000); /* the Hello */
-	gateway_answers(e); /* then the (empty) table */
+	gateway_answers(e);	/* then the (empty) table */
 	e->hv = fhr_hv_new(e->fhr, &hio, 1);
 	assert_int_equal(fhr_hv_configure(e->hv, e->fconf), 1);
 	assert_int_equal(hv_domain_parse(vm_xml, strlen(vm_xml), &e->dom, err, sizeof(err)), 0);
@@ -271,10 +271,11 @@ static void live_from_own_table(void **state)
 	struct env *e = *state;
 	struct lisp_addr a;
 	char ev[512], err[256];
-	const char *bare = "<domain><name>vm2</name><metadata><v:vm xmlns:v='urn:vmroam:libvirt:1'>"
-			   "<v:tenant>A</v:tenant><v:fhr>198.51.100.1</v:fhr></v:vm></metadata><devices>"
-			   "<interface type='bridge'><mac address='52:54:00:00:00:10'/></interface>"
-			   "</devices></domain>";
+	const char *bare =
+		"<domain><name>vm2</name><metadata><v:vm xmlns:v='urn:vmroam:libvirt:1'>"
+		"<v:tenant>A</v:tenant><v:fhr>198.51.100.1</v:fhr></v:vm></metadata><devices>"
+		"<interface type='bridge'><mac address='52:54:00:00:00:10'/></interface>"
+		"</devices></domain>";
 
 	/* no addresses in the domain: the FHR's own past binding of the MAC serves */
 	assert_int_equal(hv_domain_parse(bare, strlen(bare), &e->dom, err, sizeof(err)), 0);

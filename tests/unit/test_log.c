@@ -49,6 +49,41 @@ static char *capture(const char *js, bool match)
 	return out;
 }
 
+/* A flood of remote-triggered lines: 1 warning, LOG_INFO_BURST infos per interval pass. */
+static void rate_limited(void **state)
+{
+	char path[] = "/tmp/vmroam-test-log-XXXXXX", out[16384];
+	int fd = mkstemp(path), saved = dup(2), lines = 0;
+	struct log_rate w = { 0 }, i = { 0 };
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	unlink(path);
+	assert_int_equal(dup2(fd, 2), 2);
+	unsetenv("JOURNAL_STREAM");
+	log_init("t", true);
+	for (int k = 0; k < 1000; k++) {
+		log_warn_rl(&w, "w %d", k);
+		log_info_rl(&i, "i %d", k);
+	}
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = pread(fd, out, sizeof(out) - 1, 0);
+	close(fd);
+	assert_true(n > 0);
+	out[n] = '\0';
+	for (char *c = out; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, 1 + LOG_INFO_BURST);
+	assert_int_equal(w.suppressed, 999);
+	assert_int_equal(i.suppressed, 1000 - LOG_INFO_BURST);
+	assert_non_null(strstr(out, "t: warning: w 0\n"));
+	assert_non_null(strstr(out, "t: info: i 19\n"));
+	assert_null(strstr(out, "i 20\n"));
+}
+
 static void plain_stderr(void **state)
 {
 	(void)state;
@@ -72,6 +107,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plain_stderr),
+		cmocka_unit_test(rate_limited),
 		cmocka_unit_test(journal),
 	};
 

@@ -373,7 +373,6 @@ static void test_data_first_then_fhr(void **state)
 	assert_int_equal(nroutes, 0);
 }
 
-
 /* A Resync snapshot part of the FHR at version as_of, listing eids (versions vers). */
 static size_t snapshot(struct env *e, uint64_t as_of, uint32_t part, uint32_t parts,
 		       const char *const *eids, const uint64_t *vers, size_t n, uint8_t *out)

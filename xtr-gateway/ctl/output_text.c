@@ -141,6 +141,19 @@ static void dynamic_eid_policy(const Vmroam__Xtr__DynamicEidPolicy *p)
 {
 	char from[16], timeout[16], hosts[24];
 
+#ifdef CTL_FOR_FHR
+	if (!policy_header) {
+		printf("\n%-16s %-8s %-13s %14s\n", "Dyn-EID Name", "Inst ID", "EIDs/Limit",
+		       "Refused limit");
+		policy_header = true;
+	}
+	snprintf(hosts, sizeof(hosts), "%" PRIu64 "/%u", p->hosts, p->host_limit);
+	printf("%-16s %-8u %-13s %14" PRIu64 "\n", p->name, p->instance_id, hosts,
+	       p->refused_limit);
+	(void)from;
+	(void)timeout;
+	return;
+#endif
 	if (!policy_header) {
 		if (!rows)
 			printf("No dynamic EIDs\n");
