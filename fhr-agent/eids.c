@@ -64,7 +64,7 @@ struct fhr {
 	struct fhr_io io;
 	const struct fhr_conf *conf;
 	struct ptable *eids;
-	size_t *neids;	    /* per dynamic-eid */
+	size_t *neids;	   /* per dynamic-eid */
 	uint64_t *refused; /* per dynamic-eid: new EIDs refused at its eid-limit */
 	struct gw *gws;
 	size_t ngws;
