@@ -663,6 +663,31 @@ static void test_eid_limit(void **state)
 	fhr_conf_free(c);
 }
 
+/*
+ * The FHR restarts with its clock behind (a session older than the one the
+ * gateway knows): the gateway's answer to its Hello names the session to
+ * start above, and the tables converge; nothing older is taken meanwhile.
+ */
+static void test_fhr_clock_went_back(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send };
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	run(e, 1, 2);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, e->fhr_session - 500); /* before the previous life */
+	fhr_configure(e->fhr, e->fconf, 3);
+	run(e, 3, 4);
+	/* its table (empty: it knows nothing yet) was taken, under a session above the old one */
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 4);
+	run(e, 4, 6);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +704,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_gateway_spoofed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fhr_restart_refuses_captures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eid_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fhr_clock_went_back, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

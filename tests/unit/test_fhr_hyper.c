@@ -333,6 +333,19 @@ static void refused(void **state)
 	assert_int_equal(c->malformed, 1);
 	assert_int_equal(c->auth_failures, 2);
 	assert_int_equal(c->received, 7);
+	/* an event for the tenant's FHR on another host (its address), replayed to this one */
+	{
+		struct lisp_addr other;
+
+		lisp_addr_parse("198.51.100.2", &other);
+		len = hv_event_pack(e->hconf, hv_conf_tenant(e->hconf, "A"), &e->dom, HV_LEFT,
+				    "test", "virtwatch", 1101, 77, e->seq++, dg, NOTIFY_MAX);
+		fhr_hv_input(e->hv, &e->host, 40000, &other, dg, len, 1101);
+		assert_int_equal(c->misdirected, 1);
+		assert_int_equal(c->by_kind[2], 1);			     /* not applied */
+		fhr_hv_input(e->hv, &e->host, 40000, &e->me, dg, len, 1101); /* here it is */
+		assert_int_equal(c->by_kind[2], 2);
+	}
 }
 
 int main(void)
