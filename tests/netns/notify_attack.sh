@@ -193,6 +193,35 @@ check "gw1: the replay answered at most at the rate limit" \
 	test "$(stat gw1 notify_answers_limited)" -ge 0
 check "both ends agree (digests)" retry 4 peer gw1 '.in_sync'
 
+# 6. the FHR restarts: what gw1 said to its earlier life, replayed to it now, changes nothing
+pkill -f "fhr-agent -f $WORK/fhr.conf"
+sleep 0.5
+bg fhr "$BIN/fhr-agent" -f "$WORK/fhr.conf" -s "$WORK/fhr.sock" 2>>"$WORK/fhr.log"
+retry 5 test -S "$WORK/fhr.sock"
+check "FHR restarted: both gateways up again" retry 5 fhr_j \
+	'[.eid_notify_peers[] | select(.up)] | length==2' show lisp eid-notify
+fport=$(nsx fhr ss -Hunp 2>/dev/null | awk '/fhr-agent/ && $4 ~ /^0\.0\.0\.0:/ { sub(/.*:/, "", $4); print $4; exit }')
+sent=$(nsx fw $REPLAY "$WORK/gw1.pcap" --sport 4349 --dport "${fport:-9}" --to 198.51.100.198 \
+	--from 198.51.100.193)
+sleep 0.3
+check "FHR after its restart: gw1's old datagrams ($sent) refused (for its earlier life)" fhr_j \
+	".eid_notify_peers[] | select(.address==\"198.51.100.193\") | .refused >= $sent - 1" \
+	show lisp eid-notify
+
+# 7. anti-entropy: gw2 loses the VM behind the FHR's back (an operator's clear); the digests
+#    differ, the FHR sends its table again, and the VM is back within seconds
+nsx vm arping -q -U -c 1 -w 1 -I eth0 198.51.100.10 || true
+check "the VM known again at gw2" retry 5 jctl gw2 \
+	'.dynamic_eids[] | select(.eid=="198.51.100.10/32") | .registered' show lisp dynamic-eid
+ctl gw2 clear lisp dynamic-eid >/dev/null
+t0=$EPOCHREALTIME
+check "gw2: the cleared VM is back from the FHR (anti-entropy) within 5 s" retry 5 jctl gw2 \
+	'.dynamic_eids[] | select(.eid=="198.51.100.10/32") | .source=="fhr"' show lisp dynamic-eid
+echo "anti-entropy: back at gw2 in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+check "FHR: one resync after a digest mismatch with gw2" fhr_j \
+	'.eid_notify_peers[] | select(.address=="192.0.2.11") | .digest_resyncs==1' \
+	show lisp eid-notify
+
 echo "--- gw3# show lisp statistics (eid-notify)"
 ctl gw3 show lisp statistics | sed -n '/eid-notify/,$p' || true
 echo "--- FHR# show lisp eid-notify"
