@@ -38,6 +38,10 @@ struct fhr_eid {
 	unsigned probes;  /* unanswered liveness probes (across-subnet mode, or contested) */
 	double last_probe;
 	bool contested; /* another MAC claimed it: probe the known one, it keeps it while it answers */
+	double moved_at;       /* a gateway said it moved away (then it was probed) */
+	double conflict_since; /* the first of its conflicts in this minute */
+	unsigned conflicts;    /* still here right after another site claimed it, this minute */
+	double hold_until;     /* flapping between sites: not re-asserted before */
 };
 
 struct gw {
@@ -324,6 +328,49 @@ static int iface_dyn(const struct fhr_conf *c, const char *ifname)
 	return -1;
 }
 
+/*
+ * A moved-away EID detected again: is its re-assertion held? Detected
+ * within FHR_CONFLICT_GAP of the MovedAway, it is still here while
+ * another site claims it (a duplicate address, or two gateways of one
+ * site registering other locators): from the FHR_CONFLICTS-th time in a
+ * minute the re-assertion waits 2, 4 ... 60 s, so that two sites do not
+ * take the EID from each other at wire speed.
+ */
+static bool conflict_held(struct fhr *f, struct fhr_eid *e, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+	double hold;
+
+	if (e->state != FHR_EID_MOVED)
+		return false;
+	if (now < e->hold_until) {
+		f->c.conflicts_held++;
+		return true;
+	}
+	if (e->hold_until > 0 || now - e->moved_at > FHR_CONFLICT_GAP) {
+		e->hold_until = 0; /* held long enough, or a VM that came back later */
+		return false;
+	}
+	if (now - e->conflict_since > 60.0) {
+		e->conflict_since = now;
+		e->conflicts = 0;
+	}
+	if (++e->conflicts < FHR_CONFLICTS)
+		return false;
+	hold = 2.0 * (double)(1u << (e->conflicts - FHR_CONFLICTS < 5 ? e->conflicts - FHR_CONFLICTS
+								      : 5));
+	e->hold_until = now + (hold > 60.0 ? 60.0 : hold);
+	f->c.conflicts_held++;
+	log_warn_rl(&f->rl,
+		    "fhr: %s is here but another site claimed it %u times in %.0f s (a "
+		    "duplicate address?): not re-asserted for %.0f s",
+		    lisp_prefix_format(&e->p, b, sizeof(b)), e->conflicts, now - e->conflict_since,
+		    e->hold_until - now);
+	evh_add("conflict-held", &e->p, NULL, "%u claims, held %.0f s", e->conflicts,
+		e->hold_until - now);
+	return true;
+}
+
 int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
 	       enum fhr_source src, double now)
 {
@@ -368,6 +415,8 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		f->c.refreshes++;
 		return 0;
 	}
+	if (e && conflict_held(f, e, now))
+		return -EAGAIN;
 	if (!e) {
 		if (f->neids[d] >= dyn->eid_limit) {
 			f->c.eid_limit++;
@@ -568,7 +617,6 @@ static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__Mov
 	struct lisp_prefix p;
 	struct fhr_eid *e;
 
-	(void)now;
 	if (lisp_prefix_parse(m->eid, g->iid, &p) < 0 ||
 	    (e = ptable_lookup_exact(f->eids, &p)) == NULL || e->state == FHR_EID_MOVED)
 		return;
@@ -577,6 +625,7 @@ static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__Mov
 		return;
 	}
 	e->state = FHR_EID_MOVED;
+	e->moved_at = now;
 	f->c.moves_told++;
 	evh_add("moved-away", &p, &g->addr, "now at %s", where);
 	/*
@@ -824,6 +873,14 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 	struct fhr_eid *e = v;
 	const struct fhr_conf_iface *x = iface_conf(w->f->conf, e->ifname);
 
+	if (e->state == FHR_EID_MOVED && e->hold_until > 0 && w->now >= e->hold_until &&
+	    e->has_mac && w->now - e->last_probe >= FHR_PROBE_EVERY) {
+		e->last_probe = w->now; /* its hold is over: still here? its answer re-asserts it */
+		w->f->c.probes++;
+		if (w->f->io.probe)
+			w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->mac);
+		return 0;
+	}
 	if (e->state == FHR_EID_MOVED || !e->has_mac ||
 	    (!e->contested && (!x || !x->proxy_arp || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
 	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))

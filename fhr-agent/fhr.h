@@ -103,13 +103,18 @@ struct fhr_io {
 #define FHR_PROBE_EVERY 3.0  /* then again */
 #define FHR_PROBES	3    /* unanswered: it is gone (DEPARTED) */
 
+/* Two sites claiming one EID (see conflict_held() in eids.c) */
+#define FHR_CONFLICT_GAP 1.0 /* s: detected again this soon after a MovedAway: still here */
+#define FHR_CONFLICTS	 3   /* such conflicts in a minute before its re-assertion is held */
+
 struct fhr_counters {
 	uint64_t detections, arrivals, refreshes, moves_told, hijacks, out_of_prefix;
 	uint64_t received, auth_failures, replays, malformed, refused_by_gw;
 	uint64_t probes, departures, proxy_arps;
 	uint64_t move_checks; /* probes of an EID a gateway said moved away (is it still here?) */
 	uint64_t eid_limit;   /* new EIDs refused: the dynamic-eid's eid-limit */
-	uint64_t moves_stale; /* MovedAway about an older state of an EID: ignored */
+	uint64_t conflicts_held; /* re-assertions held: another site keeps claiming the EID */
+	uint64_t moves_stale;	 /* MovedAway about an older state of an EID: ignored */
 	uint64_t stale_session, misdirected; /* refused: an earlier life of ours; not ours */
 };
 

@@ -688,6 +688,64 @@ static void test_fhr_clock_went_back(void **state)
 	assert_int_equal(eid_state(e), FHR_EID_ACKED);
 }
 
+static int nprobes_all;
+
+static void any_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
+		      const uint8_t *mac)
+{
+	(void)arg;
+	(void)ifname;
+	(void)eid;
+	(void)mac;
+	nprobes_all++;
+}
+
+/*
+ * Another site keeps claiming a VM that is here (a duplicate address in
+ * another data centre): each MovedAway is answered by the VM's probe
+ * answer and a re-assertion, and the two sites would take the EID from
+ * each other at wire speed. From the third such conflict in a minute the
+ * re-assertion waits (2 s, then longer); when the hold ends, one probe.
+ */
+static void test_conflict_held(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send, .probe = any_probe };
+	int rc[5];
+
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, e->fconf, 0);
+	run(e, 0, 1);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	for (int i = 0; i < 5; i++) {
+		double t = 2 + i * 0.5;
+
+		told_moved(e, 100 + (uint64_t)i, "192.0.2.11", t);
+		assert_int_equal(eid_state(e), FHR_EID_MOVED);
+		rc[i] = fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, t + 0.01);
+		pump(e, t + 0.01);
+		if (rc[i] == -EAGAIN)
+			break;
+	}
+	assert_int_equal(rc[0], 1);
+	assert_int_equal(rc[1], 1);
+	assert_int_equal(rc[2], -EAGAIN); /* the third: held */
+	assert_int_equal(fhr_counters(e->fhr)->conflicts_held, 1);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 3.5), -EAGAIN);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	nprobes_all = 0;
+	fhr_tick(e->fhr, 5.5); /* the hold (2 s) is over: one probe */
+	assert_int_equal(nprobes_all, 1);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 5.6), 1);
+	pump(e, 5.6);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	/* a VM that comes back later than right after its MovedAway is no conflict */
+	told_moved(e, 200, "192.0.2.11", 70);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 75), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +763,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fhr_restart_refuses_captures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eid_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fhr_clock_went_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_held, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
