@@ -50,12 +50,13 @@ struct fhr_ctl {
 	struct fhr_daemon *d;
 	int fd;
 	ev_io io;
+	ev_timer pause; /* accepting again after running out of file descriptors */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client *clients;
 	unsigned nclients;
 	/* connections closed: MAX_CLIENTS open already, too large a request, past DEADLINE */
 	uint64_t busy, too_large, late;
-	struct log_rate rl_busy, rl_too_large, rl_late;
+	struct log_rate rl_busy, rl_too_large, rl_late, rl_fds;
 };
 
 static void client_free(struct ctl_client *cl)
@@ -416,6 +417,14 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(cl);
 }
 
+static void resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fhr_ctl *c = container_of(w, struct fhr_ctl, pause);
+
+	(void)revents;
+	ev_io_start(loop, &c->io);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct fhr_ctl *c = container_of(w, struct fhr_ctl, io);
@@ -425,6 +434,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	(void)revents;
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* the connection stays queued: listening on would spin; try again in a second */
+		log_warn_rl(&c->rl_fds, "control: accept: %s: paused for 1 s", strerror(errno));
+		ev_io_stop(loop, &c->io);
+		ev_timer_set(&c->pause, 1.0, 0.0); /* (a one-shot timer forgets its delay) */
+		ev_timer_start(loop, &c->pause);
+		return;
+	}
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
@@ -468,6 +485,7 @@ struct fhr_ctl *fhr_ctl_open(struct fhr_daemon *d, const char *path)
 		fatal("control: %s: %s", path, strerror(-c->fd));
 	ev_io_init(&c->io, accept_cb, c->fd, EV_READ);
 	ev_io_start(d->loop, &c->io);
+	ev_timer_init(&c->pause, resume_cb, 1.0, 0);
 	return c;
 }
 
@@ -482,6 +500,7 @@ void fhr_ctl_close(struct fhr_ctl *c)
 			 " requests too large, %" PRIu64 " past the deadline",
 			 c->busy, MAX_CLIENTS, c->too_large, c->late);
 	ev_io_stop(c->d->loop, &c->io);
+	ev_timer_stop(c->d->loop, &c->pause);
 	close(c->fd);
 	unlink(c->path);
 	free(c);

@@ -40,6 +40,8 @@ struct control {
 	struct xtr_daemon *d;
 	int fd;
 	ev_io io;
+	ev_timer pause; /* accepting again after running out of file descriptors */
+	struct log_rate rl_fds;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client *clients;
 };
@@ -965,6 +967,14 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(cl);
 }
 
+static void resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *c = container_of(w, struct control, pause);
+
+	(void)revents;
+	ev_io_start(loop, &c->io);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *c = container_of(w, struct control, io);
@@ -975,6 +985,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* the connection stays queued: listening on would spin; try again in a second */
+		log_warn_rl(&c->rl_fds, "control: accept: %s: paused for 1 s", strerror(errno));
+		ev_io_stop(loop, &c->io);
+		ev_timer_set(&c->pause, 1.0, 0.0); /* (a one-shot timer forgets its delay) */
+		ev_timer_start(loop, &c->pause);
+		return;
+	}
 	if (fd < 0)
 		return;
 	cl = xcalloc(1, sizeof(*cl));
@@ -1017,6 +1035,7 @@ struct control *control_open(struct xtr_daemon *d, const char *path)
 		fatal("control: %s: %s", path, strerror(-c->fd));
 	ev_io_init(&c->io, accept_cb, c->fd, EV_READ);
 	ev_io_start(d->loop, &c->io);
+	ev_timer_init(&c->pause, resume_cb, 1.0, 0);
 	return c;
 }
 
@@ -1027,6 +1046,7 @@ void control_close(struct control *c)
 	while (c->clients)
 		client_free(c->clients);
 	ev_io_stop(c->d->loop, &c->io);
+	ev_timer_stop(c->d->loop, &c->pause);
 	close(c->fd);
 	unlink(c->path);
 	free(c);

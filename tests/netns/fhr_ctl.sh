@@ -8,7 +8,8 @@
 # a member of the group may show but not clear (SO_PEERCRED); a client sending one byte a second
 # does not delay fhrctl, and is closed at the deadline; a 16 MiB length claim is refused at once
 # without the agent's memory growing; past 16 open connections the next are closed at once; the
-# agent logs each kind of refusal and answers throughout.
+# agent logs each kind of refusal and answers throughout; out of file descriptors, with
+# connections waiting, it pauses accepting (it spun on them before) and answers once they are back.
 # usage: fhr_ctl.sh BUILD_BIN_DIR
 set -eu
 BIN=$(realpath "$1")
@@ -109,6 +110,15 @@ elif mode == "big":  # claims 16 MiB and sends them; prints how much the agent t
     except OSError:
         pass
     print(sent, "closed" if closed(s, 3.0) else "open")
+elif mode == "hold":  # opens N connections (as many as it gets) and holds them for S seconds
+    socks = []
+    for _ in range(int(sys.argv[3])):
+        try:
+            socks.append(conn())
+        except OSError:
+            break
+    time.sleep(float(sys.argv[4]))
+    print(len(socks))
 elif mode == "many":  # opens N connections at once; prints how many the agent closed at once
     n = int(sys.argv[3])
     socks = [conn() for _ in range(n)]
@@ -157,5 +167,23 @@ echo "fhr_ctl: of 20 idle connections, $n were closed at once"
 check "past 16 connections, the next 4 are closed at once" test "$n" = 4
 check "the refused connections are logged" logged "connections open"
 check "fhrctl answers once they are gone" retry 2 answers 1
+
+# 4. out of file descriptors: connections wait in the backlog; the agent must not spin on them
+cpu() { awk '{ print $14 + $15 }' "/proc/$AGENT/stat"; } # user + system, clock ticks
+nfd=$(ls "/proc/$AGENT/fd" | wc -l)
+prlimit --pid "$AGENT" --nofile=$((nfd + 1)):
+python3 "$WORK/client.py" hold "$SOCK" 6 3 >"$WORK/hold.out" &
+HOLD=$!
+sleep 0.5
+c0=$(cpu)
+sleep 2
+c1=$(cpu)
+echo "fhr_ctl: out of descriptors: the agent used $((c1 - c0)) ticks of CPU in 2 s"
+check "out of descriptors: the agent does not spin (under 0.5 s of CPU in 2 s)" \
+	test $((c1 - c0)) -lt $(($(getconf CLK_TCK) / 2))
+check "out of descriptors: logged" logged "accept: Too many open files: paused"
+wait "$HOLD" || true
+prlimit --pid "$AGENT" --nofile=1024:
+check "fhrctl answers once descriptors are back" retry 4 answers 1
 check "the agent is still running" kill -0 "$AGENT"
 finish
