@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 	bridge = (int)if_nametoindex(argv[3]);
 	if (rc < 0 || !port || !bridge) {
 		fprintf(stderr, "migrate: %s or %s not in %s\n", argv[2], argv[3], argv[1]);
+		nl_close(nl);
 		return 1;
 	}
 	req.nh.nlmsg_type = RTM_NEWLINK;
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	rc = nl_talk(nl, &req.nh);
 	t1 = now();
+	nl_close(nl);
 	if (rc < 0) {
 		fprintf(stderr, "migrate: moving %s to %s: %s\n", argv[2], argv[3], strerror(-rc));
 		return 1;
