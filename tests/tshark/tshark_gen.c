@@ -16,6 +16,7 @@
 #include "lib/lisp_auth.h"
 #include "lib/lisp_data.h"
 #include "lib/lisp_msg.h"
+#include "lib/notify.h"
 #include "tests/fakes.h"
 #include "xtr-gateway/xtr.h"
 
@@ -427,6 +428,109 @@ static void frame_pipeline(void)
 	xtr_conf_free(c);
 }
 
+/* Packs env for instance-id 4100 with the channel's key and sends it between src and dst. */
+static void emit_notify(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+			Vmroam__Notify__Envelope *env)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new("notify-key", 10);
+	uint8_t out[NOTIFY_MAX];
+	size_t len = notify_pack(k, env->instance_id, env, out, sizeof(out));
+
+	lisp_auth_key_free(k);
+	check(len ? 0 : -1, "notify_pack");
+	emit_udp(src, sport, dst, dport, out, len, false);
+	want("vmroam_notify.instance_id", "%u", env->instance_id);
+	want("vmroam_notify.version", "%d", NOTIFY_VERSION);
+	want("notify_hmac", "sha256");
+	want("pbf.vmroam.notify.Envelope.instance_id", "%u", env->instance_id);
+	want("pbf.vmroam.notify.Envelope.sender", "%s", env->sender);
+	want("pbf.vmroam.notify.Envelope.receiver", "%s", env->receiver);
+	want("pbf.vmroam.notify.Envelope.session", "%llu", (unsigned long long)env->session);
+	want("pbf.vmroam.notify.Envelope.receiver_session", "%llu",
+	     (unsigned long long)env->receiver_session);
+	want("pbf.vmroam.notify.Envelope.seq", "%llu", (unsigned long long)env->seq);
+	want("pbf.vmroam.notify.Envelope.direction", "%d", env->direction);
+	want("pbf.vmroam.notify.Envelope.dynamic_eid", "%s", env->dynamic_eid);
+}
+
+static void envelope(Vmroam__Notify__Envelope *env, Vmroam__Notify__Direction dir,
+		     const char *sender, const char *receiver, uint64_t seq)
+{
+	vmroam__notify__envelope__init(env);
+	env->instance_id = 4100;
+	env->direction = dir;
+	env->sender = (char *)(uintptr_t)sender;
+	env->receiver = (char *)(uintptr_t)receiver;
+	env->session = 1796400000123456789ull;
+	env->receiver_session = 1796400000987654321ull;
+	env->seq = seq;
+	env->dynamic_eid = (char *)(uintptr_t) "VMS";
+}
+
+/* The eid-notify channel (version 2): an event, a snapshot part, a keepalive with a digest. */
+static void frames_eid_notify(void)
+{
+	static uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+	Vmroam__Notify__EidEvent ev[2], *evp[2] = { &ev[0], &ev[1] };
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__Resync rs;
+	Vmroam__Notify__Keepalive ka;
+
+	for (int i = 0; i < 2; i++) {
+		vmroam__notify__eid_event__init(&ev[i]);
+		ev[i].kind = VMROAM__NOTIFY__EVENT_KIND__DEPARTED;
+		ev[i].dynamic_eid = (char *)(uintptr_t) "VMS";
+		ev[i].eid = (char *)(uintptr_t)(i ? "198.51.100.11" : "198.51.100.10");
+		ev[i].eid_len = 32;
+		ev[i].mac.data = mac;
+		ev[i].mac.len = 6;
+		ev[i].interface = (char *)(uintptr_t) "br0";
+		ev[i].source = VMROAM__NOTIFY__SOURCE__SOURCE_ND;
+		ev[i].event_seq = 42 + (uint64_t)i;
+	}
+	envelope(&env, VMROAM__NOTIFY__DIRECTION__FHR_TO_GATEWAY, "fhr-dc1", "192.0.2.10", 7);
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
+	env.eid_event = &ev[0];
+	emit_notify("198.51.100.198", 40000, "192.0.2.10", NOTIFY_PORT, &env);
+	want("pbf.vmroam.notify.EidEvent.kind", "%d", VMROAM__NOTIFY__EVENT_KIND__DEPARTED);
+	want("pbf.vmroam.notify.EidEvent.eid", "198.51.100.10");
+	want("pbf.vmroam.notify.EidEvent.eid_len", "32");
+	want("pbf.vmroam.notify.EidEvent.event_seq", "42");
+	want("pbf.vmroam.notify.EidEvent.interface", "br0");
+	want("pbf.vmroam.notify.EidEvent.mac", "52:54:00:12:34:56");
+	want("pbf.vmroam.notify.EidEvent.source", "%d", VMROAM__NOTIFY__SOURCE__SOURCE_ND);
+
+	envelope(&env, VMROAM__NOTIFY__DIRECTION__FHR_TO_GATEWAY, "fhr-dc1", "192.0.2.10", 8);
+	vmroam__notify__resync__init(&rs);
+	ev[0].kind = ev[1].kind = VMROAM__NOTIFY__EVENT_KIND__REFRESH;
+	rs.eids = evp;
+	rs.n_eids = 2;
+	rs.complete = true;
+	rs.as_of = 44;
+	rs.part = 2;
+	rs.parts = 2;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_RESYNC;
+	env.resync = &rs;
+	emit_notify("198.51.100.198", 40000, "192.0.2.10", NOTIFY_PORT, &env);
+	want("pbf.vmroam.notify.Resync.as_of", "44");
+	want("pbf.vmroam.notify.Resync.part", "2");
+	want("pbf.vmroam.notify.Resync.parts", "2");
+	want("pbf.vmroam.notify.EidEvent.eid", "198.51.100.10,198.51.100.11");
+	want("pbf.vmroam.notify.EidEvent.event_seq", "42,43");
+
+	envelope(&env, VMROAM__NOTIFY__DIRECTION__GATEWAY_TO_FHR, "192.0.2.10", "fhr-dc1", 9);
+	vmroam__notify__keepalive__init(&ka);
+	ka.eids = 3;
+	ka.digest = 0x0123456789abcdefull;
+	ka.pending = 1;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE;
+	env.keepalive = &ka;
+	emit_notify("192.0.2.10", NOTIFY_PORT, "198.51.100.198", 40000, &env);
+	want("pbf.vmroam.notify.Keepalive.eids", "3");
+	want("pbf.vmroam.notify.Keepalive.digest", "%llu", 0x0123456789abcdefull);
+	want("pbf.vmroam.notify.Keepalive.pending", "1");
+}
+
 int main(int argc, char **argv)
 {
 	struct lisp_auth_key *k;
@@ -443,6 +547,7 @@ int main(int argc, char **argv)
 	}
 	k = lisp_auth_key_new(KEY, strlen(KEY));
 	fprintf(expect, "0 key %s\n", KEY);
+	fprintf(expect, "0 notify_key notify-key\n");
 	frame_register(k);
 	frame_notify(k);
 	frame_smr();
@@ -450,6 +555,7 @@ int main(int argc, char **argv)
 	frame_replies();
 	frame_data();
 	frame_pipeline();
+	frames_eid_notify();
 	lisp_auth_key_free(k);
 	fclose(pcap);
 	fclose(expect);
