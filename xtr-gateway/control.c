@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #define MAX_REQUEST  65536
 #define CLIENT_TIMEO 30.0 /* s: a connection that has not finished by then is closed */
+#define MAX_CLIENTS  16	  /* connections served at once; more are closed at once, counted */
 
 struct client {
 	struct client *next;
@@ -41,7 +43,9 @@ struct control {
 	int fd;
 	ev_io io;
 	ev_timer pause; /* accepting again after running out of file descriptors */
-	struct log_rate rl_fds;
+	struct log_rate rl_fds, rl_busy;
+	unsigned nclients;
+	uint64_t busy; /* connections closed at once: MAX_CLIENTS open already */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client *clients;
 };
@@ -80,6 +84,7 @@ static void client_free(struct client *cl)
 	while (*pp != cl)
 		pp = &(*pp)->next;
 	*pp = cl->next;
+	cl->ctl->nclients--;
 	ev_io_stop(cl->ctl->d->loop, &cl->rio);
 	ev_io_stop(cl->ctl->d->loop, &cl->wio);
 	ev_timer_stop(cl->ctl->d->loop, &cl->timeout);
@@ -995,6 +1000,16 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (fd < 0)
 		return;
+	if (c->nclients >= MAX_CLIENTS) {
+		c->busy++;
+		log_warn_rl(&c->rl_busy,
+			    "control: %d connections open already: one more refused (%" PRIu64
+			    " so far)",
+			    MAX_CLIENTS, c->busy);
+		close(fd);
+		return;
+	}
+	c->nclients++;
 	cl = xcalloc(1, sizeof(*cl));
 	cl->ctl = c;
 	cl->fd = fd;

@@ -222,6 +222,30 @@ check "FHR: one resync after a digest mismatch with gw2" fhr_j \
 	'.eid_notify_peers[] | select(.address=="192.0.2.11") | .digest_resyncs==1' \
 	show lisp eid-notify
 
+# 8. the gateway's control socket: 16 connections at most, the next are closed at once
+many=$(timeout 10 python3 - "$WORK/gw3.sock" <<'PY'
+import select, socket, sys, time
+socks = []
+for _ in range(20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    socks.append(s)
+time.sleep(1.0)
+def closed(s):
+    if not select.select([s], [], [], 0.01)[0]:
+        return False
+    try:
+        return not s.recv(1)
+    except OSError:
+        return True
+print(sum(closed(s) for s in socks))
+PY
+)
+check "gw3: of 20 idle control connections, the 4 past 16 are closed at once ($many)" \
+	test "$many" = 4
+check "gw3: xtrctl answers once they are gone" retry 3 jctl gw3 '.statistics' show lisp statistics
+check "gw3: the refused connections are logged" grep -q "connections open already" "$WORK/gw3.log"
+
 echo "--- gw3# show lisp statistics (eid-notify)"
 ctl gw3 show lisp statistics | sed -n '/eid-notify/,$p' || true
 echo "--- FHR# show lisp eid-notify"

@@ -529,6 +529,43 @@ static void frames_eid_notify(void)
 	want("pbf.vmroam.notify.Keepalive.eids", "3");
 	want("pbf.vmroam.notify.Keepalive.digest", "%llu", 0x0123456789abcdefull);
 	want("pbf.vmroam.notify.Keepalive.pending", "1");
+
+	/* a hypervisor's event to the FHR (UDP 4350) */
+	{
+		static char *addrs[2] = { "198.51.100.10", "2001:db8:d::10" };
+		Vmroam__Notify__HypervisorEvent hv;
+		Vmroam__Notify__VmInterface vif, *vifp = &vif;
+
+		envelope(&env, VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR, "host-9/virtwatch",
+			 "198.51.100.1", 10);
+		vmroam__notify__hypervisor_event__init(&hv);
+		vmroam__notify__vm_interface__init(&vif);
+		hv.kind = VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE;
+		hv.domain = (char *)(uintptr_t) "vm-a";
+		hv.uuid = (char *)(uintptr_t) "6f1c2a70-1111-4c4c-9c9c-000000000001";
+		hv.tenant = (char *)(uintptr_t) "TENANT-A";
+		hv.host = (char *)(uintptr_t) "host-9";
+		hv.reason = (char *)(uintptr_t) "resumed/migrated";
+		hv.timestamp = 1796400000.5;
+		vif.mac.data = mac;
+		vif.mac.len = 6;
+		vif.bridge = (char *)(uintptr_t) "br0";
+		vif.target = (char *)(uintptr_t) "vnet0";
+		vif.addresses = addrs;
+		vif.n_addresses = 2;
+		hv.interfaces = &vifp;
+		hv.n_interfaces = 1;
+		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT;
+		env.hypervisor_event = &hv;
+		emit_notify("192.0.2.99", 40001, "198.51.100.1", 4350, &env);
+		want("pbf.vmroam.notify.HypervisorEvent.kind", "%d",
+		     VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE);
+		want("pbf.vmroam.notify.HypervisorEvent.domain", "vm-a");
+		want("pbf.vmroam.notify.HypervisorEvent.reason", "resumed/migrated");
+		want("pbf.vmroam.notify.VmInterface.mac", "52:54:00:12:34:56");
+		want("pbf.vmroam.notify.VmInterface.target", "vnet0");
+		want("pbf.vmroam.notify.VmInterface.addresses", "198.51.100.10,2001:db8:d::10");
+	}
 }
 
 int main(int argc, char **argv)
