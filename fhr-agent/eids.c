@@ -570,7 +570,7 @@ static void resync_acked(struct fhr *f, struct gw *g, const uint8_t *buf, size_t
 	vmroam__notify__envelope__free_unpacked(env, NULL);
 }
 
-static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack, double now)
+static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack)
 {
 	char key[64] = "", a[LISP_ADDR_STRLEN];
 	struct lisp_prefix p;
@@ -606,7 +606,6 @@ static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack, 
 			 0)
 		mark_acked(f, g, &p);
 	free(buf);
-	(void)now;
 }
 
 static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__MovedAway *m,
@@ -805,7 +804,7 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 	g->heard = g->up = true;
 	switch (env->body_case) {
 	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
-		on_ack(f, g, env->ack, now);
+		on_ack(f, g, env->ack);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY:
 		on_moved_away(f, g, env->moved_away, now);

@@ -56,8 +56,7 @@ struct peer {
 	uint64_t snap_id;		/* our number for it, */
 	uint32_t snap_seen, snap_parts; /* its parts seen, and how many it has (0: not known) */
 	uint64_t their_digest;		/* from its last Keepalive */
-	uint32_t their_eids;
-	bool their_quiet; /* nothing was waiting on its side then */
+	bool their_quiet;		/* nothing was waiting on its side then */
 	struct xtr_notify_peer_counters c;
 };
 
@@ -717,7 +716,6 @@ static void dispatch(struct xtr_notify *n, struct peer *p, const Vmroam__Notify_
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE:
 		p->their_digest = env->keepalive->digest;
-		p->their_eids = env->keepalive->eids;
 		p->their_quiet = env->keepalive->pending == 0;
 		break;
 	default:

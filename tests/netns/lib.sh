@@ -186,6 +186,23 @@ CONF
 	done
 }
 
+# fhr_lan FHR GWADDR/LEN VM VMADDR: bridge br0 in FHR's namespace (the VMs' gateway address),
+# namespace VM (created here) on it through port p-VM, VMADDR/LEN on its eth0, default via GWADDR.
+fhr_lan() {
+	local fhr=$1 gw=$2 vm=$3 addr=$4
+	ip -n "$(ns "$fhr")" link show br0 >/dev/null 2>&1 || {
+		ip -n "$(ns "$fhr")" link add br0 type bridge
+		ip -n "$(ns "$fhr")" addr add "$gw" dev br0
+		ip -n "$(ns "$fhr")" link set br0 up
+	}
+	ns_add "$vm"
+	ip link add "p-$vm" netns "$(ns "$fhr")" type veth peer name eth0 netns "$(ns "$vm")"
+	ip -n "$(ns "$fhr")" link set "p-$vm" master br0 up
+	ip -n "$(ns "$vm")" link set eth0 up
+	ip -n "$(ns "$vm")" addr add "$addr/${gw#*/}" dev eth0
+	ip -n "$(ns "$vm")" route add default via "${gw%/*}"
+}
+
 # pair_link NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth between two of our namespaces, addressed, up.
 pair_link() {
 	ip link add "$2" netns "$(ns "$1")" type veth peer name "$5" netns "$(ns "$4")"

@@ -18,15 +18,7 @@ REPLAY="python3 $(dirname "$(realpath "$0")")/../tools/replay.py"
 star gw1=10 gw2=11 gw3=12 atk=66
 host gw1 s0 198.51.100.193/30 fw 198.51.100.194/30
 host fw t0 198.51.100.197/30 fhr 198.51.100.198/30
-ip -n "$(ns fhr)" link add br0 type bridge
-ip -n "$(ns fhr)" addr add 198.51.100.1/25 dev br0
-ip -n "$(ns fhr)" link set br0 up
-ns_add vm
-ip link add p-vm netns "$(ns fhr)" type veth peer name eth0 netns "$(ns vm)"
-ip -n "$(ns fhr)" link set p-vm master br0 up
-ip -n "$(ns vm)" link set eth0 up
-ip -n "$(ns vm)" addr add 198.51.100.10/25 dev eth0
-ip -n "$(ns vm)" route add default via 198.51.100.1
+fhr_lan fhr 198.51.100.1/25 vm 198.51.100.10
 ip -n "$(ns gw1)" route add 198.51.100.0/25 via 198.51.100.194
 ip -n "$(ns gw1)" route add 198.51.100.196/30 via 198.51.100.194
 for r in gw2 gw3 atk; do ip -n "$(ns "$r")" route add 198.51.100.0/24 via 192.0.2.10; done
@@ -115,9 +107,7 @@ sleep 2.5 # a few keepalives both ways into the captures
 ms_by=$(registered_by)
 for p in to-gw1 to-fhr; do kill "$(pgrep -f "tcpdump.*$p.pcap")" 2>/dev/null || true; done
 sleep 0.5
-n_to_gw1=$($REPLAY "$WORK/to-gw1.pcap" --dport 4349 --to 127.0.0.1 --to-port 9 --count 0)
 echo "captured: $(tcpdump -r "$WORK/to-gw1.pcap" 2>/dev/null | wc -l) datagrams to gw1, $(tcpdump -r "$WORK/to-fhr.pcap" 2>/dev/null | wc -l) to the FHR"
-[ "$n_to_gw1" = 0 ]
 
 # 1. the FHR's datagrams to gw1, replayed to DC2's gateway (same tenant key): from the attacker's
 #    address, and with the FHR's own address
@@ -189,8 +179,6 @@ check "gw1 after its restart: the old capture refused ($sent: stale session)" \
 check "gw1 after its restart: one FHR, one VM, no resync from the replay" jctl gw1 \
 	"(.eid_notify_peers | length==1) and ([.eid_notify_peers[].resyncs] | add)==$resyncs" \
 	show lisp eid-notify
-check "gw1: the replay answered at most at the rate limit" \
-	test "$(stat gw1 notify_answers_limited)" -ge 0
 check "both ends agree (digests)" retry 4 peer gw1 '.in_sync'
 
 # 6. the FHR restarts: what gw1 said to its earlier life, replayed to it now, changes nothing

@@ -11,15 +11,7 @@ BIN=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
 star gw=10 fhr=50
-ip -n "$(ns fhr)" link add br0 type bridge
-ip -n "$(ns fhr)" addr add 198.51.100.1/25 dev br0
-ip -n "$(ns fhr)" link set br0 up
-ns_add vm
-ip link add p-vm netns "$(ns fhr)" type veth peer name eth0 netns "$(ns vm)"
-ip -n "$(ns fhr)" link set p-vm master br0 up
-ip -n "$(ns vm)" link set eth0 up
-ip -n "$(ns vm)" addr add 198.51.100.10/25 dev eth0
-ip -n "$(ns vm)" route add default via 198.51.100.1
+fhr_lan fhr 198.51.100.1/25 vm 198.51.100.10
 # a second address on the gateway: its answers must come from the one the FHR sends to
 ip -n "$(ns gw)" addr add 2001:db8::51/64 dev eth0 nodad # (the kernel would pick it: longest match)
 
