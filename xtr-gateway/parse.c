@@ -670,6 +670,47 @@ static int cmd_queue_limit(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * map-reply rate-limit PPS [burst N] [total PPS]: answers toward one
+ * destination (Map-Replies, forwarded Map-Requests) per second, how many
+ * may go at once, and all destinations together per second.
+ */
+static int cmd_reply_rate(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf *c = state(p)->c;
+	unsigned long rate, burst = 0, total = XTR_REPLY_TOTAL_DEFAULT;
+	bool has_burst = false, has_total = false;
+
+	if (!conf_parse_uint(argv[0], 1, XTR_REPLY_RATE_MAX, &rate))
+		return conf_error(p, "map-reply rate-limit: expected 1-%u answers per second",
+				  (unsigned)XTR_REPLY_RATE_MAX);
+	for (int i = 1; i < argc; i += 2) {
+		bool is_burst = strcasecmp(argv[i], "burst") == 0;
+
+		if (!is_burst && strcasecmp(argv[i], "total") != 0)
+			return conf_error(p, "map-reply rate-limit: expected burst or total, not '%s'",
+					  argv[i]);
+		if (is_burst ? has_burst : has_total)
+			return conf_error(p, "map-reply rate-limit: %s given twice", argv[i]);
+		if (i + 1 >= argc)
+			return conf_error(p, "map-reply rate-limit: %s needs a number", argv[i]);
+		if (is_burst ? !conf_parse_uint(argv[i + 1], 1, XTR_REPLY_RATE_MAX, &burst)
+			     : !conf_parse_uint(argv[i + 1], 1, XTR_REPLY_TOTAL_MAX, &total))
+			return conf_error(p, "map-reply rate-limit: %s: expected 1-%u", argv[i],
+					  (unsigned)(is_burst ? XTR_REPLY_RATE_MAX : XTR_REPLY_TOTAL_MAX));
+		*(is_burst ? &has_burst : &has_total) = true;
+	}
+	if (!has_burst)
+		burst = 2 * rate;
+	if (total < rate)
+		return conf_error(p, "map-reply rate-limit: total %lu is below the rate %lu", total,
+				  rate);
+	c->reply_rate = (double)rate;
+	c->reply_burst = (double)burst;
+	c->reply_total = (double)total;
+	return 0;
+}
+
 /* dataplane map-cache-limit N */
 static int cmd_map_cache_limit(struct conf_parser *p, int argc, char **argv)
 {
@@ -769,6 +810,8 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "dataplane interface", 1, 1, CONF_NONE, cmd_dataplane, "NAME", 0 },
 	{ MODE_ROUTER_LISP, "dataplane mtu", 1, 1, CONF_NONE, cmd_dataplane, "N", 1 },
 	{ MODE_ROUTER_LISP, "dataplane workers", 1, 1, CONF_NONE, cmd_dataplane, "N", 2 },
+	{ MODE_ROUTER_LISP, "map-reply rate-limit", 1, 5, CONF_NONE, cmd_reply_rate,
+	  "PPS [burst N] [total PPS]", 0 },
 	{ MODE_ROUTER_LISP, "metrics listen", 3, 3, CONF_NONE, cmd_metrics, "ADDRESS port N", 0 },
 	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
@@ -947,6 +990,9 @@ static struct xtr_conf *conf_new(void)
 
 	c->map_cache_limit = XTR_MAP_CACHE_LIMIT_DEFAULT;
 	c->hold_limit = XTR_HOLD_LIMIT_DEFAULT;
+	c->reply_rate = XTR_REPLY_RATE_DEFAULT;
+	c->reply_burst = XTR_REPLY_BURST_DEFAULT;
+	c->reply_total = XTR_REPLY_TOTAL_DEFAULT;
 	c->hold_limit_iid = XTR_HOLD_LIMIT_IID_DEFAULT;
 	c->mr_limit = XTR_MR_LIMIT_DEFAULT;
 	c->mr_limit_iid = XTR_MR_LIMIT_IID_DEFAULT;

@@ -155,6 +155,10 @@ static void print_dataplane(const struct xtr_conf *c, FILE *f)
 {
 	if (c->map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
 		fprintf(f, " dataplane map-cache-limit %zu\n", c->map_cache_limit);
+	if (c->reply_rate != XTR_REPLY_RATE_DEFAULT || c->reply_burst != XTR_REPLY_BURST_DEFAULT ||
+	    c->reply_total != XTR_REPLY_TOTAL_DEFAULT)
+		fprintf(f, " map-reply rate-limit %.0f burst %.0f total %.0f\n", c->reply_rate,
+			c->reply_burst, c->reply_total);
 	if (c->hold_limit != XTR_HOLD_LIMIT_DEFAULT)
 		fprintf(f, " dataplane hold-queue-limit %zu\n", c->hold_limit);
 	if (c->hold_limit_iid != XTR_HOLD_LIMIT_IID_DEFAULT)

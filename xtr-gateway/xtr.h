@@ -181,6 +181,8 @@ struct xtr_conf {
 	size_t hold_limit, hold_limit_iid;
 	/* dataplane map-request-limit [per-instance-id] N: resolutions outstanding */
 	size_t mr_limit, mr_limit_iid;
+	/* map-reply rate-limit PPS [burst N] [total PPS]: answers per destination, all together */
+	double reply_rate, reply_burst, reply_total;
 	/* metrics listen ADDRESS port N (port 0: off) */
 	struct lisp_addr metrics_addr;
 	uint16_t metrics_port;
@@ -198,6 +200,12 @@ bool xtr_conf_learns_data(const struct xtr_conf_dyneid *d);
 #define XTR_MR_LIMIT_DEFAULT	    1024
 #define XTR_MR_LIMIT_IID_DEFAULT    256
 #define XTR_MR_LIMIT_MAX	    16384
+#define XTR_REPLY_RATE_DEFAULT	    100
+#define XTR_REPLY_BURST_DEFAULT	    200
+#define XTR_REPLY_TOTAL_DEFAULT	    10000
+#define XTR_REPLY_RATE_MAX	    1000000
+#define XTR_REPLY_TOTAL_MAX	    10000000
+#define XTR_REPLY_DESTINATIONS	    4096 /* destinations each engine's limiter remembers */
 
 /* Global counters (packets that belong to no site). */
 struct xtr_counters {

@@ -15,7 +15,8 @@ while read -r kw; do
 done < <(grep -ohE '\{ MODE_[A-Z_]+, "[^"]+"' "$SRC/xtr-gateway/parse.c" "$SRC/fhr-agent/parse.c" |
 	sed -E 's/.*"([^"]+)"/\1/' | sort -u)
 for d in "default 1500" "default 100000" "default lisp0" "default 4350" "default one per online CPU" \
-	"default 300" "default 4096" "default 256" "default 64" "default 1024"; do
+	"default 300" "default 4096" "default 256" "default 64" "default 1024" "(default 100)" \
+	"(default 10000)"; do
 	n=$((n + 1))
 	grep -qF -- "$d" <<<"$page" || { echo "FAIL: vmroam.conf(5) lacks '($d)'" >&2; fail=1; }
 done
