@@ -6,8 +6,8 @@
  *    eid-table vrf NAME instance-id N          (or: eid-table default instance-id 0)
  *     dynamic-eid NAME
  *      database-mapping PREFIX                 (repeatable)
- *      eid-notify ADDRESS key [0|6] KEY        (one line per gateway)
- *      hypervisor-events key [0|6] KEY         (the tenant's hypervisors' key: listen for them)
+ *      eid-notify ADDRESS key [0|hex] KEY      (one line per gateway)
+ *      hypervisor-events key [0|hex] KEY       (the tenant's hypervisors' key: listen for them)
  *      eid-limit N                             (EIDs of the dynamic-eid at most; 4096)
  *    hypervisor-events port N                  (default 4350)
  *   interface NAME
@@ -123,7 +123,7 @@ static int cmd_database_mapping(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-/* eid-notify ADDRESS key [0|6] KEY */
+/* eid-notify ADDRESS key [0|hex] KEY */
 static int cmd_eid_notify(struct conf_parser *p, int argc, char **argv)
 {
 	struct fhr_conf_dyneid *d = &st(p)->c->dyneids[st(p)->dyn];
@@ -133,7 +133,7 @@ static int cmd_eid_notify(struct conf_parser *p, int argc, char **argv)
 	    (g.addr.afi != LISP_AFI_IPV4 && g.addr.afi != LISP_AFI_IPV6))
 		return conf_error(p, "eid-notify: '%s' is not an IPv4 or IPv6 address", argv[0]);
 	if (strcasecmp(argv[1], "key") != 0)
-		return conf_error(p, "eid-notify: expected 'ADDRESS key [0|6] KEY'");
+		return conf_error(p, "eid-notify: expected 'ADDRESS key [0|hex] KEY'");
 	if (conf_parse_key(p, argc == 4 ? argv[2] : NULL, argv[argc - 1], g.key, &g.keylen,
 			   FHR_KEY_MAX) < 0)
 		return -EINVAL;
@@ -158,7 +158,7 @@ static int cmd_eid_limit(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-/* hypervisor-events key [0|6] KEY (dynamic-eid) | hypervisor-events port N (router lisp) */
+/* hypervisor-events key [0|hex] KEY (dynamic-eid) | hypervisor-events port N (router lisp) */
 static int cmd_hv(struct conf_parser *p, int argc, char **argv)
 {
 	struct fhr_conf_dyneid *d;
@@ -172,7 +172,7 @@ static int cmd_hv(struct conf_parser *p, int argc, char **argv)
 		return 0;
 	}
 	if (strcasecmp(argv[0], "key") != 0 || argc < 2 || argc > 3)
-		return conf_error(p, "hypervisor-events: expected 'key [0|6] KEY'");
+		return conf_error(p, "hypervisor-events: expected 'key [0|hex] KEY'");
 	d = &st(p)->c->dyneids[st(p)->dyn];
 	return conf_parse_key(p, argc == 3 ? argv[1] : NULL, argv[argc - 1], d->hv_key,
 			      &d->hv_keylen, FHR_KEY_MAX);
@@ -244,8 +244,9 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_DYNEID, "database-mapping", 1, 6, CONF_NONE, cmd_database_mapping, "PREFIX", 0 },
-	{ MODE_DYNEID, "eid-notify", 3, 4, CONF_NONE, cmd_eid_notify, "ADDRESS key [0|6] KEY", 0 },
-	{ MODE_DYNEID, "hypervisor-events", 2, 3, CONF_NONE, cmd_hv, "key [0|6] KEY", 0 },
+	{ MODE_DYNEID, "eid-notify", 3, 4, CONF_NONE, cmd_eid_notify, "ADDRESS key [0|hex] KEY",
+	  0 },
+	{ MODE_DYNEID, "hypervisor-events", 2, 3, CONF_NONE, cmd_hv, "key [0|hex] KEY", 0 },
 	{ MODE_DYNEID, "eid-limit", 1, 1, CONF_NONE, cmd_eid_limit, "N", 0 },
 	{ MODE_ROUTER_LISP, "hypervisor-events", 2, 2, CONF_NONE, cmd_hv, "port N", 0 },
 	{ CONF_TOP, "interface", 1, 1, MODE_IFACE, cmd_interface, "NAME", 0 },
@@ -378,14 +379,14 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 				lisp_prefix_format(&bare, buf, sizeof(buf)));
 		}
 		for (size_t j = 0; j < d->ngws; j++) {
-			fprintf(f, "   eid-notify %s key 6 ",
+			fprintf(f, "   eid-notify %s key hex ",
 				lisp_addr_format(&d->gws[j].addr, buf, sizeof(buf)));
 			for (size_t k = 0; k < d->gws[j].keylen; k++)
 				fprintf(f, "%02x", d->gws[j].key[k]);
 			fputc('\n', f);
 		}
 		if (d->hv_keylen) {
-			fprintf(f, "   hypervisor-events key 6 ");
+			fprintf(f, "   hypervisor-events key hex ");
 			for (size_t k = 0; k < d->hv_keylen; k++)
 				fprintf(f, "%02x", d->hv_key[k]);
 			fputc('\n', f);

@@ -66,7 +66,7 @@ static int cmd_iid(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-/* key [0|6] KEY */
+/* key [0|hex] KEY */
 static int cmd_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct hv_tenant *t = st(p)->t;
@@ -99,7 +99,7 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_HV, "host-id", 1, 1, CONF_NONE, cmd_host_id, "NAME", 0 },
 	{ MODE_HV, "tenant", 1, 1, MODE_TENANT, cmd_tenant, "NAME", 0 },
 	{ MODE_TENANT, "instance-id", 1, 1, CONF_NONE, cmd_iid, "N", 0 },
-	{ MODE_TENANT, "key", 1, 2, CONF_NONE, cmd_key, "[0|6] KEY", 0 },
+	{ MODE_TENANT, "key", 1, 2, CONF_NONE, cmd_key, "[0|hex] KEY", 0 },
 	{ MODE_TENANT, "fhr", 1, 3, CONF_NONE, cmd_fhr, "ADDRESS [port N]", 0 },
 };
 

@@ -97,7 +97,7 @@ struct hv_conf {
  *    host-id NAME                         (default: the host name)
  *    tenant NAME
  *     instance-id N
- *     key [0|6] KEY                       (the tenant's hypervisor-events key on its FHRs)
+ *     key [0|hex] KEY                     (the tenant's hypervisor-events key on its FHRs)
  *     fhr ADDRESS [port N]                (default: the domain's <vmroam:fhr>, port 4350)
  */
 struct hv_conf *hv_conf_load(const char *path, char *err, size_t errlen);

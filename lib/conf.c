@@ -248,8 +248,14 @@ int conf_parse_key(struct conf_parser *p, const char *type, const char *key, uin
 {
 	size_t len = strlen(key);
 
-	if (type && strcmp(type, "0") != 0 && strcmp(type, "6") != 0)
-		return conf_error(p, "%s: type must be 0 (clear) or 6 (hex), not '%s'",
+	if (type && (strcmp(type, "6") == 0 || strcmp(type, "7") == 0))
+		return conf_error(
+			p,
+			"%s: type %s (an IOS-encrypted key) is not supported: give the key "
+			"in clear ('0 KEY') or its bytes in hex ('hex HEXDIGITS')",
+			p->cmd->words, type);
+	if (type && strcmp(type, "0") != 0 && strcasecmp(type, "hex") != 0)
+		return conf_error(p, "%s: key type must be 0 (clear) or hex, not '%s'",
 				  p->cmd->words, type);
 	if (!type || strcmp(type, "0") == 0) {
 		if (len > max)
@@ -259,14 +265,14 @@ int conf_parse_key(struct conf_parser *p, const char *type, const char *key, uin
 		return 0;
 	}
 	if (len == 0 || len % 2 || len / 2 > max)
-		return conf_error(p,
-				  "%s 6: expected an even number of hex digits, at most %zu bytes",
-				  p->cmd->words, max);
+		return conf_error(
+			p, "%s hex: expected an even number of hex digits, at most %zu bytes",
+			p->cmd->words, max);
 	for (size_t i = 0; i < len; i += 2) {
 		int hi = hexval(key[i]), lo = hexval(key[i + 1]);
 
 		if (hi < 0 || lo < 0)
-			return conf_error(p, "%s 6: '%s' is not hex", p->cmd->words, key);
+			return conf_error(p, "%s hex: '%s' is not hex", p->cmd->words, key);
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
 	*outlen = len / 2;

@@ -69,9 +69,10 @@ int conf_error(struct conf_parser *p, const char *fmt, ...) __attribute__((forma
 int conf_mode(const struct conf_parser *p);
 
 /*
- * A pre-shared key as IOS writes it: type NULL or "0" (the key in clear)
- * or "6" (its bytes in hex), at most max bytes, into out. Returns 0 or
- * conf_error() naming the command.
+ * A pre-shared key: type NULL or "0" (the key in clear) or "hex" (its
+ * bytes in hex), at most max bytes, into out. IOS's types 6 and 7 (keys
+ * encrypted on the router) are refused with a message saying what to
+ * write instead. Returns 0 or conf_error() naming the command.
  */
 int conf_parse_key(struct conf_parser *p, const char *type, const char *key, uint8_t *out,
 		   size_t *outlen, size_t max);

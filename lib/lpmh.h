@@ -7,6 +7,10 @@
  * hold few distinct lengths (/32 hosts, the sites' /24s ...), so a lookup
  * is one or two probes; a batch interleaves them with prefetches.
  *
+ * Slots come from a keyed (strongly universal) hash under a random key of
+ * each table's own, so that no one outside can pick prefixes that share
+ * a probe chain.
+ *
  * Fixed capacity given at creation (the table never grows); values are
  * borrowed pointers (the index sits beside a ptable that owns them). Not
  * thread-safe.
@@ -21,7 +25,7 @@
 
 struct lpmh;
 
-/* An index for up to capacity prefixes of each family; NULL if out of memory. */
+/* An index for up to capacity prefixes of each family; NULL if out of memory (or randomness). */
 struct lpmh *lpmh_new(size_t capacity);
 void lpmh_free(struct lpmh *h);
 
@@ -35,5 +39,7 @@ void *lpmh_lookup(const struct lpmh *h, uint32_t iid, const struct lisp_addr *a)
 void lpmh_lookup_batch(const struct lpmh *h, size_t n, const uint32_t *iid,
 		       const struct lisp_addr *a, void **values);
 size_t lpmh_count(const struct lpmh *h);
+/* Slots an exact lookup of p reads (1: p sits in its home slot), 0 if p is absent. */
+size_t lpmh_probes(const struct lpmh *h, const struct lisp_prefix *p);
 
 #endif /* LIB_LPMH_H */

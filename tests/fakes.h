@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/lisp_msg.h"
 
@@ -38,6 +39,23 @@ static inline int fake_mr_send(void *arg, const struct lisp_addr *dst, uint16_t 
 	    lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q) == 0)
 		fake_mr_nonce = q.nonce;
 	return 0;
+}
+
+/*
+ * The nonce n of an unsolicited Map-Notify as our Map-Server writes it:
+ * its realtime clock in ns (here taken once per process) plus n, so that
+ * the ETR's replay window takes it (xtr_register.c).
+ */
+static inline uint64_t fake_ms_nonce(uint64_t n)
+{
+	static uint64_t base;
+	struct timespec ts;
+
+	if (!base) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		base = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	return base + n;
 }
 
 #endif /* TESTS_FAKES_H */

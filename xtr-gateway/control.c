@@ -265,6 +265,7 @@ static Vmroam__Xtr__SiteCounters *build_counters(struct arena *a, const struct m
 	m->map_requests_proxied = c->map_requests_proxied;
 	m->map_requests_negative = c->map_requests_negative;
 	m->map_requests_unforwardable = c->map_requests_unforwardable;
+	m->nonce_overflows = c->nonce_overflows;
 	return m;
 }
 
@@ -332,6 +333,20 @@ static void stats_limits(const struct xtr_daemon *d, Vmroam__Xtr__Statistics *st
 	st->map_requests_limited = mc_counters(d->mc)->requests_limited;
 }
 
+/* The ETR's part of show lisp statistics: its answers and its Map-Servers' Map-Notifies. */
+static void stats_etr(const struct xtr_daemon *d, Vmroam__Xtr__Statistics *st)
+{
+	const struct etr_counters *e = etr_counters(d->etr);
+
+	st->etr_map_replies = e->requests_answered;
+	st->etr_map_replies_rate_limited = e->replies_rate_limited;
+	st->etr_request_records_ignored = e->request_records_ignored;
+	st->etr_moved_notifies = e->moved_notifies;
+	st->etr_notifies_repeated = e->notifies_repeated;
+	st->etr_notifies_stale = e->notifies_stale;
+	st->etr_notify_auth_failures = e->notify_auth_failures;
+}
+
 static void do_show_statistics(struct client *cl)
 {
 	const struct xtr_counters *c = &cl->ctl->d->counters;
@@ -346,6 +361,9 @@ static void do_show_statistics(struct client *cl)
 	st.map_requests = c->map_requests;
 	st.negative_not_lisp = c->negative_not_lisp;
 	st.acks_unmatched = c->acks_unmatched;
+	st.map_request_records_ignored = c->map_request_records_ignored;
+	st.map_replies_rate_limited = c->map_replies_rate_limited;
+	st.map_requests_forward_rate_limited = c->map_requests_forward_rate_limited;
 	st.registered_prefixes = ms_reg_count(cl->ctl->d->ms);
 	st.pending_notifies = ms_pending_notifies(cl->ctl->d->ms);
 	const struct mc_counters *m = mc_counters(cl->ctl->d->mc);
@@ -355,10 +373,12 @@ static void do_show_statistics(struct client *cl)
 	st.map_requests_unsendable = m->requests_unsendable;
 	st.map_replies = m->replies;
 	st.map_replies_unsolicited = m->replies_unsolicited;
+	st.map_reply_records_refused = m->records_refused;
 	st.smrs_received = m->smrs;
 	st.map_cache_expirations = m->expirations;
 	st.map_cache_overflows = m->overflows;
 	stats_limits(cl->ctl->d, &st);
+	stats_etr(cl->ctl->d, &st);
 	if (cl->ctl->d->notify) {
 		const struct xtr_notify_counters *nc = xtr_notify_counters(cl->ctl->d->notify);
 

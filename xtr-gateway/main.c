@@ -1,14 +1,15 @@
 /* xtr-gateway: startup, event loop, reload, shutdown. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/daemon_args.h"
 #include "lib/util.h"
+#include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
 #define CONF_DEFAULT "/etc/vmroam/xtr-gateway.conf"
@@ -19,14 +20,16 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: xtr-gateway [-dnv] [-f file] [-s socket] [-S state-file]\n"
-			"  -d         debug logging (all categories)\n"
-			"  -f file    configuration (default " CONF_DEFAULT ")\n"
-			"  -n         check the configuration and exit; -nv also prints it\n"
-			"  -s socket  control socket (default " XTR_SOCKET_DEFAULT ")\n"
-			"  -S file    Map-Server: keep the registrations in file across restarts\n"
-			"             (written at exit and every " STR(
-				STATE_EVERY) " s when they changed)\n");
+	fprintf(stderr,
+		"usage: xtr-gateway [-dnv] [-f file] [-s socket] [-S state-file]\n"
+		"  -d         debug logging (all categories)\n"
+		"  -f file    configuration (default " CONF_DEFAULT ")\n"
+		"  -n         check the configuration and exit; -nv also prints it\n"
+		"  -s socket  control socket (default " XTR_SOCKET_DEFAULT ")\n"
+		"  -S file    Map-Server: keep the registrations and Map-Register nonces in\n"
+		"             file across restarts (written at exit and every " STR(
+			STATE_EVERY) " s when\n"
+				     "             they changed)\n");
 	exit(1);
 }
 
@@ -77,55 +80,144 @@ static void etr_event(void *arg, enum etr_event ev, const struct lisp_prefix *p,
 }
 
 /*
- * The Map-Server's registrations to the state file, if there is one. At
- * exit in the daemon itself; while running in a forked child, so that a
- * large table (a million registrations) never holds up the event loop:
- * the child writes the copy-on-write snapshot it was born with.
+ * The Map-Server's state file (-S) is written off the loop: the loop copies
+ * the state (ms_snapshot_take: a flat copy, quick), a thread formats and
+ * writes it (ms_snapshot_write: temporary file, fsync, rename: slow disks
+ * and a million registrations never hold up the loop) and reports through
+ * an ev_async. One write at a time: while one is under way the state stays
+ * dirty for the next tick. At exit the thread finishes and the loop writes
+ * the last state itself. The thread touches nothing but its snapshot.
  */
-static void save_state(struct xtr_daemon *d, bool in_background)
-{
-	static struct log_rate rl;
-	pid_t pid;
-	int rc, st;
+struct state_writer {
+	struct xtr_daemon *d;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	ev_async done;
+	struct log_rate rl;
+	struct ms_snapshot *job; /* handed over, NULL for none; the thread frees it */
+	bool busy;		 /* a job handed over and not finished */
+	bool stop;
+	int rc; /* of the last job */
+};
 
-	if (!d->state_path)
-		return;
-	if (d->state_writer && waitpid(d->state_writer, &st, in_background ? WNOHANG : 0) == 0)
-		return; /* the last one is still writing */
-	d->state_writer = 0;
-	d->state_saved = ev_now(d->loop);
-	if (in_background) {
-		ms_mark_saved(d->ms); /* the child's copy is what the file will hold */
-		pid = fork();
-		if (pid == 0)
-			_exit(ms_save(d->ms, d->state_path, ev_now(d->loop)) < 0 ? 1 : 0);
-		if (pid > 0) {
-			d->state_writer = pid;
-			return;
-		}
+static void *writer_main(void *arg)
+{
+	struct state_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct ms_snapshot *job;
+		int rc;
+
+		while (!w->job && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->job)
+			break;
+		job = w->job;
+		pthread_mutex_unlock(&w->lock);
+		rc = ms_snapshot_write(job, w->d->state_path);
+		ms_snapshot_free(job);
+		pthread_mutex_lock(&w->lock);
+		w->job = NULL;
+		w->rc = rc;
+		w->busy = false;
+		ev_async_send(w->d->loop, &w->done);
 	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void writer_done(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct state_writer *w = container_of(a, struct state_writer, done);
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	pthread_mutex_lock(&w->lock);
+	rc = w->rc;
+	w->rc = 0;
+	pthread_mutex_unlock(&w->lock);
+	if (rc < 0) {
+		log_warn_rl(&w->rl, "ms: cannot write the state file %s: %s", w->d->state_path,
+			    strerror(-rc));
+		ms_mark_dirty(w->d->ms); /* again at the next chance */
+	}
+}
+
+static void writer_start(struct xtr_daemon *d)
+{
+	struct state_writer *w = xcalloc(1, sizeof(*w));
+	sigset_t all, old;
+	int rc;
+
+	w->d = d;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	ev_async_init(&w->done, writer_done);
+	ev_async_start(d->loop, &w->done);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old); /* signals are the loop's */
+	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		fatal("ms: cannot start the state writer: %s", strerror(rc));
+	d->state_writer = w;
+}
+
+/* Hands the state to the writer, unless it is still busy with the last one. */
+static void save_state_async(struct xtr_daemon *d)
+{
+	struct state_writer *w = d->state_writer;
+	struct ms_snapshot *job;
+	bool busy;
+
+	pthread_mutex_lock(&w->lock);
+	busy = w->busy;
+	pthread_mutex_unlock(&w->lock);
+	if (busy)
+		return; /* still dirty: at a later tick */
+	job = ms_snapshot_take(d->ms, ev_now(d->loop));
+	d->state_saved = ev_now(d->loop);
+	pthread_mutex_lock(&w->lock);
+	w->job = job;
+	w->busy = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* At exit: the writer finishes what it has, then the last state is written here. */
+static void save_state_final(struct xtr_daemon *d)
+{
+	struct state_writer *w = d->state_writer;
+	int rc;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	ev_async_stop(d->loop, &w->done);
 	rc = ms_save(d->ms, d->state_path, ev_now(d->loop));
 	if (rc < 0)
-		log_warn_rl(&rl, "ms: cannot write the state file %s: %s", d->state_path,
-			    strerror(-rc));
+		log_warn("ms: cannot write the state file %s: %s", d->state_path, strerror(-rc));
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	d->state_writer = NULL;
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xtr_daemon *d = container_of(w, struct xtr_daemon, tick);
-	int st;
 
 	(void)revents;
 	ms_tick(d->ms, ev_now(loop));
-	if (d->state_writer && waitpid(d->state_writer, &st, WNOHANG) == d->state_writer) {
-		d->state_writer = 0;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			log_warn("ms: writing the state file %s failed", d->state_path);
-			ms_mark_dirty(d->ms); /* again at the next chance */
-		}
-	}
-	if (d->state_path && ms_dirty(d->ms) && ev_now(loop) - d->state_saved >= STATE_EVERY)
-		save_state(d, true);
+	if (d->state_writer && ms_dirty(d->ms) && ev_now(loop) - d->state_saved >= STATE_EVERY)
+		save_state_async(d);
 	etr_tick(d->etr, ev_now(loop));
 	mc_tick(d->mc, ev_now(loop));
 	xtr_dp_tick(d);
@@ -177,6 +269,7 @@ static void start(struct xtr_daemon *d)
 		else if (n > 0)
 			log_info("ms: %d registration(s) taken back from %s", n, d->state_path);
 		d->state_saved = ev_now(d->loop);
+		writer_start(d);
 	}
 	d->net = xtr_net_open(d);
 	d->etr = etr_new(&eio);
@@ -205,7 +298,7 @@ static void start(struct xtr_daemon *d)
 
 static void shutdown_all(struct xtr_daemon *d)
 {
-	save_state(d, false);
+	save_state_final(d);
 	ev_timer_stop(d->loop, &d->tick);
 	ev_signal_stop(d->loop, &d->sigterm);
 	ev_signal_stop(d->loop, &d->sigint);

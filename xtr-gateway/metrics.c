@@ -4,7 +4,9 @@
  * `xtrctl show lisp statistics` and `show lisp dataplane` in Prometheus'
  * text format (version 0.0.4). One request per connection; requests are
  * read up to 4 KiB and 5 s, at most 16 clients at once; everything else is
- * refused with an HTTP error and counted.
+ * refused with an HTTP error and counted. The answer is sent whole: what
+ * the socket does not take at once waits (one answer per client) and goes
+ * out as the client reads, within 30 s; then the connection closes.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
@@ -22,8 +24,9 @@
 
 #define REQ_MAX	    METRICS_REQ_MAX
 #define CLIENTS_MAX 16
-#define CLIENT_TIME 5.0
-#define BODY_MAX    (256 * 1024)
+#define CLIENT_TIME 5.0	 /* s: to send a whole request */
+#define SEND_TIME   30.0 /* s: to take a whole answer */
+#define BODY_FIRST  (16 * 1024)
 
 struct mclient {
 	ev_io io;
@@ -31,6 +34,8 @@ struct mclient {
 	int fd;
 	size_t len;
 	char req[REQ_MAX];
+	char *out; /* the answer (head and body) once there is one */
+	size_t outlen, outoff;
 	struct metrics *m;
 };
 
@@ -41,7 +46,7 @@ struct metrics {
 	struct lisp_addr addr;
 	uint16_t port;
 	struct mclient *clients[CLIENTS_MAX];
-	uint64_t served, refused;
+	uint64_t served, refused, unfinished;
 	struct log_rate rl;
 };
 
@@ -51,17 +56,25 @@ struct out {
 };
 
 static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends to o, growing it: the size follows the configuration (dynamic-eids, workers). */
 static void put(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (o->len >= o->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	o->len = n < 0 ? o->cap : o->len + (size_t)n > o->cap ? o->cap : o->len + (size_t)n;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (o->len + (size_t)n < o->cap) {
+			o->len += (size_t)n;
+			return;
+		}
+		o->cap = 2 * (o->len + (size_t)n + 1);
+		o->buf = xrealloc(o->buf, o->cap);
+	}
 }
 
 static void metric(struct out *o, const char *name, const char *type, const char *help, uint64_t v)
@@ -110,6 +123,23 @@ static void render_limits(struct xtr_daemon *d, struct out *o)
 		put(o, "vmroam_xtr_dynamic_eid_hosts{dynamic_eid=\"%s\",instance_id=\"%u\"} %zu\n",
 		    label(pi.conf->name, name, sizeof(name)), pi.conf->iid, pi.hosts);
 	}
+	metric(o, "etr_map_replies_total", "counter", "ETR: Map-Replies sent.",
+	       e->requests_answered);
+	metric(o, "etr_map_replies_rate_limited_total", "counter",
+	       "ETR: Map-Replies not sent (map-reply rate-limit).", e->replies_rate_limited);
+	metric(o, "etr_request_records_ignored_total", "counter",
+	       "ETR: EID-records after a Map-Request's first, not answered.",
+	       e->request_records_ignored);
+	metric(o, "etr_moved_notifies_total", "counter",
+	       "ETR: Map-Notifies telling an EID of ours moved, applied.", e->moved_notifies);
+	metric(o, "etr_notifies_repeated_total", "counter",
+	       "ETR: Map-Notifies taken before, acknowledged again and not applied.",
+	       e->notifies_repeated);
+	metric(o, "etr_notifies_stale_total", "counter",
+	       "ETR: Map-Notifies refused as replays (nonce below the window or too old).",
+	       e->notifies_stale);
+	metric(o, "etr_notify_auth_failures_total", "counter",
+	       "ETR: Map-Notifies whose authentication failed.", e->notify_auth_failures);
 	metric(o, "map_requests_outstanding", "gauge", "Resolutions outstanding now.",
 	       mc_outstanding(d->mc));
 	metric(o, "map_requests_limited_total", "counter",
@@ -117,9 +147,9 @@ static void render_limits(struct xtr_daemon *d, struct out *o)
 	       mc_counters(d->mc)->requests_limited);
 }
 
-size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
+char *metrics_render(struct xtr_daemon *d, size_t *len)
 {
-	struct out o = { .buf = buf, .cap = cap };
+	struct out o = { .buf = xmalloc(BODY_FIRST), .cap = BODY_FIRST };
 	const struct xtr_counters *c = &d->counters;
 	const struct mc_counters *m = mc_counters(d->mc);
 	struct dp_counters pc;
@@ -138,6 +168,15 @@ size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
 	       c->negative_not_lisp);
 	metric(&o, "map_notify_acks_unmatched_total", "counter",
 	       "Map-Notify-Acks for no pending Map-Notify.", c->acks_unmatched);
+	metric(&o, "map_request_records_ignored_total", "counter",
+	       "Map-Server: EID-records after a Map-Request's first, not answered.",
+	       c->map_request_records_ignored);
+	metric(&o, "map_replies_rate_limited_total", "counter",
+	       "Map-Server: Map-Replies not sent (map-reply rate-limit).",
+	       c->map_replies_rate_limited);
+	metric(&o, "map_requests_forward_rate_limited_total", "counter",
+	       "Map-Server: Map-Requests not forwarded to an ETR (map-reply rate-limit).",
+	       c->map_requests_forward_rate_limited);
 	metric(&o, "registered_prefixes", "gauge", "Map-Server: EID prefixes registered now.",
 	       ms_reg_count(d->ms));
 	metric(&o, "pending_map_notifies", "gauge", "Map-Server: Map-Notifies awaiting their Ack.",
@@ -149,6 +188,9 @@ size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
 	metric(&o, "map_replies_total", "counter", "Map-Replies received.", m->replies);
 	metric(&o, "map_replies_unsolicited_total", "counter", "Map-Replies matching no request.",
 	       m->replies_unsolicited);
+	metric(&o, "map_reply_records_refused_total", "counter",
+	       "Map-Reply records answering no question asked (instance-id, prefix).",
+	       m->records_refused);
 	metric(&o, "smrs_received_total", "counter", "Solicit-Map-Requests received.", m->smrs);
 	metric(&o, "map_cache_expirations_total", "counter", "Map-cache entries expired.",
 	       m->expirations);
@@ -226,7 +268,22 @@ size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap)
 		metric(&o, "dataplane_held_packets", "gauge",
 		       "Packets waiting for a Map-Reply now.", xtr_dp_held(d));
 	}
-	return o.len;
+	if (d->metrics) {
+		const struct metrics *ml = d->metrics;
+
+		put(&o,
+		    "# HELP vmroam_xtr_metrics_requests_total Requests to this listener, by "
+		    "outcome "
+		    "(unfinished: the client did not take its whole answer in time).\n"
+		    "# TYPE vmroam_xtr_metrics_requests_total counter\n"
+		    "vmroam_xtr_metrics_requests_total{outcome=\"served\"} %llu\n"
+		    "vmroam_xtr_metrics_requests_total{outcome=\"refused\"} %llu\n"
+		    "vmroam_xtr_metrics_requests_total{outcome=\"unfinished\"} %llu\n",
+		    (unsigned long long)ml->served, (unsigned long long)ml->refused,
+		    (unsigned long long)ml->unfinished);
+	}
+	*len = o.len;
+	return o.buf;
 }
 
 static void client_free(struct mclient *cl)
@@ -239,38 +296,72 @@ static void client_free(struct mclient *cl)
 	ev_io_stop(m->d->loop, &cl->io);
 	ev_timer_stop(m->d->loop, &cl->timer);
 	close(cl->fd);
+	free(cl->out);
 	free(cl);
 }
 
-/* The whole answer, then the connection closes (a small answer: the send buffer takes it). */
-static void answer(struct mclient *cl, const char *status, const char *type, const char *body,
-		   size_t len)
+/* Sends what the socket takes of the answer: 0 all sent, -EAGAIN more to send, or -errno. */
+static int flush(struct mclient *cl)
 {
+	while (cl->outoff < cl->outlen) {
+		ssize_t w = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		cl->outoff += (size_t)w;
+	}
+	return 0;
+}
+
+/* The rest of the answer, as the client takes it; then the connection closes. */
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mclient *cl = container_of(w, struct mclient, io);
+
+	(void)loop;
+	(void)revents;
+	if (flush(cl) != -EAGAIN)
+		client_free(cl);
+}
+
+/*
+ * The whole answer (head and body; takes body, a heap buffer), then the
+ * connection closes: now if the socket takes it all, else from write_cb.
+ */
+static void answer(struct mclient *cl, const char *status, const char *type, char *body, size_t len)
+{
+	struct ev_loop *loop = cl->m->d->loop;
 	char head[256];
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Connection: close\r\n\r\n",
 			 status, type, len);
-	struct timeval tv = { .tv_sec = 1 };
-	const char *parts[2] = { head, body };
-	size_t lens[2] = { (size_t)n, len };
 
-	setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (int k = 0; k < 2; k++)
-		for (size_t off = 0; off < lens[k];) {
-			ssize_t w = send(cl->fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
-
-			if (w <= 0)
-				return;
-			off += (size_t)w;
-		}
+	cl->out = xmalloc((size_t)n + len);
+	memcpy(cl->out, head, (size_t)n);
+	memcpy(cl->out + n, body, len);
+	cl->outlen = (size_t)n + len;
+	free(body);
+	if (flush(cl) != -EAGAIN) {
+		client_free(cl);
+		return;
+	}
+	ev_io_stop(loop, &cl->io);
+	ev_io_init(&cl->io, write_cb, cl->fd, EV_WRITE);
+	ev_io_start(loop, &cl->io);
+	ev_timer_stop(loop, &cl->timer);
+	ev_timer_set(&cl->timer, SEND_TIME, 0);
+	ev_timer_start(loop, &cl->timer);
 }
 
 static void refuse(struct mclient *cl, const char *status, const char *why)
 {
 	cl->m->refused++;
 	log_warn_rl(&cl->m->rl, "metrics: refused a request: %s", why);
-	answer(cl, status, "text/plain", why, strlen(why));
+	answer(cl, status, "text/plain", xstrdup(why), strlen(why));
 }
 
 static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -300,14 +391,13 @@ static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
 	} else if (strcmp(path, "/metrics") != 0) {
 		refuse(cl, "404 Not Found", "GET /metrics\n");
 	} else {
-		char *body = xmalloc(BODY_MAX);
-		size_t len = metrics_render(cl->m->d, body, BODY_MAX);
+		size_t len;
+		char *body;
 
 		cl->m->served++;
+		body = metrics_render(cl->m->d, &len);
 		answer(cl, "200 OK", "text/plain; version=0.0.4", body, len);
-		free(body);
 	}
-	client_free(cl);
 }
 
 static void client_timeout(struct ev_loop *loop, ev_timer *t, int revents)
@@ -316,7 +406,14 @@ static void client_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	cl->m->refused++;
+	if (cl->out) {
+		cl->m->unfinished++;
+		log_warn_rl(&cl->m->rl,
+			    "metrics: a client took %zu of %zu bytes in %.0f s: connection closed",
+			    cl->outoff, cl->outlen, SEND_TIME);
+	} else {
+		cl->m->refused++;
+	}
 	client_free(cl);
 }
 

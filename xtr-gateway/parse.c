@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lib/conf.h"
+#include "lib/lisp_auth.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
@@ -54,6 +55,7 @@ static int cmd_site(struct conf_parser *p, int argc, char **argv)
 	}
 	s = xcalloc(1, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", argv[0]);
+	s->strict_nonce = true; /* RFC 9301 §5.6; `no strict-nonce` for peers that do not count */
 	c->sites = xreallocarray(c->sites, c->nsites + 1, sizeof(*c->sites));
 	st->site_lines = xreallocarray(st->site_lines, c->nsites + 1, sizeof(*st->site_lines));
 	st->site_lines[c->nsites] = p->line;
@@ -91,7 +93,7 @@ static int cmd_key(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-/* eid-notify authentication-key [0|6] KEY (in a dynamic-eid) */
+/* eid-notify authentication-key [0|hex] KEY (in a dynamic-eid) */
 static int cmd_eid_notify_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_dyneid *d = &state(p)->c->dyneids[state(p)->dyn];
@@ -192,11 +194,12 @@ static int cmd_allowed_locator(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* [no] strict-nonce: the monotonic Map-Register nonce check, on by default (data 1: "no"). */
 static int cmd_strict_nonce(struct conf_parser *p, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	state(p)->site->strict_nonce = true;
+	state(p)->site->strict_nonce = !p->cmd->data;
 	return 0;
 }
 
@@ -688,7 +691,8 @@ static int cmd_reply_rate(struct conf_parser *p, int argc, char **argv)
 		bool is_burst = strcasecmp(argv[i], "burst") == 0;
 
 		if (!is_burst && strcasecmp(argv[i], "total") != 0)
-			return conf_error(p, "map-reply rate-limit: expected burst or total, not '%s'",
+			return conf_error(p,
+					  "map-reply rate-limit: expected burst or total, not '%s'",
 					  argv[i]);
 		if (is_burst ? has_burst : has_total)
 			return conf_error(p, "map-reply rate-limit: %s given twice", argv[i]);
@@ -696,8 +700,9 @@ static int cmd_reply_rate(struct conf_parser *p, int argc, char **argv)
 			return conf_error(p, "map-reply rate-limit: %s needs a number", argv[i]);
 		if (is_burst ? !conf_parse_uint(argv[i + 1], 1, XTR_REPLY_RATE_MAX, &burst)
 			     : !conf_parse_uint(argv[i + 1], 1, XTR_REPLY_TOTAL_MAX, &total))
-			return conf_error(p, "map-reply rate-limit: %s: expected 1-%u", argv[i],
-					  (unsigned)(is_burst ? XTR_REPLY_RATE_MAX : XTR_REPLY_TOTAL_MAX));
+			return conf_error(
+				p, "map-reply rate-limit: %s: expected 1-%u", argv[i],
+				(unsigned)(is_burst ? XTR_REPLY_RATE_MAX : XTR_REPLY_TOTAL_MAX));
 		*(is_burst ? &has_burst : &has_total) = true;
 	}
 	if (!has_burst)
@@ -731,20 +736,56 @@ static int cmd_etr(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-/* ipv4|ipv6 etr map-server ADDRESS key [0|6] KEY */
+static bool ms_option(const char *w)
+{
+	return strcasecmp(w, "hash-function") == 0 || strcasecmp(w, "notify-nonce") == 0;
+}
+
+/* The options after a map-server's key: hash-function sha1|sha2, notify-nonce random. */
+static int ms_options(struct conf_parser *p, int argc, char **argv, struct xtr_conf_ms *ms)
+{
+	for (int i = 0; i < argc; i += 2) {
+		if (!ms_option(argv[i]))
+			return conf_error(p, "%s: unexpected '%s'", p->cmd->words, argv[i]);
+		if (i + 1 == argc)
+			return conf_error(p, "%s: %s needs a value", p->cmd->words, argv[i]);
+		if (strcasecmp(argv[i], "notify-nonce") == 0) {
+			if (strcasecmp(argv[i + 1], "random") != 0)
+				return conf_error(p,
+						  "%s: notify-nonce: expected 'random', not '%s'",
+						  p->cmd->words, argv[i + 1]);
+			ms->random_nonces = true;
+		} else if (strcasecmp(argv[i + 1], "sha1") == 0) {
+			ms->alg = LISP_ALG_HMAC_SHA1_96;
+		} else if (strcasecmp(argv[i + 1], "sha2") == 0) {
+			ms->alg = LISP_ALG_HMAC_SHA256_128;
+		} else {
+			return conf_error(p, "%s: hash-function: expected sha1 or sha2, not '%s'",
+					  p->cmd->words, argv[i + 1]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * ipv4|ipv6 etr map-server ADDRESS key [0|hex] KEY [hash-function sha1|sha2]
+ * [notify-nonce random]: a key type is there when a word that is no option follows it.
+ */
 static int cmd_etr_map_server(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf *c = state(p)->c;
-	struct xtr_conf_ms ms = { .line = p->line };
+	struct xtr_conf_ms ms = { .line = p->line, .alg = LISP_ALG_HMAC_SHA256_128 };
+	bool typed = argc >= 4 && !ms_option(argv[3]);
 
 	if (lisp_addr_parse(argv[0], &ms.addr) < 0 ||
 	    ms.addr.afi != (p->cmd->data == ROLE_ETR_V4 ? LISP_AFI_IPV4 : LISP_AFI_IPV6))
 		return conf_error(p, "%s: '%s' is not an %s address", p->cmd->words, argv[0],
 				  p->cmd->data == ROLE_ETR_V4 ? "IPv4" : "IPv6");
 	if (strcasecmp(argv[1], "key") != 0)
-		return conf_error(p, "%s: expected 'ADDRESS key [0|6] KEY'", p->cmd->words);
-	if (conf_parse_key(p, argc == 4 ? argv[2] : NULL, argv[argc - 1], ms.key, &ms.keylen,
-			   XTR_KEY_MAX) < 0)
+		return conf_error(p, "%s: expected 'ADDRESS key [0|hex] KEY'", p->cmd->words);
+	if (conf_parse_key(p, typed ? argv[2] : NULL, argv[typed ? 3 : 2], ms.key, &ms.keylen,
+			   XTR_KEY_MAX) < 0 ||
+	    ms_options(p, argc - (typed ? 4 : 3), argv + (typed ? 4 : 3), &ms) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < c->nmap_servers; i++)
 		if (lisp_addr_equal(&c->map_servers[i].addr, &ms.addr))
@@ -764,11 +805,12 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "ipv6 map-resolver", 0, 0, CONF_NONE, cmd_role, "", ROLE_MR_V6 },
 	{ MODE_ROUTER_LISP, "map-server address", 1, 1, CONF_NONE, cmd_listen, "ADDRESS", 0 },
 	{ MODE_SITE, "description", 1, CONF_MAX_WORDS, CONF_NONE, cmd_description, "TEXT", 0 },
-	{ MODE_SITE, "authentication-key", 1, 2, CONF_NONE, cmd_key, "[0|6] KEY", 0 },
+	{ MODE_SITE, "authentication-key", 1, 2, CONF_NONE, cmd_key, "[0|hex] KEY", 0 },
 	{ MODE_SITE, "eid-prefix", 1, 4, CONF_NONE, cmd_eid_prefix,
 	  "[instance-id N] PREFIX [accept-more-specifics]", 0 },
 	{ MODE_SITE, "allowed-locator", 1, 1, CONF_NONE, cmd_allowed_locator, "ADDRESS", 0 },
 	{ MODE_SITE, "strict-nonce", 0, 0, CONF_NONE, cmd_strict_nonce, "", 0 },
+	{ MODE_SITE, "no strict-nonce", 0, 0, CONF_NONE, cmd_strict_nonce, "", 1 },
 	{ MODE_ROUTER_LISP, "locator-set", 1, 1, MODE_LOCSET, cmd_locator_set, "NAME", 0 },
 	{ MODE_LOCSET, "ipv4-interface", 5, 5, CONF_NONE, cmd_loc_interface,
 	  "NAME priority P weight W", LISP_AFI_IPV4 },
@@ -783,10 +825,10 @@ static const struct conf_cmd cmds[] = {
 	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
 	{ MODE_ROUTER_LISP, "ipv4 etr", 0, 0, CONF_NONE, cmd_etr, "", ROLE_ETR_V4 },
 	{ MODE_ROUTER_LISP, "ipv6 etr", 0, 0, CONF_NONE, cmd_etr, "", ROLE_ETR_V6 },
-	{ MODE_ROUTER_LISP, "ipv4 etr map-server", 3, 4, CONF_NONE, cmd_etr_map_server,
-	  "ADDRESS key [0|6] KEY", ROLE_ETR_V4 },
-	{ MODE_ROUTER_LISP, "ipv6 etr map-server", 3, 4, CONF_NONE, cmd_etr_map_server,
-	  "ADDRESS key [0|6] KEY", ROLE_ETR_V6 },
+	{ MODE_ROUTER_LISP, "ipv4 etr map-server", 3, 8, CONF_NONE, cmd_etr_map_server,
+	  "ADDRESS key [0|hex] KEY [hash-function sha1|sha2] [notify-nonce random]", ROLE_ETR_V4 },
+	{ MODE_ROUTER_LISP, "ipv6 etr map-server", 3, 8, CONF_NONE, cmd_etr_map_server,
+	  "ADDRESS key [0|hex] KEY [hash-function sha1|sha2] [notify-nonce random]", ROLE_ETR_V6 },
 	{ MODE_ROUTER_LISP, "ipv4 itr", 0, 0, CONF_NONE, cmd_itr, "", ROLE_ITR_V4 },
 	{ MODE_ROUTER_LISP, "ipv6 itr", 0, 0, CONF_NONE, cmd_itr, "", ROLE_ITR_V6 },
 	{ MODE_ROUTER_LISP, "ipv4 itr map-resolver", 1, 1, CONF_NONE, cmd_itr_map_resolver,
@@ -816,7 +858,7 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_EID_TABLE, "dynamic-eid", 1, 1, MODE_DYNEID, cmd_dynamic_eid, "NAME", 0 },
 	{ MODE_DYNEID, "eid-notify authentication-key", 1, 2, CONF_NONE, cmd_eid_notify_key,
-	  "[0|6] KEY", 0 },
+	  "[0|hex] KEY", 0 },
 	{ MODE_DYNEID, "eid-notify peer-limit", 1, 1, CONF_NONE, cmd_eid_notify_peers, "N", 0 },
 	{ MODE_DYNEID, "learning data-plane", 0, 0, CONF_NONE, cmd_dyn_learning, "", 0 },
 	{ MODE_DYNEID, "learning timeout", 1, 1, CONF_NONE, cmd_dyn_learning, "SECONDS", 1 },

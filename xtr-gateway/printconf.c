@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/lisp_auth.h"
 #include "xtr-gateway/xtr.h"
 
 static void print_site(const struct xtr_conf_site *s, FILE *f)
@@ -11,8 +12,8 @@ static void print_site(const struct xtr_conf_site *s, FILE *f)
 	fprintf(f, " site %s\n", s->name);
 	if (s->description)
 		fprintf(f, "  description %s\n", s->description);
-	/* the key is never shown in clear: type 6 is its hex form */
-	fprintf(f, "  authentication-key 6 ");
+	/* the key is never shown in clear, but it is not encrypted either: its bytes in hex */
+	fprintf(f, "  authentication-key hex ");
 	for (size_t i = 0; i < s->keylen; i++)
 		fprintf(f, "%02x", s->key[i]);
 	fputc('\n', f);
@@ -30,8 +31,8 @@ static void print_site(const struct xtr_conf_site *s, FILE *f)
 	for (size_t i = 0; i < s->nallowed; i++)
 		fprintf(f, "  allowed-locator %s\n",
 			lisp_addr_format(&s->allowed[i], buf, sizeof(buf)));
-	if (s->strict_nonce)
-		fprintf(f, "  strict-nonce\n");
+	if (!s->strict_nonce)
+		fprintf(f, "  no strict-nonce\n");
 	fprintf(f, "  exit\n");
 }
 
@@ -102,7 +103,7 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 		fprintf(f, "%sdynamic-eid %s\n", indent, c->dyneids[i].name);
 		print_dbmap_list(c, iid, (int)i, sub, f);
 		if (c->dyneids[i].has_notify_key) {
-			fprintf(f, "%seid-notify authentication-key 6 ", sub);
+			fprintf(f, "%seid-notify authentication-key hex ", sub);
 			for (size_t j = 0; j < c->dyneids[i].notify_keylen; j++)
 				fprintf(f, "%02x", c->dyneids[i].notify_key[j]);
 			fputc('\n', f);
@@ -216,11 +217,15 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 	for (size_t i = 0; i < c->nmap_servers; i++) {
 		const struct xtr_conf_ms *m = &c->map_servers[i];
 
-		fprintf(f, " %s etr map-server %s key 6 ",
+		fprintf(f, " %s etr map-server %s key hex ",
 			m->addr.afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
 			lisp_addr_format(&m->addr, buf, sizeof(buf)));
 		for (size_t j = 0; j < m->keylen; j++)
 			fprintf(f, "%02x", m->key[j]);
+		if (m->alg == LISP_ALG_HMAC_SHA1_96)
+			fprintf(f, " hash-function sha1");
+		if (m->random_nonces)
+			fprintf(f, " notify-nonce random");
 		fputc('\n', f);
 	}
 }

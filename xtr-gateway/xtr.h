@@ -26,8 +26,16 @@
 #define XTR_SOCKET_DEFAULT "/run/vmroam/xtr-gateway.sock"
 
 /* Map-Server timers (spec/lisp-wire.md §6, §10.1) */
-#define MS_REG_LIFETIME 180.0 /* registration expiry without refresh, s */
-#define MS_NOTIFY_TRIES 7     /* first send + 6 retransmissions */
+#define MS_REG_LIFETIME	  180.0 /* registration expiry without refresh, s */
+#define MS_NOTIFY_TRIES	  7	/* first send + 6 retransmissions */
+#define MS_NONCE_XTRS_MAX 4096	/* strict-nonce: xTRs (xTR-IDs, addresses) remembered per site */
+
+/* Record TTLs (minutes) are taken up to a week (RFC 9301 sets no limit): seconds, clamped. */
+#define XTR_TTL_MAX_MINUTES (7u * 24 * 60)
+static inline uint32_t xtr_ttl_seconds(uint32_t ttl_minutes)
+{
+	return (ttl_minutes < XTR_TTL_MAX_MINUTES ? ttl_minutes : XTR_TTL_MAX_MINUTES) * 60;
+}
 
 /* Configuration (parse.c fills it, printconf.c prints it) */
 
@@ -131,11 +139,16 @@ struct xtr_conf_eidtable {
 	char vrf[XTR_SITE_NAME_MAX]; /* "" for default */
 };
 
-/* ipv4|ipv6 etr map-server ADDRESS key KEY */
+/*
+ * ipv4|ipv6 etr map-server ADDRESS key [0|hex] KEY [hash-function sha1|sha2]
+ * [notify-nonce random]
+ */
 struct xtr_conf_ms {
 	struct lisp_addr addr;
 	uint8_t key[XTR_KEY_MAX];
 	size_t keylen;
+	uint8_t alg;	    /* LISP_ALG_HMAC_SHA256_128 (sha2, default) or _SHA1_96 (sha1) */
+	bool random_nonces; /* its unsolicited Map-Notify nonces are random (a third party's) */
 	unsigned line;
 };
 
@@ -215,6 +228,10 @@ struct xtr_counters {
 	uint64_t map_requests;	    /* Map-Requests received through ECM */
 	uint64_t negative_not_lisp; /* answered: not a LISP EID */
 	uint64_t acks_unmatched;    /* Map-Notify-Acks for no pending notify */
+	/* the Map-Server/Map-Resolver's answers (map-reply rate-limit) */
+	uint64_t map_request_records_ignored;	    /* records after the first of a request */
+	uint64_t map_replies_rate_limited;	    /* Map-Replies not sent */
+	uint64_t map_requests_forward_rate_limited; /* requests not forwarded to an ETR */
 };
 
 struct ms;
@@ -226,7 +243,7 @@ struct xtr_daemon {
 	const char *ctl_path;
 	const char *state_path; /* -S: the Map-Server's registrations across restarts, or NULL */
 	double state_saved;	/* when it was last written */
-	pid_t state_writer;	/* the child writing it now, 0 for none */
+	struct state_writer *state_writer; /* main.c: the thread that writes it */
 	struct xtr_conf *conf;
 	struct ms *ms;
 	struct etr *etr;
@@ -248,8 +265,8 @@ struct metrics *metrics_new(struct xtr_daemon *d);
 /* Opens, moves or closes the listener as c says; -errno if it cannot listen. */
 int metrics_configure(struct metrics *m, const struct xtr_conf *c);
 void metrics_free(struct metrics *m);
-/* The counters in Prometheus' text format into buf; the length. */
-size_t metrics_render(struct xtr_daemon *d, char *buf, size_t cap);
+/* The counters in Prometheus' text format: a heap buffer (caller frees), its length in *len. */
+char *metrics_render(struct xtr_daemon *d, size_t *len);
 /* http.c */
 #define METRICS_REQ_MAX 4096
 /*
@@ -291,20 +308,32 @@ void ms_free(struct ms *ms);
 void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now);
 
 /*
- * The registrations across a restart: ms_save() writes the live ones to
- * path (a temporary file renamed over it); ms_load() takes back those of
- * a saved file that are still alive, whose site still exists and may
- * still register the prefix, as if their last Map-Register had just been
- * received at its time (no Map-Notify is sent). A missing file is no
- * error. ms_load returns the number taken, or -errno with the reason (file
- * and line) in err; ms_save 0 or -errno. ms_dirty(): changed since the
- * last save (new, moved, withdrawn or expired registrations).
+ * The registrations and the strict-nonce state across a restart.
+ * ms_snapshot_take() copies the live registrations and each site's last
+ * Map-Register nonce per xTR (a flat copy: quick, in the loop) and clears
+ * the dirty mark: the copy holds the changes. ms_snapshot_write() formats
+ * a snapshot and writes it to path atomically (path.tmp, fsync, rename);
+ * it touches no engine state, so a writer thread may run it (0 or -errno).
+ * ms_save() does both at once (and marks dirty again if the write fails);
+ * ms_state_text() formats into *buf instead (caller frees; *len bytes).
+ * ms_load() takes back the registrations of a saved file that are still
+ * alive, whose site still exists and may still register the prefix, as if
+ * their last Map-Register had just been received at its time (no
+ * Map-Notify is sent), and the nonces of the sites whose key did not
+ * change. A missing file is no error. ms_load returns the number of
+ * registrations taken, or -errno with the reason (file and line) in err;
+ * the others 0 or -errno. ms_dirty(): changed since the last snapshot
+ * (new, moved, withdrawn or expired registrations, a new nonce);
+ * ms_mark_dirty() sets it again after a failed write.
  */
+struct ms_snapshot;
+struct ms_snapshot *ms_snapshot_take(struct ms *ms, double now);
+int ms_snapshot_write(const struct ms_snapshot *s, const char *path);
+void ms_snapshot_free(struct ms_snapshot *s);
+int ms_state_text(struct ms *ms, double now, char **buf, size_t *len);
 int ms_save(struct ms *ms, const char *path, double now);
 int ms_load(struct ms *ms, const char *path, double now, char *err, size_t errlen);
 bool ms_dirty(const struct ms *ms);
-/* Clears the dirty mark (a copy being saved elsewhere holds the changes), or sets it again. */
-void ms_mark_saved(struct ms *ms);
 void ms_mark_dirty(struct ms *ms);
 /* Handles one UDP payload received on port 4342 from src:sport. */
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
@@ -339,6 +368,7 @@ struct ms_site_counters {
 	uint64_t map_notify_giveups, auth_failures, allowed_locator_mismatches, prefix_rejects;
 	uint64_t nonce_replays, expirations, moves, map_requests_forwarded;
 	uint64_t map_requests_proxied, map_requests_negative, map_requests_unforwardable;
+	uint64_t nonce_overflows; /* strict-nonce: a new xTR, MS_NONCE_XTRS_MAX known already */
 };
 
 const struct xtr_conf_site *ms_site_conf(const struct ms_site *s);
@@ -418,6 +448,10 @@ struct etr_counters {
 	uint64_t dyn_learned, dyn_refused, dyn_overflows, dyn_moved, dyn_cleared, away_overflows;
 	uint64_t dyn_refused_data; /* a dynamic-eid that does not learn from data: packets */
 	uint64_t dyn_aged;	   /* data-learned hosts withdrawn after their learning timeout */
+	uint64_t replies_rate_limited;	  /* Map-Replies not sent: map-reply rate-limit */
+	uint64_t request_records_ignored; /* EID-records after a Map-Request's first */
+	uint64_t notifies_repeated; /* unsolicited Map-Notifies taken before: acked, not applied */
+	uint64_t notifies_stale;    /* refused: nonce below the replay window or too old */
 };
 
 /*
@@ -561,6 +595,7 @@ struct mc_counters {
 	uint64_t requests_sent, requests_unsendable, replies, replies_unsolicited, smrs;
 	uint64_t expirations, overflows, malformed;
 	uint64_t requests_limited; /* not asked: map-request-limit (total or per instance-id) */
+	uint64_t records_refused;  /* Map-Reply records that answer no question we asked */
 };
 
 struct mapcache;
@@ -580,6 +615,13 @@ void mc_tick(struct mapcache *mc, double now);
  * resolutions outstanding as map-request-limit allows, in total or for iid).
  */
 int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now);
+/*
+ * The same for a packet from src (borrowed; NULL: none) that missed: the
+ * Map-Request carries it as its Source-EID (RFC 9301 §5.3). Below a
+ * learned send-map-request entry at most one a second for all it covers.
+ */
+int mc_resolve_from(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a,
+		    const struct lisp_addr *src, double now);
 /* What the data plane needs of an entry; locs borrowed until the entry changes. */
 struct mc_fwd {
 	uint8_t state; /* enum mc_state */
@@ -637,10 +679,11 @@ enum dp_reason {
 	DP_R_NO_HEADROOM,
 	DP_R_MALFORMED,
 	DP_R_NOT_LISP,
-	DP_R_AWAY,	 /* for an EID that moved away: encapsulated to its new site */
-	DP_R_PETR,	 /* negative entry: encapsulated to the proxy-ETR */
-	DP_R_NOT_LOCAL,	 /* decapsulated packet for no EID of ours (and not a proxy-ETR) */
-	DP_R_LINK_LOCAL, /* toward a link-local, multicast or broadcast address: never an EID */
+	DP_R_AWAY,	   /* for an EID that moved away: encapsulated to its new site */
+	DP_R_PETR,	   /* negative entry: encapsulated to the proxy-ETR */
+	DP_R_NOT_LOCAL,	   /* decapsulated packet for no EID of ours (and not a proxy-ETR) */
+	DP_R_LINK_LOCAL,   /* toward a link-local, multicast or broadcast address: never an EID */
+	DP_R_TTL_EXCEEDED, /* for an away EID, but its inner TTL / hop limit ran out */
 	DP_R_MAX,
 };
 

@@ -399,7 +399,7 @@ static void resolve_hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 	struct lisp_addr src, dst;
 
 	inner_addrs(p->buf + p->inner, &src, &dst);
-	mc_resolve(x->d->mc, p->iid, &dst, now);
+	mc_resolve_from(x->d->mc, p->iid, &dst, &src, now); /* src: the request's Source-EID */
 	log_debug(LOG_PACKET, "dataplane: [%u] %s -> %s: %s, held", p->iid,
 		  lisp_addr_format(&src, sa, sizeof(sa)), lisp_addr_format(&dst, da, sizeof(da)),
 		  dp_reason_name(p->reason));
@@ -654,7 +654,7 @@ static void decap_flush(struct wk *w, double now)
 {
 	size_t n = w->npk, idx[PKT_MAX], nidx = 0;
 	struct tunq *cur = NULL;
-	char sa[LISP_ADDR_STRLEN];
+	char sa[LISP_ADDR_STRLEN], da[LISP_ADDR_STRLEN];
 
 	if (!n)
 		return;
@@ -672,6 +672,16 @@ static void decap_flush(struct wk *w, double now)
 				log_warn_rl(&w->rl, "dataplane: dropped a packet from %s: %s",
 					    lisp_addr_format(&p->aux, sa, sizeof(sa)),
 					    dp_reason_name(p->reason));
+			if (p->reason == DP_R_TTL_EXCEEDED) {
+				inner_addrs(p->buf + p->inner, &src, &dst);
+				log_warn_rl(
+					&w->rl,
+					"dataplane: dropped a packet from %s for %s, which moved "
+					"away: %s (a loop between sites?)",
+					lisp_addr_format(&p->aux, sa, sizeof(sa)),
+					lisp_addr_format(&dst, da, sizeof(da)),
+					dp_reason_name(p->reason));
+			}
 			continue;
 		}
 		if (p->flags & DP_F_SMR) {

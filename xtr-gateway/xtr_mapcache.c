@@ -9,6 +9,11 @@
  * tries) each hold a request slot, which matches the reply's nonce: at most
  * map-request-limit in total and its per-instance-id share for one table,
  * so that one tenant's misses cannot starve the others'.
+ * A Map-Reply installs only what answers the question asked: the best
+ * match of the request's instance-id and the more-specifics inside it
+ * (or inside the prefix asked about).
+ * What is learned never replaces a configured entry for good: a negative
+ * answer leaves it, a positive one is used over it until it expires.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,11 +43,15 @@ struct mc_entry {
 	struct mc_locator inl[MC_INLINE_LOCS];
 	/* the control plane's */
 	struct lisp_prefix p;
-	bool is_static;
+	bool configured; /* a map-cache line names the prefix: what is learned never removes it */
+	bool is_static; /* configured, and showing its configured action (nothing learned over it) */
+	uint8_t conf_act;
 	double created, updated, expires; /* expires 0: never */
 	/* resolution */
 	uint64_t nonce; /* outstanding Map-Request, 0: none */
+	/* the next Map-Request about it; a learned send-map-request entry: for anything it covers */
 	double next_req, last_smr;
+	struct lisp_addr src_eid; /* inner source of the packet that made us ask (afi NONE: none) */
 	unsigned tries;
 	bool smr_invoked;
 	size_t slot; /* 1 + its request slot while a resolution is outstanding, 0: none */
@@ -192,6 +201,31 @@ static void entry_del(struct mapcache *mc, const struct lisp_prefix *p)
 	ptable_del(mc->t, p);
 }
 
+/* A configured entry shows its configured action again (what was learned over it is gone). */
+static void revert(struct mapcache *mc, struct mc_entry *e)
+{
+	slot_release(mc, e);
+	e->nonce = 0;
+	e->state = MC_NEGATIVE;
+	e->act = e->conf_act;
+	e->is_static = true;
+	e->expires = 0;
+	e->src_eid.afi = LISP_AFI_NONE;
+	if (e->locs != e->inl)
+		free(e->locs);
+	e->locs = NULL;
+	e->nloc = 0;
+}
+
+/* What was learned for e goes: a learned entry is removed, a configured one reverts. */
+static void forget(struct mapcache *mc, struct mc_entry *e)
+{
+	if (e->configured)
+		revert(mc, e);
+	else
+		entry_del(mc, &e->p);
+}
+
 static int index_one(const struct lisp_prefix *p, void *v, void *arg)
 {
 	lpmh_set(arg, p, v);
@@ -250,7 +284,10 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		e->next_req = now + REQ_INTERVAL; /* again at a tick, if there is room then */
 		return;
 	}
+	/* the host whose packet made us ask (RFC 9301 §5.3); none for a refresh or an SMR */
 	q.src_eid.iid = e->p.iid;
+	if (!smr_invoked && e->src_eid.afi == e->p.addr.afi)
+		q.src_eid.addr = e->src_eid;
 	q.nonce = random_nonce();
 	for (size_t i = 0; i < c->nmap_resolvers; i++) {
 		const struct lisp_addr *mr = &c->map_resolvers[i];
@@ -281,31 +318,53 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 	e->next_req = now + REQ_INTERVAL;
 }
 
-int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now)
+int mc_resolve_from(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a,
+		    const struct lisp_addr *src, double now)
 {
 	struct lisp_prefix host;
-	struct mc_entry *e = ptable_lookup(mc->t, iid, a, NULL);
+	struct mc_entry *e = ptable_lookup(mc->t, iid, a, NULL), *h;
 
 	if (e && (e->state != MC_NEGATIVE || e->act != LISP_ACT_SEND_MAP_REQUEST))
 		return e->state == MC_PENDING ? -EINPROGRESS : -EEXIST;
 	lisp_prefix_from_addr(&host, iid, a);
-	e = ptable_lookup_exact(mc->t, &host);
-	if (!e && slot_admit(mc, iid) < 0)
+	h = ptable_lookup_exact(mc->t, &host);
+	/*
+	 * A send-map-request entry: one Map-Request a second about it, for
+	 * whatever it covers if it was learned (an answer removes the host's
+	 * pending entry, and the next packet would ask again at once);
+	 * a configured one covers all we resolve, so only about itself.
+	 */
+	if (e && (h == e || !e->configured) && now < e->next_req)
+		return -EINPROGRESS;
+	if (!h && slot_admit(mc, iid) < 0)
 		return -EBUSY;
-	if (!e) {
-		e = entry_add(mc, &host, now);
-		if (!e)
+	if (!h) {
+		h = entry_add(mc, &host, now);
+		if (!h)
 			return -ENOSPC;
-		e->state = MC_PENDING;
+		h->state = MC_PENDING;
 	}
-	if (e->state == MC_PENDING && e->nonce && now < e->next_req)
-		return -EINPROGRESS; /* rate limit: one a second */
-	send_request(mc, e, false, now);
+	h->src_eid = src ? *src : (struct lisp_addr){ .afi = LISP_AFI_NONE };
+	send_request(mc, h, false, now);
+	if (e && e != h)
+		e->next_req = now + REQ_INTERVAL;
 	return 0;
 }
 
-static void install(struct mapcache *mc, struct mc_entry *pending, const struct lisp_eid_record *r,
-		    const struct lisp_addr *src, double now)
+int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	return mc_resolve_from(mc, iid, a, NULL, now);
+}
+
+/*
+ * Installs record r, an answer to our request: true if the entry for its
+ * prefix now holds it (TTL 0: it is gone). A configured prefix keeps its
+ * action against a negative answer (a positive one is used over it until
+ * it expires or is cleared; then the configured action is back). The
+ * entry asks nothing before next_req (when the question was asked + 1 s).
+ */
+static bool install(struct mapcache *mc, const struct lisp_eid_record *r,
+		    const struct lisp_addr *src, double next_req, double now)
 {
 	char a[LISP_ADDR_STRLEN];
 
@@ -313,23 +372,30 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 	struct lisp_locator l;
 	struct lisp_iter it;
 
-	if (pending && !lisp_prefix_equal(&pending->p, &r->eid) && !pending->is_static)
-		entry_del(mc, &pending->p); /* the answer is another (covering) prefix */
 	if (r->ttl == 0) {
-		if (e && !e->is_static)
-			entry_del(mc, &e->p);
+		if (e)
+			forget(mc, e);
 		evh_add("map-cache-removed", &r->eid, src, NULL);
-		return;
+		return true;
+	}
+	if (e && e->configured && !r->loc_count) {
+		revert(mc, e); /* a positive answer learned over it is withdrawn as well */
+		evh_add("map-cache-kept", &r->eid, src, "configured, the negative answer not used");
+		return false;
 	}
 	if (!e)
 		e = entry_add(mc, &r->eid, now);
 	if (!e)
-		return;
+		return false;
 	e->is_static = false;
 	e->updated = now;
-	e->expires = r->ttl == 0xffffffffu ? 0 : now + r->ttl * 60.0;
+	if (e->next_req < next_req)
+		e->next_req = next_req;
+	e->expires = r->ttl == 0xffffffffu ? 0 : now + xtr_ttl_seconds(r->ttl);
+	slot_release(mc, e); /* answered, also when it was waiting for an answer of its own */
 	e->nonce = 0;
 	e->tries = 0;
+	e->src_eid.afi = LISP_AFI_NONE;
 	e->state = r->loc_count ? MC_COMPLETE : MC_NEGATIVE;
 	e->act = r->act;
 	if (e->locs != e->inl)
@@ -353,6 +419,77 @@ static void install(struct mapcache *mc, struct mc_entry *pending, const struct 
 			e->nloc > 1 ? " (and more)" : "");
 	else
 		evh_add("map-cache", &r->eid, src, "negative");
+	return true;
+}
+
+/*
+ * The record of m that answers a request for q: the most specific of
+ * those of the same instance-id whose prefix covers q (the replier's best
+ * match). False if none does.
+ */
+static bool answer_of(const struct lisp_map_reply *m, const struct lisp_prefix *q,
+		      struct lisp_eid_record *best)
+{
+	struct lisp_eid_record r;
+	struct lisp_iter it;
+	bool found = false;
+
+	lisp_record_iter_init(&it, &m->records);
+	while (lisp_record_iter_next(&it, &r)) {
+		if (lisp_prefix_contains(&r.eid, q) && (!found || r.eid.plen > best->eid.plen)) {
+			*best = r;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* A record that answers no question of ours (another table, another prefix): not installed. */
+static void refuse(struct mapcache *mc, const struct lisp_eid_record *r,
+		   const struct lisp_prefix *q, const struct lisp_addr *src)
+{
+	char rp[LISP_PREFIX_STRLEN], qp[LISP_PREFIX_STRLEN], sa[LISP_ADDR_STRLEN];
+
+	mc->c.records_refused++;
+	log_warn_rl(&mc->rl,
+		    "map-cache: map-reply from %s: record %s does not answer the request for %s: "
+		    "refused",
+		    lisp_addr_format(src, sa, sizeof(sa)),
+		    lisp_prefix_format(&r->eid, rp, sizeof(rp)),
+		    lisp_prefix_format(q, qp, sizeof(qp)));
+}
+
+/*
+ * The answer a to the request for q, a covering prefix other than q: the
+ * entry of q goes; learned negative entries between a and q would hide a
+ * for q (holes the mapping system no longer gives) and go too; where a
+ * configured entry between them keeps its prefix, a is installed for q
+ * itself (else every packet for q would ask again).
+ */
+static void settle(struct mapcache *mc, const struct lisp_prefix *q,
+		   const struct lisp_eid_record *a, const struct lisp_addr *src, double next_req,
+		   double now)
+{
+	struct mc_entry *e = ptable_lookup_exact(mc->t, q);
+	struct lisp_eid_record here;
+
+	if (e)
+		forget(mc, e);
+	for (;;) {
+		e = ptable_lookup_exact(mc->t, q);
+		if (!e)
+			e = ptable_lookup_covering(mc->t, q, NULL);
+		if (!e || e->p.plen < a->eid.plen)
+			return; /* the answer is not cached (no room, or TTL 0) */
+		if (e->configured || e->state != MC_NEGATIVE || e->p.plen == a->eid.plen)
+			break;
+		entry_del(mc, &e->p);
+	}
+	if (a->ttl && e->is_static && !lisp_prefix_equal(&e->p, q)) {
+		here = *a;
+		here.eid = *q;
+		install(mc, &here, src, next_req, now);
+	}
 }
 
 /* The entry waiting for the reply with this nonce (its slot freed), or NULL. */
@@ -388,9 +525,12 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 			 size_t len, double now)
 {
 	struct lisp_map_reply m;
-	struct lisp_eid_record r;
+	struct lisp_eid_record r, best;
+	struct lisp_prefix q;
 	struct lisp_iter it;
 	struct mc_entry *pending;
+	bool answered, at_q = false;
+	double next_req;
 
 	if (lisp_msg_decode_map_reply(buf, len, &m) < 0) {
 		mc->c.malformed++;
@@ -402,12 +542,24 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 		return;
 	}
 	mc->c.replies++;
+	q = pending->p;
+	next_req = pending->next_req;
+	answered = answer_of(&m, &q, &best);
 	lisp_record_iter_init(&it, &m.records);
 	while (lisp_record_iter_next(&it, &r)) {
-		install(mc, pending, &r, src, now);
-		pending = NULL; /* further records are more-specifics of the answer */
+		/* the best match, and the more-specifics the replier adds inside it (RFC 9301 §5.5);
+		 * without one, what lies inside the prefix asked about (a cached prefix asked again) */
+		if (!lisp_prefix_contains(answered ? &best.eid : &q, &r.eid)) {
+			refuse(mc, &r, &q, src);
+			continue;
+		}
+		if (install(mc, &r, src, next_req, now) && lisp_prefix_equal(&r.eid, &q))
+			at_q = true;
 		count_control(ptable_lookup_exact(mc->t, &r.eid), src);
 	}
+	/* nothing answered: a pending entry is asked again at its time */
+	if (answered && !at_q)
+		settle(mc, &q, &best, src, next_req, now);
 	if (mc->io.installed)
 		mc->io.installed(mc->io.arg);
 }
@@ -504,7 +656,7 @@ void mc_tick(struct mapcache *mc, double now)
 
 		if (!e->is_static && e->expires && e->expires <= now) {
 			mc->c.expirations++;
-			entry_del(mc, &e->p);
+			forget(mc, e);
 			continue;
 		}
 		if (++e->tries >= REQ_TRIES) { /* unanswered: rest, then start again */
@@ -517,13 +669,13 @@ void mc_tick(struct mapcache *mc, double now)
 	free(c.v);
 }
 
-/* Walk callback: static entries the configuration no longer has. */
+/* Walk callback: configured entries the configuration no longer has. */
 static int stale_static(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct collect *c = arg;
 	struct mc_entry *e = v;
 
-	if (!e->is_static)
+	if (!e->configured)
 		return 0;
 	for (size_t i = 0; i < c->conf->nmapcache; i++)
 		if (lisp_prefix_equal(&c->conf->mapcache[i].p, p))
@@ -583,7 +735,7 @@ int mc_clear(struct mapcache *mc, const struct lisp_prefix *under)
 	for (size_t i = 0; i < c.n; i++) {
 		if (c.v[i]->is_static)
 			continue;
-		entry_del(mc, &c.v[i]->p);
+		forget(mc, c.v[i]);
 		n++;
 	}
 	free(c.v);
@@ -638,8 +790,12 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 	struct collect stale = { .conf = conf };
 
 	ptable_walk(mc->t, NULL, stale_static, &stale);
-	for (size_t i = 0; i < stale.n; i++)
-		entry_del(mc, &stale.v[i]->p);
+	for (size_t i = 0; i < stale.n; i++) {
+		/* what was learned over it stays until it expires */
+		stale.v[i]->configured = false;
+		if (stale.v[i]->is_static)
+			entry_del(mc, &stale.v[i]->p);
+	}
 	free(stale.v);
 	mc->conf = conf;
 	if (!mc->idx || mc->limit != conf->map_cache_limit) { /* the index is sized by the limit */
@@ -660,14 +816,13 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
 			e = entry_add(mc, &s->p, now);
 		if (!e)
 			continue;
-		e->state = MC_NEGATIVE;
-		e->act = s->act;
-		e->is_static = true;
-		e->expires = 0;
-		if (e->locs != e->inl)
-			free(e->locs);
-		e->locs = NULL;
-		e->nloc = 0;
+		e->configured = true;
+		e->conf_act = s->act;
+		/* a positive answer learned for a prefix to resolve stays until it expires */
+		if (e->is_static)
+			e->act = s->act;
+		else if (e->state != MC_COMPLETE || s->act != LISP_ACT_SEND_MAP_REQUEST)
+			revert(mc, e);
 	}
 }
 

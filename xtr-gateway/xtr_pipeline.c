@@ -455,6 +455,37 @@ static bool inner_ttl(uint8_t *in, size_t len, uint8_t outer)
 }
 
 /*
+ * A router's hop for an inner packet we send on ourselves (no kernel
+ * routes it): TTL / hop limit minus one, the IPv4 header checksum
+ * updated incrementally (RFC 1624: HC' = ~(~HC + ~m + m')); false if
+ * it would reach 0 (the packet must go no further).
+ */
+static bool inner_hop(uint8_t *in)
+{
+	uint32_t c;
+	uint16_t old;
+
+	if (in[0] >> 4 == 6) {
+		if (in[7] <= 1)
+			return false;
+		in[7]--;
+		return true;
+	}
+	if (in[8] <= 1)
+		return false;
+	old = buf_load_be16(in + 8); /* TTL and protocol */
+	in[8]--;
+	c = (uint16_t)~buf_load_be16(in + 10);
+	c += (uint16_t)~old;
+	c += buf_load_be16(in + 8);
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	in[10] = (uint8_t)(~c >> 8);
+	in[11] = (uint8_t)~c;
+	return true;
+}
+
+/*
  * Decapsulation of packets whose off points at the LISP header, with the
  * outer TTL in ttl and the outer source in aux: header check, TTL rule,
  * then the inner destination in the local table: an away EID is
@@ -511,6 +542,13 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 			if (l && l->kind == LOCAL_AWAY) {
 				struct mc_fwd f;
 
+				/* sent on to the new site: a hop, so that two sites that point
+				 * an EID at each other do not loop it until the outer TTL ends */
+				if (!inner_hop(p->buf + p->off)) {
+					p->verdict = DP_DROP;
+					count(dp, p, DP_R_TTL_EXCEEDED);
+					continue;
+				}
 				away_fwd(l, &f);
 				touch(dp, loc[j]);
 				p->flags |= DP_F_SMR; /* aux: the ITR that has it wrong */
@@ -594,6 +632,7 @@ const char *dp_reason_name(enum dp_reason r)
 		[DP_R_PETR] = "encapsulated to the proxy-ETR",
 		[DP_R_NOT_LOCAL] = "not for an EID of this site",
 		[DP_R_LINK_LOCAL] = "link-local or multicast destination",
+		[DP_R_TTL_EXCEEDED] = "inner TTL exceeded, not re-encapsulated",
 	};
 
 	return r < DP_R_MAX ? names[r] : "?";

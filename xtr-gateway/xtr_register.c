@@ -1,11 +1,14 @@
 /*
  * ETR (RFC 9301 §8.2, spec/lisp-wire.md §10.1): registers every
  * database-mapping and every learned dynamic EID with every configured
- * Map-Server (want-map-notify, HMAC-SHA-256), refreshes every 60 s,
- * retransmits 1, 2, 4 ... 60 s until the Map-Notify, deregisters (TTL 0)
- * what the configuration drops, answers Map-Requests for its EIDs, and
- * turns a Map-Notify saying an EID of ours moved into an away entry
- * (spec §10.2). The local table it keeps is what the data plane looks up.
+ * Map-Server (want-map-notify, HMAC-SHA-256 or, per map-server, SHA-1),
+ * refreshes every 60 s, retransmits 1, 2, 4 ... 60 s until the
+ * Map-Notify, deregisters (TTL 0) what the configuration drops, answers a
+ * Map-Request for its EIDs with one Map-Reply (rate-limited per ITR-RLOC),
+ * and turns a Map-Notify saying an EID of ours moved into an away entry
+ * (spec §10.2), once: a Map-Server's unsolicited Map-Notifies pass its
+ * replay window (lib/replay) first. The local table it keeps is what the
+ * data plane looks up.
  * Dynamic EIDs: each dynamic-eid learns at most host-limit hosts; from the
  * data plane only without an eid-notify key (its FHRs tell) or with
  * `learning data-plane`; hosts learned from data are withdrawn after their
@@ -21,14 +24,24 @@
 #include "lib/lisp_auth.h"
 #include "lib/lpmh.h"
 #include "lib/ptable.h"
+#include "lib/ratelim.h"
+#include "lib/replay.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
-#define REFRESH	    60.0 /* s between registrations */
-#define BACKOFF_MAX 60.0
-#define EXPIRE	    180.0 /* the Map-Server forgets an unrefreshed registration */
-#define MAX_LOCS    32
-#define RECORD_TTL  1440
+#define REFRESH	       60.0 /* s between registrations */
+#define BACKOFF_MAX    60.0
+#define EXPIRE	       180.0 /* the Map-Server forgets an unrefreshed registration */
+#define MAX_LOCS       32
+#define RECORD_TTL     1440
+/*
+ * Unsolicited Map-Notifies of our Map-Servers carry their clock in ns
+ * (xtr_site.c): one older than our start less this is a replay from an
+ * earlier life of ours. Longer than a Map-Notify is retransmitted (75 s
+ * over MS_NOTIFY_TRIES sends); assumes the two clocks agree within the
+ * difference (45 s).
+ */
+#define NOTIFY_AGE_MAX 120.0
 
 /* One database-mapping registered with one Map-Server. */
 struct etr_reg {
@@ -76,7 +89,11 @@ struct etr {
 	size_t ndyn, naway;
 	const struct xtr_conf *conf;
 	struct lisp_auth_key **keys; /* per map-server */
-	struct etr_reg *regs;	     /* of the plain database-mappings */
+	struct replay *replay;	     /* per map-server: its unsolicited Map-Notifies */
+	uint64_t started_ns;	     /* realtime clock at etr_new() */
+	struct ratelim *replies;     /* map-reply rate-limit, per ITR-RLOC */
+	struct log_rate rl_replies;
+	struct etr_reg *regs; /* of the plain database-mappings */
 	size_t nregs;
 	struct etr_policy *pol; /* per dynamic-eid of conf */
 	size_t npol;
@@ -137,6 +154,8 @@ struct etr *etr_new(const struct etr_io *io)
 		fatal("etr: out of memory for the local table");
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->nonce = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	e->started_ns = e->nonce;
+	e->replies = ratelim_new(XTR_REPLY_DESTINATIONS);
 	return e;
 }
 
@@ -179,7 +198,7 @@ static void send_register(struct etr *e, const struct xtr_conf *conf, struct lis
 	const struct xtr_conf_ms *ms = &conf->map_servers[r->ms];
 	struct lisp_map_register m = { .want_map_notify = ttl != 0,
 				       .nonce = ++e->nonce,
-				       .auth = { .alg_id = LISP_ALG_HMAC_SHA256_128 } };
+				       .auth = { .alg_id = ms->alg } };
 	struct lisp_eid_record rec = {
 		.ttl = ttl, .authoritative = true, .eid = r->p, .locs = e->locs
 	};
@@ -425,6 +444,29 @@ static void policies_configure(struct etr *e)
 		policy_flags(e, (int)i);
 }
 
+/*
+ * The replay windows of conf's map-servers: a map-server kept (same
+ * address, same notify-nonce) keeps its window; a new one starts with the
+ * nonces of our earlier lives refused.
+ */
+static struct replay *replay_configure(const struct etr *e, const struct xtr_conf *conf)
+{
+	struct replay *r = xcalloc(conf->nmap_servers + 1, sizeof(*r));
+	uint64_t floor = e->started_ns - (uint64_t)(NOTIFY_AGE_MAX * 1e9);
+
+	for (size_t i = 0; i < conf->nmap_servers; i++) {
+		const struct xtr_conf_ms *ms = &conf->map_servers[i];
+		enum replay_mode mode = ms->random_nonces ? REPLAY_RANDOM : REPLAY_INCREASING;
+
+		replay_init(&r[i], mode, floor);
+		for (size_t j = 0; e->conf && j < e->conf->nmap_servers; j++)
+			if (lisp_addr_equal(&e->conf->map_servers[j].addr, &ms->addr) &&
+			    e->replay[j].mode == mode)
+				r[i] = e->replay[j];
+	}
+	return r;
+}
+
 /* (Re)builds the registrations of conf; those the new one drops are withdrawn with TTL 0. */
 void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 {
@@ -432,10 +474,14 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 	size_t nold = e->nregs;
 	const struct xtr_conf *oldconf = e->conf;
 	struct lisp_auth_key **oldkeys = e->keys;
+	struct replay *replay = replay_configure(e, conf); /* (reads the old configuration) */
 	struct lisp_prefix covering;
 	struct collect x;
 
 	policy_fold(e); /* what the data plane refused under the old configuration */
+	ratelim_set(e->replies, conf->reply_rate, conf->reply_burst, conf->reply_total);
+	free(e->replay);
+	e->replay = replay;
 	e->conf = conf;
 	e->keys = xcalloc(conf->nmap_servers + 1, sizeof(*e->keys));
 	for (size_t i = 0; i < conf->nmap_servers; i++)
@@ -496,6 +542,8 @@ void etr_free(struct etr *e)
 	for (size_t i = 0; e->conf && i < e->conf->nmap_servers; i++)
 		lisp_auth_key_free(e->keys[i]);
 	free(e->keys);
+	free(e->replay);
+	ratelim_free(e->replies);
 	free(e->regs);
 	free(e->pol);
 	ptable_free(e->local);
@@ -659,7 +707,7 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		evh_add("away", &r->eid, ms, NULL);
 	}
 	a->told_by = *ms;
-	a->expires = now + r->ttl * 60.0;
+	a->expires = now + xtr_ttl_seconds(r->ttl);
 	a->l.nloc = 0;
 	lisp_locator_iter_init(&it, r);
 	while (a->l.nloc < ETR_AWAY_LOCS && lisp_locator_iter_next(&it, &l)) {
@@ -675,9 +723,52 @@ static void install_away(struct etr *e, const struct lisp_addr *ms, const struct
 		event(e, ETR_EV_AWAY_UP, &r->eid, NULL);
 }
 
+/* Acknowledges Map-Notify buf from map-server s: the same content, type 5, our MAC. */
+static void send_notify_ack(struct etr *e, size_t s, const struct lisp_addr *src,
+			    const uint8_t *buf, size_t len)
+{
+	memcpy(e->out, buf, len);
+	e->out[0] = (uint8_t)(LISP_TYPE_MAP_NOTIFY_ACK << 4 | (e->out[0] & 0x0f));
+	if (lisp_auth_sign(e->keys[s], e->out, len) == 0 &&
+	    e->io.send(e->io.arg, src, LISP_CONTROL_PORT, e->out, len) == 0)
+		e->c.notify_acks_sent++;
+}
+
+/*
+ * The replay window of map-server s for an authenticated unsolicited
+ * Map-Notify: true to apply it. One taken before is acknowledged again
+ * (the Map-Server lost our ack) but not applied; one too old is refused.
+ */
+static bool notify_fresh(struct etr *e, size_t s, const struct lisp_addr *src,
+			 const struct lisp_map_notify *n, const uint8_t *buf, size_t len)
+{
+	char a[LISP_ADDR_STRLEN];
+	int rc = replay_check(&e->replay[s], n->nonce);
+
+	if (rc == -EALREADY) {
+		e->c.notifies_repeated++;
+		log_debug(LOG_REGISTER,
+			  "etr: Map-Notify from %s: nonce %016llx taken before: acknowledged again",
+			  lisp_addr_format(src, a, sizeof(a)), (unsigned long long)n->nonce);
+		send_notify_ack(e, s, src, buf, len);
+		return false;
+	}
+	if (rc < 0) {
+		e->c.notifies_stale++;
+		log_warn_rl(
+			&e->rl,
+			"etr: Map-Notify from %s: nonce %016llx older than its replay window or "
+			"our start: refused (a replay?)",
+			lisp_addr_format(src, a, sizeof(a)), (unsigned long long)n->nonce);
+		return false;
+	}
+	return true;
+}
+
 /*
  * An unsolicited Map-Notify from one of our Map-Servers: its EIDs are now
- * registered by someone else. Acknowledged (Map-Notify-Ack, same content,
+ * registered by someone else. Authenticated, checked against the
+ * Map-Server's replay window, acknowledged (Map-Notify-Ack, same content,
  * our MAC); a learned dynamic EID among them is forgotten (not
  * deregistered: the new site owns it now) and each becomes an away entry
  * until its TTL runs out.
@@ -703,11 +794,9 @@ static void handle_moved(struct etr *e, const struct lisp_addr *src,
 			    lisp_addr_format(src, a, sizeof(a)));
 		return;
 	}
-	memcpy(e->out, buf, len);
-	e->out[0] = (uint8_t)(LISP_TYPE_MAP_NOTIFY_ACK << 4 | (e->out[0] & 0x0f));
-	if (lisp_auth_sign(e->keys[s], e->out, len) == 0 &&
-	    e->io.send(e->io.arg, src, LISP_CONTROL_PORT, e->out, len) == 0)
-		e->c.notify_acks_sent++;
+	if (!notify_fresh(e, s, src, n, buf, len))
+		return;
+	send_notify_ack(e, s, src, buf, len);
 	lisp_record_iter_init(&it, &n->records);
 	while (lisp_record_iter_next(&it, &r)) {
 		const struct etr_local *l = ptable_lookup_exact(e->local, &r.eid);
@@ -826,9 +915,44 @@ static const struct xtr_conf_dbmap *mapping_for(struct etr *e, const struct lisp
 	return m;
 }
 
-/* Map-Reply for each EID of q that is ours, to the first ITR-RLOC we can reach. */
-static void answer(struct etr *e, const struct lisp_map_request *q, uint16_t dport)
+/*
+ * Sends the Map-Reply in e->out (len bytes) to the first ITR-RLOC of q
+ * that takes it, unless map-reply rate-limit refuses that destination.
+ */
+static void send_reply(struct etr *e, const struct lisp_map_request *q, uint16_t dport, size_t len,
+		       double now)
 {
+	char a[LISP_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < q->itr_rloc_count; i++) {
+		int rc = ratelim_take(e->replies, &q->itr_rlocs[i], now);
+
+		if (rc == -EINVAL)
+			continue; /* not IPv4 or IPv6: no address to answer */
+		if (rc < 0) {
+			e->c.replies_rate_limited++;
+			log_warn_rl(&e->rl_replies,
+				    "etr: Map-Reply to %s not sent: map-reply rate-limit (%s)",
+				    lisp_addr_format(&q->itr_rlocs[i], a, sizeof(a)),
+				    rc == -EBUSY ? "this destination" : "total");
+			return;
+		}
+		if (e->io.send(e->io.arg, &q->itr_rlocs[i], dport, e->out, len) == 0) {
+			e->c.requests_answered++;
+			return;
+		}
+	}
+}
+
+/*
+ * One Map-Reply per Map-Request, for its first EID-record if that is ours
+ * (RFC 9301 senders use one record; more would make us a reflector): the
+ * other records are counted and ignored.
+ */
+static void answer(struct etr *e, const struct lisp_addr *src, const struct lisp_map_request *q,
+		   uint16_t dport, double now)
+{
+	char a[LISP_ADDR_STRLEN];
 	struct lisp_map_reply m = { .nonce = q->nonce, .probe = q->probe };
 	struct lisp_eid_record rec = { .ttl = RECORD_TTL, .authoritative = true, .locs = e->locs };
 	const struct xtr_conf_dbmap *d;
@@ -836,24 +960,26 @@ static void answer(struct etr *e, const struct lisp_map_request *q, uint16_t dpo
 	struct lisp_iter it;
 	struct buf_writer w;
 
-	lisp_prefix_iter_init(&it, &q->eids);
-	while (lisp_prefix_iter_next(&it, &eid)) {
-		d = mapping_for(e, &eid, &rec.eid);
-		if (!d) {
-			e->c.requests_not_ours++;
-			continue;
-		}
-		rec.loc_count = dbmap_locs(e, e->conf, d, e->locs);
-		buf_writer_init(&w, e->out, sizeof(e->out));
-		if (lisp_msg_encode_map_reply(&w, &m, &rec, 1) < 0)
-			continue;
-		for (unsigned i = 0; i < q->itr_rloc_count; i++) {
-			if (e->io.send(e->io.arg, &q->itr_rlocs[i], dport, e->out, w.off) == 0) {
-				e->c.requests_answered++;
-				break;
-			}
-		}
+	if (q->eids.count > 1) {
+		e->c.request_records_ignored += q->eids.count - 1;
+		log_warn_rl(&e->rl_replies,
+			    "etr: Map-Request from %s with %u EID-records: the first answered only",
+			    lisp_addr_format(src, a, sizeof(a)), q->eids.count);
 	}
+	lisp_prefix_iter_init(&it, &q->eids);
+	if (!lisp_prefix_iter_next(&it, &eid)) {
+		e->c.malformed++;
+		return;
+	}
+	d = mapping_for(e, &eid, &rec.eid);
+	if (!d) {
+		e->c.requests_not_ours++;
+		return;
+	}
+	rec.loc_count = dbmap_locs(e, e->conf, d, e->locs);
+	buf_writer_init(&w, e->out, sizeof(e->out));
+	if (lisp_msg_encode_map_reply(&w, &m, &rec, 1) == 0)
+		send_reply(e, q, dport, w.off, now);
 }
 
 void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
@@ -870,14 +996,14 @@ void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const
 		if (lisp_msg_decode_map_request(buf, len, &q) < 0)
 			e->c.malformed++;
 		else
-			answer(e, &q, sport);
+			answer(e, src, &q, sport, now);
 		break;
 	case LISP_TYPE_ECM: /* a Map-Request the Map-Server forwarded */
 		if (lisp_msg_decode_ecm(buf, len, &ecm) < 0 ||
 		    lisp_msg_decode_map_request(ecm.inner.payload, ecm.inner.payload_len, &q) < 0)
 			e->c.malformed++;
 		else
-			answer(e, &q, ecm.inner.sport);
+			answer(e, src, &q, ecm.inner.sport, now);
 		break;
 	default:
 		e->c.unsupported++;

@@ -3,17 +3,45 @@
  * sites and their keys, registrations with expiry, move notification of
  * the previous registrants, and Map-Request resolution. Packets leave
  * through ms->io; time comes from the caller.
+ *
+ * Registrations of one prefix (the rule; vmroam.conf(5) says it too).
+ * A registrant is one xTR: its xTR-ID when the Map-Register carries one,
+ * else its source address. Each keeps the locators it registered, for
+ * its own lifetime; the prefix maps to the union of its live registrants'
+ * locators (RFC 9301's merge semantics for the xTRs of a site):
+ *  - a prefix shorter than a host (/32, /128) is a site's: two ETRs that
+ *    each register their own locator are merged, never displace each
+ *    other. An xTR registering from a new address (renumbered) updates
+ *    its registrant when it sends an xTR-ID; without one it is a new
+ *    registrant, and the old one lasts until it expires or withdraws
+ *    (TTL 0). Neither is a move: nobody is notified.
+ *  - a host prefix is a VM: registered with other locators than a current
+ *    registrant's (and without the merge bit "a"), the host moved. The
+ *    registrants with other locators are dropped and sent an unsolicited
+ *    Map-Notify with the new locators, as are those of the covering
+ *    prefix (not the registering xTR itself); the site counts a move. A
+ *    Map-Notify is sent MS_NOTIFY_TRIES times at most, and a newer one for
+ *    the same EID to the same address replaces it.
+ *
+ * Answers (spec/lisp-wire.md §7.1): one per Encapsulated Map-Request, for
+ * its first record; to the first ITR-RLOC we can send to; within the
+ * per-destination rate limit (map-reply rate-limit), which also bounds the
+ * requests forwarded to an ETR (by the ITR-RLOC the ETR will answer).
+ * Negative answers name a hole: the least-specific prefix around the EID
+ * that holds no registered and no other configured prefix.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/evhist.h"
 #include "lib/lisp_auth.h"
 #include "lib/ptable.h"
+#include "lib/ratelim.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
@@ -39,6 +67,7 @@ struct ms_registrant {
 	uint32_t heap_idx;
 	uint32_t life; /* seconds: expires at last + life */
 	uint8_t nloc;
+	uint8_t alg; /* the algorithm its Map-Registers are signed with: its Map-Notifies use it */
 	bool has_xtr_id;
 	struct ms_loc loc1;
 };
@@ -52,20 +81,26 @@ struct ms_reg {
 	bool proxy_reply, want_map_notify;
 };
 
+/* strict-nonce: the last Map-Register nonce of one xTR (by xTR-ID, else by address). */
 struct nonce_seen {
-	struct nonce_seen *next;
+	struct nonce_seen *next; /* in its hash chain */
 	bool by_xtr_id;
 	uint8_t xtr_id[16];
 	struct lisp_addr addr;
 	uint64_t nonce;
 };
 
+#define NONCE_BUCKETS 256
+
 struct ms_site {
 	char name[XTR_SITE_NAME_MAX];
 	const struct xtr_conf_site *conf;
 	struct lisp_auth_key *key;
 	struct ms_site_counters c;
-	struct nonce_seen *nonces;
+	struct nonce_seen **nonces;	/* NONCE_BUCKETS chains, NULL until the first one */
+	size_t nnonces;			/* at most MS_NONCE_XTRS_MAX */
+	uint8_t nonce_key[XTR_KEY_MAX]; /* the key they came with: a new key starts afresh */
+	size_t nonce_keylen;
 	bool alive;
 };
 
@@ -90,6 +125,7 @@ struct ms_notify {
 	struct ms_site *site;
 	uint64_t nonce;
 	struct lisp_addr dst;
+	struct lisp_prefix eid; /* of its record: a newer notify of it to dst replaces this one */
 	int sent;
 	double next_at;
 	size_t len;
@@ -107,8 +143,10 @@ struct ms {
 	struct ms_registrant **heap; /* by expiry */
 	size_t nheap, capheap;
 	struct ms_notify *notifies;
-	bool dirty; /* registrations changed since the last ms_save() */
-	struct log_rate rl_bad, rl_auth, rl_prefix;
+	bool dirty; /* registrations or nonces changed since the last snapshot */
+	struct log_rate rl_bad, rl_auth, rl_prefix, rl_limit;
+	struct ratelim *rl;    /* answers per destination (map-reply rate-limit) */
+	uint64_t notify_nonce; /* of the last unsolicited Map-Notify (notify_nonce()) */
 	struct lisp_locator locs[MAX_LOCS];
 	uint8_t acked[65536]; /* the accepted records of a Map-Register */
 	struct ms_pre pre[MS_BATCH];
@@ -292,22 +330,49 @@ static struct ms_cfg *cfg_holding(const struct ms *ms, const struct lisp_prefix 
 
 /* Sending */
 
-static uint64_t random_nonce(void)
+/*
+ * The nonce of a new unsolicited Map-Notify. Not random (spec §10.7 says
+ * random) but a counter that follows the realtime clock: nanoseconds since
+ * the epoch, and always above the last one, across restarts too while the
+ * clock does not step back. The receiving ETR keeps a replay window per
+ * Map-Server over them and, reading them as time, refuses those older than
+ * its own start (xtr_register.c). A Map-Notify acknowledging a
+ * Map-Register echoes that nonce instead.
+ */
+static uint64_t notify_nonce(struct ms *ms)
 {
-	uint64_t n = 0;
+	struct timespec ts;
+	uint64_t t;
 
-	while (getrandom(&n, sizeof(n), 0) != sizeof(n))
-		;
-	return n;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	ms->notify_nonce = t > ms->notify_nonce ? t : ms->notify_nonce + 1;
+	return ms->notify_nonce;
+}
+
+/* Drops the unacknowledged Map-Notify about eid to dst, if any (a newer one supersedes it). */
+static void notify_forget(struct ms *ms, const struct lisp_addr *dst, const struct lisp_prefix *eid)
+{
+	for (struct ms_notify **pp = &ms->notifies; *pp; pp = &(*pp)->next) {
+		struct ms_notify *nt = *pp;
+
+		if (lisp_addr_equal(&nt->dst, dst) && lisp_prefix_equal(&nt->eid, eid)) {
+			*pp = nt->next;
+			free(nt);
+			return;
+		}
+	}
 }
 
 /* An unsolicited Map-Notify to a previous registrant: p now maps to locs. */
-static void notify_moved(struct ms *ms, struct ms_site *site, const struct lisp_addr *dst,
+static void notify_moved(struct ms *ms, struct ms_site *site, const struct ms_registrant *to,
 			 const struct lisp_eid_record *rec, const struct lisp_locator *locs,
 			 uint8_t n, double now)
 {
-	struct lisp_map_notify m = { .nonce = random_nonce(),
-				     .auth = { .alg_id = LISP_ALG_HMAC_SHA256_128 } };
+	/* a registrant loaded from the state file has not told its algorithm yet: SHA-256 */
+	uint8_t alg = to->alg == LISP_ALG_HMAC_SHA1_96 ? to->alg : LISP_ALG_HMAC_SHA256_128;
+	struct lisp_map_notify m = { .nonce = notify_nonce(ms), .auth = { .alg_id = alg } };
+	const struct lisp_addr *dst = &to->addr;
 	struct lisp_eid_record r = *rec;
 	struct ms_notify *nt;
 	struct buf_writer w;
@@ -318,10 +383,12 @@ static void notify_moved(struct ms *ms, struct ms_site *site, const struct lisp_
 	if (lisp_msg_encode_map_notify(&w, &m, &r, 1) < 0 ||
 	    lisp_auth_sign(site->key, ms->out, w.off) < 0)
 		return;
+	notify_forget(ms, dst, &rec->eid);
 	nt = xmalloc(sizeof(*nt) + w.off);
 	nt->site = site;
 	nt->nonce = m.nonce;
 	nt->dst = *dst;
+	nt->eid = rec->eid;
 	nt->len = w.off;
 	memcpy(nt->msg, ms->out, w.off);
 	nt->sent = 1;
@@ -383,25 +450,38 @@ static bool locs_allowed(const struct ms_site *site, const struct lisp_locator *
 	return true;
 }
 
-/* The registrant of reg that sent m from src: same xTR-ID, or same address without one. */
+/* Whether registrant r is the xTR that sent m from src: same xTR-ID, or same address without one. */
+static bool is_sender(const struct ms_registrant *r, const struct lisp_map_register *m,
+		      const struct lisp_addr *src)
+{
+	return m->xtr_id_present ? r->has_xtr_id && memcmp(r->xtr_id, m->xtr_id, 16) == 0
+				 : !r->has_xtr_id && lisp_addr_equal(&r->addr, src);
+}
+
+/* The registrant of reg that sent m from src, or NULL. */
 static struct ms_registrant *find_registrant(struct ms_reg *reg, const struct lisp_map_register *m,
 					     const struct lisp_addr *src)
 {
-	for (struct ms_registrant *r = reg->regs; r; r = r->next) {
-		if (m->xtr_id_present ? r->has_xtr_id && memcmp(r->xtr_id, m->xtr_id, 16) == 0
-				      : !r->has_xtr_id && lisp_addr_equal(&r->addr, src))
+	for (struct ms_registrant *r = reg->regs; r; r = r->next)
+		if (is_sender(r, m, src))
 			return r;
-	}
 	return NULL;
 }
 
+static bool is_host(const struct lisp_prefix *p)
+{
+	return p->plen == lisp_afi_max_plen(p->addr.afi);
+}
+
 /*
- * A new or changed locator set for rec: earlier registrants of the same
- * prefix with other locators lose it (the EID moved), and registrants of
- * a covering prefix with other locators are told the EID lives elsewhere.
+ * A host registered with a new or changed locator set by self (which sent
+ * m from src): the other registrants of the host with other locators lose
+ * it (the VM moved), and the registrants of a covering prefix with other
+ * locators, but for the sender itself, are told the VM lives elsewhere.
  */
 static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
-			struct ms_registrant *self, const struct lisp_eid_record *rec, uint8_t n,
+			struct ms_registrant *self, const struct lisp_map_register *m,
+			const struct lisp_addr *src, const struct lisp_eid_record *rec, uint8_t n,
 			double now)
 {
 	struct ms_reg *cov = ptable_lookup_covering(ms->regs, &reg->p, NULL);
@@ -413,7 +493,7 @@ static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
 		next = o->next;
 		if (o == self || same_locs(o, ms->locs, n))
 			continue;
-		notify_moved(ms, site, &o->addr, rec, ms->locs, n, now);
+		notify_moved(ms, site, o, rec, ms->locs, n, now);
 		if (ntold < 16)
 			told[ntold++] = o->addr;
 		registrant_del(ms, o); /* reg keeps self */
@@ -423,9 +503,9 @@ static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
 
 		for (size_t i = 0; i < ntold && !dup; i++)
 			dup = lisp_addr_equal(&told[i], &o->addr);
-		if (dup || same_locs(o, ms->locs, n))
+		if (dup || is_sender(o, m, src) || same_locs(o, ms->locs, n))
 			continue;
-		notify_moved(ms, cov->site, &o->addr, rec, ms->locs, n, now);
+		notify_moved(ms, cov->site, o, rec, ms->locs, n, now);
 		if (ntold < 16)
 			told[ntold++] = o->addr;
 	}
@@ -461,14 +541,17 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 			heap_push(ms, r);
 		}
 		evh_add("registered", &rec->eid, src, "site %s, %u locator(s)", site->name, n);
-		handle_move(ms, site, reg, r, rec, n, now);
+		/* a site's prefix merges its xTRs' locators; only a host moves */
+		if (is_host(&reg->p) && !m->merge)
+			handle_move(ms, site, reg, r, m, src, rec, n, now);
 		set_locs(r, ms->locs, n);
 		ms->dirty = true;
 	}
 	r->addr = *src;
 	r->port = sport;
+	r->alg = m->auth.alg_id;
 	r->last = now;
-	r->life = m->ttl_expiry ? rec->ttl * 60 : (uint32_t)MS_REG_LIFETIME;
+	r->life = m->ttl_expiry ? xtr_ttl_seconds(rec->ttl) : (uint32_t)MS_REG_LIFETIME;
 	heap_up(ms, r->heap_idx);
 	heap_down(ms, r->heap_idx);
 	reg->proxy_reply = m->proxy_reply;
@@ -490,28 +573,96 @@ static bool do_deregister(struct ms *ms, const struct lisp_map_register *m,
 	return true;
 }
 
-/* strict-nonce: each xTR (by xTR-ID, else by address) must send increasing nonces. */
-static bool nonce_fresh(struct ms_site *site, const struct lisp_map_register *m,
-			const struct lisp_addr *src)
+/* strict-nonce state: the last nonce per (site key, xTR), in a small hash per site. */
+
+static void nonces_clear(struct ms_site *site)
+{
+	for (size_t b = 0; site->nonces && b < NONCE_BUCKETS; b++) {
+		while (site->nonces[b]) {
+			struct nonce_seen *n = site->nonces[b];
+
+			site->nonces[b] = n->next;
+			free(n);
+		}
+	}
+	free(site->nonces);
+	site->nonces = NULL;
+	site->nnonces = 0;
+}
+
+/*
+ * The nonces belong to the key they were seen with (RFC 9301 §5.6: per
+ * xTR-ID and key): when the site's key changed, they start afresh. The
+ * old key's Map-Registers no longer authenticate, so none can be replayed.
+ */
+static void nonces_sync_key(struct ms_site *site)
+{
+	const struct xtr_conf_site *cs = site->conf;
+
+	if (site->nonce_keylen == cs->keylen && memcmp(site->nonce_key, cs->key, cs->keylen) == 0)
+		return;
+	nonces_clear(site);
+	memcpy(site->nonce_key, cs->key, cs->keylen);
+	site->nonce_keylen = cs->keylen;
+}
+
+/* FNV-1a: only authenticated xTRs add entries, and a site holds a bounded number of them. */
+static size_t nonce_bucket(bool by_xtr_id, const uint8_t *xtr_id, const struct lisp_addr *addr)
+{
+	const uint8_t *p = by_xtr_id ? xtr_id : addr->u.b;
+	uint64_t h = 0xcbf29ce484222325ull ^ (by_xtr_id ? 0 : addr->afi);
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return (size_t)(h % NONCE_BUCKETS);
+}
+
+/* The entry of an xTR (xtr_id when by_xtr_id, else addr); with add, a new one (nonce 0). */
+static struct nonce_seen *nonce_entry(struct ms_site *site, bool by_xtr_id, const uint8_t *xtr_id,
+				      const struct lisp_addr *addr, bool add)
+{
+	size_t b = nonce_bucket(by_xtr_id, xtr_id, addr);
+	struct nonce_seen *s;
+
+	for (s = site->nonces ? site->nonces[b] : NULL; s; s = s->next)
+		if (by_xtr_id ? s->by_xtr_id && memcmp(s->xtr_id, xtr_id, 16) == 0
+			      : !s->by_xtr_id && lisp_addr_equal(&s->addr, addr))
+			return s;
+	if (!add || site->nnonces >= MS_NONCE_XTRS_MAX)
+		return NULL;
+	if (!site->nonces)
+		site->nonces = xcalloc(NONCE_BUCKETS, sizeof(*site->nonces));
+	s = xcalloc(1, sizeof(*s));
+	s->by_xtr_id = by_xtr_id;
+	if (by_xtr_id)
+		memcpy(s->xtr_id, xtr_id, 16);
+	else
+		s->addr = *addr;
+	s->next = site->nonces[b];
+	site->nonces[b] = s;
+	site->nnonces++;
+	return s;
+}
+
+/*
+ * strict-nonce: each xTR (by xTR-ID, else by address) must send increasing
+ * nonces. 0 (and the nonce kept), -EALREADY for a nonce not above the last
+ * one, -ENOSPC when the site already remembers MS_NONCE_XTRS_MAX other xTRs.
+ */
+static int nonce_fresh(struct ms *ms, struct ms_site *site, const struct lisp_map_register *m,
+		       const struct lisp_addr *src)
 {
 	struct nonce_seen *s;
 
-	for (s = site->nonces; s; s = s->next)
-		if (m->xtr_id_present ? s->by_xtr_id && memcmp(s->xtr_id, m->xtr_id, 16) == 0
-				      : !s->by_xtr_id && lisp_addr_equal(&s->addr, src))
-			break;
+	nonces_sync_key(site);
+	s = nonce_entry(site, m->xtr_id_present, m->xtr_id, src, false);
 	if (s && m->nonce <= s->nonce)
-		return false;
-	if (!s) {
-		s = xcalloc(1, sizeof(*s));
-		s->by_xtr_id = m->xtr_id_present;
-		memcpy(s->xtr_id, m->xtr_id, 16);
-		s->addr = *src;
-		s->next = site->nonces;
-		site->nonces = s;
-	}
+		return -EALREADY;
+	if (!s && !(s = nonce_entry(site, m->xtr_id_present, m->xtr_id, src, true)))
+		return -ENOSPC;
 	s->nonce = m->nonce;
-	return true;
+	ms->dirty = true; /* the state file keeps it across a restart */
+	return 0;
 }
 
 /* Decodes, finds the site of the first record, authenticates. NULL: dropped (counted). */
@@ -588,15 +739,19 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 	struct ms_site *site = register_site(ms, src, buf, len, &m);
 	struct lisp_view accepted = { 0 };
 	size_t at;
+	int rc;
 
 	if (!site)
 		return;
-	if (site->conf->strict_nonce && !nonce_fresh(site, &m, src)) {
-		site->c.nonce_replays++;
-		log_warn_rl(&ms->rl_auth,
-			    "ms: site %s: Map-Register from %s: nonce not above the last one, "
-			    "possible replay",
-			    site->name, lisp_addr_format(src, a, sizeof(a)));
+	if (site->conf->strict_nonce && (rc = nonce_fresh(ms, site, &m, src)) < 0) {
+		if (rc == -ENOSPC)
+			site->c.nonce_overflows++;
+		else
+			site->c.nonce_replays++;
+		log_warn_rl(&ms->rl_auth, "ms: site %s: Map-Register from %s: %s", site->name,
+			    lisp_addr_format(src, a, sizeof(a)),
+			    rc == -ENOSPC ? "a new xTR, but the site's nonce table is full"
+					  : "nonce not above the last one, possible replay");
 		return;
 	}
 	accepted.p = ms->acked;
@@ -653,9 +808,46 @@ static void handle_notify_ack(struct ms *ms, const struct lisp_addr *src, const 
 
 /* Map-Resolver */
 
-/* Sends a Map-Reply to the first ITR-RLOC we can reach. */
+/*
+ * Whether an answer (what) may go to dst now: map-reply rate-limit, per
+ * destination and in all. A refusal is counted in *refused and logged.
+ */
+static bool answer_allowed(struct ms *ms, const struct lisp_addr *dst, double now,
+			   uint64_t *refused, const char *what)
+{
+	char a[LISP_ADDR_STRLEN];
+	int rc = ratelim_take(ms->rl, dst, now);
+
+	if (rc == 0)
+		return true;
+	(*refused)++;
+	log_warn_rl(&ms->rl_limit, "ms: %s for %s not sent: %s", what,
+		    lisp_addr_format(dst, a, sizeof(a)),
+		    rc == -ENOBUFS ? "map-reply rate-limit total reached"
+				   : "map-reply rate-limit of the destination reached");
+	return false;
+}
+
+static bool is_ip(const struct lisp_addr *a)
+{
+	return a->afi == LISP_AFI_IPV4 || a->afi == LISP_AFI_IPV6;
+}
+
+/* The first ITR-RLOC of req an answer can go to (IPv4 or IPv6), or NULL. */
+static const struct lisp_addr *first_itr_rloc(const struct lisp_map_request *req)
+{
+	for (unsigned i = 0; i < req->itr_rloc_count; i++)
+		if (is_ip(&req->itr_rlocs[i]))
+			return &req->itr_rlocs[i];
+	return NULL;
+}
+
+/*
+ * Sends one Map-Reply: to the first ITR-RLOC of a family we have a socket
+ * for, within the rate limit; never to a second one after a send failed.
+ */
 static void send_reply(struct ms *ms, const struct lisp_map_request *req, uint16_t dport,
-		       const struct lisp_eid_record *rec)
+		       const struct lisp_eid_record *rec, double now)
 {
 	struct lisp_map_reply m = { .nonce = req->nonce };
 	struct buf_writer w;
@@ -663,36 +855,65 @@ static void send_reply(struct ms *ms, const struct lisp_map_request *req, uint16
 	buf_writer_init(&w, ms->out, sizeof(ms->out));
 	if (lisp_msg_encode_map_reply(&w, &m, rec, 1) < 0)
 		return;
-	for (unsigned i = 0; i < req->itr_rloc_count; i++)
-		if (ms->io.send(ms->io.arg, &req->itr_rlocs[i], dport, ms->out, w.off) == 0)
+	for (unsigned i = 0; i < req->itr_rloc_count; i++) {
+		const struct lisp_addr *dst = &req->itr_rlocs[i];
+
+		if (!is_ip(dst))
+			continue;
+		if (!answer_allowed(ms, dst, now, &ms->gc->map_replies_rate_limited, "Map-Reply"))
 			return;
-}
-
-static int any_entry(const struct lisp_prefix *p, void *v, void *arg)
-{
-	(void)p;
-	(void)v;
-	(void)arg;
-	return 1;
-}
-
-/* The shortest prefix holding eid that holds no configured prefix (RFC 9301 §8.4). */
-static void uncovered(const struct ms *ms, const struct lisp_prefix *eid, struct lisp_prefix *out)
-{
-	unsigned max = lisp_afi_max_plen(eid->addr.afi);
-
-	for (unsigned plen = 0; plen <= max; plen++) {
-		*out = *eid;
-		out->plen = (uint8_t)plen;
-		lisp_prefix_mask(out);
-		if (ptable_walk(ms->cfg, out, any_entry, NULL) == 0)
+		if (ms->io.send(ms->io.arg, dst, dport, ms->out, w.off) != -EAFNOSUPPORT)
 			return;
 	}
 }
 
+/* Walk callback: stops at the first entry that is not arg. */
+static int other_entry(const struct lisp_prefix *p, void *v, void *arg)
+{
+	(void)p;
+	return v != arg;
+}
+
+/* Whether the plen-bit prefix around eid holds a registered prefix, or a configured one but self. */
+static bool holds_other(const struct ms *ms, const struct lisp_prefix *eid, unsigned plen,
+			struct ms_cfg *self)
+{
+	struct lisp_prefix q = *eid;
+
+	q.plen = (uint8_t)plen;
+	lisp_prefix_mask(&q);
+	return ptable_walk(ms->regs, &q, other_entry, NULL) ||
+	       ptable_walk(ms->cfg, &q, other_entry, self);
+}
+
+/*
+ * The hole around eid (RFC 9301 §8.4, spec/lisp-wire.md §7.1): the least
+ * specific prefix of at least from bits holding eid and no registered
+ * prefix, nor a configured one but self. A prefix holds all that a longer
+ * one around eid holds, so a binary search over the length: a few walks,
+ * each stopping at the first entry it meets.
+ */
+static void hole(const struct ms *ms, const struct lisp_prefix *eid, unsigned from,
+		 struct ms_cfg *self, struct lisp_prefix *out)
+{
+	unsigned lo = from, hi = lisp_afi_max_plen(eid->addr.afi);
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (holds_other(ms, eid, mid, self))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = *eid;
+	out->plen = (uint8_t)lo;
+	lisp_prefix_mask(out);
+}
+
 /* Proxy reply: the registered locators of every registrant, each once, L and p clear. */
 static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct lisp_map_request *req,
-			uint16_t dport)
+			uint16_t dport, double now)
 {
 	struct lisp_eid_record rec = { .ttl = reg->ttl, .eid = reg->p };
 	uint8_t n = 0;
@@ -710,46 +931,55 @@ static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct li
 	}
 	rec.loc_count = n;
 	rec.locs = ms->locs;
-	send_reply(ms, req, dport, &rec);
+	send_reply(ms, req, dport, &rec, now);
 }
 
-/* Forwards the ECM unchanged to a registered ETR, which answers the ITR itself. */
 /*
- * Sends the ECM to a registered ETR with the E bit ("forward to ETR",
- * IANA LISP ECM flags; lispers.net sets it too) and nothing else changed:
- * an E=1 ECM is never resolved again, so a locator pointing back at a
- * Map-Resolver cannot make it forward to itself forever.
+ * Forwards the ECM to one registered ETR, which answers the ITR itself:
+ * the first reachable locator of the registrant heard from last (a
+ * renumbered xTR's old address lingers until it expires), with the E bit
+ * ("forward to ETR", IANA LISP ECM flags; lispers.net sets it too) and
+ * nothing else changed: an E=1 ECM is never resolved again, so a locator
+ * pointing back at a Map-Resolver cannot make it forward to itself forever.
  */
 static bool forward(struct ms *ms, const struct ms_reg *reg, const uint8_t *ecm, size_t len)
 {
+	const struct ms_registrant *best = NULL;
+
 	if (len > sizeof(ms->out))
 		return false;
 	memcpy(ms->out, ecm, len);
 	ms->out[0] |= LISP_ECM_E_BIT;
 	for (const struct ms_registrant *r = reg->regs; r; r = r->next)
 		for (uint8_t i = 0; i < r->nloc; i++)
-			if (loc_at(r, i)->reachable &&
-			    ms->io.send(ms->io.arg, &loc_at(r, i)->addr, LISP_CONTROL_PORT, ms->out,
-					len) == 0)
-				return true;
+			if (loc_at(r, i)->reachable && (!best || r->last > best->last))
+				best = r;
+	for (uint8_t i = 0; best && i < best->nloc; i++)
+		if (loc_at(best, i)->reachable && ms->io.send(ms->io.arg, &loc_at(best, i)->addr,
+							      LISP_CONTROL_PORT, ms->out, len) == 0)
+			return true;
 	return false;
 }
 
 /* Answers for eid, whose registration (longest match, or NULL) the caller looked up. */
 static void resolve(struct ms *ms, const struct lisp_map_request *req,
 		    const struct lisp_prefix *eid, struct ms_reg *reg, uint16_t dport,
-		    const uint8_t *ecm, size_t len)
+		    const uint8_t *ecm, size_t len, double now)
 {
-	struct lisp_eid_record neg = { .act = LISP_ACT_NATIVE_FORWARD };
+	struct lisp_eid_record neg = { .act = LISP_ACT_NATIVE_FORWARD, .ttl = 15 };
 	struct ms_cfg *c;
 
 	if (reg && reg->proxy_reply) {
-		proxy_reply(ms, reg, req, dport);
+		proxy_reply(ms, reg, req, dport, now);
 		reg->site->c.map_requests_proxied++;
 		return;
 	}
 	if (reg) {
 		/* the MS never answers for an ETR that did not ask for proxy replies */
+		if (!answer_allowed(ms, first_itr_rloc(req), now,
+				    &ms->gc->map_requests_forward_rate_limited,
+				    "Map-Request forwarded to an ETR"))
+			return;
 		if (forward(ms, reg, ecm, len))
 			reg->site->c.map_requests_forwarded++;
 		else
@@ -758,16 +988,16 @@ static void resolve(struct ms *ms, const struct lisp_map_request *req,
 	}
 	c = ptable_lookup(ms->cfg, eid->iid, &eid->addr, NULL);
 	if (c) {
-		/* configured, nothing registered: come back in a minute */
+		/* in a LISP site, nothing registered here: the host may be about to register */
 		neg.ttl = 1;
-		neg.eid = c->p;
+		neg.act = LISP_ACT_SEND_MAP_REQUEST;
+		hole(ms, eid, c->p.plen, c, &neg.eid);
 		c->site->c.map_requests_negative++;
 	} else {
-		neg.ttl = 15;
-		uncovered(ms, eid, &neg.eid);
+		hole(ms, eid, 0, NULL, &neg.eid);
 		ms->gc->negative_not_lisp++;
 	}
-	send_reply(ms, req, dport, &neg);
+	send_reply(ms, req, dport, &neg, now);
 }
 
 /* Decodes an ECM and its Map-Request; false (counted, logged) when it is not one we answer. */
@@ -790,35 +1020,53 @@ static bool ecm_decode(struct ms *ms, const struct lisp_addr *src, const uint8_t
 		ms->gc->unsupported++;
 		return false;
 	}
+	if (!first_itr_rloc(req)) {
+		ms->gc->unsupported++;
+		log_warn_rl(&ms->rl_bad, "ms: Map-Request from %s: no IPv4 or IPv6 ITR-RLOC",
+			    lisp_addr_format(src, a, sizeof(a)));
+		return false;
+	}
 	ms->gc->map_requests++;
 	return true;
 }
 
-/* Answers each EID of a decoded request; first: the registration of the first, or LOOKUP. */
+/*
+ * Answers the first EID of a decoded request, whose registration the
+ * caller may have looked up (reg), else LOOKUP. One request, one answer:
+ * RFC 9301 senders send one record, and more would multiply what a single
+ * forged request sends to its ITR-RLOC; the others are counted, ignored.
+ */
 #define LOOKUP ((struct ms_reg *)-1)
-static void ecm_answer(struct ms *ms, const struct lisp_ecm *e, const struct lisp_map_request *req,
-		       const uint8_t *buf, size_t len, struct ms_reg *first)
+static void ecm_answer(struct ms *ms, const struct lisp_addr *src, const struct lisp_ecm *e,
+		       const struct lisp_map_request *req, const uint8_t *buf, size_t len,
+		       struct ms_reg *reg, double now)
 {
+	char a[LISP_ADDR_STRLEN];
 	struct lisp_prefix eid;
 	struct lisp_iter it;
 
 	lisp_prefix_iter_init(&it, &req->eids);
-	while (lisp_prefix_iter_next(&it, &eid)) {
-		struct ms_reg *reg =
-			first != LOOKUP ? first : ptable_lookup(ms->regs, eid.iid, &eid.addr, NULL);
-
-		resolve(ms, req, &eid, reg, e->inner.sport, buf, len);
-		first = LOOKUP;
+	if (!lisp_prefix_iter_next(&it, &eid))
+		return;
+	if (req->eids.count > 1) {
+		ms->gc->map_request_records_ignored += req->eids.count - 1;
+		log_warn_rl(&ms->rl_bad,
+			    "ms: Map-Request from %s with %u records: the first answered",
+			    lisp_addr_format(src, a, sizeof(a)), req->eids.count);
 	}
+	if (reg == LOOKUP)
+		reg = ptable_lookup(ms->regs, eid.iid, &eid.addr, NULL);
+	resolve(ms, req, &eid, reg, e->inner.sport, buf, len, now);
 }
 
-static void handle_ecm(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len)
+static void handle_ecm(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len,
+		       double now)
 {
 	struct lisp_map_request req;
 	struct lisp_ecm e;
 
 	if (ecm_decode(ms, src, buf, len, &e, &req))
-		ecm_answer(ms, &e, &req, buf, len, LOOKUP);
+		ecm_answer(ms, src, &e, &req, buf, len, LOOKUP, now);
 }
 
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
@@ -835,7 +1083,7 @@ void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const 
 		handle_notify_ack(ms, src, buf, len);
 		break;
 	case LISP_TYPE_ECM:
-		handle_ecm(ms, src, buf, len);
+		handle_ecm(ms, src, buf, len, now);
 		break;
 	case -EBADMSG:
 		ms->gc->malformed++;
@@ -878,8 +1126,8 @@ void ms_input_batch(struct ms *ms, const struct ms_pkt *pk, size_t n, double now
 		__builtin_prefetch(found[j]);
 	for (size_t i = 0; i < upto; i++)
 		if (ms->pre[i].ok)
-			ecm_answer(ms, &ms->pre[i].e, &ms->pre[i].req, pk[i].buf, pk[i].len,
-				   found[ms->pre[i].slot]);
+			ecm_answer(ms, &pk[i].src, &ms->pre[i].e, &ms->pre[i].req, pk[i].buf,
+				   pk[i].len, found[ms->pre[i].slot], now);
 	for (size_t i = upto; i < n; i++)
 		ms_input(ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
 }
@@ -931,17 +1179,13 @@ struct ms *ms_new(const struct ms_io *io, struct xtr_counters *counters)
 	ms->gc = counters;
 	ms->cfg = ptable_new(free);
 	ms->regs = ptable_new(reg_free);
+	ms->rl = ratelim_new(XTR_REPLY_DESTINATIONS);
 	return ms;
 }
 
 static void site_free(struct ms_site *s)
 {
-	while (s->nonces) {
-		struct nonce_seen *n = s->nonces;
-
-		s->nonces = n->next;
-		free(n);
-	}
+	nonces_clear(s);
 	lisp_auth_key_free(s->key);
 	free(s);
 }
@@ -1042,6 +1286,7 @@ void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now)
 		}
 	}
 	ms->conf = conf;
+	ratelim_set(ms->rl, conf->reply_rate, conf->reply_burst, conf->reply_total);
 	drop_dead(ms);
 }
 
@@ -1069,6 +1314,7 @@ void ms_free(struct ms *ms)
 	free(ms->heap);
 	ptable_free(ms->cfg);
 	ptable_free(ms->regs);
+	ratelim_free(ms->rl);
 	free(ms);
 }
 
@@ -1214,82 +1460,304 @@ void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp
 	loc_export(loc_at(r, i), out);
 }
 
-/* --- registrations across a restart ------------------------------------------------------- */
+/* --- registrations and nonces across a restart -------------------------------------------- */
 
-#define STATE_MAGIC "# vmroam map-server state 1"
+/*
+ * The state file: a magic line, then one line per live registrant
+ *   R IID PREFIX SITE FIRST TTL PROXY WANT-NOTIFY ADDR PORT XTR-ID|- LAST LIFE NLOC
+ *     (ADDR PRIORITY WEIGHT MPRIORITY MWEIGHT REACHABLE) x NLOC
+ * and (version 2) one per xTR whose last Map-Register nonce the site keeps
+ *   N SITE KEY-TAG XTR-ID|- ADDR|- NONCE
+ * KEY-TAG names the site key the nonce came with, without revealing it
+ * (the first 8 bytes of HMAC-SHA-256(key, NONCE_TAG_LABEL), hex); NONCE is
+ * 16 hex digits. Version 1 files (no N lines) are read as well.
+ */
+#define STATE_MAGIC	"# vmroam map-server state 2"
+#define STATE_MAGIC_V1	"# vmroam map-server state 1"
+#define NONCE_TAG_LABEL "vmroam map-server nonce state"
+#define NONCE_TAG_LEN	8
 
-struct save {
-	FILE *f;
+/* A registrant line of a snapshot (its locators in ms_snapshot.locs from loc on). */
+struct snap_reg {
+	struct lisp_prefix p;
+	struct lisp_addr addr;
+	double first, last;
+	uint32_t ttl, life, site, loc;
+	uint16_t port;
+	uint8_t nloc;
+	uint8_t xtr_id[16];
+	bool proxy, want, has_xtr_id;
+};
+
+/* A nonce line of a snapshot. */
+struct snap_nonce {
+	uint32_t site;
+	bool by_xtr_id;
+	uint8_t xtr_id[16];
+	struct lisp_addr addr;
+	uint64_t nonce;
+};
+
+struct ms_snapshot {
+	char (*names)[XTR_SITE_NAME_MAX];    /* of each site */
+	char (*tags)[2 * NONCE_TAG_LEN + 1]; /* the key tag of each site's nonces */
+	struct snap_reg *regs;
+	size_t nregs, capregs;
+	struct ms_loc *locs;
+	size_t nlocs, caplocs;
+	struct snap_nonce *nonces;
+	size_t nnonces;
+	const struct ms *ms; /* while it is taken */
 	double now;
 };
 
+/* The index of site in ms->sites (registrations come in runs of one site: the last is cached). */
+static uint32_t site_index(const struct ms *ms, const struct ms_site *site, uint32_t hint)
+{
+	if (hint < ms->nsites && ms->sites[hint] == site)
+		return hint;
+	for (uint32_t i = 0; i < ms->nsites; i++)
+		if (ms->sites[i] == site)
+			return i;
+	return hint; /* cannot happen: every registration's site is in ms->sites */
+}
+
+/* Walk callback: copies the live registrants of a prefix. */
 static int save_one(const struct lisp_prefix *p, void *v, void *arg)
 {
 	const struct ms_reg *reg = v;
-	struct save *s = arg;
-	struct lisp_prefix bare = *p;
-	char pb[LISP_PREFIX_STRLEN], ab[LISP_ADDR_STRLEN];
+	struct ms_snapshot *s = arg;
+	uint32_t site = s->nregs ? s->regs[s->nregs - 1].site : 0;
 
-	bare.iid = 0;
-	lisp_prefix_format(&bare, pb, sizeof(pb));
+	site = site_index(s->ms, reg->site, site);
 	for (const struct ms_registrant *r = reg->regs; r; r = r->next) {
+		struct snap_reg *c;
+
 		if (expires(r) <= s->now)
 			continue;
-		fprintf(s->f, "R %u %s %s %.6f %u %d %d %s %u ", p->iid, pb, reg->site->name,
-			reg->first, reg->ttl, reg->proxy_reply, reg->want_map_notify,
-			lisp_addr_format(&r->addr, ab, sizeof(ab)), r->port);
-		if (r->has_xtr_id)
-			for (int i = 0; i < 16; i++)
-				fprintf(s->f, "%02x", r->xtr_id[i]);
-		else
-			fputc('-', s->f);
-		fprintf(s->f, " %.6f %u %u", r->last, r->life, r->nloc);
-		for (uint8_t i = 0; i < r->nloc; i++) {
-			const struct ms_loc *l = loc_at(r, i);
-
-			fprintf(s->f, " %s %u %u %u %u %d",
-				lisp_addr_format(&l->addr, ab, sizeof(ab)), l->priority, l->weight,
-				l->mpriority, l->mweight, l->reachable);
+		if (s->nregs == s->capregs) {
+			s->capregs = s->capregs ? 2 * s->capregs : 1024;
+			s->regs = xreallocarray(s->regs, s->capregs, sizeof(*s->regs));
 		}
-		fputc('\n', s->f);
+		if (s->nlocs + r->nloc > s->caplocs) {
+			s->caplocs = 2 * (s->nlocs + r->nloc) + 1024;
+			s->locs = xreallocarray(s->locs, s->caplocs, sizeof(*s->locs));
+		}
+		c = &s->regs[s->nregs++];
+		*c = (struct snap_reg){ .p = *p,
+					.addr = r->addr,
+					.first = reg->first,
+					.last = r->last,
+					.ttl = reg->ttl,
+					.life = r->life,
+					.site = site,
+					.loc = (uint32_t)s->nlocs,
+					.port = r->port,
+					.nloc = r->nloc,
+					.proxy = reg->proxy_reply,
+					.want = reg->want_map_notify,
+					.has_xtr_id = r->has_xtr_id };
+		memcpy(c->xtr_id, r->xtr_id, 16);
+		for (uint8_t i = 0; i < r->nloc; i++)
+			s->locs[s->nlocs++] = *loc_at(r, i);
 	}
 	return 0;
 }
 
-int ms_save(struct ms *ms, const char *path, double now)
+/* The tag of a key (KEY-TAG above), 2 * NONCE_TAG_LEN hex digits. 0 or -EIO. */
+static int nonce_tag(const uint8_t *key, size_t keylen, char tag[2 * NONCE_TAG_LEN + 1])
 {
-	char tmp[4096];
-	struct save s = { .now = now };
-	int rc = 0;
+	struct lisp_auth_key *k = lisp_auth_key_new(key, keylen);
+	uint8_t mac[LISP_AUTH_SHA256_LEN];
+	int rc = lisp_auth_hmac_sha256(k, (const uint8_t *)NONCE_TAG_LABEL, strlen(NONCE_TAG_LABEL),
+				       mac);
+
+	lisp_auth_key_free(k);
+	for (int i = 0; i < NONCE_TAG_LEN; i++)
+		snprintf(tag + 2 * i, 3, "%02x", mac[i]);
+	return rc;
+}
+
+/* Copies the nonces of site i, tagged with the key they came with. */
+static void save_nonces(struct ms_snapshot *s, const struct ms_site *site, uint32_t i)
+{
+	if (!site->nnonces || nonce_tag(site->nonce_key, site->nonce_keylen, s->tags[i]) < 0)
+		return;
+	s->nonces = xreallocarray(s->nonces, s->nnonces + site->nnonces, sizeof(*s->nonces));
+	for (size_t b = 0; b < NONCE_BUCKETS; b++) {
+		for (const struct nonce_seen *n = site->nonces[b]; n; n = n->next) {
+			struct snap_nonce *c = &s->nonces[s->nnonces++];
+
+			*c = (struct snap_nonce){ .site = i,
+						  .by_xtr_id = n->by_xtr_id,
+						  .addr = n->addr,
+						  .nonce = n->nonce };
+			memcpy(c->xtr_id, n->xtr_id, 16);
+		}
+	}
+}
+
+struct ms_snapshot *ms_snapshot_take(struct ms *ms, double now)
+{
+	struct ms_snapshot *s = xcalloc(1, sizeof(*s));
+
+	s->ms = ms;
+	s->now = now;
+	s->names = xcalloc(ms->nsites + 1, sizeof(*s->names));
+	s->tags = xcalloc(ms->nsites + 1, sizeof(*s->tags));
+	s->capregs = s->caplocs = ms->nheap + 1; /* every registrant is in the heap */
+	s->regs = xreallocarray(NULL, s->capregs, sizeof(*s->regs));
+	s->locs = xreallocarray(NULL, s->caplocs, sizeof(*s->locs));
+	for (size_t i = 0; i < ms->nsites; i++) {
+		memcpy(s->names[i], ms->sites[i]->name, sizeof(s->names[i]));
+		save_nonces(s, ms->sites[i], (uint32_t)i);
+	}
+	ptable_walk(ms->regs, NULL, save_one, s);
+	s->ms = NULL;
+	ms->dirty = false;
+	return s;
+}
+
+void ms_snapshot_free(struct ms_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->names);
+	free(s->tags);
+	free(s->regs);
+	free(s->locs);
+	free(s->nonces);
+	free(s);
+}
+
+static void format_reg(FILE *f, const struct ms_snapshot *s, const struct snap_reg *r)
+{
+	char pb[LISP_PREFIX_STRLEN], ab[LISP_ADDR_STRLEN];
+	struct lisp_prefix bare = r->p;
+
+	bare.iid = 0;
+	fprintf(f, "R %u %s %s %.6f %u %d %d %s %u ", r->p.iid,
+		lisp_prefix_format(&bare, pb, sizeof(pb)), s->names[r->site], r->first, r->ttl,
+		r->proxy, r->want, lisp_addr_format(&r->addr, ab, sizeof(ab)), r->port);
+	if (r->has_xtr_id)
+		for (int i = 0; i < 16; i++)
+			fprintf(f, "%02x", r->xtr_id[i]);
+	else
+		fputc('-', f);
+	fprintf(f, " %.6f %u %u", r->last, r->life, r->nloc);
+	for (uint8_t i = 0; i < r->nloc; i++) {
+		const struct ms_loc *l = &s->locs[r->loc + i];
+
+		fprintf(f, " %s %u %u %u %u %d", lisp_addr_format(&l->addr, ab, sizeof(ab)),
+			l->priority, l->weight, l->mpriority, l->mweight, l->reachable);
+	}
+	fputc('\n', f);
+}
+
+static void format_nonce(FILE *f, const struct ms_snapshot *s, const struct snap_nonce *n)
+{
+	char ab[LISP_ADDR_STRLEN];
+
+	fprintf(f, "N %s %s ", s->names[n->site], s->tags[n->site]);
+	if (n->by_xtr_id)
+		for (int i = 0; i < 16; i++)
+			fprintf(f, "%02x", n->xtr_id[i]);
+	fprintf(f, "%s %s %016llx\n", n->by_xtr_id ? "" : "-",
+		n->by_xtr_id ? "-" : lisp_addr_format(&n->addr, ab, sizeof(ab)),
+		(unsigned long long)n->nonce);
+}
+
+/* The text of a state file. */
+static void snapshot_format(const struct ms_snapshot *s, FILE *f)
+{
+	fprintf(f, "%s\n", STATE_MAGIC);
+	for (size_t i = 0; i < s->nregs; i++)
+		format_reg(f, s, &s->regs[i]);
+	for (size_t i = 0; i < s->nnonces; i++)
+		format_nonce(f, s, &s->nonces[i]);
+}
+
+int ms_snapshot_write(const struct ms_snapshot *s, const char *path)
+{
+	char tmp[4096], dir[4096];
+	const char *slash = strrchr(path, '/');
+	FILE *f;
+	int fd, rc = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	s.f = fopen(tmp, "w");
-	if (!s.f)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
-	fprintf(s.f, "%s\n", STATE_MAGIC);
-	ptable_walk(ms->regs, NULL, save_one, &s);
-	if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0)
+	f = fdopen(fd, "w");
+	if (!f) {
 		rc = -errno;
-	if (fclose(s.f) != 0 && !rc)
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	snapshot_format(s, f);
+	if (fflush(f) != 0)
+		rc = -errno;
+	else if (ferror(f))
+		rc = -EIO;
+	else if (fsync(fd) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && !rc)
 		rc = -errno;
 	if (!rc && rename(tmp, path) != 0)
 		rc = -errno;
-	if (rc)
+	if (rc) {
 		unlink(tmp);
-	else
-		ms->dirty = false;
+		return rc;
+	}
+	/* the rename reaches the disk with its directory */
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+int ms_state_text(struct ms *ms, double now, char **buf, size_t *len)
+{
+	struct ms_snapshot *s = ms_snapshot_take(ms, now);
+	FILE *f = open_memstream(buf, len);
+	int rc = 0;
+
+	if (f) {
+		snapshot_format(s, f);
+		if (fclose(f) != 0)
+			rc = -ENOMEM;
+	} else {
+		rc = -errno;
+	}
+	ms_snapshot_free(s);
+	if (rc < 0) {
+		ms->dirty = true;
+		if (f)
+			free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+int ms_save(struct ms *ms, const char *path, double now)
+{
+	struct ms_snapshot *s = ms_snapshot_take(ms, now);
+	int rc = ms_snapshot_write(s, path);
+
+	ms_snapshot_free(s);
+	if (rc < 0)
+		ms->dirty = true;
 	return rc;
 }
 
 bool ms_dirty(const struct ms *ms)
 {
 	return ms->dirty;
-}
-
-void ms_mark_saved(struct ms *ms)
-{
-	ms->dirty = false;
 }
 
 void ms_mark_dirty(struct ms *ms)
@@ -1323,7 +1791,7 @@ static bool parse_xtr_id(const char *s, bool *has, uint8_t *id)
 	*has = strcmp(s, "-") != 0;
 	if (!*has)
 		return true;
-	if (strlen(s) != 32)
+	if (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32)
 		return false;
 	for (int i = 0; i < 16; i++) {
 		unsigned v;
@@ -1422,6 +1890,54 @@ static int load_line(struct ms *ms, char **w, size_t n, double now, bool apply)
 	return 0;
 }
 
+static bool parse_nonce(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (strlen(s) != 16 || !strchr("0123456789abcdef", s[0]))
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 16);
+	return !errno && !*end;
+}
+
+/*
+ * A saved nonce line (N SITE KEY-TAG XTR-ID|- ADDR|- NONCE): 1 (it is no
+ * registration: taken, or skipped when the site is gone or its key changed,
+ * or its table is full), or -EINVAL. Without apply, only checked.
+ */
+static int load_nonce(struct ms *ms, char **w, size_t n, bool apply)
+{
+	char tag[2 * NONCE_TAG_LEN + 1];
+	struct ms_site *site = NULL;
+	struct lisp_addr addr = { 0 };
+	struct nonce_seen *e;
+	uint8_t xtr_id[16] = { 0 };
+	uint64_t nonce;
+	bool has_id;
+
+	if (n != 6 || strlen(w[2]) != 2 * NONCE_TAG_LEN ||
+	    strspn(w[2], "0123456789abcdef") != 2 * NONCE_TAG_LEN ||
+	    !parse_xtr_id(w[3], &has_id, xtr_id) || has_id != (strcmp(w[4], "-") == 0) ||
+	    (!has_id && (lisp_addr_parse(w[4], &addr) < 0 ||
+			 (addr.afi != LISP_AFI_IPV4 && addr.afi != LISP_AFI_IPV6))) ||
+	    !parse_nonce(w[5], &nonce))
+		return -EINVAL;
+	if (!apply)
+		return 1;
+	for (size_t i = 0; i < ms->nsites && !site; i++)
+		if (ms->sites[i]->alive && strcmp(ms->sites[i]->name, w[1]) == 0)
+			site = ms->sites[i];
+	if (!site || nonce_tag(site->conf->key, site->conf->keylen, tag) < 0 ||
+	    strcmp(tag, w[2]) != 0)
+		return 1; /* the site is gone, or has another key now: its xTRs start afresh */
+	nonces_sync_key(site);
+	e = nonce_entry(site, has_id, xtr_id, &addr, true);
+	if (e && nonce > e->nonce)
+		e->nonce = nonce;
+	return 1;
+}
+
 int ms_load(struct ms *ms, const char *path, double now, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -1444,7 +1960,8 @@ next_pass:
 
 		lineno++;
 		if (lineno == 1) {
-			if (strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+			if (strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0 &&
+			    strncmp(line, STATE_MAGIC_V1, strlen(STATE_MAGIC_V1)) != 0) {
 				snprintf(err, errlen, "%s:1: not a Map-Server state file", path);
 				rc = -EINVAL;
 				break;
@@ -1465,10 +1982,17 @@ next_pass:
 		}
 		if (n == 0)
 			continue;
-		rc = n > sizeof(w) / sizeof(w[0]) ? -EINVAL : load_line(ms, w, n, now, pass == 1);
+		if (n > sizeof(w) / sizeof(w[0]))
+			rc = -EINVAL;
+		else if (strcmp(w[0], "N") == 0)
+			rc = load_nonce(ms, w, n, pass == 1);
+		else
+			rc = load_line(ms, w, n, now, pass == 1);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s:%zu: %s", path, lineno,
-				 rc == -EINVAL ? "malformed registration" : strerror(-rc));
+				 rc != -EINVAL		  ? strerror(-rc)
+				 : strcmp(w[0], "N") == 0 ? "malformed nonce"
+							  : "malformed registration");
 			break;
 		}
 		loaded += pass == 1 && rc == 0;

@@ -3,7 +3,8 @@
  * -> state and answers. Input: byte 0 picks the source address and the
  * mode; the rest is one UDP payload, or (mode bit 0x80) a receive batch
  * of length-prefixed payloads. The clock advances so expiry and
- * retransmission run. Every packet the engine sends must decode.
+ * retransmission run. Every packet the engine sends must decode, and one
+ * Encapsulated Map-Request gets one answer at most.
  */
 #include <assert.h>
 #include <errno.h>
@@ -37,6 +38,8 @@ static const char *conf_text =
 	" map-cache 10.4.0.0/16 map-request\n dataplane map-cache-limit 16\n"
 	"interface vmbr\n lisp mobility VMS\n";
 
+static unsigned long sent;
+
 static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		      size_t len)
 {
@@ -64,6 +67,7 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 	default:
 		assert(!"the engine sent something it should not");
 	}
+	sent++;
 	return 0;
 }
 
@@ -120,10 +124,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	lisp_addr_parse(srcs[data[0] % 4], &src);
 	now += 1 + (data[0] & 0x7f) / 4;
-	if (data[0] & 0x80)
+	if (data[0] & 0x80) {
 		batch(ms, &src, data + 1, size - 1, now);
-	else
+	} else {
+		unsigned long before = sent;
+
 		ms_input(ms, &src, 4342, data + 1, size - 1, now);
+		assert(lisp_msg_type(data + 1, size - 1) != LISP_TYPE_ECM || sent - before <= 1);
+	}
 	etr_input(etr, &src, 4342, data + 1, size - 1, now);
 	mc_input(mc, &src, 4342, data + 1, size - 1, now);
 	if (size > 5 && data[1] == 0xff) { /* a miss for the address in bytes 2..5 */

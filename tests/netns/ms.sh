@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # xtr-gateway as Map-Server / Map-Resolver in network namespaces: ETRs register (IPv4 and IPv6
 # transport), a host EID moves from DC1 to DC2 and DC1 is told, an ITR resolves, bad keys and
-# bad configs are refused. Checked with xtrctl -j and with tshark on the wire.
+# bad configs are refused; negative answers leave holes for registered hosts, and forged
+# requests get one answer each, rate-limited. Checked with xtrctl -j and tshark on the wire.
 # usage: ms.sh BUILD_BIN_DIR
 set -eu
 BIN=$(realpath "$1")
@@ -23,6 +24,7 @@ router lisp
  ipv4 map-resolver
  ipv6 map-server
  ipv6 map-resolver
+ map-reply rate-limit 2 burst 6
 CONF
 SOCK=$WORK/xtr.sock
 XTRCTL="$BIN/xtrctl -s $SOCK"
@@ -61,7 +63,7 @@ check "Map-Request for DC1's subnet forwarded to DC1" retry 3 grep -q "^ecm-map-
 out=$(nsx itr $LISPC request -m 192.0.2.1 -e 172.16.1.1 -r 192.0.2.20 -p 50002)
 check "not a LISP EID: negative 128.0.0.0/1 for 15 min" grep -q "^map-reply from=192.0.2.1 .* eid=128.0.0.0/1 iid=0 ttl=15 act=1 auth=0 locators=none" <<<"$out"
 out=$(nsx itr $LISPC request -m 192.0.2.1 -e 10.2.2.7 -r 192.0.2.20 -p 50003)
-check "site prefix, nothing registered: negative for 1 min" grep -q "eid=10.2.2.0/24 iid=0 ttl=1 act=1" <<<"$out"
+check "site prefix, nothing registered: negative for 1 min, send-map-request" grep -q "eid=10.2.2.0/24 iid=0 ttl=1 act=2" <<<"$out"
 
 # IPv6 transport
 out=$(nsx dc2 $LISPC register -m 2001:db8::1 -k dc-key -e 2001:db8:1::5/128 -r 2001:db8::30 -M -n 2)
@@ -84,12 +86,33 @@ check "show lisp statistics: garbage counted as malformed, no-site register, req
 	retry 3 bash -c "$XTRCTL -j show lisp statistics | jq -e '.statistics | .malformed==1 and .unknown_eid==2 and .map_requests>=4 and .negative_not_lisp==2' >/dev/null"
 check "daemon survived the garbage" kill -0 "$XPID"
 
+# a negative answer next to a registered host (DC2's 2001:db8:1::5) leaves it out: the hole
+out=$(nsx itr $LISPC request -m 2001:db8::1 -e 2001:db8:1::7 -r 2001:db8::20)
+check "negative Map-Reply around a registered host: 2001:db8:1::6/127, send-map-request" \
+	grep -q "eid=2001:db8:1::6/127 iid=0 ttl=1 act=2" <<<"$out"
+# a forged request repeating its record 200 times gets one answer; 20 requests naming DC1 as
+# their ITR-RLOC get the burst of map-reply rate-limit (6), the rest is refused and counted
+nsx itr $LISPC request -m 192.0.2.1 -e 10.2.2.8 -r 192.0.2.20 -N 200 -p 50004 -w 1 >/dev/null || true
+check "200 records in one request: the first answered, 199 counted" \
+	retry 3 bash -c "$XTRCTL -j show lisp statistics | jq -e '.statistics.map_request_records_ignored==199' >/dev/null"
+nsx dc1 $LISPC request -m 192.0.2.1 -e 10.2.2.9 -r 192.0.2.10 -c 20 -p 50005 -w 0 >/dev/null
+check "20 requests toward DC1: the rest after the burst refused and counted" \
+	retry 3 bash -c "$XTRCTL -j show lisp statistics | jq -e '.statistics.map_replies_rate_limited>=13' >/dev/null"
+out=$(nsx itr $LISPC request -m 192.0.2.1 -e 10.2.2.9 -r 192.0.2.20 -p 50006)
+check "another ITR-RLOC still answered" grep -q "^map-reply from=192.0.2.1 .*eid=10.2.2.0/24" <<<"$out"
+
+# multihomed: DC2 registers DC1's subnet with its own locator only; merged, nobody displaced
+out=$(nsx dc2 $LISPC register -m 192.0.2.1 -k dc-key -e 10.1.1.0/24 -i 4100 -r 192.0.2.30 -M)
+check "a second ETR registers the subnet with its own locator: acknowledged" grep -q "mac=ok eid=10.1.1.0/24" <<<"$out"
+check "show lisp site: both ETRs hold the subnet, no second move" \
+	jqs '([.sites[0].prefixes[] | select(.eid_prefix=="10.1.1.0/24") | .registrants[].address] | sort) == ["192.0.2.10","192.0.2.30"] and .sites[0].counters.moves==1'
+
 # reload: a bad file keeps the running configuration, a good one applies without losing state
 cp "$WORK/ms.conf" "$WORK/ms.good"
 echo " frobnicate" >>"$WORK/ms.conf"
 rc=0
 $XTRCTL reload >/dev/null 2>"$WORK/reload.err" || rc=$?
-check "bad reload refused (exit 3) with file:line" grep -q "ms.conf:13: unknown or misplaced command 'frobnicate'" "$WORK/reload.err"
+check "bad reload refused (exit 3) with file:line" grep -q "ms.conf:14: unknown or misplaced command 'frobnicate'" "$WORK/reload.err"
 check "bad reload exit code 3" test "$rc" -eq 3
 cp "$WORK/ms.good" "$WORK/ms.conf"
 kill -HUP "$XPID"
@@ -114,6 +137,10 @@ check "tshark: move Map-Notify to DC1 carries [4100] 10.1.1.10/32 -> 192.0.2.30,
 tshark -r "$WORK/ms.pcap" -Y "lisp.type==2 && udp.dstport==50002" -T fields -e lisp.mapping.eid.ipv4 \
 	-e lisp.mapping.eid.masklen -e lisp.mapping.ttl -e lisp.mapping.act -e lisp.mapping.loccnt 2>/dev/null >"$WORK/neg.txt"
 check "tshark: negative Map-Reply 128.0.0.0/1, TTL 15, Natively-Forward" grep -qx $'128.0.0.0\t1\t15\t1\t0' "$WORK/neg.txt"
+n=$(tshark -r "$WORK/ms.pcap" -Y "lisp.type==2 && udp.dstport==50004" 2>/dev/null | wc -l)
+check "tshark: one Map-Reply to the request of 200 records (saw $n)" test "$n" -eq 1
+n=$(tshark -r "$WORK/ms.pcap" -Y "lisp.type==2 && ip.dst==192.0.2.10 && udp.dstport==50005" 2>/dev/null | wc -l)
+check "tshark: DC1 got the burst of Map-Replies, not 20 (saw $n)" test "$n" -ge 6 -a "$n" -le 7
 tshark -r "$WORK/ms.pcap" -o udp.check_checksum:TRUE -Y "udp.checksum.status==0" 2>/dev/null >"$WORK/badsum.txt"
 check "tshark: no bad UDP checksum" test ! -s "$WORK/badsum.txt"
 

@@ -6,7 +6,15 @@
  *
  *   lispc register -m MS -k KEY -e PREFIX [-i IID] -r RLOC[,RLOC..] [-x XTRID] [-t TTL]
  *                  [-n NONCE] [-a ALG] [-P] [-M] [-w SECS] [-s SRC] [-p SPORT]
+ *                  (NONCE: default from the clock, growing from run to run as strict-nonce
+ *                  wants; -n for a fixed one: a replay)
  *   lispc request  -m MR -e ADDR [-i IID] -r ITR-RLOC [-w SECS] [-s SRC] [-p SPORT]
+ *                  [-N RECORDS] [-c COUNT]   (an adversary: RECORDS copies of the EID-record,
+ *                  COUNT requests; -w 0: send and do not wait for answers)
+ *   lispc mr       -s ADDR -e PREFIX -r RLOC[,RLOC..] [-X IID:PREFIX[,IID:PREFIX..]] [-w SECS]
+ *                  (a lying Map-Resolver: answers each Encapsulated Map-Request with PREFIX, in
+ *                  the request's instance-id, at RLOCs, followed by a negative native-forward
+ *                  record, TTL 24 h, for each -X prefix)
  *   lispc listen   -k KEY [-s ADDR] [-p PORT] [-w SECS] [-c COUNT] [-A]
  *   lispc smr      -m ITR -e CHANGED-EID [-i IID] -r OUR-RLOC   (a Solicit-Map-Request)
  */
@@ -25,13 +33,13 @@
 #include "lib/lisp_msg.h"
 
 struct opts {
-	const char *peer, *key, *eid, *rlocs, *xtr_id, *src;
+	const char *peer, *key, *eid, *rlocs, *xtr_id, *src, *extra;
 	uint32_t iid, ttl;
 	uint64_t nonce;
 	uint8_t alg;
 	bool proxy, want_notify, ack;
 	double wait;
-	int port, count;
+	int port, count, records;
 };
 
 static void die(const char *what)
@@ -205,11 +213,20 @@ static int parse_locs(const char *list, struct lisp_locator *locs)
 	return n;
 }
 
+/* A Map-Register nonce that grows from one run to the next, as our ETR's (without -n). */
+static uint64_t clock_nonce(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int cmd_register(const struct opts *o)
 {
 	struct lisp_map_register m = { .proxy_reply = o->proxy,
 				       .want_map_notify = o->want_notify,
-				       .nonce = o->nonce,
+				       .nonce = o->nonce ? o->nonce : clock_nonce(),
 				       .auth = { .alg_id = o->alg } };
 	struct lisp_auth_key *k = lisp_auth_key_new(o->key, strlen(o->key));
 	struct lisp_locator locs[16];
@@ -244,18 +261,20 @@ static int cmd_request(const struct opts *o)
 {
 	struct lisp_map_request q = { .itr_rloc_count = 1 };
 	struct lisp_addr mr = addr(o->peer);
-	struct lisp_prefix eid;
+	struct lisp_prefix eids[255];
 	struct lisp_ecm e = { .inner = { .dport = LISP_CONTROL_PORT, .ttl = 64 } };
-	uint8_t req[512], buf[1024];
+	uint8_t req[8192], buf[9000];
 	struct buf_writer w;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int fd, got;
+	int fd, got, n = o->records, count = o->count > 0 ? o->count : 1;
 
-	if (lisp_prefix_parse(o->eid, o->iid, &eid) < 0)
+	if (n < 1 || n > 255)
+		die("-N: 1-255 records");
+	if (lisp_prefix_parse(o->eid, o->iid, &eids[0]) < 0)
 		die("bad EID");
-	if (getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))
-		die("getrandom");
+	for (int i = 1; i < n; i++)
+		eids[i] = eids[0];
 	q.itr_rlocs[0] = addr(o->rlocs);
 	q.src_eid.addr.afi = LISP_AFI_NONE;
 	q.src_eid.iid = o->iid;
@@ -263,23 +282,106 @@ static int cmd_request(const struct opts *o)
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	e.inner.sport = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset in v6 */
 	e.inner.src = q.itr_rlocs[0];
-	e.inner.dst = eid.addr;
+	e.inner.dst = eids[0].addr;
 	if (e.inner.src.afi != e.inner.dst.afi)
 		die("ITR-RLOC and EID of different families: not supported by this tool");
-	buf_writer_init(&w, req, sizeof(req));
-	if (lisp_msg_encode_map_request(&w, &q, &eid, 1) < 0)
-		die("cannot encode request");
-	size_t len = w.off;
+	for (int i = 0; i < count; i++) {
+		if (getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))
+			die("getrandom");
+		buf_writer_init(&w, req, sizeof(req));
+		if (lisp_msg_encode_map_request(&w, &q, eids, (size_t)n) < 0)
+			die("cannot encode request");
+		size_t len = w.off;
 
-	buf_writer_init(&w, buf, sizeof(buf));
-	if (lisp_msg_encode_ecm(&w, &e, req, len) < 0)
-		die("cannot encode ECM");
-	send_to(fd, &mr, LISP_CONTROL_PORT, buf, w.off);
+		buf_writer_init(&w, buf, sizeof(buf));
+		if (lisp_msg_encode_ecm(&w, &e, req, len) < 0)
+			die("cannot encode ECM");
+		send_to(fd, &mr, LISP_CONTROL_PORT, buf, w.off);
+	}
+	if (o->wait <= 0) {
+		printf("sent %d\n", count);
+		close(fd);
+		return 0;
+	}
 	got = receive(fd, o, NULL, LISP_TYPE_MAP_REPLY, 1);
 	if (!got)
 		printf("timeout\n");
 	close(fd);
 	return got ? 0 : 1;
+}
+
+/* Answers one Encapsulated Map-Request the way a lying Map-Resolver would (see the usage). */
+static void mr_answer(int fd, const struct opts *o, const uint8_t *b, size_t len)
+{
+	struct lisp_eid_record recs[17] = { 0 };
+	struct lisp_locator locs[16];
+	struct lisp_map_request q;
+	struct lisp_map_reply r = { 0 };
+	struct lisp_prefix asked;
+	struct lisp_iter it;
+	struct lisp_ecm e;
+	char list[1024], *save = NULL;
+	uint8_t out[4096];
+	struct buf_writer w;
+	size_t n = 1;
+
+	if (lisp_msg_decode_ecm(b, len, &e) < 0 ||
+	    lisp_msg_decode_map_request(e.inner.payload, e.inner.payload_len, &q) < 0)
+		return;
+	lisp_prefix_iter_init(&it, &q.eids);
+	if (!lisp_prefix_iter_next(&it, &asked) || !q.itr_rloc_count)
+		return;
+	r.nonce = q.nonce;
+	if (lisp_prefix_parse(o->eid, asked.iid, &recs[0].eid) < 0)
+		die("bad -e prefix");
+	recs[0].ttl = 1440;
+	recs[0].authoritative = true;
+	recs[0].loc_count = (uint8_t)parse_locs(o->rlocs, locs);
+	recs[0].locs = locs;
+	snprintf(list, sizeof(list), "%s", o->extra ? o->extra : "");
+	for (char *t = strtok_r(list, ",", &save); t && n < 17; t = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(t, ':');
+
+		if (!colon ||
+		    lisp_prefix_parse(colon + 1, (uint32_t)strtoul(t, NULL, 0), &recs[n].eid) < 0)
+			die("bad -X IID:PREFIX");
+		recs[n].ttl = 1440;
+		recs[n].act = LISP_ACT_NATIVE_FORWARD;
+		n++;
+	}
+	buf_writer_init(&w, out, sizeof(out));
+	if (lisp_msg_encode_map_reply(&w, &r, recs, n) < 0)
+		die("cannot encode reply");
+	send_to(fd, &q.itr_rlocs[0], e.inner.sport, out, w.off);
+	printf("answered nonce=0x%016llx records=%zu\n", (unsigned long long)q.nonce, n);
+	fflush(stdout);
+}
+
+static int cmd_mr(const struct opts *o)
+{
+	int fd = open_udp(o->src && strchr(o->src, ':') ? LISP_AFI_IPV6 : LISP_AFI_IPV4, o->src,
+			  LISP_CONTROL_PORT);
+	struct timespec t0, t;
+
+	printf("listening\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint8_t b[65536];
+		double left;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = o->wait - ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) * 1e-9);
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			break;
+		n = recv(fd, b, sizeof(b), 0);
+		if (n > 0 && lisp_msg_type(b, (size_t)n) == LISP_TYPE_ECM)
+			mr_answer(fd, o, b, (size_t)n);
+	}
+	close(fd);
+	return 0;
 }
 
 static int cmd_smr(const struct opts *o)
@@ -320,7 +422,9 @@ static int cmd_listen(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .ttl = 1440, .alg = 2, .wait = 2, .port = 0, .count = -1, .nonce = 1 };
+	struct opts o = {
+		.ttl = 1440, .alg = 2, .wait = 2, .port = 0, .count = -1, .nonce = 0, .records = 1
+	};
 	const char *cmd;
 	int ch;
 
@@ -330,7 +434,7 @@ int main(int argc, char **argv)
 	optind = 2;
 	if (strcmp(cmd, "register") == 0 || strcmp(cmd, "listen") == 0)
 		o.port = LISP_CONTROL_PORT;
-	while ((ch = getopt(argc, argv, "m:k:e:i:r:x:t:n:a:PMw:s:p:c:A")) != -1) {
+	while ((ch = getopt(argc, argv, "m:k:e:i:r:x:t:n:a:PMw:s:p:c:AN:X:")) != -1) {
 		switch (ch) {
 		case 'm':
 			o.peer = optarg;
@@ -380,6 +484,12 @@ int main(int argc, char **argv)
 		case 'A':
 			o.ack = true;
 			break;
+		case 'N':
+			o.records = atoi(optarg);
+			break;
+		case 'X':
+			o.extra = optarg;
+			break;
 		default:
 			die("bad option");
 		}
@@ -390,6 +500,8 @@ int main(int argc, char **argv)
 		return cmd_request(&o);
 	if (strcmp(cmd, "listen") == 0)
 		return cmd_listen(&o);
+	if (strcmp(cmd, "mr") == 0 && o.src && o.eid && o.rlocs)
+		return cmd_mr(&o);
 	if (strcmp(cmd, "smr") == 0 && o.peer && o.eid && o.rlocs)
 		return cmd_smr(&o);
 	die("missing options (see the source)");

@@ -7,6 +7,7 @@
  *
  * usage: tshark_gen PCAP EXPECT
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,60 @@ static void frame_notify(struct lisp_auth_key *k)
 	want("hmac", "sha1");
 }
 
+/* What our ETR sent last (frame_register_sha1). */
+static uint8_t etr_out[512];
+static size_t etr_out_len;
+
+static int keep_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		     size_t len)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	if (len > sizeof(etr_out))
+		return -EMSGSIZE;
+	memcpy(etr_out, buf, len);
+	etr_out_len = len;
+	return 0;
+}
+
+/* The Map-Register our ETR sends to a Map-Server configured hash-function sha1 (HMAC-SHA-1-96). */
+static void frame_register_sha1(void)
+{
+	static const char *text = "router lisp\n"
+				  " database-mapping 10.5.5.0/24 192.0.2.10 priority 1 weight 100\n"
+				  " ipv4 etr\n"
+				  " ipv4 etr map-server 192.0.2.1 key " KEY " hash-function sha1\n";
+	struct etr_io io = { .send = keep_send, .if_addr = fake_no_if_addr };
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string("tshark_gen", text, err, sizeof(err));
+	struct etr *e;
+
+	if (!c) {
+		fprintf(stderr, "tshark_gen: %s\n", err);
+		exit(1);
+	}
+	e = etr_new(&io);
+	etr_configure(e, c, 0);
+	etr_tick(e, 0);
+	check(etr_out_len ? 0 : -EIO, "the ETR's map-register");
+	emit_udp("192.0.2.10", 4342, "192.0.2.1", 4342, etr_out, etr_out_len, false);
+	want("lisp.type", "3");
+	want("lisp.mreg.flags.wmn", "1");
+	want("lisp.keyid", "0x0001");
+	want("lisp.authlen", "20");
+	want("lisp.records", "1");
+	want("lisp.mapping.ttl", "1440");
+	want("lisp.mapping.eid.ipv4", "10.5.5.0");
+	want("lisp.mapping.eid.masklen", "24");
+	want("lisp.loc.locator", "192.0.2.10");
+	want("lisp.loc.weight", "100");
+	want("udp.checksum.status", "1");
+	want("hmac", "sha1");
+	etr_free(e);
+	xtr_conf_free(c);
+}
+
 static void frame_smr(void)
 {
 	struct lisp_map_request m = { .smr = true,
@@ -374,6 +429,75 @@ static void frame_data(void)
 	want("lisp-data.dstmapver", "%u", 0x456u);
 	want("ipv6.src", "2001:db8::20,2001:db8:b::1");
 	want("udp.checksum.status", "1,1");
+}
+
+/* What our ITR sent last (frame_source_eid). */
+static uint8_t itr_out[1024];
+static size_t itr_out_len;
+
+static int itr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		    size_t len)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	if (len > sizeof(itr_out))
+		return -EMSGSIZE;
+	memcpy(itr_out, buf, len);
+	itr_out_len = len;
+	return 0;
+}
+
+/*
+ * The ECM Map-Requests our ITR (xtr-gateway/xtr_mapcache.c) sends when a
+ * packet from 10.2.2.20 misses: the Source-EID is that host, in the
+ * instance-id's LCAF like the EID-record (RFC 9301 §5.3), or plain in
+ * instance-id 0.
+ */
+static void frame_source_eid(void)
+{
+	struct mc_io io = { .send = itr_send, .if_addr = fake_no_if_addr };
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string(
+		"tshark",
+		"router lisp\n database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n",
+		err, sizeof(err));
+	struct mapcache *mc = mc_new(&io);
+	struct lisp_addr dst = A("10.1.1.10"), src = A("10.2.2.20");
+
+	if (!c) {
+		fprintf(stderr, "tshark_gen: %s\n", err);
+		exit(1);
+	}
+	mc_configure(mc, c, 0);
+	check(mc_resolve_from(mc, 4100, &dst, &src, 0), "resolve from a host");
+	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
+	want("lisp.type", "8,1");
+	want("lisp.mreq.flags.smri", "0");
+	want("lisp.mreq.srceid.afi", "16387");
+	want("lisp.lcaf.type", "2,2");
+	want("lisp.lcaf.iid", "4100,4100");
+	want("lisp.lcaf.iid.afi", "1,1");
+	want("lisp.lcaf.iid.ipv4", "10.2.2.20,10.1.1.10");
+	want("lisp.mreq.itr_rloc_ipv4", "192.0.2.20");
+	want("lisp.mreq.record.prefix.length", "32");
+	want("ip.dst", "192.0.2.1,10.1.1.10");
+	want("udp.checksum.status", "1,1");
+
+	dst = A("10.1.1.11");
+	src = A("10.2.2.21");
+	check(mc_resolve_from(mc, 0, &dst, &src, 0), "resolve from a host");
+	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
+	want("lisp.type", "8,1");
+	want("lisp.mreq.srceid.afi", "1");
+	want("lisp.mreq.srceid.ipv4", "10.2.2.21");
+	want("lisp.mreq.itr_rloc_ipv4", "192.0.2.20");
+	want("lisp.mreq.record.prefix.afi", "1");
+	want("lisp.mreq.record.prefix.ipv4", "10.1.1.11");
+	want("udp.checksum.status", "1,1");
+	mc_free(mc);
+	xtr_conf_free(c);
 }
 
 /* A packet encapsulated by the data-plane pipeline (xtr-gateway/xtr_pipeline.c), not lib/. */
@@ -587,8 +711,10 @@ int main(int argc, char **argv)
 	fprintf(expect, "0 notify_key notify-key\n");
 	frame_register(k);
 	frame_notify(k);
+	frame_register_sha1();
 	frame_smr();
 	frame_ecm_v6();
+	frame_source_eid();
 	frame_replies();
 	frame_data();
 	frame_pipeline();

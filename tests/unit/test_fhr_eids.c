@@ -257,7 +257,7 @@ static void test_lost_and_retransmitted(void **state)
 /* The Map-Server tells the gateway the VM now lives at rloc; the gateway tells this FHR. */
 static void told_moved(struct env *e, uint64_t nonce, const char *rloc, double now)
 {
-	struct lisp_map_notify mn = { .nonce = nonce, .auth = { .alg_id = 2 } };
+	struct lisp_map_notify mn = { .nonce = fake_ms_nonce(nonce), .auth = { .alg_id = 2 } };
 	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
 	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
 	struct lisp_auth_key *k = lisp_auth_key_new("ms-key", 6);

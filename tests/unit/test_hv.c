@@ -189,7 +189,7 @@ static const char *conf_text = "hypervisor\n"
 			       "  key tenant-a-hv\n"
 			       " tenant TENANT-B\n"
 			       "  instance-id 200\n"
-			       "  key 6 0102030405\n"
+			       "  key hex 0102030405\n"
 			       "  fhr 192.0.2.77 port 5000\n";
 
 static void conf_ok_and_refused(void **state)

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "lib/lisp_auth.h"
 #include "tests/unit/tv.h"
 
@@ -82,11 +85,64 @@ static void test_refusals(void **state)
 	assert_int_equal(lisp_auth_sign(key, m, sizeof(tv1)), -EBADMSG);
 }
 
+/* tv1's Map-Register (header and record) re-made with algorithm alg and an alen-byte MAC field. */
+static size_t remake_tv1(uint8_t *m, uint8_t alg, uint8_t alen)
+{
+	size_t rec = sizeof(tv1) - 48; /* tv1: 16-byte header, 32-byte MAC, then the record */
+
+	memcpy(m, tv1, 16);
+	m[13] = alg;
+	m[14] = 0;
+	m[15] = alen;
+	memset(m + 16, 0, alen);
+	memcpy(m + 16 + alen, tv1 + 48, rec);
+	return 16 + alen + rec;
+}
+
+/*
+ * Issue 17 item 5a: HMAC-SHA-1-96 (algorithm 1), as a Map-Server that
+ * knows nothing else wants it: the full 20 bytes as OpenSSL computes them
+ * over the zeroed message, the 12-byte form, and the Map-Notify back.
+ */
+static void test_sha1(void **state)
+{
+	uint8_t m[256], want[EVP_MAX_MD_SIZE];
+	unsigned wlen = 0;
+	size_t len = remake_tv1(m, LISP_ALG_HMAC_SHA1_96, 20);
+
+	(void)state;
+	assert_non_null(HMAC(EVP_sha1(), tv_key, (int)strlen(tv_key), m, len, want, &wlen));
+	assert_int_equal(wlen, 20);
+	assert_int_equal(lisp_auth_sign(key, m, len), 0);
+	assert_memory_equal(m + 16, want, 20);
+	assert_int_equal(lisp_auth_verify(key, m, len), 0);
+	/* the acknowledging Map-Notify: same ids, type 4, its own MAC */
+	m[0] = 0x40;
+	m[1] = m[2] = 0;
+	memset(m + 16, 0, 20);
+	assert_int_equal(lisp_auth_sign(key, m, len), 0);
+	assert_int_equal(lisp_auth_verify(key, m, len), 0);
+	assert_memory_not_equal(m + 16, want, 20);
+	/* RFC 2404's 12 bytes: the first 12 of the HMAC over the message with 12 zero bytes */
+	len = remake_tv1(m, LISP_ALG_HMAC_SHA1_96, 12);
+	assert_non_null(HMAC(EVP_sha1(), tv_key, (int)strlen(tv_key), m, len, want, &wlen));
+	assert_int_equal(lisp_auth_sign(key, m, len), 0);
+	assert_memory_equal(m + 16, want, 12);
+	assert_int_equal(lisp_auth_verify(key, m, len), 0);
+	m[20] ^= 1;
+	assert_int_equal(lisp_auth_verify(key, m, len), -EACCES);
+	/* SHA-1 with a length that is neither 12 nor 20 */
+	len = remake_tv1(m, LISP_ALG_HMAC_SHA1_96, 16);
+	assert_int_equal(lisp_auth_sign(key, m, len), -EPROTONOSUPPORT);
+	assert_int_equal(lisp_auth_verify(key, m, len), -EPROTONOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_verify),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_sha1),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -139,11 +139,84 @@ static void test_limits(void **state)
 	lpmh_free(h);
 }
 
+/* The unkeyed hash lpmh used before: the home slot of an IPv4 /32 of table 0 among 2^bits. */
+static size_t old_slot(uint32_t a, unsigned bits)
+{
+	uint64_t h = (uint64_t)a ^ (uint64_t)(33u) << 32; /* tag: iid 0, length 32 + 1 */
+
+	return (size_t)((h * 0xff51afd7ed558ccdull) >> (64 - bits));
+}
+
+static void host(struct lisp_prefix *p, uint32_t a)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr.afi = LISP_AFI_IPV4;
+	p->addr.u.v4[0] = (uint8_t)(a >> 24);
+	p->addr.u.v4[1] = (uint8_t)(a >> 16);
+	p->addr.u.v4[2] = (uint8_t)(a >> 8);
+	p->addr.u.v4[3] = (uint8_t)a;
+	p->plen = 32;
+}
+
+/*
+ * Hash flooding: 300 host EIDs that all had one home slot under the old
+ * unkeyed hash (anyone could compute them) spread out under the table's
+ * random key; and two tables, each also holding 700 random hosts (half
+ * full: chains form), place the same prefixes differently. (The flood
+ * alone is nearly an arithmetic progression, which multiply-shift spreads
+ * without any collision under every key: its probe counts are all 1.)
+ */
+static void test_keyed(void **state)
+{
+	struct lpmh *h = lpmh_new(1000), *g = lpmh_new(1000); /* 2048 slots each */
+	static uint32_t flood[300], all[1000];
+	size_t n = 0, worst = 0, differ = 0;
+	struct lisp_prefix p;
+	int v;
+
+	(void)state;
+	for (uint32_t a = 0x0a000000u; n < 300; a++)
+		if (old_slot(a, 11) == old_slot(0x0a000000u, 11))
+			flood[n++] = a;
+	for (size_t i = 0; i < n; i++) {
+		host(&p, flood[i]);
+		assert_int_equal(lpmh_set(h, &p, &v), 0);
+		assert_int_equal(lpmh_set(g, &p, &v), 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		host(&p, flood[i]);
+		k = lpmh_probes(h, &p);
+		assert_true(k >= 1);
+		worst = k > worst ? k : worst;
+		assert_ptr_equal(lpmh_lookup(h, 0, &p.addr), &v);
+	}
+	memcpy(all, flood, sizeof(flood));
+	for (size_t i = 300; i < 1000; i++) {
+		all[i] = 0x0c000000u | (uint32_t)(rnd() & 0xffffff);
+		host(&p, all[i]);
+		assert_int_equal(lpmh_set(h, &p, &v), 0);
+		assert_int_equal(lpmh_set(g, &p, &v), 0);
+	}
+	for (size_t i = 0; i < 1000; i++) {
+		host(&p, all[i]);
+		differ += lpmh_probes(h, &p) != lpmh_probes(g, &p);
+	}
+	assert_true(worst <= 16); /* the old hash: one chain of 300 */
+	assert_true(differ > 0);
+	host(&p, 0x0b000000u);
+	assert_int_equal(lpmh_probes(h, &p), 0); /* absent */
+	lpmh_free(h);
+	lpmh_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_trie),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_keyed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

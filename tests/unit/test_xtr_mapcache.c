@@ -89,7 +89,18 @@ struct find {
 	const char *p;
 	struct mc_info info;
 	bool found;
+	struct mc_info all[16]; /* find_iid_cb: every entry walked */
+	size_t n;
 };
+
+static int find_iid_cb(const struct mc_info *i, void *arg)
+{
+	struct find *f = arg;
+
+	if (f->n < 16)
+		f->all[f->n++] = *i;
+	return 0;
+}
 
 static int find_cb(const struct mc_info *i, void *arg)
 {
@@ -284,6 +295,288 @@ static void test_request_limits(void **state)
 	assert_int_equal(mc_outstanding(e->mc), 16);
 }
 
+/* A record for the Map-Replies below: "[iid] prefix", one locator or none (negative, act). */
+struct rec {
+	uint32_t iid;
+	const char *p;
+	uint32_t ttl;
+	const char *loc;
+	uint8_t act;
+};
+
+/* Feeds a Map-Reply with nonce and the records recs[0..n) from 192.0.2.1. */
+static void reply_recs(struct env *e, uint64_t nonce, const struct rec *recs, size_t n, double now)
+{
+	struct lisp_map_reply m = { .nonce = nonce };
+	struct lisp_locator l[8];
+	struct lisp_eid_record r[8];
+	struct lisp_addr from = A("192.0.2.1");
+	uint8_t buf[512];
+	struct buf_writer w;
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		l[i] = (struct lisp_locator){
+			.priority = 1, .weight = 100, .reachable = true, .naddr = 1
+		};
+		r[i] = (struct lisp_eid_record){ .ttl = recs[i].ttl,
+						 .act = recs[i].act,
+						 .locs = &l[i] };
+		if (recs[i].loc) {
+			l[i].addr[0] = A(recs[i].loc);
+			r[i].loc_count = 1;
+		}
+		assert_int_equal(lisp_prefix_parse(recs[i].p, recs[i].iid, &r[i].eid), 0);
+	}
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_reply(&w, &m, r, n), 0);
+	mc_input(e->mc, &from, 4342, buf, w.off, now);
+}
+
+/* Is "[iid] p" cached (its entry in *info)? */
+static bool cached_in(struct env *e, uint32_t iid, const char *p, struct mc_info *info)
+{
+	struct lisp_prefix want;
+	struct find f = { 0 };
+
+	assert_int_equal(lisp_prefix_parse(p, iid, &want), 0);
+	mc_walk(e->mc, want.addr.afi, &want, find_iid_cb, &f);
+	for (size_t i = 0; i < f.n; i++)
+		if (lisp_prefix_equal(&f.all[i].p, &want)) {
+			if (info)
+				*info = f.all[i];
+			return true;
+		}
+	return false;
+}
+
+/* What the data plane finds for address a of table iid. */
+static struct mc_fwd lookup(struct env *e, uint32_t iid, const char *a)
+{
+	struct lisp_addr addr = A(a);
+	struct mc_fwd f;
+
+	mc_lookup_batch(e->mc, 1, &iid, &addr, &f);
+	return f;
+}
+
+/* Replaces the configuration. */
+static void reconfigure(struct env *e, const char *text)
+{
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string("t", text, err, sizeof(err));
+
+	assert_non_null(c);
+	mc_configure(e->mc, c, 0);
+	xtr_conf_free(e->conf);
+	e->conf = c;
+}
+
+/*
+ * Cache poisoning: only the records of a Map-Reply that answer the
+ * question asked are installed: of the request's instance-id, the most
+ * specific prefix covering the requested EID (the best match) and
+ * more-specifics inside it; any other record is refused and counted,
+ * whatever its nonce.
+ */
+static void test_reply_scope(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr eid = A("10.1.1.10");
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+	struct mc_info info;
+	const struct rec poison[] = {
+		{ 200, "0.0.0.0/0", 1440, NULL, LISP_ACT_NATIVE_FORWARD }, /* another tenant */
+		{ 100, "10.1.1.0/24", 1440, "192.0.2.30", 0 },		   /* the answer */
+		{ 100, "10.1.1.128/25", 1440, "192.0.2.31", 0 },	   /* inside it */
+		{ 100, "10.9.0.0/16", 1440, NULL, LISP_ACT_DROP },	   /* elsewhere */
+		{ 100, "0.0.0.0/1", 1440, NULL, LISP_ACT_DROP }, /* wider than the answer */
+		{ 0, "10.1.1.0/24", 1440, NULL, LISP_ACT_DROP }, /* the default table */
+	};
+	const struct rec unrelated[] = { { 100, "10.2.0.0/16", 60, NULL, LISP_ACT_DROP } };
+	const struct rec moved[] = { { 100, "10.1.1.10/32", 1440, "192.0.2.11", 0 } };
+	struct lisp_map_request smr = { .smr = true, .itr_rloc_count = 1, .nonce = 5 };
+	uint8_t buf[256];
+	struct buf_writer w;
+
+	reconfigure(e, "router lisp\n"
+		       " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		       " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n");
+	assert_int_equal(mc_resolve(e->mc, 100, &eid, 0), 0);
+	request_of(0, &q, &ecm);
+	reply_recs(e, q.nonce, poison, 6, 0.1);
+	assert_int_equal(mc_counters(e->mc)->replies, 1);
+	assert_false(cached_in(e, 200, "0.0.0.0/0", NULL));
+	assert_false(cached_in(e, 100, "10.9.0.0/16", NULL));
+	assert_false(cached_in(e, 0, "10.1.1.0/24", NULL));
+	assert_true(cached_in(e, 100, "10.1.1.0/24", &info) && info.state == MC_COMPLETE);
+	assert_true(cached_in(e, 100, "10.1.1.128/25", &info) && info.state == MC_COMPLETE);
+	/* only the best match answers: a wider prefix would speak for all it covers */
+	assert_false(cached_in(e, 100, "0.0.0.0/1", NULL));
+	assert_false(cached_in(e, 100, "10.1.1.10/32", NULL)); /* the pending entry went */
+	assert_int_equal(mc_counters(e->mc)->records_refused, 4);
+	assert_int_equal(lookup(e, 200, "10.7.7.7").state, MC_MISS);
+	/* a reply answering nothing asked: nothing installed, the resolution goes on */
+	eid = A("10.1.3.3");
+	assert_int_equal(mc_resolve(e->mc, 100, &eid, 1), 0);
+	request_of(1, &q, &ecm);
+	reply_recs(e, q.nonce, unrelated, 1, 1.1);
+	assert_false(cached_in(e, 100, "10.2.0.0/16", NULL));
+	assert_true(cached_in(e, 100, "10.1.3.3/32", &info) && info.state == MC_PENDING);
+	assert_int_equal(mc_counters(e->mc)->records_refused, 5);
+	mc_tick(e->mc, 2.1);
+	assert_int_equal(nout, 3); /* asked again */
+	/* a cached prefix asked again (SMR): a more-specific inside it is an answer too */
+	smr.itr_rlocs[0] = A("192.0.2.10");
+	assert_int_equal(lisp_prefix_parse("10.1.1.10/32", 100, &smr.src_eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_request(&w, &smr, &smr.src_eid, 1), 0);
+	mc_input(e->mc, &smr.itr_rlocs[0], 4342, buf, w.off, 3);
+	assert_int_equal(nout, 4);
+	request_of(3, &q, &ecm);
+	assert_true(q.smr_invoked);
+	reply_recs(e, q.nonce, moved, 1, 3.1);
+	assert_true(cached_in(e, 100, "10.1.1.10/32", &info) && info.state == MC_COMPLETE);
+	assert_true(cached_in(e, 100, "10.1.1.0/24", NULL));
+	assert_int_equal(mc_counters(e->mc)->records_refused, 5);
+}
+
+/*
+ * Configured entries are never replaced, shortened or removed by what is
+ * learned: a negative answer for a configured prefix leaves it as it is
+ * (the requested EID alone gets the answer, so that it is not asked for
+ * again at every packet); a positive one is used over it until it
+ * expires or is cleared, and then the configured action is back.
+ */
+static void test_configured_kept(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr a1 = A("198.51.100.7"), a2 = A("198.51.100.8");
+	const struct rec neg[] = { { 0, "198.51.100.0/24", 1, NULL, LISP_ACT_NATIVE_FORWARD } };
+	const struct rec pos[] = { { 0, "198.51.100.0/24", 1, "192.0.2.30", 0 } };
+	const struct rec gone[] = { { 0, "198.51.100.0/24", 0, NULL, LISP_ACT_NATIVE_FORWARD } };
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+	struct mc_info info;
+
+	reconfigure(e, "router lisp\n"
+		       " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		       " map-cache 198.51.100.0/24 map-request\n"
+		       " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n");
+	assert_int_equal(mc_resolve(e->mc, 0, &a1, 0), 0);
+	request_of(0, &q, &ecm);
+	reply_recs(e, q.nonce, neg, 1, 0.1);
+	assert_true(cached_in(e, 0, "198.51.100.0/24", &info));
+	assert_true(info.is_static && info.act == LISP_ACT_SEND_MAP_REQUEST && info.expires == 0);
+	/* the EID asked about has its answer, for its minute */
+	assert_true(cached_in(e, 0, "198.51.100.7/32", &info));
+	assert_true(info.state == MC_NEGATIVE && info.act == LISP_ACT_NATIVE_FORWARD);
+	assert_true(info.expires == 0.1 + 60);
+	assert_int_equal(mc_resolve(e->mc, 0, &a1, 0.2), -EEXIST);
+	assert_int_equal(lookup(e, 0, "198.51.100.9").act, LISP_ACT_SEND_MAP_REQUEST);
+	/* a positive answer for the configured prefix: used until it expires */
+	assert_int_equal(mc_resolve(e->mc, 0, &a2, 1), 0);
+	request_of(1, &q, &ecm);
+	reply_recs(e, q.nonce, pos, 1, 1.1);
+	assert_true(cached_in(e, 0, "198.51.100.0/24", &info));
+	assert_true(!info.is_static && info.state == MC_COMPLETE);
+	assert_int_equal(lookup(e, 0, "198.51.100.9").state, MC_COMPLETE);
+	mc_tick(e->mc, 1.1 + 60);
+	assert_true(cached_in(e, 0, "198.51.100.0/24", &info));
+	assert_true(info.is_static && info.act == LISP_ACT_SEND_MAP_REQUEST);
+	/* cleared, or withdrawn with TTL 0: the configured entry again */
+	assert_int_equal(mc_resolve(e->mc, 0, &a2, 62), 0);
+	request_of(2, &q, &ecm);
+	reply_recs(e, q.nonce, pos, 1, 62);
+	assert_int_equal(mc_clear(e->mc, NULL), 1);
+	assert_true(cached_in(e, 0, "198.51.100.0/24", &info) && info.is_static);
+	assert_int_equal(mc_resolve(e->mc, 0, &a2, 63), 0);
+	request_of(3, &q, &ecm);
+	reply_recs(e, q.nonce, gone, 1, 63);
+	assert_true(cached_in(e, 0, "198.51.100.0/24", &info) && info.is_static);
+	assert_int_equal(info.act, LISP_ACT_SEND_MAP_REQUEST);
+	assert_int_equal(mc_counters(e->mc)->records_refused, 0);
+}
+
+/*
+ * A negative answer with action send-map-request (the Map-Server's hole
+ * in a site prefix, TTL 1 minute): packets under it ask again, at most
+ * once a second for the hole, and a positive answer takes over at once,
+ * whether for the host or for a prefix covering the hole.
+ */
+static void test_negative_send_map_request(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm = A("10.77.1.20"), vm2 = A("10.77.1.21"), src = A("10.2.2.20");
+	const struct rec hole[] = { { 0, "10.77.1.16/28", 1, NULL, LISP_ACT_SEND_MAP_REQUEST } };
+	const struct rec host[] = { { 0, "10.77.1.20/32", 1440, "192.0.2.30", 0 } };
+	const struct rec site[] = { { 0, "10.77.1.0/24", 1440, "192.0.2.31", 0 } };
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+	struct mc_info info;
+
+	reconfigure(e, "router lisp\n"
+		       " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		       " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n");
+	assert_int_equal(mc_resolve_from(e->mc, 0, &vm, &src, 0), 0);
+	request_of(0, &q, &ecm);
+	reply_recs(e, q.nonce, hole, 1, 0.1);
+	assert_true(cached_in(e, 0, "10.77.1.16/28", &info));
+	assert_true(info.state == MC_NEGATIVE && info.expires == 0.1 + 60);
+	assert_int_equal(lookup(e, 0, "10.77.1.20").state, MC_NEGATIVE);
+	/* the packets that follow: one Map-Request a second for the hole, not one a packet */
+	assert_int_equal(mc_resolve_from(e->mc, 0, &vm, &src, 0.2), -EINPROGRESS);
+	assert_int_equal(mc_resolve_from(e->mc, 0, &vm2, &src, 0.5), -EINPROGRESS);
+	assert_int_equal(nout, 1);
+	/* the VM registered meanwhile: the next question finds it */
+	assert_int_equal(mc_resolve_from(e->mc, 0, &vm, &src, 1.0), 0);
+	assert_int_equal(nout, 2);
+	request_of(1, &q, &ecm);
+	reply_recs(e, q.nonce, host, 1, 1.1);
+	assert_int_equal(lookup(e, 0, "10.77.1.20").state, MC_COMPLETE);
+	assert_int_equal(lookup(e, 0, "10.77.1.21").state, MC_NEGATIVE); /* the hole stays */
+	/* a positive prefix covering the hole: the hole would hide it and goes */
+	assert_int_equal(mc_resolve_from(e->mc, 0, &vm2, &src, 1.5), -EINPROGRESS);
+	assert_int_equal(mc_resolve_from(e->mc, 0, &vm2, &src, 2.1), 0);
+	request_of(2, &q, &ecm);
+	reply_recs(e, q.nonce, site, 1, 2.2);
+	assert_false(cached_in(e, 0, "10.77.1.16/28", NULL));
+	assert_int_equal(lookup(e, 0, "10.77.1.21").state, MC_COMPLETE);
+	assert_true(cached_in(e, 0, "10.77.1.20/32", NULL)); /* more specific: kept */
+	/* a hole's TTL is honoured */
+	assert_int_equal(mc_resolve(e->mc, 0, &vm, 3), -EEXIST);
+	reply_recs(e, 0, hole, 1, 3); /* unsolicited: nothing */
+	assert_false(cached_in(e, 0, "10.77.1.16/28", NULL));
+}
+
+/*
+ * The Map-Request for a packet's destination carries the packet's source
+ * as Source-EID (RFC 9301 §5.3), in the instance-id's LCAF, also when
+ * retransmitted; a request without a packet (lig) carries none.
+ */
+static void test_source_eid(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr dst = A("10.1.1.10"), src = A("10.2.2.20"), other = A("10.1.1.11");
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+
+	assert_int_equal(mc_resolve_from(e->mc, 4100, &dst, &src, 0), 0);
+	request_of(0, &q, &ecm);
+	assert_true(lisp_addr_equal(&q.src_eid.addr, &src));
+	assert_int_equal(q.src_eid.iid, 4100);
+	assert_int_equal(q.src_eid.plen, 32);
+	mc_tick(e->mc, 1); /* retransmitted */
+	assert_int_equal(nout, 2);
+	request_of(1, &q, &ecm);
+	assert_true(lisp_addr_equal(&q.src_eid.addr, &src));
+	assert_int_equal(mc_resolve(e->mc, 4100, &other, 1), 0);
+	request_of(2, &q, &ecm);
+	assert_int_equal(q.src_eid.addr.afi, LISP_AFI_NONE);
+	assert_int_equal(q.src_eid.iid, 4100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +584,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retries_and_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negative_smr_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configured_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negative_send_map_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_eid, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

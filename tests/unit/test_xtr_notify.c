@@ -298,7 +298,7 @@ static void test_departure_resync_and_death(void **state)
 static void test_moved_away(void **state)
 {
 	struct env *e = *state;
-	struct lisp_map_notify mn = { .nonce = 0x55, .auth = { .alg_id = 2 } };
+	struct lisp_map_notify mn = { .nonce = fake_ms_nonce(0x55), .auth = { .alg_id = 2 } };
 	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
 	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
 	Vmroam__Notify__Envelope *got, env;

@@ -459,8 +459,9 @@ static void test_local_table(void **state)
 	assert_int_equal(p.flags, DP_F_SMR);
 	assert_true(lisp_addr_equal(&p.aux, &itr));
 	assert_true(lisp_addr_equal(&p.next_hop, &away_loc.addr));
-	assert_int_equal(p.buf[p.off + 36 + 8],
-			 64); /* the inner packet behind the new outer header */
+	/* the inner packet behind the new outer header, one hop further */
+	assert_int_equal(p.buf[p.off + 36 + 8], 63);
+	assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, p.buf + p.off + 36, 20)), 0);
 	assert_int_equal(away->packets, 2);
 
 	p = encapsulated(e, buf, "10.2.2.5"); /* in the dynamic-eid prefix: ours */
@@ -486,6 +487,83 @@ static void test_local_table(void **state)
 	lpmh_free(t);
 }
 
+/* A LISP payload (header, iid 4100, then an IPv6 ICMP packet 2001:db8:2::20 -> dst, hop limit). */
+static struct dp_pkt payload6(uint8_t *buf, const char *dst, uint8_t hops)
+{
+	struct lisp_data_hdr h = { .nonce_present = true, .iid_present = true, .iid = 4100 };
+	struct dp_pkt p = { .buf = buf, .off = DP_HEADROOM, .len = 8 + 48, .ttl = 64 };
+	struct lisp_addr s = A("2001:db8:2::20"), d = A(dst);
+	uint8_t *ip = buf + DP_HEADROOM + 8;
+
+	assert_int_equal(lisp_data_encode(&h, buf + DP_HEADROOM), 0);
+	memset(ip, 0, 48);
+	ip[0] = 0x60;
+	ip[5] = 8; /* payload length */
+	ip[6] = 58;
+	ip[7] = hops;
+	memcpy(ip + 8, s.u.v6, 16);
+	memcpy(ip + 24, d.u.v6, 16);
+	ip[40] = 128; /* echo request */
+	p.aux = A("192.0.2.99");
+	return p;
+}
+
+/*
+ * Re-encapsulation toward an away EID's new site is a hop: the inner
+ * TTL / hop limit goes down by one (IPv4 checksum still right), and a
+ * packet two sites keep sending each other is dropped when it reaches 0.
+ */
+static void test_reencap_ttl(void **state)
+{
+	struct env *e = *state;
+	struct lpmh *t = lpmh_new(16);
+	struct mc_locator away_loc = {
+		.addr = A("192.0.2.50"), .priority = 1, .weight = 1, .up = true
+	};
+	struct etr_local *away = local_add(t, "10.1.1.10/32", LOCAL_AWAY);
+	struct etr_local *away6 = local_add(t, "2001:db8:1::10/128", LOCAL_AWAY);
+	uint8_t buf[256];
+	struct dp_pkt p = inner(buf, "10.1.1.10", 3);
+	int hops = 0;
+
+	away->nloc = away6->nloc = 1;
+	away->locs = away6->locs = &away_loc;
+	e->dp.local = t;
+	dp_encap_batch(&e->dp, &p, 1); /* to the new site, first: TTL 3 */
+	assert_int_equal(p.reason, DP_R_AWAY);
+	for (;;) { /* the new site sends it back, and so on */
+		dp_decap_batch(&e->dp, &p, 1);
+		if (p.verdict != DP_FORWARD)
+			break;
+		assert_int_equal(p.reason, DP_R_AWAY);
+		hops++;
+		assert_int_equal(p.buf[p.off + 36 + 8], 3 - hops);
+		assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, p.buf + p.off + 36, 20)), 0);
+		assert_true(hops < 10);
+	}
+	assert_int_equal(hops, 2); /* 3 -> 2 -> 1, then no further */
+	assert_int_equal(p.verdict, DP_DROP);
+	assert_int_equal(p.reason, DP_R_TTL_EXCEEDED);
+	assert_int_equal(p.flags & DP_F_SMR, 0);
+	assert_int_equal(e->dp.c.packets[DP_R_TTL_EXCEEDED], 1);
+	assert_string_equal(dp_reason_name(DP_R_TTL_EXCEEDED),
+			    "inner TTL exceeded, not re-encapsulated");
+
+	/* IPv6: the hop limit likewise */
+	e->dp.rloc6 = A("2001:db8::20");
+	away_loc.addr = A("2001:db8::50");
+	p = payload6(buf, "2001:db8:1::10", 2);
+	dp_decap_payload_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_AWAY);
+	assert_int_equal(p.buf[p.off + 56 + 7], 1);
+	p = payload6(buf, "2001:db8:1::10", 1);
+	dp_decap_payload_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_DROP);
+	assert_int_equal(p.reason, DP_R_TTL_EXCEEDED);
+	assert_int_equal(e->dp.c.packets[DP_R_TTL_EXCEEDED], 2);
+	lpmh_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +574,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_local_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locator_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reencap_ttl, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

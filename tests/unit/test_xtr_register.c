@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "lib/lisp_auth.h"
@@ -70,6 +71,18 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A new ETR with io under the configuration text (parsed first: a refusal fails the test only). */
+static void restart(struct env *e, const char *text, const struct etr_io *io)
+{
+	struct xtr_conf *c = parse(text);
+
+	etr_free(e->etr);
+	xtr_conf_free(e->conf);
+	e->conf = c;
+	e->etr = etr_new(io);
+	etr_configure(e->etr, e->conf, 0);
+}
+
 /* The Map-Notify a Map-Server sends for out[i] (signed with key). */
 static size_t notify_for(int i, const char *key, uint8_t *buf)
 {
@@ -81,6 +94,37 @@ static size_t notify_for(int i, const char *key, uint8_t *buf)
 	assert_int_equal(lisp_auth_sign(k, buf, out[i].len), 0);
 	lisp_auth_key_free(k);
 	return out[i].len;
+}
+
+/* What our Map-Server puts in an unsolicited Map-Notify: its realtime clock in ns, less ago s. */
+static uint64_t clock_nonce(double ago)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - (uint64_t)(ago * 1e9);
+}
+
+/*
+ * An unsolicited Map-Notify from a Map-Server with key: eid (instance-id
+ * 4100) now lives at 192.0.2.30. Its length.
+ */
+static size_t moved_notify(uint8_t *buf, size_t cap, uint64_t nonce, const char *eid,
+			   const char *key)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new(key, strlen(key));
+	struct lisp_map_notify n = { .nonce = nonce, .auth = { .alg_id = 2 } };
+	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
+	struct buf_writer w;
+
+	l.addr[0] = A("192.0.2.30");
+	assert_int_equal(lisp_prefix_parse(eid, 4100, &r.eid), 0);
+	buf_writer_init(&w, buf, cap);
+	assert_int_equal(lisp_msg_encode_map_notify(&w, &n, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+	lisp_auth_key_free(k);
+	return w.off;
 }
 
 static void test_register_and_refresh(void **state)
@@ -218,7 +262,7 @@ static void test_moved_away(void **state)
 {
 	struct env *e = *state;
 	struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
-	struct lisp_map_notify n = { .nonce = 0x1234, .auth = { .alg_id = 2 } }, ack;
+	struct lisp_map_notify n = { .nonce = clock_nonce(0), .auth = { .alg_id = 2 } }, ack;
 	struct lisp_locator l = { .priority = 1, .weight = 1, .reachable = true, .naddr = 1 };
 	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
 	struct lisp_addr ms, other;
@@ -241,7 +285,7 @@ static void test_moved_away(void **state)
 	assert_int_equal(out[0].port, 4342);
 	assert_int_equal(lisp_msg_decode_map_notify(out[0].buf, out[0].len, &ack), 0);
 	assert_true(ack.ack);
-	assert_int_equal(ack.nonce, 0x1234);
+	assert_int_equal(ack.nonce, n.nonce);
 	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
 	etr_away_walk(e->etr, count_away, &naway);
 	assert_int_equal(naway, 1);
@@ -369,7 +413,7 @@ static void test_dynamic_eid(void **state)
 	/* moved: the Map-Server registered it with 192.0.2.30 */
 	{
 		struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
-		struct lisp_map_notify n = { .nonce = 0x77, .auth = { .alg_id = 2 } };
+		struct lisp_map_notify n = { .nonce = clock_nonce(0), .auth = { .alg_id = 2 } };
 		struct lisp_locator l = {
 			.priority = 1, .weight = 1, .reachable = true, .naddr = 1
 		};
@@ -628,6 +672,401 @@ static void test_host_limit(void **state)
 	assert_int_equal(policy(e, "OPEN").hosts, 1);
 }
 
+/* A dynamic-conf ETR with io (events recorded), its registration of 10.3.3.7 acknowledged at 1. */
+static void vm_registered(struct env *e)
+{
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr, .event = record_event };
+	struct lisp_addr vm = A("10.3.3.7"), ms = A("192.0.2.1");
+	uint8_t buf[512];
+	size_t len;
+
+	restart(e, dyn_conf_text, &io);
+	nout = nevents = 0;
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 1), 1);
+	len = notify_for(0, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 1);
+	assert_int_equal(etr_counters(e->etr)->notifies, 1);
+	nout = nevents = 0;
+}
+
+static int count_away_entries(const struct etr_away_info *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int aways(struct env *e)
+{
+	int n = 0;
+
+	etr_away_walk(e->etr, count_away_entries, &n);
+	return n;
+}
+
+/*
+ * Issue 17 item 4: an unsolicited Map-Notify is applied once. A
+ * retransmission is acknowledged again; a replay after the EID came back
+ * does not divert it again; one below the window, or older than our start
+ * less 120 s, is refused without an answer.
+ */
+static void test_notify_replay_window(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr vm = A("10.3.3.7"), ms = A("192.0.2.1");
+	const struct etr_counters *c;
+	uint8_t moved[512], buf[512];
+	size_t mlen, len;
+	char eid[32];
+
+	vm_registered(e);
+	c = etr_counters(e->etr);
+	mlen = moved_notify(moved, sizeof(moved), clock_nonce(1), "10.3.3.7/32", "k1");
+	etr_input(e->etr, &ms, 4342, moved, mlen, 2);
+	assert_int_equal(nout, 1); /* the ack */
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	assert_int_equal(aways(e), 1);
+	assert_int_equal(c->moved_notifies, 1);
+	/* the Map-Server lost our ack: its retransmission is acknowledged, not applied again */
+	etr_input(e->etr, &ms, 4342, moved, mlen, 5);
+	assert_int_equal(nout, 2);
+	assert_int_equal(lisp_msg_type(out[1].buf, out[1].len), LISP_TYPE_MAP_NOTIFY_ACK);
+	assert_memory_equal(out[1].buf + 4, moved + 4, 8);
+	assert_int_equal(c->notifies_repeated, 1);
+	assert_int_equal(c->moved_notifies, 1);
+	/* the VM comes back; a replay of the old notify does not send it away again */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 10), 1);
+	assert_int_equal(aways(e), 0);
+	nevents = 0;
+	etr_input(e->etr, &ms, 4342, moved, mlen, 11);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(aways(e), 0);
+	assert_int_equal(nevents, 0);
+	assert_int_equal(c->dyn_moved, 1);
+	assert_int_equal(c->notifies_repeated, 2);
+	/* 64 newer notifies (other EIDs) push it below the window: refused, no answer */
+	for (int i = 0; i < 64; i++) {
+		snprintf(eid, sizeof(eid), "10.9.9.%d/32", i + 1);
+		len = moved_notify(buf, sizeof(buf), clock_nonce(0), eid, "k1");
+		etr_input(e->etr, &ms, 4342, buf, len, 12);
+		nevents = nout = 0;
+	}
+	assert_int_equal(c->moved_notifies, 65);
+	nout = 0;
+	etr_input(e->etr, &ms, 4342, moved, mlen, 13);
+	assert_int_equal(nout, 0);
+	assert_int_equal(c->notifies_stale, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	/* a capture from before our start (less 120 s): refused */
+	len = moved_notify(buf, sizeof(buf), clock_nonce(200), "10.3.3.7/32", "k1");
+	etr_input(e->etr, &ms, 4342, buf, len, 14);
+	assert_int_equal(nout, 0);
+	assert_int_equal(c->notifies_stale, 2);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(c->moved_notifies, 65);
+}
+
+/* After a restart the window is empty: recent notifies still apply, captures of old ones do not. */
+static void test_notify_after_restart(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr ms = A("192.0.2.1");
+	uint8_t buf[512];
+	size_t len;
+
+	vm_registered(e); /* a new etr: our start is now */
+	len = moved_notify(buf, sizeof(buf), clock_nonce(300), "10.3.3.7/32", "k1");
+	etr_input(e->etr, &ms, 4342, buf, len, 2);
+	assert_int_equal(nout, 0);
+	assert_int_equal(etr_counters(e->etr)->notifies_stale, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	/* sent 60 s before our start and retransmitted since: taken */
+	len = moved_notify(buf, sizeof(buf), clock_nonce(60), "10.3.3.7/32", "k1");
+	etr_input(e->etr, &ms, 4342, buf, len, 3);
+	assert_int_equal(nout, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 1);
+	/* a reload keeps the window of a map-server it keeps */
+	etr_configure(e->etr, e->conf, 4);
+	etr_input(e->etr, &ms, 4342, buf, len, 5);
+	assert_int_equal(etr_counters(e->etr)->notifies_repeated, 1);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 1);
+}
+
+/* notify-nonce random (a third-party Map-Server): any nonce, repeats among the recent ones caught. */
+static void test_notify_random_nonces(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_addr ms = A("192.0.2.1");
+	uint8_t buf[512];
+	size_t len;
+
+	restart(e,
+		"router lisp\n ipv4 etr\n"
+		" ipv4 etr map-server 192.0.2.1 key k1 notify-nonce random\n",
+		&io);
+	nout = 0;
+	len = moved_notify(buf, sizeof(buf), 0x1234, "10.1.1.77/32", "k1");
+	etr_input(e->etr, &ms, 4342, buf, len, 1);
+	assert_int_equal(nout, 1);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 1);
+	etr_input(e->etr, &ms, 4342, buf, len, 2);
+	assert_int_equal(nout, 2);
+	assert_int_equal(etr_counters(e->etr)->notifies_repeated, 1);
+	len = moved_notify(buf, sizeof(buf), 7, "10.1.1.78/32", "k1");
+	etr_input(e->etr, &ms, 4342, buf, len, 3);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 2);
+	assert_int_equal(etr_counters(e->etr)->notifies_stale, 0);
+}
+
+/* A Map-Request for our EID; records copies of its EID-record; the ITR-RLOC itr. */
+static size_t request(uint8_t *buf, size_t cap, const char *itr, unsigned records)
+{
+	struct lisp_map_request q = { .nonce = 77, .itr_rloc_count = 1 };
+	struct lisp_prefix eids[255];
+	struct buf_writer w;
+
+	q.itr_rlocs[0] = A(itr);
+	for (unsigned i = 0; i < records; i++)
+		assert_int_equal(lisp_prefix_parse("10.1.1.5/32", 4100, &eids[i]), 0);
+	buf_writer_init(&w, buf, cap);
+	assert_int_equal(lisp_msg_encode_map_request(&w, &q, eids, records), 0);
+	return w.off;
+}
+
+/* Issue 17 item 2: one Map-Request, at most one Map-Reply (RFC 9301 senders use one record). */
+static void test_one_reply_per_request(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr itr = A("192.0.2.20");
+	struct lisp_map_reply rep;
+	uint8_t buf[8192];
+	size_t len = request(buf, sizeof(buf), "192.0.2.20", 200);
+
+	etr_input(e->etr, &itr, 50000, buf, len, 1);
+	assert_int_equal(nout, 1);
+	assert_int_equal(lisp_msg_decode_map_reply(out[0].buf, out[0].len, &rep), 0);
+	assert_int_equal(rep.records.count, 1);
+	assert_int_equal(etr_counters(e->etr)->requests_answered, 1);
+	assert_int_equal(etr_counters(e->etr)->request_records_ignored, 199);
+}
+
+/* Issue 17 item 2: Map-Replies per destination are limited (map-reply rate-limit), counted. */
+static void test_reply_rate_limit(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_addr itr = A("192.0.2.20");
+	uint8_t buf[512];
+	size_t len = request(buf, sizeof(buf), "192.0.2.20", 1);
+	char text[1024];
+
+	snprintf(text, sizeof(text), "%s map-reply rate-limit 1 burst 3\n", conf_text);
+	restart(e, text, &io);
+	nout = 0;
+	for (int i = 0; i < 10; i++)
+		etr_input(e->etr, &itr, 50000, buf, len, 100);
+	assert_int_equal(nout, 3);
+	assert_int_equal(etr_counters(e->etr)->replies_rate_limited, 7);
+	/* another destination is answered */
+	len = request(buf, sizeof(buf), "192.0.2.21", 1);
+	etr_input(e->etr, &itr, 50000, buf, len, 100);
+	assert_int_equal(nout, 4);
+	itr = A("192.0.2.21");
+	assert_true(lisp_addr_equal(&out[3].dst, &itr));
+	/* a second later, one more for the first */
+	len = request(buf, sizeof(buf), "192.0.2.20", 1);
+	etr_input(e->etr, &itr, 50000, buf, len, 101);
+	etr_input(e->etr, &itr, 50000, buf, len, 101);
+	assert_int_equal(nout, 5);
+	assert_int_equal(etr_counters(e->etr)->replies_rate_limited, 8);
+	assert_int_equal(etr_counters(e->etr)->requests_answered, 5);
+}
+
+/*
+ * Our ETR and our Map-Server, wired together: site DC of the Map-Server
+ * holds 10.1.1.0/24 (instance-id 4100) and 10.3.3.0/24 more-specifics.
+ */
+static const char *ms_conf_text =
+	"router lisp\n"
+	" site DC\n"
+	"  authentication-key k1\n"
+	"  eid-prefix instance-id 4100 10.1.1.0/24\n"
+	"  eid-prefix instance-id 4100 10.3.3.0/24 accept-more-specifics\n"
+	" ipv4 map-server\n";
+
+struct pair {
+	struct xtr_conf *msconf;
+	struct ms *ms;
+	struct xtr_counters gc;
+};
+
+static void pair_open(struct pair *p)
+{
+	struct ms_io io = { .send = capture_send };
+
+	p->msconf = parse(ms_conf_text);
+	p->ms = ms_new(&io, &p->gc);
+	ms_configure(p->ms, p->msconf, 0);
+}
+
+static void pair_close(struct pair *p)
+{
+	ms_free(p->ms);
+	xtr_conf_free(p->msconf);
+}
+
+/* A Map-Register from another xTR (192.0.2.30) for eid, nonce n, signed with k1 (alg, alen). */
+static size_t foreign_register(uint8_t *buf, size_t cap, const char *eid, uint64_t n, uint8_t alg,
+			       uint16_t alen)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
+	struct lisp_map_register m = { .want_map_notify = true,
+				       .nonce = n,
+				       .auth = { .alg_id = alg, .len = alen } };
+	struct lisp_locator l = { .priority = 1, .weight = 100, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = {
+		.ttl = 1440, .authoritative = true, .loc_count = 1, .locs = &l
+	};
+	struct buf_writer w;
+
+	l.addr[0] = A("192.0.2.30");
+	assert_int_equal(lisp_prefix_parse(eid, 4100, &r.eid), 0);
+	buf_writer_init(&w, buf, cap);
+	assert_int_equal(lisp_msg_encode_map_register(&w, &m, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+	lisp_auth_key_free(k);
+	return w.off;
+}
+
+/* Issue 17 item 5a: an ETR with hash-function sha1 registers with our Map-Server. */
+static void test_sha1_registration(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
+	struct lisp_addr rloc = A("192.0.2.10"), ms = A("192.0.2.1"), other = A("192.0.2.30");
+	struct lisp_map_register m;
+	struct etr_reg_info ri;
+	struct pair p;
+	char text[1024];
+	uint8_t buf[512];
+	size_t len;
+
+	pair_open(&p);
+	snprintf(text, sizeof(text), "%s", conf_text);
+	*strrchr(text, '\n') = '\0';
+	strcat(text, " hash-function sha1\n");
+	restart(e, text, &io);
+	nout = 0;
+	etr_tick(e->etr, 0);
+	assert_int_equal(nout, 1);
+	assert_int_equal(lisp_msg_decode_map_register(out[0].buf, out[0].len, &m), 0);
+	assert_int_equal(m.auth.key_id, 0);
+	assert_int_equal(m.auth.alg_id, LISP_ALG_HMAC_SHA1_96);
+	assert_int_equal(m.auth.len, 20); /* the full MAC */
+	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
+	/* our Map-Server takes it and answers with SHA-1 too */
+	ms_input(p.ms, &rloc, 4342, out[0].buf, out[0].len, 0);
+	assert_int_equal(ms_reg_count(p.ms), 1);
+	assert_int_equal(nout, 2);
+	assert_int_equal(lisp_msg_type(out[1].buf, out[1].len), LISP_TYPE_MAP_NOTIFY);
+	assert_int_equal(out[1].buf[13], LISP_ALG_HMAC_SHA1_96);
+	assert_int_equal(out[1].buf[15], 20);
+	assert_int_equal(lisp_auth_verify(k, out[1].buf, out[1].len), 0);
+	etr_input(e->etr, &ms, 4342, out[1].buf, out[1].len, 0.1);
+	etr_reg_info(e->etr, 0, &ri);
+	assert_true(ri.registered);
+	assert_int_equal(etr_counters(e->etr)->notifies, 1);
+	/* and the RFC 2404 form, 12 bytes (another xTR): accepted, answered in the same form */
+	nout = 0;
+	len = foreign_register(buf, sizeof(buf), "10.3.3.8/32", 2, LISP_ALG_HMAC_SHA1_96, 12);
+	ms_input(p.ms, &other, 4342, buf, len, 1);
+	assert_int_equal(ms_reg_count(p.ms), 2);
+	assert_int_equal(nout, 1);
+	assert_int_equal(out[0].buf[13], LISP_ALG_HMAC_SHA1_96);
+	assert_int_equal(out[0].buf[15], 12);
+	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
+	lisp_auth_key_free(k);
+	pair_close(&p);
+}
+
+/* The nonce of a control message (bytes 4-11). */
+static uint64_t nonce_of(const uint8_t *msg)
+{
+	uint64_t n = 0;
+
+	for (int i = 4; i < 12; i++)
+		n = n << 8 | msg[i];
+	return n;
+}
+
+/* The index in out[] (from from on) of the first Map-Notify sent to dst, or -1. */
+static int sent_notify_to(int from, const char *dst)
+{
+	struct lisp_addr d = A(dst);
+
+	for (int i = from; i < nout; i++)
+		if (lisp_addr_equal(&out[i].dst, &d) &&
+		    lisp_msg_type(out[i].buf, out[i].len) == LISP_TYPE_MAP_NOTIFY)
+			return i;
+	return -1;
+}
+
+/*
+ * Issue 17 item 4 end to end: our Map-Server's unsolicited Map-Notifies
+ * carry increasing clock nonces; the VM moves away and back, and a replay
+ * of the first Map-Notify changes nothing at the ETR.
+ */
+static void test_move_replay_with_our_ms(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr rloc = A("192.0.2.10"), ms = A("192.0.2.1"), other = A("192.0.2.30");
+	struct lisp_addr vm = A("10.3.3.7");
+	uint8_t reg[512], moved[512];
+	uint64_t before = clock_nonce(0), n1, n2;
+	size_t len, mlen;
+	struct pair p;
+	int i;
+
+	vm_registered(e);
+	pair_open(&p);
+	etr_tick(e->etr, 70); /* the refresh, as the Map-Server sees it */
+	assert_int_equal(nout, 1);
+	ms_input(p.ms, &rloc, 4342, out[0].buf, out[0].len, 70);
+	/* the VM moves to 192.0.2.30: the Map-Server tells us */
+	len = foreign_register(reg, sizeof(reg), "10.3.3.7/32", 1, LISP_ALG_HMAC_SHA256_128, 32);
+	nout = 0;
+	ms_input(p.ms, &other, 4342, reg, len, 80);
+	i = sent_notify_to(0, "192.0.2.10");
+	assert_true(i >= 0);
+	mlen = out[i].len;
+	memcpy(moved, out[i].buf, mlen);
+	n1 = nonce_of(moved);
+	assert_true(n1 >= before); /* the Map-Server's clock in ns */
+	etr_input(e->etr, &ms, 4342, moved, mlen, 80);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 1);
+	/* it comes back; the Map-Server tells 192.0.2.30, with a larger nonce */
+	nout = 0;
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 90), 1);
+	assert_int_equal(nout, 1);
+	ms_input(p.ms, &rloc, 4342, out[0].buf, out[0].len, 90);
+	i = sent_notify_to(1, "192.0.2.30");
+	assert_true(i >= 0);
+	n2 = nonce_of(out[i].buf);
+	assert_true(n2 > n1);
+	/* the capture of the first Map-Notify, replayed: acknowledged, nothing moves */
+	nout = 0;
+	etr_input(e->etr, &ms, 4342, moved, mlen, 100);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(aways(e), 0);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 1);
+	assert_int_equal(etr_counters(e->etr)->notifies_repeated, 1);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +1079,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_never_takes_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_learned_ages_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_replay_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_after_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_random_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_reply_per_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_rate_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sha1_registration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_replay_with_our_ms, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

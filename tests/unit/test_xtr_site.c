@@ -76,15 +76,25 @@ struct reg_opts {
 	uint32_t iid, ttl;
 	uint64_t nonce;
 	bool notify, proxy;
+	bool merge;	 /* the "a" bit */
+	uint8_t xtr_id;	 /* non-zero: an xTR-ID of 16 such bytes */
+	bool ttl_expiry; /* T: keep it for the Record TTL */
+	uint8_t alg;	 /* 0: HMAC-SHA-256 */
 };
 
-/* Builds and feeds a signed Map-Register from src:4342 at time now. */
+/* Nonces of Map-Registers that name none: increasing, as strict-nonce (the default) wants. */
+static uint64_t auto_nonce = 1000000;
+
+/* Builds and feeds a signed Map-Register from src:4342 at time now (nonce 0: the next auto one). */
 static void reg(struct env *e, const char *src, struct reg_opts o, double now)
 {
 	struct lisp_map_register m = { .want_map_notify = o.notify,
 				       .proxy_reply = o.proxy,
-				       .nonce = o.nonce,
-				       .auth = { .alg_id = 2 } };
+				       .merge = o.merge,
+				       .xtr_id_present = o.xtr_id != 0,
+				       .nonce = o.nonce ? o.nonce : ++auto_nonce,
+				       .ttl_expiry = o.ttl_expiry,
+				       .auth = { .alg_id = o.alg ? o.alg : 2 } };
 	struct lisp_locator l[2] = {
 		{ .priority = 1, .weight = 50, .reachable = true, .naddr = 1 },
 		{ .priority = 1, .weight = 50, .reachable = true, .naddr = 1 }
@@ -99,6 +109,7 @@ static void reg(struct env *e, const char *src, struct reg_opts o, double now)
 	uint8_t buf[512];
 	struct buf_writer w;
 
+	memset(m.xtr_id, o.xtr_id, sizeof(m.xtr_id));
 	if (o.ttl == (uint32_t)-1)
 		r.ttl = 0;
 	l[0].addr[0] = A(o.rloc ? o.rloc : src);
@@ -287,6 +298,203 @@ static void test_strict_nonce(void **state)
 	assert_int_equal(br->registrations, 3);
 }
 
+/* conf_text with `from` (its first occurrence) replaced by `to`; caller frees the result. */
+static struct xtr_conf *conf_with(const char *from, const char *to)
+{
+	const char *at = strstr(conf_text, from);
+	char text[2048], err[256];
+	struct xtr_conf *c;
+
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - conf_text), conf_text, to,
+		 at + strlen(from));
+	c = xtr_conf_parse_string("test", text, err, sizeof(err));
+	assert_non_null(c);
+	return c;
+}
+
+/* A configuration for the running engine (a reload); the old one is freed. */
+static void reconfigure(struct env *e, struct xtr_conf *c, double now)
+{
+	ms_configure(e->ms, c, now);
+	xtr_conf_free(e->conf);
+	e->conf = c;
+}
+
+/* The engine restarted at now with the state file path (its registrations: want). */
+static void restart(struct env *e, const char *path, double now, int want)
+{
+	struct ms_io io = { .send = fake_send };
+	char err[256];
+
+	ms_free(e->ms);
+	e->ms = ms_new(&io, &e->gc);
+	ms_configure(e->ms, e->conf, now);
+	assert_int_equal(ms_load(e->ms, path, now, err, sizeof(err)), want);
+	nout = 0;
+}
+
+/* strict-nonce is the default: a site that says nothing refuses a replayed Map-Register. */
+static void test_nonce_strict_by_default(void **state)
+{
+	struct env *e = *state;
+	const struct ms_site_counters *dc = ms_site_counters(site(e, "DC"));
+	struct reg_opts o = { .eid = "10.1.1.10/32", .iid = 4100, .nonce = 50, .notify = true };
+
+	assert_true(ms_site_conf(site(e, "DC"))->strict_nonce);
+	reg(e, "192.0.2.10", o, 1);
+	assert_int_equal(nout, 1);
+	reg(e, "192.0.2.10", o, 2); /* replayed: no Map-Notify, nothing changes */
+	assert_int_equal(dc->nonce_replays, 1);
+	assert_int_equal(dc->registrations, 1);
+	assert_int_equal(nout, 1);
+	/* with an xTR-ID the counter is the xTR's, wherever it sends from */
+	o = (struct reg_opts){ .eid = "10.1.1.20/32", .iid = 4100, .nonce = 60, .xtr_id = 7 };
+	reg(e, "192.0.2.11", o, 3);
+	reg(e, "192.0.2.12", o, 4);
+	assert_int_equal(dc->nonce_replays, 2);
+	o.nonce = 61;
+	reg(e, "192.0.2.12", o, 5);
+	assert_int_equal(dc->registrations, 3);
+}
+
+/*
+ * The nonces survive a restart (the state file): Map-Registers captured
+ * before it are refused after it. They belong to the site's key: a new key
+ * starts afresh, on reload and across a restart.
+ */
+static void test_nonce_replay_after_restart(void **state)
+{
+	struct env *e = *state;
+	char path[] = "/tmp/test_xtr_site_nonce_XXXXXX";
+	struct reg_opts o = { .eid = "10.1.1.10/32", .iid = 4100, .nonce = 500, .notify = true };
+	struct reg_opts x = { .eid = "10.1.1.20/32", .iid = 4100, .nonce = 800, .xtr_id = 9 };
+	const struct ms_site_counters *dc;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	reg(e, "192.0.2.10", o, 1);
+	reg(e, "192.0.2.40", x, 1);
+	assert_int_equal(ms_site_counters(site(e, "DC"))->registrations, 2);
+	assert_true(ms_dirty(e->ms));
+	assert_int_equal(ms_save(e->ms, path, 2), 0);
+	assert_false(ms_dirty(e->ms));
+
+	restart(e, path, 3, 2);
+	dc = ms_site_counters(site(e, "DC"));
+	reg(e, "192.0.2.10", o, 4); /* the captured messages again */
+	reg(e, "192.0.2.41", x, 4); /* by xTR-ID, from another address */
+	assert_int_equal(dc->nonce_replays, 2);
+	assert_int_equal(dc->registrations, 0);
+	assert_int_equal(nout, 0);
+	o.nonce = 501;
+	reg(e, "192.0.2.10", o, 5);
+	assert_int_equal(dc->registrations, 1);
+	assert_int_equal(nout, 1);
+
+	/* a new key (reload): nonce 500 under it is no replay */
+	reconfigure(e, conf_with(KEY, "n3wkey"), 6);
+	o.key = "n3wkey";
+	o.nonce = 500;
+	reg(e, "192.0.2.10", o, 7);
+	assert_int_equal(dc->registrations, 2);
+	assert_int_equal(dc->nonce_replays, 2);
+	/* ... and across a restart with that key it is kept */
+	assert_int_equal(ms_save(e->ms, path, 8), 0);
+	restart(e, path, 9, 2);
+	dc = ms_site_counters(site(e, "DC"));
+	reg(e, "192.0.2.10", o, 10);
+	assert_int_equal(dc->nonce_replays, 1);
+	/* a restart with the first key again: the saved nonces were another key's */
+	reconfigure(e, conf_with(KEY, KEY), 11);
+	restart(e, path, 12, 2);
+	dc = ms_site_counters(site(e, "DC"));
+	o.key = KEY;
+	o.nonce = 1;
+	reg(e, "192.0.2.10", o, 13);
+	assert_int_equal(dc->registrations, 1);
+	assert_int_equal(dc->nonce_replays, 0);
+	unlink(path);
+}
+
+/* `no strict-nonce`: for peers that send constant or random nonces; nothing is kept for them. */
+static void test_no_strict_nonce(void **state)
+{
+	struct env *e = *state;
+	const struct ms_site_counters *dc = ms_site_counters(site(e, "DC"));
+	struct reg_opts o = { .eid = "10.1.1.10/32", .iid = 4100, .nonce = 3 };
+	char *text;
+	size_t len;
+
+	reconfigure(e, conf_with(" site BRANCH\n", "  no strict-nonce\n site BRANCH\n"), 0);
+	assert_false(ms_site_conf(site(e, "DC"))->strict_nonce);
+	assert_true(ms_site_conf(site(e, "BRANCH"))->strict_nonce);
+	for (int i = 0; i < 3; i++)
+		reg(e, "192.0.2.10", o, i);
+	assert_int_equal(dc->registrations, 3);
+	assert_int_equal(dc->nonce_replays, 0);
+	assert_int_equal(ms_state_text(e->ms, 3, &text, &len), 0);
+	assert_null(strstr(text, "\nN DC "));
+	free(text);
+}
+
+/* A site remembers MS_NONCE_XTRS_MAX xTRs: a new one beyond is refused (counted), also after a restart. */
+static void test_nonce_table_full(void **state)
+{
+	struct env *e = *state;
+	char path[] = "/tmp/test_xtr_site_nonces_XXXXXX", src[64];
+	struct reg_opts o = { .eid = "10.1.1.0/24", .iid = 4100, .rloc = "192.0.2.10", .nonce = 1 };
+	const struct ms_site_counters *dc = ms_site_counters(site(e, "DC"));
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (int i = 1; i <= MS_NONCE_XTRS_MAX; i++) {
+		snprintf(src, sizeof(src), "2001:db8::%x", i);
+		reg(e, src, o, 1);
+	}
+	assert_int_equal(dc->registrations, MS_NONCE_XTRS_MAX);
+	reg(e, "2001:db8::ffff", o, 2);
+	assert_int_equal(dc->nonce_overflows, 1);
+	assert_int_equal(dc->registrations, MS_NONCE_XTRS_MAX);
+	o.nonce = 2; /* a known xTR goes on */
+	reg(e, "2001:db8::1", o, 3);
+	assert_int_equal(dc->registrations, MS_NONCE_XTRS_MAX + 1);
+	assert_int_equal(ms_save(e->ms, path, 4), 0);
+	restart(e, path, 5, MS_NONCE_XTRS_MAX);
+	dc = ms_site_counters(site(e, "DC"));
+	reg(e, "2001:db8::ffff", o, 6);
+	assert_int_equal(dc->nonce_overflows, 1);
+	reg(e, "2001:db8::1", o, 6); /* nonce 2 again: kept across the restart */
+	assert_int_equal(dc->nonce_replays, 1);
+	unlink(path);
+}
+
+/* T=1 keeps a registration for its Record TTL: a huge TTL is a week, not 44 s (uint32 wrap). */
+static void test_ttl_expiry_clamped(void **state)
+{
+	struct env *e = *state;
+	struct reg_opts o = {
+		.eid = "10.1.1.10/32", .iid = 4100, .ttl = 71582789, .ttl_expiry = true
+	};
+
+	reg(e, "192.0.2.10", o, 0); /* 71582789 * 60 = 2^32 + 44 */
+	ms_tick(e->ms, 3600);
+	assert_non_null(registered(e, "DC", "10.1.1.10/32", 4100));
+	ms_tick(e->ms, XTR_TTL_MAX_MINUTES * 60.0 - 1);
+	assert_non_null(registered(e, "DC", "10.1.1.10/32", 4100));
+	ms_tick(e->ms, XTR_TTL_MAX_MINUTES * 60.0);
+	assert_null(registered(e, "DC", "10.1.1.10/32", 4100));
+	/* a modest one is taken as it is */
+	o.ttl = 10;
+	reg(e, "192.0.2.10", o, 100000);
+	ms_tick(e->ms, 100000 + 599);
+	assert_non_null(registered(e, "DC", "10.1.1.10/32", 4100));
+	ms_tick(e->ms, 100000 + 600);
+	assert_null(registered(e, "DC", "10.1.1.10/32", 4100));
+}
+
 static void test_expiry_and_refresh(void **state)
 {
 	struct env *e = *state;
@@ -456,7 +664,7 @@ static void test_state_across_restart(void **state)
 	ms_tick(e->ms, 181);
 	assert_null(registered(e, "DC", "10.1.1.11/32", 4100));
 
-	/* a damaged file: an error naming the line, and nothing taken */
+	/* a damaged file: an error naming the line (the magic, 3 registrations, 2 nonces, it) */
 	f = fopen(path, "a");
 	fprintf(f, "R 0 10.2.2.0/24 BRANCH 0 1440 0 0 192.0.2.21 4342 - 150 180 1 192.0.2.21 1\n");
 	fclose(f);
@@ -464,7 +672,7 @@ static void test_state_across_restart(void **state)
 	e->ms = ms_new(&io, &e->gc);
 	ms_configure(e->ms, e->conf, 100);
 	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, ":5: malformed registration"));
+	assert_non_null(strstr(err, ":7: malformed registration"));
 	assert_null(registered(e, "BRANCH", "10.2.2.0/24", 0));
 	/* not a state file at all; a missing one is no error */
 	f = fopen(path, "w");
@@ -659,13 +867,447 @@ static void test_reconfigure(void **state)
 	assert_int_equal(ms_site_counters(site(e, "DC"))->registrations, 2); /* kept */
 }
 
+/* --- issue 17: holes, one answer per request, rate limits, merged registrations ------------- */
+
+static const char *holes_conf = "router lisp\n"
+				" site A\n"
+				"  authentication-key " KEY "\n"
+				"  eid-prefix 10.77.0.0/16 accept-more-specifics\n"
+				"  eid-prefix 2001:db8:77::/48 accept-more-specifics\n"
+				"  eid-prefix instance-id 200 10.77.0.0/16 accept-more-specifics\n"
+				" site B\n"
+				"  authentication-key bkey\n"
+				"  eid-prefix 10.77.200.0/24\n"
+				" ipv4 map-server\n"
+				" ipv4 map-resolver\n"
+				" ipv6 map-server\n"
+				" ipv6 map-resolver\n";
+
+static const char *limits_conf = "router lisp\n"
+				 " site A\n"
+				 "  authentication-key " KEY "\n"
+				 "  eid-prefix 10.77.0.0/16 accept-more-specifics\n"
+				 " ipv4 map-server\n"
+				 " ipv4 map-resolver\n"
+				 " map-reply rate-limit 1 burst 5\n";
+
+/* Like fake_send, and a send to 192.0.2.66 fails (no route). */
+static int fake_send_unreach(void *arg, const struct lisp_addr *dst, uint16_t dport,
+			     const uint8_t *buf, size_t len)
+{
+	struct lisp_addr bad = A("192.0.2.66");
+
+	if (lisp_addr_equal(dst, &bad))
+		return -ENETUNREACH;
+	return fake_send(arg, dst, dport, buf, len);
+}
+
+static int setup_text(void **state, const char *text)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct ms_io io = { .send = fake_send_unreach };
+	char err[256];
+
+	e->conf = xtr_conf_parse_string("test", text, err, sizeof(err));
+	if (!e->conf)
+		fail_msg("%s", err);
+	e->ms = ms_new(&io, &e->gc);
+	ms_configure(e->ms, e->conf, 0);
+	nout = 0;
+	*state = e;
+	return 0;
+}
+
+static int setup_holes(void **state)
+{
+	return setup_text(state, holes_conf);
+}
+
+static int setup_limits(void **state)
+{
+	return setup_text(state, limits_conf);
+}
+
+static uint64_t next_nonce = 1000; /* increasing, whatever the strict-nonce setting */
+
+/* reg() with the next nonce and without a Map-Notify asked. */
+static void reg_n(struct env *e, const char *src, struct reg_opts o, double now)
+{
+	o.nonce = next_nonce++;
+	reg(e, src, o, now);
+}
+
+/*
+ * Feeds at now an ECM Map-Request for eid (iid) in nrec identical records,
+ * with the ITR-RLOCs itr1 (and itr2 if not NULL), from port 50000.
+ */
+static void ask(struct env *e, const char *eid, uint32_t iid, unsigned nrec, const char *itr1,
+		const char *itr2, double now)
+{
+	struct lisp_map_request q = { .nonce = 0xabc, .itr_rloc_count = itr2 ? 2 : 1 };
+	struct lisp_ecm m = { .inner = { .sport = 50000, .dport = 4342, .ttl = 64 } };
+	static struct lisp_prefix p[255];
+	static uint8_t req[4096], ecm[4200];
+	struct buf_writer w;
+	size_t len;
+
+	assert_true(nrec >= 1 && nrec <= 255);
+	for (unsigned i = 0; i < nrec; i++)
+		assert_int_equal(lisp_prefix_parse(eid, iid, &p[i]), 0);
+	q.itr_rlocs[0] = A(itr1);
+	if (itr2)
+		q.itr_rlocs[1] = A(itr2);
+	m.inner.dst = p[0].addr;
+	m.inner.src = A(p[0].addr.afi == LISP_AFI_IPV6 ? "2001:db8::20" : "192.0.2.20");
+	buf_writer_init(&w, req, sizeof(req));
+	assert_int_equal(lisp_msg_encode_map_request(&w, &q, p, nrec), 0);
+	len = w.off;
+	buf_writer_init(&w, ecm, sizeof(ecm));
+	assert_int_equal(lisp_msg_encode_ecm(&w, &m, req, len), 0);
+	ms_input(e->ms, &q.itr_rlocs[0], 50000, ecm, w.off, now);
+}
+
+/* The record of the negative Map-Reply sent last, checked to be one. */
+static struct lisp_eid_record last_negative(void)
+{
+	struct lisp_eid_record r;
+
+	assert_true(nout > 0);
+	reply_record(&out[nout - 1], &r);
+	assert_int_equal(r.loc_count, 0);
+	return r;
+}
+
+/* r's prefix is want (iid), and it holds eid but not registered. */
+static void assert_hole(const struct lisp_eid_record *r, const char *want, uint32_t iid,
+			const char *eid, const char *registered_eid)
+{
+	struct lisp_prefix w, in, out_;
+
+	assert_int_equal(lisp_prefix_parse(want, iid, &w), 0);
+	if (!lisp_prefix_equal(&r->eid, &w)) {
+		char got[LISP_PREFIX_STRLEN];
+
+		fail_msg("negative answer %s [%u], want %s [%u]",
+			 lisp_prefix_format(&r->eid, got, sizeof(got)), r->eid.iid, want, iid);
+	}
+	assert_int_equal(lisp_prefix_parse(eid, iid, &in), 0);
+	assert_true(lisp_prefix_contains(&r->eid, &in));
+	if (registered_eid) {
+		assert_int_equal(lisp_prefix_parse(registered_eid, iid, &out_), 0);
+		assert_false(lisp_prefix_contains(&r->eid, &out_));
+	}
+}
+
+/*
+ * Negative answers inside a site prefix name the hole around the EID:
+ * never a prefix that covers a registered host or another site's prefix.
+ * IPv4, IPv6, another instance-id; the configured prefix when it is empty.
+ */
+static void test_negative_holes(void **state)
+{
+	struct env *e = *state;
+	struct lisp_eid_record r;
+
+	/* empty: the configured prefix itself, send-map-request, one minute */
+	ask(e, "10.77.1.20/32", 200, 1, "192.0.2.20", NULL, 0);
+	r = last_negative();
+	assert_hole(&r, "10.77.0.0/16", 200, "10.77.1.20/32", NULL);
+	assert_true(r.ttl == 1 && r.act == LISP_ACT_SEND_MAP_REQUEST && !r.authoritative);
+	/* the other site's more-specific prefix makes a hole */
+	ask(e, "10.77.5.5/32", 0, 1, "192.0.2.20", NULL, 0);
+	r = last_negative();
+	assert_hole(&r, "10.77.0.0/17", 0, "10.77.5.5/32", "10.77.200.0/24");
+
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.10/32" }, 0);
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.10/32", .iid = 200 }, 0);
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "2001:db8:77:1::10/128" }, 0);
+
+	/* .20 and .10 share 27 bits: 10.77.1.16/28, the least specific without .10 */
+	ask(e, "10.77.1.20/32", 0, 1, "192.0.2.20", NULL, 1);
+	r = last_negative();
+	assert_hole(&r, "10.77.1.16/28", 0, "10.77.1.20/32", "10.77.1.10/32");
+	assert_true(r.ttl == 1 && r.act == LISP_ACT_SEND_MAP_REQUEST);
+	/* the same in instance-id 200 */
+	ask(e, "10.77.1.20/32", 200, 1, "192.0.2.20", NULL, 1);
+	r = last_negative();
+	assert_hole(&r, "10.77.1.16/28", 200, "10.77.1.20/32", "10.77.1.10/32");
+	/* and in IPv6: ::10 and ::20 share 122 bits */
+	ask(e, "2001:db8:77:1::20/128", 0, 1, "192.0.2.20", NULL, 1);
+	r = last_negative();
+	assert_hole(&r, "2001:db8:77:1::20/123", 0, "2001:db8:77:1::20/128",
+		    "2001:db8:77:1::10/128");
+	assert_true(r.ttl == 1 && r.act == LISP_ACT_SEND_MAP_REQUEST);
+	/* farther from the host: they share 21 bits */
+	ask(e, "10.77.5.5/32", 0, 1, "192.0.2.20", NULL, 1);
+	r = last_negative();
+	assert_hole(&r, "10.77.4.0/22", 0, "10.77.5.5/32", "10.77.1.10/32");
+	assert_int_equal(ms_site_counters(site(e, "A"))->map_requests_negative, 6);
+	/* outside every site: native-forward, 15 minutes, covering no site prefix */
+	ask(e, "10.78.0.1/32", 0, 1, "192.0.2.20", NULL, 1);
+	r = last_negative();
+	assert_hole(&r, "10.78.0.0/15", 0, "10.78.0.1/32", "10.77.0.0/16");
+	assert_true(r.ttl == 15 && r.act == LISP_ACT_NATIVE_FORWARD);
+	assert_int_equal(e->gc.negative_not_lisp, 1);
+	/* the registered host itself is still forwarded to its ETR */
+	ask(e, "10.77.1.10/32", 0, 1, "192.0.2.20", NULL, 1);
+	assert_int_equal(lisp_msg_type(out[nout - 1].buf, out[nout - 1].len), LISP_TYPE_ECM);
+}
+
+/* A request with 200 identical records gets one answer, not 200. */
+static void test_one_answer_per_request(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr etr = A("192.0.2.30"), itr = A("192.0.2.20");
+
+	reg_n(e, "192.0.2.30", (struct reg_opts){ .eid = "10.77.1.10/32" }, 0);
+	ask(e, "10.77.1.10/32", 0, 200, "192.0.2.20", NULL, 1);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &etr));
+	assert_int_equal(ms_site_counters(site(e, "A"))->map_requests_forwarded, 1);
+	ask(e, "10.77.1.20/32", 0, 200, "192.0.2.20", NULL, 1);
+	assert_int_equal(nout, 2);
+	assert_true(lisp_addr_equal(&out[1].dst, &itr));
+	last_negative();
+	assert_int_equal(e->gc.map_request_records_ignored, 2 * 199);
+	assert_int_equal(e->gc.map_requests, 2);
+}
+
+/*
+ * map-reply rate-limit 1 burst 5: toward one ITR-RLOC five answers, then
+ * refusals, counted; another ITR-RLOC is still answered; a second later
+ * one more. Forwarded requests count against the ITR-RLOC too. One
+ * answer only, to the first ITR-RLOC we can send to.
+ */
+static void test_answers_rate_limited(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr itr = A("192.0.2.20"), other = A("192.0.2.21");
+
+	for (int i = 0; i < 8; i++)
+		ask(e, "10.77.1.20/32", 0, 1, "192.0.2.20", NULL, 10);
+	assert_int_equal(nout, 5);
+	for (int i = 0; i < 5; i++)
+		assert_true(lisp_addr_equal(&out[i].dst, &itr));
+	assert_int_equal(e->gc.map_replies_rate_limited, 3);
+	ask(e, "10.77.1.20/32", 0, 1, "192.0.2.21", NULL, 10);
+	assert_int_equal(nout, 6);
+	assert_true(lisp_addr_equal(&out[5].dst, &other));
+	ask(e, "10.77.1.20/32", 0, 1, "192.0.2.20", NULL, 11);
+	assert_int_equal(nout, 7);
+	ask(e, "10.77.1.20/32", 0, 1, "192.0.2.20", NULL, 11);
+	assert_int_equal(nout, 7);
+	assert_int_equal(e->gc.map_replies_rate_limited, 4);
+
+	/* forwarded to the ETR, keyed by the ITR-RLOC the ETR will answer */
+	reg_n(e, "192.0.2.30", (struct reg_opts){ .eid = "10.77.1.10/32" }, 10);
+	nout = 0;
+	for (int i = 0; i < 7; i++)
+		ask(e, "10.77.1.10/32", 0, 1, "192.0.2.22", NULL, 12);
+	assert_int_equal(nout, 5);
+	assert_int_equal(e->gc.map_requests_forward_rate_limited, 2);
+	assert_int_equal(ms_site_counters(site(e, "A"))->map_requests_forwarded, 5);
+
+	/* one answer: an IPv6 ITR-RLOC we have no socket for is skipped, the next taken */
+	nout = 0;
+	ask(e, "10.77.1.20/32", 0, 1, "2001:db8::20", "192.0.2.23", 20);
+	assert_int_equal(nout, 1);
+	other = A("192.0.2.23");
+	assert_true(lisp_addr_equal(&out[0].dst, &other));
+	/* but after a failed send no second ITR-RLOC gets one */
+	ask(e, "10.77.1.20/32", 0, 1, "192.0.2.66", "192.0.2.24", 20);
+	assert_int_equal(nout, 1);
+}
+
+/* Whether the locators of a proxy Map-Reply r are exactly a and b. */
+static bool locators_are(const struct lisp_eid_record *r, const char *a, const char *b)
+{
+	struct lisp_addr want[2] = { A(a), A(b) };
+	bool seen[2] = { false, false };
+	struct lisp_locator l;
+	struct lisp_iter it;
+
+	if (r->loc_count != 2)
+		return false;
+	lisp_locator_iter_init(&it, r);
+	while (lisp_locator_iter_next(&it, &l))
+		for (int i = 0; i < 2; i++)
+			seen[i] |= lisp_addr_equal(&l.addr[0], &want[i]);
+	return seen[0] && seen[1];
+}
+
+/*
+ * Two ETRs of a multihomed site, each registering its own locator for the
+ * site's prefix, are merged: nobody displaced, no notify, no move; the
+ * proxy reply lists both; requests go to the one heard from last.
+ */
+static void test_multihomed_merged(void **state)
+{
+	struct env *e = *state;
+	struct reg_opts o = { .eid = "10.77.1.0/24" };
+	struct lisp_addr etr1 = A("192.0.2.10"), etr2 = A("192.0.2.11");
+	struct lisp_eid_record r;
+
+	for (double t = 0; t < 200; t += 60) {
+		reg_n(e, "192.0.2.10", o, t);
+		reg_n(e, "192.0.2.11", o, t + 1);
+	}
+	assert_int_equal(nout, 0);
+	assert_int_equal(nregistrants(registered(e, "A", "10.77.1.0/24", 0)), 2);
+	assert_int_equal(ms_site_counters(site(e, "A"))->moves, 0);
+	assert_int_equal(ms_pending_notifies(e->ms), 0);
+	ask(e, "10.77.1.5/32", 0, 1, "192.0.2.20", NULL, 200);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &etr2));
+	reg_n(e, "192.0.2.10", o, 201);
+	ask(e, "10.77.1.5/32", 0, 1, "192.0.2.20", NULL, 202);
+	assert_true(lisp_addr_equal(&out[1].dst, &etr1));
+	/* with proxy replies: both locators */
+	o.proxy = true;
+	reg_n(e, "192.0.2.10", o, 203);
+	reg_n(e, "192.0.2.11", o, 203);
+	ask(e, "10.77.1.5/32", 0, 1, "192.0.2.20", NULL, 204);
+	assert_int_equal(nout, 3);
+	reply_record(&out[2], &r);
+	assert_true(locators_are(&r, "192.0.2.10", "192.0.2.11"));
+	/* one of them stops: the other remains */
+	reg_n(e, "192.0.2.11", o, 300);
+	ms_tick(e->ms, 390);
+	assert_int_equal(nregistrants(registered(e, "A", "10.77.1.0/24", 0)), 1);
+	assert_int_equal(nout, 3);
+}
+
+/*
+ * An xTR renumbered: its prefix registered again from a new address is no
+ * move (no Map-Notify to the old, dead address); without an xTR-ID the
+ * old registration lasts until it expires.
+ */
+static void test_renumbered_not_a_move(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr now_at = A("192.0.2.12");
+	struct ms_registrant_info ri;
+	const struct ms_reg *g;
+
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.0/24" }, 0);
+	reg_n(e, "192.0.2.12", (struct reg_opts){ .eid = "10.77.1.0/24" }, 60);
+	reg_n(e, "192.0.2.12", (struct reg_opts){ .eid = "10.77.1.0/24" }, 120);
+	for (double t = 60; t <= 200; t++)
+		ms_tick(e->ms, t);
+	assert_int_equal(nout, 0);
+	assert_int_equal(ms_site_counters(site(e, "A"))->moves, 0);
+	g = registered(e, "A", "10.77.1.0/24", 0);
+	assert_int_equal(nregistrants(g), 1); /* the old one expired at 180 */
+	ms_registrant_info(ms_reg_registrants(g), &ri);
+	assert_true(lisp_addr_equal(&ri.addr, &now_at));
+	assert_int_equal(ms_site_counters(site(e, "A"))->expirations, 1);
+}
+
+/*
+ * The same with an xTR-ID, holding a host under its prefix: the host and
+ * the prefix come again from the new address, the xTR is one registrant
+ * throughout and is not told its own host moved.
+ */
+static void test_renumbered_xtr_id(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr now_at = A("192.0.2.12");
+	struct ms_registrant_info ri;
+	const struct ms_reg *g;
+
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.0/24", .xtr_id = 7 }, 0);
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.10/32", .xtr_id = 7 }, 0);
+	reg_n(e, "192.0.2.12", (struct reg_opts){ .eid = "10.77.1.10/32", .xtr_id = 7 }, 60);
+	reg_n(e, "192.0.2.12", (struct reg_opts){ .eid = "10.77.1.0/24", .xtr_id = 7 }, 60);
+	for (double t = 60; t <= 100; t++)
+		ms_tick(e->ms, t);
+	assert_int_equal(nout, 0);
+	assert_int_equal(ms_site_counters(site(e, "A"))->moves, 0);
+	g = registered(e, "A", "10.77.1.0/24", 0);
+	assert_int_equal(nregistrants(g), 1);
+	ms_registrant_info(ms_reg_registrants(g), &ri);
+	assert_true(lisp_addr_equal(&ri.addr, &now_at));
+	assert_int_equal(nregistrants(registered(e, "A", "10.77.1.10/32", 0)), 1);
+}
+
+/*
+ * A host is still a VM that moves (IPv4 and IPv6): the old registrant is
+ * told, and a move counted; with the merge bit it is merged instead. A
+ * notify to an address that never acks stops after MS_NOTIFY_TRIES, and a
+ * newer one about the same host replaces it rather than adding to it.
+ */
+static void test_host_still_moves(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr dc1 = A("192.0.2.10");
+	int to_dc1 = 0;
+
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.10/32" }, 0);
+	reg_n(e, "192.0.2.30", (struct reg_opts){ .eid = "10.77.1.10/32" }, 1);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &dc1));
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "2001:db8:77:1::10/128" }, 1);
+	reg_n(e, "192.0.2.30", (struct reg_opts){ .eid = "2001:db8:77:1::10/128" }, 2);
+	assert_int_equal(nout, 2);
+	assert_true(lisp_addr_equal(&out[1].dst, &dc1));
+	assert_int_equal(ms_site_counters(site(e, "A"))->moves, 2);
+	/* back and forth: DC1 has one notify per host pending, not one per move */
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.10/32" }, 3);
+	reg_n(e, "192.0.2.30", (struct reg_opts){ .eid = "10.77.1.10/32" }, 4);
+	assert_int_equal(ms_site_counters(site(e, "A"))->moves, 4);
+	assert_int_equal(ms_pending_notifies(e->ms), 3); /* DC1: two hosts; DC2: one */
+	/* nobody acks: each gives up after MS_NOTIFY_TRIES sends */
+	nout = 0;
+	for (double t = 4; t <= 200; t += 0.5)
+		ms_tick(e->ms, t);
+	assert_int_equal(ms_pending_notifies(e->ms), 0);
+	for (int i = 0; i < nout; i++)
+		to_dc1 += lisp_addr_equal(&out[i].dst, &dc1);
+	assert_int_equal(to_dc1, 2 * (MS_NOTIFY_TRIES - 1));
+	assert_int_equal(nout - to_dc1, MS_NOTIFY_TRIES - 1);
+	/* the merge bit: a second xTR adds its locator to the host */
+	nout = 0;
+	reg_n(e, "192.0.2.30", (struct reg_opts){ .eid = "10.77.1.10/32" }, 300);
+	reg_n(e, "192.0.2.10", (struct reg_opts){ .eid = "10.77.1.10/32", .merge = true }, 301);
+	assert_int_equal(nout, 0);
+	assert_int_equal(nregistrants(registered(e, "A", "10.77.1.10/32", 0)), 2);
+}
+
+/* An xTR that signs with HMAC-SHA-1 (a SHA-1-only implementation) gets its move notices so too. */
+static void test_notify_moved_sha1(void **state)
+{
+	struct env *e = *state;
+	struct lisp_auth_key *k = lisp_auth_key_new(KEY, strlen(KEY));
+	struct lisp_addr dc1 = A("192.0.2.10"), dc2 = A("192.0.2.30");
+
+	reg(e, "192.0.2.10", (struct reg_opts){ .eid = "10.1.1.10/32", .iid = 4100, .alg = 1 }, 0);
+	reg(e, "192.0.2.30", (struct reg_opts){ .eid = "10.1.1.10/32", .iid = 4100 }, 1);
+	assert_int_equal(nout, 1);
+	assert_true(lisp_addr_equal(&out[0].dst, &dc1));
+	assert_int_equal(out[0].buf[12] << 8 | out[0].buf[13], LISP_ALG_HMAC_SHA1_96);
+	assert_int_equal(lisp_auth_verify(k, out[0].buf, out[0].len), 0);
+	/* and back: DC2 signed with SHA-256, its notice is SHA-256 */
+	reg(e, "192.0.2.10", (struct reg_opts){ .eid = "10.1.1.10/32", .iid = 4100, .alg = 1 }, 2);
+	assert_int_equal(nout, 2);
+	assert_true(lisp_addr_equal(&out[1].dst, &dc2));
+	assert_int_equal(out[1].buf[12] << 8 | out[1].buf[13], LISP_ALG_HMAC_SHA256_128);
+	assert_int_equal(lisp_auth_verify(k, out[1].buf, out[1].len), 0);
+	lisp_auth_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_notify_moved_sha1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_and_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonce_strict_by_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonce_replay_after_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_strict_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonce_table_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_expiry_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl0_deregisters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multihoming, setup, teardown),
@@ -675,6 +1317,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_resolver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negative_holes, setup_holes, teardown),
+		cmocka_unit_test_setup_teardown(test_one_answer_per_request, setup_holes, teardown),
+		cmocka_unit_test_setup_teardown(test_answers_rate_limited, setup_limits, teardown),
+		cmocka_unit_test_setup_teardown(test_multihomed_merged, setup_holes, teardown),
+		cmocka_unit_test_setup_teardown(test_renumbered_not_a_move, setup_holes, teardown),
+		cmocka_unit_test_setup_teardown(test_renumbered_xtr_id, setup_holes, teardown),
+		cmocka_unit_test_setup_teardown(test_host_still_moves, setup_holes, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,6 +329,7 @@ static void counters(const Vmroam__Xtr__SiteCounters *c)
 		json_uint(&j, "map_requests_proxied", c->map_requests_proxied);
 		json_uint(&j, "map_requests_negative", c->map_requests_negative);
 		json_uint(&j, "map_requests_unforwardable", c->map_requests_unforwardable);
+		json_uint(&j, "nonce_overflows", c->nonce_overflows);
 	}
 	json_object_end(&j);
 }
@@ -419,6 +420,9 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "map_requests", st->map_requests);
 	json_uint(&j, "negative_not_lisp", st->negative_not_lisp);
 	json_uint(&j, "acks_unmatched", st->acks_unmatched);
+	json_uint(&j, "map_request_records_ignored", st->map_request_records_ignored);
+	json_uint(&j, "map_replies_rate_limited", st->map_replies_rate_limited);
+	json_uint(&j, "map_requests_forward_rate_limited", st->map_requests_forward_rate_limited);
 	json_uint(&j, "registered_prefixes", st->registered_prefixes);
 	json_uint(&j, "pending_notifies", st->pending_notifies);
 	json_uint(&j, "map_cache_entries", st->map_cache_entries);
@@ -426,6 +430,7 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "map_requests_unsendable", st->map_requests_unsendable);
 	json_uint(&j, "map_replies", st->map_replies);
 	json_uint(&j, "map_replies_unsolicited", st->map_replies_unsolicited);
+	json_uint(&j, "map_reply_records_refused", st->map_reply_records_refused);
 	json_uint(&j, "smrs_received", st->smrs_received);
 	json_uint(&j, "map_cache_expirations", st->map_cache_expirations);
 	json_uint(&j, "map_cache_overflows", st->map_cache_overflows);
@@ -446,6 +451,13 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "notify_peer_limit", st->notify_peer_limit);
 	json_uint(&j, "notify_refused", st->notify_refused);
 	json_uint(&j, "notify_answers_limited", st->notify_answers_limited);
+	json_uint(&j, "etr_map_replies", st->etr_map_replies);
+	json_uint(&j, "etr_map_replies_rate_limited", st->etr_map_replies_rate_limited);
+	json_uint(&j, "etr_request_records_ignored", st->etr_request_records_ignored);
+	json_uint(&j, "etr_moved_notifies", st->etr_moved_notifies);
+	json_uint(&j, "etr_notifies_repeated", st->etr_notifies_repeated);
+	json_uint(&j, "etr_notifies_stale", st->etr_notifies_stale);
+	json_uint(&j, "etr_notify_auth_failures", st->etr_notify_auth_failures);
 	json_object_end(&j);
 }
 

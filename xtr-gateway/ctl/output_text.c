@@ -418,6 +418,7 @@ static void print_counters(void)
 	printf("  Allowed locators mismatch:  %" PRIu64 "\n", c->allowed_locator_mismatches);
 	printf("  Prefix not in site:         %" PRIu64 "\n", c->prefix_rejects);
 	printf("  Nonce replays:              %" PRIu64 "\n", c->nonce_replays);
+	printf("  Nonce table full:           %" PRIu64 "\n", c->nonce_overflows);
 	printf("Counters:\n");
 	printf("  Registrations %" PRIu64 ", deregistrations %" PRIu64 ", expirations %" PRIu64
 	       ", moves %" PRIu64 "\n",
@@ -469,6 +470,21 @@ static void statistics_limits(const Vmroam__Xtr__Statistics *st)
 	printf("  Refused: host-limit or full:    %" PRIu64 "\n", st->dynamic_eids_refused_limit);
 }
 
+/* The ETR's answers and its Map-Servers' unsolicited Map-Notifies in show lisp statistics. */
+static void statistics_etr(const Vmroam__Xtr__Statistics *st)
+{
+	printf("LISP ETR statistics\n");
+	printf("  Map-Replies sent:               %" PRIu64 " (%" PRIu64
+	       " not sent: map-reply rate-limit)\n",
+	       st->etr_map_replies, st->etr_map_replies_rate_limited);
+	printf("  Request records ignored:        %" PRIu64 " (after the first)\n",
+	       st->etr_request_records_ignored);
+	printf("  Map-Notifies (moves) applied:   %" PRIu64 "\n", st->etr_moved_notifies);
+	printf("  Map-Notifies repeated, acked:   %" PRIu64 "\n", st->etr_notifies_repeated);
+	printf("  Refused: replay window, auth:   %" PRIu64 ", %" PRIu64 "\n",
+	       st->etr_notifies_stale, st->etr_notify_auth_failures);
+}
+
 static void statistics(const Vmroam__Xtr__Statistics *st)
 {
 	printf("LISP Map-Server/Map-Resolver statistics\n");
@@ -476,6 +492,9 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	printf("  Map-Notifies awaiting ack:      %" PRIu64 "\n", st->pending_notifies);
 	printf("  Encapsulated Map-Requests:      %" PRIu64 "\n", st->map_requests);
 	printf("  Negative replies (not LISP):    %" PRIu64 "\n", st->negative_not_lisp);
+	printf("  Records ignored (not first):    %" PRIu64 "\n", st->map_request_records_ignored);
+	printf("  Rate-limited: replies, forwards: %" PRIu64 ", %" PRIu64 "\n",
+	       st->map_replies_rate_limited, st->map_requests_forward_rate_limited);
 	printf("  Map-Registers for no site:      %" PRIu64 "\n", st->unknown_eid);
 	printf("  Map-Notify-Acks unmatched:      %" PRIu64 "\n", st->acks_unmatched);
 	printf("  Malformed packets:              %" PRIu64 "\n", st->malformed);
@@ -486,10 +505,13 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	       st->map_requests_sent, st->map_requests_unsendable);
 	printf("  Map-Replies:                    %" PRIu64 " (%" PRIu64 " unsolicited)\n",
 	       st->map_replies, st->map_replies_unsolicited);
+	printf("  Reply records refused:          %" PRIu64 " (answering no question asked)\n",
+	       st->map_reply_records_refused);
 	printf("  SMRs received:                  %" PRIu64 "\n", st->smrs_received);
 	printf("  Expired, refused when full:     %" PRIu64 ", %" PRIu64 "\n",
 	       st->map_cache_expirations, st->map_cache_overflows);
 	statistics_limits(st);
+	statistics_etr(st);
 	printf("LISP eid-notify (first-hop routers) statistics\n");
 	printf("  Datagrams received:             %" PRIu64 "\n", st->notify_received);
 	printf("  Refused: authentication, malformed: %" PRIu64 ", %" PRIu64 "\n",
