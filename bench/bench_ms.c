@@ -67,7 +67,8 @@ static void eid_addr(uint32_t i, uint8_t *a)
 	a[3] = (uint8_t)x;
 }
 
-static void build_registers(struct load *l, struct lisp_auth_key *k)
+/* n Map-Registers from 1000 xTRs; each xTR's nonces count up from first (strict-nonce). */
+static void build_registers(struct load *l, struct lisp_auth_key *k, uint64_t first)
 {
 	struct lisp_map_register m = { .want_map_notify = true,
 				       .proxy_reply = true,
@@ -89,7 +90,7 @@ static void build_registers(struct load *l, struct lisp_auth_key *k)
 		uint32_t etr = i % 1000;
 		uint8_t rloc[4] = { 198, 51, 100, (uint8_t)(etr % 250 + 1) };
 
-		m.nonce = i / 1000 + 1;
+		m.nonce = first + i / 1000;
 		memset(m.xtr_id, 0, 16);
 		memcpy(m.xtr_id, &etr, sizeof(etr));
 		lisp_addr_set_v4(&loc.addr[0], rloc);
@@ -275,7 +276,7 @@ int main(int argc, char **argv)
 			    sock[PATH_MAX + 16];
 	size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000, lost;
 	struct lisp_auth_key *k = lisp_auth_key_new(KEY, strlen(KEY));
-	struct load reg, req;
+	struct load reg, ref, req;
 	double echo_reg, echo_req, ms_reg, ms_ref, ms_req;
 	long rss0, rss1;
 	pid_t echo, ms;
@@ -297,7 +298,9 @@ int main(int argc, char **argv)
 	f = fopen(conf, "w");
 	fprintf(f, "router lisp\n site BENCH\n  authentication-key " KEY "\n"
 		   "  eid-prefix 10.0.0.0/8 accept-more-specifics\n ipv4 map-server\n"
-		   " ipv4 map-resolver\n map-server address 127.0.0.1\n");
+		   " ipv4 map-resolver\n map-server address 127.0.0.1\n"
+		   /* one generator is every ITR here: its answers are not to be limited */
+		   " map-reply rate-limit 1000000 burst 1000000 total 10000000\n");
 	fclose(f);
 	pin(0);
 	fd = udp_socket(0);
@@ -306,8 +309,10 @@ int main(int argc, char **argv)
 
 	getsockname(fd, (struct sockaddr *)&me, &ml);
 	load_init(&reg, n, 128);
+	load_init(&ref, n, 128);
 	load_init(&req, n, 128);
-	build_registers(&reg, k);
+	build_registers(&reg, k, 1);
+	build_registers(&ref, k, 1 + n / 1000 + 1); /* refreshes: the next nonces */
 	build_requests(&req, ntohs(me.sin_port), (uint32_t)n);
 	printf("bench_ms: %zu EIDs, %d in flight, generator on CPU 0, server on CPU 1\n", n,
 	       WINDOW);
@@ -324,7 +329,7 @@ int main(int argc, char **argv)
 	ms_reg = run(fd, MS_PORT, &reg, &lost);
 	printf("registrations lost: %zu\n", lost);
 	rss1 = rss_kb(ms);
-	ms_ref = run(fd, MS_PORT, &reg, &lost);
+	ms_ref = run(fd, MS_PORT, &ref, &lost);
 	printf("refreshes lost: %zu\n", lost);
 	ms_req = run(fd, MS_PORT, &req, &lost);
 	printf("map-requests lost: %zu\n", lost);
