@@ -44,7 +44,7 @@ static inline int fake_mr_send(void *arg, const struct lisp_addr *dst, uint16_t 
 /*
  * The nonce n of an unsolicited Map-Notify as our Map-Server writes it:
  * its realtime clock in ns (here taken once per process) plus n, so that
- * the ETR's replay window takes it (xtr_register.c).
+ * the ETR's replay window takes it (etr/etr.c).
  */
 static inline uint64_t fake_ms_nonce(uint64_t n)
 {

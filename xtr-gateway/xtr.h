@@ -276,7 +276,7 @@ char *metrics_render(struct xtr_daemon *d, size_t *len);
  */
 int metrics_request(const char *buf, size_t len, char *path, size_t cap);
 
-/* parse.c */
+/* conf/parse.c */
 /* Reads path into a new config; on error NULL and the message ("FILE:LINE: ...") in err. */
 struct xtr_conf *xtr_conf_load(const char *path, char *err, size_t errlen);
 /* The same from a string (tests, fuzzing). */
@@ -284,11 +284,11 @@ struct xtr_conf *xtr_conf_parse_string(const char *name, const char *text, char 
 				       size_t errlen);
 void xtr_conf_free(struct xtr_conf *c);
 
-/* printconf.c */
+/* conf/printconf.c */
 /* Prints the canonical form of c (it parses back to the same config). */
 void xtr_conf_print(const struct xtr_conf *c, FILE *f);
 
-/* xtr_site.c: the Map-Server / Map-Resolver engine. No OS calls: packets leave through io. */
+/* ms/ms.c: the Map-Server / Map-Resolver engine. No OS calls: packets leave through io. */
 struct ms_io {
 	/* Sends buf to dst:dport from port 4342. Returns 0 or -errno (e.g. no socket of that family). */
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
@@ -420,7 +420,7 @@ struct mc_locator {
 	uint64_t control_in;	       /* Map-Replies and SMRs it sent us */
 };
 
-/* xtr_register.c: the ETR: registration of the database-mappings, Map-Replies for them */
+/* etr/etr.c: the ETR: registration of the database-mappings, Map-Replies for them */
 
 /* What the ETR tells the daemon's glue (to add and remove kernel routes). */
 enum etr_event {
@@ -575,7 +575,7 @@ void etr_away_smr_sent(struct etr *e, const struct lisp_prefix *p);
 uint8_t etr_dbmap_locators(struct etr *e, const struct xtr_conf_dbmap *m, struct lisp_locator *out,
 			   size_t max);
 
-/* xtr_mapcache.c: the ITR's map-cache and its resolution through the Map-Resolver */
+/* itr/mapcache.c: the ITR's map-cache and its resolution through the Map-Resolver */
 enum mc_state {
 	MC_PENDING,  /* a Map-Request is out */
 	MC_COMPLETE, /* locators known */
@@ -658,7 +658,7 @@ typedef int (*mc_walk_fn)(const struct mc_info *e, void *arg);
 int mc_walk(const struct mapcache *mc, uint16_t afi, const struct lisp_prefix *under, mc_walk_fn fn,
 	    void *arg);
 
-/* xtr_pipeline.c: the data-plane pipeline, pure (no I/O) */
+/* dataplane/pipeline.c: the data-plane pipeline, pure (no I/O) */
 enum dp_verdict {
 	DP_FORWARD, /* send: encapsulated toward next_hop, or decapsulated toward the EID side */
 	DP_NATIVE,  /* forward as it is (negative entry, natively-forward) */
@@ -738,7 +738,7 @@ void dp_decap_payload_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 void dp_set_petrs(struct dp *dp, const struct xtr_conf *conf);
 const char *dp_reason_name(enum dp_reason r);
 
-/* xtr_hold.c: packets held while their destination resolves, bounded in total and per table */
+/* dataplane/hold.c: packets held while their destination resolves, bounded in total and per table */
 struct hold_pkt {
 	uint8_t *buf; /* the packet is at buf + DP_HEADROOM */
 	size_t len;
@@ -764,7 +764,7 @@ size_t hold_compact(struct hold *h, double now, double max_age);
 size_t hold_count(const struct hold *h);
 size_t hold_count_iid(const struct hold *h, uint32_t iid);
 
-/* xtr_gso.c: TCP segmentation offload between the TUN (IFF_VNET_HDR) and the pipeline */
+/* dataplane/gso.c: TCP segmentation offload between the TUN (IFF_VNET_HDR) and the pipeline */
 struct gso_out {
 	uint8_t **bufs;	 /* where the segments go, cap bytes each */
 	size_t *lens;	 /* out: their lengths */
@@ -800,7 +800,7 @@ struct gro_unit {
 size_t gro_build(const uint8_t *const *pkts, const size_t *lens, size_t n, struct gro_unit *u,
 		 uint8_t *buf, size_t cap, bool udp);
 
-/* xtr_net.c: UDP 4342 sockets on the libev loop */
+/* net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;
 /* Opens the sockets the configuration asks for; fatal() when it cannot. */
 struct xtr_net *xtr_net_open(struct xtr_daemon *d);
@@ -810,7 +810,7 @@ int xtr_net_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const u
 /* The first address of a family on an interface (getifaddrs). */
 int xtr_net_if_addr(void *arg, const char *ifname, uint16_t afi, struct lisp_addr *out);
 
-/* xtr_dataplane.c: TUN devices, UDP 4341 and raw sockets around the pipeline */
+/* dataplane/io.c: TUN devices, UDP 4341 and raw sockets around the pipeline */
 struct xtr_dp;
 struct xtr_dp_counters {
 	uint64_t tun_rx, tun_tx, tun_errors, rloc_rx, rloc_tx, send_errors;
@@ -857,7 +857,7 @@ size_t xtr_dp_workers(const struct xtr_daemon *d, struct xtr_dp_worker_info *out
 size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size_t max);
 size_t xtr_dp_held(const struct xtr_daemon *d);
 
-/* xtr_route.c: rtnetlink */
+/* dataplane/route.c: rtnetlink */
 #define XTR_RTPROT 145 /* the protocol of our routes: ip route show proto 145 */
 struct nl;
 /* An rtnetlink socket in *rt (caller frees: nl_close()); 0 or -errno. */
@@ -867,7 +867,7 @@ int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t 
 /* Deletes all routes of protocol XTR_RTPROT; how many, or -errno. */
 int xtr_rt_flush(struct nl *rt);
 
-/* xtr_notify.c: the gateway's end of the eid-notify channel with first-hop routers */
+/* notify/notify.c: the gateway's end of the eid-notify channel with first-hop routers */
 struct xtr_notify_io {
 	/* from: our address the FHR sends to (afi NONE: any) */
 	int (*send)(void *arg, const struct lisp_addr *from, const struct lisp_addr *dst,
@@ -925,7 +925,7 @@ uint64_t xtr_notify_session(const struct xtr_notify *n);
 size_t xtr_notify_peer_count(const struct xtr_notify *n);
 void xtr_notify_peer_info(const struct xtr_notify *n, size_t i, struct xtr_notify_peer_info *out);
 
-/* xtr_notify_io.c: its UDP sockets */
+/* notify/notify_io.c: its UDP sockets */
 struct xtr_notify_io_state;
 void xtr_notify_io_open(struct xtr_daemon *d);
 void xtr_notify_io_close(struct xtr_daemon *d);

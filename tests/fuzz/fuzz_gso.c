@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the segmentation offload between the TUN and the pipeline
- * (xtr-gateway/xtr_gso.c). The input is a virtio-net header (10 bytes) and
+ * (xtr-gateway/dataplane/gso.c). The input is a virtio-net header (10 bytes) and
  * a packet as the TUN hands them over: gso_split() refuses it or cuts it
  * into segments that fit their buffers; those are gathered again by
  * gro_build() (TCP, and UDP as with USO), which must consume at least one

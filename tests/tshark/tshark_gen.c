@@ -449,7 +449,7 @@ static int itr_send(void *arg, const struct lisp_addr *dst, uint16_t dport, cons
 }
 
 /*
- * The ECM Map-Requests our ITR (xtr-gateway/xtr_mapcache.c) sends when a
+ * The ECM Map-Requests our ITR (xtr-gateway/itr/mapcache.c) sends when a
  * packet from 10.2.2.20 misses: the Source-EID is that host, in the
  * instance-id's LCAF like the EID-record (RFC 9301 §5.3), or plain in
  * instance-id 0.
@@ -500,7 +500,7 @@ static void frame_source_eid(void)
 	xtr_conf_free(c);
 }
 
-/* A packet encapsulated by the data-plane pipeline (xtr-gateway/xtr_pipeline.c), not lib/. */
+/* A packet encapsulated by the data-plane pipeline (xtr-gateway/dataplane/pipeline.c), not lib/. */
 static void frame_pipeline(void)
 {
 	struct mc_io io = { .send = fake_mr_send, .if_addr = fake_no_if_addr };

@@ -1,5 +1,5 @@
 /*
- * Segmentation offload around the pipeline (xtr-gateway/xtr_gso.c): a
+ * Segmentation offload around the pipeline (xtr-gateway/dataplane/gso.c): a
  * 64 KiB TCP segment as the TUN hands it (TSO, virtio-net header) is cut
  * into MSS-sized packets with valid headers and checksums, encapsulated by
  * the pipeline into LISP packets no larger than the MTU, decapsulated, and

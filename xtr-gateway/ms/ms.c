@@ -336,7 +336,7 @@ static struct ms_cfg *cfg_holding(const struct ms *ms, const struct lisp_prefix 
  * the epoch, and always above the last one, across restarts too while the
  * clock does not step back. The receiving ETR keeps a replay window per
  * Map-Server over them and, reading them as time, refuses those older than
- * its own start (xtr_register.c). A Map-Notify acknowledging a
+ * its own start (etr/etr.c). A Map-Notify acknowledging a
  * Map-Register echoes that nonce instead.
  */
 static uint64_t notify_nonce(struct ms *ms)

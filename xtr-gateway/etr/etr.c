@@ -36,7 +36,7 @@
 #define RECORD_TTL     1440
 /*
  * Unsolicited Map-Notifies of our Map-Servers carry their clock in ns
- * (xtr_site.c): one older than our start less this is a replay from an
+ * (ms/ms.c): one older than our start less this is a replay from an
  * earlier life of ours. Longer than a Map-Notify is retransmitted (75 s
  * over MS_NOTIFY_TRIES sends); assumes the two clocks agree within the
  * difference (45 s).

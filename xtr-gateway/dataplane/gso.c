@@ -1,6 +1,6 @@
 /*
  * Segmentation offload between the TUN device and the pipeline (xtr.h,
- * "xtr_gso.c"). With IFF_VNET_HDR and TSO the kernel hands the data plane
+ * "dataplane/gso.c"). With IFF_VNET_HDR and TSO the kernel hands the data plane
  * TCP segments of up to 64 KiB with a virtio-net header; gso_split() cuts
  * one into MSS-sized packets with their own IP and TCP headers and full
  * checksums, each in its own buffer, as if the host had sent them, so the

@@ -1,12 +1,12 @@
 /*
- * The data plane's I/O around the pure pipeline (xtr_pipeline.c): one TUN
+ * The data plane's I/O around the pure pipeline (dataplane/pipeline.c): one TUN
  * device per instance-id on the EID side (the default table's is
  * `dataplane interface`, default lisp0; instance-id N's is lisp0.N), UDP
  * port 4341 on the RLOC side. Encapsulated packets leave through raw
  * sockets because the pipeline writes the whole outer header (its UDP
  * source port is the flow hash). Offloads: the TUN hands over TCP segments
  * of up to 64 KiB (IFF_VNET_HDR, TSO), cut into ordinary packets before the
- * pipeline (xtr_gso.c); UDP GRO coalesces received LISP datagrams, which
+ * pipeline (dataplane/gso.c); UDP GRO coalesces received LISP datagrams, which
  * are split again; decapsulated TCP packets of one flow are gathered into
  * one TSO segment per TUN write. The glue only moves batches; what happens
  * to a packet is decided by the pipeline: the glue then resolves misses
@@ -181,7 +181,7 @@ struct xtr_dp {
 	struct nl *rt;
 	unsigned tun_mtu;
 	int pool[2][PORT_POOL]; /* UDP sockets bound to 49152 + i (IPv4, IPv6), -1 if not */
-	struct hold *hold;	/* packets held while their destination resolves (xtr_hold.c) */
+	struct hold *hold; /* packets held while their destination resolves (dataplane/hold.c) */
 	struct smr_slot smr[SMR_SLOTS];
 	struct wk ctl;
 	struct wk *w; /* the workers */
@@ -1040,7 +1040,7 @@ static int open_tunq(struct xtr_dp *x, struct tun *t, bool first)
 	if (ioctl(tfd, TUNSETIFF, &ifr) < 0)
 		fatal("dataplane: cannot %s %s: %s", first ? "create" : "add a queue to", t->name,
 		      strerror(errno));
-	/* TCP segments of up to 64 KiB cross the TUN once, both ways (xtr_gso.c) */
+	/* TCP segments of up to 64 KiB cross the TUN once, both ways (dataplane/gso.c) */
 	vnet = VNET_LEN;
 	if (ioctl(tfd, TUNSETVNETHDRSZ, &vnet) < 0)
 		fatal("dataplane: %s: virtio-net header: %s", t->name, strerror(errno));
