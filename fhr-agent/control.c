@@ -342,8 +342,8 @@ static void do_request(struct ctl_client *cl, const uint8_t *buf, size_t len)
 			end(cl, -EPERM, "needs root");
 			break;
 		}
-		rc = evh_serve(clear ? req->clear_event_history : req->show_event_history, clear,
-			       reply_cb, cl, msg, sizeof(msg));
+		rc = evh_serve(d->evh, clear ? req->clear_event_history : req->show_event_history,
+			       clear, reply_cb, cl, msg, sizeof(msg));
 		end(cl, rc, msg[0] ? msg : NULL);
 		break;
 	}

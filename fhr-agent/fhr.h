@@ -23,6 +23,8 @@
 #define FHR_SOCKET_DEFAULT "/run/vmroam/fhr-agent.sock"
 #define FHR_GW_MAX	   8 /* eid-notify gateways of a dynamic-eid */
 
+struct evhist;
+
 /* Configuration (parse.c) */
 
 struct fhr_conf_gw {
@@ -70,7 +72,10 @@ struct fhr_conf *fhr_conf_parse_string(const char *name, const char *text, char 
 void fhr_conf_free(struct fhr_conf *c);
 void fhr_conf_print(const struct fhr_conf *c, FILE *f);
 
-/* eids.c: the agent's EID table and its channel to the gateways (no OS calls) */
+/*
+ * eids.c: the agent's EID table, and gw.c: its channel to the gateways (no
+ * OS calls; both share struct fhr through eids_int.h)
+ */
 
 enum fhr_source {
 	FHR_SRC_ARP,
@@ -96,6 +101,7 @@ struct fhr_io {
 	void (*probe)(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac);
 	void *arg;
+	struct evhist *evh; /* where its events go (borrowed); NULL: nowhere */
 };
 
 /* Across-subnet mode: liveness probes of local EIDs (IPv4) */
@@ -143,10 +149,7 @@ int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double
  * VM's registration elsewhere wins without waiting for timers); how many.
  */
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now);
-/* A datagram from a gateway (UDP 4349), to our channel socket. */
-void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
-	       size_t len, double now);
-/* Keepalives, retransmissions, dead gateways. Every second at least. */
+/* Liveness probes, then the channel's Keepalives, retransmissions, dead gateways (gw.c). */
 void fhr_tick(struct fhr *f, double now);
 /*
  * Across-subnet mode (ip proxy-arp on the interface): should the agent
@@ -177,6 +180,10 @@ size_t fhr_eid_count(const struct fhr *f);
 /* Dynamic-eid d of the configuration: its EIDs now, and the new ones refused at its eid-limit. */
 void fhr_dyn_info(const struct fhr *f, size_t d, size_t *eids, uint64_t *refused);
 
+/* gw.c: the channel to the gateways */
+/* A datagram from a gateway (UDP 4349), to our channel socket. */
+void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
+	       size_t len, double now);
 struct fhr_gw_info {
 	struct lisp_addr addr;
 	uint32_t iid;
@@ -189,8 +196,11 @@ struct fhr_gw_info {
 	uint64_t sent, acked, retransmits, resyncs, digest_resyncs;
 	uint64_t replays, refused; /* its datagrams: replayed; for another receiver or life */
 };
+/* The gateways of every dynamic-eid, and gateway i of them (out's policy borrowed). */
 size_t fhr_gw_count(const struct fhr *f);
 void fhr_gw_info(const struct fhr *f, size_t i, struct fhr_gw_info *out);
+
+/* eids.c again: the counters of table and channel (borrowed), a source's name. */
 const struct fhr_counters *fhr_counters(const struct fhr *f);
 const char *fhr_source_name(enum fhr_source s);
 
@@ -204,6 +214,7 @@ struct fhr_hv_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
 	void *arg;
+	struct evhist *evh; /* where its events go (borrowed); NULL: nowhere */
 };
 
 struct fhr_hv_counters {
@@ -266,6 +277,7 @@ struct fhr_daemon {
 	struct nl *neigh; /* the neighbour table's changes; NULL when not watched */
 	ev_io neigh_io;
 	struct fhr_ctl *ctl;
+	struct evhist *evh; /* the event history (show lisp event-history) */
 	struct fhr_hv *hv;
 	int hv_fd[2]; /* the HypervisorEvent listener, IPv4 and IPv6; -1 when off */
 	ev_io hv_io[2];

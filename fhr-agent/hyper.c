@@ -272,8 +272,8 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 
 			if (b->naddrs)
 				lisp_prefix_from_addr(&host, iid, &b->addrs[j]);
-			evh_add(names[ev->kind], b->naddrs ? &host : NULL, src, "%s on %s (%s)",
-				ev->domain, ev->host, ev->reason);
+			evh_add(h->io.evh, names[ev->kind], b->naddrs ? &host : NULL, src,
+				"%s on %s (%s)", ev->domain, ev->host, ev->reason);
 		}
 		switch (ev->kind) {
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE:

@@ -13,6 +13,7 @@
 #include "fhr-agent/detect.h"
 #include "fhr-agent/fhr.h"
 #include "lib/daemon_args.h"
+#include "lib/evhist.h"
 #include "lib/nl.h"
 #include "lib/util.h"
 
@@ -204,6 +205,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = EV_DEFAULT;
 	open_udp(&d);
+	d.evh = evh_new();
+	io.evh = d.evh;
+	hvio.evh = d.evh;
 	clock_gettime(CLOCK_REALTIME, &ts); /* the session grows across restarts */
 	session = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	d.fhr = fhr_new(&io, session);
@@ -244,6 +248,7 @@ int main(int argc, char **argv)
 	}
 	fhr_hv_free(d.hv);
 	fhr_free(d.fhr);
+	evh_free(d.evh);
 	nl_close(d.rt);
 	if (d.neigh) {
 		ev_io_stop(d.loop, &d.neigh_io);

@@ -38,8 +38,8 @@ static int send_one(const struct evh_entry *e, void *arg)
 	return 0;
 }
 
-int evh_serve(const Vmroam__Xtr__EventHistoryRequest *q, bool clear, evh_reply_fn fn, void *arg,
-	      char *msg, size_t msglen)
+int evh_serve(struct evhist *h, const Vmroam__Xtr__EventHistoryRequest *q, bool clear,
+	      evh_reply_fn fn, void *arg, char *msg, size_t msglen)
 {
 	struct serve s = { .fn = fn, .arg = arg };
 	struct lisp_prefix p;
@@ -47,14 +47,14 @@ int evh_serve(const Vmroam__Xtr__EventHistoryRequest *q, bool clear, evh_reply_f
 
 	msg[0] = '\0';
 	if (clear) {
-		snprintf(msg, msglen, "%llu events cleared", (unsigned long long)evh_count());
-		evh_clear();
+		snprintf(msg, msglen, "%llu events cleared", (unsigned long long)evh_count(h));
+		evh_clear(h);
 		return 0;
 	}
 	if (!all && lisp_prefix_parse(q->prefix, q->instance_id, &p) < 0) {
 		snprintf(msg, msglen, "not an EID prefix (host bits must be zero)");
 		return -EINVAL;
 	}
-	evh_walk(all ? NULL : &p, send_one, &s);
+	evh_walk(h, all ? NULL : &p, send_one, &s);
 	return 0;
 }

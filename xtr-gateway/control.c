@@ -419,17 +419,12 @@ static void send_dbmap(struct client *cl, const struct xtr_conf_dbmap *m,
 		       const struct etr_dyn_info *dyn)
 {
 	struct xtr_daemon *d = cl->ctl->d;
-	const struct xtr_conf_locator *v = m->locs;
-	size_t nv = m->nlocs, nr = etr_reg_count(d->etr);
+	size_t nv, nr = etr_reg_count(d->etr);
+	const struct xtr_conf_locator *v = etr_locset_of(d->conf, m, &nv);
 	Vmroam__Xtr__DatabaseMapping dm;
 	Vmroam__Xtr__Reply r;
 	struct arena a = { 0 };
 
-	for (size_t i = 0; m->locset[0] && i < d->conf->nlocsets; i++)
-		if (strcmp(d->conf->locsets[i].name, m->locset) == 0) {
-			v = d->conf->locsets[i].locs;
-			nv = d->conf->locsets[i].nlocs;
-		}
 	vmroam__xtr__reply__init(&r);
 	vmroam__xtr__database_mapping__init(&dm);
 	dm.instance_id = m->p.iid;
@@ -859,7 +854,7 @@ static void do_event_history(struct client *cl, const Vmroam__Xtr__EventHistoryR
 
 	if (clear && cl->uid != 0)
 		return queue_end(cl, -EPERM, "needs root");
-	rc = evh_serve(q, clear, queue_reply_cb, cl, msg, sizeof(msg));
+	rc = evh_serve(cl->ctl->d->evh, q, clear, queue_reply_cb, cl, msg, sizeof(msg));
 	queue_end(cl, rc, msg[0] ? msg : NULL);
 }
 

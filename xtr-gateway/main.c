@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/daemon_args.h"
+#include "lib/evhist.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
@@ -243,18 +244,21 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void start(struct xtr_daemon *d)
 {
-	struct ms_io io = { .send = xtr_net_send, .arg = d };
-	struct etr_io eio = {
-		.send = xtr_net_send, .if_addr = xtr_net_if_addr, .event = etr_event, .arg = d
+	struct ms_io io = { .send = xtr_net_send, .arg = d, .evh = d->evh };
+	struct etr_io eio = { .send = xtr_net_send,
+			      .if_addr = xtr_net_if_addr,
+			      .event = etr_event,
+			      .arg = d,
+			      .evh = d->evh };
+	struct xtr_notify_io nio = {
+		.send = xtr_notify_send, .route = xtr_dp_host_route, .arg = d, .evh = d->evh
 	};
-	struct xtr_notify_io nio = { .send = xtr_notify_send,
-				     .route = xtr_dp_host_route,
-				     .arg = d };
 	char host[64] = "xtr-gateway";
 	struct mc_io mio = { .send = xtr_net_send,
 			     .if_addr = xtr_net_if_addr,
 			     .installed = xtr_dp_installed,
-			     .arg = d };
+			     .arg = d,
+			     .evh = d->evh };
 
 	gethostname(host, sizeof(host) - 1);
 	d->loop = EV_DEFAULT;
@@ -312,6 +316,7 @@ static void shutdown_all(struct xtr_daemon *d)
 	etr_free(d->etr);
 	xtr_net_close(d->net);
 	ms_free(d->ms);
+	evh_free(d->evh);
 	xtr_conf_free(d->conf);
 	ev_loop_destroy(d->loop);
 }
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
 		xtr_conf_free(d.conf);
 		return 0;
 	}
+	d.evh = evh_new(); /* before start(): the engines record into it */
 	start(&d);
 	log_info("started: %zu site(s)", d.conf->nsites);
 	ev_run(d.loop, 0);

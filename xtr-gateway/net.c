@@ -1,4 +1,8 @@
-/* UDP port 4342 sockets of the Map-Server / Map-Resolver on the libev loop. */
+/*
+ * The LISP control plane's UDP port 4342 sockets on the libev loop, shared by
+ * every role: what arrives goes to the Map-Server / Map-Resolver (ms/), the
+ * ETR (etr/) or the ITR (itr/) by message type, in batches (recvmmsg).
+ */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <ifaddrs.h>

@@ -89,11 +89,40 @@ static void test_reconfigure(void **state)
 	assert_int_equal(hold_add(h, 0, pkt, sizeof(pkt), 3), 0);
 }
 
+/* What a retry makes of a held packet: sent, kept while resolving and young, else dropped. */
+static void test_retried(void **state)
+{
+	uint8_t pkt[10] = { 0 };
+	struct hold_pkt *v;
+	size_t n;
+
+	(void)state;
+	hold_configure(h, 16, 16);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(hold_add(h, i, pkt, sizeof(pkt), 1), 0);
+	assert_int_equal(hold_configure(h, 2, 16), 2); /* a smaller queue: how many went */
+	assert_int_equal(hold_limit_iid(h), 16);
+	v = hold_pkts(h, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(hold_retried(&v[0], true, false, 2), HOLD_SENT);
+	assert_true(v[0].done);
+	assert_int_equal(hold_retried(&v[1], false, true, 1 + HOLD_MAX_AGE - 0.1), HOLD_KEEP);
+	assert_false(v[1].done);
+	assert_int_equal(hold_retried(&v[1], false, true, 1 + HOLD_MAX_AGE), HOLD_DROPPED);
+	assert_true(v[1].done);
+	assert_int_equal(hold_compact(h, 2, HOLD_MAX_AGE), 0);
+	assert_int_equal(hold_count(h), 0);
+	assert_int_equal(hold_add(h, 5, pkt, sizeof(pkt), 2), 0);
+	v = hold_pkts(h, &n);
+	assert_int_equal(hold_retried(&v[0], false, false, 2), HOLD_DROPPED); /* another verdict */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_per_instance_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retried, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* Map-Server / Map-Resolver engine with a fake network and a fake clock. */
+/* The Map-Server / Map-Resolver engine (xtr-gateway/ms/) with a fake network and a fake clock. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,10 @@
 /*
- * xtr-gateway configuration: the `router lisp` commands of the Map-Server
- * and Map-Resolver roles, on the shared IOS-style reader (lib/conf).
- * Handlers only fill struct xtr_conf; whole-file checks run at the end.
+ * xtr-gateway configuration: the `router lisp` commands of every role
+ * (Map-Server and Map-Resolver sites, ETR database-mappings and map-servers,
+ * ITR map-resolvers and map-cache, dynamic EIDs, proxy xTR, data plane,
+ * limits) and the interfaces, on the shared IOS-style reader (lib/conf).
+ * Handlers only fill struct xtr_conf (conf/conf.h); whole-file checks run
+ * at the end.
  */
 #include <errno.h>
 #include <stdio.h>

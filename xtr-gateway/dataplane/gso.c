@@ -1,6 +1,6 @@
 /*
- * Segmentation offload between the TUN device and the pipeline (xtr.h,
- * "dataplane/gso.c"). With IFF_VNET_HDR and TSO the kernel hands the data plane
+ * Segmentation offload between the TUN device and the pipeline
+ * (dataplane/gso.h). With IFF_VNET_HDR and TSO the kernel hands the data plane
  * TCP segments of up to 64 KiB with a virtio-net header; gso_split() cuts
  * one into MSS-sized packets with their own IP and TCP headers and full
  * checksums, each in its own buffer, as if the host had sent them, so the
@@ -15,7 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/ippkt.h"
-#include "xtr-gateway/xtr.h"
+#include "xtr-gateway/dataplane/gso.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* (Linux 5.18; Debian 12's headers predate it) */

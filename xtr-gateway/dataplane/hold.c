@@ -1,7 +1,8 @@
 /*
  * The data plane's hold queue: the first packets toward a destination
- * being resolved wait here for the Map-Reply (the glue sends them on, or
- * gives up after a few seconds). Bounded in total (dataplane
+ * being resolved wait here for the Map-Reply (the glue passes them through
+ * the pipeline again; hold_retried() says which went, which wait on and
+ * which are given up after HOLD_MAX_AGE). Bounded in total (dataplane
  * hold-queue-limit) and per instance-id (its per-instance-id share), so one
  * tenant's misses cannot take the room of the others. Buffers are made
  * when first needed and kept. No I/O.
@@ -11,7 +12,8 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
-#include "xtr-gateway/xtr.h"
+#include "xtr-gateway/dataplane/hold.h"
+#include "xtr-gateway/dataplane/pipeline.h"
 
 struct hold_iid {
 	uint32_t iid;
@@ -75,8 +77,10 @@ static void recount(struct hold *h)
 		(*per_iid(h, h->v[i].iid, true))++;
 }
 
-void hold_configure(struct hold *h, size_t limit, size_t per_iid_limit)
+size_t hold_configure(struct hold *h, size_t limit, size_t per_iid_limit)
 {
+	size_t held = h->n;
+
 	h->per_iid = per_iid_limit;
 	if (limit < h->n)
 		h->n = limit; /* the newest go */
@@ -87,6 +91,12 @@ void hold_configure(struct hold *h, size_t limit, size_t per_iid_limit)
 	h->v = xreallocarray(h->v, limit, sizeof(*h->v));
 	h->limit = limit;
 	recount(h);
+	return held - h->n;
+}
+
+size_t hold_limit_iid(const struct hold *h)
+{
+	return h->per_iid;
 }
 
 int hold_add(struct hold *h, uint32_t iid, const uint8_t *pkt, size_t len, double now)
@@ -111,6 +121,19 @@ int hold_add(struct hold *h, uint32_t iid, const uint8_t *pkt, size_t len, doubl
 	q->done = false;
 	(*n)++;
 	return 0;
+}
+
+enum hold_fate hold_retried(struct hold_pkt *q, bool forwarded, bool resolving, double now)
+{
+	if (forwarded) {
+		q->done = true;
+		return HOLD_SENT;
+	}
+	if (!resolving || now - q->at >= HOLD_MAX_AGE) {
+		q->done = true;
+		return HOLD_DROPPED;
+	}
+	return HOLD_KEEP;
 }
 
 struct hold_pkt *hold_pkts(struct hold *h, size_t *n)

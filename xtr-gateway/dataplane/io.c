@@ -10,8 +10,9 @@
  * are split again; decapsulated TCP packets of one flow are gathered into
  * one TSO segment per TUN write. The glue only moves batches; what happens
  * to a packet is decided by the pipeline: the glue then resolves misses
- * (holding the first packets in a small queue until the Map-Reply), hands
- * new dynamic EIDs to the ETR, and sends rate-limited SMRs for away EIDs.
+ * (holding the first packets until the Map-Reply: dataplane/hold.c), hands
+ * new dynamic EIDs to the ETR, and has SMRs sent for away EIDs
+ * (dataplane/smr.c, which decides who gets one and when).
  *
  * Workers: `dataplane workers N` threads (default one per online CPU), each
  * with its own queue of every TUN (IFF_MULTI_QUEUE: the kernel picks the
@@ -42,28 +43,24 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "lib/evhist.h"
-#include "lib/buf.h"
 #include "lib/ippkt.h"
 #include "lib/nl.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
+#include "xtr-gateway/dataplane/smr.h"
 #include "xtr-gateway/xtr.h"
 
-#define BATCH	     DP_BATCH
-#define PKT_MAX	     256 /* packets one read batch holds (a TSO segment cut at MSS 536: 123) */
-#define SEG_ROOM     128 /* a TUN read needs that many free packet buffers */
-#define RX_MSGS	     16	 /* datagrams (each up to 64 KiB coalesced) per recvmmsg */
-#define RX_BUF	     (DP_HEADROOM + 65536) /* a datagram (coalesced: up to 64 KiB) after the headroom */
-#define VNET_LEN     ((int)sizeof(struct virtio_net_hdr))
-#define SLOT	     (DP_HEADROOM + 9216) /* one packet buffer */
-#define PENDING_AGE  3.0		  /* s: packets held while their destination resolves */
-#define SMR_SLOTS    4096
-#define SMR_INTERVAL 3.0 /* s between SMRs to one ITR for one EID (spec §10.5) */
-#define RT_MAIN	     254
-#define TUN_TXQLEN   10000 /* packets the kernel queues toward us per TUN */
-#define V6_OVERHEAD  56
-#define V4_OVERHEAD  36
+#define BATCH	    DP_BATCH
+#define PKT_MAX	    256 /* packets one read batch holds (a TSO segment cut at MSS 536: 123) */
+#define SEG_ROOM    128 /* a TUN read needs that many free packet buffers */
+#define RX_MSGS	    16	/* datagrams (each up to 64 KiB coalesced) per recvmmsg */
+#define RX_BUF	    (DP_HEADROOM + 65536) /* a datagram (coalesced: up to 64 KiB) after the headroom */
+#define VNET_LEN    ((int)sizeof(struct virtio_net_hdr))
+#define SLOT	    (DP_HEADROOM + 9216) /* one packet buffer */
+#define RT_MAIN	    254
+#define TUN_TXQLEN  10000 /* packets the kernel queues toward us per TUN */
+#define V6_OVERHEAD 56
+#define V4_OVERHEAD 36
 
 #ifndef IPV6_HDRINCL
 #define IPV6_HDRINCL 36
@@ -108,12 +105,6 @@ struct udp {
 	ev_io io;
 	int fd;
 	struct wk *w;
-};
-
-struct smr_slot {
-	struct lisp_addr itr, eid;
-	uint32_t iid;
-	double at;
 };
 
 /* Encapsulated packets of one family, sent with one sendmmsg. */
@@ -172,6 +163,8 @@ struct wk {
 
 struct xtr_dp {
 	struct xtr_daemon *d;
+	struct mapcache *mc; /* the control plane's engines (the daemon's: they outlive us) */
+	struct etr *etr;
 	pthread_rwlock_t lock; /* the control plane's state: see the top of this file */
 	ev_async wake;	       /* the main loop: a worker changed control-plane state */
 	uint64_t gen;	       /* mappings installed so far (held packets may go) */
@@ -182,7 +175,7 @@ struct xtr_dp {
 	unsigned tun_mtu;
 	int pool[2][PORT_POOL]; /* UDP sockets bound to 49152 + i (IPv4, IPv6), -1 if not */
 	struct hold *hold; /* packets held while their destination resolves (dataplane/hold.c) */
-	struct smr_slot smr[SMR_SLOTS];
+	struct smr *smr;   /* SMRs for away EIDs (dataplane/smr.c) */
 	struct wk ctl;
 	struct wk *w; /* the workers */
 	size_t nw;
@@ -386,7 +379,7 @@ static void hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 		log_warn_rl(&x->ctl.rl,
 			    "dataplane: instance-id %u holds its share of the hold queue (%zu "
 			    "packets): a packet not held",
-			    p->iid, x->d->conf->hold_limit_iid);
+			    p->iid, hold_limit_iid(x->hold));
 	} else {
 		x->ctl.c.hold_drops++;
 	}
@@ -399,7 +392,7 @@ static void resolve_hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 	struct lisp_addr src, dst;
 
 	inner_addrs(p->buf + p->inner, &src, &dst);
-	mc_resolve_from(x->d->mc, p->iid, &dst, &src, now); /* src: the request's Source-EID */
+	mc_resolve_from(x->mc, p->iid, &dst, &src, now); /* src: the request's Source-EID */
 	log_debug(LOG_PACKET, "dataplane: [%u] %s -> %s: %s, held", p->iid,
 		  lisp_addr_format(&src, sa, sizeof(sa)), lisp_addr_format(&dst, da, sizeof(da)),
 		  dp_reason_name(p->reason));
@@ -421,7 +414,7 @@ static void run_punts(struct wk *w, double now)
 
 		switch (u->kind) {
 		case PUNT_LEARN:
-			etr_dyn_learn(x->d->etr, u->iid, &u->a, ETR_SRC_DATA, NULL, now);
+			etr_dyn_learn(x->etr, u->iid, &u->a, ETR_SRC_DATA, NULL, now);
 			break;
 		case PUNT_RESOLVE:
 			resolve_hold(x, &w->pk[u->idx], now);
@@ -583,37 +576,46 @@ static void tun_cb(struct ev_loop *loop, ev_io *io, int revents)
 static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid,
 		     const struct lisp_addr *eid, const struct lisp_addr *remote, double now)
 {
-	struct lisp_map_request q = { .smr = true, .itr_rloc_count = 1 };
-	uint32_t h = lisp_addr_hash(itr) * 31 + lisp_addr_hash(eid) + iid;
-	struct smr_slot *s = &x->smr[h % SMR_SLOTS];
-	struct lisp_prefix rec;
-	struct etr_away_info away;
-	struct buf_writer w;
-	uint8_t buf[512];
-	double t;
+	int rc = smr_send(x->smr, itr, iid, eid, remote, now);
 
-	lisp_prefix_from_addr(&q.src_eid, iid, eid);
-	/* one SMR per interval for one move: an away entry newer than the last SMR is another */
-	if (s->iid == iid && lisp_addr_equal(&s->itr, itr) && lisp_addr_equal(&s->eid, eid) &&
-	    now - s->at < SMR_INTERVAL &&
-	    (etr_away_get(x->d->etr, &q.src_eid, &away) < 0 || away.since <= s->at)) {
+	if (rc == 0)
+		x->ctl.c.smr_sent++;
+	else if (rc == -EAGAIN)
 		x->ctl.c.smr_ratelimited++;
-		return;
-	}
-	lisp_prefix_from_addr(&rec, iid, remote);
-	if (!mc_local_rloc(x->d->mc, itr->afi, &q.itr_rlocs[0]) ||
-	    getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))
-		return;
-	buf_writer_init(&w, buf, sizeof(buf));
-	t = evh_now();
-	if (lisp_msg_encode_map_request(&w, &q, &rec, 1) < 0 ||
-	    xtr_net_send(x->d, itr, LISP_CONTROL_PORT, buf, w.off) < 0)
-		return;
-	*s = (struct smr_slot){ .itr = *itr, .eid = *eid, .iid = iid, .at = now };
-	x->ctl.c.smr_sent++;
-	etr_away_smr_sent(x->d->etr, &q.src_eid);
-	evh_add_at(t, "smr-sent", &q.src_eid, itr, "a packet from %s re-encapsulated",
-		   lisp_addr_format(remote, (char *)buf, sizeof(buf)));
+}
+
+/* smr_io (arg: the data plane): the daemon's UDP 4342 socket, our RLOCs, the ETR's away entries. */
+static int smr_io_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		       size_t len)
+{
+	struct xtr_dp *x = arg;
+
+	return xtr_net_send(x->d, dst, dport, buf, len);
+}
+
+static bool smr_local_rloc(void *arg, uint16_t afi, struct lisp_addr *out)
+{
+	struct xtr_dp *x = arg;
+
+	return mc_local_rloc(x->mc, afi, out);
+}
+
+static int smr_away_since(void *arg, const struct lisp_prefix *p, double *since)
+{
+	struct xtr_dp *x = arg;
+	struct etr_away_info away;
+	int rc = etr_away_get(x->etr, p, &away);
+
+	if (rc == 0)
+		*since = away.since;
+	return rc;
+}
+
+static void smr_sent(void *arg, const struct lisp_prefix *p)
+{
+	struct xtr_dp *x = arg;
+
+	etr_away_smr_sent(x->etr, p);
 }
 
 /* Writes the decapsulated packets idx[0..n) to TUN queue q, consecutive ones of a flow as one. */
@@ -825,16 +827,20 @@ static void retry_pending(struct wk *w, double now)
 		for (size_t i = 0; i < n; i++) {
 			struct hold_pkt *q = &pend[off + i];
 
-			if (w->pk[i].verdict == DP_FORWARD) {
+			switch (hold_retried(q, w->pk[i].verdict == DP_FORWARD,
+					     w->pk[i].verdict == DP_PUNT, now)) {
+			case HOLD_SENT:
 				w->c.held_sent++;
-				q->done = true;
-			} else if (w->pk[i].verdict != DP_PUNT || now - q->at >= PENDING_AGE) {
+				break;
+			case HOLD_DROPPED:
 				w->c.hold_drops++;
-				q->done = true;
+				break;
+			case HOLD_KEEP:
+				break;
 			}
 		}
 	}
-	hold_compact(w->x->hold, now, PENDING_AGE);
+	hold_compact(w->x->hold, now, HOLD_MAX_AGE);
 }
 
 void xtr_dp_installed(void *arg)
@@ -942,7 +948,6 @@ static void set_dps(struct xtr_dp *x, const struct xtr_conf *c)
 void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old)
 {
 	struct xtr_dp *x = d->dpx;
-	size_t held;
 
 	if (!x)
 		return;
@@ -957,9 +962,9 @@ void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old)
 	}
 	mapcache_routes(x, d->conf, true);
 	set_dps(x, d->conf);
-	held = hold_count(x->hold);
-	hold_configure(x->hold, d->conf->hold_limit, d->conf->hold_limit_iid);
-	x->ctl.c.hold_drops += held - hold_count(x->hold); /* a smaller queue */
+	/* a smaller queue */
+	x->ctl.c.hold_drops +=
+		hold_configure(x->hold, d->conf->hold_limit, d->conf->hold_limit_iid);
 	if (d->conf->dp_workers != old->dp_workers)
 		log_warn("dataplane workers: the change takes effect at the next start");
 	xtr_dp_tick(d);
@@ -975,12 +980,12 @@ void xtr_dp_tick(struct xtr_daemon *d)
 	for (size_t i = 0; i <= x->nw; i++) {
 		struct dp *dp = i < x->nw ? &x->w[i].dp : &x->ctl.dp;
 
-		if (!mc_local_rloc(d->mc, LISP_AFI_IPV4, &dp->rloc4))
+		if (!mc_local_rloc(x->mc, LISP_AFI_IPV4, &dp->rloc4))
 			dp->rloc4.afi = LISP_AFI_NONE;
-		if (!mc_local_rloc(d->mc, LISP_AFI_IPV6, &dp->rloc6))
+		if (!mc_local_rloc(x->mc, LISP_AFI_IPV6, &dp->rloc6))
 			dp->rloc6.afi = LISP_AFI_NONE;
 	}
-	x->ctl.c.hold_drops += hold_compact(x->hold, now, PENDING_AGE); /* aged */
+	x->ctl.c.hold_drops += hold_compact(x->hold, now, HOLD_MAX_AGE); /* aged */
 }
 
 /* The instance-ids the configuration has EIDs in: each gets a TUN. */
@@ -1214,8 +1219,8 @@ static void wk_init(struct xtr_dp *x, struct wk *w, unsigned index, bool ctl)
 	w->x = x;
 	w->index = index;
 	w->ctl = ctl;
-	dp_init(&w->dp, d->mc, NULL, NULL, d->conf->dp_mtu);
-	w->dp.local = etr_local_table(d->etr);
+	dp_init(&w->dp, x->mc, NULL, NULL, d->conf->dp_mtu);
+	w->dp.local = etr_local_table(x->etr);
 	w->dp.sport_mask = PORT_POOL - 1;
 	{ /* a nonce sequence of its own (xorshift: never from 0) */
 		uint32_t seed;
@@ -1311,7 +1316,15 @@ void xtr_dp_open(struct xtr_daemon *d)
 		return;
 	x = xcalloc(1, sizeof(*x));
 	x->d = d;
+	x->mc = d->mc;
+	x->etr = d->etr;
 	x->hold = hold_new(SLOT);
+	x->smr = smr_new(&(struct smr_io){ .send = smr_io_send,
+					   .local_rloc = smr_local_rloc,
+					   .away_since = smr_away_since,
+					   .sent = smr_sent,
+					   .arg = x,
+					   .evh = d->evh });
 	hold_configure(x->hold, c->hold_limit, c->hold_limit_iid);
 	x->tun_mtu = c->dp_mtu - (v6_rlocs(c) ? V6_OVERHEAD : V4_OVERHEAD);
 	/* the main thread holds it from here on, but while its loop waits */
@@ -1387,6 +1400,7 @@ void xtr_dp_close(struct xtr_daemon *d)
 				close(x->pool[f][i]);
 	nl_close(x->rt);
 	hold_free(x->hold);
+	smr_free(x->smr);
 	pthread_rwlock_destroy(&x->lock);
 	free(x->w);
 	free(x->tuns);

@@ -13,7 +13,7 @@
 #include "lib/ippkt.h"
 #include "lib/lisp_data.h"
 #include "lib/lpmh.h"
-#include "xtr-gateway/xtr.h"
+#include "xtr-gateway/xtr.h" /* struct etr_local: the ETR's table */
 
 #define V4_OVERHEAD (IPPKT_V4_HDR_LEN + IPPKT_UDP_HDR_LEN + LISP_DATA_HDR_LEN)
 #define V6_OVERHEAD (IPPKT_V6_HDR_LEN + IPPKT_UDP_HDR_LEN + LISP_DATA_HDR_LEN)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/nl.h"
-#include "xtr-gateway/xtr.h"
+#include "xtr-gateway/dataplane/route.h"
 
 int xtr_rt_route(struct nl *rt, bool add, const struct lisp_prefix *p, uint32_t table, int ifindex)
 {

@@ -33,6 +33,7 @@
 #define REQ_REST       30.0
 #define SMR_INTERVAL   3.0 /* s between SMR-invoked requests for one prefix */
 #define MC_INLINE_LOCS 2   /* locators kept in the entry itself: one cache miss less a packet */
+#define MC_BATCH       64  /* lookups interleaved at once (mc_lookup_batch) */
 
 struct mc_entry {
 	/* what the data plane reads first: the first cache line */
@@ -246,15 +247,9 @@ bool mc_local_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out)
 		return true;
 	}
 	for (size_t i = 0; i < c->ndbmaps; i++) {
-		const struct xtr_conf_dbmap *m = &c->dbmaps[i];
-		const struct xtr_conf_locator *v = m->locs;
-		size_t n = m->nlocs;
+		size_t n;
+		const struct xtr_conf_locator *v = etr_locset_of(c, &c->dbmaps[i], &n);
 
-		for (size_t j = 0; m->locset[0] && j < c->nlocsets; j++)
-			if (strcmp(c->locsets[j].name, m->locset) == 0) {
-				v = c->locsets[j].locs;
-				n = c->locsets[j].nlocs;
-			}
 		for (size_t j = 0; j < n; j++) {
 			if (v[j].addr.afi == afi) {
 				*out = v[j].addr;
@@ -311,7 +306,8 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 		e->smr_invoked = smr_invoked;
 		e->next_req = now + REQ_INTERVAL;
 		mc->c.requests_sent++;
-		evh_add_at(t, smr_invoked ? "map-request-smr" : "map-request", &e->p, mr, NULL);
+		evh_add_at(mc->io.evh, t, smr_invoked ? "map-request-smr" : "map-request", &e->p,
+			   mr, NULL);
 		return;
 	}
 	mc->c.requests_unsendable++; /* no map-resolver of the EID's family with an RLOC of ours */
@@ -375,12 +371,13 @@ static bool install(struct mapcache *mc, const struct lisp_eid_record *r,
 	if (r->ttl == 0) {
 		if (e)
 			forget(mc, e);
-		evh_add("map-cache-removed", &r->eid, src, NULL);
+		evh_add(mc->io.evh, "map-cache-removed", &r->eid, src, NULL);
 		return true;
 	}
 	if (e && e->configured && !r->loc_count) {
 		revert(mc, e); /* a positive answer learned over it is withdrawn as well */
-		evh_add("map-cache-kept", &r->eid, src, "configured, the negative answer not used");
+		evh_add(mc->io.evh, "map-cache-kept", &r->eid, src,
+			"configured, the negative answer not used");
 		return false;
 	}
 	if (!e)
@@ -414,11 +411,11 @@ static bool install(struct mapcache *mc, const struct lisp_eid_record *r,
 		m->since = now;
 	}
 	if (e->nloc)
-		evh_add("map-cache", &r->eid, src, "-> %s%s",
+		evh_add(mc->io.evh, "map-cache", &r->eid, src, "-> %s%s",
 			lisp_addr_format(&e->locs[0].addr, a, sizeof(a)),
 			e->nloc > 1 ? " (and more)" : "");
 	else
-		evh_add("map-cache", &r->eid, src, "negative");
+		evh_add(mc->io.evh, "map-cache", &r->eid, src, "negative");
 	return true;
 }
 
@@ -581,7 +578,7 @@ static void handle_smr(struct mapcache *mc, const struct lisp_addr *src, const u
 	}
 	mc->c.smrs++;
 	if (q.src_eid.addr.afi)
-		evh_add("smr-received", &q.src_eid, src, NULL);
+		evh_add(mc->io.evh, "smr-received", &q.src_eid, src, NULL);
 	e = q.src_eid.addr.afi ? ptable_lookup(mc->t, q.src_eid.iid, &q.src_eid.addr, NULL) : NULL;
 	count_control(e, src);
 	/* one request per SMR interval for one change: a mapping installed since is a new one */

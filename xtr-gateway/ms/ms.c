@@ -1,8 +1,10 @@
 /*
- * Map-Server and Map-Resolver (RFC 9301 §8; spec/lisp-wire.md §5-§7, §10):
- * sites and their keys, registrations with expiry, move notification of
- * the previous registrants, and Map-Request resolution. Packets leave
- * through ms->io; time comes from the caller.
+ * The Map-Server (RFC 9301 §8; spec/lisp-wire.md §5, §6, §10): sites and
+ * their keys, registrations with expiry, strict-nonce, move notification
+ * of the previous registrants (unsolicited Map-Notify and its
+ * retransmission), the message dispatch and read access for the control
+ * socket. The Map-Resolver is ms/mr.c, the state file ms/state.c. Packets
+ * leave through ms->io; time comes from the caller.
  *
  * Registrations of one prefix (the rule; vmroam.conf(5) says it too).
  * A registrant is one xTR: its xTR-ID when the Map-Register carries one,
@@ -22,153 +24,26 @@
  *    prefix (not the registering xTR itself); the site counts a move. A
  *    Map-Notify is sent MS_NOTIFY_TRIES times at most, and a newer one for
  *    the same EID to the same address replaces it.
- *
- * Answers (spec/lisp-wire.md §7.1): one per Encapsulated Map-Request, for
- * its first record; to the first ITR-RLOC we can send to; within the
- * per-destination rate limit (map-reply rate-limit), which also bounds the
- * requests forwarded to an ETR (by the ITR-RLOC the ETR will answer).
- * Negative answers name a hole: the least-specific prefix around the EID
- * that holds no registered and no other configured prefix.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/evhist.h"
 #include "lib/lisp_auth.h"
 #include "lib/ptable.h"
 #include "lib/ratelim.h"
 #include "lib/xalloc.h"
-#include "xtr-gateway/xtr.h"
-
-#define MAX_LOCS 255
-#define MSG_MAX	 65536
-
-/* A registered locator, kept compact: a million registrations are the design point. */
-struct ms_loc {
-	struct lisp_addr addr;
-	uint8_t priority, weight, mpriority, mweight;
-	bool reachable;
-};
-
-/* One ETR's registration of a prefix (several for a multihomed site). */
-struct ms_registrant {
-	struct ms_registrant *next;
-	struct ms_reg *reg;
-	double last;
-	struct ms_loc *more; /* locators after the first: nloc - 1 of them */
-	uint8_t xtr_id[16];
-	struct lisp_addr addr;
-	uint16_t port;
-	uint32_t heap_idx;
-	uint32_t life; /* seconds: expires at last + life */
-	uint8_t nloc;
-	uint8_t alg; /* the algorithm its Map-Registers are signed with: its Map-Notifies use it */
-	bool has_xtr_id;
-	struct ms_loc loc1;
-};
-
-struct ms_reg {
-	struct lisp_prefix p;
-	struct ms_site *site;
-	double first;
-	struct ms_registrant *regs;
-	uint32_t ttl;
-	bool proxy_reply, want_map_notify;
-};
-
-/* strict-nonce: the last Map-Register nonce of one xTR (by xTR-ID, else by address). */
-struct nonce_seen {
-	struct nonce_seen *next; /* in its hash chain */
-	bool by_xtr_id;
-	uint8_t xtr_id[16];
-	struct lisp_addr addr;
-	uint64_t nonce;
-};
-
-#define NONCE_BUCKETS 256
-
-struct ms_site {
-	char name[XTR_SITE_NAME_MAX];
-	const struct xtr_conf_site *conf;
-	struct lisp_auth_key *key;
-	struct ms_site_counters c;
-	struct nonce_seen **nonces;	/* NONCE_BUCKETS chains, NULL until the first one */
-	size_t nnonces;			/* at most MS_NONCE_XTRS_MAX */
-	uint8_t nonce_key[XTR_KEY_MAX]; /* the key they came with: a new key starts afresh */
-	size_t nonce_keylen;
-	bool alive;
-};
-
-/* A configured eid-prefix, the value of ms->cfg. */
-struct ms_cfg {
-	struct lisp_prefix p;
-	struct ms_site *site;
-	bool ams;
-};
-
-/* A Map-Request of a receive batch, decoded ahead (ms_input_batch). */
-struct ms_pre {
-	struct lisp_ecm e;
-	struct lisp_map_request req;
-	size_t slot; /* of its first EID in the batched lookup */
-	bool ok;
-};
-
-/* An unsolicited Map-Notify waiting for its Map-Notify-Ack. */
-struct ms_notify {
-	struct ms_notify *next;
-	struct ms_site *site;
-	uint64_t nonce;
-	struct lisp_addr dst;
-	struct lisp_prefix eid; /* of its record: a newer notify of it to dst replaces this one */
-	int sent;
-	double next_at;
-	size_t len;
-	uint8_t msg[];
-};
-
-struct ms {
-	struct ms_io io;
-	struct xtr_counters *gc;
-	const struct xtr_conf *conf;
-	struct ms_site **sites;
-	size_t nsites;
-	struct ptable *cfg;	     /* configured prefixes -> struct ms_cfg */
-	struct ptable *regs;	     /* registered prefixes -> struct ms_reg */
-	struct ms_registrant **heap; /* by expiry */
-	size_t nheap, capheap;
-	struct ms_notify *notifies;
-	bool dirty; /* registrations or nonces changed since the last snapshot */
-	struct log_rate rl_bad, rl_auth, rl_prefix, rl_limit;
-	struct ratelim *rl;    /* answers per destination (map-reply rate-limit) */
-	uint64_t notify_nonce; /* of the last unsolicited Map-Notify (notify_nonce()) */
-	struct lisp_locator locs[MAX_LOCS];
-	uint8_t acked[65536]; /* the accepted records of a Map-Register */
-	struct ms_pre pre[MS_BATCH];
-	uint8_t out[MSG_MAX];
-};
+#include "xtr-gateway/ms/ms_int.h"
 
 /* Wait after the n-th send of an unsolicited Map-Notify (RFC 9301 §5.7). */
 static const double notify_wait[MS_NOTIFY_TRIES] = { 3, 3, 3, 6, 12, 24, 24 };
 
-/* Expiry heap */
+/* Locators, and the expiry heap */
 
-static inline double expires(const struct ms_registrant *r)
-{
-	return r->last + r->life;
-}
-
-static inline const struct ms_loc *loc_at(const struct ms_registrant *r, uint8_t i)
-{
-	return i == 0 ? &r->loc1 : &r->more[i - 1];
-}
-
-static void set_locs(struct ms_registrant *r, const struct lisp_locator *l, uint8_t n)
+void ms_set_locs(struct ms_registrant *r, const struct lisp_locator *l, uint8_t n)
 {
 	r->nloc = n;
 	free(r->more);
@@ -185,7 +60,7 @@ static void set_locs(struct ms_registrant *r, const struct lisp_locator *l, uint
 	}
 }
 
-static void loc_export(const struct ms_loc *m, struct lisp_locator *l)
+void ms_loc_export(const struct ms_loc *m, struct lisp_locator *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->addr[0] = m->addr;
@@ -207,7 +82,7 @@ static void heap_up(struct ms *ms, size_t i)
 {
 	struct ms_registrant *r = ms->heap[i];
 
-	while (i > 0 && expires(ms->heap[(i - 1) / 2]) > expires(r)) {
+	while (i > 0 && ms_expires(ms->heap[(i - 1) / 2]) > ms_expires(r)) {
 		heap_set(ms, i, ms->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
@@ -223,9 +98,9 @@ static void heap_down(struct ms *ms, size_t i)
 
 		if (c >= ms->nheap)
 			break;
-		if (c + 1 < ms->nheap && expires(ms->heap[c + 1]) < expires(ms->heap[c]))
+		if (c + 1 < ms->nheap && ms_expires(ms->heap[c + 1]) < ms_expires(ms->heap[c]))
 			c++;
-		if (expires(ms->heap[c]) >= expires(r))
+		if (ms_expires(ms->heap[c]) >= ms_expires(r))
 			break;
 		heap_set(ms, i, ms->heap[c]);
 		i = c;
@@ -233,7 +108,7 @@ static void heap_down(struct ms *ms, size_t i)
 	heap_set(ms, i, r);
 }
 
-static void heap_push(struct ms *ms, struct ms_registrant *r)
+void ms_heap_push(struct ms *ms, struct ms_registrant *r)
 {
 	if (ms->nheap == ms->capheap) {
 		ms->capheap = ms->capheap ? ms->capheap * 2 : 64;
@@ -302,7 +177,7 @@ static bool same_locs(const struct ms_registrant *r, const struct lisp_locator *
 		bool found = false;
 
 		for (uint8_t j = 0; j < n && !found; j++)
-			found = lisp_addr_equal(&loc_at(r, i)->addr, &locs[j].addr[0]);
+			found = lisp_addr_equal(&ms_loc_at(r, i)->addr, &locs[j].addr[0]);
 		if (!found)
 			return false;
 	}
@@ -310,7 +185,7 @@ static bool same_locs(const struct ms_registrant *r, const struct lisp_locator *
 }
 
 /* The configured prefix that allows p: p itself, or the longest covering one with accept-more-specifics. */
-static struct ms_cfg *cfg_allowing(const struct ms *ms, const struct lisp_prefix *p)
+struct ms_cfg *ms_cfg_allowing(const struct ms *ms, const struct lisp_prefix *p)
 {
 	struct ms_cfg *c = ptable_lookup_exact(ms->cfg, p);
 
@@ -395,7 +270,7 @@ static void notify_moved(struct ms *ms, struct ms_site *site, const struct ms_re
 	nt->next_at = now + notify_wait[0];
 	nt->next = ms->notifies;
 	ms->notifies = nt;
-	evh_add("notify-moved", &rec->eid, dst, "site %s", site->name);
+	evh_add(ms->io.evh, "notify-moved", &rec->eid, dst, "site %s", site->name);
 	ms->io.send(ms->io.arg, dst, LISP_CONTROL_PORT, nt->msg, nt->len);
 	site->c.map_notifies_sent++;
 }
@@ -428,12 +303,12 @@ static uint8_t collect_locs(struct ms *ms, const struct lisp_eid_record *rec)
 	uint8_t n = 0;
 
 	lisp_locator_iter_init(&it, rec);
-	while (n < MAX_LOCS && lisp_locator_iter_next(&it, &ms->locs[n]))
+	while (n < MS_LOCS_MAX && lisp_locator_iter_next(&it, &ms->locs[n]))
 		n++;
 	return n;
 }
 
-static bool locs_allowed(const struct ms_site *site, const struct lisp_locator *locs, uint8_t n)
+bool ms_locs_allowed(const struct ms_site *site, const struct lisp_locator *locs, uint8_t n)
 {
 	const struct xtr_conf_site *c = site->conf;
 
@@ -450,20 +325,18 @@ static bool locs_allowed(const struct ms_site *site, const struct lisp_locator *
 	return true;
 }
 
-/* Whether registrant r is the xTR that sent m from src: same xTR-ID, or same address without one. */
+/* Whether registrant r is the xTR that sent m from src (ms_same_xtr()). */
 static bool is_sender(const struct ms_registrant *r, const struct lisp_map_register *m,
 		      const struct lisp_addr *src)
 {
-	return m->xtr_id_present ? r->has_xtr_id && memcmp(r->xtr_id, m->xtr_id, 16) == 0
-				 : !r->has_xtr_id && lisp_addr_equal(&r->addr, src);
+	return ms_same_xtr(r->has_xtr_id, r->xtr_id, &r->addr, m->xtr_id_present, m->xtr_id, src);
 }
 
-/* The registrant of reg that sent m from src, or NULL. */
-static struct ms_registrant *find_registrant(struct ms_reg *reg, const struct lisp_map_register *m,
-					     const struct lisp_addr *src)
+struct ms_registrant *ms_registrant_find(struct ms_reg *reg, bool has_xtr_id, const uint8_t *xtr_id,
+					 const struct lisp_addr *addr)
 {
 	for (struct ms_registrant *r = reg->regs; r; r = r->next)
-		if (is_sender(r, m, src))
+		if (ms_same_xtr(r->has_xtr_id, r->xtr_id, &r->addr, has_xtr_id, xtr_id, addr))
 			return r;
 	return NULL;
 }
@@ -528,7 +401,7 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 		reg->first = now;
 		ptable_add(ms->regs, &reg->p, reg);
 	}
-	r = find_registrant(reg, m, src);
+	r = ms_registrant_find(reg, m->xtr_id_present, m->xtr_id, src);
 	if (!r || !same_locs(r, ms->locs, n)) {
 		if (!r) {
 			r = xcalloc(1, sizeof(*r));
@@ -538,13 +411,14 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 			r->next = reg->regs;
 			reg->regs = r;
 			r->last = now;
-			heap_push(ms, r);
+			ms_heap_push(ms, r);
 		}
-		evh_add("registered", &rec->eid, src, "site %s, %u locator(s)", site->name, n);
+		evh_add(ms->io.evh, "registered", &rec->eid, src, "site %s, %u locator(s)",
+			site->name, n);
 		/* a site's prefix merges its xTRs' locators; only a host moves */
 		if (is_host(&reg->p) && !m->merge)
 			handle_move(ms, site, reg, r, m, src, rec, n, now);
-		set_locs(r, ms->locs, n);
+		ms_set_locs(r, ms->locs, n);
 		ms->dirty = true;
 	}
 	r->addr = *src;
@@ -564,11 +438,12 @@ static bool do_deregister(struct ms *ms, const struct lisp_map_register *m,
 			  const struct lisp_eid_record *rec, const struct lisp_addr *src)
 {
 	struct ms_reg *reg = ptable_lookup_exact(ms->regs, &rec->eid);
-	struct ms_registrant *r = reg ? find_registrant(reg, m, src) : NULL;
+	struct ms_registrant *r =
+		reg ? ms_registrant_find(reg, m->xtr_id_present, m->xtr_id, src) : NULL;
 
 	if (!r)
 		return false;
-	evh_add("deregistered", &rec->eid, src, NULL);
+	evh_add(ms->io.evh, "deregistered", &rec->eid, src, NULL);
 	registrant_del(ms, r);
 	return true;
 }
@@ -577,7 +452,7 @@ static bool do_deregister(struct ms *ms, const struct lisp_map_register *m,
 
 static void nonces_clear(struct ms_site *site)
 {
-	for (size_t b = 0; site->nonces && b < NONCE_BUCKETS; b++) {
+	for (size_t b = 0; site->nonces && b < MS_NONCE_BUCKETS; b++) {
 		while (site->nonces[b]) {
 			struct nonce_seen *n = site->nonces[b];
 
@@ -595,7 +470,7 @@ static void nonces_clear(struct ms_site *site)
  * xTR-ID and key): when the site's key changed, they start afresh. The
  * old key's Map-Registers no longer authenticate, so none can be replayed.
  */
-static void nonces_sync_key(struct ms_site *site)
+void ms_nonces_sync_key(struct ms_site *site)
 {
 	const struct xtr_conf_site *cs = site->conf;
 
@@ -614,24 +489,23 @@ static size_t nonce_bucket(bool by_xtr_id, const uint8_t *xtr_id, const struct l
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
-	return (size_t)(h % NONCE_BUCKETS);
+	return (size_t)(h % MS_NONCE_BUCKETS);
 }
 
 /* The entry of an xTR (xtr_id when by_xtr_id, else addr); with add, a new one (nonce 0). */
-static struct nonce_seen *nonce_entry(struct ms_site *site, bool by_xtr_id, const uint8_t *xtr_id,
-				      const struct lisp_addr *addr, bool add)
+struct nonce_seen *ms_nonce_entry(struct ms_site *site, bool by_xtr_id, const uint8_t *xtr_id,
+				  const struct lisp_addr *addr, bool add)
 {
 	size_t b = nonce_bucket(by_xtr_id, xtr_id, addr);
 	struct nonce_seen *s;
 
 	for (s = site->nonces ? site->nonces[b] : NULL; s; s = s->next)
-		if (by_xtr_id ? s->by_xtr_id && memcmp(s->xtr_id, xtr_id, 16) == 0
-			      : !s->by_xtr_id && lisp_addr_equal(&s->addr, addr))
+		if (ms_same_xtr(s->by_xtr_id, s->xtr_id, &s->addr, by_xtr_id, xtr_id, addr))
 			return s;
 	if (!add || site->nnonces >= MS_NONCE_XTRS_MAX)
 		return NULL;
 	if (!site->nonces)
-		site->nonces = xcalloc(NONCE_BUCKETS, sizeof(*site->nonces));
+		site->nonces = xcalloc(MS_NONCE_BUCKETS, sizeof(*site->nonces));
 	s = xcalloc(1, sizeof(*s));
 	s->by_xtr_id = by_xtr_id;
 	if (by_xtr_id)
@@ -654,11 +528,11 @@ static int nonce_fresh(struct ms *ms, struct ms_site *site, const struct lisp_ma
 {
 	struct nonce_seen *s;
 
-	nonces_sync_key(site);
-	s = nonce_entry(site, m->xtr_id_present, m->xtr_id, src, false);
+	ms_nonces_sync_key(site);
+	s = ms_nonce_entry(site, m->xtr_id_present, m->xtr_id, src, false);
 	if (s && m->nonce <= s->nonce)
 		return -EALREADY;
-	if (!s && !(s = nonce_entry(site, m->xtr_id_present, m->xtr_id, src, true)))
+	if (!s && !(s = ms_nonce_entry(site, m->xtr_id_present, m->xtr_id, src, true)))
 		return -ENOSPC;
 	s->nonce = m->nonce;
 	ms->dirty = true; /* the state file keeps it across a restart */
@@ -709,7 +583,7 @@ static bool record_allowed(struct ms *ms, struct ms_site *site, const struct lis
 			   const struct lisp_addr *src)
 {
 	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
-	struct ms_cfg *c = cfg_allowing(ms, &rec->eid);
+	struct ms_cfg *c = ms_cfg_allowing(ms, &rec->eid);
 
 	if (!c || c->site != site) {
 		site->c.prefix_rejects++;
@@ -719,7 +593,7 @@ static bool record_allowed(struct ms *ms, struct ms_site *site, const struct lis
 			    lisp_addr_format(src, a, sizeof(a)));
 		return false;
 	}
-	if (!locs_allowed(site, ms->locs, collect_locs(ms, rec))) {
+	if (!ms_locs_allowed(site, ms->locs, collect_locs(ms, rec))) {
 		site->c.allowed_locator_mismatches++;
 		log_warn_rl(&ms->rl_prefix, "ms: site %s: %s from %s: locator not allowed",
 			    site->name, lisp_prefix_format(&rec->eid, p, sizeof(p)),
@@ -806,269 +680,6 @@ static void handle_notify_ack(struct ms *ms, const struct lisp_addr *src, const 
 	ms->gc->acks_unmatched++;
 }
 
-/* Map-Resolver */
-
-/*
- * Whether an answer (what) may go to dst now: map-reply rate-limit, per
- * destination and in all. A refusal is counted in *refused and logged.
- */
-static bool answer_allowed(struct ms *ms, const struct lisp_addr *dst, double now,
-			   uint64_t *refused, const char *what)
-{
-	char a[LISP_ADDR_STRLEN];
-	int rc = ratelim_take(ms->rl, dst, now);
-
-	if (rc == 0)
-		return true;
-	(*refused)++;
-	log_warn_rl(&ms->rl_limit, "ms: %s for %s not sent: %s", what,
-		    lisp_addr_format(dst, a, sizeof(a)),
-		    rc == -ENOBUFS ? "map-reply rate-limit total reached"
-				   : "map-reply rate-limit of the destination reached");
-	return false;
-}
-
-static bool is_ip(const struct lisp_addr *a)
-{
-	return a->afi == LISP_AFI_IPV4 || a->afi == LISP_AFI_IPV6;
-}
-
-/* The first ITR-RLOC of req an answer can go to (IPv4 or IPv6), or NULL. */
-static const struct lisp_addr *first_itr_rloc(const struct lisp_map_request *req)
-{
-	for (unsigned i = 0; i < req->itr_rloc_count; i++)
-		if (is_ip(&req->itr_rlocs[i]))
-			return &req->itr_rlocs[i];
-	return NULL;
-}
-
-/*
- * Sends one Map-Reply: to the first ITR-RLOC of a family we have a socket
- * for, within the rate limit; never to a second one after a send failed.
- */
-static void send_reply(struct ms *ms, const struct lisp_map_request *req, uint16_t dport,
-		       const struct lisp_eid_record *rec, double now)
-{
-	struct lisp_map_reply m = { .nonce = req->nonce };
-	struct buf_writer w;
-
-	buf_writer_init(&w, ms->out, sizeof(ms->out));
-	if (lisp_msg_encode_map_reply(&w, &m, rec, 1) < 0)
-		return;
-	for (unsigned i = 0; i < req->itr_rloc_count; i++) {
-		const struct lisp_addr *dst = &req->itr_rlocs[i];
-
-		if (!is_ip(dst))
-			continue;
-		if (!answer_allowed(ms, dst, now, &ms->gc->map_replies_rate_limited, "Map-Reply"))
-			return;
-		if (ms->io.send(ms->io.arg, dst, dport, ms->out, w.off) != -EAFNOSUPPORT)
-			return;
-	}
-}
-
-/* Walk callback: stops at the first entry that is not arg. */
-static int other_entry(const struct lisp_prefix *p, void *v, void *arg)
-{
-	(void)p;
-	return v != arg;
-}
-
-/* Whether the plen-bit prefix around eid holds a registered prefix, or a configured one but self. */
-static bool holds_other(const struct ms *ms, const struct lisp_prefix *eid, unsigned plen,
-			struct ms_cfg *self)
-{
-	struct lisp_prefix q = *eid;
-
-	q.plen = (uint8_t)plen;
-	lisp_prefix_mask(&q);
-	return ptable_walk(ms->regs, &q, other_entry, NULL) ||
-	       ptable_walk(ms->cfg, &q, other_entry, self);
-}
-
-/*
- * The hole around eid (RFC 9301 §8.4, spec/lisp-wire.md §7.1): the least
- * specific prefix of at least from bits holding eid and no registered
- * prefix, nor a configured one but self. A prefix holds all that a longer
- * one around eid holds, so a binary search over the length: a few walks,
- * each stopping at the first entry it meets.
- */
-static void hole(const struct ms *ms, const struct lisp_prefix *eid, unsigned from,
-		 struct ms_cfg *self, struct lisp_prefix *out)
-{
-	unsigned lo = from, hi = lisp_afi_max_plen(eid->addr.afi);
-
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-
-		if (holds_other(ms, eid, mid, self))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*out = *eid;
-	out->plen = (uint8_t)lo;
-	lisp_prefix_mask(out);
-}
-
-/* Proxy reply: the registered locators of every registrant, each once, L and p clear. */
-static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct lisp_map_request *req,
-			uint16_t dport, double now)
-{
-	struct lisp_eid_record rec = { .ttl = reg->ttl, .eid = reg->p };
-	uint8_t n = 0;
-
-	for (const struct ms_registrant *r = reg->regs; r; r = r->next) {
-		for (uint8_t i = 0; i < r->nloc && n < MAX_LOCS; i++) {
-			bool dup = false;
-
-			for (uint8_t j = 0; j < n && !dup; j++)
-				dup = lisp_addr_equal(&ms->locs[j].addr[0], &loc_at(r, i)->addr);
-			if (dup)
-				continue;
-			loc_export(loc_at(r, i), &ms->locs[n++]);
-		}
-	}
-	rec.loc_count = n;
-	rec.locs = ms->locs;
-	send_reply(ms, req, dport, &rec, now);
-}
-
-/*
- * Forwards the ECM to one registered ETR, which answers the ITR itself:
- * the first reachable locator of the registrant heard from last (a
- * renumbered xTR's old address lingers until it expires), with the E bit
- * ("forward to ETR", IANA LISP ECM flags; lispers.net sets it too) and
- * nothing else changed: an E=1 ECM is never resolved again, so a locator
- * pointing back at a Map-Resolver cannot make it forward to itself forever.
- */
-static bool forward(struct ms *ms, const struct ms_reg *reg, const uint8_t *ecm, size_t len)
-{
-	const struct ms_registrant *best = NULL;
-
-	if (len > sizeof(ms->out))
-		return false;
-	memcpy(ms->out, ecm, len);
-	ms->out[0] |= LISP_ECM_E_BIT;
-	for (const struct ms_registrant *r = reg->regs; r; r = r->next)
-		for (uint8_t i = 0; i < r->nloc; i++)
-			if (loc_at(r, i)->reachable && (!best || r->last > best->last))
-				best = r;
-	for (uint8_t i = 0; best && i < best->nloc; i++)
-		if (loc_at(best, i)->reachable && ms->io.send(ms->io.arg, &loc_at(best, i)->addr,
-							      LISP_CONTROL_PORT, ms->out, len) == 0)
-			return true;
-	return false;
-}
-
-/* Answers for eid, whose registration (longest match, or NULL) the caller looked up. */
-static void resolve(struct ms *ms, const struct lisp_map_request *req,
-		    const struct lisp_prefix *eid, struct ms_reg *reg, uint16_t dport,
-		    const uint8_t *ecm, size_t len, double now)
-{
-	struct lisp_eid_record neg = { .act = LISP_ACT_NATIVE_FORWARD, .ttl = 15 };
-	struct ms_cfg *c;
-
-	if (reg && reg->proxy_reply) {
-		proxy_reply(ms, reg, req, dport, now);
-		reg->site->c.map_requests_proxied++;
-		return;
-	}
-	if (reg) {
-		/* the MS never answers for an ETR that did not ask for proxy replies */
-		if (!answer_allowed(ms, first_itr_rloc(req), now,
-				    &ms->gc->map_requests_forward_rate_limited,
-				    "Map-Request forwarded to an ETR"))
-			return;
-		if (forward(ms, reg, ecm, len))
-			reg->site->c.map_requests_forwarded++;
-		else
-			reg->site->c.map_requests_unforwardable++;
-		return;
-	}
-	c = ptable_lookup(ms->cfg, eid->iid, &eid->addr, NULL);
-	if (c) {
-		/* in a LISP site, nothing registered here: the host may be about to register */
-		neg.ttl = 1;
-		neg.act = LISP_ACT_SEND_MAP_REQUEST;
-		hole(ms, eid, c->p.plen, c, &neg.eid);
-		c->site->c.map_requests_negative++;
-	} else {
-		hole(ms, eid, 0, NULL, &neg.eid);
-		ms->gc->negative_not_lisp++;
-	}
-	send_reply(ms, req, dport, &neg, now);
-}
-
-/* Decodes an ECM and its Map-Request; false (counted, logged) when it is not one we answer. */
-static bool ecm_decode(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len,
-		       struct lisp_ecm *e, struct lisp_map_request *req)
-{
-	char a[LISP_ADDR_STRLEN];
-	int rc = lisp_msg_decode_ecm(buf, len, e);
-
-	if (rc == 0)
-		rc = lisp_msg_decode_map_request(e->inner.payload, e->inner.payload_len, req);
-	if (rc < 0) {
-		rc == -EPROTONOSUPPORT ? ms->gc->unsupported++ : ms->gc->malformed++;
-		log_warn_rl(&ms->rl_bad, "ms: bad Encapsulated Map-Request from %s: %s",
-			    lisp_addr_format(src, a, sizeof(a)), strerror(-rc));
-		return false;
-	}
-	if (req->probe || e->to_etr || !(ms->conf->mr_v4 || ms->conf->mr_v6)) {
-		/* map-resolvers drop RLOC-probes, and requests already forwarded to an ETR */
-		ms->gc->unsupported++;
-		return false;
-	}
-	if (!first_itr_rloc(req)) {
-		ms->gc->unsupported++;
-		log_warn_rl(&ms->rl_bad, "ms: Map-Request from %s: no IPv4 or IPv6 ITR-RLOC",
-			    lisp_addr_format(src, a, sizeof(a)));
-		return false;
-	}
-	ms->gc->map_requests++;
-	return true;
-}
-
-/*
- * Answers the first EID of a decoded request, whose registration the
- * caller may have looked up (reg), else LOOKUP. One request, one answer:
- * RFC 9301 senders send one record, and more would multiply what a single
- * forged request sends to its ITR-RLOC; the others are counted, ignored.
- */
-#define LOOKUP ((struct ms_reg *)-1)
-static void ecm_answer(struct ms *ms, const struct lisp_addr *src, const struct lisp_ecm *e,
-		       const struct lisp_map_request *req, const uint8_t *buf, size_t len,
-		       struct ms_reg *reg, double now)
-{
-	char a[LISP_ADDR_STRLEN];
-	struct lisp_prefix eid;
-	struct lisp_iter it;
-
-	lisp_prefix_iter_init(&it, &req->eids);
-	if (!lisp_prefix_iter_next(&it, &eid))
-		return;
-	if (req->eids.count > 1) {
-		ms->gc->map_request_records_ignored += req->eids.count - 1;
-		log_warn_rl(&ms->rl_bad,
-			    "ms: Map-Request from %s with %u records: the first answered",
-			    lisp_addr_format(src, a, sizeof(a)), req->eids.count);
-	}
-	if (reg == LOOKUP)
-		reg = ptable_lookup(ms->regs, eid.iid, &eid.addr, NULL);
-	resolve(ms, req, &eid, reg, e->inner.sport, buf, len, now);
-}
-
-static void handle_ecm(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len,
-		       double now)
-{
-	struct lisp_map_request req;
-	struct lisp_ecm e;
-
-	if (ecm_decode(ms, src, buf, len, &e, &req))
-		ecm_answer(ms, src, &e, &req, buf, len, LOOKUP, now);
-}
-
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now)
 {
@@ -1083,7 +694,7 @@ void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const 
 		handle_notify_ack(ms, src, buf, len);
 		break;
 	case LISP_TYPE_ECM:
-		handle_ecm(ms, src, buf, len, now);
+		mr_handle_ecm(ms, src, buf, len, now);
 		break;
 	case -EBADMSG:
 		ms->gc->malformed++;
@@ -1094,54 +705,16 @@ void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const 
 	}
 }
 
-/*
- * A receive batch: the Map-Requests that come before any message that
- * changes state are decoded first and their registrations looked up
- * together (ptable_lookup_batch interleaves the memory fetches); the
- * rest goes through ms_input() in order.
- */
-void ms_input_batch(struct ms *ms, const struct ms_pkt *pk, size_t n, double now)
-{
-	uint32_t iid[MS_BATCH] = { 0 };
-	struct lisp_addr addr[MS_BATCH] = { 0 };
-	void *found[MS_BATCH];
-	size_t upto = 0, m = 0;
-
-	n = n < MS_BATCH ? n : MS_BATCH;
-	for (; upto < n && lisp_msg_type(pk[upto].buf, pk[upto].len) == LISP_TYPE_ECM; upto++) {
-		struct ms_pre *p = &ms->pre[upto];
-		struct lisp_prefix eid;
-		struct lisp_iter it;
-
-		p->ok = ecm_decode(ms, &pk[upto].src, pk[upto].buf, pk[upto].len, &p->e, &p->req);
-		lisp_prefix_iter_init(&it, &p->req.eids);
-		if (!p->ok || !lisp_prefix_iter_next(&it, &eid))
-			continue;
-		p->slot = m;
-		iid[m] = eid.iid;
-		addr[m++] = eid.addr;
-	}
-	ptable_lookup_batch(ms->regs, m, iid, addr, found);
-	for (size_t j = 0; j < m; j++)
-		__builtin_prefetch(found[j]);
-	for (size_t i = 0; i < upto; i++)
-		if (ms->pre[i].ok)
-			ecm_answer(ms, &pk[i].src, &ms->pre[i].e, &ms->pre[i].req, pk[i].buf,
-				   pk[i].len, found[ms->pre[i].slot], now);
-	for (size_t i = upto; i < n; i++)
-		ms_input(ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
-}
-
 void ms_tick(struct ms *ms, double now)
 {
 	char a[LISP_ADDR_STRLEN], p[LISP_PREFIX_STRLEN];
 	struct ms_notify **pp = &ms->notifies;
 
-	while (ms->nheap && expires(ms->heap[0]) <= now) {
+	while (ms->nheap && ms_expires(ms->heap[0]) <= now) {
 		struct ms_registrant *r = ms->heap[0];
 
 		r->reg->site->c.expirations++;
-		evh_add("expired", &r->reg->p, &r->addr, "site %s", r->reg->site->name);
+		evh_add(ms->io.evh, "expired", &r->reg->p, &r->addr, "site %s", r->reg->site->name);
 		log_info("ms: site %s: registration of %s by %s expired", r->reg->site->name,
 			 lisp_prefix_format(&r->reg->p, p, sizeof(p)),
 			 lisp_addr_format(&r->addr, a, sizeof(a)));
@@ -1201,7 +774,7 @@ static int collect_disallowed(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct collect *c = arg;
 	struct ms_reg *reg = v;
-	struct ms_cfg *cf = cfg_allowing(c->ms, p);
+	struct ms_cfg *cf = ms_cfg_allowing(c->ms, p);
 
 	if (cf && cf->site == reg->site && reg->site->alive)
 		return 0;
@@ -1211,6 +784,17 @@ static int collect_disallowed(const struct lisp_prefix *p, void *v, void *arg)
 	}
 	c->v[c->n++] = reg;
 	return 0;
+}
+
+/* Drops the registrations the current configuration no longer allows (a walk cannot delete). */
+static void drop_disallowed(struct ms *ms)
+{
+	struct collect c = { .ms = ms };
+
+	ptable_walk(ms->regs, NULL, collect_disallowed, &c);
+	for (size_t i = 0; i < c.n; i++)
+		reg_del(ms, c.v[i]);
+	free(c.v);
 }
 
 static struct ms_site *site_for(struct ms *ms, const struct xtr_conf_site *cs)
@@ -1238,14 +822,10 @@ found:
 /* Drops what belongs to sites no longer configured: registrations, notifies, the sites. */
 static void drop_dead(struct ms *ms)
 {
-	struct collect c = { .ms = ms };
 	struct ms_notify **pp = &ms->notifies;
 	size_t keep = 0;
 
-	ptable_walk(ms->regs, NULL, collect_disallowed, &c);
-	for (size_t i = 0; i < c.n; i++)
-		reg_del(ms, c.v[i]);
-	free(c.v);
+	drop_disallowed(ms);
 	while (*pp) {
 		struct ms_notify *nt = *pp;
 
@@ -1292,16 +872,11 @@ void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now)
 
 void ms_free(struct ms *ms)
 {
-	struct collect c = { .ms = ms };
-
 	if (!ms)
 		return;
 	for (size_t i = 0; i < ms->nsites; i++)
 		ms->sites[i]->alive = false; /* everything is disallowed now */
-	ptable_walk(ms->regs, NULL, collect_disallowed, &c);
-	for (size_t i = 0; i < c.n; i++)
-		reg_del(ms, c.v[i]);
-	free(c.v);
+	drop_disallowed(ms);
 	while (ms->notifies) {
 		struct ms_notify *nt = ms->notifies;
 
@@ -1450,560 +1025,12 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 	out->has_xtr_id = r->has_xtr_id;
 	memcpy(out->xtr_id, r->xtr_id, 16);
 	out->last = r->last;
-	out->expires = expires(r);
+	out->expires = ms_expires(r);
 	out->nloc = r->nloc;
 	return r->next;
 }
 
 void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out)
 {
-	loc_export(loc_at(r, i), out);
-}
-
-/* --- registrations and nonces across a restart -------------------------------------------- */
-
-/*
- * The state file: a magic line, then one line per live registrant
- *   R IID PREFIX SITE FIRST TTL PROXY WANT-NOTIFY ADDR PORT XTR-ID|- LAST LIFE NLOC
- *     (ADDR PRIORITY WEIGHT MPRIORITY MWEIGHT REACHABLE) x NLOC
- * and (version 2) one per xTR whose last Map-Register nonce the site keeps
- *   N SITE KEY-TAG XTR-ID|- ADDR|- NONCE
- * KEY-TAG names the site key the nonce came with, without revealing it
- * (the first 8 bytes of HMAC-SHA-256(key, NONCE_TAG_LABEL), hex); NONCE is
- * 16 hex digits. Version 1 files (no N lines) are read as well.
- */
-#define STATE_MAGIC	"# vmroam map-server state 2"
-#define STATE_MAGIC_V1	"# vmroam map-server state 1"
-#define NONCE_TAG_LABEL "vmroam map-server nonce state"
-#define NONCE_TAG_LEN	8
-
-/* A registrant line of a snapshot (its locators in ms_snapshot.locs from loc on). */
-struct snap_reg {
-	struct lisp_prefix p;
-	struct lisp_addr addr;
-	double first, last;
-	uint32_t ttl, life, site, loc;
-	uint16_t port;
-	uint8_t nloc;
-	uint8_t xtr_id[16];
-	bool proxy, want, has_xtr_id;
-};
-
-/* A nonce line of a snapshot. */
-struct snap_nonce {
-	uint32_t site;
-	bool by_xtr_id;
-	uint8_t xtr_id[16];
-	struct lisp_addr addr;
-	uint64_t nonce;
-};
-
-struct ms_snapshot {
-	char (*names)[XTR_SITE_NAME_MAX];    /* of each site */
-	char (*tags)[2 * NONCE_TAG_LEN + 1]; /* the key tag of each site's nonces */
-	struct snap_reg *regs;
-	size_t nregs, capregs;
-	struct ms_loc *locs;
-	size_t nlocs, caplocs;
-	struct snap_nonce *nonces;
-	size_t nnonces;
-	const struct ms *ms; /* while it is taken */
-	double now;
-};
-
-/* The index of site in ms->sites (registrations come in runs of one site: the last is cached). */
-static uint32_t site_index(const struct ms *ms, const struct ms_site *site, uint32_t hint)
-{
-	if (hint < ms->nsites && ms->sites[hint] == site)
-		return hint;
-	for (uint32_t i = 0; i < ms->nsites; i++)
-		if (ms->sites[i] == site)
-			return i;
-	return hint; /* cannot happen: every registration's site is in ms->sites */
-}
-
-/* Walk callback: copies the live registrants of a prefix. */
-static int save_one(const struct lisp_prefix *p, void *v, void *arg)
-{
-	const struct ms_reg *reg = v;
-	struct ms_snapshot *s = arg;
-	uint32_t site = s->nregs ? s->regs[s->nregs - 1].site : 0;
-
-	site = site_index(s->ms, reg->site, site);
-	for (const struct ms_registrant *r = reg->regs; r; r = r->next) {
-		struct snap_reg *c;
-
-		if (expires(r) <= s->now)
-			continue;
-		if (s->nregs == s->capregs) {
-			s->capregs = s->capregs ? 2 * s->capregs : 1024;
-			s->regs = xreallocarray(s->regs, s->capregs, sizeof(*s->regs));
-		}
-		if (s->nlocs + r->nloc > s->caplocs) {
-			s->caplocs = 2 * (s->nlocs + r->nloc) + 1024;
-			s->locs = xreallocarray(s->locs, s->caplocs, sizeof(*s->locs));
-		}
-		c = &s->regs[s->nregs++];
-		*c = (struct snap_reg){ .p = *p,
-					.addr = r->addr,
-					.first = reg->first,
-					.last = r->last,
-					.ttl = reg->ttl,
-					.life = r->life,
-					.site = site,
-					.loc = (uint32_t)s->nlocs,
-					.port = r->port,
-					.nloc = r->nloc,
-					.proxy = reg->proxy_reply,
-					.want = reg->want_map_notify,
-					.has_xtr_id = r->has_xtr_id };
-		memcpy(c->xtr_id, r->xtr_id, 16);
-		for (uint8_t i = 0; i < r->nloc; i++)
-			s->locs[s->nlocs++] = *loc_at(r, i);
-	}
-	return 0;
-}
-
-/* The tag of a key (KEY-TAG above), 2 * NONCE_TAG_LEN hex digits. 0 or -EIO. */
-static int nonce_tag(const uint8_t *key, size_t keylen, char tag[2 * NONCE_TAG_LEN + 1])
-{
-	struct lisp_auth_key *k = lisp_auth_key_new(key, keylen);
-	uint8_t mac[LISP_AUTH_SHA256_LEN];
-	int rc = lisp_auth_hmac_sha256(k, (const uint8_t *)NONCE_TAG_LABEL, strlen(NONCE_TAG_LABEL),
-				       mac);
-
-	lisp_auth_key_free(k);
-	for (int i = 0; i < NONCE_TAG_LEN; i++)
-		snprintf(tag + 2 * i, 3, "%02x", mac[i]);
-	return rc;
-}
-
-/* Copies the nonces of site i, tagged with the key they came with. */
-static void save_nonces(struct ms_snapshot *s, const struct ms_site *site, uint32_t i)
-{
-	if (!site->nnonces || nonce_tag(site->nonce_key, site->nonce_keylen, s->tags[i]) < 0)
-		return;
-	s->nonces = xreallocarray(s->nonces, s->nnonces + site->nnonces, sizeof(*s->nonces));
-	for (size_t b = 0; b < NONCE_BUCKETS; b++) {
-		for (const struct nonce_seen *n = site->nonces[b]; n; n = n->next) {
-			struct snap_nonce *c = &s->nonces[s->nnonces++];
-
-			*c = (struct snap_nonce){ .site = i,
-						  .by_xtr_id = n->by_xtr_id,
-						  .addr = n->addr,
-						  .nonce = n->nonce };
-			memcpy(c->xtr_id, n->xtr_id, 16);
-		}
-	}
-}
-
-struct ms_snapshot *ms_snapshot_take(struct ms *ms, double now)
-{
-	struct ms_snapshot *s = xcalloc(1, sizeof(*s));
-
-	s->ms = ms;
-	s->now = now;
-	s->names = xcalloc(ms->nsites + 1, sizeof(*s->names));
-	s->tags = xcalloc(ms->nsites + 1, sizeof(*s->tags));
-	s->capregs = s->caplocs = ms->nheap + 1; /* every registrant is in the heap */
-	s->regs = xreallocarray(NULL, s->capregs, sizeof(*s->regs));
-	s->locs = xreallocarray(NULL, s->caplocs, sizeof(*s->locs));
-	for (size_t i = 0; i < ms->nsites; i++) {
-		memcpy(s->names[i], ms->sites[i]->name, sizeof(s->names[i]));
-		save_nonces(s, ms->sites[i], (uint32_t)i);
-	}
-	ptable_walk(ms->regs, NULL, save_one, s);
-	s->ms = NULL;
-	ms->dirty = false;
-	return s;
-}
-
-void ms_snapshot_free(struct ms_snapshot *s)
-{
-	if (!s)
-		return;
-	free(s->names);
-	free(s->tags);
-	free(s->regs);
-	free(s->locs);
-	free(s->nonces);
-	free(s);
-}
-
-static void format_reg(FILE *f, const struct ms_snapshot *s, const struct snap_reg *r)
-{
-	char pb[LISP_PREFIX_STRLEN], ab[LISP_ADDR_STRLEN];
-	struct lisp_prefix bare = r->p;
-
-	bare.iid = 0;
-	fprintf(f, "R %u %s %s %.6f %u %d %d %s %u ", r->p.iid,
-		lisp_prefix_format(&bare, pb, sizeof(pb)), s->names[r->site], r->first, r->ttl,
-		r->proxy, r->want, lisp_addr_format(&r->addr, ab, sizeof(ab)), r->port);
-	if (r->has_xtr_id)
-		for (int i = 0; i < 16; i++)
-			fprintf(f, "%02x", r->xtr_id[i]);
-	else
-		fputc('-', f);
-	fprintf(f, " %.6f %u %u", r->last, r->life, r->nloc);
-	for (uint8_t i = 0; i < r->nloc; i++) {
-		const struct ms_loc *l = &s->locs[r->loc + i];
-
-		fprintf(f, " %s %u %u %u %u %d", lisp_addr_format(&l->addr, ab, sizeof(ab)),
-			l->priority, l->weight, l->mpriority, l->mweight, l->reachable);
-	}
-	fputc('\n', f);
-}
-
-static void format_nonce(FILE *f, const struct ms_snapshot *s, const struct snap_nonce *n)
-{
-	char ab[LISP_ADDR_STRLEN];
-
-	fprintf(f, "N %s %s ", s->names[n->site], s->tags[n->site]);
-	if (n->by_xtr_id)
-		for (int i = 0; i < 16; i++)
-			fprintf(f, "%02x", n->xtr_id[i]);
-	fprintf(f, "%s %s %016llx\n", n->by_xtr_id ? "" : "-",
-		n->by_xtr_id ? "-" : lisp_addr_format(&n->addr, ab, sizeof(ab)),
-		(unsigned long long)n->nonce);
-}
-
-/* The text of a state file. */
-static void snapshot_format(const struct ms_snapshot *s, FILE *f)
-{
-	fprintf(f, "%s\n", STATE_MAGIC);
-	for (size_t i = 0; i < s->nregs; i++)
-		format_reg(f, s, &s->regs[i]);
-	for (size_t i = 0; i < s->nnonces; i++)
-		format_nonce(f, s, &s->nonces[i]);
-}
-
-int ms_snapshot_write(const struct ms_snapshot *s, const char *path)
-{
-	char tmp[4096], dir[4096];
-	const char *slash = strrchr(path, '/');
-	FILE *f;
-	int fd, rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
-		close(fd);
-		unlink(tmp);
-		return rc;
-	}
-	snapshot_format(s, f);
-	if (fflush(f) != 0)
-		rc = -errno;
-	else if (ferror(f))
-		rc = -EIO;
-	else if (fsync(fd) != 0)
-		rc = -errno;
-	if (fclose(f) != 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	/* the rename reaches the disk with its directory */
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	return 0;
-}
-
-int ms_state_text(struct ms *ms, double now, char **buf, size_t *len)
-{
-	struct ms_snapshot *s = ms_snapshot_take(ms, now);
-	FILE *f = open_memstream(buf, len);
-	int rc = 0;
-
-	if (f) {
-		snapshot_format(s, f);
-		if (fclose(f) != 0)
-			rc = -ENOMEM;
-	} else {
-		rc = -errno;
-	}
-	ms_snapshot_free(s);
-	if (rc < 0) {
-		ms->dirty = true;
-		if (f)
-			free(*buf);
-		*buf = NULL;
-	}
-	return rc;
-}
-
-int ms_save(struct ms *ms, const char *path, double now)
-{
-	struct ms_snapshot *s = ms_snapshot_take(ms, now);
-	int rc = ms_snapshot_write(s, path);
-
-	ms_snapshot_free(s);
-	if (rc < 0)
-		ms->dirty = true;
-	return rc;
-}
-
-bool ms_dirty(const struct ms *ms)
-{
-	return ms->dirty;
-}
-
-void ms_mark_dirty(struct ms *ms)
-{
-	ms->dirty = true;
-}
-
-static bool parse_u(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && !*end && *out <= max;
-}
-
-static bool parse_time(const char *s, double *out)
-{
-	char *end;
-
-	if (!s || !*s)
-		return false;
-	*out = strtod(s, &end);
-	return !*end && *out >= 0 && *out < 1e11;
-}
-
-static bool parse_xtr_id(const char *s, bool *has, uint8_t *id)
-{
-	*has = strcmp(s, "-") != 0;
-	if (!*has)
-		return true;
-	if (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32)
-		return false;
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return false;
-		id[i] = (uint8_t)v;
-	}
-	return true;
-}
-
-/*
- * A saved registrant line, split into words: 0 taken, 1 skipped (not alive,
- * site gone, not allowed, a duplicate), or -EINVAL. Without apply, only checked.
- */
-static int load_line(struct ms *ms, char **w, size_t n, double now, bool apply)
-{
-	struct lisp_locator *locs = ms->locs;
-	unsigned long iid, ttl, proxy, want, port, life, nloc, v[5];
-	struct ms_site *site = NULL;
-	struct ms_registrant *r;
-	struct ms_reg *reg;
-	struct ms_cfg *cfg;
-	struct lisp_prefix p;
-	struct lisp_addr addr;
-	double first, last;
-	uint8_t xtr_id[16];
-	bool has_id;
-
-	if (n < 14 || strcmp(w[0], "R") != 0 || !parse_u(w[1], 0xffffffffu, &iid) ||
-	    lisp_prefix_parse(w[2], (uint32_t)iid, &p) < 0 || !parse_time(w[4], &first) ||
-	    !parse_u(w[5], 0xffffffffu, &ttl) || !parse_u(w[6], 1, &proxy) ||
-	    !parse_u(w[7], 1, &want) || lisp_addr_parse(w[8], &addr) < 0 ||
-	    (addr.afi != LISP_AFI_IPV4 && addr.afi != LISP_AFI_IPV6) ||
-	    !parse_u(w[9], 65535, &port) || !parse_xtr_id(w[10], &has_id, xtr_id) ||
-	    !parse_time(w[11], &last) || !parse_u(w[12], 0xffffffffu, &life) ||
-	    !parse_u(w[13], MAX_LOCS, &nloc) || nloc == 0 || n != 14 + 6 * nloc)
-		return -EINVAL;
-	for (unsigned long i = 0; i < nloc; i++) {
-		char **x = w + 14 + 6 * i;
-
-		memset(&locs[i], 0, sizeof(locs[i]));
-		if (lisp_addr_parse(x[0], &locs[i].addr[0]) < 0 || !parse_u(x[1], 255, &v[0]) ||
-		    !parse_u(x[2], 255, &v[1]) || !parse_u(x[3], 255, &v[2]) ||
-		    !parse_u(x[4], 255, &v[3]) || !parse_u(x[5], 1, &v[4]))
-			return -EINVAL;
-		locs[i].naddr = 1;
-		locs[i].priority = (uint8_t)v[0];
-		locs[i].weight = (uint8_t)v[1];
-		locs[i].mpriority = (uint8_t)v[2];
-		locs[i].mweight = (uint8_t)v[3];
-		locs[i].reachable = v[4];
-	}
-	if (!apply)
-		return 0;
-	if (last + (double)life <= now)
-		return 1; /* expired while we were down */
-	for (size_t i = 0; i < ms->nsites && !site; i++)
-		if (ms->sites[i]->alive && strcmp(ms->sites[i]->name, w[3]) == 0)
-			site = ms->sites[i];
-	cfg = site ? cfg_allowing(ms, &p) : NULL;
-	if (!cfg || cfg->site != site || !locs_allowed(site, locs, (uint8_t)nloc))
-		return 1; /* the configuration no longer takes it */
-	reg = ptable_lookup_exact(ms->regs, &p);
-	if (reg && reg->site != site)
-		return 1;
-	for (r = reg ? reg->regs : NULL; r; r = r->next)
-		if (has_id ? r->has_xtr_id && memcmp(r->xtr_id, xtr_id, 16) == 0
-			   : !r->has_xtr_id && lisp_addr_equal(&r->addr, &addr))
-			return 1; /* a duplicate line */
-	if (!reg) {
-		reg = xcalloc(1, sizeof(*reg));
-		reg->p = p;
-		reg->site = site;
-		reg->first = first;
-		if (ptable_add(ms->regs, &reg->p, reg) < 0) {
-			free(reg);
-			return -ENOMEM;
-		}
-	}
-	reg->ttl = (uint32_t)ttl;
-	reg->proxy_reply = proxy;
-	reg->want_map_notify = want;
-	r = xcalloc(1, sizeof(*r));
-	r->reg = reg;
-	r->addr = addr;
-	r->port = (uint16_t)port;
-	r->has_xtr_id = has_id;
-	memcpy(r->xtr_id, xtr_id, 16);
-	r->last = last;
-	r->life = (uint32_t)life;
-	set_locs(r, locs, (uint8_t)nloc);
-	r->next = reg->regs;
-	reg->regs = r;
-	heap_push(ms, r);
-	return 0;
-}
-
-static bool parse_nonce(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (strlen(s) != 16 || !strchr("0123456789abcdef", s[0]))
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 16);
-	return !errno && !*end;
-}
-
-/*
- * A saved nonce line (N SITE KEY-TAG XTR-ID|- ADDR|- NONCE): 1 (it is no
- * registration: taken, or skipped when the site is gone or its key changed,
- * or its table is full), or -EINVAL. Without apply, only checked.
- */
-static int load_nonce(struct ms *ms, char **w, size_t n, bool apply)
-{
-	char tag[2 * NONCE_TAG_LEN + 1];
-	struct ms_site *site = NULL;
-	struct lisp_addr addr = { 0 };
-	struct nonce_seen *e;
-	uint8_t xtr_id[16] = { 0 };
-	uint64_t nonce;
-	bool has_id;
-
-	if (n != 6 || strlen(w[2]) != 2 * NONCE_TAG_LEN ||
-	    strspn(w[2], "0123456789abcdef") != 2 * NONCE_TAG_LEN ||
-	    !parse_xtr_id(w[3], &has_id, xtr_id) || has_id != (strcmp(w[4], "-") == 0) ||
-	    (!has_id && (lisp_addr_parse(w[4], &addr) < 0 ||
-			 (addr.afi != LISP_AFI_IPV4 && addr.afi != LISP_AFI_IPV6))) ||
-	    !parse_nonce(w[5], &nonce))
-		return -EINVAL;
-	if (!apply)
-		return 1;
-	for (size_t i = 0; i < ms->nsites && !site; i++)
-		if (ms->sites[i]->alive && strcmp(ms->sites[i]->name, w[1]) == 0)
-			site = ms->sites[i];
-	if (!site || nonce_tag(site->conf->key, site->conf->keylen, tag) < 0 ||
-	    strcmp(tag, w[2]) != 0)
-		return 1; /* the site is gone, or has another key now: its xTRs start afresh */
-	nonces_sync_key(site);
-	e = nonce_entry(site, has_id, xtr_id, &addr, true);
-	if (e && nonce > e->nonce)
-		e->nonce = nonce;
-	return 1;
-}
-
-int ms_load(struct ms *ms, const char *path, double now, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *w[14 + 6 * MAX_LOCS], *save;
-	size_t cap = 0, lineno = 0;
-	int loaded = 0, rc = 0, pass = 0;
-	ssize_t len;
-
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	/* pass 0 checks every line, pass 1 takes them: a bad file changes nothing */
-next_pass:
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		size_t n = 0;
-
-		lineno++;
-		if (lineno == 1) {
-			if (strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0 &&
-			    strncmp(line, STATE_MAGIC_V1, strlen(STATE_MAGIC_V1)) != 0) {
-				snprintf(err, errlen, "%s:1: not a Map-Server state file", path);
-				rc = -EINVAL;
-				break;
-			}
-			continue;
-		}
-		if (len > 65536) {
-			snprintf(err, errlen, "%s:%zu: line too long", path, lineno);
-			rc = -EINVAL;
-			break;
-		}
-		for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-			if (n == sizeof(w) / sizeof(w[0])) {
-				n++;
-				break;
-			}
-			w[n++] = t;
-		}
-		if (n == 0)
-			continue;
-		if (n > sizeof(w) / sizeof(w[0]))
-			rc = -EINVAL;
-		else if (strcmp(w[0], "N") == 0)
-			rc = load_nonce(ms, w, n, pass == 1);
-		else
-			rc = load_line(ms, w, n, now, pass == 1);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%zu: %s", path, lineno,
-				 rc != -EINVAL		  ? strerror(-rc)
-				 : strcmp(w[0], "N") == 0 ? "malformed nonce"
-							  : "malformed registration");
-			break;
-		}
-		loaded += pass == 1 && rc == 0;
-		rc = 0;
-	}
-	if (rc == 0 && pass++ == 0) {
-		rewind(f);
-		lineno = 0;
-		goto next_pass;
-	}
-	free(line);
-	fclose(f);
-	return rc < 0 ? rc : loaded;
+	ms_loc_export(ms_loc_at(r, i), out);
 }

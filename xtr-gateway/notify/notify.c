@@ -23,6 +23,7 @@
 #include "lib/notify.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
+#include "xtr-gateway/notify/notify.h"
 #include "xtr-gateway/xtr.h"
 
 #define TOMB_LIFE   60.0 /* s a departed EID's version is kept (delayed datagrams) */
@@ -406,8 +407,9 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		return 0;
 	if (departed && snapshot)
 		return -EINVAL; /* a snapshot lists what is there */
-	evh_add(departed ? "fhr-departed" : "fhr-arrived", &host, &p->addr, "from %s v%llu%s",
-		p->id, (unsigned long long)ev->event_seq, snapshot ? " (resync)" : "");
+	evh_add(n->io.evh, departed ? "fhr-departed" : "fhr-arrived", &host, &p->addr,
+		"from %s v%llu%s", p->id, (unsigned long long)ev->event_seq,
+		snapshot ? " (resync)" : "");
 	if (!departed) {
 		rc = arrive(n, p, x, &host, ev->event_seq, snapshot, now);
 		if (rc == 0 && !snapshot)
@@ -461,7 +463,7 @@ static void snapshot_done(struct xtr_notify *n, struct peer *p, double now)
 	for (size_t i = 0; i < w.n; i++) {
 		struct peer_eid *x = peer_eid(p, &w.gone[i]);
 
-		evh_add("fhr-resync-gone", &x->p, &p->addr, "from %s", p->id);
+		evh_add(n->io.evh, "fhr-resync-gone", &x->p, &p->addr, "from %s", p->id);
 		eid_gone(n, p, x, p->snap_as_of, now);
 	}
 	free(w.gone);
@@ -662,11 +664,11 @@ static int reset_one(const struct lisp_prefix *pfx, void *v, void *arg)
 }
 
 /* The peer restarted: versions of its previous life mean nothing now; its snapshot follows. */
-static void peer_new_session(struct peer *p, double now)
+static void peer_new_session(struct xtr_notify *n, struct peer *p, double now)
 {
 	if (p->last_heard > 0) {
 		log_info("eid-notify: %s restarted", p->id);
-		evh_add("fhr-restarted", NULL, &p->addr, "%s", p->id);
+		evh_add(n->io.evh, "fhr-restarted", NULL, &p->addr, "%s", p->id);
 	}
 	notify_tx_clear(&p->tx);
 	tombs_prune(p, now, true, false);
@@ -778,7 +780,7 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 	}
 	/* accepted: only now does anything it says count, where it comes from included */
 	if (rc == NOTIFY_RX_NEW_SESSION)
-		peer_new_session(p, now);
+		peer_new_session(n, p, now);
 	p->c.received++;
 	p->addr = *src;
 	p->port = sport;
@@ -787,7 +789,7 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 	if (!p->alive) {
 		log_info("eid-notify: %s (instance-id %u, dynamic-eid %s) up at %s", p->id, p->iid,
 			 p->dyn_name, lisp_addr_format(src, a, sizeof(a)));
-		evh_add("fhr-up", NULL, src, "%s", p->id);
+		evh_add(n->io.evh, "fhr-up", NULL, src, "%s", p->id);
 	}
 	p->alive = true;
 	dispatch(n, p, env, now);
@@ -830,7 +832,7 @@ void xtr_notify_tick(struct xtr_notify *n, double now)
 		if (p->alive && now - p->last_heard > NOTIFY_DEAD) {
 			p->alive = false;
 			p->c.deaths++;
-			evh_add("fhr-down", NULL, &p->addr, "%s", p->id);
+			evh_add(n->io.evh, "fhr-down", NULL, &p->addr, "%s", p->id);
 			log_warn(
 				"eid-notify: %s silent for %.1f s: down (its EIDs stay registered)",
 				p->id, now - p->last_heard);
@@ -885,7 +887,7 @@ void xtr_notify_event(struct xtr_notify *n, enum etr_event ev, const struct lisp
 		m.locators = locp;
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY;
 		env.moved_away = &m;
-		evh_add("moved-away-sent", e, &p->addr, "to %s", p->id);
+		evh_add(n->io.evh, "moved-away-sent", e, &p->addr, "to %s", p->id);
 		send_env(n, p, &env, true, lisp_prefix_format(e, key, sizeof(key)), now);
 		/* gone from this channel (the ETR has turned it into an away entry already) */
 		p->present--;

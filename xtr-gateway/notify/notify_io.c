@@ -9,6 +9,7 @@
 #include "lib/notify.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
+#include "xtr-gateway/notify/notify.h"
 #include "xtr-gateway/xtr.h"
 
 struct nsock {
