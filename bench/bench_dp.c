@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	struct lisp_addr r4;
 	struct dp dp;
 
-	mc_configure(mc, c, 0);
+	mc_configure(mc, &c->itr, c, 0);
 	fill(mc, nets);
 	lisp_addr_set_v4(&r4, me);
 	dp_init(&dp, mc, &r4, NULL, 9000);

@@ -715,6 +715,51 @@ int ptable_walk(const struct ptable *t, const struct lisp_prefix *p, ptable_walk
 	return walk_subtree(t, tr, i, fn, arg);
 }
 
+struct collect {
+	ptable_keep_fn keep;
+	void *arg;
+	struct lisp_prefix *p;
+	void **v;
+	size_t n, cap;
+	bool want_p, want_v; /* p and v are grown only if wanted */
+};
+
+static int collect_one(const struct lisp_prefix *p, void *value, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->keep && !c->keep(p, value, c->arg))
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		if (c->want_p)
+			c->p = xreallocarray(c->p, c->cap, sizeof(*c->p));
+		if (c->want_v)
+			c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
+	}
+	if (c->want_p)
+		c->p[c->n] = *p;
+	if (c->want_v)
+		c->v[c->n] = value;
+	c->n++;
+	return 0;
+}
+
+size_t ptable_collect(const struct ptable *t, const struct lisp_prefix *under, ptable_keep_fn keep,
+		      void *arg, struct lisp_prefix **prefixes, void ***values)
+{
+	struct collect c = {
+		.keep = keep, .arg = arg, .want_p = prefixes != NULL, .want_v = values != NULL
+	};
+
+	ptable_walk(t, under, collect_one, &c);
+	if (prefixes)
+		*prefixes = c.p;
+	if (values)
+		*values = c.v;
+	return c.n;
+}
+
 size_t ptable_count(const struct ptable *t)
 {
 	return t->count;

@@ -73,6 +73,21 @@ void *ptable_lookup_covering(const struct ptable *t, const struct lisp_prefix *p
  */
 int ptable_walk(const struct ptable *t, const struct lisp_prefix *p, ptable_walk_fn fn, void *arg);
 
+/*
+ * For ptable_collect(): true to gather the entry. It may change the value
+ * but not the table.
+ */
+typedef bool (*ptable_keep_fn)(const struct lisp_prefix *p, void *value, void *arg);
+
+/*
+ * Gathers, in address order, the entries inside under (NULL: all) that keep
+ * accepts (keep NULL: all), so the caller can then change the table. Returns
+ * their count; *prefixes and *values (each may be NULL) receive arrays the
+ * caller frees (NULL if none); the values stay the table's.
+ */
+size_t ptable_collect(const struct ptable *t, const struct lisp_prefix *under, ptable_keep_fn keep,
+		      void *arg, struct lisp_prefix **prefixes, void ***values);
+
 size_t ptable_count(const struct ptable *t);
 bool ptable_is_empty(const struct ptable *t);
 

@@ -790,8 +790,8 @@ static void do_show_dataplane(struct client *cl)
 		m.workers[m.n_workers++] = w;
 	}
 	m.held = xtr_dp_held(d);
-	m.hold_limit = d->conf->hold_limit;
-	m.hold_limit_per_instance_id = d->conf->hold_limit_iid;
+	m.hold_limit = d->conf->dp.hold_limit;
+	m.hold_limit_per_instance_id = d->conf->dp.hold_limit_iid;
 	m.dynamic_eids = etr_dyn_count(d->etr);
 	r.item_case = VMROAM__XTR__REPLY__ITEM_DATAPLANE;
 	r.dataplane = &m;

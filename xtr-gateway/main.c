@@ -36,8 +36,10 @@ static void usage(void)
 
 static bool roles_equal(const struct xtr_conf *a, const struct xtr_conf *b)
 {
-	return a->ms_v4 == b->ms_v4 && a->ms_v6 == b->ms_v6 && a->mr_v4 == b->mr_v4 &&
-	       a->mr_v6 == b->mr_v6 && a->nlisten == b->nlisten &&
+	const struct xtr_conf_msmr *am = &a->msmr, *bm = &b->msmr;
+
+	return am->ms_v4 == bm->ms_v4 && am->ms_v6 == bm->ms_v6 && am->mr_v4 == bm->mr_v4 &&
+	       am->mr_v6 == bm->mr_v6 && a->nlisten == b->nlisten &&
 	       memcmp(a->listen, b->listen, a->nlisten * sizeof(a->listen[0])) == 0;
 }
 
@@ -53,9 +55,9 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 		log_warn("reload: roles and map-server addresses change only with a restart");
 	if (xtr_conf_dataplane(c) != (d->dpx != NULL))
 		log_warn("reload: data-plane roles (itr, etr, proxy) change only with a restart");
-	ms_configure(d->ms, c, ev_now(d->loop));
+	ms_configure(d->ms, &c->msmr, &c->reply, ev_now(d->loop));
 	etr_configure(d->etr, c, ev_now(d->loop));
-	mc_configure(d->mc, c, ev_now(d->loop));
+	mc_configure(d->mc, &c->itr, c, ev_now(d->loop));
 	old = d->conf;
 	d->conf = c;
 	xtr_dp_reconfigure(d, old);
@@ -263,7 +265,7 @@ static void start(struct xtr_daemon *d)
 	gethostname(host, sizeof(host) - 1);
 	d->loop = EV_DEFAULT;
 	d->ms = ms_new(&io, &d->counters);
-	ms_configure(d->ms, d->conf, ev_now(d->loop));
+	ms_configure(d->ms, &d->conf->msmr, &d->conf->reply, ev_now(d->loop));
 	if (d->state_path) {
 		char err[512];
 		int n = ms_load(d->ms, d->state_path, ev_now(d->loop), err, sizeof(err));
@@ -280,7 +282,7 @@ static void start(struct xtr_daemon *d)
 	etr_configure(d->etr, d->conf, ev_now(d->loop));
 	etr_tick(d->etr, ev_now(d->loop)); /* register at once */
 	d->mc = mc_new(&mio);
-	mc_configure(d->mc, d->conf, ev_now(d->loop));
+	mc_configure(d->mc, &d->conf->itr, d->conf, ev_now(d->loop));
 	xtr_dp_open(d);
 	d->notify = xtr_notify_new(&nio, d->etr, host);
 	xtr_notify_configure(d->notify, d->conf);
@@ -349,7 +351,7 @@ int main(int argc, char **argv)
 	}
 	d.evh = evh_new(); /* before start(): the engines record into it */
 	start(&d);
-	log_info("started: %zu site(s)", d.conf->nsites);
+	log_info("started: %zu site(s)", d.conf->msmr.nsites);
 	ev_run(d.loop, 0);
 	log_info("shutting down");
 	shutdown_all(&d);

@@ -76,7 +76,7 @@ static void flush(struct xtr_net *n, size_t i)
 static void dispatch(struct xtr_daemon *d, const struct ms_pkt *pk, size_t n, double now)
 {
 	const struct xtr_conf *c = d->conf;
-	bool mr = c->mr_v4 || c->mr_v6;
+	bool mr = c->msmr.mr_v4 || c->msmr.mr_v6;
 
 	if (!xtr_conf_dataplane(c)) {
 		ms_input_batch(d->ms, pk, n, now);
@@ -172,12 +172,12 @@ struct xtr_net *xtr_net_open(struct xtr_daemon *d)
 	n->d = d;
 	for (size_t i = 0; i < c->nlisten; i++)
 		open_sock(n, &c->listen[i]);
-	if (c->nlisten == 0 && (c->ms_v4 || c->mr_v4 || c->etr_v4 || c->itr_v4 ||
+	if (c->nlisten == 0 && (c->msmr.ms_v4 || c->msmr.mr_v4 || c->etr_v4 || c->itr_v4 ||
 				c->proxy_itr4.afi || c->proxy_etr_v4)) {
 		any.afi = LISP_AFI_IPV4;
 		open_sock(n, &any);
 	}
-	if (c->nlisten == 0 && (c->ms_v6 || c->mr_v6 || c->etr_v6 || c->itr_v6 ||
+	if (c->nlisten == 0 && (c->msmr.ms_v6 || c->msmr.mr_v6 || c->etr_v6 || c->itr_v6 ||
 				c->proxy_itr6.afi || c->proxy_etr_v6)) {
 		any.afi = LISP_AFI_IPV6;
 		open_sock(n, &any);

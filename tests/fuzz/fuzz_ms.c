@@ -114,11 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		conf = xtr_conf_parse_string("fuzz", conf_text, err, sizeof(err));
 		assert(conf);
 		ms = ms_new(&io, &gc);
-		ms_configure(ms, conf, 0);
+		ms_configure(ms, &conf->msmr, &conf->reply, 0);
 		etr = etr_new(&eio);
 		etr_configure(etr, conf, 0);
 		mc = mc_new(&mio);
-		mc_configure(mc, conf, 0);
+		mc_configure(mc, &conf->itr, conf, 0);
 	}
 	if (size < 1)
 		return 0;

@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			" ipv6 itr\n ipv6 itr map-resolver 2001:db8::1\n",
 			err, sizeof(err));
 		mc = mc_new(&io);
-		mc_configure(mc, conf, 0);
+		mc_configure(mc, &conf->itr, conf, 0);
 		learn(mc, "10.1.1.1", "0.0.0.0/1", "192.0.2.30");
 		learn(mc, "2001:db8:1::1", "2001:db8::/32", "2001:db8::30");
 		lisp_addr_parse("192.0.2.20", &r4);

@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		conf = xtr_conf_parse_string("fuzz", conf_text, err, sizeof(err));
 		assert(conf);
 		ms = ms_new(&io, &gc);
-		ms_configure(ms, conf, 1000);
+		ms_configure(ms, &conf->msmr, &conf->reply, 1000);
 		base = rows(ms);
 		ms_free(ms);
 	}
@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fd = memfile(data, size, path, sizeof(path));
 	ms = ms_new(&io, &gc);
-	ms_configure(ms, conf, 1000);
+	ms_configure(ms, &conf->msmr, &conf->reply, 1000);
 	n = ms_load(ms, path, 1000, err, sizeof(err));
 	if (n < 0) {
 		char *none = nonces(ms);
@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(path2, sizeof(path2), "/tmp/fuzz_state.%d", (int)getpid());
 		assert(ms_save(ms, path2, 1000) == 0);
 		again = ms_new(&io, &gc);
-		ms_configure(again, conf, 1000);
+		ms_configure(again, &conf->msmr, &conf->reply, 1000);
 		assert(ms_load(again, path2, 1000, err, sizeof(err)) >= 0);
 		assert(rows(again) == rows(ms));
 		after = nonces(again);

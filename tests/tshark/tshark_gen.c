@@ -470,7 +470,7 @@ static void frame_source_eid(void)
 		fprintf(stderr, "tshark_gen: %s\n", err);
 		exit(1);
 	}
-	mc_configure(mc, c, 0);
+	mc_configure(mc, &c->itr, c, 0);
 	check(mc_resolve_from(mc, 4100, &dst, &src, 0), "resolve from a host");
 	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
 	want("lisp.type", "8,1");
@@ -521,7 +521,7 @@ static void frame_pipeline(void)
 	struct dp dp;
 	size_t n;
 
-	mc_configure(mc, c, 0);
+	mc_configure(mc, &c->itr, c, 0);
 	check(mc_resolve(mc, 4100, &eid, 0), "resolve");
 	m = (struct lisp_map_reply){ .nonce = fake_mr_nonce };
 	l.addr[0] = A("192.0.2.30");

@@ -350,12 +350,72 @@ static void test_million(void **state)
 	ptable_free(t);
 }
 
+static bool keep_odd(const struct lisp_prefix *p, void *v, void *arg)
+{
+	(void)p;
+	(*(int *)arg)++;
+	return *(int *)v % 2 == 1;
+}
+
+static void test_collect(void **state)
+{
+	struct ptable *t = ptable_new(free_val);
+	struct lisp_prefix under = pfx("10.1.0.0/16", 5), *ps;
+	const char *in[] = { "10.1.0.0/16", "10.1.1.0/24", "10.1.1.10/32", "10.1.2.0/24" };
+	struct lisp_prefix out = pfx("10.2.0.0/16", 5), v6 = pfx("2001:db8::/32", 5), p;
+	void **vs;
+	int calls = 0;
+	size_t n;
+
+	(void)state;
+	freed = 0;
+	for (int i = 0; i < 4; i++) {
+		p = pfx(in[i], 5);
+		assert_int_equal(ptable_add(t, &p, val(i + 1)), 0);
+	}
+	assert_int_equal(ptable_add(t, &out, val(5)), 0);
+	assert_int_equal(ptable_add(t, &v6, val(6)), 0);
+
+	/* all entries under a prefix, both arrays, in address order */
+	n = ptable_collect(t, &under, NULL, NULL, &ps, &vs);
+	assert_int_equal(n, 4);
+	for (int i = 0; i < 4; i++) {
+		p = pfx(in[i], 5);
+		assert_true(lisp_prefix_equal(&ps[i], &p));
+		assert_int_equal(*(int *)vs[i], i + 1);
+	}
+	/* the table may change after: delete every entry gathered */
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ptable_del(t, &ps[i]), 0);
+	free(ps);
+	free(vs);
+	assert_int_equal(freed, 4);
+	assert_int_equal(ptable_count(t), 2);
+
+	/* the whole table through a filter that sees every entry, values only */
+	n = ptable_collect(t, NULL, keep_odd, &calls, NULL, &vs);
+	assert_int_equal(calls, 2);
+	assert_int_equal(n, 1);
+	assert_int_equal(*(int *)vs[0], 5);
+	free(vs);
+
+	/* nothing gathered: NULL arrays */
+	ps = (void *)&n;
+	vs = (void *)&n;
+	assert_int_equal(ptable_collect(t, &under, NULL, NULL, &ps, &vs), 0);
+	assert_null(ps);
+	assert_null(vs);
+	assert_int_equal(ptable_collect(t, NULL, NULL, NULL, NULL, NULL), 2);
+	ptable_free(t);
+	assert_int_equal(freed, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),	cmocka_unit_test(test_random_vs_reference),
 		cmocka_unit_test(test_batch),	cmocka_unit_test(test_cache_invalidation),
-		cmocka_unit_test(test_million),
+		cmocka_unit_test(test_million), cmocka_unit_test(test_collect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

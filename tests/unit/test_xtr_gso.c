@@ -136,7 +136,7 @@ static void split_encap_decap_gather(bool v6)
 	conf = xtr_conf_parse_string("t", conf_text, err, sizeof(err));
 	assert_non_null(conf);
 	mc = mc_new(&io);
-	mc_configure(mc, conf, 0);
+	mc_configure(mc, &conf->itr, conf, 0);
 	{
 		struct lisp_addr a = v6 ? A("2001:db8:1::10") : A("10.1.1.10");
 		struct lisp_locator l = {

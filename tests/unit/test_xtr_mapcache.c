@@ -40,7 +40,7 @@ static int setup(void **state)
 	e->conf = xtr_conf_parse_string("t", conf_text, err, sizeof(err));
 	assert_non_null(e->conf);
 	e->mc = mc_new(&io);
-	mc_configure(e->mc, e->conf, 0);
+	mc_configure(e->mc, &e->conf->itr, e->conf, 0);
 	nout = 0;
 	*state = e;
 	return 0;
@@ -240,7 +240,7 @@ static void test_request_limits(void **state)
 	int sent;
 
 	assert_non_null(c);
-	mc_configure(e->mc, c, 0);
+	mc_configure(e->mc, &c->itr, c, 0);
 	xtr_conf_free(e->conf);
 	e->conf = c;
 	assert_int_equal(mc_resolve(e->mc, 100, &a1, 0), 0);
@@ -284,7 +284,7 @@ static void test_request_limits(void **state)
 				  " dataplane map-request-limit 20\n",
 				  err, sizeof(err));
 	assert_non_null(c);
-	mc_configure(e->mc, c, 2);
+	mc_configure(e->mc, &c->itr, c, 2);
 	xtr_conf_free(e->conf);
 	e->conf = c;
 	assert_int_equal(mc_outstanding(e->mc), 16);
@@ -367,7 +367,7 @@ static void reconfigure(struct env *e, const char *text)
 	struct xtr_conf *c = xtr_conf_parse_string("t", text, err, sizeof(err));
 
 	assert_non_null(c);
-	mc_configure(e->mc, c, 0);
+	mc_configure(e->mc, &c->itr, c, 0);
 	xtr_conf_free(e->conf);
 	e->conf = c;
 }

@@ -69,7 +69,7 @@ static int setup(void **state)
 	e->conf = xtr_conf_parse_string("t", conf_text, err, sizeof(err));
 	assert_non_null(e->conf);
 	e->mc = mc_new(&io);
-	mc_configure(e->mc, e->conf, 0);
+	mc_configure(e->mc, &e->conf->itr, e->conf, 0);
 	learn(e, "10.1.1.10", "10.1.1.0/24", "192.0.2.30", NULL, 0, 0);
 	learn(e, "172.16.1.1", "172.16.0.0/12", NULL, NULL, 0, LISP_ACT_NATIVE_FORWARD);
 	learn(e, "10.7.7.7", "10.7.7.0/24", "192.0.2.40", "192.0.2.41", 1, 0);
@@ -476,9 +476,9 @@ static void test_local_table(void **state)
 	dp_decap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.reason, DP_R_DECAP);
 
-	e->conf->petrs[0] = (struct xtr_conf_petr){ .addr = petr, .priority = 1, .weight = 1 };
-	e->conf->npetrs = 1;
-	dp_set_petrs(&e->dp, e->conf);
+	e->conf->dp.petrs[0] = (struct xtr_conf_petr){ .addr = petr, .priority = 1, .weight = 1 };
+	e->conf->dp.npetrs = 1;
+	dp_set_petrs(&e->dp, &e->conf->dp);
 	p = inner(buf, "172.16.9.9", 64); /* negative, natively-forward: to the PETR */
 	dp_encap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.verdict, DP_FORWARD);

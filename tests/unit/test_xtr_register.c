@@ -908,7 +908,7 @@ static void pair_open(struct pair *p)
 
 	p->msconf = parse(ms_conf_text);
 	p->ms = ms_new(&io, &p->gc);
-	ms_configure(p->ms, p->msconf, 0);
+	ms_configure(p->ms, &p->msconf->msmr, &p->msconf->reply, 0);
 }
 
 static void pair_close(struct pair *p)

@@ -55,7 +55,7 @@ static int setup(void **state)
 	e->conf = xtr_conf_parse_string("test", conf_text, err, sizeof(err));
 	assert_non_null(e->conf);
 	e->ms = ms_new(&io, &e->gc);
-	ms_configure(e->ms, e->conf, 0);
+	ms_configure(e->ms, &e->conf->msmr, &e->conf->reply, 0);
 	nout = 0;
 	*state = e;
 	return 0;
@@ -316,7 +316,7 @@ static struct xtr_conf *conf_with(const char *from, const char *to)
 /* A configuration for the running engine (a reload); the old one is freed. */
 static void reconfigure(struct env *e, struct xtr_conf *c, double now)
 {
-	ms_configure(e->ms, c, now);
+	ms_configure(e->ms, &c->msmr, &c->reply, now);
 	xtr_conf_free(e->conf);
 	e->conf = c;
 }
@@ -329,7 +329,7 @@ static void restart(struct env *e, const char *path, double now, int want)
 
 	ms_free(e->ms);
 	e->ms = ms_new(&io, &e->gc);
-	ms_configure(e->ms, e->conf, now);
+	ms_configure(e->ms, &e->conf->msmr, &e->conf->reply, now);
 	assert_int_equal(ms_load(e->ms, path, now, err, sizeof(err)), want);
 	nout = 0;
 }
@@ -631,7 +631,7 @@ static void test_state_across_restart(void **state)
 	/* "restart" at 200: 10.1.1.10 and .11 (last registered at 0) expired at 180 */
 	ms_free(e->ms);
 	e->ms = ms_new(&io, &e->gc);
-	ms_configure(e->ms, e->conf, 200);
+	ms_configure(e->ms, &e->conf->msmr, &e->conf->reply, 200);
 	assert_int_equal(ms_load(e->ms, path, 200, err, sizeof(err)), 1);
 	assert_non_null(registered(e, "BRANCH", "10.2.2.0/24", 0));
 	assert_null(registered(e, "DC", "10.1.1.10/32", 4100));
@@ -639,7 +639,7 @@ static void test_state_across_restart(void **state)
 	/* restart at 100 instead: all three back, with their locators and flags */
 	ms_free(e->ms);
 	e->ms = ms_new(&io, &e->gc);
-	ms_configure(e->ms, e->conf, 100);
+	ms_configure(e->ms, &e->conf->msmr, &e->conf->reply, 100);
 	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), 3);
 	assert_non_null(registered(e, "DC", "10.1.1.11/32", 4100));
 	{
@@ -670,7 +670,7 @@ static void test_state_across_restart(void **state)
 	fclose(f);
 	ms_free(e->ms);
 	e->ms = ms_new(&io, &e->gc);
-	ms_configure(e->ms, e->conf, 100);
+	ms_configure(e->ms, &e->conf->msmr, &e->conf->reply, 100);
 	assert_int_equal(ms_load(e->ms, path, 100, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ":7: malformed registration"));
 	assert_null(registered(e, "BRANCH", "10.2.2.0/24", 0));
@@ -857,7 +857,7 @@ static void test_reconfigure(void **state)
 				   " ipv4 map-server\n",
 				   err, sizeof(err));
 	assert_non_null(c2);
-	ms_configure(e->ms, c2, 1);
+	ms_configure(e->ms, &c2->msmr, &c2->reply, 1);
 	xtr_conf_free(e->conf);
 	e->conf = c2;
 	assert_null(ms_site_by_name(e->ms, "BRANCH"));
@@ -912,7 +912,7 @@ static int setup_text(void **state, const char *text)
 	if (!e->conf)
 		fail_msg("%s", err);
 	e->ms = ms_new(&io, &e->gc);
-	ms_configure(e->ms, e->conf, 0);
+	ms_configure(e->ms, &e->conf->msmr, &e->conf->reply, 0);
 	nout = 0;
 	*state = e;
 	return 0;

@@ -137,11 +137,51 @@ struct xtr_conf_ms {
 	unsigned line;
 };
 
-struct xtr_conf {
+/* The Map-Server and Map-Resolver part: what ms/ reads (ms_configure()). */
+struct xtr_conf_msmr {
 	struct xtr_conf_site **sites;
 	size_t nsites;
-	bool ms_v4, ms_v6, mr_v4, mr_v6;
-	struct lisp_addr listen[XTR_LISTEN_MAX]; /* map-server address; none = wildcard */
+	bool ms_v4, ms_v6, mr_v4, mr_v6; /* ipv4|ipv6 map-server|map-resolver */
+};
+
+/* map-reply rate-limit PPS [burst N] [total PPS]: answers per destination, all together */
+struct xtr_conf_ratelimit {
+	double rate, burst, total;
+};
+
+/*
+ * The ITR part: what the map-cache reads (mc_configure()); the data plane
+ * routes the static map-cache prefixes too.
+ */
+struct xtr_conf_itr {
+	struct lisp_addr *map_resolvers; /* ipv4|ipv6 itr map-resolver ADDRESS */
+	unsigned *map_resolver_lines;
+	size_t nmap_resolvers;
+	struct xtr_conf_mapcache *mapcache; /* static entries */
+	size_t nmapcache;
+	size_t map_cache_limit; /* dataplane map-cache-limit */
+	/* dataplane map-request-limit [per-instance-id] N: resolutions outstanding */
+	size_t mr_limit, mr_limit_iid;
+};
+
+/*
+ * The data plane's own settings (dataplane/); it reads the map-cache
+ * prefixes, eid-tables, database-mappings and proxy roles from the rest.
+ */
+struct xtr_conf_dp {
+	char ifname[IF_NAMESIZE]; /* dataplane interface NAME: the EID-side TUN */
+	unsigned mtu;		  /* dataplane mtu N: the RLOC-side MTU */
+	unsigned workers;	  /* dataplane workers N (0: one per online CPU) */
+	/* dataplane hold-queue-limit [per-instance-id] N: packets held for a Map-Reply */
+	size_t hold_limit, hold_limit_iid;
+	struct xtr_conf_petr petrs[XTR_PETR_MAX]; /* ipv4|ipv6 use-petr */
+	size_t npetrs;
+};
+
+struct xtr_conf {
+	struct xtr_conf_msmr msmr;
+	/* map-server address: the control sockets of every role; none = wildcard */
+	struct lisp_addr listen[XTR_LISTEN_MAX];
 	size_t nlisten;
 	/* ETR */
 	bool etr_v4, etr_v6;
@@ -155,32 +195,17 @@ struct xtr_conf {
 	size_t nmap_servers;
 	/* ITR */
 	bool itr_v4, itr_v6;
-	struct lisp_addr *map_resolvers;
-	unsigned *map_resolver_lines;
-	size_t nmap_resolvers;
-	struct xtr_conf_mapcache *mapcache;
-	size_t nmapcache;
-	size_t map_cache_limit; /* dataplane map-cache-limit */
+	struct xtr_conf_itr itr;
 	/* dynamic EIDs and the interfaces that learn them */
 	struct xtr_conf_dyneid *dyneids;
 	size_t ndyneids;
 	struct xtr_conf_iface *ifaces;
 	size_t nifaces;
-	/* proxy xTR */
-	struct xtr_conf_petr petrs[XTR_PETR_MAX];
-	size_t npetrs;
+	/* proxy xTR (the use-petr lines are in dp) */
 	struct lisp_addr proxy_itr4, proxy_itr6; /* afi NONE when not a PITR */
 	bool proxy_etr_v4, proxy_etr_v6;
-	/* data plane */
-	char dp_ifname[IF_NAMESIZE]; /* dataplane interface NAME: the EID-side TUN */
-	unsigned dp_mtu;	     /* dataplane mtu N: the RLOC-side MTU */
-	unsigned dp_workers;	     /* dataplane workers N (0: one per online CPU) */
-	/* dataplane hold-queue-limit [per-instance-id] N: packets held for a Map-Reply */
-	size_t hold_limit, hold_limit_iid;
-	/* dataplane map-request-limit [per-instance-id] N: resolutions outstanding */
-	size_t mr_limit, mr_limit_iid;
-	/* map-reply rate-limit PPS [burst N] [total PPS]: answers per destination, all together */
-	double reply_rate, reply_burst, reply_total;
+	struct xtr_conf_dp dp;
+	struct xtr_conf_ratelimit reply; /* the Map-Server's and the ETR's Map-Replies */
 	/* metrics listen ADDRESS port N (port 0: off) */
 	struct lisp_addr metrics_addr;
 	uint16_t metrics_port;

@@ -44,7 +44,7 @@ static struct parse_state *state(struct conf_parser *p)
 static int cmd_site(struct conf_parser *p, int argc, char **argv)
 {
 	struct parse_state *st = state(p);
-	struct xtr_conf *c = st->c;
+	struct xtr_conf_msmr *c = &st->c->msmr;
 	struct xtr_conf_site *s;
 
 	(void)argc;
@@ -216,10 +216,10 @@ enum {
 static int cmd_role(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf *c = state(p)->c;
-	bool *flags[] = { [ROLE_MS_V4] = &c->ms_v4,
-			  [ROLE_MR_V4] = &c->mr_v4,
-			  [ROLE_MS_V6] = &c->ms_v6,
-			  [ROLE_MR_V6] = &c->mr_v6 };
+	bool *flags[] = { [ROLE_MS_V4] = &c->msmr.ms_v4,
+			  [ROLE_MR_V4] = &c->msmr.mr_v4,
+			  [ROLE_MS_V6] = &c->msmr.ms_v6,
+			  [ROLE_MR_V6] = &c->msmr.mr_v6 };
 
 	(void)argc;
 	(void)argv;
@@ -474,12 +474,12 @@ static int cmd_use_petr(struct conf_parser *p, int argc, char **argv)
 		return conf_error(p, "%s: expected 'ADDRESS [priority P weight W]'", p->cmd->words);
 	if (argc == 5 && prio_weight(p, argc - 1, argv + 1, &l) < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < c->npetrs; i++)
-		if (lisp_addr_equal(&c->petrs[i].addr, &l.addr))
+	for (size_t i = 0; i < c->dp.npetrs; i++)
+		if (lisp_addr_equal(&c->dp.petrs[i].addr, &l.addr))
 			return conf_error(p, "use-petr %s given twice", argv[0]);
-	if (c->npetrs == XTR_PETR_MAX)
+	if (c->dp.npetrs == XTR_PETR_MAX)
 		return conf_error(p, "more than %d use-petr", XTR_PETR_MAX);
-	c->petrs[c->npetrs++] = (struct xtr_conf_petr){
+	c->dp.petrs[c->dp.npetrs++] = (struct xtr_conf_petr){
 		.addr = l.addr, .priority = l.priority, .weight = l.weight, .line = p->line
 	};
 	return 0;
@@ -522,19 +522,19 @@ static int cmd_dataplane(struct conf_parser *p, int argc, char **argv)
 		if (strlen(argv[0]) >= IF_NAMESIZE)
 			return conf_error(p, "interface name longer than %d characters",
 					  IF_NAMESIZE - 1);
-		snprintf(c->dp_ifname, sizeof(c->dp_ifname), "%s", argv[0]);
+		snprintf(c->dp.ifname, sizeof(c->dp.ifname), "%s", argv[0]);
 		return 0;
 	}
 	if (p->cmd->data == 2) {
 		if (!conf_parse_uint(argv[0], 1, XTR_DP_WORKERS_MAX, &n))
 			return conf_error(p, "dataplane workers: expected 1-%d",
 					  XTR_DP_WORKERS_MAX);
-		c->dp_workers = (unsigned)n;
+		c->dp.workers = (unsigned)n;
 		return 0;
 	}
 	if (!conf_parse_uint(argv[0], 1280, 9000, &n))
 		return conf_error(p, "dataplane mtu: expected 1280-9000");
-	c->dp_mtu = (unsigned)n;
+	c->dp.mtu = (unsigned)n;
 	return 0;
 }
 
@@ -603,7 +603,7 @@ static int cmd_itr(struct conf_parser *p, int argc, char **argv)
 /* ipv4|ipv6 itr map-resolver ADDRESS */
 static int cmd_itr_map_resolver(struct conf_parser *p, int argc, char **argv)
 {
-	struct xtr_conf *c = state(p)->c;
+	struct xtr_conf_itr *c = &state(p)->c->itr;
 	uint16_t afi = p->cmd->data == ROLE_ITR_V4 ? LISP_AFI_IPV4 : LISP_AFI_IPV6;
 	struct lisp_addr a;
 
@@ -627,7 +627,7 @@ static int cmd_itr_map_resolver(struct conf_parser *p, int argc, char **argv)
 static int cmd_map_cache(struct conf_parser *p, int argc, char **argv)
 {
 	struct parse_state *st = state(p);
-	struct xtr_conf *c = st->c;
+	struct xtr_conf_itr *c = &st->c->itr;
 	struct xtr_conf_mapcache m = { 0 };
 
 	(void)argc;
@@ -670,9 +670,9 @@ static int cmd_queue_limit(struct conf_parser *p, int argc, char **argv)
 	if (!conf_parse_uint(argv[0], min, max, &n))
 		return conf_error(p, "%s: expected %lu-%lu", p->cmd->words, min, max);
 	if (mr)
-		*(per_iid ? &c->mr_limit_iid : &c->mr_limit) = n;
+		*(per_iid ? &c->itr.mr_limit_iid : &c->itr.mr_limit) = n;
 	else
-		*(per_iid ? &c->hold_limit_iid : &c->hold_limit) = n;
+		*(per_iid ? &c->dp.hold_limit_iid : &c->dp.hold_limit) = n;
 	return 0;
 }
 
@@ -713,9 +713,9 @@ static int cmd_reply_rate(struct conf_parser *p, int argc, char **argv)
 	if (total < rate)
 		return conf_error(p, "map-reply rate-limit: total %lu is below the rate %lu", total,
 				  rate);
-	c->reply_rate = (double)rate;
-	c->reply_burst = (double)burst;
-	c->reply_total = (double)total;
+	c->reply.rate = (double)rate;
+	c->reply.burst = (double)burst;
+	c->reply.total = (double)total;
 	return 0;
 }
 
@@ -727,7 +727,7 @@ static int cmd_map_cache_limit(struct conf_parser *p, int argc, char **argv)
 	(void)argc;
 	if (!conf_parse_uint(argv[0], 1, 16000000, &n))
 		return conf_error(p, "map-cache-limit: expected 1-16000000");
-	state(p)->c->map_cache_limit = n;
+	state(p)->c->itr.map_cache_limit = n;
 	return 0;
 }
 
@@ -911,13 +911,13 @@ static int check_dyn(const struct xtr_conf *c, const char *name, char *err, size
 			return -EINVAL;
 		}
 	}
-	for (size_t i = 0; i < c->npetrs; i++) {
-		bool v4 = c->petrs[i].addr.afi == LISP_AFI_IPV4;
+	for (size_t i = 0; i < c->dp.npetrs; i++) {
+		bool v4 = c->dp.petrs[i].addr.afi == LISP_AFI_IPV4;
 
 		if (!c->itr_v4 && !c->itr_v6 && !c->proxy_itr4.afi && !c->proxy_itr6.afi) {
 			snprintf(err, errlen,
 				 "%s:%u: %s use-petr given, but no itr or proxy-itr role", name,
-				 c->petrs[i].line, v4 ? "ipv4" : "ipv6");
+				 c->dp.petrs[i].line, v4 ? "ipv4" : "ipv6");
 			return -EINVAL;
 		}
 	}
@@ -950,14 +950,14 @@ static int check_etr(const struct xtr_conf *c, const char *name, char *err, size
 			return -EINVAL;
 		}
 	}
-	for (size_t i = 0; i < c->nmap_resolvers; i++) {
-		bool v4 = c->map_resolvers[i].afi == LISP_AFI_IPV4;
+	for (size_t i = 0; i < c->itr.nmap_resolvers; i++) {
+		bool v4 = c->itr.map_resolvers[i].afi == LISP_AFI_IPV4;
 
 		if (v4 ? !c->itr_v4 && !c->proxy_itr4.afi && !c->proxy_itr6.afi
 		       : !c->itr_v6 && !c->proxy_itr4.afi && !c->proxy_itr6.afi) {
 			snprintf(err, errlen,
 				 "%s:%u: %s itr map-resolver given, but not %s itr (or proxy-itr)",
-				 name, c->map_resolver_lines[i], v4 ? "ipv4" : "ipv6",
+				 name, c->itr.map_resolver_lines[i], v4 ? "ipv4" : "ipv6",
 				 v4 ? "ipv4" : "ipv6");
 			return -EINVAL;
 		}
@@ -983,8 +983,8 @@ static int check(const struct parse_state *st, const char *name, char *err, size
 	if (check_etr(c, name, err, errlen) < 0 || check_dyn(c, name, err, errlen) < 0)
 		return -EINVAL;
 
-	for (size_t i = 0; i < c->nsites; i++) {
-		const struct xtr_conf_site *s = c->sites[i];
+	for (size_t i = 0; i < c->msmr.nsites; i++) {
+		const struct xtr_conf_site *s = c->msmr.sites[i];
 
 		if (!s->has_key) {
 			snprintf(err, errlen, "%s:%u: site %s has no authentication-key", name,
@@ -993,7 +993,7 @@ static int check(const struct parse_state *st, const char *name, char *err, size
 		}
 		for (size_t j = 0; j < s->nprefixes; j++) {
 			for (size_t k = 0; k < i; k++) {
-				const struct xtr_conf_site *o = c->sites[k];
+				const struct xtr_conf_site *o = c->msmr.sites[k];
 
 				for (size_t m = 0; m < o->nprefixes; m++) {
 					char buf[LISP_PREFIX_STRLEN];
@@ -1033,16 +1033,16 @@ static struct xtr_conf *conf_new(void)
 {
 	struct xtr_conf *c = xcalloc(1, sizeof(*c));
 
-	c->map_cache_limit = XTR_MAP_CACHE_LIMIT_DEFAULT;
-	c->hold_limit = XTR_HOLD_LIMIT_DEFAULT;
-	c->reply_rate = XTR_REPLY_RATE_DEFAULT;
-	c->reply_burst = XTR_REPLY_BURST_DEFAULT;
-	c->reply_total = XTR_REPLY_TOTAL_DEFAULT;
-	c->hold_limit_iid = XTR_HOLD_LIMIT_IID_DEFAULT;
-	c->mr_limit = XTR_MR_LIMIT_DEFAULT;
-	c->mr_limit_iid = XTR_MR_LIMIT_IID_DEFAULT;
-	c->dp_mtu = XTR_DP_MTU_DEFAULT;
-	snprintf(c->dp_ifname, sizeof(c->dp_ifname), "%s", XTR_DP_IFNAME);
+	c->itr.map_cache_limit = XTR_MAP_CACHE_LIMIT_DEFAULT;
+	c->dp.hold_limit = XTR_HOLD_LIMIT_DEFAULT;
+	c->reply.rate = XTR_REPLY_RATE_DEFAULT;
+	c->reply.burst = XTR_REPLY_BURST_DEFAULT;
+	c->reply.total = XTR_REPLY_TOTAL_DEFAULT;
+	c->dp.hold_limit_iid = XTR_HOLD_LIMIT_IID_DEFAULT;
+	c->itr.mr_limit = XTR_MR_LIMIT_DEFAULT;
+	c->itr.mr_limit_iid = XTR_MR_LIMIT_IID_DEFAULT;
+	c->dp.mtu = XTR_DP_MTU_DEFAULT;
+	snprintf(c->dp.ifname, sizeof(c->dp.ifname), "%s", XTR_DP_IFNAME);
 	return c;
 }
 
@@ -1067,13 +1067,13 @@ void xtr_conf_free(struct xtr_conf *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nsites; i++) {
-		free(c->sites[i]->description);
-		free(c->sites[i]->prefixes);
-		free(c->sites[i]->allowed);
-		free(c->sites[i]);
+	for (size_t i = 0; i < c->msmr.nsites; i++) {
+		free(c->msmr.sites[i]->description);
+		free(c->msmr.sites[i]->prefixes);
+		free(c->msmr.sites[i]->allowed);
+		free(c->msmr.sites[i]);
 	}
-	free(c->sites);
+	free(c->msmr.sites);
 	for (size_t i = 0; i < c->nlocsets; i++)
 		free(c->locsets[i].locs);
 	free(c->locsets);
@@ -1082,9 +1082,9 @@ void xtr_conf_free(struct xtr_conf *c)
 	free(c->dbmaps);
 	free(c->map_servers);
 	free(c->eidtables);
-	free(c->map_resolvers);
-	free(c->map_resolver_lines);
-	free(c->mapcache);
+	free(c->itr.map_resolvers);
+	free(c->itr.map_resolver_lines);
+	free(c->itr.mapcache);
 	free(c->dyneids);
 	free(c->ifaces);
 	free(c);

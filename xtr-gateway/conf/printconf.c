@@ -114,14 +114,15 @@ static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *ind
 		print_learning(&c->dyneids[i], sub, f);
 		fprintf(f, "%sexit\n", sub);
 	}
-	for (size_t i = 0; i < c->nmapcache; i++) {
-		struct lisp_prefix bare = c->mapcache[i].p;
+	for (size_t i = 0; i < c->itr.nmapcache; i++) {
+		const struct xtr_conf_mapcache *m = &c->itr.mapcache[i];
+		struct lisp_prefix bare = m->p;
 
 		if (bare.iid != iid)
 			continue;
 		bare.iid = 0;
 		fprintf(f, "%smap-cache %s %s\n", indent,
-			lisp_prefix_format(&bare, buf, sizeof(buf)), act_name(c->mapcache[i].act));
+			lisp_prefix_format(&bare, buf, sizeof(buf)), act_name(m->act));
 	}
 }
 
@@ -154,26 +155,28 @@ static void print_etr(const struct xtr_conf *c, FILE *f)
 /* The dataplane settings that are not the defaults. */
 static void print_dataplane(const struct xtr_conf *c, FILE *f)
 {
-	if (c->map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
-		fprintf(f, " dataplane map-cache-limit %zu\n", c->map_cache_limit);
-	if (c->reply_rate != XTR_REPLY_RATE_DEFAULT || c->reply_burst != XTR_REPLY_BURST_DEFAULT ||
-	    c->reply_total != XTR_REPLY_TOTAL_DEFAULT)
-		fprintf(f, " map-reply rate-limit %.0f burst %.0f total %.0f\n", c->reply_rate,
-			c->reply_burst, c->reply_total);
-	if (c->hold_limit != XTR_HOLD_LIMIT_DEFAULT)
-		fprintf(f, " dataplane hold-queue-limit %zu\n", c->hold_limit);
-	if (c->hold_limit_iid != XTR_HOLD_LIMIT_IID_DEFAULT)
-		fprintf(f, " dataplane hold-queue-limit per-instance-id %zu\n", c->hold_limit_iid);
-	if (c->mr_limit != XTR_MR_LIMIT_DEFAULT)
-		fprintf(f, " dataplane map-request-limit %zu\n", c->mr_limit);
-	if (c->mr_limit_iid != XTR_MR_LIMIT_IID_DEFAULT)
-		fprintf(f, " dataplane map-request-limit per-instance-id %zu\n", c->mr_limit_iid);
-	if (strcmp(c->dp_ifname, XTR_DP_IFNAME) != 0)
-		fprintf(f, " dataplane interface %s\n", c->dp_ifname);
-	if (c->dp_mtu != XTR_DP_MTU_DEFAULT)
-		fprintf(f, " dataplane mtu %u\n", c->dp_mtu);
-	if (c->dp_workers)
-		fprintf(f, " dataplane workers %u\n", c->dp_workers);
+	if (c->itr.map_cache_limit != XTR_MAP_CACHE_LIMIT_DEFAULT)
+		fprintf(f, " dataplane map-cache-limit %zu\n", c->itr.map_cache_limit);
+	if (c->reply.rate != XTR_REPLY_RATE_DEFAULT || c->reply.burst != XTR_REPLY_BURST_DEFAULT ||
+	    c->reply.total != XTR_REPLY_TOTAL_DEFAULT)
+		fprintf(f, " map-reply rate-limit %.0f burst %.0f total %.0f\n", c->reply.rate,
+			c->reply.burst, c->reply.total);
+	if (c->dp.hold_limit != XTR_HOLD_LIMIT_DEFAULT)
+		fprintf(f, " dataplane hold-queue-limit %zu\n", c->dp.hold_limit);
+	if (c->dp.hold_limit_iid != XTR_HOLD_LIMIT_IID_DEFAULT)
+		fprintf(f, " dataplane hold-queue-limit per-instance-id %zu\n",
+			c->dp.hold_limit_iid);
+	if (c->itr.mr_limit != XTR_MR_LIMIT_DEFAULT)
+		fprintf(f, " dataplane map-request-limit %zu\n", c->itr.mr_limit);
+	if (c->itr.mr_limit_iid != XTR_MR_LIMIT_IID_DEFAULT)
+		fprintf(f, " dataplane map-request-limit per-instance-id %zu\n",
+			c->itr.mr_limit_iid);
+	if (strcmp(c->dp.ifname, XTR_DP_IFNAME) != 0)
+		fprintf(f, " dataplane interface %s\n", c->dp.ifname);
+	if (c->dp.mtu != XTR_DP_MTU_DEFAULT)
+		fprintf(f, " dataplane mtu %u\n", c->dp.mtu);
+	if (c->dp.workers)
+		fprintf(f, " dataplane workers %u\n", c->dp.workers);
 }
 
 static void print_etr_roles(const struct xtr_conf *c, FILE *f)
@@ -184,15 +187,17 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 		fprintf(f, " ipv4 itr\n");
 	if (c->itr_v6)
 		fprintf(f, " ipv6 itr\n");
-	for (size_t i = 0; i < c->nmap_resolvers; i++)
+	for (size_t i = 0; i < c->itr.nmap_resolvers; i++)
 		fprintf(f, " %s itr map-resolver %s\n",
-			c->map_resolvers[i].afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
-			lisp_addr_format(&c->map_resolvers[i], buf, sizeof(buf)));
-	for (size_t i = 0; i < c->npetrs; i++)
+			c->itr.map_resolvers[i].afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
+			lisp_addr_format(&c->itr.map_resolvers[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < c->dp.npetrs; i++) {
+		const struct xtr_conf_petr *t = &c->dp.petrs[i];
+
 		fprintf(f, " %s use-petr %s priority %u weight %u\n",
-			c->petrs[i].addr.afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
-			lisp_addr_format(&c->petrs[i].addr, buf, sizeof(buf)), c->petrs[i].priority,
-			c->petrs[i].weight);
+			t->addr.afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6",
+			lisp_addr_format(&t->addr, buf, sizeof(buf)), t->priority, t->weight);
+	}
 	if (c->proxy_itr4.afi)
 		fprintf(f, " ipv4 proxy-itr %s\n",
 			lisp_addr_format(&c->proxy_itr4, buf, sizeof(buf)));
@@ -235,16 +240,16 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 	char buf[LISP_ADDR_STRLEN];
 
 	fprintf(f, "router lisp\n");
-	for (size_t i = 0; i < c->nsites; i++)
-		print_site(c->sites[i], f);
+	for (size_t i = 0; i < c->msmr.nsites; i++)
+		print_site(c->msmr.sites[i], f);
 	print_etr(c, f);
-	if (c->ms_v4)
+	if (c->msmr.ms_v4)
 		fprintf(f, " ipv4 map-server\n");
-	if (c->mr_v4)
+	if (c->msmr.mr_v4)
 		fprintf(f, " ipv4 map-resolver\n");
-	if (c->ms_v6)
+	if (c->msmr.ms_v6)
 		fprintf(f, " ipv6 map-server\n");
-	if (c->mr_v6)
+	if (c->msmr.mr_v6)
 		fprintf(f, " ipv6 map-resolver\n");
 	print_etr_roles(c, f);
 	for (size_t i = 0; i < c->nlisten; i++)

@@ -926,11 +926,11 @@ void xtr_dp_host_route(void *arg, const struct lisp_prefix *p, const struct lisp
 /* Routes the configured map-cache prefixes of c into their TUN (add) or out of it. */
 static void mapcache_routes(struct xtr_dp *x, const struct xtr_conf *c, bool add)
 {
-	for (size_t i = 0; i < c->nmapcache; i++) {
-		struct tun *t = tun_of(x, c->mapcache[i].p.iid);
+	for (size_t i = 0; i < c->itr.nmapcache; i++) {
+		struct tun *t = tun_of(x, c->itr.mapcache[i].p.iid);
 
 		if (t)
-			route(x, add, &c->mapcache[i].p, t->ifindex);
+			route(x, add, &c->itr.mapcache[i].p, t->ifindex);
 	}
 }
 
@@ -940,7 +940,7 @@ static void set_dps(struct xtr_dp *x, const struct xtr_conf *c)
 	for (size_t i = 0; i <= x->nw; i++) {
 		struct dp *dp = i < x->nw ? &x->w[i].dp : &x->ctl.dp;
 
-		dp_set_petrs(dp, c);
+		dp_set_petrs(dp, &c->dp);
 		dp->proxy_etr = c->proxy_etr_v4 || c->proxy_etr_v6;
 	}
 }
@@ -951,21 +951,22 @@ void xtr_dp_reconfigure(struct xtr_daemon *d, const struct xtr_conf *old)
 
 	if (!x)
 		return;
-	for (size_t i = 0; i < old->nmapcache; i++) {
+	for (size_t i = 0; i < old->itr.nmapcache; i++) {
 		bool kept = false;
 
-		for (size_t j = 0; j < d->conf->nmapcache && !kept; j++)
-			kept = lisp_prefix_equal(&old->mapcache[i].p, &d->conf->mapcache[j].p);
-		if (!kept && tun_of(x, old->mapcache[i].p.iid))
-			route(x, false, &old->mapcache[i].p,
-			      tun_of(x, old->mapcache[i].p.iid)->ifindex);
+		for (size_t j = 0; j < d->conf->itr.nmapcache && !kept; j++)
+			kept = lisp_prefix_equal(&old->itr.mapcache[i].p,
+						 &d->conf->itr.mapcache[j].p);
+		if (!kept && tun_of(x, old->itr.mapcache[i].p.iid))
+			route(x, false, &old->itr.mapcache[i].p,
+			      tun_of(x, old->itr.mapcache[i].p.iid)->ifindex);
 	}
 	mapcache_routes(x, d->conf, true);
 	set_dps(x, d->conf);
 	/* a smaller queue */
 	x->ctl.c.hold_drops +=
-		hold_configure(x->hold, d->conf->hold_limit, d->conf->hold_limit_iid);
-	if (d->conf->dp_workers != old->dp_workers)
+		hold_configure(x->hold, d->conf->dp.hold_limit, d->conf->dp.hold_limit_iid);
+	if (d->conf->dp.workers != old->dp.workers)
 		log_warn("dataplane workers: the change takes effect at the next start");
 	xtr_dp_tick(d);
 }
@@ -1006,8 +1007,8 @@ static size_t conf_iids(const struct xtr_conf *c, uint32_t *out, size_t max)
 		ADD_IID(c->eidtables[i].iid);
 	for (size_t i = 0; i < c->ndbmaps; i++)
 		ADD_IID(c->dbmaps[i].p.iid);
-	for (size_t i = 0; i < c->nmapcache; i++)
-		ADD_IID(c->mapcache[i].p.iid);
+	for (size_t i = 0; i < c->itr.nmapcache; i++)
+		ADD_IID(c->itr.mapcache[i].p.iid);
 #undef ADD_IID
 	return n;
 }
@@ -1024,8 +1025,8 @@ static bool v6_rlocs(const struct xtr_conf *c)
 	for (size_t i = 0; i < c->ndbmaps; i++)
 		for (size_t j = 0; j < c->dbmaps[i].nlocs; j++)
 			v6 |= c->dbmaps[i].locs[j].addr.afi == LISP_AFI_IPV6;
-	for (size_t i = 0; i < c->npetrs; i++)
-		v6 |= c->petrs[i].addr.afi == LISP_AFI_IPV6;
+	for (size_t i = 0; i < c->dp.npetrs; i++)
+		v6 |= c->dp.petrs[i].addr.afi == LISP_AFI_IPV6;
 	return v6;
 }
 
@@ -1219,7 +1220,7 @@ static void wk_init(struct xtr_dp *x, struct wk *w, unsigned index, bool ctl)
 	w->x = x;
 	w->index = index;
 	w->ctl = ctl;
-	dp_init(&w->dp, x->mc, NULL, NULL, d->conf->dp_mtu);
+	dp_init(&w->dp, x->mc, NULL, NULL, d->conf->dp.mtu);
 	w->dp.local = etr_local_table(x->etr);
 	w->dp.sport_mask = PORT_POOL - 1;
 	{ /* a nonce sequence of its own (xorshift: never from 0) */
@@ -1298,7 +1299,7 @@ static void start_workers(struct xtr_dp *x)
 /* Workers for `dataplane workers N`, or one per online CPU. */
 static size_t worker_count(const struct xtr_conf *c)
 {
-	long n = c->dp_workers ? (long)c->dp_workers : sysconf(_SC_NPROCESSORS_ONLN);
+	long n = c->dp.workers ? (long)c->dp.workers : sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n < 1 ? 1 : n > XTR_DP_WORKERS_MAX ? XTR_DP_WORKERS_MAX : (size_t)n;
 }
@@ -1325,8 +1326,8 @@ void xtr_dp_open(struct xtr_daemon *d)
 					   .sent = smr_sent,
 					   .arg = x,
 					   .evh = d->evh });
-	hold_configure(x->hold, c->hold_limit, c->hold_limit_iid);
-	x->tun_mtu = c->dp_mtu - (v6_rlocs(c) ? V6_OVERHEAD : V4_OVERHEAD);
+	hold_configure(x->hold, c->dp.hold_limit, c->dp.hold_limit_iid);
+	x->tun_mtu = c->dp.mtu - (v6_rlocs(c) ? V6_OVERHEAD : V4_OVERHEAD);
 	/* the main thread holds it from here on, but while its loop waits */
 	pthread_rwlockattr_init(&la);
 	pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1349,12 +1350,12 @@ void xtr_dp_open(struct xtr_daemon *d)
 	for (size_t i = 0; i < n; i++) {
 		struct tun *t = &x->tuns[x->ntuns++];
 		int len =
-			iids[i] ? snprintf(t->name, sizeof(t->name), "%s.%u", c->dp_ifname, iids[i])
-				: snprintf(t->name, sizeof(t->name), "%s", c->dp_ifname);
+			iids[i] ? snprintf(t->name, sizeof(t->name), "%s.%u", c->dp.ifname, iids[i])
+				: snprintf(t->name, sizeof(t->name), "%s", c->dp.ifname);
 
 		if (len < 0 || (size_t)len >= sizeof(t->name))
 			fatal("dataplane: interface name %s.%u is longer than %d characters",
-			      c->dp_ifname, iids[i], IF_NAMESIZE - 1);
+			      c->dp.ifname, iids[i], IF_NAMESIZE - 1);
 		t->iid = iids[i];
 	}
 	x->raw4 = open_raw(AF_INET);

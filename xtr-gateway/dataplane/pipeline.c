@@ -33,7 +33,7 @@ void dp_init(struct dp *dp, const struct mapcache *mc, const struct lisp_addr *r
 	dp->petr.locs = dp->petr_locs;
 }
 
-void dp_set_petrs(struct dp *dp, const struct xtr_conf *conf)
+void dp_set_petrs(struct dp *dp, const struct xtr_conf_dp *conf)
 {
 	dp->petr.nloc = 0;
 	for (size_t i = 0; i < conf->npetrs && i < XTR_PETR_MAX; i++)

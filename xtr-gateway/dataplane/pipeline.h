@@ -91,8 +91,8 @@ void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 void dp_decap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 /* The same for UDP payloads (from the LISP header on) with aux and ttl from the outer header. */
 void dp_decap_payload_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
-/* The use-petr locators of conf. */
-void dp_set_petrs(struct dp *dp, const struct xtr_conf *conf);
+/* The use-petr locators of conf (the data plane part of the configuration; read now). */
+void dp_set_petrs(struct dp *dp, const struct xtr_conf_dp *conf);
 /* The name of r for counters and logs (a static string). */
 const char *dp_reason_name(enum dp_reason r);
 

@@ -198,7 +198,6 @@ void etr_dyn_configure(struct etr *e, const struct xtr_conf *oldconf,
 struct tick_walk {
 	struct etr *e;
 	double now;
-	struct etr_collect silent; /* hosts learned from data, silent for their learning timeout */
 };
 
 /* True if d was learned from data and nothing came from it for its dynamic-eid's timeout. */
@@ -215,20 +214,23 @@ static bool dyn_silent(const struct etr *e, const struct dyn *d, double now)
 	return now - last >= y->learn_timeout;
 }
 
-static int dyn_due(const struct lisp_prefix *p, void *v, void *arg)
+/*
+ * Collect filter that also sends the Map-Registers due: true for the hosts learned from data
+ * and silent for their learning timeout.
+ */
+static bool dyn_due(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct tick_walk *t = arg;
 	struct dyn *d = v;
 
+	(void)p;
 	if (d->l.kind != LOCAL_DYN_HOST)
-		return 0;
-	if (dyn_silent(t->e, d, t->now)) {
-		etr_collect_push(&t->silent, p);
-		return 0;
-	}
+		return false;
+	if (dyn_silent(t->e, d, t->now))
+		return true;
 	for (size_t i = 0; i < d->nregs; i++)
 		etr_reg_due(t->e, &d->regs[i], t->now);
-	return 0;
+	return false;
 }
 
 /* Withdraws the data-learned host p, silent for its learning timeout. */
@@ -249,11 +251,12 @@ static void dyn_age(struct etr *e, const struct lisp_prefix *p, double now)
 void etr_dyn_tick(struct etr *e, double now)
 {
 	struct tick_walk t = { .e = e, .now = now };
+	struct lisp_prefix *silent;
+	size_t n = ptable_collect(e->local, NULL, dyn_due, &t, &silent, NULL);
 
-	ptable_walk(e->local, NULL, dyn_due, &t);
-	for (size_t i = 0; i < t.silent.n; i++)
-		dyn_age(e, &t.silent.v[i], now);
-	free(t.silent.v);
+	for (size_t i = 0; i < n; i++)
+		dyn_age(e, &silent[i], now);
+	free(silent);
 	etr_dyn_fold(e);
 }
 

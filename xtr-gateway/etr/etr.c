@@ -115,34 +115,31 @@ void etr_send_register(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 	r->attempts++;
 }
 
-void etr_collect_push(struct etr_collect *x, const struct lisp_prefix *p)
-{
-	if (x->n == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 16;
-		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
-	}
-	x->v[x->n++] = *p;
-}
+struct collect_filter {
+	int kind; /* 0: any */
+	double expired_at;
+};
 
-static int collect_one(const struct lisp_prefix *p, void *v, void *arg)
+/* Collect filter: entries of the kind asked for (LOCAL_AWAY: expired, if asked). */
+static bool collect_one(const struct lisp_prefix *p, void *v, void *arg)
 {
-	struct etr_collect *x = arg;
+	const struct collect_filter *f = arg;
 	const struct etr_local *l = v;
 
-	if (x->kind && l->kind != x->kind)
-		return 0;
-	if (x->kind == LOCAL_AWAY && x->now > 0 && ((const struct away *)v)->expires > x->now)
-		return 0;
-	etr_collect_push(x, p);
-	return 0;
+	(void)p;
+	if (f->kind && l->kind != f->kind)
+		return false;
+	return !(f->kind == LOCAL_AWAY && f->expired_at > 0 &&
+		 ((const struct away *)v)->expires > f->expired_at);
 }
 
 struct etr_collect etr_collect(const struct etr *e, const struct lisp_prefix *under, int kind,
 			       double expired_at)
 {
-	struct etr_collect x = { .kind = kind, .now = expired_at };
+	struct collect_filter f = { .kind = kind, .expired_at = expired_at };
+	struct etr_collect x;
 
-	ptable_walk(e->local, under, collect_one, &x);
+	x.n = ptable_collect(e->local, under, collect_one, &f, &x.v, NULL);
 	return x;
 }
 
@@ -204,7 +201,7 @@ void etr_configure(struct etr *e, const struct xtr_conf *conf, double now)
 	struct replay *replay = replay_configure(e, conf); /* (reads the old configuration) */
 
 	etr_dyn_fold(e); /* what the data plane refused under the old configuration */
-	ratelim_set(e->replies, conf->reply_rate, conf->reply_burst, conf->reply_total);
+	ratelim_set(e->replies, conf->reply.rate, conf->reply.burst, conf->reply.total);
 	free(e->replay);
 	e->replay = replay;
 	e->conf = conf;

@@ -97,7 +97,11 @@ struct etr;
 struct etr *etr_new(const struct etr_io *io);
 /* Deregisters nothing: forgets everything; etr_free(NULL) is a no-op. */
 void etr_free(struct etr *e);
-/* Applies conf (borrowed until the next call): registers at once; withdraws dropped mappings. */
+/*
+ * Applies conf (borrowed until the next call): registers at once; withdraws dropped mappings.
+ * The whole config, unlike the other engines: the ETR reads most of it (database-mappings,
+ * locator-sets, map-servers, dynamic-eids, eid-tables, interfaces, map-reply rate-limit).
+ */
 void etr_configure(struct etr *e, const struct xtr_conf *conf, double now);
 /* Handles one UDP payload received on port 4342 from src:sport (Map-Notify, Map-Request, ECM). */
 void etr_input(struct etr *e, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,

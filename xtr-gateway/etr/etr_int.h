@@ -95,11 +95,8 @@ void etr_reg_due(struct etr *e, struct etr_reg *r, double now);
 /* Prefixes gathered from the local table; free() .v after. */
 struct etr_collect {
 	struct lisp_prefix *v;
-	size_t n, cap;
-	int kind; /* 0: any */
-	double now;
+	size_t n;
 };
-void etr_collect_push(struct etr_collect *x, const struct lisp_prefix *p);
 /* The prefixes of the entries of kind (0: all) inside under (NULL: all); LOCAL_AWAY ones only
  * if expired at expired_at (> 0). */
 struct etr_collect etr_collect(const struct etr *e, const struct lisp_prefix *under, int kind,

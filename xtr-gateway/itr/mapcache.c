@@ -74,7 +74,9 @@ struct mapcache {
 	struct lisp_prefix *req_p; /* afi NONE: a free slot */
 	size_t nslots, used, per_iid;
 	struct log_rate rl;
-	const struct xtr_conf *conf;
+	const struct xtr_conf_itr *conf;
+	/* where mc_local_rloc() finds our RLOCs */
+	const struct xtr_conf *local;
 	struct ptable *t; /* the entries (owner): control plane, walks */
 	struct lpmh *idx; /* the same entries hashed by length: the data plane's lookups */
 	size_t limit;
@@ -239,7 +241,7 @@ static int index_one(const struct lisp_prefix *p, void *v, void *arg)
  */
 bool mc_local_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out)
 {
-	const struct xtr_conf *c = mc->conf;
+	const struct xtr_conf *c = mc->local;
 	const struct lisp_addr *pitr = afi == LISP_AFI_IPV4 ? &c->proxy_itr4 : &c->proxy_itr6;
 
 	if (pitr->afi == afi) {
@@ -266,7 +268,7 @@ bool mc_local_rloc(struct mapcache *mc, uint16_t afi, struct lisp_addr *out)
 /* An ECM Map-Request for prefix p (iid in p) to the first map-resolver we can use. */
 static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invoked, double now)
 {
-	const struct xtr_conf *c = mc->conf;
+	const struct xtr_conf_itr *c = mc->conf;
 	struct lisp_map_request q = { .smr_invoked = smr_invoked, .itr_rloc_count = 1 };
 	struct lisp_ecm ecm = {
 		.inner = { .sport = LISP_CONTROL_PORT, .dport = LISP_CONTROL_PORT, .ttl = 64 }
@@ -606,50 +608,25 @@ void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, 
 	}
 }
 
-struct collect {
-	struct mc_entry **v;
-	size_t n, cap;
-	double now;
-	const struct xtr_conf *conf;
-};
-
-static void push(struct collect *c, struct mc_entry *e)
+/* Collect filter: entries to act on at a tick (expired, or a request due) at *arg. */
+static bool due(const struct lisp_prefix *p, void *v, void *arg)
 {
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
-	}
-	c->v[c->n++] = e;
-}
-
-static int collect_all(const struct lisp_prefix *p, void *v, void *arg)
-{
-	(void)p;
-	push(arg, v);
-	return 0;
-}
-
-/* Walk callback: entries to act on at a tick (expired, or a request due). */
-static int due(const struct lisp_prefix *p, void *v, void *arg)
-{
-	struct collect *c = arg;
-	struct mc_entry *e = v;
+	const struct mc_entry *e = v;
+	double now = *(const double *)arg;
 
 	(void)p;
-	if ((!e->is_static && e->expires && e->expires <= c->now) ||
-	    (e->state == MC_PENDING && e->next_req <= c->now) ||
-	    (e->nonce && e->state != MC_PENDING && e->next_req <= c->now))
-		push(c, e);
-	return 0;
+	return (!e->is_static && e->expires && e->expires <= now) ||
+	       (e->state == MC_PENDING && e->next_req <= now) ||
+	       (e->nonce && e->state != MC_PENDING && e->next_req <= now);
 }
 
 void mc_tick(struct mapcache *mc, double now)
 {
-	struct collect c = { .now = now };
+	void **v;
+	size_t n = ptable_collect(mc->t, NULL, due, &now, NULL, &v);
 
-	ptable_walk(mc->t, NULL, due, &c);
-	for (size_t i = 0; i < c.n; i++) {
-		struct mc_entry *e = c.v[i];
+	for (size_t i = 0; i < n; i++) {
+		struct mc_entry *e = v[i];
 
 		if (!e->is_static && e->expires && e->expires <= now) {
 			mc->c.expirations++;
@@ -663,22 +640,21 @@ void mc_tick(struct mapcache *mc, double now)
 		}
 		send_request(mc, e, e->smr_invoked, now);
 	}
-	free(c.v);
+	free(v);
 }
 
-/* Walk callback: configured entries the configuration no longer has. */
-static int stale_static(const struct lisp_prefix *p, void *v, void *arg)
+/* Collect filter: configured entries the configuration (*arg) no longer has. */
+static bool stale_static(const struct lisp_prefix *p, void *v, void *arg)
 {
-	struct collect *c = arg;
-	struct mc_entry *e = v;
+	const struct xtr_conf_itr *conf = *(const struct xtr_conf_itr **)arg;
+	const struct mc_entry *e = v;
 
 	if (!e->configured)
-		return 0;
-	for (size_t i = 0; i < c->conf->nmapcache; i++)
-		if (lisp_prefix_equal(&c->conf->mapcache[i].p, p))
-			return 0;
-	push(c, e);
-	return 0;
+		return false;
+	for (size_t i = 0; i < conf->nmapcache; i++)
+		if (lisp_prefix_equal(&conf->mapcache[i].p, p))
+			return false;
+	return true;
 }
 
 size_t mc_count(const struct mapcache *mc)
@@ -725,17 +701,19 @@ int mc_walk(const struct mapcache *mc, uint16_t afi, const struct lisp_prefix *u
 
 int mc_clear(struct mapcache *mc, const struct lisp_prefix *under)
 {
-	struct collect c = { 0 };
+	void **v;
+	size_t nv = ptable_collect(mc->t, under, NULL, NULL, NULL, &v);
 	int n = 0;
 
-	ptable_walk(mc->t, under, collect_all, &c);
-	for (size_t i = 0; i < c.n; i++) {
-		if (c.v[i]->is_static)
+	for (size_t i = 0; i < nv; i++) {
+		struct mc_entry *e = v[i];
+
+		if (e->is_static)
 			continue;
-		forget(mc, c.v[i]);
+		forget(mc, e);
 		n++;
 	}
-	free(c.v);
+	free(v);
 	return n;
 }
 
@@ -782,19 +760,23 @@ static void slots_configure(struct mapcache *mc, size_t n, size_t per_iid)
 	free(old_p);
 }
 
-void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now)
+void mc_configure(struct mapcache *mc, const struct xtr_conf_itr *conf,
+		  const struct xtr_conf *local, double now)
 {
-	struct collect stale = { .conf = conf };
+	void **stale;
+	size_t n = ptable_collect(mc->t, NULL, stale_static, &conf, NULL, &stale);
 
-	ptable_walk(mc->t, NULL, stale_static, &stale);
-	for (size_t i = 0; i < stale.n; i++) {
+	for (size_t i = 0; i < n; i++) {
+		struct mc_entry *e = stale[i];
+
 		/* what was learned over it stays until it expires */
-		stale.v[i]->configured = false;
-		if (stale.v[i]->is_static)
-			entry_del(mc, &stale.v[i]->p);
+		e->configured = false;
+		if (e->is_static)
+			entry_del(mc, &e->p);
 	}
-	free(stale.v);
+	free(stale);
 	mc->conf = conf;
+	mc->local = local;
 	if (!mc->idx || mc->limit != conf->map_cache_limit) { /* the index is sized by the limit */
 		lpmh_free(mc->idx);
 		mc->idx = lpmh_new(conf->map_cache_limit + conf->nmapcache);

@@ -14,6 +14,7 @@
 
 struct evhist;
 struct xtr_conf;
+struct xtr_conf_itr;
 
 /* A locator of a map-cache entry (and of an away entry). */
 struct mc_locator {
@@ -55,8 +56,13 @@ struct mapcache;
 struct mapcache *mc_new(const struct mc_io *io);
 /* Frees mc and its entries; NULL is a no-op. */
 void mc_free(struct mapcache *mc);
-/* Applies conf (borrowed): capacity, static entries (added, kept or removed). */
-void mc_configure(struct mapcache *mc, const struct xtr_conf *conf, double now);
+/*
+ * Applies conf, the ITR part of the configuration: capacity, map-resolvers,
+ * static entries (added, kept or removed). mc_local_rloc() finds our RLOCs
+ * in local (proxy-itr, database-mappings, locator-sets). Both borrowed.
+ */
+void mc_configure(struct mapcache *mc, const struct xtr_conf_itr *conf,
+		  const struct xtr_conf *local, double now);
 /* Map-Replies and Solicit-Map-Requests received on port 4342. */
 void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now);

@@ -625,7 +625,9 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 		log_warn_rl(&ms->rl_auth, "ms: site %s: Map-Register from %s: %s", site->name,
 			    lisp_addr_format(src, a, sizeof(a)),
 			    rc == -ENOSPC ? "a new xTR, but the site's nonce table is full"
-					  : "nonce not above the last one, possible replay");
+					  : "nonce not above the last one, possible replay "
+					    "(a peer that sends random nonces needs "
+					    "'no strict-nonce')");
 		return;
 	}
 	accepted.p = ms->acked;
@@ -763,38 +765,24 @@ static void site_free(struct ms_site *s)
 	free(s);
 }
 
-struct collect {
-	struct ms_reg **v;
-	size_t n, cap;
-	const struct ms *ms;
-};
-
-/* Walk callback: registrations the current configuration no longer allows. */
-static int collect_disallowed(const struct lisp_prefix *p, void *v, void *arg)
+/* Collect filter: registrations the current configuration (of ms, arg) no longer allows. */
+static bool disallowed(const struct lisp_prefix *p, void *v, void *arg)
 {
-	struct collect *c = arg;
-	struct ms_reg *reg = v;
-	struct ms_cfg *cf = ms_cfg_allowing(c->ms, p);
+	const struct ms_reg *reg = v;
+	const struct ms_cfg *cf = ms_cfg_allowing(arg, p);
 
-	if (cf && cf->site == reg->site && reg->site->alive)
-		return 0;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
-	}
-	c->v[c->n++] = reg;
-	return 0;
+	return !(cf && cf->site == reg->site && reg->site->alive);
 }
 
 /* Drops the registrations the current configuration no longer allows (a walk cannot delete). */
 static void drop_disallowed(struct ms *ms)
 {
-	struct collect c = { .ms = ms };
+	void **v;
+	size_t n = ptable_collect(ms->regs, NULL, disallowed, ms, NULL, &v);
 
-	ptable_walk(ms->regs, NULL, collect_disallowed, &c);
-	for (size_t i = 0; i < c.n; i++)
-		reg_del(ms, c.v[i]);
-	free(c.v);
+	for (size_t i = 0; i < n; i++)
+		reg_del(ms, v[i]);
+	free(v);
 }
 
 static struct ms_site *site_for(struct ms *ms, const struct xtr_conf_site *cs)
@@ -845,7 +833,8 @@ static void drop_dead(struct ms *ms)
 	ms->nsites = keep;
 }
 
-void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now)
+void ms_configure(struct ms *ms, const struct xtr_conf_msmr *conf,
+		  const struct xtr_conf_ratelimit *reply, double now)
 {
 	(void)now;
 	for (size_t i = 0; i < ms->nsites; i++)
@@ -866,7 +855,7 @@ void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now)
 		}
 	}
 	ms->conf = conf;
-	ratelim_set(ms->rl, conf->reply_rate, conf->reply_burst, conf->reply_total);
+	ratelim_set(ms->rl, reply->rate, reply->burst, reply->total);
 	drop_dead(ms);
 }
 

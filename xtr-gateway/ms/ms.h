@@ -15,7 +15,8 @@
 
 struct evhist;
 struct ms;
-struct xtr_conf;
+struct xtr_conf_msmr;
+struct xtr_conf_ratelimit;
 struct xtr_conf_site;
 struct xtr_counters;
 
@@ -39,10 +40,12 @@ void ms_free(struct ms *ms);
 /*
  * Applies a configuration (at start and on reload). Sites are matched by
  * name and keep their registrations and counters; registrations the new
- * configuration no longer allows are dropped. conf is borrowed and must
- * outlive the engine's use of it (until the next ms_configure()).
+ * configuration no longer allows are dropped; reply limits the Map-Replies.
+ * conf (the msmr part of struct xtr_conf) is borrowed and must outlive the
+ * engine's use of it (until the next ms_configure()); reply is read now.
  */
-void ms_configure(struct ms *ms, const struct xtr_conf *conf, double now);
+void ms_configure(struct ms *ms, const struct xtr_conf_msmr *conf,
+		  const struct xtr_conf_ratelimit *reply, double now);
 
 /*
  * The registrations and the strict-nonce state across a restart.

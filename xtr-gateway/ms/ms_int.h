@@ -103,7 +103,7 @@ struct ms_notify {
 struct ms {
 	struct ms_io io;
 	struct xtr_counters *gc;
-	const struct xtr_conf *conf;
+	const struct xtr_conf_msmr *conf;
 	struct ms_site **sites;
 	size_t nsites;
 	struct ptable *cfg;	     /* configured prefixes -> struct ms_cfg */

@@ -433,40 +433,35 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 	return 0;
 }
 
-struct sweep_walk {
+/* The snapshot's peer: as_of and id of the snapshot being completed. */
+struct sweep {
 	uint64_t as_of, id;
-	struct lisp_prefix *gone;
-	size_t n, cap;
 };
 
-static int sweep_one(const struct lisp_prefix *pfx, void *v, void *arg)
+/* An EID present before the snapshot that it did not list and that has not changed since. */
+static bool swept(const struct lisp_prefix *pfx, void *v, void *arg)
 {
-	struct sweep_walk *w = arg;
+	const struct sweep *w = arg;
 	const struct peer_eid *x = v;
 
-	if (!x->present || x->snapshot == w->id || x->version > w->as_of)
-		return 0;
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 16;
-		w->gone = xreallocarray(w->gone, w->cap, sizeof(*w->gone));
-	}
-	w->gone[w->n++] = *pfx;
-	return 0;
+	(void)pfx;
+	return x->present && x->snapshot != w->id && x->version <= w->as_of;
 }
 
 /* Every part of snapshot as_of arrived: what it did not list, unchanged since, is gone. */
 static void snapshot_done(struct xtr_notify *n, struct peer *p, double now)
 {
-	struct sweep_walk w = { .as_of = p->snap_as_of, .id = p->snap_id };
+	struct sweep w = { .as_of = p->snap_as_of, .id = p->snap_id };
+	struct lisp_prefix *gone;
+	size_t ngone = ptable_collect(p->eids, NULL, swept, &w, &gone, NULL);
 
-	ptable_walk(p->eids, NULL, sweep_one, &w);
-	for (size_t i = 0; i < w.n; i++) {
-		struct peer_eid *x = peer_eid(p, &w.gone[i]);
+	for (size_t i = 0; i < ngone; i++) {
+		struct peer_eid *x = peer_eid(p, &gone[i]);
 
 		evh_add(n->io.evh, "fhr-resync-gone", &x->p, &p->addr, "from %s", p->id);
 		eid_gone(n, p, x, p->snap_as_of, now);
 	}
-	free(w.gone);
+	free(gone);
 	p->snap_parts = 0;
 	p->c.resyncs++;
 }
