@@ -577,6 +577,31 @@ static void test_source_eid(void **state)
 	assert_int_equal(q.src_eid.iid, 4100);
 }
 
+/* An SMR-invoked request names the host whose packet made us ask (spec TV6), not AFI 0. */
+static void test_source_eid_smr_invoked(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr dst = A("10.1.1.10"), src = A("10.2.2.20");
+	struct lisp_map_request q, smr = { .smr = true, .itr_rloc_count = 1, .nonce = 9 };
+	struct lisp_ecm ecm;
+	uint8_t buf[256];
+	struct buf_writer w;
+
+	assert_int_equal(mc_resolve_from(e->mc, 0, &dst, &src, 0), 0);
+	request_of(0, &q, &ecm);
+	reply(e, q.nonce, "10.1.1.0/24", 1440, "192.0.2.10", 0.1);
+	assert_true(cached(e, "10.1.1.0/24", NULL));
+	smr.itr_rlocs[0] = A("192.0.2.30");
+	assert_int_equal(lisp_prefix_parse("10.1.1.10/32", 0, &smr.src_eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_request(&w, &smr, &smr.src_eid, 1), 0);
+	mc_input(e->mc, &smr.itr_rlocs[0], 4342, buf, w.off, 1);
+	assert_int_equal(nout, 2);
+	request_of(1, &q, &ecm);
+	assert_true(q.smr_invoked);
+	assert_true(lisp_addr_equal(&q.src_eid.addr, &src));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +613,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_configured_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negative_send_map_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_eid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_eid_smr_invoked, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -283,7 +283,7 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 	}
 	/* the host whose packet made us ask (RFC 9301 §5.3); none for a refresh or an SMR */
 	q.src_eid.iid = e->p.iid;
-	if (!smr_invoked && e->src_eid.afi == e->p.addr.afi)
+	if (e->src_eid.afi == e->p.addr.afi)
 		q.src_eid.addr = e->src_eid;
 	q.nonce = random_nonce();
 	for (size_t i = 0; i < c->nmap_resolvers; i++) {
@@ -527,7 +527,8 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 	struct lisp_eid_record r, best;
 	struct lisp_prefix q;
 	struct lisp_iter it;
-	struct mc_entry *pending;
+	struct mc_entry *pending, *now_e;
+	struct lisp_addr asker;
 	bool answered, at_q = false;
 	double next_req;
 
@@ -543,6 +544,7 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 	mc->c.replies++;
 	q = pending->p;
 	next_req = pending->next_req;
+	asker = pending->src_eid; /* (pending may be replaced by what the answer installs) */
 	answered = answer_of(&m, &q, &best);
 	lisp_record_iter_init(&it, &m.records);
 	while (lisp_record_iter_next(&it, &r)) {
@@ -559,6 +561,14 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 	/* nothing answered: a pending entry is asked again at its time */
 	if (answered && !at_q)
 		settle(mc, &q, &best, src, next_req, now);
+	/*
+	 * The learned entry that now answers for the EID remembers the host whose
+	 * packet made us ask: its SMR-invoked and refresh requests name it as
+	 * Source-EID too (RFC 9301 §5.3; spec TV6).
+	 */
+	now_e = ptable_lookup(mc->t, q.iid, &q.addr, NULL);
+	if (now_e && !now_e->is_static && now_e->state != MC_PENDING && asker.afi != LISP_AFI_NONE)
+		now_e->src_eid = asker;
 	if (mc->io.installed)
 		mc->io.installed(mc->io.arg);
 }
