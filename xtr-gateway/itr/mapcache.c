@@ -81,7 +81,6 @@ struct mapcache {
 	struct lpmh *idx; /* the same entries hashed by length: the data plane's lookups */
 	size_t limit;
 	struct mc_counters c;
-	struct lisp_addr itr_rloc[2]; /* per family, from our database-mappings */
 	uint8_t out[2048], req[1024];
 };
 
