@@ -292,7 +292,12 @@ struct live_walk {
 	size_t ngone;
 };
 
-/* Across-subnet mode: probe the EIDs that went quiet, note the ones that stopped answering. */
+/*
+ * Probe the EIDs that went quiet, note the ones that stopped answering: in
+ * both modes, since a VM can go without a word reaching us (its host's
+ * event lost, or a restart that took it from a stale neighbour entry), and
+ * an EID claimed for a VM that is gone would stay registered for ever.
+ */
 static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct live_walk *w = arg;
@@ -308,7 +313,7 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 		return 0;
 	}
 	if (e->state == FHR_EID_MOVED || !e->has_mac ||
-	    (!e->contested && (!x || !x->proxy_arp || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
+	    (!e->contested && (!x || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
 	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
 		return 0;
 	if (e->probes >= FHR_PROBES) {

@@ -104,7 +104,7 @@ struct fhr_io {
 	struct evhist *evh; /* where its events go (borrowed); NULL: nowhere */
 };
 
-/* Across-subnet mode: liveness probes of local EIDs (IPv4) */
+/* Liveness probes of local EIDs (ARP, or a neighbour solicitation), in both modes */
 #define FHR_PROBE_AFTER 10.0 /* s without news: probe it (ARP, unicast) */
 #define FHR_PROBE_EVERY 3.0  /* then again */
 #define FHR_PROBES	3    /* unanswered: it is gone (DEPARTED) */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "lib/evhist.h"
+#include "lib/platform.h"
 #include "lib/xalloc.h"
 
 struct evhist {
@@ -26,10 +27,9 @@ void evh_free(struct evhist *h)
 
 double evh_now(void)
 {
-	struct timespec ts;
+	uint64_t ns = platform_realtime_ns();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+	return (double)(ns / 1000000000ull) + (double)(ns % 1000000000ull / 1000) / 1e6;
 }
 
 static void add(struct evhist *h, double time, const char *event, const struct lisp_prefix *eid,

@@ -19,6 +19,8 @@ static struct {
 	bool journal; /* stderr is systemd's journal: lines carry their priority as <N> */
 	uint32_t debug;
 	const char *ident;
+	void (*sink)(void *arg, int prio, const char *msg);
+	void *sink_arg;
 } lg = { .to_stderr = true, .ident = "vmroam" };
 
 static const struct {
@@ -39,6 +41,12 @@ bool log_stderr_is_journal(const char *journal_stream)
 	return journal_stream && sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &tail) == 2 &&
 	       fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
 	       (unsigned long long)st.st_ino == ino;
+}
+
+void log_set_sink(void (*fn)(void *arg, int prio, const char *msg), void *arg)
+{
+	lg.sink = fn;
+	lg.sink_arg = arg;
 }
 
 void log_init(const char *ident, bool to_stderr)
@@ -87,7 +95,14 @@ static void vlog(int prio, const char *fmt, va_list ap, int err)
 				       [LOG_DEBUG] = "debug" };
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (lg.to_stderr) {
+	if (lg.sink) {
+		if (err) {
+			size_t n = strlen(msg);
+
+			snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
+		}
+		lg.sink(lg.sink_arg, prio, msg);
+	} else if (lg.to_stderr) {
 		char pri[8] = "";
 
 		if (lg.journal)

@@ -33,6 +33,8 @@ struct log_rate {
  * priority, <3> to <7>, which journald reads as the level.
  */
 void log_init(const char *ident, bool to_stderr);
+/* Messages go to fn (prio: syslog's) instead of stderr or syslog; NULL: back (tests/sim's trace). */
+void log_set_sink(void (*fn)(void *arg, int prio, const char *msg), void *arg);
 /* True if journal_stream (JOURNAL_STREAM's value) names this process's stderr. */
 bool log_stderr_is_journal(const char *journal_stream);
 

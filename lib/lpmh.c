@@ -3,9 +3,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "lib/lpmh.h"
+#include "lib/platform.h"
 
 #define IID_MAX 0xffffffu /* the data plane's instance-ids: 24 bits */
 
@@ -50,7 +50,7 @@ static bool fam_init(struct fam *f, size_t capacity, bool v6)
 		f->shift--;
 	}
 	f->cap = capacity;
-	return f->slots != NULL && getrandom(f->mul, sizeof(f->mul), 0) == sizeof(f->mul);
+	return f->slots != NULL && platform_random(f->mul, sizeof(f->mul)) == 0;
 }
 
 struct lpmh *lpmh_new(size_t capacity)

@@ -11,6 +11,7 @@
 
 #include "lib/buf.h"
 #include "lib/notify.h"
+#include "lib/platform.h"
 #include "lib/xalloc.h"
 
 static const uint8_t magic[4] = { 'V', 'M', 'R', 'N' };
@@ -131,10 +132,7 @@ int notify_bound(const Vmroam__Notify__Envelope *env, Vmroam__Notify__Direction 
 
 uint64_t notify_session_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return platform_realtime_ns();
 }
 
 uint64_t notify_digest_add(uint64_t d, const struct lisp_prefix *p)

@@ -2,7 +2,8 @@
 #include "lib/siphash.h"
 
 #include <errno.h>
-#include <sys/random.h>
+
+#include "lib/platform.h"
 
 static inline uint64_t rotl(uint64_t x, unsigned b)
 {
@@ -85,9 +86,5 @@ uint64_t siphash13(const uint8_t key[SIPHASH_KEY_LEN], const void *data, size_t 
 
 int siphash_key_random(uint8_t key[SIPHASH_KEY_LEN])
 {
-	ssize_t n = getrandom(key, SIPHASH_KEY_LEN, 0);
-
-	if (n < 0)
-		return -errno;
-	return n == SIPHASH_KEY_LEN ? 0 : -EIO;
+	return platform_random(key, SIPHASH_KEY_LEN);
 }

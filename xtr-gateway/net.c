@@ -75,25 +75,22 @@ static void flush(struct xtr_net *n, size_t i)
 /* Map-Server/Resolver messages to the engine in batches; an ETR's to the ETR. */
 static void dispatch(struct xtr_daemon *d, const struct ms_pkt *pk, size_t n, double now)
 {
-	const struct xtr_conf *c = d->conf;
-	bool mr = c->msmr.mr_v4 || c->msmr.mr_v6;
-
-	if (!xtr_conf_dataplane(c)) {
+	if (!xtr_conf_dataplane(d->conf)) {
 		ms_input_batch(d->ms, pk, n, now);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int type = lisp_msg_type(pk[i].buf, pk[i].len);
-		bool smr = type == LISP_TYPE_MAP_REQUEST && (pk[i].buf[0] & 0x01);
-		bool to_etr = type == LISP_TYPE_ECM && (pk[i].buf[0] & LISP_ECM_E_BIT);
-
-		if (type == LISP_TYPE_MAP_REPLY || smr)
+		switch (xtr_dispatch_to(d->conf, pk[i].buf, pk[i].len)) {
+		case XTR_TO_ITR:
 			mc_input(d->mc, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
-		else if (type == LISP_TYPE_MAP_NOTIFY || type == LISP_TYPE_MAP_REQUEST ||
-			 (type == LISP_TYPE_ECM && (to_etr || !mr)))
+			break;
+		case XTR_TO_ETR:
 			etr_input(d->etr, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
-		else
+			break;
+		case XTR_TO_MS:
 			ms_input(d->ms, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
+			break;
+		}
 	}
 }
 

@@ -99,6 +99,14 @@ int metrics_request(const char *buf, size_t len, char *path, size_t cap);
 #include "xtr-gateway/dataplane/hold.h"
 #include "xtr-gateway/dataplane/gso.h"
 
+/* dispatch.c: the engine a datagram received on port 4342 goes to */
+enum xtr_to {
+	XTR_TO_MS,
+	XTR_TO_ETR,
+	XTR_TO_ITR
+};
+enum xtr_to xtr_dispatch_to(const struct xtr_conf *c, const uint8_t *buf, size_t len);
+
 /* net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;
 /* Opens the sockets the configuration asks for; fatal() when it cannot. */

@@ -38,13 +38,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "lib/ippkt.h"
 #include "lib/nl.h"
+#include "lib/platform.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/dataplane/smr.h"
@@ -1226,7 +1226,7 @@ static void wk_init(struct xtr_dp *x, struct wk *w, unsigned index, bool ctl)
 	{ /* a nonce sequence of its own (xorshift: never from 0) */
 		uint32_t seed;
 
-		if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed) && seed)
+		if (platform_random(&seed, sizeof(seed)) == 0 && seed)
 			w->dp.nonce = seed;
 	}
 	if (ctl) {

@@ -562,6 +562,12 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 			}
 			if (l && l->kind == LOCAL_DYN_HOST)
 				touch(dp, loc[j]);
+			/* a host of a dynamic-eid prefix we do not have: it left (or was never
+			 * here), and the ITR maps it to us still. Without an away entry (its
+			 * departure came without a Map-Notify: the Map-Server's was lost, or we
+			 * restarted) nothing else would ever tell it: SMR (aux), rate-limited. */
+			if (l && l->kind == LOCAL_DYN_POLICY)
+				p->flags |= DP_F_SMR;
 			for (uint8_t m = 0; from[j].state == MC_COMPLETE && m < from[j].nloc; m++) {
 				if (lisp_addr_equal(&from[j].locs[m].addr, &p->aux)) {
 					add64(&from[j].locs[m].packets_in, 1);

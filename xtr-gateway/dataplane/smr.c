@@ -9,10 +9,10 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 #include "lib/buf.h"
 #include "lib/evhist.h"
+#include "lib/platform.h"
 #include "lib/lisp_msg.h"
 #include "lib/xalloc.h"
 #include "xtr-gateway/dataplane/smr.h"
@@ -74,8 +74,9 @@ int smr_send(struct smr *s, const struct lisp_addr *itr, uint32_t iid, const str
 	lisp_prefix_from_addr(&rec, iid, remote);
 	if (!s->io.local_rloc(s->io.arg, itr->afi, &q.itr_rlocs[0]))
 		return -EADDRNOTAVAIL;
-	if (getrandom(&q.nonce, sizeof(q.nonce), 0) != sizeof(q.nonce))
-		return -EIO;
+	rc = platform_random(&q.nonce, sizeof(q.nonce));
+	if (rc < 0)
+		return rc;
 	buf_writer_init(&w, buf, sizeof(buf));
 	t = evh_now();
 	if (lisp_msg_encode_map_request(&w, &q, &rec, 1) < 0)

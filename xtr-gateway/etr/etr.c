@@ -16,8 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "lib/evhist.h"
 #include "lib/lisp_auth.h"
+#include "lib/platform.h"
 #include "lib/lpmh.h"
 #include "lib/ptable.h"
 #include "lib/ratelim.h"
@@ -74,18 +77,67 @@ void etr_event(struct etr *e, enum etr_event ev, const struct lisp_prefix *p, co
 struct etr *etr_new(const struct etr_io *io)
 {
 	struct etr *e = xcalloc(1, sizeof(*e));
-	struct timespec ts;
 
 	e->io = *io;
 	e->local = ptable_new(local_free);
 	e->idx = lpmh_new(ETR_DYN_MAX + ETR_AWAY_MAX + ETR_DB_MAX);
 	if (!e->idx)
 		fatal("etr: out of memory for the local table");
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->nonce = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	e->nonce = platform_realtime_ns();
 	e->started_ns = e->nonce;
 	e->replies = ratelim_new(XTR_REPLY_DESTINATIONS);
 	return e;
+}
+
+/*
+ * The xTR-ID of our Map-Registers (RFC 9301 §5.6, the I bit): a digest of
+ * the locators we announce, so that it stays the same across restarts and
+ * differs between the gateways of a site. The Map-Server keys its
+ * strict-nonce state and its registrants on it (inside what is signed), so
+ * that a captured Map-Register replayed from any other source address is
+ * refused as the replay it is, instead of being taken for a new xTR.
+ */
+static void xtr_id_of(const struct lisp_locator *locs, uint8_t n, uint8_t out[16])
+{
+	static const char tag[] = "vmroam xTR-ID";
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	memset(out, 0, 16);
+	if (!c)
+		return;
+	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, tag, sizeof(tag) - 1) == 1) {
+		for (uint8_t i = 0; i < n; i++) {
+			const struct lisp_addr *a = &locs[i].addr[0];
+			uint8_t afi[2] = { (uint8_t)(a->afi >> 8), (uint8_t)a->afi };
+			int alen = lisp_afi_addr_len(a->afi);
+
+			EVP_DigestUpdate(c, afi, 2);
+			if (alen > 0)
+				EVP_DigestUpdate(c, a->u.b, (size_t)alen);
+		}
+		if (EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen >= 16)
+			memcpy(out, md, 16);
+	}
+	EVP_MD_CTX_free(c);
+}
+
+/*
+ * The nonce of a Map-Register: the realtime clock in ns, and always above
+ * the last one. A Map-Server with strict nonces keeps our last one across
+ * its restarts and ours: had the counter only started from the clock at
+ * our start, a clock stepped back across a restart would have kept every
+ * Map-Register refused for good (the counter grows by one a message);
+ * following the clock, we are refused only until it passes the old value.
+ */
+static uint64_t register_nonce(struct etr *e)
+{
+	uint64_t t = platform_realtime_ns();
+
+	e->nonce = t > e->nonce ? t : e->nonce + 1;
+	return e->nonce;
 }
 
 void etr_send_register(struct etr *e, const struct xtr_conf *conf, struct lisp_auth_key **keys,
@@ -93,7 +145,7 @@ void etr_send_register(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 {
 	const struct xtr_conf_ms *ms = &conf->map_servers[r->ms];
 	struct lisp_map_register m = { .want_map_notify = ttl != 0,
-				       .nonce = ++e->nonce,
+				       .nonce = register_nonce(e),
 				       .auth = { .alg_id = ms->alg } };
 	struct lisp_eid_record rec = {
 		.ttl = ttl, .authoritative = true, .eid = r->p, .locs = e->locs
@@ -101,6 +153,8 @@ void etr_send_register(struct etr *e, const struct xtr_conf *conf, struct lisp_a
 	struct buf_writer w;
 
 	rec.loc_count = etr_dbmap_locs(e, conf, &conf->dbmaps[r->dbmap], e->locs);
+	m.xtr_id_present = true;
+	xtr_id_of(e->locs, rec.loc_count, m.xtr_id);
 	buf_writer_init(&w, e->out, sizeof(e->out));
 	if (lisp_msg_encode_map_register(&w, &m, &rec, 1) < 0 ||
 	    lisp_auth_sign(keys[r->ms], e->out, w.off) < 0)
@@ -292,7 +346,7 @@ static bool same_locators(struct etr *e, const struct xtr_conf_dbmap *m,
 	return same;
 }
 
-/* True if a record of n is one of our mappings with the locators we announce. */
+/* True if a record of n is one of our mappings, or inside one, with the locators we announce. */
 static bool own_mapping(struct etr *e, const struct lisp_map_notify *n)
 {
 	struct lisp_eid_record r;
@@ -305,9 +359,10 @@ static bool own_mapping(struct etr *e, const struct lisp_map_notify *n)
 		if (d && d->l.kind == LOCAL_DYN_HOST &&
 		    same_locators(e, &e->conf->dbmaps[d->dbmap], &r))
 			return true;
+		/* or it names the locators we announce for it: not moved away from us (a
+		 * Map-Notify the Map-Server sent another ETR of the site, replayed to us) */
 		for (size_t i = 0; i < e->conf->ndbmaps; i++)
-			if (e->conf->dbmaps[i].dyn < 0 &&
-			    lisp_prefix_equal(&e->conf->dbmaps[i].p, &r.eid) &&
+			if (lisp_prefix_contains(&e->conf->dbmaps[i].p, &r.eid) &&
 			    same_locators(e, &e->conf->dbmaps[i], &r))
 				return true;
 	}

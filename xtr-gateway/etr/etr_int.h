@@ -72,7 +72,8 @@ struct etr {
 	size_t nregs;
 	struct etr_policy *pol; /* per dynamic-eid of conf */
 	size_t npol;
-	uint64_t nonce; /* Map-Register counter, started from the clock: it grows across restarts */
+	uint64_t
+		nonce; /* the last Map-Register nonce: follows the realtime clock (register_nonce) */
 	struct etr_counters c;
 	struct log_rate rl;
 	struct lisp_locator locs[MAX_LOCS];

@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "lib/evhist.h"
 #include "lib/log.h"
+#include "lib/platform.h"
 #include "lib/lpmh.h"
 #include "lib/ptable.h"
 #include "lib/xalloc.h"
@@ -88,7 +88,7 @@ static uint64_t random_nonce(void)
 {
 	uint64_t n = 0;
 
-	while (getrandom(&n, sizeof(n), 0) != sizeof(n) || n == 0)
+	while (platform_random(&n, sizeof(n)) < 0 || n == 0)
 		;
 	return n;
 }

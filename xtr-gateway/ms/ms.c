@@ -33,6 +33,7 @@
 
 #include "lib/evhist.h"
 #include "lib/lisp_auth.h"
+#include "lib/platform.h"
 #include "lib/ptable.h"
 #include "lib/ratelim.h"
 #include "lib/xalloc.h"
@@ -216,11 +217,8 @@ static struct ms_cfg *cfg_holding(const struct ms *ms, const struct lisp_prefix 
  */
 static uint64_t notify_nonce(struct ms *ms)
 {
-	struct timespec ts;
-	uint64_t t;
+	uint64_t t = platform_realtime_ns();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	ms->notify_nonce = t > ms->notify_nonce ? t : ms->notify_nonce + 1;
 	return ms->notify_nonce;
 }
