@@ -447,6 +447,38 @@ static void test_across_subnet(void **state)
 	fhr_conf_free(asm_conf);
 }
 
+/*
+ * Found by tests/sim (issue 19): in extended-subnet mode too, a quiet EID
+ * is probed and, unanswered, departs. A VM gone without its host's event
+ * reaching us (lost, or we restarted and took it back from a STALE
+ * neighbour entry) stayed registered for ever: nothing else ever asked.
+ */
+static void test_extended_subnet_liveness(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send, .probe = count_probe };
+
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, e->fconf, 0); /* lisp extended-subnet-mode */
+	fhr_tick(e->fhr, 0);
+	pump(e, 0);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_NEIGHBOR, 0); /* a stale entry */
+	pump(e, 0);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	nprobes = 0;
+	fhr_tick(e->fhr, 10.5);
+	assert_int_equal(nprobes, 1);
+	fhr_tick(e->fhr, 13.6);
+	fhr_tick(e->fhr, 16.7);
+	assert_int_equal(nprobes, 3);
+	fhr_tick(e->fhr, 19.8); /* three unanswered: departed, withdrawn at the gateway */
+	pump(e, 19.8);
+	assert_int_equal(fhr_eid_count(e->fhr), 0);
+	assert_int_equal(fhr_counters(e->fhr)->departures, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+}
+
 /* Sets up the FHR of conf text c against both gateways (gw2 created), channels up. */
 static struct fhr_conf *two_gateways(struct env *e, const char *text)
 {
@@ -756,6 +788,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_claim_reasserted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_subnet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extended_subnet_liveness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_comes_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anti_entropy, setup, teardown),

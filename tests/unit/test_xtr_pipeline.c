@@ -467,6 +467,14 @@ static void test_local_table(void **state)
 	p = encapsulated(e, buf, "10.2.2.5"); /* in the dynamic-eid prefix: ours */
 	dp_decap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.reason, DP_R_DECAP);
+	/* but no host 10.2.2.5 here: the ITR maps a host that left (no away entry to say where,
+	 * its Map-Notify lost): it is told to ask again (found by tests/sim, issue 19) */
+	assert_int_equal(p.flags, DP_F_SMR);
+	assert_true(lisp_addr_equal(&p.aux, &itr));
+	p = encapsulated(e, buf, "10.2.2.21"); /* a host we have: no SMR */
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.reason, DP_R_DECAP);
+	assert_int_equal(p.flags, 0);
 	p = encapsulated(e, buf, "10.3.3.3"); /* nobody's here */
 	dp_decap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.verdict, DP_DROP);

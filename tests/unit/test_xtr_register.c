@@ -12,6 +12,7 @@
 
 #include "lib/lisp_auth.h"
 #include "lib/lpmh.h"
+#include "lib/platform.h"
 #include "tests/unit/capture.h"
 #include "xtr-gateway/xtr.h"
 
@@ -1022,6 +1023,190 @@ static int sent_notify_to(int from, const char *dst)
  * carry increasing clock nonces; the VM moves away and back, and a replay
  * of the first Map-Notify changes nothing at the ETR.
  */
+struct reg_find {
+	const struct lisp_prefix *p;
+	const struct ms_reg *reg;
+};
+
+static int find_row(const struct ms_row *row, void *arg)
+{
+	struct reg_find *f = arg;
+
+	if (!row->reg || !lisp_prefix_equal(&row->p, f->p))
+		return 0;
+	f->reg = row->reg;
+	return 1;
+}
+
+/* The registrants of exactly p at Map-Server ms. */
+static int registrants(struct ms *ms, const char *prefix)
+{
+	struct lisp_prefix p;
+	const struct ms_site *site;
+	struct reg_find f = { .p = &p };
+	int n = 0;
+
+	assert_int_equal(lisp_prefix_parse(prefix, 4100, &p), 0);
+	site = ms_site_by_prefix(ms, &p);
+	if (!site)
+		return 0;
+	ms_site_rows(ms, site, find_row, &f);
+	for (const struct ms_registrant *r = f.reg ? ms_reg_registrants(f.reg) : NULL; r; n++) {
+		struct ms_registrant_info ri;
+
+		r = ms_registrant_info(r, &ri);
+	}
+	return n;
+}
+
+/*
+ * Found by tests/sim (issue 19): our Map-Registers carry an xTR-ID, the
+ * same after a restart, so that our Map-Server keys its strict nonces on
+ * it: a capture replayed from another source address is refused, not
+ * taken for a new xTR (a second registrant, maybe with a VM's old
+ * locators). Without it, the replay below registered a second time.
+ */
+static void test_xtr_id_binds_replays(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_addr rloc = A("192.0.2.10"), spoofed = A("192.0.2.66");
+	struct lisp_map_register m1, m2;
+	uint8_t cap[512];
+	size_t clen;
+	struct pair p;
+
+	pair_open(&p);
+	nout = 0;
+	etr_tick(e->etr, 0);
+	assert_int_equal(nout, 1);
+	assert_int_equal(lisp_msg_decode_map_register(out[0].buf, out[0].len, &m1), 0);
+	assert_true(m1.xtr_id_present);
+	clen = out[0].len;
+	memcpy(cap, out[0].buf, clen);
+	ms_input(p.ms, &rloc, 4342, cap, clen, 0);
+	assert_int_equal(registrants(p.ms, "10.1.1.0/24"), 1);
+	/* restarted: the same xTR-ID */
+	restart(e, conf_text, &io);
+	nout = 0;
+	etr_tick(e->etr, 1);
+	assert_int_equal(nout, 1);
+	assert_int_equal(lisp_msg_decode_map_register(out[0].buf, out[0].len, &m2), 0);
+	assert_true(m2.xtr_id_present);
+	assert_memory_equal(m1.xtr_id, m2.xtr_id, 16);
+	ms_input(p.ms, &rloc, 4342, out[0].buf, out[0].len, 1);
+	/* the first capture, from another address: a replay */
+	ms_input(p.ms, &spoofed, 4342, cap, clen, 2);
+	assert_int_equal(registrants(p.ms, "10.1.1.0/24"), 1);
+	assert_int_equal(ms_site_counters(ms_site_at(p.ms, 0))->nonce_replays, 1);
+	pair_close(&p);
+}
+
+/* Another locator set, another xTR (the gateways of one site differ). */
+static void test_xtr_id_per_locators(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_map_register m1, m2;
+	char text[1024];
+
+	nout = 0;
+	etr_tick(e->etr, 0);
+	assert_int_equal(lisp_msg_decode_map_register(out[0].buf, out[0].len, &m1), 0);
+	snprintf(text, sizeof(text), "%s", conf_text);
+	memcpy(strstr(text, "ipv4-interface eth0"), "192.0.2.11         ", 19);
+	restart(e, text, &io);
+	nout = 0;
+	etr_tick(e->etr, 0);
+	assert_int_equal(lisp_msg_decode_map_register(out[0].buf, out[0].len, &m2), 0);
+	assert_true(m1.xtr_id_present && m2.xtr_id_present);
+	assert_memory_not_equal(m1.xtr_id, m2.xtr_id, 16);
+}
+
+static uint64_t test_clock_ns;
+
+static uint64_t test_clock(void *arg)
+{
+	(void)arg;
+	return test_clock_ns;
+}
+
+static void test_random(void *arg, void *buf, size_t len)
+{
+	(void)arg;
+	memset(buf, 0x5a, len);
+}
+
+/*
+ * Found by tests/sim (issue 19): the Map-Register nonce follows the
+ * realtime clock. It used to count up from the clock at start, so that a
+ * gateway whose clock stepped back 20 s across a restart sent nonces below
+ * the last one the Map-Server kept, for good (one more a message): every
+ * Map-Register refused. Now only until the clock passes the old value.
+ */
+static void test_register_nonce_follows_clock(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct platform_ops ops = { .realtime_ns = test_clock, .random = test_random };
+	uint64_t last, first;
+
+	platform_set(&ops);
+	test_clock_ns = 2000000000ull * 1000000000ull;
+	restart(e, conf_text, &io);
+	nout = 0;
+	etr_tick(e->etr, 0);
+	etr_tick(e->etr, 1); /* a retransmission */
+	assert_int_equal(nout, 2);
+	last = nonce_of(out[1].buf);
+	assert_true(last > nonce_of(out[0].buf));
+	/* restarted with the clock 20 s back */
+	test_clock_ns -= 20000000000ull;
+	restart(e, conf_text, &io);
+	nout = 0;
+	etr_tick(e->etr, 0);
+	first = nonce_of(out[0].buf);
+	assert_true(first < last); /* refused by a strict Map-Server, as it must be */
+	/* 21 s later its clock has passed the old value: so have its nonces */
+	test_clock_ns += 21000000000ull;
+	etr_tick(e->etr, 1);
+	etr_tick(e->etr, 3);
+	assert_true(nout >= 2);
+	assert_true(nonce_of(out[nout - 1].buf) > last);
+	platform_set(NULL);
+}
+
+/*
+ * Found by tests/sim (issue 19): a Map-Notify the Map-Server sent another
+ * ETR of the site ("10.3.3.7 now lives at 192.0.2.10", our locator),
+ * replayed to us, is not a move away from us: no away entry pointing at
+ * ourselves (a loop for every packet to that EID).
+ */
+static void test_notice_naming_us_is_no_move(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_auth_key *k = lisp_auth_key_new("k1", 2);
+	struct lisp_map_notify n = { .nonce = clock_nonce(0), .auth = { .alg_id = 2 } };
+	struct lisp_locator l = { .priority = 1, .weight = 50, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = { .ttl = 10, .loc_count = 1, .locs = &l };
+	struct lisp_addr ms = A("192.0.2.1");
+	struct buf_writer w;
+	uint8_t buf[512];
+
+	restart(e, dyn_conf_text, &io);
+	l.addr[0] = A("192.0.2.10"); /* eth0: ours */
+	assert_int_equal(lisp_prefix_parse("10.3.3.7/32", 4100, &r.eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_notify(&w, &n, &r, 1), 0);
+	assert_int_equal(lisp_auth_sign(k, buf, w.off), 0);
+	lisp_auth_key_free(k);
+	etr_input(e->etr, &ms, 4342, buf, w.off, 1);
+	assert_int_equal(aways(e), 0);
+	assert_int_equal(etr_counters(e->etr)->moved_notifies, 0);
+	assert_int_equal(etr_counters(e->etr)->notifies_unmatched, 1);
+}
+
 static void test_move_replay_with_our_ms(void **state)
 {
 	struct env *e = *state;
@@ -1089,6 +1274,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reply_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sha1_registration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_replay_with_our_ms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xtr_id_binds_replays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xtr_id_per_locators, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_nonce_follows_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notice_naming_us_is_no_move, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
