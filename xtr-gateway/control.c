@@ -344,6 +344,7 @@ static void stats_etr(const struct xtr_daemon *d, Vmroam__Xtr__Statistics *st)
 	st->etr_moved_notifies = e->moved_notifies;
 	st->etr_notifies_repeated = e->notifies_repeated;
 	st->etr_notifies_stale = e->notifies_stale;
+	st->etr_withdrawals_unacked = e->withdrawals_unacked;
 	st->etr_notify_auth_failures = e->notify_auth_failures;
 }
 

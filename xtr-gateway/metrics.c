@@ -140,6 +140,9 @@ static void render_limits(struct xtr_daemon *d, struct out *o)
 	       e->notifies_stale);
 	metric(o, "etr_notify_auth_failures_total", "counter",
 	       "ETR: Map-Notifies whose authentication failed.", e->notify_auth_failures);
+	metric(o, "etr_withdrawals_unacked_total", "counter",
+	       "ETR: withdrawals (TTL 0) no Map-Server acknowledged after 6 tries.",
+	       e->withdrawals_unacked);
 	metric(o, "map_requests_outstanding", "gauge", "Resolutions outstanding now.",
 	       mc_outstanding(d->mc));
 	metric(o, "map_requests_limited_total", "counter",

@@ -300,9 +300,15 @@ void sim_send(struct sim *s, int node, uint16_t sport, const struct lisp_addr *d
 
 	world_check_datagram(s, node, sport, dport, buf, len);
 	capture(s, node, sport, dst, dport, buf, len);
-	if (s->trace_all)
-		sim_trace(s, "%s -> %s:%u %zu bytes (type %d)", s->nodes[node].name,
-			  lisp_addr_format(dst, b, sizeof(b)), dport, len, buf[0] >> 4);
+	if (s->trace_all) {
+		uint64_t nonce = 0;
+
+		for (size_t i = 4; i < 12 && i < len; i++)
+			nonce = nonce << 8 | buf[i];
+		sim_trace(s, "%s -> %s:%u %zu bytes (type %d, nonce %016llx)", s->nodes[node].name,
+			  lisp_addr_format(dst, b, sizeof(b)), dport, len, buf[0] >> 4,
+			  (unsigned long long)nonce);
+	}
 	transmit(s, node, E_DGRAM, sport, dst, dport, buf, len);
 }
 

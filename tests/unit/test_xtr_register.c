@@ -207,7 +207,7 @@ static void test_withdraw_on_reconfigure(void **state)
 	etr_configure(e->etr, c2, 10);
 	assert_int_equal(nout, 2);
 	assert_int_equal(lisp_msg_decode_map_register(out[1].buf, out[1].len, &m), 0);
-	assert_false(m.want_map_notify);
+	assert_true(m.want_map_notify); /* acknowledged, or sent again */
 	lisp_record_iter_init(&it, &m.records);
 	assert_true(lisp_record_iter_next(&it, &r));
 	assert_int_equal(r.ttl, 0);
@@ -1023,6 +1023,84 @@ static int sent_notify_to(int from, const char *dst)
  * carry increasing clock nonces; the VM moves away and back, and a replay
  * of the first Map-Notify changes nothing at the ETR.
  */
+/*
+ * Found by tests/sim (issue 19): a withdrawal is sent again until the
+ * Map-Server acknowledges it. Sent once, one lost (the Map-Server down a
+ * moment) left the VM registered where it no longer was for 3 minutes.
+ */
+static void test_withdrawal_retransmitted(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_addr vm = A("10.3.3.7"), ms = A("192.0.2.1");
+	struct lisp_map_register m;
+	uint8_t buf[512];
+	size_t len;
+
+	restart(e, dyn_conf_text, &io);
+	nout = 0;
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 1), 1);
+	len = notify_for(0, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 1);
+	/* it departs: withdrawn; lost, so sent again 1, 2, 4, 8 and 16 s later, then given up */
+	nout = 0;
+	assert_int_equal(etr_dyn_clear(e->etr, NULL, 2), 1);
+	assert_int_equal(nout, 1);
+	etr_tick(e->etr, 2.5);
+	assert_int_equal(nout, 1);
+	etr_tick(e->etr, 3);
+	assert_int_equal(nout, 2);
+	assert_int_equal(lisp_msg_decode_map_register(out[1].buf, out[1].len, &m), 0);
+	assert_true(nonce_of(out[1].buf) > nonce_of(out[0].buf)); /* a new nonce: not a replay */
+	for (double t = 4; t <= 70; t += 1)
+		etr_tick(e->etr, t);
+	assert_int_equal(nout, 6); /* at 2, 3, 5, 9, 17 and 33 s */
+	assert_int_equal(etr_counters(e->etr)->withdrawals_unacked, 1);
+	/* again, and this time acknowledged at the second try: not sent any more */
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 80), 1);
+	nout = 0;
+	assert_int_equal(etr_dyn_clear(e->etr, NULL, 81), 1);
+	etr_tick(e->etr, 82);
+	assert_int_equal(nout, 2);
+	len = notify_for(1, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 82.1);
+	for (double t = 83; t <= 150; t += 1)
+		etr_tick(e->etr, t);
+	assert_int_equal(nout, 2);
+	assert_int_equal(etr_counters(e->etr)->withdrawals_unacked, 1);
+}
+
+/* A withdrawal still unacknowledged never overtakes a registration of the same EID after it. */
+static void test_withdrawal_superseded(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr };
+	struct lisp_addr vm = A("10.3.3.7"), ms = A("192.0.2.1");
+	struct lisp_map_register m;
+	struct lisp_eid_record r;
+	struct lisp_iter it;
+	uint8_t buf[512];
+	size_t len;
+
+	restart(e, dyn_conf_text, &io);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 1), 1);
+	len = notify_for(0, "k1", buf);
+	etr_input(e->etr, &ms, 4342, buf, len, 1);
+	assert_int_equal(etr_dyn_clear(e->etr, NULL, 2), 1);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr-1", 2.5), 1);
+	nout = 0;
+	for (double t = 3; t <= 40; t += 1)
+		etr_tick(e->etr, t);
+	for (int i = 0; i < nout; i++) { /* registrations (retransmitted), no withdrawal */
+		assert_int_equal(lisp_msg_decode_map_register(out[i].buf, out[i].len, &m), 0);
+		lisp_record_iter_init(&it, &m.records);
+		assert_true(lisp_record_iter_next(&it, &r));
+		assert_true(r.ttl > 0);
+	}
+	assert_true(nout > 0);
+	assert_int_equal(etr_counters(e->etr)->withdrawals_unacked, 0);
+}
+
 struct reg_find {
 	const struct lisp_prefix *p;
 	const struct ms_reg *reg;
@@ -1260,6 +1338,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register_and_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_on_reconfigure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawal_retransmitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawal_superseded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moved_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_eid, setup, teardown),

@@ -457,6 +457,7 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "etr_moved_notifies", st->etr_moved_notifies);
 	json_uint(&j, "etr_notifies_repeated", st->etr_notifies_repeated);
 	json_uint(&j, "etr_notifies_stale", st->etr_notifies_stale);
+	json_uint(&j, "etr_withdrawals_unacked", st->etr_withdrawals_unacked);
 	json_uint(&j, "etr_notify_auth_failures", st->etr_notify_auth_failures);
 	json_object_end(&j);
 }

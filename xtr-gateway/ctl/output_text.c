@@ -483,6 +483,8 @@ static void statistics_etr(const Vmroam__Xtr__Statistics *st)
 	printf("  Map-Notifies repeated, acked:   %" PRIu64 "\n", st->etr_notifies_repeated);
 	printf("  Refused: replay window, auth:   %" PRIu64 ", %" PRIu64 "\n",
 	       st->etr_notifies_stale, st->etr_notify_auth_failures);
+	printf("  Withdrawals never acknowledged: %" PRIu64 " (after 6 tries)\n",
+	       st->etr_withdrawals_unacked);
 }
 
 static void statistics(const Vmroam__Xtr__Statistics *st)

@@ -140,31 +140,143 @@ static uint64_t register_nonce(struct etr *e)
 	return e->nonce;
 }
 
+/* Map-Register of one record (locs, nloc) with ttl to ms: its nonce, or 0 if not sent. */
+static uint64_t send_map_register(struct etr *e, const struct lisp_addr *ms, uint8_t alg,
+				  struct lisp_auth_key *key, const struct lisp_prefix *p,
+				  struct lisp_locator *locs, uint8_t nloc, uint32_t ttl)
+{
+	struct lisp_map_register m = { .want_map_notify = true, /* withdrawals too */
+				       .xtr_id_present = true,
+				       .nonce = register_nonce(e),
+				       .auth = { .alg_id = alg } };
+	struct lisp_eid_record rec = {
+		.ttl = ttl, .authoritative = true, .eid = *p, .locs = locs, .loc_count = nloc
+	};
+	struct buf_writer w;
+
+	xtr_id_of(locs, nloc, m.xtr_id);
+	buf_writer_init(&w, e->out, sizeof(e->out));
+	if (lisp_msg_encode_map_register(&w, &m, &rec, 1) < 0 ||
+	    lisp_auth_sign(key, e->out, w.off) < 0)
+		return 0;
+	if (e->io.send(e->io.arg, ms, LISP_CONTROL_PORT, e->out, w.off) < 0)
+		return 0;
+	e->c.registers_sent++;
+	return m.nonce;
+}
+
+/* Forgets the pending withdrawal of p to ms (acknowledged, superseded, given up). */
+static void withdrawal_drop(struct etr *e, struct withdrawal **pp)
+{
+	struct withdrawal *w = *pp;
+
+	*pp = w->next;
+	lisp_auth_key_free(w->key);
+	free(w);
+	e->nwithdrawals--;
+}
+
+static struct withdrawal **withdrawal_find(struct etr *e, const struct lisp_prefix *p,
+					   const struct lisp_addr *ms)
+{
+	struct withdrawal **pp;
+
+	for (pp = &e->withdrawals; *pp; pp = &(*pp)->next)
+		if (lisp_prefix_equal(&(*pp)->p, p) && lisp_addr_equal(&(*pp)->ms, ms))
+			return pp;
+	return NULL;
+}
+
+/* A withdrawal of p to map-server ms of conf was sent with nonce: keep it until acknowledged. */
+static void withdrawal_keep(struct etr *e, const struct xtr_conf_ms *ms,
+			    const struct lisp_prefix *p, uint8_t nloc, uint64_t nonce, double now)
+{
+	struct withdrawal **pp = withdrawal_find(e, p, &ms->addr), *w;
+
+	if (pp)
+		withdrawal_drop(e, pp);
+	if (e->nwithdrawals >= ETR_WITHDRAW_MAX)
+		return; /* sent once, like before */
+	w = xcalloc(1, sizeof(*w) + nloc * sizeof(w->locs[0]));
+	w->p = *p;
+	w->ms = ms->addr;
+	w->alg = ms->alg;
+	w->key = lisp_auth_key_new(ms->key, ms->keylen);
+	w->nonce = nonce;
+	w->next_at = now + 1;
+	w->backoff = 1;
+	w->tries = 1;
+	w->nloc = nloc;
+	memcpy(w->locs, e->locs, nloc * sizeof(w->locs[0]));
+	w->next = e->withdrawals;
+	e->withdrawals = w;
+	e->nwithdrawals++;
+}
+
+/* Sends again the withdrawals due; gives up on those sent ETR_WITHDRAW_TRIES times. */
+static void withdrawals_due(struct etr *e, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+
+	for (struct withdrawal **pp = &e->withdrawals; *pp;) {
+		struct withdrawal *w = *pp;
+
+		if (w->next_at > now) {
+			pp = &w->next;
+			continue;
+		}
+		if (w->tries >= ETR_WITHDRAW_TRIES) {
+			e->c.withdrawals_unacked++;
+			log_warn_rl(&e->rl,
+				    "etr: withdrawal of %s not acknowledged after %u tries: it "
+				    "stays at the Map-Server until it expires",
+				    lisp_prefix_format(&w->p, b, sizeof(b)), w->tries);
+			withdrawal_drop(e, pp);
+			continue;
+		}
+		w->nonce = send_map_register(e, &w->ms, w->alg, w->key, &w->p, w->locs, w->nloc, 0);
+		w->tries++;
+		w->backoff *= 2;
+		w->next_at = now + w->backoff;
+		pp = &w->next;
+	}
+}
+
+/* A Map-Notify acknowledging a pending withdrawal: true (handled) if it is one. */
+static bool withdrawal_acked(struct etr *e, const struct lisp_addr *src, uint64_t nonce,
+			     const uint8_t *buf, size_t len)
+{
+	for (struct withdrawal **pp = &e->withdrawals; nonce && *pp; pp = &(*pp)->next) {
+		if ((*pp)->nonce != nonce || !lisp_addr_equal(src, &(*pp)->ms))
+			continue;
+		if (lisp_auth_verify((*pp)->key, buf, len) < 0)
+			return false; /* (counted as an authentication failure by the caller) */
+		withdrawal_drop(e, pp);
+		e->c.notifies++;
+		return true;
+	}
+	return false;
+}
+
 void etr_send_register(struct etr *e, const struct xtr_conf *conf, struct lisp_auth_key **keys,
 		       struct etr_reg *r, uint32_t ttl, double now)
 {
 	const struct xtr_conf_ms *ms = &conf->map_servers[r->ms];
-	struct lisp_map_register m = { .want_map_notify = ttl != 0,
-				       .nonce = register_nonce(e),
-				       .auth = { .alg_id = ms->alg } };
-	struct lisp_eid_record rec = {
-		.ttl = ttl, .authoritative = true, .eid = r->p, .locs = e->locs
-	};
-	struct buf_writer w;
+	struct withdrawal **pending = withdrawal_find(e, &r->p, &ms->addr);
+	uint8_t nloc = etr_dbmap_locs(e, conf, &conf->dbmaps[r->dbmap], e->locs);
+	uint64_t nonce;
 
-	rec.loc_count = etr_dbmap_locs(e, conf, &conf->dbmaps[r->dbmap], e->locs);
-	m.xtr_id_present = true;
-	xtr_id_of(e->locs, rec.loc_count, m.xtr_id);
-	buf_writer_init(&w, e->out, sizeof(e->out));
-	if (lisp_msg_encode_map_register(&w, &m, &rec, 1) < 0 ||
-	    lisp_auth_sign(keys[r->ms], e->out, w.off) < 0)
+	if (pending && ttl) /* registered again: the withdrawal must not overtake it */
+		withdrawal_drop(e, pending);
+	nonce = send_map_register(e, &ms->addr, ms->alg, keys[r->ms], &r->p, e->locs, nloc, ttl);
+	if (!nonce)
 		return;
 	if (r->attempts == 0 || ttl == 0) /* refreshes are not events */
 		evh_add(e->io.evh, ttl ? "map-register" : "map-register-withdraw", &r->p, &ms->addr,
 			NULL);
-	if (e->io.send(e->io.arg, &ms->addr, LISP_CONTROL_PORT, e->out, w.off) == 0)
-		e->c.registers_sent++;
-	r->nonce = ttl ? m.nonce : 0;
+	if (!ttl)
+		withdrawal_keep(e, ms, &r->p, nloc, nonce, now);
+	r->nonce = ttl ? nonce : 0;
 	r->last_sent = now;
 	r->attempts++;
 }
@@ -306,6 +418,8 @@ void etr_free(struct etr *e)
 	ratelim_free(e->replies);
 	free(e->regs);
 	free(e->pol);
+	while (e->withdrawals)
+		withdrawal_drop(e, &e->withdrawals);
 	ptable_free(e->local);
 	lpmh_free(e->idx);
 	free(e);
@@ -326,6 +440,7 @@ void etr_reg_due(struct etr *e, struct etr_reg *r, double now)
 void etr_tick(struct etr *e, double now)
 {
 	etr_away_expire(e, now);
+	withdrawals_due(e, now);
 	for (size_t i = 0; i < e->nregs; i++)
 		etr_reg_due(e, &e->regs[i], now);
 	etr_dyn_tick(e, now);
@@ -504,6 +619,8 @@ static void handle_notify(struct etr *e, const struct lisp_addr *src, const uint
 		e->c.malformed++;
 		return;
 	}
+	if (withdrawal_acked(e, src, n.nonce, buf, len))
+		return;
 	r = reg_by_nonce(e, n.nonce);
 	if (r && lisp_addr_equal(src, &e->conf->map_servers[r->ms].addr)) {
 		if (lisp_auth_verify(e->keys[r->ms], buf, len) < 0) {

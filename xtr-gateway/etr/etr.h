@@ -54,6 +54,7 @@ struct etr_counters {
 	uint64_t request_records_ignored; /* EID-records after a Map-Request's first */
 	uint64_t notifies_repeated; /* unsolicited Map-Notifies taken before: acked, not applied */
 	uint64_t notifies_stale;    /* refused: nonce below the replay window or too old */
+	uint64_t withdrawals_unacked; /* withdrawals no Map-Server acknowledged (after retries) */
 };
 
 /*

@@ -27,6 +27,27 @@ struct etr_reg {
 	uint64_t attempts;
 };
 
+/*
+ * A withdrawal (Map-Register, TTL 0) waiting for its Map-Notify: sent again,
+ * backing off, until the Map-Server acknowledges it (a lost one would leave
+ * the registration there until it expires, 3 minutes), or a registration of
+ * the same prefix to that Map-Server supersedes it.
+ */
+#define ETR_WITHDRAW_MAX   4096 /* pending at most; beyond, sent once */
+#define ETR_WITHDRAW_TRIES 6	/* sends: 1, 2, 4, 8, 16 s apart (31 s) */
+struct withdrawal {
+	struct withdrawal *next;
+	struct lisp_prefix p;
+	struct lisp_addr ms;
+	uint8_t alg;
+	struct lisp_auth_key *key; /* a copy: the configuration's go at a reload */
+	uint64_t nonce;
+	double next_at, backoff;
+	unsigned tries;
+	uint8_t nloc;
+	struct lisp_locator locs[];
+};
+
 /* An EID the Map-Server said now lives elsewhere (Cisco shows it as a Null0 host route). */
 struct away {
 	struct etr_local l; /* first: the local table's view */
@@ -72,8 +93,9 @@ struct etr {
 	size_t nregs;
 	struct etr_policy *pol; /* per dynamic-eid of conf */
 	size_t npol;
-	uint64_t
-		nonce; /* the last Map-Register nonce: follows the realtime clock (register_nonce) */
+	uint64_t nonce; /* the last Map-Register's: follows the realtime clock (register_nonce) */
+	struct withdrawal *withdrawals; /* waiting for their Map-Notify */
+	size_t nwithdrawals;
 	struct etr_counters c;
 	struct log_rate rl;
 	struct lisp_locator locs[MAX_LOCS];

@@ -518,21 +518,39 @@ struct nonce_seen *ms_nonce_entry(struct ms_site *site, bool by_xtr_id, const ui
 
 /*
  * strict-nonce: each xTR (by xTR-ID, else by address) must send increasing
- * nonces. 0 (and the nonce kept), -EALREADY for a nonce not above the last
- * one, -ENOSPC when the site already remembers MS_NONCE_XTRS_MAX other xTRs.
+ * nonces; those sent together may come out of order (struct nonce_seen).
+ * 0 (and the nonce kept), -EALREADY for a nonce taken before or below the
+ * window, -ENOSPC when the site already remembers MS_NONCE_XTRS_MAX other
+ * xTRs.
  */
 static int nonce_fresh(struct ms *ms, struct ms_site *site, const struct lisp_map_register *m,
 		       const struct lisp_addr *src)
 {
 	struct nonce_seen *s;
+	uint8_t low = 0;
 
 	ms_nonces_sync_key(site);
 	s = ms_nonce_entry(site, m->xtr_id_present, m->xtr_id, src, false);
-	if (s && m->nonce <= s->nonce)
+	if (s && m->nonce <= s->floor)
 		return -EALREADY;
+	for (uint8_t i = 0; s && i < s->nrecent; i++) {
+		if (s->recent[i] == m->nonce)
+			return -EALREADY;
+		if (s->recent[i] < s->recent[low])
+			low = i;
+	}
+	if (s && s->nrecent == MS_NONCE_RECENT && m->nonce < s->recent[low])
+		return -EALREADY; /* older than the whole window */
 	if (!s && !(s = ms_nonce_entry(site, m->xtr_id_present, m->xtr_id, src, true)))
 		return -ENOSPC;
-	s->nonce = m->nonce;
+	if (s->nrecent == MS_NONCE_RECENT) { /* the oldest leaves the window: the floor rises */
+		s->floor = s->recent[low];
+		s->recent[low] = m->nonce;
+	} else {
+		s->recent[s->nrecent++] = m->nonce;
+	}
+	if (m->nonce > s->nonce)
+		s->nonce = m->nonce;
 	ms->dirty = true; /* the state file keeps it across a restart */
 	return 0;
 }
@@ -620,12 +638,14 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 			site->c.nonce_overflows++;
 		else
 			site->c.nonce_replays++;
-		log_warn_rl(&ms->rl_auth, "ms: site %s: Map-Register from %s: %s", site->name,
-			    lisp_addr_format(src, a, sizeof(a)),
-			    rc == -ENOSPC ? "a new xTR, but the site's nonce table is full"
-					  : "nonce not above the last one, possible replay "
-					    "(a peer that sends random nonces needs "
-					    "'no strict-nonce')");
+		log_warn_rl(
+			&ms->rl_auth, "ms: site %s: Map-Register from %s: %s", site->name,
+			lisp_addr_format(src, a, sizeof(a)),
+			rc == -ENOSPC
+				? "a new xTR, but the site's nonce table is full"
+				: "nonce taken before or older than the window, possible replay "
+				  "(a peer that sends random nonces needs "
+				  "'no strict-nonce')");
 		return;
 	}
 	accepted.p = ms->acked;

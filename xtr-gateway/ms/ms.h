@@ -24,6 +24,7 @@ struct xtr_counters;
 #define MS_REG_LIFETIME	  180.0 /* registration expiry without refresh, s */
 #define MS_NOTIFY_TRIES	  7	/* first send + 6 retransmissions */
 #define MS_NONCE_XTRS_MAX 4096	/* strict-nonce: xTRs (xTR-IDs, addresses) remembered per site */
+#define MS_NONCE_RECENT	  32	/* strict-nonce: an xTR's nonces taken out of order within */
 
 struct ms_io {
 	/* Sends buf to dst:dport from port 4342. Returns 0 or -errno (e.g. no socket of that family). */

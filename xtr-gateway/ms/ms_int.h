@@ -50,12 +50,20 @@ struct ms_reg {
 };
 
 /* strict-nonce: the last Map-Register nonce of one xTR (by xTR-ID, else by address). */
+/*
+ * strict-nonce: what one xTR sent. Its nonces grow, but Map-Registers sent
+ * together (one per EID) may arrive out of order: the last MS_NONCE_RECENT
+ * taken are remembered, and one above the floor and not among them is new.
+ */
 struct nonce_seen {
 	struct nonce_seen *next; /* in its hash chain */
 	bool by_xtr_id;
 	uint8_t xtr_id[16];
 	struct lisp_addr addr;
-	uint64_t nonce;
+	uint64_t nonce; /* the highest taken (the state file keeps it: the floor after a restart) */
+	uint64_t floor; /* at or below: refused */
+	uint64_t recent[MS_NONCE_RECENT];
+	uint8_t nrecent;
 };
 
 #define MS_NONCE_BUCKETS 256

@@ -488,7 +488,7 @@ static int load_nonce(struct ms *ms, char **w, size_t n, bool apply)
 	ms_nonces_sync_key(site);
 	e = ms_nonce_entry(site, has_id, xtr_id, &addr, true);
 	if (e && nonce > e->nonce)
-		e->nonce = nonce;
+		e->nonce = e->floor = nonce; /* strict again from there: its window is gone */
 	return 1;
 }
 
