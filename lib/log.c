@@ -1,5 +1,6 @@
 /* Daemon logging: stderr or syslog, debug categories, rate limiting. */
 #include "lib/log.h"
+#include "lib/platform.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -165,12 +166,9 @@ void fatal(const char *fmt, ...)
  */
 static void vlog_rl(struct log_rate *rl, unsigned burst, int prio, const char *fmt, va_list ap)
 {
-	struct timespec ts;
 	char msg[900];
-	double now;
+	double now = (double)platform_monotonic_ns() * 1e-9;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 	if (rl->last == 0 || now - rl->last >= RATE_INTERVAL) {
 		rl->last = now;
 		rl->burst = 0;

@@ -26,6 +26,16 @@ uint64_t platform_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t platform_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	if (replaced)
+		return ops.monotonic_ns ? ops.monotonic_ns(ops.arg) : ops.realtime_ns(ops.arg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int platform_random(void *buf, size_t len)
 {
 	size_t got = 0;

@@ -15,6 +15,7 @@
 
 struct platform_ops {
 	uint64_t (*realtime_ns)(void *arg);		  /* nanoseconds since the epoch */
+	uint64_t (*monotonic_ns)(void *arg);		  /* NULL: realtime_ns's */
 	void (*random)(void *arg, void *buf, size_t len); /* fills buf: never fails */
 	void *arg;
 };
@@ -23,6 +24,8 @@ struct platform_ops {
 void platform_set(const struct platform_ops *ops);
 /* The realtime clock in nanoseconds since the epoch. */
 uint64_t platform_realtime_ns(void);
+/* The monotonic clock in nanoseconds (the log's rate limits). */
+uint64_t platform_monotonic_ns(void);
 /* len random bytes into buf: 0, or -errno (the system's source failed). */
 int platform_random(void *buf, size_t len);
 

@@ -298,10 +298,9 @@ static int ms_where(struct sim *s, const struct lisp_prefix *p, int *dc)
 			if (o < sizeof(regs_text))
 				o += (size_t)snprintf(
 					regs_text + o, sizeof(regs_text) - o,
-					" [by %s:%u%s, %u locator(s) %s, last %.1f s ago]",
+					" [by %s:%u%s, %u locator(s) %s]",
 					lisp_addr_format(&ri.addr, a, sizeof(a)), ri.port,
-					ri.has_xtr_id ? " with an xTR-ID" : "", ri.nloc, l,
-					sim_now(s, s->ms) - ri.last);
+					ri.has_xtr_id ? " with an xTR-ID" : "", ri.nloc, l);
 		}
 		if (regs++ == 0 && ri.nloc == 1) {
 			struct lisp_locator loc;

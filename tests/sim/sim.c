@@ -109,6 +109,13 @@ static uint64_t plat_realtime(void *arg)
 	return (uint64_t)(sim_now(s, s->cur) * 1e9);
 }
 
+static uint64_t plat_monotonic(void *arg)
+{
+	struct sim *s = arg;
+
+	return (uint64_t)((s->t + 1.0) * 1e9);
+}
+
 static void plat_random(void *arg, void *buf, size_t len)
 {
 	struct sim *s = arg;
@@ -125,14 +132,13 @@ static void plat_random(void *arg, void *buf, size_t len)
 
 static uint64_t trace_hash;
 
-/* The engines' log messages go to the trace (not hashed: their rate limits read the real clock) */
+/* The engines' log messages go to the trace (their rate limits read the simulation's clock) */
 static void log_sink(void *arg, int prio, const char *msg)
 {
 	struct sim *s = arg;
 
 	(void)prio;
-	if (s->trace)
-		fprintf(s->trace, "%10.4f   log %s: %s\n", s->t, s->nodes[s->cur].name, msg);
+	sim_trace(s, "  log %s: %s", s->nodes[s->cur].name, msg);
 }
 
 void sim_trace(struct sim *s, const char *fmt, ...)
@@ -389,14 +395,14 @@ static void vm_talks(struct sim *s)
 	for (size_t i = 0; i < SIM_VMS; i++) {
 		struct vm *v = &s->vms[i];
 
-		if (!v->exists || v->dc < 0 || s->t < v->quiet_until)
+		if (!v->exists || v->dc < 0 || s->t < v->quiet_until || s->t < v->next_talk)
 			continue;
-		if (sim_uniform(s->rng_work, 0, 1) < 0.05) { /* every 20 s on average */
-			if (sim_rand(s->rng_work) % 2)
-				world_vm_announce(s, v);
-			else
-				world_vm_data(s, v);
-		}
+		/* an ARP for its gateway or a packet (DNS, NTP): every 10 to 30 s */
+		v->next_talk = s->t + sim_uniform(s->rng_work, 10, 30);
+		if (sim_rand(s->rng_work) % 2)
+			world_vm_announce(s, v);
+		else
+			world_vm_data(s, v);
 	}
 }
 
@@ -466,7 +472,8 @@ static void window_check(struct sim *s)
 struct phase {
 	int round;
 	double calm_at, agreed_at;
-	int state; /* 0 chaos, 1 calm waiting for agreement, 2 agreed, 3 window closed */
+	int state;	   /* 0 chaos, 1 calm waiting for agreement, 2 agreed, 3 window closed */
+	char waiting[768]; /* the disagreement last traced */
 };
 
 static void phase_step(struct sim *s, struct phase *ph, struct sim_event *e)
@@ -494,10 +501,14 @@ static void phase_step(struct sim *s, struct phase *ph, struct sim_event *e)
 			ph->state = 2;
 			window_open(s, true);
 			ev_new(s, s->t + 10.0, E_PHASE, 0);
-		} else if (s->t - ph->calm_at > SIM_SETTLE_MAX) {
+		} else if (strcmp(why, ph->waiting) != 0) { /* what it waits for, when it changes */
+			snprintf(ph->waiting, sizeof(ph->waiting), "%s", why);
+			sim_trace(s, "not yet: %s", why);
+		}
+		if (why && s->t - ph->calm_at > SIM_SETTLE_MAX) {
 			sim_fail(s, "no agreement %.0f s after the faults stopped: %s",
 				 SIM_SETTLE_MAX, why);
-		} else {
+		} else if (why) {
 			ev_new(s, s->t + CHECK_EVERY, E_PHASE, 0);
 		}
 		return;
@@ -521,7 +532,10 @@ static void phase_step(struct sim *s, struct phase *ph, struct sim_event *e)
 
 static void sim_init(struct sim *s, uint64_t seed)
 {
-	struct platform_ops ops = { .realtime_ns = plat_realtime, .random = plat_random, .arg = s };
+	struct platform_ops ops = { .realtime_ns = plat_realtime,
+				    .monotonic_ns = plat_monotonic,
+				    .random = plat_random,
+				    .arg = s };
 
 	s->seed = seed;
 	rng_seed(s->rng_work, seed, 1);

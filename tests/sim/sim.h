@@ -35,8 +35,11 @@
 #define SIM_EID_LIMIT 64 /* the FHRs' eid-limit */
 
 /* Bounds the invariants are checked against (README "Simulation") */
-/* s after the faults stop: everyone agrees with the truth. A withdrawal lost to a Map-Server
- * that was down is not sent again: its registration expires (MS_REG_LIFETIME, 180 s). */
+/*
+ * s after the faults stop: everyone agrees with the truth. A gateway that restarts forgets
+ * what it registered (RFC 9301's soft state): a VM that left meanwhile, which it never hears
+ * of again, stays registered until the registration expires (MS_REG_LIFETIME, 180 s).
+ */
 #define SIM_SETTLE_MAX (MS_REG_LIFETIME + 20.0)
 #define SIM_SKEW_MAX   15.0  /* s: each node's clock, ± */
 #define SIM_DELAY_CALM 0.002 /* s: the network's largest delay when calm */
@@ -105,6 +108,7 @@ struct vm {
 	uint64_t flow_seq;		 /* the branch's packets to it (next sequence number) */
 	uint64_t rx_next;		 /* the next sequence number it expects */
 	double quiet_until;		 /* a silent VM sends nothing before */
+	double next_talk;		 /* when it next speaks on its own */
 	uint64_t win_lo, win_hi, win_rx; /* a calm window's packets: sent [lo, hi), received */
 	unsigned gen;			 /* boots of this address (each with a MAC of its own) */
 };

@@ -629,6 +629,10 @@ void world_vm_data(struct sim *s, struct vm *v)
 	struct lisp_addr a;
 
 	segment_saw(s, v);
+	if (s->trace_all)
+		sim_trace(s, "vm %d (tenant %d slot %d) sends a packet at dc%d%s",
+			  (int)(v - s->vms), v->tenant, v->slot, v->dc + 1,
+			  f->is_known[v->slot] ? " (known)" : "");
 	if (f->down || f->is_known[v->slot]) /* known: its packets skip the queue */
 		return;
 	world_vm_addr(v->slot, &a);
@@ -810,7 +814,9 @@ static void vm_receive(struct sim *s, struct node *n, uint32_t iid, const uint8_
 	else
 		v->rx_next = pl.seq + 1;
 	s->st.data_received++;
-	/* it answers (the gateway's ITR sends it to the branch) */
+	/* it answers, through its FHR (which sees a packet of a host it does not know) and the
+	 * gateway's ITR */
+	world_vm_data(s, v);
 	rlen = build_inner(reply, sizeof(reply), &u.dst, &u.src, pl.vm, pl.seq);
 	if (rlen)
 		encap_send(s, n, iid, reply, rlen);
