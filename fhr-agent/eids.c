@@ -383,6 +383,8 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 				gw_notify(f, e, true, now);
 				if (f->io.known)
 					f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
+				e->last_seen = now; /* (its version: the departure's) */
+				f->gone[f->gone_next++ % FHR_GONE_MAX] = *e;
 			}
 			f->neids[e->dyn]--;
 			ptable_del(f->eids, &w.v[i]);

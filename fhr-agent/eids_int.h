@@ -55,8 +55,19 @@ struct gw {
 	uint64_t replays, refused; /* its datagrams (by address and key): replayed; not for us */
 };
 
+/*
+ * The EIDs that departed lately, each as it was when it left: a gateway
+ * that restarted since learns them after its Resync snapshot (which lists
+ * only what is here), so that it withdraws what its earlier life
+ * registered. Kept as long as a Map-Server keeps a registration.
+ */
+#define FHR_GONE_MAX  256
+#define FHR_GONE_LIFE 180.0
+
 struct fhr {
 	struct fhr_io io;
+	struct fhr_eid gone[FHR_GONE_MAX]; /* a ring; .last_seen: when it departed */
+	size_t gone_next;
 	const struct fhr_conf *conf;
 	struct ptable *eids;
 	size_t *neids;	   /* per dynamic-eid */

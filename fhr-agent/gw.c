@@ -181,6 +181,33 @@ static int resync_one(const struct lisp_prefix *p, void *v, void *arg)
 	return 0;
 }
 
+/*
+ * After a snapshot: the EIDs of g's dynamic-eid that departed lately and
+ * are not back, as departures (at their own versions, older than the
+ * snapshot's: they undo nothing newer). A gateway that restarted since
+ * withdraws what its earlier life registered of them.
+ */
+static void recent_departures(struct fhr *f, struct gw *g, double now)
+{
+	char eid[LISP_ADDR_STRLEN], key[LISP_PREFIX_STRLEN];
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__EidEvent ev;
+
+	for (size_t i = 0; i < FHR_GONE_MAX; i++) {
+		const struct fhr_eid *e = &f->gone[i];
+
+		if (!e->version || e->dyn != g->dyn || now - e->last_seen > FHR_GONE_LIFE ||
+		    ptable_lookup_exact(f->eids, &e->p))
+			continue;
+		fill_event(f, e, VMROAM__NOTIFY__EVENT_KIND__DEPARTED, &ev, eid, sizeof(eid), now);
+		lisp_prefix_format(&e->p, key, sizeof(key));
+		vmroam__notify__envelope__init(&env);
+		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
+		env.eid_event = &ev;
+		send_env(f, g, &env, true, key, now);
+	}
+}
+
 /* Our whole table of g's dynamic-eid, a snapshot at the table's version now. */
 static void resync(struct fhr *f, struct gw *g, double now)
 {
@@ -193,6 +220,7 @@ static void resync(struct fhr *f, struct gw *g, double now)
 	w.now = now;
 	ptable_walk(f->eids, NULL, resync_one, &w);
 	resync_flush(&w, true);
+	recent_departures(f, g, now);
 	g->resyncs++;
 	g->last_resync = now;
 	g->mismatches = 0;

@@ -165,6 +165,8 @@ void fatal(const char *fmt, ...)
  * with the count of the suppressed ones since the last let through.
  */
 static void vlog_rl(struct log_rate *rl, unsigned burst, int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vlog_rl(struct log_rate *rl, unsigned burst, int prio, const char *fmt, va_list ap)
 {
 	char msg[900];
 	double now = (double)platform_monotonic_ns() * 1e-9;

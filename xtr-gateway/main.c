@@ -15,7 +15,9 @@
 
 #define CONF_DEFAULT "/etc/vmroam/xtr-gateway.conf"
 #define TICK	     1.0 /* s: registration expiry and Map-Notify retransmission */
-#define STATE_EVERY  10	 /* s: the Map-Server's state file rewritten, when changed */
+/* s: the Map-Server's state file rewritten, when changed; at the next tick when a registration
+ * went (ms_dirty_urgent) */
+#define STATE_EVERY  10
 #define STR_(x)	     #x
 #define STR(x)	     STR_(x)
 
@@ -28,9 +30,9 @@ static void usage(void)
 		"  -n         check the configuration and exit; -nv also prints it\n"
 		"  -s socket  control socket (default " XTR_SOCKET_DEFAULT ")\n"
 		"  -S file    Map-Server: keep the registrations and Map-Register nonces in\n"
-		"             file across restarts (written at exit and every " STR(
+		"             file across restarts (written at exit, every " STR(
 			STATE_EVERY) " s when\n"
-				     "             they changed)\n");
+				     "             they changed, at once when one went)\n");
 	exit(1);
 }
 
@@ -219,7 +221,8 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	ms_tick(d->ms, ev_now(loop));
-	if (d->state_writer && ms_dirty(d->ms) && ev_now(loop) - d->state_saved >= STATE_EVERY)
+	if (d->state_writer && ms_dirty(d->ms) &&
+	    (ev_now(loop) - d->state_saved >= STATE_EVERY || ms_dirty_urgent(d->ms)))
 		save_state_async(d);
 	etr_tick(d->etr, ev_now(loop));
 	mc_tick(d->mc, ev_now(loop));

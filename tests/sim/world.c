@@ -512,7 +512,8 @@ void world_tick(struct sim *s, int node)
 		break;
 	case N_MS:
 		ms_tick(n->ms, now);
-		if (ms_dirty(n->ms) && now - n->state_saved >= 10.0) { /* as main.c's STATE_EVERY */
+		/* as main.c: every STATE_EVERY (10 s), at once when a registration went */
+		if (ms_dirty(n->ms) && (now - n->state_saved >= 10.0 || ms_dirty_urgent(n->ms))) {
 			if (ms_save(n->ms, n->state_path, now) < 0)
 				sim_fail(s, "%s: state file not written", n->name);
 			n->state_saved = now;
@@ -871,7 +872,8 @@ void world_check_datagram(struct sim *s, int node, uint16_t sport, uint16_t dpor
 	struct node *n = &s->nodes[node];
 	int rc = 0, type;
 
-	if (sport == LISP_CONTROL_PORT || dport == LISP_CONTROL_PORT) {
+	/* by the sender's socket: an answer goes to whatever port the datagram came from */
+	if (sport == LISP_CONTROL_PORT) {
 		struct lisp_map_request rq;
 		struct lisp_map_reply rp;
 		struct lisp_map_register rg;

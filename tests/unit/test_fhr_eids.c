@@ -78,15 +78,26 @@ static int gw_send(void *arg, const struct lisp_addr *from, const struct lisp_ad
 	return 0;
 }
 
+static int withdrawals; /* Map-Registers withdrawing 198.51.100.10/32 */
+
 static int ms_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		   size_t len)
 {
+	struct lisp_map_register m;
+	struct lisp_eid_record r;
+	struct lisp_prefix vm;
+	struct lisp_iter it;
+
 	(void)arg;
 	(void)dst;
 	(void)dport;
-	(void)buf;
-	(void)len;
 	registers++;
+	lisp_prefix_parse("198.51.100.10/32", 4100, &vm);
+	if (lisp_msg_decode_map_register(buf, len, &m) < 0)
+		return 0;
+	lisp_record_iter_init(&it, &m.records);
+	while (lisp_record_iter_next(&it, &r))
+		withdrawals += r.ttl == 0 && lisp_prefix_equal(&r.eid, &vm);
 	return 0;
 }
 
@@ -572,6 +583,31 @@ static void test_gateway_comes_late(void **state)
 	assert_int_equal(eid_state(e), FHR_EID_ACKED);
 }
 
+/*
+ * Found by tests/sim (issue 19): a VM departs while its gateway restarts.
+ * The new gateway never heard of it (a Resync lists what is here), so the
+ * Map-Server kept the earlier life's registration until it expired (3 min).
+ * The FHR now tells a restarted gateway its recent departures after the
+ * snapshot, and the gateway withdraws what it does not hold.
+ */
+static void test_departed_while_gateway_restarted(void **state)
+{
+	struct env *e = *state;
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	run(e, 1, 2);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	new_gateway(e); /* restarted: knows nothing */
+	drop_to_gw = true;
+	assert_int_equal(fhr_depart_mac(e->fhr, mac1, 2.5), 1); /* the host says it left */
+	run(e, 2.5, 3);
+	drop_to_gw = false;
+	withdrawals = 0;
+	run(e, 3, 9);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	assert_int_equal(withdrawals, 1);
+}
+
 /* Anti-entropy: the gateway loses the EID behind the FHR's back; it is back within seconds. */
 static void test_anti_entropy(void **state)
 {
@@ -791,6 +827,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_extended_subnet_liveness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_comes_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_departed_while_gateway_restarted, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_anti_entropy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_gateway_spoofed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fhr_restart_refuses_captures, setup, teardown),

@@ -398,8 +398,25 @@ static void test_nonce_replay_after_restart(void **state)
 	reg(e, "192.0.2.40", x, 1);
 	assert_int_equal(ms_site_counters(site(e, "DC"))->registrations, 2);
 	assert_true(ms_dirty(e->ms));
+	assert_false(ms_dirty_urgent(e->ms)); /* new registrations: the 10 s cadence */
 	assert_int_equal(ms_save(e->ms, path, 2), 0);
 	assert_false(ms_dirty(e->ms));
+	/*
+	 * A withdrawal is urgent (found by tests/sim, issue 19): a Map-Server that
+	 * crashed before its next write took the registration back from the older
+	 * file and answered for a VM that had left, until it expired (3 min).
+	 */
+	x.ttl = (uint32_t)-1;
+	x.nonce = 801;
+	reg(e, "192.0.2.40", x, 2);
+	assert_true(ms_dirty(e->ms) && ms_dirty_urgent(e->ms));
+	assert_int_equal(ms_save(e->ms, path, 2), 0);
+	assert_false(ms_dirty(e->ms) || ms_dirty_urgent(e->ms));
+	x.ttl = 0;
+	x.nonce = 802;
+	reg(e, "192.0.2.40", x, 2); /* (back, for what follows) */
+	assert_int_equal(ms_save(e->ms, path, 2), 0);
+	x.nonce = 800;
 
 	restart(e, path, 3, 2);
 	dc = ms_site_counters(site(e, "DC"));

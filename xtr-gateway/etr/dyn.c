@@ -371,6 +371,27 @@ int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum e
 	return 1;
 }
 
+int etr_dyn_withdraw(struct etr *e, const struct lisp_prefix *host, double now)
+{
+	struct lisp_prefix match;
+	struct etr_local *l = ptable_lookup(e->local, host->iid, &host->addr, &match);
+	long m;
+
+	if (host->plen != lisp_afi_max_plen(host->addr.afi))
+		return 0;
+	if (l && l->kind == LOCAL_AWAY) /* moved away: the Map-Server knows where it went */
+		return 0;
+	if (!l || l->kind != LOCAL_DYN_POLICY || (m = dyn_dbmap(e->conf, &match)) < 0)
+		return 0; /* held (LOCAL_DYN_HOST), or in none of our dynamic-eids */
+	for (size_t s = 0; s < e->conf->nmap_servers; s++) {
+		struct etr_reg r = { .p = *host, .dbmap = (size_t)m, .ms = s, .last_sent = now };
+
+		etr_send_register(e, e->conf, e->keys, &r, 0, now);
+	}
+	evh_add(e->io.evh, "withdrawn", host, NULL, "departed, registered by an earlier life");
+	return 1;
+}
+
 int etr_dyn_clear(struct etr *e, const struct lisp_prefix *under, double now)
 {
 	struct etr_collect x = etr_collect(e, under, LOCAL_DYN_HOST, 0);

@@ -151,6 +151,14 @@ int etr_away_get(const struct etr *e, const struct lisp_prefix *p, struct etr_aw
  */
 int etr_dyn_learn(struct etr *e, uint32_t iid, const struct lisp_addr *a, enum etr_source src,
 		  const char *who, double now);
+/*
+ * A first-hop router says host departed, and we do not hold it: an earlier
+ * life of ours (we restarted since) may have registered it, so it is
+ * withdrawn at the map-servers anyway (they honour a withdrawal only from
+ * the xTR that registered it). 1 if withdrawn, 0 if held, away or outside
+ * our dynamic-eids.
+ */
+int etr_dyn_withdraw(struct etr *e, const struct lisp_prefix *host, double now);
 /* Forgets the dynamic EIDs inside under (NULL: all), deregistering them; returns how many. */
 int etr_dyn_clear(struct etr *e, const struct lisp_prefix *under, double now);
 struct etr_dyn_info {

@@ -158,7 +158,7 @@ static void registrant_del(struct ms *ms, struct ms_registrant *r)
 		pp = &(*pp)->next;
 	*pp = r->next;
 	registrant_free(ms, r);
-	ms->dirty = true;
+	ms->dirty = ms->urgent = true;
 	if (!reg->regs)
 		ptable_del(ms->regs, &reg->p);
 }

@@ -75,6 +75,12 @@ int ms_state_text(struct ms *ms, double now, char **buf, size_t *len);
 int ms_save(struct ms *ms, const char *path, double now);
 int ms_load(struct ms *ms, const char *path, double now, char *err, size_t errlen);
 bool ms_dirty(const struct ms *ms);
+/*
+ * A registration went since the last snapshot (withdrawn, moved, expired):
+ * write it soon. A Map-Server that crashed before would take it back from
+ * the older file and answer for a VM that left, until it expired (3 min).
+ */
+bool ms_dirty_urgent(const struct ms *ms);
 void ms_mark_dirty(struct ms *ms);
 /* Handles one UDP payload received on port 4342 from src:sport. */
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,

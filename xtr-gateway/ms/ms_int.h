@@ -119,7 +119,8 @@ struct ms {
 	struct ms_registrant **heap; /* by expiry */
 	size_t nheap, capheap;
 	struct ms_notify *notifies;
-	bool dirty; /* registrations or nonces changed since the last snapshot */
+	bool dirty;  /* registrations or nonces changed since the last snapshot */
+	bool urgent; /* and one of them went (withdrawn, moved, expired) */
 	struct log_rate rl_bad, rl_auth, rl_prefix, rl_limit;
 	struct ratelim *rl;    /* answers per destination (map-reply rate-limit) */
 	uint64_t notify_nonce; /* of the last unsolicited Map-Notify (notify_nonce()) */

@@ -165,7 +165,7 @@ struct ms_snapshot *ms_snapshot_take(struct ms *ms, double now)
 	}
 	ptable_walk(ms->regs, NULL, save_one, s);
 	s->ms = NULL;
-	ms->dirty = false;
+	ms->dirty = ms->urgent = false;
 	return s;
 }
 
@@ -304,6 +304,11 @@ int ms_save(struct ms *ms, const char *path, double now)
 	if (rc < 0)
 		ms->dirty = true;
 	return rc;
+}
+
+bool ms_dirty_urgent(const struct ms *ms)
+{
+	return ms->urgent;
 }
 
 bool ms_dirty(const struct ms *ms)

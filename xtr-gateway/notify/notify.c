@@ -426,6 +426,9 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		p->tombs++;
 		x->version = ev->event_seq;
 		x->gone_at = now;
+		/* never heard of in this life of ours: an earlier one may have registered it */
+		if (!etr_dyn_owner(n->etr, &host))
+			etr_dyn_withdraw(n->etr, &host, now);
 	} else {
 		eid_gone(n, p, x, ev->event_seq, now);
 	}
