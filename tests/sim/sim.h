@@ -36,9 +36,10 @@
 
 /* Bounds the invariants are checked against (README "Simulation") */
 /*
- * s after the faults stop: everyone agrees with the truth. A gateway that restarts forgets
- * what it registered (RFC 9301's soft state): a VM that left meanwhile, which it never hears
- * of again, stays registered until the registration expires (MS_REG_LIFETIME, 180 s).
+ * s after the faults stop: everyone agrees with the truth. When a gateway and its FHR both
+ * restart around a VM's departure (neither remembers it), or the Map-Server crashes within a
+ * second of a withdrawal, the registration lasts until it expires (MS_REG_LIFETIME, 180 s:
+ * RFC 9301's soft state). Otherwise the ETR's 60 s refresh bounds it.
  */
 #define SIM_SETTLE_MAX (MS_REG_LIFETIME + 20.0)
 #define SIM_SKEW_MAX   15.0  /* s: each node's clock, ± */
