@@ -259,6 +259,7 @@ size_t fhr_hv_bindings(const struct fhr_hv *h, const struct fhr_hv_binding **out
 
 /* The daemon (main.c) */
 struct fhr_detect_state;
+struct fhr_neigh_stale;
 struct fhr_nfq_state;
 struct fhr_ctl;
 struct nl;
@@ -275,6 +276,8 @@ struct fhr_daemon {
 	struct fhr_nfq_state *nfq;
 	struct nl *rt;	  /* rtnetlink, for across-subnet host routes; NULL until needed */
 	struct nl *neigh; /* the neighbour table's changes; NULL when not watched */
+	struct fhr_neigh_stale *stale; /* neigh.c: the entries probed at start */
+	size_t nstale;
 	ev_io neigh_io;
 	struct fhr_ctl *ctl;
 	struct evhist *evh; /* the event history (show lisp event-history) */
@@ -307,8 +310,13 @@ int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
 /* Deletes the table and frees t; NULL is a no-op. */
 void fhr_nft_close(struct fhr_nft *t);
 
-/* neigh.c: the kernel's neighbour table on the mobility interfaces seeds the EID table */
+/*
+ * neigh.c: the kernel's neighbour table on the mobility interfaces seeds
+ * the EID table: its PERMANENT entries at once, the others are probed by
+ * fhr_neigh_probe_stale() once detection is open (how many: its return).
+ */
 void fhr_neigh_seed(struct fhr_daemon *d);
+size_t fhr_neigh_probe_stale(struct fhr_daemon *d);
 /* Then watches its changes. */
 void fhr_neigh_watch(struct fhr_daemon *d);
 

@@ -19,6 +19,7 @@
 
 #define CONF_DEFAULT "/etc/vmroam/fhr-agent.conf"
 #define TICK	     0.1 /* s: retransmissions (from 0.2 s), keepalives, dead gateways */
+#define PROBE_WAIT   0.5 /* s: the first tick (Hello, whole table) waits for the hosts probed */
 #define RT_MAIN	     254
 #define FHR_RTPROT   145 /* our routes: ip route show proto 145 */
 
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 	};
 	struct timespec ts;
 	uint64_t session;
+	size_t probed;
 	char err[1024];
 
 	daemon_args_parse(argc, argv, &args, usage);
@@ -218,10 +220,12 @@ int main(int argc, char **argv)
 	fhr_neigh_seed(&d); /* before the first tick sends Hello and the whole table */
 	fhr_neigh_watch(&d);
 	fhr_detect_open(&d);
+	/* the hosts of the neighbour table: those still here answer before the first tick */
+	probed = fhr_neigh_probe_stale(&d);
 	if (d.conf->nfqueue >= 0)
 		fhr_nfq_open(&d, (unsigned)d.conf->nfqueue);
 	d.ctl = fhr_ctl_open(&d, d.ctl_path);
-	ev_timer_init(&d.tick, tick_cb, TICK, TICK);
+	ev_timer_init(&d.tick, tick_cb, probed ? PROBE_WAIT : TICK, TICK);
 	ev_timer_start(d.loop, &d.tick);
 	ev_signal_init(&d.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&d.sigint, stop_cb, SIGINT);

@@ -5,24 +5,43 @@
  * an empty table; then its changes (RTMGRP_NEIGH) are watched, so a host
  * the kernel resolves (for traffic toward it) is detected too. Only a
  * change to REACHABLE is news (the host answered here): an entry ageing to
- * STALE, or probed, says nothing about where the host is now, and taken
- * for an arrival it would pull a VM that moved away back to this site.
+ * STALE, or probed, says nothing about where the host is now.
+ *
+ * Neither does the table at start: an entry stays REACHABLE for half a
+ * minute and STALE for minutes after its host left, and taken for an
+ * arrival it pulled a VM that had just moved away back to this site
+ * (found by tests/sim, issue 19). So at start every entry but a PERMANENT
+ * one is probed (unicast, to the MAC it has) once detection listens, and
+ * the first tick, which sends the gateways the table, waits for the
+ * answers (main.c): a host still here answers, and its answer is the
+ * detection.
  */
 #include <errno.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fhr-agent/detect.h"
 #include "fhr-agent/fhr.h"
 #include "lib/nl.h"
+
+#define STALE_MAX 4096 /* entries probed at start at most */
+
+struct fhr_neigh_stale { /* an entry to probe at start */
+	char ifname[IF_NAMESIZE];
+	struct lisp_addr a;
+	uint8_t mac[6];
+};
 
 struct seed {
 	struct fhr_daemon *d;
 	int found;
-	bool watch; /* a change, not the table at start: only REACHABLE counts */
+	bool watch; /* a change, not the table at start */
 };
 
 static void one(struct nlmsghdr *r, void *arg)
@@ -34,12 +53,14 @@ static void one(struct nlmsghdr *r, void *arg)
 	const uint8_t *mac = NULL;
 	struct lisp_addr addr = { 0 };
 	char ifname[IF_NAMESIZE];
+	bool confirmed;
 
 	if (r->nlmsg_type != RTM_NEWNEIGH || left < 0 ||
 	    (nd->ndm_state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)) ||
 	    (s->watch && !(nd->ndm_state & NUD_REACHABLE)) ||
 	    !if_indextoname((unsigned)nd->ndm_ifindex, ifname))
 		return;
+	confirmed = s->watch || (nd->ndm_state & NUD_PERMANENT);
 	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
 		if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET && RTA_PAYLOAD(a) == 4) {
 			addr.afi = LISP_AFI_IPV4;
@@ -51,9 +72,39 @@ static void one(struct nlmsghdr *r, void *arg)
 			mac = RTA_DATA(a);
 		}
 	}
-	if (addr.afi &&
-	    fhr_detect(s->d->fhr, ifname, &addr, mac, FHR_SRC_NEIGHBOR, ev_now(s->d->loop)) > 0)
+	if (!addr.afi)
+		return;
+	if (!confirmed) { /* at start: ask it */
+		struct fhr_daemon *d = s->d;
+
+		if (!mac || d->nstale >= STALE_MAX)
+			return;
+		if (!d->stale && !(d->stale = calloc(STALE_MAX, sizeof(*d->stale))))
+			return;
+		snprintf(d->stale[d->nstale].ifname, sizeof(d->stale[0].ifname), "%s", ifname);
+		d->stale[d->nstale].a = addr;
+		memcpy(d->stale[d->nstale].mac, mac, 6);
+		d->nstale++;
+		return;
+	}
+	if (fhr_detect(s->d->fhr, ifname, &addr, mac, FHR_SRC_NEIGHBOR, ev_now(s->d->loop)) > 0)
 		s->found++;
+}
+
+size_t fhr_neigh_probe_stale(struct fhr_daemon *d)
+{
+	size_t n = d->nstale;
+
+	for (size_t i = 0; i < d->nstale; i++)
+		fhr_detect_probe(d, d->stale[i].ifname, &d->stale[i].a, d->stale[i].mac);
+	if (d->nstale)
+		log_info("neighbours: %zu host(s) of the neighbour table probed: those still here "
+			 "answer",
+			 d->nstale);
+	free(d->stale);
+	d->stale = NULL;
+	d->nstale = 0;
+	return n;
 }
 
 static void watch_cb(struct ev_loop *loop, ev_io *w, int revents)

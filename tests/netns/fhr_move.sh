@@ -166,4 +166,26 @@ move() {
 }
 move 1 2 garp
 move 2 1 rarp
+
+# A restarted FHR does not take back a VM that left its segment (found by tests/sim, issue 19):
+# FHR2's kernel still has the VM as a neighbour, so a restart that trusted it claimed the VM and
+# the Map-Server moved it to DC2 and back. Now the FHR probes its neighbours and nobody answers.
+check "FHR2's neighbour table still has the VM" bash -c \
+	"ip -n $(ns fhr2) neigh show 198.51.100.10 | grep -q lladdr"
+moves() { ctl ms -j show lisp site | jq '[.sites[].counters.moves] | add'; }
+before=$(moves)
+pkill -f "fhr-agent -f $WORK/fhr2.conf"
+sleep 0.3
+bg fhr2 "$BIN/fhr-agent" -f "$WORK/fhr2.conf" -s "$WORK/fhr2.sock" 2>>"$WORK/fhr2.log"
+check "FHR2 restarted: it probed its neighbour table" retry 5 \
+	grep -q "host(s) of the neighbour table probed" "$WORK/fhr2.log"
+check "FHR2 restarted: up with gateway 2 again" retry 5 fhr_j fhr2 \
+	'.eid_notify_peers[0].up' show lisp eid-notify
+sleep 1
+check "FHR2 restarted: the VM (in DC1) not claimed" fhr_j fhr2 \
+	'[.dynamic_eids[] | select(.eid=="198.51.100.10/32")] | length==0' show lisp dynamic-eid
+check "Map-Server: the VM not moved (still DC1's)" test "$(moves)" = "$before"
+check "Map-Server: registered by DC1" jctl ms \
+	'.sites[].prefixes[] | select(.eid_prefix=="198.51.100.10/32") | .last_registered_by=="192.0.2.10"' \
+	show lisp site
 finish

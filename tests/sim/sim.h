@@ -87,6 +87,7 @@ struct node {
 	struct lisp_addr known[SIM_SLOTS]; /* fhr_io.known: skip the data-packet detection */
 	bool is_known[SIM_SLOTS];
 	double neigh[SIM_SLOTS]; /* its neighbour table: when each address last spoke here */
+	double tick_after;	 /* its first tick after a start (it waits for its probes) */
 	/* a hypervisor host (HOST) */
 	struct hv_conf *hconf;
 	uint64_t hv_session, hv_seq;

@@ -16,10 +16,12 @@
 #include "lib/platform.h"
 #include "tests/sim/sim.h"
 
-#define CHANNEL_PORT 4349 /* the FHRs' channel socket (they send from it) */
-#define HOST_PORT    4351 /* the hypervisors' source port */
-#define NEIGH_STALE  60.0 /* s a neighbour entry outlives its host's last word (STALE) */
-#define FLOW_PORT    7
+#define CHANNEL_PORT	4349 /* the FHRs' channel socket (they send from it) */
+#define HOST_PORT	4351 /* the hypervisors' source port */
+#define NEIGH_REACHABLE 30.0 /* s a neighbour entry is REACHABLE after its host's last word */
+#define NEIGH_STALE	60.0 /* s it is STALE then, before the kernel forgets it */
+#define PROBE_WAIT	0.5  /* s: fhr-agent's first tick waits for the hosts it probed */
+#define FLOW_PORT	7
 
 static const char *tenant_name[SIM_TENANTS] = { "A", "B", "C" };
 
@@ -415,18 +417,24 @@ static void start_fhr(struct sim *s, struct node *n)
 	fhr_configure(n->fhr, n->fconf, now);
 	n->hv = fhr_hv_new(n->fhr, &hio, session);
 	fhr_hv_configure(n->hv, n->fconf);
-	/* fhr_neigh_seed(): the kernel's neighbour table, STALE entries too */
+	/*
+	 * fhr_neigh_seed() and fhr_neigh_probe_stale(): the kernel's neighbour table
+	 * holds a host for NEIGH_REACHABLE + NEIGH_STALE after its last word, here or
+	 * gone; each entry is probed (a host still here answers) and the first tick,
+	 * which sends the gateways the table, waits PROBE_WAIT for the answers.
+	 */
 	for (int slot = 0; slot < SIM_SLOTS; slot++) {
 		struct lisp_addr a;
 		struct vm *v = vm_here(s, n, slot, NULL);
 
-		if (!v && (n->neigh[slot] == 0 || s->t - n->neigh[slot] > NEIGH_STALE))
+		if (n->neigh[slot] == 0 || s->t - n->neigh[slot] > NEIGH_REACHABLE + NEIGH_STALE)
 			continue;
 		world_vm_addr(slot, &a);
 		if (!v) /* it left: its entry is still there, with the MAC it had */
 			v = work_vm(s, n->tenant, slot, false);
-		fhr_detect(n->fhr, "br0", &a, v ? v->mac : NULL, FHR_SRC_NEIGHBOR, now);
+		fhr_probe(n, "br0", &a, v->mac);
 	}
+	n->tick_after = s->t + PROBE_WAIT;
 }
 
 void world_start(struct sim *s, int node)
@@ -507,7 +515,8 @@ void world_tick(struct sim *s, int node)
 	now = now_of(n);
 	switch (n->kind) {
 	case N_FHR:
-		fhr_tick(n->fhr, now);
+		if (s->t >= n->tick_after)
+			fhr_tick(n->fhr, now);
 		fhr_hv_tick(n->hv, now);
 		break;
 	case N_MS:
