@@ -2,7 +2,13 @@
  * AF_PACKET sockets on the lisp mobility interfaces with a classic BPF
  * filter that lets through only ARP, RARP and IPv6 neighbour solicitations
  * and advertisements; frames this host sent are skipped. What
- * fhr_parse_frame() recognises goes to fhr_detect() / fhr_detect_mac().
+ * fhr_parse_frame() recognises goes to fhr_detect() / fhr_detect_mac(); on
+ * an extended subnet, only a frame sent to our MAC does, any other one is
+ * answered with a locality probe (it may have crossed the layer-2
+ * extension). Across subnets, the moved-in VMs' packets to MACs that are
+ * not here are captured (promiscuous, filtered by the VMs' MACs), routed on
+ * and the VMs told to use ours; the announcements on a VM's behalf that
+ * main.c makes when it moves are sent from here too.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,14 +31,32 @@
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
-#define MAX_IFACES 64
+#define MAX_IFACES    64
+#define FOREIGN_MAX   64  /* moved-in VMs' MACs in a capture filter; beyond: every MAC */
+#define RECENT	      256 /* remembered probes and corrections (direct-mapped) */
+#define PROBE_GAP     0.2 /* s: an extended subnet's locality probes of one host, at most */
+#define CORRECT_GAP   1.0 /* s: corrections of one VM's cache for one host, at most */
+#define ADDRS_REFRESH 1.0 /* s: the interface's prefixes are read again after */
+#define ADDRS_MAX     16
+#define LATER_MAX     64  /* locality probes waiting for a tentative address */
+#define LATER_AFTER   1.2 /* s: then (after DAD: one retransmission time, 1 s by default) */
 
 struct psock {
 	ev_io io;
 	int fd;
 	uint8_t mac[6]; /* the interface's, read when opened */
 	char name[FHR_NAME_MAX];
+	bool extended, proxy; /* lisp extended-subnet-mode; ip proxy-arp */
 	struct fhr_daemon *d;
+	/* across subnets: the moved-in VMs' packets to MACs not here (promiscuous) */
+	ev_io fwd_io;
+	int fwd_fd;
+	uint8_t (*foreign)[6];
+	size_t nforeign;
+	/* the interface's own prefixes (on the link), read at most every ADDRS_REFRESH */
+	struct lisp_prefix addrs[ADDRS_MAX];
+	size_t naddrs;
+	double addrs_at;
 };
 
 struct fhr_detect_state {
@@ -40,6 +64,21 @@ struct fhr_detect_state {
 	size_t n;
 	struct log_rate rl;
 	uint64_t frames, malformed, proxy_arps;
+	uint64_t locality_probes; /* extended subnet: a broadcast proves nothing, its answer does */
+	uint64_t announced;	  /* gratuitous ARPs, unsolicited advertisements */
+	uint64_t fwd_frames, forwarded, corrections, fwd_refused;
+	int raw[2]; /* IPv4, IPv6 raw sockets (header included) forwarding those packets */
+	struct {
+		uint64_t key;
+		double at;
+	} recent[RECENT];
+	struct { /* locality probes of a tentative address: once it is in use */
+		char ifname[FHR_NAME_MAX];
+		struct lisp_addr a;
+		uint8_t mac[6];
+		double due;
+	} later[LATER_MAX];
+	size_t nlater;
 };
 
 /* ARP, RARP, or IPv6 with next header ICMPv6 and type 135 or 136 (no extension headers). */
@@ -57,30 +96,55 @@ static struct sock_filter filter[] = {
 	BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
-/* An ARP frame from our MAC: op, to dst, sender IP sip, target MAC tmac and IP tip. */
-static void send_arp(struct psock *s, uint16_t op, const uint8_t dst[6],
+/* Was key seen within gap? (Then no again; otherwise it is now.) */
+static bool recently(struct fhr_detect_state *st, const void *k, size_t n, double now, double gap)
+{
+	uint64_t key = 1469598103934665603ull;
+	size_t i;
+
+	for (size_t j = 0; j < n; j++)
+		key = (key ^ ((const uint8_t *)k)[j]) * 1099511628211ull;
+	i = (size_t)(key % RECENT);
+	if (st->recent[i].key == key && now - st->recent[i].at < gap)
+		return true;
+	st->recent[i].key = key;
+	st->recent[i].at = now;
+	return false;
+}
+
+/* The interface's MAC now (a bridge's changes as ports come and go, unless it was set). */
+static void mac_refresh(struct psock *s)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
+	if (ioctl(s->fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(s->mac, ifr.ifr_hwaddr.sa_data, 6);
+}
+
+static void send_frame(struct psock *s, const uint8_t *f, size_t len, uint16_t proto)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(proto),
+				   .sll_halen = 6 };
+
+	sll.sll_ifindex = (int)if_nametoindex(s->name);
+	memcpy(sll.sll_addr, f, 6);
+	if (sendto(s->fd, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		log_warn_rl(&s->d->detect->rl, "detect: %s: send %s: %s", s->name,
+			    proto == ETH_P_ARP ? "ARP" : "ND", strerror(errno));
+}
+
+/* An ARP frame from our MAC: op, to dst, sender sha/sip, target MAC tmac and IP tip. */
+static void send_arp(struct psock *s, uint16_t op, const uint8_t dst[6], const uint8_t sha[6],
 		     const struct lisp_addr *sip, const uint8_t tmac[6],
 		     const struct lisp_addr *tip)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = htons(ETH_P_ARP),
-				   .sll_halen = 6 };
-	uint8_t f[42];
+	uint8_t f[FHR_ARP_LEN];
 
-	memcpy(f, dst, 6);
-	memcpy(f + 6, s->mac, 6);
-	f[12] = 0x08, f[13] = 0x06;
-	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0, f[18] = 6, f[19] = 4;
-	f[20] = (uint8_t)(op >> 8), f[21] = (uint8_t)op;
-	memcpy(f + 22, s->mac, 6);
-	memcpy(f + 28, sip->u.v4, 4);
-	memcpy(f + 32, tmac, 6);
-	memcpy(f + 38, tip->u.v4, 4);
-	sll.sll_ifindex = (int)if_nametoindex(s->name);
-	memcpy(sll.sll_addr, dst, 6);
-	if (sendto(s->fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		log_warn_rl(&s->d->detect->rl, "detect: %s: send ARP: %s", s->name,
-			    strerror(errno));
+	mac_refresh(s);
+	send_frame(s, f, fhr_build_arp(f, op, dst, s->mac, sha, sip->u.v4, tmac, tip->u.v4),
+		   ETH_P_ARP);
 }
 
 /* Our IPv6 address on ifname (a global one, else the link-local one); false if none. */
@@ -109,74 +173,347 @@ static bool my_v6(const char *ifname, uint8_t out[16])
 
 /*
  * A neighbour solicitation (135) for target, unicast to dst/mac (IPv6
- * liveness), or a proxy advertisement (136: solicited, not override) of
- * target with our MAC to the host dst/mac that asked; from our address.
+ * liveness), or an advertisement (136) of target at lladdr to dst/mac with
+ * flags (a proxy's: solicited, not override, so a real one is not taken
+ * over; an announcement: override); from our address.
  */
-static void send_nd(struct psock *s, uint8_t type, const struct lisp_addr *dst,
-		    const uint8_t mac[6], const struct lisp_addr *target)
+static void send_nd(struct psock *s, uint8_t type, uint8_t flags, const struct lisp_addr *dst,
+		    const uint8_t mac[6], const struct lisp_addr *target, const uint8_t lladdr[6])
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = htons(ETH_P_IPV6),
-				   .sll_halen = 6 };
-	uint8_t f[14 + 40 + 32], src[16];
-	uint8_t *ip = f + 14, *icmp = f + 54;
-	uint32_t sum;
-	uint16_t c;
+	uint8_t f[FHR_ND_LEN], src[16];
 
 	if (!my_v6(s->name, src))
 		return;
-	memset(f, 0, sizeof(f));
-	memcpy(f, mac, 6);
-	memcpy(f + 6, s->mac, 6);
-	f[12] = 0x86, f[13] = 0xdd;
-	ip[0] = 0x60, ip[5] = 32, ip[6] = 58, ip[7] = 255;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst->u.v6, 16);
-	icmp[0] = type;
-	if (type == 136)
-		icmp[4] = 0x40; /* solicited; no override: a proxy does not take over a real one */
-	memcpy(icmp + 8, target->u.v6, 16);
-	icmp[24] = type == 135 ? 1 : 2, icmp[25] = 1; /* source / target link-layer address */
-	memcpy(icmp + 26, s->mac, 6);
-	/* the checksum over the pseudo-header (addresses, length, next header) and the message */
-	sum = ippkt_csum_add(0, ip + 8, 32);
-	sum += 32 + 58;
-	sum = ippkt_csum_add(sum, icmp, 32);
-	c = ippkt_csum_fold(sum);
-	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
-	sll.sll_ifindex = (int)if_nametoindex(s->name);
-	memcpy(sll.sll_addr, mac, 6);
-	if (sendto(s->fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		log_warn_rl(&s->d->detect->rl, "detect: %s: send NS: %s", s->name, strerror(errno));
+	mac_refresh(s);
+	send_frame(s, f,
+		   fhr_build_nd(f, type, flags, mac, s->mac, src, dst->u.v6, target->u.v6, lladdr),
+		   ETH_P_IPV6);
+}
+
+static struct psock *psock_of(struct fhr_daemon *d, const char *ifname)
+{
+	for (size_t i = 0; d->detect && i < d->detect->n; i++)
+		if (d->detect->s[i].fd >= 0 && strcmp(d->detect->s[i].name, ifname) == 0)
+			return &d->detect->s[i];
+	return NULL;
 }
 
 void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac)
 {
 	struct fhr_daemon *d = arg;
+	struct psock *s = psock_of(d, ifname);
 	struct ifreq ifr = { 0 };
 	struct lisp_addr me = { .afi = LISP_AFI_IPV4 };
+	int fd;
 
-	for (size_t i = 0; d->detect && i < d->detect->n; i++) {
-		struct psock *s = &d->detect->s[i];
-		int fd;
+	if (!s)
+		return;
+	if (eid->afi == LISP_AFI_IPV6) {
+		send_nd(s, 135, 0, eid, mac, eid, s->mac);
+		return;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", ifname);
+	ifr.ifr_addr.sa_family = AF_INET;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && ioctl(fd, SIOCGIFADDR, &ifr) == 0)
+		memcpy(me.u.v4, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr, 4);
+	if (fd >= 0)
+		close(fd);
+	send_arp(s, 1, mac, s->mac, &me, mac, eid);
+}
 
-		if (s->fd < 0 || strcmp(s->name, ifname) != 0)
+void fhr_detect_announce(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+			 const uint8_t *lladdr, const uint8_t *to_mac,
+			 const struct lisp_addr *to_ip)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t none[6] = { 0 };
+	struct psock *s = psock_of(d, ifname);
+	struct lisp_addr all_nodes;
+
+	if (!s)
+		return;
+	if (!lladdr)
+		lladdr = s->mac;
+	d->detect->announced++;
+	if (a->afi == LISP_AFI_IPV4) { /* a gratuitous request: sender = target */
+		send_arp(s, 1, to_mac ? to_mac : bcast, lladdr, a, none, a);
+		return;
+	}
+	if (!to_mac) {
+		lisp_addr_parse("ff02::1", &all_nodes);
+		to_ip = &all_nodes;
+	}
+	send_nd(s, 136, 0x20, to_ip, to_mac ? to_mac : all_nodes_mac, a, lladdr);
+}
+
+/* Reads the interface's own prefixes again if they are older than ADDRS_REFRESH. */
+static void refresh_addrs(struct psock *s, double now)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (s->addrs_at > 0 && now - s->addrs_at < ADDRS_REFRESH)
+		return;
+	s->addrs_at = now;
+	s->naddrs = 0;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && s->naddrs < ADDRS_MAX; i = i->ifa_next) {
+		struct lisp_prefix *p = &s->addrs[s->naddrs];
+		const uint8_t *m;
+		unsigned len = 0, bytes;
+
+		if (!i->ifa_addr || !i->ifa_netmask || strcmp(i->ifa_name, s->name) != 0)
 			continue;
-		if (eid->afi == LISP_AFI_IPV6) {
-			send_nd(s, 135, eid, mac, eid);
+		if (i->ifa_addr->sa_family == AF_INET) {
+			lisp_addr_set_v4(&p->addr,
+					 &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr);
+			m = (const uint8_t *)&((struct sockaddr_in *)(void *)i->ifa_netmask)
+				    ->sin_addr;
+			bytes = 4;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			lisp_addr_set_v6(
+				&p->addr,
+				((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr.s6_addr);
+			m = ((struct sockaddr_in6 *)(void *)i->ifa_netmask)->sin6_addr.s6_addr;
+			bytes = 16;
+		} else {
 			continue;
 		}
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", ifname);
-		ifr.ifr_addr.sa_family = AF_INET;
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && ioctl(fd, SIOCGIFADDR, &ifr) == 0)
-			memcpy(me.u.v4, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr,
-			       4);
-		if (fd >= 0)
-			close(fd);
-		send_arp(s, 1, mac, &me, mac, eid);
+		for (unsigned b = 0; b < bytes; b++)
+			len += (unsigned)__builtin_popcount(m[b]);
+		p->plen = (uint8_t)len;
+		p->iid = 0;
+		s->naddrs++;
 	}
+	freeifaddrs(ifa);
+}
+
+static bool on_link(struct psock *s, const struct lisp_addr *a, double now)
+{
+	struct lisp_prefix host;
+
+	refresh_addrs(s, now);
+	lisp_prefix_from_addr(&host, 0, a);
+	for (size_t i = 0; i < s->naddrs; i++)
+		if (lisp_prefix_contains(&s->addrs[i], &host))
+			return true;
+	return false;
+}
+
+bool fhr_detect_on_link(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a)
+{
+	struct psock *s = psock_of(d, ifname);
+
+	return s && on_link(s, a, ev_now(d->loop));
+}
+
+static bool is_mine(struct psock *s, const struct lisp_addr *a)
+{
+	for (size_t i = 0; i < s->naddrs; i++)
+		if (lisp_addr_equal(&s->addrs[i].addr, a))
+			return true;
+	return false;
+}
+
+/* A packet that may be routed on: unicast, not ours, not on the link here. */
+static bool routable(struct psock *s, const struct lisp_addr *a, double now)
+{
+	if (a->afi == LISP_AFI_IPV4
+		    ? a->u.v4[0] == 0 || a->u.v4[0] == 127 || a->u.v4[0] >= 224
+		    : a->u.v6[0] == 0xff || (a->u.v6[0] == 0xfe && (a->u.v6[1] & 0xc0) == 0x80))
+		return false;
+	return !on_link(s, a, now) && !is_mine(s, a);
+}
+
+/*
+ * A moved-in VM's packet to a MAC that is not here (a host of its old
+ * subnet, whose MAC it still has): routed on from here, one hop less to
+ * live, and the VM told, once a second at most, that the host is at our
+ * MAC (so its next packets come to us and the kernel routes them).
+ */
+static void fwd_one(struct psock *s, uint8_t *f, size_t len, double now)
+{
+	struct fhr_detect_state *st = s->d->detect;
+	struct sockaddr_storage to = { 0 };
+	socklen_t tolen;
+	uint8_t vmmac[6];
+	struct fhr_ip ip;
+	int rc = fhr_parse_ip(f, len, &ip), fam;
+	char a[LISP_ADDR_STRLEN], b[LISP_ADDR_STRLEN];
+	uint8_t key[6 + sizeof(struct lisp_addr)];
+
+	st->fwd_frames++;
+	if (rc == -EBADMSG) {
+		st->malformed++;
+		log_warn_rl(&st->rl, "detect: %s: malformed packet (%zu bytes) dropped", s->name,
+			    len);
+		return;
+	}
+	/* from a VM here, with its own MAC; to a host neither here nor on the link */
+	if (rc < 0 || !fhr_is_here(s->d->fhr, s->name, &ip.src, vmmac) ||
+	    memcmp(vmmac, f + 6, 6) != 0 || fhr_is_here(s->d->fhr, s->name, &ip.dst, NULL) ||
+	    !routable(s, &ip.dst, now) || ip.ttl <= 1) {
+		st->fwd_refused++;
+		return;
+	}
+	memcpy(key, vmmac, 6);
+	memcpy(key + 6, &ip.dst, sizeof(ip.dst));
+	if (!recently(st, key, sizeof(key), now, CORRECT_GAP)) {
+		fhr_detect_announce(s->d, s->name, &ip.dst, NULL, vmmac, &ip.src);
+		st->corrections++;
+		log_info_rl(&st->rl, "detect: %s: %s sent to %s's old MAC: told to use ours",
+			    s->name, lisp_addr_format(&ip.src, a, sizeof(a)),
+			    lisp_addr_format(&ip.dst, b, sizeof(b)));
+	}
+	fam = ip.dst.afi == LISP_AFI_IPV4 ? 0 : 1;
+	if (st->raw[fam] < 0) {
+		st->raw[fam] =
+			socket(fam ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (st->raw[fam] < 0) {
+			log_warn_rl(&st->rl, "detect: raw socket: %s", strerror(errno));
+			return;
+		}
+	}
+	if (fam) {
+		struct sockaddr_in6 *t = (struct sockaddr_in6 *)&to;
+
+		t->sin6_family = AF_INET6;
+		memcpy(&t->sin6_addr, ip.dst.u.v6, 16);
+		tolen = sizeof(*t);
+		f[ip.off + 7]--; /* hop limit */
+	} else {
+		struct sockaddr_in *t = (struct sockaddr_in *)&to;
+
+		t->sin_family = AF_INET;
+		memcpy(&t->sin_addr, ip.dst.u.v4, 4);
+		tolen = sizeof(*t);
+		f[ip.off + 8]--; /* TTL (the kernel writes the header checksum) */
+	}
+	if (sendto(st->raw[fam], f + ip.off, ip.len, 0, (struct sockaddr *)&to, tolen) < 0) {
+		log_warn_rl(&st->rl, "detect: %s: forward to %s: %s", s->name,
+			    lisp_addr_format(&ip.dst, b, sizeof(b)), strerror(errno));
+		return;
+	}
+	st->forwarded++;
+}
+
+static void fwd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct psock *s = container_of(w, struct psock, fwd_io);
+	uint8_t buf[65536 + 14];
+	struct sockaddr_ll from;
+
+	(void)revents;
+	for (int i = 0; i < 64; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(s->fwd_fd, buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fl);
+
+		if (len < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		fwd_one(s, buf, (size_t)len, ev_now(loop));
+	}
+}
+
+/*
+ * The capture filter: IPv4 or IPv6, to a unicast MAC other than ours, from
+ * one of the moved-in VMs' MACs (every MAC beyond FOREIGN_MAX of them).
+ */
+static struct sock_filter *fwd_filter(const struct psock *s, unsigned short *n)
+{
+	size_t each = s->nforeign <= FOREIGN_MAX ? s->nforeign : 0;
+	struct sock_filter *p = xcalloc(6 + each * 5 + 1, sizeof(*p)), *q = p;
+
+	*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12);
+	*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 1, 0);
+	*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 2);
+	/* to a unicast MAC that is not ours */
+	*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE);
+	*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OTHERHOST, 1, 0);
+	*q++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	for (size_t i = 0; i < each; i++) {
+		const uint8_t *m = s->foreign[i];
+
+		*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8);
+		*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						    (uint32_t)m[2] << 24 | (uint32_t)m[3] << 16 |
+							    (uint32_t)m[4] << 8 | m[5],
+						    0, 3);
+		*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6);
+		*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						    (uint32_t)m[0] << 8 | m[1], 0, 1);
+		*q++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 65535);
+	}
+	*q++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, each || !s->nforeign ? 0 : 65535);
+	*n = (unsigned short)(q - p);
+	return p;
+}
+
+/* Opens, refilters or closes the capture to match the moved-in VMs. */
+static void fwd_update(struct psock *s)
+{
+	struct sock_fprog prog;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+
+	if (!s->nforeign) {
+		if (s->fwd_fd >= 0) {
+			ev_io_stop(s->d->loop, &s->fwd_io);
+			close(s->fwd_fd);
+			s->fwd_fd = -1;
+		}
+		return;
+	}
+	prog.filter = fwd_filter(s, &prog.len);
+	if (s->fwd_fd < 0) {
+		sll.sll_ifindex = (int)if_nametoindex(s->name);
+		mr.mr_ifindex = sll.sll_ifindex;
+		s->fwd_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* (the filter before the bind: nothing unfiltered is queued) */
+		if (s->fwd_fd < 0 ||
+		    setsockopt(s->fwd_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+		    bind(s->fwd_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+		    setsockopt(s->fwd_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+			log_warn("detect: %s: capture of moved-in VMs' packets: %s", s->name,
+				 strerror(errno));
+			if (s->fwd_fd >= 0)
+				close(s->fwd_fd);
+			s->fwd_fd = -1;
+			free(prog.filter);
+			return;
+		}
+		ev_io_init(&s->fwd_io, fwd_cb, s->fwd_fd, EV_READ);
+		ev_io_start(s->d->loop, &s->fwd_io);
+	} else if (setsockopt(s->fwd_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) {
+		log_warn("detect: %s: capture filter: %s", s->name, strerror(errno));
+	}
+	free(prog.filter);
+}
+
+void fhr_detect_foreign(struct fhr_daemon *d, const char *ifname, const uint8_t *mac, bool yes)
+{
+	struct psock *s = psock_of(d, ifname);
+	size_t i;
+
+	if (!s || !s->proxy)
+		return;
+	for (i = 0; i < s->nforeign && memcmp(s->foreign[i], mac, 6) != 0; i++)
+		;
+	if (yes == (i < s->nforeign))
+		return;
+	if (yes) {
+		s->foreign = xrealloc(s->foreign, (s->nforeign + 1) * sizeof(*s->foreign));
+		memcpy(s->foreign[s->nforeign++], mac, 6);
+	} else {
+		memmove(s->foreign[i], s->foreign[i + 1], (s->nforeign - i - 1) * 6);
+		s->nforeign--;
+	}
+	fwd_update(s);
 }
 
 static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -186,6 +523,7 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 	uint8_t buf[2048];
 	struct sockaddr_ll from;
 	struct fhr_frame fr;
+	uint8_t key[6 + sizeof(struct lisp_addr)];
 
 	(void)revents;
 	for (int i = 0; i < 64; i++) {
@@ -208,6 +546,31 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (rc < 0)
 			continue;
+		if (s->extended && from.sll_pkttype != PACKET_HOST) {
+			/*
+			 * Extended subnet: a frame not sent to us may have crossed
+			 * the layer-2 extension from the other site. A probe from
+			 * our MAC, which FHRP isolation keeps on this site, asks;
+			 * the answer (to our MAC) is the detection.
+			 */
+			memcpy(key, fr.mac, 6);
+			memcpy(key + 6, &fr.addr, sizeof(fr.addr)); /* (zero for RARP) */
+			if (recently(st, key, sizeof(key), ev_now(loop), PROBE_GAP))
+				continue;
+			st->locality_probes++;
+			if (fr.tentative &&
+			    st->nlater < LATER_MAX) { /* it answers once it is its own */
+				snprintf(st->later[st->nlater].ifname, FHR_NAME_MAX, "%s", s->name);
+				st->later[st->nlater].a = fr.addr;
+				memcpy(st->later[st->nlater].mac, fr.mac, 6);
+				st->later[st->nlater++].due = ev_now(loop) + LATER_AFTER;
+			}
+			if (fr.kind == FHR_FRAME_RARP)
+				fhr_probe_mac(s->d->fhr, s->name, fr.mac);
+			else
+				fhr_detect_probe(s->d, s->name, &fr.addr, fr.mac);
+			continue;
+		}
 		if (fr.kind == FHR_FRAME_RARP) { /* (what we saw of it, and what its host said) */
 			fhr_detect_mac(s->d->fhr, s->name, fr.mac, ev_now(loop));
 			fhr_hv_mac_seen(s->d->hv, s->name, fr.mac, ev_now(loop));
@@ -218,12 +581,22 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (fr.solicit && fhr_proxy_arp(s->d->fhr, s->name, &fr.target, &fr.sender)) {
 			if (fr.kind == FHR_FRAME_ARP) /* proxy-ARP */
-				send_arp(s, 2, fr.mac, &fr.target, fr.mac, &fr.sender);
+				send_arp(s, 2, fr.mac, s->mac, &fr.target, fr.mac, &fr.sender);
 			else /* proxy-ND */
-				send_nd(s, 136, &fr.sender, fr.mac, &fr.target);
+				send_nd(s, 136, 0x40, &fr.sender, fr.mac, &fr.target, s->mac);
 			st->proxy_arps++;
 		}
 	}
+}
+
+static int foreign_known(const struct fhr_eid_info *e, void *arg)
+{
+	struct psock *s = arg;
+
+	if (s->proxy && e->state != FHR_EID_MOVED && e->has_mac &&
+	    strcmp(e->ifname, s->name) == 0 && !on_link(s, &e->p.addr, ev_now(s->d->loop)))
+		fhr_detect_foreign(s->d, s->name, e->mac, true);
+	return 0;
 }
 
 static bool open_one(struct fhr_daemon *d, struct psock *s)
@@ -247,6 +620,7 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 		fatal("detect: %s: no MAC address: %s", s->name, strerror(errno));
 	memcpy(s->mac, ifr.ifr_hwaddr.sa_data, 6);
 	s->d = d;
+	fhr_eid_walk(d->fhr, foreign_known, s); /* the moved-in VMs known before it opened */
 	ev_io_init(&s->io, frame_cb, s->fd, EV_READ);
 	ev_io_start(d->loop, &s->io);
 	log_info("detect: listening on %s (ARP, RARP, ND)", s->name);
@@ -258,6 +632,7 @@ void fhr_detect_open(struct fhr_daemon *d)
 	struct fhr_detect_state *st = xcalloc(1, sizeof(*st));
 
 	d->detect = st;
+	st->raw[0] = st->raw[1] = -1;
 	for (size_t i = 0; i < d->conf->nifaces && st->n < MAX_IFACES; i++) {
 		struct psock *s = &st->s[st->n++];
 
@@ -266,7 +641,9 @@ void fhr_detect_open(struct fhr_daemon *d)
 			continue;
 		}
 		snprintf(s->name, sizeof(s->name), "%s", d->conf->ifaces[i].name);
-		s->fd = -1;
+		s->fd = s->fwd_fd = -1;
+		s->extended = d->conf->ifaces[i].extended_subnet;
+		s->proxy = d->conf->ifaces[i].proxy_arp;
 		if (!open_one(d, s))
 			log_warn("detect: interface %s does not exist (yet): retrying", s->name);
 	}
@@ -279,14 +656,36 @@ void fhr_detect_retry(struct fhr_daemon *d)
 			open_one(d, &d->detect->s[i]);
 }
 
+void fhr_detect_tick(struct fhr_daemon *d, double now)
+{
+	struct fhr_detect_state *st = d->detect;
+
+	for (size_t i = 0; st && i < st->nlater;) {
+		if (now < st->later[i].due) {
+			i++;
+			continue;
+		}
+		fhr_detect_probe(d, st->later[i].ifname, &st->later[i].a, st->later[i].mac);
+		st->later[i] = st->later[--st->nlater];
+	}
+}
+
 void fhr_detect_close(struct fhr_daemon *d)
 {
 	for (size_t i = 0; d->detect && i < d->detect->n; i++) {
-		if (d->detect->s[i].fd < 0)
+		struct psock *s = &d->detect->s[i];
+
+		s->nforeign = 0;
+		fwd_update(s);
+		free(s->foreign);
+		if (s->fd < 0)
 			continue;
-		ev_io_stop(d->loop, &d->detect->s[i].io);
-		close(d->detect->s[i].fd);
+		ev_io_stop(d->loop, &s->io);
+		close(s->fd);
 	}
+	for (int i = 0; d->detect && i < 2; i++)
+		if (d->detect->raw[i] >= 0)
+			close(d->detect->raw[i]);
 	free(d->detect);
 	d->detect = NULL;
 }

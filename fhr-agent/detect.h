@@ -22,6 +22,7 @@ struct fhr_frame {
 	bool solicit;		 /* an ARP request or NS from a host (not a probe, not DAD) ... */
 	struct lisp_addr target; /* ... for this address */
 	struct lisp_addr sender; /* its sender address as written (0.0.0.0 or :: for a probe) */
+	bool tentative;		 /* an ARP probe or DAD: the host claims addr, not using it yet */
 };
 
 /*
@@ -31,14 +32,60 @@ struct fhr_frame {
  */
 int fhr_parse_frame(const uint8_t *frame, size_t len, struct fhr_frame *out);
 
+/* An IPv4 or IPv6 packet in an Ethernet frame */
+struct fhr_ip {
+	struct lisp_addr src, dst;
+	uint8_t ttl;	 /* or hop limit */
+	size_t off, len; /* the packet: frame[off, off + len) (the frame's padding left out) */
+};
+/* 0, -ENOENT (neither IPv4 nor IPv6) or -EBADMSG (truncated, malformed). */
+int fhr_parse_ip(const uint8_t *frame, size_t len, struct fhr_ip *out);
+
+/* Frames the agent sends; f holds at least FHR_ARP_LEN or FHR_ND_LEN bytes. */
+#define FHR_ARP_LEN 42
+#define FHR_ND_LEN  86 /* Ethernet, IPv6, ICMPv6 with one link-layer address option */
+/* An ARP frame (op 1 request, 2 reply): Ethernet header, sender, target. FHR_ARP_LEN. */
+size_t fhr_build_arp(uint8_t *f, uint16_t op, const uint8_t eth_dst[6], const uint8_t eth_src[6],
+		     const uint8_t sha[6], const uint8_t sip[4], const uint8_t tha[6],
+		     const uint8_t tip[4]);
+/*
+ * A neighbour solicitation (135, with the source link-layer address
+ * lladdr) or advertisement (136, target link-layer address; flags: 0x80
+ * router, 0x40 solicited, 0x20 override), hop limit 255, checksummed.
+ * FHR_ND_LEN.
+ */
+size_t fhr_build_nd(uint8_t *f, uint8_t type, uint8_t flags, const uint8_t eth_dst[6],
+		    const uint8_t eth_src[6], const uint8_t src[16], const uint8_t dst[16],
+		    const uint8_t target[16], const uint8_t lladdr[6]);
+
 struct fhr_daemon;
 /* AF_PACKET sockets with a classic BPF filter on the lisp mobility interfaces (detect.c). */
 void fhr_detect_open(struct fhr_daemon *d);
-/* Opens the interfaces that did not exist yet. */
+/* Opens the interfaces that did not exist yet; sends the locality probes due. */
 void fhr_detect_retry(struct fhr_daemon *d);
+void fhr_detect_tick(struct fhr_daemon *d, double now);
 void fhr_detect_close(struct fhr_daemon *d);
 /* fhr_io.probe: an ARP request for eid, unicast to mac, from the interface's address. */
 void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac);
+/*
+ * Tells the hosts on ifname that a is at lladdr (NULL: our MAC): a
+ * gratuitous ARP, or an unsolicited neighbour advertisement with the
+ * override flag (they replace what they cached); to every host (to_mac
+ * NULL) or only to to_mac / to_ip.
+ */
+void fhr_detect_announce(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+			 const uint8_t *lladdr, const uint8_t *to_mac,
+			 const struct lisp_addr *to_ip);
+/* Is a inside a prefix of ifname's own addresses (on the link)? */
+bool fhr_detect_on_link(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a);
+/*
+ * Across subnets: the VM at mac on ifname is a moved-in one (its address
+ * is not on the link here), or no longer. Its packets to hosts of its old
+ * subnet, sent to their MACs which are not here, reach the agent (the
+ * segment floods them): it forwards them and tells the VM to send to the
+ * gateway's MAC instead.
+ */
+void fhr_detect_foreign(struct fhr_daemon *d, const char *ifname, const uint8_t *mac, bool yes);
 
 #endif /* FHR_AGENT_DETECT_H */

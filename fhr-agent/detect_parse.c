@@ -1,16 +1,20 @@
 /*
- * Frames that announce a host, parsed (pure, bounds-checked): ARP
+ * Frames, parsed and built (pure, bounds-checked). Parsed: those that
+ * announce a host, ARP
  * requests and replies (the sender speaks for its address), gratuitous
  * ARP (sender = target), ARP probes (sender 0.0.0.0: the target is being
  * claimed), RARP (QEMU's announcement after a live migration: only the
  * MAC), IPv6 neighbour solicitations (from a host: its source; DAD, from
- * ::, its target) and advertisements (the target).
+ * ::, its target) and advertisements (the target); and the addresses of
+ * an IPv4 or IPv6 packet (a moved-in VM's, sent to a MAC not here). Built:
+ * the ARP and neighbour discovery frames the agent sends.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "fhr-agent/detect.h"
 #include "lib/buf.h"
+#include "lib/ippkt.h"
 
 #define ETH_HLEN 14
 
@@ -47,10 +51,12 @@ static int parse_arp(const uint8_t *a, size_t len, bool rarp, struct fhr_frame *
 	memcpy(out->target.u.v4, a + 24, 4);
 	memcpy(out->sender.u.v4, a + 14, 4);
 	out->solicit = op == 1 && !zero(a + 14, 4) && memcmp(a + 14, a + 24, 4) != 0;
-	if (zero(a + 14, 4)) /* a probe: sender 0.0.0.0 claims the target */
+	if (zero(a + 14, 4)) { /* a probe: sender 0.0.0.0 claims the target */
 		memcpy(out->addr.u.v4, a + 24, 4);
-	else
+		out->tentative = true;
+	} else {
 		memcpy(out->addr.u.v4, a + 14, 4);
+	}
 	if (zero(out->addr.u.v4, 4) || out->addr.u.v4[0] >= 224)
 		return -ENOENT;
 	out->has_addr = true;
@@ -88,8 +94,10 @@ static int parse_nd(const uint8_t *ip, size_t len, const uint8_t *eth_src, struc
 		lisp_addr_set_v6(&out->sender, ip + 8);
 		lisp_addr_set_v6(&out->target, icmp + 8);
 		out->solicit = memcmp(ip + 8, icmp + 8, 16) != 0;
-	} else /* DAD (from ::) or an advertisement: the target */
+	} else { /* DAD (from ::) or an advertisement: the target */
 		lisp_addr_set_v6(&out->addr, icmp + 8);
+		out->tentative = icmp[0] == 135;
+	}
 	if (out->addr.u.v6[0] == 0xff || zero(out->addr.u.v6, 16))
 		return -ENOENT;
 	out->has_addr = true;
@@ -114,4 +122,87 @@ int fhr_parse_frame(const uint8_t *f, size_t len, struct fhr_frame *out)
 	default:
 		return -ENOENT;
 	}
+}
+
+int fhr_parse_ip(const uint8_t *f, size_t len, struct fhr_ip *out)
+{
+	const uint8_t *ip = f + ETH_HLEN;
+	size_t room, tot;
+
+	memset(out, 0, sizeof(*out));
+	if (len < ETH_HLEN)
+		return -EBADMSG;
+	room = len - ETH_HLEN;
+	switch (buf_load_be16(f + 12)) {
+	case 0x0800:
+		if (room < 20 || (ip[0] >> 4) != 4 || (ip[0] & 15) < 5)
+			return -EBADMSG;
+		tot = buf_load_be16(ip + 2);
+		if (tot < (size_t)(ip[0] & 15) * 4 || tot > room)
+			return -EBADMSG;
+		lisp_addr_set_v4(&out->src, ip + 12);
+		lisp_addr_set_v4(&out->dst, ip + 16);
+		out->ttl = ip[8];
+		break;
+	case 0x86dd:
+		if (room < 40 || (ip[0] >> 4) != 6)
+			return -EBADMSG;
+		tot = 40 + (size_t)buf_load_be16(ip + 4);
+		if (tot > room)
+			return -EBADMSG;
+		lisp_addr_set_v6(&out->src, ip + 8);
+		lisp_addr_set_v6(&out->dst, ip + 24);
+		out->ttl = ip[7];
+		break;
+	default:
+		return -ENOENT;
+	}
+	out->off = ETH_HLEN;
+	out->len = tot;
+	return 0;
+}
+
+size_t fhr_build_arp(uint8_t *f, uint16_t op, const uint8_t eth_dst[6], const uint8_t eth_src[6],
+		     const uint8_t sha[6], const uint8_t sip[4], const uint8_t tha[6],
+		     const uint8_t tip[4])
+{
+	memcpy(f, eth_dst, 6);
+	memcpy(f + 6, eth_src, 6);
+	f[12] = 0x08, f[13] = 0x06;
+	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0, f[18] = 6, f[19] = 4;
+	f[20] = (uint8_t)(op >> 8), f[21] = (uint8_t)op;
+	memcpy(f + 22, sha, 6);
+	memcpy(f + 28, sip, 4);
+	memcpy(f + 32, tha, 6);
+	memcpy(f + 38, tip, 4);
+	return FHR_ARP_LEN;
+}
+
+size_t fhr_build_nd(uint8_t *f, uint8_t type, uint8_t flags, const uint8_t eth_dst[6],
+		    const uint8_t eth_src[6], const uint8_t src[16], const uint8_t dst[16],
+		    const uint8_t target[16], const uint8_t lladdr[6])
+{
+	uint8_t *ip = f + ETH_HLEN, *icmp = f + ETH_HLEN + 40;
+	uint32_t sum;
+	uint16_t c;
+
+	memset(f, 0, FHR_ND_LEN);
+	memcpy(f, eth_dst, 6);
+	memcpy(f + 6, eth_src, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	ip[0] = 0x60, ip[5] = 32, ip[6] = 58, ip[7] = 255;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	icmp[0] = type;
+	icmp[4] = flags;
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = type == 135 ? 1 : 2, icmp[25] = 1; /* source / target link-layer address */
+	memcpy(icmp + 26, lladdr, 6);
+	/* the checksum over the pseudo-header (addresses, length, next header) and the message */
+	sum = ippkt_csum_add(0, ip + 8, 32);
+	sum += 32 + 58;
+	sum = ippkt_csum_add(sum, icmp, 32);
+	c = ippkt_csum_fold(sum);
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	return FHR_ND_LEN;
 }

@@ -134,7 +134,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	const struct fhr_conf_dyneid *dyn;
 	struct lisp_prefix host;
 	struct fhr_eid *e;
-	bool inside = false;
+	bool inside = false, back;
 
 	f->c.detections++;
 	if (d < 0)
@@ -202,12 +202,14 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		e->has_mac = true;
 	}
 	e->source = src;
+	back = e->state == FHR_EID_MOVED; /* (a new one is DETECTED, zeroed) */
 	e->state = FHR_EID_DETECTED;
 	e->since = e->last_seen = now;
 	e->probes = 0;
 	f->c.arrivals++;
 	if (f->io.known)
-		f->io.known(f->io.arg, e->ifname, &e->p.addr, true);
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    back ? FHR_KNOWN_BACK : FHR_KNOWN_HERE);
 	log_info_rl(&f->rl_info, "fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
 		    lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
 	evh_add(f->io.evh, "detected", &host, NULL, "%s on %s", fhr_source_name(src), ifname);
@@ -245,6 +247,33 @@ int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double
 			n++;
 	}
 	return n;
+}
+
+int fhr_probe_mac(struct fhr *f, const char *ifname, const uint8_t *mac)
+{
+	struct mac_walk w = { .mac = mac };
+
+	ptable_walk(f->eids, NULL, by_mac, &w);
+	for (size_t i = 0; i < w.n && f->io.probe; i++)
+		f->io.probe(f->io.arg, ifname, &w.found[i].addr, mac);
+	return (int)w.n;
+}
+
+bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr *a, uint8_t *mac)
+{
+	int d = iface_dyn(f->conf, ifname);
+	struct lisp_prefix host;
+	const struct fhr_eid *e;
+
+	if (d < 0)
+		return false;
+	lisp_prefix_from_addr(&host, f->conf->dyneids[d].iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (!e || e->state == FHR_EID_MOVED || strcmp(e->ifname, ifname) != 0)
+		return false;
+	if (mac && e->has_mac)
+		memcpy(mac, e->mac, 6);
+	return true;
 }
 
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
@@ -379,10 +408,11 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 		for (size_t i = 0; i < w.n; i++) {
 			struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
 
+			if (f->io.known) /* (a moved-away one's route up goes too) */
+				f->io.known(f->io.arg, e->ifname, &e->p.addr,
+					    e->has_mac ? e->mac : NULL, FHR_KNOWN_GONE);
 			if (e->state != FHR_EID_MOVED) {
 				gw_notify(f, e, true, now);
-				if (f->io.known)
-					f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
 				e->last_seen = now; /* (its version: the departure's) */
 				f->gone[f->gone_next++ % FHR_GONE_MAX] = *e;
 			}

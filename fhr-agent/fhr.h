@@ -92,11 +92,23 @@ enum fhr_eid_state {
 	FHR_EID_MOVED,	  /* a gateway says it now lives elsewhere */
 };
 
+/* What an EID just did, for fhr_io.known */
+enum fhr_known {
+	FHR_KNOWN_HERE, /* detected here: new */
+	FHR_KNOWN_BACK, /* detected here again after a gateway said it had moved away */
+	FHR_KNOWN_AWAY, /* a gateway says it now lives at another site */
+	FHR_KNOWN_GONE, /* out of the table (departed, cleared) */
+};
+
 struct fhr_io {
 	int (*send)(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		    size_t len);
-	/* May be NULL: a is known now on ifname (its data packets need no detection), or no longer. */
-	void (*known)(void *arg, const char *ifname, const struct lisp_addr *a, bool yes);
+	/*
+	 * May be NULL: a (its MAC mac, NULL if none is known) on ifname is
+	 * here now (its data packets need no detection), or no longer.
+	 */
+	void (*known)(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
+		      enum fhr_known what);
 	/* May be NULL (across-subnet mode): an ARP request for eid to mac, from us. */
 	void (*probe)(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac);
@@ -143,6 +155,15 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	       enum fhr_source src, double now);
 /* RARP: only a MAC. The EIDs bound to it (learned before) are detected again; how many. */
 int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double now);
+/*
+ * Probes (fhr_io.probe) the EIDs known with that MAC, on ifname: where a
+ * frame proves nothing about where its sender is (extended subnet: a
+ * broadcast may have crossed the layer-2 extension), its answer does.
+ * Returns how many were probed.
+ */
+int fhr_probe_mac(struct fhr *f, const char *ifname, const uint8_t *mac);
+/* Is a an EID here (not moved away) on ifname? Its MAC, if known, to mac (may be NULL). */
+bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr *a, uint8_t *mac);
 /*
  * The hypervisor says the VM with mac left this host: its EIDs are
  * forgotten and the gateways told they departed (withdrawn at once, so the
@@ -316,6 +337,14 @@ void fhr_nft_close(struct fhr_nft *t);
  * fhr_neigh_probe_stale() once detection is open (how many: its return).
  */
 void fhr_neigh_seed(struct fhr_daemon *d);
+/*
+ * Tells the VM vm (at vmmac) that came back on ifname the true MACs of the
+ * hosts the neighbour table has there (unicast gratuitous ARPs, override
+ * advertisements): a site it was at gave it ours for the hosts of its
+ * subnet. Returns how many.
+ */
+size_t fhr_neigh_tell(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *vm,
+		      const uint8_t *vmmac);
 size_t fhr_neigh_probe_stale(struct fhr_daemon *d);
 /* Then watches its changes. */
 void fhr_neigh_watch(struct fhr_daemon *d);

@@ -379,7 +379,8 @@ static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__Mov
 			f->io.probe(f->io.arg, e->ifname, &e->p.addr, e->mac);
 	}
 	if (f->io.known) /* its first packet here again is a detection */
-		f->io.known(f->io.arg, e->ifname, &e->p.addr, false);
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    FHR_KNOWN_AWAY);
 	log_info("fhr: %s moved away (gateway %s: now at %s)", lisp_prefix_format(&p, b, sizeof(b)),
 		 lisp_addr_format(&g->addr, a, sizeof(a)), where);
 }

@@ -101,29 +101,80 @@ static void open_hv(struct fhr_daemon *d)
 }
 
 /*
- * An EID is known on ifname now (or no longer): its data packets skip the
- * queue; across subnets (ip proxy-arp) it is not in the interface's
- * subnet, so a host route points at the interface (platform notes §5).
+ * What an EID did, on the host: its data packets skip the queue while it
+ * is here. Across subnets (ip proxy-arp) an EID here but not in the
+ * interface's subnet gets a host route onto the interface (platform notes
+ * §5), and its packets to hosts of its old subnet are picked up
+ * (fhr_detect_foreign). Gone to another site (a gateway said so), in both
+ * modes: a host route up, via our default gateway, so that what reaches
+ * us for it goes to the site gateway and LISP, not back onto the segment
+ * (nor gets an ICMP redirect); its neighbour entry goes; across subnets the
+ * hosts of the segment are told (gratuitous ARP, unsolicited advertisement)
+ * that it is at our MAC now. Back: the route onto the segment again, the
+ * hosts told its own MAC, and the VM told the true MACs of the hosts here
+ * (a site it was at gave it ours for its subnet's hosts).
  */
-static void known(void *arg, const char *ifname, const struct lisp_addr *a, bool yes)
+static void known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
+		  enum fhr_known what)
 {
 	struct fhr_daemon *d = arg;
+	bool here = what == FHR_KNOWN_HERE || what == FHR_KNOWN_BACK;
+	const struct fhr_conf_iface *x = NULL;
+	int ifindex = (int)if_nametoindex(ifname), rc, oif = 0;
 	struct lisp_prefix host;
+	struct lisp_addr via = { 0 };
 	char b[LISP_ADDR_STRLEN];
-	int rc;
+	const char *act = "";
+	struct lisp_prefix eid; /* (in its instance, for the event history) */
 
-	fhr_nfq_known(d, a, yes);
-	for (size_t i = 0; i < d->conf->nifaces; i++) {
-		if (strcmp(d->conf->ifaces[i].name, ifname) != 0 || !d->conf->ifaces[i].proxy_arp)
-			continue;
-		rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
-		lisp_prefix_from_addr(&host, 0, a);
+	fhr_nfq_known(d, a, here);
+	for (size_t i = 0; i < d->conf->nifaces && !x; i++)
+		if (strcmp(d->conf->ifaces[i].name, ifname) == 0)
+			x = &d->conf->ifaces[i];
+	if (!x)
+		return;
+	rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
+	lisp_prefix_from_addr(&host, 0, a);
+	if (rc == 0 && here && x->proxy_arp) {
+		act = "add";
+		rc = nl_route(d->rt, true, &host, RT_MAIN, ifindex, NULL, FHR_RTPROT);
+	} else if (rc == 0 && what == FHR_KNOWN_AWAY) {
+		act = "add (up)";
+		rc = nl_route_default(d->rt, a->afi, &via, &oif);
 		if (rc == 0)
-			rc = nl_route(d->rt, yes, &host, RT_MAIN, (int)if_nametoindex(ifname), NULL,
+			rc = nl_route(d->rt, true, &host, RT_MAIN, oif, via.afi ? &via : NULL,
 				      FHR_RTPROT);
-		if (rc < 0 && !(rc == -ESRCH && !yes))
-			log_warn("fhr: %s host route %s dev %s: %s", yes ? "add" : "delete",
-				 lisp_addr_format(a, b, sizeof(b)), ifname, strerror(-rc));
+		nl_neigh_del(d->rt, ifindex, a);
+	} else if (rc == 0) { /* here on an extended subnet (its route up goes), or gone */
+		act = "delete";
+		rc = nl_route(d->rt, false, &host, RT_MAIN, 0, NULL, FHR_RTPROT);
+		if (rc == -ESRCH)
+			rc = 0;
+	}
+	lisp_prefix_from_addr(&eid, 0, a);
+	for (size_t i = 0; i < d->conf->ndyneids; i++)
+		if (strcmp(d->conf->dyneids[i].name, x->mobility) == 0)
+			eid.iid = d->conf->dyneids[i].iid;
+	if (rc < 0)
+		log_warn("fhr: %s host route %s: %s", act, lisp_addr_format(a, b, sizeof(b)),
+			 strerror(-rc));
+	else if (what == FHR_KNOWN_AWAY)
+		evh_add(d->evh, "routed-up", &eid, via.afi ? &via : NULL,
+			"its packets to the site gateway%s",
+			x->proxy_arp && mac ? "; the segment told it is at our MAC" : "");
+	if (!x->proxy_arp || !mac)
+		return;
+	if (here && !fhr_detect_on_link(d, ifname, a))
+		fhr_detect_foreign(d, ifname, mac, true);
+	else if (!here)
+		fhr_detect_foreign(d, ifname, mac, false);
+	if (what == FHR_KNOWN_AWAY)
+		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
+	if (what == FHR_KNOWN_BACK) {
+		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
+		evh_add(d->evh, "announced", &eid, NULL,
+			"the segment told its own MAC; it told the MACs of %zu host(s) here",
+			fhr_neigh_tell(d, ifname, a, mac));
 	}
 }
 
@@ -134,6 +185,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	fhr_tick(d->fhr, ev_now(loop));
+	fhr_detect_tick(d, ev_now(loop));
 	if (ev_now(loop) - last_retry >= 1.0) {
 		fhr_detect_retry(d);
 		fhr_hv_tick(d->hv, ev_now(loop));

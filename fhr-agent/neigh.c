@@ -44,36 +44,46 @@ struct seed {
 	bool watch; /* a change, not the table at start */
 };
 
-static void one(struct nlmsghdr *r, void *arg)
+/* A neighbour message: its header, address and MAC (NULL if none); false if not one. */
+static bool neigh_parse(struct nlmsghdr *r, struct ndmsg **ndp, struct lisp_addr *addr,
+			const uint8_t **mac)
 {
-	struct seed *s = arg;
 	struct ndmsg *nd = NLMSG_DATA(r);
 	struct rtattr *a = (struct rtattr *)(void *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
 	int left = (int)r->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nd));
-	const uint8_t *mac = NULL;
-	struct lisp_addr addr = { 0 };
+
+	*ndp = nd;
+	*mac = NULL;
+	memset(addr, 0, sizeof(*addr));
+	if (r->nlmsg_type != RTM_NEWNEIGH || left < 0)
+		return false;
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET && RTA_PAYLOAD(a) == 4)
+			lisp_addr_set_v4(addr, RTA_DATA(a));
+		else if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET6 &&
+			 RTA_PAYLOAD(a) == 16)
+			lisp_addr_set_v6(addr, RTA_DATA(a));
+		else if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6)
+			*mac = RTA_DATA(a);
+	}
+	return addr->afi != LISP_AFI_NONE;
+}
+
+static void one(struct nlmsghdr *r, void *arg)
+{
+	struct seed *s = arg;
+	struct ndmsg *nd;
+	const uint8_t *mac;
+	struct lisp_addr addr;
 	char ifname[IF_NAMESIZE];
 	bool confirmed;
 
-	if (r->nlmsg_type != RTM_NEWNEIGH || left < 0 ||
+	if (!neigh_parse(r, &nd, &addr, &mac) ||
 	    (nd->ndm_state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)) ||
 	    (s->watch && !(nd->ndm_state & NUD_REACHABLE)) ||
 	    !if_indextoname((unsigned)nd->ndm_ifindex, ifname))
 		return;
 	confirmed = s->watch || (nd->ndm_state & NUD_PERMANENT);
-	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET && RTA_PAYLOAD(a) == 4) {
-			addr.afi = LISP_AFI_IPV4;
-			memcpy(addr.u.v4, RTA_DATA(a), 4);
-		} else if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET6 &&
-			   RTA_PAYLOAD(a) == 16) {
-			lisp_addr_set_v6(&addr, RTA_DATA(a));
-		} else if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
-			mac = RTA_DATA(a);
-		}
-	}
-	if (!addr.afi)
-		return;
 	if (!confirmed) { /* at start: ask it */
 		struct fhr_daemon *d = s->d;
 
@@ -161,4 +171,58 @@ void fhr_neigh_seed(struct fhr_daemon *d)
 		log_warn("neighbours: dump: %s", strerror(-rc));
 	else if (s.found)
 		log_info("neighbours: %d host(s) known on the mobility interfaces", s.found);
+}
+
+#define TELL_MAX 1024 /* hosts told to a VM that came back, at most */
+
+struct tell {
+	struct fhr_daemon *d;
+	const char *ifname;
+	int ifindex;
+	const struct lisp_addr *vm;
+	const uint8_t *vmmac;
+	unsigned n;
+};
+
+static void tell_one(struct nlmsghdr *r, void *arg)
+{
+	struct tell *t = arg;
+	struct ndmsg *nd;
+	const uint8_t *mac;
+	struct lisp_addr addr;
+
+	if (!neigh_parse(r, &nd, &addr, &mac) || nd->ndm_ifindex != t->ifindex ||
+	    !(nd->ndm_state &
+	      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)) ||
+	    t->n >= TELL_MAX)
+		return;
+	if (!mac || addr.afi != t->vm->afi || lisp_addr_equal(&addr, t->vm) ||
+	    memcmp(mac, t->vmmac, 6) == 0)
+		return;
+	fhr_detect_announce(t->d, t->ifname, &addr, mac, t->vmmac, t->vm);
+	t->n++;
+}
+
+size_t fhr_neigh_tell(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *vm,
+		      const uint8_t *vmmac)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ndmsg nd;
+	} q = { .nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+			.nlmsg_type = RTM_GETNEIGH,
+			.nlmsg_flags = NLM_F_DUMP },
+		.nd = { .ndm_family = vm->afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6 } };
+	struct tell t = { .d = d,
+			  .ifname = ifname,
+			  .ifindex = (int)if_nametoindex(ifname),
+			  .vm = vm,
+			  .vmmac = vmmac };
+	int rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
+
+	if (rc == 0)
+		rc = nl_exchange(d->rt, &q.nh, tell_one, &t);
+	if (rc < 0)
+		log_warn("neighbours: dump: %s", strerror(-rc));
+	return t.n;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -156,7 +157,8 @@ int nl_route(struct nl *nl, bool add, const struct lisp_prefix *p, uint32_t tabl
 	rt->rtm_dst_len = p->plen;
 	rt->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
 	rt->rtm_protocol = protocol;
-	rt->rtm_scope = via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	/* (a deletion matches any scope) */
+	rt->rtm_scope = !add ? RT_SCOPE_NOWHERE : via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	rt->rtm_type = RTN_UNICAST;
 	put_addr(nh, RTA_DST, &p->addr);
 	mnl_attr_put_u32(nh, RTA_TABLE, table);
@@ -222,4 +224,57 @@ int nl_route_get(struct nl *nl, const struct lisp_addr *dst, struct lisp_addr *v
 	*via = l.via;
 	*oif = l.oif;
 	return 0;
+}
+
+static int default_one(const struct nlmsghdr *r, void *data)
+{
+	struct lookup *l = data;
+	const struct rtmsg *rt = mnl_nlmsg_get_payload(r);
+	struct lookup one = { .oif = 0 };
+
+	if (l->found || r->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(r) < sizeof(*rt) || rt->rtm_dst_len != 0 ||
+	    rt->rtm_table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST ||
+	    rt->rtm_family != l->family)
+		return MNL_CB_OK;
+	one.family = rt->rtm_family;
+	mnl_attr_parse(r, sizeof(*rt), lookup_attr, &one);
+	if (!one.oif)
+		return MNL_CB_OK; /* (a multipath one: not ours to copy) */
+	*l = one;
+	l->found = true;
+	return MNL_CB_OK;
+}
+
+int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oif)
+{
+	uint8_t buf[64] __attribute__((aligned(4)));
+	struct rtmsg *rt;
+	struct nlmsghdr *nh = route_msg(buf, RTM_GETROUTE, NLM_F_DUMP, &rt);
+	struct lookup l = { .family = afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6 };
+	int rc;
+
+	rt->rtm_family = l.family;
+	rc = exchange(nl, nh, default_one, &l);
+	if (rc < 0)
+		return rc;
+	if (!l.found)
+		return -ENETUNREACH;
+	*via = l.via;
+	*oif = l.oif;
+	return 0;
+}
+
+int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a)
+{
+	uint8_t buf[64] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd;
+
+	nh->nlmsg_type = RTM_DELNEIGH;
+	nd = mnl_nlmsg_put_extra_header(nh, sizeof(*nd));
+	nd->ndm_family = a->afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6;
+	nd->ndm_ifindex = ifindex;
+	put_addr(nh, NDA_DST, a);
+	return nl_talk(nl, nh);
 }

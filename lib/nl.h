@@ -42,5 +42,13 @@ int nl_route(struct nl *nl, bool add, const struct lisp_prefix *p, uint32_t tabl
 	     const struct lisp_addr *via, uint8_t protocol);
 /* The kernel's route to dst: its gateway (afi NONE: on the link) and interface. */
 int nl_route_get(struct nl *nl, const struct lisp_addr *dst, struct lisp_addr *via, int *oif);
+/*
+ * The default route of the main table for family afi (LISP_AFI_IPV4 or
+ * _IPV6): its gateway and interface (the first one if there are several).
+ * 0, -ENETUNREACH (none) or -errno.
+ */
+int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oif);
+/* Deletes the neighbour entry of a on ifindex: 0, -ENOENT (none) or -errno. */
+int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a);
 
 #endif /* LIB_NL_H */

@@ -1,8 +1,9 @@
 /*
- * Fuzz target: fhr-agent's frame parser (ARP, RARP, ND) on arbitrary
- * bytes. Properties: every answer is 0, -ENOENT or -EBADMSG; a frame
- * with an address names an IPv4 address for ARP and IPv6 for ND, never
- * a multicast or zero one.
+ * Fuzz target: fhr-agent's frame parsers (ARP, RARP, ND; an IPv4 or
+ * IPv6 packet) on arbitrary bytes. Properties: every answer is 0, -ENOENT
+ * or -EBADMSG; a frame with an address names an IPv4 address for ARP and
+ * IPv6 for ND, never a multicast or zero one; a packet lies inside its
+ * frame.
  */
 #include <assert.h>
 #include <errno.h>
@@ -18,7 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t zero[16];
 	struct fhr_frame fr;
-	int rc = fhr_parse_frame(data, size, &fr);
+	struct fhr_ip ip;
+	int rc = fhr_parse_ip(data, size, &ip);
+
+	assert(rc == 0 || rc == -ENOENT || rc == -EBADMSG);
+	if (rc == 0)
+		assert(ip.off == 14 && ip.len >= 20 && ip.off + ip.len <= size &&
+		       ip.src.afi == ip.dst.afi);
+	rc = fhr_parse_frame(data, size, &fr);
 
 	assert(rc == 0 || rc == -ENOENT || rc == -EBADMSG);
 	if (rc < 0)

@@ -167,15 +167,22 @@ move() {
 move 1 2 garp
 move 2 1 rarp
 
+# Told the VM moved away, FHR2 routed it up (to its gateway, which has the away entry) and
+# dropped its neighbour entry.
+check "FHR2: the VM's route goes up (via the firewall), its neighbour entry is gone" bash -c \
+	"ip -n $(ns fhr2) route get 198.51.100.10 | grep -q 'via 198.51.100.205' &&
+	 ! ip -n $(ns fhr2) neigh show 198.51.100.10 dev br0 | grep -q lladdr"
+
 # A restarted FHR does not take back a VM that left its segment (found by tests/sim, issue 19):
-# FHR2's kernel still has the VM as a neighbour, so a restart that trusted it claimed the VM and
-# the Map-Server moved it to DC2 and back. Now the FHR probes its neighbours and nobody answers.
-check "FHR2's neighbour table still has the VM" bash -c \
-	"ip -n $(ns fhr2) neigh show 198.51.100.10 | grep -q lladdr"
+# a FHR that was down when the VM left still has it in its kernel's neighbour table, and a
+# restart that trusted the table claimed the VM and the Map-Server moved it to DC2 and back.
+# Now the FHR probes its neighbours and nobody answers.
 moves() { ctl ms -j show lisp site | jq '[.sites[].counters.moves] | add'; }
 before=$(moves)
 pkill -f "fhr-agent -f $WORK/fhr2.conf"
 sleep 0.3
+ip -n "$(ns fhr2)" route del 198.51.100.10/32 proto 145
+ip -n "$(ns fhr2)" neigh replace 198.51.100.10 lladdr "$(ip -n "$(ns vm)" -br link show eth0 | awk '{ print $3 }')" dev br0 nud stale
 bg fhr2 "$BIN/fhr-agent" -f "$WORK/fhr2.conf" -s "$WORK/fhr2.sock" 2>>"$WORK/fhr2.log"
 check "FHR2 restarted: it probed its neighbour table" retry 5 \
 	grep -q "host(s) of the neighbour table probed" "$WORK/fhr2.log"

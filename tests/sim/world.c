@@ -304,14 +304,16 @@ int world_slot_of(const struct lisp_addr *a)
 	return -1;
 }
 
-static void fhr_known(void *arg, const char *ifname, const struct lisp_addr *a, bool yes)
+static void fhr_known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
+		      enum fhr_known what)
 {
 	struct node *n = arg;
 	int i = world_slot_of(a);
 
 	(void)ifname;
+	(void)mac;
 	if (i >= 0)
-		n->is_known[i] = yes;
+		n->is_known[i] = what == FHR_KNOWN_HERE || what == FHR_KNOWN_BACK;
 }
 
 /* The VM a probe reaches: on this FHR's segment, with that MAC (any, if none given). */

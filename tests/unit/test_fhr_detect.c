@@ -1,4 +1,8 @@
-/* fhr-agent's frame parser on crafted ARP, RARP and neighbour-discovery frames, and their truncations. */
+/*
+ * fhr-agent's frame parser on crafted ARP, RARP and neighbour-discovery
+ * frames, and their truncations; the frames it builds (gratuitous ARP,
+ * override advertisements) read back; the IPv4/IPv6 packet parser.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fhr-agent/detect.h"
+#include "lib/ippkt.h"
 
 static const uint8_t vm_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
@@ -167,11 +172,100 @@ static void test_nd(void **state)
 	assert_int_equal(fhr_parse_frame(f, len, &fr), -ENOENT);
 }
 
+/* What the agent sends on a VM's behalf reads back as that VM's announcement. */
+static void test_build(void **state)
+{
+	static const uint8_t gw[6] = { 0x02, 0, 0x5e, 0, 1, 1 }, zero6[6] = { 0 };
+	uint8_t f[128], src[16], target[16];
+	struct lisp_addr a;
+	struct fhr_frame fr;
+	size_t len;
+
+	(void)state;
+	/* a gratuitous ARP: the host 198.51.100.20 is at our MAC, told to the VM only */
+	assert_int_equal(lisp_addr_parse("198.51.100.20", &a), 0);
+	len = fhr_build_arp(f, 1, vm_mac, gw, gw, a.u.v4, zero6, a.u.v4);
+	assert_int_equal(len, FHR_ARP_LEN);
+	assert_memory_equal(f, vm_mac, 6);
+	assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+	assert_int_equal(fr.kind, FHR_FRAME_ARP);
+	assert_true(lisp_addr_equal(&fr.addr, &a));
+	assert_memory_equal(fr.mac, gw, 6);
+	assert_false(fr.solicit); /* sender = target: nobody asked */
+	assert_false(fr.tentative);
+
+	/* an unsolicited advertisement with override: target at vm_mac, from src */
+	assert_int_equal(lisp_addr_parse("2001:db8:d1::1", &a), 0);
+	memcpy(src, a.u.v6, 16);
+	assert_int_equal(lisp_addr_parse("2001:db8:d1::10", &a), 0);
+	memcpy(target, a.u.v6, 16);
+	len = fhr_build_nd(f, 136, 0x20, gw, gw, src, target, target, vm_mac);
+	assert_int_equal(len, FHR_ND_LEN);
+	assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+	assert_int_equal(fr.kind, FHR_FRAME_ND);
+	assert_true(lisp_addr_equal(&fr.addr, &a));
+	assert_memory_equal(fr.mac, vm_mac, 6);
+	assert_int_equal(f[54 + 4], 0x20); /* override, not solicited, not a router */
+	assert_int_equal(f[21], 255);	   /* hop limit: receivers drop any other */
+	/* the checksum verifies: the sum over pseudo-header and message folds to 0 */
+	assert_int_equal(
+		ippkt_csum_fold(ippkt_csum_add(ippkt_csum_add(32 + 58, f + 22, 32), f + 54, 32)),
+		0);
+	/* an NS carries the source link-layer option (type 1) */
+	len = fhr_build_nd(f, 135, 0, vm_mac, gw, src, target, target, gw);
+	assert_int_equal(f[54 + 24], 1);
+	assert_int_equal(fhr_parse_frame(f, len, &fr), 0);
+	assert_true(fr.solicit);
+}
+
+/* IPv4 and IPv6 packets in frames (one padded to Ethernet's minimum), and broken ones. */
+static void test_ip(void **state)
+{
+	uint8_t f[128] = { 0 };
+	struct fhr_ip ip;
+	struct lisp_addr want;
+
+	(void)state;
+	f[12] = 0x08, f[13] = 0x00;
+	f[14] = 0x45, f[16] = 0, f[17] = 28, f[22] = 64, f[23] = 1;
+	f[26] = 198, f[27] = 51, f[28] = 100, f[29] = 10;
+	f[30] = 198, f[31] = 51, f[32] = 100, f[33] = 20;
+	assert_int_equal(fhr_parse_ip(f, 60, &ip), 0); /* (Ethernet's minimum: padded) */
+	assert_int_equal(ip.off, 14);
+	assert_int_equal(ip.len, 28);
+	assert_int_equal(ip.ttl, 64);
+	assert_int_equal(lisp_addr_parse("198.51.100.20", &want), 0);
+	assert_true(lisp_addr_equal(&ip.dst, &want));
+	assert_int_equal(fhr_parse_ip(f, 14 + 27, &ip), -EBADMSG); /* shorter than its length */
+	f[14] = 0x44;
+	assert_int_equal(fhr_parse_ip(f, 60, &ip), -EBADMSG); /* header under 20 bytes */
+	f[14] = 0x45, f[16] = 0, f[17] = 19;
+	assert_int_equal(fhr_parse_ip(f, 60, &ip), -EBADMSG); /* length under its header */
+	f[14] = 0x65, f[17] = 28;
+	assert_int_equal(fhr_parse_ip(f, 60, &ip), -EBADMSG); /* IPv6 in an IPv4 frame */
+
+	memset(f, 0, sizeof(f));
+	f[12] = 0x86, f[13] = 0xdd;
+	f[14] = 0x60, f[19] = 8, f[21] = 64;
+	f[22] = 0x20, f[23] = 0x01, f[24] = 0x0d, f[25] = 0xb8, f[37] = 0x10;
+	f[38] = 0x20, f[39] = 0x01, f[40] = 0x0d, f[41] = 0xb8, f[53] = 0x20;
+	assert_int_equal(fhr_parse_ip(f, 14 + 48, &ip), 0);
+	assert_int_equal(ip.len, 48);
+	assert_int_equal(lisp_addr_parse("2001:db8::20", &want), 0);
+	assert_true(lisp_addr_equal(&ip.dst, &want));
+	assert_int_equal(fhr_parse_ip(f, 14 + 47, &ip), -EBADMSG);
+	assert_int_equal(fhr_parse_ip(f, 13, &ip), -EBADMSG);
+	f[12] = 0x08, f[13] = 0x06;
+	assert_int_equal(fhr_parse_ip(f, 60, &ip), -ENOENT); /* ARP */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_nd),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_ip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
