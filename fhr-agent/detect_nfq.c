@@ -130,7 +130,7 @@ void fhr_nfq_open(struct fhr_daemon *d, unsigned queue)
 	nfq_set_mode(s->qh, NFQNL_COPY_PACKET, 64); /* the IP header is enough */
 	if (nfq_set_queue_flags(s->qh, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0)
 		log_warn("nfqueue: no fail-open on this kernel");
-	rc = fhr_nft_open(&s->nft, c, queue, known_max(c));
+	rc = fhr_nft_open(&s->nft, c, (int)queue, known_max(c));
 	if (rc < 0)
 		fatal("nfqueue: cannot install the nftables table vmroam_fhr_q%u: %s", queue,
 		      strerror(-rc));

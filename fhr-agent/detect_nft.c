@@ -11,7 +11,17 @@
  *		ip6 saddr @known6 counter return
  *		iifname "IF" ip saddr PREFIX counter queue num N bypass	(each prefix, interface)
  *	}
+ *	chain output { type filter hook output priority filter; policy accept;
+ *		oifname "IF" icmp type redirect counter drop		(each ip proxy-arp
+ *		oifname "IF" icmpv6 type nd-redirect counter drop	 interface)
+ *	}
  *   }
+ *
+ * Without a queue (no nfqueue configured) the table is vmroam_fhr and has
+ * only the output chain. No redirects across subnets: the FHR routes
+ * between the VMs' subnets on one interface, and a host told to reach a
+ * moved-in VM directly (the kernel's redirect, shared media) keeps doing so
+ * after the VM has moved on (found by the lab, issue 20).
  *
  * A known EID is one element added to or deleted from its set. The queue
  * statement is the xtables NFQUEUE target (revision 3) through nft_compat,
@@ -42,7 +52,6 @@
 #include "lib/xalloc.h"
 
 #define FAMILY	 NFPROTO_INET
-#define CHAIN	 "prerouting"
 #define MSG_ROOM 2048 /* more than any one message here takes */
 
 struct fhr_nft {
@@ -140,17 +149,17 @@ static void put_table(struct batch *b, uint16_t type, uint16_t flags, uint32_t t
 	nftnl_table_free(t);
 }
 
-static void put_chain(struct batch *b)
+static void put_chain(struct batch *b, const char *name, uint32_t hook, int32_t prio)
 {
 	struct nftnl_chain *c = must(nftnl_chain_alloc());
 	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, b->t->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, FAMILY);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NF_IP_PRI_RAW);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	nftnl_chain_nlmsg_build_payload(nh, c);
 	batch_done(b, nh);
@@ -257,12 +266,12 @@ static struct nftnl_expr *nfqueue_new(unsigned queue)
 	return e;
 }
 
-static struct nftnl_rule *rule_new(struct batch *b)
+static struct nftnl_rule *rule_new(struct batch *b, const char *chain)
 {
 	struct nftnl_rule *r = must(nftnl_rule_alloc());
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->t->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, FAMILY);
 	return r;
 }
@@ -282,7 +291,7 @@ static void put_rule(struct batch *b, struct nftnl_rule *r, struct nftnl_expr *v
 /* ip[6] saddr @known[46] counter return */
 static void put_return(struct batch *b, bool v6)
 {
-	struct nftnl_rule *r = rule_new(b);
+	struct nftnl_rule *r = rule_new(b, "prerouting");
 	struct nftnl_expr *e = expr_new("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1,
 					NFTNL_EXPR_LOOKUP_SET_ID, v6 ? 2 : 1);
 
@@ -294,23 +303,58 @@ static void put_return(struct batch *b, bool v6)
 			  (uint32_t)NFT_RETURN));
 }
 
-/* iifname "ifname" ip[6] saddr p counter queue num N bypass; 0 or -EINVAL (name too long). */
-static int put_queue(struct batch *b, const char *ifname, const struct lisp_prefix *p,
-		     unsigned queue)
+/* A rule of chain matching interface ifname (meta key: its input or output); NULL if too long. */
+static struct nftnl_rule *rule_if(struct batch *b, const char *chain, uint32_t key,
+				  const char *ifname)
 {
 	char name[IFNAMSIZ] = { 0 }; /* compared whole: the exact name */
 	struct nftnl_rule *r;
 
 	if (strlen(ifname) >= sizeof(name))
-		return -EINVAL;
+		return NULL;
 	memcpy(name, ifname, strlen(ifname));
-	r = rule_new(b);
-	nftnl_rule_add_expr(r, expr_new("meta", NFTNL_EXPR_META_KEY, NFT_META_IIFNAME,
-					NFTNL_EXPR_META_DREG, NFT_REG_1));
+	r = rule_new(b, chain);
+	nftnl_rule_add_expr(
+		r, expr_new("meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, NFT_REG_1));
 	add_cmp(r, name, sizeof(name));
+	return r;
+}
+
+/* iifname "ifname" ip[6] saddr p counter queue num N bypass; 0 or -EINVAL (name too long). */
+static int put_queue(struct batch *b, const char *ifname, const struct lisp_prefix *p,
+		     unsigned queue)
+{
+	struct nftnl_rule *r = rule_if(b, "prerouting", NFT_META_IIFNAME, ifname);
+
+	if (!r)
+		return -EINVAL;
 	add_saddr(r, p->addr.afi == LISP_AFI_IPV6);
 	add_prefix(r, p);
 	put_rule(b, r, nfqueue_new(queue));
+	return 0;
+}
+
+/* oifname "ifname" icmp type redirect / icmpv6 type nd-redirect counter drop */
+static int put_no_redirect(struct batch *b, const char *ifname, bool v6)
+{
+	struct nftnl_rule *r = rule_if(b, "output", NFT_META_OIFNAME, ifname);
+	uint8_t proto = v6 ? 58 : 1, type = v6 ? 137 : 5;
+	struct nftnl_expr *e;
+
+	if (!r)
+		return -EINVAL;
+	nftnl_rule_add_expr(r, expr_new("meta", NFTNL_EXPR_META_KEY, NFT_META_L4PROTO,
+					NFTNL_EXPR_META_DREG, NFT_REG_1));
+	add_cmp(r, &proto, 1);
+	e = expr_new("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER,
+		     NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	nftnl_rule_add_expr(r, e);
+	add_cmp(r, &type, 1);
+	put_rule(b, r,
+		 expr_new("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT, NFTNL_EXPR_IMM_VERDICT,
+			  (uint32_t)NF_DROP));
 	return 0;
 }
 
@@ -318,7 +362,7 @@ static int put_queue(struct batch *b, const char *ifname, const struct lisp_pref
  * One transaction: the table (if any, a crashed run's) goes and comes back
  * with the sets and rules, so packets never see it half made.
  */
-static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, unsigned queue, uint32_t size)
+static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, int queue, uint32_t size)
 {
 	struct batch b;
 	int rc = 0;
@@ -327,19 +371,26 @@ static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, unsigned q
 	put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, 0); /* so that the delete finds one */
 	put_table(&b, NFT_MSG_DELTABLE, 0, 0);
 	put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFT_TABLE_F_OWNER);
-	put_chain(&b);
-	for (int v6 = 0; v6 < 2; v6++) {
-		put_set(&b, v6, size);
-		put_return(&b, v6);
+	put_chain(&b, "output", NF_INET_LOCAL_OUT, NF_IP_PRI_FILTER);
+	for (size_t i = 0; i < c->nifaces && rc == 0; i++)
+		for (int v6 = 0; v6 < 2 && c->ifaces[i].proxy_arp && rc == 0; v6++)
+			rc = put_no_redirect(&b, c->ifaces[i].name, v6);
+	if (queue >= 0) {
+		put_chain(&b, "prerouting", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW);
+		for (int v6 = 0; v6 < 2; v6++) {
+			put_set(&b, v6, size);
+			put_return(&b, v6);
+		}
 	}
-	for (size_t i = 0; i < c->nifaces && rc == 0; i++) {
+	for (size_t i = 0; i < c->nifaces && rc == 0 && queue >= 0; i++) {
 		const struct fhr_conf_iface *f = &c->ifaces[i];
 
 		for (size_t d = 0; d < c->ndyneids && f->mobility[0] && rc == 0; d++) {
 			if (strcmp(c->dyneids[d].name, f->mobility) != 0)
 				continue;
 			for (size_t p = 0; p < c->dyneids[d].nprefixes && rc == 0; p++)
-				rc = put_queue(&b, f->name, &c->dyneids[d].prefixes[p], queue);
+				rc = put_queue(&b, f->name, &c->dyneids[d].prefixes[p],
+					       (unsigned)queue);
 		}
 	}
 	if (rc < 0) {
@@ -349,12 +400,15 @@ static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, unsigned q
 	return batch_send(&b);
 }
 
-int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, unsigned queue, uint32_t size)
+int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, int queue, uint32_t size)
 {
 	struct fhr_nft *t = xcalloc(1, sizeof(*t));
 	int one = 1, rc;
 
-	snprintf(t->table, sizeof(t->table), "vmroam_fhr_q%u", queue);
+	if (queue >= 0)
+		snprintf(t->table, sizeof(t->table), "vmroam_fhr_q%d", queue);
+	else
+		snprintf(t->table, sizeof(t->table), "vmroam_fhr");
 	t->sk = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!t->sk || mnl_socket_bind(t->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
 		rc = -errno;

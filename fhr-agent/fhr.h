@@ -295,8 +295,9 @@ struct fhr_daemon {
 	ev_signal sigterm, sigint, sighup;
 	struct fhr_detect_state *detect;
 	struct fhr_nfq_state *nfq;
-	struct nl *rt;	  /* rtnetlink, for across-subnet host routes; NULL until needed */
-	struct nl *neigh; /* the neighbour table's changes; NULL when not watched */
+	struct fhr_nft *own; /* without a queue: our table for the redirects (else nfq's) */
+	struct nl *rt;	     /* rtnetlink, for across-subnet host routes; NULL until needed */
+	struct nl *neigh;    /* the neighbour table's changes; NULL when not watched */
 	struct fhr_neigh_stale *stale; /* neigh.c: the entries probed at start */
 	size_t nstale;
 	ev_io neigh_io;
@@ -321,11 +322,13 @@ void fhr_nfq_known(struct fhr_daemon *d, const struct lisp_addr *a, bool yes);
 struct fhr_nft;
 /*
  * Replaces the table of queue (a crashed run's goes) in one transaction:
- * sets of known EIDs (size addresses each at most) whose packets return,
- * then the queue (bypass) for the dynamic-eid prefixes of c on their
- * mobility interfaces. 0 and *out (caller frees: fhr_nft_close()), or -errno.
+ * no ICMP redirects out of c's ip proxy-arp interfaces; sets of known EIDs
+ * (size addresses each at most) whose packets return, then the queue
+ * (bypass) for the dynamic-eid prefixes of c on their mobility interfaces.
+ * queue -1: table vmroam_fhr, only the redirects. 0 and *out (caller
+ * frees: fhr_nft_close()), or -errno.
  */
-int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, unsigned queue, uint32_t size);
+int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, int queue, uint32_t size);
 /* Adds a to its family's known set, or deletes it: 0 or -errno (-ENFILE: the set is full). */
 int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
 /* Deletes the table and frees t; NULL is a no-op. */

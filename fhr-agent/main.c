@@ -178,6 +178,14 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 	}
 }
 
+static bool any_proxy_arp(const struct fhr_conf *c)
+{
+	for (size_t i = 0; i < c->nifaces; i++)
+		if (c->ifaces[i].proxy_arp)
+			return true;
+	return false;
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fhr_daemon *d = container_of(w, struct fhr_daemon, tick);
@@ -274,8 +282,16 @@ int main(int argc, char **argv)
 	fhr_detect_open(&d);
 	/* the hosts of the neighbour table: those still here answer before the first tick */
 	probed = fhr_neigh_probe_stale(&d);
-	if (d.conf->nfqueue >= 0)
+	if (d.conf->nfqueue >= 0) {
 		fhr_nfq_open(&d, (unsigned)d.conf->nfqueue);
+	} else if (any_proxy_arp(d.conf)) {
+		int rc = fhr_nft_open(&d.own, d.conf, -1, 0);
+
+		if (rc < 0)
+			fatal("nftables: cannot install the table vmroam_fhr (no redirects across "
+			      "subnets): %s",
+			      strerror(-rc));
+	}
 	d.ctl = fhr_ctl_open(&d, d.ctl_path);
 	ev_timer_init(&d.tick, tick_cb, probed ? PROBE_WAIT : TICK, TICK);
 	ev_timer_start(d.loop, &d.tick);
@@ -291,6 +307,7 @@ int main(int argc, char **argv)
 	log_info("shutting down");
 	fhr_ctl_close(d.ctl);
 	fhr_nfq_close(&d);
+	fhr_nft_close(d.own);
 	fhr_detect_close(&d);
 	for (int i = 0; i < 2; i++) {
 		if (d.udp[i] >= 0) {

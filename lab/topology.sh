@@ -19,12 +19,24 @@
 #                  |       |
 #                vm-a    vm-b    198.51.100.10 both (overlapping tenants); vm-a moves
 #
+#   fab, tenant A:   br-a1 -- x-a1 ========== x-a2 -- br-a2     (tenant B the same: x-b1, x-b2)
+#                    |   |     layer-2 extension       |
+#                 vm-a  srv-a1  (esm only)            srv-a2
+#           198.51.100.20/25                          esm 198.51.100.30/25, asm .140/26
+#
 # Each tenant's traffic uses routing table <instance-id> on the gateways and the branch
-# (ip rule by incoming interface, as a VRF would). Extended subnet (esm): 198.51.100.0/25 in
-# both DCs. Across subnets (asm): DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP
-# for the rest by proxy.
+# (ip rule by incoming interface, as a VRF would). The tenant firewalls send what comes up from
+# the FHR (iif t0) to the gateway (table 50), so that a packet the FHR sends up toward a host of
+# the VM's old subnet is not routed straight back down to it.
+# Extended subnet (esm): 198.51.100.0/25 in both DCs, and one layer-2 domain per tenant: a veth
+# pair in fab joins br-<t>1 and br-<t>2 (the DC interconnect: OTV, VXLAN-EVPN), with FHRP
+# isolation as OTV is configured for it: the bridge table "fhrp" in fab drops, on the
+# extension's ports, frames from or to the tenant's gateway MAC and ARP from or for the gateway
+# IP 198.51.100.1, so that each DC's hosts see only their own DC's FHR. Across subnets (asm): no
+# extension; DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP for the rest by proxy.
+# srv-a1 and srv-a2 are hosts that stay in their DC on tenant A's VM subnets ("servers").
 
-ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b)
+ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b srv-a1 srv-a2)
 
 n() { echo "$LAB-$1"; }
 
@@ -32,6 +44,16 @@ n() { echo "$LAB-$1"; }
 iid_of() { [ "$1" = a ] && echo 100 || echo 200; }
 t_base() { [ "$1" = a ] && echo 192 || echo 200; } # gw-fw .B+1/.B+2, fw-fhr .B+5/.B+6 (/30s)
 gwmac_of() { [ "$1" = a ] && echo 02:00:5e:00:01:0a || echo 02:00:5e:00:01:0b; }
+# SERVERS: tenant A's hosts that stay in their DC (srv-a<DC>); srv_net SERVER MODE: its
+# address/prefix length and its default gateway.
+SERVERS=(srv-a1 srv-a2)
+srv_net() {
+	case $1/$2 in
+	srv-a1/*) echo 198.51.100.20/25 198.51.100.1 ;;
+	srv-a2/esm) echo 198.51.100.30/25 198.51.100.1 ;;
+	srv-a2/asm) echo 198.51.100.140/26 198.51.100.129 ;;
+	esac
+}
 
 topology() {
 	local mode=$1 r t i b iid
@@ -52,6 +74,13 @@ topology() {
 				echo "link add u-$t$i netns $(n fab) type veth peer name up0 netns $(n "fhr-$t$i")"
 			done
 			echo "link add vm-$t netns $(n fab) type veth peer name eth0 netns $(n "vm-$t")"
+			# the layer-2 extension between the DCs' bridges (esm)
+			if [ "$mode" = esm ]; then
+				echo "link add x-$t""1 netns $(n fab) type veth peer name x-$t""2 netns $(n fab)"
+			fi
+		done
+		for r in "${SERVERS[@]}"; do
+			echo "link add $r netns $(n fab) type veth peer name eth0 netns $(n "$r")"
 		done
 	} | ip -b -
 	nsip core <<-B
@@ -128,6 +157,8 @@ topology() {
 				link set t0 up
 				route add default via 198.51.100.$((b + 1))
 				route add 198.51.100.0/24 via 198.51.100.$((b + 6))
+				route add default via 198.51.100.$((b + 1)) table 50
+				rule add iif t0 lookup 50 pref 50
 			B
 			local vmnet=198.51.100.1/25
 			[ "$mode" = asm ] && [ "$i" = 2 ] && vmnet=198.51.100.129/26
@@ -153,8 +184,28 @@ topology() {
 				echo "link set u-$t$i master br-$t$i up"
 			done
 			echo "link set vm-$t master br-$t""1 up"
+			if [ "$mode" = esm ]; then
+				echo "link set x-$t""1 master br-$t""1 up"
+				echo "link set x-$t""2 master br-$t""2 up"
+			fi
+		done
+		for r in "${SERVERS[@]}"; do
+			echo "link set $r master br-${r#srv-} up"
 		done
 	} | nsip fab
+	if [ "$mode" = esm ]; then
+		fhrp_filter
+	fi
+	local addr gw
+	for r in "${SERVERS[@]}"; do
+		read -r addr gw <<<"$(srv_net "$r" "$mode")"
+		nsip "$r" <<-B
+			link set lo up
+			addr add $addr dev eth0
+			link set eth0 up
+			route add default via $gw
+		B
+	done
 	for t in a b; do
 		nsip "vm-$t" <<-B
 			link set lo up
@@ -168,6 +219,32 @@ topology() {
 			net.bridge.bridge-nf-call-iptables=0 2>/dev/null ||
 			ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1
 	done
+}
+
+# fhrp_filter: FHRP isolation on the layer-2 extension (esm), as OTV is configured for it: on
+# the extension's ports, in or out, frames from or to the tenant's gateway MAC, and ARP from or
+# for its gateway IP, are dropped (counted per rule, chain ext-<tenant>).
+fhrp_filter() {
+	local t
+	{
+		echo "table bridge fhrp {"
+		echo "	chain forward {"
+		echo "		type filter hook forward priority 0; policy accept;"
+		for t in a b; do
+			echo "		iifname { x-$t""1, x-$t""2 } jump ext-$t"
+			echo "		oifname { x-$t""1, x-$t""2 } jump ext-$t"
+		done
+		echo "	}"
+		for t in a b; do
+			echo "	chain ext-$t {"
+			echo "		ether saddr $(gwmac_of $t) counter drop comment \"from the gateway MAC\""
+			echo "		ether daddr $(gwmac_of $t) counter drop comment \"to the gateway MAC\""
+			echo "		arp saddr ip 198.51.100.1 counter drop comment \"ARP from the gateway IP\""
+			echo "		arp daddr ip 198.51.100.1 counter drop comment \"ARP for the gateway IP\""
+			echo "	}"
+		done
+		echo "}"
+	} | ip netns exec "$(n fab)" nft -f -
 }
 
 # nsip ROLE: ip commands from stdin, one process, in ROLE's namespace.

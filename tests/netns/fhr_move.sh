@@ -98,15 +98,7 @@ interface br0
 CONF
 done
 daemons ms gw1 gw2 br
-for i in 1 2; do
-	bg "fhr$i" "$BIN/fhr-agent" -f "$WORK/fhr$i.conf" -s "$WORK/fhr$i.sock" 2>"$WORK/fhr$i.log"
-	retry 5 test -S "$WORK/fhr$i.sock"
-done
-fhr_j() {
-	local r=$1 q=$2
-	shift 2
-	"$BIN/fhrctl" -s "$WORK/$r.sock" -j "$@" | jq -e "$q" >/dev/null
-}
+fhrs fhr1 fhr2
 retry 5 jctl br '.database_mappings[0].registrations[0].registered' show ip lisp database
 for i in 1 2; do
 	check "FHR$i and gateway $i see each other up" retry 5 fhr_j "fhr$i" \

@@ -130,6 +130,22 @@ daemons() {
 	for r in "$@"; do retry 5 test -S "$WORK/$r.sock"; done
 }
 
+# fhrs ROLE...: starts fhr-agent in each ROLE's namespace ($WORK/ROLE.conf, .sock, .log) and
+# waits for their control sockets; fhr_j ROLE JQ ARGS...: true if jq -e JQ holds on the JSON
+# answer of fhrctl ARGS.
+fhrs() {
+	local r
+	for r in "$@"; do
+		bg "$r" "$BIN/fhr-agent" -f "$WORK/$r.conf" -s "$WORK/$r.sock" 2>"$WORK/$r.log"
+	done
+	for r in "$@"; do retry 5 test -S "$WORK/$r.sock"; done
+}
+fhr_j() {
+	local r=$1 q=$2
+	shift 2
+	"$BIN/fhrctl" -s "$WORK/$r.sock" -j "$@" | jq -e "$q" >/dev/null
+}
+
 # ctl ROLE ARGS...: xtrctl against ROLE's daemon; jctl ROLE JQ ARGS...: true if jq -e JQ holds
 # on the JSON answer.
 ctl() {
