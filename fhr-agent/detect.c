@@ -38,8 +38,8 @@
 #define CORRECT_GAP   1.0 /* s: corrections of one VM's cache for one host, at most */
 #define ADDRS_REFRESH 1.0 /* s: the interface's prefixes are read again after */
 #define ADDRS_MAX     16
-#define LATER_MAX     64  /* locality probes waiting for a tentative address */
-#define LATER_AFTER   1.2 /* s: then (after DAD: one retransmission time, 1 s by default) */
+#define LATER_MAX     256 /* locality probes waiting (a tentative address, a rate limit) */
+#define LATER_AFTER   1.2 /* s: a tentative address's (after DAD: one retransmission, 1 s) */
 
 struct psock {
 	ev_io io;
@@ -72,7 +72,7 @@ struct fhr_detect_state {
 		uint64_t key;
 		double at;
 	} recent[RECENT];
-	struct { /* locality probes of a tentative address: once it is in use */
+	struct { /* locality probes to send later (address zero: RARP, the MAC's EIDs) */
 		char ifname[FHR_NAME_MAX];
 		struct lisp_addr a;
 		uint8_t mac[6];
@@ -516,6 +516,43 @@ void fhr_detect_foreign(struct fhr_daemon *d, const char *ifname, const uint8_t 
 	fwd_update(s);
 }
 
+/* A locality probe: of a (ARP or NS), or of the EIDs known with mac if a is NULL (RARP). */
+static void locality_probe(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+			   const uint8_t *mac)
+{
+	d->detect->locality_probes++;
+	if (a)
+		fhr_detect_probe(d, ifname, a, mac);
+	else
+		fhr_probe_mac(d->fhr, ifname, mac);
+}
+
+/* A locality probe of fr's host at due (one pending per host: the earliest). */
+static void later(struct fhr_detect_state *st, const char *ifname, const struct fhr_frame *fr,
+		  double due)
+{
+	static const struct lisp_addr none = { 0 };
+	const struct lisp_addr *a = fr->has_addr ? &fr->addr : &none;
+
+	for (size_t i = 0; i < st->nlater; i++)
+		if (memcmp(st->later[i].mac, fr->mac, 6) == 0 &&
+		    lisp_addr_equal(&st->later[i].a, a) &&
+		    strcmp(st->later[i].ifname, ifname) == 0) {
+			if (due < st->later[i].due)
+				st->later[i].due = due;
+			return;
+		}
+	if (st->nlater == LATER_MAX) {
+		log_warn_rl(&st->rl, "detect: %s: %d locality probes waiting: one more dropped",
+			    ifname, LATER_MAX);
+		return;
+	}
+	snprintf(st->later[st->nlater].ifname, FHR_NAME_MAX, "%s", ifname);
+	st->later[st->nlater].a = *a;
+	memcpy(st->later[st->nlater].mac, fr->mac, 6);
+	st->later[st->nlater++].due = due;
+}
+
 static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct psock *s = container_of(w, struct psock, io);
@@ -551,24 +588,20 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * Extended subnet: a frame not sent to us may have crossed
 			 * the layer-2 extension from the other site. A probe from
 			 * our MAC, which FHRP isolation keeps on this site, asks;
-			 * the answer (to our MAC) is the detection.
+			 * the answer (to our MAC) is the detection. One probe of a
+			 * host (MAC and address) per PROBE_GAP: a frame within it
+			 * is probed for when it ends (a VM that moved away and
+			 * back at once announces itself twice in a few ms).
 			 */
 			memcpy(key, fr.mac, 6);
 			memcpy(key + 6, &fr.addr, sizeof(fr.addr)); /* (zero for RARP) */
-			if (recently(st, key, sizeof(key), ev_now(loop), PROBE_GAP))
+			if (recently(st, key, sizeof(key), ev_now(loop), PROBE_GAP)) {
+				later(st, s->name, &fr, ev_now(loop) + PROBE_GAP);
 				continue;
-			st->locality_probes++;
-			if (fr.tentative &&
-			    st->nlater < LATER_MAX) { /* it answers once it is its own */
-				snprintf(st->later[st->nlater].ifname, FHR_NAME_MAX, "%s", s->name);
-				st->later[st->nlater].a = fr.addr;
-				memcpy(st->later[st->nlater].mac, fr.mac, 6);
-				st->later[st->nlater++].due = ev_now(loop) + LATER_AFTER;
 			}
-			if (fr.kind == FHR_FRAME_RARP)
-				fhr_probe_mac(s->d->fhr, s->name, fr.mac);
-			else
-				fhr_detect_probe(s->d, s->name, &fr.addr, fr.mac);
+			if (fr.tentative) /* it answers once the address is its own */
+				later(st, s->name, &fr, ev_now(loop) + LATER_AFTER);
+			locality_probe(s->d, s->name, fr.has_addr ? &fr.addr : NULL, fr.mac);
 			continue;
 		}
 		if (fr.kind == FHR_FRAME_RARP) { /* (what we saw of it, and what its host said) */
@@ -665,7 +698,8 @@ void fhr_detect_tick(struct fhr_daemon *d, double now)
 			i++;
 			continue;
 		}
-		fhr_detect_probe(d, st->later[i].ifname, &st->later[i].a, st->later[i].mac);
+		locality_probe(d, st->later[i].ifname, st->later[i].a.afi ? &st->later[i].a : NULL,
+			       st->later[i].mac);
 		st->later[i] = st->later[--st->nlater];
 	}
 }

@@ -13,8 +13,9 @@
 # (broadcast): FHR1 detects the VM and not h2, FHR2 h2 and not the VM, the Map-Server moves
 # nothing; the VM and h2 reach each other over the extension. The VM moves to DC2 (migrate,
 # gratuitous ARP): FHR2 detects it, FHR1 lets it go and does not take it back from its
-# broadcasts that cross the extension for a few seconds; h2 and h1 (DC1) reach it. The filter
-# dropped something.
+# broadcasts that cross the extension for a few seconds; h2 and h1 (DC1) reach it. Then it moves
+# to DC1 and back within 50 ms: FHR2 detects it back (its rate-limited probe deferred, not
+# dropped). The filter dropped something.
 # usage: extension.sh BUILD_BIN_DIR
 set -eu
 BIN=$(realpath "$1")
@@ -257,6 +258,16 @@ check "gateway 1 lets the VM go (not learned again since the move), the Map-Serv
 	stays
 check "h2 (DC2) and the VM ping each other" reach h2 $H2 vm $VM
 check "h1 (DC1) and the VM ping each other over the extension" reach h1 $H1 vm $VM
+# Away and straight back (found by the lab's faults): the VM moves to DC1 and 50 ms later back
+# to DC2, announcing itself each time. FHR2 heard the first announcement through the extension
+# and probed it (no answer: the VM was in DC1); it probes the second, local one too, once its
+# rate limit allows (0.2 s), and detects the VM, which stays silent afterwards.
+"$BIN/migrate" "$(ns fab)" vmf brdc1 "$(ns vm)" eth0 garp $VM >/dev/null
+sleep 0.05
+"$BIN/migrate" "$(ns fab)" vmf brdc2 "$(ns vm)" eth0 garp $VM >/dev/null
+check "DC1 and back to DC2 within 50 ms: FHR2 detects it back, the Map-Server has it from DC2" \
+	retry 3 moved_in
+echo "back: $(say $VM)"
 n=$(dropped)
 echo "extension: $n frames dropped by the FHRP filter"
 check "the extension's FHRP filter dropped frames" test "${n:-0}" -gt 0
