@@ -352,10 +352,16 @@ static void fwd_one(struct psock *s, uint8_t *f, size_t len, double now)
 			    len);
 		return;
 	}
-	/* from a VM here, with its own MAC; to a host neither here nor on the link */
+	/*
+	 * From a VM here, with its own MAC; to a host of the tenant's
+	 * dynamic-eid prefixes (its old subnet's: nothing else, as the packet
+	 * leaves by our output, not through the forwarding rules) neither here
+	 * nor on the link.
+	 */
 	if (rc < 0 || !fhr_is_here(s->d->fhr, s->name, &ip.src, vmmac) ||
-	    memcmp(vmmac, f + 6, 6) != 0 || fhr_is_here(s->d->fhr, s->name, &ip.dst, NULL) ||
-	    !routable(s, &ip.dst, now) || ip.ttl <= 1) {
+	    memcmp(vmmac, f + 6, 6) != 0 || !fhr_in_dynamic_eid(s->d->fhr, s->name, &ip.dst) ||
+	    fhr_is_here(s->d->fhr, s->name, &ip.dst, NULL) || !routable(s, &ip.dst, now) ||
+	    ip.ttl <= 1) {
 		st->fwd_refused++;
 		return;
 	}

@@ -83,6 +83,15 @@ static int iface_dyn(const struct fhr_conf *c, const char *ifname)
 	return -1;
 }
 
+/* Is host inside a database-mapping prefix of dynamic-eid d? */
+static bool inside_dyn(const struct fhr_conf *c, int d, const struct lisp_prefix *host)
+{
+	for (size_t i = 0; i < c->dyneids[d].nprefixes; i++)
+		if (lisp_prefix_contains(&c->dyneids[d].prefixes[i], host))
+			return true;
+	return false;
+}
+
 /*
  * A moved-away EID detected again: is its re-assertion held? Detected
  * within FHR_CONFLICT_GAP of the MovedAway, it is still here while
@@ -134,16 +143,14 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	const struct fhr_conf_dyneid *dyn;
 	struct lisp_prefix host;
 	struct fhr_eid *e;
-	bool inside = false, back;
+	bool back;
 
 	f->c.detections++;
 	if (d < 0)
 		return -ENOENT;
 	dyn = &f->conf->dyneids[d];
 	lisp_prefix_from_addr(&host, dyn->iid, a);
-	for (size_t i = 0; i < dyn->nprefixes && !inside; i++)
-		inside = lisp_prefix_contains(&dyn->prefixes[i], &host);
-	if (!inside) {
+	if (!inside_dyn(f->conf, d, &host)) {
 		f->c.out_of_prefix++;
 		return -ENOENT;
 	}
@@ -296,6 +303,17 @@ static const struct fhr_conf_iface *iface_conf(const struct fhr_conf *c, const c
 	return NULL;
 }
 
+bool fhr_in_dynamic_eid(const struct fhr *f, const char *ifname, const struct lisp_addr *a)
+{
+	int d = iface_dyn(f->conf, ifname);
+	struct lisp_prefix host;
+
+	if (d < 0)
+		return false;
+	lisp_prefix_from_addr(&host, f->conf->dyneids[d].iid, a);
+	return inside_dyn(f->conf, d, &host);
+}
+
 bool fhr_proxy_arp(const struct fhr *f, const char *ifname, const struct lisp_addr *target,
 		   const struct lisp_addr *requester)
 {
@@ -303,15 +321,14 @@ bool fhr_proxy_arp(const struct fhr *f, const char *ifname, const struct lisp_ad
 	int d = iface_dyn(f->conf, ifname);
 	const struct fhr_eid *e;
 	struct lisp_prefix host;
-	bool inside = false;
 
 	if (!x || !x->proxy_arp || d < 0 || lisp_addr_equal(target, requester))
 		return false;
 	lisp_prefix_from_addr(&host, f->conf->dyneids[d].iid, target);
-	for (size_t i = 0; i < f->conf->dyneids[d].nprefixes && !inside; i++)
-		inside = lisp_prefix_contains(&f->conf->dyneids[d].prefixes[i], &host);
-	e = inside ? ptable_lookup_exact(f->eids, &host) : NULL;
-	return inside && (!e || e->state == FHR_EID_MOVED);
+	if (!inside_dyn(f->conf, d, &host))
+		return false;
+	e = ptable_lookup_exact(f->eids, &host);
+	return !e || e->state == FHR_EID_MOVED;
 }
 
 struct live_walk {

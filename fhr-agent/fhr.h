@@ -162,6 +162,8 @@ int fhr_detect_mac(struct fhr *f, const char *ifname, const uint8_t *mac, double
  * Returns how many were probed.
  */
 int fhr_probe_mac(struct fhr *f, const char *ifname, const uint8_t *mac);
+/* Is a inside a database-mapping prefix of ifname's dynamic-eid? */
+bool fhr_in_dynamic_eid(const struct fhr *f, const char *ifname, const struct lisp_addr *a);
 /* Is a an EID here (not moved away) on ifname? Its MAC, if known, to mac (may be NULL). */
 bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr *a, uint8_t *mac);
 /*
