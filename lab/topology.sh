@@ -19,24 +19,26 @@
 #                  |       |
 #                vm-a    vm-b    198.51.100.10 both (overlapping tenants); vm-a moves
 #
-#   fab, tenant A:   br-a1 -- x-a1 ========== x-a2 -- br-a2     (tenant B the same: x-b1, x-b2)
-#                    |   |     layer-2 extension       |
-#                 vm-a  srv-a1  (esm only)            srv-a2
+#   fab, tenant A:   br-a1 -- x-a1             x-a2 -- br-a2     (tenant B the same: x-b1, x-b2)
+#                    |   |       |  layer-2 ext.   |      |
+#                 vm-a  srv-a1  dci1 ==VXLAN== dci2  srv-a2   (esm only; VNI 100, over w0 IPv6)
 #           198.51.100.20/25                          esm 198.51.100.30/25, asm .140/26
 #
 # Each tenant's traffic uses routing table <instance-id> on the gateways and the branch
 # (ip rule by incoming interface, as a VRF would). The tenant firewalls send what comes up from
 # the FHR (iif t0) to the gateway (table 50), so that a packet the FHR sends up toward a host of
 # the VM's old subnet is not routed straight back down to it.
-# Extended subnet (esm): 198.51.100.0/25 in both DCs, and one layer-2 domain per tenant: a veth
-# pair in fab joins br-<t>1 and br-<t>2 (the DC interconnect: OTV, VXLAN-EVPN), with FHRP
-# isolation as OTV is configured for it: the bridge table "fhrp" in fab drops, on the
+# Extended subnet (esm): 198.51.100.0/25 in both DCs, and one layer-2 domain per tenant: each
+# DC's bridge br-<t><dc> has a port (x-<t><dc>) to its DC interconnect (namespace dci<dc>, as an
+# OTV or VXLAN-EVPN edge), which carries the segment to the other DC's in a VXLAN tunnel (VNI =
+# the instance-id) over their own IPv6 link, with FHRP isolation as OTV is configured for it:
+# the bridge table "fhrp" in fab drops, on the
 # extension's ports, frames from or to the tenant's gateway MAC and ARP from or for the gateway
 # IP 198.51.100.1, so that each DC's hosts see only their own DC's FHR. Across subnets (asm): no
 # extension; DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP for the rest by proxy.
 # srv-a1 and srv-a2 are hosts that stay in their DC on tenant A's VM subnets ("servers").
 
-ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b srv-a1 srv-a2)
+ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b srv-a1 srv-a2 dci1 dci2)
 
 n() { echo "$LAB-$1"; }
 
@@ -74,11 +76,15 @@ topology() {
 				echo "link add u-$t$i netns $(n fab) type veth peer name up0 netns $(n "fhr-$t$i")"
 			done
 			echo "link add vm-$t netns $(n fab) type veth peer name eth0 netns $(n "vm-$t")"
-			# the layer-2 extension between the DCs' bridges (esm)
+			# the layer-2 extension (esm): each DC's bridge to its DC interconnect
 			if [ "$mode" = esm ]; then
-				echo "link add x-$t""1 netns $(n fab) type veth peer name x-$t""2 netns $(n fab)"
+				for i in 1 2; do
+					echo "link add x-$t$i netns $(n fab) type veth peer name f-$t netns $(n "dci$i")"
+				done
 			fi
 		done
+		# the interconnects' own link (the WAN between the DCs: the VXLAN tunnels' underlay)
+		[ "$mode" = esm ] && echo "link add w0 netns $(n dci1) mtu 1600 type veth peer name w0 netns $(n dci2) mtu 1600"
 		for r in "${SERVERS[@]}"; do
 			echo "link add $r netns $(n fab) type veth peer name eth0 netns $(n "$r")"
 		done
@@ -194,6 +200,7 @@ topology() {
 		done
 	} | nsip fab
 	if [ "$mode" = esm ]; then
+		dci
 		fhrp_filter
 	fi
 	local addr gw
@@ -218,6 +225,33 @@ topology() {
 		ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1 \
 			net.bridge.bridge-nf-call-iptables=0 2>/dev/null ||
 			ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1
+	done
+}
+
+# dci: the DC interconnects (esm), one namespace per DC, as an OTV or VXLAN-EVPN edge: per
+# tenant a bridge joining the DC's segment (f-<t>, from fab) and a VXLAN tunnel (VNI = the
+# instance-id, UDP 4789) to the other DC's interconnect over their IPv6 link (2001:db8:dc::/64),
+# without MAC learning (a point-to-point pseudowire).
+dci() {
+	local i t
+	for i in 1 2; do
+		{
+			echo "link set lo up"
+			echo "addr add 2001:db8:dc::$i/64 dev w0 nodad"
+			echo "link set w0 up"
+			for t in a b; do
+				echo "link add vx-$t type vxlan id $(iid_of $t) local 2001:db8:dc::$i remote 2001:db8:dc::$((3 - i)) dstport 4789"
+				echo "link add dbr-$t type bridge"
+				echo "link set vx-$t master dbr-$t up"
+				echo "link set f-$t master dbr-$t up"
+				# a pseudowire (as EVPN-VPWS): MACs are learned by the DCs' bridges, which
+				# forget a port's when it goes, not by the interconnect, whose entries
+				# would point at the DC a silent VM left until its frames cross
+				echo "link set vx-$t type bridge_slave learning off"
+				echo "link set f-$t type bridge_slave learning off"
+				echo "link set dbr-$t up"
+			done
+		} | nsip "dci$i"
 	done
 }
 
