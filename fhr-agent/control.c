@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fhr-agent/detect.h"
 #include "fhr-agent/fhr.h"
 #include "lib/buf.h"
 #include "lib/ctl_conn.h"
@@ -287,6 +288,73 @@ static void send_hypervisor(struct ctl_client *cl, const struct fhr_daemon *d)
 	free(bm);
 }
 
+/* show lisp statistics: detection's counters, then the EID table's and the channel's. */
+static void send_statistics(struct ctl_client *cl, struct fhr_daemon *d)
+{
+	const struct fhr_counters *c = fhr_counters(d->fhr);
+	const struct fhr_detect_counters dc = fhr_detect_counters(d);
+	const struct {
+		const char *name, *help;
+		uint64_t value;
+	} * v, all[] = {
+		{ "frames", "frames of the mobility interfaces read", dc.frames },
+		{ "malformed_frames", "malformed frames or packets, dropped", dc.malformed },
+		{ "proxy_arps", "ARP / ND answered by proxy (across subnets)", dc.proxy_arps },
+		{ "locality_probes", "locality probes (extended subnet)", dc.locality_probes },
+		{ "announced", "announcements on a VM's behalf (gratuitous ARP, NA)",
+		  dc.announced },
+		{ "moved_in_frames", "moved-in VMs' frames to MACs not here", dc.fwd_frames },
+		{ "moved_in_forwarded", "of them routed on", dc.forwarded },
+		{ "moved_in_corrections", "moved-in VMs told the FHR's MAC", dc.corrections },
+		{ "moved_in_refused",
+		  "of them not routed (not from a VM here, or not to a host of the tenant)",
+		  dc.fwd_refused },
+		{ "detections", "detections", c->detections },
+		{ "arrivals", "arrivals (new EIDs, or back)", c->arrivals },
+		{ "refreshes", "refreshes of known EIDs", c->refreshes },
+		{ "out_of_prefix", "detections outside every dynamic-eid prefix",
+		  c->out_of_prefix },
+		{ "hijacks", "known EIDs claimed by another MAC", c->hijacks },
+		{ "eid_limit", "new EIDs refused at an eid-limit", c->eid_limit },
+		{ "probes", "liveness probes", c->probes },
+		{ "departures", "departures (unanswered probes)", c->departures },
+		{ "moves_told", "MovedAway from a gateway", c->moves_told },
+		{ "move_checks", "moved-away EIDs probed (still here?)", c->move_checks },
+		{ "moves_stale", "MovedAway about an older state, ignored", c->moves_stale },
+		{ "conflicts_held", "re-assertions held (another site keeps claiming)",
+		  c->conflicts_held },
+		{ "received", "eid-notify datagrams received", c->received },
+		{ "auth_failures", "of them failing authentication", c->auth_failures },
+		{ "replays", "of them replayed", c->replays },
+		{ "malformed", "of them malformed", c->malformed },
+		{ "stale_session", "of them naming an earlier life of ours", c->stale_session },
+		{ "misdirected", "of them not for us", c->misdirected },
+		{ "refused_by_gateway", "notifications a gateway refused", c->refused_by_gw },
+	};
+	size_t n = sizeof(all) / sizeof(all[0]);
+	Vmroam__Xtr__FhrCounter *cs = xcalloc(n, sizeof(*cs)), **cp = xcalloc(n, sizeof(*cp));
+	Vmroam__Xtr__FhrStatistics m;
+	Vmroam__Xtr__Reply r;
+
+	for (size_t i = 0; i < n; i++) {
+		v = &all[i];
+		vmroam__xtr__fhr_counter__init(&cs[i]);
+		cs[i].name = (char *)(uintptr_t)v->name;
+		cs[i].help = (char *)(uintptr_t)v->help;
+		cs[i].value = v->value;
+		cp[i] = &cs[i];
+	}
+	vmroam__xtr__fhr_statistics__init(&m);
+	m.n_counters = n;
+	m.counters = cp;
+	vmroam__xtr__reply__init(&r);
+	r.item_case = VMROAM__XTR__REPLY__ITEM_FHR_STATISTICS;
+	r.fhr_statistics = &m;
+	reply(cl, &r);
+	free(cp);
+	free(cs);
+}
+
 static void reply_cb(const Vmroam__Xtr__Reply *r, void *arg)
 {
 	reply(arg, r);
@@ -307,6 +375,10 @@ static void do_request(struct ctl_client *cl, const uint8_t *buf, size_t len)
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
 		fhr_eid_walk(d->fhr, send_eid, &w);
 		send_policies(cl, d);
+		end(cl, 0, NULL);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
+		send_statistics(cl, d);
 		end(cl, 0, NULL);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_HYPERVISOR:

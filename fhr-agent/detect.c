@@ -710,6 +710,25 @@ void fhr_detect_tick(struct fhr_daemon *d, double now)
 	}
 }
 
+struct fhr_detect_counters fhr_detect_counters(const struct fhr_daemon *d)
+{
+	const struct fhr_detect_state *st = d->detect;
+	struct fhr_detect_counters c = { 0 };
+
+	if (!st)
+		return c;
+	c.frames = st->frames;
+	c.malformed = st->malformed;
+	c.proxy_arps = st->proxy_arps;
+	c.locality_probes = st->locality_probes;
+	c.announced = st->announced;
+	c.fwd_frames = st->fwd_frames;
+	c.forwarded = st->forwarded;
+	c.corrections = st->corrections;
+	c.fwd_refused = st->fwd_refused;
+	return c;
+}
+
 void fhr_detect_close(struct fhr_daemon *d)
 {
 	for (size_t i = 0; d->detect && i < d->detect->n; i++) {

@@ -65,6 +65,12 @@ void fhr_detect_open(struct fhr_daemon *d);
 void fhr_detect_retry(struct fhr_daemon *d);
 void fhr_detect_tick(struct fhr_daemon *d, double now);
 void fhr_detect_close(struct fhr_daemon *d);
+/* Its counters (show lisp statistics) */
+struct fhr_detect_counters {
+	uint64_t frames, malformed, proxy_arps, locality_probes, announced;
+	uint64_t fwd_frames, forwarded, corrections, fwd_refused;
+};
+struct fhr_detect_counters fhr_detect_counters(const struct fhr_daemon *d);
 /* fhr_io.probe: an ARP request for eid, unicast to mac, from the interface's address. */
 void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac);

@@ -268,6 +268,8 @@ sleep 0.05
 check "DC1 and back to DC2 within 50 ms: FHR2 detects it back, the Map-Server has it from DC2" \
 	retry 3 moved_in
 echo "back: $(say $VM)"
+check "FHR2 counted its locality probes (show lisp statistics)" fhr_j fhr2 \
+	'.statistics.locality_probes > 0' show lisp statistics
 n=$(dropped)
 echo "extension: $n frames dropped by the FHRP filter"
 check "the extension's FHRP filter dropped frames" test "${n:-0}" -gt 0

@@ -347,6 +347,9 @@ echo "DC2: srv1 has $(neigh_say srv1 eth0 $VM4 $VM6); the VM has $(neigh_say vm 
 for a in $VM4 $VM6; do
 	check "DC2: srv2 (DC2's subnet) -> VM $a through FHR2" nsx srv2 ping -c 3 -i 0.2 -W 1 "$a" >/dev/null
 done
+check "DC2: FHR1 counted its announcements, FHR2 the VM's packets it routed on and its corrections (show lisp statistics)" \
+	bash -c "$BIN/fhrctl -s $WORK/fhr1.sock -j show lisp statistics | jq -e '.statistics.announced >= 2' >/dev/null &&
+		 $BIN/fhrctl -s $WORK/fhr2.sock -j show lisp statistics | jq -e '.statistics.moved_in_forwarded >= 2 and .statistics.moved_in_corrections >= 2 and .statistics.malformed_frames == 0' >/dev/null"
 check "DC2: srv2 was sent no redirect (ICMP, ICMPv6)" test "$(nsx srv2 nstat -asz IcmpInRedirects Icmp6InRedirects | awk '/Redirects/ { n += $2 } END { print n + 0 }')" = 0
 pings_wait
 red1=$(redirects)

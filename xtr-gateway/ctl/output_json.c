@@ -482,6 +482,14 @@ static void end(const struct parse_result *res)
 	json_finish(&j);
 }
 
+static void fhr_statistics(const Vmroam__Xtr__FhrStatistics *st)
+{
+	json_object_begin(&j, "statistics");
+	for (size_t i = 0; i < st->n_counters; i++)
+		json_uint(&j, st->counters[i]->name, st->counters[i]->value);
+	json_object_end(&j);
+}
+
 const struct output output_json = {
 	.begin = begin,
 	.site = site,
@@ -495,5 +503,6 @@ const struct output output_json = {
 	.eid_notify_peer = eid_notify_peer,
 	.event = event,
 	.hypervisor = hypervisor,
+	.fhr_statistics = fhr_statistics,
 	.end = end,
 };

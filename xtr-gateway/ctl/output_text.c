@@ -541,6 +541,13 @@ static void end(const struct parse_result *res)
 		printf("logging level set\n");
 }
 
+static void fhr_statistics(const Vmroam__Xtr__FhrStatistics *st)
+{
+	printf("fhr-agent statistics\n");
+	for (size_t i = 0; i < st->n_counters; i++)
+		printf("  %-60s %" PRIu64 "\n", st->counters[i]->help, st->counters[i]->value);
+}
+
 const struct output output_text = {
 	.begin = begin,
 	.site = site,
@@ -554,5 +561,6 @@ const struct output output_text = {
 	.eid_notify_peer = eid_notify_peer,
 	.event = event,
 	.hypervisor = hypervisor,
+	.fhr_statistics = fhr_statistics,
 	.end = end,
 };

@@ -33,6 +33,7 @@ static void usage(void)
 			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
 			"  show lisp eid-notify\n"
 			"  show lisp hypervisor\n"
+			"  show lisp statistics\n"
 			"  show lisp event-history [PREFIX] [instance-id N]\n"
 			"  clear lisp dynamic-eid [PREFIX] [instance-id N]\n"
 			"  clear lisp event-history\n");
@@ -242,6 +243,8 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->event(r->event);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_HYPERVISOR)
 			out->hypervisor(r->hypervisor, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_FHR_STATISTICS)
+			out->fhr_statistics(r->fhr_statistics);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {
 			rc = r->end->status;
 			if (rc < 0)

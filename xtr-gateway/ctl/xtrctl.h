@@ -55,6 +55,7 @@ struct output {
 	void (*eid_notify_peer)(const Vmroam__Xtr__EidNotifyPeer *p, double now);
 	void (*event)(const Vmroam__Xtr__Event *e);
 	void (*hypervisor)(const Vmroam__Xtr__Hypervisor *h, double now);
+	void (*fhr_statistics)(const Vmroam__Xtr__FhrStatistics *st);
 	void (*end)(const struct parse_result *res);
 };
 
