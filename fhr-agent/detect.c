@@ -147,108 +147,6 @@ static void send_arp(struct psock *s, uint16_t op, const uint8_t dst[6], const u
 		   ETH_P_ARP);
 }
 
-/* Our IPv6 address on ifname (a global one, else the link-local one); false if none. */
-static bool my_v6(const char *ifname, uint8_t out[16])
-{
-	struct ifaddrs *ifa, *i;
-	bool found = false;
-
-	if (getifaddrs(&ifa) < 0)
-		return false;
-	for (i = ifa; i; i = i->ifa_next) {
-		const uint8_t *a;
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 ||
-		    strcmp(i->ifa_name, ifname))
-			continue;
-		a = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr.s6_addr;
-		if (!found || (out[0] == 0xfe && (out[1] & 0xc0) == 0x80)) {
-			memcpy(out, a, 16);
-			found = true;
-		}
-	}
-	freeifaddrs(ifa);
-	return found;
-}
-
-/*
- * A neighbour solicitation (135) for target, unicast to dst/mac (IPv6
- * liveness), or an advertisement (136) of target at lladdr to dst/mac with
- * flags (a proxy's: solicited, not override, so a real one is not taken
- * over; an announcement: override); from our address.
- */
-static void send_nd(struct psock *s, uint8_t type, uint8_t flags, const struct lisp_addr *dst,
-		    const uint8_t mac[6], const struct lisp_addr *target, const uint8_t lladdr[6])
-{
-	uint8_t f[FHR_ND_LEN], src[16];
-
-	if (!my_v6(s->name, src))
-		return;
-	mac_refresh(s);
-	send_frame(s, f,
-		   fhr_build_nd(f, type, flags, mac, s->mac, src, dst->u.v6, target->u.v6, lladdr),
-		   ETH_P_IPV6);
-}
-
-static struct psock *psock_of(struct fhr_daemon *d, const char *ifname)
-{
-	for (size_t i = 0; d->detect && i < d->detect->n; i++)
-		if (d->detect->s[i].fd >= 0 && strcmp(d->detect->s[i].name, ifname) == 0)
-			return &d->detect->s[i];
-	return NULL;
-}
-
-void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
-		      const uint8_t *mac)
-{
-	struct fhr_daemon *d = arg;
-	struct psock *s = psock_of(d, ifname);
-	struct ifreq ifr = { 0 };
-	struct lisp_addr me = { .afi = LISP_AFI_IPV4 };
-	int fd;
-
-	if (!s)
-		return;
-	if (eid->afi == LISP_AFI_IPV6) {
-		send_nd(s, 135, 0, eid, mac, eid, s->mac);
-		return;
-	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", ifname);
-	ifr.ifr_addr.sa_family = AF_INET;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && ioctl(fd, SIOCGIFADDR, &ifr) == 0)
-		memcpy(me.u.v4, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr, 4);
-	if (fd >= 0)
-		close(fd);
-	send_arp(s, 1, mac, s->mac, &me, mac, eid);
-}
-
-void fhr_detect_announce(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
-			 const uint8_t *lladdr, const uint8_t *to_mac,
-			 const struct lisp_addr *to_ip)
-{
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
-	static const uint8_t none[6] = { 0 };
-	struct psock *s = psock_of(d, ifname);
-	struct lisp_addr all_nodes;
-
-	if (!s)
-		return;
-	if (!lladdr)
-		lladdr = s->mac;
-	d->detect->announced++;
-	if (a->afi == LISP_AFI_IPV4) { /* a gratuitous request: sender = target */
-		send_arp(s, 1, to_mac ? to_mac : bcast, lladdr, a, none, a);
-		return;
-	}
-	if (!to_mac) {
-		lisp_addr_parse("ff02::1", &all_nodes);
-		to_ip = &all_nodes;
-	}
-	send_nd(s, 136, 0x20, to_ip, to_mac ? to_mac : all_nodes_mac, a, lladdr);
-}
-
 /* Reads the interface's own prefixes again if they are older than ADDRS_REFRESH. */
 static void refresh_addrs(struct psock *s, double now)
 {
@@ -289,6 +187,99 @@ static void refresh_addrs(struct psock *s, double now)
 		s->naddrs++;
 	}
 	freeifaddrs(ifa);
+}
+
+/*
+ * Our address of family afi on the interface (IPv6: a global one, else the
+ * link-local one), from what refresh_addrs() read; false if none.
+ */
+static bool my_addr(struct psock *s, uint16_t afi, struct lisp_addr *out)
+{
+	bool found = false;
+
+	refresh_addrs(s, ev_now(s->d->loop));
+	for (size_t i = 0; i < s->naddrs; i++) {
+		const struct lisp_addr *a = &s->addrs[i].addr;
+
+		if (a->afi != afi || (found && !(afi == LISP_AFI_IPV6 && out->u.v6[0] == 0xfe &&
+						 (out->u.v6[1] & 0xc0) == 0x80)))
+			continue;
+		*out = *a;
+		found = true;
+	}
+	return found;
+}
+
+/*
+ * A neighbour solicitation (135) for target, unicast to dst/mac (IPv6
+ * liveness), or an advertisement (136) of target at lladdr to dst/mac with
+ * flags (a proxy's: solicited, not override, so a real one is not taken
+ * over; an announcement: override); from our address.
+ */
+static void send_nd(struct psock *s, uint8_t type, uint8_t flags, const struct lisp_addr *dst,
+		    const uint8_t mac[6], const struct lisp_addr *target, const uint8_t lladdr[6])
+{
+	uint8_t f[FHR_ND_LEN];
+	struct lisp_addr src;
+
+	if (!my_addr(s, LISP_AFI_IPV6, &src))
+		return;
+	mac_refresh(s);
+	send_frame(s, f,
+		   fhr_build_nd(f, type, flags, mac, s->mac, src.u.v6, dst->u.v6, target->u.v6,
+				lladdr),
+		   ETH_P_IPV6);
+}
+
+static struct psock *psock_of(struct fhr_daemon *d, const char *ifname)
+{
+	for (size_t i = 0; d->detect && i < d->detect->n; i++)
+		if (d->detect->s[i].fd >= 0 && strcmp(d->detect->s[i].name, ifname) == 0)
+			return &d->detect->s[i];
+	return NULL;
+}
+
+void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
+		      const uint8_t *mac)
+{
+	struct fhr_daemon *d = arg;
+	struct psock *s = psock_of(d, ifname);
+	struct lisp_addr me = { .afi = LISP_AFI_IPV4 }; /* 0.0.0.0 (an ARP probe) if none */
+
+	if (!s)
+		return;
+	if (eid->afi == LISP_AFI_IPV6) {
+		send_nd(s, 135, 0, eid, mac, eid, s->mac);
+		return;
+	}
+	my_addr(s, LISP_AFI_IPV4, &me);
+	send_arp(s, 1, mac, s->mac, &me, mac, eid);
+}
+
+void fhr_detect_announce(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+			 const uint8_t *lladdr, const uint8_t *to_mac,
+			 const struct lisp_addr *to_ip)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t none[6] = { 0 };
+	struct psock *s = psock_of(d, ifname);
+	struct lisp_addr all_nodes;
+
+	if (!s)
+		return;
+	if (!lladdr)
+		lladdr = s->mac;
+	d->detect->announced++;
+	if (a->afi == LISP_AFI_IPV4) { /* a gratuitous request: sender = target */
+		send_arp(s, 1, to_mac ? to_mac : bcast, lladdr, a, none, a);
+		return;
+	}
+	if (!to_mac) {
+		lisp_addr_parse("ff02::1", &all_nodes);
+		to_ip = &all_nodes;
+	}
+	send_nd(s, 136, 0x20, to_ip, to_mac ? to_mac : all_nodes_mac, a, lladdr);
 }
 
 static bool on_link(struct psock *s, const struct lisp_addr *a, double now)
