@@ -342,6 +342,11 @@ static void stats_etr(const struct xtr_daemon *d, Vmroam__Xtr__Statistics *st)
 	st->etr_map_replies_rate_limited = e->replies_rate_limited;
 	st->etr_request_records_ignored = e->request_records_ignored;
 	st->etr_moved_notifies = e->moved_notifies;
+	st->etr_leaving = e->leaving;
+	st->etr_leaving_moved = e->leaving_moved;
+	st->etr_leaving_stayed = e->leaving_stayed;
+	st->etr_leaving_expired = e->leaving_expired;
+	st->etr_leaving_refused = e->leaving_refused;
 	st->etr_notifies_repeated = e->notifies_repeated;
 	st->etr_notifies_stale = e->notifies_stale;
 	st->etr_withdrawals_unacked = e->withdrawals_unacked;
@@ -664,6 +669,13 @@ static int send_dyn(const struct etr_dyn_info *e, void *arg)
 	m.registered = e->registered;
 	m.locator_set = arena_str(&a, e->dbmap->locset);
 	m.fhr = arena_str(&a, e->who ? e->who : "");
+	if (e->leaving_since > 0) {
+		size_t bytes;
+
+		m.leaving_until = e->leaving_until;
+		m.held_packets = xtr_dp_held_eid(cl->ctl->d, &e->p, &bytes);
+		m.held_bytes = bytes;
+	}
 	r.item_case = VMROAM__XTR__REPLY__ITEM_DYNAMIC_EID;
 	r.dynamic_eid = &m;
 	queue_reply(cl, &r);

@@ -132,6 +132,21 @@ static void render_limits(struct xtr_daemon *d, struct out *o)
 	       e->request_records_ignored);
 	metric(o, "etr_moved_notifies_total", "counter",
 	       "ETR: Map-Notifies telling an EID of ours moved, applied.", e->moved_notifies);
+	metric(o, "etr_leaving_total", "counter",
+	       "ETR: hosts whose VM paused to leave (a migration): their packets held.",
+	       e->leaving);
+	metric(o, "etr_leaving_moved_total", "counter",
+	       "ETR: migration holds ended by a move: held packets sent to the new site.",
+	       e->leaving_moved);
+	metric(o, "etr_leaving_stayed_total", "counter",
+	       "ETR: migration holds ended because the VM runs here again: delivered here.",
+	       e->leaving_stayed);
+	metric(o, "etr_leaving_expired_total", "counter",
+	       "ETR: migration holds ended by their hold time: delivered here.",
+	       e->leaving_expired);
+	metric(o, "etr_leaving_refused_total", "counter",
+	       "ETR: leaving notices for no host of ours or without migration-hold.",
+	       e->leaving_refused);
 	metric(o, "etr_notifies_repeated_total", "counter",
 	       "ETR: Map-Notifies taken before, acknowledged again and not applied.",
 	       e->notifies_repeated);

@@ -725,9 +725,93 @@ static void test_departure_from_old_fhr(void **state)
 	assert_int_equal(etr_dyn_count(e->etr), 1);
 }
 
+static int dyn_leaving(const struct etr_dyn_info *d, void *arg)
+{
+	*(double *)arg = d->leaving_since;
+	return 1;
+}
+
+/* The leaving time of the only dynamic EID (0: not leaving). */
+static double leaving_of(struct env *e)
+{
+	double t = -1;
+
+	etr_dyn_walk(e->etr, dyn_leaving, &t);
+	return t;
+}
+
+/*
+ * LEAVING (a VM paused for a migration's switchover): the host is held from
+ * its FHR's notice; an older notice, a replay, or another FHR's, changes
+ * nothing; news at a newer version (an ARRIVED or REFRESH: it runs there
+ * still) ends the hold; a LEAVING for an EID the FHR does not have here is
+ * acknowledged and holds nothing.
+ */
+static void test_leaving(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[2048], replay[2048];
+	size_t len, rlen;
+
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__ARRIVED, 1,
+		    b);
+	input(e, &e->fhr, b, len, 1);
+	assert_true(leaving_of(e) == 0);
+	rlen = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__LEAVING, 2,
+		     replay);
+	input(e, &e->fhr, replay, rlen, 2);
+	assert_int_equal(last_ack(e, e->seq), 0);
+	assert_true(leaving_of(e) == 2);
+	assert_int_equal(etr_counters(e->etr)->leaving, 1);
+	/* it stays: REFRESH at version 3 */
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__REFRESH, 3,
+		    b);
+	input(e, &e->fhr, b, len, 2.5);
+	assert_int_equal(last_ack(e, e->seq), 0);
+	assert_true(leaving_of(e) == 0);
+	assert_int_equal(etr_counters(e->etr)->leaving_stayed, 1);
+	/* the captured LEAVING again (replay), and a new one at an old version: nothing held */
+	input(e, &e->fhr, replay, rlen, 3);
+	assert_true(leaving_of(e) == 0);
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__LEAVING, 2,
+		    b);
+	input(e, &e->fhr, b, len, 3);
+	assert_int_equal(last_ack(e, e->seq), 0);
+	assert_true(leaving_of(e) == 0);
+	assert_int_equal(etr_counters(e->etr)->leaving, 1);
+	/* another FHR of the tenant (same key) says it is leaving: not the one it is behind */
+	e->id = "fhr-a2";
+	e->session = 2000;
+	e->seq = 0;
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__LEAVING, 9,
+		    b);
+	input(e, &e->fhr, b, len, 4);
+	assert_true(leaving_of(e) == 0);
+	/* its own FHR, at a newer version: held; an EID it does not have: acknowledged, nothing */
+	e->id = "fhr-a1";
+	e->session = 1000;
+	e->seq = 100;
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__LEAVING, 4,
+		    b);
+	input(e, &e->fhr, b, len, 5);
+	assert_true(leaving_of(e) == 5);
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.11", VMROAM__NOTIFY__EVENT_KIND__LEAVING, 5,
+		    b);
+	input(e, &e->fhr, b, len, 5);
+	assert_int_equal(last_ack(e, e->seq), 0);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	/* an ARRIVED at a newer version: it stays */
+	len = event(e, e->ka, 4100, "VMS", "198.51.100.10", VMROAM__NOTIFY__EVENT_KIND__ARRIVED, 6,
+		    b);
+	input(e, &e->fhr, b, len, 5.5);
+	assert_true(leaving_of(e) == 0);
+	assert_int_equal(etr_counters(e->etr)->leaving_stayed, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_leaving, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arrival_and_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_departure_resync_and_death, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moved_away, setup, teardown),

@@ -572,6 +572,79 @@ static void test_reencap_ttl(void **state)
 	lpmh_free(t);
 }
 
+/*
+ * A host whose VM is leaving (LOCAL_F_LEAVING): what is decapsulated for it
+ * is punted to be held (DP_R_LEAVING), not delivered; once held, a pass of
+ * dp_deliver_batch() keeps it while the host is leaving, delivers it here
+ * when it stays, and re-encapsulates it (a hop less) to the new site when
+ * an away entry replaced the host; never to the map-cache's locator.
+ */
+static void test_leaving_host(void **state)
+{
+	struct env *e = *state;
+	struct lpmh *t = lpmh_new(16);
+	struct mc_locator away_loc = {
+		.addr = A("192.0.2.50"), .priority = 1, .weight = 1, .up = true
+	};
+	struct etr_local *host = local_add(t, "10.1.1.10/32", LOCAL_DYN_HOST);
+	struct lisp_prefix p10;
+	uint8_t buf[256], held[256];
+	struct dp_pkt p, q;
+
+	assert_int_equal(lisp_prefix_parse("10.1.1.10/32", 4100, &p10), 0);
+	e->dp.local = t;
+	e->dp.now = 7;
+	host->flags = LOCAL_F_LEAVING;
+	p = encapsulated(e, buf, "10.1.1.10");
+	p.iid = 4100;
+	dp_decap_batch(&e->dp, &p, 1);
+	assert_int_equal(p.verdict, DP_PUNT);
+	assert_int_equal(p.reason, DP_R_LEAVING);
+	assert_int_equal(p.flags, 0);
+	assert_int_equal(host->packets, 1); /* it is alive, for its liveness */
+	assert_int_equal(e->dp.c.packets[DP_R_LEAVING], 1);
+	assert_string_equal(dp_reason_name(DP_R_LEAVING), "held: its VM is leaving (a migration)");
+
+	/* held: the inner packet, as the glue copies it */
+	memcpy(held + DP_HEADROOM, p.buf + p.inner, p.len);
+	q = (struct dp_pkt){ .buf = held, .off = DP_HEADROOM, .len = p.len, .iid = 4100 };
+	dp_deliver_batch(&e->dp, &q, 1);
+	assert_int_equal(q.verdict, DP_PUNT); /* still leaving: kept */
+	assert_int_equal(q.reason, DP_R_LEAVING);
+
+	host->flags = 0; /* it stays (the migration failed) */
+	q = (struct dp_pkt){ .buf = held, .off = DP_HEADROOM, .len = p.len, .iid = 4100 };
+	dp_deliver_batch(&e->dp, &q, 1);
+	assert_int_equal(q.verdict, DP_FORWARD);
+	assert_int_equal(q.reason, DP_R_DECAP);
+	assert_int_equal(q.off, DP_HEADROOM);
+
+	/* it moved: the away entry replaced the host */
+	host->kind = LOCAL_AWAY;
+	host->nloc = 1;
+	host->locs = &away_loc;
+	q = (struct dp_pkt){ .buf = held, .off = DP_HEADROOM, .len = p.len, .iid = 4100 };
+	dp_deliver_batch(&e->dp, &q, 1);
+	assert_int_equal(q.verdict, DP_FORWARD);
+	assert_int_equal(q.reason, DP_R_AWAY);
+	assert_int_equal(q.flags, 0); /* no SMR: the ITR is not known any more */
+	assert_true(lisp_addr_equal(&q.next_hop, &away_loc.addr));
+	assert_int_equal(q.buf[q.off + 36 + 8], 63); /* a hop: TTL 64 -> 63 */
+	assert_int_equal(ippkt_csum_fold(ippkt_csum_add(0, q.buf + q.off + 36, 20)), 0);
+
+	/* gone from the table (not ours), and a malformed packet: dropped */
+	lpmh_del(t, &p10);
+	q = (struct dp_pkt){ .buf = held, .off = DP_HEADROOM, .len = p.len, .iid = 4100 };
+	dp_deliver_batch(&e->dp, &q, 1);
+	assert_int_equal(q.verdict, DP_DROP);
+	assert_int_equal(q.reason, DP_R_NOT_LOCAL);
+	q = (struct dp_pkt){ .buf = held, .off = DP_HEADROOM, .len = 7, .iid = 4100 };
+	dp_deliver_batch(&e->dp, &q, 1);
+	assert_int_equal(q.verdict, DP_DROP);
+	assert_int_equal(q.reason, DP_R_MALFORMED);
+	lpmh_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +656,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locator_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reencap_ttl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leaving_host, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1333,6 +1333,117 @@ static void test_move_replay_with_our_ms(void **state)
 	pair_close(&p);
 }
 
+/*
+ * A host whose VM is leaving (etr_dyn_leaving): flagged for the data plane
+ * until it stays (HOLD_END, nothing sent), its hold time ends (etr_tick:
+ * HOLD_END), or the Map-Server says it moved (the host goes, HOLD_END, then
+ * the away entry: AWAY_UP); counted; refused for no host of ours and without
+ * migration-hold; a second notice changes nothing.
+ */
+static void test_leaving(void **state)
+{
+	struct env *e = *state;
+	struct etr_io io = { .send = capture_send, .if_addr = fake_if_addr, .event = record_event };
+	struct lisp_addr vm, ms;
+	struct lisp_prefix host, other;
+	struct etr_dyn_info info;
+	const struct etr_local *l;
+	const struct etr_counters *c;
+	size_t packets, bytes;
+	uint8_t buf[512];
+	size_t len;
+
+	etr_free(e->etr);
+	xtr_conf_free(e->conf);
+	e->conf = parse(dyn_conf_text);
+	e->etr = etr_new(&io);
+	etr_configure(e->etr, e->conf, 0);
+	c = etr_counters(e->etr);
+	assert_int_equal(lisp_addr_parse("10.3.3.7", &vm), 0);
+	assert_int_equal(lisp_addr_parse("192.0.2.1", &ms), 0);
+	assert_int_equal(lisp_prefix_parse("10.3.3.7/32", 4100, &host), 0);
+	assert_int_equal(lisp_prefix_parse("10.3.3.8/32", 4100, &other), 0);
+	assert_int_equal(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr1", 5), 1);
+	l = lpmh_lookup(etr_local_table(e->etr), 4100, &vm);
+	assert_non_null(l);
+
+	/* leaving, then it stays: the data plane lets go (HOLD_END), nothing sent */
+	nout = nevents = 0;
+	assert_int_equal(etr_dyn_leaving(e->etr, &other, true, 10), -ENOENT);
+	assert_int_equal(etr_dyn_hold_quota(e->etr, &host, &packets, &bytes), -ENOENT);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10), 1);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10.1), 0);
+	assert_true(l->flags & LOCAL_F_LEAVING);
+	assert_int_equal(etr_dyn_hold_quota(e->etr, &host, &packets, &bytes), 0);
+	assert_int_equal(packets, XTR_MHOLD_PACKETS_DEFAULT);
+	assert_int_equal(bytes, XTR_MHOLD_BYTES_DEFAULT);
+	assert_int_equal(etr_dyn_walk(e->etr, dyn_info, &info), 1);
+	assert_true(info.leaving_since == 10 && info.leaving_until == 12); /* 2000 ms */
+	assert_int_equal(nevents, 0);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, false, 10.5), 1);
+	assert_false(l->flags & LOCAL_F_LEAVING);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, false, 10.6), 0);
+	assert_int_equal(nevents, 1);
+	assert_int_equal(events[0].ev, ETR_EV_HOLD_END);
+	assert_true(lisp_prefix_equal(&events[0].p, &host));
+	assert_int_equal(nout, 0);
+	assert_int_equal(etr_dyn_walk(e->etr, dyn_info, &info), 1);
+	assert_true(info.leaving_since == 0);
+
+	/* leaving, and nothing more: the hold time ends at the tick after 2 s */
+	nevents = 0;
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 20), 1);
+	etr_tick(e->etr, 21.9);
+	assert_true(l->flags & LOCAL_F_LEAVING);
+	etr_tick(e->etr, 22.0);
+	assert_false(l->flags & LOCAL_F_LEAVING);
+	assert_int_equal(nevents, 1);
+	assert_int_equal(events[0].ev, ETR_EV_HOLD_END);
+
+	/* leaving, then the Map-Server's Map-Notify: the host goes, its hold ends, the away entry
+	 * is in place before anything is sent on (the data plane acts after the callback) */
+	nout = nevents = 0;
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 30), 1);
+	len = moved_notify(buf, sizeof(buf), clock_nonce(0), "10.3.3.7/32", "k1");
+	etr_input(e->etr, &ms, 4342, buf, len, 30.05);
+	assert_int_equal(nevents, 3);
+	assert_int_equal(events[0].ev, ETR_EV_DYN_DOWN);
+	assert_int_equal(events[1].ev, ETR_EV_HOLD_END);
+	assert_int_equal(events[2].ev, ETR_EV_AWAY_UP);
+	l = lpmh_lookup(etr_local_table(e->etr), 4100, &vm);
+	assert_int_equal(l->kind, LOCAL_AWAY);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 31), -ENOENT); /* away: not ours */
+	assert_int_equal(c->leaving, 3);
+	assert_int_equal(c->leaving_stayed, 1);
+	assert_int_equal(c->leaving_expired, 1);
+	assert_int_equal(c->leaving_moved, 1);
+	assert_int_equal(c->leaving_refused, 2);
+
+	/* no migration-hold in its dynamic-eid: refused, nothing held */
+	{
+		struct xtr_conf *old = e->conf;
+
+		e->conf = parse("router lisp\n"
+				" eid-table vrf T instance-id 4100\n"
+				"  dynamic-eid VMS\n"
+				"   database-mapping 10.3.3.0/24 192.0.2.20 priority 1 weight 100\n"
+				"   no migration-hold\n"
+				"   exit\n"
+				"  exit\n"
+				" ipv4 etr\n"
+				" ipv4 etr map-server 192.0.2.1 key k1\n"
+				"interface vmbr\n"
+				" lisp mobility VMS\n");
+		etr_configure(e->etr, e->conf, 40);
+		xtr_conf_free(old);
+		assert_true(etr_dyn_learn(e->etr, 4100, &vm, ETR_SRC_FHR, "fhr1", 41) >= 0);
+		assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 42), -EPERM);
+		l = lpmh_lookup(etr_local_table(e->etr), 4100, &vm);
+		assert_false(l->flags & LOCAL_F_LEAVING);
+		assert_int_equal(c->leaving_refused, 3);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1358,6 +1469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xtr_id_per_locators, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_nonce_follows_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notice_naming_us_is_no_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leaving, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,9 @@ struct xtr_conf_dyneid {
 	unsigned learn_timeout; /* learning timeout N: a data-learned host silent that long goes */
 	unsigned host_limit;	/* host-limit N: hosts learned at once, from any source */
 	unsigned notify_peer_limit; /* eid-notify peer-limit N: first-hop routers at most */
+	/* migration-hold MS [packets N] [bytes N] | no migration-hold: while a host's VM is leaving
+	 * (its FHR says so), its packets are held that long at most, that many per host (ms 0: off) */
+	unsigned hold_ms, hold_packets, hold_bytes;
 };
 #define XTR_NOTIFY_PEERS_DEFAULT 64
 #define XTR_NOTIFY_PEERS_MAX	 4096
@@ -91,6 +94,12 @@ struct xtr_conf_dyneid {
 #define XTR_DYN_TIMEOUT_MIN	   10
 #define XTR_DYN_TIMEOUT_MAX	   604800
 #define XTR_DYN_HOST_LIMIT_DEFAULT 4096
+#define XTR_MHOLD_MS_DEFAULT	   2000
+#define XTR_MHOLD_MS_MAX	   10000
+#define XTR_MHOLD_PACKETS_DEFAULT  4096
+#define XTR_MHOLD_PACKETS_MAX	   65536
+#define XTR_MHOLD_BYTES_DEFAULT	   (8u << 20)
+#define XTR_MHOLD_BYTES_MAX	   (256u << 20)
 
 /* interface NAME: lisp mobility DYN, lisp extended-subnet-mode */
 struct xtr_conf_iface {

@@ -146,6 +146,38 @@ static int cmd_dyn_learning(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* migration-hold MS [packets N] [bytes N] | no migration-hold (in a dynamic-eid) */
+static int cmd_dyn_hold(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_dyneid *d = &state(p)->c->dyneids[state(p)->dyn];
+	unsigned long n;
+
+	if (p->cmd->data == 1) {
+		d->hold_ms = 0;
+		return 0;
+	}
+	if (!conf_parse_uint(argv[0], 1, XTR_MHOLD_MS_MAX, &n))
+		return conf_error(p, "migration-hold: expected 1-%d milliseconds",
+				  XTR_MHOLD_MS_MAX);
+	d->hold_ms = (unsigned)n;
+	for (int i = 1; i < argc; i += 2) {
+		bool packets = strcasecmp(argv[i], "packets") == 0;
+
+		if (!packets && strcasecmp(argv[i], "bytes") != 0)
+			return conf_error(p, "migration-hold: unexpected '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return conf_error(p, "migration-hold: %s needs a number", argv[i]);
+		if (packets && !conf_parse_uint(argv[i + 1], 1, XTR_MHOLD_PACKETS_MAX, &n))
+			return conf_error(p, "migration-hold packets: expected 1-%d",
+					  XTR_MHOLD_PACKETS_MAX);
+		if (!packets && !conf_parse_uint(argv[i + 1], 1500, XTR_MHOLD_BYTES_MAX, &n))
+			return conf_error(p, "migration-hold bytes: expected 1500-%u",
+					  XTR_MHOLD_BYTES_MAX);
+		*(packets ? &d->hold_packets : &d->hold_bytes) = (unsigned)n;
+	}
+	return 0;
+}
+
 static int cmd_eid_prefix(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_site *s = state(p)->site;
@@ -406,6 +438,9 @@ static int cmd_dynamic_eid(struct conf_parser *p, int argc, char **argv)
 	c->dyneids[c->ndyneids].learn_timeout = XTR_DYN_TIMEOUT_DEFAULT;
 	c->dyneids[c->ndyneids].host_limit = XTR_DYN_HOST_LIMIT_DEFAULT;
 	c->dyneids[c->ndyneids].notify_peer_limit = XTR_NOTIFY_PEERS_DEFAULT;
+	c->dyneids[c->ndyneids].hold_ms = XTR_MHOLD_MS_DEFAULT;
+	c->dyneids[c->ndyneids].hold_packets = XTR_MHOLD_PACKETS_DEFAULT;
+	c->dyneids[c->ndyneids].hold_bytes = XTR_MHOLD_BYTES_DEFAULT;
 	st->dyn = (int)c->ndyneids++;
 	return 0;
 }
@@ -866,6 +901,9 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_DYNEID, "learning data-plane", 0, 0, CONF_NONE, cmd_dyn_learning, "", 0 },
 	{ MODE_DYNEID, "learning timeout", 1, 1, CONF_NONE, cmd_dyn_learning, "SECONDS", 1 },
 	{ MODE_DYNEID, "host-limit", 1, 1, CONF_NONE, cmd_dyn_learning, "N", 2 },
+	{ MODE_DYNEID, "migration-hold", 1, 5, CONF_NONE, cmd_dyn_hold, "MS [packets N] [bytes N]",
+	  0 },
+	{ MODE_DYNEID, "no migration-hold", 0, 0, CONF_NONE, cmd_dyn_hold, "", 1 },
 	{ MODE_DYNEID, "database-mapping", 3, 6, CONF_NONE, cmd_database_mapping,
 	  "PREFIX locator-set NAME | PREFIX ADDRESS priority P weight W", 0 },
 	{ MODE_ROUTER_LISP, "ipv4 use-petr", 1, 5, CONF_NONE, cmd_use_petr,

@@ -89,6 +89,13 @@ static void print_learning(const struct xtr_conf_dyneid *d, const char *indent, 
 		fprintf(f, "%slearning timeout %u\n", indent, d->learn_timeout);
 	if (d->host_limit != XTR_DYN_HOST_LIMIT_DEFAULT)
 		fprintf(f, "%shost-limit %u\n", indent, d->host_limit);
+	if (!d->hold_ms)
+		fprintf(f, "%sno migration-hold\n", indent);
+	else if (d->hold_ms != XTR_MHOLD_MS_DEFAULT ||
+		 d->hold_packets != XTR_MHOLD_PACKETS_DEFAULT ||
+		 d->hold_bytes != XTR_MHOLD_BYTES_DEFAULT)
+		fprintf(f, "%smigration-hold %u packets %u bytes %u\n", indent, d->hold_ms,
+			d->hold_packets, d->hold_bytes);
 }
 
 static void print_dbmaps(const struct xtr_conf *c, uint32_t iid, const char *indent, FILE *f)

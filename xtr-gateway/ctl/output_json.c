@@ -91,6 +91,12 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	json_bool(&j, "registered", e->registered);
 	json_string(&j, "locator_set", e->locator_set);
 	json_string(&j, "fhr", e->fhr);
+#ifndef CTL_FOR_FHR
+	json_bool(&j, "leaving", e->leaving_until > 0);
+	json_double(&j, "leaving_until", e->leaving_until);
+	json_uint(&j, "held_packets", e->held_packets);
+	json_uint(&j, "held_bytes", e->held_bytes);
+#endif
 #ifdef CTL_FOR_FHR
 	json_uint(&j, "pending_pings", e->pending_pings);
 	json_string(&j, "mac", e->mac);
@@ -455,6 +461,11 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	json_uint(&j, "etr_map_replies_rate_limited", st->etr_map_replies_rate_limited);
 	json_uint(&j, "etr_request_records_ignored", st->etr_request_records_ignored);
 	json_uint(&j, "etr_moved_notifies", st->etr_moved_notifies);
+	json_uint(&j, "etr_leaving", st->etr_leaving);
+	json_uint(&j, "etr_leaving_moved", st->etr_leaving_moved);
+	json_uint(&j, "etr_leaving_stayed", st->etr_leaving_stayed);
+	json_uint(&j, "etr_leaving_expired", st->etr_leaving_expired);
+	json_uint(&j, "etr_leaving_refused", st->etr_leaving_refused);
 	json_uint(&j, "etr_notifies_repeated", st->etr_notifies_repeated);
 	json_uint(&j, "etr_notifies_stale", st->etr_notifies_stale);
 	json_uint(&j, "etr_withdrawals_unacked", st->etr_withdrawals_unacked);

@@ -131,6 +131,11 @@ static void dynamic_eid(const Vmroam__Xtr__DynamicEid *e, double now)
 	       e->interface[0] ? e->interface : "-", span(up, sizeof(up), now - e->since),
 	       ago(last, sizeof(last), e->last_packet, now), ping, e->source,
 	       e->registered ? "yes" : "no", e->fhr);
+	if (e->leaving_until > 0)
+		printf("%-16s   leaving (migration): %llu packets (%llu bytes) held, %.1f s more "
+		       "at most\n",
+		       "", (unsigned long long)e->held_packets, (unsigned long long)e->held_bytes,
+		       e->leaving_until > now ? e->leaving_until - now : 0.0);
 #endif
 }
 
@@ -485,6 +490,10 @@ static void statistics_etr(const Vmroam__Xtr__Statistics *st)
 	       st->etr_notifies_stale, st->etr_notify_auth_failures);
 	printf("  Withdrawals never acknowledged: %" PRIu64 " (after 6 tries)\n",
 	       st->etr_withdrawals_unacked);
+	printf("  Migration holds (VM leaving):   %" PRIu64 " (moved %" PRIu64 ", stayed %" PRIu64
+	       ", hold time over %" PRIu64 "; %" PRIu64 " refused)\n",
+	       st->etr_leaving, st->etr_leaving_moved, st->etr_leaving_stayed,
+	       st->etr_leaving_expired, st->etr_leaving_refused);
 }
 
 static void statistics(const Vmroam__Xtr__Statistics *st)

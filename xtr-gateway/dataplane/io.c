@@ -47,6 +47,7 @@
 #include "lib/platform.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
+#include "xtr-gateway/dataplane/mhold.h"
 #include "xtr-gateway/dataplane/smr.h"
 #include "xtr-gateway/xtr.h"
 
@@ -120,6 +121,7 @@ enum punt_kind {
 	PUNT_LEARN,   /* a dynamic EID's source seen: a (iid) */
 	PUNT_RESOLVE, /* no mapping yet: resolve, hold pk[idx] */
 	PUNT_SMR,     /* tell ITR a that the mapping of dst changed (src sent to it) */
+	PUNT_LEAVE,   /* pk[idx] (decapsulated) is for dst, a host whose VM is leaving: hold it */
 };
 struct punt {
 	enum punt_kind kind;
@@ -174,8 +176,10 @@ struct xtr_dp {
 	struct nl *rt;
 	unsigned tun_mtu;
 	int pool[2][PORT_POOL]; /* UDP sockets bound to 49152 + i (IPv4, IPv6), -1 if not */
-	struct hold *hold; /* packets held while their destination resolves (dataplane/hold.c) */
-	struct smr *smr;   /* SMRs for away EIDs (dataplane/smr.c) */
+	struct hold *hold;   /* packets held while their destination resolves (dataplane/hold.c) */
+	struct mhold *mhold; /* packets held while their host's VM is leaving (dataplane/mhold.c) */
+	ev_prepare release;  /* sends them on once the main loop's callbacks have run */
+	struct smr *smr;     /* SMRs for away EIDs (dataplane/smr.c) */
 	struct wk ctl;
 	struct wk *w; /* the workers */
 	size_t nw;
@@ -402,12 +406,41 @@ static void resolve_hold(struct xtr_dp *x, const struct dp_pkt *p, double now)
 static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid,
 		     const struct lisp_addr *eid, const struct lisp_addr *remote, double now);
 static void retry_pending(struct wk *w, double now);
+static void release_held(struct xtr_dp *x, double now);
+
+/* Holds decapsulated packet p for dst, whose VM is leaving, within its quota. (Control plane.) */
+static void leave_hold(struct xtr_dp *x, const struct dp_pkt *p, const struct lisp_addr *dst,
+		       double now)
+{
+	char da[LISP_PREFIX_STRLEN];
+	struct mhold_quota q;
+	struct lisp_prefix host;
+	int rc;
+
+	lisp_prefix_from_addr(&host, p->iid, dst);
+	if (etr_dyn_hold_quota(x->etr, &host, &q.packets, &q.bytes) < 0) {
+		/* it ended since the pipeline ran: after what is held, where it goes now */
+		q.packets = 1;
+		q.bytes = p->len;
+	}
+	rc = mhold_add(x->mhold, &host, &q, p->buf + p->off, p->len, now);
+	if (rc == 0) {
+		x->ctl.c.mhold_held++;
+		return;
+	}
+	x->ctl.c.mhold_refused++;
+	log_warn_rl(&x->ctl.rl, "dataplane: %s is leaving: a packet for it not held: %s",
+		    lisp_prefix_format(&host, da, sizeof(da)),
+		    rc == -EFBIG    ? "its quota (migration-hold packets/bytes) is full"
+		    : rc == -EDQUOT ? "its instance-id holds its share"
+				    : "the migration hold is full");
+}
 
 /* Does what the batch's packets asked of the control plane: the write lock is held. */
 static void run_punts(struct wk *w, double now)
 {
 	struct xtr_dp *x = w->x;
-	bool held = false;
+	bool held = false, left = false;
 
 	for (size_t i = 0; i < w->npunts; i++) {
 		const struct punt *u = &w->punts[i];
@@ -423,12 +456,19 @@ static void run_punts(struct wk *w, double now)
 		case PUNT_SMR:
 			send_smr(x, &u->a, u->iid, &u->dst, &u->src, now);
 			break;
+		case PUNT_LEAVE:
+			leave_hold(x, &w->pk[u->idx], &u->dst, now);
+			left = true;
+			break;
 		}
 	}
 	w->npunts = 0;
 	/* a mapping installed since the pipeline ran: what was just held can go now */
 	if (held && x->gen != w->gen)
 		retry_pending(&x->ctl, now);
+	/* a leaving host moved, or stays, since: what was just held goes after what was before */
+	if (left && x->gen != w->gen)
+		release_held(x, now);
 }
 
 /*
@@ -657,6 +697,7 @@ static void decap_flush(struct wk *w, double now)
 	size_t n = w->npk, idx[PKT_MAX], nidx = 0;
 	struct tunq *cur = NULL;
 	char sa[LISP_ADDR_STRLEN], da[LISP_ADDR_STRLEN];
+	bool left = false;
 
 	if (!n)
 		return;
@@ -669,6 +710,12 @@ static void decap_flush(struct wk *w, double now)
 		struct tunq *q;
 		struct tun *t;
 
+		if (p->verdict == DP_PUNT && p->reason == DP_R_LEAVING) {
+			inner_addrs(p->buf + p->inner, &src, &dst);
+			punt(w, PUNT_LEAVE, i, NULL, &src, &dst, now);
+			left = true;
+			continue;
+		}
 		if (p->verdict != DP_FORWARD) {
 			if (p->reason == DP_R_NOT_LISP || p->reason == DP_R_MALFORMED)
 				log_warn_rl(&w->rl, "dataplane: dropped a packet from %s: %s",
@@ -710,6 +757,10 @@ static void decap_flush(struct wk *w, double now)
 	if (nidx)
 		tun_write(w, cur, idx, nidx);
 	flush_out(w);
+	if (left && !w->ctl) { /* held now, while pk[] still has them (the next batch reuses it) */
+		batch_end(w, now);
+		batch_begin(w);
+	}
 }
 
 /*
@@ -843,6 +894,96 @@ static void retry_pending(struct wk *w, double now)
 	hold_compact(w->x->hold, now, HOLD_MAX_AGE);
 }
 
+/* Writes decapsulated packet p to its instance-id's TUN (the main thread: one packet a write). */
+static bool deliver_tun(struct xtr_dp *x, const struct dp_pkt *p)
+{
+	static const struct virtio_net_hdr plain;
+	struct tun *t = tun_of(x, p->iid);
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)(uintptr_t)&plain, .iov_len = VNET_LEN },
+		{ .iov_base = p->buf + p->off, .iov_len = p->len },
+	};
+
+	if (!t || !x->nw) {
+		x->ctl.c.unknown_iid++;
+		return false;
+	}
+	if (writev(x->w[0].tq[t - x->tuns].fd, iov, 2) < 0) {
+		x->ctl.c.tun_errors++;
+		log_warn_rl(&x->ctl.rl, "dataplane: write %s: %s", t->name, strerror(errno));
+		return false;
+	}
+	x->ctl.c.tun_tx++;
+	return true;
+}
+
+/*
+ * Sends on, oldest first, what the migration hold has for hosts that are
+ * no longer leaving: to the new site of one that moved (an away entry),
+ * here to one that stays or whose hold time ended. The write lock is held,
+ * so no worker sends a later packet of theirs before them. (Main thread.)
+ */
+static void release_held(struct xtr_dp *x, double now)
+{
+	struct wk *w = &x->ctl;
+	size_t npend;
+	struct mhold_pkt *pend = mhold_pkts(x->mhold, &npend);
+
+	ev_prepare_stop(x->d->loop, &x->release);
+	for (size_t off = 0; off < npend; off += BATCH) {
+		size_t n = npend - off < BATCH ? npend - off : BATCH;
+
+		for (size_t i = 0; i < n; i++) {
+			struct mhold_pkt *q = &pend[off + i];
+
+			w->pk[i] = (struct dp_pkt){
+				.buf = q->buf, .off = DP_HEADROOM, .len = q->len, .iid = q->iid
+			};
+		}
+		w->dp.now = now;
+		dp_deliver_batch(&w->dp, w->pk, n);
+		for (size_t i = 0; i < n; i++) {
+			struct dp_pkt *p = &w->pk[i];
+			struct mhold_pkt *q = &pend[off + i];
+
+			if (p->verdict == DP_PUNT)
+				continue; /* still leaving */
+			q->done = true;
+			if (p->verdict == DP_FORWARD && p->reason == DP_R_AWAY) {
+				push_out(w, p);
+				w->c.mhold_sent_away++;
+			} else if (p->verdict == DP_FORWARD && deliver_tun(x, p)) {
+				w->c.mhold_delivered++;
+			} else {
+				w->c.mhold_dropped++;
+			}
+		}
+		flush_out(w);
+	}
+	w->c.mhold_dropped += mhold_compact(x->mhold, now, XTR_MHOLD_MAX_AGE);
+}
+
+static void release_cb(struct ev_loop *loop, ev_prepare *pw, int revents)
+{
+	struct xtr_dp *x = container_of(pw, struct xtr_dp, release);
+
+	(void)revents;
+	release_held(x, ev_now(loop));
+}
+
+/*
+ * The migration hold goes through the table again once the callback that
+ * changed it has finished (a move removes the host, then installs its away
+ * entry), and before any worker runs again (the loop's prepare watchers run
+ * with the write lock held).
+ */
+static void release_soon(struct xtr_dp *x)
+{
+	x->gen++;
+	if (mhold_count(x->mhold))
+		ev_prepare_start(x->d->loop, &x->release);
+}
+
 void xtr_dp_installed(void *arg)
 {
 	struct xtr_daemon *d = arg;
@@ -882,6 +1023,11 @@ void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, con
 		t = tun_of(x, p->iid);
 		if (t)
 			route(x, ev == ETR_EV_AWAY_UP, p, t->ifindex);
+		if (ev == ETR_EV_AWAY_UP) /* what a leaving host holds goes to its new site */
+			release_soon(x);
+		break;
+	case ETR_EV_HOLD_END:
+		release_soon(x);
 		break;
 	case ETR_EV_DYN_UP:
 	case ETR_EV_DYN_DOWN:
@@ -987,6 +1133,8 @@ void xtr_dp_tick(struct xtr_daemon *d)
 			dp->rloc6.afi = LISP_AFI_NONE;
 	}
 	x->ctl.c.hold_drops += hold_compact(x->hold, now, HOLD_MAX_AGE); /* aged */
+	if (mhold_count(x->mhold))
+		release_held(x, now); /* (hosts whose hold time ended are told by the ETR) */
 }
 
 /* The instance-ids the configuration has EIDs in: each gets a TUN. */
@@ -1320,6 +1468,9 @@ void xtr_dp_open(struct xtr_daemon *d)
 	x->mc = d->mc;
 	x->etr = d->etr;
 	x->hold = hold_new(SLOT);
+	x->mhold = mhold_new();
+	mhold_configure(x->mhold, XTR_MHOLD_TOTAL, XTR_MHOLD_PER_IID);
+	ev_prepare_init(&x->release, release_cb);
 	x->smr = smr_new(&(struct smr_io){ .send = smr_io_send,
 					   .local_rloc = smr_local_rloc,
 					   .away_since = smr_away_since,
@@ -1400,7 +1551,9 @@ void xtr_dp_close(struct xtr_daemon *d)
 			if (x->pool[f][i] >= 0)
 				close(x->pool[f][i]);
 	nl_close(x->rt);
+	ev_prepare_stop(d->loop, &x->release);
 	hold_free(x->hold);
+	mhold_free(x->mhold);
 	smr_free(x->smr);
 	pthread_rwlock_destroy(&x->lock);
 	free(x->w);
@@ -1463,6 +1616,12 @@ size_t xtr_dp_io_list(const struct xtr_dp_counters *io, struct xtr_dp_named *out
 		{ "offload errors (malformed TSO segment), dropped", io->gso_errors },
 		{ "RLOC side UDP GSO sends (a run of one flow each)", io->gso_sends },
 		{ "RLOC side datagrams larger than 9216 bytes, dropped", io->oversize },
+		{ "held: the host's VM is leaving (migration hold)", io->mhold_held },
+		{ "migration hold: sent on to the host's new site", io->mhold_sent_away },
+		{ "migration hold: delivered here (it stayed, or its hold time ended)",
+		  io->mhold_delivered },
+		{ "migration hold: not held (quota or hold full), dropped", io->mhold_refused },
+		{ "migration hold: dropped (too old, or undeliverable)", io->mhold_dropped },
 	};
 	size_t n = 0;
 
@@ -1502,4 +1661,14 @@ size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size
 size_t xtr_dp_held(const struct xtr_daemon *d)
 {
 	return d->dpx ? hold_count(d->dpx->hold) : 0;
+}
+
+size_t xtr_dp_held_eid(const struct xtr_daemon *d, const struct lisp_prefix *p, size_t *bytes)
+{
+	if (!d->dpx) {
+		if (bytes)
+			*bytes = 0;
+		return 0;
+	}
+	return mhold_count_eid(d->dpx->mhold, p, bytes);
 }

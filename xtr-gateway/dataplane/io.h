@@ -28,6 +28,8 @@ struct xtr_dp_counters {
 	uint64_t rloc_reads, rloc_gro, gso_errors;	  /* recvmmsg calls; coalesced datagrams */
 	uint64_t gso_sends;				  /* UDP GSO sends (many datagrams each) */
 	uint64_t oversize; /* datagrams larger than a packet buffer, dropped */
+	/* the migration hold: packets for a host whose VM is leaving */
+	uint64_t mhold_held, mhold_sent_away, mhold_delivered, mhold_refused, mhold_dropped;
 };
 struct xtr_dp_tun_info {
 	char name[IF_NAMESIZE];
@@ -68,5 +70,11 @@ size_t xtr_dp_workers(const struct xtr_daemon *d, struct xtr_dp_worker_info *out
 size_t xtr_dp_tuns(const struct xtr_daemon *d, struct xtr_dp_tun_info *out, size_t max);
 /* Packets in the hold queue (0 without a data plane). */
 size_t xtr_dp_held(const struct xtr_daemon *d);
+/* Packets (and their bytes) the migration hold has for host p (0 without a data plane). */
+size_t xtr_dp_held_eid(const struct xtr_daemon *d, const struct lisp_prefix *p, size_t *bytes);
+/* The migration hold's limits: packets in total and per instance-id. */
+#define XTR_MHOLD_TOTAL	   32768
+#define XTR_MHOLD_PER_IID  8192
+#define XTR_MHOLD_MAX_AGE  (XTR_MHOLD_MS_MAX / 1000.0 + 2) /* s: a backstop; hosts end sooner */
 
 #endif /* XTR_GATEWAY_DATAPLANE_IO_H */

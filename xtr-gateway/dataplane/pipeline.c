@@ -485,6 +485,95 @@ static bool inner_hop(uint8_t *in)
 	return true;
 }
 
+/* Is l a host whose VM is leaving (its packets are held)? */
+static inline bool leaving(const struct etr_local *l)
+{
+	return l && l->kind == LOCAL_DYN_HOST &&
+	       (__atomic_load_n(&l->flags, __ATOMIC_RELAXED) & LOCAL_F_LEAVING);
+}
+
+/*
+ * What becomes of a decapsulated packet p (off at its inner header) for
+ * local entry v of its destination: re-encapsulated to the new site of an
+ * away EID (flagged for an SMR if smr), held for a leaving host (punted),
+ * dropped if the destination is not ours; true if it is to be delivered
+ * here (the caller counts it).
+ */
+static bool deliver_local(struct dp *dp, struct dp_pkt *p, void *v, uint32_t hash, bool smr)
+{
+	const struct etr_local *l = v;
+
+	if (l && l->kind == LOCAL_AWAY) {
+		struct mc_fwd f;
+
+		/* sent on to the new site: a hop, so that two sites that point an EID at each
+		 * other do not loop it until the outer TTL ends */
+		if (!inner_hop(p->buf + p->off)) {
+			p->verdict = DP_DROP;
+			count(dp, p, DP_R_TTL_EXCEEDED);
+			return false;
+		}
+		away_fwd(l, &f);
+		touch(dp, v);
+		if (smr)
+			p->flags |= DP_F_SMR; /* aux: the ITR that has it wrong */
+		count(dp, p, encap_to(dp, p, &f, hash, DP_R_AWAY));
+		return false;
+	}
+	if (dp->local && !l && !dp->proxy_etr) {
+		p->verdict = DP_DROP;
+		count(dp, p, DP_R_NOT_LOCAL);
+		return false;
+	}
+	if (leaving(l)) {
+		touch(dp, v);
+		p->verdict = DP_PUNT; /* held until it is known where it went, or that it stays */
+		count(dp, p, DP_R_LEAVING);
+		return false;
+	}
+	if (l && l->kind == LOCAL_DYN_HOST)
+		touch(dp, v);
+	return true;
+}
+
+void dp_deliver_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
+{
+	uint32_t iid[DP_BATCH], hash[DP_BATCH];
+	struct lisp_addr dst[DP_BATCH], src[DP_BATCH];
+	void *loc[DP_BATCH];
+	size_t idx[DP_BATCH];
+
+	for (size_t off = 0; off < n; off += DP_BATCH) {
+		size_t k = 0, end = n - off < DP_BATCH ? n : off + DP_BATCH;
+
+		for (size_t i = off; i < end; i++) {
+			struct dp_pkt *p = &pk[i];
+
+			p->flags = 0;
+			p->inner = p->off;
+			if (!inner_parse(p->buf + p->off, p->len, &src[k], &dst[k], &hash[k])) {
+				p->verdict = DP_DROP;
+				count(dp, p, DP_R_MALFORMED);
+				continue;
+			}
+			iid[k] = p->iid;
+			idx[k++] = i;
+		}
+		if (dp->local)
+			lpmh_lookup_batch(dp->local, k, iid, dst, loc);
+		else
+			memset(loc, 0, k * sizeof(loc[0]));
+		for (size_t j = 0; j < k; j++) {
+			struct dp_pkt *p = &pk[idx[j]];
+
+			if (!deliver_local(dp, p, loc[j], hash[j], false))
+				continue;
+			p->verdict = DP_FORWARD;
+			count(dp, p, DP_R_DECAP);
+		}
+	}
+}
+
 /*
  * Decapsulation of packets whose off points at the LISP header, with the
  * outer TTL in ttl and the outer source in aux: header check, TTL rule,
@@ -533,35 +622,16 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 		}
 		if (dp->local)
 			lpmh_lookup_batch(dp->local, k, iid, dst, loc);
+		else
+			memset(loc, 0, k * sizeof(loc[0]));
 		/* the sender's map-cache entry: its locator counts the packets it sent us */
 		mc_lookup_batch(dp->mc, k, iid, src, from);
 		for (size_t j = 0; j < k; j++) {
 			struct dp_pkt *p = &pk[idx[j]];
 			const struct etr_local *l = dp->local ? loc[j] : NULL;
 
-			if (l && l->kind == LOCAL_AWAY) {
-				struct mc_fwd f;
-
-				/* sent on to the new site: a hop, so that two sites that point
-				 * an EID at each other do not loop it until the outer TTL ends */
-				if (!inner_hop(p->buf + p->off)) {
-					p->verdict = DP_DROP;
-					count(dp, p, DP_R_TTL_EXCEEDED);
-					continue;
-				}
-				away_fwd(l, &f);
-				touch(dp, loc[j]);
-				p->flags |= DP_F_SMR; /* aux: the ITR that has it wrong */
-				count(dp, p, encap_to(dp, p, &f, hash[j], DP_R_AWAY));
+			if (!deliver_local(dp, p, loc[j], hash[j], true))
 				continue;
-			}
-			if (dp->local && !l && !dp->proxy_etr) {
-				p->verdict = DP_DROP;
-				count(dp, p, DP_R_NOT_LOCAL);
-				continue;
-			}
-			if (l && l->kind == LOCAL_DYN_HOST)
-				touch(dp, loc[j]);
 			/* a host of a dynamic-eid prefix we do not have: it left (or was never
 			 * here), and the ITR maps it to us still. Without an away entry (its
 			 * departure came without a Map-Notify: the Map-Server's was lost, or we
@@ -639,6 +709,7 @@ const char *dp_reason_name(enum dp_reason r)
 		[DP_R_NOT_LOCAL] = "not for an EID of this site",
 		[DP_R_LINK_LOCAL] = "link-local or multicast destination",
 		[DP_R_TTL_EXCEEDED] = "inner TTL exceeded, not re-encapsulated",
+		[DP_R_LEAVING] = "held: its VM is leaving (a migration)",
 	};
 
 	return r < DP_R_MAX ? names[r] : "?";

@@ -40,6 +40,7 @@ enum dp_reason {
 	DP_R_NOT_LOCAL,	   /* decapsulated packet for no EID of ours (and not a proxy-ETR) */
 	DP_R_LINK_LOCAL,   /* toward a link-local, multicast or broadcast address: never an EID */
 	DP_R_TTL_EXCEEDED, /* for an away EID, but its inner TTL / hop limit ran out */
+	DP_R_LEAVING,	   /* decapsulated for a host whose VM is leaving: held (DP_PUNT) */
 	DP_R_MAX,
 };
 
@@ -93,6 +94,13 @@ void dp_encap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 void dp_decap_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 /* The same for UDP payloads (from the LISP header on) with aux and ttl from the outer header. */
 void dp_decap_payload_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
+/*
+ * Inner packets (off at the IP header, iid set) that were decapsulated and
+ * held: each goes where the local table says now, as decapsulation would
+ * send it (DP_FORWARD: DP_R_DECAP here, DP_R_AWAY re-encapsulated; DP_PUNT:
+ * still leaving), but flags no SMR (the outer source is not kept).
+ */
+void dp_deliver_batch(struct dp *dp, struct dp_pkt *pk, size_t n);
 /* The use-petr locators of conf (the data plane part of the configuration; read now). */
 void dp_set_petrs(struct dp *dp, const struct xtr_conf_dp *conf);
 /* The name of r for counters and logs (a static string). */

@@ -111,6 +111,7 @@ void etr_dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_auth
 		    const struct lisp_prefix *p, bool withdraw, double now)
 {
 	struct dyn *d = ptable_lookup_exact(e->local, p);
+	bool leaving;
 
 	if (!d || d->l.kind != LOCAL_DYN_HOST)
 		return;
@@ -121,8 +122,11 @@ void etr_dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_auth
 	evh_add(e->io.evh, withdraw ? "withdrawn" : "forgotten", p, NULL, NULL);
 	if (conf == e->conf) /* (a reload counts the hosts again) */
 		policy_host_gone(e, conf->dbmaps[d->dbmap].dyn);
+	leaving = d->l.flags & LOCAL_F_LEAVING;
 	etr_local_remove(e, p);
 	e->ndyn--;
+	if (leaving) /* what it holds goes where the table now says (an away entry, or here) */
+		etr_event(e, ETR_EV_HOLD_END, p, NULL);
 }
 
 /* The dynamic database-mapping of an active dynamic-eid equal to p. */
@@ -248,6 +252,73 @@ static void dyn_age(struct etr *e, const struct lisp_prefix *p, double now)
 	etr_dyn_remove(e, e->conf, e->keys, p, true, now);
 }
 
+/* The host's migration hold ends (how: for the event history); the data plane sends it on. */
+static void leaving_end(struct etr *e, struct dyn *d, const char *how)
+{
+	__atomic_and_fetch(&d->l.flags, (uint8_t)~LOCAL_F_LEAVING, __ATOMIC_RELAXED);
+	evh_add(e->io.evh, "hold-end", &d->p, NULL, "%s", how);
+	etr_event(e, ETR_EV_HOLD_END, &d->p, NULL);
+}
+
+int etr_dyn_leaving(struct etr *e, const struct lisp_prefix *host, bool leaving, double now)
+{
+	struct dyn *d = ptable_lookup_exact(e->local, host);
+	const struct xtr_conf_dyneid *y;
+	bool was;
+
+	if (!d || d->l.kind != LOCAL_DYN_HOST) {
+		if (leaving)
+			e->c.leaving_refused++;
+		return -ENOENT;
+	}
+	was = d->l.flags & LOCAL_F_LEAVING;
+	y = &e->conf->dyneids[e->conf->dbmaps[d->dbmap].dyn];
+	if (!leaving) {
+		if (!was)
+			return 0;
+		e->c.leaving_stayed++;
+		leaving_end(e, d, "it runs here again");
+		return 1;
+	}
+	if (!y->hold_ms) {
+		e->c.leaving_refused++;
+		return -EPERM;
+	}
+	if (was)
+		return 0;
+	d->leaving_since = now;
+	d->leaving_until = now + y->hold_ms / 1000.0;
+	__atomic_or_fetch(&d->l.flags, (uint8_t)LOCAL_F_LEAVING, __ATOMIC_RELAXED);
+	e->c.leaving++;
+	evh_add(e->io.evh, "leaving", host, NULL, "held up to %u ms", y->hold_ms);
+	return 1;
+}
+
+int etr_dyn_hold_quota(const struct etr *e, const struct lisp_prefix *host, size_t *packets,
+		       size_t *bytes)
+{
+	const struct dyn *d = ptable_lookup_exact(e->local, host);
+	const struct xtr_conf_dyneid *y;
+
+	if (!d || d->l.kind != LOCAL_DYN_HOST || !(d->l.flags & LOCAL_F_LEAVING))
+		return -ENOENT;
+	y = &e->conf->dyneids[e->conf->dbmaps[d->dbmap].dyn];
+	*packets = y->hold_packets;
+	*bytes = y->hold_bytes;
+	return 0;
+}
+
+/* Collect filter: leaving hosts whose hold time is over. */
+static bool leaving_over(const struct lisp_prefix *p, void *v, void *arg)
+{
+	const struct tick_walk *t = arg;
+	const struct dyn *d = v;
+
+	(void)p;
+	return d->l.kind == LOCAL_DYN_HOST && (d->l.flags & LOCAL_F_LEAVING) &&
+	       t->now >= d->leaving_until;
+}
+
 void etr_dyn_tick(struct etr *e, double now)
 {
 	struct tick_walk t = { .e = e, .now = now };
@@ -256,6 +327,12 @@ void etr_dyn_tick(struct etr *e, double now)
 
 	for (size_t i = 0; i < n; i++)
 		dyn_age(e, &silent[i], now);
+	free(silent);
+	n = ptable_collect(e->local, NULL, leaving_over, &t, &silent, NULL);
+	for (size_t i = 0; i < n; i++) {
+		e->c.leaving_expired++;
+		leaving_end(e, ptable_lookup_exact(e->local, &silent[i]), "hold time over");
+	}
 	free(silent);
 	etr_dyn_fold(e);
 }
@@ -427,6 +504,10 @@ static int dyn_one(const struct lisp_prefix *p, void *v, void *arg)
 	info.since = d->since;
 	info.last_seen = d->last_seen;
 	info.last_packet = d->l.last_packet;
+	if (d->l.flags & LOCAL_F_LEAVING) {
+		info.leaving_since = d->leaving_since;
+		info.leaving_until = d->leaving_until;
+	}
 	info.registered = d->nregs > 0;
 	for (size_t i = 0; i < d->nregs; i++)
 		info.registered &= d->regs[i].last_ack > 0 &&

@@ -563,6 +563,8 @@ static void handle_moved(struct etr *e, const struct lisp_addr *src,
 		const struct etr_local *l = ptable_lookup_exact(e->local, &r.eid);
 
 		if (l && l->kind == LOCAL_DYN_HOST && r.ttl) {
+			if (l->flags & LOCAL_F_LEAVING)
+				e->c.leaving_moved++;
 			etr_dyn_remove(e, e->conf, e->keys, &r.eid, false, now);
 			e->c.dyn_moved++;
 		}

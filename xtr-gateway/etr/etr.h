@@ -29,6 +29,7 @@ enum etr_event {
 	ETR_EV_DYN_DOWN,  /* it left (moved, cleared or its dynamic-eid was removed) */
 	ETR_EV_AWAY_UP,	  /* an EID of ours now lives elsewhere: route it to the data plane */
 	ETR_EV_AWAY_DOWN, /* the away entry expired or the EID came back */
+	ETR_EV_HOLD_END,  /* a leaving host is no longer held (stays, expired, gone, moved) */
 };
 
 struct etr_io {
@@ -55,6 +56,9 @@ struct etr_counters {
 	uint64_t notifies_repeated; /* unsolicited Map-Notifies taken before: acked, not applied */
 	uint64_t notifies_stale;    /* refused: nonce below the replay window or too old */
 	uint64_t withdrawals_unacked; /* withdrawals no Map-Server acknowledged (after retries) */
+	uint64_t leaving, leaving_stayed, leaving_expired, leaving_moved; /* migration holds */
+	uint64_t
+		leaving_refused; /* a leaving notice for no host of ours or without migration-hold */
 };
 
 /*
@@ -76,6 +80,8 @@ enum etr_local_kind {
 
 /* LOCAL_DYN_POLICY: its data plane learns nothing (off, or host-limit reached): packets counts */
 #define LOCAL_F_NO_LEARN 0x01
+/* LOCAL_DYN_HOST: its VM paused to leave (a live migration's switchover): hold its packets */
+#define LOCAL_F_LEAVING	 0x02
 
 struct etr_local {
 	uint8_t kind;
@@ -169,7 +175,9 @@ struct etr_dyn_info {
 	enum etr_source source;
 	const char *who; /* the first-hop router that notified it, "" for none */
 	double since, last_seen, last_packet;
-	bool registered; /* acknowledged by every map-server within their lifetime */
+	double leaving_since; /* its first-hop router said its VM is leaving (0: not) */
+	double leaving_until; /* and until when its packets are held */
+	bool registered;      /* acknowledged by every map-server within their lifetime */
 };
 typedef int (*etr_dyn_fn)(const struct etr_dyn_info *d, void *arg);
 /* Calls fn for each learned dynamic EID in prefix order. */
@@ -186,6 +194,19 @@ struct etr_policy_info {
 /* The dynamic-eids of the configuration: how many, and i (< etr_policy_count()) of them. */
 size_t etr_policy_count(const struct etr *e);
 void etr_policy_info(const struct etr *e, size_t i, struct etr_policy_info *out);
+/*
+ * A first-hop router says host's VM paused to leave (leaving: a live
+ * migration's switchover), or that it runs here again (!leaving). While it
+ * is leaving the data plane holds its packets, until the Map-Server says
+ * where it went (a Map-Notify: an away entry), it stays, or the dynamic-eid's
+ * migration-hold time ends (etr_tick()). Returns 1 if changed, 0 if it was so
+ * already, -ENOENT (not a learned host) or -EPERM (its dynamic-eid has no
+ * migration-hold).
+ */
+int etr_dyn_leaving(struct etr *e, const struct lisp_prefix *host, bool leaving, double now);
+/* A leaving host's quota of held packets and bytes (its dynamic-eid's): 0, or -ENOENT. */
+int etr_dyn_hold_quota(const struct etr *e, const struct lisp_prefix *host, size_t *packets,
+		       size_t *bytes);
 /* The first-hop router a learned dynamic EID host came from ("" for none), or NULL if unknown. */
 const char *etr_dyn_owner(const struct etr *e, const struct lisp_prefix *host);
 /* The local table (see struct etr_local) for the data plane; it changes only in etr_*() calls. */

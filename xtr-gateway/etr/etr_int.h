@@ -66,6 +66,7 @@ struct dyn {
 	enum etr_source source;
 	char who[64]; /* the first-hop router that notified it */
 	double since, last_seen;
+	double leaving_since, leaving_until; /* LOCAL_F_LEAVING: see etr_dyn_leaving() */
 	struct etr_reg *regs;
 	size_t nregs;
 };

@@ -389,6 +389,7 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		       bool snapshot, double now)
 {
 	bool departed = ev->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED;
+	bool leaving = ev->kind == VMROAM__NOTIFY__EVENT_KIND__LEAVING;
 	struct lisp_prefix host;
 	struct peer_eid *x;
 	int rc = event_host(n, p, ev, &host);
@@ -407,6 +408,20 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		return 0;
 	if (departed && snapshot)
 		return -EINVAL; /* a snapshot lists what is there */
+	if (leaving && !snapshot) {
+		/* its VM paused to leave: hold its packets (only an EID this FHR has here) */
+		const char *owner = etr_dyn_owner(n->etr, &host);
+		bool ours = x && x->present && owner && strcmp(owner, p->id) == 0;
+
+		if (x && x->present)
+			x->version = ev->event_seq;
+		evh_add(n->io.evh, "fhr-leaving", &host, &p->addr, "from %s v%llu%s", p->id,
+			(unsigned long long)ev->event_seq, ours ? "" : ": not held here");
+		if (ours)
+			etr_dyn_leaving(n->etr, &host, true, now);
+		p->c.leaving++;
+		return 0;
+	}
 	evh_add(n->io.evh, departed ? "fhr-departed" : "fhr-arrived", &host, &p->addr,
 		"from %s v%llu%s", p->id, (unsigned long long)ev->event_seq,
 		snapshot ? " (resync)" : "");
@@ -414,6 +429,10 @@ static int apply_event(struct xtr_notify *n, struct peer *p, const Vmroam__Notif
 		rc = arrive(n, p, x, &host, ev->event_seq, snapshot, now);
 		if (rc == 0 && !snapshot)
 			p->c.arrivals++;
+		/* newer news than a leaving notice: it runs there still (a failed migration) */
+		if (rc == 0 && etr_dyn_owner(n->etr, &host) &&
+		    strcmp(etr_dyn_owner(n->etr, &host), p->id) == 0)
+			etr_dyn_leaving(n->etr, &host, false, now);
 		if (rc == 0 && snapshot && (x = peer_eid(p, &host)) != NULL)
 			x->snapshot = p->snap_id;
 		return rc;

@@ -40,7 +40,8 @@ struct xtr_notify_counters {
 struct xtr_notify_peer_counters {
 	uint64_t received, sent, arrivals, departures, resyncs, moved_away, replays, malformed;
 	uint64_t refused_prefix, refused_policy, deaths;
-	uint64_t older; /* events older than what was applied, ignored */
+	uint64_t older;	  /* events older than what was applied, ignored */
+	uint64_t leaving; /* its VMs paused to leave (a migration's switchover): held */
 };
 struct xtr_notify_peer_info {
 	const char *id, *dynamic_eid;
