@@ -33,16 +33,16 @@ static void test_order_and_quota(void **state)
 	mhold_configure(m, 100, 100);
 	for (int i = 0; i < 3; i++) {
 		memset(pkt, i, sizeof(pkt));
-		assert_int_equal(mhold_add(m, i == 1 ? &b : &a, &q, pkt, 60, 1.0 + i), 0);
+		assert_int_equal(mhold_add(m, i == 1 ? &b : &a, &q, pkt, 60, 0, 1.0 + i), 0);
 	}
-	assert_int_equal(mhold_add(m, &a, &q, pkt, 60, 4), 0);
+	assert_int_equal(mhold_add(m, &a, &q, pkt, 60, 0, 4), 0);
 	assert_int_equal(mhold_count_eid(m, &a, &bytes), 3);
 	assert_int_equal(bytes, 180);
-	assert_int_equal(mhold_add(m, &a, &q, pkt, 60, 5), -EFBIG);  /* its 3 packets */
-	assert_int_equal(mhold_add(m, &b, &q, pkt, 200, 5), -EFBIG); /* 60 + 200 > 250 bytes */
-	assert_int_equal(mhold_add(m, &b, &q, pkt, 190, 5), 0);	     /* 250: just so */
-	assert_int_equal(mhold_add(m, &b, &q, pkt, 0, 5), -EMSGSIZE);
-	assert_int_equal(mhold_add(m, &b, &q, pkt, 65536, 5), -EMSGSIZE);
+	assert_int_equal(mhold_add(m, &a, &q, pkt, 60, 0, 5), -EFBIG);	/* its 3 packets */
+	assert_int_equal(mhold_add(m, &b, &q, pkt, 200, 0, 5), -EFBIG); /* 60 + 200 > 250 bytes */
+	assert_int_equal(mhold_add(m, &b, &q, pkt, 190, 0, 5), 0);	/* 250: just so */
+	assert_int_equal(mhold_add(m, &b, &q, pkt, 0, 0, 5), -EMSGSIZE);
+	assert_int_equal(mhold_add(m, &b, &q, pkt, 65536, 0, 5), -EMSGSIZE);
 	/* oldest first, each packet its own copy after the headroom */
 	v = mhold_pkts(m, &n);
 	assert_int_equal(n, 5);
@@ -78,14 +78,14 @@ static void test_limits(void **state)
 
 	(void)state;
 	mhold_configure(m, 5, 3);
-	assert_int_equal(mhold_add(m, &t1a, &q, pkt, 64, 0), 0);
-	assert_int_equal(mhold_add(m, &t1a, &q, pkt, 64, 0), 0);
-	assert_int_equal(mhold_add(m, &t1b, &q, pkt, 64, 0), 0);
-	assert_int_equal(mhold_add(m, &t1b, &q, pkt, 64, 0), -EDQUOT); /* tenant 100's share */
+	assert_int_equal(mhold_add(m, &t1a, &q, pkt, 64, 0, 0), 0);
+	assert_int_equal(mhold_add(m, &t1a, &q, pkt, 64, 0, 0), 0);
+	assert_int_equal(mhold_add(m, &t1b, &q, pkt, 64, 0, 0), 0);
+	assert_int_equal(mhold_add(m, &t1b, &q, pkt, 64, 0, 0), -EDQUOT); /* tenant 100's share */
 	assert_int_equal(mhold_count_iid(m, 100), 3);
-	assert_int_equal(mhold_add(m, &t2, &q, pkt, 64, 0), 0); /* another tenant still holds */
-	assert_int_equal(mhold_add(m, &t2, &q, pkt, 64, 0), 0);
-	assert_int_equal(mhold_add(m, &t2, &q, pkt, 64, 0), -ENOSPC); /* 5 in total */
+	assert_int_equal(mhold_add(m, &t2, &q, pkt, 64, 0, 0), 0); /* another tenant still holds */
+	assert_int_equal(mhold_add(m, &t2, &q, pkt, 64, 0, 0), 0);
+	assert_int_equal(mhold_add(m, &t2, &q, pkt, 64, 0, 0), -ENOSPC); /* 5 in total */
 	assert_int_equal(mhold_count_eid(m, &t2, NULL), 2);
 	assert_int_equal(mhold_count_eid(m, &t1a, NULL), 2);
 	/* a smaller hold: the newest go */

@@ -1370,7 +1370,7 @@ static void test_leaving(void **state)
 	/* leaving, then it stays: the data plane lets go (HOLD_END), nothing sent */
 	nout = nevents = 0;
 	assert_int_equal(etr_dyn_leaving(e->etr, &other, true, 10), -ENOENT);
-	assert_int_equal(etr_dyn_hold_quota(e->etr, &host, &packets, &bytes), -ENOENT);
+	assert_int_equal(etr_dyn_hold_quota(e->etr, &other, &packets, &bytes), -ENOENT);
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10), 1);
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10.1), 0);
 	assert_true(l->flags & LOCAL_F_LEAVING);

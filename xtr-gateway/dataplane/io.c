@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,9 @@ struct wk {
 	pthread_t thread;
 	bool running;
 	ev_async stop;
+	ev_async kick;	     /* released held packets wait in rel */
+	struct dp_pkt *rel;  /* held packets released to this worker, oldest first (their */
+	size_t nrel, caprel; /* buffers its own): sent before anything it receives after */
 	struct dp dp;
 	struct tunq *tq;   /* one per TUN (x->tuns) */
 	struct udp udp[2]; /* IPv4, IPv6 */
@@ -338,6 +342,12 @@ static void flush_out(struct wk *w)
 			bytes += w->txq[i + n].len - outer_hdr(p);
 			n++;
 		}
+		/* packets queued one by one go first: a run sent at once must not overtake
+		 * them (a flow's short packet before its run of full ones was sent after it) */
+		if (n >= 2 && w->out4.n)
+			flush_one(w, &w->out4, w->x->raw4);
+		if (n >= 2 && w->out6.n)
+			flush_one(w, &w->out6, w->x->raw6);
 		if (n < 2 || !gso_send(w, &w->txq[i], n))
 			for (size_t k = 0; k < n; k++)
 				raw_push(w, &w->txq[i + k]);
@@ -410,7 +420,7 @@ static void release_held(struct xtr_dp *x, double now);
 
 /* Holds decapsulated packet p for dst, whose VM is leaving, within its quota. (Control plane.) */
 static void leave_hold(struct xtr_dp *x, const struct dp_pkt *p, const struct lisp_addr *dst,
-		       double now)
+		       unsigned worker, double now)
 {
 	char da[LISP_PREFIX_STRLEN];
 	struct mhold_quota q;
@@ -419,11 +429,11 @@ static void leave_hold(struct xtr_dp *x, const struct dp_pkt *p, const struct li
 
 	lisp_prefix_from_addr(&host, p->iid, dst);
 	if (etr_dyn_hold_quota(x->etr, &host, &q.packets, &q.bytes) < 0) {
-		/* it ended since the pipeline ran: after what is held, where it goes now */
-		q.packets = 1;
-		q.bytes = p->len;
+		/* it moved since the pipeline ran: held all the same, to go after what is */
+		q.packets = XTR_MHOLD_PACKETS_DEFAULT;
+		q.bytes = XTR_MHOLD_BYTES_DEFAULT;
 	}
-	rc = mhold_add(x->mhold, &host, &q, p->buf + p->off, p->len, now);
+	rc = mhold_add(x->mhold, &host, &q, p->buf + p->off, p->len, worker, now);
 	if (rc == 0) {
 		x->ctl.c.mhold_held++;
 		return;
@@ -457,7 +467,7 @@ static void run_punts(struct wk *w, double now)
 			send_smr(x, &u->a, u->iid, &u->dst, &u->src, now);
 			break;
 		case PUNT_LEAVE:
-			leave_hold(x, &w->pk[u->idx], &u->dst, now);
+			leave_hold(x, &w->pk[u->idx], &u->dst, w->index, now);
 			left = true;
 			break;
 		}
@@ -476,11 +486,15 @@ static void run_punts(struct wk *w, double now)
  * what the batch punted is then done under the write lock, and the main
  * loop is woken to notice it (its timers, its sends).
  */
+static void send_released(struct wk *w);
+
 static void batch_begin(struct wk *w)
 {
 	if (!w->ctl)
 		pthread_rwlock_rdlock(&w->x->lock);
 	w->gen = w->x->gen;
+	if (w->nrel)
+		send_released(w); /* what was held for a flow goes before what came since */
 }
 
 static void batch_end(struct wk *w, double now)
@@ -894,40 +908,73 @@ static void retry_pending(struct wk *w, double now)
 	hold_compact(w->x->hold, now, HOLD_MAX_AGE);
 }
 
-/* Writes decapsulated packet p to its instance-id's TUN (the main thread: one packet a write). */
-static bool deliver_tun(struct xtr_dp *x, const struct dp_pkt *p)
+/*
+ * Sends what the main thread released to this worker (w->rel, the packets'
+ * verdicts taken already): re-encapsulated ones to the new site, the others
+ * to its TUN queue, in their order; frees their buffers. The worker that
+ * received a flow's packets sends them, from its own CPU: the kernel queues
+ * what a thread sends on the CPU it runs on (a veth's backlog, the transmit
+ * queue XPS picks), so the same flow sent by two threads can be reordered
+ * (it was, in gw_hold.sh, when the main thread sent them). (Read lock held.)
+ */
+static void send_released(struct wk *w)
 {
 	static const struct virtio_net_hdr plain;
-	struct tun *t = tun_of(x, p->iid);
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)(uintptr_t)&plain, .iov_len = VNET_LEN },
-		{ .iov_base = p->buf + p->off, .iov_len = p->len },
-	};
 
-	if (!t || !x->nw) {
-		x->ctl.c.unknown_iid++;
-		return false;
+	for (size_t i = 0; i < w->nrel; i++) {
+		struct dp_pkt *p = &w->rel[i];
+		struct tun *t = tun_of(w->x, p->iid);
+		struct iovec iov[2] = {
+			{ .iov_base = (void *)(uintptr_t)&plain, .iov_len = VNET_LEN },
+			{ .iov_base = p->buf + p->off, .iov_len = p->len },
+		};
+
+		if (p->reason == DP_R_AWAY) {
+			push_out(w, p);
+			w->c.mhold_sent_away++;
+		} else if (!t) {
+			w->c.mhold_dropped++;
+		} else if (writev(w->tq[t - w->x->tuns].fd, iov, 2) < 0) {
+			w->c.tun_errors++;
+			w->c.mhold_dropped++;
+			log_warn_rl(&w->rl, "dataplane: write %s: %s", t->name, strerror(errno));
+		} else {
+			w->c.tun_writes++;
+			w->c.tun_tx++;
+			w->c.mhold_delivered++;
+		}
 	}
-	if (writev(x->w[0].tq[t - x->tuns].fd, iov, 2) < 0) {
-		x->ctl.c.tun_errors++;
-		log_warn_rl(&x->ctl.rl, "dataplane: write %s: %s", t->name, strerror(errno));
-		return false;
-	}
-	x->ctl.c.tun_tx++;
-	return true;
+	flush_out(w);
+	for (size_t i = 0; i < w->nrel; i++)
+		free(w->rel[i].buf);
+	w->nrel = 0;
+}
+
+/* The worker's kick: released packets wait (the main thread released them). */
+static void kick_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct wk *w = container_of(a, struct wk, kick);
+
+	(void)loop;
+	(void)revents;
+	batch_begin(w); /* (sends them) */
+	batch_end(w, ev_now(loop));
 }
 
 /*
- * Sends on, oldest first, what the migration hold has for hosts that are
- * no longer leaving: to the new site of one that moved (an away entry),
- * here to one that stays or whose hold time ended. The write lock is held,
- * so no worker sends a later packet of theirs before them. (Main thread.)
+ * What the migration hold has for hosts that are no longer leaving goes
+ * through the local table again, oldest first: to the new site of one that
+ * moved (an away entry), here to one that stays or whose hold time ended.
+ * Each packet is handed, with its verdict, to the worker that received it,
+ * which sends it before anything it receives later (the write lock is held:
+ * no worker runs meanwhile). (Main thread.)
  */
 static void release_held(struct xtr_dp *x, double now)
 {
 	struct wk *w = &x->ctl;
 	size_t npend;
 	struct mhold_pkt *pend = mhold_pkts(x->mhold, &npend);
+	bool kicked[XTR_DP_WORKERS_MAX] = { false };
 
 	ev_prepare_stop(x->d->loop, &x->release);
 	for (size_t off = 0; off < npend; off += BATCH) {
@@ -945,20 +992,27 @@ static void release_held(struct xtr_dp *x, double now)
 		for (size_t i = 0; i < n; i++) {
 			struct dp_pkt *p = &w->pk[i];
 			struct mhold_pkt *q = &pend[off + i];
+			struct wk *to;
 
 			if (p->verdict == DP_PUNT)
 				continue; /* still leaving */
-			q->done = true;
-			if (p->verdict == DP_FORWARD && p->reason == DP_R_AWAY) {
-				push_out(w, p);
-				w->c.mhold_sent_away++;
-			} else if (p->verdict == DP_FORWARD && deliver_tun(x, p)) {
-				w->c.mhold_delivered++;
-			} else {
+			if (p->verdict != DP_FORWARD || q->worker >= x->nw) {
+				q->done = true;
 				w->c.mhold_dropped++;
+				continue;
+			}
+			to = &x->w[q->worker];
+			if (to->nrel == to->caprel) {
+				to->caprel = to->caprel ? 2 * to->caprel : 256;
+				to->rel = xreallocarray(to->rel, to->caprel, sizeof(*to->rel));
+			}
+			to->rel[to->nrel++] = *p;
+			mhold_take(x->mhold, q); /* the buffer is the worker's now */
+			if (!kicked[q->worker]) {
+				kicked[q->worker] = true;
+				ev_async_send(to->loop, &to->kick);
 			}
 		}
-		flush_out(w);
 	}
 	w->c.mhold_dropped += mhold_compact(x->mhold, now, XTR_MHOLD_MAX_AGE);
 }
@@ -1404,6 +1458,8 @@ static void wk_init(struct xtr_dp *x, struct wk *w, unsigned index, bool ctl)
 	open_udp(w, &w->udp[1], AF_INET6);
 	ev_async_init(&w->stop, stop_cb);
 	ev_async_start(w->loop, &w->stop);
+	ev_async_init(&w->kick, kick_cb);
+	ev_async_start(w->loop, &w->kick);
 }
 
 static void wk_free(struct wk *w)
@@ -1419,6 +1475,10 @@ static void wk_free(struct wk *w)
 		close(w->udp[i].fd);
 	}
 	ev_async_stop(w->loop, &w->stop);
+	ev_async_stop(w->loop, &w->kick);
+	for (size_t i = 0; i < w->nrel; i++)
+		free(w->rel[i].buf);
+	free(w->rel);
 	ev_loop_destroy(w->loop);
 	free(w->tq);
 	free(w->slots);

@@ -105,7 +105,7 @@ size_t mhold_configure(struct mhold *m, size_t total, size_t per_iid)
 }
 
 int mhold_add(struct mhold *m, const struct lisp_prefix *eid, const struct mhold_quota *q,
-	      const uint8_t *pkt, size_t len, double now)
+	      const uint8_t *pkt, size_t len, unsigned worker, double now)
 {
 	struct lisp_prefix k = iid_key(eid->iid);
 	struct mhold_use *h = use_of(m->hosts, eid, false), *i = use_of(m->iids, &k, false);
@@ -137,6 +137,7 @@ int mhold_add(struct mhold *m, const struct lisp_prefix *eid, const struct mhold
 				 .len = len,
 				 .iid = eid->iid,
 				 .eid = *eid,
+				 .worker = worker,
 				 .at = now };
 	memcpy(p->buf + DP_HEADROOM, pkt, len);
 	h->packets++;
@@ -144,6 +145,16 @@ int mhold_add(struct mhold *m, const struct lisp_prefix *eid, const struct mhold
 	i->packets++;
 	i->bytes += len;
 	return 0;
+}
+
+uint8_t *mhold_take(struct mhold *m, struct mhold_pkt *q)
+{
+	uint8_t *buf = q->buf;
+
+	(void)m;
+	q->buf = NULL; /* (drop() frees NULL) */
+	q->done = true;
+	return buf;
 }
 
 struct mhold_pkt *mhold_pkts(struct mhold *m, size_t *n)

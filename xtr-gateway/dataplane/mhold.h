@@ -18,6 +18,7 @@ struct mhold_pkt {
 	size_t len;
 	uint32_t iid;
 	struct lisp_prefix eid; /* the leaving host it waits for */
+	unsigned worker;	/* the caller's: who received it (who sends it on) */
 	double at;
 	bool done; /* set by the caller: sent or given up; mhold_compact() frees it */
 };
@@ -39,7 +40,9 @@ size_t mhold_configure(struct mhold *m, size_t total, size_t per_iid);
  * -EFBIG (the host holds its quota) or -EMSGSIZE (len is 0 or over 65535).
  */
 int mhold_add(struct mhold *m, const struct lisp_prefix *eid, const struct mhold_quota *q,
-	      const uint8_t *pkt, size_t len, double now);
+	      const uint8_t *pkt, size_t len, unsigned worker, double now);
+/* Takes held packet q's buffer from m (the caller frees it) and marks it done. */
+uint8_t *mhold_take(struct mhold *m, struct mhold_pkt *q);
 /* The held packets, oldest first (*n of them): borrowed until the next mhold_*() call. */
 struct mhold_pkt *mhold_pkts(struct mhold *m, size_t *n);
 /* Frees the packets marked done, and the others held max_age or longer (returns how many). */

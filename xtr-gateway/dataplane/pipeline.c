@@ -526,8 +526,11 @@ static bool deliver_local(struct dp *dp, struct dp_pkt *p, void *v, uint32_t has
 		return false;
 	}
 	if (leaving(l)) {
-		touch(dp, v);
 		p->verdict = DP_PUNT; /* held until it is known where it went, or that it stays */
+		p->reason = DP_R_LEAVING;
+		if (!smr)
+			return false; /* held already: counted then */
+		touch(dp, v);
 		count(dp, p, DP_R_LEAVING);
 		return false;
 	}

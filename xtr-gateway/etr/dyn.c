@@ -300,7 +300,7 @@ int etr_dyn_hold_quota(const struct etr *e, const struct lisp_prefix *host, size
 	const struct dyn *d = ptable_lookup_exact(e->local, host);
 	const struct xtr_conf_dyneid *y;
 
-	if (!d || d->l.kind != LOCAL_DYN_HOST || !(d->l.flags & LOCAL_F_LEAVING))
+	if (!d || d->l.kind != LOCAL_DYN_HOST)
 		return -ENOENT;
 	y = &e->conf->dyneids[e->conf->dbmaps[d->dbmap].dyn];
 	*packets = y->hold_packets;

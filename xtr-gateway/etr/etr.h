@@ -204,7 +204,7 @@ void etr_policy_info(const struct etr *e, size_t i, struct etr_policy_info *out)
  * migration-hold).
  */
 int etr_dyn_leaving(struct etr *e, const struct lisp_prefix *host, bool leaving, double now);
-/* A leaving host's quota of held packets and bytes (its dynamic-eid's): 0, or -ENOENT. */
+/* A learned host's quota of held packets and bytes (its dynamic-eid's): 0, or -ENOENT. */
 int etr_dyn_hold_quota(const struct etr *e, const struct lisp_prefix *host, size_t *packets,
 		       size_t *bytes);
 /* The first-hop router a learned dynamic EID host came from ("" for none), or NULL if unknown. */
