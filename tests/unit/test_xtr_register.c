@@ -1379,31 +1379,40 @@ static void test_leaving(void **state)
 	assert_int_equal(bytes, XTR_MHOLD_BYTES_DEFAULT);
 	assert_int_equal(etr_dyn_walk(e->etr, dyn_info, &info), 1);
 	assert_true(info.leaving_since == 10 && info.leaving_until == 12); /* 2000 ms */
-	assert_int_equal(nevents, 0);
+	assert_true(etr_dyn_hold_next(e->etr) == 12);
+	assert_int_equal(nevents, 1);
+	assert_int_equal(events[0].ev, ETR_EV_HOLD_START);
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, false, 10.5), 1);
 	assert_false(l->flags & LOCAL_F_LEAVING);
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, false, 10.6), 0);
-	assert_int_equal(nevents, 1);
-	assert_int_equal(events[0].ev, ETR_EV_HOLD_END);
-	assert_true(lisp_prefix_equal(&events[0].p, &host));
+	assert_int_equal(nevents, 2);
+	assert_int_equal(events[1].ev, ETR_EV_HOLD_END);
+	assert_true(lisp_prefix_equal(&events[1].p, &host));
+	assert_true(etr_dyn_hold_next(e->etr) == 0);
 	assert_int_equal(nout, 0);
 	assert_int_equal(etr_dyn_walk(e->etr, dyn_info, &info), 1);
 	assert_true(info.leaving_since == 0);
 
-	/* leaving, and nothing more: the hold time ends at the tick after 2 s */
+	/* leaving, and nothing more: the hold time ends after 2 s (its timer, or the tick) */
 	nevents = 0;
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 20), 1);
-	etr_tick(e->etr, 21.9);
+	etr_dyn_hold_expire(e->etr, 21.9);
 	assert_true(l->flags & LOCAL_F_LEAVING);
-	etr_tick(e->etr, 22.0);
+	etr_dyn_hold_expire(e->etr, 22.0);
 	assert_false(l->flags & LOCAL_F_LEAVING);
-	assert_int_equal(nevents, 1);
-	assert_int_equal(events[0].ev, ETR_EV_HOLD_END);
+	assert_int_equal(nevents, 2);
+	assert_int_equal(events[1].ev, ETR_EV_HOLD_END);
+	nevents = 0;
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 23), 1);
+	etr_tick(e->etr, 25.5);
+	assert_false(l->flags & LOCAL_F_LEAVING);
+	assert_int_equal(nevents, 2);
+	assert_int_equal(c->leaving_expired, 2);
 
 	/* leaving, then the Map-Server's Map-Notify: the host goes, its hold ends, the away entry
 	 * is in place before anything is sent on (the data plane acts after the callback) */
-	nout = nevents = 0;
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 30), 1);
+	nout = nevents = 0;
 	len = moved_notify(buf, sizeof(buf), clock_nonce(0), "10.3.3.7/32", "k1");
 	etr_input(e->etr, &ms, 4342, buf, len, 30.05);
 	assert_int_equal(nevents, 3);
@@ -1413,9 +1422,10 @@ static void test_leaving(void **state)
 	l = lpmh_lookup(etr_local_table(e->etr), 4100, &vm);
 	assert_int_equal(l->kind, LOCAL_AWAY);
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 31), -ENOENT); /* away: not ours */
-	assert_int_equal(c->leaving, 3);
+	assert_true(etr_dyn_hold_next(e->etr) == 0);
+	assert_int_equal(c->leaving, 4);
 	assert_int_equal(c->leaving_stayed, 1);
-	assert_int_equal(c->leaving_expired, 1);
+	assert_int_equal(c->leaving_expired, 2);
 	assert_int_equal(c->leaving_moved, 1);
 	assert_int_equal(c->leaving_refused, 2);
 

@@ -183,6 +183,7 @@ struct xtr_dp {
 	struct hold *hold;   /* packets held while their destination resolves (dataplane/hold.c) */
 	struct mhold *mhold; /* packets held while their host's VM is leaving (dataplane/mhold.c) */
 	ev_prepare release;  /* sends them on once the main loop's callbacks have run */
+	ev_timer hold_end;   /* when the first hold of a leaving host ends */
 	struct smr *smr;     /* SMRs for away EIDs (dataplane/smr.c) */
 	struct wk ctl;
 	struct wk *w; /* the workers */
@@ -1038,6 +1039,27 @@ static void release_soon(struct xtr_dp *x)
 		ev_prepare_start(x->d->loop, &x->release);
 }
 
+/* The timer of the first hold to end (the ETR's tick would end it up to a second late). */
+static void hold_timer(struct xtr_dp *x)
+{
+	double next = etr_dyn_hold_next(x->etr), now = ev_now(x->d->loop);
+
+	ev_timer_stop(x->d->loop, &x->hold_end);
+	if (next > 0) {
+		ev_timer_set(&x->hold_end, next > now ? next - now : 0, 0);
+		ev_timer_start(x->d->loop, &x->hold_end);
+	}
+}
+
+static void hold_end_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct xtr_dp *x = container_of(t, struct xtr_dp, hold_end);
+
+	(void)revents;
+	etr_dyn_hold_expire(x->etr, ev_now(loop)); /* (its HOLD_END events arm the next) */
+	hold_timer(x);
+}
+
 void xtr_dp_installed(void *arg)
 {
 	struct xtr_daemon *d = arg;
@@ -1082,6 +1104,10 @@ void xtr_dp_event(void *arg, enum etr_event ev, const struct lisp_prefix *p, con
 		break;
 	case ETR_EV_HOLD_END:
 		release_soon(x);
+		hold_timer(x);
+		break;
+	case ETR_EV_HOLD_START:
+		hold_timer(x);
 		break;
 	case ETR_EV_DYN_UP:
 	case ETR_EV_DYN_DOWN:
@@ -1531,6 +1557,7 @@ void xtr_dp_open(struct xtr_daemon *d)
 	x->mhold = mhold_new();
 	mhold_configure(x->mhold, XTR_MHOLD_TOTAL, XTR_MHOLD_PER_IID);
 	ev_prepare_init(&x->release, release_cb);
+	ev_init(&x->hold_end, hold_end_cb);
 	x->smr = smr_new(&(struct smr_io){ .send = smr_io_send,
 					   .local_rloc = smr_local_rloc,
 					   .away_since = smr_away_since,
@@ -1612,6 +1639,7 @@ void xtr_dp_close(struct xtr_daemon *d)
 				close(x->pool[f][i]);
 	nl_close(x->rt);
 	ev_prepare_stop(d->loop, &x->release);
+	ev_timer_stop(d->loop, &x->hold_end);
 	hold_free(x->hold);
 	mhold_free(x->mhold);
 	smr_free(x->smr);

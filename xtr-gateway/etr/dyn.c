@@ -123,6 +123,7 @@ void etr_dyn_remove(struct etr *e, const struct xtr_conf *conf, struct lisp_auth
 	if (conf == e->conf) /* (a reload counts the hosts again) */
 		policy_host_gone(e, conf->dbmaps[d->dbmap].dyn);
 	leaving = d->l.flags & LOCAL_F_LEAVING;
+	e->nleaving -= leaving;
 	etr_local_remove(e, p);
 	e->ndyn--;
 	if (leaving) /* what it holds goes where the table now says (an away entry, or here) */
@@ -256,6 +257,7 @@ static void dyn_age(struct etr *e, const struct lisp_prefix *p, double now)
 static void leaving_end(struct etr *e, struct dyn *d, const char *how)
 {
 	__atomic_and_fetch(&d->l.flags, (uint8_t)~LOCAL_F_LEAVING, __ATOMIC_RELAXED);
+	e->nleaving--;
 	evh_add(e->io.evh, "hold-end", &d->p, NULL, "%s", how);
 	etr_event(e, ETR_EV_HOLD_END, &d->p, NULL);
 }
@@ -289,8 +291,10 @@ int etr_dyn_leaving(struct etr *e, const struct lisp_prefix *host, bool leaving,
 	d->leaving_since = now;
 	d->leaving_until = now + y->hold_ms / 1000.0;
 	__atomic_or_fetch(&d->l.flags, (uint8_t)LOCAL_F_LEAVING, __ATOMIC_RELAXED);
+	e->nleaving++;
 	e->c.leaving++;
 	evh_add(e->io.evh, "leaving", host, NULL, "held up to %u ms", y->hold_ms);
+	etr_event(e, ETR_EV_HOLD_START, host, NULL);
 	return 1;
 }
 
@@ -319,6 +323,40 @@ static bool leaving_over(const struct lisp_prefix *p, void *v, void *arg)
 	       t->now >= d->leaving_until;
 }
 
+static int next_end(const struct lisp_prefix *p, void *v, void *arg)
+{
+	const struct dyn *d = v;
+	double *next = arg;
+
+	(void)p;
+	if (d->l.kind == LOCAL_DYN_HOST && (d->l.flags & LOCAL_F_LEAVING) &&
+	    (*next == 0 || d->leaving_until < *next))
+		*next = d->leaving_until;
+	return 0;
+}
+
+double etr_dyn_hold_next(const struct etr *e)
+{
+	double next = 0;
+
+	if (e->nleaving)
+		ptable_walk(e->local, NULL, next_end, &next);
+	return next;
+}
+
+void etr_dyn_hold_expire(struct etr *e, double now)
+{
+	struct tick_walk t = { .e = e, .now = now };
+	struct lisp_prefix *over;
+	size_t n = ptable_collect(e->local, NULL, leaving_over, &t, &over, NULL);
+
+	for (size_t i = 0; i < n; i++) {
+		e->c.leaving_expired++;
+		leaving_end(e, ptable_lookup_exact(e->local, &over[i]), "hold time over");
+	}
+	free(over);
+}
+
 void etr_dyn_tick(struct etr *e, double now)
 {
 	struct tick_walk t = { .e = e, .now = now };
@@ -328,12 +366,7 @@ void etr_dyn_tick(struct etr *e, double now)
 	for (size_t i = 0; i < n; i++)
 		dyn_age(e, &silent[i], now);
 	free(silent);
-	n = ptable_collect(e->local, NULL, leaving_over, &t, &silent, NULL);
-	for (size_t i = 0; i < n; i++) {
-		e->c.leaving_expired++;
-		leaving_end(e, ptable_lookup_exact(e->local, &silent[i]), "hold time over");
-	}
-	free(silent);
+	etr_dyn_hold_expire(e, now);
 	etr_dyn_fold(e);
 }
 

@@ -25,11 +25,12 @@ struct xtr_conf_locator;
 
 /* What the ETR tells the daemon's glue (to add and remove kernel routes). */
 enum etr_event {
-	ETR_EV_DYN_UP,	  /* a dynamic EID was learned; ifname set in across-subnet mode */
-	ETR_EV_DYN_DOWN,  /* it left (moved, cleared or its dynamic-eid was removed) */
-	ETR_EV_AWAY_UP,	  /* an EID of ours now lives elsewhere: route it to the data plane */
-	ETR_EV_AWAY_DOWN, /* the away entry expired or the EID came back */
-	ETR_EV_HOLD_END,  /* a leaving host is no longer held (stays, expired, gone, moved) */
+	ETR_EV_DYN_UP,	   /* a dynamic EID was learned; ifname set in across-subnet mode */
+	ETR_EV_DYN_DOWN,   /* it left (moved, cleared or its dynamic-eid was removed) */
+	ETR_EV_AWAY_UP,	   /* an EID of ours now lives elsewhere: route it to the data plane */
+	ETR_EV_AWAY_DOWN,  /* the away entry expired or the EID came back */
+	ETR_EV_HOLD_START, /* a host's VM is leaving: its packets are held (etr_dyn_hold_next()) */
+	ETR_EV_HOLD_END,   /* a leaving host is no longer held (stays, expired, gone, moved) */
 };
 
 struct etr_io {
@@ -204,6 +205,10 @@ void etr_policy_info(const struct etr *e, size_t i, struct etr_policy_info *out)
  * migration-hold).
  */
 int etr_dyn_leaving(struct etr *e, const struct lisp_prefix *host, bool leaving, double now);
+/* When the first hold of a leaving host ends (unix time), 0 if none is held. */
+double etr_dyn_hold_next(const struct etr *e);
+/* Ends the holds whose time is over at now (etr_tick() does it too, each second). */
+void etr_dyn_hold_expire(struct etr *e, double now);
 /* A learned host's quota of held packets and bytes (its dynamic-eid's): 0, or -ENOENT. */
 int etr_dyn_hold_quota(const struct etr *e, const struct lisp_prefix *host, size_t *packets,
 		       size_t *bytes);

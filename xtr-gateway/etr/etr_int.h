@@ -84,6 +84,7 @@ struct etr {
 	struct ptable *local; /* database-mappings, dynamic-eid prefixes and hosts, away EIDs */
 	struct lpmh *idx;     /* the same, hashed by length, for the data plane */
 	size_t ndyn, naway;
+	size_t nleaving; /* hosts with LOCAL_F_LEAVING */
 	const struct xtr_conf *conf;
 	struct lisp_auth_key **keys; /* per map-server */
 	struct replay *replay;	     /* per map-server: its unsolicited Map-Notifies */
