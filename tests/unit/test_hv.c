@@ -271,7 +271,13 @@ static void lifecycle_translation(void **state)
 		{ 5, 1, HV_LEFT, "stopped/destroyed" },
 		{ 5, 4, HV_LEFT, "stopped/saved" },
 		{ 5, 42, HV_LEFT, "stopped/other" },
-		{ 3, 1, HV_NONE, "event 3/1" },
+		/* the switchover of a live migration away from here; no other pause */
+		{ 3, 1, HV_LEAVING, "suspended/migrated" },
+		{ 3, 7, HV_LEAVING, "suspended/postcopy" },
+		{ 3, 0, HV_NONE, "suspended/paused" },
+		{ 3, 2, HV_NONE, "suspended/ioerror" },
+		{ 3, 8, HV_NONE, "suspended/postcopy-failed" },
+		{ 3, 42, HV_NONE, "suspended/other" },
 		{ 0, 0, HV_NONE, "event 0/0" },
 		{ 1, 0, HV_NONE, "event 1/0" },
 	};
