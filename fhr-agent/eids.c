@@ -220,7 +220,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	log_info_rl(&f->rl_info, "fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
 		    lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
 	evh_add(f->io.evh, "detected", &host, NULL, "%s on %s", fhr_source_name(src), ifname);
-	gw_notify(f, e, false, now);
+	gw_notify(f, e, GW_ARRIVED, now);
 	return 1;
 }
 
@@ -286,12 +286,158 @@ bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
 {
 	struct mac_walk w = { .mac = mac };
+	char b[LISP_PREFIX_STRLEN];
 	int n = 0;
 
 	ptable_walk(f->eids, NULL, by_mac, &w);
-	for (size_t i = 0; i < w.n; i++)
+	for (size_t i = 0; i < w.n; i++) {
+		struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.found[i]);
+
+		/*
+		 * Leaving: the source host's STOPPED/MIGRATED comes as the VM resumes
+		 * at the destination, ahead of the MovedAway that says where it went.
+		 * Departing now would withdraw it and deliver what is held onto a
+		 * segment it has left: the departure waits for the end of the leaving.
+		 */
+		if (e && e->leaving) {
+			if (!e->left_pending)
+				f->c.leaving_left++;
+			e->left_pending = true;
+			evh_add(f->io.evh, "left-while-leaving", &e->p, NULL,
+				"its departure waits for the MovedAway or the hold time");
+			log_info("fhr: %s: its VM left while leaving: departure deferred",
+				 lisp_prefix_format(&e->p, b, sizeof(b)));
+			continue;
+		}
 		n += fhr_clear(f, &w.found[i], now);
+	}
 	return n;
+}
+
+int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (!e || e->state == FHR_EID_MOVED) {
+		f->c.leaving_ignored++;
+		return -ENOENT;
+	}
+	if (e->leaving)
+		return 0;
+	e->leaving = true;
+	e->left_pending = false;
+	e->leaving_since = now;
+	e->leave_from = e->version;
+	f->nleaving++;
+	f->c.leaving++;
+	log_info("fhr: %s is leaving (its VM paused to migrate): held up to %u ms",
+		 lisp_prefix_format(&host, b, sizeof(b)), f->conf->dyneids[e->dyn].migration_hold);
+	evh_add(f->io.evh, "leaving", &e->p, NULL, "its VM paused to leave; held up to %u ms",
+		f->conf->dyneids[e->dyn].migration_hold);
+	if (f->io.known)
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    FHR_KNOWN_LEAVING);
+	gw_notify(f, e, GW_LEAVING, now);
+	return 1;
+}
+
+/* The leaving of e ends here (the VM stays, or the hold time is over): REFRESH, delivered here. */
+static void leaving_end_here(struct fhr *f, struct fhr_eid *e, const char *why, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+
+	e->leaving = false;
+	f->nleaving--;
+	log_info("fhr: %s no longer leaving (%s, after %.0f ms): delivered here",
+		 lisp_prefix_format(&e->p, b, sizeof(b)), why, (now - e->leaving_since) * 1000.0);
+	evh_add(f->io.evh, "leaving-ended", &e->p, NULL, "%s after %.0f ms", why,
+		(now - e->leaving_since) * 1000.0);
+	e->last_seen = now;
+	if (f->io.known)
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    FHR_KNOWN_STAYS);
+	gw_notify(f, e, GW_REFRESH, now);
+}
+
+int fhr_stays(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (!e || !e->leaving)
+		return 0;
+	e->left_pending = false; /* (it runs here: whatever left was an earlier life) */
+	f->c.leaving_stayed++;
+	leaving_end_here(f, e, "its VM runs here again", now);
+	return 1;
+}
+
+void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e, double now)
+{
+	struct lisp_prefix p = e->p;
+
+	if (!e->leaving)
+		return;
+	e->leaving = false;
+	f->nleaving--;
+	f->c.leaving_moved++;
+	if (e->left_pending) /* the departure that waited: as a HV_LEFT after a MovedAway */
+		fhr_clear(f, &p, now);
+}
+
+size_t fhr_leaving_count(const struct fhr *f)
+{
+	return f->nleaving;
+}
+
+struct expire_walk {
+	struct fhr *f;
+	double now;
+	struct lisp_prefix v[64];
+	size_t n;
+};
+
+static int expire_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct expire_walk *w = arg;
+	const struct fhr_eid *e = v;
+
+	if (e->leaving && w->n < 64 &&
+	    w->now - e->leaving_since >= w->f->conf->dyneids[e->dyn].migration_hold / 1000.0)
+		w->v[w->n++] = *p;
+	return w->n == 64;
+}
+
+/* Leaving EIDs whose migration-hold is over: REFRESH, delivered here (or their deferred
+ * departure). */
+static void leaving_expire(struct fhr *f, double now)
+{
+	static struct expire_walk w;
+
+	w.f = f;
+	w.now = now;
+	w.n = 0;
+	ptable_walk(f->eids, NULL, expire_one, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
+
+		f->c.leaving_expired++;
+		if (e->left_pending) {
+			e->leaving = false;
+			f->nleaving--;
+			evh_add(f->io.evh, "leaving-ended", &e->p, NULL,
+				"hold time over, no MovedAway: departed");
+			fhr_clear(f, &w.v[i], now);
+			continue;
+		}
+		leaving_end_here(f, e, "hold time over", now);
+	}
 }
 
 /* The interface configuration named ifname, or NULL. */
@@ -359,6 +505,7 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 		return 0;
 	}
 	if (e->state == FHR_EID_MOVED || !e->has_mac ||
+	    e->leaving || /* (paused: its hold decides) */
 	    (!e->contested && (!x || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
 	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
 		return 0;
@@ -383,6 +530,8 @@ void fhr_tick(struct fhr *f, double now)
 	w.f = f;
 	w.now = now;
 	w.ngone = 0;
+	if (f->nleaving)
+		leaving_expire(f, now);
 	if (now - f->last_liveness >= 1.0) {
 		f->last_liveness = now;
 		ptable_walk(f->eids, NULL, liveness_one, &w);
@@ -425,11 +574,15 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 		for (size_t i = 0; i < w.n; i++) {
 			struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
 
+			if (e->leaving) { /* (known() below lets what was held go) */
+				e->leaving = false;
+				f->nleaving--;
+			}
 			if (f->io.known) /* (a moved-away one's route up goes too) */
 				f->io.known(f->io.arg, e->ifname, &e->p.addr,
 					    e->has_mac ? e->mac : NULL, FHR_KNOWN_GONE);
 			if (e->state != FHR_EID_MOVED) {
-				gw_notify(f, e, true, now);
+				gw_notify(f, e, GW_DEPARTED, now);
 				e->last_seen = now; /* (its version: the departure's) */
 				f->gone[f->gone_next++ % FHR_GONE_MAX] = *e;
 			}
@@ -459,7 +612,9 @@ static int info_one(const struct lisp_prefix *p, void *v, void *arg)
 				  .state = e->state,
 				  .since = e->since,
 				  .last_seen = e->last_seen,
-				  .probes = e->probes };
+				  .probes = e->probes,
+				  .leaving = e->leaving,
+				  .leaving_since = e->leaving_since };
 
 	memcpy(i.mac, e->mac, 6);
 	return w->fn(&i, w->arg);
