@@ -238,16 +238,24 @@ static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double n
 {
 	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
 	struct past_walk w = { .mac = mac, .iid = iid };
+	size_t known = 0;
 	int n = 0;
 
-	fhr_eid_walk(h->f, past_one, &w);
-	for (size_t i = 0; b && i < b->naddrs; i++)
-		n += fhr_leaving(h->f, iid, &b->addrs[i], now) > 0;
+	fhr_eid_walk(h->f, past_one, &w); /* (what this FHR knows of the MAC: here, or not) */
+	known = w.n;
+	/* and the addresses the events bound, that are in a dynamic-eid here (once each) */
+	for (size_t i = 0; b && i < b->naddrs && w.n < 16; i++) {
+		bool have = !iface_for(h->conf, iid, &b->addrs[i]);
+
+		for (size_t k = 0; k < w.n && !have; k++)
+			have = lisp_addr_equal(&w.a[k], &b->addrs[i]);
+		if (!have)
+			w.a[w.n++] = b->addrs[i];
+	}
 	for (size_t i = 0; i < w.n; i++)
 		n += fhr_leaving(h->f, iid, &w.a[i], now) > 0;
-	if (n)
-		h->c.leaving += (uint64_t)n;
-	else if (!w.n)
+	h->c.leaving += (uint64_t)n;
+	if (!known && !n)
 		h->c.leaving_unknown++; /* nothing of it is here: ignored */
 }
 
