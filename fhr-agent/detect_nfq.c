@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include <libnfnetlink/libnfnetlink.h>
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -292,6 +293,8 @@ void fhr_nfq_open(struct fhr_daemon *d, unsigned queue)
 	if (nfq_set_queue_maxlen(s->qh, FHR_HOLD_PACKETS + 1024) < 0)
 		log_warn("nfqueue: queue %u: cannot raise its length for held packets", queue);
 	s->q = xcalloc(FHR_HOLD_PACKETS, sizeof(*s->q));
+	/* a burst (what a hold lets go comes back at once, a flood) must not overflow the socket */
+	nfnl_rcvbufsiz(nfq_nfnlh(s->h), 8u << 20);
 	if (nfq_set_queue_flags(s->qh, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0)
 		log_warn("nfqueue: no fail-open on this kernel");
 	rc = fhr_nft_open(&s->nft, c, (int)queue, known_max(c));

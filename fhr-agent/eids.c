@@ -210,6 +210,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	}
 	e->source = src;
 	back = e->state == FHR_EID_MOVED; /* (a new one is DETECTED, zeroed) */
+	e->announced_ours = false;	  /* (here again: its frames tell the segment) */
 	e->state = FHR_EID_DETECTED;
 	e->since = e->last_seen = now;
 	e->probes = 0;
@@ -330,6 +331,7 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 		return 0;
 	e->leaving = true;
 	e->left_pending = false;
+	e->announced_ours = true;
 	e->leaving_since = now;
 	e->leave_from = e->version;
 	f->nleaving++;
@@ -351,6 +353,7 @@ static void leaving_end_here(struct fhr *f, struct fhr_eid *e, const char *why, 
 	char b[LISP_PREFIX_STRLEN];
 
 	e->leaving = false;
+	e->announced_ours = false; /* (known() tells the segment its MAC again) */
 	f->nleaving--;
 	log_info("fhr: %s no longer leaving (%s, after %.0f ms): delivered here",
 		 lisp_prefix_format(&e->p, b, sizeof(b)), why, (now - e->leaving_since) * 1000.0);
@@ -422,6 +425,7 @@ static void leaving_expire(struct fhr *f, double now)
 
 	w.f = f;
 	w.now = now;
+again:
 	w.n = 0;
 	ptable_walk(f->eids, NULL, expire_one, &w);
 	for (size_t i = 0; i < w.n; i++) {
@@ -438,6 +442,8 @@ static void leaving_expire(struct fhr *f, double now)
 		}
 		leaving_end_here(f, e, "hold time over", now);
 	}
+	if (w.n == 64)
+		goto again; /* (the ones done are no longer leaving) */
 }
 
 /* The interface configuration named ifname, or NULL. */
@@ -578,6 +584,9 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 				e->leaving = false;
 				f->nleaving--;
 			}
+			if (e->announced_ours && f->io.known) /* (before its route goes) */
+				f->io.known(f->io.arg, e->ifname, &e->p.addr,
+					    e->has_mac ? e->mac : NULL, FHR_KNOWN_LEFT);
 			if (f->io.known) /* (a moved-away one's route up goes too) */
 				f->io.known(f->io.arg, e->ifname, &e->p.addr,
 					    e->has_mac ? e->mac : NULL, FHR_KNOWN_GONE);

@@ -36,6 +36,7 @@ struct fhr_eid {
 	double hold_until;     /* flapping between sites: not re-asserted before */
 	bool leaving;	       /* its VM paused to leave (fhr_leaving): held until the end */
 	bool left_pending;     /* the hypervisor said it left while it was leaving */
+	bool announced_ours;   /* since its LEAVING the segment has it at our MAC */
 	double leaving_since;
 	uint64_t leave_from; /* its version before the LEAVING (a MovedAway may name it) */
 };

@@ -111,6 +111,14 @@ enum fhr_known {
 	/* It was leaving and stays here (the migration failed, or the hold time ended): the
 	 * segment told its MAC again, then what was held delivered here. */
 	FHR_KNOWN_STAYS,
+	/*
+	 * It leaves the table (FHR_KNOWN_GONE next) while the segment has it at
+	 * our MAC since its LEAVING (it moved away, its VM left this host).
+	 * Where the VM is still reached at layer 2 (extended subnet) the segment
+	 * is told its own MAC again: the hosts that sent to us since go to it
+	 * directly, not to a route that is going.
+	 */
+	FHR_KNOWN_LEFT,
 };
 
 struct fhr_io {

@@ -131,8 +131,8 @@ static void release(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 /*
  * Its VM paused to leave (yes): its packets from our segments are held,
  * and the segment told it is at our MAC (the hosts that send to it
- * directly send to us); it stays (no): the segment told its own MAC, then
- * what was held delivered here.
+ * directly send to us); it stays (no): what was held delivered here, then
+ * the segment told its own MAC.
  */
 static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
 		    const struct lisp_addr *a, const uint8_t *mac, bool yes)
@@ -147,11 +147,12 @@ static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 			held ? "its packets from our segments held" : "not held here");
 		return;
 	}
+	/* what was held first: a host told the VM's MAC would send past it */
+	release(d, x, a, FHR_RELEASE_HERE);
 	if (mac) {
 		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
 		evh_add(d->evh, "announced", &eid, NULL, "the segment told its own MAC again");
 	}
-	release(d, x, a, FHR_RELEASE_HERE);
 }
 
 /*
@@ -186,6 +187,16 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 			x = &d->conf->ifaces[i];
 	if (what == FHR_KNOWN_LEAVING || what == FHR_KNOWN_STAYS) {
 		leaving(d, x, ifname, a, mac, what == FHR_KNOWN_LEAVING);
+		return;
+	}
+	if (what == FHR_KNOWN_LEFT) { /* (across subnets our MAC stays the right one) */
+		if (x && !x->proxy_arp && mac) {
+			struct lisp_prefix left = eid_of(d, x, a);
+
+			fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
+			evh_add(d->evh, "announced", &left, NULL,
+				"the segment told its own MAC again (it left; reached at layer 2)");
+		}
 		return;
 	}
 	fhr_nfq_known(d, a, here);

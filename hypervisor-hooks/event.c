@@ -24,6 +24,14 @@ const char *hv_kind_name(enum hv_kind k)
 	}
 }
 
+enum hv_kind hv_kind_from_name(const char *name)
+{
+	for (enum hv_kind k = HV_ARRIVING; k <= HV_LEAVING; k++)
+		if (strcmp(hv_kind_name(k), name) == 0)
+			return k;
+	return HV_NONE;
+}
+
 enum hv_kind hv_hook_kind(const char *operation, const char *subop, bool *filter)
 {
 	static const struct {

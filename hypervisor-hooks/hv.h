@@ -116,6 +116,8 @@ enum hv_kind {
 };
 
 const char *hv_kind_name(enum hv_kind k);
+/* The kind named name (as hv_kind_name() writes it), or HV_NONE. */
+enum hv_kind hv_kind_from_name(const char *name);
 
 /*
  * A qemu hook call (operation, sub-operation as libvirt passes them):

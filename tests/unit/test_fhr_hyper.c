@@ -55,7 +55,7 @@ static uint64_t seen_seq;     /* the last one gw_events() read (retransmissions:
 static void rec_known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
 		      enum fhr_known what)
 {
-	static const char *names[] = { "here", "back", "away", "gone", "leaving", "stays" };
+	static const char *names[] = { "here", "back", "away", "gone", "leaving", "stays", "left" };
 	size_t n = strlen(knowns);
 
 	(void)arg;
@@ -486,7 +486,7 @@ static void leaving_then_stays_then_moves(void **state)
 	/* the MovedAway: moved away (its packets released up), then the departure that waited */
 	knowns[0] = '\0';
 	moved_away(e, "198.51.100.10", v, 1004.02);
-	assert_string_equal(knowns, "away gone");
+	assert_string_equal(knowns, "away left gone");
 	assert_int_equal(eid_state(e), -1);
 	assert_int_equal(fc->leaving_moved, 1);
 	assert_int_equal(fhr_leaving_count(e->fhr), 0);

@@ -249,6 +249,11 @@ static void hook_arguments(void **state)
 	assert_int_equal(hv_hook_kind("started", "end", &filter), HV_NONE);
 	assert_int_equal(hv_hook_kind("frobnicate", "-", &filter), HV_NONE);
 	assert_int_equal(hv_hook_kind(NULL, NULL, &filter), HV_NONE);
+	/* -e KIND (by hand) */
+	assert_int_equal(hv_kind_from_name("leaving"), HV_LEAVING);
+	assert_int_equal(hv_kind_from_name("live"), HV_LIVE);
+	assert_int_equal(hv_kind_from_name("none"), HV_NONE);
+	assert_int_equal(hv_kind_from_name("Leaving"), HV_NONE);
 	assert_false(filter);
 }
 
