@@ -218,7 +218,7 @@ pause
 t1=$EPOCHREALTIME
 sleep 0.5
 st=$(state fhr1)
-echo "round 1: the hook's LEAVING $(grep -o 'leaving told.*acknowledged in [0-9.]* ms' "$WORK/hook.log" | tail -1 | grep -o '[0-9.]* ms$') after it started (hook and pause $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') ms); FHR1 says: $st"
+echo "round 1: the hook's LEAVING acknowledged in $(grep -o 'leaving told.*acknowledged in [0-9.]* ms' "$WORK/hook.log" | tail -1 | grep -o '[0-9.]* ms$') (hook and pause together $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') ms); FHR1 says: $st"
 n_held=$(sed -n 's/^leaving (\([0-9]*\) held)$/\1/p' <<<"$st")
 check "FHR1: the VM leaving, packets held" test "${n_held:-0}" -gt 30
 check "FHR1: event history has leaving and hold" bash -c \
