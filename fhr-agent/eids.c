@@ -26,6 +26,18 @@ const char *fhr_source_name(enum fhr_source s)
 	return (unsigned)s < sizeof(src_names) / sizeof(src_names[0]) ? src_names[s] : "?";
 }
 
+/* e's departure waits (yes) or not any more. */
+static void left_pending_set(struct fhr *f, struct fhr_eid *e, bool yes)
+{
+	if (e->left_pending == yes)
+		return;
+	e->left_pending = yes;
+	if (yes)
+		f->ndeferred++;
+	else
+		f->ndeferred--;
+}
+
 struct fhr *fhr_new(const struct fhr_io *io, uint64_t session)
 {
 	struct fhr *f = xcalloc(1, sizeof(*f));
@@ -211,6 +223,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	e->source = src;
 	back = e->state == FHR_EID_MOVED; /* (a new one is DETECTED, zeroed) */
 	e->announced_ours = false;	  /* (here again: its frames tell the segment) */
+	left_pending_set(f, e, false);
 	e->state = FHR_EID_DETECTED;
 	e->since = e->last_seen = now;
 	e->probes = 0;
@@ -303,11 +316,17 @@ int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
 		if (e && e->leaving) {
 			if (!e->left_pending)
 				f->c.leaving_left++;
-			e->left_pending = true;
+			left_pending_set(f, e, true);
 			evh_add(f->io.evh, "left-while-leaving", &e->p, NULL,
 				"its departure waits for the MovedAway or the hold time");
 			log_info("fhr: %s: its VM left while leaving: departure deferred",
 				 lisp_prefix_format(&e->p, b, sizeof(b)));
+			continue;
+		}
+		/* moved away just now: what was held is on its way up (FHR_LEFT_DRAIN) */
+		if (e && e->state == FHR_EID_MOVED && e->announced_ours &&
+		    now - e->moved_at < FHR_LEFT_DRAIN) {
+			left_pending_set(f, e, true);
 			continue;
 		}
 		n += fhr_clear(f, &w.found[i], now);
@@ -330,7 +349,7 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 	if (e->leaving)
 		return 0;
 	e->leaving = true;
-	e->left_pending = false;
+	left_pending_set(f, e, false);
 	e->announced_ours = true;
 	e->leaving_since = now;
 	e->leave_from = e->version;
@@ -375,23 +394,20 @@ int fhr_stays(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now
 	e = ptable_lookup_exact(f->eids, &host);
 	if (!e || !e->leaving)
 		return 0;
-	e->left_pending = false; /* (it runs here: whatever left was an earlier life) */
+	left_pending_set(f, e, false); /* (it runs here: whatever left was an earlier life) */
 	f->c.leaving_stayed++;
 	leaving_end_here(f, e, "its VM runs here again", now);
 	return 1;
 }
 
-void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e, double now)
+void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e)
 {
-	struct lisp_prefix p = e->p;
-
 	if (!e->leaving)
 		return;
 	e->leaving = false;
 	f->nleaving--;
 	f->c.leaving_moved++;
-	if (e->left_pending) /* the departure that waited: as a HV_LEFT after a MovedAway */
-		fhr_clear(f, &p, now);
+	/* (a departure that waited goes FHR_LEFT_DRAIN after the MovedAway: leaving_expire()) */
 }
 
 size_t fhr_leaving_count(const struct fhr *f)
@@ -411,14 +427,20 @@ static int expire_one(const struct lisp_prefix *p, void *v, void *arg)
 	struct expire_walk *w = arg;
 	const struct fhr_eid *e = v;
 
-	if (e->leaving && w->n < 64 &&
-	    w->now - e->leaving_since >= w->f->conf->dyneids[e->dyn].migration_hold / 1000.0)
+	if (w->n < 64 &&
+	    ((e->leaving &&
+	      w->now - e->leaving_since >= w->f->conf->dyneids[e->dyn].migration_hold / 1000.0) ||
+	     (e->left_pending && e->state == FHR_EID_MOVED &&
+	      w->now - e->moved_at >= FHR_LEFT_DRAIN)))
 		w->v[w->n++] = *p;
 	return w->n == 64;
 }
 
-/* Leaving EIDs whose migration-hold is over: REFRESH, delivered here (or their deferred
- * departure). */
+/*
+ * Leaving EIDs whose migration-hold is over: REFRESH, delivered here (or
+ * their deferred departure); moved-away ones whose departure waited for the
+ * drain.
+ */
 static void leaving_expire(struct fhr *f, double now)
 {
 	static struct expire_walk w;
@@ -431,6 +453,12 @@ again:
 	for (size_t i = 0; i < w.n; i++) {
 		struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
 
+		if (!e->leaving) { /* moved away, drained: the departure that waited */
+			evh_add(f->io.evh, "departed", &e->p, NULL,
+				"its VM left; %.0f ms after the MovedAway", FHR_LEFT_DRAIN * 1000);
+			fhr_clear(f, &w.v[i], now);
+			continue;
+		}
 		f->c.leaving_expired++;
 		if (e->left_pending) {
 			e->leaving = false;
@@ -536,7 +564,7 @@ void fhr_tick(struct fhr *f, double now)
 	w.f = f;
 	w.now = now;
 	w.ngone = 0;
-	if (f->nleaving)
+	if (f->nleaving || f->ndeferred)
 		leaving_expire(f, now);
 	if (now - f->last_liveness >= 1.0) {
 		f->last_liveness = now;
@@ -584,6 +612,7 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 				e->leaving = false;
 				f->nleaving--;
 			}
+			left_pending_set(f, e, false);
 			if (e->announced_ours && f->io.known) /* (before its route goes) */
 				f->io.known(f->io.arg, e->ifname, &e->p.addr,
 					    e->has_mac ? e->mac : NULL, FHR_KNOWN_LEFT);

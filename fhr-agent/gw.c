@@ -390,7 +390,7 @@ static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__Mov
 			    FHR_KNOWN_AWAY);
 	log_info("fhr: %s moved away (gateway %s: now at %s)", lisp_prefix_format(&p, b, sizeof(b)),
 		 lisp_addr_format(&g->addr, a, sizeof(a)), where);
-	fhr_leaving_moved(f, e, now); /* (last: a departure that waited frees e) */
+	fhr_leaving_moved(f, e);
 }
 
 struct digest_walk {

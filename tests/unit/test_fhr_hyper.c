@@ -483,17 +483,38 @@ static void leaving_then_stays_then_moves(void **state)
 	assert_string_equal(ev, "");
 	assert_int_equal(eid_state(e), 1);
 	assert_int_equal(fc->leaving_left, 1);
-	/* the MovedAway: moved away (its packets released up), then the departure that waited */
+	/* the MovedAway: moved away (its packets released up), then the departure that waited,
+	 * once they are on their way (1 s: the segment told the VM's MAC must not pass them) */
 	knowns[0] = '\0';
 	moved_away(e, "198.51.100.10", v, 1004.02);
+	assert_string_equal(knowns, "away");
+	assert_int_equal(eid_state(e), 2);
+	fhr_tick(e->fhr, 1004.9);
+	assert_int_equal(eid_state(e), 2);
+	fhr_tick(e->fhr, 1005.1);
 	assert_string_equal(knowns, "away left gone");
 	assert_int_equal(eid_state(e), -1);
 	assert_int_equal(fc->leaving_moved, 1);
 	assert_int_equal(fhr_leaving_count(e->fhr), 0);
 	gw_events(ev, sizeof(ev));
 	assert_string_equal(ev, ""); /* (moved: no departure to withdraw) */
+	/* the order libvirt has more often: the MovedAway first, then HV_LEFT: it waits too */
+	say(e, "A", HV_LIVE, 1005.2, 1005.2, NULL);
+	say(e, "A", HV_LEAVING, 1005.3, 1005.3, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "A:198.51.100.10:hypervisor L:198.51.100.10:hypervisor");
+	knowns[0] = '\0';
+	moved_away(e, "198.51.100.10", last_version, 1005.4);
+	say(e, "A", HV_LEFT, 1005.41, 1005.41, NULL);
+	assert_string_equal(knowns, "away");
+	assert_int_equal(eid_state(e), 2);
+	fhr_tick(e->fhr, 1006.5);
+	assert_string_equal(knowns, "away left gone");
+	assert_int_equal(eid_state(e), -1);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, ""); /* (moved: no departure to withdraw) */
 	/* leaving for a VM with no EID here: ignored, counted */
-	say(e, "A", HV_LEAVING, 1005, 1005, NULL);
+	say(e, "A", HV_LEAVING, 1007, 1007, NULL);
 	gw_events(ev, sizeof(ev));
 	assert_string_equal(ev, "");
 	assert_int_equal(c->leaving_unknown, 1);
