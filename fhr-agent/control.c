@@ -121,7 +121,7 @@ static int send_eid(const struct fhr_eid_info *e, void *arg)
 {
 	static const char *states[] = { "detected", "acknowledged", "moved-away" };
 	const struct dyn_walk *w = arg;
-	char eid[LISP_PREFIX_STRLEN + 8], vrf[FHR_NAME_MAX] = "", who[64];
+	char eid[LISP_PREFIX_STRLEN + 8], vrf[FHR_NAME_MAX] = "", who[64], state[48];
 	Vmroam__Xtr__Reply r;
 	Vmroam__Xtr__DynamicEid m;
 	struct lisp_prefix bare = e->p;
@@ -148,7 +148,11 @@ static int send_eid(const struct fhr_eid_info *e, void *arg)
 	m.last_packet = e->last_seen;
 	m.registered = e->state == FHR_EID_ACKED;
 	m.locator_set = (char *)(uintptr_t) "";
-	m.state = (char *)(uintptr_t)states[e->state];
+	/* leaving: its VM paused to migrate away, with the packets held for it here */
+	snprintf(state, sizeof(state), "%s", states[e->state]);
+	if (e->leaving)
+		snprintf(state, sizeof(state), "leaving (%u held)", fhr_nfq_held(w->d, &e->p.addr));
+	m.state = state;
 	m.mac = who;
 	m.pending_pings = e->probes;
 	m.fhr = (char *)(uintptr_t)d_fhr_id(w->d);
@@ -219,7 +223,7 @@ static void send_gateways(struct ctl_client *cl, const struct fhr_daemon *d)
 /* show lisp hypervisor: the listener's counters and the MAC <-> address bindings */
 static void send_hypervisor(struct ctl_client *cl, const struct fhr_daemon *d)
 {
-	static const char *states[] = { "arriving", "live", "left" };
+	static const char *states[] = { "arriving", "live", "left", "leaving" };
 	const struct fhr_hv_counters *c = fhr_hv_counters(d->hv);
 	const struct fhr_hv_binding *b;
 	size_t nb = fhr_hv_bindings(d->hv, &b), nkeys = 0;
@@ -265,7 +269,7 @@ static void send_hypervisor(struct ctl_client *cl, const struct fhr_daemon *d)
 		bm[i].instance_id = b[i].iid;
 		bm[i].domain = (char *)(uintptr_t)b[i].domain;
 		bm[i].host = (char *)(uintptr_t)b[i].host;
-		bm[i].state = (char *)(uintptr_t)(b[i].live ? "live" : states[b[i].last_kind % 3]);
+		bm[i].state = (char *)(uintptr_t)(b[i].live ? "live" : states[b[i].last_kind % 4]);
 		bm[i].since = b[i].since;
 		bm[i].updated = b[i].updated;
 		for (size_t k = 0; k < b[i].naddrs; k++)
@@ -293,6 +297,8 @@ static void send_statistics(struct ctl_client *cl, struct fhr_daemon *d)
 {
 	const struct fhr_counters *c = fhr_counters(d->fhr);
 	const struct fhr_detect_counters dc = fhr_detect_counters(d);
+	const struct fhr_hold_counters hc = fhr_nfq_counters(d);
+	const struct fhr_hv_counters *hv = fhr_hv_counters(d->hv);
 	const struct {
 		const char *name, *help;
 		uint64_t value;
@@ -323,6 +329,29 @@ static void send_statistics(struct ctl_client *cl, struct fhr_daemon *d)
 		{ "moves_stale", "MovedAway about an older state, ignored", c->moves_stale },
 		{ "conflicts_held", "re-assertions held (another site keeps claiming)",
 		  c->conflicts_held },
+		{ "hv_leaving", "HV_LEAVING events (a VM paused to migrate away)", hv->by_kind[3] },
+		{ "hv_leaving_unknown", "of them for a VM with no EID here, ignored",
+		  hv->leaving_unknown },
+		{ "leaving", "EIDs leaving (held, the gateways told LEAVING)", c->leaving },
+		{ "leaving_ignored", "LEAVING for EIDs not here (moved away, unknown), ignored",
+		  c->leaving_ignored },
+		{ "leaving_moved", "leaving ended by a MovedAway", c->leaving_moved },
+		{ "leaving_stayed", "leaving ended by HV_LIVE (the migration failed)",
+		  c->leaving_stayed },
+		{ "leaving_expired", "leaving ended by the migration-hold", c->leaving_expired },
+		{ "leaving_left", "HV_LEFT while leaving (departure deferred)", c->leaving_left },
+		{ "leaving_now", "EIDs leaving now", fhr_leaving_count(d->fhr) },
+		{ "hold_held", "packets from our segments held for a leaving EID", hc.held },
+		{ "hold_released_up", "held packets released up (moved away)",
+		  hc.released[FHR_RELEASE_UP] },
+		{ "hold_released_here", "held packets delivered here (stays, hold time)",
+		  hc.released[FHR_RELEASE_HERE] },
+		{ "hold_released_gone", "held packets let go as it left the table",
+		  hc.released[FHR_RELEASE_GONE] },
+		{ "hold_over_limit", "packets over a hold limit, passed on at once",
+		  hc.over_limit },
+		{ "hold_eids_refused", "leaving EIDs not held (too many held)", hc.eids_refused },
+		{ "hold_holding", "packets held now", hc.holding },
 		{ "received", "eid-notify datagrams received", c->received },
 		{ "auth_failures", "of them failing authentication", c->auth_failures },
 		{ "replays", "of them replayed", c->replays },

@@ -6,13 +6,25 @@
  * (bypass) for each dynamic-eid prefix on each mobility interface, and the
  * queue is fail-open, so traffic never waits for the agent and never stops
  * when it is down; once an EID is known (one set element, added in-process)
- * its packets no longer reach the queue. Every packet is accepted. The
- * table is deleted at exit and one left by a crashed run is replaced at
- * start.
+ * its packets no longer reach the queue. The table is deleted at exit and
+ * one left by a crashed run is replaced at start.
+ *
+ * The same queue holds the packets our segments (the mobility interfaces)
+ * send to a leaving EID (its VM paused to migrate away; eids.c): the EID is
+ * an element of the leaving set, the rule before all others queues those
+ * packets, and their verdicts wait here, in arrival order, bounded per EID
+ * and in all (packets, bytes, EIDs; beyond: counted and accepted at once).
+ * When the leaving ends they are accepted in that order, after the route
+ * changed (moved away: up, to the site gateway) or the segment was told the
+ * VM's MAC again (it stays): the verdict continues PREROUTING, the routing
+ * decision is taken then. The set element goes after the verdicts, so that
+ * a packet that comes meanwhile queues behind them. Every other packet is
+ * accepted at once.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include <libnfnetlink/libnfnetlink.h>
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -27,14 +39,31 @@
 
 #define FHR_NFQ_KNOWN_MAX 65536 /* known EIDs per family without any eid-limit */
 
+struct held {
+	uint32_t id, len;
+	uint16_t slot; /* its EID's, in holds[] */
+};
+
+struct hold_eid {
+	struct lisp_addr a;
+	bool on;
+	uint32_t packets;
+	uint64_t bytes;
+};
+
 struct fhr_nfq_state {
 	struct nfq_handle *h;
 	struct nfq_q_handle *qh;
 	ev_io io;
 	struct fhr_daemon *d;
 	struct fhr_nft *nft;
-	struct log_rate rl;
+	struct log_rate rl, rl_hold;
 	uint64_t packets, learned;
+	struct held *q; /* held verdicts, in arrival order */
+	size_t nq;
+	uint64_t qbytes;
+	struct hold_eid holds[FHR_HOLD_EIDS];
+	struct fhr_hold_counters c;
 };
 
 void fhr_nfq_known(struct fhr_daemon *d, const struct lisp_addr *a, bool yes)
@@ -70,6 +99,132 @@ static int exempt_known(const struct fhr_eid_info *e, void *arg)
 	return 0;
 }
 
+static struct hold_eid *hold_of(struct fhr_nfq_state *s, const struct lisp_addr *a)
+{
+	for (size_t i = 0; i < FHR_HOLD_EIDS; i++)
+		if (s->holds[i].on && lisp_addr_equal(&s->holds[i].a, a))
+			return &s->holds[i];
+	return NULL;
+}
+
+bool fhr_nfq_hold(struct fhr_daemon *d, const struct lisp_addr *a)
+{
+	struct fhr_nfq_state *s = d->nfq;
+	static bool told;
+	char addr[LISP_ADDR_STRLEN];
+	struct hold_eid *h = NULL;
+	int rc;
+
+	if (!s) {
+		if (!told)
+			log_warn("nfqueue: no nfqueue configured: the packets of this FHR's "
+				 "segments "
+				 "to a leaving VM are not held (only the gateway's are)");
+		told = true;
+		return false;
+	}
+	if (hold_of(s, a))
+		return true;
+	for (size_t i = 0; i < FHR_HOLD_EIDS && !h; i++)
+		if (!s->holds[i].on)
+			h = &s->holds[i];
+	if (!h) {
+		s->c.eids_refused++;
+		log_warn_rl(&s->rl_hold, "nfqueue: %d EIDs held already: %s not held",
+			    FHR_HOLD_EIDS, lisp_addr_format(a, addr, sizeof(addr)));
+		return false;
+	}
+	rc = fhr_nft_leaving(s->nft, a, true);
+	if (rc < 0) {
+		s->c.eids_refused++;
+		log_warn_rl(&s->rl_hold, "nfqueue: cannot add %s to the leaving EIDs: %s",
+			    lisp_addr_format(a, addr, sizeof(addr)),
+			    rc == -ENFILE ? "the set is full" : strerror(-rc));
+		return false;
+	}
+	*h = (struct hold_eid){ .a = *a, .on = true };
+	return true;
+}
+
+size_t fhr_nfq_release(struct fhr_daemon *d, const struct lisp_addr *a, enum fhr_release how)
+{
+	struct fhr_nfq_state *s = d->nfq;
+	struct hold_eid *h = s ? hold_of(s, a) : NULL;
+	char addr[LISP_ADDR_STRLEN];
+	size_t n = 0, k = 0;
+	uint16_t slot;
+	int rc;
+
+	if (!h)
+		return 0;
+	slot = (uint16_t)(h - s->holds);
+	for (size_t i = 0; i < s->nq; i++) {
+		if (s->q[i].slot != slot) {
+			s->q[k++] = s->q[i];
+			continue;
+		}
+		nfq_set_verdict(s->qh, s->q[i].id, NF_ACCEPT, 0, NULL);
+		s->qbytes -= s->q[i].len;
+		n++;
+	}
+	s->nq = k;
+	s->c.released[how] += n;
+	h->on = false;
+	/* after the verdicts: what came meanwhile is queued behind them, accepted on reading */
+	rc = fhr_nft_leaving(s->nft, a, false);
+	if (rc < 0)
+		log_warn_rl(&s->rl, "nfqueue: cannot delete %s from the leaving EIDs: %s",
+			    lisp_addr_format(a, addr, sizeof(addr)), strerror(-rc));
+	return n;
+}
+
+uint32_t fhr_nfq_held(const struct fhr_daemon *d, const struct lisp_addr *a)
+{
+	struct fhr_nfq_state *s = d->nfq;
+
+	for (size_t i = 0; s && i < FHR_HOLD_EIDS; i++)
+		if (s->holds[i].on && lisp_addr_equal(&s->holds[i].a, a))
+			return s->holds[i].packets;
+	return 0;
+}
+
+struct fhr_hold_counters fhr_nfq_counters(const struct fhr_daemon *d)
+{
+	struct fhr_hold_counters c = { 0 };
+
+	if (d->nfq) {
+		c = d->nfq->c;
+		c.holding = d->nfq->nq;
+	}
+	return c;
+}
+
+/* A packet to a leaving EID (dst): its verdict waits, if the limits let it; true if held. */
+static bool hold_packet(struct fhr_nfq_state *s, uint32_t id, const struct lisp_addr *dst,
+			uint32_t len)
+{
+	struct hold_eid *h = hold_of(s, dst);
+	char addr[LISP_ADDR_STRLEN];
+
+	if (!h)
+		return false; /* (queued before its leaving ended: goes on at once) */
+	if (h->packets >= FHR_HOLD_EID_PACKETS || h->bytes + len > FHR_HOLD_EID_BYTES ||
+	    s->nq >= FHR_HOLD_PACKETS || s->qbytes + len > FHR_HOLD_BYTES) {
+		s->c.over_limit++;
+		log_warn_rl(&s->rl_hold,
+			    "nfqueue: %s: hold limit reached (%u packets here, %zu in all): "
+			    "passed on at once",
+			    lisp_addr_format(dst, addr, sizeof(addr)), h->packets, s->nq);
+		return false;
+	}
+	s->q[s->nq++] = (struct held){ .id = id, .len = len, .slot = (uint16_t)(h - s->holds) };
+	s->qbytes += len;
+	h->packets++;
+	h->bytes += len;
+	s->c.held++;
+	return true;
+}
+
 static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa,
 		     void *data)
 {
@@ -79,23 +234,29 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	unsigned char *p = NULL;
 	char ifname[IF_NAMESIZE];
 	int len = nfq_get_payload(nfa, &p);
-	struct lisp_addr src = { 0 };
-	uint32_t id = ph ? ntohl(ph->packet_id) : 0;
+	struct lisp_addr src = { 0 }, dst = { 0 };
+	uint32_t id = ph ? ntohl(ph->packet_id) : 0, plen = 0;
 
 	(void)msg;
 	s->packets++;
 	if (len >= 20 && p[0] >> 4 == 4) {
-		src.afi = LISP_AFI_IPV4;
+		src.afi = dst.afi = LISP_AFI_IPV4;
 		memcpy(src.u.v4, p + 12, 4);
+		memcpy(dst.u.v4, p + 16, 4);
+		plen = (uint32_t)p[2] << 8 | p[3];
 	} else if (len >= 40 && p[0] >> 4 == 6) {
 		lisp_addr_set_v6(&src, p + 8);
+		lisp_addr_set_v6(&dst, p + 24);
+		plen = 40 + ((uint32_t)p[4] << 8 | p[5]);
 	}
 	if (src.afi && if_indextoname(nfq_get_indev(nfa), ifname) &&
 	    fhr_detect(s->d->fhr, ifname, &src,
 		       hw && ntohs(hw->hw_addrlen) == 6 ? hw->hw_addr : NULL, FHR_SRC_DATA,
 		       ev_now(s->d->loop)) > 0)
 		s->learned++;
-	return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL); /* never holds traffic back */
+	if (ph && dst.afi && hold_packet(s, id, &dst, plen))
+		return 0; /* its verdict waits for the end of the leaving */
+	return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
 }
 
 static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -128,6 +289,12 @@ void fhr_nfq_open(struct fhr_daemon *d, unsigned queue)
 	if (!s->qh)
 		fatal("nfqueue: queue %u: %s (another agent on it?)", queue, strerror(errno));
 	nfq_set_mode(s->qh, NFQNL_COPY_PACKET, 64); /* the IP header is enough */
+	/* room for what is held, and more: beyond, the kernel accepts (fail-open) */
+	if (nfq_set_queue_maxlen(s->qh, FHR_HOLD_PACKETS + 1024) < 0)
+		log_warn("nfqueue: queue %u: cannot raise its length for held packets", queue);
+	s->q = xcalloc(FHR_HOLD_PACKETS, sizeof(*s->q));
+	/* a burst (what a hold lets go comes back at once, a flood) must not overflow the socket */
+	nfnl_rcvbufsiz(nfq_nfnlh(s->h), 8u << 20);
 	if (nfq_set_queue_flags(s->qh, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0)
 		log_warn("nfqueue: no fail-open on this kernel");
 	rc = fhr_nft_open(&s->nft, c, (int)queue, known_max(c));
@@ -148,6 +315,11 @@ void fhr_nfq_close(struct fhr_daemon *d)
 	if (!s)
 		return;
 	ev_io_stop(d->loop, &s->io);
+	for (size_t i = 0; i < s->nq; i++) /* what is held goes on (a closed queue drops it) */
+		nfq_set_verdict(s->qh, s->q[i].id, NF_ACCEPT, 0, NULL);
+	if (s->nq)
+		log_info("nfqueue: %zu held packets let go at shutdown", s->nq);
+	free(s->q);
 	fhr_nft_close(s->nft);
 	nfq_destroy_queue(s->qh);
 	nfq_close(s->h);

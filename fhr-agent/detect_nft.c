@@ -6,7 +6,11 @@
  *   table inet vmroam_fhr_qN {			(flags owner: gone with the agent)
  *	set known4 { type ipv4_addr; size S; }
  *	set known6 { type ipv6_addr; size S; }
+ *	set leaving4 { type ipv4_addr; size S; }
+ *	set leaving6 { type ipv6_addr; size S; }
  *	chain prerouting { type filter hook prerouting priority raw; policy accept;
+ *		iifname "IF" ip daddr @leaving4 counter queue num N bypass	(each mobility
+ *		iifname "IF" ip6 daddr @leaving6 counter queue num N bypass	 interface)
  *		ip saddr @known4 counter return
  *		ip6 saddr @known6 counter return
  *		iifname "IF" ip saddr PREFIX counter queue num N bypass	(each prefix, interface)
@@ -23,7 +27,11 @@
  * moved-in VM directly (the kernel's redirect, shared media) keeps doing so
  * after the VM has moved on (found by the lab, issue 20).
  *
- * A known EID is one element added to or deleted from its set. The queue
+ * A known EID is one element added to or deleted from its set, and so is a
+ * leaving one (its VM paused to migrate away): the packets our segments send
+ * it are queued, whoever sends them, and the agent holds their verdicts
+ * (detect_nfq.c); what comes from the uplink (the gateway holds that) is
+ * not. The queue
  * statement is the xtables NFQUEUE target (revision 3) through nft_compat,
  * as iptables-nft writes it: kernels without nft_queue have it (platform
  * notes §3), and nft's language has no way to write it, hence libnftnl
@@ -171,16 +179,21 @@ static const char *set_name(bool v6)
 	return v6 ? "known6" : "known4";
 }
 
-/* The set of known EIDs of one family: size addresses at most. */
-static void put_set(struct batch *b, bool v6, uint32_t size)
+static const char *leaving_name(bool v6)
+{
+	return v6 ? "leaving6" : "leaving4";
+}
+
+/* The set of known (or leaving) EIDs of one family: size addresses at most. */
+static void put_set(struct batch *b, bool v6, bool leaving, uint32_t size)
 {
 	struct nftnl_set *s = must(nftnl_set_alloc());
 	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->t->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(v6));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, leaving ? leaving_name(v6) : set_name(v6));
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, v6 ? 2 : 1);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (v6 ? 2 : 1) + (leaving ? 2 : 0));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v6 ? 8 : 7); /* nft's ipv6_addr, ipv4_addr */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v6 ? 16 : 4);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
@@ -209,8 +222,8 @@ static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
 	nftnl_rule_add_expr(r, e);
 }
 
-/* The packet is of family v6; its source address into register 1. */
-static void add_saddr(struct nftnl_rule *r, bool v6)
+/* The packet is of family v6; its source (or destination) address into register 1. */
+static void add_addr(struct nftnl_rule *r, bool v6, bool dst)
 {
 	uint8_t proto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	struct nftnl_expr *e;
@@ -220,9 +233,14 @@ static void add_saddr(struct nftnl_rule *r, bool v6)
 	add_cmp(r, &proto, 1);
 	e = expr_new("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER,
 		     NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, v6 ? 8 : 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, (v6 ? 8 : 12) + (dst ? (v6 ? 16 : 4) : 0));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
 	nftnl_rule_add_expr(r, e);
+}
+
+static void add_saddr(struct nftnl_rule *r, bool v6)
+{
+	add_addr(r, v6, false);
 }
 
 /* Register 1 (an address of p's family) within prefix p. */
@@ -334,6 +352,23 @@ static int put_queue(struct batch *b, const char *ifname, const struct lisp_pref
 	return 0;
 }
 
+/* iifname "ifname" ip[6] daddr @leaving[46] counter queue num N bypass; 0 or -EINVAL. */
+static int put_hold(struct batch *b, const char *ifname, bool v6, unsigned queue)
+{
+	struct nftnl_rule *r = rule_if(b, "prerouting", NFT_META_IIFNAME, ifname);
+	struct nftnl_expr *e;
+
+	if (!r)
+		return -EINVAL;
+	add_addr(r, v6, true);
+	e = expr_new("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1, NFTNL_EXPR_LOOKUP_SET_ID,
+		     v6 ? 4 : 3);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, leaving_name(v6));
+	nftnl_rule_add_expr(r, e);
+	put_rule(b, r, nfqueue_new(queue));
+	return 0;
+}
+
 /* oifname "ifname" icmp type redirect / icmpv6 type nd-redirect counter drop */
 static int put_no_redirect(struct batch *b, const char *ifname, bool v6)
 {
@@ -378,9 +413,15 @@ static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, int queue,
 	if (queue >= 0) {
 		put_chain(&b, "prerouting", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW);
 		for (int v6 = 0; v6 < 2; v6++) {
-			put_set(&b, v6, size);
-			put_return(&b, v6);
+			put_set(&b, v6, false, size);
+			put_set(&b, v6, true, size);
 		}
+		/* first: a leaving EID's packets from our segments, whoever sends them */
+		for (size_t i = 0; i < c->nifaces && rc == 0; i++)
+			for (int v6 = 0; v6 < 2 && c->ifaces[i].mobility[0] && rc == 0; v6++)
+				rc = put_hold(&b, c->ifaces[i].name, v6, (unsigned)queue);
+		for (int v6 = 0; v6 < 2; v6++)
+			put_return(&b, v6);
 	}
 	for (size_t i = 0; i < c->nifaces && rc == 0 && queue >= 0; i++) {
 		const struct fhr_conf_iface *f = &c->ifaces[i];
@@ -430,7 +471,9 @@ fail:
 	return rc;
 }
 
-int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
+/* Adds a to (or deletes it from) set name4 or name6 of its family. */
+static int set_elem(struct fhr_nft *t, const char *name4, const char *name6,
+		    const struct lisp_addr *a, bool yes)
 {
 	bool v6 = a->afi == LISP_AFI_IPV6;
 	struct nftnl_set_elem *e;
@@ -444,7 +487,7 @@ int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
 	s = must(nftnl_set_alloc());
 	e = must(nftnl_set_elem_alloc());
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(v6));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, v6 ? name6 : name4);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v6 ? (const void *)a->u.v6 : a->u.v4,
 			   v6 ? 16 : 4);
@@ -456,6 +499,16 @@ int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
 	nftnl_set_free(s);
 	rc = batch_send(&b);
 	return rc == -ENOENT && !yes ? 0 : rc; /* (not there: fine) */
+}
+
+int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
+{
+	return set_elem(t, set_name(false), set_name(true), a, yes);
+}
+
+int fhr_nft_leaving(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
+{
+	return set_elem(t, leaving_name(false), leaving_name(true), a, yes);
 }
 
 void fhr_nft_close(struct fhr_nft *t)

@@ -26,6 +26,18 @@ const char *fhr_source_name(enum fhr_source s)
 	return (unsigned)s < sizeof(src_names) / sizeof(src_names[0]) ? src_names[s] : "?";
 }
 
+/* e's departure waits (yes) or not any more. */
+static void left_pending_set(struct fhr *f, struct fhr_eid *e, bool yes)
+{
+	if (e->left_pending == yes)
+		return;
+	e->left_pending = yes;
+	if (yes)
+		f->ndeferred++;
+	else
+		f->ndeferred--;
+}
+
 struct fhr *fhr_new(const struct fhr_io *io, uint64_t session)
 {
 	struct fhr *f = xcalloc(1, sizeof(*f));
@@ -210,6 +222,8 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	}
 	e->source = src;
 	back = e->state == FHR_EID_MOVED; /* (a new one is DETECTED, zeroed) */
+	e->announced_ours = false;	  /* (here again: its frames tell the segment) */
+	left_pending_set(f, e, false);
 	e->state = FHR_EID_DETECTED;
 	e->since = e->last_seen = now;
 	e->probes = 0;
@@ -220,7 +234,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	log_info_rl(&f->rl_info, "fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
 		    lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
 	evh_add(f->io.evh, "detected", &host, NULL, "%s on %s", fhr_source_name(src), ifname);
-	gw_notify(f, e, false, now);
+	gw_notify(f, e, GW_ARRIVED, now);
 	return 1;
 }
 
@@ -286,12 +300,178 @@ bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
 {
 	struct mac_walk w = { .mac = mac };
+	char b[LISP_PREFIX_STRLEN];
 	int n = 0;
 
 	ptable_walk(f->eids, NULL, by_mac, &w);
-	for (size_t i = 0; i < w.n; i++)
+	for (size_t i = 0; i < w.n; i++) {
+		struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.found[i]);
+
+		/*
+		 * Leaving: the source host's STOPPED/MIGRATED comes as the VM resumes
+		 * at the destination, ahead of the MovedAway that says where it went.
+		 * Departing now would withdraw it and deliver what is held onto a
+		 * segment it has left: the departure waits for the end of the leaving.
+		 */
+		if (e && e->leaving) {
+			if (!e->left_pending)
+				f->c.leaving_left++;
+			left_pending_set(f, e, true);
+			evh_add(f->io.evh, "left-while-leaving", &e->p, NULL,
+				"its departure waits for the MovedAway or the hold time");
+			log_info("fhr: %s: its VM left while leaving: departure deferred",
+				 lisp_prefix_format(&e->p, b, sizeof(b)));
+			continue;
+		}
+		/* moved away just now: what was held is on its way up (FHR_LEFT_DRAIN) */
+		if (e && e->state == FHR_EID_MOVED && e->announced_ours &&
+		    now - e->moved_at < FHR_LEFT_DRAIN) {
+			left_pending_set(f, e, true);
+			continue;
+		}
 		n += fhr_clear(f, &w.found[i], now);
+	}
 	return n;
+}
+
+int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (!e || e->state == FHR_EID_MOVED) {
+		f->c.leaving_ignored++;
+		return -ENOENT;
+	}
+	if (e->leaving)
+		return 0;
+	e->leaving = true;
+	left_pending_set(f, e, false);
+	e->announced_ours = true;
+	e->leaving_since = now;
+	e->leave_from = e->version;
+	f->nleaving++;
+	f->c.leaving++;
+	log_info("fhr: %s is leaving (its VM paused to migrate): held up to %u ms",
+		 lisp_prefix_format(&host, b, sizeof(b)), f->conf->dyneids[e->dyn].migration_hold);
+	evh_add(f->io.evh, "leaving", &e->p, NULL, "its VM paused to leave; held up to %u ms",
+		f->conf->dyneids[e->dyn].migration_hold);
+	if (f->io.known)
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    FHR_KNOWN_LEAVING);
+	gw_notify(f, e, GW_LEAVING, now);
+	return 1;
+}
+
+/* The leaving of e ends here (the VM stays, or the hold time is over): REFRESH, delivered here. */
+static void leaving_end_here(struct fhr *f, struct fhr_eid *e, const char *why, double now)
+{
+	char b[LISP_PREFIX_STRLEN];
+
+	e->leaving = false;
+	e->announced_ours = false; /* (known() tells the segment its MAC again) */
+	f->nleaving--;
+	log_info("fhr: %s no longer leaving (%s, after %.0f ms): delivered here",
+		 lisp_prefix_format(&e->p, b, sizeof(b)), why, (now - e->leaving_since) * 1000.0);
+	evh_add(f->io.evh, "leaving-ended", &e->p, NULL, "%s after %.0f ms", why,
+		(now - e->leaving_since) * 1000.0);
+	e->last_seen = now;
+	if (f->io.known)
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    FHR_KNOWN_STAYS);
+	gw_notify(f, e, GW_REFRESH, now);
+}
+
+int fhr_stays(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (!e || !e->leaving)
+		return 0;
+	left_pending_set(f, e, false); /* (it runs here: whatever left was an earlier life) */
+	f->c.leaving_stayed++;
+	leaving_end_here(f, e, "its VM runs here again", now);
+	return 1;
+}
+
+void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e)
+{
+	if (!e->leaving)
+		return;
+	e->leaving = false;
+	f->nleaving--;
+	f->c.leaving_moved++;
+	/* (a departure that waited goes FHR_LEFT_DRAIN after the MovedAway: leaving_expire()) */
+}
+
+size_t fhr_leaving_count(const struct fhr *f)
+{
+	return f->nleaving;
+}
+
+struct expire_walk {
+	struct fhr *f;
+	double now;
+	struct lisp_prefix v[64];
+	size_t n;
+};
+
+static int expire_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct expire_walk *w = arg;
+	const struct fhr_eid *e = v;
+
+	if (w->n < 64 &&
+	    ((e->leaving &&
+	      w->now - e->leaving_since >= w->f->conf->dyneids[e->dyn].migration_hold / 1000.0) ||
+	     (e->left_pending && e->state == FHR_EID_MOVED &&
+	      w->now - e->moved_at >= FHR_LEFT_DRAIN)))
+		w->v[w->n++] = *p;
+	return w->n == 64;
+}
+
+/*
+ * Leaving EIDs whose migration-hold is over: REFRESH, delivered here (or
+ * their deferred departure); moved-away ones whose departure waited for the
+ * drain.
+ */
+static void leaving_expire(struct fhr *f, double now)
+{
+	static struct expire_walk w;
+
+	w.f = f;
+	w.now = now;
+again:
+	w.n = 0;
+	ptable_walk(f->eids, NULL, expire_one, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
+
+		if (!e->leaving) { /* moved away, drained: the departure that waited */
+			evh_add(f->io.evh, "departed", &e->p, NULL,
+				"its VM left; %.0f ms after the MovedAway", FHR_LEFT_DRAIN * 1000);
+			fhr_clear(f, &w.v[i], now);
+			continue;
+		}
+		f->c.leaving_expired++;
+		if (e->left_pending) {
+			e->leaving = false;
+			f->nleaving--;
+			evh_add(f->io.evh, "leaving-ended", &e->p, NULL,
+				"hold time over, no MovedAway: departed");
+			fhr_clear(f, &w.v[i], now);
+			continue;
+		}
+		leaving_end_here(f, e, "hold time over", now);
+	}
+	if (w.n == 64)
+		goto again; /* (the ones done are no longer leaving) */
 }
 
 /* The interface configuration named ifname, or NULL. */
@@ -359,6 +539,7 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 		return 0;
 	}
 	if (e->state == FHR_EID_MOVED || !e->has_mac ||
+	    e->leaving || /* (paused: its hold decides) */
 	    (!e->contested && (!x || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
 	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
 		return 0;
@@ -383,6 +564,8 @@ void fhr_tick(struct fhr *f, double now)
 	w.f = f;
 	w.now = now;
 	w.ngone = 0;
+	if (f->nleaving || f->ndeferred)
+		leaving_expire(f, now);
 	if (now - f->last_liveness >= 1.0) {
 		f->last_liveness = now;
 		ptable_walk(f->eids, NULL, liveness_one, &w);
@@ -425,11 +608,19 @@ int fhr_clear(struct fhr *f, const struct lisp_prefix *under, double now)
 		for (size_t i = 0; i < w.n; i++) {
 			struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
 
+			if (e->leaving) { /* (known() below lets what was held go) */
+				e->leaving = false;
+				f->nleaving--;
+			}
+			left_pending_set(f, e, false);
+			if (e->announced_ours && f->io.known) /* (before its route goes) */
+				f->io.known(f->io.arg, e->ifname, &e->p.addr,
+					    e->has_mac ? e->mac : NULL, FHR_KNOWN_LEFT);
 			if (f->io.known) /* (a moved-away one's route up goes too) */
 				f->io.known(f->io.arg, e->ifname, &e->p.addr,
 					    e->has_mac ? e->mac : NULL, FHR_KNOWN_GONE);
 			if (e->state != FHR_EID_MOVED) {
-				gw_notify(f, e, true, now);
+				gw_notify(f, e, GW_DEPARTED, now);
 				e->last_seen = now; /* (its version: the departure's) */
 				f->gone[f->gone_next++ % FHR_GONE_MAX] = *e;
 			}
@@ -459,7 +650,9 @@ static int info_one(const struct lisp_prefix *p, void *v, void *arg)
 				  .state = e->state,
 				  .since = e->since,
 				  .last_seen = e->last_seen,
-				  .probes = e->probes };
+				  .probes = e->probes,
+				  .leaving = e->leaving,
+				  .leaving_since = e->leaving_since };
 
 	memcpy(i.mac, e->mac, 6);
 	return w->fn(&i, w->arg);

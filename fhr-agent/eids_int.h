@@ -34,6 +34,26 @@ struct fhr_eid {
 	double conflict_since; /* the first of its conflicts in this minute */
 	unsigned conflicts;    /* still here right after another site claimed it, this minute */
 	double hold_until;     /* flapping between sites: not re-asserted before */
+	bool leaving;	       /* its VM paused to leave (fhr_leaving): held until the end */
+	bool left_pending;     /* its VM left while it was leaving (or draining): departs later */
+	bool announced_ours;   /* since its LEAVING the segment has it at our MAC */
+	double leaving_since;
+	uint64_t leave_from; /* its version before the LEAVING (a MovedAway may name it) */
+};
+
+/*
+ * A moved-away EID that was leaving departs (its VM left) this long after
+ * the MovedAway: what was held went up through the gateways, and the
+ * segment, told the VM's MAC at its departure, must not send past it.
+ */
+#define FHR_LEFT_DRAIN 1.0 /* s */
+
+/* The events gw_notify() sends (EventKind of proto/eid_notify.proto, kept out of eids.c). */
+enum gw_event {
+	GW_ARRIVED,
+	GW_DEPARTED,
+	GW_REFRESH,
+	GW_LEAVING,
 };
 
 /* A gateway of a dynamic-eid: our end of the channel to it (gw.c). */
@@ -76,6 +96,8 @@ struct fhr {
 	size_t ngws;
 	uint64_t session;
 	uint64_t version;     /* of the table: one more for every change */
+	size_t nleaving;      /* EIDs leaving */
+	size_t ndeferred;     /* EIDs whose departure waits (left_pending) */
 	double last_liveness; /* the liveness walk runs once a second, not every tick */
 	struct fhr_counters c;
 	struct log_rate rl, rl_info, rl_limit;
@@ -89,10 +111,13 @@ void gw_configure(struct fhr *f, const struct fhr_conf *conf, double now);
 void gw_free_all(struct fhr *f);
 /*
  * Gives e the table's next version and tells every gateway of its
- * dynamic-eid that it arrived (or departed), reliably, superseding older
- * news of e.
+ * dynamic-eid what (arrived, departed, refresh, leaving), reliably (the
+ * first send at once), superseding older news of e.
  */
-void gw_notify(struct fhr *f, struct fhr_eid *e, bool departed, double now);
+void gw_notify(struct fhr *f, struct fhr_eid *e, enum gw_event what, double now);
+/* eids.c, for gw.c: a MovedAway for e (its leaving ends; a departure that waited goes after
+ * FHR_LEFT_DRAIN). */
+void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e);
 /* Keepalives, Hellos, retransmissions, dead gateways. */
 void gw_tick(struct fhr *f, double now);
 

@@ -43,11 +43,14 @@ struct fhr_conf_dyneid {
 	size_t nprefixes;
 	struct fhr_conf_gw gws[FHR_GW_MAX]; /* eid-notify ADDRESS key KEY */
 	size_t ngws;
-	unsigned eid_limit; /* eid-limit N */
+	unsigned eid_limit;	 /* eid-limit N */
+	unsigned migration_hold; /* migration-hold MS: how long a leaving EID is held at most */
 	unsigned line;
 };
-#define FHR_EID_LIMIT_DEFAULT 4096
-#define FHR_EID_LIMIT_MAX     (1 << 20)
+#define FHR_EID_LIMIT_DEFAULT	   4096
+#define FHR_EID_LIMIT_MAX	   (1 << 20)
+#define FHR_MIGRATION_HOLD_DEFAULT 2000	 /* ms */
+#define FHR_MIGRATION_HOLD_MAX	   10000 /* ms */
 
 struct fhr_conf_iface {
 	char name[FHR_NAME_MAX];
@@ -98,6 +101,24 @@ enum fhr_known {
 	FHR_KNOWN_BACK, /* detected here again after a gateway said it had moved away */
 	FHR_KNOWN_AWAY, /* a gateway says it now lives at another site */
 	FHR_KNOWN_GONE, /* out of the table (departed, cleared) */
+	/*
+	 * Its VM paused to leave this host (a live migration's switchover):
+	 * hold the packets our segments send it, and tell the segment it is at
+	 * our MAC. The hold ends with FHR_KNOWN_AWAY (released up, after the
+	 * route up), FHR_KNOWN_STAYS or FHR_KNOWN_GONE.
+	 */
+	FHR_KNOWN_LEAVING,
+	/* It was leaving and stays here (the migration failed, or the hold time ended): the
+	 * segment told its MAC again, then what was held delivered here. */
+	FHR_KNOWN_STAYS,
+	/*
+	 * It leaves the table (FHR_KNOWN_GONE next) while the segment has it at
+	 * our MAC since its LEAVING (it moved away, its VM left this host).
+	 * Where the VM is still reached at layer 2 (extended subnet) the segment
+	 * is told its own MAC again: the hosts that sent to us since go to it
+	 * directly, not to a route that is going.
+	 */
+	FHR_KNOWN_LEFT,
 };
 
 struct fhr_io {
@@ -134,6 +155,11 @@ struct fhr_counters {
 	uint64_t conflicts_held; /* re-assertions held: another site keeps claiming the EID */
 	uint64_t moves_stale;	 /* MovedAway about an older state of an EID: ignored */
 	uint64_t stale_session, misdirected; /* refused: an earlier life of ours; not ours */
+	/* live migrations away: EIDs marked leaving; LEAVING for EIDs not here (ignored); how
+	 * the leaving ended: moved away, stays (the VM runs here again), hold time over; the
+	 * hypervisor said it left while it was leaving (its departure waits for the end) */
+	uint64_t leaving, leaving_ignored, leaving_moved, leaving_stayed, leaving_expired;
+	uint64_t leaving_left;
 };
 
 struct fhr;
@@ -172,6 +198,27 @@ bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr
  * VM's registration elsewhere wins without waiting for timers); how many.
  */
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now);
+/*
+ * The hypervisor says the VM of address a (instance-id iid) paused to
+ * leave this host (a live migration's switchover). An EID here is marked
+ * leaving (it stays ours: the digest counts it), takes a new version and
+ * the gateways are told LEAVING; fhr_io.known(FHR_KNOWN_LEAVING) holds its
+ * packets. The leaving ends with a MovedAway (moved away as usual), with
+ * fhr_stays(), or after the dynamic-eid's migration-hold (then REFRESH).
+ * A departure (fhr_depart_mac) while it is leaving waits for that end.
+ * Returns 1 (marked), 0 (leaving already), -ENOENT (not here: unknown or
+ * moved away; counted and ignored).
+ */
+int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
+/*
+ * The VM of a runs here again (HV_LIVE while it was leaving: the migration
+ * failed): no longer leaving, a new version, the gateways told REFRESH
+ * (they deliver what they hold here), fhr_io.known(FHR_KNOWN_STAYS).
+ * Returns 1, or 0 when it was not leaving.
+ */
+int fhr_stays(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
+/* EIDs leaving now. */
+size_t fhr_leaving_count(const struct fhr *f);
 /* Liveness probes, then the channel's Keepalives, retransmissions, dead gateways (gw.c). */
 void fhr_tick(struct fhr *f, double now);
 /*
@@ -196,6 +243,8 @@ struct fhr_eid_info {
 	enum fhr_eid_state state;
 	double since, last_seen;
 	unsigned probes; /* liveness probes not answered yet */
+	bool leaving;	 /* its VM is leaving (since leaving_since): its packets are held */
+	double leaving_since;
 };
 typedef int (*fhr_eid_fn)(const struct fhr_eid_info *e, void *arg);
 int fhr_eid_walk(const struct fhr *f, fhr_eid_fn fn, void *arg);
@@ -242,11 +291,14 @@ struct fhr_hv_io {
 
 struct fhr_hv_counters {
 	uint64_t received, accepted, auth_failures, unknown_iid, malformed, stale, replays, busy;
-	uint64_t by_kind[3]; /* arriving, live, left */
+	uint64_t by_kind[4]; /* arriving, live, left, leaving */
 	uint64_t detected;   /* EIDs new here because of a live VM (or its RARP) */
 	uint64_t departed;   /* EIDs withdrawn because their VM left */
 	uint64_t live_unknown, out_of_prefix, bindings_dropped;
-	uint64_t misdirected; /* another direction, or sent to another FHR's address */
+	uint64_t misdirected;	  /* another direction, or sent to another FHR's address */
+	uint64_t leaving;	  /* EIDs marked leaving because their VM paused to leave */
+	uint64_t leaving_unknown; /* HV_LEAVING for a VM with no EID here (ignored) */
+	uint64_t stayed;	  /* leaving EIDs that stay: HV_LIVE while they were leaving */
 };
 
 /* What the hypervisors said of one VM interface (MAC) of instance-id iid. */
@@ -256,7 +308,7 @@ struct fhr_hv_binding {
 	char domain[64], host[64];
 	struct lisp_addr addrs[FHR_HV_ADDRS];
 	size_t naddrs;
-	int last_kind; /* 0 arriving, 1 live, 2 left */
+	int last_kind; /* 0 arriving, 1 live, 2 left, 3 leaving */
 	bool live;
 	double since, updated;
 };
@@ -319,6 +371,32 @@ void fhr_nfq_open(struct fhr_daemon *d, unsigned queue);
 void fhr_nfq_close(struct fhr_daemon *d);
 /* fhr_io.known: exempt a (or not any more) from the queue. */
 void fhr_nfq_known(struct fhr_daemon *d, const struct lisp_addr *a, bool yes);
+/* The local hold of a leaving EID's packets: limits (beyond: counted, accepted at once) */
+#define FHR_HOLD_EIDS	     256	/* EIDs held at a time */
+#define FHR_HOLD_EID_PACKETS 4096	/* packets of one EID */
+#define FHR_HOLD_EID_BYTES   (4u << 20) /* bytes of one EID (IP lengths) */
+#define FHR_HOLD_PACKETS     16384	/* packets in all */
+#define FHR_HOLD_BYTES	     (16u << 20)
+enum fhr_release {
+	FHR_RELEASE_UP,	  /* moved away: after the route up, to the site gateway */
+	FHR_RELEASE_HERE, /* it stays (or the hold time ended): delivered on the segment */
+	FHR_RELEASE_GONE, /* it left the table: they go on as routed */
+};
+struct fhr_hold_counters {
+	uint64_t held, released[3], over_limit, eids_refused;
+	uint64_t holding; /* held now */
+};
+/*
+ * Holds the packets our segments send to a (a leaving EID) from now on:
+ * true, or false (no nfqueue configured: logged once; FHR_HOLD_EIDS held
+ * already, or the set refused it: counted).
+ */
+bool fhr_nfq_hold(struct fhr_daemon *d, const struct lisp_addr *a);
+/* Lets a's held packets go, in arrival order, and ends its hold; how many. */
+size_t fhr_nfq_release(struct fhr_daemon *d, const struct lisp_addr *a, enum fhr_release how);
+/* Packets held for a now. */
+uint32_t fhr_nfq_held(const struct fhr_daemon *d, const struct lisp_addr *a);
+struct fhr_hold_counters fhr_nfq_counters(const struct fhr_daemon *d);
 
 /* detect_nft.c: that table, inet vmroam_fhr_qN, through libnftnl (no process) */
 struct fhr_nft;
@@ -333,6 +411,8 @@ struct fhr_nft;
 int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, int queue, uint32_t size);
 /* Adds a to its family's known set, or deletes it: 0 or -errno (-ENFILE: the set is full). */
 int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
+/* The same with the leaving set: the packets our segments send to a are queued (held). */
+int fhr_nft_leaving(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
 /* Deletes the table and frees t; NULL is a no-op. */
 void fhr_nft_close(struct fhr_nft *t);
 

@@ -107,17 +107,25 @@ static void fill_event(const struct fhr *f, const struct fhr_eid *e, Vmroam__Not
 	ev->event_seq = e->version;
 }
 
-void gw_notify(struct fhr *f, struct fhr_eid *e, bool departed, double now)
+void gw_notify(struct fhr *f, struct fhr_eid *e, enum gw_event what, double now)
 {
-	Vmroam__Notify__EventKind kind = departed ? VMROAM__NOTIFY__EVENT_KIND__DEPARTED
-						  : VMROAM__NOTIFY__EVENT_KIND__ARRIVED;
+	static const Vmroam__Notify__EventKind kinds[] = {
+		[GW_ARRIVED] = VMROAM__NOTIFY__EVENT_KIND__ARRIVED,
+		[GW_DEPARTED] = VMROAM__NOTIFY__EVENT_KIND__DEPARTED,
+		[GW_REFRESH] = VMROAM__NOTIFY__EVENT_KIND__REFRESH,
+		[GW_LEAVING] = VMROAM__NOTIFY__EVENT_KIND__LEAVING,
+	};
+	static const char *names[] = { [GW_ARRIVED] = "notify-arrived",
+				       [GW_DEPARTED] = "notify-departed",
+				       [GW_REFRESH] = "notify-refresh",
+				       [GW_LEAVING] = "notify-leaving" };
 	char eid[LISP_ADDR_STRLEN], key[LISP_PREFIX_STRLEN];
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__EidEvent ev;
 
 	e->version = ++f->version;
 	e->acked = 0;
-	fill_event(f, e, kind, &ev, eid, sizeof(eid), now);
+	fill_event(f, e, kinds[what], &ev, eid, sizeof(eid), now);
 	lisp_prefix_format(&e->p, key, sizeof(key));
 	for (size_t i = 0; i < f->ngws; i++) {
 		if (f->gws[i].dyn != e->dyn || f->gws[i].need_hello || !f->gws[i].rx.session)
@@ -125,10 +133,7 @@ void gw_notify(struct fhr *f, struct fhr_eid *e, bool departed, double now)
 		vmroam__notify__envelope__init(&env);
 		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT;
 		env.eid_event = &ev;
-		evh_add(f->io.evh,
-			kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "notify-departed"
-								     : "notify-arrived",
-			&e->p, &f->gws[i].addr, NULL);
+		evh_add(f->io.evh, names[what], &e->p, &f->gws[i].addr, NULL);
 		send_env(f, &f->gws[i], &env, true, key, now);
 	}
 }
@@ -358,7 +363,9 @@ static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__Mov
 	if (lisp_prefix_parse(m->eid, g->iid, &p) < 0 ||
 	    (e = ptable_lookup_exact(f->eids, &p)) == NULL || e->state == FHR_EID_MOVED)
 		return;
-	if (m->version && e->version > m->version) {
+	/* (a leaving EID's MovedAway may name its version before the LEAVING: the gateway got the
+	 * Map-Notify first; it went all the same) */
+	if (m->version && e->version > m->version && !(e->leaving && m->version >= e->leave_from)) {
 		f->c.moves_stale++; /* about an older state of ours: it came back since */
 		return;
 	}
@@ -383,6 +390,7 @@ static void on_moved_away(struct fhr *f, struct gw *g, const Vmroam__Notify__Mov
 			    FHR_KNOWN_AWAY);
 	log_info("fhr: %s moved away (gateway %s: now at %s)", lisp_prefix_format(&p, b, sizeof(b)),
 		 lisp_addr_format(&g->addr, a, sizeof(a)), where);
+	fhr_leaving_moved(f, e);
 }
 
 struct digest_walk {

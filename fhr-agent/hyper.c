@@ -7,6 +7,10 @@
  * earlier one, or this FHR's own table) is detected at once, so that a
  * silent VM is registered the moment it resumes; a RARP from QEMU does
  * the same with the bindings. When a VM left, its EIDs are withdrawn.
+ * When it paused to leave (a live migration's switchover), its EIDs here
+ * are leaving (fhr_leaving: the gateways told, their packets held) until
+ * the MovedAway, the hold time, or a live from here (the migration failed:
+ * fhr_stays, delivered here).
  *
  * Every datagram is signed with the tenant's hypervisor-events key; a
  * sender's (session, seq) go through a replay window, and an event whose
@@ -212,12 +216,47 @@ static void live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
 	struct past_walk w = { .mac = mac, .iid = iid };
 
 	fhr_eid_walk(h->f, past_one, &w); /* (collected first: detecting changes the table) */
+	/* it was leaving (the migration failed, or was cancelled): it stays, delivered here */
+	for (size_t i = 0; b && i < b->naddrs; i++)
+		h->c.stayed += (uint64_t)fhr_stays(h->f, iid, &b->addrs[i], now);
+	for (size_t i = 0; i < w.n; i++)
+		h->c.stayed += (uint64_t)fhr_stays(h->f, iid, &w.a[i], now);
 	if (b)
 		detect_bound(h, b, NULL, FHR_SRC_HYPERVISOR, now);
 	for (size_t i = 0; i < w.n; i++)
 		detect_one(h, w.ifname[i], iid, &w.a[i], mac, FHR_SRC_HYPERVISOR, now);
 	if (!w.n && (!b || !b->naddrs))
 		h->c.live_unknown++; /* nothing known of it: it must speak */
+}
+
+/*
+ * The hypervisor says the VM with mac paused to leave this host (a live
+ * migration's switchover): its EIDs here (bound by the events, or this
+ * FHR's own by MAC) are leaving: held until the MovedAway.
+ */
+static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
+{
+	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
+	struct past_walk w = { .mac = mac, .iid = iid };
+	size_t known = 0;
+	int n = 0;
+
+	fhr_eid_walk(h->f, past_one, &w); /* (what this FHR knows of the MAC: here, or not) */
+	known = w.n;
+	/* and the addresses the events bound, that are in a dynamic-eid here (once each) */
+	for (size_t i = 0; b && i < b->naddrs && w.n < 16; i++) {
+		bool have = !iface_for(h->conf, iid, &b->addrs[i]);
+
+		for (size_t k = 0; k < w.n && !have; k++)
+			have = lisp_addr_equal(&w.a[k], &b->addrs[i]);
+		if (!have)
+			w.a[w.n++] = b->addrs[i];
+	}
+	for (size_t i = 0; i < w.n; i++)
+		n += fhr_leaving(h->f, iid, &w.a[i], now) > 0;
+	h->c.leaving += (uint64_t)n;
+	if (!known && !n)
+		h->c.leaving_unknown++; /* nothing of it is here: ignored */
 }
 
 /* A RARP (fhr.h); the FHR's own table fhr_detect_mac() has gone through already. */
@@ -235,10 +274,12 @@ int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, do
 static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__HypervisorEvent *ev,
 		 const struct lisp_addr *src, double now)
 {
-	static const char *names[] = { "hv-arriving", "hv-live", "hv-left" };
+	static const char *names[] = { "hv-arriving", "hv-live", "hv-left", "hv-leaving" };
 	int rc = 0;
 
-	if ((unsigned)ev->kind > VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT)
+	/* (a kind we do not know, from a newer host: refused before it changes anything) */
+	if ((unsigned)ev->kind >= sizeof(names) / sizeof(names[0]) ||
+	    (unsigned)ev->kind >= sizeof(h->c.by_kind) / sizeof(h->c.by_kind[0]))
 		return -EINVAL;
 	h->c.by_kind[ev->kind]++;
 	for (size_t i = 0; i < ev->n_interfaces; i++) {
@@ -282,6 +323,10 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT:
 			b->live = false;
 			h->c.departed += (uint64_t)fhr_depart_mac(h->f, vi->mac.data, now);
+			break;
+		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING:
+			b->live = false;
+			leaving(h, vi->mac.data, iid, now);
 			break;
 		default: /* arriving: a VM live here stays live (libvirtd reconnecting says it) */
 			break;

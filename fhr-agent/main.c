@@ -100,6 +100,61 @@ static void open_hv(struct fhr_daemon *d)
 	log_info("hypervisor-events: listening on UDP port %u", d->conf->hv_port);
 }
 
+/* The EID of a in its instance (the dynamic-eid of interface x), for the event history. */
+static struct lisp_prefix eid_of(const struct fhr_daemon *d, const struct fhr_conf_iface *x,
+				 const struct lisp_addr *a)
+{
+	struct lisp_prefix eid;
+
+	lisp_prefix_from_addr(&eid, 0, a);
+	for (size_t i = 0; x && i < d->conf->ndyneids; i++)
+		if (strcmp(d->conf->dyneids[i].name, x->mobility) == 0)
+			eid.iid = d->conf->dyneids[i].iid;
+	return eid;
+}
+
+/* Lets what our segments sent to a while it was leaving go on (noted when there was some). */
+static void release(struct fhr_daemon *d, const struct fhr_conf_iface *x, const struct lisp_addr *a,
+		    enum fhr_release how)
+{
+	struct lisp_prefix eid = eid_of(d, x, a);
+	size_t n = fhr_nfq_release(d, a, how);
+
+	if (n)
+		evh_add(d->evh, how == FHR_RELEASE_UP ? "hold-released up" : "hold-released here",
+			&eid, NULL, "%zu packet(s) %s", n,
+			how == FHR_RELEASE_UP	  ? "to the site gateway"
+			: how == FHR_RELEASE_HERE ? "delivered here"
+						  : "went on as routed (it left the table)");
+}
+
+/*
+ * Its VM paused to leave (yes): its packets from our segments are held,
+ * and the segment told it is at our MAC (the hosts that send to it
+ * directly send to us); it stays (no): what was held delivered here, then
+ * the segment told its own MAC.
+ */
+static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
+		    const struct lisp_addr *a, const uint8_t *mac, bool yes)
+{
+	struct lisp_prefix eid = eid_of(d, x, a);
+
+	if (yes) {
+		bool held = fhr_nfq_hold(d, a);
+
+		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
+		evh_add(d->evh, "hold", &eid, NULL, "%s; the segment told it is at our MAC",
+			held ? "its packets from our segments held" : "not held here");
+		return;
+	}
+	/* what was held first: a host told the VM's MAC would send past it */
+	release(d, x, a, FHR_RELEASE_HERE);
+	if (mac) {
+		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
+		evh_add(d->evh, "announced", &eid, NULL, "the segment told its own MAC again");
+	}
+}
+
 /*
  * What an EID did, on the host: its data packets skip the queue while it
  * is here. Across subnets (ip proxy-arp) an EID here but not in the
@@ -127,12 +182,28 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 	const char *act = "";
 	struct lisp_prefix eid; /* (in its instance, for the event history) */
 
-	fhr_nfq_known(d, a, here);
 	for (size_t i = 0; i < d->conf->nifaces && !x; i++)
 		if (strcmp(d->conf->ifaces[i].name, ifname) == 0)
 			x = &d->conf->ifaces[i];
-	if (!x)
+	if (what == FHR_KNOWN_LEAVING || what == FHR_KNOWN_STAYS) {
+		leaving(d, x, ifname, a, mac, what == FHR_KNOWN_LEAVING);
 		return;
+	}
+	if (what == FHR_KNOWN_LEFT) { /* (across subnets our MAC stays the right one) */
+		if (x && !x->proxy_arp && mac) {
+			struct lisp_prefix left = eid_of(d, x, a);
+
+			fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
+			evh_add(d->evh, "announced", &left, NULL,
+				"the segment told its own MAC again (it left; reached at layer 2)");
+		}
+		return;
+	}
+	fhr_nfq_known(d, a, here);
+	if (!x) {
+		release(d, NULL, a, FHR_RELEASE_GONE);
+		return;
+	}
 	rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
 	lisp_prefix_from_addr(&host, 0, a);
 	if (rc == 0 && here && x->proxy_arp) {
@@ -162,6 +233,8 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 		evh_add(d->evh, "routed-up", &eid, via.afi ? &via : NULL,
 			"its packets to the site gateway%s",
 			x->proxy_arp && mac ? "; the segment told it is at our MAC" : "");
+	/* what our segments sent it while it was leaving: now, by the route just made */
+	release(d, x, a, what == FHR_KNOWN_AWAY ? FHR_RELEASE_UP : FHR_RELEASE_GONE);
 	if (!x->proxy_arp || !mac)
 		return;
 	if (here && !fhr_detect_on_link(d, ifname, a))

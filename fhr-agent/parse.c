@@ -9,6 +9,7 @@
  *      eid-notify ADDRESS key [0|hex] KEY      (one line per gateway)
  *      hypervisor-events key [0|hex] KEY       (the tenant's hypervisors' key: listen for them)
  *      eid-limit N                             (EIDs of the dynamic-eid at most; 4096)
+ *      migration-hold MS                       (a leaving EID held at most; 2000, 1-10000)
  *    hypervisor-events port N                  (default 4350)
  *   interface NAME
  *    lisp mobility NAME
@@ -96,6 +97,7 @@ static int cmd_dynamic_eid(struct conf_parser *p, int argc, char **argv)
 		snprintf(c->dyneids[c->ndyneids].vrf, FHR_NAME_MAX, "%s", st(p)->vrf);
 	c->dyneids[c->ndyneids].line = p->line;
 	c->dyneids[c->ndyneids].eid_limit = FHR_EID_LIMIT_DEFAULT;
+	c->dyneids[c->ndyneids].migration_hold = FHR_MIGRATION_HOLD_DEFAULT;
 	st(p)->dyn = (int)c->ndyneids++;
 	return 0;
 }
@@ -155,6 +157,22 @@ static int cmd_eid_limit(struct conf_parser *p, int argc, char **argv)
 	if (!conf_parse_uint(argv[0], 1, FHR_EID_LIMIT_MAX, &n))
 		return conf_error(p, "eid-limit: a number from 1 to %d", FHR_EID_LIMIT_MAX);
 	st(p)->c->dyneids[st(p)->dyn].eid_limit = (unsigned)n;
+	return 0;
+}
+
+/*
+ * migration-hold MS: how long an EID whose VM paused to leave (a live
+ * migration's switchover) is held at most, waiting for the MovedAway
+ */
+static int cmd_migration_hold(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long n;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 1, FHR_MIGRATION_HOLD_MAX, &n))
+		return conf_error(p, "migration-hold: milliseconds from 1 to %d",
+				  FHR_MIGRATION_HOLD_MAX);
+	st(p)->c->dyneids[st(p)->dyn].migration_hold = (unsigned)n;
 	return 0;
 }
 
@@ -248,6 +266,7 @@ static const struct conf_cmd cmds[] = {
 	  0 },
 	{ MODE_DYNEID, "hypervisor-events", 2, 3, CONF_NONE, cmd_hv, "key [0|hex] KEY", 0 },
 	{ MODE_DYNEID, "eid-limit", 1, 1, CONF_NONE, cmd_eid_limit, "N", 0 },
+	{ MODE_DYNEID, "migration-hold", 1, 1, CONF_NONE, cmd_migration_hold, "MS", 0 },
 	{ MODE_ROUTER_LISP, "hypervisor-events", 2, 2, CONF_NONE, cmd_hv, "port N", 0 },
 	{ CONF_TOP, "interface", 1, 1, MODE_IFACE, cmd_interface, "NAME", 0 },
 	{ MODE_IFACE, "lisp mobility", 1, 1, CONF_NONE, cmd_mobility, "NAME", 0 },
@@ -393,6 +412,8 @@ void fhr_conf_print(const struct fhr_conf *c, FILE *f)
 		}
 		if (d->eid_limit != FHR_EID_LIMIT_DEFAULT)
 			fprintf(f, "   eid-limit %u\n", d->eid_limit);
+		if (d->migration_hold != FHR_MIGRATION_HOLD_DEFAULT)
+			fprintf(f, "   migration-hold %u\n", d->migration_hold);
 		fprintf(f, "   exit\n  exit\n");
 	}
 	fprintf(f, " exit\n");

@@ -17,9 +17,19 @@ const char *hv_kind_name(enum hv_kind k)
 		return "live";
 	case HV_LEFT:
 		return "left";
+	case HV_LEAVING:
+		return "leaving";
 	default:
 		return "none";
 	}
+}
+
+enum hv_kind hv_kind_from_name(const char *name)
+{
+	for (enum hv_kind k = HV_ARRIVING; k <= HV_LEAVING; k++)
+		if (strcmp(hv_kind_name(k), name) == 0)
+			return k;
+	return HV_NONE;
 }
 
 enum hv_kind hv_hook_kind(const char *operation, const char *subop, bool *filter)
@@ -61,6 +71,9 @@ enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reaso
 					 "wakeup" };
 	static const char *resumed[] = { "unpaused", "migrated", "from-snapshot", "postcopy",
 					 "postcopy-failed" };
+	static const char *suspended[] = { "paused",	"migrated", "ioerror",
+					   "watchdog",	"restored", "from-snapshot",
+					   "api-error", "postcopy", "postcopy-failed" };
 	static const char *stopped[] = { "shutdown", "destroyed", "crashed",	  "migrated",
 					 "saved",    "failed",	  "from-snapshot" };
 #define NAME(tab) ((unsigned)detail < sizeof(tab) / sizeof(tab[0]) ? tab[detail] : "other")
@@ -69,6 +82,9 @@ enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reaso
 	case EV_STARTED:
 		snprintf(reason, reasonlen, "started/%s", NAME(started));
 		return detail == 1 ? HV_ARRIVING : HV_LIVE;
+	case EV_SUSPENDED: /* only a migration's switchover: the others stay where they are */
+		snprintf(reason, reasonlen, "suspended/%s", NAME(suspended));
+		return detail == 1 || detail == 7 ? HV_LEAVING : HV_NONE;
 	case EV_RESUMED:
 		snprintf(reason, reasonlen, "resumed/%s", NAME(resumed));
 		return detail == 4 ? HV_NONE : HV_LIVE;
@@ -116,7 +132,8 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 {
 	static const Vmroam__Notify__HypervisorKind kinds[] = {
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_ARRIVING,
-		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE, VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE, VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT,
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING
 	};
 	Vmroam__Notify__VmInterface vifs[HV_IFACES_MAX], *vifp[HV_IFACES_MAX];
 	char abuf[HV_IFACES_MAX][HV_ADDRS_MAX][LISP_ADDR_STRLEN];
@@ -127,7 +144,7 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	char sender[2 * HV_NAME_MAX + 2], receiver[LISP_ADDR_STRLEN] = "";
 	size_t len;
 
-	if (kind < HV_ARRIVING || kind > HV_LEFT)
+	if (kind < HV_ARRIVING || kind > HV_LEAVING)
 		return 0;
 	if (t->has_fhr || d->has_fhr) /* the FHR it goes to (hv_route's choice) */
 		lisp_addr_format(t->has_fhr ? &t->fhr : &d->fhr, receiver, sizeof(receiver));

@@ -112,9 +112,12 @@ enum hv_kind {
 	HV_ARRIVING = 0,
 	HV_LIVE = 1,
 	HV_LEFT = 2,
+	HV_LEAVING = 3, /* paused for a migration's switchover away from here */
 };
 
 const char *hv_kind_name(enum hv_kind k);
+/* The kind named name (as hv_kind_name() writes it), or HV_NONE. */
+enum hv_kind hv_kind_from_name(const char *name);
 
 /*
  * A qemu hook call (operation, sub-operation as libvirt passes them):
@@ -129,7 +132,10 @@ enum hv_kind hv_hook_kind(const char *operation, const char *subop, bool *filter
  * A lifecycle event (virDomainEventType, detail) -> kind, with a short
  * name of it in reason ("resumed/migrated"). STARTED/MIGRATED -> ARRIVING;
  * RESUMED (but POSTCOPY_FAILED) and the other STARTED -> LIVE; STOPPED ->
- * LEFT; the rest NONE.
+ * LEFT; SUSPENDED/MIGRATED and SUSPENDED/POSTCOPY (the switchover of a
+ * live migration away from here) -> LEAVING; the rest NONE. A LIVE after a
+ * LEAVING (RESUMED at the source: the migration failed or was cancelled)
+ * tells the FHR that the VM stays.
  */
 enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reasonlen);
 

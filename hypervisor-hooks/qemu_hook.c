@@ -8,6 +8,11 @@
  * two retransmissions, and exits 0 within 2 s whatever happens: a hook
  * that fails would abort the migration, and it never calls libvirt (that
  * would deadlock the daemon that waits for it). Problems go to syslog.
+ *
+ * With -e KIND (arriving, live, leaving, left) it sends that event instead
+ * of the operation's, as vmroam-virtwatch would (OPERATION and
+ * SUB-OPERATION may then be left out): an operator telling an FHR by hand,
+ * or a test replaying a migration's events without libvirt.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,7 +156,8 @@ static void tell(const char *conf_path, const char *xml, size_t xlen, enum hv_ki
 	size_t len;
 	int rc;
 
-	snprintf(reason, sizeof(reason), "hook %s %s", op, subop);
+	snprintf(reason, sizeof(reason), "%s %s %s", strcmp(op, "-e") == 0 ? "manual" : "hook", op,
+		 subop);
 	if (hv_domain_parse(xml, xlen, &dom, err, sizeof(err)) < 0) {
 		say(LOG_WARNING, "%s %s: %s", name, reason, err);
 		return;
@@ -190,10 +196,13 @@ static void tell(const char *conf_path, const char *xml, size_t xlen, enum hv_ki
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vmroam-qemu-hook [-c conf] [-L logfile] DOMAIN OPERATION "
-			"SUB-OPERATION EXTRA < domain.xml\n"
-			"  -c conf     the host's configuration (default " HV_CONF_DEFAULT ")\n"
-			"  -L logfile  also append a line per call there\n");
+	fprintf(stderr,
+		"usage: vmroam-qemu-hook [-c conf] [-L logfile] DOMAIN OPERATION "
+		"SUB-OPERATION EXTRA < domain.xml\n"
+		"       vmroam-qemu-hook [-c conf] [-L logfile] -e KIND DOMAIN < domain.xml\n"
+		"  -c conf     the host's configuration (default " HV_CONF_DEFAULT ")\n"
+		"  -e KIND     send arriving, live, leaving or left (by hand, or a test)\n"
+		"  -L logfile  also append a line per call there\n");
 	exit(0); /* as everywhere in a hook: never fail libvirt's operation */
 }
 
@@ -201,9 +210,10 @@ int main(int argc, char **argv)
 {
 	const char *conf_path = HV_CONF_DEFAULT;
 	double t0 = now_real();
+	const char *manual = NULL;
 	enum hv_kind kind;
 	size_t xlen;
-	bool filter;
+	bool filter = false;
 	char *xml;
 	int opt;
 
@@ -211,22 +221,34 @@ int main(int argc, char **argv)
 	alarm(DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
 	openlog("vmroam-qemu-hook", LOG_PID, LOG_DAEMON);
-	while ((opt = getopt(argc, argv, "c:L:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:e:L:")) != -1) {
 		if (opt == 'c')
 			conf_path = optarg;
+		else if (opt == 'e')
+			manual = optarg;
 		else if (opt == 'L')
 			hooklog = fopen(optarg, "ae");
 		else
 			usage();
 	}
-	if (argc - optind < 3)
+	if (argc - optind < (manual ? 1 : 3))
 		usage();
-	kind = hv_hook_kind(argv[optind + 1], argv[optind + 2], &filter);
+	if (manual) {
+		kind = hv_kind_from_name(manual);
+		if (kind == HV_NONE) {
+			fprintf(stderr,
+				"vmroam-qemu-hook: -e %s: arriving, live, leaving or left\n",
+				manual);
+			return 1; /* (by hand: not libvirt's call) */
+		}
+	} else {
+		kind = hv_hook_kind(argv[optind + 1], argv[optind + 2], &filter);
+	}
 	(void)filter; /* nothing is ever printed on stdout, so a filter call changes nothing */
 	xml = read_stdin(&xlen); /* (also when there is nothing to do: libvirt writes it) */
 	if (kind != HV_NONE && xml)
-		tell(conf_path, xml, xlen, kind, argv[optind], argv[optind + 1], argv[optind + 2],
-		     t0);
+		tell(conf_path, xml, xlen, kind, argv[optind], manual ? "-e" : argv[optind + 1],
+		     manual ? manual : argv[optind + 2], t0);
 	free(xml);
 	if (hooklog)
 		fclose(hooklog);

@@ -3,7 +3,11 @@
  * lifecycle events (libvirt's event loop on libev, loop_virt.c) and tells
  * each tenant VM's FHR: arriving (STARTED_MIGRATED), live here
  * (RESUMED_MIGRATED: the moment a migrated VM runs on this host, which no
- * hook sees), left (STOPPED_*). Events are signed HypervisorEvents
+ * hook sees), leaving (SUSPENDED_MIGRATED/POSTCOPY: the switchover of a live
+ * migration away from here; its FHR holds the VM's packets, and a LIVE from
+ * here after it says the migration failed), left (STOPPED_*). Every event
+ * leaves at once from the callback, one datagram, no batching; LIVE and
+ * LEAVING from the cached domain (no round trip to libvirtd). Events are signed HypervisorEvents
  * (hv.h), retransmitted until the FHR acknowledges them. It reconnects
  * when libvirtd restarts (close callback, keepalives) and then tells the
  * FHRs the VMs running here, so that they know their MACs and addresses.
@@ -268,7 +272,7 @@ void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail)
 	log_debug(LOG_VIRT, "virtwatch: %s: %s", virDomainGetName(dom), reason);
 	if (kind == HV_NONE)
 		return;
-	/* live: at once from what we know (no round trip to libvirtd on the critical path) */
+	/* live, leaving: at once from what we know (no round trip to libvirtd on the critical path) */
 	d = domain_of(w, dom, kind == HV_ARRIVING);
 	if (!d)
 		return;

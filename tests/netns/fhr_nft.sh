@@ -88,14 +88,16 @@ no_children() {
 	done
 }
 expected_rules() {
-	printf '%s\n' 'ip saddr @known4 return' 'ip6 saddr @known6 return' \
+	printf '%s\n' 'iifname "br0" ip daddr @leaving4 queue num 3 bypass' \
+		'iifname "br0" ip6 daddr @leaving6 queue num 3 bypass' \
+		'ip saddr @known4 return' 'ip6 saddr @known6 return' \
 		'iifname "br0" ip saddr 198.51.100.0/25 queue num 3 bypass' \
 		'iifname "br0" ip6 saddr 2001:db8:d::/64 queue num 3 bypass'
 }
 rules_ok() { diff <(rules) <(expected_rules); }
 bounded() { nftx -j list set $T known6 | jq -e '.nftables[] | select(.set) | .set.size > 0' >/dev/null; }
 owned() { nftx list table $T | grep -q 'flags owner'; }
-four_rules() { [ "$(nftx -a list chain $T prerouting | grep -cE '(return|bypass) # handle')" = 4 ]; }
+six_rules() { [ "$(nftx -a list chain $T prerouting | grep -cE '(return|bypass) # handle')" = 6 ]; }
 quiet_log() { ! grep -E 'nfqueue: cannot|nftables' "$WORK/fhr.log"; }
 
 # 1. a table left behind (another run's, dropping the VMs' packets): replaced at start
@@ -111,7 +113,7 @@ NFT
 fhrd
 check "nft: the agent's table replaced the leftover one (owned, empty sets)" \
 	eval 'owned && set_is known4 0'
-check "nft: its rules: the known EIDs return, then the queue (bypass) per prefix on br0" rules_ok
+check "nft: its rules: a leaving EID's packets from br0 queued (held), the known EIDs return, then the queue (bypass) per prefix on br0" rules_ok
 check "nft: the sets are bounded" bounded
 
 # 2. N known EIDs (the neighbour table's, at once): N set elements, no process started
@@ -122,7 +124,7 @@ done | ip -n "$(ns fhr)" -batch -
 check "fhr-agent: no child process while $N EIDs arrive" no_children
 check "nft: $N known EIDs are $N elements of known4" retry 5 set_is known4 $N
 check "fhr-agent: the $N EIDs from the neighbour table" eid 198.51.100.80/32 '.source=="neighbor"'
-check "nft: still four rules (a known EID is no rule)" four_rules
+check "nft: still six rules (a known EID is no rule)" six_rules
 
 # 3. the VM's first data packet is queued and it is learned; its next ones return before it
 udp4

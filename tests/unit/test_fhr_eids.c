@@ -2,7 +2,8 @@
  * fhr-agent's EID table and channel against the real gateway end (xtr_notify
  * with an ETR behind it), in memory: datagrams are queued and delivered by
  * pump(). Arrival, acknowledgement, hijack guard, RARP, move away, FHR and
- * gateway restarts (tables converge), a silent gateway.
+ * gateway restarts (tables converge), a silent gateway, a VM leaving (a
+ * live migration's switchover).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -634,6 +635,65 @@ static void test_anti_entropy(void **state)
 	assert_int_equal(g.digest_resyncs, 1);
 }
 
+static int leaving_of(const struct fhr_eid_info *i, void *arg)
+{
+	*(int *)arg = i->leaving;
+	return 0;
+}
+
+/*
+ * Leaving (issue 21): the EID stays the FHR's (the gateway keeps it, the
+ * digests agree, no Resync), each change takes a new version the gateway
+ * applies; it ends when the VM stays or the migration-hold is over.
+ */
+static void test_leaving(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr other;
+	struct fhr_gw_info g;
+	int leaving = -1;
+
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	run(e, 1, 3);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	lisp_addr_parse("198.51.100.99", &other);
+	assert_int_equal(fhr_leaving(e->fhr, 4100, &other, 3), -ENOENT); /* not here */
+	assert_int_equal(fhr_counters(e->fhr)->leaving_ignored, 1);
+	assert_int_equal(fhr_leaving(e->fhr, 4100, &e->vm, 3), 1);
+	assert_int_equal(fhr_leaving(e->fhr, 4100, &e->vm, 3), 0); /* (again: nothing new) */
+	fhr_eid_walk(e->fhr, leaving_of, &leaving);
+	assert_int_equal(leaving, 1);
+	run(e, 3, 4.9);
+	assert_int_equal(etr_dyn_count(e->etr), 1);    /* still ours at the gateway */
+	assert_int_equal(eid_state(e), FHR_EID_ACKED); /* the LEAVING acknowledged */
+	fhr_gw_info(e->fhr, 0, &g);
+	assert_true(g.in_sync);
+	assert_int_equal(g.eids, 1);
+	/* the VM stays: no longer leaving, the gateway acknowledges the REFRESH */
+	assert_int_equal(fhr_stays(e->fhr, 4100, &e->vm, 4.9), 1);
+	assert_int_equal(fhr_stays(e->fhr, 4100, &e->vm, 4.9), 0);
+	fhr_eid_walk(e->fhr, leaving_of, &leaving);
+	assert_int_equal(leaving, 0);
+	run(e, 4.9, 6);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	/* leaving again, and nothing ends it: the migration-hold (2 s) does */
+	assert_int_equal(fhr_leaving(e->fhr, 4100, &e->vm, 6), 1);
+	run(e, 6, 7.95);
+	fhr_eid_walk(e->fhr, leaving_of, &leaving);
+	assert_int_equal(leaving, 1);
+	run(e, 7.95, 8.1);
+	fhr_eid_walk(e->fhr, leaving_of, &leaving);
+	assert_int_equal(leaving, 0);
+	assert_int_equal(fhr_counters(e->fhr)->leaving_expired, 1);
+	assert_int_equal(fhr_leaving_count(e->fhr), 0);
+	run(e, 8.1, 20);
+	fhr_gw_info(e->fhr, 0, &g);
+	assert_true(g.in_sync);
+	assert_int_equal(g.digest_resyncs, 0);
+	assert_int_equal(g.resyncs, 1); /* (the first, after the Hello) */
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+}
+
 /*
  * Both gateways share the tenant's key: a datagram of the second one
  * delivered with the first one's address is refused, and the first one's
@@ -835,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eid_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fhr_clock_went_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leaving, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

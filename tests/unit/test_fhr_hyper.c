@@ -2,8 +2,9 @@
  * fhr-agent's HypervisorEvent listener (fhr-agent/hyper.c) fed with the
  * datagrams the hook and the watcher build (hypervisor-hooks' engine):
  * a silent VM registered when it is live, a RARP with a binding, a VM that
- * left withdrawn, and what is refused (key, replay, clock, instance-id,
- * garbage). What the FHR sends its gateway is decoded with the gateway's key.
+ * left withdrawn, a VM leaving (a live migration's switchover: held until
+ * the MovedAway, a live from here, the hold time), and what is refused
+ * (key, replay, clock, instance-id, garbage). What the FHR sends its gateway is decoded with the gateway's key.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +25,7 @@ static const char *fhr_text = "router lisp\n fhr-id fhr-2\n"
 			      "   database-mapping 198.51.100.0/25\n"
 			      "   eid-notify 192.0.2.10 key key-a\n"
 			      "   hypervisor-events key hv-a\n"
+			      "   migration-hold 500\n"
 			      "interface br0\n lisp mobility VMS\n lisp extended-subnet-mode\n";
 static const char *hv_text = "hypervisor\n host-id host-9\n"
 			     " tenant A\n  instance-id 4100\n  key hv-a\n"
@@ -46,6 +48,22 @@ struct sent {
 };
 static struct sent to_gw[64], to_hv[64];
 static int ngw, nhv;
+static char knowns[512];      /* what fhr_io.known was told: "leaving stays away gone ..." */
+static uint64_t last_version; /* of the last EID event to the gateway */
+static uint64_t seen_seq;     /* the last one gw_events() read (retransmissions: once) */
+
+static void rec_known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
+		      enum fhr_known what)
+{
+	static const char *names[] = { "here", "back", "away", "gone", "leaving", "stays", "left" };
+	size_t n = strlen(knowns);
+
+	(void)arg;
+	(void)ifname;
+	(void)a;
+	(void)mac;
+	snprintf(knowns + n, sizeof(knowns) - n, "%s%s", n ? " " : "", names[what]);
+}
 
 static int gw_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
 		   size_t len)
@@ -79,6 +97,7 @@ struct env {
 	struct hv_domain dom;
 	struct lisp_addr host, me; /* a hypervisor; the FHR's address it sends to */
 	uint64_t seq;
+	uint64_t fsession, gwseq; /* the FHR's session (its Hello's); the gateway's next seq */
 };
 
 /* The gateway's Ack of the FHR's Hello (the last datagram to it): the channel is up. */
@@ -99,6 +118,8 @@ static void gateway_answers(struct env *e)
 	vmroam__notify__envelope__init(&env);
 	vmroam__notify__ack__init(&ack);
 	ack.seq = hello->seq;
+	e->fsession = hello->session;
+	e->gwseq = 2;
 	env.instance_id = 4100;
 	env.direction = VMROAM__NOTIFY__DIRECTION__GATEWAY_TO_FHR;
 	env.sender = (char *)(uintptr_t) "192.0.2.10";
@@ -119,11 +140,13 @@ static void gateway_answers(struct env *e)
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct fhr_io io = { .send = gw_send };
+	struct fhr_io io = { .send = gw_send, .known = rec_known };
 	struct fhr_hv_io hio = { .send = hv_send };
 	char err[256];
 
 	ngw = nhv = 0;
+	seen_seq = 0;
+	knowns[0] = '\0';
 	e->fconf = fhr_conf_parse_string("fhr", fhr_text, err, sizeof(err));
 	assert_non_null(e->fconf);
 	e->hconf = hv_conf_parse_string("hv", hv_text, err, sizeof(err));
@@ -139,6 +162,7 @@ static int setup(void **state)
 	lisp_addr_parse("198.51.100.1", &e->me);
 	e->seq = 1;
 	ngw = 0;
+	knowns[0] = '\0';
 	*state = e;
 	return 0;
 }
@@ -201,12 +225,18 @@ static void gw_events(char *out, size_t cap)
 		Vmroam__Notify__Envelope *env = notify_unpack(k, to_gw[i].buf, to_gw[i].len, &err);
 
 		assert_non_null(env);
+		if (env->seq <= seen_seq) {
+			vmroam__notify__envelope__free_unpacked(env, NULL);
+			continue; /* (sent again: not acknowledged) */
+		}
+		seen_seq = env->seq;
 		if (env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT)
 			n += (size_t)snprintf(
-				out + n, cap - n, "%s%s:%s:%s", n ? " " : "",
-				env->eid_event->kind == VMROAM__NOTIFY__EVENT_KIND__DEPARTED ? "D"
-											     : "A",
+				out + n, cap - n, "%s%.1s:%s:%s", n ? " " : "",
+				"ADRL" + (env->eid_event->kind < 4 ? env->eid_event->kind : 0),
 				env->eid_event->eid, src[env->eid_event->source]);
+		if (env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_EID_EVENT)
+			last_version = env->eid_event->event_seq;
 		vmroam__notify__envelope__free_unpacked(env, NULL);
 	}
 	lisp_auth_key_free(k);
@@ -348,12 +378,261 @@ static void refused(void **state)
 	}
 }
 
+/* The gateway says eid moved away (to 203.0.113.1), naming our version of it. */
+static void moved_away(struct env *e, const char *eid, uint64_t version, double now)
+{
+	struct lisp_auth_key *k = lisp_auth_key_new("key-a", 5);
+	Vmroam__Notify__Envelope env;
+	Vmroam__Notify__MovedAway m;
+	char *locs[] = { (char *)(uintptr_t) "203.0.113.1" };
+	struct lisp_addr gw;
+	uint8_t b[NOTIFY_MAX];
+	size_t len;
+
+	vmroam__notify__envelope__init(&env);
+	vmroam__notify__moved_away__init(&m);
+	m.eid = (char *)(uintptr_t)eid;
+	m.eid_len = 32;
+	m.version = version;
+	m.n_locators = 1;
+	m.locators = locs;
+	env.instance_id = 4100;
+	env.direction = VMROAM__NOTIFY__DIRECTION__GATEWAY_TO_FHR;
+	env.sender = (char *)(uintptr_t) "192.0.2.10";
+	env.receiver = (char *)(uintptr_t) "fhr-2";
+	env.session = 5000;
+	env.receiver_session = e->fsession;
+	env.dynamic_eid = (char *)(uintptr_t) "VMS";
+	env.seq = e->gwseq++;
+	env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY;
+	env.moved_away = &m;
+	len = notify_pack(k, 4100, &env, b, sizeof(b));
+	lisp_auth_key_free(k);
+	lisp_addr_parse("192.0.2.10", &gw);
+	fhr_input(e->fhr, &gw, NOTIFY_PORT, b, len, now);
+}
+
+static int leaving_of(const struct fhr_eid_info *i, void *arg)
+{
+	int *out = arg;
+
+	*out = i->leaving ? 1 : i->state == FHR_EID_MOVED ? 2 : 0;
+	return 0;
+}
+
+/* 1 leaving, 2 moved away, 0 neither, -1 not in the table (the table holds one EID at most). */
+static int eid_state(struct env *e)
+{
+	int st = -1;
+
+	fhr_eid_walk(e->fhr, leaving_of, &st);
+	return st;
+}
+
+static void leaving_then_stays_then_moves(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_hv_counters *c = fhr_hv_counters(e->hv);
+	const struct fhr_counters *fc = fhr_counters(e->fhr);
+	uint64_t v;
+	char ev[512];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "A:198.51.100.10:hypervisor");
+	v = last_version;
+	knowns[0] = '\0';
+	/* SUSPENDED/MIGRATED at the source: leaving, a new version, LEAVING to the gateway */
+	say(e, "A", HV_LEAVING, 1002, 1002, NULL);
+	assert_int_equal(last_ack(), 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
+	assert_true(last_version > v);
+	assert_int_equal(eid_state(e), 1);
+	assert_string_equal(knowns, "leaving");
+	assert_int_equal(c->by_kind[3], 1);
+	assert_int_equal(c->leaving, 1);
+	assert_int_equal(fc->leaving, 1);
+	assert_int_equal(fhr_leaving_count(e->fhr), 1);
+	/* the same again (another sender): nothing new */
+	say(e, "A", HV_LEAVING, 1002.1, 1002.1, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	/* the migration failed: RESUMED at the source, it stays (REFRESH, newer) */
+	v = last_version;
+	say(e, "A", HV_LIVE, 1003, 1003, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "R:198.51.100.10:hypervisor");
+	assert_true(last_version > v);
+	assert_int_equal(eid_state(e), 0);
+	assert_string_equal(knowns, "leaving stays");
+	assert_int_equal(c->stayed, 1);
+	assert_int_equal(fc->leaving_stayed, 1);
+	assert_int_equal(fhr_leaving_count(e->fhr), 0);
+	/* a MovedAway about the leaving it came back from: stale, ignored */
+	moved_away(e, "198.51.100.10", v, 1003.5);
+	assert_int_equal(eid_state(e), 0);
+	assert_int_equal(fc->moves_stale, 1);
+	/* leaving again; the source's STOPPED/MIGRATED comes before the MovedAway: it waits */
+	say(e, "A", HV_LEAVING, 1004, 1004, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
+	v = last_version;
+	say(e, "A", HV_LEFT, 1004.01, 1004.01, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	assert_int_equal(eid_state(e), 1);
+	assert_int_equal(fc->leaving_left, 1);
+	/* the MovedAway: moved away (its packets released up), then the departure that waited,
+	 * once they are on their way (1 s: the segment told the VM's MAC must not pass them) */
+	knowns[0] = '\0';
+	moved_away(e, "198.51.100.10", v, 1004.02);
+	assert_string_equal(knowns, "away");
+	assert_int_equal(eid_state(e), 2);
+	fhr_tick(e->fhr, 1004.9);
+	assert_int_equal(eid_state(e), 2);
+	fhr_tick(e->fhr, 1005.1);
+	assert_string_equal(knowns, "away left gone");
+	assert_int_equal(eid_state(e), -1);
+	assert_int_equal(fc->leaving_moved, 1);
+	assert_int_equal(fhr_leaving_count(e->fhr), 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, ""); /* (moved: no departure to withdraw) */
+	/* the order libvirt has more often: the MovedAway first, then HV_LEFT: it waits too */
+	say(e, "A", HV_LIVE, 1005.2, 1005.2, NULL);
+	say(e, "A", HV_LEAVING, 1005.3, 1005.3, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "A:198.51.100.10:hypervisor L:198.51.100.10:hypervisor");
+	knowns[0] = '\0';
+	moved_away(e, "198.51.100.10", last_version, 1005.4);
+	say(e, "A", HV_LEFT, 1005.41, 1005.41, NULL);
+	assert_string_equal(knowns, "away");
+	assert_int_equal(eid_state(e), 2);
+	fhr_tick(e->fhr, 1006.5);
+	assert_string_equal(knowns, "away left gone");
+	assert_int_equal(eid_state(e), -1);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, ""); /* (moved: no departure to withdraw) */
+	/* leaving for a VM with no EID here: ignored, counted */
+	say(e, "A", HV_LEAVING, 1007, 1007, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	assert_int_equal(c->leaving_unknown, 1);
+	assert_int_equal(fc->leaving_ignored, 1);
+}
+
+static void leaving_moved_naming_the_version_before(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_counters *fc = fhr_counters(e->fhr);
+	uint64_t before;
+	char ev[512];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	gw_events(ev, sizeof(ev));
+	before = last_version;
+	say(e, "A", HV_LEAVING, 1002, 1002, NULL);
+	gw_events(ev, sizeof(ev));
+	/* the gateway's Map-Notify came before our LEAVING: it names the version before */
+	knowns[0] = '\0';
+	moved_away(e, "198.51.100.10", before, 1002.01);
+	assert_string_equal(knowns, "away");
+	assert_int_equal(eid_state(e), 2);
+	assert_int_equal(fc->moves_stale, 0);
+	assert_int_equal(fc->leaving_moved, 1);
+}
+
+static void leaving_hold_time(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_counters *fc = fhr_counters(e->fhr);
+	char ev[512];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	say(e, "A", HV_LEAVING, 1002, 1002, NULL);
+	gw_events(ev, sizeof(ev));
+	knowns[0] = '\0';
+	fhr_tick(e->fhr, 1002.45); /* (migration-hold 500) */
+	assert_int_equal(eid_state(e), 1);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	fhr_tick(e->fhr, 1002.5);
+	assert_int_equal(eid_state(e), 0);
+	assert_string_equal(knowns, "stays");
+	assert_int_equal(fc->leaving_expired, 1);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "R:198.51.100.10:hypervisor");
+	/* leaving and left, then no MovedAway in the hold time: it departs then */
+	say(e, "A", HV_LEAVING, 1002.6, 1002.6, NULL);
+	say(e, "A", HV_LEFT, 1002.7, 1002.7, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
+	fhr_tick(e->fhr, 1003.1);
+	assert_int_equal(eid_state(e), -1);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "D:198.51.100.10:hypervisor");
+	assert_int_equal(fc->leaving_expired, 2);
+}
+
+static void leaving_refused(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_hv_counters *c = fhr_hv_counters(e->hv);
+	uint8_t dg[NOTIFY_MAX];
+	size_t len;
+	char ev[512];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	gw_events(ev, sizeof(ev));
+	/* a LEAVING with another key, or stamped long ago: nothing changes */
+	say(e, "A-WRONG-KEY", HV_LEAVING, 1002, 1002, NULL);
+	say(e, "A", HV_LEAVING, 1002, 1070, NULL);
+	assert_int_equal(c->auth_failures, 1);
+	assert_int_equal(c->stale, 1);
+	assert_int_equal(eid_state(e), 0);
+	assert_int_equal(c->by_kind[3], 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	/* a LEAVING accepted, the migration failed; the LEAVING replayed: not leaving again */
+	len = say(e, "A", HV_LEAVING, 1071, 1071, dg);
+	say(e, "A", HV_LIVE, 1072, 1072, NULL);
+	assert_int_equal(eid_state(e), 0);
+	fhr_hv_input(e->hv, &e->host, 40000, &e->me, dg, len, 1073);
+	assert_int_equal(c->replays, 1);
+	assert_int_equal(eid_state(e), 0);
+	assert_int_equal(c->by_kind[3], 1);
+	/* a kind this FHR does not know (a newer host's): refused, nothing applied */
+	{
+		struct lisp_auth_key *k = lisp_auth_key_new("hv-a", 4);
+		int err;
+		Vmroam__Notify__Envelope *env = notify_unpack(k, dg, len, &err);
+		uint64_t accepted = c->accepted;
+
+		assert_non_null(env);
+		env->hypervisor_event->kind = 9;
+		env->seq = e->seq++;
+		env->hypervisor_event->timestamp = 1074;
+		len = notify_pack(k, 4100, env, dg, sizeof(dg));
+		vmroam__notify__envelope__free_unpacked(env, NULL);
+		lisp_auth_key_free(k);
+		fhr_hv_input(e->hv, &e->host, 40000, &e->me, dg, len, 1074);
+		assert_int_equal(c->accepted, accepted + 1);
+		assert_int_equal(last_ack(), -EINVAL);
+		assert_int_equal(eid_state(e), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(silent_vm_registered_when_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(live_from_own_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(leaving_then_stays_then_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(leaving_moved_naming_the_version_before, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(leaving_hold_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(leaving_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

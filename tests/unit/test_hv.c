@@ -249,6 +249,11 @@ static void hook_arguments(void **state)
 	assert_int_equal(hv_hook_kind("started", "end", &filter), HV_NONE);
 	assert_int_equal(hv_hook_kind("frobnicate", "-", &filter), HV_NONE);
 	assert_int_equal(hv_hook_kind(NULL, NULL, &filter), HV_NONE);
+	/* -e KIND (by hand) */
+	assert_int_equal(hv_kind_from_name("leaving"), HV_LEAVING);
+	assert_int_equal(hv_kind_from_name("live"), HV_LIVE);
+	assert_int_equal(hv_kind_from_name("none"), HV_NONE);
+	assert_int_equal(hv_kind_from_name("Leaving"), HV_NONE);
 	assert_false(filter);
 }
 
@@ -271,7 +276,13 @@ static void lifecycle_translation(void **state)
 		{ 5, 1, HV_LEFT, "stopped/destroyed" },
 		{ 5, 4, HV_LEFT, "stopped/saved" },
 		{ 5, 42, HV_LEFT, "stopped/other" },
-		{ 3, 1, HV_NONE, "event 3/1" },
+		/* the switchover of a live migration away from here; no other pause */
+		{ 3, 1, HV_LEAVING, "suspended/migrated" },
+		{ 3, 7, HV_LEAVING, "suspended/postcopy" },
+		{ 3, 0, HV_NONE, "suspended/paused" },
+		{ 3, 2, HV_NONE, "suspended/ioerror" },
+		{ 3, 8, HV_NONE, "suspended/postcopy-failed" },
+		{ 3, 42, HV_NONE, "suspended/other" },
 		{ 0, 0, HV_NONE, "event 0/0" },
 		{ 1, 0, HV_NONE, "event 1/0" },
 	};
