@@ -15,8 +15,8 @@
 # (its own back-off), so a 0.5 s hold holds some 50 pings. The VM's pause is a drop-all table in
 # its namespace (frames in and out), begun after the LEAVING was acknowledged.
 # Asserted, round 1 (the migration fails): FHR1 shows the VM leaving with packets held, none
-# answered while held; the gateway got the LEAVING (today's gateway logs it as an arrival at a
-# newer version: "fhr-arrived"; the lead's will log "fhr-leaving": tighten then); after HV_LIVE
+# answered while held; the gateway got the LEAVING and holds the VM (fhr-leaving, then its
+# hold-end when FHR1 says the VM stays: REFRESH); after HV_LIVE
 # every ping answered (none lost), in order, no duplicate; h1's ARP entry is the VM's MAC again.
 # Round 2 (the VM moves to DC2): FHR1 holds, the VM resumes in DC2 (HV_LIVE to FHR2, HV_LEFT to
 # FHR1 right after, as libvirt orders them), the MovedAway releases the held pings up: none lost.
@@ -224,10 +224,9 @@ check "FHR1: the VM leaving, packets held" test "${n_held:-0}" -gt 30
 check "FHR1: event history has leaving and hold" bash -c \
 	"$BIN/fhrctl -s $WORK/fhr1.sock -j show lisp event-history | jq -e '[.events[].event] | index(\"leaving\") and index(\"hold\") and index(\"notify-leaving\")' >/dev/null"
 check "h1 sends to FHR1's MAC (told at LEAVING)" bash -c "ip -n $(ns h1) neigh show $VM | grep -q $GWMAC"
-# today's gateway applies the LEAVING as an arrival at its newer version (the lead's logs fhr-leaving)
-check "gateway 1 got the LEAVING (a newer version of the EID from FHR1)" jctl gw1 \
-	"[.events[] | select((.event==\"fhr-arrived\" or .event==\"fhr-leaving\") and .eid==\"$VM/32\")] | length >= 2" \
-	show lisp event-history
+check "gateway 1 got the LEAVING from FHR1 and holds the VM" bash -c \
+	"$BIN/xtrctl -s $WORK/gw1.sock -j show lisp event-history | jq -e '[.events[] | select(.eid==\"$VM/32\") | .event] | index(\"fhr-leaving\") and index(\"leaving\")' >/dev/null &&
+	 $BIN/xtrctl -s $WORK/gw1.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"$VM/32\") | .leaving' >/dev/null"
 unpause
 hv 1 live
 wait "${PIDS[-1]}" || true
@@ -240,8 +239,8 @@ stayed() { [ "$(fst fhr1 hold_released_here)" -ge "$n_held" ] && [ "$(fst fhr1 l
 	[ "$(fst fhr1 hold_holding)" = 0 ] && [[ "$(state fhr1)" =~ ^(detected|acknowledged)$ ]]; }
 check "round 1: FHR1 delivered them here, the VM here again" stayed
 check "round 1: h1 has the VM at its own MAC again" bash -c "ip -n $(ns h1) neigh show $VM | grep -q $VMMAC"
-check "round 1: gateway 1 still has the VM from FHR1" jctl gw1 \
-	".dynamic_eids[] | select(.eid==\"$VM/32\") | .fhr==\"fhr-dc1\"" show lisp dynamic-eid
+check "round 1: gateway 1 still has the VM from FHR1, no longer leaving" jctl gw1 \
+	".dynamic_eids[] | select(.eid==\"$VM/32\") | .fhr==\"fhr-dc1\" and (.leaving | not)" show lisp dynamic-eid
 
 # Round 2: the VM runs in DC2 after the switchover.
 sleep 0.5
