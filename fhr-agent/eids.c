@@ -297,6 +297,22 @@ bool fhr_is_here(const struct fhr *f, const char *ifname, const struct lisp_addr
 	return true;
 }
 
+static const struct fhr_conf_iface *iface_conf(const struct fhr_conf *c, const char *ifname);
+
+/*
+ * A moved-away EID of an across-subnet interface: its route up is how the
+ * hosts of its old subnet (told it is at our MAC) reach it at its new site.
+ * Its VM leaving this host changes nothing of that: it stays until the VM
+ * is back (or an operator clears it). In extended-subnet mode the VM is
+ * reached at layer 2, and it departs.
+ */
+static bool routed_up_stays(const struct fhr *f, const struct fhr_eid *e)
+{
+	const struct fhr_conf_iface *x = iface_conf(f->conf, e->ifname);
+
+	return e->state == FHR_EID_MOVED && x && !x->extended_subnet;
+}
+
 int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
 {
 	struct mac_walk w = { .mac = mac };
@@ -321,6 +337,11 @@ int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now)
 				"its departure waits for the MovedAway or the hold time");
 			log_info("fhr: %s: its VM left while leaving: departure deferred",
 				 lisp_prefix_format(&e->p, b, sizeof(b)));
+			continue;
+		}
+		if (e && routed_up_stays(f, e)) {
+			evh_add(f->io.evh, "left", &e->p, NULL,
+				"moved away across subnets: its route up stays");
 			continue;
 		}
 		/* moved away just now: what was held is on its way up (FHR_LEFT_DRAIN) */
@@ -453,6 +474,10 @@ again:
 	for (size_t i = 0; i < w.n; i++) {
 		struct fhr_eid *e = ptable_lookup_exact(f->eids, &w.v[i]);
 
+		if (!e->leaving && routed_up_stays(f, e)) {
+			left_pending_set(f, e, false);
+			continue;
+		}
 		if (!e->leaving) { /* moved away, drained: the departure that waited */
 			evh_add(f->io.evh, "departed", &e->p, NULL,
 				"its VM left; %.0f ms after the MovedAway", FHR_LEFT_DRAIN * 1000);

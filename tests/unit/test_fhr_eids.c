@@ -460,6 +460,59 @@ static void test_across_subnet(void **state)
 }
 
 /*
+ * Across subnets, a moved-away EID stays routed up when its VM's host says
+ * it left (HV_LEFT, 1-2 s after the switchover): the hosts of its old
+ * subnet reach it through that route (found by the lab with real guests:
+ * srv-a1 lost every ping after libvirt's STOPPED/MIGRATED). In
+ * extended-subnet mode it departs.
+ */
+static void test_moved_away_stays_across_subnets(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send };
+	struct fhr_conf *asm_conf;
+	char err[256];
+
+	asm_conf = fhr_conf_parse_string("asm",
+					 "router lisp\n fhr-id fhr-1\n"
+					 " eid-table vrf A instance-id 4100\n"
+					 "  dynamic-eid VMS\n"
+					 "   database-mapping 198.51.100.0/24\n"
+					 "   eid-notify 192.0.2.10 key key-a\n"
+					 "interface br0\n lisp mobility VMS\n ip proxy-arp\n",
+					 err, sizeof(err));
+	assert_non_null(asm_conf);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, asm_conf, 0);
+	fhr_tick(e->fhr, 0);
+	pump(e, 0);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
+	pump(e, 1);
+	told_moved(e, 9, "192.0.2.11", 5);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	assert_int_equal(fhr_depart_mac(e->fhr, mac1, 6.5), 0);
+	fhr_tick(e->fhr, 9);
+	assert_int_equal(fhr_eid_count(e->fhr), 1);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(asm_conf);
+
+	/* extended subnet: it departs */
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, e->fconf, 10);
+	fhr_tick(e->fhr, 10);
+	pump(e, 10);
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 11);
+	pump(e, 11);
+	told_moved(e, 19, "192.0.2.12", 15);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	assert_int_equal(fhr_depart_mac(e->fhr, mac1, 16.5), 1);
+	assert_int_equal(fhr_eid_count(e->fhr), 0);
+}
+
+/*
  * Found by tests/sim (issue 19): in extended-subnet mode too, a quiet EID
  * is probed and, unanswered, departs. A VM gone without its host's event
  * reaching us (lost, or we restarted and took it back from a STALE
@@ -884,6 +937,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_claim_reasserted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarts_converge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_subnet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_away_stays_across_subnets, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_extended_subnet_liveness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_comes_late, setup, teardown),

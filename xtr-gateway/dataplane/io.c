@@ -1140,6 +1140,10 @@ void xtr_dp_host_route(void *arg, const struct lisp_prefix *p, const struct lisp
 			    lisp_prefix_format(p, b, sizeof(b)), strerror(-rc));
 		return;
 	}
+	/* a first-hop router on our link is the next hop itself (without it, the kernel would
+	 * look for the EID on that link) */
+	if (add && via.afi == LISP_AFI_NONE && !lisp_addr_equal(fhr, &p->addr))
+		via = *fhr;
 	rc = nl_route(x->rt, add, p, table_of(p->iid), add ? oif : 0, add && via.afi ? &via : NULL,
 		      XTR_RTPROT);
 	if (rc < 0 && !(rc == -ESRCH && !add)) {
