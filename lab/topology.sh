@@ -16,8 +16,17 @@
 #   fhr-a1       fhr-b1  first-hop routers   fhr-a2       fhr-b2   (fhr-agent; br0, the
 #     | up0        | up0   (same gateway IP    | up0        | up0    VMs' gateway)
 #     +---- fab: br-a1   br-b1  and MAC per tenant in both DCs)  br-a2   br-b2 ----+
-#                  |       |
+#                  |       |                                     |
 #                vm-a    vm-b    198.51.100.10 both (overlapping tenants); vm-a moves
+#
+#   --guest qemu: tenant A's VM is a real guest on DC1's or DC2's hypervisor (lab/hypervisors.sh)
+#
+#       fhr-a1 (hv0 192.0.2.246)                    fhr-a2 (hv0 192.0.2.250)
+#         | management link (hypervisor events)       | management link
+#       hv1 (libvirtd, 192.0.2.245)  ==mig0==  hv2 (libvirtd, 192.0.2.249)
+#         br-a: the guest's tap, up-a    192.0.2.241/.242  br-a: up-a (the tap after a move)
+#           | up-a                         migration link    | up-a
+#       fab br-a1 (port h-a1)                             fab br-a2 (port h-a2)
 #
 #   fab, tenant A:   br-a1 -- x-a1             x-a2 -- br-a2     (tenant B the same: x-b1, x-b2)
 #                    |   |       |  layer-2 ext.   |      |
