@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The lab's real guest (sourced by vmroam-lab): Debian's cloud kernel and an initramfs of
 # busybox-static, the virtio-net modules, lab/guest/init and lab/guest/pacedhttpd, built from the
 # Debian packages (downloaded, unpacked in a temporary directory, never installed) and cached
@@ -113,9 +114,11 @@ guest_modules() {
 # guest_initrd DIR OUT: the cached initramfs with DIR's files appended as the guest's /srv
 guest_initrd() {
 	local dir=$1 out=$2
+	local size
 	cp "$GUEST_DIR/initrd.gz" "$out"
 	# the kernel takes an uncompressed archive only at a 4-byte boundary (zeros are skipped)
-	head -c $(((4 - $(stat -c %s "$out") % 4) % 4)) /dev/zero >>"$out"
+	size=$(stat -c %s "$out")
+	head -c $(((4 - size % 4) % 4)) /dev/zero >>"$out"
 	# the archive's names are srv/...: a staging tree of hard links
 	rm -rf "$out.d"
 	mkdir -p "$out.d/srv"

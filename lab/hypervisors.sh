@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The lab's hypervisors (sourced by vmroam-lab with --guest qemu): a libvirtd (qemu driver,
 # TCG) in each DC's hypervisor namespace hv1/hv2, as tests/netns/libvirt.sh runs them: a private
 # mount namespace with libvirt's compiled-in directories bind-mounted from $WORK, a passwd with
@@ -105,6 +106,7 @@ hv_setup() {
 	done
 }
 
+# shellcheck disable=SC2153 # (GUEST_DIR: lab/guest.sh's guest_build)
 # hv_guest_start N SRVDIR RATE: tenant A's VM boots on hvN serving SRVDIR's files; returns once
 # its /init says it serves (60 s at most: else its console's tail)
 hv_guest_start() {

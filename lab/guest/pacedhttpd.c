@@ -178,7 +178,8 @@ int main(int argc, char **argv)
 			unsigned int r = rate > 0xffffffffUL ? 0xffffffffU : (unsigned int)rate;
 
 			close(s);
-			if (rate && setsockopt(c, SOL_SOCKET, SO_MAX_PACING_RATE, &r, sizeof(r)) < 0)
+			if (rate &&
+			    setsockopt(c, SOL_SOCKET, SO_MAX_PACING_RATE, &r, sizeof(r)) < 0)
 				perror("pacedhttpd: SO_MAX_PACING_RATE");
 			serve(c);
 			shutdown(c, SHUT_WR);
