@@ -177,9 +177,16 @@ hv_event_time() {
 
 # hv_migrate K FROM TO: the guest live-migrates hvFROM -> hvTO; writes $WORK/migrate.K (JSON:
 # moved = the source's SUSPENDED/MIGRATED, resumed = the destination's RESUMED/MIGRATED, libvirt's
-# total time and downtime, the migrate command's wall time); 0 if the guest runs at TO
+# total time and downtime, QEMU's downtime limit, the migrate command's wall time); 0 if the
+# guest runs at TO
 hv_migrate() {
-	local k=$1 from=$2 to=$3 t0 t1 rc=0 susp res info total down
+	local k=$1 from=$2 to=$3 t0 t1 rc=0 susp res info total down limit
+	# QEMU switches over once what is left to copy fits in its downtime limit (300 ms unless
+	# --max-downtime)
+	if [ -n "${MAX_DOWNTIME:-}" ]; then
+		vsh "$from" migrate-setmaxdowntime "$GUEST_DOM" "$MAX_DOWNTIME" >/dev/null || return 1
+	fi
+	limit=$(vsh "$from" migrate-getmaxdowntime "$GUEST_DOM" 2>/dev/null | awk 'NF { print $1 + 0; exit }')
 	t0=$EPOCHREALTIME
 	vsh "$from" migrate --live --p2p --persistent "$GUEST_DOM" "$(hv_uri "$to")" \
 		--migrateuri "tcp://$(hv_mig_addr "$to")" >"$WORK/virsh-migrate.$k" 2>&1 || rc=$?
@@ -193,8 +200,9 @@ hv_migrate() {
 	susp=$(hv_event_time "$from" "$t0" "Suspended Migrated" || echo null)
 	res=$(hv_event_time "$to" "$t0" "Resumed Migrated" || echo null)
 	jq -n --argjson susp "$susp" --argjson res "$res" --argjson total "${total:-null}" \
-		--argjson down "${down:-null}" --argjson t0 "$t0" --argjson t1 "$t1" --argjson rc "$rc" \
+		--argjson down "${down:-null}" --argjson limit "${limit:-null}" --argjson t0 "$t0" --argjson t1 "$t1" --argjson rc "$rc" \
 		'{moved: $susp, suspended: $susp, resumed: $res, total_ms: $total, downtime_ms: $down,
+		  downtime_limit_ms: $limit,
 		  command_s: (($t1 - $t0) * 100 | round / 100), ok: ($rc == 0)}' >"$WORK/migrate.$k"
 	[ $rc = 0 ] || {
 		echo "vmroam-lab: virsh migrate hv$from -> hv$to failed:" >&2
