@@ -27,12 +27,13 @@ guest_versions() {
 }
 
 guest_build() {
-	local versions key tmp kpkg kver m
+	local versions key
 	if ! versions=$(guest_versions); then
-		apt-get update -qq -o DPkg::Lock::Timeout=300 >/dev/null 2>&1 || true
+		timeout 300 apt-get update -qq -o DPkg::Lock::Timeout=120 >/dev/null 2>&1 || true
 		versions=$(guest_versions) || {
 			echo "guest: linux-image-cloud-amd64 or busybox-static unknown to apt" >&2
-			return 1
+			guest_older
+			return
 		}
 	fi
 	key=$({
@@ -43,7 +44,25 @@ guest_build() {
 	GUEST_BUSYBOX=$GUEST_DIR/busybox
 	[ -s "$GUEST_DIR/initrd.gz" ] && return 0
 	mkdir -p "$GUEST_CACHE"
+	guest_make "$versions" 9>"$GUEST_CACHE/.lock" || guest_older
+}
+
+# guest_older: without the packages (no mirror), an older build in the cache will do
+guest_older() {
+	local old
+	old=$(find "$GUEST_CACHE" -maxdepth 2 -path "$GUEST_CACHE/guest-*/initrd.gz" -size +0 2>/dev/null |
+		head -1)
+	[ -n "$old" ] || return 1
+	GUEST_DIR=${old%/initrd.gz}
+	GUEST_BUSYBOX=$GUEST_DIR/busybox
+	echo "guest: using the cached build $GUEST_DIR ($(tr '\n' ' ' <"$GUEST_DIR/versions"))" >&2
+}
+
+# guest_make VERSIONS (fd 9: the cache's lock): the build, into $GUEST_DIR
+guest_make() {
+	local versions=$1
 	(
+		local tmp kpkg kver
 		# one build at a time; another lab may have finished it meanwhile
 		flock -w 600 9 || { echo "guest: $GUEST_CACHE/.lock held for 10 minutes" >&2; exit 1; }
 		[ -s "$GUEST_DIR/initrd.gz" ] && exit 0
@@ -57,27 +76,34 @@ guest_build() {
 			tail -5 "$tmp/download.log" >&2
 			exit 1
 		}
-		dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/kernel"
-		dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/busybox"
-		mkdir -p "$tmp/root/bin" "$tmp/root/lib/modules" "$tmp/root/srv" "$tmp/out"
-		cp "$tmp/busybox/bin/busybox" "$tmp/root/bin/busybox"
-		ln -s busybox "$tmp/root/bin/sh" # (/init's interpreter; init installs the rest)
-		cp "$GUEST_SRC/guest/init" "$tmp/root/init"
-		chmod 755 "$tmp/root/init"
-		gcc -static -O2 -Wall -Wextra -o "$tmp/root/bin/pacedhttpd" "$GUEST_SRC/guest/pacedhttpd.c"
-		strip "$tmp/root/bin/pacedhttpd"
-		guest_modules "$tmp/kernel/lib/modules/$kver" "$tmp/root/lib/modules" \
-			virtio_net virtio_pci || exit 1
-		(cd "$tmp/root" && find . | sort | "$tmp/busybox/bin/busybox" cpio -o -H newc -R 0:0) |
-			gzip -9 >"$tmp/out/initrd.gz"
-		cp "$tmp/kernel/boot/vmlinuz-$kver" "$tmp/out/vmlinuz"
-		cp "$tmp/busybox/bin/busybox" "$tmp/out/busybox"
-		echo "$versions" >"$tmp/out/versions"
+		# (each step checked: errexit does not apply where guest_build's caller tests it)
+		# shellcheck disable=SC2015 # (any step failing fails the build)
+		dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/kernel" &&
+			dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/busybox" &&
+			mkdir -p "$tmp/root/bin" "$tmp/root/lib/modules" "$tmp/root/srv" "$tmp/out" &&
+			cp "$tmp/busybox/bin/busybox" "$tmp/root/bin/busybox" &&
+			ln -s busybox "$tmp/root/bin/sh" && # (/init's interpreter; init installs the rest)
+			cp "$GUEST_SRC/guest/init" "$tmp/root/init" &&
+			chmod 755 "$tmp/root/init" &&
+			gcc -static -O2 -Wall -Wextra -o "$tmp/root/bin/pacedhttpd" \
+				"$GUEST_SRC/guest/pacedhttpd.c" &&
+			strip "$tmp/root/bin/pacedhttpd" &&
+			guest_modules "$tmp/kernel/lib/modules/$kver" "$tmp/root/lib/modules" \
+				virtio_net virtio_pci &&
+			(cd "$tmp/root" && find . | sort | "$tmp/busybox/bin/busybox" cpio -o -H newc -R 0:0) \
+				>"$tmp/out/initrd" &&
+			gzip -9 "$tmp/out/initrd" &&
+			cp "$tmp/kernel/boot/vmlinuz-$kver" "$tmp/out/vmlinuz" &&
+			cp "$tmp/busybox/bin/busybox" "$tmp/out/busybox" &&
+			echo "$versions" >"$tmp/out/versions" || {
+			echo "guest: building the image from $kpkg and busybox-static failed" >&2
+			exit 1
+		}
 		rm -rf "$GUEST_DIR"
-		mv "$tmp/out" "$GUEST_DIR"
+		mv "$tmp/out" "$GUEST_DIR" || exit 1
 		# older builds (other versions or sources) go
 		find "$GUEST_CACHE" -maxdepth 1 -name 'guest-*' ! -path "$GUEST_DIR" -exec rm -rf {} +
-	) 9>"$GUEST_CACHE/.lock"
+	)
 }
 
 # guest_modules KMODDIR OUTDIR MODULE...: the modules and what they depend on (their .modinfo
