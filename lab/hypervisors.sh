@@ -2,7 +2,11 @@
 # The lab's hypervisors (sourced by vmroam-lab with --guest qemu): a libvirtd (qemu driver,
 # TCG) in each DC's hypervisor namespace hv1/hv2, as tests/netns/libvirt.sh runs them: a private
 # mount namespace with libvirt's compiled-in directories bind-mounted from $WORK, a passwd with
-# libvirt-qemu, a host_uuid per daemon, the migration address on the hypervisors' own link. Each
+# libvirt-qemu, a host_uuid per daemon, the migration address on the hypervisors' own link.
+# /run and /var are replaced whole in that namespace (by $WORK/hvN/run and var, holding
+# libvirt's directories), so that no mount point is made on the host: another test's libvirtd
+# that creates /run/libvirt and removes it at its end would unmount ours (seen: this lab's
+# libvirtd then wrote its state into the host's /run/libvirt). Each
 # has the vmroam qemu hook in hooks/qemu.d and vmroam-virtwatch, both telling tenant A's FHR of
 # that DC (over the management link, topology.sh) through hypervisor.conf; `virsh event` logs
 # every event of each daemon (the moves' suspend and resume times).
@@ -23,12 +27,10 @@ vsh() {
 
 # hv_setup: both libvirtd with the hook, their watchers and event logs
 hv_setup() {
-	local n d B
-	# libvirtd's state directories are compiled in: the missing ones are created (removed by
-	# vmroam-lab's teardown), then bind-mounted from $WORK in each daemon's private mount namespace
-	for d in /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt; do
-		[ -d "$d" ] || { mkdir -p "$d" && echo "$d" >>"$WORK/created-dirs"; }
-	done
+	local n B
+	# libvirtd's configuration directory is compiled in: /etc/libvirt (libvirt-daemon's) is
+	# the one mount point on the host, created if missing (removed by vmroam-lab's teardown)
+	[ -d /etc/libvirt ] || { mkdir -p /etc/libvirt && echo /etc/libvirt >>"$WORK/created-dirs"; }
 	cp /etc/passwd "$WORK/passwd"
 	cp /etc/group "$WORK/group"
 	grep -q '^libvirt-qemu:' "$WORK/passwd" ||
@@ -38,7 +40,11 @@ hv_setup() {
 		B=$WORK/hv$n
 		# the QEMU capabilities cache is kept across runs (libvirtd probes QEMU for 4-5 s
 		# without it)
-		mkdir -p "$B/etc/hooks/qemu.d" "$B/run" "$B/lib" "$B/log" "$B/sock" "$GUEST_CACHE/libvirt-hv$n"
+		mkdir -p "$B/etc/hooks/qemu.d" "$B/run/libvirt" "$B/run/lock" "$B/var/lib/libvirt" \
+			"$B/var/log/libvirt" "$B/var/cache/libvirt" "$B/var/tmp" "$B/sock" \
+			"$GUEST_CACHE/libvirt-hv$n"
+		ln -sfn /run "$B/var/run"
+		ln -sfn /run/lock "$B/var/lock"
 		cat >"$B/etc/libvirtd.conf" <<-CONF
 			unix_sock_dir = "$B/sock"
 			unix_sock_group = "root"
@@ -78,9 +84,9 @@ hv_setup() {
 		chmod 755 "$B/etc/hooks/qemu.d/vmroam"
 		inns "hv$n" unshare -m --propagation private bash -c "
 			mount --bind $WORK/passwd /etc/passwd && mount --bind $WORK/group /etc/group &&
-			mount --bind $B/etc /etc/libvirt && mount --bind $B/run /run/libvirt &&
-			mount --bind $B/lib /var/lib/libvirt && mount --bind $B/log /var/log/libvirt &&
-			mount --bind $GUEST_CACHE/libvirt-hv$n /var/cache/libvirt &&
+			mount --bind $B/etc /etc/libvirt &&
+			mount --bind $GUEST_CACHE/libvirt-hv$n $B/var/cache/libvirt &&
+			mount --rbind $B/var /var && mount --bind $B/run /run &&
 			exec libvirtd --pid-file $B/libvirtd.pid --config $B/etc/libvirtd.conf" \
 			>"$B/libvirtd.out" 2>&1 &
 	done
@@ -112,6 +118,9 @@ hv_setup() {
 hv_guest_start() {
 	local n=$1 srv=$2 rate=$3
 	guest_initrd "$srv" "$WORK/$GUEST_DOM.initrd"
+	# (the cache is under /var, which the hypervisors do not see)
+	ln -f "$GUEST_DIR/vmlinuz" "$WORK/$GUEST_DOM.vmlinuz" 2>/dev/null ||
+		cp "$GUEST_DIR/vmlinuz" "$WORK/$GUEST_DOM.vmlinuz"
 	: >"$WORK/$GUEST_DOM.console"
 	cat >"$WORK/$GUEST_DOM.xml" <<-XML
 		<domain type='qemu'>
@@ -128,7 +137,7 @@ hv_guest_start() {
 		  <vcpu>1</vcpu>
 		  <os>
 		    <type arch='x86_64' machine='pc'>hvm</type>
-		    <kernel>$GUEST_DIR/vmlinuz</kernel>
+		    <kernel>$WORK/$GUEST_DOM.vmlinuz</kernel>
 		    <initrd>$WORK/$GUEST_DOM.initrd</initrd>
 		    <cmdline>console=ttyS0 quiet panic=-1 vmroam.ip=$EID/25 vmroam.gw=198.51.100.1 vmroam.port=8080 vmroam.rate=$rate</cmdline>
 		  </os>
@@ -154,7 +163,7 @@ hv_guest_start() {
 	# completed job libvirt reports (domjobinfo --completed); hv_migrate undefines it then
 	{ vsh "$n" define "$WORK/$GUEST_DOM.xml" && vsh "$n" start "$GUEST_DOM"; } >/dev/null || {
 		echo "vmroam-lab: the guest did not start on hv$n:" >&2
-		tail -5 "$WORK/hv$n/libvirtd.log" "$WORK/hv$n/log/qemu/$GUEST_DOM.log" >&2 2>/dev/null
+		tail -5 "$WORK/hv$n/libvirtd.log" "$WORK/hv$n/var/log/libvirt/qemu/$GUEST_DOM.log" >&2 2>/dev/null
 		exit 1
 	}
 	retry 60 grep -q 'vmroam-guest: serving' "$WORK/$GUEST_DOM.console" || {
