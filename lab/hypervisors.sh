@@ -222,3 +222,13 @@ hv_migrate() {
 	# destination's is the definition now)
 	vsh "$from" undefine "$GUEST_DOM" >/dev/null 2>&1 || true
 }
+
+# hv_fdb: the ports where the guest's MAC is learned on the hypervisors' and fab's bridges
+hv_fdb() {
+	local r b
+	for r in hv1:br-a hv2:br-a fab:br-a1 fab:br-a2; do
+		b=${r#*:}
+		echo "${r%%:*} $b: $(bridge -n "$(n "${r%%:*}")" fdb show br "$b" 2>/dev/null |
+			awk -v m="$GUEST_MAC" '$1 == m { printf "%s ", $3 }')"
+	done
+}
