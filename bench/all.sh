@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, each printing its figure beside a baseline of the same run: the lab's
-# convergence benchmark (100 moves between the data centers, p50/p99 of each step), the
+# convergence benchmark (100 moves between the data centers, p50/p99 of each step; then 20 live
+# migrations of a real guest, with libvirt's downtime, pings lost and download stalls), the
 # multi-hop detection latency and fhr-agent's footprint, the data plane against the kernel's
 # tunnel, then the micro-benchmarks (prefix
 # table, Map-Register verification, Map-Server, data-plane pipeline).
@@ -12,7 +13,10 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build
 rc=0
 echo "=== the lab: 100 moves DC1 <-> DC2 (odd ones announced by RARP and GARP, even ones silent)"
-VMROAM_BIN=build/bin lab/vmroam-lab --moves "${MOVES:-100}" | sed -n '/^== summary/,$p' || rc=1
+VMROAM_BIN=build/bin lab/vmroam-lab --guest netns --moves "${MOVES:-100}" | sed -n '/^== summary/,$p' || rc=1
+echo
+echo "=== the lab with a real guest: 20 live migrations DC1 <-> DC2 (QEMU, TCG)"
+VMROAM_BIN=build/bin lab/vmroam-lab --guest qemu --moves "${MIGRATIONS:-20}" | sed -n '/^== summary/,$p' || rc=1
 echo
 echo "=== fhr-agent: detection latency and footprint (multi-hop, namespaces)"
 bash bench/bench_detect.sh build/bin || rc=1

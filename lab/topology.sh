@@ -16,8 +16,17 @@
 #   fhr-a1       fhr-b1  first-hop routers   fhr-a2       fhr-b2   (fhr-agent; br0, the
 #     | up0        | up0   (same gateway IP    | up0        | up0    VMs' gateway)
 #     +---- fab: br-a1   br-b1  and MAC per tenant in both DCs)  br-a2   br-b2 ----+
-#                  |       |
+#                  |       |                                     |
 #                vm-a    vm-b    198.51.100.10 both (overlapping tenants); vm-a moves
+#
+#   --guest qemu: tenant A's VM is a real guest on DC1's or DC2's hypervisor (lab/hypervisors.sh)
+#
+#       fhr-a1 (hv0 192.0.2.246)                    fhr-a2 (hv0 192.0.2.250)
+#         | management link (hypervisor events)       | management link
+#       hv1 (libvirtd, 192.0.2.245)  ==mig0==  hv2 (libvirtd, 192.0.2.249)
+#         br-a: the guest's tap, up-a    192.0.2.241/.242  br-a: up-a (the tap after a move)
+#           | up-a                         migration link    | up-a
+#       fab br-a1 (port h-a1)                             fab br-a2 (port h-a2)
 #
 #   fab, tenant A:   br-a1 -- x-a1             x-a2 -- br-a2     (tenant B the same: x-b1, x-b2)
 #                    |   |       |  layer-2 ext.   |      |
@@ -38,7 +47,9 @@
 # extension; DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP for the rest by proxy.
 # srv-a1 and srv-a2 are hosts that stay in their DC on tenant A's VM subnets ("servers").
 
-ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-a vm-b srv-a1 srv-a2 dci1 dci2)
+ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-b srv-a1 srv-a2 dci1 dci2)
+# tenant A's VM: a namespace (--guest netns) or a real guest on the hypervisors (--guest qemu)
+if [ "${GUEST:-netns}" = qemu ]; then ROLES+=(hv1 hv2); else ROLES+=(vm-a); fi
 
 n() { echo "$LAB-$1"; }
 
@@ -75,7 +86,16 @@ topology() {
 				echo "link add t0 netns $(n "fw-$t$i") type veth peer name eth0 netns $(n "fhr-$t$i")"
 				echo "link add u-$t$i netns $(n fab) type veth peer name up0 netns $(n "fhr-$t$i")"
 			done
-			echo "link add vm-$t netns $(n fab) type veth peer name eth0 netns $(n "vm-$t")"
+			if [ "$t" = a ] && [ "${GUEST:-netns}" = qemu ]; then
+				# each DC's hypervisor: its bridge's uplink is a port of the tenant's DC
+				# bridge; a management link to the tenant's FHR (hypervisor events)
+				for i in 1 2; do
+					echo "link add h-a$i netns $(n fab) type veth peer name up-a netns $(n "hv$i")"
+					echo "link add mgmt netns $(n "hv$i") type veth peer name hv0 netns $(n "fhr-a$i")"
+				done
+			else
+				echo "link add vm-$t netns $(n fab) type veth peer name eth0 netns $(n "vm-$t")"
+			fi
 			# the layer-2 extension (esm): each DC's bridge to its DC interconnect
 			if [ "$mode" = esm ]; then
 				for i in 1 2; do
@@ -88,6 +108,10 @@ topology() {
 		for r in "${SERVERS[@]}"; do
 			echo "link add $r netns $(n fab) type veth peer name eth0 netns $(n "$r")"
 		done
+		# the hypervisors' migration link
+		if [ "${GUEST:-netns}" = qemu ]; then
+			echo "link add mig0 netns $(n hv1) type veth peer name mig0 netns $(n hv2)"
+		fi
 	} | ip -b -
 	nsip core <<-B
 		link set lo up
@@ -189,7 +213,12 @@ topology() {
 				echo "link set br-$t$i up"
 				echo "link set u-$t$i master br-$t$i up"
 			done
-			echo "link set vm-$t master br-$t""1 up"
+			if [ "$t" = a ] && [ "${GUEST:-netns}" = qemu ]; then
+				echo "link set h-a1 master br-a1 up"
+				echo "link set h-a2 master br-a2 up"
+			else
+				echo "link set vm-$t master br-$t""1 up"
+			fi
 			if [ "$mode" = esm ]; then
 				echo "link set x-$t""1 master br-$t""1 up"
 				echo "link set x-$t""2 master br-$t""2 up"
@@ -213,7 +242,9 @@ topology() {
 			route add default via $gw
 		B
 	done
+	[ "${GUEST:-netns}" = qemu ] && hypervisors
 	for t in a b; do
+		[ "$t" = a ] && [ "${GUEST:-netns}" = qemu ] && continue
 		nsip "vm-$t" <<-B
 			link set lo up
 			addr add 198.51.100.10/25 dev eth0
@@ -279,6 +310,30 @@ fhrp_filter() {
 		done
 		echo "}"
 	} | ip netns exec "$(n fab)" nft -f -
+}
+
+# hypervisors (--guest qemu): hvN's bridge br-a (the guest's tap joins it) with its uplink to
+# fab's br-aN, the migration link (192.0.2.240/30), the management link to fhr-aN
+# (192.0.2.244/30 in DC1, .248/30 in DC2: the hypervisor .1, the FHR .2)
+hypervisors() {
+	local i
+	for i in 1 2; do
+		nsip "hv$i" <<-B
+			link set lo up
+			link add br-a type bridge
+			link set br-a up
+			link set up-a master br-a up
+			addr add 192.0.2.24$i/30 dev mig0
+			link set mig0 up
+			addr add 192.0.2.$((245 + 4 * (i - 1)))/30 dev mgmt
+			link set mgmt up
+		B
+		nsip "fhr-a$i" <<-B
+			addr add 192.0.2.$((246 + 4 * (i - 1)))/30 dev hv0
+			link set hv0 up
+		B
+		ip netns exec "$(n "hv$i")" sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
+	done
 }
 
 # nsip ROLE: ip commands from stdin, one process, in ROLE's namespace.

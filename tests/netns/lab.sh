@@ -3,12 +3,22 @@
 # on what is left afterwards. Fails on any failed check of the lab itself (no ping lost after
 # the old site knew, downloads complete with the right checksum, the final state of every show
 # command), on a move that did not converge, and on namespaces or processes left after teardown.
+# With --guest qemu (a real guest, live-migrated): also on any ping lost across a migration, on
+# libvirt's figures missing, on a libvirt mount point left behind; skipped without QEMU/libvirt.
 # usage: lab.sh BUILD_BIN_DIR LAB-ARGS...
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: the lab needs root"; exit 77; }
 BIN=$(realpath "$1")
 shift
 LAB=vmrct$$
+GUEST=netns
+case " $* " in *" --guest qemu "*) GUEST=qemu ;; esac
+if [ $GUEST = qemu ]; then
+	for t in libvirtd virsh qemu-system-x86_64; do
+		command -v "$t" >/dev/null || { echo "SKIP: $t is not installed (packaging/deps.sh)"; exit 77; }
+	done
+fi
+mounts_before=$(ls -d /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt 2>/dev/null)
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 FAILS=0
@@ -33,6 +43,19 @@ check "every move: the non-LISP site (through the proxy xTR) lost no ping sent a
 check "every move: the Map-Server registered the new site and the branch followed" \
 	jq -e 'all(.moves[]; .registered_ms != null and .redirect_ms != null)' "$OUT"
 check "every fault run converged" jq -e 'all(.faults[]; .converged)' "$OUT"
+if [ $GUEST = qemu ]; then
+	check "the lab ran real guests" jq -e '.guest == "qemu"' "$OUT"
+	check "every migration: libvirt's total time, downtime, suspend and resume reported" \
+		jq -e 'all(.moves[]; .migration.ok and .migration.total_ms != null and
+			.migration.downtime_ms != null and .migration.suspended != null and .migration.resumed != null)' "$OUT"
+	check "every migration: no ping lost, from the branch or from a server of either DC" \
+		jq -e 'all(.moves[]; .pings_lost == 0 and all(.same_subnet[]; .to_vm_lost == 0))' "$OUT"
+	check "every migration: the download's largest stall within libvirt's downtime + 20 ms" \
+		jq -e 'all(.moves[]; .download_max_stall_ms <= .migration.downtime_ms + 20)' "$OUT"
+	jq -r '.moves[] | "migration \(.move): DC\(.from) -> DC\(.to): libvirt \(.migration.total_ms) ms, downtime \(.migration.downtime_ms) ms, paused \(.migration.paused_ms) ms; pings lost \(.pings_lost) (servers \([.same_subnet[].to_vm_lost] | join("/"))), download stall \(.download_max_stall_ms) ms"' "$OUT" 2>/dev/null
+fi
+check "no libvirt mount point left" test "$mounts_before" = \
+	"$(ls -d /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt 2>/dev/null)"
 check "no namespace left" bash -c "! ip netns list | grep -q '^$LAB-'"
 no_process() { ! pgrep -f "/tmp/$LAB/"; }
 check "no process left" no_process
