@@ -367,8 +367,15 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 		f->c.leaving_ignored++;
 		return -ENOENT;
 	}
-	if (e->leaving)
+	if (e->leaving) {
+		if (e->tentative_until > 0)
+			evh_add(f->io.evh, "paused", &e->p, NULL,
+				"%.1f ms after its migration pass began",
+				(now - e->leaving_since) * 1000.0);
+		e->tentative_until = 0; /* it paused: held until the end */
 		return 0;
+	}
+	e->tentative_until = 0;
 	e->leaving = true;
 	left_pending_set(f, e, false);
 	e->announced_ours = true;
@@ -387,12 +394,32 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 	return 1;
 }
 
+int fhr_leaving_soon(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+	int rc;
+
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (e && e->leaving) {
+		if (e->tentative_until > 0) /* another pass: it may be the last */
+			e->tentative_until = now + FHR_PAUSING_WAIT;
+		return 0;
+	}
+	rc = fhr_leaving(f, iid, a, now);
+	if (rc > 0 && (e = ptable_lookup_exact(f->eids, &host)) != NULL)
+		e->tentative_until = now + FHR_PAUSING_WAIT;
+	return rc;
+}
+
 /* The leaving of e ends here (the VM stays, or the hold time is over): REFRESH, delivered here. */
 static void leaving_end_here(struct fhr *f, struct fhr_eid *e, const char *why, double now)
 {
 	char b[LISP_PREFIX_STRLEN];
 
 	e->leaving = false;
+	e->tentative_until = 0;
 	e->announced_ours = false; /* (known() tells the segment its MAC again) */
 	f->nleaving--;
 	log_info("fhr: %s no longer leaving (%s, after %.0f ms): delivered here",
@@ -451,6 +478,7 @@ static int expire_one(const struct lisp_prefix *p, void *v, void *arg)
 	if (w->n < 64 &&
 	    ((e->leaving &&
 	      w->now - e->leaving_since >= w->f->conf->dyneids[e->dyn].migration_hold / 1000.0) ||
+	     (e->leaving && e->tentative_until > 0 && w->now >= e->tentative_until) ||
 	     (e->left_pending && e->state == FHR_EID_MOVED &&
 	      w->now - e->moved_at >= FHR_LEFT_DRAIN)))
 		w->v[w->n++] = *p;
@@ -482,6 +510,12 @@ again:
 			evh_add(f->io.evh, "departed", &e->p, NULL,
 				"its VM left; %.0f ms after the MovedAway", FHR_LEFT_DRAIN * 1000);
 			fhr_clear(f, &w.v[i], now);
+			continue;
+		}
+		if (e->tentative_until > 0 && now >= e->tentative_until &&
+		    now - e->leaving_since < f->conf->dyneids[e->dyn].migration_hold / 1000.0) {
+			f->c.leaving_unpaused++;
+			leaving_end_here(f, e, "no pause followed its migration pass", now);
 			continue;
 		}
 		f->c.leaving_expired++;

@@ -38,7 +38,8 @@ struct fhr_eid {
 	bool left_pending;     /* its VM left while it was leaving (or draining): departs later */
 	bool announced_ours;   /* since its LEAVING the segment has it at our MAC */
 	double leaving_since;
-	uint64_t leave_from; /* its version before the LEAVING (a MovedAway may name it) */
+	double tentative_until; /* leaving from a migration pass, no pause yet (0: paused) */
+	uint64_t leave_from;	/* its version before the LEAVING (a MovedAway may name it) */
 };
 
 /*

@@ -159,6 +159,7 @@ struct fhr_counters {
 	 * the leaving ended: moved away, stays (the VM runs here again), hold time over; the
 	 * hypervisor said it left while it was leaving (its departure waits for the end) */
 	uint64_t leaving, leaving_ignored, leaving_moved, leaving_stayed, leaving_expired;
+	uint64_t leaving_unpaused; /* held at a migration pass, no pause followed: ended */
 	uint64_t leaving_left;
 };
 
@@ -210,6 +211,15 @@ int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now);
  * moved away; counted and ignored).
  */
 int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
+/*
+ * The VM of a began a migration pass that may be its last (HV_PAUSING): it
+ * pauses within milliseconds if the pass is the last. The EID is leaving as
+ * with fhr_leaving(), tentatively: unless fhr_leaving() follows within
+ * FHR_PAUSING_WAIT (the pause), the VM ran on, and the leaving ends as
+ * with fhr_stays(). Another pass renews the wait. Returns as fhr_leaving().
+ */
+int fhr_leaving_soon(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
+#define FHR_PAUSING_WAIT 0.1 /* s (the agent's tick may add up to 0.1 s) */
 /*
  * The VM of a runs here again (HV_LIVE while it was leaving: the migration
  * failed): no longer leaving, a new version, the gateways told REFRESH
@@ -291,7 +301,7 @@ struct fhr_hv_io {
 
 struct fhr_hv_counters {
 	uint64_t received, accepted, auth_failures, unknown_iid, malformed, stale, replays, busy;
-	uint64_t by_kind[4]; /* arriving, live, left, leaving */
+	uint64_t by_kind[5]; /* arriving, live, left, leaving, pausing */
 	uint64_t detected;   /* EIDs new here because of a live VM (or its RARP) */
 	uint64_t departed;   /* EIDs withdrawn because their VM left */
 	uint64_t live_unknown, out_of_prefix, bindings_dropped;

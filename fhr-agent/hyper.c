@@ -234,7 +234,7 @@ static void live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
  * migration's switchover): its EIDs here (bound by the events, or this
  * FHR's own by MAC) are leaving: held until the MovedAway.
  */
-static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
+static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, bool soon, double now)
 {
 	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
 	struct past_walk w = { .mac = mac, .iid = iid };
@@ -253,7 +253,8 @@ static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double n
 			w.a[w.n++] = b->addrs[i];
 	}
 	for (size_t i = 0; i < w.n; i++)
-		n += fhr_leaving(h->f, iid, &w.a[i], now) > 0;
+		n += (soon ? fhr_leaving_soon(h->f, iid, &w.a[i], now)
+			   : fhr_leaving(h->f, iid, &w.a[i], now)) > 0;
 	h->c.leaving += (uint64_t)n;
 	if (!known && !n)
 		h->c.leaving_unknown++; /* nothing of it is here: ignored */
@@ -274,7 +275,8 @@ int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, do
 static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__HypervisorEvent *ev,
 		 const struct lisp_addr *src, double now)
 {
-	static const char *names[] = { "hv-arriving", "hv-live", "hv-left", "hv-leaving" };
+	static const char *names[] = { "hv-arriving", "hv-live", "hv-left", "hv-leaving",
+				       "hv-pausing" };
 	int rc = 0;
 
 	/* (a kind we do not know, from a newer host: refused before it changes anything) */
@@ -326,7 +328,10 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 			break;
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING:
 			b->live = false;
-			leaving(h, vi->mac.data, iid, now);
+			leaving(h, vi->mac.data, iid, false, now);
+			break;
+		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING: /* (it still runs) */
+			leaving(h, vi->mac.data, iid, true, now);
 			break;
 		default: /* arriving: a VM live here stays live (libvirtd reconnecting says it) */
 			break;

@@ -19,6 +19,8 @@ const char *hv_kind_name(enum hv_kind k)
 		return "left";
 	case HV_LEAVING:
 		return "leaving";
+	case HV_PAUSING:
+		return "pausing";
 	default:
 		return "none";
 	}
@@ -26,7 +28,7 @@ const char *hv_kind_name(enum hv_kind k)
 
 enum hv_kind hv_kind_from_name(const char *name)
 {
-	for (enum hv_kind k = HV_ARRIVING; k <= HV_LEAVING; k++)
+	for (enum hv_kind k = HV_ARRIVING; k <= HV_PAUSING; k++)
 		if (strcmp(hv_kind_name(k), name) == 0)
 			return k;
 	return HV_NONE;
@@ -133,7 +135,8 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	static const Vmroam__Notify__HypervisorKind kinds[] = {
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_ARRIVING,
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE, VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT,
-		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING,
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING
 	};
 	Vmroam__Notify__VmInterface vifs[HV_IFACES_MAX], *vifp[HV_IFACES_MAX];
 	char abuf[HV_IFACES_MAX][HV_ADDRS_MAX][LISP_ADDR_STRLEN];
@@ -144,7 +147,7 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	char sender[2 * HV_NAME_MAX + 2], receiver[LISP_ADDR_STRLEN] = "";
 	size_t len;
 
-	if (kind < HV_ARRIVING || kind > HV_LEAVING)
+	if (kind < HV_ARRIVING || kind > HV_PAUSING)
 		return 0;
 	if (t->has_fhr || d->has_fhr) /* the FHR it goes to (hv_route's choice) */
 		lisp_addr_format(t->has_fhr ? &t->fhr : &d->fhr, receiver, sizeof(receiver));

@@ -113,6 +113,7 @@ enum hv_kind {
 	HV_LIVE = 1,
 	HV_LEFT = 2,
 	HV_LEAVING = 3, /* paused for a migration's switchover away from here */
+	HV_PAUSING = 4, /* a migration away from here began a pass that may be its last */
 };
 
 const char *hv_kind_name(enum hv_kind k);

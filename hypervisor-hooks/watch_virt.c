@@ -58,6 +58,7 @@ struct vw {
 	struct hv_conf *conf;
 	virConnectPtr conn;
 	int cb_id;
+	int iter_id; /* MIGRATION_ITERATION: a pass that may be the last (HV_PAUSING) */
 	bool closed;
 	double backoff;
 	ev_timer reconnect, tick;
@@ -290,6 +291,35 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int det
 	return 0;
 }
 
+void vw_iteration(struct vw *w, virDomainPtr dom, int iteration)
+{
+	const struct hv_domain *d;
+	char reason[48];
+
+	w->c.events++;
+	log_debug(LOG_VIRT, "virtwatch: %s: migration pass %d", virDomainGetName(dom), iteration);
+	/*
+	 * The first pass copies all the memory; QEMU starts another one when few
+	 * dirty pages are left, syncing them first, and stops the guest right
+	 * after the sync (milliseconds: 0-4 ms here) if they fit its downtime.
+	 * So from the second pass on, each may be the last: the FHR holds
+	 * before the guest pauses, not a libvirt event after it.
+	 */
+	if (iteration < 2)
+		return;
+	d = domain_of(w, dom, false);
+	if (!d)
+		return;
+	snprintf(reason, sizeof(reason), "migration pass %d", iteration);
+	tell(w, d, HV_PAUSING, reason);
+}
+
+static void iteration_cb(virConnectPtr conn, virDomainPtr dom, int iteration, void *arg)
+{
+	(void)conn;
+	vw_iteration(arg, dom, iteration);
+}
+
 static void close_cb(virConnectPtr conn, int reason, void *arg)
 {
 	struct vw *w = arg;
@@ -312,11 +342,14 @@ static void disconnect(struct vw *w)
 		return;
 	if (w->cb_id >= 0)
 		virConnectDomainEventDeregisterAny(w->conn, w->cb_id);
+	if (w->iter_id >= 0)
+		virConnectDomainEventDeregisterAny(w->conn, w->iter_id);
 	virConnectUnregisterCloseCallback(w->conn, close_cb);
 	virConnectClose(w->conn);
 	virResetLastError();
 	w->conn = NULL;
 	w->cb_id = -1;
+	w->iter_id = -1;
 }
 
 /* After a (re)connection: the tenant VMs running here, as ARRIVING (their bindings). */
@@ -370,6 +403,12 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		ev_timer_start(w->loop, &w->reconnect);
 		return;
 	}
+	w->iter_id = virConnectDomainEventRegisterAny(
+		w->conn, NULL, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+		VIR_DOMAIN_EVENT_CALLBACK(iteration_cb), w, NULL);
+	if (w->iter_id < 0) /* (an older libvirtd: its FHRs hold from the pause on) */
+		log_warn("virtwatch: %s: no migration iteration events: holds begin at the pause",
+			 w->uri);
 	w->c.connects++;
 	log_info("virtwatch: connected to %s", w->uri);
 	announce_running(w);
@@ -473,6 +512,7 @@ struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf)
 	w->uri = uri;
 	w->conf = conf;
 	w->cb_id = -1;
+	w->iter_id = -1;
 	w->backoff = 0.5;
 	w->session = (uint64_t)(wall() * 1e9);
 	w->cache = xcalloc(CACHE_MAX, sizeof(*w->cache));

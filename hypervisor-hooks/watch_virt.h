@@ -42,5 +42,10 @@ size_t vw_pending(const struct vw *w);
  * replay recorded migration sequences through the daemon's own path.
  */
 void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail);
+/*
+ * A live migration of dom away from here began pass iteration (libvirt's
+ * MIGRATION_ITERATION): from the second on, HV_PAUSING to its FHR.
+ */
+void vw_iteration(struct vw *w, virDomainPtr dom, int iteration);
 
 #endif /* HYPERVISOR_HOOKS_WATCH_VIRT_H */

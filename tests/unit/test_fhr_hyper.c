@@ -521,6 +521,60 @@ static void leaving_then_stays_then_moves(void **state)
 	assert_int_equal(fc->leaving_ignored, 1);
 }
 
+/*
+ * HV_PAUSING (a migration pass that may be the last) holds at once, before
+ * the pause: the gateways are told LEAVING; if the pause (HV_LEAVING)
+ * follows, the hold stays; if not within FHR_PAUSING_WAIT, the guest ran
+ * on: it ends as when the VM stays (REFRESH, delivered here). Another pass
+ * renews the wait.
+ */
+static void pausing_then_paused_or_not(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_hv_counters *c = fhr_hv_counters(e->hv);
+	const struct fhr_counters *fc = fhr_counters(e->fhr);
+	char ev[512];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	gw_events(ev, sizeof(ev));
+	knowns[0] = '\0';
+	/* a pass, and no pause: held, then not (the tick after FHR_PAUSING_WAIT) */
+	say(e, "A", HV_PAUSING, 1002, 1002, NULL);
+	assert_int_equal(last_ack(), 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
+	assert_int_equal(eid_state(e), 1);
+	assert_int_equal(c->by_kind[4], 1);
+	fhr_tick(e->fhr, 1002 + FHR_PAUSING_WAIT / 2);
+	assert_int_equal(eid_state(e), 1);
+	/* another pass renews the wait */
+	say(e, "A", HV_PAUSING, 1002.08, 1002.08, NULL);
+	fhr_tick(e->fhr, 1002.08 + FHR_PAUSING_WAIT * 0.9);
+	assert_int_equal(eid_state(e), 1);
+	fhr_tick(e->fhr, 1002.08 + FHR_PAUSING_WAIT * 1.01);
+	assert_int_equal(eid_state(e), 0);
+	assert_string_equal(knowns, "leaving stays");
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "R:198.51.100.10:hypervisor");
+	assert_int_equal(fc->leaving_unpaused, 1);
+	/* a pass, then the pause: held until the end (here: the migration-hold, 500 ms) */
+	knowns[0] = '\0';
+	say(e, "A", HV_PAUSING, 1003, 1003, NULL);
+	say(e, "A", HV_LEAVING, 1003.003, 1003.003, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor"); /* (one LEAVING) */
+	fhr_tick(e->fhr, 1003.3);
+	assert_int_equal(eid_state(e), 1);
+	/* a pass after the pause changes nothing */
+	say(e, "A", HV_PAUSING, 1003.35, 1003.35, NULL);
+	fhr_tick(e->fhr, 1003.45);
+	assert_int_equal(eid_state(e), 1);
+	fhr_tick(e->fhr, 1003.55);
+	assert_int_equal(eid_state(e), 0);
+	assert_int_equal(fc->leaving_unpaused, 1);
+	assert_int_equal(fc->leaving_expired, 1);
+}
+
 static void leaving_moved_naming_the_version_before(void **state)
 {
 	struct env *e = *state;
@@ -629,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(live_from_own_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaving_then_stays_then_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(pausing_then_paused_or_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaving_moved_naming_the_version_before, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(leaving_hold_time, setup, teardown),

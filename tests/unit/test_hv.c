@@ -251,6 +251,8 @@ static void hook_arguments(void **state)
 	assert_int_equal(hv_hook_kind(NULL, NULL, &filter), HV_NONE);
 	/* -e KIND (by hand) */
 	assert_int_equal(hv_kind_from_name("leaving"), HV_LEAVING);
+	assert_int_equal(hv_kind_from_name("pausing"), HV_PAUSING);
+	assert_string_equal(hv_kind_name(HV_PAUSING), "pausing");
 	assert_int_equal(hv_kind_from_name("live"), HV_LIVE);
 	assert_int_equal(hv_kind_from_name("none"), HV_NONE);
 	assert_int_equal(hv_kind_from_name("Leaving"), HV_NONE);

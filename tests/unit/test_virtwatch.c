@@ -242,6 +242,16 @@ static void lifecycle_and_replayed_migration(void **state)
 			    0.05);
 		ack(&g);
 	}
+	/* a migration pass that may be the last: the second and later (the first copies all) */
+	vw_iteration(w, d, 1);
+	assert_int_equal(receive(100).kind, -1);
+	vw_iteration(w, d, 2);
+	g = receive(1); /* (at once, as leaving) */
+	assert_int_equal(g.kind, 4);
+	assert_string_equal(g.reason, "migration pass 2");
+	ack(&g);
+	vw_iteration(w, d, 3);
+	expect(4, "migration pass 3");
 	/* the migration failed: the source resumes it, live here again */
 	vw_lifecycle(w, d, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED);
 	expect(1, "resumed/migrated");
