@@ -100,6 +100,13 @@ enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reaso
 #undef NAME
 }
 
+bool hv_pausing_due(uint64_t remaining, uint64_t bps, uint64_t limit_ms, double lead)
+{
+	if (!bps || !limit_ms)
+		return false; /* (not measured yet) */
+	return (double)remaining <= (double)bps * ((double)limit_ms / 1000.0 + lead);
+}
+
 int hv_route(const struct hv_conf *c, const struct hv_domain *d, const struct hv_tenant **t,
 	     struct lisp_addr *fhr, uint16_t *port, char *err, size_t errlen)
 {

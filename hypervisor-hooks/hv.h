@@ -141,6 +141,16 @@ enum hv_kind hv_hook_kind(const char *operation, const char *subop, bool *filter
 enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reasonlen);
 
 /*
+ * A live migration's progress (libvirt's job: memory remaining, bytes/s;
+ * the downtime limit in ms): is the guest's pause due within about lead
+ * seconds? QEMU pauses the guest once what remains fits its downtime limit
+ * at its rate; HV_PAUSING then, before it does.
+ */
+bool hv_pausing_due(uint64_t remaining, uint64_t bps, uint64_t limit_ms, double lead);
+#define HV_PAUSING_LEAD	 0.015 /* s */
+#define HV_PAUSING_RENEW 0.05  /* s: sent again while due (the FHR's wait is 0.1 s) */
+
+/*
  * Where the event for d goes: the tenant (from the configuration), the
  * FHR's address and port. 0, or -ENOENT (not a tenant VM, or a tenant this
  * host has no key for) / -EPERM (the domain's instance-id is not the

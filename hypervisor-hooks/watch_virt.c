@@ -52,6 +52,15 @@ struct cached {
 	struct hv_domain d;
 };
 
+/* A live migration away from here, watched until the guest pauses. */
+struct mig {
+	virDomainPtr dom; /* (a reference of ours) */
+	unsigned long long limit_ms;
+	double told; /* the last HV_PAUSING sent for it */
+};
+#define MIGS_MAX 16
+#define MIG_POLL 0.005 /* s between looks at a migration's progress */
+
 struct vw {
 	struct ev_loop *loop;
 	const char *uri;
@@ -68,6 +77,9 @@ struct vw {
 	size_t npeers;
 	struct cached *cache;
 	size_t ncache;
+	struct mig migs[MIGS_MAX];
+	size_t nmigs;
+	ev_timer poll; /* their progress, every MIG_POLL while there are any */
 	uint64_t session;
 	struct vw_counters c;
 	struct log_rate rl;
@@ -263,6 +275,78 @@ static const struct hv_domain *domain_of(struct vw *w, virDomainPtr dom, bool re
 	return &c->d;
 }
 
+/* The watched migration of dom, or NULL. */
+static struct mig *mig_of(struct vw *w, virDomainPtr dom)
+{
+	for (size_t i = 0; i < w->nmigs; i++)
+		if (virDomainGetID(w->migs[i].dom) == virDomainGetID(dom) &&
+		    strcmp(virDomainGetName(w->migs[i].dom), virDomainGetName(dom)) == 0)
+			return &w->migs[i];
+	return NULL;
+}
+
+static void mig_end(struct vw *w, struct mig *m)
+{
+	virDomainFree(m->dom);
+	*m = w->migs[--w->nmigs];
+	if (!w->nmigs)
+		ev_timer_stop(w->loop, &w->poll);
+}
+
+/*
+ * A migration away from here began (its first pass): its progress is
+ * looked at every MIG_POLL, and HV_PAUSING sent when the guest's pause is
+ * due within HV_PAUSING_LEAD (libvirt's events come after it).
+ */
+static void mig_begin(struct vw *w, virDomainPtr dom)
+{
+	struct mig *m = mig_of(w, dom);
+
+	if (m || w->nmigs == MIGS_MAX)
+		return;
+	m = &w->migs[w->nmigs++];
+	*m = (struct mig){ .dom = dom, .limit_ms = 300 }; /* (QEMU's default) */
+	virDomainRef(dom);
+	if (virDomainMigrateGetMaxDowntime(dom, &m->limit_ms, 0) < 0)
+		virResetLastError();
+	if (w->nmigs == 1)
+		ev_timer_start(w->loop, &w->poll);
+}
+
+static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct vw *w = container_of(t, struct vw, poll);
+	double now = ev_now(loop);
+
+	(void)revents;
+	for (size_t i = 0; i < w->nmigs;) {
+		struct mig *m = &w->migs[i];
+		virTypedParameterPtr par = NULL;
+		unsigned long long remaining = 0, bps = 0;
+		const struct hv_domain *d;
+		int type = VIR_DOMAIN_JOB_NONE, n = 0;
+		char reason[48];
+
+		if (virDomainGetJobStats(m->dom, &type, &par, &n, 0) < 0 ||
+		    type == VIR_DOMAIN_JOB_NONE) {
+			virResetLastError();
+			virTypedParamsFree(par, n);
+			mig_end(w, m); /* (over, or gone) */
+			continue;
+		}
+		virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &remaining);
+		virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_BPS, &bps);
+		virTypedParamsFree(par, n);
+		i++;
+		if (!hv_pausing_due(remaining, bps, m->limit_ms, HV_PAUSING_LEAD) ||
+		    now - m->told < HV_PAUSING_RENEW || !(d = domain_of(w, m->dom, false)))
+			continue;
+		m->told = now;
+		snprintf(reason, sizeof(reason), "migration: %llu KiB left", remaining >> 10);
+		tell(w, d, HV_PAUSING, reason);
+	}
+}
+
 void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail)
 {
 	char reason[48], uuid[VIR_UUID_STRING_BUFLEN] = "";
@@ -271,6 +355,10 @@ void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail)
 
 	w->c.events++;
 	log_debug(LOG_VIRT, "virtwatch: %s: %s", virDomainGetName(dom), reason);
+	if (event != VIR_DOMAIN_EVENT_DEFINED && event != VIR_DOMAIN_EVENT_UNDEFINED &&
+	    mig_of(w, dom))
+		mig_end(w,
+			mig_of(w, dom)); /* paused, running again, or stopped: no more to watch */
 	if (kind == HV_NONE)
 		return;
 	/* live, leaving: at once from what we know (no round trip to libvirtd on the critical path) */
@@ -305,8 +393,10 @@ void vw_iteration(struct vw *w, virDomainPtr dom, int iteration)
 	 * So from the second pass on, each may be the last: the FHR holds
 	 * before the guest pauses, not a libvirt event after it.
 	 */
-	if (iteration < 2)
+	if (iteration < 2) {
+		mig_begin(w, dom);
 		return;
+	}
 	d = domain_of(w, dom, false);
 	if (!d)
 		return;
@@ -336,10 +426,14 @@ static void close_cb(virConnectPtr conn, int reason, void *arg)
 	ev_timer_start(w->loop, &w->reconnect);
 }
 
+static void mig_end(struct vw *w, struct mig *m);
+
 static void disconnect(struct vw *w)
 {
 	if (!w->conn)
 		return;
+	while (w->nmigs)
+		mig_end(w, &w->migs[0]);
 	if (w->cb_id >= 0)
 		virConnectDomainEventDeregisterAny(w->conn, w->cb_id);
 	if (w->iter_id >= 0)
@@ -526,6 +620,7 @@ struct vw *vw_new(struct ev_loop *loop, const char *uri, struct hv_conf *conf)
 	}
 	ev_timer_init(&w->reconnect, reconnect_cb, 0, 0);
 	ev_timer_init(&w->tick, tick_cb, TICK, TICK);
+	ev_timer_init(&w->poll, poll_cb, MIG_POLL, MIG_POLL);
 	ev_timer_start(loop, &w->tick);
 	return w;
 }

@@ -252,6 +252,13 @@ static void hook_arguments(void **state)
 	/* -e KIND (by hand) */
 	assert_int_equal(hv_kind_from_name("leaving"), HV_LEAVING);
 	assert_int_equal(hv_kind_from_name("pausing"), HV_PAUSING);
+	/* a migration's pause is due when what remains fits the downtime limit (and the lead) */
+	assert_false(hv_pausing_due(100 << 20, 0, 300, HV_PAUSING_LEAD)); /* (no rate yet) */
+	assert_false(hv_pausing_due(100 << 20, 100 << 20, 300, HV_PAUSING_LEAD));
+	assert_false(hv_pausing_due(33 << 20, 100 << 20, 300, 0.015)); /* 330 ms of it */
+	assert_true(hv_pausing_due(31 << 20, 100 << 20, 300, 0.015));  /* 310 ms: due */
+	assert_true(hv_pausing_due(0, 100 << 20, 300, 0.015));
+	assert_false(hv_pausing_due(0, 100 << 20, 0, 0.015));
 	assert_string_equal(hv_kind_name(HV_PAUSING), "pausing");
 	assert_int_equal(hv_kind_from_name("live"), HV_LIVE);
 	assert_int_equal(hv_kind_from_name("none"), HV_NONE);
