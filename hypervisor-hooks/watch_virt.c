@@ -337,6 +337,9 @@ static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &remaining);
 		virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_BPS, &bps);
 		virTypedParamsFree(par, n);
+		log_debug(LOG_VIRT,
+			  "virtwatch: %s: migration: %llu KiB left at %llu KiB/s (limit %llu ms)",
+			  virDomainGetName(m->dom), remaining >> 10, bps >> 10, m->limit_ms);
 		i++;
 		if (!hv_pausing_due(remaining, bps, m->limit_ms, HV_PAUSING_LEAD) ||
 		    now - m->told < HV_PAUSING_RENEW || !(d = domain_of(w, m->dom, false)))
