@@ -147,8 +147,8 @@ enum hv_kind hv_lifecycle_kind(int event, int detail, char *reason, size_t reaso
  * at its rate; HV_PAUSING then, before it does.
  */
 bool hv_pausing_due(uint64_t remaining, uint64_t bps, uint64_t limit_ms, double lead);
-#define HV_PAUSING_LEAD	 0.015 /* s */
-#define HV_PAUSING_RENEW 0.05  /* s: sent again while due (the FHR's wait is 0.1 s) */
+#define HV_PAUSING_LEAD	 0.05 /* s (QEMU looks at what remains every pass chunk, up to 50 ms) */
+#define HV_PAUSING_RENEW 0.05 /* s: sent again while due (the FHR's wait is 0.1 s) */
 
 /*
  * Where the event for d goes: the tenant (from the configuration), the

@@ -56,6 +56,8 @@ struct cached {
 struct mig {
 	virDomainPtr dom; /* (a reference of ours) */
 	unsigned long long limit_ms;
+	unsigned long long
+		bps; /* the fastest rate seen: QEMU's threshold follows its rate up at once */
 	double told; /* the last HV_PAUSING sent for it */
 };
 #define MIGS_MAX 16
@@ -337,11 +339,13 @@ static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &remaining);
 		virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_BPS, &bps);
 		virTypedParamsFree(par, n);
+		if (bps > m->bps)
+			m->bps = bps;
 		log_debug(LOG_VIRT,
 			  "virtwatch: %s: migration: %llu KiB left at %llu KiB/s (limit %llu ms)",
 			  virDomainGetName(m->dom), remaining >> 10, bps >> 10, m->limit_ms);
 		i++;
-		if (!hv_pausing_due(remaining, bps, m->limit_ms, HV_PAUSING_LEAD) ||
+		if (!hv_pausing_due(remaining, m->bps, m->limit_ms, HV_PAUSING_LEAD) ||
 		    now - m->told < HV_PAUSING_RENEW || !(d = domain_of(w, m->dom, false)))
 			continue;
 		m->told = now;
