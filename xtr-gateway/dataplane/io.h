@@ -73,8 +73,8 @@ size_t xtr_dp_held(const struct xtr_daemon *d);
 /* Packets (and their bytes) the migration hold has for host p (0 without a data plane). */
 size_t xtr_dp_held_eid(const struct xtr_daemon *d, const struct lisp_prefix *p, size_t *bytes);
 /* The migration hold's limits: packets in total and per instance-id. */
-#define XTR_MHOLD_TOTAL	   32768
-#define XTR_MHOLD_PER_IID  8192
-#define XTR_MHOLD_MAX_AGE  (XTR_MHOLD_MS_MAX / 1000.0 + 2) /* s: a backstop; hosts end sooner */
+#define XTR_MHOLD_TOTAL	  32768
+#define XTR_MHOLD_PER_IID 8192
+#define XTR_MHOLD_MAX_AGE (XTR_MHOLD_MS_MAX / 1000.0 + 2) /* s: a backstop; hosts end sooner */
 
 #endif /* XTR_GATEWAY_DATAPLANE_IO_H */
