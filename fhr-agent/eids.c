@@ -368,11 +368,19 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 		return -ENOENT;
 	}
 	if (e->leaving) {
-		if (e->tentative_until > 0)
+		if (e->tentative_until > 0) {
+			/*
+			 * It paused: held until the end, the hold time from now. The
+			 * gateways are told again (a newer LEAVING): their hold time ran
+			 * from the first, and a migration's last passes may outlast it.
+			 */
 			evh_add(f->io.evh, "paused", &e->p, NULL,
 				"%.1f ms after its migration pass began",
 				(now - e->leaving_since) * 1000.0);
-		e->tentative_until = 0; /* it paused: held until the end */
+			e->tentative_until = 0;
+			e->leaving_since = now;
+			gw_notify(f, e, GW_LEAVING, now);
+		}
 		return 0;
 	}
 	e->tentative_until = 0;

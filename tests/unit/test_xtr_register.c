@@ -1371,17 +1371,19 @@ static void test_leaving(void **state)
 	nout = nevents = 0;
 	assert_int_equal(etr_dyn_leaving(e->etr, &other, true, 10), -ENOENT);
 	assert_int_equal(etr_dyn_hold_quota(e->etr, &other, &packets, &bytes), -ENOENT);
-	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10), 1);
-	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10.1), 0);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 9.9), 1);
+	assert_int_equal(etr_dyn_leaving(e->etr, &host, true, 10), 0); /* told again: from now */
 	assert_true(l->flags & LOCAL_F_LEAVING);
 	assert_int_equal(etr_dyn_hold_quota(e->etr, &host, &packets, &bytes), 0);
 	assert_int_equal(packets, XTR_MHOLD_PACKETS_DEFAULT);
 	assert_int_equal(bytes, XTR_MHOLD_BYTES_DEFAULT);
 	assert_int_equal(etr_dyn_walk(e->etr, dyn_info, &info), 1);
-	assert_true(info.leaving_since == 10 && info.leaving_until == 12); /* 2000 ms */
+	assert_true(info.leaving_since == 9.9 && info.leaving_until == 12); /* 2000 ms */
 	assert_true(etr_dyn_hold_next(e->etr) == 12);
-	assert_int_equal(nevents, 1);
+	assert_int_equal(nevents, 2);
 	assert_int_equal(events[0].ev, ETR_EV_HOLD_START);
+	assert_int_equal(events[1].ev, ETR_EV_HOLD_START);
+	nevents = 1;
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, false, 10.5), 1);
 	assert_false(l->flags & LOCAL_F_LEAVING);
 	assert_int_equal(etr_dyn_leaving(e->etr, &host, false, 10.6), 0);

@@ -286,8 +286,12 @@ int etr_dyn_leaving(struct etr *e, const struct lisp_prefix *host, bool leaving,
 		e->c.leaving_refused++;
 		return -EPERM;
 	}
-	if (was)
+	if (was) { /* told again (its VM paused after a pass that may have been the last): its hold
+		    * time from now */
+		d->leaving_until = now + y->hold_ms / 1000.0;
+		etr_event(e, ETR_EV_HOLD_START, host, NULL);
 		return 0;
+	}
 	d->leaving_since = now;
 	d->leaving_until = now + y->hold_ms / 1000.0;
 	__atomic_or_fetch(&d->l.flags, (uint8_t)LOCAL_F_LEAVING, __ATOMIC_RELAXED);
