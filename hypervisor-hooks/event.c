@@ -107,6 +107,35 @@ bool hv_pausing_due(uint64_t remaining, uint64_t bps, uint64_t limit_ms, double 
 	return (double)remaining <= (double)bps * ((double)limit_ms / 1000.0 + lead);
 }
 
+enum hv_switch_act hv_switch_poll(struct hv_switch *s, uint64_t remaining, uint64_t bps, double now)
+{
+	switch (s->phase) {
+	case HV_SWITCH_WATCH:
+		/* QEMU's rule with the operator's limit (not measured yet: not due) */
+		if (!bps || !s->limit_ms ||
+		    (double)remaining > (double)bps * ((double)s->limit_ms / 1000.0))
+			return HV_SWITCH_NONE;
+		s->phase = HV_SWITCH_HOLDING;
+		s->told = now;
+		return HV_SWITCH_TELL;
+	case HV_SWITCH_HOLDING:
+		if (now - s->told < HV_SWITCH_WAIT)
+			return HV_SWITCH_NONE;
+		s->phase = HV_SWITCH_SWITCHED; /* (no Ack: the migration goes on all the same) */
+		return HV_SWITCH_PAUSE;
+	default:
+		return HV_SWITCH_NONE;
+	}
+}
+
+enum hv_switch_act hv_switch_acked(struct hv_switch *s)
+{
+	if (s->phase != HV_SWITCH_HOLDING)
+		return HV_SWITCH_NONE;
+	s->phase = HV_SWITCH_SWITCHED;
+	return HV_SWITCH_PAUSE;
+}
+
 int hv_route(const struct hv_conf *c, const struct hv_domain *d, const struct hv_tenant **t,
 	     struct lisp_addr *fhr, uint16_t *port, char *err, size_t errlen)
 {

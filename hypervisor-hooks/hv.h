@@ -151,6 +151,42 @@ bool hv_pausing_due(uint64_t remaining, uint64_t bps, uint64_t limit_ms, double 
 #define HV_PAUSING_RENEW 0.05 /* s: sent again while due (the FHR's wait is 0.1 s) */
 
 /*
+ * The switchover of a live migration away from here, led by the watcher
+ * so that the network holds before the guest pauses, never after:
+ *  - at the migration's start QEMU's downtime limit is lowered to
+ *    HV_SWITCH_FLOOR_MS, so that QEMU does not pause the guest by itself
+ *    (unless what is left fits in that);
+ *  - once what is left fits in the operator's limit at QEMU's current rate
+ *    (QEMU's own rule), HV_LEAVING goes to the FHR (hold);
+ *  - once the FHR acknowledges it (its gateways were told before its Ack
+ *    left), or after HV_SWITCH_WAIT without, the watcher pauses the guest
+ *    (virDomainSuspend: QEMU then sends what is left and switches over),
+ *    and gives QEMU the operator's limit back.
+ */
+enum hv_switch_phase {
+	HV_SWITCH_WATCH,    /* copying; nothing told */
+	HV_SWITCH_HOLDING,  /* HV_LEAVING told, its Ack awaited */
+	HV_SWITCH_SWITCHED, /* the guest paused by us (or given up) */
+};
+enum hv_switch_act {
+	HV_SWITCH_NONE,
+	HV_SWITCH_TELL,	 /* tell the FHR HV_LEAVING (then HOLDING) */
+	HV_SWITCH_PAUSE, /* pause the guest now (then SWITCHED) */
+};
+struct hv_switch {
+	enum hv_switch_phase phase;
+	uint64_t limit_ms; /* the operator's downtime limit */
+	double told;	   /* when HV_LEAVING was told */
+};
+/* A look at the migration's progress at now: what to do. */
+enum hv_switch_act hv_switch_poll(struct hv_switch *s, uint64_t remaining, uint64_t bps,
+				  double now);
+/* The FHR acknowledged the HV_LEAVING: what to do (PAUSE when it was awaited). */
+enum hv_switch_act hv_switch_acked(struct hv_switch *s);
+#define HV_SWITCH_FLOOR_MS 1	/* QEMU's downtime limit while the watcher leads */
+#define HV_SWITCH_WAIT	   0.25 /* s: the FHR's Ack awaited at most (2 retransmissions) */
+
+/*
  * Where the event for d goes: the tenant (from the configuration), the
  * FHR's address and port. 0, or -ENOENT (not a tenant VM, or a tenant this
  * host has no key for) / -EPERM (the domain's instance-id is not the

@@ -59,6 +59,11 @@ struct mig {
 	unsigned long long
 		bps; /* the fastest rate seen: QEMU's threshold follows its rate up at once */
 	double told; /* the last HV_PAUSING sent for it */
+	/* led by us (hv.h: hv_switch): QEMU's limit is HV_SWITCH_FLOOR_MS until the switchover */
+	bool led;
+	struct hv_switch sw;
+	struct peer *peer; /* where its HV_LEAVING went, and its sequence number */
+	uint64_t seq;
 };
 #define MIGS_MAX 16
 #define MIG_POLL 0.005 /* s between looks at a migration's progress */
@@ -140,8 +145,9 @@ static void resend(void *arg, const uint8_t *buf, size_t len)
 	send_to(r->w, r->p, buf, len);
 }
 
-/* Tells d's FHR (reliably: until acknowledged). */
-static void tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, const char *reason)
+/* Tells d's FHR (reliably: until acknowledged): the sequence number (to *to), or 0. */
+static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, const char *reason,
+		     struct peer **to)
 {
 	const struct hv_tenant *t;
 	struct lisp_addr fhr;
@@ -155,20 +161,20 @@ static void tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, con
 		if (d->tenant_vm)
 			log_warn_rl(&w->rl, "virtwatch: %s", err);
 		w->c.unroutable++;
-		return;
+		return 0;
 	}
 	p = peer_for(w, t, &fhr, port);
 	if (!p) {
 		log_warn_rl(&w->rl, "virtwatch: more than %d FHRs: %s not told", PEERS_MAX,
 			    d->name);
-		return;
+		return 0;
 	}
 	seq = notify_tx_next(&p->tx);
 	len = hv_event_pack(w->conf, t, d, kind, reason, "virtwatch", wall(), w->session, seq,
 			    w->buf, sizeof(w->buf));
 	if (!len) {
 		log_warn_rl(&w->rl, "virtwatch: %s: the event does not fit a datagram", d->name);
-		return;
+		return 0;
 	}
 	send_to(w, p, w->buf, len);
 	/* per domain only the newest news matter: it replaces an older unacknowledged one */
@@ -176,6 +182,9 @@ static void tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, con
 	w->c.sent++;
 	log_info("virtwatch: %s: %s: %s told to FHR %s (tenant %s)", d->name, reason,
 		 hv_kind_name(kind), lisp_addr_format(&fhr, a, sizeof(a)), t->name);
+	if (to)
+		*to = p;
+	return seq;
 }
 
 static struct cached *cache_find(struct vw *w, const char *uuid)
@@ -289,6 +298,13 @@ static struct mig *mig_of(struct vw *w, virDomainPtr dom)
 
 static void mig_end(struct vw *w, struct mig *m)
 {
+	/* QEMU gets the operator's limit back (if the migration failed, for the next one) */
+	if (m->led && m->sw.phase != HV_SWITCH_SWITCHED &&
+	    virDomainMigrateSetMaxDowntime(m->dom, m->limit_ms, 0) < 0) {
+		log_warn_rl(&w->rl, "virtwatch: %s: cannot set its downtime limit back to %llu ms",
+			    virDomainGetName(m->dom), m->limit_ms);
+		virResetLastError();
+	}
 	virDomainFree(m->dom);
 	*m = w->migs[--w->nmigs];
 	if (!w->nmigs)
@@ -297,8 +313,10 @@ static void mig_end(struct vw *w, struct mig *m)
 
 /*
  * A migration away from here began (its first pass): its progress is
- * looked at every MIG_POLL, and HV_PAUSING sent when the guest's pause is
- * due within HV_PAUSING_LEAD (libvirt's events come after it).
+ * looked at every MIG_POLL. We lead its switchover (hv.h: hv_switch) when
+ * QEMU takes our floor for its downtime limit; else HV_PAUSING is sent
+ * when the guest's pause is due within HV_PAUSING_LEAD (libvirt's events
+ * come after it).
  */
 static void mig_begin(struct vw *w, virDomainPtr dom)
 {
@@ -311,8 +329,62 @@ static void mig_begin(struct vw *w, virDomainPtr dom)
 	virDomainRef(dom);
 	if (virDomainMigrateGetMaxDowntime(dom, &m->limit_ms, 0) < 0)
 		virResetLastError();
+	else if (m->limit_ms > HV_SWITCH_FLOOR_MS && domain_of(w, dom, false)) {
+		if (virDomainMigrateSetMaxDowntime(dom, HV_SWITCH_FLOOR_MS, 0) == 0) {
+			m->led = true;
+			m->sw = (struct hv_switch){ .limit_ms = m->limit_ms };
+			w->c.led++;
+			log_debug(
+				LOG_VIRT,
+				"virtwatch: %s: migration: its switchover is ours (limit %llu ms)",
+				virDomainGetName(dom), m->limit_ms);
+		} else {
+			log_warn_rl(
+				&w->rl,
+				"virtwatch: %s: cannot lower its downtime limit: the hold "
+				"begins before the pause only as QEMU's progress lets foresee it",
+				virDomainGetName(dom));
+			virResetLastError();
+		}
+	}
 	if (w->nmigs == 1)
 		ev_timer_start(w->loop, &w->poll);
+}
+
+/* The switchover of a migration we lead: the guest paused, QEMU its limit back. */
+static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
+{
+	const char *name = virDomainGetName(m->dom);
+	double waited = (now - m->sw.told) * 1000.0;
+
+	if (!acked) {
+		w->c.switch_unconfirmed++;
+		log_warn("virtwatch: %s: its FHR did not confirm the hold in %.0f ms: pausing it "
+			 "all the same",
+			 name, waited);
+	}
+	if (virDomainSuspend(m->dom) < 0) {
+		virErrorPtr e = virGetLastError();
+		const struct hv_domain *d;
+		int state = VIR_DOMAIN_NOSTATE;
+
+		w->c.switch_failed++;
+		log_warn("virtwatch: %s: cannot pause it for its switchover (%s): QEMU switches "
+			 "over by itself",
+			 name, e && e->message ? e->message : "?");
+		virResetLastError();
+		/* running on here (no switchover yet): the FHR stops holding */
+		if (virDomainGetState(m->dom, &state, NULL, 0) == 0 &&
+		    state == VIR_DOMAIN_RUNNING && (d = domain_of(w, m->dom, false)))
+			tell(w, d, HV_LIVE, "switchover failed: it runs here", NULL);
+		virResetLastError();
+	} else {
+		w->c.switched++;
+		log_info("virtwatch: %s: paused for its switchover, %.1f ms after telling its FHR",
+			 name, (ev_time() - m->sw.told) * 1000.0);
+	}
+	if (virDomainMigrateSetMaxDowntime(m->dom, m->limit_ms, 0) < 0)
+		virResetLastError(); /* (gone already: migrated) */
 }
 
 static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -345,12 +417,32 @@ static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			  "virtwatch: %s: migration: %llu KiB left at %llu KiB/s (limit %llu ms)",
 			  virDomainGetName(m->dom), remaining >> 10, bps >> 10, m->limit_ms);
 		i++;
+		if (m->led) {
+			switch (hv_switch_poll(&m->sw, remaining, bps, now)) {
+			case HV_SWITCH_TELL:
+				snprintf(reason, sizeof(reason), "switchover: %llu KiB left",
+					 remaining >> 10);
+				d = domain_of(w, m->dom, false);
+				m->seq = d ? tell(w, d, HV_LEAVING, reason, &m->peer) : 0;
+				if (!m->seq) { /* (no FHR to hold: nothing to wait for) */
+					m->sw.phase = HV_SWITCH_SWITCHED;
+					switch_over(w, m, now, true);
+				}
+				break;
+			case HV_SWITCH_PAUSE:
+				switch_over(w, m, now, false);
+				break;
+			default:
+				break;
+			}
+			continue;
+		}
 		if (!hv_pausing_due(remaining, m->bps, m->limit_ms, HV_PAUSING_LEAD) ||
 		    now - m->told < HV_PAUSING_RENEW || !(d = domain_of(w, m->dom, false)))
 			continue;
 		m->told = now;
 		snprintf(reason, sizeof(reason), "migration: %llu KiB left", remaining >> 10);
-		tell(w, d, HV_PAUSING, reason);
+		tell(w, d, HV_PAUSING, reason, NULL);
 	}
 }
 
@@ -372,7 +464,7 @@ void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail)
 	d = domain_of(w, dom, kind == HV_ARRIVING);
 	if (!d)
 		return;
-	tell(w, d, kind, reason);
+	tell(w, d, kind, reason, NULL);
 	if (kind == HV_LEFT) {
 		virDomainGetUUIDString(dom, uuid);
 		cache_del(w, uuid);
@@ -404,11 +496,13 @@ void vw_iteration(struct vw *w, virDomainPtr dom, int iteration)
 		mig_begin(w, dom);
 		return;
 	}
+	if (mig_of(w, dom) && mig_of(w, dom)->led)
+		return; /* (the guest pauses when we pause it) */
 	d = domain_of(w, dom, false);
 	if (!d)
 		return;
 	snprintf(reason, sizeof(reason), "migration pass %d", iteration);
-	tell(w, d, HV_PAUSING, reason);
+	tell(w, d, HV_PAUSING, reason, NULL);
 }
 
 static void iteration_cb(virConnectPtr conn, virDomainPtr dom, int iteration, void *arg)
@@ -463,7 +557,7 @@ static void announce_running(struct vw *w)
 		const struct hv_domain *d = domain_of(w, doms[i], true);
 
 		if (d)
-			tell(w, d, HV_ARRIVING, "running");
+			tell(w, d, HV_ARRIVING, "running", NULL);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -541,6 +635,13 @@ static void take_ack(struct vw *w, const uint8_t *buf, size_t len)
 			continue; /* another tenant's key for the same instance-id */
 		mine = env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
 		       notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
+		for (size_t k = 0; mine && k < w->nmigs; k++) {
+			struct mig *m = &w->migs[k];
+
+			if (m->led && m->peer == p && m->seq == env->ack->seq &&
+			    hv_switch_acked(&m->sw) == HV_SWITCH_PAUSE)
+				switch_over(w, m, ev_time(), true);
+		}
 		if (mine) {
 			w->c.acked++;
 			if (env->ack->status < 0) {

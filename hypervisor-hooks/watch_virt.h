@@ -18,6 +18,8 @@
 struct vw_counters {
 	uint64_t connects, events, sent, acked, refused, retransmits, send_errors;
 	uint64_t unroutable, bad_xml, bad_acks;
+	/* migrations whose switchover we led; paused by us; without the FHR's Ack; failed */
+	uint64_t led, switched, switch_unconfirmed, switch_failed;
 };
 
 struct vw;

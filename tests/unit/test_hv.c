@@ -266,6 +266,41 @@ static void hook_arguments(void **state)
 	assert_false(filter);
 }
 
+/* The switchover we lead: told once due by QEMU's rule, paused on the Ack or after the wait. */
+static void switchover(void **state)
+{
+	struct hv_switch s = { .limit_ms = 300 };
+
+	(void)state;
+	assert_int_equal(hv_switch_poll(&s, 100 << 20, 0, 1.0), HV_SWITCH_NONE); /* no rate yet */
+	assert_int_equal(hv_switch_poll(&s, 31 << 20, 100 << 20, 1.0), HV_SWITCH_NONE); /* 310 ms */
+	assert_int_equal(hv_switch_acked(&s), HV_SWITCH_NONE); /* (an Ack of something else) */
+	assert_int_equal(s.phase, HV_SWITCH_WATCH);
+	assert_int_equal(hv_switch_poll(&s, 29 << 20, 100 << 20, 1.005), HV_SWITCH_TELL);
+	assert_int_equal(s.phase, HV_SWITCH_HOLDING);
+	/* told once: the next looks wait for the Ack */
+	assert_int_equal(hv_switch_poll(&s, 20 << 20, 100 << 20, 1.010), HV_SWITCH_NONE);
+	assert_int_equal(hv_switch_poll(&s, 1 << 20, 100 << 20, 1.2), HV_SWITCH_NONE);
+	assert_int_equal(hv_switch_acked(&s), HV_SWITCH_PAUSE);
+	assert_int_equal(s.phase, HV_SWITCH_SWITCHED);
+	/* once only: a late retransmission's Ack, later looks */
+	assert_int_equal(hv_switch_acked(&s), HV_SWITCH_NONE);
+	assert_int_equal(hv_switch_poll(&s, 0, 100 << 20, 2.0), HV_SWITCH_NONE);
+
+	/* no Ack: paused all the same once HV_SWITCH_WAIT is over */
+	s = (struct hv_switch){ .limit_ms = 300 };
+	assert_int_equal(hv_switch_poll(&s, 0, 100 << 20, 5.0), HV_SWITCH_TELL);
+	assert_int_equal(hv_switch_poll(&s, 0, 100 << 20, 5.0 + HV_SWITCH_WAIT - 0.001),
+			 HV_SWITCH_NONE);
+	assert_int_equal(hv_switch_poll(&s, 0, 100 << 20, 5.0 + HV_SWITCH_WAIT), HV_SWITCH_PAUSE);
+	assert_int_equal(hv_switch_acked(&s), HV_SWITCH_NONE);
+	assert_int_equal(hv_switch_poll(&s, 0, 100 << 20, 9.0), HV_SWITCH_NONE);
+
+	/* no limit known: never due */
+	s = (struct hv_switch){ .limit_ms = 0 };
+	assert_int_equal(hv_switch_poll(&s, 0, 100 << 20, 1.0), HV_SWITCH_NONE);
+}
+
 static void lifecycle_translation(void **state)
 {
 	static const struct {
@@ -404,7 +439,7 @@ int main(void)
 		cmocka_unit_test(xml_two_interfaces), cmocka_unit_test(xml_odd),
 		cmocka_unit_test(xml_refused),	      cmocka_unit_test(conf_ok_and_refused),
 		cmocka_unit_test(hook_arguments),     cmocka_unit_test(lifecycle_translation),
-		cmocka_unit_test(route_and_pack),
+		cmocka_unit_test(switchover),	      cmocka_unit_test(route_and_pack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
