@@ -318,7 +318,7 @@ static void mig_end(struct vw *w, struct mig *m)
  * when the guest's pause is due within HV_PAUSING_LEAD (libvirt's events
  * come after it).
  */
-static void mig_begin(struct vw *w, virDomainPtr dom)
+static void mig_begin(struct vw *w, virDomainPtr dom, bool adopted)
 {
 	struct mig *m = mig_of(w, dom);
 
@@ -329,7 +329,16 @@ static void mig_begin(struct vw *w, virDomainPtr dom)
 	virDomainRef(dom);
 	if (virDomainMigrateGetMaxDowntime(dom, &m->limit_ms, 0) < 0)
 		virResetLastError();
-	else if (m->limit_ms > HV_SWITCH_FLOOR_MS && domain_of(w, dom, false)) {
+	else if (adopted && m->limit_ms <= HV_SWITCH_FLOOR_MS) {
+		/* (ours from before a restart: the operator's limit is lost) */
+		m->limit_ms = 300;
+		m->led = true;
+		m->sw = (struct hv_switch){ .limit_ms = m->limit_ms };
+		w->c.led++;
+		log_warn("virtwatch: %s: a migration under way with our 1 ms downtime limit: "
+			 "its switchover is ours, its limit QEMU's default (%llu ms)",
+			 virDomainGetName(dom), m->limit_ms);
+	} else if (m->limit_ms > HV_SWITCH_FLOOR_MS && domain_of(w, dom, false)) {
 		if (virDomainMigrateSetMaxDowntime(dom, HV_SWITCH_FLOOR_MS, 0) == 0) {
 			m->led = true;
 			m->sw = (struct hv_switch){ .limit_ms = m->limit_ms };
@@ -493,7 +502,7 @@ void vw_iteration(struct vw *w, virDomainPtr dom, int iteration)
 	 * before the guest pauses, not a libvirt event after it.
 	 */
 	if (iteration < 2) {
-		mig_begin(w, dom);
+		mig_begin(w, dom, false);
 		return;
 	}
 	if (mig_of(w, dom) && mig_of(w, dom)->led)
@@ -547,7 +556,28 @@ static void disconnect(struct vw *w)
 	w->iter_id = -1;
 }
 
-/* After a (re)connection: the tenant VMs running here, as ARRIVING (their bindings). */
+/* Is a live migration of dom away from here under way? */
+static bool migrating_out(virDomainPtr dom)
+{
+	virTypedParameterPtr par = NULL;
+	int type = VIR_DOMAIN_JOB_NONE, n = 0, op = 0;
+	bool out;
+
+	if (virDomainGetJobStats(dom, &type, &par, &n, 0) < 0) {
+		virResetLastError();
+		return false;
+	}
+	out = type != VIR_DOMAIN_JOB_NONE &&
+	      virTypedParamsGetInt(par, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+	      op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+	virTypedParamsFree(par, n);
+	return out;
+}
+
+/*
+ * After a (re)connection: the tenant VMs running here, as ARRIVING (their
+ * bindings); their migrations away under way are watched again.
+ */
 static void announce_running(struct vw *w)
 {
 	virDomainPtr *doms = NULL;
@@ -558,6 +588,8 @@ static void announce_running(struct vw *w)
 
 		if (d)
 			tell(w, d, HV_ARRIVING, "running", NULL);
+		if (d && migrating_out(doms[i]))
+			mig_begin(w, doms[i], true);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
