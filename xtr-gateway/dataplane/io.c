@@ -632,11 +632,18 @@ static void send_smr(struct xtr_dp *x, const struct lisp_addr *itr, uint32_t iid
 		     const struct lisp_addr *eid, const struct lisp_addr *remote, double now)
 {
 	int rc = smr_send(x->smr, itr, iid, eid, remote, now);
+	char a[LISP_ADDR_STRLEN], b[LISP_ADDR_STRLEN];
 
-	if (rc == 0)
+	if (rc == 0) {
 		x->ctl.c.smr_sent++;
-	else if (rc == -EAGAIN)
+	} else if (rc == -EAGAIN) {
 		x->ctl.c.smr_ratelimited++;
+	} else {
+		x->ctl.c.smr_errors++;
+		log_warn_rl(&x->ctl.rl, "dataplane: SMR for %s to %s not sent: %s",
+			    lisp_addr_format(eid, a, sizeof(a)),
+			    lisp_addr_format(itr, b, sizeof(b)), strerror(-rc));
+	}
 }
 
 /* smr_io (arg: the data plane): the daemon's UDP 4342 socket, our RLOCs, the ETR's away entries. */
@@ -1698,6 +1705,7 @@ size_t xtr_dp_io_list(const struct xtr_dp_counters *io, struct xtr_dp_named *out
 		{ "dynamic-EID learn punts", io->learn_punts },
 		{ "SMRs sent", io->smr_sent },
 		{ "SMRs rate-limited", io->smr_ratelimited },
+		{ "SMRs not sent (an error)", io->smr_errors },
 		{ "route errors", io->route_errors },
 		{ "EID side reads (TUN)", io->tun_reads },
 		{ "EID side TSO segments read, cut by the data plane", io->tun_tso },
