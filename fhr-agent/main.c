@@ -128,31 +128,64 @@ static void release(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 						  : "went on as routed (it left the table)");
 }
 
+static const struct fhr_conf_iface *iface_of(const struct fhr_daemon *d, const char *ifname)
+{
+	for (size_t i = 0; i < d->conf->nifaces; i++)
+		if (strcmp(d->conf->ifaces[i].name, ifname) == 0)
+			return &d->conf->ifaces[i];
+	return NULL;
+}
+
 /*
- * Its VM paused to leave (yes): its packets from our segments are held,
- * and the segment told it is at our MAC (the hosts that send to it
- * directly send to us); it stays (no): what was held delivered here, then
+ * It stays, and what was captured of its VM's frames went to it (the
+ * bridges have its MAC at its port again): now what our segments sent it
+ * (a host told our MAC sent its later packets to us: after those), then
  * the segment told its own MAC.
  */
-static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
-		    const struct lisp_addr *a, const uint8_t *mac, bool yes)
+static void stayed(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+		   const uint8_t *mac, size_t stolen)
 {
+	const struct fhr_conf_iface *x = iface_of(d, ifname);
 	struct lisp_prefix eid = eid_of(d, x, a);
 
-	if (yes) {
-		bool held = fhr_nfq_hold(d, a);
-
-		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
-		evh_add(d->evh, "hold", &eid, NULL, "%s; the segment told it is at our MAC",
-			held ? "its packets from our segments held" : "not held here");
-		return;
-	}
+	if (stolen)
+		evh_add(d->evh, "steal-released here", &eid, NULL,
+			"%zu packet(s) to its MAC delivered here", stolen);
 	/* what was held first: a host told the VM's MAC would send past it */
 	release(d, x, a, FHR_RELEASE_HERE);
 	if (mac) {
 		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
 		evh_add(d->evh, "announced", &eid, NULL, "the segment told its own MAC again");
 	}
+}
+
+/*
+ * Its VM paused to leave (yes): its packets from our segments are held,
+ * and the segment told it is at our MAC (the hosts that send to it
+ * directly send to us); on an extended subnet the frames to its MAC are
+ * drawn to us and held too (the other site's hosts, which our announcement
+ * does not reach). It stays (no): what was held delivered here (see
+ * stayed()), then the segment told its own MAC.
+ */
+static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
+		    const struct lisp_addr *a, const uint8_t *mac, bool yes)
+{
+	struct lisp_prefix eid = eid_of(d, x, a);
+	bool steal = x && x->extended_subnet && mac;
+
+	if (yes) {
+		bool held;
+
+		if (steal) /* (first: a stay still being settled ends, with its release) */
+			fhr_detect_steal(d, ifname, a, mac);
+		held = fhr_nfq_hold(d, a);
+		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
+		evh_add(d->evh, "hold", &eid, NULL, "%s; the segment told it is at our MAC%s",
+			held ? "its packets from our segments held" : "not held here",
+			steal ? "; the frames to its MAC drawn here and held" : "");
+		return;
+	}
+	fhr_detect_steal_here(d, ifname, a, mac, stayed);
 }
 
 /*
@@ -202,6 +235,7 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 	fhr_nfq_known(d, a, here);
 	if (!x) {
 		release(d, NULL, a, FHR_RELEASE_GONE);
+		fhr_detect_steal_drop(d, a);
 		return;
 	}
 	rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
@@ -235,6 +269,19 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 			x->proxy_arp && mac ? "; the segment told it is at our MAC" : "");
 	/* what our segments sent it while it was leaving: now, by the route just made */
 	release(d, x, a, what == FHR_KNOWN_AWAY ? FHR_RELEASE_UP : FHR_RELEASE_GONE);
+	if (what == FHR_KNOWN_AWAY) {
+		size_t n = fhr_detect_steal_up(d, a);
+
+		if (n)
+			evh_add(d->evh, "steal-released up", &eid, NULL,
+				"%zu packet(s) to its MAC to the site gateway", n);
+	} else if (!here) {
+		size_t n = fhr_detect_steal_drop(d, a);
+
+		if (n)
+			evh_add(d->evh, "steal-dropped", &eid, NULL,
+				"%zu packet(s) to its MAC dropped (it left the table)", n);
+	}
 	if (!x->proxy_arp || !mac)
 		return;
 	if (here && !fhr_detect_on_link(d, ifname, a))
