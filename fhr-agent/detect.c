@@ -42,8 +42,6 @@
 #define ADDRS_MAX     16
 #define LATER_MAX     256  /* locality probes waiting (a tentative address, a rate limit) */
 #define LATER_AFTER   1.2  /* s: a tentative address's (after DAD: one retransmission, 1 s) */
-#define STEAL_AGAIN   0.01 /* s: a leaving VM's steal frame again after ... */
-#define STEAL_SENDS   5	   /* ... this many in all (its guest may not have stopped yet) */
 #define STEAL_WAIT    0.05 /* s: a VM that stays: its answer awaited at most */
 
 struct psock;
@@ -64,7 +62,7 @@ struct steal {
 	struct stolen *head, **tail; /* held, in arrival order */
 	size_t n, bytes;
 	unsigned sent;		/* steal frames */
-	ev_timer timer;		/* the steal frame again; or the VM's answer awaited */
+	ev_timer timer;		/* a VM that stays: its answer awaited */
 	fhr_steal_done_fn done; /* set: it stays, its answer awaited */
 };
 
@@ -842,15 +840,10 @@ static void steal_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct steal *t = container_of(w, struct steal, timer);
 
 	(void)revents;
+	(void)loop;
 	if (t->done) { /* no answer: the bridges may have it right anyway */
 		t->s->d->detect->steal_timeouts++;
 		steal_here_end(t);
-		return;
-	}
-	steal_send(t);
-	if (t->sent < STEAL_SENDS) {
-		ev_timer_set(w, STEAL_AGAIN, 0);
-		ev_timer_start(loop, w);
 	}
 }
 
@@ -860,10 +853,12 @@ void fhr_detect_steal(struct fhr_daemon *d, const char *ifname, const struct lis
 	struct psock *s = psock_of(d, ifname);
 	struct steal *t = steal_of(d, a);
 
-	if (t && t->done)
+	if (t && t->done) {
 		steal_here_end(t); /* (leaving again while its stay was being settled) */
-	else if (t)
+	} else if (t) {
+		steal_send(t); /* (paused again: drawn again, at once) */
 		return;
+	}
 	if (!s || !s->extended || !mac)
 		return;
 	t = xcalloc(1, sizeof(*t));
@@ -875,8 +870,7 @@ void fhr_detect_steal(struct fhr_daemon *d, const char *ifname, const struct lis
 	s->steals = t;
 	steal_update(s);
 	steal_send(t);
-	ev_timer_init(&t->timer, steal_timer_cb, STEAL_AGAIN, 0);
-	ev_timer_start(d->loop, &t->timer);
+	ev_timer_init(&t->timer, steal_timer_cb, STEAL_WAIT, 0); /* (armed by a stay) */
 }
 
 size_t fhr_detect_steal_up(struct fhr_daemon *d, const struct lisp_addr *a)

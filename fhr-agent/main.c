@@ -171,21 +171,36 @@ static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 		    const struct lisp_addr *a, const uint8_t *mac, bool yes)
 {
 	struct lisp_prefix eid = eid_of(d, x, a);
-	bool steal = x && x->extended_subnet && mac;
 
 	if (yes) {
-		bool held;
+		bool held = fhr_nfq_hold(d, a);
 
-		if (steal) /* (first: a stay still being settled ends, with its release) */
-			fhr_detect_steal(d, ifname, a, mac);
-		held = fhr_nfq_hold(d, a);
 		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
-		evh_add(d->evh, "hold", &eid, NULL, "%s; the segment told it is at our MAC%s",
-			held ? "its packets from our segments held" : "not held here",
-			steal ? "; the frames to its MAC drawn here and held" : "");
+		evh_add(d->evh, "hold", &eid, NULL, "%s; the segment told it is at our MAC",
+			held ? "its packets from our segments held" : "not held here");
 		return;
 	}
 	fhr_detect_steal_here(d, ifname, a, mac, stayed);
+}
+
+/*
+ * Its VM is paused now (leaving already): on an extended subnet the
+ * frames to its MAC are drawn to us and held, those of the hosts our
+ * announcement does not reach (the other site's, across the extension);
+ * drawn again if they were (its last frames before the pause took its MAC
+ * back). Not before the pause: what reached the running VM directly after
+ * would pass what we held.
+ */
+static void paused(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
+		   const struct lisp_addr *a, const uint8_t *mac)
+{
+	struct lisp_prefix eid = eid_of(d, x, a);
+
+	if (!x || !x->extended_subnet || !mac)
+		return;
+	fhr_detect_steal(d, ifname, a, mac);
+	evh_add(d->evh, "drawn", &eid, NULL,
+		"its VM paused: the frames to its MAC drawn here and held");
 }
 
 /*
@@ -220,6 +235,10 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 			x = &d->conf->ifaces[i];
 	if (what == FHR_KNOWN_LEAVING || what == FHR_KNOWN_STAYS) {
 		leaving(d, x, ifname, a, mac, what == FHR_KNOWN_LEAVING);
+		return;
+	}
+	if (what == FHR_KNOWN_PAUSED) {
+		paused(d, x, ifname, a, mac);
 		return;
 	}
 	if (what == FHR_KNOWN_LEFT) { /* (across subnets our MAC stays the right one) */

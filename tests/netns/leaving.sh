@@ -16,7 +16,9 @@
 # it too, at layer 2 across the extension: FHR1's announcement does not reach it (FHRP
 # isolation), so FHR1 draws the frames to the VM's MAC to itself (a RARP from that MAC) and
 # holds them with the rest. The VM's pause is a drop-all table in
-# its namespace (frames in and out), begun after the LEAVING was acknowledged.
+# its namespace (frames in and out), begun as vmroam-virtwatch does: a LEAVING whose pause
+# follows (the hold), acknowledged, then the pause, then a LEAVING (paused: FHR1 draws the
+# frames to the VM's MAC only then, not while the VM still answers).
 # Asserted, round 1 (the migration fails): FHR1 shows the VM leaving with packets held, none
 # answered while held; the gateway got the LEAVING and holds the VM (fhr-leaving, then its
 # hold-end when FHR1 says the VM stays: REFRESH); after HV_LIVE
@@ -234,8 +236,9 @@ nsx h2 ping -D -n -i 0.001 -c $COUNT -W 3 $VM >"$WORK/h2ping1.out" 2>&1 &
 PIDS+=($!)
 sleep 0.5
 t0=$EPOCHREALTIME
-hv 1 leaving
+hv 1 switching # (as the watcher: the hold first, acknowledged; then the pause; then "paused")
 pause
+hv 1 leaving
 t1=$EPOCHREALTIME
 sleep 0.5
 st=$(state fhr1)
@@ -278,8 +281,9 @@ PIDS+=($!)
 nsx h2 ping -D -n -i 0.001 -c $COUNT -W 3 $VM >"$WORK/h2ping2.out" 2>&1 &
 PIDS+=($!)
 sleep 0.5
-hv 1 leaving
+hv 1 switching
 pause
+hv 1 leaving
 sleep 0.3
 ip -n "$(ns fab)" link set vmf master brdc2
 unpause
