@@ -8,7 +8,9 @@
  * extension). Across subnets, the moved-in VMs' packets to MACs that are
  * not here are captured (promiscuous, filtered by the VMs' MACs), routed on
  * and the VMs told to use ours; the announcements on a VM's behalf that
- * main.c makes when it moves are sent from here too.
+ * main.c makes when it moves are sent from here too. On an extended subnet,
+ * a leaving VM's MAC is drawn to us (a RARP from it) and the frames to it
+ * are captured and held until its leaving ends (the steal).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,8 +40,31 @@
 #define CORRECT_GAP   1.0 /* s: corrections of one VM's cache for one host, at most */
 #define ADDRS_REFRESH 1.0 /* s: the interface's prefixes are read again after */
 #define ADDRS_MAX     16
-#define LATER_MAX     256 /* locality probes waiting (a tentative address, a rate limit) */
-#define LATER_AFTER   1.2 /* s: a tentative address's (after DAD: one retransmission, 1 s) */
+#define LATER_MAX     256  /* locality probes waiting (a tentative address, a rate limit) */
+#define LATER_AFTER   1.2  /* s: a tentative address's (after DAD: one retransmission, 1 s) */
+#define STEAL_WAIT    0.05 /* s: a VM that stays: its answer awaited at most */
+
+struct psock;
+
+/* A packet captured for a leaving VM: its IP packet at pkt + 14 (room for a header) */
+struct stolen {
+	struct stolen *next;
+	size_t len;
+	uint8_t pkt[];
+};
+
+/* A leaving EID whose VM's MAC the bridges deliver to us */
+struct steal {
+	struct steal *next;
+	struct psock *s;
+	struct lisp_addr a;
+	uint8_t mac[6];
+	struct stolen *head, **tail; /* held, in arrival order */
+	size_t n, bytes;
+	unsigned sent;		/* steal frames */
+	ev_timer timer;		/* a VM that stays: its answer awaited */
+	fhr_steal_done_fn done; /* set: it stays, its answer awaited */
+};
 
 struct psock {
 	ev_io io;
@@ -53,6 +78,11 @@ struct psock {
 	int fwd_fd;
 	uint8_t (*foreign)[6];
 	size_t nforeign;
+	/* extended subnet: the leaving VMs' frames (promiscuous, by destination MAC) */
+	struct steal *steals;
+	ev_io steal_io;
+	int steal_fd;
+	bool steal_on; /* (promiscuous, steal_io started) */
 	/* the interface's own prefixes (on the link), read at most every ADDRS_REFRESH */
 	struct lisp_prefix addrs[ADDRS_MAX];
 	size_t naddrs;
@@ -67,6 +97,9 @@ struct fhr_detect_state {
 	uint64_t locality_probes; /* extended subnet: a broadcast proves nothing, its answer does */
 	uint64_t announced;	  /* gratuitous ARPs, unsolicited advertisements */
 	uint64_t fwd_frames, forwarded, corrections, fwd_refused;
+	uint64_t steal_frames, stolen, stolen_over, stolen_refused, stolen_up, stolen_here;
+	uint64_t stolen_dropped, steal_timeouts;
+	size_t stolen_now, stolen_bytes;
 	int raw[2]; /* IPv4, IPv6 raw sockets (header included) forwarding those packets */
 	struct {
 		uint64_t key;
@@ -132,7 +165,11 @@ static void send_frame(struct psock *s, const uint8_t *f, size_t len, uint16_t p
 	memcpy(sll.sll_addr, f, 6);
 	if (sendto(s->fd, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		log_warn_rl(&s->d->detect->rl, "detect: %s: send %s: %s", s->name,
-			    proto == ETH_P_ARP ? "ARP" : "ND", strerror(errno));
+			    proto == ETH_P_ARP	  ? "ARP"
+			    : proto == ETH_P_RARP ? "RARP"
+			    : proto == ETH_P_IPV6 ? "IPv6"
+						  : "IPv4",
+			    strerror(errno));
 }
 
 /* An ARP frame from our MAC: op, to dst, sender sha/sip, target MAC tmac and IP tip. */
@@ -320,6 +357,51 @@ static bool routable(struct psock *s, const struct lisp_addr *a, double now)
 }
 
 /*
+ * Sends the IP packet pkt (len bytes, to dst) on as the kernel routes it,
+ * one hop less to live (raw socket, header included): 0 or -errno (logged).
+ */
+static int route_on(struct fhr_detect_state *st, const char *ifname, uint8_t *pkt, size_t len,
+		    const struct lisp_addr *dst)
+{
+	struct sockaddr_storage to = { 0 };
+	socklen_t tolen;
+	int fam = dst->afi == LISP_AFI_IPV4 ? 0 : 1, err;
+	char b[LISP_ADDR_STRLEN];
+
+	if (st->raw[fam] < 0) {
+		st->raw[fam] =
+			socket(fam ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (st->raw[fam] < 0) {
+			err = errno;
+			log_warn_rl(&st->rl, "detect: raw socket: %s", strerror(err));
+			return -err;
+		}
+	}
+	if (fam) {
+		struct sockaddr_in6 *t = (struct sockaddr_in6 *)&to;
+
+		t->sin6_family = AF_INET6;
+		memcpy(&t->sin6_addr, dst->u.v6, 16);
+		tolen = sizeof(*t);
+		pkt[7]--; /* hop limit */
+	} else {
+		struct sockaddr_in *t = (struct sockaddr_in *)&to;
+
+		t->sin_family = AF_INET;
+		memcpy(&t->sin_addr, dst->u.v4, 4);
+		tolen = sizeof(*t);
+		pkt[8]--; /* TTL (the kernel writes the header checksum) */
+	}
+	if (sendto(st->raw[fam], pkt, len, 0, (struct sockaddr *)&to, tolen) < 0) {
+		err = errno;
+		log_warn_rl(&st->rl, "detect: %s: forward to %s: %s", ifname,
+			    lisp_addr_format(dst, b, sizeof(b)), strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/*
  * A moved-in VM's packet to a MAC that is not here (a host of its old
  * subnet, whose MAC it still has): routed on from here, one hop less to
  * live, and the VM told, once a second at most, that the host is at our
@@ -328,11 +410,9 @@ static bool routable(struct psock *s, const struct lisp_addr *a, double now)
 static void fwd_one(struct psock *s, uint8_t *f, size_t len, double now)
 {
 	struct fhr_detect_state *st = s->d->detect;
-	struct sockaddr_storage to = { 0 };
-	socklen_t tolen;
 	uint8_t vmmac[6];
 	struct fhr_ip ip;
-	int rc = fhr_parse_ip(f, len, &ip), fam;
+	int rc = fhr_parse_ip(f, len, &ip);
 	char a[LISP_ADDR_STRLEN], b[LISP_ADDR_STRLEN];
 	uint8_t key[6 + sizeof(struct lisp_addr)];
 
@@ -365,36 +445,8 @@ static void fwd_one(struct psock *s, uint8_t *f, size_t len, double now)
 			    s->name, lisp_addr_format(&ip.src, a, sizeof(a)),
 			    lisp_addr_format(&ip.dst, b, sizeof(b)));
 	}
-	fam = ip.dst.afi == LISP_AFI_IPV4 ? 0 : 1;
-	if (st->raw[fam] < 0) {
-		st->raw[fam] =
-			socket(fam ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-		if (st->raw[fam] < 0) {
-			log_warn_rl(&st->rl, "detect: raw socket: %s", strerror(errno));
-			return;
-		}
-	}
-	if (fam) {
-		struct sockaddr_in6 *t = (struct sockaddr_in6 *)&to;
-
-		t->sin6_family = AF_INET6;
-		memcpy(&t->sin6_addr, ip.dst.u.v6, 16);
-		tolen = sizeof(*t);
-		f[ip.off + 7]--; /* hop limit */
-	} else {
-		struct sockaddr_in *t = (struct sockaddr_in *)&to;
-
-		t->sin_family = AF_INET;
-		memcpy(&t->sin_addr, ip.dst.u.v4, 4);
-		tolen = sizeof(*t);
-		f[ip.off + 8]--; /* TTL (the kernel writes the header checksum) */
-	}
-	if (sendto(st->raw[fam], f + ip.off, ip.len, 0, (struct sockaddr *)&to, tolen) < 0) {
-		log_warn_rl(&st->rl, "detect: %s: forward to %s: %s", s->name,
-			    lisp_addr_format(&ip.dst, b, sizeof(b)), strerror(errno));
-		return;
-	}
-	st->forwarded++;
+	if (route_on(st, s->name, f + ip.off, ip.len, &ip.dst) == 0)
+		st->forwarded++;
 }
 
 static void fwd_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -513,6 +565,386 @@ void fhr_detect_foreign(struct fhr_daemon *d, const char *ifname, const uint8_t 
 	fwd_update(s);
 }
 
+/*
+ * Extended subnet: the leaving VMs' frames. The capture filter: IPv4 or
+ * IPv6, not sent to us, to one of their MACs (every MAC beyond FOREIGN_MAX
+ * of them: steal_cb() picks).
+ */
+static struct sock_filter *steal_filter(const uint8_t (*macs)[6], size_t n, unsigned short *len)
+{
+	size_t each = n <= FOREIGN_MAX ? n : 0;
+	struct sock_filter *p = xcalloc(6 + each * 5 + 1, sizeof(*p)), *q = p;
+
+	*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12);
+	*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 1, 0);
+	*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 2);
+	*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE);
+	*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OTHERHOST, 1, 0);
+	*q++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	for (size_t i = 0; i < each; i++) {
+		const uint8_t *m = macs[i];
+
+		*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 2);
+		*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						    (uint32_t)m[2] << 24 | (uint32_t)m[3] << 16 |
+							    (uint32_t)m[4] << 8 | m[5],
+						    0, 3);
+		*q++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0);
+		*q++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						    (uint32_t)m[0] << 8 | m[1], 0, 1);
+		*q++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 65535);
+	}
+	*q++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, each || !n ? 0 : 65535);
+	*len = (unsigned short)(q - p);
+	return p;
+}
+
+static struct steal *steal_of(struct fhr_daemon *d, const struct lisp_addr *a)
+{
+	for (size_t i = 0; d->detect && i < d->detect->n; i++)
+		for (struct steal *t = d->detect->s[i].steals; t; t = t->next)
+			if (lisp_addr_equal(&t->a, a))
+				return t;
+	return NULL;
+}
+
+/* A captured frame: held for the leaving EID it is sent to (by its VM's MAC), or dropped. */
+static void steal_one(struct psock *s, const uint8_t *f, size_t len)
+{
+	struct fhr_detect_state *st = s->d->detect;
+	struct stolen *p;
+	struct steal *t;
+	struct fhr_ip ip;
+
+	if (fhr_parse_ip(f, len, &ip) < 0) {
+		st->stolen_refused++;
+		return;
+	}
+	for (t = s->steals; t; t = t->next)
+		if (memcmp(t->mac, f, 6) == 0 && lisp_addr_equal(&t->a, &ip.dst))
+			break;
+	if (!t) { /* (another address of the VM: not an EID, no route) */
+		st->stolen_refused++;
+		return;
+	}
+	if (t->n >= FHR_HOLD_EID_PACKETS || t->bytes + ip.len > FHR_HOLD_EID_BYTES ||
+	    st->stolen_now >= FHR_HOLD_PACKETS || st->stolen_bytes + ip.len > FHR_HOLD_BYTES) {
+		st->stolen_over++;
+		log_warn_rl(&st->rl,
+			    "detect: %s: leaving VM's packets over the hold limit: dropped",
+			    s->name);
+		return;
+	}
+	p = xmalloc(sizeof(*p) + 14 + ip.len);
+	p->next = NULL;
+	p->len = ip.len;
+	memcpy(p->pkt + 14, f + ip.off, ip.len);
+	*t->tail = p;
+	t->tail = &p->next;
+	t->n++;
+	t->bytes += ip.len;
+	st->stolen++;
+	st->stolen_now++;
+	st->stolen_bytes += ip.len;
+}
+
+static void steal_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct psock *s = container_of(w, struct psock, steal_io);
+	uint8_t buf[65536 + 14];
+	struct sockaddr_ll from;
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < 4096; i++) { /* (all that came: they are only copied) */
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(s->steal_fd, buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fl);
+
+		if (len < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		steal_one(s, buf, (size_t)len);
+	}
+}
+
+/*
+ * Opens or refilters the capture to match the leaving VMs' MACs; with none,
+ * it takes nothing and the interface leaves promiscuous mode, but stays
+ * open (closing an AF_PACKET socket waits for an RCU grace period, ms: the
+ * verdicts of the packets queued meanwhile would wait too).
+ */
+static void steal_update(struct psock *s)
+{
+	static struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+	uint8_t(*macs)[6] = NULL;
+	struct sock_fprog prog = { .len = 1, .filter = none };
+	size_t n = 0, i;
+	uint8_t junk;
+
+	for (struct steal *t = s->steals; t; t = t->next) {
+		for (i = 0; i < n && memcmp(macs[i], t->mac, 6) != 0; i++)
+			;
+		if (i < n)
+			continue;
+		macs = xrealloc(macs, (n + 1) * sizeof(*macs));
+		memcpy(macs[n++], t->mac, 6);
+	}
+	if (n) {
+		prog.filter = steal_filter((const uint8_t(*)[6])macs, n, &prog.len);
+		free(macs);
+	}
+	sll.sll_ifindex = (int)if_nametoindex(s->name);
+	mr.mr_ifindex = sll.sll_ifindex;
+	if (n && s->steal_fd < 0) {
+		s->steal_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* (the filter before the bind: nothing unfiltered is queued) */
+		if (s->steal_fd < 0 ||
+		    setsockopt(s->steal_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
+			    0 ||
+		    bind(s->steal_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			log_warn("detect: %s: capture of leaving VMs' frames: %s", s->name,
+				 strerror(errno));
+			if (s->steal_fd >= 0)
+				close(s->steal_fd);
+			s->steal_fd = -1;
+			free(prog.filter);
+			return;
+		}
+		ev_io_init(&s->steal_io, steal_cb, s->steal_fd, EV_READ);
+	} else if (s->steal_fd >= 0 &&
+		   setsockopt(s->steal_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) {
+		log_warn("detect: %s: capture filter: %s", s->name, strerror(errno));
+	}
+	if (n)
+		free(prog.filter);
+	if (s->steal_fd < 0 || s->steal_on == (n > 0))
+		return;
+	s->steal_on = n > 0;
+	if (setsockopt(s->steal_fd, SOL_PACKET, n ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP,
+		       &mr, sizeof(mr)) < 0)
+		log_warn("detect: %s: promiscuous mode %s: %s", s->name, n ? "on" : "off",
+			 strerror(errno));
+	if (n) {
+		ev_io_start(s->d->loop, &s->steal_io);
+		return;
+	}
+	ev_io_stop(s->d->loop, &s->steal_io);
+	while (recv(s->steal_fd, &junk, 1, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		; /* (what the old filter let in: no steal of it is left) */
+}
+
+/* A RARP request from the VM's MAC, as QEMU's self-announce: the bridges learn it at us. */
+static void steal_send(struct steal *t)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zero[4] = { 0 };
+	uint8_t f[FHR_ARP_LEN];
+	size_t len = fhr_build_arp(f, 3, bcast, t->mac, t->mac, zero, t->mac, zero);
+
+	f[12] = ETH_P_RARP >> 8, f[13] = ETH_P_RARP & 0xff;
+	send_frame(t->s, f, len, ETH_P_RARP);
+	t->s->d->detect->steal_frames++;
+	t->sent++;
+}
+
+/*
+ * The IP packet of p to the VM at t->mac at layer 2, from our MAC, one hop
+ * less to live: the kernel's neighbour entry for it may wait for an answer
+ * (ms), while each of those the other site's hosts send from now on goes
+ * to it directly. 0 or -errno.
+ */
+static int deliver_l2(struct steal *t, struct stolen *p)
+{
+	uint8_t *f = p->pkt, *ip = p->pkt + 14;
+	bool v4 = t->a.afi == LISP_AFI_IPV4;
+	uint32_t sum;
+
+	memcpy(f, t->mac, 6);
+	memcpy(f + 6, t->s->mac, 6);
+	f[12] = v4 ? 0x08 : 0x86, f[13] = v4 ? 0x00 : 0xdd;
+	if (v4) { /* TTL - 1: the header checksum + 0x0100 (RFC 1141) */
+		ip[8]--;
+		sum = ((uint32_t)ip[10] << 8 | ip[11]) + 0x0100;
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip[10] = (uint8_t)(sum >> 8), ip[11] = (uint8_t)sum;
+	} else {
+		ip[7]--;
+	}
+	send_frame(t->s, f, 14 + p->len, v4 ? ETH_P_IP : ETH_P_IPV6);
+	return 0;
+}
+
+enum steal_end {
+	STEAL_DROP,
+	STEAL_ROUTE,
+	STEAL_DELIVER
+};
+
+/* Sends t's held packets on, in order (routed, or to the VM here) or drops them; how many
+ * went. Then frees t. */
+static size_t steal_free(struct steal *t, enum steal_end how)
+{
+	struct psock *s = t->s;
+	struct fhr_detect_state *st = s->d->detect;
+	struct steal **pp;
+	struct stolen *p;
+	size_t n = 0;
+	size_t ttl = 14 + (t->a.afi == LISP_AFI_IPV4 ? 8 : 7); /* (its offset) */
+
+	ev_timer_stop(s->d->loop, &t->timer);
+	if (s->steal_on) /* what was captured before now */
+		steal_cb(s->d->loop, &s->steal_io, EV_READ);
+	for (pp = &s->steals; *pp != t; pp = &(*pp)->next)
+		;
+	*pp = t->next;
+	steal_update(s); /* (no more captured: what follows comes after them) */
+	mac_refresh(s);
+	while ((p = t->head)) {
+		t->head = p->next;
+		if (how != STEAL_DROP && p->pkt[ttl] > 1 &&
+		    (how == STEAL_DELIVER ? deliver_l2(t, p)
+					  : route_on(st, s->name, p->pkt + 14, p->len, &t->a)) == 0)
+			n++;
+		free(p);
+	}
+	st->stolen_now -= t->n;
+	st->stolen_bytes -= t->bytes;
+	free(t);
+	return n;
+}
+
+/* It stays: its answer came (or the wait is over): what was held goes to it, then done. */
+static void steal_here_end(struct steal *t)
+{
+	struct fhr_daemon *d = t->s->d;
+	fhr_steal_done_fn done = t->done;
+	char ifname[FHR_NAME_MAX];
+	struct lisp_addr a = t->a;
+	uint8_t mac[6];
+	size_t n, held = t->n;
+
+	snprintf(ifname, sizeof(ifname), "%s", t->s->name);
+	memcpy(mac, t->mac, 6);
+	n = steal_free(t, STEAL_DELIVER);
+	d->detect->stolen_here += n;
+	d->detect->stolen_dropped += held - n;
+	done(d, ifname, &a, mac, n);
+}
+
+static void steal_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct steal *t = container_of(w, struct steal, timer);
+
+	(void)revents;
+	(void)loop;
+	if (t->done) { /* no answer: the bridges may have it right anyway */
+		t->s->d->detect->steal_timeouts++;
+		steal_here_end(t);
+	}
+}
+
+void fhr_detect_steal(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+		      const uint8_t *mac)
+{
+	struct psock *s = psock_of(d, ifname);
+	struct steal *t = steal_of(d, a);
+
+	if (t && t->done) {
+		steal_here_end(t); /* (leaving again while its stay was being settled) */
+	} else if (t) {
+		steal_send(t); /* (paused again: drawn again, at once) */
+		return;
+	}
+	if (!s || !s->extended || !mac)
+		return;
+	t = xcalloc(1, sizeof(*t));
+	t->s = s;
+	t->a = *a;
+	memcpy(t->mac, mac, 6);
+	t->tail = &t->head;
+	t->next = s->steals;
+	s->steals = t;
+	steal_update(s);
+	steal_send(t);
+	ev_timer_init(&t->timer, steal_timer_cb, STEAL_WAIT, 0); /* (armed by a stay) */
+}
+
+size_t fhr_detect_steal_up(struct fhr_daemon *d, const struct lisp_addr *a)
+{
+	struct steal *t = steal_of(d, a);
+	size_t n, held;
+
+	if (!t)
+		return 0;
+	held = t->n;
+	n = steal_free(t, STEAL_ROUTE);
+	d->detect->stolen_up += n;
+	d->detect->stolen_dropped += held - n;
+	return n;
+}
+
+size_t fhr_detect_steal_drop(struct fhr_daemon *d, const struct lisp_addr *a)
+{
+	struct steal *t = steal_of(d, a);
+	size_t held;
+
+	if (!t)
+		return 0;
+	held = t->n;
+	steal_free(t, STEAL_DROP);
+	d->detect->stolen_dropped += held;
+	return held;
+}
+
+void fhr_detect_steal_here(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+			   const uint8_t *mac, fhr_steal_done_fn done)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct steal *t = steal_of(d, a);
+	struct lisp_addr me = { .afi = LISP_AFI_IPV4 }, sn;
+	uint8_t snmac[6] = { 0x33, 0x33, 0xff };
+
+	if (!t || t->done) {
+		if (!t)
+			done(d, ifname, a, mac, 0);
+		return;
+	}
+	/* asked from our MAC and address, which the extension does not carry: its answer
+	 * crosses the bridges between it and us (to our MAC), which learn its port again */
+	t->done = done;
+	ev_timer_stop(d->loop, &t->timer);
+	ev_timer_set(&t->timer, STEAL_WAIT, 0);
+	ev_timer_start(d->loop, &t->timer);
+	if (a->afi == LISP_AFI_IPV4) {
+		my_addr(t->s, LISP_AFI_IPV4, &me);
+		send_arp(t->s, 1, bcast, t->s->mac, &me, (const uint8_t[6]){ 0 }, a);
+		return;
+	}
+	lisp_addr_parse("ff02::1:ff00:0", &sn); /* its solicited-node group */
+	memcpy(sn.u.v6 + 13, a->u.v6 + 13, 3);
+	memcpy(snmac + 3, a->u.v6 + 13, 3);
+	send_nd(t->s, 135, 0, &sn, snmac, a, t->s->mac);
+}
+
+/* A frame from mac on s (not ours): the answer the VMs that stay were asked for? */
+static void steal_answered(struct psock *s, const uint8_t *mac)
+{
+	struct steal *t = s->steals;
+
+	while (t) {
+		if (t->done && memcmp(t->mac, mac, 6) == 0) {
+			steal_here_end(t); /* (frees t: from the start again) */
+			t = s->steals;
+			continue;
+		}
+		t = t->next;
+	}
+}
+
 /* A locality probe: of a (ARP or NS), or of the EIDs known with mac if a is NULL (RARP). */
 static void locality_probe(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
 			   const uint8_t *mac)
@@ -580,6 +1012,8 @@ static void frame_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (rc < 0)
 			continue;
+		if (s->steals) /* (a broadcast from it too: it speaks, the bridges learned it) */
+			steal_answered(s, fr.mac);
 		if (s->extended && from.sll_pkttype != PACKET_HOST) {
 			/*
 			 * Extended subnet: a frame not sent to us may have crossed
@@ -671,7 +1105,7 @@ void fhr_detect_open(struct fhr_daemon *d)
 			continue;
 		}
 		snprintf(s->name, sizeof(s->name), "%s", d->conf->ifaces[i].name);
-		s->fd = s->fwd_fd = -1;
+		s->fd = s->fwd_fd = s->steal_fd = -1;
 		s->extended = d->conf->ifaces[i].extended_subnet;
 		s->proxy = d->conf->ifaces[i].proxy_arp;
 		if (!open_one(d, s))
@@ -717,6 +1151,15 @@ struct fhr_detect_counters fhr_detect_counters(const struct fhr_daemon *d)
 	c.forwarded = st->forwarded;
 	c.corrections = st->corrections;
 	c.fwd_refused = st->fwd_refused;
+	c.steal_frames = st->steal_frames;
+	c.stolen = st->stolen;
+	c.stolen_over = st->stolen_over;
+	c.stolen_refused = st->stolen_refused;
+	c.stolen_up = st->stolen_up;
+	c.stolen_here = st->stolen_here;
+	c.stolen_dropped = st->stolen_dropped;
+	c.stolen_holding = st->stolen_now;
+	c.steal_timeouts = st->steal_timeouts;
 	return c;
 }
 
@@ -728,6 +1171,10 @@ void fhr_detect_close(struct fhr_daemon *d)
 		s->nforeign = 0;
 		fwd_update(s);
 		free(s->foreign);
+		while (s->steals)
+			steal_free(s->steals, STEAL_DROP);
+		if (s->steal_fd >= 0)
+			close(s->steal_fd);
 		if (s->fd < 0)
 			continue;
 		ev_io_stop(d->loop, &s->io);

@@ -69,6 +69,12 @@ void fhr_detect_close(struct fhr_daemon *d);
 struct fhr_detect_counters {
 	uint64_t frames, malformed, proxy_arps, locality_probes, announced;
 	uint64_t fwd_frames, forwarded, corrections, fwd_refused;
+	/* extended subnet, a leaving VM's frames: steal frames sent; captured and held; over a
+	 * limit (dropped); not to an EID of the VM (dropped); routed up (moved away), delivered
+	 * here (it stays), dropped (it left the table); held now; waits for the VM that stays
+	 * ended by the time limit, not by its answer */
+	uint64_t steal_frames, stolen, stolen_over, stolen_refused, stolen_up, stolen_here;
+	uint64_t stolen_dropped, stolen_holding, steal_timeouts;
 };
 struct fhr_detect_counters fhr_detect_counters(const struct fhr_daemon *d);
 /* fhr_io.probe: an ARP request for eid, unicast to mac, from the interface's address. */
@@ -93,5 +99,36 @@ bool fhr_detect_on_link(struct fhr_daemon *d, const char *ifname, const struct l
  * gateway's MAC instead.
  */
 void fhr_detect_foreign(struct fhr_daemon *d, const char *ifname, const uint8_t *mac, bool yes);
+
+/*
+ * Extended subnet: the VM at mac of a (a leaving EID) paused to migrate
+ * away; the hosts that reach it at layer 2 without hearing our
+ * announcement (the other site's, across the extension; those behind its
+ * hypervisor's bridge) would send to its paused guest. A frame from its MAC
+ * (a RARP, as QEMU's self-announce) makes the bridges deliver its MAC to
+ * us; frames to it (IPv4, IPv6) are captured and held, in arrival order,
+ * bounded (FHR_HOLD_EID_PACKETS and _BYTES of a, FHR_HOLD_PACKETS and
+ * _BYTES in all; beyond: dropped, counted), until one of the three below.
+ * No-op elsewhere, or if a's MAC is drawn already.
+ */
+void fhr_detect_steal(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+		      const uint8_t *mac);
+/* Moved away (after the route up): a's held packets routed on, in order; the capture of
+ * its MAC ends. How many. */
+size_t fhr_detect_steal_up(struct fhr_daemon *d, const struct lisp_addr *a);
+/* It left the table: a's held packets dropped (counted); how many. */
+size_t fhr_detect_steal_drop(struct fhr_daemon *d, const struct lisp_addr *a);
+/*
+ * It stays (the migration failed): the VM is asked for a (a broadcast ARP
+ * request, a multicast neighbour solicitation), its answer teaches the
+ * bridges its MAC at its port again; once a frame from it is seen (or
+ * after 50 ms) the held packets are sent to it at layer 2, in order, one
+ * hop less to live, and done called with their number. At once (0) if a
+ * had nothing stolen.
+ */
+typedef void (*fhr_steal_done_fn)(struct fhr_daemon *d, const char *ifname,
+				  const struct lisp_addr *a, const uint8_t *mac, size_t delivered);
+void fhr_detect_steal_here(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+			   const uint8_t *mac, fhr_steal_done_fn done);
 
 #endif /* FHR_AGENT_DETECT_H */

@@ -402,6 +402,20 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 	return 1;
 }
 
+int fhr_paused(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	struct lisp_prefix host;
+	struct fhr_eid *e;
+	int rc = fhr_leaving(f, iid, a, now);
+
+	lisp_prefix_from_addr(&host, iid, a);
+	e = ptable_lookup_exact(f->eids, &host);
+	if (rc >= 0 && e && e->leaving && f->io.known)
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
+			    FHR_KNOWN_PAUSED);
+	return rc;
+}
+
 int fhr_leaving_soon(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
 {
 	struct lisp_prefix host;

@@ -119,6 +119,14 @@ enum fhr_known {
 	 * directly, not to a route that is going.
 	 */
 	FHR_KNOWN_LEFT,
+	/*
+	 * Its VM is paused now (leaving since FHR_KNOWN_LEAVING, which may come
+	 * a few ms before the pause when the hypervisor leads the switchover):
+	 * on an extended subnet the frames to its MAC are drawn to us and held
+	 * (not while it runs: its own frames would take its MAC back, and what
+	 * reached it directly after would pass what we held).
+	 */
+	FHR_KNOWN_PAUSED,
 };
 
 struct fhr_io {
@@ -211,6 +219,12 @@ int fhr_depart_mac(struct fhr *f, const uint8_t *mac, double now);
  * moved away; counted and ignored).
  */
 int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
+/*
+ * The hypervisor says the VM of a is paused now to leave (libvirt's
+ * SUSPENDED, or the watcher's word once it paused it): fhr_leaving(), then
+ * fhr_io.known(FHR_KNOWN_PAUSED) if it is leaving. Returns as fhr_leaving().
+ */
+int fhr_paused(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
 /*
  * The VM of a began a migration pass that may be its last (HV_PAUSING): it
  * pauses within milliseconds if the pass is the last. The EID is leaving as

@@ -234,7 +234,14 @@ static void live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
  * migration's switchover): its EIDs here (bound by the events, or this
  * FHR's own by MAC) are leaving: held until the MovedAway.
  */
-static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, bool soon, double now)
+enum leave_how {
+	LEAVE_SOON,
+	LEAVE_NOW,
+	LEAVE_PAUSED
+};
+
+static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, enum leave_how how,
+		    double now)
 {
 	struct fhr_hv_binding *b = binding(h, mac, iid, false, now);
 	struct past_walk w = { .mac = mac, .iid = iid };
@@ -253,8 +260,9 @@ static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, bool soo
 			w.a[w.n++] = b->addrs[i];
 	}
 	for (size_t i = 0; i < w.n; i++)
-		n += (soon ? fhr_leaving_soon(h->f, iid, &w.a[i], now)
-			   : fhr_leaving(h->f, iid, &w.a[i], now)) > 0;
+		n += (how == LEAVE_SOON	 ? fhr_leaving_soon(h->f, iid, &w.a[i], now)
+		      : how == LEAVE_NOW ? fhr_leaving(h->f, iid, &w.a[i], now)
+					 : fhr_paused(h->f, iid, &w.a[i], now)) > 0;
 	h->c.leaving += (uint64_t)n;
 	if (!known && !n)
 		h->c.leaving_unknown++; /* nothing of it is here: ignored */
@@ -328,10 +336,12 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 			break;
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING:
 			b->live = false;
-			leaving(h, vi->mac.data, iid, false, now);
+			/* (pause_follows: the watcher pauses it once we acknowledged) */
+			leaving(h, vi->mac.data, iid, ev->pause_follows ? LEAVE_NOW : LEAVE_PAUSED,
+				now);
 			break;
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING: /* (it still runs) */
-			leaving(h, vi->mac.data, iid, true, now);
+			leaving(h, vi->mac.data, iid, LEAVE_SOON, now);
 			break;
 		default: /* arriving: a VM live here stays live (libvirtd reconnecting says it) */
 			break;

@@ -128,11 +128,44 @@ static void release(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 						  : "went on as routed (it left the table)");
 }
 
+static const struct fhr_conf_iface *iface_of(const struct fhr_daemon *d, const char *ifname)
+{
+	for (size_t i = 0; i < d->conf->nifaces; i++)
+		if (strcmp(d->conf->ifaces[i].name, ifname) == 0)
+			return &d->conf->ifaces[i];
+	return NULL;
+}
+
+/*
+ * It stays, and what was captured of its VM's frames went to it (the
+ * bridges have its MAC at its port again): now what our segments sent it
+ * (a host told our MAC sent its later packets to us: after those), then
+ * the segment told its own MAC.
+ */
+static void stayed(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
+		   const uint8_t *mac, size_t stolen)
+{
+	const struct fhr_conf_iface *x = iface_of(d, ifname);
+	struct lisp_prefix eid = eid_of(d, x, a);
+
+	if (stolen)
+		evh_add(d->evh, "steal-released here", &eid, NULL,
+			"%zu packet(s) to its MAC delivered here", stolen);
+	/* what was held first: a host told the VM's MAC would send past it */
+	release(d, x, a, FHR_RELEASE_HERE);
+	if (mac) {
+		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
+		evh_add(d->evh, "announced", &eid, NULL, "the segment told its own MAC again");
+	}
+}
+
 /*
  * Its VM paused to leave (yes): its packets from our segments are held,
  * and the segment told it is at our MAC (the hosts that send to it
- * directly send to us); it stays (no): what was held delivered here, then
- * the segment told its own MAC.
+ * directly send to us); on an extended subnet the frames to its MAC are
+ * drawn to us and held too (the other site's hosts, which our announcement
+ * does not reach). It stays (no): what was held delivered here (see
+ * stayed()), then the segment told its own MAC.
  */
 static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
 		    const struct lisp_addr *a, const uint8_t *mac, bool yes)
@@ -147,12 +180,27 @@ static void leaving(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 			held ? "its packets from our segments held" : "not held here");
 		return;
 	}
-	/* what was held first: a host told the VM's MAC would send past it */
-	release(d, x, a, FHR_RELEASE_HERE);
-	if (mac) {
-		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
-		evh_add(d->evh, "announced", &eid, NULL, "the segment told its own MAC again");
-	}
+	fhr_detect_steal_here(d, ifname, a, mac, stayed);
+}
+
+/*
+ * Its VM is paused now (leaving already): on an extended subnet the
+ * frames to its MAC are drawn to us and held, those of the hosts our
+ * announcement does not reach (the other site's, across the extension);
+ * drawn again if they were (its last frames before the pause took its MAC
+ * back). Not before the pause: what reached the running VM directly after
+ * would pass what we held.
+ */
+static void paused(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
+		   const struct lisp_addr *a, const uint8_t *mac)
+{
+	struct lisp_prefix eid = eid_of(d, x, a);
+
+	if (!x || !x->extended_subnet || !mac)
+		return;
+	fhr_detect_steal(d, ifname, a, mac);
+	evh_add(d->evh, "drawn", &eid, NULL,
+		"its VM paused: the frames to its MAC drawn here and held");
 }
 
 /*
@@ -189,6 +237,10 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 		leaving(d, x, ifname, a, mac, what == FHR_KNOWN_LEAVING);
 		return;
 	}
+	if (what == FHR_KNOWN_PAUSED) {
+		paused(d, x, ifname, a, mac);
+		return;
+	}
 	if (what == FHR_KNOWN_LEFT) { /* (across subnets our MAC stays the right one) */
 		if (x && !x->proxy_arp && mac) {
 			struct lisp_prefix left = eid_of(d, x, a);
@@ -202,6 +254,7 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 	fhr_nfq_known(d, a, here);
 	if (!x) {
 		release(d, NULL, a, FHR_RELEASE_GONE);
+		fhr_detect_steal_drop(d, a);
 		return;
 	}
 	rc = d->rt ? 0 : nl_open(&d->rt, NETLINK_ROUTE);
@@ -235,6 +288,19 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 			x->proxy_arp && mac ? "; the segment told it is at our MAC" : "");
 	/* what our segments sent it while it was leaving: now, by the route just made */
 	release(d, x, a, what == FHR_KNOWN_AWAY ? FHR_RELEASE_UP : FHR_RELEASE_GONE);
+	if (what == FHR_KNOWN_AWAY) {
+		size_t n = fhr_detect_steal_up(d, a);
+
+		if (n)
+			evh_add(d->evh, "steal-released up", &eid, NULL,
+				"%zu packet(s) to its MAC to the site gateway", n);
+	} else if (!here) {
+		size_t n = fhr_detect_steal_drop(d, a);
+
+		if (n)
+			evh_add(d->evh, "steal-dropped", &eid, NULL,
+				"%zu packet(s) to its MAC dropped (it left the table)", n);
+	}
 	if (!x->proxy_arp || !mac)
 		return;
 	if (here && !fhr_detect_on_link(d, ifname, a))

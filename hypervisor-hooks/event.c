@@ -21,6 +21,8 @@ const char *hv_kind_name(enum hv_kind k)
 		return "leaving";
 	case HV_PAUSING:
 		return "pausing";
+	case HV_SWITCHING:
+		return "switching";
 	default:
 		return "none";
 	}
@@ -28,7 +30,7 @@ const char *hv_kind_name(enum hv_kind k)
 
 enum hv_kind hv_kind_from_name(const char *name)
 {
-	for (enum hv_kind k = HV_ARRIVING; k <= HV_PAUSING; k++)
+	for (enum hv_kind k = HV_ARRIVING; k <= HV_SWITCHING; k++)
 		if (strcmp(hv_kind_name(k), name) == 0)
 			return k;
 	return HV_NONE;
@@ -170,9 +172,11 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 {
 	static const Vmroam__Notify__HypervisorKind kinds[] = {
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_ARRIVING,
-		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE, VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT,
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE,
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT,
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING,
-		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING,
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING /* HV_SWITCHING */
 	};
 	Vmroam__Notify__VmInterface vifs[HV_IFACES_MAX], *vifp[HV_IFACES_MAX];
 	char abuf[HV_IFACES_MAX][HV_ADDRS_MAX][LISP_ADDR_STRLEN];
@@ -183,7 +187,7 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	char sender[2 * HV_NAME_MAX + 2], receiver[LISP_ADDR_STRLEN] = "";
 	size_t len;
 
-	if (kind < HV_ARRIVING || kind > HV_PAUSING)
+	if (kind < HV_ARRIVING || kind > HV_SWITCHING)
 		return 0;
 	if (t->has_fhr || d->has_fhr) /* the FHR it goes to (hv_route's choice) */
 		lisp_addr_format(t->has_fhr ? &t->fhr : &d->fhr, receiver, sizeof(receiver));
@@ -195,6 +199,7 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	ev.host = (char *)(uintptr_t)c->host_id;
 	ev.reason = (char *)(uintptr_t)(reason ? reason : "");
 	ev.timestamp = timestamp;
+	ev.pause_follows = kind == HV_SWITCHING;
 	for (size_t i = 0; i < d->nifaces; i++) {
 		const struct hv_iface *f = &d->ifaces[i];
 

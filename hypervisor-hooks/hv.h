@@ -114,6 +114,8 @@ enum hv_kind {
 	HV_LEFT = 2,
 	HV_LEAVING = 3, /* paused for a migration's switchover away from here */
 	HV_PAUSING = 4, /* a migration away from here began a pass that may be its last */
+	/* (sent as HV_LEAVING with pause_follows: the watcher pauses the guest next) */
+	HV_SWITCHING = 5,
 };
 
 const char *hv_kind_name(enum hv_kind k);

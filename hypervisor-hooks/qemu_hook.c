@@ -201,7 +201,9 @@ static void usage(void)
 		"SUB-OPERATION EXTRA < domain.xml\n"
 		"       vmroam-qemu-hook [-c conf] [-L logfile] -e KIND DOMAIN < domain.xml\n"
 		"  -c conf     the host's configuration (default " HV_CONF_DEFAULT ")\n"
-		"  -e KIND     send arriving, live, leaving or left (by hand, or a test)\n"
+		"  -e KIND     send arriving, live, leaving, left, pausing or switching (by hand, "
+		"or a\n"
+		"              test)\n"
 		"  -L logfile  also append a line per call there\n");
 	exit(0); /* as everywhere in a hook: never fail libvirt's operation */
 }
@@ -237,7 +239,8 @@ int main(int argc, char **argv)
 		kind = hv_kind_from_name(manual);
 		if (kind == HV_NONE) {
 			fprintf(stderr,
-				"vmroam-qemu-hook: -e %s: arriving, live, leaving or left\n",
+				"vmroam-qemu-hook: -e %s: arriving, live, leaving, left, pausing "
+				"or switching\n",
 				manual);
 			return 1; /* (by hand: not libvirt's call) */
 		}

@@ -388,9 +388,15 @@ static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
 			tell(w, d, HV_LIVE, "switchover failed: it runs here", NULL);
 		virResetLastError();
 	} else {
+		const struct hv_domain *d = domain_of(w, m->dom, false);
+
 		w->c.switched++;
 		log_info("virtwatch: %s: paused for its switchover, %.1f ms after telling its FHR",
 			 name, (ev_time() - m->sw.told) * 1000.0);
+		/* at once, not after libvirt's SUSPENDED: on an extended subnet the FHR draws
+		 * the frames to the guest's MAC to itself now (not while the guest still runs) */
+		if (d)
+			tell(w, d, HV_LEAVING, "paused for its switchover", NULL);
 	}
 	if (virDomainMigrateSetMaxDowntime(m->dom, m->limit_ms, 0) < 0)
 		virResetLastError(); /* (gone already: migrated) */
@@ -432,7 +438,7 @@ static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 				snprintf(reason, sizeof(reason), "switchover: %llu KiB left",
 					 remaining >> 10);
 				d = domain_of(w, m->dom, false);
-				m->seq = d ? tell(w, d, HV_LEAVING, reason, &m->peer) : 0;
+				m->seq = d ? tell(w, d, HV_SWITCHING, reason, &m->peer) : 0;
 				if (!m->seq) { /* (no FHR to hold: nothing to wait for) */
 					m->sw.phase = HV_SWITCH_SWITCHED;
 					switch_over(w, m, now, true);

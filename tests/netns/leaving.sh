@@ -8,18 +8,28 @@
 # with the tenant's hypervisor-events key, from the hypervisor's namespace).
 #
 #   ms (192.0.2.1) == gw1 -- fw1 -- fhr1 (br0 198.51.100.1/25, nfqueue 1) -- fab: brdc1 (vm, h1) -+
-#                  == gw2 -- fw2 -- fhr2 (br0 198.51.100.1/25, nfqueue 2) -- fab: brdc2 -----------+
+#                  == gw2 -- fw2 -- fhr2 (br0 198.51.100.1/25, nfqueue 2) -- fab: brdc2 (h2) ------+
 #                                                          x1==x2: the extension, FHRP filter
 #
 # h1 pings the VM at 1 kpps (same segment, same subnet); unanswered, ping slows down to 100 pps
-# (its own back-off), so a 0.5 s hold holds some 50 pings. The VM's pause is a drop-all table in
-# its namespace (frames in and out), begun after the LEAVING was acknowledged.
+# (its own back-off), so a 0.5 s hold holds some 50 pings. h2, in DC2 on the same subnet, pings
+# it too, at layer 2 across the extension: FHR1's announcement does not reach it (FHRP
+# isolation), so FHR1 draws the frames to the VM's MAC to itself (a RARP from that MAC) and
+# holds them with the rest. The VM's pause is a drop-all table in
+# its namespace (frames in and out), begun as vmroam-virtwatch does: a LEAVING whose pause
+# follows (the hold), acknowledged, then the pause, then a LEAVING (paused: FHR1 draws the
+# frames to the VM's MAC only then, not while the VM still answers).
 # Asserted, round 1 (the migration fails): FHR1 shows the VM leaving with packets held, none
 # answered while held; the gateway got the LEAVING and holds the VM (fhr-leaving, then its
 # hold-end when FHR1 says the VM stays: REFRESH); after HV_LIVE
-# every ping answered (none lost), in order, no duplicate; h1's ARP entry is the VM's MAC again.
-# Round 2 (the VM moves to DC2): FHR1 holds, the VM resumes in DC2 (HV_LIVE to FHR2, HV_LEFT to
-# FHR1 right after, as libvirt orders them), the MovedAway releases the held pings up: none lost.
+# every ping answered (none lost), in order, no duplicate; h1's ARP entry is the VM's MAC again;
+# h2's pings, which FHR1 held (the frames to the VM's MAC), all answered once, delivered here once
+# the VM answered FHR1 (the bridges have the VM's MAC at its own port again); the few h2 sent
+# after that answer reached the VM straight, ahead of the held ones: counted, not asserted.
+# Round 2 (the VM moves to DC2): FHR1 holds, the VM resumes in DC2 (QEMU's RARP there, HV_LIVE
+# to FHR2, HV_LEFT to FHR1 right after, as libvirt orders them), the MovedAway releases the
+# held pings up (h1's and h2's): none lost, none twice (h2's later ones, straight to the VM once
+# its RARP taught the bridges, come before the held ones: counted).
 # Adversarial: an HV_LEAVING signed with another key changes nothing; a flood of LEAVING for 384
 # EIDs holds at most 256 of them, one EID at most 4096 packets, the rest passed on and counted.
 # usage: leaving.sh BUILD_BIN_DIR
@@ -29,7 +39,7 @@ BIN=$(realpath "$1")
 
 GWMAC=02:00:5e:00:01:01 # the VMs' gateway on both FHRs
 VMMAC=52:54:00:00:00:10
-VM=198.51.100.10 H1=198.51.100.40
+VM=198.51.100.10 H1=198.51.100.40 H2=198.51.100.41
 COUNT=3000 # pings per round: 3 s at 1 kpps
 
 star gw1=10 gw2=11
@@ -90,10 +100,11 @@ while read -r r port dc a; do
 done <<-L
 	vm vmf 1 $VM
 	h1 h1f 1 $H1
+	h2 h2f 2 $H2
 L
 ip -n "$(ns vm)" link set eth0 address $VMMAC
 # the hosts keep their neighbour entries: only what is announced changes them
-for r in vm h1; do nsx "$r" sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=600000; done
+for r in vm h1 h2; do nsx "$r" sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=600000; done
 # FHRP isolation on the extension (as the lab's DCI): the gateway MAC and address stay local
 nsx fab nft -f - <<NFT
 table bridge vmr_fhrp {
@@ -190,6 +201,11 @@ late() { grep -o 'time=[0-9.]*' "$1" | awk -F= -v ms="$2" '$2 >= ms { n++ } END 
 # in order: each reply's icmp_seq above the one before; no "DUP!"
 ordered() { ! grep -q 'DUP!' "$1" && grep 'bytes from' "$1" | grep -o 'icmp_seq=[0-9]*' | cut -d= -f2 |
 	awk 'NR > 1 && $1 <= last { bad = 1 } { last = $1 } END { exit bad }'; }
+# once FILE: every reply once (no "DUP!", no icmp_seq twice); overtaken FILE: replies that came
+# before one to an earlier request (a held ping delivered after a later one went straight)
+once() { ! grep -q 'DUP!' "$1" && [ -z "$(grep 'bytes from' "$1" | grep -o 'icmp_seq=[0-9]*' | sort | uniq -d)" ]; }
+overtaken() { grep 'bytes from' "$1" | grep -o 'icmp_seq=[0-9]*' | cut -d= -f2 |
+	awk '{ s[NR] = $1 } END { m = 1e9; for (i = NR; i >= 1; i--) { if (s[i] > m) n++; if (s[i] < m) m = s[i] } print n + 0 }'; }
 
 # the VM at home, known to FHR1 from the hypervisor, registered by gateway 1
 hv 1 live
@@ -200,6 +216,11 @@ check "gateway 1: the VM registered from FHR1" retry 3 jctl gw1 \
 	show lisp dynamic-eid
 check "h1 reaches the VM directly" nsx h1 ping -c 3 -i 0.2 -W 2 $VM >/dev/null
 check "h1 has the VM at its own MAC" bash -c "ip -n $(ns h1) neigh show $VM | grep -q $VMMAC"
+check "h2 (DC2) reaches the VM across the extension" nsx h2 ping -c 3 -i 0.2 -W 2 $VM >/dev/null
+check "h2 has the VM at its own MAC" bash -c "ip -n $(ns h2) neigh show $VM | grep -q $VMMAC"
+# fdb BRIDGE PORT: the fabric's bridge BRIDGE has the VM's MAC at PORT
+fdb() { bridge -n "$(ns fab)" fdb show br "$1" | grep -q "^$VMMAC dev $2 master"; }
+fdbs() { fdb brdc1 "$1" && fdb brdc2 "$2"; } # fdbs PORT1 PORT2: both bridges
 
 # A LEAVING signed with another key: refused, nothing changes.
 hv 1 leaving "$WORK/hv-wrong.conf"
@@ -211,10 +232,13 @@ check "wrong key: h1 still has the VM's MAC" bash -c "ip -n $(ns h1) neigh show 
 # Round 1: the migration fails; the VM resumes where it was.
 nsx h1 ping -D -n -i 0.001 -c $COUNT -W 3 $VM >"$WORK/ping1.out" 2>&1 &
 PIDS+=($!)
+nsx h2 ping -D -n -i 0.001 -c $COUNT -W 3 $VM >"$WORK/h2ping1.out" 2>&1 &
+PIDS+=($!)
 sleep 0.5
 t0=$EPOCHREALTIME
-hv 1 leaving
+hv 1 switching # (as the watcher: the hold first, acknowledged; then the pause; then "paused")
 pause
+hv 1 leaving
 t1=$EPOCHREALTIME
 sleep 0.5
 st=$(state fhr1)
@@ -227,10 +251,18 @@ check "h1 sends to FHR1's MAC (told at LEAVING)" bash -c "ip -n $(ns h1) neigh s
 check "gateway 1 got the LEAVING from FHR1 and holds the VM" bash -c \
 	"$BIN/xtrctl -s $WORK/gw1.sock -j show lisp event-history | jq -e '[.events[] | select(.eid==\"$VM/32\") | .event] | index(\"fhr-leaving\") and index(\"leaving\")' >/dev/null &&
 	 $BIN/xtrctl -s $WORK/gw1.sock -j show lisp dynamic-eid | jq -e '.dynamic_eids[] | select(.eid==\"$VM/32\") | .leaving' >/dev/null"
+check "the fabric's DC1 bridge has the VM's MAC at FHR1 (drawn there)" fdb brdc1 u1
 unpause
 hv 1 live
-wait "${PIDS[-1]}" || true
+wait "${PIDS[-2]}" "${PIDS[-1]}" || true
 echo "round 1: $(tail -2 "$WORK/ping1.out" | head -1); answered late (>= 1 ms): $(late "$WORK/ping1.out" 1)"
+echo "round 1, h2: $(tail -2 "$WORK/h2ping1.out" | head -1); answered late (>= 1 ms): $(late "$WORK/h2ping1.out" 1); FHR1 held $(fst fhr1 steal_held) of its frames, delivered $(fst fhr1 steal_released_here) here"
+check "round 1: h2 (DC2, across the extension): no ping lost" test "$(lost "$WORK/h2ping1.out")" = 0
+echo "round 1, h2: $(overtaken "$WORK/h2ping1.out") replies before that to an earlier request"
+check "round 1: h2: no duplicate" once "$WORK/h2ping1.out"
+check "round 1: FHR1 held h2's pings (steal) and delivered them here" bash -c \
+	"[ $(fst fhr1 steal_held) -gt 30 ] && [ $(fst fhr1 steal_released_here) = $(fst fhr1 steal_held) ] && [ $(fst fhr1 steal_holding) = 0 ]"
+check "round 1: the bridges have the VM's MAC at its own port again" fdbs vmf x2
 check "round 1: no ping lost" test "$(lost "$WORK/ping1.out")" = 0
 check "round 1: in order, no duplicate" ordered "$WORK/ping1.out"
 check "round 1: the held pings were answered at its end (late), none during it" \
@@ -246,16 +278,20 @@ check "round 1: gateway 1 still has the VM from FHR1, no longer leaving" jctl gw
 sleep 0.5
 nsx h1 ping -D -n -i 0.001 -c $COUNT -W 3 $VM >"$WORK/ping2.out" 2>&1 &
 PIDS+=($!)
+nsx h2 ping -D -n -i 0.001 -c $COUNT -W 3 $VM >"$WORK/h2ping2.out" 2>&1 &
+PIDS+=($!)
 sleep 0.5
-hv 1 leaving
+hv 1 switching
 pause
+hv 1 leaving
 sleep 0.3
 ip -n "$(ns fab)" link set vmf master brdc2
 unpause
+echo | nsx vm "$BIN/announce" eth0 rarp # QEMU's self-announce at the destination
 t_live=$EPOCHREALTIME
 hv 2 live
 hv 1 left
-wait "${PIDS[-1]}" || true
+wait "${PIDS[-2]}" "${PIDS[-1]}" || true
 for r in fhr1 fhr2; do "$BIN/fhrctl" -s "$WORK/$r.sock" show lisp event-history >"$WORK/$r.evh"; done
 for r in gw1 gw2; do ctl "$r" show lisp event-history >"$WORK/$r.evh"; done
 [ -n "${LEAVING_PAUSE:-}" ] && { echo "paused: $NS_PREFIX $WORK"; sleep "$LEAVING_PAUSE"; }
@@ -271,6 +307,12 @@ gone1() { [ -z "$(state fhr1)" ]; }
 check "round 2: FHR1 no longer has the VM (it departs 1 s after the MovedAway)" retry 3 gone1
 check "round 2: no ping lost" test "$(lost "$WORK/ping2.out")" = 0
 check "round 2: in order, no duplicate" ordered "$WORK/ping2.out"
+echo "round 2, h2: $(tail -2 "$WORK/h2ping2.out" | head -1); FHR1 routed $(fst fhr1 steal_released_up) of its frames up"
+check "round 2: h2 (DC2): no ping lost" test "$(lost "$WORK/h2ping2.out")" = 0
+echo "round 2, h2: $(overtaken "$WORK/h2ping2.out") replies before that to an earlier request"
+check "round 2: h2: no duplicate" once "$WORK/h2ping2.out"
+check "round 2: FHR1 routed h2's held pings up" bash -c "[ $(fst fhr1 steal_released_up) -gt 20 ] && [ $(fst fhr1 steal_holding) = 0 ]"
+check "round 2: the bridges have the VM's MAC at its new port" fdbs x1 vmf
 
 # The flood: 3 domains of 16 interfaces of 8 addresses each (IPv4 and IPv6), live on FHR1's
 # second segment, then all leaving: at most 256 EIDs held, the others counted; one EID gets 5000

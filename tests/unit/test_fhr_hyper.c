@@ -55,7 +55,8 @@ static uint64_t seen_seq;     /* the last one gw_events() read (retransmissions:
 static void rec_known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
 		      enum fhr_known what)
 {
-	static const char *names[] = { "here", "back", "away", "gone", "leaving", "stays", "left" };
+	static const char *names[] = { "here",	  "back",  "away", "gone",
+				       "leaving", "stays", "left", "paused" };
 	size_t n = strlen(knowns);
 
 	(void)arg;
@@ -449,7 +450,7 @@ static void leaving_then_stays_then_moves(void **state)
 	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
 	assert_true(last_version > v);
 	assert_int_equal(eid_state(e), 1);
-	assert_string_equal(knowns, "leaving");
+	assert_string_equal(knowns, "leaving paused"); /* (held, then drawn: it is paused) */
 	assert_int_equal(c->by_kind[3], 1);
 	assert_int_equal(c->leaving, 1);
 	assert_int_equal(fc->leaving, 1);
@@ -465,7 +466,7 @@ static void leaving_then_stays_then_moves(void **state)
 	assert_string_equal(ev, "R:198.51.100.10:hypervisor");
 	assert_true(last_version > v);
 	assert_int_equal(eid_state(e), 0);
-	assert_string_equal(knowns, "leaving stays");
+	assert_string_equal(knowns, "leaving paused paused stays"); /* (drawn again) */
 	assert_int_equal(c->stayed, 1);
 	assert_int_equal(fc->leaving_stayed, 1);
 	assert_int_equal(fhr_leaving_count(e->fhr), 0);
@@ -574,6 +575,45 @@ static void pausing_then_paused_or_not(void **state)
 	assert_int_equal(eid_state(e), 0);
 	assert_int_equal(fc->leaving_unpaused, 1);
 	assert_int_equal(fc->leaving_expired, 1);
+}
+
+/*
+ * The switchover a watcher leads: a LEAVING whose pause follows holds (the
+ * gateways told, acknowledged before the pause) but draws nothing to us
+ * while the VM still runs; the LEAVING after the pause draws its frames
+ * (paused), the hold going on, the gateways not told again.
+ */
+static void switching_then_paused(void **state)
+{
+	struct env *e = *state;
+	const struct fhr_hv_counters *c = fhr_hv_counters(e->hv);
+	char ev[512];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	gw_events(ev, sizeof(ev));
+	knowns[0] = '\0';
+	say(e, "A", HV_SWITCHING, 1002, 1002, NULL);
+	assert_int_equal(last_ack(), 0);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
+	assert_int_equal(eid_state(e), 1);
+	assert_string_equal(knowns, "leaving");
+	assert_int_equal(c->by_kind[3], 1); /* (an HV_LEAVING on the wire) */
+	/* not tentative: no pause wait ends it */
+	fhr_tick(e->fhr, 1002 + FHR_PAUSING_WAIT * 2);
+	assert_int_equal(eid_state(e), 1);
+	/* paused: drawn now */
+	say(e, "A", HV_LEAVING, 1002.3, 1002.3, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "");
+	assert_string_equal(knowns, "leaving paused");
+	assert_int_equal(eid_state(e), 1);
+	/* the pause failed (the watcher says it runs here): it stays */
+	say(e, "A", HV_LIVE, 1002.4, 1002.4, NULL);
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "R:198.51.100.10:hypervisor");
+	assert_string_equal(knowns, "leaving paused stays");
+	assert_int_equal(eid_state(e), 0);
 }
 
 static void leaving_moved_naming_the_version_before(void **state)
@@ -685,6 +725,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaving_then_stays_then_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(pausing_then_paused_or_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(switching_then_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaving_moved_naming_the_version_before, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(leaving_hold_time, setup, teardown),
