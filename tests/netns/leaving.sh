@@ -23,12 +23,14 @@
 # answered while held; the gateway got the LEAVING and holds the VM (fhr-leaving, then its
 # hold-end when FHR1 says the VM stays: REFRESH); after HV_LIVE
 # every ping answered (none lost), in order, no duplicate; h1's ARP entry is the VM's MAC again;
-# h2's pings, which FHR1 held (the frames to the VM's MAC), all answered once, delivered here once
+# h2's pings, which FHR1 held (the frames to the VM's MAC), answered once, none lost but those
+# h2 sent between the pause and the draw (the hook's run, some ms), delivered here once
 # the VM answered FHR1 (the bridges have the VM's MAC at its own port again); the few h2 sent
 # after that answer reached the VM straight, ahead of the held ones: counted, not asserted.
 # Round 2 (the VM moves to DC2): FHR1 holds, the VM resumes in DC2 (QEMU's RARP there, HV_LIVE
 # to FHR2, HV_LEFT to FHR1 right after, as libvirt orders them), the MovedAway releases the
-# held pings up (h1's and h2's): none lost, none twice (h2's later ones, straight to the VM once
+# held pings up (h1's and h2's): none lost (h2: as in round 1), none twice (h2's later ones,
+# straight to the VM once
 # its RARP taught the bridges, come before the held ones: counted).
 # Adversarial: an HV_LEAVING signed with another key changes nothing; a flood of LEAVING for 384
 # EIDs holds at most 256 of them, one EID at most 4096 packets, the rest passed on and counted.
@@ -238,8 +240,10 @@ sleep 0.5
 t0=$EPOCHREALTIME
 hv 1 switching # (as the watcher: the hold first, acknowledged; then the pause; then "paused")
 pause
+tp=$EPOCHREALTIME
 hv 1 leaving
 t1=$EPOCHREALTIME
+w1=$(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 + 2 }')
 sleep 0.5
 st=$(state fhr1)
 echo "round 1: the hook's LEAVING acknowledged in $(grep -o 'leaving told.*acknowledged in [0-9.]* ms' "$WORK/hook.log" | tail -1 | grep -o '[0-9.]* ms$') (hook and pause together $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') ms); FHR1 says: $st"
@@ -257,7 +261,12 @@ hv 1 live
 wait "${PIDS[-2]}" "${PIDS[-1]}" || true
 echo "round 1: $(tail -2 "$WORK/ping1.out" | head -1); answered late (>= 1 ms): $(late "$WORK/ping1.out" 1)"
 echo "round 1, h2: $(tail -2 "$WORK/h2ping1.out" | head -1); answered late (>= 1 ms): $(late "$WORK/h2ping1.out" 1); FHR1 held $(fst fhr1 steal_held) of its frames, delivered $(fst fhr1 steal_released_here) here"
-check "round 1: h2 (DC2, across the extension): no ping lost" test "$(lost "$WORK/h2ping1.out")" = 0
+# h2's frames reach the paused VM until FHR1 draws its MAC, on the paused LEAVING (here a hook
+# process, some ms; vmroam-virtwatch sends it as its pause returns): at 1 kpps, what h2 sent
+# between the pause and the hook's Ack at most; none sent after
+echo "round 1, h2: $(lost "$WORK/h2ping1.out") lost; the pause to FHR1's draw: at most $w1 ms"
+check "round 1: h2 (DC2, across the extension): none lost but sent between the pause and the draw" \
+	test "$(lost "$WORK/h2ping1.out")" -le "$w1"
 echo "round 1, h2: $(overtaken "$WORK/h2ping1.out") replies before that to an earlier request"
 check "round 1: h2: no duplicate" once "$WORK/h2ping1.out"
 check "round 1: FHR1 held h2's pings (steal) and delivered them here" bash -c \
@@ -283,7 +292,9 @@ PIDS+=($!)
 sleep 0.5
 hv 1 switching
 pause
+tp=$EPOCHREALTIME
 hv 1 leaving
+w2=$(awk -v a="$tp" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 + 2 }')
 sleep 0.3
 ip -n "$(ns fab)" link set vmf master brdc2
 unpause
@@ -308,7 +319,9 @@ check "round 2: FHR1 no longer has the VM (it departs 1 s after the MovedAway)" 
 check "round 2: no ping lost" test "$(lost "$WORK/ping2.out")" = 0
 check "round 2: in order, no duplicate" ordered "$WORK/ping2.out"
 echo "round 2, h2: $(tail -2 "$WORK/h2ping2.out" | head -1); FHR1 routed $(fst fhr1 steal_released_up) of its frames up"
-check "round 2: h2 (DC2): no ping lost" test "$(lost "$WORK/h2ping2.out")" = 0
+echo "round 2, h2: $(lost "$WORK/h2ping2.out") lost; the pause to FHR1's draw: at most $w2 ms"
+check "round 2: h2 (DC2): none lost but sent between the pause and the draw" \
+	test "$(lost "$WORK/h2ping2.out")" -le "$w2"
 echo "round 2, h2: $(overtaken "$WORK/h2ping2.out") replies before that to an earlier request"
 check "round 2: h2: no duplicate" once "$WORK/h2ping2.out"
 check "round 2: FHR1 routed h2's held pings up" bash -c "[ $(fst fhr1 steal_released_up) -gt 20 ] && [ $(fst fhr1 steal_holding) = 0 ]"
