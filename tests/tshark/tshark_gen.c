@@ -689,6 +689,17 @@ static void frames_eid_notify(void)
 		want("pbf.vmroam.notify.VmInterface.mac", "52:54:00:12:34:56");
 		want("pbf.vmroam.notify.VmInterface.target", "vnet0");
 		want("pbf.vmroam.notify.VmInterface.addresses", "198.51.100.10,2001:db8:d::10");
+		/* the watcher's LEAVING before it pauses the guest (its switchover) */
+		envelope(&env, VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR, "host-9/virtwatch",
+			 "198.51.100.1", 11);
+		hv.kind = VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING;
+		hv.reason = (char *)(uintptr_t) "switchover: 16292 KiB left";
+		hv.pause_follows = true;
+		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT;
+		env.hypervisor_event = &hv;
+		emit_notify("192.0.2.99", 40001, "198.51.100.1", 4350, &env);
+		want("pbf.vmroam.notify.HypervisorEvent.reason", "switchover: 16292 KiB left");
+		want("pbf.vmroam.notify.HypervisorEvent.pause_follows", "1");
 	}
 }
 
