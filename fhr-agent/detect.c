@@ -503,12 +503,34 @@ static struct sock_filter *fwd_filter(const struct psock *s, unsigned short *n)
 	return p;
 }
 
+/*
+ * An AF_PACKET socket on s's interface taking what prog lets in (the filter
+ * before the bind: nothing unfiltered is queued); -1, logged (what: the
+ * capture's purpose), if it cannot be had.
+ */
+static int capture_open(const struct psock *s, const struct sock_fprog *prog, const char *what)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = (int)if_nametoindex(s->name) };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, sizeof(*prog)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_warn("detect: %s: capture of %s: %s", s->name, what, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Opens, refilters or closes the capture to match the moved-in VMs. */
 static void fwd_update(struct psock *s)
 {
 	struct sock_fprog prog;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC,
+				  .mr_ifindex = (int)if_nametoindex(s->name) };
 
 	if (!s->nforeign) {
 		if (s->fwd_fd >= 0) {
@@ -520,19 +542,14 @@ static void fwd_update(struct psock *s)
 	}
 	prog.filter = fwd_filter(s, &prog.len);
 	if (s->fwd_fd < 0) {
-		sll.sll_ifindex = (int)if_nametoindex(s->name);
-		mr.mr_ifindex = sll.sll_ifindex;
-		s->fwd_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		/* (the filter before the bind: nothing unfiltered is queued) */
-		if (s->fwd_fd < 0 ||
-		    setsockopt(s->fwd_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
-		    bind(s->fwd_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+		s->fwd_fd = capture_open(s, &prog, "moved-in VMs' packets");
+		if (s->fwd_fd >= 0 &&
 		    setsockopt(s->fwd_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
-			log_warn("detect: %s: capture of moved-in VMs' packets: %s", s->name,
-				 strerror(errno));
-			if (s->fwd_fd >= 0)
-				close(s->fwd_fd);
+			log_warn("detect: %s: promiscuous mode: %s", s->name, strerror(errno));
+			close(s->fwd_fd);
 			s->fwd_fd = -1;
+		}
+		if (s->fwd_fd < 0) {
 			free(prog.filter);
 			return;
 		}
@@ -678,8 +695,8 @@ static void steal_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void steal_update(struct psock *s)
 {
 	static struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC,
+				  .mr_ifindex = (int)if_nametoindex(s->name) };
 	uint8_t(*macs)[6] = NULL;
 	struct sock_fprog prog = { .len = 1, .filter = none };
 	size_t n = 0, i;
@@ -697,20 +714,9 @@ static void steal_update(struct psock *s)
 		prog.filter = steal_filter((const uint8_t(*)[6])macs, n, &prog.len);
 		free(macs);
 	}
-	sll.sll_ifindex = (int)if_nametoindex(s->name);
-	mr.mr_ifindex = sll.sll_ifindex;
 	if (n && s->steal_fd < 0) {
-		s->steal_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		/* (the filter before the bind: nothing unfiltered is queued) */
-		if (s->steal_fd < 0 ||
-		    setsockopt(s->steal_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
-			    0 ||
-		    bind(s->steal_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-			log_warn("detect: %s: capture of leaving VMs' frames: %s", s->name,
-				 strerror(errno));
-			if (s->steal_fd >= 0)
-				close(s->steal_fd);
-			s->steal_fd = -1;
+		s->steal_fd = capture_open(s, &prog, "leaving VMs' frames");
+		if (s->steal_fd < 0) {
 			free(prog.filter);
 			return;
 		}
