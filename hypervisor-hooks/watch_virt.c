@@ -64,6 +64,7 @@ struct mig {
 	struct hv_switch sw;
 	struct peer *peer; /* where its HV_LEAVING went, and its sequence number */
 	uint64_t seq;
+	bool paused_told; /* the FHR was told it paused (libvirt's SUSPENDED need not be) */
 };
 #define MIGS_MAX 16
 #define MIG_POLL 0.005 /* s between looks at a migration's progress */
@@ -395,8 +396,7 @@ static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
 			 name, (ev_time() - m->sw.told) * 1000.0);
 		/* at once, not after libvirt's SUSPENDED: on an extended subnet the FHR draws
 		 * the frames to the guest's MAC to itself now (not while the guest still runs) */
-		if (d)
-			tell(w, d, HV_LEAVING, "paused for its switchover", NULL);
+		m->paused_told = d && tell(w, d, HV_LEAVING, "paused for its switchover", NULL);
 	}
 	if (virDomainMigrateSetMaxDowntime(m->dom, m->limit_ms, 0) < 0)
 		virResetLastError(); /* (gone already: migrated) */
@@ -465,16 +465,18 @@ void vw_lifecycle(struct vw *w, virDomainPtr dom, int event, int detail)
 {
 	char reason[48], uuid[VIR_UUID_STRING_BUFLEN] = "";
 	enum hv_kind kind = hv_lifecycle_kind(event, detail, reason, sizeof(reason));
+	struct mig *m = mig_of(w, dom);
 	const struct hv_domain *d;
+	bool told = false;
 
 	w->c.events++;
 	log_debug(LOG_VIRT, "virtwatch: %s: %s", virDomainGetName(dom), reason);
-	if (event != VIR_DOMAIN_EVENT_DEFINED && event != VIR_DOMAIN_EVENT_UNDEFINED &&
-	    mig_of(w, dom))
-		mig_end(w,
-			mig_of(w, dom)); /* paused, running again, or stopped: no more to watch */
-	if (kind == HV_NONE)
-		return;
+	if (m && event != VIR_DOMAIN_EVENT_DEFINED && event != VIR_DOMAIN_EVENT_UNDEFINED) {
+		told = m->paused_told;
+		mig_end(w, m); /* paused, running again, or stopped: no more to watch */
+	}
+	if (kind == HV_NONE || (kind == HV_LEAVING && told))
+		return; /* (the pause we made: told already, as it returned) */
 	/* live, leaving: at once from what we know (no round trip to libvirtd on the critical path) */
 	d = domain_of(w, dom, kind == HV_ARRIVING);
 	if (!d)
