@@ -38,6 +38,7 @@
 #include "lib/xalloc.h"
 
 #define FHR_NFQ_KNOWN_MAX 65536 /* known EIDs per family without any eid-limit */
+#define FHR_NFQ_DRAIN_MAX 1024	/* messages read at most as a hold ends (then the loop reads) */
 
 struct held {
 	uint32_t id, len;
@@ -64,7 +65,10 @@ struct fhr_nfq_state {
 	uint64_t qbytes;
 	struct hold_eid holds[FHR_HOLD_EIDS];
 	struct fhr_hold_counters c;
+	bool draining; /* (drain(): verdicts only, nothing learned) */
 };
+
+static void drain(struct fhr_nfq_state *s);
 
 void fhr_nfq_known(struct fhr_daemon *d, const struct lisp_addr *a, bool yes)
 {
@@ -170,11 +174,13 @@ size_t fhr_nfq_release(struct fhr_daemon *d, const struct lisp_addr *a, enum fhr
 	s->nq = k;
 	s->c.released[how] += n;
 	h->on = false;
-	/* after the verdicts: what came meanwhile is queued behind them, accepted on reading */
+	/* after the verdicts: what came meanwhile is queued behind them, accepted as it is
+	 * read, now: no longer queued, the next go past the queue */
 	rc = fhr_nft_leaving(s->nft, a, false);
 	if (rc < 0)
 		log_warn_rl(&s->rl, "nfqueue: cannot delete %s from the leaving EIDs: %s",
 			    lisp_addr_format(a, addr, sizeof(addr)), strerror(-rc));
+	drain(s);
 	return n;
 }
 
@@ -249,7 +255,7 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 		lisp_addr_set_v6(&dst, p + 24);
 		plen = 40 + ((uint32_t)p[4] << 8 | p[5]);
 	}
-	if (src.afi && if_indextoname(nfq_get_indev(nfa), ifname) &&
+	if (src.afi && !s->draining && if_indextoname(nfq_get_indev(nfa), ifname) &&
 	    fhr_detect(s->d->fhr, ifname, &src,
 		       hw && ntohs(hw->hw_addrlen) == 6 ? hw->hw_addr : NULL, FHR_SRC_DATA,
 		       ev_now(s->d->loop)) > 0)
@@ -257,6 +263,29 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	if (ph && dst.afi && hold_packet(s, id, &dst, plen))
 		return 0; /* its verdict waits for the end of the leaving */
 	return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
+}
+
+/*
+ * What the queue has now, each given its verdict at once (held if its EID
+ * still leaves): called as a hold ends, before the segment is told the
+ * VM's MAC again, so that what was queued behind the held packets reaches
+ * the VM before what a host then sends it directly (or the kernel forwards
+ * past the queue). Nothing is learned from them: this runs inside the
+ * agent's own state changes (the next packet of an unknown source is).
+ */
+static void drain(struct fhr_nfq_state *s)
+{
+	char buf[4096] __attribute__((aligned));
+
+	s->draining = true;
+	for (int i = 0; i < FHR_NFQ_DRAIN_MAX; i++) {
+		ssize_t n = recv(nfq_fd(s->h), buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		nfq_handle_packet(s->h, buf, (int)n);
+	}
+	s->draining = false;
 }
 
 static void nfq_cb(struct ev_loop *loop, ev_io *w, int revents)
