@@ -57,95 +57,40 @@
 #include <sys/socket.h>
 
 #include "fhr-agent/fhr.h"
+#include "lib/nftb.h"
 #include "lib/xalloc.h"
 
-#define FAMILY	 NFPROTO_INET
-#define MSG_ROOM 2048 /* more than any one message here takes */
-
+#define FAMILY NFPROTO_INET
 struct fhr_nft {
-	struct mnl_socket *sk;
-	uint32_t portid, seq;
+	struct nftb_sock s;
 	char table[32];
 };
 
-/* Messages of one transaction: begin, ours, end. */
+/* A transaction on t's table (lib/nftb.h). */
 struct batch {
-	char *buf;
-	size_t len, cap;
+	struct nftb n;
 	struct fhr_nft *t;
 };
 
-/* libnftnl returns NULL only when out of memory: fatal, as everywhere here. */
-static void *must(void *p)
+static void batch_start(struct batch *b, struct fhr_nft *t)
 {
-	if (!p)
-		fatal("nftables: out of memory");
-	return p;
+	b->t = t;
+	nftb_start(&b->n, &t->s, FAMILY);
 }
 
-/* Room for the next message (grown as needed). */
-static char *batch_room(struct batch *b)
+static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags)
 {
-	if (b->cap - b->len < MSG_ROOM) {
-		b->cap += 8 * MSG_ROOM;
-		b->buf = xrealloc(b->buf, b->cap);
-	}
-	return b->buf + b->len;
+	return nftb_msg(&b->n, type, flags);
 }
 
 static void batch_done(struct batch *b, const struct nlmsghdr *nh)
 {
-	b->len += MNL_ALIGN(nh->nlmsg_len);
-}
-
-static void batch_start(struct batch *b, struct fhr_nft *t)
-{
-	*b = (struct batch){ .t = t };
-	batch_done(b, nftnl_batch_begin(batch_room(b), t->seq++));
-}
-
-/* A message of the batch: its header (every one is acknowledged). */
-static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags)
-{
-	return nftnl_nlmsg_build_hdr(batch_room(b), type, FAMILY, flags | NLM_F_ACK, b->t->seq++);
-}
-
-/*
- * Sends the batch and reads every answer: the kernel handles a batch
- * inside sendmsg(), so they are all queued when it returns (the socket is
- * non-blocking: EAGAIN is the end). The first error, or 0. Frees b.
- */
-static int batch_send(struct batch *b)
-{
-	char buf[8192] __attribute__((aligned(4))); /* acknowledgements, errors: small */
-	int rc = 0;
-	ssize_t n;
-
-	batch_done(b, nftnl_batch_end(batch_room(b), b->t->seq++));
-	if (mnl_socket_sendto(b->t->sk, b->buf, b->len) < 0)
-		rc = -errno;
-	while (rc == 0) {
-		n = mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0)
-			rc = -errno;
-		else if (mnl_cb_run(buf, (size_t)n, 0, b->t->portid, NULL, NULL) == MNL_CB_ERROR)
-			rc = errno > 0 ? -errno : -EPROTO;
-	}
-	/* after an error the other answers are of no use: drain them for the next batch */
-	while (mnl_socket_recvfrom(b->t->sk, buf, sizeof(buf)) > 0 || errno == EINTR)
-		;
-	free(b->buf);
-	b->buf = NULL;
-	return rc;
+	nftb_done(&b->n, nh);
 }
 
 static void put_table(struct batch *b, uint16_t type, uint16_t flags, uint32_t tflags)
 {
-	struct nftnl_table *t = must(nftnl_table_alloc());
+	struct nftnl_table *t = nftb_must(nftnl_table_alloc());
 	struct nlmsghdr *nh = batch_msg(b, type, flags);
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, b->t->table);
@@ -159,7 +104,7 @@ static void put_table(struct batch *b, uint16_t type, uint16_t flags, uint32_t t
 
 static void put_chain(struct batch *b, const char *name, uint32_t hook, int32_t prio)
 {
-	struct nftnl_chain *c = must(nftnl_chain_alloc());
+	struct nftnl_chain *c = nftb_must(nftnl_chain_alloc());
 	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, b->t->table);
@@ -187,7 +132,7 @@ static const char *leaving_name(bool v6)
 /* The set of known (or leaving) EIDs of one family: size addresses at most. */
 static void put_set(struct batch *b, bool v6, bool leaving, uint32_t size)
 {
-	struct nftnl_set *s = must(nftnl_set_alloc());
+	struct nftnl_set *s = nftb_must(nftnl_set_alloc());
 	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->t->table);
@@ -202,37 +147,17 @@ static void put_set(struct batch *b, bool v6, bool leaving, uint32_t size)
 	nftnl_set_free(s);
 }
 
-static struct nftnl_expr *expr_new(const char *name, uint16_t a1, uint32_t v1, uint16_t a2,
-				   uint32_t v2)
-{
-	struct nftnl_expr *e = must(nftnl_expr_alloc(name));
-
-	nftnl_expr_set_u32(e, a1, v1);
-	nftnl_expr_set_u32(e, a2, v2);
-	return e;
-}
-
-/* Register 1 == data. */
-static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e =
-		expr_new("cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-}
-
 /* The packet is of family v6; its source (or destination) address into register 1. */
 static void add_addr(struct nftnl_rule *r, bool v6, bool dst)
 {
 	uint8_t proto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	struct nftnl_expr *e;
 
-	nftnl_rule_add_expr(r, expr_new("meta", NFTNL_EXPR_META_KEY, NFT_META_NFPROTO,
-					NFTNL_EXPR_META_DREG, NFT_REG_1));
-	add_cmp(r, &proto, 1);
-	e = expr_new("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER,
-		     NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, nftb_expr("meta", NFTNL_EXPR_META_KEY, NFT_META_NFPROTO,
+					 NFTNL_EXPR_META_DREG, NFT_REG_1));
+	nftb_cmp(r, &proto, 1);
+	e = nftb_expr("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER,
+		      NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, (v6 ? 8 : 12) + (dst ? (v6 ? 16 : 4) : 0));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
 	nftnl_rule_add_expr(r, e);
@@ -258,20 +183,20 @@ static void add_prefix(struct nftnl_rule *r, const struct lisp_prefix *p)
 	for (unsigned i = 0; i < len; i++)
 		net[i] = a[i] & mask[i];
 	if (p->plen < 8 * len) {
-		e = expr_new("bitwise", NFTNL_EXPR_BITWISE_SREG, NFT_REG_1, NFTNL_EXPR_BITWISE_DREG,
-			     NFT_REG_1);
+		e = nftb_expr("bitwise", NFTNL_EXPR_BITWISE_SREG, NFT_REG_1,
+			      NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
 		nftnl_rule_add_expr(r, e);
 	}
-	add_cmp(r, net, len);
+	nftb_cmp(r, net, len);
 }
 
 /* The xtables target NFQUEUE revision 3: --queue-num queue --queue-bypass. */
 static struct nftnl_expr *nfqueue_new(unsigned queue)
 {
-	struct nftnl_expr *e = must(nftnl_expr_alloc("target"));
+	struct nftnl_expr *e = nftb_must(nftnl_expr_alloc("target"));
 	/* sized as xtables aligns it (the kernel checks); the expression frees it */
 	struct xt_NFQ_info_v3 *info = xcalloc(1, XT_ALIGN(sizeof(*info)));
 
@@ -286,7 +211,7 @@ static struct nftnl_expr *nfqueue_new(unsigned queue)
 
 static struct nftnl_rule *rule_new(struct batch *b, const char *chain)
 {
-	struct nftnl_rule *r = must(nftnl_rule_alloc());
+	struct nftnl_rule *r = nftb_must(nftnl_rule_alloc());
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->t->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
@@ -299,7 +224,7 @@ static void put_rule(struct batch *b, struct nftnl_rule *r, struct nftnl_expr *v
 {
 	struct nlmsghdr *nh = batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 
-	nftnl_rule_add_expr(r, must(nftnl_expr_alloc("counter")));
+	nftnl_rule_add_expr(r, nftb_must(nftnl_expr_alloc("counter")));
 	nftnl_rule_add_expr(r, verdict);
 	nftnl_rule_nlmsg_build_payload(nh, r);
 	batch_done(b, nh);
@@ -310,15 +235,15 @@ static void put_rule(struct batch *b, struct nftnl_rule *r, struct nftnl_expr *v
 static void put_return(struct batch *b, bool v6)
 {
 	struct nftnl_rule *r = rule_new(b, "prerouting");
-	struct nftnl_expr *e = expr_new("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1,
-					NFTNL_EXPR_LOOKUP_SET_ID, v6 ? 2 : 1);
+	struct nftnl_expr *e = nftb_expr("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1,
+					 NFTNL_EXPR_LOOKUP_SET_ID, v6 ? 2 : 1);
 
 	add_saddr(r, v6);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_name(v6));
 	nftnl_rule_add_expr(r, e);
 	put_rule(b, r,
-		 expr_new("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT, NFTNL_EXPR_IMM_VERDICT,
-			  (uint32_t)NFT_RETURN));
+		 nftb_expr("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
+			   NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_RETURN));
 }
 
 /* A rule of chain matching interface ifname (meta key: its input or output); NULL if too long. */
@@ -333,8 +258,8 @@ static struct nftnl_rule *rule_if(struct batch *b, const char *chain, uint32_t k
 	memcpy(name, ifname, strlen(ifname));
 	r = rule_new(b, chain);
 	nftnl_rule_add_expr(
-		r, expr_new("meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, NFT_REG_1));
-	add_cmp(r, name, sizeof(name));
+		r, nftb_expr("meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, NFT_REG_1));
+	nftb_cmp(r, name, sizeof(name));
 	return r;
 }
 
@@ -361,8 +286,8 @@ static int put_hold(struct batch *b, const char *ifname, bool v6, unsigned queue
 	if (!r)
 		return -EINVAL;
 	add_addr(r, v6, true);
-	e = expr_new("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1, NFTNL_EXPR_LOOKUP_SET_ID,
-		     v6 ? 4 : 3);
+	e = nftb_expr("lookup", NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1, NFTNL_EXPR_LOOKUP_SET_ID,
+		      v6 ? 4 : 3);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, leaving_name(v6));
 	nftnl_rule_add_expr(r, e);
 	put_rule(b, r, nfqueue_new(queue));
@@ -378,18 +303,18 @@ static int put_no_redirect(struct batch *b, const char *ifname, bool v6)
 
 	if (!r)
 		return -EINVAL;
-	nftnl_rule_add_expr(r, expr_new("meta", NFTNL_EXPR_META_KEY, NFT_META_L4PROTO,
-					NFTNL_EXPR_META_DREG, NFT_REG_1));
-	add_cmp(r, &proto, 1);
-	e = expr_new("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER,
-		     NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, nftb_expr("meta", NFTNL_EXPR_META_KEY, NFT_META_L4PROTO,
+					 NFTNL_EXPR_META_DREG, NFT_REG_1));
+	nftb_cmp(r, &proto, 1);
+	e = nftb_expr("payload", NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER,
+		      NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 0);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
 	nftnl_rule_add_expr(r, e);
-	add_cmp(r, &type, 1);
+	nftb_cmp(r, &type, 1);
 	put_rule(b, r,
-		 expr_new("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT, NFTNL_EXPR_IMM_VERDICT,
-			  (uint32_t)NF_DROP));
+		 nftb_expr("immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
+			   NFTNL_EXPR_IMM_VERDICT, (uint32_t)NF_DROP));
 	return 0;
 }
 
@@ -435,40 +360,31 @@ static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, int queue,
 		}
 	}
 	if (rc < 0) {
-		free(b.buf);
+		nftb_drop(&b.n);
 		return rc;
 	}
-	return batch_send(&b);
+	return nftb_send(&b.n);
 }
 
 int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, int queue, uint32_t size)
 {
 	struct fhr_nft *t = xcalloc(1, sizeof(*t));
-	int one = 1, rc;
+	int rc;
 
 	if (queue >= 0)
 		snprintf(t->table, sizeof(t->table), "vmroam_fhr_q%d", queue);
 	else
 		snprintf(t->table, sizeof(t->table), "vmroam_fhr");
-	t->sk = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!t->sk || mnl_socket_bind(t->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rc = -errno;
-		goto fail;
+	rc = nftb_open(&t->s);
+	if (rc == 0)
+		rc = table_replace(t, c, queue, size);
+	if (rc < 0) {
+		nftb_close(&t->s);
+		free(t);
+		return rc;
 	}
-	/* errors without a copy of the request: the answers stay small */
-	mnl_socket_setsockopt(t->sk, NETLINK_CAP_ACK, &one, sizeof(one));
-	t->portid = mnl_socket_get_portid(t->sk);
-	t->seq = 1;
-	rc = table_replace(t, c, queue, size);
-	if (rc < 0)
-		goto fail;
 	*out = t;
 	return 0;
-fail:
-	if (t->sk)
-		mnl_socket_close(t->sk);
-	free(t);
-	return rc;
 }
 
 /* Adds a to (or deletes it from) set name4 or name6 of its family. */
@@ -484,8 +400,8 @@ static int set_elem(struct fhr_nft *t, const char *name4, const char *name6,
 
 	if (a->afi != LISP_AFI_IPV4 && !v6)
 		return -EAFNOSUPPORT;
-	s = must(nftnl_set_alloc());
-	e = must(nftnl_set_elem_alloc());
+	s = nftb_must(nftnl_set_alloc());
+	e = nftb_must(nftnl_set_elem_alloc());
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, v6 ? name6 : name4);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
@@ -497,7 +413,7 @@ static int set_elem(struct fhr_nft *t, const char *name4, const char *name6,
 	nftnl_set_elems_nlmsg_build_payload(nh, s);
 	batch_done(&b, nh);
 	nftnl_set_free(s);
-	rc = batch_send(&b);
+	rc = nftb_send(&b.n);
 	return rc == -ENOENT && !yes ? 0 : rc; /* (not there: fine) */
 }
 
@@ -519,7 +435,7 @@ void fhr_nft_close(struct fhr_nft *t)
 		return;
 	batch_start(&b, t);
 	put_table(&b, NFT_MSG_DELTABLE, 0, 0);
-	batch_send(&b); /* (closing the socket would do: the table is its own) */
-	mnl_socket_close(t->sk);
+	nftb_send(&b.n); /* (closing the socket would do: the table is its own) */
+	nftb_close(&t->s);
 	free(t);
 }
