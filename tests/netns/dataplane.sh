@@ -5,7 +5,8 @@
 #   ha (198.51.100.10) -- xa ==== 192.0.2.1 / .2 ==== xb -- hb (198.51.100.130)
 #                          `-- ms (Map-Server)
 #
-# Asserted: 32 MiB over TCP arrive intact (SHA-256) through TSO segments cut at xa, UDP GSO
+# Asserted: the sender of a packet delivered to an EID here is resolved at its first packet;
+# 32 MiB over TCP arrive intact (SHA-256) through TSO segments cut at xa, UDP GSO
 # sends, UDP GRO at xb and TUN writes gathered into TSO segments (each counter moved); the
 # pipeline's counters match the I/O counters exactly after TCP and UDP load; the stateless MTU
 # rules (RFC 9300 §7, spec §1.5): a DF packet larger than S = 1500 - 36 is answered with
@@ -30,6 +31,10 @@ io() { # io ROLE NAME: an I/O counter of the data plane
 pipe() { # pipe ROLE NAME: a pipeline counter (packets)
 	ctl "$1" -j show lisp dataplane | jq --arg k "$2" '[.dataplane.pipeline[] | select(.name==$k) | .packets][0]'
 }
+# the first packet xb delivered to hb came from ha, which xb had no mapping for: asked for then,
+# not when hb's answer finds none (a VM that moved in answers all that was held for it at once)
+check "xb: ha's mapping asked for at ha's first packet, ahead of hb's answer" \
+	test "$(io xb "sources of packets for our EIDs resolved ahead of the answer")" -ge 1
 snap() { # snap: the counters the consistency checks compare, as shell variables
 	a_in=$(io xa "EID side received") a_enc=$(pipe xa encapsulated)
 	b_in=$(io xb "RLOC side received") b_dec=$(pipe xb decapsulated) b_out=$(io xb "EID side sent")

@@ -474,7 +474,20 @@ static void test_local_table(void **state)
 	p = encapsulated(e, buf, "10.2.2.21"); /* a host we have: no SMR */
 	dp_decap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.reason, DP_R_DECAP);
-	assert_int_equal(p.flags, 0);
+	/* but its sender (10.2.2.20) has no mapping here: it is asked for now, before the host
+	 * answers (a VM that moved in answers a burst held for it: found by the lab, issue 21) */
+	assert_int_equal(p.flags, DP_F_RESOLVE);
+	/* a sender mapped, being resolved, or negative: nothing to ask */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *from[] = { "10.7.7.8", "10.9.9.9", "172.16.1.1" };
+		struct lisp_addr f = A(from[i]);
+
+		p = encapsulated(e, buf, "10.2.2.21");
+		memcpy(p.buf + p.off + 36 + 12, f.u.v4, 4);
+		dp_decap_batch(&e->dp, &p, 1);
+		assert_int_equal(p.reason, DP_R_DECAP);
+		assert_int_equal(p.flags, 0);
+	}
 	p = encapsulated(e, buf, "10.3.3.3"); /* nobody's here */
 	dp_decap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.verdict, DP_DROP);
@@ -483,6 +496,7 @@ static void test_local_table(void **state)
 	p = encapsulated(e, buf, "10.3.3.3");
 	dp_decap_batch(&e->dp, &p, 1);
 	assert_int_equal(p.reason, DP_R_DECAP);
+	assert_int_equal(p.flags, 0); /* (for no EID of ours: its sender not asked for) */
 
 	e->conf->dp.petrs[0] = (struct xtr_conf_petr){ .addr = petr, .priority = 1, .weight = 1 };
 	e->conf->dp.npetrs = 1;

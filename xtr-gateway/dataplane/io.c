@@ -123,6 +123,7 @@ enum punt_kind {
 	PUNT_RESOLVE, /* no mapping yet: resolve, hold pk[idx] */
 	PUNT_SMR,     /* tell ITR a that the mapping of dst changed (src sent to it) */
 	PUNT_LEAVE,   /* pk[idx] (decapsulated) is for dst, a host whose VM is leaving: hold it */
+	PUNT_AHEAD,   /* pk[idx] (decapsulated, delivered) came from src, with no mapping: ask */
 };
 struct punt {
 	enum punt_kind kind;
@@ -471,6 +472,11 @@ static void run_punts(struct wk *w, double now)
 			leave_hold(x, &w->pk[u->idx], &u->dst, w->index, now);
 			left = true;
 			break;
+		case PUNT_AHEAD:
+			/* (once: the entry is pending then, its Map-Requests paced by the cache) */
+			if (mc_resolve_from(x->mc, u->iid, &u->src, &u->dst, now) == 0)
+				x->ctl.c.resolved_ahead++;
+			break;
 		}
 	}
 	w->npunts = 0;
@@ -758,6 +764,9 @@ static void decap_flush(struct wk *w, double now)
 		if (p->flags & DP_F_SMR) {
 			inner_addrs(p->buf + p->inner, &src, &dst);
 			punt(w, PUNT_SMR, i, &p->aux, &src, &dst, now);
+		} else if (p->flags & DP_F_RESOLVE) {
+			inner_addrs(p->buf + p->inner, &src, &dst);
+			punt(w, PUNT_AHEAD, i, NULL, &src, &dst, now);
 		}
 		if (p->reason == DP_R_AWAY) {
 			push_out(w, p);
@@ -1700,6 +1709,8 @@ size_t xtr_dp_io_list(const struct xtr_dp_counters *io, struct xtr_dp_named *out
 		{ "held, then sent", io->held_sent },
 		{ "held, then dropped (queue full or no answer in 3 s)", io->hold_drops },
 		{ "not held: the instance-id's share of the queue is full", io->hold_refused_iid },
+		{ "sources of packets for our EIDs resolved ahead of the answer",
+		  io->resolved_ahead },
 		{ "natively-forward without a PETR, dropped", io->native_drops },
 		{ "unknown instance-id, dropped", io->unknown_iid },
 		{ "dynamic-EID learn punts", io->learn_punts },

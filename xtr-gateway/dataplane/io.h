@@ -24,6 +24,7 @@ struct xtr_dp_counters {
 	uint64_t held, held_sent, hold_drops, native_drops, unknown_iid;
 	uint64_t learn_punts, smr_sent, smr_ratelimited, smr_errors, route_errors;
 	uint64_t hold_refused_iid; /* not held: its instance-id's share of the queue is full */
+	uint64_t resolved_ahead;   /* Map-Requests for the source of a packet to a host of ours */
 	uint64_t tun_reads, tun_tso, tun_writes, tun_gro; /* syscalls; TSO segments in, GRO out */
 	uint64_t rloc_reads, rloc_gro, gso_errors;	  /* recvmmsg calls; coalesced datagrams */
 	uint64_t gso_sends;				  /* UDP GSO sends (many datagrams each) */

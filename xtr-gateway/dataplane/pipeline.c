@@ -577,6 +577,13 @@ void dp_deliver_batch(struct dp *dp, struct dp_pkt *pk, size_t n)
 	}
 }
 
+/* No mapping to send with, none being asked for: a miss, or a send-map-request entry. */
+static inline bool unresolved(const struct mc_fwd *f)
+{
+	return f->state == MC_MISS ||
+	       (f->state == MC_NEGATIVE && f->act == LISP_ACT_SEND_MAP_REQUEST);
+}
+
 /*
  * Decapsulation of packets whose off points at the LISP header, with the
  * outer TTL in ttl and the outer source in aux: header check, TTL rule,
@@ -641,6 +648,8 @@ static void decap_lisp(struct dp *dp, struct dp_pkt *pk, size_t n, const bool *s
 			 * restarted) nothing else would ever tell it: SMR (aux), rate-limited. */
 			if (l && l->kind == LOCAL_DYN_POLICY)
 				p->flags |= DP_F_SMR;
+			else if (l && unresolved(&from[j]))
+				p->flags |= DP_F_RESOLVE;
 			for (uint8_t m = 0; from[j].state == MC_COMPLETE && m < from[j].nloc; m++) {
 				if (lisp_addr_equal(&from[j].locs[m].addr, &p->aux)) {
 					add64(&from[j].locs[m].packets_in, 1);

@@ -45,10 +45,14 @@ enum dp_reason {
 };
 
 /* Flags the pipeline sets for the control plane (the packet's verdict stands). */
-#define DP_F_LEARN 0x01 /* source: an unknown host where the data plane learns: aux = source */
+#define DP_F_LEARN   0x01 /* source: an unknown host where the data plane learns: aux = source */
 /* decapsulated for an away EID, or an unknown host of a dynamic-eid prefix: SMR aux (the outer
  * source RLOC) */
-#define DP_F_SMR   0x02
+#define DP_F_SMR     0x02
+/* decapsulated for an EID of ours from a source with no mapping yet: resolve the source now, so
+ * that the answer need not wait for it (a VM that moved in answers the packets held for it at
+ * once, each to a peer this site never sent to) */
+#define DP_F_RESOLVE 0x04
 
 #define DP_BATCH    64
 #define DP_HEADROOM 64 /* room for the largest outer header (IPv6: 56 bytes) */
