@@ -276,6 +276,17 @@ static struct psock *psock_of(struct fhr_daemon *d, const char *ifname)
 	return NULL;
 }
 
+int fhr_detect_if_mac(struct fhr_daemon *d, const char *ifname, uint8_t mac[6])
+{
+	struct psock *s = psock_of(d, ifname);
+
+	if (!s)
+		return -ENODEV;
+	mac_refresh(s);
+	memcpy(mac, s->mac, 6);
+	return 0;
+}
+
 void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac)
 {

@@ -91,6 +91,8 @@ void fhr_detect_announce(struct fhr_daemon *d, const char *ifname, const struct 
 			 const struct lisp_addr *to_ip);
 /* Is a inside a prefix of ifname's own addresses (on the link)? */
 bool fhr_detect_on_link(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a);
+/* Our MAC on mobility interface ifname now: 0, or -ENODEV (not one we listen on). */
+int fhr_detect_if_mac(struct fhr_daemon *d, const char *ifname, uint8_t mac[6]);
 /*
  * Across subnets: the VM at mac on ifname is a moved-in one (its address
  * is not on the link here), or no longer. Its packets to hosts of its old

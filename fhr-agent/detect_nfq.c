@@ -255,7 +255,11 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 		lisp_addr_set_v6(&dst, p + 24);
 		plen = 40 + ((uint32_t)p[4] << 8 | p[5]);
 	}
-	if (src.afi && !s->draining && if_indextoname(nfq_get_indev(nfa), ifname) &&
+	/* not learned from: what is drained (see drain()), and a packet to a leaving EID, which its
+	 * hypervisor may have steered to us from the VM's tap in its switchover (its source is
+	 * any sender's, here or across the extension, not a host of this segment) */
+	if (src.afi && !s->draining && !(dst.afi && hold_of(s, &dst)) &&
+	    if_indextoname(nfq_get_indev(nfa), ifname) &&
 	    fhr_detect(s->d->fhr, ifname, &src,
 		       hw && ntohs(hw->hw_addrlen) == 6 ? hw->hw_addr : NULL, FHR_SRC_DATA,
 		       ev_now(s->d->loop)) > 0)

@@ -311,6 +311,9 @@ struct fhr_hv_io {
 		    size_t len);
 	void *arg;
 	struct evhist *evh; /* where its events go (borrowed); NULL: nowhere */
+	/* our MAC on interface ifname (0): a hypervisor may steer a guest's frames there in its
+	 * switchover; NULL, or an error: not offered */
+	int (*if_mac)(void *arg, const char *ifname, uint8_t mac[6]);
 };
 
 struct fhr_hv_counters {

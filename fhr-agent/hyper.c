@@ -30,6 +30,7 @@
 
 #define SENDERS_MAX  256
 #define SENDER_IDLE  120.0 /* s: a sender's replay state is kept that long (> 2 x slack) */
+#define HV_STEER_MAX 8	   /* VM interfaces an Ack says where to steer */
 #define SLACK	     60.0  /* s: the largest |event timestamp - now| accepted */
 #define BINDINGS_MAX 4096
 #define BINDING_IDLE 86400.0 /* s: a binding nobody spoke of for a day is dropped */
@@ -57,6 +58,12 @@ struct fhr_hv {
 	size_t nsenders;
 	struct fhr_hv_binding *b;
 	size_t nb;
+	/* the Ack of the event being applied: where its hypervisor may steer each VM interface's
+	 * frames (an HV_LEAVING whose pause follows, for the interfaces held here) */
+	struct {
+		uint8_t vm[6], fhr[6];
+	} steer[HV_STEER_MAX];
+	size_t nsteer;
 	uint64_t session, seq;
 	struct fhr_hv_counters c;
 	struct log_rate rl;
@@ -230,14 +237,34 @@ static void live(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, double now)
 }
 
 /*
+ * The VM interface mac is held here on ifname (its switchover follows):
+ * its hypervisor may steer the frames bound for it to our MAC there (the
+ * Ack says so, once per interface).
+ */
+static void steer_to(struct fhr_hv *h, const uint8_t *mac, const char *ifname)
+{
+	uint8_t ours[6];
+
+	for (size_t i = 0; i < h->nsteer; i++)
+		if (memcmp(h->steer[i].vm, mac, 6) == 0)
+			return;
+	if (!ifname || !h->io.if_mac || h->nsteer == HV_STEER_MAX ||
+	    h->io.if_mac(h->io.arg, ifname, ours) < 0)
+		return;
+	memcpy(h->steer[h->nsteer].vm, mac, 6);
+	memcpy(h->steer[h->nsteer++].fhr, ours, 6);
+}
+
+/*
  * The hypervisor says the VM with mac paused to leave this host (a live
  * migration's switchover): its EIDs here (bound by the events, or this
  * FHR's own by MAC) are leaving: held until the MovedAway.
  */
 enum leave_how {
-	LEAVE_SOON,
-	LEAVE_NOW,
-	LEAVE_PAUSED
+	LEAVE_SOON,    /* a migration pass that may be the last (HV_PAUSING) */
+	LEAVE_NOW,     /* the watcher pauses it once we acknowledge (pause_follows) */
+	LEAVE_PAUSED,  /* paused: on an extended subnet its MAC drawn to us */
+	LEAVE_STEERED, /* paused, its frames steered to us by its hypervisor: nothing to draw */
 };
 
 static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, enum leave_how how,
@@ -259,10 +286,16 @@ static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, enum lea
 		if (!have)
 			w.a[w.n++] = b->addrs[i];
 	}
-	for (size_t i = 0; i < w.n; i++)
-		n += (how == LEAVE_SOON	 ? fhr_leaving_soon(h->f, iid, &w.a[i], now)
-		      : how == LEAVE_NOW ? fhr_leaving(h->f, iid, &w.a[i], now)
-					 : fhr_paused(h->f, iid, &w.a[i], now)) > 0;
+	for (size_t i = 0; i < w.n; i++) {
+		int rc = how == LEAVE_SOON     ? fhr_leaving_soon(h->f, iid, &w.a[i], now)
+			 : how == LEAVE_PAUSED ? fhr_paused(h->f, iid, &w.a[i], now)
+					       : fhr_leaving(h->f, iid, &w.a[i], now);
+
+		n += rc > 0;
+		if (how == LEAVE_NOW && rc >= 0)
+			steer_to(h, mac,
+				 i < known ? w.ifname[i] : iface_for(h->conf, iid, &w.a[i]));
+	}
 	h->c.leaving += (uint64_t)n;
 	if (!known && !n)
 		h->c.leaving_unknown++; /* nothing of it is here: ignored */
@@ -337,7 +370,10 @@ static int apply(struct fhr_hv *h, uint32_t iid, const Vmroam__Notify__Hyperviso
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING:
 			b->live = false;
 			/* (pause_follows: the watcher pauses it once we acknowledged) */
-			leaving(h, vi->mac.data, iid, ev->pause_follows ? LEAVE_NOW : LEAVE_PAUSED,
+			leaving(h, vi->mac.data, iid,
+				ev->pause_follows ? LEAVE_NOW
+				: ev->steered	  ? LEAVE_STEERED
+						  : LEAVE_PAUSED,
 				now);
 			break;
 		case VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING: /* (it still runs) */
@@ -375,6 +411,7 @@ static struct sender *sender_for(struct fhr_hv *h, const char *id, uint32_t iid,
 static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid, const char *to,
 		const struct lisp_addr *dst, uint16_t port, uint64_t seq, int status)
 {
+	Vmroam__Notify__SteerTo st[HV_STEER_MAX], *stp[HV_STEER_MAX];
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__Ack a;
 	size_t len;
@@ -382,6 +419,14 @@ static void ack(struct fhr_hv *h, struct lisp_auth_key *k, uint32_t iid, const c
 	vmroam__notify__ack__init(&a);
 	a.seq = seq;
 	a.status = status;
+	for (size_t i = 0; i < h->nsteer && status == 0; i++) {
+		vmroam__notify__steer_to__init(&st[i]);
+		st[i].vm_mac = (ProtobufCBinaryData){ 6, h->steer[i].vm };
+		st[i].fhr_mac = (ProtobufCBinaryData){ 6, h->steer[i].fhr };
+		stp[i] = &st[i];
+		a.n_steer = i + 1;
+	}
+	a.steer = stp;
 	vmroam__notify__envelope__init(&env);
 	env.instance_id = iid;
 	env.direction = VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR;
@@ -472,8 +517,10 @@ void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
 	}
 	s->last = now;
 	h->c.accepted++;
+	h->nsteer = 0;
 	rc = apply(h, iid, env->hypervisor_event, src, now);
 	ack(h, k, iid, env->sender, src, sport, env->seq, rc);
+	h->nsteer = 0;
 out:
 	vmroam__notify__envelope__free_unpacked(env, NULL);
 }

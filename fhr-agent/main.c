@@ -80,6 +80,11 @@ static int hv_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const
 	return notify_sendto(((struct fhr_daemon *)arg)->hv_fd, dst, dport, buf, len);
 }
 
+static int hv_if_mac(void *arg, const char *ifname, uint8_t mac[6])
+{
+	return fhr_detect_if_mac(arg, ifname, mac);
+}
+
 /* The HypervisorEvent listener on every address, UDP hypervisor-events port (4350). */
 static void open_hv(struct fhr_daemon *d)
 {
@@ -377,7 +382,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_args args = { .conf_path = CONF_DEFAULT, .ctl_path = FHR_SOCKET_DEFAULT };
 	struct fhr_daemon d = { .udp = { -1, -1 }, .hv_fd = { -1, -1 } };
-	struct fhr_hv_io hvio = { .send = hv_send, .arg = &d };
+	struct fhr_hv_io hvio = { .send = hv_send, .if_mac = hv_if_mac, .arg = &d };
 	struct fhr_io io = {
 		.send = udp_send, .known = known, .probe = fhr_detect_probe, .arg = &d
 	};
