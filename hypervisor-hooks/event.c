@@ -23,6 +23,8 @@ const char *hv_kind_name(enum hv_kind k)
 		return "pausing";
 	case HV_SWITCHING:
 		return "switching";
+	case HV_STEERED:
+		return "steered";
 	default:
 		return "none";
 	}
@@ -30,7 +32,7 @@ const char *hv_kind_name(enum hv_kind k)
 
 enum hv_kind hv_kind_from_name(const char *name)
 {
-	for (enum hv_kind k = HV_ARRIVING; k <= HV_SWITCHING; k++)
+	for (enum hv_kind k = HV_ARRIVING; k <= HV_STEERED; k++)
 		if (strcmp(hv_kind_name(k), name) == 0)
 			return k;
 	return HV_NONE;
@@ -176,7 +178,8 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEFT,
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING,
 		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_PAUSING,
-		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING /* HV_SWITCHING */
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING, /* HV_SWITCHING */
+		VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING  /* HV_STEERED */
 	};
 	Vmroam__Notify__VmInterface vifs[HV_IFACES_MAX], *vifp[HV_IFACES_MAX];
 	char abuf[HV_IFACES_MAX][HV_ADDRS_MAX][LISP_ADDR_STRLEN];
@@ -187,7 +190,7 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	char sender[2 * HV_NAME_MAX + 2], receiver[LISP_ADDR_STRLEN] = "";
 	size_t len;
 
-	if (kind < HV_ARRIVING || kind > HV_SWITCHING)
+	if (kind < HV_ARRIVING || kind > HV_STEERED)
 		return 0;
 	if (t->has_fhr || d->has_fhr) /* the FHR it goes to (hv_route's choice) */
 		lisp_addr_format(t->has_fhr ? &t->fhr : &d->fhr, receiver, sizeof(receiver));
@@ -200,6 +203,7 @@ size_t hv_event_pack(const struct hv_conf *c, const struct hv_tenant *t, const s
 	ev.reason = (char *)(uintptr_t)(reason ? reason : "");
 	ev.timestamp = timestamp;
 	ev.pause_follows = kind == HV_SWITCHING;
+	ev.steered = kind == HV_STEERED;
 	for (size_t i = 0; i < d->nifaces; i++) {
 		const struct hv_iface *f = &d->ifaces[i];
 

@@ -116,6 +116,8 @@ enum hv_kind {
 	HV_PAUSING = 4, /* a migration away from here began a pass that may be its last */
 	/* (sent as HV_LEAVING with pause_follows: the watcher pauses the guest next) */
 	HV_SWITCHING = 5,
+	/* (sent as HV_LEAVING with steered: paused, its frames steered to the FHR since before) */
+	HV_STEERED = 6,
 };
 
 const char *hv_kind_name(enum hv_kind k);

@@ -13,6 +13,7 @@
  * FHRs the VMs running here, so that they know their MACs and addresses.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 
 #include "hypervisor-hooks/hv.h"
 #include "hypervisor-hooks/loop_virt.h"
+#include "hypervisor-hooks/steer.h"
 #include "hypervisor-hooks/watch_virt.h"
 #include "lib/log.h"
 #include "lib/notify.h"
@@ -65,9 +67,21 @@ struct mig {
 	struct peer *peer; /* where its HV_LEAVING went, and its sequence number */
 	uint64_t seq;
 	bool paused_told; /* the FHR was told it paused (libvirt's SUSPENDED need not be) */
+	/* the FHR's Ack: where each held VM interface's frames may go (steer.h) */
+	struct {
+		uint8_t vm[6], fhr[6];
+	} to[HV_IFACES_MAX];
+	size_t nto;
 };
-#define MIGS_MAX 16
-#define MIG_POLL 0.005 /* s between looks at a migration's progress */
+
+/* A tap whose frames are steered to its guest's FHR now (steer.h), until the guest runs here
+ * again (told to its FHR), or its tap goes (migrated: the chain goes with it). */
+struct steered {
+	char domain[256], tap[HV_NAME_MAX];
+};
+#define STEERED_MAX 64
+#define MIGS_MAX    16
+#define MIG_POLL    0.005 /* s between looks at a migration's progress */
 
 struct vw {
 	struct ev_loop *loop;
@@ -91,6 +105,10 @@ struct vw {
 	uint64_t session;
 	struct vw_counters c;
 	struct log_rate rl;
+	struct hv_steer *steer; /* opened at the first switchover with frames to steer */
+	bool steer_broken;	/* it could not be: not tried again */
+	struct steered steered[STEERED_MAX];
+	size_t nsteered;
 	uint8_t buf[NOTIFY_MAX];
 };
 
@@ -146,6 +164,8 @@ static void resend(void *arg, const uint8_t *buf, size_t len)
 	send_to(r->w, r->p, buf, len);
 }
 
+static void unsteer(struct vw *w, const char *domain);
+
 /* Tells d's FHR (reliably: until acknowledged): the sequence number (to *to), or 0. */
 static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, const char *reason,
 		     struct peer **to)
@@ -158,6 +178,10 @@ static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind,
 	size_t len;
 	uint64_t seq;
 
+	/* it runs here (the migration failed after the pause, or was cancelled): its frames
+	 * reach it again before its FHR delivers what it held to it */
+	if (kind != HV_LEAVING && kind != HV_SWITCHING && kind != HV_STEERED && kind != HV_PAUSING)
+		unsteer(w, d->name);
 	if (hv_route(w->conf, d, &t, &fhr, &port, err, sizeof(err)) < 0) {
 		if (d->tenant_vm)
 			log_warn_rl(&w->rl, "virtwatch: %s", err);
@@ -297,6 +321,78 @@ static struct mig *mig_of(struct vw *w, virDomainPtr dom)
 	return NULL;
 }
 
+/*
+ * The taps of domain get their frames again (before its FHR is told it
+ * runs here); those gone (migrated) are forgotten.
+ */
+static void unsteer(struct vw *w, const char *domain)
+{
+	for (size_t i = 0; i < w->nsteered;) {
+		struct steered *t = &w->steered[i];
+		int rc;
+
+		if (domain && strcmp(t->domain, domain) != 0) {
+			i++;
+			continue;
+		}
+		rc = if_nametoindex(t->tap) ? hv_steer_off(w->steer, t->tap) : 0;
+		if (rc < 0) { /* (its frames would loop between the FHR and the tap) */
+			w->c.steer_failed++;
+			log_err("virtwatch: %s: cannot stop steering %s to its FHR: %s", t->domain,
+				t->tap, strerror(-rc));
+		} else if (domain) {
+			log_info("virtwatch: %s: %s's frames reach it again", t->domain, t->tap);
+		}
+		*t = w->steered[--w->nsteered];
+	}
+}
+
+/*
+ * The guest's frames steered to its FHR (steer.h), every interface whose
+ * FHR said where (its Ack), before the pause: from now on nothing reaches
+ * it, and the FHR holds it all. How many taps.
+ */
+static size_t steer(struct vw *w, struct mig *m, const struct hv_domain *d)
+{
+	size_t n = 0;
+	int rc;
+
+	if (!m->nto || !d || w->steer_broken)
+		return 0;
+	if (!w->steer && (rc = hv_steer_open(&w->steer)) < 0) {
+		w->steer_broken = true;
+		log_warn(
+			"virtwatch: cannot steer guests' frames to their FHR (nftables: %s): on an "
+			"extended subnet the FHR draws them at the pause instead",
+			strerror(-rc));
+		return 0;
+	}
+	for (size_t i = 0; i < d->nifaces; i++) {
+		const struct hv_iface *f = &d->ifaces[i];
+
+		for (size_t k = 0; k < m->nto && f->target[0]; k++) {
+			if (memcmp(m->to[k].vm, f->mac, 6) != 0)
+				continue;
+			rc = w->nsteered < STEERED_MAX
+				     ? hv_steer_on(w->steer, f->target, f->mac, m->to[k].fhr)
+				     : -ENOSPC;
+			if (rc < 0) {
+				w->c.steer_failed++;
+				log_warn_rl(&w->rl, "virtwatch: %s: cannot steer %s to its FHR: %s",
+					    d->name, f->target, strerror(-rc));
+			} else {
+				struct steered *t = &w->steered[w->nsteered++];
+
+				snprintf(t->domain, sizeof(t->domain), "%s", d->name);
+				snprintf(t->tap, sizeof(t->tap), "%s", f->target);
+				n++;
+			}
+			break;
+		}
+	}
+	return n;
+}
+
 static void mig_end(struct vw *w, struct mig *m)
 {
 	/* QEMU gets the operator's limit back (if the migration failed, for the next one) */
@@ -373,11 +469,15 @@ static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
 			 "all the same",
 			 name, waited);
 	}
+	size_t steered = acked ? steer(w, m, domain_of(w, m->dom, false)) : 0;
+
+	w->c.steered += steered > 0;
 	if (virDomainSuspend(m->dom) < 0) {
 		virErrorPtr e = virGetLastError();
 		const struct hv_domain *d;
 		int state = VIR_DOMAIN_NOSTATE;
 
+		unsteer(w, name);
 		w->c.switch_failed++;
 		log_warn("virtwatch: %s: cannot pause it for its switchover (%s): QEMU switches "
 			 "over by itself",
@@ -395,8 +495,13 @@ static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
 		log_info("virtwatch: %s: paused for its switchover, %.1f ms after telling its FHR",
 			 name, (ev_time() - m->sw.told) * 1000.0);
 		/* at once, not after libvirt's SUSPENDED: on an extended subnet the FHR draws
-		 * the frames to the guest's MAC to itself now (not while the guest still runs) */
-		m->paused_told = d && tell(w, d, HV_LEAVING, "paused for its switchover", NULL);
+		 * the frames to the guest's MAC to itself now (not while the guest still runs),
+		 * unless they are steered to it already */
+		m->paused_told = d && tell(w, d, steered ? HV_STEERED : HV_LEAVING,
+					   steered ? "paused for its switchover, its frames "
+						     "steered to its FHR"
+						   : "paused for its switchover",
+					   NULL);
 	}
 	if (virDomainMigrateSetMaxDowntime(m->dom, m->limit_ms, 0) < 0)
 		virResetLastError(); /* (gone already: migrated) */
@@ -678,8 +783,18 @@ static void take_ack(struct vw *w, const uint8_t *buf, size_t len)
 		for (size_t k = 0; mine && k < w->nmigs; k++) {
 			struct mig *m = &w->migs[k];
 
-			if (m->led && m->peer == p && m->seq == env->ack->seq &&
-			    hv_switch_acked(&m->sw) == HV_SWITCH_PAUSE)
+			if (!m->led || m->peer != p || m->seq != env->ack->seq)
+				continue;
+			m->nto = 0;
+			for (size_t j = 0; j < env->ack->n_steer && m->nto < HV_IFACES_MAX; j++) {
+				const Vmroam__Notify__SteerTo *st = env->ack->steer[j];
+
+				if (st->vm_mac.len != 6 || st->fhr_mac.len != 6)
+					continue;
+				memcpy(m->to[m->nto].vm, st->vm_mac.data, 6);
+				memcpy(m->to[m->nto++].fhr, st->fhr_mac.data, 6);
+			}
+			if (hv_switch_acked(&m->sw) == HV_SWITCH_PAUSE)
 				switch_over(w, m, ev_time(), true);
 		}
 		if (mine) {
@@ -717,6 +832,13 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct vw *w = container_of(t, struct vw, tick);
 
 	(void)revents;
+	for (size_t i = 0; i < w->nsteered;) { /* (migrated: the tap went, its chain with it) */
+		if (if_nametoindex(w->steered[i].tap)) {
+			i++;
+			continue;
+		}
+		w->steered[i] = w->steered[--w->nsteered];
+	}
 	for (size_t i = 0; i < w->npeers; i++) {
 		struct resend_arg r = { w, &w->peers[i] };
 
@@ -814,6 +936,7 @@ void vw_free(struct vw *w)
 		lisp_auth_key_free(w->peers[i].key);
 		notify_tx_free(&w->peers[i].tx);
 	}
+	hv_steer_close(w->steer);
 	free(w->cache);
 	free(w);
 }

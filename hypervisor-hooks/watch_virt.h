@@ -20,6 +20,8 @@ struct vw_counters {
 	uint64_t unroutable, bad_xml, bad_acks;
 	/* migrations whose switchover we led; paused by us; without the FHR's Ack; failed */
 	uint64_t led, switched, switch_unconfirmed, switch_failed;
+	/* of them, with the guest's frames steered to its FHR; taps not steered or unsteered */
+	uint64_t steered, steer_failed;
 };
 
 struct vw;

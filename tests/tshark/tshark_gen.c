@@ -592,6 +592,17 @@ static void envelope(Vmroam__Notify__Envelope *env, Vmroam__Notify__Direction di
 }
 
 /* The eid-notify channel (version 2): an event, a snapshot part, a keepalive with a digest. */
+
+/* A host's HypervisorEvent hv to the FHR (UDP 4350), in envelope env of sequence seq. */
+static void emit_hv(Vmroam__Notify__Envelope *env, Vmroam__Notify__HypervisorEvent *hv,
+		    uint64_t seq)
+{
+	envelope(env, VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR, "host-9/virtwatch",
+		 "198.51.100.1", seq);
+	env->body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT;
+	env->hypervisor_event = hv;
+	emit_notify("192.0.2.99", 40001, "198.51.100.1", 4350, env);
+}
 static void frames_eid_notify(void)
 {
 	static uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
@@ -660,8 +671,6 @@ static void frames_eid_notify(void)
 		Vmroam__Notify__HypervisorEvent hv;
 		Vmroam__Notify__VmInterface vif, *vifp = &vif;
 
-		envelope(&env, VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR, "host-9/virtwatch",
-			 "198.51.100.1", 10);
 		vmroam__notify__hypervisor_event__init(&hv);
 		vmroam__notify__vm_interface__init(&vif);
 		hv.kind = VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE;
@@ -679,9 +688,7 @@ static void frames_eid_notify(void)
 		vif.n_addresses = 2;
 		hv.interfaces = &vifp;
 		hv.n_interfaces = 1;
-		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT;
-		env.hypervisor_event = &hv;
-		emit_notify("192.0.2.99", 40001, "198.51.100.1", 4350, &env);
+		emit_hv(&env, &hv, 10);
 		want("pbf.vmroam.notify.HypervisorEvent.kind", "%d",
 		     VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LIVE);
 		want("pbf.vmroam.notify.HypervisorEvent.domain", "vm-a");
@@ -690,16 +697,40 @@ static void frames_eid_notify(void)
 		want("pbf.vmroam.notify.VmInterface.target", "vnet0");
 		want("pbf.vmroam.notify.VmInterface.addresses", "198.51.100.10,2001:db8:d::10");
 		/* the watcher's LEAVING before it pauses the guest (its switchover) */
-		envelope(&env, VMROAM__NOTIFY__DIRECTION__HYPERVISOR_TO_FHR, "host-9/virtwatch",
-			 "198.51.100.1", 11);
 		hv.kind = VMROAM__NOTIFY__HYPERVISOR_KIND__HV_LEAVING;
 		hv.reason = (char *)(uintptr_t) "switchover: 16292 KiB left";
 		hv.pause_follows = true;
-		env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_HYPERVISOR_EVENT;
-		env.hypervisor_event = &hv;
-		emit_notify("192.0.2.99", 40001, "198.51.100.1", 4350, &env);
+		emit_hv(&env, &hv, 11);
 		want("pbf.vmroam.notify.HypervisorEvent.reason", "switchover: 16292 KiB left");
 		want("pbf.vmroam.notify.HypervisorEvent.pause_follows", "1");
+		/* the FHR's Ack of it: where the watcher may steer the guest's frames */
+		{
+			static uint8_t fhr_mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x01, 0x0a };
+			Vmroam__Notify__Ack ack;
+			Vmroam__Notify__SteerTo st, *stp = &st;
+
+			envelope(&env, VMROAM__NOTIFY__DIRECTION__FHR_TO_HYPERVISOR, "fhr-dc1",
+				 "host-9/virtwatch", 12);
+			vmroam__notify__ack__init(&ack);
+			vmroam__notify__steer_to__init(&st);
+			ack.seq = 11;
+			st.vm_mac = (ProtobufCBinaryData){ 6, mac };
+			st.fhr_mac = (ProtobufCBinaryData){ 6, fhr_mac };
+			ack.steer = &stp;
+			ack.n_steer = 1;
+			env.body_case = VMROAM__NOTIFY__ENVELOPE__BODY_ACK;
+			env.ack = &ack;
+			emit_notify("198.51.100.1", 4350, "192.0.2.99", 40001, &env);
+			want("pbf.vmroam.notify.Ack.seq", "11");
+			want("pbf.vmroam.notify.SteerTo.vm_mac", "52:54:00:12:34:56");
+			want("pbf.vmroam.notify.SteerTo.fhr_mac", "02:00:5e:00:01:0a");
+		}
+		/* the LEAVING at the pause, the guest's frames steered to the FHR since */
+		hv.reason = (char *)(uintptr_t) "paused for its switchover, its frames steered";
+		hv.pause_follows = false;
+		hv.steered = true;
+		emit_hv(&env, &hv, 13);
+		want("pbf.vmroam.notify.HypervisorEvent.steered", "1");
 	}
 }
 

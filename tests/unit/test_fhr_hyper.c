@@ -90,6 +90,17 @@ static int hv_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const
 	return 0;
 }
 
+/* Our MAC on br0 (only there): where a hypervisor may steer a VM's frames. */
+static const uint8_t br0_mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x01, 0x0a };
+static int if_mac(void *arg, const char *ifname, uint8_t mac[6])
+{
+	(void)arg;
+	if (strcmp(ifname, "br0") != 0)
+		return -ENODEV;
+	memcpy(mac, br0_mac, 6);
+	return 0;
+}
+
 struct env {
 	struct fhr_conf *fconf;
 	struct hv_conf *hconf;
@@ -142,7 +153,7 @@ static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	struct fhr_io io = { .send = gw_send, .known = rec_known };
-	struct fhr_hv_io hio = { .send = hv_send };
+	struct fhr_hv_io hio = { .send = hv_send, .if_mac = if_mac };
 	char err[256];
 
 	ngw = nhv = 0;
@@ -194,13 +205,17 @@ static size_t say(struct env *e, const char *tenant, enum hv_kind kind, double t
 	return len;
 }
 
-/* The status of the last Ack, or 1 when none came. */
-static int last_ack(void)
+/* The status of the last Ack, or 1 when none came; where it says to steer, in steer (if not NULL:
+ * "VMMAC>FHRMAC ..." as hex bytes). */
+static int last_ack_steer(char *steer, size_t cap)
 {
 	struct lisp_auth_key *k;
 	Vmroam__Notify__Envelope *env;
 	int err, status;
+	size_t n = 0;
 
+	if (steer)
+		steer[0] = '\0';
 	if (!nhv)
 		return 1;
 	k = lisp_auth_key_new("hv-a", 4);
@@ -209,8 +224,22 @@ static int last_ack(void)
 	assert_non_null(env);
 	assert_int_equal(env->body_case, VMROAM__NOTIFY__ENVELOPE__BODY_ACK);
 	status = env->ack->status;
+	for (size_t i = 0; steer && i < env->ack->n_steer; i++) {
+		const Vmroam__Notify__SteerTo *t = env->ack->steer[i];
+
+		assert_int_equal(t->vm_mac.len, 6);
+		assert_int_equal(t->fhr_mac.len, 6);
+		n += (size_t)snprintf(steer + n, cap - n, "%s%02x%02x>%02x%02x", i ? " " : "",
+				      t->vm_mac.data[0], t->vm_mac.data[5], t->fhr_mac.data[0],
+				      t->fhr_mac.data[5]);
+	}
 	vmroam__notify__envelope__free_unpacked(env, NULL);
 	return status;
+}
+
+static int last_ack(void)
+{
+	return last_ack_steer(NULL, 0);
 }
 
 /* The EID events the FHR sent its gateway: "A:198.51.100.10:hypervisor D:..." */
@@ -616,6 +645,38 @@ static void switching_then_paused(void **state)
 	assert_int_equal(eid_state(e), 0);
 }
 
+/*
+ * The watcher steers the guest's frames to us (steer.h): the Ack of the
+ * switchover says where (our MAC on the VM's segment, for its interface);
+ * the LEAVING at the pause says they are steered: nothing drawn (knowns
+ * has no "paused"). Any other Ack says nothing of it.
+ */
+static void steered_switchover(void **state)
+{
+	struct env *e = *state;
+	char ev[512], steer[128];
+
+	say(e, "A", HV_LIVE, 1001, 1001, NULL);
+	assert_int_equal(last_ack_steer(steer, sizeof(steer)), 0);
+	assert_string_equal(steer, ""); /* (not leaving) */
+	gw_events(ev, sizeof(ev));
+	knowns[0] = '\0';
+	say(e, "A", HV_SWITCHING, 1002, 1002, NULL);
+	assert_int_equal(last_ack_steer(steer, sizeof(steer)), 0);
+	assert_string_equal(steer, "5210>020a"); /* 52:..:10 to 02:..:0a */
+	gw_events(ev, sizeof(ev));
+	assert_string_equal(ev, "L:198.51.100.10:hypervisor");
+	say(e, "A", HV_STEERED, 1002.3, 1002.3, NULL);
+	assert_int_equal(last_ack_steer(steer, sizeof(steer)), 0);
+	assert_string_equal(steer, "");
+	assert_string_equal(knowns, "leaving"); /* held, not drawn */
+	assert_int_equal(eid_state(e), 1);
+	/* a VM not held here (tenant B's instance-id has none of it): nothing to steer */
+	say(e, "B", HV_SWITCHING, 1002.4, 1002.4, NULL);
+	assert_int_equal(last_ack_steer(steer, sizeof(steer)), 0);
+	assert_string_equal(steer, "");
+}
+
 static void leaving_moved_naming_the_version_before(void **state)
 {
 	struct env *e = *state;
@@ -726,6 +787,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(leaving_then_stays_then_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(pausing_then_paused_or_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(switching_then_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(steered_switchover, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaving_moved_naming_the_version_before, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(leaving_hold_time, setup, teardown),
