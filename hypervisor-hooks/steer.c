@@ -175,6 +175,10 @@ int hv_steer_on(struct hv_steer *t, const char *tap, const uint8_t vm[6], const 
 	rc = bridge_of(tap, br, brmac, &brindex);
 	if (rc < 0)
 		return rc;
+	/* the FHR is that bridge itself (here, in this namespace): a frame the bridge sends
+	 * to its own MAC goes nowhere, so it is left to the FHR's draw at the pause */
+	if (memcmp(brmac, fhr, 6) == 0)
+		return -EHOSTUNREACH;
 	chain_name(chain, sizeof(chain), tap);
 	nftb_start(&b, &t->s, NFPROTO_NETDEV);
 	c = nftb_must(nftnl_chain_alloc());

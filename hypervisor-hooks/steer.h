@@ -21,7 +21,8 @@ struct hv_steer;
 /* The table (a leftover one replaced): 0, or -errno. */
 int hv_steer_open(struct hv_steer **out);
 void hv_steer_close(struct hv_steer *t);
-/* tap's frames to vm go to fhr from now on: 0, or -errno (-ENODEV: tap not in a bridge). */
+/* tap's frames to vm go to fhr from now on: 0, or -errno (-ENODEV: tap not in a bridge;
+ * -EHOSTUNREACH: fhr is the MAC of the tap's bridge, the FHR on this host's bridge itself). */
 int hv_steer_on(struct hv_steer *t, const char *tap, const uint8_t vm[6], const uint8_t fhr[6]);
 /* tap's frames go to the guest again (0 also when tap, and so its chain, are gone). */
 int hv_steer_off(struct hv_steer *t, const char *tap);

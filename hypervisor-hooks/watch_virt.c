@@ -376,7 +376,13 @@ static size_t steer(struct vw *w, struct mig *m, const struct hv_domain *d)
 			rc = w->nsteered < STEERED_MAX
 				     ? hv_steer_on(w->steer, f->target, f->mac, m->to[k].fhr)
 				     : -ENOSPC;
-			if (rc < 0) {
+			if (rc == -EHOSTUNREACH) {
+				log_debug(LOG_VIRT,
+					  "virtwatch: %s: %s: its FHR is its bridge, here: not "
+					  "steered "
+					  "(its MAC drawn at the pause)",
+					  d->name, f->target);
+			} else if (rc < 0) {
 				w->c.steer_failed++;
 				log_warn_rl(&w->rl, "virtwatch: %s: cannot steer %s to its FHR: %s",
 					    d->name, f->target, strerror(-rc));

@@ -54,6 +54,8 @@ vmrx() { # echo requests the VM received (IPv4 and IPv6)
 
 out=$(cmd "on lone $VMMAC $FHRMAC")
 check "a tap in no bridge: refused ($out)" test "$out" != ok
+out=$(cmd "on t0 $VMMAC $BRMAC")
+check "to the bridge's own MAC (the FHR on this bridge): refused ($out)" test "$out" != ok
 check "steering t0 to the fhr: on" test "$(cmd "on t0 $VMMAC $FHRMAC")" = ok
 ip netns exec "$(ns fhr)" tcpdump -U -nei eth0 -w "$WORK/fhr.pcap" \
 	'icmp or (icmp6 and ip6[40] == 128)' 2>/dev/null 7>&- &
