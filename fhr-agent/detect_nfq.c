@@ -48,6 +48,7 @@ struct held {
 struct hold_eid {
 	struct lisp_addr a;
 	bool on;
+	bool steered; /* its hypervisor steers its frames to us: none passed on to it */
 	uint32_t packets;
 	uint64_t bytes;
 };
@@ -150,32 +151,57 @@ bool fhr_nfq_hold(struct fhr_daemon *d, const struct lisp_addr *a)
 	return true;
 }
 
-size_t fhr_nfq_release(struct fhr_daemon *d, const struct lisp_addr *a, enum fhr_release how)
+void fhr_nfq_steered(struct fhr_daemon *d, const struct lisp_addr *a)
 {
-	struct fhr_nfq_state *s = d->nfq;
-	struct hold_eid *h = s ? hold_of(s, a) : NULL;
-	char addr[LISP_ADDR_STRLEN];
-	size_t n = 0, k = 0;
-	uint16_t slot;
-	int rc;
+	struct hold_eid *h = d->nfq ? hold_of(d->nfq, a) : NULL;
 
-	if (!h)
-		return 0;
-	slot = (uint16_t)(h - s->holds);
+	if (h)
+		h->steered = true;
+}
+
+/* The verdict (accept, or drop) of every packet held for h, in order; how many. */
+static size_t verdicts(struct fhr_nfq_state *s, struct hold_eid *h, uint32_t verdict)
+{
+	uint16_t slot = (uint16_t)(h - s->holds);
+	size_t n = 0, k = 0;
+
 	for (size_t i = 0; i < s->nq; i++) {
 		if (s->q[i].slot != slot) {
 			s->q[k++] = s->q[i];
 			continue;
 		}
-		nfq_set_verdict(s->qh, s->q[i].id, NF_ACCEPT, 0, NULL);
+		nfq_set_verdict(s->qh, s->q[i].id, verdict, 0, NULL);
 		s->qbytes -= s->q[i].len;
 		n++;
 	}
 	s->nq = k;
+	h->packets = 0;
+	h->bytes = 0;
+	return n;
+}
+
+size_t fhr_nfq_release(struct fhr_daemon *d, const struct lisp_addr *a, enum fhr_release how)
+{
+	struct fhr_nfq_state *s = d->nfq;
+	struct hold_eid *h = s ? hold_of(s, a) : NULL;
+	char addr[LISP_ADDR_STRLEN];
+	size_t n;
+	int rc;
+
+	if (!h)
+		return 0;
+	if (how == FHR_RELEASE_DROP) { /* (held on: it is still leaving) */
+		n = verdicts(s, h, NF_DROP);
+		s->c.released[how] += n;
+		return n;
+	}
+	n = verdicts(s, h, NF_ACCEPT);
 	s->c.released[how] += n;
 	h->on = false;
-	/* after the verdicts: what came meanwhile is queued behind them, accepted as it is
-	 * read, now: no longer queued, the next go past the queue */
+	/* after the verdicts: what came while they were given (a few ms for hundreds) is
+	 * queued behind them, accepted now, before the next go past the queue (no longer
+	 * queued); and what came until then */
+	drain(s);
 	rc = fhr_nft_leaving(s->nft, a, false);
 	if (rc < 0)
 		log_warn_rl(&s->rl, "nfqueue: cannot delete %s from the leaving EIDs: %s",
@@ -205,30 +231,35 @@ struct fhr_hold_counters fhr_nfq_counters(const struct fhr_daemon *d)
 	return c;
 }
 
-/* A packet to a leaving EID (dst): its verdict waits, if the limits let it; true if held. */
-static bool hold_packet(struct fhr_nfq_state *s, uint32_t id, const struct lisp_addr *dst,
-			uint32_t len)
+/*
+ * A packet to a leaving EID (dst): its verdict waits, if the limits let it.
+ * 1 if held; 0 if it goes on (not leaving, or over a limit); -1 if over a
+ * limit while its frames are steered to us (it would only come back).
+ */
+static int hold_packet(struct fhr_nfq_state *s, uint32_t id, const struct lisp_addr *dst,
+		       uint32_t len)
 {
 	struct hold_eid *h = hold_of(s, dst);
 	char addr[LISP_ADDR_STRLEN];
 
 	if (!h)
-		return false; /* (queued before its leaving ended: goes on at once) */
+		return 0; /* (queued before its leaving ended: goes on at once) */
 	if (h->packets >= FHR_HOLD_EID_PACKETS || h->bytes + len > FHR_HOLD_EID_BYTES ||
 	    s->nq >= FHR_HOLD_PACKETS || s->qbytes + len > FHR_HOLD_BYTES) {
 		s->c.over_limit++;
 		log_warn_rl(&s->rl_hold,
-			    "nfqueue: %s: hold limit reached (%u packets here, %zu in all): "
-			    "passed on at once",
-			    lisp_addr_format(dst, addr, sizeof(addr)), h->packets, s->nq);
-		return false;
+			    "nfqueue: %s: hold limit reached (%u packets here, %zu in all): %s",
+			    lisp_addr_format(dst, addr, sizeof(addr)), h->packets, s->nq,
+			    h->steered ? "dropped (its frames are steered to us)"
+				       : "passed on at once");
+		return h->steered ? -1 : 0;
 	}
 	s->q[s->nq++] = (struct held){ .id = id, .len = len, .slot = (uint16_t)(h - s->holds) };
 	s->qbytes += len;
 	h->packets++;
 	h->bytes += len;
 	s->c.held++;
-	return true;
+	return 1;
 }
 
 static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa,
@@ -242,6 +273,7 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	int len = nfq_get_payload(nfa, &p);
 	struct lisp_addr src = { 0 }, dst = { 0 };
 	uint32_t id = ph ? ntohl(ph->packet_id) : 0, plen = 0;
+	int held;
 
 	(void)msg;
 	s->packets++;
@@ -264,9 +296,10 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 		       hw && ntohs(hw->hw_addrlen) == 6 ? hw->hw_addr : NULL, FHR_SRC_DATA,
 		       ev_now(s->d->loop)) > 0)
 		s->learned++;
-	if (ph && dst.afi && hold_packet(s, id, &dst, plen))
+	held = ph && dst.afi ? hold_packet(s, id, &dst, plen) : 0;
+	if (held > 0)
 		return 0; /* its verdict waits for the end of the leaving */
-	return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
+	return nfq_set_verdict(qh, id, held < 0 ? NF_DROP : NF_ACCEPT, 0, NULL);
 }
 
 /*

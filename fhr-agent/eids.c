@@ -402,7 +402,9 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
 	return 1;
 }
 
-int fhr_paused(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+/* fhr_leaving(), then, if a is leaving (and not steered already), known(what). */
+static int leaving_then(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now,
+			enum fhr_known what)
 {
 	struct lisp_prefix host;
 	struct fhr_eid *e;
@@ -410,10 +412,23 @@ int fhr_paused(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double no
 
 	lisp_prefix_from_addr(&host, iid, a);
 	e = ptable_lookup_exact(f->eids, &host);
-	if (rc >= 0 && e && e->leaving && f->io.known)
-		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
-			    FHR_KNOWN_PAUSED);
+	if (rc < 0 || !e || !e->leaving || (what == FHR_KNOWN_STEERED && e->steered))
+		return rc;
+	if (what == FHR_KNOWN_STEERED)
+		e->steered = true;
+	if (f->io.known)
+		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL, what);
 	return rc;
+}
+
+int fhr_paused(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	return leaving_then(f, iid, a, now, FHR_KNOWN_PAUSED);
+}
+
+int fhr_steered(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
+{
+	return leaving_then(f, iid, a, now, FHR_KNOWN_STEERED);
 }
 
 int fhr_leaving_soon(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now)
@@ -441,6 +456,7 @@ static void leaving_end_here(struct fhr *f, struct fhr_eid *e, const char *why, 
 	char b[LISP_PREFIX_STRLEN];
 
 	e->leaving = false;
+	e->steered = false; /* (its hypervisor lets our frames through again: it runs here) */
 	e->tentative_until = 0;
 	e->announced_ours = false; /* (known() tells the segment its MAC again) */
 	f->nleaving--;
@@ -475,6 +491,7 @@ void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e)
 	if (!e->leaving)
 		return;
 	e->leaving = false;
+	e->steered = false;
 	f->nleaving--;
 	f->c.leaving_moved++;
 	/* (a departure that waited goes FHR_LEFT_DRAIN after the MovedAway: leaving_expire()) */
@@ -540,9 +557,27 @@ again:
 			leaving_end_here(f, e, "no pause followed its migration pass", now);
 			continue;
 		}
+		if (e->steered && !e->left_pending) {
+			/* its VM still paused, our frames to it steered back to us: nothing
+			 * can be delivered to it (it would loop), and it may move yet */
+			char b[LISP_PREFIX_STRLEN];
+
+			f->c.leaving_steered_over++;
+			log_warn("fhr: %s: hold time over, its VM still paused (its frames steered "
+				 "to us): what was held dropped, held on",
+				 lisp_prefix_format(&e->p, b, sizeof(b)));
+			evh_add(f->io.evh, "hold-dropped", &e->p, NULL,
+				"hold time over, its VM still paused: held on");
+			e->leaving_since = now;
+			if (f->io.known)
+				f->io.known(f->io.arg, e->ifname, &e->p.addr,
+					    e->has_mac ? e->mac : NULL, FHR_KNOWN_HOLD_DROP);
+			continue;
+		}
 		f->c.leaving_expired++;
 		if (e->left_pending) {
 			e->leaving = false;
+			e->steered = false;
 			f->nleaving--;
 			evh_add(f->io.evh, "leaving-ended", &e->p, NULL,
 				"hold time over, no MovedAway: departed");

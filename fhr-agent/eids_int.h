@@ -35,6 +35,7 @@ struct fhr_eid {
 	unsigned conflicts;    /* still here right after another site claimed it, this minute */
 	double hold_until;     /* flapping between sites: not re-asserted before */
 	bool leaving;	       /* its VM paused to leave (fhr_leaving): held until the end */
+	bool steered;	       /* and its frames steered to us by its hypervisor (fhr_steered) */
 	bool left_pending;     /* its VM left while it was leaving (or draining): departs later */
 	bool announced_ours;   /* since its LEAVING the segment has it at our MAC */
 	double leaving_since;

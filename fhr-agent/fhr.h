@@ -127,6 +127,17 @@ enum fhr_known {
 	 * reached it directly after would pass what we held).
 	 */
 	FHR_KNOWN_PAUSED,
+	/*
+	 * Its hypervisor steers the frames bound for its VM (paused) to us:
+	 * whatever we send it comes back, so nothing is delivered to it while
+	 * so (over a hold limit: dropped, not passed on).
+	 */
+	FHR_KNOWN_STEERED,
+	/*
+	 * Steered, and its hold time is over (the VM still paused, no
+	 * MovedAway): what was held is dropped, the hold goes on afresh.
+	 */
+	FHR_KNOWN_HOLD_DROP,
 };
 
 struct fhr_io {
@@ -167,7 +178,8 @@ struct fhr_counters {
 	 * the leaving ended: moved away, stays (the VM runs here again), hold time over; the
 	 * hypervisor said it left while it was leaving (its departure waits for the end) */
 	uint64_t leaving, leaving_ignored, leaving_moved, leaving_stayed, leaving_expired;
-	uint64_t leaving_unpaused; /* held at a migration pass, no pause followed: ended */
+	uint64_t leaving_unpaused;     /* held at a migration pass, no pause followed: ended */
+	uint64_t leaving_steered_over; /* steered, hold time over: what was held dropped */
 	uint64_t leaving_left;
 };
 
@@ -225,6 +237,15 @@ int fhr_leaving(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
  * fhr_io.known(FHR_KNOWN_PAUSED) if it is leaving. Returns as fhr_leaving().
  */
 int fhr_paused(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
+/*
+ * As fhr_paused(), its frames steered to us by its hypervisor from before
+ * the pause (nothing to draw): fhr_leaving(), then fhr_io.known(
+ * FHR_KNOWN_STEERED). While steered its hold time does not deliver it
+ * here: what was held is dropped and the hold goes on (FHR_KNOWN_HOLD_DROP),
+ * until the MovedAway, the hypervisor's word that it runs here (which stops
+ * the steering of our frames first), or its departure.
+ */
+int fhr_steered(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
 /*
  * The VM of a began a migration pass that may be its last (HV_PAUSING): it
  * pauses within milliseconds if the pass is the last. The EID is leaving as
@@ -408,9 +429,10 @@ enum fhr_release {
 	FHR_RELEASE_UP,	  /* moved away: after the route up, to the site gateway */
 	FHR_RELEASE_HERE, /* it stays (or the hold time ended): delivered on the segment */
 	FHR_RELEASE_GONE, /* it left the table: they go on as routed */
+	FHR_RELEASE_DROP, /* its frames steered to us, its hold time over: dropped (held on) */
 };
 struct fhr_hold_counters {
-	uint64_t held, released[3], over_limit, eids_refused;
+	uint64_t held, released[4], over_limit, eids_refused;
 	uint64_t holding; /* held now */
 };
 /*
@@ -421,6 +443,8 @@ struct fhr_hold_counters {
 bool fhr_nfq_hold(struct fhr_daemon *d, const struct lisp_addr *a);
 /* Lets a's held packets go, in arrival order, and ends its hold; how many. */
 size_t fhr_nfq_release(struct fhr_daemon *d, const struct lisp_addr *a, enum fhr_release how);
+/* a's frames are steered to us by its hypervisor: over a hold limit they are dropped. */
+void fhr_nfq_steered(struct fhr_daemon *d, const struct lisp_addr *a);
 /* Packets held for a now. */
 uint32_t fhr_nfq_held(const struct fhr_daemon *d, const struct lisp_addr *a);
 struct fhr_hold_counters fhr_nfq_counters(const struct fhr_daemon *d);

@@ -287,9 +287,10 @@ static void leaving(struct fhr_hv *h, const uint8_t *mac, uint32_t iid, enum lea
 			w.a[w.n++] = b->addrs[i];
 	}
 	for (size_t i = 0; i < w.n; i++) {
-		int rc = how == LEAVE_SOON     ? fhr_leaving_soon(h->f, iid, &w.a[i], now)
-			 : how == LEAVE_PAUSED ? fhr_paused(h->f, iid, &w.a[i], now)
-					       : fhr_leaving(h->f, iid, &w.a[i], now);
+		int rc = how == LEAVE_SOON	? fhr_leaving_soon(h->f, iid, &w.a[i], now)
+			 : how == LEAVE_PAUSED	? fhr_paused(h->f, iid, &w.a[i], now)
+			 : how == LEAVE_STEERED ? fhr_steered(h->f, iid, &w.a[i], now)
+						: fhr_leaving(h->f, iid, &w.a[i], now);
 
 		n += rc > 0;
 		if (how == LEAVE_NOW && rc >= 0)

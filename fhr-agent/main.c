@@ -126,10 +126,14 @@ static void release(struct fhr_daemon *d, const struct fhr_conf_iface *x, const 
 	size_t n = fhr_nfq_release(d, a, how);
 
 	if (n)
-		evh_add(d->evh, how == FHR_RELEASE_UP ? "hold-released up" : "hold-released here",
+		evh_add(d->evh,
+			how == FHR_RELEASE_UP	  ? "hold-released up"
+			: how == FHR_RELEASE_DROP ? "hold-dropped"
+						  : "hold-released here",
 			&eid, NULL, "%zu packet(s) %s", n,
 			how == FHR_RELEASE_UP	  ? "to the site gateway"
 			: how == FHR_RELEASE_HERE ? "delivered here"
+			: how == FHR_RELEASE_DROP ? "dropped (its VM still paused, steered to us)"
 						  : "went on as routed (it left the table)");
 }
 
@@ -156,6 +160,16 @@ static void stayed(struct fhr_daemon *d, const char *ifname, const struct lisp_a
 	if (stolen)
 		evh_add(d->evh, "steal-released here", &eid, NULL,
 			"%zu packet(s) to its MAC delivered here", stolen);
+	/* its MAC known, our neighbour entry for it is that, usable at once: the kernel's own
+	 * may have failed while the VM was paused, and what we deliver would wait for an
+	 * answer while the hosts told its MAC next send past it */
+	if (mac && (d->rt || nl_open(&d->rt, NETLINK_ROUTE) == 0)) {
+		int rc = nl_neigh_stale(d->rt, (int)if_nametoindex(ifname), a, mac);
+
+		if (rc < 0)
+			log_warn("fhr: %s: cannot set its neighbour entry: %s", ifname,
+				 strerror(-rc));
+	}
 	/* what was held first: a host told the VM's MAC would send past it */
 	release(d, x, a, FHR_RELEASE_HERE);
 	if (mac) {
@@ -244,6 +258,14 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 	}
 	if (what == FHR_KNOWN_PAUSED) {
 		paused(d, x, ifname, a, mac);
+		return;
+	}
+	if (what == FHR_KNOWN_STEERED) { /* (nothing to draw: its frames come to us) */
+		fhr_nfq_steered(d, a);
+		return;
+	}
+	if (what == FHR_KNOWN_HOLD_DROP) {
+		release(d, x, a, FHR_RELEASE_DROP);
 		return;
 	}
 	if (what == FHR_KNOWN_LEFT) { /* (across subnets our MAC stays the right one) */

@@ -130,9 +130,10 @@ static void put_ll(struct nftnl_rule *r, uint32_t off, uint32_t len, bool load)
 	nftnl_rule_add_expr(r, e);
 }
 
-/* ether type T ether daddr VM ether saddr set BR ether daddr set FHR counter fwd to BR */
+/* ether type T ether daddr VM [ether saddr != FHR] ether saddr set BR ether daddr set FHR
+ * counter fwd to BR */
 static void put_rule(struct nftb *b, const char *chain, uint16_t type, const uint8_t vm[6],
-		     const uint8_t brmac[6], const uint8_t fhr[6], uint32_t brindex)
+		     const uint8_t brmac[6], const uint8_t fhr[6], uint32_t brindex, bool but_fhr)
 {
 	struct nftnl_rule *r = nftb_must(nftnl_rule_alloc());
 	struct nlmsghdr *nh = nftb_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
@@ -146,6 +147,13 @@ static void put_rule(struct nftb *b, const char *chain, uint16_t type, const uin
 	nftb_cmp(r, &be, 2);
 	put_ll(r, 0, 6, true);
 	nftb_cmp(r, vm, 6);
+	if (but_fhr) {
+		put_ll(r, 6, 6, true);
+		e = nftb_expr("cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_OP,
+			      NFT_CMP_NEQ);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, fhr, 6);
+		nftnl_rule_add_expr(r, e);
+	}
 	put_imm(r, brmac, 6);
 	put_ll(r, 6, 6, false);
 	put_imm(r, fhr, 6);
@@ -160,7 +168,22 @@ static void put_rule(struct nftb *b, const char *chain, uint16_t type, const uin
 	nftnl_rule_free(r);
 }
 
-int hv_steer_on(struct hv_steer *t, const char *tap, const uint8_t vm[6], const uint8_t fhr[6])
+/* Flushes chain (in b): all its rules. */
+static void put_flush(struct nftb *b, const char *chain)
+{
+	struct nftnl_rule *r = nftb_must(nftnl_rule_alloc()); /* (no handle: all its rules) */
+	struct nlmsghdr *nh = nftb_msg(b, NFT_MSG_DELRULE, 0);
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_NETDEV);
+	nftnl_rule_nlmsg_build_payload(nh, r);
+	nftb_done(b, nh);
+	nftnl_rule_free(r);
+}
+
+int hv_steer_on(struct hv_steer *t, const char *tap, const uint8_t vm[6], const uint8_t fhr[6],
+		bool but_fhr)
 {
 	char chain[64], br[IF_NAMESIZE];
 	struct nftnl_chain *c;
@@ -194,8 +217,9 @@ int hv_steer_on(struct hv_steer *t, const char *tap, const uint8_t vm[6], const 
 	nftnl_chain_nlmsg_build_payload(nh, c);
 	nftb_done(&b, nh);
 	nftnl_chain_free(c);
-	put_rule(&b, chain, ETH_P_IP, vm, brmac, fhr, brindex);
-	put_rule(&b, chain, ETH_P_IPV6, vm, brmac, fhr, brindex);
+	put_flush(&b, chain); /* (its rules replaced at once, in one transaction) */
+	put_rule(&b, chain, ETH_P_IP, vm, brmac, fhr, brindex, but_fhr);
+	put_rule(&b, chain, ETH_P_IPV6, vm, brmac, fhr, brindex, but_fhr);
 	return nftb_send(&b);
 }
 
@@ -203,21 +227,13 @@ int hv_steer_off(struct hv_steer *t, const char *tap)
 {
 	char chain[64];
 	struct nftnl_chain *c;
-	struct nftnl_rule *r;
 	struct nlmsghdr *nh;
 	struct nftb b;
 	int rc;
 
 	chain_name(chain, sizeof(chain), tap);
 	nftb_start(&b, &t->s, NFPROTO_NETDEV);
-	r = nftb_must(nftnl_rule_alloc()); /* (no handle: all its rules) */
-	nh = nftb_msg(&b, NFT_MSG_DELRULE, 0);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_NETDEV);
-	nftnl_rule_nlmsg_build_payload(nh, r);
-	nftb_done(&b, nh);
-	nftnl_rule_free(r);
+	put_flush(&b, chain);
 	c = nftb_must(nftnl_chain_alloc());
 	nh = nftb_msg(&b, NFT_MSG_DELCHAIN, 0);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);

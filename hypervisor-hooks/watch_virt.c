@@ -78,10 +78,17 @@ struct mig {
  * again (told to its FHR), or its tap goes (migrated: the chain goes with it). */
 struct steered {
 	char domain[256], tap[HV_NAME_MAX];
+	uint8_t vm[6], fhr[6];
+	/* the guest runs here again: the FHR's frames pass (steer.h: but_fhr) until it
+	 * acknowledges what it was told (seq, to peer), which delivers what it held first */
+	struct peer *peer;
+	uint64_t seq;
+	double until; /* (its Ack awaited at most until then) */
 };
-#define STEERED_MAX 64
-#define MIGS_MAX    16
-#define MIG_POLL    0.005 /* s between looks at a migration's progress */
+#define STEER_THROUGH_MAX 2.0 /* s */
+#define STEERED_MAX	  64
+#define MIGS_MAX	  16
+#define MIG_POLL	  0.005 /* s between looks at a migration's progress */
 
 struct vw {
 	struct ev_loop *loop;
@@ -165,6 +172,7 @@ static void resend(void *arg, const uint8_t *buf, size_t len)
 }
 
 static void unsteer(struct vw *w, const char *domain);
+static bool steer_through(struct vw *w, const char *domain, struct peer *p, uint64_t seq);
 
 /* Tells d's FHR (reliably: until acknowledged): the sequence number (to *to), or 0. */
 static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind, const char *reason,
@@ -178,20 +186,26 @@ static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind,
 	size_t len;
 	uint64_t seq;
 
-	/* it runs here (the migration failed after the pause, or was cancelled): its frames
-	 * reach it again before its FHR delivers what it held to it */
-	if (kind != HV_LEAVING && kind != HV_SWITCHING && kind != HV_STEERED && kind != HV_PAUSING)
-		unsteer(w, d->name);
+	/* it runs here (the migration failed after the pause, or was cancelled): what its FHR
+	 * sends reaches it from now on (what it held, delivered on this news), the rest still
+	 * through the FHR, behind, until its Ack; told nothing, all reach it again at once */
+	bool runs = kind != HV_LEAVING && kind != HV_SWITCHING && kind != HV_STEERED &&
+		    kind != HV_PAUSING;
+
 	if (hv_route(w->conf, d, &t, &fhr, &port, err, sizeof(err)) < 0) {
 		if (d->tenant_vm)
 			log_warn_rl(&w->rl, "virtwatch: %s", err);
 		w->c.unroutable++;
+		if (runs)
+			unsteer(w, d->name);
 		return 0;
 	}
 	p = peer_for(w, t, &fhr, port);
 	if (!p) {
 		log_warn_rl(&w->rl, "virtwatch: more than %d FHRs: %s not told", PEERS_MAX,
 			    d->name);
+		if (runs)
+			unsteer(w, d->name);
 		return 0;
 	}
 	seq = notify_tx_next(&p->tx);
@@ -199,8 +213,12 @@ static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind,
 			    w->buf, sizeof(w->buf));
 	if (!len) {
 		log_warn_rl(&w->rl, "virtwatch: %s: the event does not fit a datagram", d->name);
+		if (runs)
+			unsteer(w, d->name);
 		return 0;
 	}
+	if (runs && !steer_through(w, d->name, p, seq))
+		unsteer(w, d->name);
 	send_to(w, p, w->buf, len);
 	/* per domain only the newest news matter: it replaces an older unacknowledged one */
 	notify_tx_keep(&p->tx, seq, d->uuid[0] ? d->uuid : d->name, w->buf, len, ev_now(w->loop));
@@ -321,29 +339,75 @@ static struct mig *mig_of(struct vw *w, virDomainPtr dom)
 	return NULL;
 }
 
+/* The i-th steered tap gets its frames again (gone: forgotten). */
+static void unsteer_one(struct vw *w, size_t i)
+{
+	struct steered *t = &w->steered[i];
+	int rc = if_nametoindex(t->tap) ? hv_steer_off(w->steer, t->tap) : 0;
+
+	if (rc < 0) { /* (its frames would loop between the FHR and the tap) */
+		w->c.steer_failed++;
+		log_err("virtwatch: %s: cannot stop steering %s to its FHR: %s", t->domain, t->tap,
+			strerror(-rc));
+	} else {
+		log_info("virtwatch: %s: %s's frames reach it again", t->domain, t->tap);
+	}
+	*t = w->steered[--w->nsteered];
+}
+
 /*
- * The taps of domain get their frames again (before its FHR is told it
- * runs here); those gone (migrated) are forgotten.
+ * The guest runs here again, and its FHR is told so (seq, to p): what the
+ * FHR sends reaches it (what it held first), the rest still through the
+ * FHR until its Ack. False if there is nothing of it steered, or the rules
+ * could not be changed (then: unsteer()).
+ */
+static bool steer_through(struct vw *w, const char *domain, struct peer *p, uint64_t seq)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < w->nsteered; i++) {
+		struct steered *t = &w->steered[i];
+
+		if (strcmp(t->domain, domain) != 0)
+			continue;
+		if (hv_steer_on(w->steer, t->tap, t->vm, t->fhr, true) < 0)
+			return false;
+		t->peer = p;
+		t->seq = seq;
+		t->until = ev_now(w->loop) + STEER_THROUGH_MAX;
+		any = true;
+		log_info("virtwatch: %s: %s: its FHR's frames reach it, the rest once it "
+			 "acknowledges",
+			 t->domain, t->tap);
+	}
+	return any;
+}
+
+/* The FHR (p) acknowledged seq: the taps awaiting it get their frames again. */
+static void steer_acked(struct vw *w, const struct peer *p, uint64_t seq)
+{
+	for (size_t i = 0; i < w->nsteered;) {
+		if (w->steered[i].peer == p && w->steered[i].seq == seq)
+			unsteer_one(w, i);
+		else
+			i++;
+	}
+}
+
+/*
+ * The taps of domain get their frames again (a failed pause, its FHR not
+ * to be told); those gone (migrated) are forgotten.
  */
 static void unsteer(struct vw *w, const char *domain)
 {
 	for (size_t i = 0; i < w->nsteered;) {
 		struct steered *t = &w->steered[i];
-		int rc;
 
 		if (domain && strcmp(t->domain, domain) != 0) {
 			i++;
 			continue;
 		}
-		rc = if_nametoindex(t->tap) ? hv_steer_off(w->steer, t->tap) : 0;
-		if (rc < 0) { /* (its frames would loop between the FHR and the tap) */
-			w->c.steer_failed++;
-			log_err("virtwatch: %s: cannot stop steering %s to its FHR: %s", t->domain,
-				t->tap, strerror(-rc));
-		} else if (domain) {
-			log_info("virtwatch: %s: %s's frames reach it again", t->domain, t->tap);
-		}
-		*t = w->steered[--w->nsteered];
+		unsteer_one(w, i);
 	}
 }
 
@@ -374,7 +438,7 @@ static size_t steer(struct vw *w, struct mig *m, const struct hv_domain *d)
 			if (memcmp(m->to[k].vm, f->mac, 6) != 0)
 				continue;
 			rc = w->nsteered < STEERED_MAX
-				     ? hv_steer_on(w->steer, f->target, f->mac, m->to[k].fhr)
+				     ? hv_steer_on(w->steer, f->target, f->mac, m->to[k].fhr, false)
 				     : -ENOSPC;
 			if (rc == -EHOSTUNREACH) {
 				log_debug(LOG_VIRT,
@@ -389,8 +453,11 @@ static size_t steer(struct vw *w, struct mig *m, const struct hv_domain *d)
 			} else {
 				struct steered *t = &w->steered[w->nsteered++];
 
+				*t = (struct steered){ .peer = NULL };
 				snprintf(t->domain, sizeof(t->domain), "%s", d->name);
 				snprintf(t->tap, sizeof(t->tap), "%s", f->target);
+				memcpy(t->vm, f->mac, 6);
+				memcpy(t->fhr, m->to[k].fhr, 6);
 				n++;
 			}
 			break;
@@ -483,7 +550,6 @@ static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
 		const struct hv_domain *d;
 		int state = VIR_DOMAIN_NOSTATE;
 
-		unsteer(w, name);
 		w->c.switch_failed++;
 		log_warn("virtwatch: %s: cannot pause it for its switchover (%s): QEMU switches "
 			 "over by itself",
@@ -493,6 +559,8 @@ static void switch_over(struct vw *w, struct mig *m, double now, bool acked)
 		if (virDomainGetState(m->dom, &state, NULL, 0) == 0 &&
 		    state == VIR_DOMAIN_RUNNING && (d = domain_of(w, m->dom, false)))
 			tell(w, d, HV_LIVE, "switchover failed: it runs here", NULL);
+		else
+			unsteer(w, name); /* (not running here: QEMU switches over, its tap goes) */
 		virResetLastError();
 	} else {
 		const struct hv_domain *d = domain_of(w, m->dom, false);
@@ -804,6 +872,7 @@ static void take_ack(struct vw *w, const uint8_t *buf, size_t len)
 				switch_over(w, m, ev_time(), true);
 		}
 		if (mine) {
+			steer_acked(w, p, env->ack->seq);
 			w->c.acked++;
 			if (env->ack->status < 0) {
 				w->c.refused++;
@@ -838,12 +907,19 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct vw *w = container_of(t, struct vw, tick);
 
 	(void)revents;
-	for (size_t i = 0; i < w->nsteered;) { /* (migrated: the tap went, its chain with it) */
-		if (if_nametoindex(w->steered[i].tap)) {
+	for (size_t i = 0; i < w->nsteered;) {
+		struct steered *st = &w->steered[i];
+
+		if (!if_nametoindex(st->tap)) { /* (migrated: the tap went, its chain with it) */
+			*st = w->steered[--w->nsteered];
+		} else if (st->until && ev_now(loop) > st->until) {
+			log_warn("virtwatch: %s: its FHR did not acknowledge that it runs here in "
+				 "%.0f s: %s's frames reach it again all the same",
+				 st->domain, STEER_THROUGH_MAX, st->tap);
+			unsteer_one(w, i);
+		} else {
 			i++;
-			continue;
 		}
-		w->steered[i] = w->steered[--w->nsteered];
 	}
 	for (size_t i = 0; i < w->npeers; i++) {
 		struct resend_arg r = { w, &w->peers[i] };

@@ -265,6 +265,23 @@ int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oi
 	return 0;
 }
 
+int nl_neigh_stale(struct nl *nl, int ifindex, const struct lisp_addr *a, const uint8_t mac[6])
+{
+	uint8_t buf[96] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd;
+
+	nh->nlmsg_type = RTM_NEWNEIGH;
+	nh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+	nd = mnl_nlmsg_put_extra_header(nh, sizeof(*nd));
+	nd->ndm_family = a->afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_STALE;
+	put_addr(nh, NDA_DST, a);
+	mnl_attr_put(nh, NDA_LLADDR, 6, mac);
+	return nl_talk(nl, nh);
+}
+
 int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a)
 {
 	uint8_t buf[64] __attribute__((aligned(4)));

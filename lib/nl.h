@@ -48,6 +48,8 @@ int nl_route_get(struct nl *nl, const struct lisp_addr *dst, struct lisp_addr *v
  * 0, -ENETUNREACH (none) or -errno.
  */
 int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oif);
+/* The neighbour entry of a on ifindex is mac, STALE (used at once, confirmed after): 0 or -errno. */
+int nl_neigh_stale(struct nl *nl, int ifindex, const struct lisp_addr *a, const uint8_t mac[6]);
 /* Deletes the neighbour entry of a on ifindex: 0, -ENOENT (none) or -errno. */
 int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a);
 

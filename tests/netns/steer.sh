@@ -8,7 +8,8 @@
 # Asserted: while on, what the fhr and another host send the VM (IPv4 and IPv6) reaches the fhr
 # instead, its destination the fhr's MAC, its source the bridge's (no switch learns a sender
 # where it is not), and nothing reaches the VM; ARP still does; the VM's own frames go out as
-# before; off: the VM answers again; a tap in no bridge is refused; the table goes with the
+# before; through (the guest runs again): the fhr's own frames reach it, another host's not;
+# off: the VM answers again; a tap in no bridge is refused; the table goes with the
 # process that made it (a watcher that ends leaves nothing steered).
 # usage: steer.sh BUILD_BIN_DIR
 set -eu
@@ -84,6 +85,14 @@ check "on: the bridge learned no sender at the fhr's port" bash -c \
 nsx vm arping -c 1 -w 1 -I eth0 192.0.2.20 >/dev/null 2>&1 || true
 check "on: ARP is not steered (the fhr resolves the VM)" bash -c \
 	"ip -n $(ns fhr) neigh flush dev eth0; ip netns exec $(ns fhr) arping -c 1 -w 2 -I eth0 192.0.2.10 | grep -qi '$VMMAC'"
+# the guest runs here again: what the fhr sends reaches it, what others send still the fhr
+check "steering t0: through (the fhr's own frames pass)" test "$(cmd "through t0 $VMMAC $FHRMAC")" = ok
+rx0=$(vmrx)
+check "through: the fhr reaches the VM" nsx fhr ping -c 2 -i 0.1 -W 1 -q 192.0.2.10
+check "through: another host does not (its frames still to the fhr)" bash -c \
+	"! ip netns exec $(ns h) ping -c 2 -i 0.1 -W 1 -q 192.0.2.10 >/dev/null"
+rx1=$(vmrx)
+check "through: the VM got the fhr's 2 echo requests only ($((rx1 - rx0)))" test "$((rx1 - rx0))" -eq 2
 check "steering t0: off" test "$(cmd "off t0")" = ok
 check "off: the VM answers again" nsx fhr ping -c 2 -i 0.1 -W 1 -q 192.0.2.10
 check "off, twice: still fine" test "$(cmd "off t0")" = ok

@@ -3,6 +3,7 @@
  * driven from stdin, one command a line, each answered "ok" or "error:
  * why" on stdout:
  *   on TAP VM-MAC FHR-MAC	frames to VM-MAC leaving TAP go to FHR-MAC
+ *   through TAP VM-MAC FHR-MAC	those from FHR-MAC itself not (the guest runs again)
  *   off TAP			they reach the guest again
  * The table is the process's: it goes when the process ends (EOF, or a
  * kill), as the watcher's does. Test tool only (netns steer.sh).
@@ -45,7 +46,10 @@ int main(void)
 
 		if (n == 4 && strcmp(cmd, "on") == 0 && mac_parse(vm, v) == 0 &&
 		    mac_parse(fhr, f) == 0)
-			rc = hv_steer_on(t, tap, v, f);
+			rc = hv_steer_on(t, tap, v, f, false);
+		else if (n == 4 && strcmp(cmd, "through") == 0 && mac_parse(vm, v) == 0 &&
+			 mac_parse(fhr, f) == 0)
+			rc = hv_steer_on(t, tap, v, f, true);
 		else if (n == 2 && strcmp(cmd, "off") == 0)
 			rc = hv_steer_off(t, tap);
 		else

@@ -55,8 +55,8 @@ static uint64_t seen_seq;     /* the last one gw_events() read (retransmissions:
 static void rec_known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
 		      enum fhr_known what)
 {
-	static const char *names[] = { "here",	  "back",  "away", "gone",
-				       "leaving", "stays", "left", "paused" };
+	static const char *names[] = { "here",	"back", "away",	  "gone",    "leaving",
+				       "stays", "left", "paused", "steered", "hold-drop" };
 	size_t n = strlen(knowns);
 
 	(void)arg;
@@ -669,8 +669,28 @@ static void steered_switchover(void **state)
 	say(e, "A", HV_STEERED, 1002.3, 1002.3, NULL);
 	assert_int_equal(last_ack_steer(steer, sizeof(steer)), 0);
 	assert_string_equal(steer, "");
-	assert_string_equal(knowns, "leaving"); /* held, not drawn */
+	assert_string_equal(knowns, "leaving steered"); /* held, not drawn */
 	assert_int_equal(eid_state(e), 1);
+	/* the hold time (500 ms) ends, the VM still paused: nothing delivered here (it would
+	 * come back), what was held dropped, held on; twice */
+	fhr_tick(e->fhr, 1002.9);
+	assert_string_equal(knowns, "leaving steered hold-drop");
+	assert_int_equal(eid_state(e), 1);
+	fhr_tick(e->fhr, 1003.5);
+	assert_string_equal(knowns, "leaving steered hold-drop hold-drop");
+	assert_int_equal(fhr_counters(e->fhr)->leaving_steered_over, 2);
+	assert_int_equal(fhr_counters(e->fhr)->leaving_expired, 0);
+	/* the migration failed: it runs here (the watcher lets our frames through first) */
+	say(e, "A", HV_LIVE, 1003.6, 1003.6, NULL);
+	assert_string_equal(knowns, "leaving steered hold-drop hold-drop stays");
+	assert_int_equal(eid_state(e), 0);
+	/* leaving again, not steered this time: the hold time delivers it here */
+	knowns[0] = '\0';
+	say(e, "A", HV_SWITCHING, 1004, 1004, NULL);
+	say(e, "A", HV_LEAVING, 1004.1, 1004.1, NULL);
+	fhr_tick(e->fhr, 1004.7);
+	assert_string_equal(knowns, "leaving paused stays");
+	assert_int_equal(fhr_counters(e->fhr)->leaving_expired, 1);
 	/* a VM not held here (tenant B's instance-id has none of it): nothing to steer */
 	say(e, "B", HV_SWITCHING, 1002.4, 1002.4, NULL);
 	assert_int_equal(last_ack_steer(steer, sizeof(steer)), 0);
