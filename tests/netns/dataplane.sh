@@ -23,7 +23,6 @@ for n in xa xb; do echo " dataplane workers 4" >>"$WORK/$n.conf"; done
 echo " metrics listen 127.0.0.1 port 9470" >>"$WORK/xa.conf" # Prometheus, checked in 5.
 daemons ms xa xb
 pingq() { nsx ha ping -q "$@" >/dev/null; }
-check "ha reaches hb through the LISP data plane" retry 10 pingq -c 1 -W 1 198.51.100.130
 
 io() { # io ROLE NAME: an I/O counter of the data plane
 	ctl "$1" -j show lisp dataplane | jq --arg k "$2" '[.dataplane.io[] | select(.name==$k) | .packets][0]'
@@ -31,10 +30,17 @@ io() { # io ROLE NAME: an I/O counter of the data plane
 pipe() { # pipe ROLE NAME: a pipeline counter (packets)
 	ctl "$1" -j show lisp dataplane | jq --arg k "$2" '[.dataplane.pipeline[] | select(.name==$k) | .packets][0]'
 }
-# the first packet xb delivered to hb came from ha, which xb had no mapping for: asked for then,
-# not when hb's answer finds none (a VM that moved in answers all that was held for it at once)
-check "xb: ha's mapping asked for at ha's first packet, ahead of hb's answer" \
-	test "$(io xb "sources of packets for our EIDs resolved ahead of the answer")" -ge 1
+# the first packet xb delivers to hb comes from ha, which xb has no mapping for: asked for then,
+# not when hb's answer finds none (a VM that moved in answers all that was held for it at once).
+# hb answers nothing yet (else its answer, read by another worker, may ask first)
+nsx hb sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+ahead() { # (until the sites are registered, ha's pings go nowhere)
+	nsx ha ping -q -c 1 -W 1 198.51.100.130 >/dev/null
+	[ "$(io xb "sources of packets for our EIDs resolved ahead of the answer")" -ge 1 ]
+}
+check "xb: ha's mapping asked for at ha's first packet, ahead of any answer" retry 15 ahead
+nsx hb sysctl -qw net.ipv4.icmp_echo_ignore_all=0
+check "ha reaches hb through the LISP data plane" retry 10 pingq -c 1 -W 1 198.51.100.130
 snap() { # snap: the counters the consistency checks compare, as shell variables
 	a_in=$(io xa "EID side received") a_enc=$(pipe xa encapsulated)
 	b_in=$(io xb "RLOC side received") b_dec=$(pipe xb decapsulated) b_out=$(io xb "EID side sent")
