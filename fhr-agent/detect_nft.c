@@ -43,7 +43,6 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
-#include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -86,20 +85,6 @@ static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags
 static void batch_done(struct batch *b, const struct nlmsghdr *nh)
 {
 	nftb_done(&b->n, nh);
-}
-
-static void put_table(struct batch *b, uint16_t type, uint16_t flags, uint32_t tflags)
-{
-	struct nftnl_table *t = nftb_must(nftnl_table_alloc());
-	struct nlmsghdr *nh = batch_msg(b, type, flags);
-
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, b->t->table);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, FAMILY);
-	if (tflags)
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, tflags);
-	nftnl_table_nlmsg_build_payload(nh, t);
-	batch_done(b, nh);
-	nftnl_table_free(t);
 }
 
 static void put_chain(struct batch *b, const char *name, uint32_t hook, int32_t prio)
@@ -328,9 +313,7 @@ static int table_replace(struct fhr_nft *t, const struct fhr_conf *c, int queue,
 	int rc = 0;
 
 	batch_start(&b, t);
-	put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, 0); /* so that the delete finds one */
-	put_table(&b, NFT_MSG_DELTABLE, 0, 0);
-	put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFT_TABLE_F_OWNER);
+	nftb_table_fresh(&b.n, t->table);
 	put_chain(&b, "output", NF_INET_LOCAL_OUT, NF_IP_PRI_FILTER);
 	for (size_t i = 0; i < c->nifaces && rc == 0; i++)
 		for (int v6 = 0; v6 < 2 && c->ifaces[i].proxy_arp && rc == 0; v6++)
@@ -434,7 +417,7 @@ void fhr_nft_close(struct fhr_nft *t)
 	if (!t)
 		return;
 	batch_start(&b, t);
-	put_table(&b, NFT_MSG_DELTABLE, 0, 0);
+	nftb_table(&b.n, t->table, NFT_MSG_DELTABLE, 0, 0);
 	nftb_send(&b.n); /* (closing the socket would do: the table is its own) */
 	nftb_close(&t->s);
 	free(t);

@@ -6,7 +6,6 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/table.h>
 #include <limits.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
@@ -26,20 +25,6 @@ struct hv_steer {
 	struct nftb_sock s;
 };
 
-static void put_table(struct nftb *b, uint16_t type, uint16_t flags, uint32_t tflags)
-{
-	struct nftnl_table *t = nftb_must(nftnl_table_alloc());
-	struct nlmsghdr *nh = nftb_msg(b, type, flags);
-
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_NETDEV);
-	if (tflags)
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, tflags);
-	nftnl_table_nlmsg_build_payload(nh, t);
-	nftb_done(b, nh);
-	nftnl_table_free(t);
-}
-
 int hv_steer_open(struct hv_steer **out)
 {
 	struct hv_steer *t = xcalloc(1, sizeof(*t));
@@ -48,9 +33,7 @@ int hv_steer_open(struct hv_steer **out)
 
 	if (rc == 0) { /* (a leftover table, not ours: replaced by one that goes with us) */
 		nftb_start(&b, &t->s, NFPROTO_NETDEV);
-		put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, 0);
-		put_table(&b, NFT_MSG_DELTABLE, 0, 0);
-		put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFT_TABLE_F_OWNER);
+		nftb_table_fresh(&b, TABLE);
 		rc = nftb_send(&b);
 	}
 	if (rc < 0) {

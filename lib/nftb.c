@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libnftnl/common.h>
+#include <libnftnl/table.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <stdio.h>
@@ -106,6 +107,27 @@ int nftb_send(struct nftb *b)
 		;
 	nftb_drop(b);
 	return rc;
+}
+
+void nftb_table(struct nftb *b, const char *name, uint16_t type, uint16_t flags, uint32_t tflags)
+{
+	struct nftnl_table *t = nftb_must(nftnl_table_alloc());
+	struct nlmsghdr *nh = nftb_msg(b, type, flags);
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, b->family);
+	if (tflags)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, tflags);
+	nftnl_table_nlmsg_build_payload(nh, t);
+	nftb_done(b, nh);
+	nftnl_table_free(t);
+}
+
+void nftb_table_fresh(struct nftb *b, const char *name)
+{
+	nftb_table(b, name, NFT_MSG_NEWTABLE, NLM_F_CREATE, 0); /* so that the delete finds one */
+	nftb_table(b, name, NFT_MSG_DELTABLE, 0, 0);
+	nftb_table(b, name, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFT_TABLE_F_OWNER);
 }
 
 struct nftnl_expr *nftb_expr(const char *name, uint16_t a1, uint32_t v1, uint16_t a2, uint32_t v2)

@@ -39,6 +39,12 @@ int nftb_send(struct nftb *b);
 /* Frees a batch not sent. */
 void nftb_drop(struct nftb *b);
 
+/* A table message (NFT_MSG_NEWTABLE or _DELTABLE) for table name of the batch's family. */
+void nftb_table(struct nftb *b, const char *name, uint16_t type, uint16_t flags, uint32_t tflags);
+/* Table name anew, owned by this socket (it goes when the process does): a leftover one, or
+ * one of a crashed run, goes first in the same transaction. */
+void nftb_table_fresh(struct nftb *b, const char *name);
+
 /* libnftnl returns NULL only when out of memory: aborts, as the allocators here do. */
 void *nftb_must(void *p);
 /* Expression name with two u32 attributes. */
