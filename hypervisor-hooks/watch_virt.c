@@ -863,8 +863,15 @@ static void take_ack(struct vw *w, const uint8_t *buf, size_t len)
 			for (size_t j = 0; j < env->ack->n_steer && m->nto < HV_IFACES_MAX; j++) {
 				const Vmroam__Notify__SteerTo *st = env->ack->steer[j];
 
-				if (st->vm_mac.len != 6 || st->fhr_mac.len != 6)
+				/* (a unicast MAC, not the VM's own: else its frames would go to
+				 * every port, or back to it) */
+				if (st->vm_mac.len != 6 || st->fhr_mac.len != 6 ||
+				    (st->fhr_mac.data[0] & 1) ||
+				    !memcmp(st->fhr_mac.data, (uint8_t[6]){ 0 }, 6) ||
+				    !memcmp(st->fhr_mac.data, st->vm_mac.data, 6)) {
+					w->c.bad_acks++;
 					continue;
+				}
 				memcpy(m->to[m->nto].vm, st->vm_mac.data, 6);
 				memcpy(m->to[m->nto++].fhr, st->fhr_mac.data, 6);
 			}
