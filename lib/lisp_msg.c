@@ -5,34 +5,36 @@
 #include <string.h>
 
 /* Word-0 bits of each message type. */
-#define MREQ_A	 0x08000000u
-#define MREQ_M	 0x04000000u
-#define MREQ_P	 0x02000000u
-#define MREQ_S	 0x01000000u
-#define MREQ_PI	 0x00800000u
-#define MREQ_SI	 0x00400000u
-#define MREQ_L	 0x00004000u
-#define MREQ_D	 0x00002000u
-#define MREP_P	 0x08000000u
-#define MREP_E	 0x04000000u
-#define MREP_S	 0x02000000u
-#define MREG_P	 0x08000000u
-#define MREG_S	 0x04000000u
-#define MREG_I	 0x02000000u
-#define MREG_E	 0x00001000u
-#define MREG_T	 0x00000800u
-#define MREG_A	 0x00000400u
-#define MREG_M	 0x00000100u
-#define MNOT_I	 0x08000000u
-#define ECM_S	 0x08000000u
-#define ECM_D	 0x04000000u
-#define ECM_E	 0x02000000u
-#define ECM_M	 0x01000000u
-#define LOC_L	 0x0004u
-#define LOC_P	 0x0002u
-#define LOC_R	 0x0001u
-#define REC_A	 0x1000u
-#define ECM_HLEN 4
+#define MREQ_A	   0x08000000u
+#define MREQ_M	   0x04000000u
+#define MREQ_P	   0x02000000u
+#define MREQ_S	   0x01000000u
+#define MREQ_PI	   0x00800000u
+#define MREQ_SI	   0x00400000u
+#define MREQ_I	   0x00100000u
+#define MREQ_REC_N 0x80u
+#define MREQ_L	   0x00004000u
+#define MREQ_D	   0x00002000u
+#define MREP_P	   0x08000000u
+#define MREP_E	   0x04000000u
+#define MREP_S	   0x02000000u
+#define MREG_P	   0x08000000u
+#define MREG_S	   0x04000000u
+#define MREG_I	   0x02000000u
+#define MREG_E	   0x00001000u
+#define MREG_T	   0x00000800u
+#define MREG_A	   0x00000400u
+#define MREG_M	   0x00000100u
+#define MNOT_I	   0x08000000u
+#define ECM_S	   0x08000000u
+#define ECM_D	   0x04000000u
+#define ECM_E	   0x02000000u
+#define ECM_M	   0x01000000u
+#define LOC_L	   0x0004u
+#define LOC_P	   0x0002u
+#define LOC_R	   0x0001u
+#define REC_A	   0x1000u
+#define ECM_HLEN   4
 
 static uint32_t flag(bool on, uint32_t bit)
 {
@@ -127,11 +129,12 @@ static int records_decode(struct buf_reader *r, unsigned count, struct lisp_view
 	return 0;
 }
 
-static int prefix_record_decode(struct buf_reader *r, struct lisp_prefix *p)
+/* One EID of a Map-Request; *flags gets its first byte (the N bit, RFC 9437). */
+static int prefix_record_decode(struct buf_reader *r, struct lisp_prefix *p, uint8_t *flags)
 {
 	uint8_t plen;
 
-	buf_skip(r, 1);
+	*flags = buf_get_u8(r);
 	plen = buf_get_u8(r);
 	if (r->err)
 		return r->err;
@@ -155,9 +158,13 @@ static int request_body_decode(struct buf_reader *r, unsigned nrec, struct lisp_
 	}
 	start = r->off;
 	for (unsigned i = 0; i < nrec; i++) {
-		rc = prefix_record_decode(r, &p);
+		uint8_t flags;
+
+		rc = prefix_record_decode(r, &p, &flags);
 		if (rc < 0)
 			return rc;
+		if (i == 0)
+			m->notify = flags & MREQ_REC_N;
 	}
 	m->eids.p = r->p + start;
 	m->eids.len = r->off - start;
@@ -190,6 +197,7 @@ int lisp_msg_decode_map_request(const uint8_t *buf, size_t len, struct lisp_map_
 	m->smr_invoked = w0 & MREQ_SI;
 	m->local_xtr = w0 & MREQ_L;
 	m->dont_map_reply = w0 & MREQ_D;
+	m->xtr_id_present = w0 & MREQ_I;
 	m->itr_rloc_count = (uint8_t)(((w0 >> 8) & 0x1f) + 1);
 	nrec = w0 & 0xff;
 	if (nrec == 0)
@@ -197,6 +205,19 @@ int lisp_msg_decode_map_request(const uint8_t *buf, size_t len, struct lisp_map_
 	rc = request_body_decode(&r, nrec, m);
 	if (rc < 0)
 		return rc;
+	if (m->xtr_id_present) {
+		size_t left = buf_remaining(&r);
+
+		/* RFC 9437: the xTR-ID and Site-ID; lispers.net: the xTR-ID alone */
+		if (left != 16 && left != 24)
+			return -EBADMSG;
+		buf_get_bytes(&r, m->xtr_id, 16);
+		m->site_id_present = left == 24;
+		if (m->site_id_present)
+			m->site_id = buf_get_be64(&r);
+		if (r.err)
+			return r.err;
+	}
 	return buf_remaining(&r) ? -EBADMSG : 0;
 }
 
@@ -354,7 +375,9 @@ void lisp_prefix_iter_init(struct lisp_iter *it, const struct lisp_view *eids)
 
 bool lisp_prefix_iter_next(struct lisp_iter *it, struct lisp_prefix *out)
 {
-	if (it->left == 0 || prefix_record_decode(&it->r, out) < 0)
+	uint8_t flags;
+
+	if (it->left == 0 || prefix_record_decode(&it->r, out, &flags) < 0)
 		return false;
 	it->left--;
 	return true;
@@ -424,7 +447,8 @@ int lisp_msg_encode_map_request(struct buf_writer *w, const struct lisp_map_requ
 	w0 = (uint32_t)LISP_TYPE_MAP_REQUEST << 28 | flag(m->authoritative, MREQ_A) |
 	     flag(m->map_data, MREQ_M) | flag(m->probe, MREQ_P) | flag(m->smr, MREQ_S) |
 	     flag(m->pitr, MREQ_PI) | flag(m->smr_invoked, MREQ_SI) | flag(m->local_xtr, MREQ_L) |
-	     flag(m->dont_map_reply, MREQ_D) | (uint32_t)(m->itr_rloc_count - 1) << 8 | (uint32_t)n;
+	     flag(m->dont_map_reply, MREQ_D) | flag(m->xtr_id_present, MREQ_I) |
+	     (uint32_t)(m->itr_rloc_count - 1) << 8 | (uint32_t)n;
 	buf_put_be32(w, w0);
 	buf_put_be64(w, m->nonce);
 	lisp_eid_encode(w, &m->src_eid);
@@ -433,7 +457,7 @@ int lisp_msg_encode_map_request(struct buf_writer *w, const struct lisp_map_requ
 	for (size_t i = 0; i < n; i++) {
 		if (!prefix_valid(&eids[i]))
 			return -EINVAL;
-		buf_put_u8(w, 0);
+		buf_put_u8(w, m->notify ? MREQ_REC_N : 0);
 		buf_put_u8(w, eids[i].plen);
 		lisp_eid_encode(w, &eids[i]);
 	}
@@ -441,6 +465,10 @@ int lisp_msg_encode_map_request(struct buf_writer *w, const struct lisp_map_requ
 		rc = lisp_eid_record_encode(w, &m->map_data_rec);
 		if (rc < 0)
 			return rc;
+	}
+	if (m->xtr_id_present) {
+		buf_put_bytes(w, m->xtr_id, 16);
+		buf_put_be64(w, m->site_id);
 	}
 	return w->err;
 }

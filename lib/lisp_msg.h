@@ -89,6 +89,17 @@ struct lisp_map_request {
 	bool smr_invoked;    /* s */
 	bool local_xtr;	     /* L */
 	bool dont_map_reply; /* D */
+	/*
+	 * PubSub (RFC 9437): I, the xTR-ID (and Site-ID) after the records;
+	 * N on the records, a subscription (decode: the first record's).
+	 * lispers.net sends the xTR-ID alone: decode sets site_id_present
+	 * only when the Site-ID follows; encode always sends both.
+	 */
+	bool xtr_id_present;
+	bool site_id_present;
+	bool notify;
+	uint8_t xtr_id[16];
+	uint64_t site_id;
 	uint64_t nonce;
 	struct lisp_prefix src_eid; /* afi NONE when absent; plen is the address length */
 	uint8_t itr_rloc_count;	    /* 1..32 */

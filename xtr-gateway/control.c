@@ -383,6 +383,21 @@ static void do_show_statistics(struct client *cl)
 	st.smrs_received = m->smrs;
 	st.map_cache_expirations = m->expirations;
 	st.map_cache_overflows = m->overflows;
+	st.itr_subscriptions = mc_sub_count(cl->ctl->d->mc);
+	st.itr_subscribe_requests = m->subs_requested;
+	st.itr_subscriptions_confirmed = m->subs_confirmed;
+	st.itr_subscriptions_unconfirmed = m->subs_unconfirmed;
+	st.itr_subscriptions_refused = m->subs_refused;
+	st.itr_publications = m->publications;
+	st.itr_publications_refused = m->publications_refused;
+	st.itr_unsubscribes = m->unsubscribes;
+	const struct ms_pub_counters *pc = ms_pub_counters(cl->ctl->d->ms);
+
+	st.ms_subscriptions = ms_sub_count(cl->ctl->d->ms);
+	st.ms_subscribe_unknown_xtr_id = pc->unknown_xtr_id;
+	st.ms_subscribe_no_xtr_id = pc->no_xtr_id;
+	st.ms_subscribe_not_lisp = pc->not_lisp;
+	st.ms_unsubscribe_requests = pc->unsubscribes;
 	stats_limits(cl->ctl->d, &st);
 	stats_etr(cl->ctl->d, &st);
 	if (cl->ctl->d->notify) {
@@ -602,6 +617,102 @@ static void do_map_cache(struct client *cl, Vmroam__Xtr__Request *req)
 		  : rc == -EINPROGRESS ? "a Map-Request is already out"
 		  : rc == -EBUSY ? "too many resolutions outstanding (dataplane map-request-limit)"
 				 : "the map-cache is full");
+}
+
+/* show lisp subscription: the Map-Server's subscribers, then every subscription. */
+static int send_ms_sub(const struct ms_sub_info *e, void *arg)
+{
+	struct client *cl = arg;
+	Vmroam__Xtr__Subscription m;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+	char id[33], site[24] = "";
+
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__subscription__init(&m);
+	for (int i = 0; i < 16; i++)
+		snprintf(id + 2 * i, 3, "%02x", e->xtr_id[i]);
+	if (e->has_site_id)
+		snprintf(site, sizeof(site), "%llu", (unsigned long long)e->site_id);
+	m.role = arena_str(&a, "map-server");
+	m.instance_id = e->p.iid;
+	m.eid_prefix = fmt_eid(&a, &e->p);
+	m.subscriber = arena_str(&a, e->subscriber);
+	m.xtr_id = arena_str(&a, id);
+	m.site_id = arena_str(&a, site);
+	m.confirmed = e->active;
+	m.itr_rloc = fmt_addr(&a, &e->itr);
+	m.nonce = e->nonce;
+	m.since = e->created;
+	m.expires = e->expires;
+	m.publications = e->publications;
+	m.outstanding = arena_str(&a, e->outstanding ? e->outstanding : "");
+	m.tries = (uint32_t)e->tries;
+	r.item_case = VMROAM__XTR__REPLY__ITEM_SUBSCRIPTION;
+	r.subscription = &m;
+	queue_reply(cl, &r);
+	arena_free(&a);
+	return 0;
+}
+
+static int send_itr_sub(const struct mc_sub_info *e, void *arg)
+{
+	struct client *cl = arg;
+	Vmroam__Xtr__Subscription m;
+	Vmroam__Xtr__Reply r;
+	struct arena a = { 0 };
+
+	vmroam__xtr__reply__init(&r);
+	vmroam__xtr__subscription__init(&m);
+	m.role = arena_str(&a, "itr");
+	m.instance_id = e->p.iid;
+	m.eid_prefix = fmt_eid(&a, &e->p);
+	m.confirmed = true;
+	m.map_server = fmt_addr(&a, &e->ms);
+	m.nonce = e->last;
+	m.since = e->since;
+	m.publications = e->publications;
+	r.item_case = VMROAM__XTR__REPLY__ITEM_SUBSCRIPTION;
+	r.subscription = &m;
+	queue_reply(cl, &r);
+	arena_free(&a);
+	return 0;
+}
+
+static void do_show_subscription(struct client *cl)
+{
+	const struct ms_subscriber_counters *c;
+	const struct ms_subscriber *w;
+	size_t nsubs;
+
+	for (size_t i = 0; (w = ms_subscriber_at(cl->ctl->d->ms, i, &c, &nsubs)); i++) {
+		Vmroam__Xtr__Subscriber m;
+		Vmroam__Xtr__Reply r;
+
+		vmroam__xtr__reply__init(&r);
+		vmroam__xtr__subscriber__init(&m);
+		m.name = (char *)(uintptr_t)ms_subscriber_name(w);
+		m.subscriptions = nsubs;
+		m.limit = ms_subscriber_limit(w);
+		m.requests = c->requests;
+		m.confirmed = c->confirmed;
+		m.renewed = c->renewed;
+		m.refused_auth = c->refused_auth;
+		m.refused_limit = c->limit_refusals;
+		m.publications = c->publications;
+		m.retransmissions = c->retransmissions;
+		m.acks = c->acks;
+		m.ack_auth_failures = c->ack_auth_failures;
+		m.dropped_unacknowledged = c->giveups;
+		m.unsubscribed = c->unsubscribed;
+		m.expired = c->expirations;
+		r.item_case = VMROAM__XTR__REPLY__ITEM_SUBSCRIBER;
+		r.subscriber = &m;
+		queue_reply(cl, &r);
+	}
+	ms_sub_walk(cl->ctl->d->ms, send_ms_sub, cl);
+	mc_sub_walk(cl->ctl->d->mc, send_itr_sub, cl);
+	queue_end(cl, 0, NULL);
 }
 
 static int send_away(const struct etr_away_info *e, void *arg)
@@ -898,6 +1009,9 @@ static void do_request(struct client *cl, const uint8_t *msg, size_t len)
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_STATISTICS:
 		do_show_statistics(cl);
+		break;
+	case VMROAM__XTR__REQUEST__CMD_SHOW_SUBSCRIPTION:
+		do_show_subscription(cl);
 		break;
 	case VMROAM__XTR__REQUEST__CMD_SHOW_DYNAMIC_EID:
 		do_dynamic_eid(cl, req->show_dynamic_eid, false);

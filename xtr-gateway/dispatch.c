@@ -23,3 +23,15 @@ enum xtr_to xtr_dispatch_to(const struct xtr_conf *c, const uint8_t *buf, size_t
 		return XTR_TO_ETR;
 	return XTR_TO_MS;
 }
+
+enum xtr_to xtr_dispatch(const struct xtr_conf *c, struct mapcache *mc, const struct lisp_addr *src,
+			 const uint8_t *buf, size_t len)
+{
+	enum xtr_to to = xtr_dispatch_to(c, buf, len);
+
+	/* a Map-Notify is the ETR's (its registrations) unless one of our subscriptions' */
+	if (to == XTR_TO_ETR && mc && lisp_msg_type(buf, len) == LISP_TYPE_MAP_NOTIFY &&
+	    mc_takes_notify(mc, src, buf, len))
+		return XTR_TO_ITR;
+	return to;
+}

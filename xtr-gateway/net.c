@@ -80,7 +80,7 @@ static void dispatch(struct xtr_daemon *d, const struct ms_pkt *pk, size_t n, do
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		switch (xtr_dispatch_to(d->conf, pk[i].buf, pk[i].len)) {
+		switch (xtr_dispatch(d->conf, d->mc, &pk[i].src, pk[i].buf, pk[i].len)) {
 		case XTR_TO_ITR:
 			mc_input(d->mc, &pk[i].src, pk[i].sport, pk[i].buf, pk[i].len, now);
 			break;

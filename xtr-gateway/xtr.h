@@ -106,6 +106,9 @@ enum xtr_to {
 	XTR_TO_ITR
 };
 enum xtr_to xtr_dispatch_to(const struct xtr_conf *c, const uint8_t *buf, size_t len);
+/* The same, with the ITR's subscriptions (mc, may be NULL): their Map-Notifies go to the ITR. */
+enum xtr_to xtr_dispatch(const struct xtr_conf *c, struct mapcache *mc, const struct lisp_addr *src,
+			 const uint8_t *buf, size_t len);
 
 /* net.c: UDP 4342 sockets on the libev loop */
 struct xtr_net;

@@ -687,7 +687,7 @@ void world_input(struct sim *s, int node, const struct lisp_addr *src, uint16_t 
 		}
 		if (dport != LISP_CONTROL_PORT)
 			break;
-		switch (xtr_dispatch_to(n->xconf, buf, len)) {
+		switch (xtr_dispatch(n->xconf, n->mc, src, buf, len)) {
 		case XTR_TO_ITR:
 			mc_input(n->mc, src, sport, buf, len, now);
 			break;

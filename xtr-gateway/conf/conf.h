@@ -42,6 +42,34 @@ struct xtr_conf_site {
 	size_t nallowed;
 };
 
+/* xtr-id HEX [site-id N]: an identity a subscriber may use (no site-id: with or without one) */
+struct xtr_conf_xtr_id {
+	uint8_t id[16];
+	uint64_t site_id;
+	bool has_site_id;
+};
+
+/*
+ * subscriber NAME: an ITR or proxy-ITR that may subscribe to mappings
+ * (RFC 9437): the xTR-IDs it subscribes with, the ITR-RLOCs it may name,
+ * the key of its security association, how many subscriptions it may hold.
+ */
+struct xtr_conf_subscriber {
+	char name[XTR_SITE_NAME_MAX];
+	char *description; /* NULL when none */
+	uint8_t key[XTR_KEY_MAX];
+	size_t keylen;
+	bool has_key;
+	struct xtr_conf_xtr_id *ids;
+	size_t nids;
+	struct lisp_addr *rlocs; /* itr-rloc ADDRESS */
+	size_t nrlocs;
+	unsigned limit; /* subscription-limit N */
+	unsigned line;
+};
+#define XTR_SUB_LIMIT_DEFAULT 10000
+#define XTR_SUB_LIMIT_MAX     1000000
+
 /* A locator: an address, or the first address of a family on an interface. */
 struct xtr_conf_locator {
 	struct lisp_addr addr; /* afi NONE for the interface form */
@@ -150,6 +178,8 @@ struct xtr_conf_ms {
 struct xtr_conf_msmr {
 	struct xtr_conf_site **sites;
 	size_t nsites;
+	struct xtr_conf_subscriber **subscribers;
+	size_t nsubscribers;
 	bool ms_v4, ms_v6, mr_v4, mr_v6; /* ipv4|ipv6 map-server|map-resolver */
 };
 
@@ -171,6 +201,12 @@ struct xtr_conf_itr {
 	size_t map_cache_limit; /* dataplane map-cache-limit */
 	/* dataplane map-request-limit [per-instance-id] N: resolutions outstanding */
 	size_t mr_limit, mr_limit_iid;
+	/* itr subscribe xtr-id HEX site-id N authentication-key [0|hex] KEY (RFC 9437) */
+	bool subscribe;
+	uint8_t sub_xtr_id[16];
+	uint64_t sub_site_id;
+	uint8_t sub_key[XTR_KEY_MAX];
+	size_t sub_keylen;
 };
 
 /*

@@ -24,6 +24,7 @@ enum {
 	MODE_EID_TABLE,
 	MODE_DYNEID,
 	MODE_IFACE,
+	MODE_SUBSCRIBER,
 };
 
 struct parse_state {
@@ -33,7 +34,8 @@ struct parse_state {
 	uint32_t iid; /* of the eid-table being configured */
 	int dyn;      /* the dynamic-eid being configured */
 	struct xtr_conf_iface *iface;
-	unsigned *site_lines; /* line of each site's first "site" command */
+	unsigned *site_lines;		 /* line of each site's first "site" command */
+	struct xtr_conf_subscriber *sub; /* the subscriber being configured */
 };
 
 static struct parse_state *state(struct conf_parser *p)
@@ -235,6 +237,127 @@ static int cmd_strict_nonce(struct conf_parser *p, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	state(p)->site->strict_nonce = !p->cmd->data;
+	return 0;
+}
+
+/* An xTR-ID: 32 hex digits. */
+static bool parse_xtr_id(const char *s, uint8_t id[16])
+{
+	if (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32)
+		return false;
+	for (int i = 0; i < 16; i++)
+		sscanf(s + 2 * i, "%2hhx", &id[i]);
+	return true;
+}
+
+/* subscriber NAME: an ITR that may subscribe to mappings (RFC 9437) */
+static int cmd_subscriber(struct conf_parser *p, int argc, char **argv)
+{
+	struct parse_state *st = state(p);
+	struct xtr_conf_msmr *c = &st->c->msmr;
+	struct xtr_conf_subscriber *s;
+
+	(void)argc;
+	if (strlen(argv[0]) >= XTR_SITE_NAME_MAX)
+		return conf_error(p, "subscriber name longer than %d characters",
+				  XTR_SITE_NAME_MAX - 1);
+	for (size_t i = 0; i < c->nsubscribers; i++) {
+		if (strcmp(c->subscribers[i]->name, argv[0]) == 0) {
+			st->sub = c->subscribers[i];
+			return 0;
+		}
+	}
+	s = xcalloc(1, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", argv[0]);
+	s->limit = XTR_SUB_LIMIT_DEFAULT;
+	s->line = p->line;
+	c->subscribers =
+		xreallocarray(c->subscribers, c->nsubscribers + 1, sizeof(*c->subscribers));
+	c->subscribers[c->nsubscribers++] = s;
+	st->sub = s;
+	return 0;
+}
+
+static int cmd_sub_description(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_subscriber *s = state(p)->sub;
+	size_t len = 0;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	free(s->description);
+	s->description = xmalloc(len);
+	s->description[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s->description, " ");
+		strcat(s->description, argv[i]);
+	}
+	return 0;
+}
+
+static int cmd_sub_key(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_subscriber *s = state(p)->sub;
+
+	if (conf_parse_key(p, argc == 2 ? argv[0] : NULL, argv[argc - 1], s->key, &s->keylen,
+			   XTR_KEY_MAX) < 0)
+		return -EINVAL;
+	s->has_key = true;
+	return 0;
+}
+
+/* xtr-id HEX [site-id N] */
+static int cmd_sub_xtr_id(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_msmr *c = &state(p)->c->msmr;
+	struct xtr_conf_subscriber *s = state(p)->sub;
+	struct xtr_conf_xtr_id x = { 0 };
+	unsigned long v;
+
+	if (!parse_xtr_id(argv[0], x.id))
+		return conf_error(p, "xtr-id: '%s' is not 32 hex digits", argv[0]);
+	if (argc == 2 || (argc == 3 && strcmp(argv[1], "site-id") != 0))
+		return conf_error(p, "xtr-id HEX [site-id N]");
+	if (argc == 3) {
+		if (!conf_parse_uint(argv[2], 0, UINT64_MAX, &v))
+			return conf_error(p, "site-id: '%s' is not a number below 2^64", argv[2]);
+		x.site_id = v;
+		x.has_site_id = true;
+	}
+	for (size_t i = 0; i < c->nsubscribers; i++)
+		for (size_t j = 0; j < c->subscribers[i]->nids; j++)
+			if (memcmp(c->subscribers[i]->ids[j].id, x.id, 16) == 0)
+				return conf_error(p, "xtr-id %s is already subscriber %s's",
+						  argv[0], c->subscribers[i]->name);
+	s->ids = xreallocarray(s->ids, s->nids + 1, sizeof(*s->ids));
+	s->ids[s->nids++] = x;
+	return 0;
+}
+
+/* itr-rloc ADDRESS: an ITR-RLOC the subscriber may name (where its publications go) */
+static int cmd_sub_rloc(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_subscriber *s = state(p)->sub;
+	struct lisp_addr a;
+
+	(void)argc;
+	if (lisp_addr_parse(argv[0], &a) < 0 || (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6))
+		return conf_error(p, "itr-rloc: '%s' is not an IPv4 or IPv6 address", argv[0]);
+	s->rlocs = xreallocarray(s->rlocs, s->nrlocs + 1, sizeof(*s->rlocs));
+	s->rlocs[s->nrlocs++] = a;
+	return 0;
+}
+
+static int cmd_sub_limit(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long v;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 1, XTR_SUB_LIMIT_MAX, &v))
+		return conf_error(p, "subscription-limit: '%s' is not a number in 1..%u", argv[0],
+				  XTR_SUB_LIMIT_MAX);
+	state(p)->sub->limit = (unsigned)v;
 	return 0;
 }
 
@@ -658,6 +781,29 @@ static int cmd_itr_map_resolver(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* itr subscribe xtr-id HEX site-id N authentication-key [0|hex] KEY */
+static int cmd_itr_subscribe(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_itr *c = &state(p)->c->itr;
+	unsigned long v;
+
+	if (strcmp(argv[0], "xtr-id") != 0 || strcmp(argv[2], "site-id") != 0 ||
+	    strcmp(argv[4], "authentication-key") != 0)
+		return conf_error(p, "itr subscribe xtr-id HEX site-id N authentication-key "
+				     "[0|hex] KEY");
+	if (!parse_xtr_id(argv[1], c->sub_xtr_id))
+		return conf_error(p, "itr subscribe: xtr-id '%s' is not 32 hex digits", argv[1]);
+	if (!conf_parse_uint(argv[3], 0, UINT64_MAX, &v))
+		return conf_error(p, "itr subscribe: site-id '%s' is not a number below 2^64",
+				  argv[3]);
+	c->sub_site_id = v;
+	if (conf_parse_key(p, argc == 7 ? argv[5] : NULL, argv[argc - 1], c->sub_key,
+			   &c->sub_keylen, XTR_KEY_MAX) < 0)
+		return -EINVAL;
+	c->subscribe = true;
+	return 0;
+}
+
 /* map-cache PREFIX map-request|drop|native-forward */
 static int cmd_map_cache(struct conf_parser *p, int argc, char **argv)
 {
@@ -842,6 +988,15 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_ROUTER_LISP, "ipv6 map-server", 0, 0, CONF_NONE, cmd_role, "", ROLE_MS_V6 },
 	{ MODE_ROUTER_LISP, "ipv6 map-resolver", 0, 0, CONF_NONE, cmd_role, "", ROLE_MR_V6 },
 	{ MODE_ROUTER_LISP, "map-server address", 1, 1, CONF_NONE, cmd_listen, "ADDRESS", 0 },
+	{ MODE_ROUTER_LISP, "subscriber", 1, 1, MODE_SUBSCRIBER, cmd_subscriber, "NAME", 0 },
+	{ MODE_SUBSCRIBER, "description", 1, CONF_MAX_WORDS, CONF_NONE, cmd_sub_description, "TEXT",
+	  0 },
+	{ MODE_SUBSCRIBER, "authentication-key", 1, 2, CONF_NONE, cmd_sub_key, "[0|hex] KEY", 0 },
+	{ MODE_SUBSCRIBER, "xtr-id", 1, 3, CONF_NONE, cmd_sub_xtr_id, "HEX [site-id N]", 0 },
+	{ MODE_SUBSCRIBER, "itr-rloc", 1, 1, CONF_NONE, cmd_sub_rloc, "ADDRESS", 0 },
+	{ MODE_SUBSCRIBER, "subscription-limit", 1, 1, CONF_NONE, cmd_sub_limit, "N", 0 },
+	{ MODE_ROUTER_LISP, "itr subscribe", 6, 7, CONF_NONE, cmd_itr_subscribe,
+	  "xtr-id HEX site-id N authentication-key [0|hex] KEY", 0 },
 	{ MODE_SITE, "description", 1, CONF_MAX_WORDS, CONF_NONE, cmd_description, "TEXT", 0 },
 	{ MODE_SITE, "authentication-key", 1, 2, CONF_NONE, cmd_key, "[0|hex] KEY", 0 },
 	{ MODE_SITE, "eid-prefix", 1, 4, CONF_NONE, cmd_eid_prefix,
@@ -1013,12 +1168,36 @@ static int check_etr(const struct xtr_conf *c, const char *name, char *err, size
 	return 0;
 }
 
+/* The publish/subscribe part: subscribers complete, subscribing ITRs with a map-resolver. */
+static int check_pubsub(const struct xtr_conf *c, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->msmr.nsubscribers; i++) {
+		const struct xtr_conf_subscriber *s = c->msmr.subscribers[i];
+		const char *missing = !s->has_key  ? "authentication-key"
+				      : !s->nids   ? "xtr-id"
+				      : !s->nrlocs ? "itr-rloc"
+						   : NULL;
+
+		if (missing) {
+			snprintf(err, errlen, "%s:%u: subscriber %s has no %s", name, s->line,
+				 s->name, missing);
+			return -EINVAL;
+		}
+	}
+	if (c->itr.subscribe && !c->itr.nmap_resolvers) {
+		snprintf(err, errlen, "%s: itr subscribe given, but no itr map-resolver", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Checks that need the whole file: keys present, no prefix in two sites. */
 static int check(const struct parse_state *st, const char *name, char *err, size_t errlen)
 {
 	const struct xtr_conf *c = st->c;
 
-	if (check_etr(c, name, err, errlen) < 0 || check_dyn(c, name, err, errlen) < 0)
+	if (check_etr(c, name, err, errlen) < 0 || check_dyn(c, name, err, errlen) < 0 ||
+	    check_pubsub(c, name, err, errlen) < 0)
 		return -EINVAL;
 
 	for (size_t i = 0; i < c->msmr.nsites; i++) {
@@ -1112,6 +1291,13 @@ void xtr_conf_free(struct xtr_conf *c)
 		free(c->msmr.sites[i]);
 	}
 	free(c->msmr.sites);
+	for (size_t i = 0; i < c->msmr.nsubscribers; i++) {
+		free(c->msmr.subscribers[i]->description);
+		free(c->msmr.subscribers[i]->ids);
+		free(c->msmr.subscribers[i]->rlocs);
+		free(c->msmr.subscribers[i]);
+	}
+	free(c->msmr.subscribers);
 	for (size_t i = 0; i < c->nlocsets; i++)
 		free(c->locsets[i].locs);
 	free(c->locsets);

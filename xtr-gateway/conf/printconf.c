@@ -36,6 +36,36 @@ static void print_site(const struct xtr_conf_site *s, FILE *f)
 	fprintf(f, "  exit\n");
 }
 
+static void print_hex(const uint8_t *b, size_t n, FILE *f)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+}
+
+static void print_subscriber(const struct xtr_conf_subscriber *s, FILE *f)
+{
+	char buf[LISP_ADDR_STRLEN];
+
+	fprintf(f, " subscriber %s\n", s->name);
+	if (s->description)
+		fprintf(f, "  description %s\n", s->description);
+	fprintf(f, "  authentication-key hex ");
+	print_hex(s->key, s->keylen, f);
+	fputc('\n', f);
+	for (size_t i = 0; i < s->nids; i++) {
+		fprintf(f, "  xtr-id ");
+		print_hex(s->ids[i].id, 16, f);
+		if (s->ids[i].has_site_id)
+			fprintf(f, " site-id %llu", (unsigned long long)s->ids[i].site_id);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < s->nrlocs; i++)
+		fprintf(f, "  itr-rloc %s\n", lisp_addr_format(&s->rlocs[i], buf, sizeof(buf)));
+	if (s->limit != XTR_SUB_LIMIT_DEFAULT)
+		fprintf(f, "  subscription-limit %u\n", s->limit);
+	fprintf(f, "  exit\n");
+}
+
 static void print_locator(const struct xtr_conf_locator *l, const char *indent, FILE *f)
 {
 	char buf[LISP_ADDR_STRLEN];
@@ -249,6 +279,16 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 	fprintf(f, "router lisp\n");
 	for (size_t i = 0; i < c->msmr.nsites; i++)
 		print_site(c->msmr.sites[i], f);
+	for (size_t i = 0; i < c->msmr.nsubscribers; i++)
+		print_subscriber(c->msmr.subscribers[i], f);
+	if (c->itr.subscribe) {
+		fprintf(f, " itr subscribe xtr-id ");
+		print_hex(c->itr.sub_xtr_id, 16, f);
+		fprintf(f, " site-id %llu authentication-key hex ",
+			(unsigned long long)c->itr.sub_site_id);
+		print_hex(c->itr.sub_key, c->itr.sub_keylen, f);
+		fputc('\n', f);
+	}
 	print_etr(c, f);
 	if (c->msmr.ms_v4)
 		fprintf(f, " ipv4 map-server\n");

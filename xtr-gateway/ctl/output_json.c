@@ -1,5 +1,6 @@
 /* xtrctl -j: one JSON document a run; keys are the .proto field names. */
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/json.h"
 #include "xtr-gateway/ctl/xtrctl.h"
@@ -257,6 +258,62 @@ static void hypervisor(const Vmroam__Xtr__Hypervisor *h, double now)
 	json_object_end(&j);
 }
 
+static bool subs_open; /* show lisp subscription: the subscriptions array is open */
+
+static void subscriber(const Vmroam__Xtr__Subscriber *w)
+{
+	json_object_begin(&j, NULL);
+	json_string(&j, "name", w->name);
+	json_uint(&j, "subscriptions", w->subscriptions);
+	json_uint(&j, "limit", w->limit);
+	json_uint(&j, "requests", w->requests);
+	json_uint(&j, "confirmed", w->confirmed);
+	json_uint(&j, "renewed", w->renewed);
+	json_uint(&j, "refused_auth", w->refused_auth);
+	json_uint(&j, "refused_limit", w->refused_limit);
+	json_uint(&j, "publications", w->publications);
+	json_uint(&j, "retransmissions", w->retransmissions);
+	json_uint(&j, "acks", w->acks);
+	json_uint(&j, "ack_auth_failures", w->ack_auth_failures);
+	json_uint(&j, "dropped_unacknowledged", w->dropped_unacknowledged);
+	json_uint(&j, "unsubscribed", w->unsubscribed);
+	json_uint(&j, "expired", w->expired);
+	json_object_end(&j);
+}
+
+static void subscription(const Vmroam__Xtr__Subscription *e, double now)
+{
+	(void)now;
+	if (!subs_open) {
+		json_array_end(&j);
+		json_array_begin(&j, "subscriptions");
+		subs_open = true;
+	}
+	json_object_begin(&j, NULL);
+	json_string(&j, "role", e->role);
+	json_uint(&j, "instance_id", e->instance_id);
+	json_string(&j, "eid_prefix", e->eid_prefix);
+	if (strcmp(e->role, "map-server") == 0) {
+		json_string(&j, "subscriber", e->subscriber);
+		json_string(&j, "xtr_id", e->xtr_id);
+		json_string(&j, "site_id", e->site_id);
+		json_string(&j, "itr_rloc", e->itr_rloc);
+		json_double(&j, "expires", e->expires);
+		json_string(&j, "outstanding", e->outstanding);
+		json_uint(&j, "tries", e->tries);
+	} else {
+		json_string(&j, "map_server", e->map_server);
+	}
+	json_bool(&j, "confirmed", e->confirmed);
+	char nonce[17];
+
+	snprintf(nonce, sizeof(nonce), "%016llx", (unsigned long long)e->nonce);
+	json_string(&j, "nonce", nonce); /* hex: 64 bits do not survive a JSON double */
+	json_double(&j, "since", e->since);
+	json_uint(&j, "publications", e->publications);
+	json_object_end(&j);
+}
+
 static void begin(const struct parse_result *res)
 {
 	json_init(&j, stdout);
@@ -275,6 +332,8 @@ static void begin(const struct parse_result *res)
 		json_array_begin(&j, "eid_notify_peers");
 	if (res->action == ACT_SHOW_EVH)
 		json_array_begin(&j, "events");
+	if (res->action == ACT_SHOW_SUBSCRIPTION)
+		json_array_begin(&j, "subscribers");
 }
 
 static void database(const Vmroam__Xtr__DatabaseMapping *dm, double now)
@@ -482,9 +541,14 @@ static void end(const struct parse_result *res)
 		json_array_begin(&j, "dynamic_eid_policies");
 	}
 #endif
-	if (res->action == ACT_SHOW_SITE || is_database(res) || is_map_cache(res) ||
-	    res->action == ACT_SHOW_AWAY || res->action == ACT_SHOW_DYN ||
-	    res->action == ACT_SHOW_EID_NOTIFY || res->action == ACT_SHOW_EVH)
+	if (res->action == ACT_SHOW_SUBSCRIPTION && !subs_open) { /* none: an empty list */
+		json_array_end(&j);
+		json_array_begin(&j, "subscriptions");
+	}
+	if (res->action == ACT_SHOW_SUBSCRIPTION || res->action == ACT_SHOW_SITE ||
+	    is_database(res) || is_map_cache(res) || res->action == ACT_SHOW_AWAY ||
+	    res->action == ACT_SHOW_DYN || res->action == ACT_SHOW_EID_NOTIFY ||
+	    res->action == ACT_SHOW_EVH)
 		json_array_end(&j);
 	else if (res->action != ACT_SHOW_STATISTICS && res->action != ACT_SHOW_DATAPLANE &&
 		 res->action != ACT_SHOW_HV)
@@ -515,5 +579,7 @@ const struct output output_json = {
 	.event = event,
 	.hypervisor = hypervisor,
 	.fhr_statistics = fhr_statistics,
+	.subscriber = subscriber,
+	.subscription = subscription,
 	.end = end,
 };

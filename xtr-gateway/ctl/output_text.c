@@ -82,6 +82,54 @@ static void away(const Vmroam__Xtr__AwayEntry *e, double now)
 	       e->packets, e->smrs);
 }
 
+static bool sub_header, subscriber_header;
+
+static void subscriber(const Vmroam__Xtr__Subscriber *w)
+{
+	if (!subscriber_header)
+		printf("Subscribers (RFC 9437 publish/subscribe)\n");
+	subscriber_header = true;
+	printf("  %s: %" PRIu64 " subscriptions (limit %" PRIu64 ")\n", w->name, w->subscriptions,
+	       w->limit);
+	printf("    requests %" PRIu64 ", confirmed %" PRIu64 ", renewed %" PRIu64 "\n",
+	       w->requests, w->confirmed, w->renewed);
+	printf("    refused: identity (ACT 5) %" PRIu64 ", limit (ACT 4) %" PRIu64 "\n",
+	       w->refused_auth, w->refused_limit);
+	printf("    publications %" PRIu64 ", retransmissions %" PRIu64 ", acks %" PRIu64
+	       " (%" PRIu64 " failing authentication)\n",
+	       w->publications, w->retransmissions, w->acks, w->ack_auth_failures);
+	printf("    dropped: unacknowledged %" PRIu64 ", unsubscribed %" PRIu64 ", expired %" PRIu64
+	       "\n",
+	       w->dropped_unacknowledged, w->unsubscribed, w->expired);
+}
+
+static void subscription(const Vmroam__Xtr__Subscription *e, double now)
+{
+	char since[32], ex[32];
+	bool ms = strcmp(e->role, "map-server") == 0;
+
+	rows++;
+	if (!sub_header)
+		printf("%sSubscriptions\n", subscriber_header ? "\n" : "");
+	sub_header = true;
+	if (ms) {
+		printf("  %s instance-id %u: subscriber %s, xTR-ID %s%s%s, %s\n", e->eid_prefix,
+		       e->instance_id, e->subscriber, e->xtr_id, e->site_id[0] ? ", Site-ID " : "",
+		       e->site_id, e->confirmed ? "confirmed" : "not confirmed yet");
+		printf("    publications to %s, %" PRIu64 " sent, last nonce %016" PRIx64
+		       ", since %s, expires in %s%s%s\n",
+		       e->itr_rloc, e->publications, e->nonce,
+		       ago(since, sizeof(since), e->since, now),
+		       span(ex, sizeof(ex), e->expires - now),
+		       e->outstanding[0] ? ", waiting for the ack of a " : "", e->outstanding);
+	} else {
+		printf("  %s instance-id %u: this ITR's, from Map-Server %s since %s, %" PRIu64
+		       " publications taken, last nonce %016" PRIx64 "\n",
+		       e->eid_prefix, e->instance_id, e->map_server,
+		       ago(since, sizeof(since), e->since, now), e->publications, e->nonce);
+	}
+}
+
 static bool dyn_header;
 
 /*
@@ -541,6 +589,8 @@ static void end(const struct parse_result *res)
 		printf("No dynamic EIDs%s\n", res->arg ? " in that prefix" : "");
 	if (!rows && res->action == ACT_SHOW_AWAY)
 		printf("No EIDs moved away\n");
+	if (!rows && res->action == ACT_SHOW_SUBSCRIPTION)
+		printf("No subscriptions\n");
 	if (!rows && res->action == ACT_SHOW_EVH)
 		printf("No events%s\n", res->arg ? " for that prefix" : "");
 	print_counters();
@@ -571,5 +621,7 @@ const struct output output_text = {
 	.event = event,
 	.hypervisor = hypervisor,
 	.fhr_statistics = fhr_statistics,
+	.subscriber = subscriber,
+	.subscription = subscription,
 	.end = end,
 };

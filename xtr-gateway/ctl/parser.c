@@ -120,6 +120,9 @@ static const struct token t_lisp[] = {
 	{ KEYWORD, "site", ACT_SHOW_SITE, t_site_arg },
 	{ KEYWORD, "statistics", ACT_SHOW_STATISTICS, NULL },
 	{ KEYWORD, "away", ACT_SHOW_AWAY, NULL },
+#ifndef CTL_FOR_FHR
+	{ KEYWORD, "subscription", ACT_SHOW_SUBSCRIPTION, NULL },
+#endif
 	{ KEYWORD, "dynamic-eid", ACT_SHOW_DYN, t_dyn_arg },
 	{ KEYWORD, "dataplane", ACT_SHOW_DATAPLANE, NULL },
 	{ KEYWORD, "eid-notify", ACT_SHOW_EID_NOTIFY, NULL },

@@ -42,6 +42,7 @@ static void usage(void)
 			"  show lisp site [NAME | PREFIX] [instance-id N]\n"
 			"  show lisp statistics\n"
 			"  show lisp away\n"
+			"  show lisp subscription\n"
 			"  show lisp dynamic-eid [summary] [PREFIX] [instance-id N]\n"
 			"  show lisp dataplane\n"
 			"  show lisp eid-notify\n"
@@ -59,6 +60,7 @@ static void usage(void)
 }
 
 static Vmroam__Xtr__ShowAway show_away = VMROAM__XTR__SHOW_AWAY__INIT;
+static Vmroam__Xtr__ShowSubscription show_subscription = VMROAM__XTR__SHOW_SUBSCRIPTION__INIT;
 static Vmroam__Xtr__ShowDataplane show_dataplane = VMROAM__XTR__SHOW_DATAPLANE__INIT;
 static Vmroam__Xtr__DynamicEidRequest dyn_request;
 static Vmroam__Xtr__ShowEidNotify show_eid_notify;
@@ -109,6 +111,10 @@ static void build_request(const struct parse_result *res, Vmroam__Xtr__Request *
 	case ACT_SHOW_AWAY:
 		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_AWAY;
 		req->show_away = &show_away;
+		break;
+	case ACT_SHOW_SUBSCRIPTION:
+		req->cmd_case = VMROAM__XTR__REQUEST__CMD_SHOW_SUBSCRIPTION;
+		req->show_subscription = &show_subscription;
 		break;
 	case ACT_SHOW_DYN:
 	case ACT_CLEAR_DYN:
@@ -243,6 +249,10 @@ static int receive(int fd, const struct output *out, const struct parse_result *
 			out->event(r->event);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_HYPERVISOR)
 			out->hypervisor(r->hypervisor, now);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_SUBSCRIBER)
+			out->subscriber(r->subscriber);
+		if (r->item_case == VMROAM__XTR__REPLY__ITEM_SUBSCRIPTION)
+			out->subscription(r->subscription, now);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_FHR_STATISTICS)
 			out->fhr_statistics(r->fhr_statistics);
 		if (r->item_case == VMROAM__XTR__REPLY__ITEM_END) {

@@ -29,6 +29,7 @@ enum action {
 	ACT_SHOW_EVH,
 	ACT_CLEAR_EVH,
 	ACT_SHOW_HV,
+	ACT_SHOW_SUBSCRIPTION,
 };
 
 struct parse_result {
@@ -56,6 +57,8 @@ struct output {
 	void (*event)(const Vmroam__Xtr__Event *e);
 	void (*hypervisor)(const Vmroam__Xtr__Hypervisor *h, double now);
 	void (*fhr_statistics)(const Vmroam__Xtr__FhrStatistics *st);
+	void (*subscriber)(const Vmroam__Xtr__Subscriber *s);
+	void (*subscription)(const Vmroam__Xtr__Subscription *s, double now);
 	void (*end)(const struct parse_result *res);
 };
 

@@ -14,6 +14,22 @@
  * (or inside the prefix asked about).
  * What is learned never replaces a configured entry for good: a negative
  * answer leaves it, a positive one is used over it until it expires.
+ *
+ * Publish/subscribe (RFC 9437, itr subscribe): every Map-Request we send
+ * subscribes too (the I bit with our xTR-ID and Site-ID, the N bit on its
+ * record). The Map-Server confirms with a Map-Notify carrying the
+ * request's nonce and the mapping; from then on it publishes each change
+ * of it with the next nonces. We take a Map-Notify signed with the
+ * subscription key only when it confirms a request of ours (its record
+ * answering what we asked) or comes from the Map-Server that confirmed
+ * the subscription with a nonce above the last one taken (within
+ * SUB_WINDOW: a replay of an older subscription's is refused), install its
+ * record and acknowledge it (Map-Notify-Ack). When the entry goes
+ * (expiry, clear, eviction) we unsubscribe (the N bit, ITR-RLOC AFI 0);
+ * a publication with TTL 0 of the prefix itself ends it too. A Map-Server
+ * that refuses subscriptions (a Map-Reply with ACT 4 or 5) is asked again
+ * at once without, and for SUB_REFUSED_REST; one that ignores them never
+ * confirms: either way the entry is kept current by SMRs, as without.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +37,7 @@
 #include <string.h>
 
 #include "lib/evhist.h"
+#include "lib/lisp_auth.h"
 #include "lib/log.h"
 #include "lib/platform.h"
 #include "lib/lpmh.h"
@@ -28,12 +45,16 @@
 #include "lib/xalloc.h"
 #include "xtr-gateway/xtr.h"
 
-#define REQ_INTERVAL   1.0 /* s between Map-Requests for one prefix */
-#define REQ_TRIES      10  /* then rest */
-#define REQ_REST       30.0
-#define SMR_INTERVAL   3.0 /* s between SMR-invoked requests for one prefix */
-#define MC_INLINE_LOCS 2   /* locators kept in the entry itself: one cache miss less a packet */
-#define MC_BATCH       64  /* lookups interleaved at once (mc_lookup_batch) */
+#define REQ_INTERVAL	 1.0 /* s between Map-Requests for one prefix */
+#define REQ_TRIES	 10  /* then rest */
+#define REQ_REST	 30.0
+#define SMR_INTERVAL	 3.0  /* s between SMR-invoked requests for one prefix */
+#define MC_INLINE_LOCS	 2    /* locators kept in the entry itself: one cache miss less a packet */
+#define MC_BATCH	 64   /* lookups interleaved at once (mc_lookup_batch) */
+#define SUB_REQS	 256  /* subscribing requests waiting for their confirmation */
+#define SUB_CONFIRM_WAIT 5.0  /* s: then the request is taken as not confirmed */
+#define SUB_REFUSED_REST 60.0 /* s without subscribing after a refusal */
+#define SUB_WINDOW	 (1ull << 20) /* publications taken above the last nonce */
 
 struct mc_entry {
 	/* what the data plane reads first: the first cache line */
@@ -67,6 +88,24 @@ static void entry_free(void *v)
 	free(e);
 }
 
+/* A confirmed subscription: to the prefix of an entry. */
+struct mc_sub {
+	struct lisp_prefix p;
+	struct lisp_addr
+		ms;    /* the Map-Server that confirmed it: its publications come from there */
+	uint64_t last; /* the nonce of the last Map-Notify taken */
+	double since;
+	uint64_t publications;
+};
+
+/* A subscribing Map-Request waiting for its confirmation. */
+struct mc_subreq {
+	uint64_t nonce; /* 0: a free one */
+	struct lisp_prefix q;
+	double at;
+	bool confirmed; /* its Map-Reply, coming after, answers nothing new */
+};
+
 struct mapcache {
 	struct mc_io io;
 	/* outstanding resolutions: slot -> the last Map-Request's nonce and the entry's prefix */
@@ -81,6 +120,13 @@ struct mapcache {
 	struct lpmh *idx; /* the same entries hashed by length: the data plane's lookups */
 	size_t limit;
 	struct mc_counters c;
+	/* publish/subscribe */
+	struct lisp_auth_key *sub_key; /* NULL: not subscribing */
+	struct ptable *subs;	       /* prefix -> struct mc_sub */
+	struct mc_subreq sreq[SUB_REQS];
+	size_t sreq_next;
+	double sub_refused_until;
+	struct log_rate rl_sub;
 	uint8_t out[2048], req[1024];
 };
 
@@ -99,6 +145,7 @@ struct mapcache *mc_new(const struct mc_io *io)
 
 	mc->io = *io;
 	mc->t = ptable_new(entry_free);
+	mc->subs = ptable_new(free);
 	return mc;
 }
 
@@ -107,6 +154,8 @@ void mc_free(struct mapcache *mc)
 	if (!mc)
 		return;
 	ptable_free(mc->t);
+	ptable_free(mc->subs);
+	lisp_auth_key_free(mc->sub_key);
 	lpmh_free(mc->idx);
 	free(mc->req_nonce);
 	free(mc->req_p);
@@ -192,12 +241,15 @@ static struct mc_entry *entry_add(struct mapcache *mc, const struct lisp_prefix 
 	return e;
 }
 
+static void unsubscribe(struct mapcache *mc, const struct lisp_prefix *p);
+
 static void entry_del(struct mapcache *mc, const struct lisp_prefix *p)
 {
 	struct mc_entry *e = ptable_lookup_exact(mc->t, p);
 
 	if (e)
 		slot_release(mc, e);
+	unsubscribe(mc, p);
 	if (mc->idx)
 		lpmh_del(mc->idx, p);
 	ptable_del(mc->t, p);
@@ -207,6 +259,7 @@ static void entry_del(struct mapcache *mc, const struct lisp_prefix *p)
 static void revert(struct mapcache *mc, struct mc_entry *e)
 {
 	slot_release(mc, e);
+	unsubscribe(mc, &e->p);
 	e->nonce = 0;
 	e->state = MC_NEGATIVE;
 	e->act = e->conf_act;
@@ -285,6 +338,11 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 	if (e->src_eid.afi == e->p.addr.afi)
 		q.src_eid.addr = e->src_eid;
 	q.nonce = random_nonce();
+	if (mc->sub_key && now >= mc->sub_refused_until) {
+		q.xtr_id_present = q.notify = true;
+		memcpy(q.xtr_id, c->sub_xtr_id, 16);
+		q.site_id = c->sub_site_id;
+	}
 	for (size_t i = 0; i < c->nmap_resolvers; i++) {
 		const struct lisp_addr *mr = &c->map_resolvers[i];
 
@@ -304,6 +362,14 @@ static void send_request(struct mapcache *mc, struct mc_entry *e, bool smr_invok
 			continue;
 		e->nonce = q.nonce;
 		mc->req_nonce[e->slot - 1] = q.nonce;
+		if (q.notify) {
+			struct mc_subreq *sr = &mc->sreq[mc->sreq_next++ % SUB_REQS];
+
+			if (sr->nonce && !sr->confirmed)
+				mc->c.subs_unconfirmed++; /* the oldest waiting: overwritten */
+			*sr = (struct mc_subreq){ .nonce = q.nonce, .q = e->p, .at = now };
+			mc->c.subs_requested++;
+		}
 		e->smr_invoked = smr_invoked;
 		e->next_req = now + REQ_INTERVAL;
 		mc->c.requests_sent++;
@@ -490,6 +556,15 @@ static void settle(struct mapcache *mc, const struct lisp_prefix *q,
 	}
 }
 
+/* The subscribing request with this nonce, or NULL. */
+static struct mc_subreq *subreq_of(struct mapcache *mc, uint64_t nonce)
+{
+	for (size_t i = 0; nonce && i < SUB_REQS; i++)
+		if (mc->sreq[i].nonce == nonce)
+			return &mc->sreq[i];
+	return NULL;
+}
+
 /* The entry waiting for the reply with this nonce (its slot freed), or NULL. */
 static struct mc_entry *pending_for(struct mapcache *mc, uint64_t nonce)
 {
@@ -536,6 +611,11 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 		return;
 	}
 	pending = pending_for(mc, m.nonce);
+	if (!pending && subreq_of(mc, m.nonce) && subreq_of(mc, m.nonce)->confirmed) {
+		mc->c.replies++; /* its confirmation came first and installed the answer */
+		subreq_of(mc, m.nonce)->nonce = 0;
+		return;
+	}
 	if (!pending) {
 		mc->c.replies_unsolicited++; /* never install what we did not ask for */
 		return;
@@ -545,6 +625,26 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 	next_req = pending->next_req;
 	asker = pending->src_eid; /* (pending may be replaced by what the answer installs) */
 	answered = answer_of(&m, &q, &best);
+	if (answered && !best.loc_count &&
+	    (best.act == LISP_ACT_DROP_POLICY || best.act == LISP_ACT_DROP_AUTH) &&
+	    subreq_of(mc, m.nonce)) {
+		char sa[LISP_ADDR_STRLEN];
+
+		/* the subscription refused (RFC 9437): asked again without, not dropped */
+		subreq_of(mc, m.nonce)->nonce = 0;
+		mc->c.subs_refused++;
+		mc->sub_refused_until = now + SUB_REFUSED_REST;
+		log_warn_rl(&mc->rl_sub,
+			    "map-cache: %s refused our subscription (%s): not subscribing for "
+			    "%.0f s",
+			    lisp_addr_format(src, sa, sizeof(sa)),
+			    best.act == LISP_ACT_DROP_AUTH ? "authentication failure"
+							   : "policy denied",
+			    SUB_REFUSED_REST);
+		pending->next_req = 0;
+		send_request(mc, pending, pending->smr_invoked, now);
+		return;
+	}
 	lisp_record_iter_init(&it, &m.records);
 	while (lisp_record_iter_next(&it, &r)) {
 		/* the best match, and the more-specifics the replier adds inside it (RFC 9301 §5.5);
@@ -600,6 +700,178 @@ static void handle_smr(struct mapcache *mc, const struct lisp_addr *src, const u
 	send_request(mc, e, true, now);
 }
 
+/* Publish/subscribe */
+
+/* The subscription holding p (its own prefix, else the longest covering one), or NULL. */
+static struct mc_sub *sub_holding(struct mapcache *mc, const struct lisp_prefix *p)
+{
+	struct mc_sub *s = ptable_lookup_exact(mc->subs, p);
+
+	return s ? s : ptable_lookup_covering(mc->subs, p, NULL);
+}
+
+/* The ECM Map-Request that ends our subscription to p (RFC 9437: N bit, ITR-RLOC AFI 0). */
+static void unsubscribe(struct mapcache *mc, const struct lisp_prefix *p)
+{
+	const struct xtr_conf_itr *c = mc->conf;
+	struct lisp_map_request q = { .itr_rloc_count = 1, .notify = true, .xtr_id_present = true };
+	struct lisp_ecm ecm = {
+		.inner = { .sport = LISP_CONTROL_PORT, .dport = LISP_CONTROL_PORT, .ttl = 64 }
+	};
+	struct mc_sub *s = ptable_lookup_exact(mc->subs, p);
+	struct buf_writer w;
+	size_t len;
+
+	if (!s)
+		return;
+	ptable_del(mc->subs, p);
+	mc->c.unsubscribes++;
+	evh_add(mc->io.evh, "unsubscribe", p, NULL, NULL);
+	if (!c || !mc->sub_key)
+		return;
+	memcpy(q.xtr_id, c->sub_xtr_id, 16);
+	q.site_id = c->sub_site_id;
+	q.nonce = random_nonce();
+	q.src_eid.iid = p->iid;
+	for (size_t i = 0; i < c->nmap_resolvers; i++) {
+		const struct lisp_addr *mr = &c->map_resolvers[i];
+
+		if (mr->afi != p->addr.afi || !mc_local_rloc(mc, mr->afi, &ecm.inner.src))
+			continue;
+		buf_writer_init(&w, mc->req, sizeof(mc->req));
+		if (lisp_msg_encode_map_request(&w, &q, p, 1) < 0)
+			return;
+		len = w.off;
+		ecm.inner.dst = p->addr;
+		buf_writer_init(&w, mc->out, sizeof(mc->out));
+		if (lisp_msg_encode_ecm(&w, &ecm, mc->req, len) == 0 &&
+		    mc->io.send(mc->io.arg, mr, LISP_CONTROL_PORT, mc->out, w.off) == 0)
+			return;
+	}
+}
+
+/* A Map-Notify we took: the same message as a Map-Notify-Ack (type 5), signed, to src. */
+static void send_notify_ack(struct mapcache *mc, const struct lisp_addr *src, const uint8_t *buf,
+			    size_t len)
+{
+	const struct lisp_auth_field *a;
+	struct lisp_map_notify m;
+
+	if (len > sizeof(mc->out) || lisp_msg_decode_map_notify(buf, len, &m) < 0)
+		return;
+	a = &m.auth;
+	memcpy(mc->out, buf, len);
+	mc->out[0] = (uint8_t)(LISP_TYPE_MAP_NOTIFY_ACK << 4 | (mc->out[0] & 0x0f));
+	memset(mc->out + LISP_AUTH_DATA_OFF, 0, a->len);
+	if (lisp_auth_sign(mc->sub_key, mc->out, len) < 0)
+		return;
+	if (mc->io.send(mc->io.arg, src, LISP_CONTROL_PORT, mc->out, len) == 0)
+		mc->c.notify_acks_sent++;
+}
+
+/* Why a Map-Notify is not ours to take, or NULL when it is (*sr, *sub: what it belongs to). */
+static const char *notify_claim(struct mapcache *mc, const struct lisp_addr *src,
+				const struct lisp_map_notify *m, struct lisp_eid_record *r,
+				struct mc_subreq **sr, struct mc_sub **sub)
+{
+	struct lisp_iter it;
+
+	*sr = NULL;
+	*sub = NULL;
+	lisp_record_iter_init(&it, &m->records);
+	if (m->ack || m->records.count != 1 || !lisp_record_iter_next(&it, r))
+		return "not one record";
+	*sr = subreq_of(mc, m->nonce);
+	if (*sr && (*sr)->confirmed)
+		return "confirmed before (a replay?)";
+	if (*sr) /* a confirmation: its record answers what we asked */
+		return lisp_prefix_contains(&r->eid, &(*sr)->q)
+			       ? NULL
+			       : "its record answers another question";
+	*sub = sub_holding(mc, &r->eid);
+	if (!*sub)
+		return "no subscription holds its prefix";
+	if (!lisp_addr_equal(src, &(*sub)->ms))
+		return "not from the Map-Server of the subscription";
+	if (m->nonce - (*sub)->last - 1 >= SUB_WINDOW)
+		return "its nonce is not above the last one taken (a replay?)";
+	return NULL;
+}
+
+bool mc_takes_notify(struct mapcache *mc, const struct lisp_addr *src, const uint8_t *buf,
+		     size_t len)
+{
+	struct lisp_map_notify m;
+	struct lisp_eid_record r;
+	struct mc_subreq *sr;
+	struct mc_sub *sub;
+
+	if (!mc->sub_key || (!mc->c.subs_requested && !ptable_count(mc->subs)) ||
+	    lisp_msg_type(buf, len) != LISP_TYPE_MAP_NOTIFY ||
+	    lisp_msg_decode_map_notify(buf, len, &m) < 0)
+		return false;
+	return notify_claim(mc, src, &m, &r, &sr, &sub) == NULL;
+}
+
+/* A confirmation or a publication (RFC 9437). */
+static void handle_notify(struct mapcache *mc, const struct lisp_addr *src, const uint8_t *buf,
+			  size_t len, double now)
+{
+	char sa[LISP_ADDR_STRLEN], pb[LISP_PREFIX_STRLEN];
+	struct lisp_map_notify m;
+	struct lisp_eid_record r;
+	struct mc_subreq *sr;
+	struct mc_sub *sub;
+	const char *why;
+
+	if (!mc->sub_key || lisp_msg_decode_map_notify(buf, len, &m) < 0) {
+		mc->c.malformed++;
+		return;
+	}
+	why = notify_claim(mc, src, &m, &r, &sr, &sub);
+	if (!why && lisp_auth_verify(mc->sub_key, buf, len) < 0)
+		why = "its authentication fails";
+	if (why) {
+		mc->c.publications_refused++;
+		log_warn_rl(&mc->rl_sub, "map-cache: Map-Notify from %s refused: %s",
+			    lisp_addr_format(src, sa, sizeof(sa)), why);
+		return;
+	}
+	if (sr) {
+		sub = ptable_lookup_exact(mc->subs, &r.eid);
+		if (!sub) {
+			sub = xcalloc(1, sizeof(*sub));
+			sub->p = r.eid;
+			if (ptable_add(mc->subs, &sub->p, sub) < 0) {
+				free(sub);
+				return;
+			}
+		}
+		sub->ms = *src;
+		sub->last = m.nonce;
+		sub->since = now;
+		sr->confirmed = true;
+		mc->c.subs_confirmed++;
+		evh_add(mc->io.evh, "subscribed", &r.eid, src, NULL);
+	} else {
+		sub->last = m.nonce;
+		sub->publications++;
+		mc->c.publications++;
+		evh_add(mc->io.evh, "publication", &r.eid, src, r.ttl ? NULL : "withdrawn");
+		if (r.ttl == 0 && lisp_prefix_equal(&r.eid, &sub->p))
+			ptable_del(mc->subs, &r.eid); /* over: the Map-Server forgets it too */
+	}
+	send_notify_ack(mc, src, buf, len);
+	if (install(mc, &r, src, 0, now)) {
+		log_debug(LOG_MAPCACHE, "map-cache: %s of %s from %s installed",
+			  sr ? "confirmation" : "publication",
+			  lisp_prefix_format(&r.eid, pb, sizeof(pb)),
+			  lisp_addr_format(src, sa, sizeof(sa)));
+		if (mc->io.installed)
+			mc->io.installed(mc->io.arg);
+	}
+}
+
 void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now)
 {
@@ -607,6 +879,9 @@ void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, 
 	switch (lisp_msg_type(buf, len)) {
 	case LISP_TYPE_MAP_REPLY:
 		handle_reply(mc, src, buf, len, now);
+		break;
+	case LISP_TYPE_MAP_NOTIFY:
+		handle_notify(mc, src, buf, len, now);
 		break;
 	case LISP_TYPE_MAP_REQUEST:
 		handle_smr(mc, src, buf, len, now);
@@ -634,6 +909,13 @@ void mc_tick(struct mapcache *mc, double now)
 	void **v;
 	size_t n = ptable_collect(mc->t, NULL, due, &now, NULL, &v);
 
+	for (size_t i = 0; i < SUB_REQS; i++) {
+		if (mc->sreq[i].nonce && now - mc->sreq[i].at >= SUB_CONFIRM_WAIT) {
+			/* no confirmation: SMRs keep the entry current */
+			mc->c.subs_unconfirmed += !mc->sreq[i].confirmed;
+			mc->sreq[i].nonce = 0;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct mc_entry *e = v[i];
 
@@ -786,6 +1068,13 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf_itr *conf,
 	free(stale);
 	mc->conf = conf;
 	mc->local = local;
+	lisp_auth_key_free(mc->sub_key);
+	mc->sub_key = conf->subscribe ? lisp_auth_key_new(conf->sub_key, conf->sub_keylen) : NULL;
+	if (!mc->sub_key) { /* not subscribing (any more): the Map-Server forgets them unacknowledged */
+		ptable_free(mc->subs);
+		mc->subs = ptable_new(free);
+		memset(mc->sreq, 0, sizeof(mc->sreq));
+	}
 	if (!mc->idx || mc->limit != conf->map_cache_limit) { /* the index is sized by the limit */
 		lpmh_free(mc->idx);
 		mc->idx = lpmh_new(conf->map_cache_limit + conf->nmapcache);
@@ -843,4 +1132,34 @@ void mc_lookup_batch(const struct mapcache *mc, size_t n, const uint32_t *iid,
 				__builtin_prefetch(e->locs); /* the pipeline picks one next */
 		}
 	}
+}
+
+size_t mc_sub_count(const struct mapcache *mc)
+{
+	return ptable_count(mc->subs);
+}
+
+struct sub_walk {
+	mc_sub_fn fn;
+	void *arg;
+};
+
+static int sub_walk_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	const struct mc_sub *s = v;
+	struct sub_walk *w = arg;
+	struct mc_sub_info i = { .p = *p,
+				 .ms = s->ms,
+				 .last = s->last,
+				 .since = s->since,
+				 .publications = s->publications };
+
+	return w->fn(&i, w->arg);
+}
+
+int mc_sub_walk(const struct mapcache *mc, mc_sub_fn fn, void *arg)
+{
+	struct sub_walk w = { .fn = fn, .arg = arg };
+
+	return ptable_walk(mc->subs, NULL, sub_walk_one, &w);
 }

@@ -49,6 +49,15 @@ struct mc_counters {
 	uint64_t expirations, overflows, malformed;
 	uint64_t requests_limited; /* not asked: map-request-limit (total or per instance-id) */
 	uint64_t records_refused;  /* Map-Reply records that answer no question we asked */
+	/* publish/subscribe (RFC 9437) */
+	uint64_t subs_requested;       /* Map-Requests that subscribed */
+	uint64_t subs_confirmed;       /* confirmations taken */
+	uint64_t subs_unconfirmed;     /* requests never confirmed (a Map-Server without it) */
+	uint64_t subs_refused;	       /* refusals (ACT 4 or 5) */
+	uint64_t publications;	       /* publications taken */
+	uint64_t publications_refused; /* Map-Notifies refused (auth, nonce, sender, record) */
+	uint64_t notify_acks_sent;
+	uint64_t unsubscribes;
 };
 
 struct mapcache;
@@ -63,7 +72,14 @@ void mc_free(struct mapcache *mc);
  */
 void mc_configure(struct mapcache *mc, const struct xtr_conf_itr *conf,
 		  const struct xtr_conf *local, double now);
-/* Map-Replies and Solicit-Map-Requests received on port 4342. */
+/*
+ * Whether a Map-Notify received from src is the ITR's: it confirms one of
+ * our subscribing requests or publishes for one of our subscriptions
+ * (else it is the ETR's, about its registrations).
+ */
+bool mc_takes_notify(struct mapcache *mc, const struct lisp_addr *src, const uint8_t *buf,
+		     size_t len);
+/* Map-Replies, Solicit-Map-Requests and our subscriptions' Map-Notifies received on port 4342. */
 void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now);
 /* Retransmissions and expiry. */
@@ -119,5 +135,16 @@ typedef int (*mc_walk_fn)(const struct mc_info *e, void *arg);
 /* Calls fn for each entry of family afi inside under (NULL: all), in prefix order. */
 int mc_walk(const struct mapcache *mc, uint16_t afi, const struct lisp_prefix *under, mc_walk_fn fn,
 	    void *arg);
+
+/* Our subscriptions (RFC 9437). */
+size_t mc_sub_count(const struct mapcache *mc);
+struct mc_sub_info {
+	struct lisp_prefix p;
+	struct lisp_addr ms;
+	uint64_t last, publications;
+	double since;
+};
+typedef int (*mc_sub_fn)(const struct mc_sub_info *s, void *arg);
+int mc_sub_walk(const struct mapcache *mc, mc_sub_fn fn, void *arg);
 
 #endif /* XTR_GATEWAY_ITR_MAPCACHE_H */

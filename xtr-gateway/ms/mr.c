@@ -121,26 +121,56 @@ static void hole(const struct ms *ms, const struct lisp_prefix *eid, unsigned fr
 	lisp_prefix_mask(out);
 }
 
-/* Proxy reply: the registered locators of every registrant, each once, L and p clear. */
-static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct lisp_map_request *req,
-			uint16_t dport, double now)
+void ms_reg_record(const struct ms *ms, const struct ms_reg *reg, struct lisp_locator *locs,
+		   struct lisp_eid_record *rec)
 {
-	struct lisp_eid_record rec = { .ttl = reg->ttl, .eid = reg->p };
 	uint8_t n = 0;
 
+	(void)ms;
 	for (const struct ms_registrant *r = reg->regs; r; r = r->next) {
 		for (uint8_t i = 0; i < r->nloc && n < MS_LOCS_MAX; i++) {
 			bool dup = false;
 
 			for (uint8_t j = 0; j < n && !dup; j++)
-				dup = lisp_addr_equal(&ms->locs[j].addr[0], &ms_loc_at(r, i)->addr);
+				dup = lisp_addr_equal(&locs[j].addr[0], &ms_loc_at(r, i)->addr);
 			if (dup)
 				continue;
-			ms_loc_export(ms_loc_at(r, i), &ms->locs[n++]);
+			ms_loc_export(ms_loc_at(r, i), &locs[n++]);
 		}
 	}
-	rec.loc_count = n;
-	rec.locs = ms->locs;
+	rec->ttl = reg->ttl;
+	rec->eid = reg->p;
+	rec->loc_count = n;
+	rec->locs = locs;
+}
+
+bool ms_answer_record(const struct ms *ms, const struct lisp_prefix *eid, const struct ms_reg *reg,
+		      struct lisp_locator *locs, struct lisp_eid_record *rec)
+{
+	struct ms_cfg *c;
+
+	memset(rec, 0, sizeof(*rec));
+	if (reg) {
+		ms_reg_record(ms, reg, locs, rec);
+		return true;
+	}
+	c = ptable_lookup(ms->cfg, eid->iid, &eid->addr, NULL);
+	if (!c)
+		return false;
+	/* in a LISP site, nothing registered here: the host may be about to register */
+	rec->ttl = 1;
+	rec->act = LISP_ACT_SEND_MAP_REQUEST;
+	hole(ms, eid, c->p.plen, c, &rec->eid);
+	return true;
+}
+
+/* Proxy reply: the registered locators of every registrant, each once, L and p clear. */
+static void proxy_reply(struct ms *ms, const struct ms_reg *reg, const struct lisp_map_request *req,
+			uint16_t dport, double now)
+{
+	struct lisp_eid_record rec = { 0 };
+
+	ms_reg_record(ms, reg, ms->locs, &rec);
 	send_reply(ms, req, dport, &rec, now);
 }
 
@@ -199,10 +229,7 @@ static void resolve(struct ms *ms, const struct lisp_map_request *req,
 	}
 	c = ptable_lookup(ms->cfg, eid->iid, &eid->addr, NULL);
 	if (c) {
-		/* in a LISP site, nothing registered here: the host may be about to register */
-		neg.ttl = 1;
-		neg.act = LISP_ACT_SEND_MAP_REQUEST;
-		hole(ms, eid, c->p.plen, c, &neg.eid);
+		ms_answer_record(ms, eid, NULL, ms->locs, &neg);
 		c->site->c.map_requests_negative++;
 	} else {
 		hole(ms, eid, 0, NULL, &neg.eid);
@@ -231,7 +258,8 @@ static bool ecm_decode(struct ms *ms, const struct lisp_addr *src, const uint8_t
 		ms->gc->unsupported++;
 		return false;
 	}
-	if (!first_itr_rloc(req)) {
+	if (!first_itr_rloc(req) && !(req->notify && req->xtr_id_present)) {
+		/* (an unsubscription names none: RFC 9437 ITR-RLOC AFI 0) */
 		ms->gc->unsupported++;
 		log_warn_rl(&ms->rl_bad, "ms: Map-Request from %s: no IPv4 or IPv6 ITR-RLOC",
 			    lisp_addr_format(src, a, sizeof(a)));
@@ -267,6 +295,18 @@ static void ecm_answer(struct ms *ms, const struct lisp_addr *src, const struct 
 	}
 	if (reg == LOOKUP)
 		reg = ptable_lookup(ms->regs, eid.iid, &eid.addr, NULL);
+	if (req->notify) {
+		int act = ms_pub_request(ms, src, req, &eid, reg, e->inner.sport, now);
+
+		if (act < 0)
+			return; /* an unsubscription: nothing to answer */
+		if (act > 0) {
+			struct lisp_eid_record no = { .act = (uint8_t)act, .ttl = 1, .eid = eid };
+
+			send_reply(ms, req, e->inner.sport, &no, now);
+			return;
+		}
+	}
 	resolve(ms, req, &eid, reg, e->inner.sport, buf, len, now);
 }
 

@@ -391,6 +391,7 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 	struct ms_reg *reg = ptable_lookup_exact(ms->regs, &rec->eid);
 	struct ms_registrant *r;
 	uint8_t n = collect_locs(ms, rec);
+	bool changed = false;
 
 	if (!reg) {
 		reg = xcalloc(1, sizeof(*reg));
@@ -418,6 +419,7 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 			handle_move(ms, site, reg, r, m, src, rec, n, now);
 		ms_set_locs(r, ms->locs, n);
 		ms->dirty = true;
+		changed = true;
 	}
 	r->addr = *src;
 	r->port = sport;
@@ -428,7 +430,10 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 	heap_down(ms, r->heap_idx);
 	reg->proxy_reply = m->proxy_reply;
 	reg->want_map_notify = m->want_map_notify;
+	changed |= reg->ttl != rec->ttl;
 	reg->ttl = rec->ttl;
+	if (changed)
+		ms_pub_changed(ms, &reg->p, now); /* its subscribers learn it now */
 }
 
 /* TTL 0: the sender withdraws its registration (honoured only from a current registrant). */
@@ -654,7 +659,10 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 		if (!record_allowed(ms, site, &rec, src))
 			continue;
 		if (rec.ttl == 0) {
-			site->c.deregistrations += do_deregister(ms, &m, &rec, src);
+			if (do_deregister(ms, &m, &rec, src)) {
+				site->c.deregistrations++;
+				ms_pub_changed(ms, &rec.eid, now);
+			}
 		} else {
 			do_register(ms, site, &m, &rec, src, sport, now);
 			log_debug(LOG_REGISTER, "ms: site %s: %s registered by %s", site->name,
@@ -674,7 +682,7 @@ static void handle_register(struct ms *ms, const struct lisp_addr *src, uint16_t
 }
 
 static void handle_notify_ack(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf,
-			      size_t len)
+			      size_t len, double now)
 {
 	struct lisp_map_notify m;
 	struct ms_notify **pp;
@@ -697,7 +705,8 @@ static void handle_notify_ack(struct ms *ms, const struct lisp_addr *src, const 
 		free(nt);
 		return;
 	}
-	ms->gc->acks_unmatched++;
+	if (!ms_pub_ack(ms, src, buf, len, &m, now))
+		ms->gc->acks_unmatched++;
 }
 
 void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
@@ -711,7 +720,7 @@ void ms_input(struct ms *ms, const struct lisp_addr *src, uint16_t sport, const 
 			ms->gc->unsupported++;
 		break;
 	case LISP_TYPE_MAP_NOTIFY_ACK:
-		handle_notify_ack(ms, src, buf, len);
+		handle_notify_ack(ms, src, buf, len, now);
 		break;
 	case LISP_TYPE_ECM:
 		mr_handle_ecm(ms, src, buf, len, now);
@@ -733,13 +742,17 @@ void ms_tick(struct ms *ms, double now)
 	while (ms->nheap && ms_expires(ms->heap[0]) <= now) {
 		struct ms_registrant *r = ms->heap[0];
 
+		struct lisp_prefix gone = r->reg->p;
+
 		r->reg->site->c.expirations++;
 		evh_add(ms->io.evh, "expired", &r->reg->p, &r->addr, "site %s", r->reg->site->name);
 		log_info("ms: site %s: registration of %s by %s expired", r->reg->site->name,
 			 lisp_prefix_format(&r->reg->p, p, sizeof(p)),
 			 lisp_addr_format(&r->addr, a, sizeof(a)));
 		registrant_del(ms, r);
+		ms_pub_changed(ms, &gone, now);
 	}
+	ms_pub_tick(ms, now);
 	while (*pp) {
 		struct ms_notify *nt = *pp;
 
@@ -875,6 +888,7 @@ void ms_configure(struct ms *ms, const struct xtr_conf_msmr *conf,
 	ms->conf = conf;
 	ratelim_set(ms->rl, reply->rate, reply->burst, reply->total);
 	drop_dead(ms);
+	ms_pub_configure(ms, conf);
 }
 
 void ms_free(struct ms *ms)
@@ -890,6 +904,7 @@ void ms_free(struct ms *ms)
 		ms->notifies = nt->next;
 		free(nt);
 	}
+	ms_pub_free(ms);
 	for (size_t i = 0; i < ms->nsites; i++)
 		site_free(ms->sites[i]);
 	free(ms->sites);

@@ -162,4 +162,52 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 /* Locator i (< nloc) of registrant r. */
 void ms_registrant_locator(const struct ms_registrant *r, uint8_t i, struct lisp_locator *out);
 
+/* Publish/subscribe (RFC 9437): counters and read access for the control socket. */
+struct ms_subscriber_counters {
+	uint64_t requests;	  /* subscription requests (and renewals) taken */
+	uint64_t confirmed;	  /* subscriptions confirmed (their Map-Notify acknowledged) */
+	uint64_t renewed;	  /* renewals confirmed */
+	uint64_t refused_auth;	  /* refused: Site-ID or ITR-RLOC not the subscriber's (ACT 5) */
+	uint64_t limit_refusals;  /* refused: subscription-limit reached (ACT 4) */
+	uint64_t publications;	  /* Map-Notifies of a change */
+	uint64_t retransmissions; /* Map-Notifies sent again */
+	uint64_t acks;		  /* Map-Notify-Acks taken */
+	uint64_t ack_auth_failures;
+	uint64_t giveups;      /* dropped: no Map-Notify-Ack after the tries */
+	uint64_t unsubscribed; /* dropped: unsubscribed (the mapping sent, not acknowledged) */
+	uint64_t expirations;  /* dropped: not renewed */
+};
+struct ms_pub_counters {
+	uint64_t unknown_xtr_id; /* subscriptions from an xTR-ID no subscriber has (ACT 5) */
+	uint64_t no_xtr_id;	 /* the N bit without an xTR-ID: answered, nothing subscribed */
+	uint64_t not_lisp;	 /* subscriptions to an EID in no site: answered, none taken */
+	uint64_t unsubscribes;	 /* unsubscription requests */
+};
+struct ms_subscriber;
+size_t ms_sub_count(const struct ms *ms);
+size_t ms_subscriber_count(const struct ms *ms);
+/* The i-th subscriber, its counters and subscriptions held; NULL past the last. */
+const struct ms_subscriber *ms_subscriber_at(const struct ms *ms, size_t i,
+					     const struct ms_subscriber_counters **c,
+					     size_t *nsubs);
+const char *ms_subscriber_name(const struct ms_subscriber *w);
+unsigned ms_subscriber_limit(const struct ms_subscriber *w);
+const struct ms_pub_counters *ms_pub_counters(const struct ms *ms);
+struct ms_sub_info {
+	struct lisp_prefix p;
+	const char *subscriber;
+	uint8_t xtr_id[16];
+	bool has_site_id, active;
+	uint64_t site_id, nonce, publications;
+	struct lisp_addr itr;
+	uint16_t port;
+	double created, expires;
+	const char
+		*outstanding; /* what waits for its ack: NULL, confirm, publication, unsubscribe */
+	int tries;
+};
+typedef int (*ms_sub_fn)(const struct ms_sub_info *s, void *arg);
+/* Calls fn for every subscription, in prefix order; non-zero stops. */
+int ms_sub_walk(const struct ms *ms, ms_sub_fn fn, void *arg);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -108,6 +109,102 @@ struct ms_notify {
 	uint8_t msg[];
 };
 
+/* Publish/subscribe (ms/pubsub.c) */
+#define MS_PUB_TRIES 4	     /* sends of a Map-Notify to a subscriber, then it is dropped */
+#define MS_SUB_MAX   1000000 /* subscriptions in all */
+#define MS_SUB_GRACE 60	     /* s a subscription outlives the TTL it was answered with */
+
+/* A configured subscriber (subscriber NAME), kept by name across reloads. */
+struct ms_subscriber {
+	char name[XTR_SITE_NAME_MAX];
+	const struct xtr_conf_subscriber *conf;
+	struct lisp_auth_key *key;
+	struct ms_subscriber_counters c;
+	size_t nsubs;
+	bool alive;
+};
+
+enum {
+	SUB_OUT_NONE,
+	SUB_OUT_CONFIRM, /* confirms a (new or renewed) subscription: the request's nonce */
+	SUB_OUT_PUBLISH, /* a change */
+	SUB_OUT_PROBE,	 /* the mapping, after an unsubscription: acknowledged, it stays */
+};
+
+/* The subscriptions to one prefix (the value of ms->subs). */
+struct ms_subs {
+	struct lisp_prefix p;
+	struct ms_sub *list;
+};
+
+/* One xTR's subscription to a prefix. */
+struct ms_sub {
+	struct ms_sub *next;	      /* of the same prefix */
+	struct ms_sub *onext, *oprev; /* ms->outstanding: a Map-Notify waits for its ack */
+	struct ms_subs *at;
+	struct ms_subscriber *who;
+	uint8_t xtr_id[16];
+	uint64_t site_id;
+	bool has_site_id;
+	bool active;	    /* confirmed (its confirmation acknowledged) */
+	bool out_withdraws; /* the outstanding publication says the prefix is gone */
+	uint8_t out;	    /* SUB_OUT_* */
+	int sent;	    /* sends of the outstanding one */
+	uint16_t port, out_port;
+	struct lisp_addr itr,
+		out_dst; /* where its publications go; where the outstanding one went */
+	uint64_t nonce;	 /* of the last publication (the confirmed one: the base) */
+	uint64_t out_nonce;
+	uint32_t life; /* s, from the TTL it was answered with */
+	double created, confirmed, expires, next_at;
+	uint64_t publications;
+	size_t len;
+	uint8_t *msg;
+};
+
+/* ms/pubsub.c */
+/*
+ * The subscription part of a Map-Request with the N bit from src, about
+ * eid (reg: its longest registered match, or NULL), whose answers go to
+ * port dport: 0 to answer it as usual, an ACT (4, 5) to answer with
+ * instead, or -1 for no answer at all (an unsubscription).
+ */
+int ms_pub_request(struct ms *ms, const struct lisp_addr *src, const struct lisp_map_request *req,
+		   const struct lisp_prefix *eid, const struct ms_reg *reg, uint16_t dport,
+		   double now);
+/* Registered prefix p changed (new locators, withdrawn, expired): tell its subscribers. */
+void ms_pub_changed(struct ms *ms, const struct lisp_prefix *p, double now);
+/* A Map-Notify-Ack (decoded m of buf): true if it was a subscriber's (handled, counted). */
+bool ms_pub_ack(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, size_t len,
+		const struct lisp_map_notify *m, double now);
+/* Retransmissions, give-ups and expiry. */
+void ms_pub_tick(struct ms *ms, double now);
+void ms_pub_configure(struct ms *ms, const struct xtr_conf_msmr *conf);
+/* The state file's S lines: the confirmed subscriptions (ms/state.c). */
+void ms_pub_format(const struct ms *ms, FILE *f);
+/*
+ * A saved S line, split into words: 1 (taken, or skipped: expired, its
+ * subscriber gone or no longer allowing it, a duplicate) or -EINVAL.
+ * Without apply, only checked. Its nonce goes on from MS_SUB_NONCE_GAP
+ * above the saved one (publications after the last save are not in it).
+ */
+int ms_pub_load(struct ms *ms, char **w, size_t n, double now, bool apply);
+#define MS_SUB_NONCE_GAP 4096
+void ms_pub_free(struct ms *ms);
+
+/* ms/mr.c */
+/*
+ * Fills rec (its locators in locs, MS_LOCS_MAX) with what the mapping
+ * system answers for eid, whose longest registered match is reg (or
+ * NULL): the registration's locators, or a negative answer inside a site;
+ * false for an EID in no site of ours.
+ */
+bool ms_answer_record(const struct ms *ms, const struct lisp_prefix *eid, const struct ms_reg *reg,
+		      struct lisp_locator *locs, struct lisp_eid_record *rec);
+/* rec gets reg's prefix, TTL and locators (every registrant's, each once) in locs. */
+void ms_reg_record(const struct ms *ms, const struct ms_reg *reg, struct lisp_locator *locs,
+		   struct lisp_eid_record *rec);
+
 struct ms {
 	struct ms_io io;
 	struct xtr_counters *gc;
@@ -119,6 +216,16 @@ struct ms {
 	struct ms_registrant **heap; /* by expiry */
 	size_t nheap, capheap;
 	struct ms_notify *notifies;
+	/* publish/subscribe */
+	struct ms_subscriber **subscribers;
+	size_t nsubscribers;
+	struct ptable *subs; /* prefix -> struct ms_subs */
+	size_t nsub;
+	struct ms_sub *outstanding;
+	double sub_scan; /* the next expiry scan */
+	struct ms_pub_counters pc;
+	struct log_rate rl_pub;
+	struct lisp_locator pub_locs[MS_LOCS_MAX];
 	bool dirty;  /* registrations or nonces changed since the last snapshot */
 	bool urgent; /* and one of them went (withdrawn, moved, expired) */
 	struct log_rate rl_bad, rl_auth, rl_prefix, rl_limit;

@@ -9,7 +9,9 @@
  *   N SITE KEY-TAG XTR-ID|- ADDR|- NONCE
  * KEY-TAG names the site key the nonce came with, without revealing it
  * (the first 8 bytes of HMAC-SHA-256(key, NONCE_TAG_LABEL), hex); NONCE is
- * 16 hex digits. Version 1 files (no N lines) are read as well.
+ * 16 hex digits; and (version 3) one per confirmed subscription (ms/pubsub.c)
+ *   S SUBSCRIBER IID PREFIX XTR-ID SITE-ID|- ITR-RLOC PORT NONCE CREATED EXPIRES LIFE
+ * Versions 1 and 2 are read as well.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,8 @@
 #include "lib/xalloc.h"
 #include "xtr-gateway/ms/ms_int.h"
 
-#define STATE_MAGIC	"# vmroam map-server state 2"
+#define STATE_MAGIC	"# vmroam map-server state 3"
+#define STATE_MAGIC_V2	"# vmroam map-server state 2"
 #define STATE_MAGIC_V1	"# vmroam map-server state 1"
 #define NONCE_TAG_LABEL "vmroam map-server nonce state"
 #define NONCE_TAG_LEN	8
@@ -58,6 +61,8 @@ struct ms_snapshot {
 	size_t nlocs, caplocs;
 	struct snap_nonce *nonces;
 	size_t nnonces;
+	char *subs; /* the S lines, formatted */
+	size_t subslen;
 	const struct ms *ms; /* while it is taken */
 	double now;
 };
@@ -164,6 +169,14 @@ struct ms_snapshot *ms_snapshot_take(struct ms *ms, double now)
 		save_nonces(s, ms->sites[i], (uint32_t)i);
 	}
 	ptable_walk(ms->regs, NULL, save_one, s);
+	if (ms->nsub) {
+		FILE *f = open_memstream(&s->subs, &s->subslen);
+
+		if (f) {
+			ms_pub_format(ms, f);
+			fclose(f);
+		}
+	}
 	s->ms = NULL;
 	ms->dirty = ms->urgent = false;
 	return s;
@@ -178,6 +191,7 @@ void ms_snapshot_free(struct ms_snapshot *s)
 	free(s->regs);
 	free(s->locs);
 	free(s->nonces);
+	free(s->subs);
 	free(s);
 }
 
@@ -226,6 +240,8 @@ static void snapshot_format(const struct ms_snapshot *s, FILE *f)
 		format_reg(f, s, &s->regs[i]);
 	for (size_t i = 0; i < s->nnonces; i++)
 		format_nonce(f, s, &s->nonces[i]);
+	if (s->subs)
+		fwrite(s->subs, 1, s->subslen, f);
 }
 
 int ms_snapshot_write(const struct ms_snapshot *s, const char *path)
@@ -520,6 +536,7 @@ next_pass:
 		lineno++;
 		if (lineno == 1) {
 			if (strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0 &&
+			    strncmp(line, STATE_MAGIC_V2, strlen(STATE_MAGIC_V2)) != 0 &&
 			    strncmp(line, STATE_MAGIC_V1, strlen(STATE_MAGIC_V1)) != 0) {
 				snprintf(err, errlen, "%s:1: not a Map-Server state file", path);
 				rc = -EINVAL;
@@ -545,12 +562,15 @@ next_pass:
 			rc = -EINVAL;
 		else if (strcmp(w[0], "N") == 0)
 			rc = load_nonce(ms, w, n, pass == 1);
+		else if (strcmp(w[0], "S") == 0)
+			rc = ms_pub_load(ms, w, n, now, pass == 1);
 		else
 			rc = load_line(ms, w, n, now, pass == 1);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s:%zu: %s", path, lineno,
 				 rc != -EINVAL		  ? strerror(-rc)
 				 : strcmp(w[0], "N") == 0 ? "malformed nonce"
+				 : strcmp(w[0], "S") == 0 ? "malformed subscription"
 							  : "malformed registration");
 			break;
 		}
