@@ -31,6 +31,10 @@ static const char *conf_text =
 	"  authentication-key other\n"
 	"  eid-prefix 203.0.113.0/25\n"
 	"  allowed-locator 192.0.2.20\n"
+	" subscriber BR\n"
+	"  authentication-key sk\n"
+	"  xtr-id 000000000000000000000000000000b1 site-id 20\n"
+	"  itr-rloc 192.0.2.20\n"
 	" ipv4 map-server\n";
 
 static int no_send(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,

@@ -500,6 +500,148 @@ static void frame_source_eid(void)
 	xtr_conf_free(c);
 }
 
+/* What the Map-Server engine sent (frame_pubsub): its Map-Notifies. */
+static uint8_t ms_out[4][1024];
+static size_t ms_out_len[4];
+static int ms_nout;
+
+static int ms_keep(void *arg, const struct lisp_addr *dst, uint16_t dport, const uint8_t *buf,
+		   size_t len)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	if (lisp_msg_type(buf, len) != LISP_TYPE_MAP_NOTIFY || ms_nout == 4 || len > 1024)
+		return 0;
+	memcpy(ms_out[ms_nout], buf, len);
+	ms_out_len[ms_nout++] = len;
+	return 0;
+}
+
+/*
+ * Publish/subscribe (RFC 9437), from the engines themselves: our ITR's
+ * subscribing ECM Map-Request (the I bit, the N bit of its record, the
+ * xTR-ID and Site-ID after it), the Map-Server's Map-Notify that confirms
+ * it (the request's nonce), the ITR's Map-Notify-Ack, and a publication.
+ */
+static void frame_pubsub(void)
+{
+	struct mc_io io = { .send = itr_send, .if_addr = fake_no_if_addr };
+	struct ms_io mio = { .send = ms_keep };
+	struct xtr_counters gc = { 0 };
+	char err[256];
+	struct xtr_conf *c = xtr_conf_parse_string(
+		"tshark",
+		"router lisp\n database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+		" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n"
+		" itr subscribe xtr-id b0b1b2b3b4b5b6b7b8b9babbbcbdbebf site-id 20"
+		" authentication-key " KEY "\n",
+		err, sizeof(err));
+	struct xtr_conf *mc_conf = xtr_conf_parse_string(
+		"tshark-ms",
+		"router lisp\n site DC\n  authentication-key " KEY "\n"
+		"  eid-prefix 10.1.1.0/24 accept-more-specifics\n"
+		" subscriber BRANCH\n  authentication-key " KEY "\n"
+		"  xtr-id b0b1b2b3b4b5b6b7b8b9babbbcbdbebf site-id 20\n  itr-rloc 192.0.2.20\n"
+		" ipv4 map-server\n ipv4 map-resolver\n",
+		err, sizeof(err));
+	struct mapcache *mc = mc_new(&io);
+	struct ms *ms = ms_new(&mio, &gc);
+	struct lisp_addr dst = A("10.1.1.5"), itr = A("192.0.2.20"), msa = A("192.0.2.1");
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+	char nonce[32];
+
+	if (!c || !mc_conf) {
+		fprintf(stderr, "tshark_gen: %s\n", err);
+		exit(1);
+	}
+	mc_configure(mc, &c->itr, c, 0);
+	ms_configure(ms, &mc_conf->msmr, &mc_conf->reply, 0);
+	check(mc_resolve(mc, 0, &dst, 0), "resolve");
+	check(lisp_msg_decode_ecm(itr_out, itr_out_len, &ecm), "ecm");
+	check(lisp_msg_decode_map_request(ecm.inner.payload, ecm.inner.payload_len, &q), "request");
+	snprintf(nonce, sizeof(nonce), "0x%016llx", (unsigned long long)q.nonce);
+	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
+	want("lisp.type", "8,1");
+	want("lisp.nonce", "%s", nonce);
+	want("lisp.mreq.res", "0x000080");  /* bit 11 of the header: I (0x00100000) */
+	want("lisp.mreq.record.res", "0x80"); /* N */
+	want("lisp.mreq.record.prefix.ipv4", "10.1.1.5");
+	want("lisp.mreq.itr_rloc_ipv4", "192.0.2.20");
+	want("udp.checksum.status", "1,1");
+
+	ms_input(ms, &itr, 4342, itr_out, itr_out_len, 0);
+	if (ms_nout != 1) {
+		fprintf(stderr, "tshark_gen: no confirmation from the Map-Server\n");
+		exit(1);
+	}
+	emit_udp("192.0.2.1", 4342, "192.0.2.20", 4342, ms_out[0], ms_out_len[0], false);
+	want("lisp.type", "4");
+	want("lisp.nonce", "%s", nonce);
+	want("lisp.keyid", "0x0002");
+	want("lisp.authlen", "32");
+	want("lisp.records", "1");
+	/* nothing registered yet: the negative answer, the site's hole */
+	want("lisp.mapping.eid.ipv4", "10.1.1.0");
+	want("lisp.mapping.eid.masklen", "24");
+	want("lisp.mapping.ttl", "1");
+	want("udp.checksum.status", "1");
+	want("hmac", "sha256");
+
+	itr_out_len = 0;
+	mc_input(mc, &msa, 4342, ms_out[0], ms_out_len[0], 0);
+	if (!itr_out_len) {
+		fprintf(stderr, "tshark_gen: no Map-Notify-Ack from the ITR\n");
+		exit(1);
+	}
+	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
+	want("lisp.type", "5"); /* tshark 4.0 decodes no further: the MAC is checked by openssl */
+	want("udp.checksum.status", "1");
+	want("hmac", "sha256");
+	ms_input(ms, &itr, 4342, itr_out, itr_out_len, 0);
+
+	/* a publication: 10.1.1.5 registered at 192.0.2.11, the next nonce */
+	{
+		struct lisp_map_register m = { .xtr_id_present = true,
+					       .nonce = 7,
+					       .auth = { .alg_id = 2 } };
+		struct lisp_locator l = L("192.0.2.11", 1, 100, true);
+		struct lisp_eid_record r = { .ttl = 1440,
+					     .loc_count = 1,
+					     .authoritative = true,
+					     .locs = &l,
+					     .eid = P("10.1.1.5/32", 0) };
+		struct lisp_auth_key *k = lisp_auth_key_new(KEY, strlen(KEY));
+		struct lisp_addr etr = A("192.0.2.11");
+		uint8_t buf[512];
+		struct buf_writer w;
+
+		buf_writer_init(&w, buf, sizeof(buf));
+		check(lisp_msg_encode_map_register(&w, &m, &r, 1), "map-register");
+		check(lisp_auth_sign(k, buf, w.off), "sign");
+		lisp_auth_key_free(k);
+		ms_input(ms, &etr, 4342, buf, w.off, 1);
+	}
+	if (ms_nout != 2) {
+		fprintf(stderr, "tshark_gen: no publication from the Map-Server\n");
+		exit(1);
+	}
+	snprintf(nonce, sizeof(nonce), "0x%016llx", (unsigned long long)(q.nonce + 1));
+	emit_udp("192.0.2.1", 4342, "192.0.2.20", 4342, ms_out[1], ms_out_len[1], false);
+	want("lisp.type", "4");
+	want("lisp.nonce", "%s", nonce);
+	want("lisp.mapping.eid.ipv4", "10.1.1.5");
+	want("lisp.mapping.eid.masklen", "32");
+	want("lisp.mapping.ttl", "1440");
+	want("lisp.loc.locator", "192.0.2.11");
+	want("hmac", "sha256");
+	ms_free(ms);
+	mc_free(mc);
+	xtr_conf_free(c);
+	xtr_conf_free(mc_conf);
+}
+
 /* A packet encapsulated by the data-plane pipeline (xtr-gateway/dataplane/pipeline.c), not lib/. */
 static void frame_pipeline(void)
 {
@@ -757,6 +899,7 @@ int main(int argc, char **argv)
 	frame_smr();
 	frame_ecm_v6();
 	frame_source_eid();
+	frame_pubsub();
 	frame_replies();
 	frame_data();
 	frame_pipeline();

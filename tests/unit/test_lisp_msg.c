@@ -520,6 +520,51 @@ static void test_request_roundtrip(void **state)
 	assert_true(d.dont_map_reply && !d.local_xtr && !d.smr && !d.probe);
 }
 
+/* RFC 9437: the I bit (0x00100000), the N bit of a record (0x80), the xTR-ID and Site-ID. */
+static void test_request_pubsub(void **state)
+{
+	struct lisp_map_request m = request(0x1122334455667788ull, "10.0.0.1", "192.0.2.1"), d;
+	struct lisp_prefix eid = pfx("10.1.1.5/32", 0), p;
+	uint8_t buf[256];
+	struct buf_writer w;
+	struct lisp_iter it;
+	size_t end;
+
+	(void)state;
+	m.xtr_id_present = m.notify = true;
+	for (int i = 0; i < 16; i++)
+		m.xtr_id[i] = (uint8_t)(0xa0 + i);
+	m.site_id = 0x0102030405060708ull;
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_request(&w, &m, &eid, 1), 0);
+	end = w.off;
+	assert_int_equal(buf[1] & 0x10, 0x10);	   /* I */
+	assert_int_equal(buf[end - 24 - 8], 0x80); /* the record's N bit */
+	assert_int_equal(buf[end - 24], 0xa0);	   /* xTR-ID */
+	assert_int_equal(buf[end - 1], 0x08);	   /* Site-ID, last byte */
+	assert_int_equal(lisp_msg_decode_map_request(buf, end, &d), 0);
+	assert_true(d.xtr_id_present && d.site_id_present && d.notify);
+	assert_memory_equal(d.xtr_id, m.xtr_id, 16);
+	assert_int_equal(d.site_id, m.site_id);
+	lisp_prefix_iter_init(&it, &d.eids);
+	assert_true(lisp_prefix_iter_next(&it, &p));
+	assert_true(lisp_prefix_equal(&p, &eid));
+	/* lispers.net: the xTR-ID alone */
+	assert_int_equal(lisp_msg_decode_map_request(buf, end - 8, &d), 0);
+	assert_true(d.xtr_id_present && !d.site_id_present);
+	assert_memory_equal(d.xtr_id, m.xtr_id, 16);
+	/* anything else after the records is refused */
+	for (size_t cut = 1; cut <= 24; cut++)
+		if (cut != 8)
+			assert_int_equal(lisp_msg_decode_map_request(buf, end - cut, &d), -EBADMSG);
+	/* without I, the 24 bytes are trailing garbage */
+	buf[1] &= (uint8_t)~0x10;
+	assert_int_equal(lisp_msg_decode_map_request(buf, end, &d), -EBADMSG);
+	assert_int_equal(lisp_msg_decode_map_request(buf, end - 24, &d), 0);
+	assert_false(d.xtr_id_present);
+	assert_true(d.notify);
+}
+
 static void test_register_flags_and_afi_list(void **state)
 {
 	struct lisp_map_register m = { .proxy_reply = true,
@@ -578,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_trailing_garbage),
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_request_roundtrip),
+		cmocka_unit_test(test_request_pubsub),
 		cmocka_unit_test(test_register_flags_and_afi_list),
 	};
 

@@ -183,6 +183,8 @@ struct ms_pub_counters {
 	uint64_t not_lisp;	 /* subscriptions to an EID in no site: answered, none taken */
 	uint64_t unsubscribes;	 /* unsubscription requests */
 };
+/* A subscription's nonces go on this far above those in the state file after a restart. */
+#define MS_SUB_NONCE_GAP 4096
 struct ms_subscriber;
 size_t ms_sub_count(const struct ms *ms);
 size_t ms_subscriber_count(const struct ms *ms);

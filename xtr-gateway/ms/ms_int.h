@@ -189,7 +189,6 @@ void ms_pub_format(const struct ms *ms, FILE *f);
  * above the saved one (publications after the last save are not in it).
  */
 int ms_pub_load(struct ms *ms, char **w, size_t n, double now, bool apply);
-#define MS_SUB_NONCE_GAP 4096
 void ms_pub_free(struct ms *ms);
 
 /* ms/mr.c */
