@@ -4,6 +4,8 @@
 | ($in.t0) as $t0
 | def ev($evs; $name; cond): [$evs[] | select(.time >= $t0 and .event == $name) | select(cond)] | first;
   def ms($e): if $e == null then null else ((($e.time - $t0) * 1000000 | round) / 1000) end;
+  def after($a; $b): if $a == null or $b == null then null
+    else ((($b.time - $a.time) * 1000000 | round) / 1000) end;
   def step($key; $name; $e; $detail):
     {key: $key, step: $name, ms: ms($e), detail: (if $e == null then "" else $detail end)};
   (ev($in.fhr_to; "detected"; true)) as $det
@@ -17,6 +19,7 @@
 | (ev($in.gw_from; "smr-sent"; .peer == $in.branch_rloc)) as $smr
 | (ev($in.branch; "map-cache"; .detail | contains($in.to_rloc))) as $mc
 | (ev($in.core; "map-cache"; .detail | contains($in.to_rloc))) as $pmc
+| (ev($in.idle; "map-cache"; .detail | contains($in.to_rloc))) as $imc
 | (if $in.first_reply == null then null else {time: $in.first_reply} end) as $reply
 | {
     steps: [
@@ -32,10 +35,14 @@
       step("smr"; "DC\($in.from) re-encapsulated a packet, SMR sent"; $smr; "to " + ($smr.peer // "")),
       step("branch_updated"; "branch map-cache -> DC\($in.to)"; $mc; $mc.detail // ""),
       step("first_reply"; "first reply via DC\($in.to)"; $reply; ""),
-      step("proxy_updated"; "proxy-ITR map-cache -> DC\($in.to)"; $pmc; $pmc.detail // "")
+      step("proxy_updated"; "proxy-ITR map-cache -> DC\($in.to)"; $pmc; $pmc.detail // ""),
+      step("idle_updated"; "idle proxy-ITR map-cache -> DC\($in.to)"; $imc; $imc.detail // "")
     ],
     registered_ms: ms($msreg),
     converged_at: (if $away == null then null else $away.time end),
+    branch_after_registered_ms: after($msreg; $mc),
+    proxy_after_registered_ms: after($msreg; $pmc),
+    idle_after_registered_ms: after($msreg; $imc),
     redirect_ms: (if $smr == null or $mc == null then null
                   else ((($mc.time - $smr.time) * 1000000 | round) / 1000) end),
     detected_by: ($det.detail // null)

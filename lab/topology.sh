@@ -6,6 +6,7 @@
 #                    branch (xTR, RLOC 192.0.2.20)
 #                       |
 #   core (Map-Server/Map-Resolver, proxy xTR, 192.0.2.1; the RLOC network's bridge, MTU 1600)
+#                       |-- idle (a proxy-ITR that sends nothing: RLOC 192.0.2.21)
 #                       | i0 203.0.113.129/25
 #                     inet 203.0.113.200 (a non-LISP site, reaches TENANT-A through the proxy)
 #           |                                        |
@@ -47,7 +48,7 @@
 # extension; DC2's VM subnet is 198.51.100.128/26, its FHRs answer ARP for the rest by proxy.
 # srv-a1 and srv-a2 are hosts that stay in their DC on tenant A's VM subnets ("servers").
 
-ROLES=(core inet branch cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-b srv-a1 srv-a2 dci1 dci2)
+ROLES=(core inet branch idle cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-b srv-a1 srv-a2 dci1 dci2)
 # tenant A's VM: a namespace (--guest netns) or a real guest on the hypervisors (--guest qemu)
 if [ "${GUEST:-netns}" = qemu ]; then ROLES+=(hv1 hv2); else ROLES+=(vm-a); fi
 
@@ -75,7 +76,7 @@ topology() {
 	done
 	# every link in one batch (created directly inside the namespaces)
 	{
-		for r in branch gw1 gw2; do
+		for r in branch idle gw1 gw2; do
 			echo "link add r-$r netns $(n core) mtu 1600 type veth peer name eth0 netns $(n "$r") mtu 1600"
 		done
 		echo "link add i0 netns $(n core) type veth peer name eth0 netns $(n inet)"
@@ -119,6 +120,7 @@ topology() {
 		addr add 192.0.2.1/24 dev br0
 		link set br0 up
 		link set r-branch master br0 up
+		link set r-idle master br0 up
 		link set r-gw1 master br0 up
 		link set r-gw2 master br0 up
 		addr add 203.0.113.129/25 dev i0
@@ -126,6 +128,11 @@ topology() {
 		route add 203.0.113.128/25 dev i0 table 100
 		rule add iif i0 lookup 100 pref 100
 		rule add iif lisp0.100 lookup 100 pref 100
+	B
+	nsip idle <<-B
+		link set lo up
+		addr add 192.0.2.21/24 dev eth0
+		link set eth0 up
 	B
 	nsip inet <<-B
 		link set lo up

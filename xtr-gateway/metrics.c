@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,78 @@ static const char *label(const char *s, char *buf, size_t cap)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* Publish/subscribe (RFC 9437): this ITR's subscriptions, the Map-Server's per subscriber. */
+static void render_pubsub(struct xtr_daemon *d, struct out *o)
+{
+	const struct mc_counters *m = mc_counters(d->mc);
+	const struct ms_pub_counters *pc = ms_pub_counters(d->ms);
+	const struct ms_subscriber_counters *c;
+	const struct ms_subscriber *w;
+	char lb[128];
+	size_t n;
+
+	metric(o, "itr_subscriptions", "gauge", "ITR: subscriptions held now.",
+	       mc_sub_count(d->mc));
+	metric(o, "itr_subscribe_requests_total", "counter", "ITR: Map-Requests that subscribed.",
+	       m->subs_requested);
+	metric(o, "itr_subscriptions_confirmed_total", "counter", "ITR: confirmations taken.",
+	       m->subs_confirmed);
+	metric(o, "itr_subscriptions_unconfirmed_total", "counter",
+	       "ITR: subscribing requests never confirmed (a Map-Server without PubSub).",
+	       m->subs_unconfirmed);
+	metric(o, "itr_subscriptions_refused_total", "counter",
+	       "ITR: subscriptions refused by the Map-Server (ACT 4 or 5).", m->subs_refused);
+	metric(o, "itr_publications_total", "counter", "ITR: publications taken.", m->publications);
+	metric(o, "itr_publications_refused_total", "counter",
+	       "ITR: Map-Notifies refused (authentication, nonce, sender, record).",
+	       m->publications_refused);
+	metric(o, "itr_unsubscribes_total", "counter", "ITR: subscriptions ended.",
+	       m->unsubscribes);
+	metric(o, "ms_subscriptions", "gauge", "Map-Server: subscriptions held now.",
+	       ms_sub_count(d->ms));
+	metric(o, "ms_subscribe_unknown_xtr_id_total", "counter",
+	       "Map-Server: subscriptions from an xTR-ID no subscriber has (ACT 5).",
+	       pc->unknown_xtr_id);
+	metric(o, "ms_unsubscribe_requests_total", "counter", "Map-Server: unsubscriptions.",
+	       pc->unsubscribes);
+	if (!ms_subscriber_count(d->ms))
+		return;
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} per[] = {
+#define PER(f, h) { #f, h, offsetof(struct ms_subscriber_counters, f) }
+		PER(requests, "subscribing Map-Requests taken"),
+		PER(confirmed, "subscriptions confirmed"),
+		PER(renewed, "renewals confirmed"),
+		PER(refused_auth, "refused: Site-ID or ITR-RLOC not its own (ACT 5)"),
+		PER(limit_refusals, "refused: subscription-limit (ACT 4)"),
+		PER(publications, "publications sent"),
+		PER(retransmissions, "Map-Notifies sent again"),
+		PER(acks, "Map-Notify-Acks taken"),
+		PER(ack_auth_failures, "Map-Notify-Acks failing authentication"),
+		PER(giveups, "subscriptions dropped: unacknowledged"),
+		PER(unsubscribed, "subscriptions dropped: unsubscribed"),
+		PER(expirations, "subscriptions dropped: expired"),
+#undef PER
+	};
+	put(o, "# HELP vmroam_xtr_subscriber_subscriptions Map-Server: subscriptions a subscriber "
+	       "holds now.\n# TYPE vmroam_xtr_subscriber_subscriptions gauge\n");
+	for (size_t i = 0; (w = ms_subscriber_at(d->ms, i, &c, &n)); i++)
+		put(o, "vmroam_xtr_subscriber_subscriptions{subscriber=\"%s\"} %zu\n",
+		    label(ms_subscriber_name(w), lb, sizeof(lb)), n);
+	for (size_t k = 0; k < sizeof(per) / sizeof(per[0]); k++) {
+		put(o,
+		    "# HELP vmroam_xtr_subscriber_%s_total Map-Server, per subscriber: %s.\n"
+		    "# TYPE vmroam_xtr_subscriber_%s_total counter\n",
+		    per[k].name, per[k].help, per[k].name);
+		for (size_t i = 0; (w = ms_subscriber_at(d->ms, i, &c, &n)); i++)
+			put(o, "vmroam_xtr_subscriber_%s_total{subscriber=\"%s\"} %llu\n",
+			    per[k].name, label(ms_subscriber_name(w), lb, sizeof(lb)),
+			    (unsigned long long)*(const uint64_t *)((const char *)c + per[k].off));
+	}
 }
 
 /* Dynamic-EID learning (total and per dynamic-eid) and the resolution limits. */
@@ -216,6 +289,7 @@ char *metrics_render(struct xtr_daemon *d, size_t *len)
 	       "Mappings not cached: the cache was full.", m->overflows);
 	metric(&o, "dynamic_eids", "gauge", "Dynamic EIDs learned now.", etr_dyn_count(d->etr));
 	render_limits(d, &o);
+	render_pubsub(d, &o);
 	if (d->notify) {
 		const struct xtr_notify_counters *nc = xtr_notify_counters(d->notify);
 

@@ -844,6 +844,13 @@ int main(int argc, char **argv)
 		tot.actions_done += s->st.actions_done;
 		tot.restarts += s->st.restarts;
 		tot.moves += s->st.moves;
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (s->nodes[i].mc)
+				s->st.publications += mc_counters(s->nodes[i].mc)->publications,
+					s->st.subscriptions +=
+					mc_counters(s->nodes[i].mc)->subs_confirmed;
+		tot.publications += s->st.publications;
+		tot.subscriptions += s->st.subscriptions;
 		tot.settles += s->st.settles;
 		tot.settle_sum += s->st.settle_sum;
 		if (s->st.settle_max > tot.settle_max)
@@ -920,13 +927,15 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("vmroam-sim: %llu seed(s) from %llu, %u round(s) x %u actions each: %u failed; "
-	       "%llu events, %llu datagrams, %llu attacks, %llu moves, %llu restarts; "
+	       "%llu events, %llu datagrams, %llu attacks, %llu moves, %llu restarts, "
+	       "%llu subscriptions, %llu publications; "
 	       "agreement after the faults stopped: mean %.1f s, max %.1f s (bound %.0f s); "
 	       "%.1f s\n",
 	       (unsigned long long)seeds, (unsigned long long)seed, opts.rounds,
 	       opts.actions_per_round, failed, (unsigned long long)tot.events,
 	       (unsigned long long)tot.datagrams, (unsigned long long)tot.attacks,
 	       (unsigned long long)tot.moves, (unsigned long long)tot.restarts,
+	       (unsigned long long)tot.subscriptions, (unsigned long long)tot.publications,
 	       tot.settles ? tot.settle_sum / tot.settles : 0.0, tot.settle_max, SIM_SETTLE_MAX,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return all_ok ? 0 : 1;

@@ -152,6 +152,8 @@ struct sim_stats {
 	uint64_t data_sent, data_received, data_lost, data_dup, data_reordered;
 	uint64_t calm_lost; /* lost after agreement in a calm phase (an invariant) */
 	uint64_t actions_done, actions_skipped, restarts, reloads, moves, hijacks;
+	uint64_t subscriptions,
+		publications; /* ITRs' confirmed subscriptions, publications taken */
 	double settle_max, settle_sum;
 	unsigned settles;
 };

@@ -88,6 +88,18 @@ static char *text_ms(int variant)
 				      "  eid-prefix instance-id %u 203.0.113.0/25\n"
 				      "  eid-prefix instance-id %u 2001:db8:203::/64\n",
 				      world_iid(t), world_iid(t));
+	/* publish/subscribe: the gateways' and the branch's ITRs */
+	o += (size_t)snprintf(b + o, sizeof(b) - o,
+			      "  exit\n subscriber GW1\n  authentication-key gw1-sub-key\n"
+			      "  xtr-id 000000000000000000000000000000d1 site-id 1\n"
+			      "  itr-rloc 192.0.2.10\n"
+			      "  exit\n subscriber GW2\n  authentication-key gw2-sub-key\n"
+			      "  xtr-id 000000000000000000000000000000d2 site-id 2\n"
+			      "  itr-rloc 192.0.2.20\n"
+			      "  exit\n subscriber BRANCH\n  authentication-key branch-sub-key\n"
+			      "  xtr-id 000000000000000000000000000000b1\n"
+			      "  itr-rloc 192.0.2.30\n%s",
+			      variant ? "  subscription-limit 4\n" : "");
 	o += (size_t)snprintf(b + o, sizeof(b) - o,
 			      "  exit\n ipv4 map-server\n ipv4 map-resolver\n"
 			      " ipv6 map-server\n ipv6 map-resolver\n%s",
@@ -119,8 +131,11 @@ static char *text_gw(const struct sim *s, int dc, int variant)
 				      tenant_name[t], world_iid(t), tenant_name[t], tenant_name[t]);
 	o += (size_t)snprintf(b + o, sizeof(b) - o,
 			      " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n ipv4 etr\n"
+			      " itr subscribe xtr-id 000000000000000000000000000000d%d site-id %d"
+			      " authentication-key gw%d-sub-key\n"
 			      " ipv4 etr map-server 192.0.2.1 key dc-key\n ipv6 itr\n ipv6 etr\n"
 			      " dataplane mtu 1600\n%s",
+			      dc + 1, dc + 1, dc + 1,
 			      variant ? " map-reply rate-limit 50 burst 100\n"
 					" dataplane map-cache-limit 20000\n"
 				      : "");
@@ -148,7 +163,9 @@ static char *text_branch(int variant)
 		" ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n ipv4 etr\n"
 		" ipv4 etr map-server 192.0.2.1 key branch-key\n ipv6 itr\n ipv6 etr\n"
 		" dataplane mtu 1600\n%s",
-		variant ? " map-reply rate-limit 80\n" : "");
+		variant ? " map-reply rate-limit 80\n"
+			: " itr subscribe xtr-id 000000000000000000000000000000b1 site-id 30"
+			  " authentication-key branch-sub-key\n");
 	return b;
 }
 
@@ -470,6 +487,9 @@ void world_stop(struct sim *s, int node, int how)
 		unlink(n->state_path);
 	xtr_notify_free(n->notify);
 	smr_free(n->smr);
+	if (n->mc) /* what publish/subscribe did in the life that ends */
+		s->st.publications += mc_counters(n->mc)->publications,
+			s->st.subscriptions += mc_counters(n->mc)->subs_confirmed;
 	mc_free(n->mc);
 	etr_free(n->etr);
 	ms_free(n->ms);

@@ -22,8 +22,8 @@
  * Whether an answer (what) may go to dst now: map-reply rate-limit, per
  * destination and in all. A refusal is counted in *refused and logged.
  */
-static bool answer_allowed(struct ms *ms, const struct lisp_addr *dst, double now,
-			   uint64_t *refused, const char *what)
+bool ms_answer_allowed(struct ms *ms, const struct lisp_addr *dst, double now, uint64_t *refused,
+		       const char *what)
 {
 	char a[LISP_ADDR_STRLEN];
 	int rc = ratelim_take(ms->rl, dst, now);
@@ -70,7 +70,7 @@ static void send_reply(struct ms *ms, const struct lisp_map_request *req, uint16
 
 		if (!is_ip(dst))
 			continue;
-		if (!answer_allowed(ms, dst, now, &ms->gc->map_replies_rate_limited, "Map-Reply"))
+		if (!ms_answer_allowed(ms, dst, now, &ms->gc->map_replies_rate_limited, "Map-Reply"))
 			return;
 		if (ms->io.send(ms->io.arg, dst, dport, ms->out, w.off) != -EAFNOSUPPORT)
 			return;
@@ -217,7 +217,7 @@ static void resolve(struct ms *ms, const struct lisp_map_request *req,
 	}
 	if (reg) {
 		/* the MS never answers for an ETR that did not ask for proxy replies */
-		if (!answer_allowed(ms, first_itr_rloc(req), now,
+		if (!ms_answer_allowed(ms, first_itr_rloc(req), now,
 				    &ms->gc->map_requests_forward_rate_limited,
 				    "Map-Request forwarded to an ETR"))
 			return;

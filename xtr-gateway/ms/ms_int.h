@@ -113,6 +113,7 @@ struct ms_notify {
 #define MS_PUB_TRIES 4	     /* sends of a Map-Notify to a subscriber, then it is dropped */
 #define MS_SUB_MAX   1000000 /* subscriptions in all */
 #define MS_SUB_GRACE 60	     /* s a subscription outlives the TTL it was answered with */
+#define MS_SUB_PENDING_MAX 256 /* a subscriber's subscriptions not confirmed yet */
 
 /* A configured subscriber (subscriber NAME), kept by name across reloads. */
 struct ms_subscriber {
@@ -121,6 +122,7 @@ struct ms_subscriber {
 	struct lisp_auth_key *key;
 	struct ms_subscriber_counters c;
 	size_t nsubs;
+	size_t npending; /* of them, not confirmed yet (at most MS_SUB_PENDING_MAX) */
 	bool alive;
 };
 
@@ -200,6 +202,12 @@ void ms_pub_free(struct ms *ms);
  */
 bool ms_answer_record(const struct ms *ms, const struct lisp_prefix *eid, const struct ms_reg *reg,
 		      struct lisp_locator *locs, struct lisp_eid_record *rec);
+/*
+ * Whether an answer (what) may go to dst now: map-reply rate-limit, per
+ * destination and in all. A refusal is counted in *refused and logged.
+ */
+bool ms_answer_allowed(struct ms *ms, const struct lisp_addr *dst, double now, uint64_t *refused,
+		       const char *what);
 /* rec gets reg's prefix, TTL and locators (every registrant's, each once) in locs. */
 void ms_reg_record(const struct ms *ms, const struct ms_reg *reg, struct lisp_locator *locs,
 		   struct lisp_eid_record *rec);

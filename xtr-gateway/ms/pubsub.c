@@ -78,6 +78,7 @@ static void sub_del(struct ms *ms, struct ms_sub *s)
 		pp = &(*pp)->next;
 	*pp = s->next;
 	s->who->nsubs--;
+	s->who->npending -= !s->active;
 	ms->nsub--;
 	if (s->active)
 		ms->dirty = true;
@@ -274,13 +275,15 @@ int ms_pub_request(struct ms *ms, const struct lisp_addr *src, const struct lisp
 	if (!s) {
 		char p[LISP_PREFIX_STRLEN];
 
-		if (who->nsubs >= who->conf->limit || ms->nsub >= MS_SUB_MAX) {
+		if (who->nsubs >= who->conf->limit || ms->nsub >= MS_SUB_MAX ||
+		    who->npending >= MS_SUB_PENDING_MAX) {
 			who->c.limit_refusals++;
 			log_warn_rl(&ms->rl_pub,
 				    "ms: subscriber %s: subscription to %s refused: %s reached",
 				    who->name, lisp_prefix_format(&rec.eid, p, sizeof(p)),
 				    who->nsubs >= who->conf->limit ? "its subscription-limit"
-								   : "the Map-Server's limit");
+				    : ms->nsub >= MS_SUB_MAX	   ? "the Map-Server's limit"
+								   : "its limit of unconfirmed ones");
 			return LISP_ACT_DROP_POLICY;
 		}
 		if (!at) {
@@ -299,7 +302,15 @@ int ms_pub_request(struct ms *ms, const struct lisp_addr *src, const struct lisp
 		s->next = at->list;
 		at->list = s;
 		who->nsubs++;
+		who->npending++;
 		ms->nsub++;
+	}
+	/* the confirmation is an answer to the ITR-RLOC: rate-limited as Map-Replies are */
+	if (!ms_answer_allowed(ms, itr, now, &ms->gc->map_replies_rate_limited,
+			       "subscription confirmation")) {
+		if (!s->active)
+			sub_del(ms, s);
+		return 0;
 	}
 	s->has_site_id = req->site_id_present;
 	s->site_id = req->site_id;
@@ -363,6 +374,7 @@ bool ms_pub_ack(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, 
 	case SUB_OUT_CONFIRM:
 		s->who->c.confirmed += !s->active;
 		s->who->c.renewed += s->active;
+		s->who->npending -= !s->active;
 		s->active = true;
 		s->nonce = s->out_nonce;
 		s->itr = s->out_dst;
