@@ -156,6 +156,7 @@ static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct m
 	for (int i = 0; ri.has_xtr_id && i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", ri.xtr_id[i]);
 	m->xtr_id = arena_str(a, hex);
+	m->site_id = ri.site_id;
 	m->last_registered = ri.last;
 	m->expires = ri.expires;
 	m->n_locators = ri.nloc;

@@ -76,10 +76,11 @@ struct reg_opts {
 	uint32_t iid, ttl;
 	uint64_t nonce;
 	bool notify, proxy;
-	bool merge;	 /* the "a" bit */
-	uint8_t xtr_id;	 /* non-zero: an xTR-ID of 16 such bytes */
-	bool ttl_expiry; /* T: keep it for the Record TTL */
-	uint8_t alg;	 /* 0: HMAC-SHA-256 */
+	bool merge;	  /* the "a" bit */
+	uint8_t xtr_id;	  /* non-zero: an xTR-ID of 16 such bytes */
+	uint64_t site_id; /* with xtr_id: the Site-ID */
+	bool ttl_expiry;  /* T: keep it for the Record TTL */
+	uint8_t alg;	  /* 0: HMAC-SHA-256 */
 };
 
 /* Nonces of Map-Registers that name none: increasing, as strict-nonce (the default) wants. */
@@ -110,6 +111,7 @@ static void reg(struct env *e, const char *src, struct reg_opts o, double now)
 	struct buf_writer w;
 
 	memset(m.xtr_id, o.xtr_id, sizeof(m.xtr_id));
+	m.site_id = o.site_id;
 	if (o.ttl == (uint32_t)-1)
 		r.ttl = 0;
 	l[0].addr[0] = A(o.rloc ? o.rloc : src);
@@ -1311,6 +1313,52 @@ static void test_host_still_moves(void **state)
 }
 
 /* An xTR that signs with HMAC-SHA-1 (a SHA-1-only implementation) gets its move notices so too. */
+/*
+ * A multihomed data center: its two gateways (one Site-ID) each register a
+ * VM with their own locator. Merged: no move, both locators answered. The
+ * VM then moves to the other data center (another Site-ID): both gateways
+ * of the first are told, and the second's two merge again.
+ */
+static void test_multihomed_site_merges(void **state)
+{
+	struct env *e = *state;
+	struct lisp_addr a1 = A("192.0.2.10"), a2 = A("192.0.2.12");
+	const char *eid = "10.1.1.10/32";
+	bool told_a1 = false, told_a2 = false;
+
+	reg(e, "192.0.2.10",
+	    (struct reg_opts){ .eid = eid, .iid = 4100, .xtr_id = 0xa1, .site_id = 1 }, 0);
+	reg(e, "192.0.2.12",
+	    (struct reg_opts){ .eid = eid, .iid = 4100, .xtr_id = 0xa2, .site_id = 1 }, 1);
+	assert_int_equal(nout, 0);
+	assert_int_equal(nregistrants(registered(e, "DC", eid, 4100)), 2);
+	assert_int_equal(ms_site_counters(site(e, "DC"))->moves, 0);
+	/* the other data center (Site-ID 2): a move; both of site 1 are told */
+	reg(e, "192.0.2.30",
+	    (struct reg_opts){ .eid = eid, .iid = 4100, .xtr_id = 0xb1, .site_id = 2 }, 2);
+	assert_int_equal(nout, 2);
+	for (int i = 0; i < nout; i++) {
+		told_a1 |= lisp_addr_equal(&out[i].dst, &a1);
+		told_a2 |= lisp_addr_equal(&out[i].dst, &a2);
+	}
+	assert_true(told_a1 && told_a2);
+	assert_int_equal(nregistrants(registered(e, "DC", eid, 4100)), 1);
+	assert_int_equal(ms_site_counters(site(e, "DC"))->moves, 1);
+	/* its second gateway joins: merged, nobody told */
+	reg(e, "192.0.2.32",
+	    (struct reg_opts){ .eid = eid, .iid = 4100, .xtr_id = 0xb2, .site_id = 2 }, 3);
+	assert_int_equal(nout, 2);
+	assert_int_equal(nregistrants(registered(e, "DC", eid, 4100)), 2);
+	assert_int_equal(ms_site_counters(site(e, "DC"))->moves, 1);
+	/* without a Site-ID (0) two xTRs are two sites: a move, as before */
+	reg(e, "192.0.2.10",
+	    (struct reg_opts){ .eid = "10.1.1.11/32", .iid = 4100, .xtr_id = 0xc1 }, 4);
+	reg(e, "192.0.2.12",
+	    (struct reg_opts){ .eid = "10.1.1.11/32", .iid = 4100, .xtr_id = 0xc2 }, 5);
+	assert_int_equal(nregistrants(registered(e, "DC", "10.1.1.11/32", 4100)), 1);
+	assert_int_equal(ms_site_counters(site(e, "DC"))->moves, 2);
+}
+
 static void test_notify_moved_sha1(void **state)
 {
 	struct env *e = *state;
@@ -1349,6 +1397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ttl0_deregisters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multihoming, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_notifies_old_registrant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multihomed_site_merges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_across_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_retransmit_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_resolver, setup, teardown),

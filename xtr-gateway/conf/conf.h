@@ -251,6 +251,8 @@ struct xtr_conf {
 	bool proxy_etr_v4, proxy_etr_v6;
 	struct xtr_conf_dp dp;
 	struct xtr_conf_ratelimit reply; /* the Map-Server's and the ETR's Map-Replies */
+	/* site-id N: the Site-ID of our Map-Registers; the gateways of one DC share it (0: none) */
+	uint64_t site_id;
 	/* metrics listen ADDRESS port N (port 0: off) */
 	struct lisp_addr metrics_addr;
 	uint16_t metrics_port;

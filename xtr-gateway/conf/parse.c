@@ -781,6 +781,18 @@ static int cmd_itr_map_resolver(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* site-id N */
+static int cmd_site_id(struct conf_parser *p, int argc, char **argv)
+{
+	unsigned long v;
+
+	(void)argc;
+	if (!conf_parse_uint(argv[0], 1, UINT64_MAX, &v))
+		return conf_error(p, "site-id: '%s' is not a number in 1..2^64-1", argv[0]);
+	state(p)->c->site_id = v;
+	return 0;
+}
+
 /* itr subscribe xtr-id HEX site-id N authentication-key [0|hex] KEY */
 static int cmd_itr_subscribe(struct conf_parser *p, int argc, char **argv)
 {
@@ -995,6 +1007,7 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_SUBSCRIBER, "xtr-id", 1, 3, CONF_NONE, cmd_sub_xtr_id, "HEX [site-id N]", 0 },
 	{ MODE_SUBSCRIBER, "itr-rloc", 1, 1, CONF_NONE, cmd_sub_rloc, "ADDRESS", 0 },
 	{ MODE_SUBSCRIBER, "subscription-limit", 1, 1, CONF_NONE, cmd_sub_limit, "N", 0 },
+	{ MODE_ROUTER_LISP, "site-id", 1, 1, CONF_NONE, cmd_site_id, "N", 0 },
 	{ MODE_ROUTER_LISP, "itr subscribe", 6, 7, CONF_NONE, cmd_itr_subscribe,
 	  "xtr-id HEX site-id N authentication-key [0|hex] KEY", 0 },
 	{ MODE_SITE, "description", 1, CONF_MAX_WORDS, CONF_NONE, cmd_description, "TEXT", 0 },

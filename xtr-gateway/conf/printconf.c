@@ -281,6 +281,8 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 		print_site(c->msmr.sites[i], f);
 	for (size_t i = 0; i < c->msmr.nsubscribers; i++)
 		print_subscriber(c->msmr.subscribers[i], f);
+	if (c->site_id)
+		fprintf(f, " site-id %llu\n", (unsigned long long)c->site_id);
 	if (c->itr.subscribe) {
 		fprintf(f, " itr subscribe xtr-id ");
 		print_hex(c->itr.sub_xtr_id, 16, f);

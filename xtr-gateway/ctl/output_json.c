@@ -405,6 +405,7 @@ static void registrant(const Vmroam__Xtr__Registrant *r)
 	json_string(&j, "address", r->address);
 	json_uint(&j, "port", r->port);
 	json_string(&j, "xtr_id", r->xtr_id);
+	json_uint(&j, "site_id", r->site_id);
 	json_double(&j, "last_registered", r->last_registered);
 	json_double(&j, "expires", r->expires);
 	json_array_begin(&j, "locators");

@@ -411,6 +411,8 @@ static void registrant(const Vmroam__Xtr__Registrant *r, double now)
 	       ago(a, sizeof(a), r->last_registered, now), span(b, sizeof(b), r->expires - now));
 	if (r->xtr_id[0])
 		printf("        xTR-ID 0x%s\n", r->xtr_id);
+	if (r->site_id)
+		printf("        Site-ID %" PRIu64 " (its xTRs' registrations merge)\n", r->site_id);
 	printf("      %-40s %-6s %s\n", "Locator", "State", "Pri/Wgt");
 	for (size_t i = 0; i < r->n_locators; i++)
 		printf("      %-40s %-6s %3u/%u\n", r->locators[i]->address,

@@ -155,6 +155,7 @@ static uint64_t send_map_register(struct etr *e, const struct lisp_addr *ms, uin
 	struct buf_writer w;
 
 	xtr_id_of(locs, nloc, m.xtr_id);
+	m.site_id = e->conf->site_id; /* the xTRs of one site (a multihomed DC) share it */
 	buf_writer_init(&w, e->out, sizeof(e->out));
 	if (lisp_msg_encode_map_register(&w, &m, &rec, 1) < 0 ||
 	    lisp_auth_sign(key, e->out, w.off) < 0)

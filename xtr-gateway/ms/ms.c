@@ -362,7 +362,8 @@ static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
 
 	for (o = reg->regs; o; o = next) {
 		next = o->next;
-		if (o == self || same_locs(o, ms->locs, n))
+		/* the other xTRs of the registering one's site (a multihomed DC) keep theirs */
+		if (o == self || same_locs(o, ms->locs, n) || ms_same_site(o, self))
 			continue;
 		notify_moved(ms, site, o, rec, ms->locs, n, now);
 		if (ntold < 16)
@@ -374,7 +375,8 @@ static void handle_move(struct ms *ms, struct ms_site *site, struct ms_reg *reg,
 
 		for (size_t i = 0; i < ntold && !dup; i++)
 			dup = lisp_addr_equal(&told[i], &o->addr);
-		if (dup || is_sender(o, m, src) || same_locs(o, ms->locs, n))
+		if (dup || is_sender(o, m, src) || same_locs(o, ms->locs, n) ||
+		    ms_same_site(o, self))
 			continue;
 		notify_moved(ms, cov->site, o, rec, ms->locs, n, now);
 		if (ntold < 16)
@@ -401,12 +403,17 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 		ptable_add(ms->regs, &reg->p, reg);
 	}
 	r = ms_registrant_find(reg, m->xtr_id_present, m->xtr_id, src);
+	if (r && r->site_id != (m->xtr_id_present ? m->site_id : 0)) {
+		r->site_id = m->xtr_id_present ? m->site_id : 0; /* renumbered into another site */
+		ms->dirty = true;
+	}
 	if (!r || !same_locs(r, ms->locs, n)) {
 		if (!r) {
 			r = xcalloc(1, sizeof(*r));
 			r->reg = reg;
 			r->has_xtr_id = m->xtr_id_present;
 			memcpy(r->xtr_id, m->xtr_id, 16);
+			r->site_id = m->xtr_id_present ? m->site_id : 0;
 			r->next = reg->regs;
 			reg->regs = r;
 			r->last = now;
@@ -1046,6 +1053,7 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 	out->port = r->port;
 	out->has_xtr_id = r->has_xtr_id;
 	memcpy(out->xtr_id, r->xtr_id, 16);
+	out->site_id = r->site_id;
 	out->last = r->last;
 	out->expires = ms_expires(r);
 	out->nloc = r->nloc;

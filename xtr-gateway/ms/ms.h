@@ -153,6 +153,7 @@ struct ms_registrant_info {
 	uint16_t port;
 	bool has_xtr_id;
 	uint8_t xtr_id[16];
+	uint64_t site_id;
 	double last, expires;
 	uint8_t nloc;
 };

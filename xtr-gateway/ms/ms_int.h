@@ -38,6 +38,7 @@ struct ms_registrant {
 	uint8_t nloc;
 	uint8_t alg; /* the algorithm its Map-Registers are signed with: its Map-Notifies use it */
 	bool has_xtr_id;
+	uint64_t site_id; /* of its Map-Registers (with its xTR-ID); 0: none */
 	struct ms_loc loc1;
 };
 
@@ -110,10 +111,10 @@ struct ms_notify {
 };
 
 /* Publish/subscribe (ms/pubsub.c) */
-#define MS_PUB_TRIES 4	     /* sends of a Map-Notify to a subscriber, then it is dropped */
-#define MS_SUB_MAX   1000000 /* subscriptions in all */
-#define MS_SUB_GRACE 60	     /* s a subscription outlives the TTL it was answered with */
-#define MS_SUB_PENDING_MAX 256 /* a subscriber's subscriptions not confirmed yet */
+#define MS_PUB_TRIES	   4	   /* sends of a Map-Notify to a subscriber, then it is dropped */
+#define MS_SUB_MAX	   1000000 /* subscriptions in all */
+#define MS_SUB_GRACE	   60	   /* s a subscription outlives the TTL it was answered with */
+#define MS_SUB_PENDING_MAX 256	   /* a subscriber's subscriptions not confirmed yet */
 
 /* A configured subscriber (subscriber NAME), kept by name across reloads. */
 struct ms_subscriber {
@@ -247,6 +248,16 @@ struct ms {
 static inline double ms_expires(const struct ms_registrant *r)
 {
 	return r->last + r->life;
+}
+
+/*
+ * Whether registrants a and b are xTRs of one site (RFC 9301: the Site-ID
+ * groups them): both sent the same Site-ID, not 0. Their registrations of
+ * a host merge: neither is a move.
+ */
+static inline bool ms_same_site(const struct ms_registrant *a, const struct ms_registrant *b)
+{
+	return a->site_id && a->site_id == b->site_id;
 }
 
 static inline const struct ms_loc *ms_loc_at(const struct ms_registrant *r, uint8_t i)

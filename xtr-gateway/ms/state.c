@@ -3,7 +3,7 @@
  * across a restart (snapshot, save, load).
  *
  * The file: a magic line, then one line per live registrant
- *   R IID PREFIX SITE FIRST TTL PROXY WANT-NOTIFY ADDR PORT XTR-ID|- LAST LIFE NLOC
+ *   R IID PREFIX SITE FIRST TTL PROXY WANT-NOTIFY ADDR PORT XTR-ID[@SITE-ID]|- LAST LIFE NLOC
  *     (ADDR PRIORITY WEIGHT MPRIORITY MWEIGHT REACHABLE) x NLOC
  * and (version 2) one per xTR whose last Map-Register nonce the site keeps
  *   N SITE KEY-TAG XTR-ID|- ADDR|- NONCE
@@ -40,6 +40,7 @@ struct snap_reg {
 	uint16_t port;
 	uint8_t nloc;
 	uint8_t xtr_id[16];
+	uint64_t site_id;
 	bool proxy, want, has_xtr_id;
 };
 
@@ -112,7 +113,8 @@ static int save_one(const struct lisp_prefix *p, void *v, void *arg)
 					.nloc = r->nloc,
 					.proxy = reg->proxy_reply,
 					.want = reg->want_map_notify,
-					.has_xtr_id = r->has_xtr_id };
+					.has_xtr_id = r->has_xtr_id,
+					.site_id = r->site_id };
 		memcpy(c->xtr_id, r->xtr_id, 16);
 		for (uint8_t i = 0; i < r->nloc; i++)
 			s->locs[s->nlocs++] = *ms_loc_at(r, i);
@@ -209,6 +211,8 @@ static void format_reg(FILE *f, const struct ms_snapshot *s, const struct snap_r
 			fprintf(f, "%02x", r->xtr_id[i]);
 	else
 		fputc('-', f);
+	if (r->has_xtr_id && r->site_id)
+		fprintf(f, "@%llu", (unsigned long long)r->site_id);
 	fprintf(f, " %.6f %u %u", r->last, r->life, r->nloc);
 	for (uint8_t i = 0; i < r->nloc; i++) {
 		const struct ms_loc *l = &s->locs[r->loc + i];
@@ -400,8 +404,19 @@ static int load_line(struct ms *ms, char **w, size_t n, double now, bool apply)
 	struct lisp_addr addr;
 	double first, last;
 	uint8_t xtr_id[16];
+	uint64_t site_id = 0;
 	bool has_id;
+	char *at = n >= 11 ? strchr(w[10], '@') : NULL;
 
+	if (at) { /* XTR-ID@SITE-ID */
+		char *end;
+
+		*at = '\0';
+		errno = 0;
+		site_id = strtoull(at + 1, &end, 10);
+		if (errno || *end || !at[1] || at[1] == '-' || !site_id)
+			return -EINVAL;
+	}
 	if (n < 14 || strcmp(w[0], "R") != 0 || !parse_u(w[1], 0xffffffffu, &iid) ||
 	    lisp_prefix_parse(w[2], (uint32_t)iid, &p) < 0 || !parse_time(w[4], &first) ||
 	    !parse_u(w[5], 0xffffffffu, &ttl) || !parse_u(w[6], 1, &proxy) ||
@@ -458,6 +473,7 @@ static int load_line(struct ms *ms, char **w, size_t n, double now, bool apply)
 	r->port = (uint16_t)port;
 	r->has_xtr_id = has_id;
 	memcpy(r->xtr_id, xtr_id, 16);
+	r->site_id = has_id ? site_id : 0;
 	r->last = last;
 	r->life = (uint32_t)life;
 	ms_set_locs(r, locs, (uint8_t)nloc);
