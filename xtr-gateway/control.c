@@ -392,6 +392,10 @@ static void do_show_statistics(struct client *cl)
 	st.itr_publications = m->publications;
 	st.itr_publications_refused = m->publications_refused;
 	st.itr_unsubscribes = m->unsubscribes;
+	st.itr_probes_sent = m->probes_sent;
+	st.itr_probe_replies = m->probe_replies;
+	st.itr_rlocs_down = m->rlocs_down;
+	st.itr_rlocs_up = m->rlocs_up;
 	const struct ms_pub_counters *pc = ms_pub_counters(cl->ctl->d->ms);
 
 	st.ms_subscriptions = ms_sub_count(cl->ctl->d->ms);

@@ -125,6 +125,14 @@ static void render_pubsub(struct xtr_daemon *d, struct out *o)
 	       m->publications_refused);
 	metric(o, "itr_unsubscribes_total", "counter", "ITR: subscriptions ended.",
 	       m->unsubscribes);
+	metric(o, "itr_rloc_probes_sent_total", "counter", "ITR: RLOC-probes sent.",
+	       m->probes_sent);
+	metric(o, "itr_rloc_probe_replies_total", "counter", "ITR: RLOC-probe replies taken.",
+	       m->probe_replies);
+	metric(o, "itr_rlocs_down_total", "counter", "ITR: locators RLOC-probing took down.",
+	       m->rlocs_down);
+	metric(o, "itr_rlocs_up_total", "counter", "ITR: locators RLOC-probing brought back.",
+	       m->rlocs_up);
 	metric(o, "ms_subscriptions", "gauge", "Map-Server: subscriptions held now.",
 	       ms_sub_count(d->ms));
 	metric(o, "ms_subscribe_unknown_xtr_id_total", "counter",

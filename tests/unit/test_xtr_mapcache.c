@@ -602,10 +602,151 @@ static void test_source_eid_smr_invoked(void **state)
 	assert_true(lisp_addr_equal(&q.src_eid.addr, &src));
 }
 
+/* The RLOC-probe to dst among what was sent (its nonce), or 0. */
+static uint64_t probe_to(const char *dst)
+{
+	struct lisp_addr d = A(dst);
+	struct lisp_map_request q;
+
+	for (int i = 0; i < nout; i++) {
+		if (!lisp_addr_equal(&out[i].dst, &d) ||
+		    lisp_msg_type(out[i].buf, out[i].len) != LISP_TYPE_MAP_REQUEST)
+			continue;
+		assert_int_equal(lisp_msg_decode_map_request(out[i].buf, out[i].len, &q), 0);
+		assert_true(q.probe);
+		return q.nonce;
+	}
+	return 0;
+}
+
+/* A probe reply (Map-Reply, P bit) with nonce from src. */
+static void probe_answer(struct mapcache *mc, const char *src, uint64_t nonce, double now)
+{
+	struct lisp_map_reply m = { .nonce = nonce, .probe = true };
+	struct lisp_locator l = { .priority = 1, .weight = 50, .reachable = true, .naddr = 1 };
+	struct lisp_eid_record r = {
+		.ttl = 1440, .loc_count = 1, .locs = &l, .authoritative = true
+	};
+	struct lisp_addr s = A(src);
+	uint8_t buf[256];
+	struct buf_writer w;
+
+	l.addr[0] = s;
+	assert_int_equal(lisp_prefix_parse("10.1.1.5/32", 0, &r.eid), 0);
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_reply(&w, &m, &r, 1), 0);
+	mc_input(mc, &s, 4342, buf, w.off, now);
+}
+
+static int locs_cb(const struct mc_info *i, void *arg)
+{
+	bool *up = arg;
+
+	for (uint8_t k = 0; k < i->nloc && k < 2; k++)
+		up[k] = i->locs[k].up;
+	return 0;
+}
+
+/*
+ * RLOC-probing: a multihomed site's two gateways; one stops answering its
+ * probes: down after 3 intervals (the data plane uses the other), a forged
+ * reply does not bring it back, its own does.
+ */
+static void test_rloc_probing(void **state)
+{
+	static const char *text = "router lisp\n"
+				  " database-mapping 10.2.2.0/24 192.0.2.20 priority 1 weight 1\n"
+				  " ipv4 itr\n ipv4 itr map-resolver 192.0.2.1\n"
+				  " rloc-probing interval 1000 misses 3\n";
+	struct mc_io io = { .send = fake_send, .if_addr = fake_no_if_addr };
+	struct lisp_locator l[2] = {
+		{ .priority = 1, .weight = 50, .reachable = true, .naddr = 1 },
+		{ .priority = 1, .weight = 50, .reachable = true, .naddr = 1 }
+	};
+	struct lisp_eid_record r = { .ttl = 1440, .loc_count = 2, .locs = l };
+	struct lisp_addr h = A("10.1.1.5"), ms = A("192.0.2.1");
+	struct lisp_map_request q;
+	struct lisp_ecm ecm;
+	struct lisp_map_reply m = { 0 };
+	struct xtr_conf *c;
+	struct mapcache *mc;
+	bool up[2];
+	char err[256];
+	uint8_t buf[256];
+	struct buf_writer w;
+	double t = 0;
+	uint64_t n12;
+
+	(void)state;
+	c = xtr_conf_parse_string("probe", text, err, sizeof(err));
+	assert_non_null(c);
+	mc = mc_new(&io);
+	mc_configure(mc, &c->itr, c, 0);
+	nout = 0;
+	assert_int_equal(mc_resolve(mc, 0, &h, 0), 0);
+	request_of(0, &q, &ecm);
+	l[0].addr[0] = A("192.0.2.10");
+	l[1].addr[0] = A("192.0.2.12");
+	assert_int_equal(lisp_prefix_parse("10.1.1.5/32", 0, &r.eid), 0);
+	m.nonce = q.nonce;
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_reply(&w, &m, &r, 1), 0);
+	mc_input(mc, &ms, 4342, buf, w.off, 0);
+	/* every interval both are probed, directly; only .10 answers */
+	for (int k = 1; k <= 3; k++) {
+		uint64_t n10;
+
+		nout = 0;
+		t = 1.3 * k;
+		mc_tick(mc, t);
+		n10 = probe_to("192.0.2.10");
+		assert_true(n10 != 0 && probe_to("192.0.2.12") != 0);
+		assert_int_equal(nout, 2);
+		mc_walk(mc, LISP_AFI_IPV4, NULL, locs_cb, up);
+		assert_true(up[0] && up[1]); /* not down before 3 probes unanswered */
+		probe_answer(mc, "192.0.2.10", n10, t + 0.01);
+	}
+	nout = 0;
+	mc_tick(mc, 1.3 * 4);
+	mc_walk(mc, LISP_AFI_IPV4, NULL, locs_cb, up);
+	assert_true(up[0] && !up[1]);
+	assert_int_equal(mc_counters(mc)->rlocs_down, 1);
+	n12 = probe_to("192.0.2.12"); /* probed on */
+	assert_true(n12 != 0);
+	/* its probe's nonce from another address: nothing */
+	probe_answer(mc, "192.0.2.66", n12, 5.3);
+	mc_walk(mc, LISP_AFI_IPV4, NULL, locs_cb, up);
+	assert_false(up[1]);
+	/* a reply to no probe of ours: nothing */
+	probe_answer(mc, "192.0.2.12", 12345, 5.3);
+	mc_walk(mc, LISP_AFI_IPV4, NULL, locs_cb, up);
+	assert_false(up[1]);
+	/* the mapping learned again keeps what the probes found */
+	assert_int_equal(mc_clear(mc, NULL), 1);
+	nout = 0;
+	assert_int_equal(mc_resolve(mc, 0, &h, 5.3), 0);
+	request_of(0, &q, &ecm);
+	m.nonce = q.nonce;
+	buf_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(lisp_msg_encode_map_reply(&w, &m, &r, 1), 0);
+	mc_input(mc, &ms, 4342, buf, w.off, 5.3);
+	mc_walk(mc, LISP_AFI_IPV4, NULL, locs_cb, up);
+	assert_true(up[0] && !up[1]);
+	/* it answers: up again */
+	probe_answer(mc, "192.0.2.12", n12, 5.4);
+	mc_walk(mc, LISP_AFI_IPV4, NULL, locs_cb, up);
+	assert_true(up[0] && up[1]);
+	assert_int_equal(mc_counters(mc)->rlocs_up, 1);
+	assert_int_equal(mc_counters(mc)->probe_replies, 4);
+	mc_free(mc);
+	xtr_conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_resolve_and_install, setup, teardown),
+		cmocka_unit_test(test_rloc_probing),
 		cmocka_unit_test_setup_teardown(test_retries_and_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negative_smr_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_limits, setup, teardown),

@@ -67,8 +67,11 @@ struct xtr_conf_subscriber {
 	unsigned limit; /* subscription-limit N */
 	unsigned line;
 };
-#define XTR_SUB_LIMIT_DEFAULT 10000
-#define XTR_SUB_LIMIT_MAX     1000000
+#define XTR_PROBE_MISSES_DEFAULT 3
+#define XTR_PROBE_MS_MIN	 100
+#define XTR_PROBE_MS_MAX	 3600000
+#define XTR_SUB_LIMIT_DEFAULT	 10000
+#define XTR_SUB_LIMIT_MAX	 1000000
 
 /* A locator: an address, or the first address of a family on an interface. */
 struct xtr_conf_locator {
@@ -201,6 +204,8 @@ struct xtr_conf_itr {
 	size_t map_cache_limit; /* dataplane map-cache-limit */
 	/* dataplane map-request-limit [per-instance-id] N: resolutions outstanding */
 	size_t mr_limit, mr_limit_iid;
+	/* rloc-probing interval MS [misses N]: every locator cached probed (0: off) */
+	unsigned probe_ms, probe_misses;
 	/* itr subscribe xtr-id HEX site-id N authentication-key [0|hex] KEY (RFC 9437) */
 	bool subscribe;
 	uint8_t sub_xtr_id[16];

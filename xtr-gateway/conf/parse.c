@@ -924,6 +924,29 @@ static int cmd_map_cache_limit(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
+/* rloc-probing interval MS [misses N] | no rloc-probing */
+static int cmd_rloc_probing(struct conf_parser *p, int argc, char **argv)
+{
+	struct xtr_conf_itr *c = &state(p)->c->itr;
+	unsigned long ms, misses = XTR_PROBE_MISSES_DEFAULT;
+
+	if (p->cmd->data) {
+		c->probe_ms = 0;
+		return 0;
+	}
+	if (strcmp(argv[0], "interval") != 0 || (argc != 2 && argc != 4) ||
+	    (argc == 4 && strcmp(argv[2], "misses") != 0))
+		return conf_error(p, "rloc-probing interval MS [misses N]");
+	if (!conf_parse_uint(argv[1], XTR_PROBE_MS_MIN, XTR_PROBE_MS_MAX, &ms))
+		return conf_error(p, "rloc-probing: interval '%s' is not %u..%u ms", argv[1],
+				  XTR_PROBE_MS_MIN, XTR_PROBE_MS_MAX);
+	if (argc == 4 && !conf_parse_uint(argv[3], 1, 100, &misses))
+		return conf_error(p, "rloc-probing: misses '%s' is not 1..100", argv[3]);
+	c->probe_ms = (unsigned)ms;
+	c->probe_misses = (unsigned)misses;
+	return 0;
+}
+
 static int cmd_etr(struct conf_parser *p, int argc, char **argv)
 {
 	(void)argc;
@@ -1008,6 +1031,9 @@ static const struct conf_cmd cmds[] = {
 	{ MODE_SUBSCRIBER, "itr-rloc", 1, 1, CONF_NONE, cmd_sub_rloc, "ADDRESS", 0 },
 	{ MODE_SUBSCRIBER, "subscription-limit", 1, 1, CONF_NONE, cmd_sub_limit, "N", 0 },
 	{ MODE_ROUTER_LISP, "site-id", 1, 1, CONF_NONE, cmd_site_id, "N", 0 },
+	{ MODE_ROUTER_LISP, "rloc-probing", 2, 4, CONF_NONE, cmd_rloc_probing,
+	  "interval MS [misses N]", 0 },
+	{ MODE_ROUTER_LISP, "no rloc-probing", 0, 0, CONF_NONE, cmd_rloc_probing, "", 1 },
 	{ MODE_ROUTER_LISP, "itr subscribe", 6, 7, CONF_NONE, cmd_itr_subscribe,
 	  "xtr-id HEX site-id N authentication-key [0|hex] KEY", 0 },
 	{ MODE_SITE, "description", 1, CONF_MAX_WORDS, CONF_NONE, cmd_description, "TEXT", 0 },

@@ -283,6 +283,9 @@ void xtr_conf_print(const struct xtr_conf *c, FILE *f)
 		print_subscriber(c->msmr.subscribers[i], f);
 	if (c->site_id)
 		fprintf(f, " site-id %llu\n", (unsigned long long)c->site_id);
+	if (c->itr.probe_ms)
+		fprintf(f, " rloc-probing interval %u misses %u\n", c->itr.probe_ms,
+			c->itr.probe_misses);
 	if (c->itr.subscribe) {
 		fprintf(f, " itr subscribe xtr-id ");
 		print_hex(c->itr.sub_xtr_id, 16, f);

@@ -558,6 +558,13 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	       st->map_replies_rate_limited, st->map_requests_forward_rate_limited);
 	printf("  Map-Registers for no site:      %" PRIu64 "\n", st->unknown_eid);
 	printf("  Map-Notify-Acks unmatched:      %" PRIu64 "\n", st->acks_unmatched);
+	printf("  Subscriptions held (RFC 9437):  %" PRIu64 " (show lisp subscription)\n",
+	       st->ms_subscriptions);
+	printf("  Refused: unknown xTR-ID; answered only: no xTR-ID, not LISP: %" PRIu64
+	       "; %" PRIu64 ", %" PRIu64 "\n",
+	       st->ms_subscribe_unknown_xtr_id, st->ms_subscribe_no_xtr_id,
+	       st->ms_subscribe_not_lisp);
+	printf("  Unsubscription requests:        %" PRIu64 "\n", st->ms_unsubscribe_requests);
 	printf("  Malformed packets:              %" PRIu64 "\n", st->malformed);
 	printf("  Unsupported packets:            %" PRIu64 "\n", st->unsupported);
 	printf("LISP ITR map-cache statistics\n");
@@ -569,6 +576,16 @@ static void statistics(const Vmroam__Xtr__Statistics *st)
 	printf("  Reply records refused:          %" PRIu64 " (answering no question asked)\n",
 	       st->map_reply_records_refused);
 	printf("  SMRs received:                  %" PRIu64 "\n", st->smrs_received);
+	printf("  Subscriptions (RFC 9437):       %" PRIu64 " held, %" PRIu64 " requested, %" PRIu64
+	       " confirmed, %" PRIu64 " unconfirmed, %" PRIu64 " refused\n",
+	       st->itr_subscriptions, st->itr_subscribe_requests, st->itr_subscriptions_confirmed,
+	       st->itr_subscriptions_unconfirmed, st->itr_subscriptions_refused);
+	printf("  Publications taken, refused:    %" PRIu64 ", %" PRIu64 " (%" PRIu64
+	       " unsubscribed)\n",
+	       st->itr_publications, st->itr_publications_refused, st->itr_unsubscribes);
+	printf("  RLOC-probes sent, answered:     %" PRIu64 ", %" PRIu64 "; locators down %" PRIu64
+	       ", up again %" PRIu64 "\n",
+	       st->itr_probes_sent, st->itr_probe_replies, st->itr_rlocs_down, st->itr_rlocs_up);
 	printf("  Expired, refused when full:     %" PRIu64 ", %" PRIu64 "\n",
 	       st->map_cache_expirations, st->map_cache_overflows);
 	statistics_limits(st);

@@ -30,6 +30,15 @@
  * that refuses subscriptions (a Map-Reply with ACT 4 or 5) is asked again
  * at once without, and for SUB_REFUSED_REST; one that ignores them never
  * confirms: either way the entry is kept current by SMRs, as without.
+ *
+ * RLOC-probing (rloc-probing interval MS [misses N]; spec/lisp-wire.md
+ * §7.2, §10.9): each locator address of the cache (at most PROBE_RLOCS)
+ * is sent a Map-Request with the P bit directly, every interval (±20 %),
+ * about an EID it is a locator of; a probe reply (P, the nonce, from that
+ * address) keeps it up; N probes unanswered take it down in every entry
+ * (the data plane then uses the others: a multihomed site's surviving
+ * gateway), and the next reply brings it back. What is installed later
+ * keeps what the probes found.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +64,7 @@
 #define SUB_CONFIRM_WAIT 5.0  /* s: then the request is taken as not confirmed */
 #define SUB_REFUSED_REST 60.0 /* s without subscribing after a refusal */
 #define SUB_WINDOW	 (1ull << 20) /* publications taken above the last nonce */
+#define PROBE_RLOCS	 4096	      /* locator addresses probed at most */
 
 struct mc_entry {
 	/* what the data plane reads first: the first cache line */
@@ -98,6 +108,16 @@ struct mc_sub {
 	uint64_t publications;
 };
 
+/* A locator address RLOC-probing watches. */
+struct mc_rloc {
+	struct lisp_addr addr;	/* afi NONE: a free slot */
+	struct lisp_prefix eid; /* an EID it is a locator of: the probes ask about it */
+	uint64_t nonce;		/* the probe out, 0: none */
+	double next;		/* the next probe */
+	unsigned misses;	/* probes unanswered in a row */
+	bool down;
+};
+
 /* A subscribing Map-Request waiting for its confirmation. */
 struct mc_subreq {
 	uint64_t nonce; /* 0: a free one */
@@ -127,6 +147,9 @@ struct mapcache {
 	size_t sreq_next;
 	double sub_refused_until;
 	struct log_rate rl_sub;
+	/* RLOC-probing */
+	struct mc_rloc *rlocs; /* PROBE_RLOCS of them while probing */
+	size_t nrlocs;	       /* slots in use up to */
 	uint8_t out[2048], req[1024];
 };
 
@@ -155,6 +178,7 @@ void mc_free(struct mapcache *mc)
 		return;
 	ptable_free(mc->t);
 	ptable_free(mc->subs);
+	free(mc->rlocs);
 	lisp_auth_key_free(mc->sub_key);
 	lpmh_free(mc->idx);
 	free(mc->req_nonce);
@@ -419,6 +443,169 @@ int mc_resolve(struct mapcache *mc, uint32_t iid, const struct lisp_addr *a, dou
 	return mc_resolve_from(mc, iid, a, NULL, now);
 }
 
+/* RLOC-probing */
+
+/* The probing slot of addr, or NULL. */
+static struct mc_rloc *rloc_slot(struct mapcache *mc, const struct lisp_addr *addr)
+{
+	for (size_t i = 0; i < mc->nrlocs; i++)
+		if (lisp_addr_equal(&mc->rlocs[i].addr, addr))
+			return &mc->rlocs[i];
+	return NULL;
+}
+
+/* The next probe time: interval ±20 % (from lib/platform's random). */
+static double probe_next(const struct mapcache *mc, double now)
+{
+	uint32_t r = 0;
+
+	platform_random(&r, sizeof(r));
+	return now + mc->conf->probe_ms / 1000.0 * (0.8 + 0.4 * (r / 4294967296.0));
+}
+
+/*
+ * addr is a locator of eid: watched from now on (first probed within an
+ * interval). Returns whether the probes found it down.
+ */
+static bool probe_watch(struct mapcache *mc, const struct lisp_addr *addr,
+			const struct lisp_prefix *eid, double now)
+{
+	struct mc_rloc *s;
+
+	if (!mc->rlocs || (addr->afi != LISP_AFI_IPV4 && addr->afi != LISP_AFI_IPV6))
+		return false;
+	s = rloc_slot(mc, addr);
+	if (s) {
+		s->eid = *eid;
+		return s->down;
+	}
+	for (size_t i = 0; i < PROBE_RLOCS && !s; i++)
+		if (mc->rlocs[i].addr.afi == LISP_AFI_NONE)
+			s = &mc->rlocs[i];
+	if (!s) {
+		mc->c.probe_overflows++;
+		return false;
+	}
+	*s = (struct mc_rloc){ .addr = *addr, .eid = *eid, .next = probe_next(mc, now) };
+	if ((size_t)(s - mc->rlocs) >= mc->nrlocs)
+		mc->nrlocs = (size_t)(s - mc->rlocs) + 1;
+	return false;
+}
+
+struct rloc_mark {
+	const struct lisp_addr *addr;
+	bool up;
+	struct lisp_prefix *eid; /* probe_in_use: an entry that still has it */
+};
+
+static int mark_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct mc_entry *e = v;
+	struct rloc_mark *m = arg;
+
+	for (uint8_t i = 0; i < e->nloc; i++) {
+		if (!lisp_addr_equal(&e->locs[i].addr, m->addr))
+			continue;
+		if (m->eid) { /* only looking */
+			*m->eid = *p;
+			return 1;
+		}
+		e->locs[i].up = m->up;
+	}
+	return 0;
+}
+
+/* The probes changed their mind about s: every entry's locator at that address follows. */
+static void probe_mark(struct mapcache *mc, struct mc_rloc *s, bool down)
+{
+	char a[LISP_ADDR_STRLEN];
+	struct rloc_mark m = { .addr = &s->addr, .up = !down };
+
+	s->down = down;
+	ptable_walk(mc->t, NULL, mark_one, &m);
+	down ? mc->c.rlocs_down++ : mc->c.rlocs_up++;
+	evh_add(mc->io.evh, down ? "rloc-down" : "rloc-up", &s->eid, &s->addr,
+		down ? "%u probes unanswered" : "a probe answered", s->misses);
+	log_info("map-cache: locator %s %s (RLOC-probing)",
+		 lisp_addr_format(&s->addr, a, sizeof(a)),
+		 down ? "down: probes unanswered" : "up again");
+	if (mc->io.installed)
+		mc->io.installed(mc->io.arg);
+}
+
+/* Whether an entry still has s's address as a locator (its probes' EID refreshed), else frees s. */
+static bool probe_in_use(struct mapcache *mc, struct mc_rloc *s)
+{
+	struct lisp_prefix found = { .addr = { .afi = LISP_AFI_NONE } };
+	struct rloc_mark m = { .addr = &s->addr, .eid = &found };
+	struct mc_entry *e = ptable_lookup_exact(mc->t, &s->eid);
+
+	for (uint8_t i = 0; e && i < e->nloc; i++)
+		if (lisp_addr_equal(&e->locs[i].addr, &s->addr))
+			return true;
+	ptable_walk(mc->t, NULL, mark_one, &m);
+	if (found.addr.afi != LISP_AFI_NONE) {
+		s->eid = found;
+		return true;
+	}
+	s->addr.afi = LISP_AFI_NONE;
+	return false;
+}
+
+/* The RLOC-probe of s: a Map-Request with the P bit, straight to the locator. */
+static void probe_send(struct mapcache *mc, struct mc_rloc *s)
+{
+	struct lisp_map_request q = { .probe = true, .itr_rloc_count = 1, .nonce = random_nonce() };
+	struct buf_writer w;
+
+	if (!mc_local_rloc(mc, s->addr.afi, &q.itr_rlocs[0]))
+		return;
+	q.src_eid.iid = s->eid.iid;
+	buf_writer_init(&w, mc->req, sizeof(mc->req));
+	if (lisp_msg_encode_map_request(&w, &q, &s->eid, 1) < 0 ||
+	    mc->io.send(mc->io.arg, &s->addr, LISP_CONTROL_PORT, mc->req, w.off) < 0)
+		return;
+	s->nonce = q.nonce;
+	mc->c.probes_sent++;
+}
+
+static void probe_tick(struct mapcache *mc, double now)
+{
+	for (size_t i = 0; mc->rlocs && i < mc->nrlocs; i++) {
+		struct mc_rloc *s = &mc->rlocs[i];
+
+		if (s->addr.afi == LISP_AFI_NONE || now < s->next)
+			continue;
+		if (!probe_in_use(mc, s))
+			continue;
+		if (s->nonce && ++s->misses >= mc->conf->probe_misses && !s->down)
+			probe_mark(mc, s, true);
+		probe_send(mc, s);
+		s->next = probe_next(mc, now);
+	}
+}
+
+/* A Map-Reply with the P bit: the answer to one of our probes, or nothing. */
+static void probe_reply(struct mapcache *mc, const struct lisp_addr *src,
+			const struct lisp_map_reply *m)
+{
+	for (size_t i = 0; mc->rlocs && i < mc->nrlocs; i++) {
+		struct mc_rloc *s = &mc->rlocs[i];
+
+		if (s->addr.afi == LISP_AFI_NONE || !s->nonce || s->nonce != m->nonce)
+			continue;
+		if (!lisp_addr_equal(&s->addr, src))
+			break; /* another source: not the locator's answer */
+		s->nonce = 0;
+		s->misses = 0;
+		mc->c.probe_replies++;
+		if (s->down)
+			probe_mark(mc, s, false);
+		return;
+	}
+	mc->c.replies_unsolicited++;
+}
+
 /*
  * Installs record r, an answer to our request: true if the entry for its
  * prefix now holds it (TTL 0: it is gone). A configured prefix keeps its
@@ -474,7 +661,7 @@ static bool install(struct mapcache *mc, const struct lisp_eid_record *r,
 		m->addr = l.addr[0];
 		m->priority = l.priority;
 		m->weight = l.weight;
-		m->up = l.reachable;
+		m->up = l.reachable && !probe_watch(mc, &m->addr, &e->p, now);
 		m->since = now;
 	}
 	if (e->nloc)
@@ -608,6 +795,10 @@ static void handle_reply(struct mapcache *mc, const struct lisp_addr *src, const
 
 	if (lisp_msg_decode_map_reply(buf, len, &m) < 0) {
 		mc->c.malformed++;
+		return;
+	}
+	if (m.probe) {
+		probe_reply(mc, src, &m);
 		return;
 	}
 	pending = pending_for(mc, m.nonce);
@@ -909,6 +1100,7 @@ void mc_tick(struct mapcache *mc, double now)
 	void **v;
 	size_t n = ptable_collect(mc->t, NULL, due, &now, NULL, &v);
 
+	probe_tick(mc, now);
 	for (size_t i = 0; i < SUB_REQS; i++) {
 		if (mc->sreq[i].nonce && now - mc->sreq[i].at >= SUB_CONFIRM_WAIT) {
 			/* no confirmation: SMRs keep the entry current */
@@ -1070,6 +1262,16 @@ void mc_configure(struct mapcache *mc, const struct xtr_conf_itr *conf,
 	mc->local = local;
 	lisp_auth_key_free(mc->sub_key);
 	mc->sub_key = conf->subscribe ? lisp_auth_key_new(conf->sub_key, conf->sub_keylen) : NULL;
+	if (!conf->probe_ms && mc->rlocs) { /* probing off: what it took down is up again */
+		for (size_t i = 0; i < mc->nrlocs; i++)
+			if (mc->rlocs[i].addr.afi != LISP_AFI_NONE && mc->rlocs[i].down)
+				probe_mark(mc, &mc->rlocs[i], false);
+		free(mc->rlocs);
+		mc->rlocs = NULL;
+		mc->nrlocs = 0;
+	} else if (conf->probe_ms && !mc->rlocs) {
+		mc->rlocs = xcalloc(PROBE_RLOCS, sizeof(*mc->rlocs));
+	}
 	if (!mc->sub_key) { /* not subscribing (any more): the Map-Server forgets them unacknowledged */
 		ptable_free(mc->subs);
 		mc->subs = ptable_new(free);

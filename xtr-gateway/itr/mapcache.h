@@ -58,6 +58,10 @@ struct mc_counters {
 	uint64_t publications_refused; /* Map-Notifies refused (auth, nonce, sender, record) */
 	uint64_t notify_acks_sent;
 	uint64_t unsubscribes;
+	/* RLOC-probing */
+	uint64_t probes_sent, probe_replies;
+	uint64_t rlocs_down, rlocs_up; /* locators the probes took down, brought back */
+	uint64_t probe_overflows;      /* locator addresses not probed: PROBE_RLOCS watched */
 };
 
 struct mapcache;
