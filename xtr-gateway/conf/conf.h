@@ -174,6 +174,7 @@ struct xtr_conf_ms {
 	size_t keylen;
 	uint8_t alg;	    /* LISP_ALG_HMAC_SHA256_128 (sha2, default) or _SHA1_96 (sha1) */
 	bool random_nonces; /* its unsolicited Map-Notify nonces are random (a third party's) */
+	bool proxy_reply;   /* it answers Map-Requests for our EIDs itself (P bit) */
 	unsigned line;
 };
 

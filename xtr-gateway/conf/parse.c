@@ -957,15 +957,24 @@ static int cmd_etr(struct conf_parser *p, int argc, char **argv)
 
 static bool ms_option(const char *w)
 {
-	return strcasecmp(w, "hash-function") == 0 || strcasecmp(w, "notify-nonce") == 0;
+	return strcasecmp(w, "hash-function") == 0 || strcasecmp(w, "notify-nonce") == 0 ||
+	       strcasecmp(w, "proxy-reply") == 0;
 }
 
-/* The options after a map-server's key: hash-function sha1|sha2, notify-nonce random. */
+/*
+ * The options after a map-server's key: hash-function sha1|sha2, notify-nonce random,
+ * proxy-reply.
+ */
 static int ms_options(struct conf_parser *p, int argc, char **argv, struct xtr_conf_ms *ms)
 {
 	for (int i = 0; i < argc; i += 2) {
 		if (!ms_option(argv[i]))
 			return conf_error(p, "%s: unexpected '%s'", p->cmd->words, argv[i]);
+		if (strcasecmp(argv[i], "proxy-reply") == 0) {
+			ms->proxy_reply = true;
+			i--; /* no value */
+			continue;
+		}
 		if (i + 1 == argc)
 			return conf_error(p, "%s: %s needs a value", p->cmd->words, argv[i]);
 		if (strcasecmp(argv[i], "notify-nonce") == 0) {
@@ -988,7 +997,8 @@ static int ms_options(struct conf_parser *p, int argc, char **argv, struct xtr_c
 
 /*
  * ipv4|ipv6 etr map-server ADDRESS key [0|hex] KEY [hash-function sha1|sha2]
- * [notify-nonce random]: a key type is there when a word that is no option follows it.
+ * [notify-nonce random] [proxy-reply]: a key type is there when a word that is no option
+ * follows it.
  */
 static int cmd_etr_map_server(struct conf_parser *p, int argc, char **argv)
 {

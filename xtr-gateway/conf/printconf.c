@@ -268,6 +268,8 @@ static void print_etr_roles(const struct xtr_conf *c, FILE *f)
 			fprintf(f, " hash-function sha1");
 		if (m->random_nonces)
 			fprintf(f, " notify-nonce random");
+		if (m->proxy_reply)
+			fprintf(f, " proxy-reply");
 		fputc('\n', f);
 	}
 }

@@ -156,6 +156,9 @@ static uint64_t send_map_register(struct etr *e, const struct lisp_addr *ms, uin
 
 	xtr_id_of(locs, nloc, m.xtr_id);
 	m.site_id = e->conf->site_id; /* the xTRs of one site (a multihomed DC) share it */
+	for (size_t i = 0; i < e->conf->nmap_servers; i++)
+		if (lisp_addr_equal(&e->conf->map_servers[i].addr, ms))
+			m.proxy_reply = e->conf->map_servers[i].proxy_reply;
 	buf_writer_init(&w, e->out, sizeof(e->out));
 	if (lisp_msg_encode_map_register(&w, &m, &rec, 1) < 0 ||
 	    lisp_auth_sign(key, e->out, w.off) < 0)
