@@ -12,14 +12,15 @@
 | ([ev($in.gw_to; "fhr-arrived"; true), ev($in.gw_to; "learned"; true)] | map(select(. != null))
    | min_by(.time)) as $notified
 | (ev($in.gw_to; "map-register"; true)) as $reg
-| (ev($in.core; "registered"; .peer == $in.to_rloc)) as $msreg
-| (ev($in.core; "notify-moved"; .peer == $in.from_rloc)) as $notify
+| (ev($in.core; "registered"; .peer as $p | $in.to_rlocs | index($p))) as $msreg
+| (ev($in.core; "notify-moved"; .peer as $p | $in.from_rlocs | index($p))) as $notify
 | (ev($in.gw_from; "away"; true)) as $away
 | (ev($in.fhr_from; "moved-away"; true)) as $told
 | (ev($in.gw_from; "smr-sent"; .peer == $in.branch_rloc)) as $smr
-| (ev($in.branch; "map-cache"; .detail | contains($in.to_rloc))) as $mc
-| (ev($in.core; "map-cache"; .detail | contains($in.to_rloc))) as $pmc
-| (ev($in.idle; "map-cache"; .detail | contains($in.to_rloc))) as $imc
+| def to_new: .detail as $d | any($in.to_rlocs[]; . as $r | $d | contains($r));
+  (ev($in.branch; "map-cache"; to_new)) as $mc
+| (ev($in.core; "map-cache"; to_new)) as $pmc
+| (ev($in.idle; "map-cache"; to_new)) as $imc
 | (if $in.first_reply == null then null else {time: $in.first_reply} end) as $reply
 | {
     steps: [

@@ -51,12 +51,19 @@
 ROLES=(core inet branch idle cl-a cl-b gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2 fab vm-b srv-a1 srv-a2 dci1 dci2)
 # tenant A's VM: a namespace (--guest netns) or a real guest on the hypervisors (--guest qemu)
 if [ "${GUEST:-netns}" = qemu ]; then ROLES+=(hv1 hv2); else ROLES+=(vm-a); fi
+# --multihomed: a second site gateway in each DC (gw1b RLOC .12, gw2b .13), on the same tenant
+# firewalls (their eth1), in the same site (site-id: the Map-Server merges their registrations)
+MULTIHOMED=${MULTIHOMED:-false}
+if $MULTIHOMED; then ROLES+=(gw1b gw2b); fi
+# the gateways of DC i
+gws_of() { if $MULTIHOMED; then echo "gw$1 gw$1b"; else echo "gw$1"; fi; }
 
 n() { echo "$LAB-$1"; }
 
 # A tenant's instance-id, the base of its transfer networks (last octet), its gateway MAC.
 iid_of() { [ "$1" = a ] && echo 100 || echo 200; }
 t_base() { [ "$1" = a ] && echo 192 || echo 200; } # gw-fw .B+1/.B+2, fw-fhr .B+5/.B+6 (/30s)
+t_base2() { [ "$1" = a ] && echo 208 || echo 212; } # the second gateway: gwb-fw .B+1/.B+2
 gwmac_of() { [ "$1" = a ] && echo 02:00:5e:00:01:0a || echo 02:00:5e:00:01:0b; }
 # SERVERS: tenant A's hosts that stay in their DC (srv-a<DC>); srv_net SERVER MODE: its
 # address/prefix length and its default gateway.
@@ -76,7 +83,7 @@ topology() {
 	done
 	# every link in one batch (created directly inside the namespaces)
 	{
-		for r in branch idle gw1 gw2; do
+		for r in branch idle $(gws_of 1) $(gws_of 2); do
 			echo "link add r-$r netns $(n core) mtu 1600 type veth peer name eth0 netns $(n "$r") mtu 1600"
 		done
 		echo "link add i0 netns $(n core) type veth peer name eth0 netns $(n inet)"
@@ -84,6 +91,9 @@ topology() {
 			echo "link add c$t""0 netns $(n branch) type veth peer name eth0 netns $(n "cl-$t")"
 			for i in 1 2; do
 				echo "link add s-$t netns $(n "gw$i") type veth peer name eth0 netns $(n "fw-$t$i")"
+				if $MULTIHOMED; then
+					echo "link add s-$t netns $(n "gw${i}b") type veth peer name eth1 netns $(n "fw-$t$i")"
+				fi
 				echo "link add t0 netns $(n "fw-$t$i") type veth peer name eth0 netns $(n "fhr-$t$i")"
 				echo "link add u-$t$i netns $(n fab) type veth peer name up0 netns $(n "fhr-$t$i")"
 			done
@@ -123,6 +133,7 @@ topology() {
 		link set r-idle master br0 up
 		link set r-gw1 master br0 up
 		link set r-gw2 master br0 up
+		$($MULTIHOMED && printf 'link set r-gw1b master br0 up\nlink set r-gw2b master br0 up' || true)
 		addr add 203.0.113.129/25 dev i0
 		link set i0 up
 		route add 203.0.113.128/25 dev i0 table 100
@@ -184,6 +195,28 @@ topology() {
 				echo "rule add iif lisp0.$iid lookup $iid pref $iid"
 			done
 		} | nsip "gw$i"
+		if $MULTIHOMED; then
+			{
+				echo "link set lo up"
+				echo "addr add 192.0.2.1$((i + 1))/24 dev eth0"
+				echo "link set eth0 up"
+				for t in a b; do
+					b=$(t_base $t)
+					b2=$(t_base2 $t)
+					iid=$(iid_of $t)
+					echo "addr add 198.51.100.$((b2 + 1))/30 dev s-$t"
+					echo "link set s-$t up"
+					echo "route add 198.51.100.$((b + 4))/30 via 198.51.100.$((b2 + 2))"
+					if [ "$mode" = asm ] && [ "$i" = 2 ]; then
+						echo "route add 198.51.100.128/26 via 198.51.100.$((b2 + 2)) table $iid"
+					else
+						echo "route add 198.51.100.0/25 via 198.51.100.$((b2 + 2)) table $iid"
+					fi
+					echo "rule add iif s-$t lookup $iid pref $iid"
+					echo "rule add iif lisp0.$iid lookup $iid pref $iid"
+				done
+			} | nsip "gw${i}b"
+		fi
 		for t in a b; do
 			b=$(t_base $t)
 			nsip "fw-$t$i" <<-B
@@ -197,6 +230,17 @@ topology() {
 				route add default via 198.51.100.$((b + 1)) table 50
 				rule add iif t0 lookup 50 pref 50
 			B
+			if $MULTIHOMED; then
+				# both gateways, a flow each way (a gateway whose link is down is skipped)
+				ip netns exec "$(n "fw-$t$i")" sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1
+				nsip "fw-$t$i" <<-B
+					addr add 198.51.100.$(($(t_base2 $t) + 2))/30 dev eth1
+					link set eth1 up
+					route replace default table 50 nexthop via 198.51.100.$((b + 1)) dev eth0 nexthop via 198.51.100.$(($(t_base2 $t) + 1)) dev eth1
+					route add 198.51.100.$b/30 dev eth0 table 50
+					route add 198.51.100.$(t_base2 $t)/30 dev eth1 table 50
+				B
+			fi
 			local vmnet=198.51.100.1/25
 			[ "$mode" = asm ] && [ "$i" = 2 ] && vmnet=198.51.100.129/26
 			nsip "fhr-$t$i" <<-B
@@ -259,7 +303,7 @@ topology() {
 			route add default via 198.51.100.1
 		B
 	done
-	for r in core branch gw1 gw2 fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2; do
+	for r in core branch $(gws_of 1) $(gws_of 2) fw-a1 fw-b1 fw-a2 fw-b2 fhr-a1 fhr-b1 fhr-a2 fhr-b2; do
 		ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1 \
 			net.bridge.bridge-nf-call-iptables=0 2>/dev/null ||
 			ip netns exec "$(n "$r")" sysctl -qw net.ipv4.ip_forward=1

@@ -45,6 +45,8 @@ static bool roles_equal(const struct xtr_conf *a, const struct xtr_conf *b)
 	       memcmp(a->listen, b->listen, a->nlisten * sizeof(a->listen[0])) == 0;
 }
 
+static void fast_configure(struct xtr_daemon *d);
+
 int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 {
 	struct xtr_conf *c = xtr_conf_load(d->conf_path, err, errlen), *old;
@@ -69,6 +71,7 @@ int xtr_reload(struct xtr_daemon *d, char *err, size_t errlen)
 	if (xtr_notify_enabled(c) != (d->notify_io != NULL))
 		log_warn("reload: eid-notify listening changes only with a restart");
 	xtr_conf_free(old);
+	fast_configure(d);
 	etr_tick(d->etr, ev_now(d->loop));
 	log_info("reload: configuration %s applied", d->conf_path);
 	return 0;
@@ -230,6 +233,34 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	xtr_notify_tick(d->notify, ev_now(loop));
 }
 
+/*
+ * What needs more than the 1 s tick: RLOC-probing (a quarter of its
+ * interval) and the Map-Notifies to subscribers (0.5 s apart at first).
+ */
+static void fast_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xtr_daemon *d = container_of(w, struct xtr_daemon, fast);
+
+	(void)revents;
+	if (d->conf->msmr.nsubscribers)
+		ms_tick(d->ms, ev_now(loop));
+	mc_probe_tick(d->mc, ev_now(loop));
+}
+
+/* Starts, changes or stops the fast timer for the configuration. */
+static void fast_configure(struct xtr_daemon *d)
+{
+	double every = d->conf->msmr.nsubscribers ? 0.1 : 0;
+
+	if (d->conf->itr.probe_ms && (!every || d->conf->itr.probe_ms / 4000.0 < every))
+		every = d->conf->itr.probe_ms / 4000.0;
+	ev_timer_stop(d->loop, &d->fast);
+	if (every) {
+		ev_timer_set(&d->fast, every, every);
+		ev_timer_start(d->loop, &d->fast);
+	}
+}
+
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)w;
@@ -296,6 +327,8 @@ static void start(struct xtr_daemon *d)
 	d->ctl = control_open(d, d->ctl_path);
 	ev_timer_init(&d->tick, tick_cb, TICK, TICK);
 	ev_timer_start(d->loop, &d->tick);
+	ev_timer_init(&d->fast, fast_cb, 0.1, 0.1);
+	fast_configure(d);
 	ev_signal_init(&d->sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&d->sigint, stop_cb, SIGINT);
 	ev_signal_init(&d->sighup, hup_cb, SIGHUP);
@@ -309,6 +342,7 @@ static void shutdown_all(struct xtr_daemon *d)
 {
 	save_state_final(d);
 	ev_timer_stop(d->loop, &d->tick);
+	ev_timer_stop(d->loop, &d->fast);
 	ev_signal_stop(d->loop, &d->sigterm);
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);

@@ -67,6 +67,7 @@ struct xtr_daemon {
 	struct metrics *metrics;
 	struct evhist *evh; /* the event history (show lisp event-history) */
 	ev_timer tick;
+	ev_timer fast; /* RLOC-probing, publications (main.c fast_configure) */
 	ev_signal sigterm, sigint, sighup;
 };
 

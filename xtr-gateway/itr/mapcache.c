@@ -569,7 +569,7 @@ static void probe_send(struct mapcache *mc, struct mc_rloc *s)
 	mc->c.probes_sent++;
 }
 
-static void probe_tick(struct mapcache *mc, double now)
+void mc_probe_tick(struct mapcache *mc, double now)
 {
 	for (size_t i = 0; mc->rlocs && i < mc->nrlocs; i++) {
 		struct mc_rloc *s = &mc->rlocs[i];
@@ -1100,7 +1100,7 @@ void mc_tick(struct mapcache *mc, double now)
 	void **v;
 	size_t n = ptable_collect(mc->t, NULL, due, &now, NULL, &v);
 
-	probe_tick(mc, now);
+	mc_probe_tick(mc, now);
 	for (size_t i = 0; i < SUB_REQS; i++) {
 		if (mc->sreq[i].nonce && now - mc->sreq[i].at >= SUB_CONFIRM_WAIT) {
 			/* no confirmation: SMRs keep the entry current */

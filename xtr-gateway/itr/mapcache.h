@@ -86,8 +86,10 @@ bool mc_takes_notify(struct mapcache *mc, const struct lisp_addr *src, const uin
 /* Map-Replies, Solicit-Map-Requests and our subscriptions' Map-Notifies received on port 4342. */
 void mc_input(struct mapcache *mc, const struct lisp_addr *src, uint16_t sport, const uint8_t *buf,
 	      size_t len, double now);
-/* Retransmissions and expiry. */
+/* Retransmissions and expiry (RLOC-probing too). */
 void mc_tick(struct mapcache *mc, double now);
+/* RLOC-probing alone (what is due now): the daemon calls it more often than mc_tick(). */
+void mc_probe_tick(struct mapcache *mc, double now);
 /*
  * A miss for address a of table iid (or `lig`): a pending entry and a
  * Map-Request. Returns 0, -EEXIST (already mapped), -EINPROGRESS (asked
