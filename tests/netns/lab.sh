@@ -42,7 +42,15 @@ check "every move: tenant B (same addresses, other instance-id) lost nothing" \
 check "every move: the non-LISP site (through the proxy xTR) lost no ping sent after the old site knew" \
 	jq -e 'all(.moves[]; .proxy_pings_lost_after_converged == 0)' "$OUT"
 check "every move: the Map-Server registered the new site and the branch followed" \
-	jq -e 'all(.moves[]; .registered_ms != null and .redirect_ms != null)' "$OUT"
+	jq -e 'all(.moves[]; .registered_ms != null and
+		([.steps[] | select(.key == "branch_updated") | .ms] | first) != null)' "$OUT"
+check "every move: the idle proxy-ITR (no traffic) followed: a publication" \
+	jq -e 'all(.moves[]; .idle_after_registered_ms != null)' "$OUT"
+if jq -e '.failover != null' "$OUT" >/dev/null; then
+	check "failover: traffic flows through the other gateway (nothing lost in the last second)" \
+		jq -e '.failover.lost_in_last_second == 0 and .failover.pings_sent > 3000' "$OUT"
+	jq -r '.failover | "failover: \(.failed) failed, \(.took_over) took over: \(.pings_lost) pings lost, an outage of \(.outage_ms) ms"' "$OUT"
+fi
 check "every fault run converged" jq -e 'all(.faults[]; .converged)' "$OUT"
 if [ $GUEST = qemu ]; then
 	check "the lab ran real guests" jq -e '.guest == "qemu"' "$OUT"
