@@ -76,6 +76,31 @@ srv_net() {
 	esac
 }
 
+# gw_net MODE DC RLOC BASE: the ip -b commands of a site gateway of DC with RLOC, its links to
+# the tenant firewalls numbered from BASE (t_base: the first gateway, t_base2: the second)
+gw_net() {
+	local mode=$1 i=$2 rloc=$3 base=$4 t b l iid
+	echo "link set lo up"
+	echo "addr add $rloc/24 dev eth0"
+	echo "link set eth0 up"
+	for t in a b; do
+		b=$(t_base $t)
+		l=$($base $t)
+		iid=$(iid_of $t)
+		echo "addr add 198.51.100.$((l + 1))/30 dev s-$t"
+		echo "link set s-$t up"
+		# the FHR's uplink network: the eid-notify channel, main table
+		echo "route add 198.51.100.$((b + 4))/30 via 198.51.100.$((l + 2))"
+		if [ "$mode" = asm ] && [ "$i" = 2 ]; then
+			echo "route add 198.51.100.128/26 via 198.51.100.$((l + 2)) table $iid"
+		else
+			echo "route add 198.51.100.0/25 via 198.51.100.$((l + 2)) table $iid"
+		fi
+		echo "rule add iif s-$t lookup $iid pref $iid"
+		echo "rule add iif lisp0.$iid lookup $iid pref $iid"
+	done
+}
+
 topology() {
 	local mode=$1 r t i b iid
 	for r in "${ROLES[@]}"; do
@@ -175,48 +200,8 @@ topology() {
 		B
 	done
 	for i in 1 2; do
-		{
-			echo "link set lo up"
-			echo "addr add 192.0.2.1$((i - 1))/24 dev eth0"
-			echo "link set eth0 up"
-			for t in a b; do
-				b=$(t_base $t)
-				iid=$(iid_of $t)
-				echo "addr add 198.51.100.$((b + 1))/30 dev s-$t"
-				echo "link set s-$t up"
-				# the FHR's uplink network: the eid-notify channel, main table
-				echo "route add 198.51.100.$((b + 4))/30 via 198.51.100.$((b + 2))"
-				if [ "$mode" = asm ] && [ "$i" = 2 ]; then
-					echo "route add 198.51.100.128/26 via 198.51.100.$((b + 2)) table $iid"
-				else
-					echo "route add 198.51.100.0/25 via 198.51.100.$((b + 2)) table $iid"
-				fi
-				echo "rule add iif s-$t lookup $iid pref $iid"
-				echo "rule add iif lisp0.$iid lookup $iid pref $iid"
-			done
-		} | nsip "gw$i"
-		if $MULTIHOMED; then
-			{
-				echo "link set lo up"
-				echo "addr add 192.0.2.1$((i + 1))/24 dev eth0"
-				echo "link set eth0 up"
-				for t in a b; do
-					b=$(t_base $t)
-					b2=$(t_base2 $t)
-					iid=$(iid_of $t)
-					echo "addr add 198.51.100.$((b2 + 1))/30 dev s-$t"
-					echo "link set s-$t up"
-					echo "route add 198.51.100.$((b + 4))/30 via 198.51.100.$((b2 + 2))"
-					if [ "$mode" = asm ] && [ "$i" = 2 ]; then
-						echo "route add 198.51.100.128/26 via 198.51.100.$((b2 + 2)) table $iid"
-					else
-						echo "route add 198.51.100.0/25 via 198.51.100.$((b2 + 2)) table $iid"
-					fi
-					echo "rule add iif s-$t lookup $iid pref $iid"
-					echo "rule add iif lisp0.$iid lookup $iid pref $iid"
-				done
-			} | nsip "gw${i}b"
-		fi
+		gw_net "$mode" "$i" "192.0.2.1$((i - 1))" t_base | nsip "gw$i"
+		if $MULTIHOMED; then gw_net "$mode" "$i" "192.0.2.1$((i + 1))" t_base2 | nsip "gw${i}b"; fi
 		for t in a b; do
 			b=$(t_base $t)
 			nsip "fw-$t$i" <<-B

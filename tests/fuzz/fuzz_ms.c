@@ -34,6 +34,7 @@ static const char *conf_text =
 	"  subscription-limit 8\n"
 	" ipv4 map-server\n ipv4 map-resolver\n ipv6 map-server\n"
 	" ipv6 map-resolver\n"
+	" rloc-probing interval 1000 misses 2\n"
 	" itr subscribe xtr-id 000000000000000000000000000000b1 site-id 20"
 	" authentication-key lisp-test-key\n"
 	" locator-set L\n  192.0.2.10 priority 1 weight 1\n"
@@ -53,6 +54,7 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 	struct lisp_map_notify n;
 	struct lisp_map_reply r;
 	struct lisp_map_register g;
+	struct lisp_map_request q;
 	struct lisp_ecm e;
 
 	(void)arg;
@@ -60,7 +62,11 @@ static int check_send(void *arg, const struct lisp_addr *dst, uint16_t dport, co
 	(void)dport;
 	switch (lisp_msg_type(buf, len)) {
 	case LISP_TYPE_MAP_NOTIFY:
+	case LISP_TYPE_MAP_NOTIFY_ACK: /* the ITR's, for a publication it took */
 		assert(lisp_msg_decode_map_notify(buf, len, &n) == 0);
+		break;
+	case LISP_TYPE_MAP_REQUEST: /* the ITR's RLOC-probes */
+		assert(lisp_msg_decode_map_request(buf, len, &q) == 0 && q.probe);
 		break;
 	case LISP_TYPE_MAP_REPLY:
 		assert(lisp_msg_decode_map_reply(buf, len, &r) == 0);

@@ -69,21 +69,37 @@ static int cmd_site(struct conf_parser *p, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_description(struct conf_parser *p, int argc, char **argv)
+/* description TEXT (a site's or a subscriber's): the words, one space apart, in *dst. */
+static void set_description(char **dst, int argc, char **argv)
 {
-	struct xtr_conf_site *s = state(p)->site;
 	size_t len = 0;
 
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
-	free(s->description);
-	s->description = xmalloc(len);
-	s->description[0] = '\0';
+	free(*dst);
+	*dst = xmalloc(len);
+	(*dst)[0] = '\0';
 	for (int i = 0; i < argc; i++) {
 		if (i)
-			strcat(s->description, " ");
-		strcat(s->description, argv[i]);
+			strcat(*dst, " ");
+		strcat(*dst, argv[i]);
 	}
+}
+
+/* authentication-key [0|hex] KEY (a site's or a subscriber's) */
+static int set_key(struct conf_parser *p, int argc, char **argv, uint8_t *key, size_t *keylen,
+		   bool *has)
+{
+	if (conf_parse_key(p, argc == 2 ? argv[0] : NULL, argv[argc - 1], key, keylen,
+			   XTR_KEY_MAX) < 0)
+		return -EINVAL;
+	*has = true;
+	return 0;
+}
+
+static int cmd_description(struct conf_parser *p, int argc, char **argv)
+{
+	set_description(&state(p)->site->description, argc, argv);
 	return 0;
 }
 
@@ -91,11 +107,7 @@ static int cmd_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_site *s = state(p)->site;
 
-	if (conf_parse_key(p, argc == 2 ? argv[0] : NULL, argv[argc - 1], s->key, &s->keylen,
-			   XTR_KEY_MAX) < 0)
-		return -EINVAL;
-	s->has_key = true;
-	return 0;
+	return set_key(p, argc, argv, s->key, &s->keylen, &s->has_key);
 }
 
 /* eid-notify authentication-key [0|hex] KEY (in a dynamic-eid) */
@@ -280,19 +292,7 @@ static int cmd_subscriber(struct conf_parser *p, int argc, char **argv)
 
 static int cmd_sub_description(struct conf_parser *p, int argc, char **argv)
 {
-	struct xtr_conf_subscriber *s = state(p)->sub;
-	size_t len = 0;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	free(s->description);
-	s->description = xmalloc(len);
-	s->description[0] = '\0';
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s->description, " ");
-		strcat(s->description, argv[i]);
-	}
+	set_description(&state(p)->sub->description, argc, argv);
 	return 0;
 }
 
@@ -300,11 +300,7 @@ static int cmd_sub_key(struct conf_parser *p, int argc, char **argv)
 {
 	struct xtr_conf_subscriber *s = state(p)->sub;
 
-	if (conf_parse_key(p, argc == 2 ? argv[0] : NULL, argv[argc - 1], s->key, &s->keylen,
-			   XTR_KEY_MAX) < 0)
-		return -EINVAL;
-	s->has_key = true;
-	return 0;
+	return set_key(p, argc, argv, s->key, &s->keylen, &s->has_key);
 }
 
 /* xtr-id HEX [site-id N] */
