@@ -565,7 +565,7 @@ static void frame_pubsub(void)
 	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
 	want("lisp.type", "8,1");
 	want("lisp.nonce", "%s", nonce);
-	want("lisp.mreq.res", "0x000080");  /* bit 11 of the header: I (0x00100000) */
+	want("lisp.mreq.res", "0x000080");    /* bit 11 of the header: I (0x00100000) */
 	want("lisp.mreq.record.res", "0x80"); /* N */
 	want("lisp.mreq.record.prefix.ipv4", "10.1.1.5");
 	want("lisp.mreq.itr_rloc_ipv4", "192.0.2.20");

@@ -70,7 +70,8 @@ static void send_reply(struct ms *ms, const struct lisp_map_request *req, uint16
 
 		if (!is_ip(dst))
 			continue;
-		if (!ms_answer_allowed(ms, dst, now, &ms->gc->map_replies_rate_limited, "Map-Reply"))
+		if (!ms_answer_allowed(ms, dst, now, &ms->gc->map_replies_rate_limited,
+				       "Map-Reply"))
 			return;
 		if (ms->io.send(ms->io.arg, dst, dport, ms->out, w.off) != -EAFNOSUPPORT)
 			return;
@@ -218,8 +219,8 @@ static void resolve(struct ms *ms, const struct lisp_map_request *req,
 	if (reg) {
 		/* the MS never answers for an ETR that did not ask for proxy replies */
 		if (!ms_answer_allowed(ms, first_itr_rloc(req), now,
-				    &ms->gc->map_requests_forward_rate_limited,
-				    "Map-Request forwarded to an ETR"))
+				       &ms->gc->map_requests_forward_rate_limited,
+				       "Map-Request forwarded to an ETR"))
 			return;
 		if (forward(ms, reg, ecm, len))
 			reg->site->c.map_requests_forwarded++;

@@ -283,7 +283,7 @@ int ms_pub_request(struct ms *ms, const struct lisp_addr *src, const struct lisp
 				    who->name, lisp_prefix_format(&rec.eid, p, sizeof(p)),
 				    who->nsubs >= who->conf->limit ? "its subscription-limit"
 				    : ms->nsub >= MS_SUB_MAX	   ? "the Map-Server's limit"
-								   : "its limit of unconfirmed ones");
+							     : "its limit of unconfirmed ones");
 			return LISP_ACT_DROP_POLICY;
 		}
 		if (!at) {
