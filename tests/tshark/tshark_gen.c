@@ -572,10 +572,7 @@ static void frame_pubsub(void)
 	want("udp.checksum.status", "1,1");
 
 	ms_input(ms, &itr, 4342, itr_out, itr_out_len, 0);
-	if (ms_nout != 1) {
-		fprintf(stderr, "tshark_gen: no confirmation from the Map-Server\n");
-		exit(1);
-	}
+	check(ms_nout != 1 ? -ENOMSG : 0, "no confirmation from the Map-Server");
 	emit_udp("192.0.2.1", 4342, "192.0.2.20", 4342, ms_out[0], ms_out_len[0], false);
 	want("lisp.type", "4");
 	want("lisp.nonce", "%s", nonce);
@@ -591,10 +588,7 @@ static void frame_pubsub(void)
 
 	itr_out_len = 0;
 	mc_input(mc, &msa, 4342, ms_out[0], ms_out_len[0], 0);
-	if (!itr_out_len) {
-		fprintf(stderr, "tshark_gen: no Map-Notify-Ack from the ITR\n");
-		exit(1);
-	}
+	check(!itr_out_len ? -ENOMSG : 0, "no Map-Notify-Ack from the ITR");
 	emit_udp("192.0.2.20", 4342, "192.0.2.1", 4342, itr_out, itr_out_len, false);
 	want("lisp.type", "5"); /* tshark 4.0 decodes no further: the MAC is checked by openssl */
 	want("udp.checksum.status", "1");
@@ -623,10 +617,7 @@ static void frame_pubsub(void)
 		lisp_auth_key_free(k);
 		ms_input(ms, &etr, 4342, buf, w.off, 1);
 	}
-	if (ms_nout != 2) {
-		fprintf(stderr, "tshark_gen: no publication from the Map-Server\n");
-		exit(1);
-	}
+	check(ms_nout != 2 ? -ENOMSG : 0, "no publication from the Map-Server");
 	snprintf(nonce, sizeof(nonce), "0x%016llx", (unsigned long long)(q.nonce + 1));
 	emit_udp("192.0.2.1", 4342, "192.0.2.20", 4342, ms_out[1], ms_out_len[1], false);
 	want("lisp.type", "4");

@@ -159,7 +159,7 @@ struct ms_sub {
 	uint64_t nonce;	 /* of the last publication (the confirmed one: the base) */
 	uint64_t out_nonce;
 	uint32_t life; /* s, from the TTL it was answered with */
-	double created, confirmed, expires, next_at;
+	double created, expires, next_at;
 	uint64_t publications;
 	size_t len;
 	uint8_t *msg;

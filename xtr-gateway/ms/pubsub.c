@@ -380,7 +380,6 @@ bool ms_pub_ack(struct ms *ms, const struct lisp_addr *src, const uint8_t *buf, 
 		s->itr = s->out_dst;
 		s->port = s->out_port;
 		s->expires = now + s->life;
-		s->confirmed = now;
 		ms->dirty = true;
 		break;
 	case SUB_OUT_PUBLISH:
@@ -654,7 +653,6 @@ int ms_pub_load(struct ms *ms, char **w, size_t n, double now, bool apply)
 			      .nonce = nonce + MS_SUB_NONCE_GAP,
 			      .life = (uint32_t)life,
 			      .created = created,
-			      .confirmed = created,
 			      .expires = expires,
 			      .next = at->list };
 	memcpy(s->xtr_id, id, 16);
