@@ -322,6 +322,8 @@ static void send_statistics(struct ctl_client *cl, struct fhr_daemon *d)
 		  c->out_of_prefix },
 		{ "hijacks", "known EIDs claimed by another MAC", c->hijacks },
 		{ "eid_limit", "new EIDs refused at an eid-limit", c->eid_limit },
+		{ "mac_asks", "arrivals without a MAC (a data packet): asked for it", c->mac_asks },
+		{ "macs_learned", "of them, MACs learned later", c->macs_learned },
 		{ "probes", "liveness probes", c->probes },
 		{ "departures", "departures (unanswered probes)", c->departures },
 		{ "moves_told", "MovedAway from a gateway", c->moves_told },

@@ -287,21 +287,40 @@ int fhr_detect_if_mac(struct fhr_daemon *d, const char *ifname, uint8_t mac[6])
 	return 0;
 }
 
+/*
+ * Asks for a from our MAC (and address: 0.0.0.0, an ARP probe, if none):
+ * of mac, or of every host (mac NULL: broadcast, a's solicited-node
+ * group). Its answer comes to our MAC.
+ */
+static void ask(struct psock *s, const struct lisp_addr *a, const uint8_t *mac)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct lisp_addr me = { .afi = LISP_AFI_IPV4 }, sn;
+	uint8_t snmac[6] = { 0x33, 0x33, 0xff };
+
+	if (a->afi == LISP_AFI_IPV4) {
+		my_addr(s, LISP_AFI_IPV4, &me);
+		send_arp(s, 1, mac ? mac : bcast, s->mac, &me, mac ? mac : (const uint8_t[6]){ 0 },
+			 a);
+		return;
+	}
+	if (mac) {
+		send_nd(s, 135, 0, a, mac, a, s->mac);
+		return;
+	}
+	lisp_addr_parse("ff02::1:ff00:0", &sn);
+	memcpy(sn.u.v6 + 13, a->u.v6 + 13, 3);
+	memcpy(snmac + 3, a->u.v6 + 13, 3);
+	send_nd(s, 135, 0, &sn, snmac, a, s->mac);
+}
+
 void fhr_detect_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac)
 {
-	struct fhr_daemon *d = arg;
-	struct psock *s = psock_of(d, ifname);
-	struct lisp_addr me = { .afi = LISP_AFI_IPV4 }; /* 0.0.0.0 (an ARP probe) if none */
+	struct psock *s = psock_of(arg, ifname);
 
-	if (!s)
-		return;
-	if (eid->afi == LISP_AFI_IPV6) {
-		send_nd(s, 135, 0, eid, mac, eid, s->mac);
-		return;
-	}
-	my_addr(s, LISP_AFI_IPV4, &me);
-	send_arp(s, 1, mac, s->mac, &me, mac, eid);
+	if (s)
+		ask(s, eid, mac);
 }
 
 void fhr_detect_announce(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
@@ -920,10 +939,7 @@ size_t fhr_detect_steal_drop(struct fhr_daemon *d, const struct lisp_addr *a)
 void fhr_detect_steal_here(struct fhr_daemon *d, const char *ifname, const struct lisp_addr *a,
 			   const uint8_t *mac, fhr_steal_done_fn done)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct steal *t = steal_of(d, a);
-	struct lisp_addr me = { .afi = LISP_AFI_IPV4 }, sn;
-	uint8_t snmac[6] = { 0x33, 0x33, 0xff };
 
 	if (!t || t->done) {
 		if (!t)
@@ -936,15 +952,7 @@ void fhr_detect_steal_here(struct fhr_daemon *d, const char *ifname, const struc
 	ev_timer_stop(d->loop, &t->timer);
 	ev_timer_set(&t->timer, STEAL_WAIT, 0);
 	ev_timer_start(d->loop, &t->timer);
-	if (a->afi == LISP_AFI_IPV4) {
-		my_addr(t->s, LISP_AFI_IPV4, &me);
-		send_arp(t->s, 1, bcast, t->s->mac, &me, (const uint8_t[6]){ 0 }, a);
-		return;
-	}
-	lisp_addr_parse("ff02::1:ff00:0", &sn); /* its solicited-node group */
-	memcpy(sn.u.v6 + 13, a->u.v6 + 13, 3);
-	memcpy(snmac + 3, a->u.v6 + 13, 3);
-	send_nd(t->s, 135, 0, &sn, snmac, a, t->s->mac);
+	ask(t->s, a, NULL);
 }
 
 /* A frame from mac on s (not ours): the answer the VMs that stay were asked for? */

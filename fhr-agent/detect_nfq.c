@@ -282,10 +282,14 @@ static int packet_cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 		memcpy(src.u.v4, p + 12, 4);
 		memcpy(dst.u.v4, p + 16, 4);
 		plen = (uint32_t)p[2] << 8 | p[3];
+		if (plen == 0) /* (a GSO packet over 64 KiB: BIG TCP) */
+			plen = 65536;
 	} else if (len >= 40 && p[0] >> 4 == 6) {
 		lisp_addr_set_v6(&src, p + 8);
 		lisp_addr_set_v6(&dst, p + 24);
 		plen = 40 + ((uint32_t)p[4] << 8 | p[5]);
+		if (plen == 40) /* (a jumbogram: BIG TCP; or nothing, held all the same) */
+			plen = 65536;
 	}
 	/* not learned from: what is drained (see drain()), and a packet to a leaving EID, which its
 	 * hypervisor may have steered to us from the VM's tap in its switchover (its source is
@@ -363,6 +367,16 @@ void fhr_nfq_open(struct fhr_daemon *d, unsigned queue)
 	nfnl_rcvbufsiz(nfq_nfnlh(s->h), 8u << 20);
 	if (nfq_set_queue_flags(s->qh, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0)
 		log_warn("nfqueue: no fail-open on this kernel");
+	/*
+	 * GSO packets queued whole: the kernel segments them for a queue without
+	 * the flag, and its segments come without the link-layer header, so a VM
+	 * first seen by one (a TCP sender: its segments are GSO through veths
+	 * and bridges) came without its MAC. Only the header is read here, and
+	 * nothing is rewritten.
+	 */
+	if (nfq_set_queue_flags(s->qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO) < 0)
+		log_warn("nfqueue: no GSO queueing on this kernel: a VM first seen by a GSO "
+			 "packet is asked for its MAC");
 	rc = fhr_nft_open(&s->nft, c, (int)queue, known_max(c));
 	if (rc < 0)
 		fatal("nfqueue: cannot install the nftables table vmroam_fhr_q%u: %s", queue,

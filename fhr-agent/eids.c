@@ -182,11 +182,15 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		e->last_seen = now;
 		e->probes = 0; /* alive */
 		e->contested = false;
-		if (mac && !e->has_mac) {
+		f->c.refreshes++;
+		if (mac && !e->has_mac) { /* (it arrived without one: see below) */
 			memcpy(e->mac, mac, 6);
 			e->has_mac = true;
+			f->c.macs_learned++;
+			if (f->io.known)
+				f->io.known(f->io.arg, e->ifname, &e->p.addr, e->mac,
+					    e->back ? FHR_KNOWN_MAC_BACK : FHR_KNOWN_MAC_HERE);
 		}
-		f->c.refreshes++;
 		return 0;
 	}
 	if (e && conflict_held(f, e, now))
@@ -227,10 +231,23 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	e->state = FHR_EID_DETECTED;
 	e->since = e->last_seen = now;
 	e->probes = 0;
+	e->back = back;
 	f->c.arrivals++;
 	if (f->io.known)
 		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
 			    back ? FHR_KNOWN_BACK : FHR_KNOWN_HERE);
+	/*
+	 * Without a MAC (a data packet whose link-layer header the kernel did
+	 * not give, as for a GSO packet it segmented for the queue) it is asked
+	 * at once: its answer is a detection with the MAC, and what needs the
+	 * MAC follows (FHR_KNOWN_MAC_*); a moved-in VM whose packets to its old
+	 * subnet's hosts went unseen until then lost them.
+	 */
+	if (!e->has_mac && f->io.probe) {
+		f->c.mac_asks++;
+		e->last_probe = now;
+		f->io.probe(f->io.arg, e->ifname, &e->p.addr, NULL);
+	}
 	log_info_rl(&f->rl_info, "fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
 		    lisp_prefix_format(&host, b, sizeof(b)), ifname, fhr_source_name(src));
 	evh_add(f->io.evh, "detected", &host, NULL, "%s on %s", fhr_source_name(src), ifname);
@@ -654,8 +671,7 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 			w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->mac);
 		return 0;
 	}
-	if (e->state == FHR_EID_MOVED || !e->has_mac ||
-	    e->leaving || /* (paused: its hold decides) */
+	if (e->state == FHR_EID_MOVED || e->leaving || /* (paused: its hold decides) */
 	    (!e->contested && (!x || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
 	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
 		return 0;
@@ -667,8 +683,8 @@ static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
 	e->probes++;
 	e->last_probe = w->now;
 	w->f->c.probes++;
-	if (w->f->io.probe)
-		w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->mac);
+	if (w->f->io.probe) /* (no MAC yet: asked of every host) */
+		w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->has_mac ? e->mac : NULL);
 	return 0;
 }
 

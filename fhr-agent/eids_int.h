@@ -38,6 +38,7 @@ struct fhr_eid {
 	bool steered;	       /* and its frames steered to us by its hypervisor (fhr_steered) */
 	bool left_pending;     /* its VM left while it was leaving (or draining): departs later */
 	bool announced_ours;   /* since its LEAVING the segment has it at our MAC */
+	bool back;	       /* its arrival was a return (FHR_KNOWN_BACK) */
 	double leaving_since;
 	double tentative_until; /* leaving from a migration pass, no pause yet (0: paused) */
 	uint64_t leave_from;	/* its version before the LEAVING (a MovedAway may name it) */

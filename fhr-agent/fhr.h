@@ -138,6 +138,13 @@ enum fhr_known {
 	 * MovedAway): what was held is dropped, the hold goes on afresh.
 	 */
 	FHR_KNOWN_HOLD_DROP,
+	/*
+	 * Known here (HERE) or here again (BACK) without a MAC (its first
+	 * packet came without a link-layer header), its MAC is learned now: what
+	 * its arrival does with the MAC is done now.
+	 */
+	FHR_KNOWN_MAC_HERE,
+	FHR_KNOWN_MAC_BACK,
 };
 
 struct fhr_io {
@@ -149,7 +156,11 @@ struct fhr_io {
 	 */
 	void (*known)(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
 		      enum fhr_known what);
-	/* May be NULL (across-subnet mode): an ARP request for eid to mac, from us. */
+	/*
+	 * May be NULL (across-subnet mode): an ARP request (a neighbour
+	 * solicitation) for eid to mac, from us; mac NULL (not known): asked
+	 * of every host (broadcast, its solicited-node group).
+	 */
 	void (*probe)(void *arg, const char *ifname, const struct lisp_addr *eid,
 		      const uint8_t *mac);
 	void *arg;
@@ -169,8 +180,10 @@ struct fhr_counters {
 	uint64_t detections, arrivals, refreshes, moves_told, hijacks, out_of_prefix;
 	uint64_t received, auth_failures, replays, malformed, refused_by_gw;
 	uint64_t probes, departures, proxy_arps;
-	uint64_t move_checks; /* probes of an EID a gateway said moved away (is it still here?) */
-	uint64_t eid_limit;   /* new EIDs refused: the dynamic-eid's eid-limit */
+	uint64_t move_checks;  /* probes of an EID a gateway said moved away (is it still here?) */
+	uint64_t eid_limit;    /* new EIDs refused: the dynamic-eid's eid-limit */
+	uint64_t mac_asks;     /* arrivals without a MAC: it was asked for (broadcast) */
+	uint64_t macs_learned; /* of them, MACs learned later (FHR_KNOWN_MAC_*) */
 	uint64_t conflicts_held; /* re-assertions held: another site keeps claiming the EID */
 	uint64_t moves_stale;	 /* MovedAway about an older state of an EID: ignored */
 	uint64_t stale_session, misdirected; /* refused: an earlier life of ours; not ours */

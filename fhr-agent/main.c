@@ -234,8 +234,31 @@ static void paused(struct fhr_daemon *d, const struct fhr_conf_iface *x, const c
  * hosts of the segment are told (gratuitous ARP, unsolicited advertisement)
  * that it is at our MAC now. Back: the route onto the segment again, the
  * hosts told its own MAC, and the VM told the true MACs of the hosts here
- * (a site it was at gave it ours for its subnet's hosts).
+ * (a site it was at gave it ours for its subnet's hosts). What needs its
+ * MAC (known_mac()) waits for it when it arrived without one.
  */
+static void known_mac(struct fhr_daemon *d, const struct fhr_conf_iface *x, const char *ifname,
+		      const struct lisp_addr *a, const uint8_t *mac, enum fhr_known what,
+		      const struct lisp_prefix *eid)
+{
+	bool here = what == FHR_KNOWN_HERE || what == FHR_KNOWN_BACK;
+
+	if (!x->proxy_arp || !mac)
+		return;
+	if (here && !fhr_detect_on_link(d, ifname, a))
+		fhr_detect_foreign(d, ifname, mac, true);
+	else if (!here)
+		fhr_detect_foreign(d, ifname, mac, false);
+	if (what == FHR_KNOWN_AWAY)
+		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
+	if (what == FHR_KNOWN_BACK) {
+		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
+		evh_add(d->evh, "announced", eid, NULL,
+			"the segment told its own MAC; it told the MACs of %zu host(s) here",
+			fhr_neigh_tell(d, ifname, a, mac));
+	}
+}
+
 static void known(void *arg, const char *ifname, const struct lisp_addr *a, const uint8_t *mac,
 		  enum fhr_known what)
 {
@@ -266,6 +289,17 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 	}
 	if (what == FHR_KNOWN_HOLD_DROP) {
 		release(d, x, a, FHR_RELEASE_DROP);
+		return;
+	}
+	if (what == FHR_KNOWN_MAC_HERE || what == FHR_KNOWN_MAC_BACK) {
+		if (!x)
+			return;
+		eid = eid_of(d, x, a);
+		evh_add(d->evh, "mac-learned", &eid, NULL,
+			"%02x:%02x:%02x:%02x:%02x:%02x (it arrived without one)", mac[0], mac[1],
+			mac[2], mac[3], mac[4], mac[5]);
+		known_mac(d, x, ifname, a, mac,
+			  what == FHR_KNOWN_MAC_BACK ? FHR_KNOWN_BACK : FHR_KNOWN_HERE, &eid);
 		return;
 	}
 	if (what == FHR_KNOWN_LEFT) { /* (across subnets our MAC stays the right one) */
@@ -302,10 +336,7 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 		if (rc == -ESRCH)
 			rc = 0;
 	}
-	lisp_prefix_from_addr(&eid, 0, a);
-	for (size_t i = 0; i < d->conf->ndyneids; i++)
-		if (strcmp(d->conf->dyneids[i].name, x->mobility) == 0)
-			eid.iid = d->conf->dyneids[i].iid;
+	eid = eid_of(d, x, a);
 	if (rc < 0)
 		log_warn("fhr: %s host route %s: %s", act, lisp_addr_format(a, b, sizeof(b)),
 			 strerror(-rc));
@@ -328,20 +359,7 @@ static void known(void *arg, const char *ifname, const struct lisp_addr *a, cons
 			evh_add(d->evh, "steal-dropped", &eid, NULL,
 				"%zu packet(s) to its MAC dropped (it left the table)", n);
 	}
-	if (!x->proxy_arp || !mac)
-		return;
-	if (here && !fhr_detect_on_link(d, ifname, a))
-		fhr_detect_foreign(d, ifname, mac, true);
-	else if (!here)
-		fhr_detect_foreign(d, ifname, mac, false);
-	if (what == FHR_KNOWN_AWAY)
-		fhr_detect_announce(d, ifname, a, NULL, NULL, NULL);
-	if (what == FHR_KNOWN_BACK) {
-		fhr_detect_announce(d, ifname, a, mac, NULL, NULL);
-		evh_add(d->evh, "announced", &eid, NULL,
-			"the segment told its own MAC; it told the MACs of %zu host(s) here",
-			fhr_neigh_tell(d, ifname, a, mac));
-	}
+	known_mac(d, x, ifname, a, mac, what, &eid);
 }
 
 static bool any_proxy_arp(const struct fhr_conf *c)

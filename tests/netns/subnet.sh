@@ -158,6 +158,7 @@ CONF
 	cat >"$WORK/fhr$i.conf" <<CONF
 router lisp
  fhr-id fhr-dc$i
+ nfqueue $i
  dynamic-eid VMS
   database-mapping 198.51.100.0/24
   database-mapping 2001:db8:d0::/44
@@ -374,4 +375,53 @@ echo "DC1 again: FHR1 routes the VM $(route_say fhr1 $VM4), $(route_say fhr1 $VM
 echo "DC1 again: srv1 has $(neigh_say srv1 eth0 $VM4 $VM6); the VM has $(neigh_say vm eth0 $SRV4 $SRV6)"
 pings_wait
 losses dc1 "DC1 again" "$moved"
+
+# To DC2 again, announced by nothing at all (issue 22), while the VM sends a TCP stream to srv2
+# (DC2's subnet: through its gateway) and pings srv1. The only packets of the VM that reach an
+# FHR's IP layer are the stream's, GSO packets through the veths and bridges: FHR2 must learn
+# the VM's MAC from the first one (the kernel segments a GSO packet for a queue that does not
+# take them whole, and the segments come without the link-layer header), or, if it did not,
+# ask for it; else the VM's packets to srv1's MAC went unseen until its neighbour entry expired
+# (the lab's host left behind lost the VM for seconds).
+bg srv2 timeout 30 python3 -c 'import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.140", 5001))
+s.listen(1)
+c, _ = s.accept()
+n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b:
+        break
+    n += len(b)
+open("'"$WORK"'/stream.bytes", "w").write(str(n))'
+retry 3 nsx srv2 bash -c "ss -ltn | grep -q ':5001'"
+nsx vm timeout 20 python3 -c 'import socket, time
+s = socket.create_connection(("198.51.100.140", 5001), timeout=5)
+b = b"x" * 65536
+end = time.time() + 10
+while time.time() < end:  # 64 KiB each 10 ms (6.5 MB/s): GSO packets, not a flood
+    s.sendall(b)
+    time.sleep(0.01)
+s.close()' &
+PIDS+=($!)
+STREAM=$!
+pings_start dc2s
+sleep 1
+"$BIN/migrate" "$(ns fab)" vmf brdc2 "$(ns vm)" eth0 >"$WORK/migrate-dc2s.json"
+moved=$(jq .moved "$WORK/migrate-dc2s.json")
+check "DC2, silent: the VM (IPv4, IPv6) notified by FHR2, registered by gateway 2" \
+	retry 3 registered gw2 fhr-dc2 $VM4/32 $VM6/128
+check "DC2, silent: the VM has srv1 at FHR2's br0 MAC (IPv4, IPv6): FHR2 corrected it" \
+	retry 2 neigh_is vm eth0 "$BRMAC2" $SRV4 $SRV6
+check "DC2, silent: FHR2 had the VM's MAC from its first packets (no MAC asked)" \
+	bash -c "$BIN/fhrctl -s $WORK/fhr2.sock -j show lisp statistics | jq -e '.statistics.mac_asks == 0' >/dev/null"
+echo "DC2, silent: FHR2 $($BIN/fhrctl -s $WORK/fhr2.sock -j show lisp statistics | jq -c '.statistics | {mac_asks, macs_learned, moved_in_forwarded, moved_in_corrections}')"
+echo "DC2, silent: the VM has $(neigh_say vm eth0 $SRV4 $SRV6); srv1 has $(neigh_say srv1 eth0 $VM4 $VM6)"
+pings_wait
+wait "$STREAM" || true
+check "DC2, silent: the VM's stream to srv2 went on across the move (over 40 MB)" \
+	retry 3 bash -c "[ \$(cat $WORK/stream.bytes 2>/dev/null || echo 0) -gt 40000000 ]"
+losses dc2s "DC2, silent" "$moved"
 finish

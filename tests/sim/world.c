@@ -329,7 +329,7 @@ static void fhr_known(void *arg, const char *ifname, const struct lisp_addr *a, 
 
 	(void)ifname;
 	(void)mac;
-	if (i >= 0)
+	if (i >= 0 && what != FHR_KNOWN_MAC_HERE && what != FHR_KNOWN_MAC_BACK)
 		n->is_known[i] = what == FHR_KNOWN_HERE || what == FHR_KNOWN_BACK;
 }
 

@@ -382,6 +382,29 @@ static void test_restarts_converge(void **state)
 	assert_int_equal(etr_dyn_count(e->etr), 1);
 }
 
+/* The agent again, in across-subnet mode (ip proxy-arp), with io, at time 0: its configuration. */
+static struct fhr_conf *asm_start(struct env *e, const struct fhr_io *io)
+{
+	char err[256];
+	struct fhr_conf *c =
+		fhr_conf_parse_string("asm",
+				      "router lisp\n fhr-id fhr-1\n"
+				      " eid-table vrf A instance-id 4100\n"
+				      "  dynamic-eid VMS\n"
+				      "   database-mapping 198.51.100.0/24\n"
+				      "   eid-notify 192.0.2.10 key key-a\n"
+				      "interface br0\n lisp mobility VMS\n ip proxy-arp\n",
+				      err, sizeof(err));
+
+	assert_non_null(c);
+	fhr_free(e->fhr);
+	e->fhr = fhr_new(io, ++e->fhr_session);
+	fhr_configure(e->fhr, c, 0);
+	fhr_tick(e->fhr, 0);
+	pump(e, 0);
+	return c;
+}
+
 static int nprobes;
 
 static void count_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
@@ -405,22 +428,8 @@ static void test_across_subnet(void **state)
 	struct fhr_io io = { .send = fhr_send, .probe = count_probe };
 	struct lisp_addr peer, outside;
 	struct fhr_conf *asm_conf;
-	char err[256];
 
-	asm_conf = fhr_conf_parse_string("asm",
-					 "router lisp\n fhr-id fhr-1\n"
-					 " eid-table vrf A instance-id 4100\n"
-					 "  dynamic-eid VMS\n"
-					 "   database-mapping 198.51.100.0/24\n"
-					 "   eid-notify 192.0.2.10 key key-a\n"
-					 "interface br0\n lisp mobility VMS\n ip proxy-arp\n",
-					 err, sizeof(err));
-	assert_non_null(asm_conf);
-	fhr_free(e->fhr);
-	e->fhr = fhr_new(&io, ++e->fhr_session);
-	fhr_configure(e->fhr, asm_conf, 0);
-	fhr_tick(e->fhr, 0);
-	pump(e, 0);
+	asm_conf = asm_start(e, &io);
 	lisp_addr_parse("198.51.100.20", &peer);
 	lisp_addr_parse("203.0.113.5", &outside);
 	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 0);
@@ -471,22 +480,8 @@ static void test_moved_away_stays_across_subnets(void **state)
 	struct env *e = *state;
 	struct fhr_io io = { .send = fhr_send };
 	struct fhr_conf *asm_conf;
-	char err[256];
 
-	asm_conf = fhr_conf_parse_string("asm",
-					 "router lisp\n fhr-id fhr-1\n"
-					 " eid-table vrf A instance-id 4100\n"
-					 "  dynamic-eid VMS\n"
-					 "   database-mapping 198.51.100.0/24\n"
-					 "   eid-notify 192.0.2.10 key key-a\n"
-					 "interface br0\n lisp mobility VMS\n ip proxy-arp\n",
-					 err, sizeof(err));
-	assert_non_null(asm_conf);
-	fhr_free(e->fhr);
-	e->fhr = fhr_new(&io, ++e->fhr_session);
-	fhr_configure(e->fhr, asm_conf, 0);
-	fhr_tick(e->fhr, 0);
-	pump(e, 0);
+	asm_conf = asm_start(e, &io);
 	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1);
 	pump(e, 1);
 	told_moved(e, 9, "192.0.2.11", 5);
@@ -510,6 +505,127 @@ static void test_moved_away_stays_across_subnets(void **state)
 	assert_int_equal(eid_state(e), FHR_EID_MOVED);
 	assert_int_equal(fhr_depart_mac(e->fhr, mac1, 16.5), 1);
 	assert_int_equal(fhr_eid_count(e->fhr), 0);
+}
+
+static struct {
+	int n;
+	enum fhr_known what[8];
+	bool mac[8];
+} knowns;
+static int nasks, nprobes_mac;
+
+static void record_known(void *arg, const char *ifname, const struct lisp_addr *a,
+			 const uint8_t *mac, enum fhr_known what)
+{
+	(void)arg;
+	(void)ifname;
+	(void)a;
+	if (knowns.n < 8) {
+		knowns.what[knowns.n] = what;
+		knowns.mac[knowns.n++] = mac && memcmp(mac, mac1, 6) == 0;
+	}
+}
+
+static void record_probe(void *arg, const char *ifname, const struct lisp_addr *eid,
+			 const uint8_t *mac)
+{
+	(void)arg;
+	(void)ifname;
+	(void)eid;
+	if (mac)
+		nprobes_mac++;
+	else
+		nasks++;
+}
+
+/*
+ * Found by the lab (issue 22): a VM that arrives with a data packet that
+ * carries no MAC (the kernel segments a GSO packet for the queue without its
+ * link-layer header) is asked for its MAC at once, and when its answer
+ * brings it, what its arrival does with the MAC is done (FHR_KNOWN_MAC_*:
+ * across subnets, its packets to its old subnet's hosts are picked up).
+ * Before, a later detection with the MAC was only a refresh: a moved-in VM
+ * lost the hosts left on its subnet for as long as its neighbour entries
+ * for them lasted. Back after a move, the same (FHR_KNOWN_MAC_BACK); an
+ * EID still without a MAC is probed by broadcast and departs unanswered.
+ */
+static void test_arrival_without_mac(void **state)
+{
+	struct env *e = *state;
+	struct fhr_io io = { .send = fhr_send, .known = record_known, .probe = record_probe };
+	struct fhr_conf *asm_conf;
+
+	asm_conf = asm_start(e, &io);
+	memset(&knowns, 0, sizeof(knowns));
+	nasks = nprobes_mac = 0;
+	/* a data packet without a MAC: here, notified, and asked (broadcast) */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, NULL, FHR_SRC_DATA, 1), 1);
+	pump(e, 1);
+	assert_int_equal(etr_dyn_count(e->etr), 1);
+	assert_int_equal(knowns.n, 1);
+	assert_int_equal(knowns.what[0], FHR_KNOWN_HERE);
+	assert_false(knowns.mac[0]);
+	assert_int_equal(nasks, 1);
+	assert_int_equal(fhr_counters(e->fhr)->mac_asks, 1);
+	/* its answer (an ARP reply): the MAC, and what needs it, once */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1.001), 0);
+	assert_int_equal(knowns.n, 2);
+	assert_int_equal(knowns.what[1], FHR_KNOWN_MAC_HERE);
+	assert_true(knowns.mac[1]);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1.002), 0);
+	assert_int_equal(knowns.n, 2);
+	assert_int_equal(fhr_counters(e->fhr)->macs_learned, 1);
+	assert_int_equal(nasks, 1);
+	/* moved away, then back by a data packet without a MAC: the known one stays */
+	told_moved(e, 9, "192.0.2.11", 5);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	knowns.n = 0;
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, NULL, FHR_SRC_DATA, 10), 1);
+	assert_int_equal(knowns.n, 1);
+	assert_int_equal(knowns.what[0], FHR_KNOWN_BACK);
+	assert_true(knowns.mac[0]);
+	assert_int_equal(nasks, 1);
+	fhr_free(e->fhr);
+
+	/* back with no MAC ever known (a restart forgot it): FHR_KNOWN_MAC_BACK once it comes */
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, asm_conf, 20);
+	fhr_tick(e->fhr, 20);
+	pump(e, 20);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, NULL, FHR_SRC_DATA, 21), 1);
+	pump(e, 21);
+	told_moved(e, 29, "192.0.2.12", 25);
+	assert_int_equal(eid_state(e), FHR_EID_MOVED);
+	knowns.n = 0;
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, NULL, FHR_SRC_DATA, 30), 1);
+	assert_int_equal(knowns.what[0], FHR_KNOWN_BACK);
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 30.5), 0);
+	assert_int_equal(knowns.n, 2);
+	assert_int_equal(knowns.what[1], FHR_KNOWN_MAC_BACK);
+	assert_true(knowns.mac[1]);
+	fhr_free(e->fhr);
+
+	/* never answers: probed by broadcast when quiet, and departs */
+	e->fhr = fhr_new(&io, ++e->fhr_session);
+	fhr_configure(e->fhr, asm_conf, 40);
+	fhr_tick(e->fhr, 40);
+	pump(e, 40);
+	nasks = nprobes_mac = 0;
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, NULL, FHR_SRC_DATA, 41), 1);
+	pump(e, 41);
+	assert_int_equal(nasks, 1);
+	fhr_tick(e->fhr, 51.5);
+	fhr_tick(e->fhr, 54.6);
+	fhr_tick(e->fhr, 57.7);
+	assert_int_equal(nasks, 4);
+	assert_int_equal(nprobes_mac, 0);
+	fhr_tick(e->fhr, 60.8);
+	pump(e, 60.8);
+	assert_int_equal(fhr_eid_count(e->fhr), 0);
+	assert_int_equal(etr_dyn_count(e->etr), 0);
+	fhr_free(e->fhr);
+	e->fhr = NULL;
+	fhr_conf_free(asm_conf);
 }
 
 /*
@@ -940,6 +1056,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_moved_away_stays_across_subnets, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_extended_subnet_liveness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arrival_without_mac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_gateways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_comes_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_departed_while_gateway_restarted, setup,
