@@ -245,7 +245,6 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	 */
 	if (!e->has_mac && f->io.probe) {
 		f->c.mac_asks++;
-		e->last_probe = now;
 		f->io.probe(f->io.arg, e->ifname, &e->p.addr, NULL);
 	}
 	log_info_rl(&f->rl_info, "fhr: dynamic-eid %s: %s arrived on %s (%s)", dyn->name,
