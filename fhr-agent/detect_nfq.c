@@ -385,7 +385,8 @@ void fhr_nfq_open(struct fhr_daemon *d, unsigned queue)
 	ev_io_start(d->loop, &s->io);
 	d->nfq = s;
 	fhr_eid_walk(d->fhr, exempt_known, d); /* what the neighbour table told already */
-	log_info("nfqueue: queue %u for first packets of unknown hosts", queue);
+	log_info("nfqueue: queue %u for first packets of unknown hosts (%s)", queue,
+		 fhr_nft_queue_form(s->nft));
 }
 
 void fhr_nfq_close(struct fhr_daemon *d)

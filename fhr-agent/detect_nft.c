@@ -32,10 +32,14 @@
  * it are queued, whoever sends them, and the agent holds their verdicts
  * (detect_nfq.c); what comes from the uplink (the gateway holds that) is
  * not. The queue
- * statement is the xtables NFQUEUE target (revision 3) through nft_compat,
- * as iptables-nft writes it: kernels without nft_queue have it (platform
- * notes §3), and nft's language has no way to write it, hence libnftnl
- * rather than libnftables.
+ * statement is nftables' own (nft_queue) where the kernel has it, as
+ * Debian's do (the module loads on demand); else the xtables NFQUEUE target
+ * (revision 3) through nft_compat, as iptables-nft writes it: kernels
+ * without nft_queue have it (platform notes §3), and nft's language has no
+ * way to write it, hence libnftnl rather than libnftables. It is not the
+ * other way round because the kernel loads xt_NFQUEUE on demand only for
+ * the ip and ip6 families, never for an inet table's rule (the appliance's
+ * cloud kernel refused the table so, issue 23).
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -63,6 +67,7 @@
 struct fhr_nft {
 	struct nftb_sock s;
 	char table[32];
+	bool xt; /* the queue statement: the xtables target, not nft_queue */
 };
 
 /* A transaction on t's table (lib/nftb.h). */
@@ -178,13 +183,25 @@ static void add_prefix(struct nftnl_rule *r, const struct lisp_prefix *p)
 	nftb_cmp(r, net, len);
 }
 
-/* The xtables target NFQUEUE revision 3: --queue-num queue --queue-bypass. */
-static struct nftnl_expr *nfqueue_new(unsigned queue)
+/*
+ * queue num N bypass: nft_queue's expression, or the xtables target NFQUEUE
+ * revision 3 (--queue-num N --queue-bypass).
+ */
+static struct nftnl_expr *nfqueue_new(const struct fhr_nft *t, unsigned queue)
 {
-	struct nftnl_expr *e = nftb_must(nftnl_expr_alloc("target"));
-	/* sized as xtables aligns it (the kernel checks); the expression frees it */
-	struct xt_NFQ_info_v3 *info = xcalloc(1, XT_ALIGN(sizeof(*info)));
+	struct xt_NFQ_info_v3 *info;
+	struct nftnl_expr *e;
 
+	if (!t->xt) {
+		e = nftb_must(nftnl_expr_alloc("queue"));
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, (uint16_t)queue);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, NFT_QUEUE_FLAG_BYPASS);
+		return e;
+	}
+	e = nftb_must(nftnl_expr_alloc("target"));
+	/* sized as xtables aligns it (the kernel checks); the expression frees it */
+	info = xcalloc(1, XT_ALIGN(sizeof(*info)));
 	info->queuenum = (uint16_t)queue;
 	info->queues_total = 1;
 	info->flags = NFQ_FLAG_BYPASS;
@@ -258,7 +275,7 @@ static int put_queue(struct batch *b, const char *ifname, const struct lisp_pref
 		return -EINVAL;
 	add_saddr(r, p->addr.afi == LISP_AFI_IPV6);
 	add_prefix(r, p);
-	put_rule(b, r, nfqueue_new(queue));
+	put_rule(b, r, nfqueue_new(b->t, queue));
 	return 0;
 }
 
@@ -275,7 +292,7 @@ static int put_hold(struct batch *b, const char *ifname, bool v6, unsigned queue
 		      v6 ? 4 : 3);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, leaving_name(v6));
 	nftnl_rule_add_expr(r, e);
-	put_rule(b, r, nfqueue_new(queue));
+	put_rule(b, r, nfqueue_new(b->t, queue));
 	return 0;
 }
 
@@ -361,6 +378,10 @@ int fhr_nft_open(struct fhr_nft **out, const struct fhr_conf *c, int queue, uint
 	rc = nftb_open(&t->s);
 	if (rc == 0)
 		rc = table_replace(t, c, queue, size);
+	if (rc == -ENOENT && queue >= 0) { /* no nft_queue: the xtables target */
+		t->xt = true;
+		rc = table_replace(t, c, queue, size);
+	}
 	if (rc < 0) {
 		nftb_close(&t->s);
 		free(t);
@@ -408,6 +429,11 @@ int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
 int fhr_nft_leaving(struct fhr_nft *t, const struct lisp_addr *a, bool yes)
 {
 	return set_elem(t, leaving_name(false), leaving_name(true), a, yes);
+}
+
+const char *fhr_nft_queue_form(const struct fhr_nft *t)
+{
+	return t->xt ? "xt_NFQUEUE" : "nft_queue";
 }
 
 void fhr_nft_close(struct fhr_nft *t)

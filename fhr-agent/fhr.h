@@ -479,6 +479,8 @@ int fhr_nft_known(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
 int fhr_nft_leaving(struct fhr_nft *t, const struct lisp_addr *a, bool yes);
 /* Deletes the table and frees t; NULL is a no-op. */
 void fhr_nft_close(struct fhr_nft *t);
+/* The queue statement in use: "nft_queue", or "xt_NFQUEUE" where the kernel has no nft_queue. */
+const char *fhr_nft_queue_form(const struct fhr_nft *t);
 
 /*
  * neigh.c: the kernel's neighbour table on the mobility interfaces seeds

@@ -437,14 +437,14 @@ int main(int argc, char **argv)
 	log_init("fhr-agent", true);
 	d.conf = fhr_conf_load(d.conf_path, err, sizeof(err));
 	if (!d.conf) {
-		fprintf(stderr, "%s\n", err);
+		log_plain(LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (args.check) {
 		if (args.verbose)
 			fhr_conf_print(d.conf, stdout);
 		else
-			fprintf(stderr, "configuration OK\n");
+			log_plain(LOG_INFO, "configuration OK");
 		fhr_conf_free(d.conf);
 		return 0;
 	}

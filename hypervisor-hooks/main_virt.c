@@ -96,11 +96,11 @@ int main(int argc, char **argv)
 	log_init("vmroam-virtwatch", true);
 	conf = hv_conf_load(path, err, sizeof(err));
 	if (!conf) {
-		fprintf(stderr, "%s\n", err);
+		log_plain(LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (check) {
-		fprintf(stderr, "configuration OK: host-id %s, %zu tenant(s)\n", conf->host_id,
+		log_plain(LOG_INFO, "configuration OK: host-id %s, %zu tenant(s)", conf->host_id,
 			conf->ntenants);
 		hv_conf_free(conf);
 		return 0;

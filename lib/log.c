@@ -44,6 +44,19 @@ bool log_stderr_is_journal(const char *journal_stream)
 	       (unsigned long long)st.st_ino == ino;
 }
 
+void log_plain(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_stderr_is_journal(getenv("JOURNAL_STREAM")))
+		fprintf(stderr, "<%d>", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
 void log_set_sink(void (*fn)(void *arg, int prio, const char *msg), void *arg)
 {
 	lg.sink = fn;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <syslog.h> /* LOG_ERR ... for log_plain() */
 
 enum log_cat {
 	LOG_REGISTER = 1 << 0,
@@ -46,6 +47,13 @@ uint32_t log_get_debug(void);
 uint32_t log_cat_from_name(const char *name);
 const char *log_cat_name(uint32_t cat);
 
+/*
+ * The answer of a configuration check (-n) on stderr as it is, "file:line:
+ * ..." first as compilers print it; under systemd with priority prio
+ * (LOG_ERR, LOG_INFO), so that `journalctl -p warning` has a refused
+ * configuration and not "configuration OK".
+ */
+void log_plain(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

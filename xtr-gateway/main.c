@@ -375,14 +375,14 @@ int main(int argc, char **argv)
 	log_init("xtr-gateway", true);
 	d.conf = xtr_conf_load(d.conf_path, err, sizeof(err));
 	if (!d.conf) {
-		fprintf(stderr, "%s\n", err);
+		log_plain(LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (args.check) {
 		if (args.verbose)
 			xtr_conf_print(d.conf, stdout);
 		else
-			fprintf(stderr, "configuration OK\n");
+			log_plain(LOG_INFO, "configuration OK");
 		xtr_conf_free(d.conf);
 		return 0;
 	}

@@ -10,7 +10,9 @@
 # 3. packaging/appliance/build.sh builds the appliance's root file system from the
 #    vmroam-fhr-agent package: its contents, the units enabled, and the first-boot script run in
 #    it (chroot) against a config drive's files: the tenant's configuration installed and valid,
-#    a broken one refused with nothing changed.
+#    a broken one refused with nothing changed;
+# 4. the appliance booted as a VM (tests/package/boot.sh: QEMU, TCG, systemd, its config drive, a
+#    VM on its tenant interface, the packaged xtr-gateway and a Map-Server in namespaces here).
 # usage: tests/package/run.sh   (MIRROR=... to use another Debian mirror)
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -137,4 +139,10 @@ check "first boot: interfaces and hostname from the drive" \
 	bash -c "grep -q 192.0.2.50 '$AR/etc/network/interfaces.d/vmroam' && test \"\$(cat '$AR/etc/hostname')\" = fhr-tenant-c"
 check "first boot: remembered (the unit's condition stops it next time)" \
 	test -s "$AR/var/lib/vmroam-appliance/configured"
+
+# 4. the appliance booted, against the packaged gateway (this host's libraries)
+dpkg-deb -x "${debs[0]}" "$WORK/xtr"
+mkdir "$WORK/xtrbin" && ln -s "$WORK/xtr/usr/sbin/xtr-gateway" "$WORK/xtr/usr/bin/xtrctl" "$WORK/xtrbin/"
+check "the appliance boots as a VM and works (tests/package/boot.sh: every check above passed)" \
+	bash "$SRC/tests/package/boot.sh" "$APP" "$WORK/xtrbin"
 finish
