@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		log_plain(LOG_INFO, "configuration OK: host-id %s, %zu tenant(s)", conf->host_id,
-			conf->ntenants);
+			  conf->ntenants);
 		hv_conf_free(conf);
 		return 0;
 	}
