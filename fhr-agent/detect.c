@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ifaddrs.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -43,6 +44,7 @@
 #define LATER_MAX     256  /* locality probes waiting (a tentative address, a rate limit) */
 #define LATER_AFTER   1.2  /* s: a tentative address's (after DAD: one retransmission, 1 s) */
 #define STEAL_WAIT    0.05 /* s: a VM that stays: its answer awaited at most */
+#define RETRY_EVERY   1.0  /* s: a mobility interface that does not exist (yet) */
 
 struct psock;
 
@@ -112,6 +114,7 @@ struct fhr_detect_state {
 		double due;
 	} later[LATER_MAX];
 	size_t nlater;
+	double retry_at; /* interfaces missing: opened again then (0: none missing) */
 };
 
 /* ARP, RARP, or IPv6 with next header ICMPv6 and type 135 or 136 (no extension headers). */
@@ -1133,22 +1136,30 @@ void fhr_detect_open(struct fhr_daemon *d)
 		s->fd = s->fwd_fd = s->steal_fd = -1;
 		s->extended = d->conf->ifaces[i].extended_subnet;
 		s->proxy = d->conf->ifaces[i].proxy_arp;
-		if (!open_one(d, s))
+		if (!open_one(d, s)) {
 			log_warn("detect: interface %s does not exist (yet): retrying", s->name);
+			st->retry_at = ev_now(d->loop) + RETRY_EVERY;
+		}
 	}
 }
 
-void fhr_detect_retry(struct fhr_daemon *d)
+/* Opens the interfaces that did not exist yet; the next try when some still do not. */
+static void retry(struct fhr_daemon *d, double now)
 {
-	for (size_t i = 0; d->detect && i < d->detect->n; i++)
-		if (d->detect->s[i].fd < 0)
-			open_one(d, &d->detect->s[i]);
+	struct fhr_detect_state *st = d->detect;
+
+	st->retry_at = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->s[i].fd < 0 && !open_one(d, &st->s[i]))
+			st->retry_at = now + RETRY_EVERY;
 }
 
 void fhr_detect_tick(struct fhr_daemon *d, double now)
 {
 	struct fhr_detect_state *st = d->detect;
 
+	if (st && st->retry_at > 0 && now >= st->retry_at)
+		retry(d, now);
 	for (size_t i = 0; st && i < st->nlater;) {
 		if (now < st->later[i].due) {
 			i++;
@@ -1158,6 +1169,21 @@ void fhr_detect_tick(struct fhr_daemon *d, double now)
 			       st->later[i].mac);
 		st->later[i] = st->later[--st->nlater];
 	}
+}
+
+double fhr_detect_next_due(const struct fhr_daemon *d)
+{
+	const struct fhr_detect_state *st = d->detect;
+	double due = INFINITY;
+
+	if (!st)
+		return due;
+	if (st->retry_at > 0)
+		due = st->retry_at;
+	for (size_t i = 0; i < st->nlater; i++)
+		if (st->later[i].due < due)
+			due = st->later[i].due;
+	return due;
 }
 
 struct fhr_detect_counters fhr_detect_counters(const struct fhr_daemon *d)
