@@ -1,5 +1,6 @@
 /* fhr-agent: startup, event loop, shutdown. */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -523,6 +524,7 @@ int main(int argc, char **argv)
 	ev_signal_start(d.loop, &d.sighup);
 	log_info("started as %s: %zu dynamic-eid(s), %zu gateway(s)", d.conf->fhr_id,
 		 d.conf->ndyneids, fhr_gw_count(d.fhr));
+	malloc_trim(0); /* what start-up freed (configuration, nftables batch) goes back */
 	ev_run(d.loop, 0);
 	log_info("shutting down");
 	ev_prepare_stop(d.loop, &d.arm);

@@ -22,9 +22,27 @@ struct lisp_auth_key {
 	EVP_MAC_CTX *ctx[3]; /* indexed by algorithm id; [0] unused */
 };
 
+/*
+ * The HMAC implementation, fetched once for every key. libcrypto starts
+ * without reading openssl.cnf and without its error strings: we use its
+ * built-in default provider's HMAC, SHA-1 and SHA-256 only and never print
+ * its errors, and the configuration module and the string tables were most
+ * of the pages it made resident (issue 23).
+ */
+static EVP_MAC *hmac(void)
+{
+	static EVP_MAC *mac;
+
+	if (!mac &&
+	    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+				NULL))
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	return mac;
+}
+
 static EVP_MAC_CTX *hmac_ctx_new(const char *digest, const void *secret, size_t len)
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC *mac = hmac();
 	OSSL_PARAM params[2];
 	EVP_MAC_CTX *ctx;
 	/* OpenSSL takes the digest name as a non-const char *; it does not modify it. */
@@ -33,7 +51,6 @@ static EVP_MAC_CTX *hmac_ctx_new(const char *digest, const void *secret, size_t 
 	if (!mac)
 		return NULL;
 	ctx = EVP_MAC_CTX_new(mac);
-	EVP_MAC_free(mac);
 	if (!ctx)
 		return NULL;
 	snprintf(name, sizeof(name), "%s", digest);
