@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ifaddrs.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -40,9 +41,11 @@
 #define CORRECT_GAP   1.0 /* s: corrections of one VM's cache for one host, at most */
 #define ADDRS_REFRESH 1.0 /* s: the interface's prefixes are read again after */
 #define ADDRS_MAX     16
-#define LATER_MAX     256  /* locality probes waiting (a tentative address, a rate limit) */
-#define LATER_AFTER   1.2  /* s: a tentative address's (after DAD: one retransmission, 1 s) */
-#define STEAL_WAIT    0.05 /* s: a VM that stays: its answer awaited at most */
+#define LATER_MAX     256	/* locality probes waiting (a tentative address, a rate limit) */
+#define LATER_AFTER   1.2	/* s: a tentative address's (after DAD: one retransmission, 1 s) */
+#define STEAL_WAIT    0.05	/* s: a VM that stays: its answer awaited at most */
+#define RETRY_EVERY   1.0	/* s: a mobility interface that does not exist (yet) */
+#define DETECT_RCVBUF (8 << 20) /* bytes of frames waiting (kernel memory): ~6000 answers */
 
 struct psock;
 
@@ -112,6 +115,7 @@ struct fhr_detect_state {
 		double due;
 	} later[LATER_MAX];
 	size_t nlater;
+	double retry_at; /* interfaces missing: opened again then (0: none missing) */
 };
 
 /* ARP, RARP, or IPv6 with next header ICMPv6 and type 135 or 136 (no extension headers). */
@@ -1093,6 +1097,7 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	struct ifreq ifr = { 0 };
+	int rcvbuf = DETECT_RCVBUF;
 
 	sll.sll_ifindex = (int)if_nametoindex(s->name);
 	if (!sll.sll_ifindex)
@@ -1102,6 +1107,10 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 		fatal("detect: AF_PACKET socket: %s", strerror(errno));
 	if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		fatal("detect: %s: BPF filter: %s", s->name, strerror(errno));
+	/* a walk's probes are answered at once, one frame per EID: the default buffer (208 KiB,
+	 * ~160 frames) dropped the answers past it, and those EIDs departed */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(s->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		fatal("detect: %s: bind: %s", s->name, strerror(errno));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
@@ -1133,22 +1142,30 @@ void fhr_detect_open(struct fhr_daemon *d)
 		s->fd = s->fwd_fd = s->steal_fd = -1;
 		s->extended = d->conf->ifaces[i].extended_subnet;
 		s->proxy = d->conf->ifaces[i].proxy_arp;
-		if (!open_one(d, s))
+		if (!open_one(d, s)) {
 			log_warn("detect: interface %s does not exist (yet): retrying", s->name);
+			st->retry_at = ev_now(d->loop) + RETRY_EVERY;
+		}
 	}
 }
 
-void fhr_detect_retry(struct fhr_daemon *d)
+/* Opens the interfaces that did not exist yet; the next try when some still do not. */
+static void retry(struct fhr_daemon *d, double now)
 {
-	for (size_t i = 0; d->detect && i < d->detect->n; i++)
-		if (d->detect->s[i].fd < 0)
-			open_one(d, &d->detect->s[i]);
+	struct fhr_detect_state *st = d->detect;
+
+	st->retry_at = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->s[i].fd < 0 && !open_one(d, &st->s[i]))
+			st->retry_at = now + RETRY_EVERY;
 }
 
 void fhr_detect_tick(struct fhr_daemon *d, double now)
 {
 	struct fhr_detect_state *st = d->detect;
 
+	if (st && st->retry_at > 0 && now >= st->retry_at)
+		retry(d, now);
 	for (size_t i = 0; st && i < st->nlater;) {
 		if (now < st->later[i].due) {
 			i++;
@@ -1158,6 +1175,21 @@ void fhr_detect_tick(struct fhr_daemon *d, double now)
 			       st->later[i].mac);
 		st->later[i] = st->later[--st->nlater];
 	}
+}
+
+double fhr_detect_next_due(const struct fhr_daemon *d)
+{
+	const struct fhr_detect_state *st = d->detect;
+	double due = INFINITY;
+
+	if (!st)
+		return due;
+	if (st->retry_at > 0)
+		due = st->retry_at;
+	for (size_t i = 0; i < st->nlater; i++)
+		if (st->later[i].due < due)
+			due = st->later[i].due;
+	return due;
 }
 
 struct fhr_detect_counters fhr_detect_counters(const struct fhr_daemon *d)

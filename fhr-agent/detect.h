@@ -61,9 +61,10 @@ size_t fhr_build_nd(uint8_t *f, uint8_t type, uint8_t flags, const uint8_t eth_d
 struct fhr_daemon;
 /* AF_PACKET sockets with a classic BPF filter on the lisp mobility interfaces (detect.c). */
 void fhr_detect_open(struct fhr_daemon *d);
-/* Opens the interfaces that did not exist yet; sends the locality probes due. */
-void fhr_detect_retry(struct fhr_daemon *d);
+/* Opens the interfaces that did not exist yet (once a second); sends the locality probes due. */
 void fhr_detect_tick(struct fhr_daemon *d, double now);
+/* When fhr_detect_tick() next has work: INFINITY when nothing waits. */
+double fhr_detect_next_due(const struct fhr_daemon *d);
 void fhr_detect_close(struct fhr_daemon *d);
 /* Its counters (show lisp statistics) */
 struct fhr_detect_counters {

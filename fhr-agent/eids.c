@@ -10,6 +10,7 @@
  * probes and the known set go through io.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,14 @@ static void left_pending_set(struct fhr *f, struct fhr_eid *e, bool yes)
 		f->ndeferred++;
 	else
 		f->ndeferred--;
+}
+
+static double live_due(const struct fhr *f, const struct fhr_eid *e);
+
+/* e may have work for the liveness walk sooner than it expects (new, back, contested, held). */
+static void live_note(struct fhr *f, const struct fhr_eid *e)
+{
+	f->live_due = due_min(f->live_due, live_due(f, e));
 }
 
 struct fhr *fhr_new(const struct fhr_io *io, uint64_t session)
@@ -80,6 +89,7 @@ void fhr_configure(struct fhr *f, const struct fhr_conf *conf, double now)
 	free(f->refused);
 	f->refused = xcalloc(conf->ndyneids + 1, sizeof(*f->refused));
 	ptable_walk(f->eids, NULL, count_one, f);
+	f->live_due = 0; /* (its interfaces may differ: the walk tells) */
 }
 
 /* The dynamic-eid of interface ifname, or -1. */
@@ -170,6 +180,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	if (e && mac && e->has_mac && memcmp(e->mac, mac, 6) != 0 && e->state != FHR_EID_MOVED) {
 		f->c.hijacks++;
 		e->contested = true; /* the liveness probes decide: fhr_tick() */
+		live_note(f, e);
 		log_warn_rl(&f->rl,
 			    "fhr: %s claimed by %02x:%02x:%02x:%02x:%02x:%02x, known at "
 			    "%02x:%02x:%02x:%02x:%02x:%02x: not notified",
@@ -179,6 +190,8 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		return -EEXIST;
 	}
 	if (e && e->state != FHR_EID_MOVED) {
+		if (e->probes || e->contested)
+			f->live_dirty = true; /* (its probe's retry is off) */
 		e->last_seen = now;
 		e->probes = 0; /* alive */
 		e->contested = false;
@@ -193,8 +206,10 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 		}
 		return 0;
 	}
-	if (e && conflict_held(f, e, now))
+	if (e && conflict_held(f, e, now)) {
+		live_note(f, e); /* (probed when its hold is over) */
 		return -EAGAIN;
+	}
 	if (!e) {
 		if (f->neids[d] >= dyn->eid_limit) {
 			f->c.eid_limit++;
@@ -232,6 +247,7 @@ int fhr_detect(struct fhr *f, const char *ifname, const struct lisp_addr *a, con
 	e->since = e->last_seen = now;
 	e->probes = 0;
 	e->back = back;
+	live_note(f, e);
 	f->c.arrivals++;
 	if (f->io.known)
 		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
@@ -481,6 +497,7 @@ static void leaving_end_here(struct fhr *f, struct fhr_eid *e, const char *why, 
 	evh_add(f->io.evh, "leaving-ended", &e->p, NULL, "%s after %.0f ms", why,
 		(now - e->leaving_since) * 1000.0);
 	e->last_seen = now;
+	live_note(f, e);
 	if (f->io.known)
 		f->io.known(f->io.arg, e->ifname, &e->p.addr, e->has_mac ? e->mac : NULL,
 			    FHR_KNOWN_STAYS);
@@ -525,17 +542,27 @@ struct expire_walk {
 	size_t n;
 };
 
+/* When leaving_expire() has work for e: its hold time or pass over, its drain done. */
+static double expire_due(const struct fhr *f, const struct fhr_eid *e)
+{
+	double due = INFINITY;
+
+	if (e->leaving) {
+		due = e->leaving_since + f->conf->dyneids[e->dyn].migration_hold / 1000.0;
+		if (e->tentative_until > 0)
+			due = due_min(due, e->tentative_until);
+	}
+	if (e->left_pending && e->state == FHR_EID_MOVED)
+		due = due_min(due, e->moved_at + FHR_LEFT_DRAIN);
+	return due;
+}
+
 static int expire_one(const struct lisp_prefix *p, void *v, void *arg)
 {
 	struct expire_walk *w = arg;
 	const struct fhr_eid *e = v;
 
-	if (w->n < 64 &&
-	    ((e->leaving &&
-	      w->now - e->leaving_since >= w->f->conf->dyneids[e->dyn].migration_hold / 1000.0) ||
-	     (e->leaving && e->tentative_until > 0 && w->now >= e->tentative_until) ||
-	     (e->left_pending && e->state == FHR_EID_MOVED &&
-	      w->now - e->moved_at >= FHR_LEFT_DRAIN)))
+	if (w->n < 64 && w->now >= expire_due(w->f, e))
 		w->v[w->n++] = *p;
 	return w->n == 64;
 }
@@ -646,9 +673,35 @@ bool fhr_proxy_arp(const struct fhr *f, const char *ifname, const struct lisp_ad
 struct live_walk {
 	struct fhr *f;
 	double now;
+	double next; /* the earliest live_due() after the walk */
 	struct lisp_prefix gone[64];
 	size_t ngone;
 };
+
+/*
+ * When the liveness walk has work for e (INFINITY: none): a moved-away EID
+ * whose conflict hold is over, probed every FHR_PROBE_EVERY; one here
+ * probed FHR_PROBE_AFTER after it was last seen (at once when contested),
+ * then every FHR_PROBE_EVERY, gone after FHR_PROBES unanswered. None while
+ * it is leaving (its hold decides).
+ */
+static double live_due(const struct fhr *f, const struct fhr_eid *e)
+{
+	if (e->state == FHR_EID_MOVED) {
+		if (e->hold_until <= 0 || !e->has_mac)
+			return INFINITY;
+		return e->hold_until > e->last_probe + FHR_PROBE_EVERY
+			       ? e->hold_until
+			       : e->last_probe + FHR_PROBE_EVERY;
+	}
+	if (e->leaving)
+		return INFINITY;
+	if (e->probes) /* (it was quiet or contested, and was not heard of since) */
+		return e->last_probe + FHR_PROBE_EVERY;
+	if (e->contested)
+		return 0;
+	return iface_conf(f->conf, e->ifname) ? e->last_seen + FHR_PROBE_AFTER : INFINITY;
+}
 
 /*
  * Probe the EIDs that went quiet, note the ones that stopped answering: in
@@ -656,34 +709,46 @@ struct live_walk {
  * event lost, or a restart that took it from a stale neighbour entry), and
  * an EID claimed for a VM that is gone would stay registered for ever.
  */
-static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
+static void liveness_probe(struct live_walk *w, const struct lisp_prefix *p, struct fhr_eid *e)
 {
-	struct live_walk *w = arg;
-	struct fhr_eid *e = v;
-	const struct fhr_conf_iface *x = iface_conf(w->f->conf, e->ifname);
-
-	if (e->state == FHR_EID_MOVED && e->hold_until > 0 && w->now >= e->hold_until &&
-	    e->has_mac && w->now - e->last_probe >= FHR_PROBE_EVERY) {
+	if (w->now < live_due(w->f, e))
+		return;
+	if (e->state == FHR_EID_MOVED) {
 		e->last_probe = w->now; /* its hold is over: still here? its answer re-asserts it */
 		w->f->c.probes++;
 		if (w->f->io.probe)
 			w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->mac);
-		return 0;
+		return;
 	}
-	if (e->state == FHR_EID_MOVED || e->leaving || /* (paused: its hold decides) */
-	    (!e->contested && (!x || w->now - e->last_seen < FHR_PROBE_AFTER)) ||
-	    (e->probes && w->now - e->last_probe < FHR_PROBE_EVERY))
-		return 0;
 	if (e->probes >= FHR_PROBES) {
 		if (w->ngone < 64)
 			w->gone[w->ngone++] = *p;
-		return 0;
+		return;
 	}
 	e->probes++;
 	e->last_probe = w->now;
 	w->f->c.probes++;
 	if (w->f->io.probe) /* (no MAC yet: asked of every host) */
 		w->f->io.probe(w->f->io.arg, e->ifname, &p->addr, e->has_mac ? e->mac : NULL);
+}
+
+static int liveness_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct live_walk *w = arg;
+	struct fhr_eid *e = v;
+
+	liveness_probe(w, p, e);
+	w->next = due_min(w->next, live_due(w->f, e));
+	return 0;
+}
+
+/* The earliest live_due() of the table, without probing. */
+static int live_next_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct live_walk *w = arg;
+
+	(void)p;
+	w->next = due_min(w->next, live_due(w->f, v));
 	return 0;
 }
 
@@ -697,9 +762,12 @@ void fhr_tick(struct fhr *f, double now)
 	w.ngone = 0;
 	if (f->nleaving || f->ndeferred)
 		leaving_expire(f, now);
-	if (now - f->last_liveness >= 1.0) {
+	if (now >= f->live_due && now >= f->last_liveness + FHR_LIVENESS_GAP) {
 		f->last_liveness = now;
+		w.next = INFINITY;
 		ptable_walk(f->eids, NULL, liveness_one, &w);
+		f->live_due = w.next; /* (the departures below only remove work) */
+		f->live_dirty = false;
 	}
 	for (size_t i = 0; i < w.ngone; i++) {
 		log_info("fhr: %s stopped answering (%d probes): departed",
@@ -710,6 +778,34 @@ void fhr_tick(struct fhr *f, double now)
 		fhr_clear(f, &w.gone[i], now);
 	}
 	gw_tick(f, now);
+}
+
+static int expire_next_one(const struct lisp_prefix *p, void *v, void *arg)
+{
+	struct live_walk *w = arg;
+
+	(void)p;
+	w->next = due_min(w->next, expire_due(w->f, v));
+	return 0;
+}
+
+double fhr_next_due(struct fhr *f)
+{
+	struct live_walk w = { .f = f, .next = INFINITY };
+	double live;
+
+	if (f->live_dirty) { /* probes answered: their retries are off */
+		ptable_walk(f->eids, NULL, live_next_one, &w);
+		f->live_due = w.next;
+		f->live_dirty = false;
+	}
+	live = f->live_due < f->last_liveness + FHR_LIVENESS_GAP
+		       ? f->last_liveness + FHR_LIVENESS_GAP
+		       : f->live_due;
+	w.next = INFINITY;
+	if (f->nleaving || f->ndeferred)
+		ptable_walk(f->eids, NULL, expire_next_one, &w);
+	return due_min(due_min(live, w.next), gw_next_due(f));
 }
 
 struct clear_walk {

@@ -101,11 +101,19 @@ struct fhr {
 	uint64_t version;     /* of the table: one more for every change */
 	size_t nleaving;      /* EIDs leaving */
 	size_t ndeferred;     /* EIDs whose departure waits (left_pending) */
-	double last_liveness; /* the liveness walk runs once a second, not every tick */
+	double last_liveness; /* the liveness walk runs once a second at most */
+	double live_due;      /* the walk's next work (a probe, a departure); 0 at once */
+	bool live_dirty;      /* an EID probed answered: live_due may be later than it says */
 	struct fhr_counters c;
 	struct log_rate rl, rl_info, rl_limit;
 	uint8_t out[NOTIFY_MAX];
 };
+
+/* The earlier of two deadlines (INFINITY: none); no libm for it. */
+static inline double due_min(double a, double b)
+{
+	return a < b ? a : b;
+}
 
 /* gw.c, for eids.c */
 /* Builds the gateways of conf (the old ones go): each gets a Hello at the next gw_tick(). */
@@ -123,5 +131,7 @@ void gw_notify(struct fhr *f, struct fhr_eid *e, enum gw_event what, double now)
 void fhr_leaving_moved(struct fhr *f, struct fhr_eid *e);
 /* Keepalives, Hellos, retransmissions, dead gateways. */
 void gw_tick(struct fhr *f, double now);
+/* When gw_tick() next has something to do: 0 at once, INFINITY never (no gateway). */
+double gw_next_due(const struct fhr *f);
 
 #endif /* FHR_AGENT_EIDS_INT_H */

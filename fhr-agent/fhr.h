@@ -168,9 +168,10 @@ struct fhr_io {
 };
 
 /* Liveness probes of local EIDs (ARP, or a neighbour solicitation), in both modes */
-#define FHR_PROBE_AFTER 10.0 /* s without news: probe it (ARP, unicast) */
-#define FHR_PROBE_EVERY 3.0  /* then again */
-#define FHR_PROBES	3    /* unanswered: it is gone (DEPARTED) */
+#define FHR_PROBE_AFTER	 10.0 /* s without news: probe it (ARP, unicast) */
+#define FHR_PROBE_EVERY	 3.0  /* then again */
+#define FHR_PROBES	 3    /* unanswered: it is gone (DEPARTED) */
+#define FHR_LIVENESS_GAP 1.0  /* s: the walk that probes runs once a second at most */
 
 /* Two sites claiming one EID (see conflict_held() in eids.c) */
 #define FHR_CONFLICT_GAP 1.0 /* s: detected again this soon after a MovedAway: still here */
@@ -267,7 +268,7 @@ int fhr_steered(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double n
  * with fhr_stays(). Another pass renews the wait. Returns as fhr_leaving().
  */
 int fhr_leaving_soon(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
-#define FHR_PAUSING_WAIT 0.1 /* s (the agent's tick may add up to 0.1 s) */
+#define FHR_PAUSING_WAIT 0.1 /* s */
 /*
  * The VM of a runs here again (HV_LIVE while it was leaving: the migration
  * failed): no longer leaving, a new version, the gateways told REFRESH
@@ -277,8 +278,17 @@ int fhr_leaving_soon(struct fhr *f, uint32_t iid, const struct lisp_addr *a, dou
 int fhr_stays(struct fhr *f, uint32_t iid, const struct lisp_addr *a, double now);
 /* EIDs leaving now. */
 size_t fhr_leaving_count(const struct fhr *f);
-/* Liveness probes, then the channel's Keepalives, retransmissions, dead gateways (gw.c). */
+/*
+ * What is due by now: the end of leaving EIDs' holds, liveness probes, then
+ * the channel's Hellos, Keepalives, retransmissions, dead gateways (gw.c).
+ */
 void fhr_tick(struct fhr *f, double now);
+/*
+ * When fhr_tick() next has work (the earliest of the above): 0 at once,
+ * INFINITY when nothing is due until something happens (a detection, a
+ * datagram). Call it after every change; no wake-up is needed before.
+ */
+double fhr_next_due(struct fhr *f);
 /*
  * Across-subnet mode (ip proxy-arp on the interface): should the agent
  * answer an ARP request or neighbour solicitation on ifname for target
@@ -390,6 +400,8 @@ void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
 int fhr_hv_mac_seen(struct fhr_hv *h, const char *ifname, const uint8_t *mac, double now);
 /* Drops bindings nobody spoke of for a day. */
 void fhr_hv_tick(struct fhr_hv *h, double now);
+/* When fhr_hv_tick() next may drop one (never before; INFINITY: no binding). */
+double fhr_hv_next_due(const struct fhr_hv *h);
 const struct fhr_hv_counters *fhr_hv_counters(const struct fhr_hv *h);
 size_t fhr_hv_bindings(const struct fhr_hv *h, const struct fhr_hv_binding **out);
 
@@ -406,7 +418,9 @@ struct fhr_daemon {
 	struct fhr *fhr;
 	int udp[2]; /* IPv4, IPv6: to and from the gateways */
 	ev_io udp_io[2];
-	ev_timer tick;
+	ev_timer due;	 /* the earliest deadline of every module (main.c: arm()) */
+	ev_prepare arm;	 /* sets it before the loop sleeps */
+	double start_at; /* the first work (Hello, whole table) waits for the probed hosts */
 	ev_signal sigterm, sigint, sighup;
 	struct fhr_detect_state *detect;
 	struct fhr_nfq_state *nfq;

@@ -10,6 +10,7 @@
  * datagrams leave through io.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,7 +586,7 @@ void gw_tick(struct fhr *f, double now)
 		struct gw *g = &f->gws[i];
 		void *args[2] = { f, g };
 
-		if (g->up && now - g->last_heard > NOTIFY_DEAD) {
+		if (g->up && now > g->last_heard + NOTIFY_DEAD) {
 			g->up = false;
 			g->need_hello =
 				true; /* its answer may be from a new life, of any session */
@@ -598,7 +599,7 @@ void gw_tick(struct fhr *f, double now)
 			hello(f, g, now);
 		}
 		notify_tx_due(&g->tx, now, resend, args);
-		if (g->rx.session && now - g->last_keepalive >= NOTIFY_KEEPALIVE) {
+		if (g->rx.session && now >= g->last_keepalive + NOTIFY_KEEPALIVE) {
 			Vmroam__Notify__Envelope env;
 			Vmroam__Notify__Keepalive ka;
 
@@ -612,6 +613,24 @@ void gw_tick(struct fhr *f, double now)
 			g->last_keepalive = now;
 		}
 	}
+}
+
+double gw_next_due(const struct fhr *f)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < f->ngws; i++) {
+		const struct gw *g = &f->gws[i];
+
+		if (g->need_hello)
+			return 0; /* (at once) */
+		if (g->up)
+			due = due_min(due, g->last_heard + NOTIFY_DEAD); /* (down just after) */
+		if (g->rx.session)
+			due = due_min(due, g->last_keepalive + NOTIFY_KEEPALIVE);
+		due = due_min(due, notify_tx_next_due(&g->tx));
+	}
+	return due;
 }
 
 size_t fhr_gw_count(const struct fhr *f)

@@ -529,11 +529,21 @@ out:
 void fhr_hv_tick(struct fhr_hv *h, double now)
 {
 	for (size_t i = 0; i < h->nb;) {
-		if (now - h->b[i].updated > BINDING_IDLE)
+		if (now > h->b[i].updated + BINDING_IDLE)
 			h->b[i] = h->b[--h->nb];
 		else
 			i++;
 	}
+}
+
+double fhr_hv_next_due(const struct fhr_hv *h)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < h->nb; i++)
+		if (h->b[i].updated + BINDING_IDLE < due)
+			due = h->b[i].updated + BINDING_IDLE;
+	return due; /* (dropped just after) */
 }
 
 const struct fhr_hv_counters *fhr_hv_counters(const struct fhr_hv *h)

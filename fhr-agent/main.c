@@ -1,5 +1,7 @@
 /* fhr-agent: startup, event loop, shutdown. */
 #include <errno.h>
+#include <malloc.h>
+#include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,8 +20,8 @@
 #include "lib/util.h"
 
 #define CONF_DEFAULT "/etc/vmroam/fhr-agent.conf"
-#define TICK	     0.1 /* s: retransmissions (from 0.2 s), keepalives, dead gateways */
-#define PROBE_WAIT   0.5 /* s: the first tick (Hello, whole table) waits for the hosts probed */
+#define START_WAIT   0.1 /* s: the first work (Hello, whole table) waits for the start ... */
+#define PROBE_WAIT   0.5 /* s: ... or for the hosts of the neighbour table probed */
 #define RT_MAIN	     254
 #define FHR_RTPROT   145 /* our routes: ip route show proto 145 */
 
@@ -370,19 +372,52 @@ static bool any_proxy_arp(const struct fhr_conf *c)
 	return false;
 }
 
-static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+/*
+ * No periodic tick: each module says when its next work is due (a
+ * retransmission, a Keepalive, a dead gateway, a liveness probe, the end of
+ * a hold, a locality probe, an interface to open, a binding to drop), and
+ * the loop sleeps until the earliest. arm() runs before every sleep, after
+ * whatever changed the state, so nothing due sooner is missed; with nothing
+ * due the agent sleeps until a frame, a datagram or a ctl request comes.
+ */
+static void due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct fhr_daemon *d = container_of(w, struct fhr_daemon, tick);
-	static double last_retry;
+	struct fhr_daemon *d = container_of(w, struct fhr_daemon, due);
+	double now = ev_now(loop);
 
 	(void)revents;
-	fhr_tick(d->fhr, ev_now(loop));
-	fhr_detect_tick(d, ev_now(loop));
-	if (ev_now(loop) - last_retry >= 1.0) {
-		fhr_detect_retry(d);
-		fhr_hv_tick(d->hv, ev_now(loop));
-		last_retry = ev_now(loop);
-	}
+	if (now < d->start_at)
+		return;
+	fhr_tick(d->fhr, now);
+	fhr_detect_tick(d, now);
+	if (now >= fhr_hv_next_due(d->hv))
+		fhr_hv_tick(d->hv, now);
+}
+
+static double next_due(struct fhr_daemon *d)
+{
+	double due = fhr_next_due(d->fhr), t;
+
+	if (ev_now(d->loop) < d->start_at)
+		return d->start_at;
+	if ((t = fhr_detect_next_due(d)) < due)
+		due = t;
+	if ((t = fhr_hv_next_due(d->hv)) < due)
+		due = t;
+	return due;
+}
+
+static void arm_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct fhr_daemon *d = container_of(w, struct fhr_daemon, arm);
+	double due = next_due(d);
+
+	(void)revents;
+	ev_timer_stop(loop, &d->due);
+	if (due == INFINITY)
+		return;
+	ev_timer_set(&d->due, due > ev_now(loop) ? due - ev_now(loop) : 0, 0);
+	ev_timer_start(loop, &d->due);
 }
 
 /*
@@ -477,8 +512,10 @@ int main(int argc, char **argv)
 			      strerror(-rc));
 	}
 	d.ctl = fhr_ctl_open(&d, d.ctl_path);
-	ev_timer_init(&d.tick, tick_cb, probed ? PROBE_WAIT : TICK, TICK);
-	ev_timer_start(d.loop, &d.tick);
+	d.start_at = ev_now(d.loop) + (probed ? PROBE_WAIT : START_WAIT);
+	ev_timer_init(&d.due, due_cb, 0, 0);
+	ev_prepare_init(&d.arm, arm_cb);
+	ev_prepare_start(d.loop, &d.arm);
 	ev_signal_init(&d.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&d.sigint, stop_cb, SIGINT);
 	ev_signal_init(&d.sighup, hup_cb, SIGHUP);
@@ -487,8 +524,11 @@ int main(int argc, char **argv)
 	ev_signal_start(d.loop, &d.sighup);
 	log_info("started as %s: %zu dynamic-eid(s), %zu gateway(s)", d.conf->fhr_id,
 		 d.conf->ndyneids, fhr_gw_count(d.fhr));
+	malloc_trim(0); /* what start-up freed (configuration, nftables batch) goes back */
 	ev_run(d.loop, 0);
 	log_info("shutting down");
+	ev_prepare_stop(d.loop, &d.arm);
+	ev_timer_stop(d.loop, &d.due);
 	fhr_ctl_close(d.ctl);
 	fhr_nfq_close(&d);
 	fhr_nft_close(d.own);

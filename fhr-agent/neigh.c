@@ -12,7 +12,7 @@
  * arrival it pulled a VM that had just moved away back to this site
  * (found by tests/sim, issue 19). So at start every entry but a PERMANENT
  * one is probed (unicast, to the MAC it has) once detection listens, and
- * the first tick, which sends the gateways the table, waits for the
+ * the first round of work, which sends the gateways the table, waits for the
  * answers (main.c): a host still here answers, and its answer is the
  * detection.
  */

@@ -1,13 +1,17 @@
 /* Control-socket framing. */
+#define _GNU_SOURCE /* pipe2 */
 #include "lib/ctl_conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -39,10 +43,57 @@ void ctl_frame_header(uint8_t hdr[CTL_HDR_LEN], size_t len)
 	hdr[3] = (uint8_t)len;
 }
 
+/*
+ * Group name's gid: true and *gid, or false when there is no such group.
+ * Asked by a child process: a name missing from /etc/group makes glibc
+ * load nsswitch.conf's other modules (libnss_systemd, and the libm and
+ * libcap it pulls: ~0.7 MiB resident), which stay mapped for the life of
+ * the process that asked (issue 23). Asked here when no child can run.
+ */
+static bool group_gid(const char *name, gid_t *gid)
+{
+	struct {
+		bool found;
+		gid_t gid;
+	} r = { 0 };
+	const struct group *gr;
+	ssize_t n = -1;
+	pid_t pid;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			gr = getgrnam(name);
+			r.found = gr != NULL;
+			r.gid = gr ? gr->gr_gid : 0;
+			_exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+		}
+		close(p[1]);
+		if (pid > 0) {
+			do
+				n = read(p[0], &r, sizeof(r));
+			while (n < 0 && errno == EINTR);
+			/* (an event loop's SIGCHLD handler may reap it first: ECHILD) */
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		close(p[0]);
+	}
+	if (n != (ssize_t)sizeof(r)) {
+		gr = getgrnam(name);
+		r.found = gr != NULL;
+		r.gid = gr ? gr->gr_gid : 0;
+	}
+	*gid = r.gid;
+	return r.found;
+}
+
 int ctl_listen(const char *path, const char *group, int backlog)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const struct group *gr = group ? getgrnam(group) : NULL;
+	gid_t gid = 0;
+	bool has_group = group && group_gid(group, &gid);
 	int fd, e;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -55,7 +106,7 @@ int ctl_listen(const char *path, const char *group, int backlog)
 	/* nobody can connect before listen(): mode and group are set by then */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0660) < 0)
 		goto fail;
-	if (gr && chown(path, (uid_t)-1, gr->gr_gid) < 0 && errno != EPERM)
+	if (has_group && chown(path, (uid_t)-1, gid) < 0 && errno != EPERM)
 		goto fail;
 	if (listen(fd, backlog) < 0)
 		goto fail;

@@ -26,7 +26,7 @@ struct lisp_auth_key;
 /* A key from the pre-shared secret (raw bytes; not kept). Caller frees. Fatal on OOM. */
 struct lisp_auth_key *lisp_auth_key_new(const void *secret, size_t len);
 
-/* Frees the key (libcrypto wipes its copy of the secret); NULL is a no-op. */
+/* Wipes and frees the key (its state derived from the secret); NULL is a no-op. */
 void lisp_auth_key_free(struct lisp_auth_key *k);
 
 /* The full MAC length we send for an algorithm (20, 32), or 0 if unsupported. */
@@ -48,6 +48,14 @@ int lisp_auth_sign(struct lisp_auth_key *k, uint8_t *msg, size_t len);
  * -EPROTONOSUPPORT as for lisp_auth_sign().
  */
 int lisp_auth_verify(struct lisp_auth_key *k, const uint8_t *msg, size_t len);
+
+/*
+ * HMAC of msg[0..len) with key k and the hash of algorithm alg (LISP_ALG_HMAC_SHA1_96: SHA-1,
+ * LISP_ALG_HMAC_SHA256_128: SHA-256), untruncated, into out (lisp_auth_full_len(alg) bytes).
+ * Returns that length, or -EPROTONOSUPPORT for another algorithm.
+ */
+int lisp_auth_hmac(struct lisp_auth_key *k, uint8_t alg, const uint8_t *msg, size_t len,
+		   uint8_t *out);
 
 /* HMAC-SHA-256 of msg[0..len) with key k (for other protocols than LISP's). 0 or -EIO. */
 #define LISP_AUTH_SHA256_LEN 32

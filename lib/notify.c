@@ -1,6 +1,7 @@
 /* The eid-notify channel: framing, authentication, replay window, retransmission (notify.h). */
 #define _GNU_SOURCE /* struct in6_pktinfo */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,16 @@ void notify_tx_due(struct notify_tx *t, double now,
 		p->next = now + p->backoff;
 		t->retransmits++;
 	}
+}
+
+double notify_tx_next_due(const struct notify_tx *t)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->q[i].next < due)
+			due = t->q[i].next;
+	return due;
 }
 
 /* The destination address of a received datagram, from its IP_PKTINFO / IPV6_PKTINFO. */

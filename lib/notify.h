@@ -166,5 +166,7 @@ void notify_tx_due(struct notify_tx *t, double now,
 		   void (*send)(void *arg, const uint8_t *buf, size_t len), void *arg);
 /* Forgets everything (the peer restarted or died: a resync follows). */
 void notify_tx_clear(struct notify_tx *t);
+/* When notify_tx_due() next has a message to send: the earliest, or INFINITY when none waits. */
+double notify_tx_next_due(const struct notify_tx *t);
 
 #endif /* LIB_NOTIFY_H */

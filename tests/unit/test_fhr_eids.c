@@ -266,6 +266,60 @@ static void test_lost_and_retransmitted(void **state)
 	assert_int_equal(eid_state(e), FHR_EID_ACKED);
 }
 
+/*
+ * No tick: fhr_next_due() says when fhr_tick() has work, and a tick before
+ * it does nothing. Connected and empty: only the Keepalive (1 s after the
+ * last) and the gateway's death (3.5 s after it was last heard); an event
+ * lost: its retransmission 0.2 s after; an EID: its liveness probe 10 s
+ * after it was last seen, then every 3 s; answered: 10 s after the answer.
+ */
+static void test_next_due(void **state)
+{
+	struct env *e = *state;
+	uint64_t probes;
+
+	assert_true(fhr_next_due(e->fhr) == NOTIFY_KEEPALIVE); /* (configured and heard at 0) */
+	nq = 0;
+	fhr_tick(e->fhr, 0.5); /* nothing due: nothing sent */
+	assert_int_equal(nq, 0);
+	fhr_tick(e->fhr, 1.0);
+	assert_int_equal(nq, 1); /* the Keepalive */
+	nq = 0;
+	assert_true(fhr_next_due(e->fhr) == 2.0);
+	drop_to_gw = true;
+	fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 1.5);
+	assert_true(fhr_next_due(e->fhr) == 1.5 + 0.2); /* its retransmission */
+	drop_to_gw = false;
+	fhr_tick(e->fhr, 1.7);
+	pump(e, 1.7);
+	assert_int_equal(eid_state(e), FHR_EID_ACKED);
+	fhr_tick(e->fhr, 2.0); /* (the Keepalive) */
+	pump(e, 2.0);
+	/* the gateway's own Keepalives keep it alive: only ours and the probe are due */
+	assert_true(fhr_next_due(e->fhr) == 3.0);
+	for (double t = 3.0; t < 11.5; t += 1.0) {
+		fhr_tick(e->fhr, t);
+		pump(e, t);
+		xtr_notify_tick(e->gw, t);
+		pump(e, t);
+	}
+	/* its probe: 10 s after it was seen (the walk runs once a second at most) */
+	assert_true(fhr_next_due(e->fhr) == 1.5 + FHR_PROBE_AFTER);
+	probes = fhr_counters(e->fhr)->probes;
+	fhr_tick(e->fhr, 11.5);
+	assert_int_equal(fhr_counters(e->fhr)->probes, probes + 1);
+	assert_true(fhr_next_due(e->fhr) == 12.0); /* the Keepalive; the probe's retry at 14.5 */
+	assert_int_equal(fhr_detect(e->fhr, "br0", &e->vm, mac1, FHR_SRC_ARP, 11.6), 0);
+	for (double t = 12.0; t < 21.5; t += 1.0) {
+		fhr_tick(e->fhr, t);
+		pump(e, t);
+		xtr_notify_tick(e->gw, t);
+		pump(e, t);
+	}
+	assert_int_equal(fhr_counters(e->fhr)->probes, probes + 1); /* (answered) */
+	assert_true(fhr_next_due(e->fhr) == 11.6 + FHR_PROBE_AFTER);
+}
+
 /* The Map-Server tells the gateway the VM now lives at rloc; the gateway tells this FHR. */
 static void told_moved(struct env *e, uint64_t nonce, const char *rloc, double now)
 {
@@ -1068,6 +1122,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fhr_clock_went_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leaving, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_due, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -120,15 +120,18 @@ static void test_tx_queue(void **state)
 	assert_int_equal(s2, s1 + 1);
 	assert_true(notify_tx_keep(&t, s1, "198.51.100.10", b, 4, 0));
 	assert_true(notify_tx_keep(&t, s2, "198.51.100.11", b, 4, 0));
-	/* retransmitted 0.2, then 0.4 ... 2 s apart */
+	/* retransmitted 0.2, then 0.4 ... 2 s apart; the next due said as much */
+	assert_true(notify_tx_next_due(&t) == 0.2);
 	notify_tx_due(&t, 0.1, count_send, NULL);
 	assert_int_equal(sent, 0);
 	notify_tx_due(&t, 0.2, count_send, NULL);
 	assert_int_equal(sent, 2);
 	notify_tx_due(&t, 0.5, count_send, NULL);
 	assert_int_equal(sent, 2);
+	assert_true(notify_tx_next_due(&t) == 0.2 + 0.4);
 	notify_tx_due(&t, 0.65, count_send, NULL);
 	assert_int_equal(sent, 4);
+	assert_true(notify_tx_next_due(&t) == 0.65 + 0.8);
 	/* a newer event about the same EID replaces the unacknowledged one */
 	s3 = notify_tx_next(&t);
 	assert_true(notify_tx_keep(&t, s3, "198.51.100.10", b, 4, 1));
