@@ -2,12 +2,15 @@
 # fhr-agent's footprint while idle (issue 23): it sleeps until its next deadline, not on a
 # periodic tick, and stays small with 1000 EIDs.
 #
-#   gw (xtr-gateway, 192.0.2.1) ==== fhr (gw0 192.0.2.2; br0 198.18.0.1/22: fhr-agent) -- vm
+#   gw (xtr-gateway, 192.0.2.1) == fhr (gw0 192.0.2.2; br0 2001:db8:100::1/64: fhr-agent) -- vm
 #
-# The VM namespace holds the 1000 addresses 198.18.0.2 ... (so it answers the liveness probes)
-# and announces them (gratuitous ARPs). A wake-up is a voluntary context switch of the agent
-# (/proc/PID/status): each is one return from epoll_wait after sleeping. Over an idle window of
-# WINDOW s the agent may wake only for what is due in it:
+# The 1000 EIDs are IPv6 (network tests use only the documentation ranges, and 1000 IPv4
+# addresses do not fit in them): the VM namespace holds 2001:db8:100::2 ... ::3e9 (nodad; its
+# kernel answers the liveness probes, neighbour solicitations) and announces them (unsolicited
+# neighbour advertisements to ff02::1, announce nas). Only the link to the gateway is IPv4.
+# A wake-up is a voluntary context switch of the agent (/proc/PID/status): each is one return
+# from epoll_wait after sleeping. Over an idle window of WINDOW s the agent may wake only for
+# what is due in it:
 #   - its Keepalive to the gateway, every NOTIFY_KEEPALIVE = 1 s (lib/notify.h): counted as
 #     the datagrams it sent (fhrctl show lisp eid-notify: arrivals), at most WINDOW + 1;
 #   - the gateway's Keepalive, every 1 s (its tick): datagrams received, at most WINDOW + 1;
@@ -16,7 +19,9 @@
 #     probes, so none is due in it (checked: the probe counter does not move).
 # So: wake-ups <= Keepalives sent + datagrams received, each <= WINDOW + 1; with no EID, the
 # same. (The old 0.1 s tick woke it 10 times a second more.) And VmRSS <= 4096 kB with the
-# 1000 EIDs.
+# 1000 EIDs. The neighbour entries that would age are fixed (the FHR's of the gateway, the
+# VM's of the FHR): a kernel's reachability probe (an ARP, a solicitation the agent sees) is
+# no deadline of the agent's.
 # usage: fhr_idle.sh BUILD_BIN_DIR
 set -eu
 BIN=$(realpath "$1")
@@ -29,17 +34,19 @@ ns_add fhr
 ns_add vm
 pair_link gw eth0 192.0.2.1/24 fhr gw0 192.0.2.2/24
 ip -n "$(ns fhr)" link add br0 type bridge
-ip -n "$(ns fhr)" addr add 198.18.0.1/22 dev br0
+ip -n "$(ns fhr)" addr add 2001:db8:100::1/64 dev br0 nodad
 ip -n "$(ns fhr)" link set br0 up
 ip link add p-vm netns "$(ns fhr)" type veth peer name eth0 netns "$(ns vm)"
 ip -n "$(ns fhr)" link set p-vm master br0 up
-ip -n "$(ns gw)" route add 198.18.0.0/22 via 192.0.2.2
-for r in fhr vm; do nsx "$r" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
 # the gateway's neighbour entry is fixed: its ageing is no deadline of the agent's
 ip -n "$(ns fhr)" neigh replace 192.0.2.1 dev gw0 nud permanent \
 	lladdr "$(ip -n "$(ns gw)" -j link show eth0 | jq -r '.[0].address')"
+# the VM's of the FHR too: answering the probes (from the FHR's address) through a STALE entry,
+# its kernel would solicit the FHR 5 s later (DELAY, PROBE), a frame that wakes the agent
+ip -n "$(ns vm)" neigh replace 2001:db8:100::1 dev eth0 nud permanent \
+	lladdr "$(ip -n "$(ns fhr)" -j link show br0 | jq -r '.[0].address')"
 awk -v n="$N" 'BEGIN { for (i = 2; i < n + 2; i++)
-	printf "addr add 198.18.%d.%d/22 dev eth0\n", int(i / 256), i % 256 }' >"$WORK/addrs"
+	printf "addr add 2001:db8:100::%x/64 dev eth0 nodad\n", i }' >"$WORK/addrs"
 ip -n "$(ns vm)" -batch "$WORK/addrs"
 ip -n "$(ns vm)" link set eth0 up
 
@@ -49,7 +56,7 @@ router lisp
   ipv4-interface eth0 priority 1 weight 100
   exit
  dynamic-eid VMS
-  database-mapping 198.18.0.0/22 locator-set RLOC
+  database-mapping 2001:db8:100::/64 locator-set RLOC
   eid-notify authentication-key idle-key
   exit
  ipv4 etr
@@ -58,7 +65,7 @@ cat >"$WORK/fhr.conf" <<CONF
 router lisp
  fhr-id idle
  dynamic-eid VMS
-  database-mapping 198.18.0.0/22
+  database-mapping 2001:db8:100::/64
   eid-notify 192.0.2.1 key idle-key
   exit
 interface br0
@@ -95,7 +102,7 @@ idle_window() {
 sleep 1
 idle_window "no EID"
 
-nsx vm "$BIN/announce" eth0 garps 198.18.0.2 "$N" 200 >/dev/null
+nsx vm "$BIN/announce" eth0 nas 2001:db8:100::2 "$N" 200 >/dev/null
 check "the gateway learned the $N EIDs" \
 	retry 10 jctl gw "[.dynamic_eids[]] | length == $N" show lisp dynamic-eid
 # the first round of liveness probes (10 s after the announcements), answered; the window
