@@ -27,6 +27,8 @@ ip link add p-vm netns "$(ns fhr)" type veth peer name eth0 netns "$(ns vm)"
 ip -n "$(ns fhr)" link set p-vm master br0 up
 awk -v n="$N" 'BEGIN { for (i = 2; i < n + 2; i++)
 	printf "addr add 198.18.%d.%d/22 dev eth0\n", int(i / 256), i % 256 }' >"$WORK/addrs"
+# and the VM that arrives during the ARP storm (it answers the agent's probe: extended subnet)
+echo "addr add 198.18.3.250/22 dev eth0" >>"$WORK/addrs"
 ip -n "$(ns vm)" -batch "$WORK/addrs"
 ip -n "$(ns vm)" link set eth0 up
 ip -n "$(ns gw)" route add 198.18.0.0/22 via 203.0.113.2
