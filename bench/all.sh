@@ -21,6 +21,9 @@ echo
 echo "=== fhr-agent: detection latency and footprint (multi-hop, namespaces)"
 bash bench/bench_detect.sh build/bin || rc=1
 echo
+echo "=== the fhr-agent appliance booted under QEMU (TCG): boot to registered (needs a Debian mirror)"
+bash bench/bench_appliance.sh build/bin || rc=1
+echo
 echo "=== the data plane against the kernel's VXLAN and plain routing (iperf3, namespaces)"
 bash bench/bench_tunnel.sh build/bin || rc=1
 for b in build/bin/bench_*; do

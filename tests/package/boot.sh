@@ -139,6 +139,7 @@ milestones() {
 }
 if retry 600 milestones; then
 	t1=$(date +%s.%N)
+	[ -s "$WORK/t_up" ] || echo "$t1" >"$WORK/t_up" # (up between two looks: no later than this)
 	check "the VM on the appliance's tenant interface is registered with the Map-Server" true
 else
 	check "the VM on the appliance's tenant interface is registered with the Map-Server" false
