@@ -2,12 +2,14 @@
  * A netlink request and its answers through libmnl (rtnetlink), for the
  * daemons' routes and neighbours. libmnl builds and walks the messages and
  * attributes and checks the answers' sequence numbers and port; what is
- * left here is one socket's receive buffer and the route requests.
+ * left here is one socket's receive buffer and the route requests (and the
+ * one qdisc request).
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -293,5 +295,21 @@ int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a)
 	nd->ndm_family = a->afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6;
 	nd->ndm_ifindex = ifindex;
 	put_addr(nh, NDA_DST, a);
+	return nl_talk(nl, nh);
+}
+
+int nl_qdisc_noqueue(struct nl *nl, int ifindex)
+{
+	uint8_t buf[64] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tc;
+
+	nh->nlmsg_type = RTM_NEWQDISC;
+	nh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	tc = mnl_nlmsg_put_extra_header(nh, sizeof(*tc));
+	tc->tcm_family = AF_UNSPEC;
+	tc->tcm_ifindex = ifindex;
+	tc->tcm_parent = TC_H_ROOT;
+	mnl_attr_put_strz(nh, TCA_KIND, "noqueue");
 	return nl_talk(nl, nh);
 }

@@ -52,5 +52,11 @@ int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oi
 int nl_neigh_stale(struct nl *nl, int ifindex, const struct lisp_addr *a, const uint8_t mac[6]);
 /* Deletes the neighbour entry of a on ifindex: 0, -ENOENT (none) or -errno. */
 int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a);
+/*
+ * Makes noqueue the root qdisc of ifindex (before it is up, no default
+ * qdisc is ever made): for a device that never stops its queues, as TUN,
+ * whose multi-queue default is 256 pfifo_fast qdiscs. 0 or -errno.
+ */
+int nl_qdisc_noqueue(struct nl *nl, int ifindex);
 
 #endif /* LIB_NL_H */

@@ -86,6 +86,22 @@ static void kernel_error(void **state)
 	nl_close(nl);
 }
 
+/*
+ * The qdisc request reaches the kernel's checks: no such device (as root),
+ * or not allowed (without CAP_NET_ADMIN); never a malformed message.
+ */
+static void qdisc_noqueue_unknown_device(void **state)
+{
+	struct nl *nl;
+	int rc;
+
+	(void)state;
+	assert_int_equal(nl_open(&nl, NETLINK_ROUTE), 0);
+	rc = nl_qdisc_noqueue(nl, 0x7ffffff0);
+	assert_true(rc == -ENODEV || rc == -EPERM);
+	nl_close(nl);
+}
+
 static void groups_non_blocking(void **state)
 {
 	struct nl *nl;
@@ -104,6 +120,7 @@ int main(void)
 		cmocka_unit_test(route_get_loopback),
 		cmocka_unit_test(dump_links),
 		cmocka_unit_test(kernel_error),
+		cmocka_unit_test(qdisc_noqueue_unknown_device),
 		cmocka_unit_test(groups_non_blocking),
 	};
 
