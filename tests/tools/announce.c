@@ -6,7 +6,12 @@
  * One frame per input line; exits at end of input. And for benchmarks:
  *   announce IFNAME garps FIRST-IPv4 N GAP-US
  * sends N gratuitous ARPs for FIRST, FIRST+1 ... GAP-US microseconds apart
- * and prints "ADDRESS UNIX-TIME" for each. Test tool only.
+ * and prints "ADDRESS UNIX-TIME" for each; and
+ *   announce - list GAP-US
+ * reads "IFNAME IPv4-ADDRESS" lines from stdin (every VM its own interface,
+ * say one per tenant), sends each a gratuitous ARP from that interface's MAC,
+ * GAP-US microseconds apart, and prints "IFNAME ADDRESS UNIX-TIME" for each.
+ * Test tool only.
  */
 #include <arpa/inet.h>
 #include <net/ethernet.h>
@@ -22,6 +27,48 @@
 
 #include "tests/tools/announce_frame.h"
 
+/* announce - list GAP-US: one socket, each frame sent from its own interface. */
+static int announce_list(long gap_us)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_halen = 6,
+				   .sll_protocol = htons(ETH_P_ARP) };
+	struct timespec ts, gap = { gap_us / 1000000, (gap_us % 1000000) * 1000L };
+	char line[128], name[IFNAMSIZ], addr[32];
+	unsigned char f[60];
+	struct ifreq ifr;
+	struct in_addr ip;
+	int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP));
+
+	if (s < 0) {
+		perror("announce: socket");
+		return 1;
+	}
+	memset(sll.sll_addr, 0xff, 6);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "%15s %31s", name, addr) != 2 || !inet_aton(addr, &ip)) {
+			fprintf(stderr, "announce: expected IFNAME IPv4-ADDRESS: %s", line);
+			return 1;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, name, sizeof(name));
+		sll.sll_ifindex = (int)if_nametoindex(name);
+		if (!sll.sll_ifindex || ioctl(s, SIOCGIFHWADDR, &ifr) < 0) {
+			perror(name);
+			return 1;
+		}
+		announce_frame(f, (unsigned char *)ifr.ifr_hwaddr.sa_data, false, &ip);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			perror("announce: send");
+			return 1;
+		}
+		printf("%s %s %ld.%09ld\n", name, addr, (long)ts.tv_sec, ts.tv_nsec);
+		nanosleep(&gap, NULL);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
@@ -32,6 +79,8 @@ int main(int argc, char **argv)
 	int s, rarp;
 	int burst = argc == 6 && strcmp(argv[2], "garps") == 0;
 
+	if (argc == 4 && strcmp(argv[1], "-") == 0 && strcmp(argv[2], "list") == 0)
+		return announce_list(atol(argv[3]));
 	if (burst && inet_aton(argv[3], &ip))
 		argv[2] = (char *)"garp", argc = 4;
 	if (argc < 3 || (strcmp(argv[2], "garp") == 0 && (argc != 4 || !inet_aton(argv[3], &ip))) ||
