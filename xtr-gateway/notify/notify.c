@@ -166,11 +166,13 @@ static bool answer_allowed(struct xtr_notify *n, double now)
  * Packs env (direction, sender, receiver, sessions, sequence filled here)
  * for the FHR id of session rsession, signed with dynamic-eid d's key, and
  * sends it to dst:port from our address local; the packed length, 0 if it
- * did not fit. seq comes from tx.
+ * did not fit. seq comes from tx; a reliable env is only packed (the
+ * caller keeps it in tx, which sends it).
  */
 static size_t pack_send(struct xtr_notify *n, int d, struct notify_tx *tx, const char *id,
 			uint64_t rsession, const struct lisp_addr *local,
-			const struct lisp_addr *dst, uint16_t port, Vmroam__Notify__Envelope *env)
+			const struct lisp_addr *dst, uint16_t port, Vmroam__Notify__Envelope *env,
+			bool reliable)
 {
 	char me[LISP_ADDR_STRLEN] = "";
 	size_t len;
@@ -184,25 +186,37 @@ static size_t pack_send(struct xtr_notify *n, int d, struct notify_tx *tx, const
 	env->session = n->session;
 	env->receiver_session = rsession;
 	env->dynamic_eid = (char *)(uintptr_t)n->conf->dyneids[d].name;
-	env->seq = notify_tx_next(tx);
+	env->seq = reliable ? notify_tx_next_reliable(tx) : notify_tx_next(tx);
 	len = notify_pack(n->keys[d], env->instance_id, env, n->out, sizeof(n->out));
-	if (len)
+	if (len && !reliable)
 		n->io.send(n->io.arg, local, dst, port, n->out, len);
 	return len;
 }
 
-/* Sends env to p; if reliable, keeps it for retransmission under key. */
+static void resend(void *arg, const uint8_t *buf, size_t len)
+{
+	struct peer *p = ((void **)arg)[1];
+	struct xtr_notify *n = ((void **)arg)[0];
+
+	n->io.send(n->io.arg, &p->local, &p->addr, p->port, buf, len);
+}
+
+/*
+ * Sends env to p; if reliable, keeps it for retransmission under key, and
+ * sends it when the send window has room.
+ */
 static void send_env(struct xtr_notify *n, struct peer *p, Vmroam__Notify__Envelope *env,
 		     bool reliable, const char *key, double now)
 {
+	void *args[2] = { n, p };
 	size_t len = pack_send(n, p->dyn, &p->tx, p->id, p->rx.session, &p->local, &p->addr,
-			       p->port, env);
+			       p->port, env, reliable);
 
 	if (!len)
 		return;
 	p->c.sent++;
-	if (reliable)
-		notify_tx_keep(&p->tx, env->seq, key, n->out, len, now);
+	if (reliable && notify_tx_keep(&p->tx, env->seq, key, n->out, len, now))
+		notify_tx_due(&p->tx, now, resend, args);
 }
 
 static void init_ack(Vmroam__Notify__Envelope *env, Vmroam__Notify__Ack *ack, uint64_t seq,
@@ -637,7 +651,7 @@ static void answer(struct xtr_notify *n, const Vmroam__Notify__Envelope *in, int
 		ack.status = -ESTALE;
 	}
 	/* the sequence numbers an FHR sees from us keep growing: the peer's, or one above all */
-	pack_send(n, d, p ? &p->tx : &one, in->sender, in->session, dst, src, sport, &env);
+	pack_send(n, d, p ? &p->tx : &one, in->sender, in->session, dst, src, sport, &env, false);
 	n->answer_seq = one.seq;
 }
 
@@ -730,9 +744,13 @@ static void dispatch(struct xtr_notify *n, struct peer *p, const Vmroam__Notify_
 		send_env(n, p, &out, false, NULL, now);
 		free(refused);
 		break;
-	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
-		notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
+	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK: {
+		void *args[2] = { n, p };
+
+		if (notify_tx_ack(&p->tx, env->ack->seq, NULL, 0))
+			notify_tx_due(&p->tx, now, resend, args); /* the room it made */
 		break;
+	}
 	case VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE:
 		p->their_digest = env->keepalive->digest;
 		p->their_quiet = env->keepalive->pending == 0;
@@ -787,7 +805,7 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 			    n->conf->dyneids[d].notify_peer_limit);
 		goto out;
 	}
-	rc = notify_rx_accept(&p->rx, env->session, env->seq);
+	rc = notify_rx_accept(&p->rx, env->session, env->seq, notify_is_reliable(env));
 	if (rc < 0) {
 		p->c.replays++;
 		n->c.replays++;
@@ -812,14 +830,6 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 	dispatch(n, p, env, now);
 out:
 	vmroam__notify__envelope__free_unpacked(env, NULL);
-}
-
-static void resend(void *arg, const uint8_t *buf, size_t len)
-{
-	struct peer *p = ((void **)arg)[1];
-	struct xtr_notify *n = ((void **)arg)[0];
-
-	n->io.send(n->io.arg, &p->local, &p->addr, p->port, buf, len);
 }
 
 static void keepalive(struct xtr_notify *n, struct peer *p, double now)
