@@ -28,7 +28,8 @@
 
 #define TOMB_LIFE   60.0 /* s a departed EID's version is kept (delayed datagrams) */
 #define TOMBS_MAX   4096 /* per peer; the oldest goes first */
-#define ANSWERS_RPS 50.0 /* answers to Hellos and to datagrams for an earlier life of ours */
+/* per dynamic-eid and second: answers to Hellos and to datagrams for an earlier life of ours */
+#define ANSWERS_RPS 50.0
 
 /* An EID a peer reported: the version applied; a tombstone when it departed. */
 struct peer_eid {
@@ -61,6 +62,11 @@ struct peer {
 	struct xtr_notify_peer_counters c;
 };
 
+/* A token bucket: answers to datagrams that prove nothing about their freshness. */
+struct answer_bucket {
+	double tokens, at;
+};
+
 struct xtr_notify {
 	struct xtr_notify_io io;
 	struct etr *etr;
@@ -71,7 +77,12 @@ struct xtr_notify {
 	uint64_t session;
 	uint64_t answer_seq; /* answers to an FHR we have no peer for yet; peers start above */
 	char name[64];
-	double tokens, tokens_at; /* the answers' token bucket */
+	/*
+	 * The answers' token buckets, one per dynamic-eid (its key signs what
+	 * is answered): a replayed capture of one tenant's Hellos spends only
+	 * that tenant's, and their number is the configuration's.
+	 */
+	struct answer_bucket *buckets;
 	struct xtr_notify_counters c;
 	struct log_rate rl, rl_info;
 	uint8_t out[NOTIFY_MAX];
@@ -85,7 +96,6 @@ struct xtr_notify *xtr_notify_new(const struct xtr_notify_io *io, struct etr *et
 	n->etr = etr;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->session = notify_session_now();
-	n->tokens = ANSWERS_RPS;
 	return n;
 }
 
@@ -95,6 +105,8 @@ static void free_keys(struct xtr_notify *n)
 		lisp_auth_key_free(n->keys[i]);
 	free(n->keys);
 	n->keys = NULL;
+	free(n->buckets);
+	n->buckets = NULL;
 }
 
 static void peer_free(struct peer *p)
@@ -130,6 +142,9 @@ void xtr_notify_configure(struct xtr_notify *n, const struct xtr_conf *conf)
 	free_keys(n);
 	n->conf = conf;
 	n->keys = xcalloc(conf->ndyneids + 1, sizeof(*n->keys));
+	n->buckets = xcalloc(conf->ndyneids + 1, sizeof(*n->buckets));
+	for (size_t i = 0; i < conf->ndyneids; i++)
+		n->buckets[i].tokens = ANSWERS_RPS;
 	for (size_t i = 0; i < conf->ndyneids; i++)
 		if (conf->dyneids[i].has_notify_key)
 			n->keys[i] = lisp_auth_key_new(conf->dyneids[i].notify_key,
@@ -147,18 +162,23 @@ bool xtr_notify_enabled(const struct xtr_conf *conf)
 	return false;
 }
 
-/* One answer to a datagram that proved nothing about its freshness: within the token bucket? */
-static bool answer_allowed(struct xtr_notify *n, double now)
+/*
+ * One answer to a datagram of dynamic-eid d that proved nothing about its
+ * freshness: within d's token bucket?
+ */
+static bool answer_allowed(struct xtr_notify *n, int d, double now)
 {
-	n->tokens += (now - n->tokens_at) * ANSWERS_RPS;
-	n->tokens_at = now;
-	if (n->tokens > ANSWERS_RPS)
-		n->tokens = ANSWERS_RPS;
-	if (n->tokens < 1) {
+	struct answer_bucket *b = &n->buckets[d];
+
+	b->tokens += (now - b->at) * ANSWERS_RPS;
+	b->at = now;
+	if (b->tokens > ANSWERS_RPS)
+		b->tokens = ANSWERS_RPS;
+	if (b->tokens < 1) {
 		n->c.answers_limited++;
 		return false;
 	}
-	n->tokens--;
+	b->tokens--;
 	return true;
 }
 
@@ -638,7 +658,7 @@ static void answer(struct xtr_notify *n, const Vmroam__Notify__Envelope *in, int
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__Ack ack;
 
-	if (!answer_allowed(n, now))
+	if (!answer_allowed(n, d, now))
 		return;
 	init_ack(&env, &ack, in->seq, 0);
 	if (in->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_HELLO) {
