@@ -122,10 +122,12 @@ addrs 198.18.100.0 "$B" >"$WORK/base"
 cat "$WORK/big" "$WORK/base" >"$WORK/all"
 vms_addr() { sed "s|.*|addr $2 &/32 dev vm|" "$3" | ip -n "$(ns "vms$1")" -b -; }
 garps() { sed 's/^/vm /' "$2" | nsx "vms$1" "$BIN/announce" - list "$GAP_US" >"$3"; }
-# EID LOCATOR TIME lines of each daemon's view (TIME: when it took that view)
+# EID LOCATOR TIME lines of each daemon's view (TIME: when it took that view; the Map-Server's:
+# when its registrants' locators became what they are, not last_registered, which each refresh
+# moves)
 norm='sub("^\\[[0-9]+\\] *"; "") | sub("/32$"; "")'
 view_ms() { ctl ms -j show lisp site DC | jq -r ".sites[].prefixes[] | select(.registered and (.eid_prefix | test(\"/32\$\")))
-	| \"\(.eid_prefix | $norm) \([.registrants[].locators[].address] | unique | join(\",\")) \(.last_registered)\""; }
+	| \"\(.eid_prefix | $norm) \([.registrants[].locators[].address] | unique | join(\",\")) \([.registrants[].since] | max)\""; }
 view_gw() { # the gateway's own hosts (registered) and its away entries
 	ctl "$1" -j show lisp dynamic-eid | jq -r ".dynamic_eids[] | select(.registered)
 		| \"\(.eid | $norm) $2 \(.since)\""
@@ -161,7 +163,9 @@ retry 120 dc1_ok || echo "bench_failover: only $(agree "$WORK/all" 192.0.2.10 ms
 echo "bench_failover: $((V + B)) VMs registered from DC1 in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 t0=$EPOCHREALTIME
 for round in 1 2 3; do # the branch's ITR asks for each VM (lig: the map-cache takes the answer)
-	awk 'NR == FNR { have[$1] = 1; next } !($1 in have)' "$WORK/v.branch" "$WORK/all" 2>/dev/null |
+	# (FILENAME, not NR == FNR: the map-cache's view is empty at first, and then NR == FNR
+	# would hold for every line of the second file, and nothing be asked)
+	awk 'FILENAME == ARGV[1] { have[$1] = 1; next } !($1 in have)' "$WORK/v.branch" "$WORK/all" |
 		while read -r a; do ctl branch lig instance-id 100 "$a" >/dev/null 2>&1 || true; done
 	views
 	[ "$(agree "$WORK/all" 192.0.2.10 branch)" -lt $((V + B)) ] || break
