@@ -40,9 +40,10 @@
 #define CORRECT_GAP   1.0 /* s: corrections of one VM's cache for one host, at most */
 #define ADDRS_REFRESH 1.0 /* s: the interface's prefixes are read again after */
 #define ADDRS_MAX     16
-#define LATER_MAX     256  /* locality probes waiting (a tentative address, a rate limit) */
-#define LATER_AFTER   1.2  /* s: a tentative address's (after DAD: one retransmission, 1 s) */
-#define STEAL_WAIT    0.05 /* s: a VM that stays: its answer awaited at most */
+#define LATER_MAX     256	/* locality probes waiting (a tentative address, a rate limit) */
+#define LATER_AFTER   1.2	/* s: a tentative address's (after DAD: one retransmission, 1 s) */
+#define STEAL_WAIT    0.05	/* s: a VM that stays: its answer awaited at most */
+#define DETECT_RCVBUF (8 << 20) /* bytes of frames waiting (kernel memory): ~6000 answers */
 
 struct psock;
 
@@ -1093,6 +1094,7 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	struct ifreq ifr = { 0 };
+	int rcvbuf = DETECT_RCVBUF;
 
 	sll.sll_ifindex = (int)if_nametoindex(s->name);
 	if (!sll.sll_ifindex)
@@ -1102,6 +1104,10 @@ static bool open_one(struct fhr_daemon *d, struct psock *s)
 		fatal("detect: AF_PACKET socket: %s", strerror(errno));
 	if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		fatal("detect: %s: BPF filter: %s", s->name, strerror(errno));
+	/* a walk's probes are answered at once, one frame per EID: the default buffer (208 KiB,
+	 * ~160 frames) dropped the answers past it, and those EIDs departed */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(s->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		fatal("detect: %s: bind: %s", s->name, strerror(errno));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.15s", s->name);
