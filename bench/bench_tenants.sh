@@ -28,6 +28,33 @@ GAP_US=${GAP_US:-2000}
 HZ=$(getconf CLK_TCK)
 [ "$N" -ge 1 ] && [ "$N" -le 1000 ] || { echo "TENANTS: 1..1000 (a bridge has 1024 ports)"; exit 2; }
 
+# The kernel's ARP and ND tables are one for all namespaces, with one limit (gc_thresh3, 1024
+# by default): the gateway's neighbours (one per tenant) and each tenant's own (the gateway,
+# its VM) overflowed it ("neighbor table overflow": datagrams dropped, 512 channels of 1000 up
+# after 5 min). Raised for the run as an operator of such a gateway raises them (never
+# lowered), and put back on exit unless someone changed them meanwhile.
+NEIGH_SET=()
+neigh_raise() { # FILE VALUE
+	local old
+	old=$(cat "$1")
+	[ "$old" -lt "$2" ] || return 0
+	echo "$2" >"$1"
+	NEIGH_SET+=("$1 $old $2")
+}
+neigh_restore() {
+	local f old new
+	for e in "${NEIGH_SET[@]}"; do
+		read -r f old new <<<"$e"
+		[ "$(cat "$f")" = "$new" ] && echo "$old" >"$f"
+	done
+}
+trap 'neigh_restore; cleanup' EXIT
+for v in 4 6; do
+	neigh_raise "/proc/sys/net/ipv$v/neigh/default/gc_thresh1" $((N * 4))
+	neigh_raise "/proc/sys/net/ipv$v/neigh/default/gc_thresh2" $((N * 8))
+	neigh_raise "/proc/sys/net/ipv$v/neigh/default/gc_thresh3" $((N * 16))
+done
+
 # the tenant's uplink address on the gateway's bridge (198.18.0.0/21)
 up_addr() { echo "198.18.$((($1 + 1) / 256)).$((($1 + 1) % 256))"; }
 
