@@ -61,10 +61,22 @@ void gw_configure(struct fhr *f, const struct fhr_conf *conf, double now)
 	}
 }
 
-/* Packs and sends env to gateway g; reliable ones are kept under key until acknowledged. */
+static void resend(void *arg, const uint8_t *buf, size_t len)
+{
+	struct fhr *f = ((void **)arg)[0];
+	struct gw *g = ((void **)arg)[1];
+
+	f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, buf, len);
+}
+
+/*
+ * Packs and sends env to gateway g; reliable ones are kept under key until
+ * acknowledged, and sent when the send window has room.
+ */
 static void send_env(struct fhr *f, struct gw *g, Vmroam__Notify__Envelope *env, bool reliable,
 		     const char *key, double now)
 {
+	void *args[2] = { f, g };
 	size_t len;
 
 	env->instance_id = g->iid;
@@ -74,14 +86,15 @@ static void send_env(struct fhr *f, struct gw *g, Vmroam__Notify__Envelope *env,
 	env->session = g->session;
 	env->receiver_session = g->rx.session;
 	env->dynamic_eid = (char *)(uintptr_t)f->conf->dyneids[g->dyn].name;
-	env->seq = notify_tx_next(&g->tx);
+	env->seq = reliable ? notify_tx_next_reliable(&g->tx) : notify_tx_next(&g->tx);
 	len = notify_pack(g->key, g->iid, env, f->out, sizeof(f->out));
 	if (!len)
 		return;
-	f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, f->out, len);
 	g->sent++;
-	if (reliable)
-		notify_tx_keep(&g->tx, env->seq, key, f->out, len, now);
+	if (!reliable)
+		f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, f->out, len);
+	else if (notify_tx_keep(&g->tx, env->seq, key, f->out, len, now))
+		notify_tx_due(&g->tx, now, resend, args);
 }
 
 static void fill_event(const struct fhr *f, const struct fhr_eid *e, Vmroam__Notify__EventKind kind,
@@ -315,8 +328,9 @@ static void resync_acked(struct fhr *f, struct gw *g, const uint8_t *buf, size_t
 	vmroam__notify__envelope__free_unpacked(env, NULL);
 }
 
-static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack)
+static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack, double now)
 {
+	void *args[2] = { f, g };
 	char key[64] = "", a[LISP_ADDR_STRLEN];
 	struct lisp_prefix p;
 	uint8_t *buf;
@@ -338,6 +352,7 @@ static void on_ack(struct fhr *f, struct gw *g, const Vmroam__Notify__Ack *ack)
 	if (!buf)
 		return;
 	g->acked++;
+	notify_tx_due(&g->tx, now, resend, args); /* the room it made in the send window */
 	if (ack->status < 0) {
 		f->c.refused_by_gw++;
 		log_warn_rl(&f->rl, "fhr: gateway %s refused %s: %s",
@@ -522,7 +537,7 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 		memset(&g->rx, 0, sizeof(g->rx));
 		g->hello_seq = 0;
 	}
-	rc = notify_rx_accept(&g->rx, env->session, env->seq);
+	rc = notify_rx_accept(&g->rx, env->session, env->seq, notify_is_reliable(env));
 	if (rc < 0) {
 		f->c.replays++;
 		g->replays++;
@@ -553,7 +568,7 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 	g->heard = g->up = true;
 	switch (env->body_case) {
 	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
-		on_ack(f, g, env->ack);
+		on_ack(f, g, env->ack, now);
 		break;
 	case VMROAM__NOTIFY__ENVELOPE__BODY_MOVED_AWAY:
 		on_moved_away(f, g, env->moved_away, now);
@@ -568,14 +583,6 @@ void fhr_input(struct fhr *f, const struct lisp_addr *src, uint16_t sport, const
 	}
 out:
 	vmroam__notify__envelope__free_unpacked(env, NULL);
-}
-
-static void resend(void *arg, const uint8_t *buf, size_t len)
-{
-	struct fhr *f = ((void **)arg)[0];
-	struct gw *g = ((void **)arg)[1];
-
-	f->io.send(f->io.arg, &g->addr, NOTIFY_PORT, buf, len);
 }
 
 void gw_tick(struct fhr *f, double now)

@@ -509,7 +509,7 @@ void fhr_hv_input(struct fhr_hv *h, const struct lisp_addr *src, uint16_t sport,
 		ack(h, k, iid, env->sender, src, sport, env->seq, -EBUSY);
 		goto out;
 	}
-	rc = notify_rx_accept(&s->rx, env->session, env->seq);
+	rc = notify_rx_accept(&s->rx, env->session, env->seq, notify_is_reliable(env));
 	if (rc < 0) {
 		h->c.replays++;
 		if (rc == -EALREADY) /* a retransmission whose Ack was lost: again */

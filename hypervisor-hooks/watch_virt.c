@@ -148,7 +148,7 @@ static struct peer *peer_for(struct vw *w, const struct hv_tenant *t, const stru
 	snprintf(p->tenant, sizeof(p->tenant), "%s", t->name);
 	p->key = lisp_auth_key_new(t->key, t->keylen);
 	notify_tx_init(&p->tx, w->session);
-	p->tx.seq = w->session; /* an Ack from an earlier run never matches */
+	p->tx.rseq = w->session; /* an Ack from an earlier run never matches */
 	return p;
 }
 
@@ -167,7 +167,6 @@ static void resend(void *arg, const uint8_t *buf, size_t len)
 {
 	struct resend_arg *r = arg;
 
-	r->w->c.retransmits++;
 	send_to(r->w, r->p, buf, len);
 }
 
@@ -208,7 +207,7 @@ static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind,
 			unsteer(w, d->name);
 		return 0;
 	}
-	seq = notify_tx_next(&p->tx);
+	seq = notify_tx_next_reliable(&p->tx);
 	len = hv_event_pack(w->conf, t, d, kind, reason, "virtwatch", wall(), w->session, seq,
 			    w->buf, sizeof(w->buf));
 	if (!len) {
@@ -219,9 +218,13 @@ static uint64_t tell(struct vw *w, const struct hv_domain *d, enum hv_kind kind,
 	}
 	if (runs && !steer_through(w, d->name, p, seq))
 		unsteer(w, d->name);
-	send_to(w, p, w->buf, len);
 	/* per domain only the newest news matter: it replaces an older unacknowledged one */
-	notify_tx_keep(&p->tx, seq, d->uuid[0] ? d->uuid : d->name, w->buf, len, ev_now(w->loop));
+	if (notify_tx_keep(&p->tx, seq, d->uuid[0] ? d->uuid : d->name, w->buf, len,
+			   ev_now(w->loop))) {
+		struct resend_arg r = { w, p };
+
+		notify_tx_due(&p->tx, ev_now(w->loop), resend, &r); /* now, if there is room */
+	}
 	w->c.sent++;
 	log_info("virtwatch: %s: %s: %s told to FHR %s (tenant %s)", d->name, reason,
 		 hv_kind_name(kind), lisp_addr_format(&fhr, a, sizeof(a)), t->name);
@@ -854,6 +857,11 @@ static void take_ack(struct vw *w, const uint8_t *buf, size_t len)
 			continue; /* another tenant's key for the same instance-id */
 		mine = env->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
 		       notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
+		if (mine) {
+			struct resend_arg r = { w, p };
+
+			notify_tx_due(&p->tx, ev_now(w->loop), resend, &r); /* the room it made */
+		}
 		for (size_t k = 0; mine && k < w->nmigs; k++) {
 			struct mig *m = &w->migs[k];
 
@@ -930,8 +938,10 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 	for (size_t i = 0; i < w->npeers; i++) {
 		struct resend_arg r = { w, &w->peers[i] };
+		uint64_t before = w->peers[i].tx.retransmits;
 
 		notify_tx_due(&w->peers[i].tx, ev_now(loop), resend, &r);
+		w->c.retransmits += w->peers[i].tx.retransmits - before;
 	}
 }
 

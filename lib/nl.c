@@ -2,12 +2,15 @@
  * A netlink request and its answers through libmnl (rtnetlink), for the
  * daemons' routes and neighbours. libmnl builds and walks the messages and
  * attributes and checks the answers' sequence numbers and port; what is
- * left here is one socket's receive buffer and the route requests.
+ * left here is one socket's receive buffer and the route requests (and the
+ * one qdisc request).
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <linux/if_addr.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -265,6 +268,70 @@ int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oi
 	return 0;
 }
 
+/* The first address of an interface's, of a family (nl_if_addr()). */
+struct first_addr {
+	int ifindex;
+	unsigned char family;
+	struct lisp_addr addr;
+	bool found;
+};
+
+static int addr_attr(const struct nlattr *a, void *data)
+{
+	struct lisp_addr *v = data; /* [0] IFA_ADDRESS, [1] IFA_LOCAL */
+	uint16_t len = mnl_attr_get_payload_len(a), type = mnl_attr_get_type(a);
+
+	if ((type != IFA_ADDRESS && type != IFA_LOCAL) || (len != 4 && len != 16))
+		return MNL_CB_OK;
+	if (len == 4)
+		lisp_addr_set_v4(&v[type == IFA_LOCAL], mnl_attr_get_payload(a));
+	else
+		lisp_addr_set_v6(&v[type == IFA_LOCAL], mnl_attr_get_payload(a));
+	return MNL_CB_OK;
+}
+
+static int first_addr_one(const struct nlmsghdr *r, void *data)
+{
+	struct first_addr *f = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(r);
+	struct lisp_addr v[2] = { { .afi = LISP_AFI_NONE }, { .afi = LISP_AFI_NONE } };
+
+	if (f->found || r->nlmsg_type != RTM_NEWADDR ||
+	    mnl_nlmsg_get_payload_len(r) < sizeof(*ifa) || (int)ifa->ifa_index != f->ifindex ||
+	    ifa->ifa_family != f->family)
+		return MNL_CB_OK;
+	mnl_attr_parse(r, sizeof(*ifa), addr_attr, v);
+	/* (as getifaddrs(): the local address, IFA_ADDRESS being the peer's on a point-to-point) */
+	f->addr = v[1].afi != LISP_AFI_NONE ? v[1] : v[0];
+	f->found = f->addr.afi != LISP_AFI_NONE;
+	return MNL_CB_OK;
+}
+
+int nl_if_addr(struct nl *nl, int ifindex, uint16_t afi, struct lisp_addr *out)
+{
+	uint8_t buf[64] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct first_addr f = { .ifindex = ifindex,
+				.family = afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6 };
+	struct ifaddrmsg *ifa;
+	int one = 1, rc;
+
+	/* the kernel then dumps that interface's addresses alone (else all: filtered here) */
+	setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+	nh->nlmsg_type = RTM_GETADDR;
+	nh->nlmsg_flags = NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nh, sizeof(*ifa));
+	ifa->ifa_family = f.family;
+	ifa->ifa_index = (uint32_t)ifindex;
+	rc = exchange(nl, nh, first_addr_one, &f);
+	if (rc < 0)
+		return rc;
+	if (!f.found)
+		return -ENOENT;
+	*out = f.addr;
+	return 0;
+}
+
 int nl_neigh_stale(struct nl *nl, int ifindex, const struct lisp_addr *a, const uint8_t mac[6])
 {
 	uint8_t buf[96] __attribute__((aligned(4)));
@@ -293,5 +360,21 @@ int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a)
 	nd->ndm_family = a->afi == LISP_AFI_IPV4 ? AF_INET : AF_INET6;
 	nd->ndm_ifindex = ifindex;
 	put_addr(nh, NDA_DST, a);
+	return nl_talk(nl, nh);
+}
+
+int nl_qdisc_noqueue(struct nl *nl, int ifindex)
+{
+	uint8_t buf[64] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tc;
+
+	nh->nlmsg_type = RTM_NEWQDISC;
+	nh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	tc = mnl_nlmsg_put_extra_header(nh, sizeof(*tc));
+	tc->tcm_family = AF_UNSPEC;
+	tc->tcm_ifindex = ifindex;
+	tc->tcm_parent = TC_H_ROOT;
+	mnl_attr_put_strz(nh, TCA_KIND, "noqueue");
 	return nl_talk(nl, nh);
 }

@@ -48,9 +48,21 @@ int nl_route_get(struct nl *nl, const struct lisp_addr *dst, struct lisp_addr *v
  * 0, -ENETUNREACH (none) or -errno.
  */
 int nl_route_default(struct nl *nl, uint16_t afi, struct lisp_addr *via, int *oif);
+/*
+ * The first address of family afi of interface ifindex (the local one of
+ * a point-to-point), in the kernel's order, as getifaddrs() would give it
+ * but without dumping every interface: 0, -ENOENT (none) or -errno.
+ */
+int nl_if_addr(struct nl *nl, int ifindex, uint16_t afi, struct lisp_addr *out);
 /* The neighbour entry of a on ifindex is mac, STALE (used at once, confirmed after): 0 or -errno. */
 int nl_neigh_stale(struct nl *nl, int ifindex, const struct lisp_addr *a, const uint8_t mac[6]);
 /* Deletes the neighbour entry of a on ifindex: 0, -ENOENT (none) or -errno. */
 int nl_neigh_del(struct nl *nl, int ifindex, const struct lisp_addr *a);
+/*
+ * Makes noqueue the root qdisc of ifindex (before it is up, no default
+ * qdisc is ever made): for a device that never stops its queues, as TUN,
+ * whose multi-queue default is 256 pfifo_fast qdiscs. 0 or -errno.
+ */
+int nl_qdisc_noqueue(struct nl *nl, int ifindex);
 
 #endif /* LIB_NL_H */

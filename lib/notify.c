@@ -193,30 +193,43 @@ Vmroam__Notify__Envelope *notify_unpack(struct lisp_auth_key *k, const uint8_t *
 	return env;
 }
 
-int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq)
+bool notify_is_reliable(const Vmroam__Notify__Envelope *env)
+{
+	return env->body_case != VMROAM__NOTIFY__ENVELOPE__BODY_ACK &&
+	       env->body_case != VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE;
+}
+
+/* Slides one space's window (top, window) over seq: 0, or -EALREADY. */
+static int window_accept(uint64_t *top, uint64_t *window, uint64_t seq)
 {
 	uint64_t d;
 
+	if (seq > *top) {
+		d = seq - *top;
+		*window = d >= NOTIFY_WINDOW ? 1 : *window << d | 1;
+		*top = seq;
+		return 0;
+	}
+	d = *top - seq;
+	if (d >= NOTIFY_WINDOW || (*window >> d & 1))
+		return -EALREADY;
+	*window |= 1ull << d;
+	return 0;
+}
+
+int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq, bool reliable)
+{
 	if (session < r->session)
 		return -ESTALE;
 	if (session > r->session) {
 		memset(r, 0, sizeof(*r));
 		r->session = session;
-		r->top = seq;
-		r->window = 1;
+		window_accept(reliable ? &r->top : &r->utop, reliable ? &r->window : &r->uwindow,
+			      seq);
 		return NOTIFY_RX_NEW_SESSION;
 	}
-	if (seq > r->top) {
-		d = seq - r->top;
-		r->window = d >= 64 ? 1 : r->window << d | 1;
-		r->top = seq;
-		return 0;
-	}
-	d = r->top - seq;
-	if (d >= 64 || (r->window >> d & 1))
-		return -EALREADY;
-	r->window |= 1ull << d;
-	return 0;
+	return window_accept(reliable ? &r->top : &r->utop, reliable ? &r->window : &r->uwindow,
+			     seq);
 }
 
 void notify_rx_done(struct notify_rx *r, uint64_t seq, int32_t status)
@@ -258,6 +271,11 @@ uint64_t notify_tx_next(struct notify_tx *t)
 	return ++t->seq;
 }
 
+uint64_t notify_tx_next_reliable(struct notify_tx *t)
+{
+	return ++t->rseq;
+}
+
 static void drop_at(struct notify_tx *t, size_t i)
 {
 	free(t->q[i].buf);
@@ -290,7 +308,8 @@ bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const ui
 	p->seq = seq;
 	snprintf(p->key, sizeof(p->key), "%s", key ? key : "");
 	p->backoff = 0.2;
-	p->next = now + p->backoff;
+	p->next = INFINITY; /* notify_tx_due() sends it when the window has room */
+	(void)now;
 	p->buf = xmalloc(len);
 	memcpy(p->buf, buf, len);
 	p->len = len;
@@ -337,9 +356,20 @@ bool notify_tx_cancel(struct notify_tx *t, const char *key)
 void notify_tx_due(struct notify_tx *t, double now,
 		   void (*send)(void *arg, const uint8_t *buf, size_t len), void *arg)
 {
-	for (size_t i = 0; i < t->n; i++) {
+	/*
+	 * In flight: the messages less than NOTIFY_WINDOW numbers above the
+	 * oldest waiting (q is in seq order): the receiver's window holds
+	 * them all, whatever it has seen since.
+	 */
+	for (size_t i = 0; i < t->n && t->q[i].seq - t->q[0].seq < NOTIFY_WINDOW; i++) {
 		struct notify_pending *p = &t->q[i];
 
+		if (!p->sent) {
+			send(arg, p->buf, p->len);
+			p->sent = true;
+			p->next = now + p->backoff;
+			continue;
+		}
 		if (p->next > now)
 			continue;
 		send(arg, p->buf, p->len);

@@ -97,59 +97,79 @@ Vmroam__Notify__Envelope *notify_unpack(struct lisp_auth_key *k, const uint8_t *
 					int *err);
 
 /*
- * The receiver's view of one sender: its session, a 64-message replay
- * window, and the status of the reliable messages in the window (to
- * acknowledge a retransmission whose Ack was lost, again, with it).
+ * The receiver's view of one sender: its session, and per sequence space
+ * a 64-message replay window, with the status of the reliable messages
+ * in the window (to acknowledge a retransmission whose Ack was lost,
+ * again, with it). A sender numbers its reliable messages (all but Ack
+ * and Keepalive) and the rest in two spaces, and has at most
+ * NOTIFY_WINDOW reliable ones unacknowledged (notify_tx): so every
+ * retransmission is inside the window, however many Acks and Keepalives
+ * went since, and is acknowledged again rather than refused as too old.
  */
 #define NOTIFY_WINDOW 64
 struct notify_rx {
-	uint64_t session, top, window; /* window bit i: top - i seen */
+	uint64_t session;
+	uint64_t top, window;	/* reliable messages: window bit i: top - i seen */
+	uint64_t utop, uwindow; /* the others (Ack, Keepalive), the same */
 	uint64_t done_seq[NOTIFY_WINDOW];
 	int32_t done_status[NOTIFY_WINDOW];
 };
 
+/* Is env reliable (retransmitted until acknowledged: all but Ack and Keepalive)? */
+bool notify_is_reliable(const Vmroam__Notify__Envelope *env);
+
 #define NOTIFY_RX_NEW_SESSION 1
 /*
- * Accepts (session, seq) or refuses it: 0, NOTIFY_RX_NEW_SESSION (the
- * sender restarted: resynchronise), -ESTALE (an older session) or
- * -EALREADY (seen before, or too old for the window). Changes r only when
- * it accepts: call it after every other check of the datagram.
+ * Accepts (session, seq) of the reliable messages' space or the other
+ * one, or refuses it: 0, NOTIFY_RX_NEW_SESSION (the sender restarted:
+ * resynchronise), -ESTALE (an older session) or -EALREADY (seen before,
+ * or too old for the window). Changes r only when it accepts: call it
+ * after every other check of the datagram.
  */
-int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq);
+int notify_rx_accept(struct notify_rx *r, uint64_t session, uint64_t seq, bool reliable);
 /* Remembers the status a reliable message (session's seq) was acknowledged with. */
 void notify_rx_done(struct notify_rx *r, uint64_t seq, int32_t status);
 /* The status seq of the current session was acknowledged with: 0, or -ENOENT if not known. */
 int notify_rx_status(const struct notify_rx *r, uint64_t seq, int32_t *status);
 
 /*
- * The sender's side of one peer: sequence numbers and the messages that
- * wait for their Ack, retransmitted 0.2, 0.4 ... 2 s apart. A message
- * about an EID replaces an unacknowledged older one about the same EID
- * (per-EID order: only the newest state matters).
+ * The sender's side of one peer: sequence numbers and the reliable
+ * messages that wait for their Ack. Only the NOTIFY_WINDOW oldest of them
+ * are in flight (sent, retransmitted 0.2, 0.4 ... 2 s apart); the others
+ * wait unsent until Acks make room. A message about an EID replaces an
+ * unacknowledged older one about the same EID (per-EID order: only the
+ * newest state matters), sent or not.
  */
 #define NOTIFY_TXQ_MAX 4096
 
 struct notify_pending {
 	uint64_t seq;
 	char key[64]; /* what it is about ("" for none): a newer one with the key replaces it */
-	double next, backoff;
+	double next, backoff; /* next: INFINITY while not sent (outside the send window) */
 	unsigned tries;
+	bool sent;
 	size_t len;
 	uint8_t *buf;
 };
 
 struct notify_tx {
-	uint64_t session, seq;
-	struct notify_pending *q;
+	uint64_t session, seq, rseq; /* the last seq of the others, of the reliable messages */
+	struct notify_pending *q;    /* in seq order */
 	size_t n, cap;
 	uint64_t retransmits, replaced, dropped;
 };
 
 void notify_tx_init(struct notify_tx *t, uint64_t session);
 void notify_tx_free(struct notify_tx *t);
-/* The next sequence number to put in an Envelope. */
+/* The next sequence number to put in an Envelope: an Ack or a Keepalive. */
 uint64_t notify_tx_next(struct notify_tx *t);
-/* Keeps a sent datagram until its Ack; false when the queue is full (it is dropped, counted). */
+/* The next one for a reliable message (then kept: notify_tx_keep). */
+uint64_t notify_tx_next_reliable(struct notify_tx *t);
+/*
+ * Keeps a reliable datagram (not sent yet) until its Ack; false when the
+ * queue is full (it is dropped, counted). notify_tx_due() sends it when
+ * the send window has room.
+ */
 bool notify_tx_keep(struct notify_tx *t, uint64_t seq, const char *key, const uint8_t *buf,
 		    size_t len, double now);
 /* An Ack: forgets the message (its key copied to key when not NULL); false if none waited. */
@@ -161,7 +181,11 @@ bool notify_tx_ack(struct notify_tx *t, uint64_t seq, char *key, size_t keylen);
 uint8_t *notify_tx_take(struct notify_tx *t, uint64_t seq, char *key, size_t keylen, size_t *len);
 /* Forgets the message kept under key, if one is; true if one was. */
 bool notify_tx_cancel(struct notify_tx *t, const char *key);
-/* Calls send for each message due for retransmission. */
+/*
+ * Calls send for each message due for retransmission and for each one
+ * not sent yet that the send window now has room for: after a keep, an
+ * Ack, and on the daemon's tick.
+ */
 void notify_tx_due(struct notify_tx *t, double now,
 		   void (*send)(void *arg, const uint8_t *buf, size_t len), void *arg);
 /* Forgets everything (the peer restarted or died: a resync follows). */

@@ -158,6 +158,7 @@ static Vmroam__Xtr__Registrant *build_registrant(struct arena *a, const struct m
 	m->xtr_id = arena_str(a, hex);
 	m->site_id = ri.site_id;
 	m->last_registered = ri.last;
+	m->since = ri.since;
 	m->expires = ri.expires;
 	m->n_locators = ri.nloc;
 	m->locators = arena_alloc(a, (ri.nloc + 1) * sizeof(*m->locators));

@@ -134,11 +134,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t session = data[off] & 3,
 			 seq = (uint64_t)data[off + 1] << 8 | data[off + 2];
 		uint64_t before = r.session;
-		int rc = notify_rx_accept(&r, session, seq);
+		bool reliable = data[off + 3] & 1;
+		int rc = notify_rx_accept(&r, session, seq, reliable);
 
 		assert(r.session >= before);
 		if (rc >= 0)
-			assert(notify_rx_accept(&r, session, seq) == -EALREADY);
+			assert(notify_rx_accept(&r, session, seq, reliable) == -EALREADY);
 		else
 			assert(rc == -EALREADY || rc == -ESTALE);
 	}

@@ -9,7 +9,12 @@
  * sends N gratuitous ARPs, or N unsolicited neighbour advertisements (to
  * ff02::1, override flag, target link-layer address option), for FIRST,
  * FIRST+1 ... GAP-US microseconds apart, from the interface's MAC, and
- * prints "ADDRESS UNIX-TIME" for each. Test tool only.
+ * prints "ADDRESS UNIX-TIME" for each; and
+ *   announce - list GAP-US
+ * reads "IFNAME IPv4-ADDRESS" lines from stdin (every VM its own interface,
+ * say one per tenant), sends each a gratuitous ARP from that interface's MAC,
+ * GAP-US microseconds apart, and prints "IFNAME ADDRESS UNIX-TIME" for each.
+ * Test tool only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -90,9 +95,52 @@ static int usage(void)
 		"usage: announce IFNAME garp IPV4 | announce IFNAME rarp\n"
 		"       announce IFNAME garps FIRST-IPV4 N GAP-US\n"
 		"       announce IFNAME nas FIRST-IPV6 N GAP-US\n"
+		"       announce - list GAP-US   (stdin: IFNAME IPV4 lines)\n"
 		"  (N <= %ld, GAP-US <= %ld)\n",
 		N_MAX, GAP_US_MAX);
 	return 1;
+}
+
+/* announce - list GAP-US: one socket, each frame sent from its own interface. */
+static int announce_list(long gap_us)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_halen = 6,
+				   .sll_protocol = htons(ETH_P_ARP) };
+	struct timespec ts, gap = { gap_us / 1000000, (gap_us % 1000000) * 1000L };
+	char line[128], name[IFNAMSIZ], addr[32];
+	unsigned char f[60];
+	struct ifreq ifr;
+	struct in_addr ip;
+	int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP));
+
+	if (s < 0) {
+		perror("announce: socket");
+		return 1;
+	}
+	memset(sll.sll_addr, 0xff, 6);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "%15s %31s", name, addr) != 2 || !inet_aton(addr, &ip)) {
+			fprintf(stderr, "announce: expected IFNAME IPv4-ADDRESS: %s", line);
+			return 1;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, name, sizeof(name));
+		sll.sll_ifindex = (int)if_nametoindex(name);
+		if (!sll.sll_ifindex || ioctl(s, SIOCGIFHWADDR, &ifr) < 0) {
+			perror(name);
+			return 1;
+		}
+		announce_frame(f, (unsigned char *)ifr.ifr_hwaddr.sa_data, false, &ip);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			perror("announce: send");
+			return 1;
+		}
+		printf("%s %s %ld.%09ld\n", name, addr, (long)ts.tv_sec, ts.tv_nsec);
+		nanosleep(&gap, NULL);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -107,6 +155,8 @@ int main(int argc, char **argv)
 	size_t flen = 60;
 	uint16_t proto = ETH_P_ARP;
 
+	if (argc == 4 && strcmp(argv[1], "-") == 0 && strcmp(argv[2], "list") == 0)
+		return parse_num(argv[3], GAP_US_MAX, &gap_us) ? announce_list(gap_us) : usage();
 	if (argc < 3)
 		return usage();
 	if (strcmp(argv[2], "garps") == 0 || strcmp(argv[2], "nas") == 0) {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "lib/nl.h"
@@ -86,6 +88,66 @@ static void kernel_error(void **state)
 	nl_close(nl);
 }
 
+/*
+ * The qdisc request reaches the kernel's checks: no such device (as root),
+ * or not allowed (without CAP_NET_ADMIN); never a malformed message.
+ */
+static void qdisc_noqueue_unknown_device(void **state)
+{
+	struct nl *nl;
+	int rc;
+
+	(void)state;
+	assert_int_equal(nl_open(&nl, NETLINK_ROUTE), 0);
+	rc = nl_qdisc_noqueue(nl, 0x7ffffff0);
+	assert_true(rc == -ENODEV || rc == -EPERM);
+	nl_close(nl);
+}
+
+/* The first address of each interface and family: the one getifaddrs() gives first. */
+static void if_addr_as_getifaddrs(void **state)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	struct lisp_addr lo;
+	struct ifaddrs *ifa;
+	struct nl *nl;
+	int checked = 0, rc;
+
+	(void)state;
+	assert_int_equal(nl_open(&nl, NETLINK_ROUTE), 0);
+	assert_int_equal(getifaddrs(&ifa), 0);
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		struct lisp_addr want, got;
+		uint16_t port;
+		bool first = true;
+
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		for (struct ifaddrs *j = ifa; j != i; j = j->ifa_next)
+			if (j->ifa_addr && j->ifa_addr->sa_family == i->ifa_addr->sa_family &&
+			    strcmp(j->ifa_name, i->ifa_name) == 0)
+				first = false;
+		if (!first)
+			continue;
+		assert_int_equal(lisp_addr_from_sockaddr(
+					 (const struct sockaddr_storage *)(const void *)i->ifa_addr,
+					 &want, &port),
+				 0);
+		assert_int_equal(nl_if_addr(nl, (int)if_nametoindex(i->ifa_name), want.afi, &got),
+				 0);
+		assert_true(lisp_addr_equal(&got, &want));
+		checked++;
+	}
+	freeifaddrs(ifa);
+	assert_true(checked >= 1);
+	assert_int_equal(nl_if_addr(nl, (int)if_nametoindex("lo"), LISP_AFI_IPV4, &lo), 0);
+	assert_memory_equal(lo.u.v4, lo4, 4);
+	rc = nl_if_addr(nl, 0x7ffffff0, LISP_AFI_IPV4, &lo); /* no such interface */
+	assert_true(rc == -ENODEV || rc == -ENOENT);
+	nl_close(nl);
+}
+
 static void groups_non_blocking(void **state)
 {
 	struct nl *nl;
@@ -104,7 +166,9 @@ int main(void)
 		cmocka_unit_test(route_get_loopback),
 		cmocka_unit_test(dump_links),
 		cmocka_unit_test(kernel_error),
+		cmocka_unit_test(qdisc_noqueue_unknown_device),
 		cmocka_unit_test(groups_non_blocking),
+		cmocka_unit_test(if_addr_as_getifaddrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -557,6 +557,18 @@ static void test_hello(void **state)
 		xtr_notify_input(gw, &e->fhr, 40000, &e->me, b, len, 2);
 	assert_true(nfhr <= 64 && nfhr > 0);
 	assert_true(xtr_notify_counters(gw)->answers_limited >= 1000 - 64);
+	/* the bucket is that dynamic-eid's: another tenant's Hello is answered all the same */
+	env.seq = 0;
+	len = fhr_dgram(e, e->kb, 4200, &env, b);
+	env.receiver_session = 0;
+	len = notify_pack(e->kb, 4200, &env, b, sizeof(b));
+	nfhr = 0;
+	input(e, &e->fhr, b, len, 2);
+	assert_int_equal(nfhr, 1);
+	r = last_to_fhr(e->kb);
+	assert_non_null(r);
+	assert_int_equal(r->ack->status, 0);
+	vmroam__notify__envelope__free_unpacked(r, NULL);
 }
 
 /*

@@ -602,6 +602,7 @@ static void test_move_notifies_old_registrant(void **state)
 	struct env *e = *state;
 	struct lisp_auth_key *k = lisp_auth_key_new(KEY, strlen(KEY));
 	struct lisp_addr dc1 = A("192.0.2.10"), dc2 = A("192.0.2.30"), loc;
+	struct ms_registrant_info ri;
 	uint64_t nonce;
 	uint8_t ack[2048];
 
@@ -617,8 +618,10 @@ static void test_move_notifies_old_registrant(void **state)
 	assert_true(lisp_addr_equal(&loc, &dc2));
 	assert_int_equal(nregistrants(registered(e, "DC", "10.1.1.10/32", 4100)), 1);
 	assert_int_equal(ms_site_counters(site(e, "DC"))->moves, 1);
-	/* refreshes of the new owner notify nobody again */
+	/* refreshes of the new owner notify nobody again, nor change when it moved */
 	reg(e, "192.0.2.30", (struct reg_opts){ .eid = "10.1.1.10/32", .iid = 4100 }, 20);
+	ms_registrant_info(ms_reg_registrants(registered(e, "DC", "10.1.1.10/32", 4100)), &ri);
+	assert_true(ri.since == 10 && ri.last == 20);
 	ms_tick(e->ms, 12); /* no ack yet: retransmitted at 13 */
 	assert_int_equal(nout, 1);
 	ms_tick(e->ms, 13);

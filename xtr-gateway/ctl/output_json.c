@@ -407,6 +407,7 @@ static void registrant(const Vmroam__Xtr__Registrant *r)
 	json_string(&j, "xtr_id", r->xtr_id);
 	json_uint(&j, "site_id", r->site_id);
 	json_double(&j, "last_registered", r->last_registered);
+	json_double(&j, "since", r->since);
 	json_double(&j, "expires", r->expires);
 	json_array_begin(&j, "locators");
 	for (size_t i = 0; i < r->n_locators; i++) {

@@ -1283,7 +1283,8 @@ static int open_tunq(struct xtr_dp *x, struct tun *t, bool first)
 {
 	struct ifreq ifr = { 0 };
 	char path[128];
-	int s, fd, tfd, vnet, uso;
+	struct nl *nl = NULL;
+	int s, fd, tfd, vnet, uso, rc;
 
 	tfd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (tfd < 0)
@@ -1324,6 +1325,17 @@ static int open_tunq(struct xtr_dp *x, struct tun *t, bool first)
 	ifr.ifr_qlen = TUN_TXQLEN;
 	if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0)
 		log_warn("dataplane: %s txqueuelen %d: %s", t->name, TUN_TXQLEN, strerror(errno));
+	/*
+	 * No qdisc: TUN never stops its queues, so a qdisc holds nothing (the
+	 * queue above is TUN's own ring), yet the default for a multi-queue
+	 * device is one pfifo_fast of txqueuelen slots per band for each of its
+	 * 256 TX queues: ~96 MiB of kernel memory per instance-id at that
+	 * length (a gateway of 1000 tenants exhausted 24 GiB at the 250th).
+	 */
+	if ((rc = nl_open(&nl, NETLINK_ROUTE)) < 0 ||
+	    (rc = nl_qdisc_noqueue(nl, (int)if_nametoindex(t->name))) < 0)
+		log_warn("dataplane: %s: qdisc noqueue: %s", t->name, strerror(-rc));
+	nl_close(nl);
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		fatal("dataplane: %s: %s", t->name, strerror(errno));
 	ifr.ifr_flags |= IFF_UP;
@@ -1563,12 +1575,14 @@ void xtr_dp_open(struct xtr_daemon *d)
 	const struct xtr_conf *c = d->conf;
 	pthread_rwlockattr_t la;
 	struct xtr_dp *x;
-	uint32_t iids[256];
+	uint32_t *iids;
 	size_t n;
 	int rc;
 
 	if (!xtr_conf_dataplane(c))
 		return;
+	/* every instance-id its TUN (there was a silent cap of 256: tenants beyond had none) */
+	iids = xcalloc(1 + c->neidtables + c->ndbmaps + c->itr.nmapcache, sizeof(*iids));
 	x = xcalloc(1, sizeof(*x));
 	x->d = d;
 	x->mc = d->mc;
@@ -1603,7 +1617,7 @@ void xtr_dp_open(struct xtr_daemon *d)
 	rc = xtr_rt_flush(x->rt);
 	if (rc > 0)
 		log_info("dataplane: removed %d route(s) left by an earlier run", rc);
-	n = conf_iids(c, iids, sizeof(iids) / sizeof(iids[0]));
+	n = conf_iids(c, iids, 1 + c->neidtables + c->ndbmaps + c->itr.nmapcache);
 	x->tuns = xcalloc(n, sizeof(*x->tuns));
 	for (size_t i = 0; i < n; i++) {
 		struct tun *t = &x->tuns[x->ntuns++];
@@ -1616,6 +1630,7 @@ void xtr_dp_open(struct xtr_daemon *d)
 			      c->dp.ifname, iids[i], IF_NAMESIZE - 1);
 		t->iid = iids[i];
 	}
+	free(iids);
 	x->raw4 = open_raw(AF_INET);
 	x->raw6 = open_raw(AF_INET6);
 	open_pool(x);

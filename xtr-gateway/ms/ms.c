@@ -421,6 +421,7 @@ static void do_register(struct ms *ms, struct ms_site *site, const struct lisp_m
 		}
 		evh_add(ms->io.evh, "registered", &rec->eid, src, "site %s, %u locator(s)",
 			site->name, n);
+		r->since = now;
 		/* a site's prefix merges its xTRs' locators; only a host moves */
 		if (is_host(&reg->p) && !m->merge)
 			handle_move(ms, site, reg, r, m, src, rec, n, now);
@@ -1055,6 +1056,7 @@ const struct ms_registrant *ms_registrant_info(const struct ms_registrant *r,
 	memcpy(out->xtr_id, r->xtr_id, 16);
 	out->site_id = r->site_id;
 	out->last = r->last;
+	out->since = r->since;
 	out->expires = ms_expires(r);
 	out->nloc = r->nloc;
 	return r->next;

@@ -155,6 +155,7 @@ struct ms_registrant_info {
 	uint8_t xtr_id[16];
 	uint64_t site_id;
 	double last, expires;
+	double since; /* its locators as they are: registered since (a move's time) */
 	uint8_t nloc;
 };
 /* Fills out with r's registration and returns the next registrant of the prefix (or NULL). */

@@ -29,6 +29,7 @@ struct ms_registrant {
 	struct ms_registrant *next;
 	struct ms_reg *reg;
 	double last;
+	double since;	     /* its locators as they are: registered since (a move's time) */
 	struct ms_loc *more; /* locators after the first: nloc - 1 of them */
 	uint8_t xtr_id[16];
 	struct lisp_addr addr;

@@ -475,6 +475,7 @@ static int load_line(struct ms *ms, char **w, size_t n, double now, bool apply)
 	memcpy(r->xtr_id, xtr_id, 16);
 	r->site_id = has_id ? site_id : 0;
 	r->last = last;
+	r->since = last; /* (not saved: no earlier than what is known) */
 	r->life = (uint32_t)life;
 	ms_set_locs(r, locs, (uint8_t)nloc);
 	r->next = reg->regs;

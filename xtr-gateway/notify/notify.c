@@ -28,7 +28,8 @@
 
 #define TOMB_LIFE   60.0 /* s a departed EID's version is kept (delayed datagrams) */
 #define TOMBS_MAX   4096 /* per peer; the oldest goes first */
-#define ANSWERS_RPS 50.0 /* answers to Hellos and to datagrams for an earlier life of ours */
+/* per dynamic-eid and second: answers to Hellos and to datagrams for an earlier life of ours */
+#define ANSWERS_RPS 50.0
 
 /* An EID a peer reported: the version applied; a tombstone when it departed. */
 struct peer_eid {
@@ -61,6 +62,11 @@ struct peer {
 	struct xtr_notify_peer_counters c;
 };
 
+/* A token bucket: answers to datagrams that prove nothing about their freshness. */
+struct answer_bucket {
+	double tokens, at;
+};
+
 struct xtr_notify {
 	struct xtr_notify_io io;
 	struct etr *etr;
@@ -71,7 +77,12 @@ struct xtr_notify {
 	uint64_t session;
 	uint64_t answer_seq; /* answers to an FHR we have no peer for yet; peers start above */
 	char name[64];
-	double tokens, tokens_at; /* the answers' token bucket */
+	/*
+	 * The answers' token buckets, one per dynamic-eid (its key signs what
+	 * is answered): a replayed capture of one tenant's Hellos spends only
+	 * that tenant's, and their number is the configuration's.
+	 */
+	struct answer_bucket *buckets;
 	struct xtr_notify_counters c;
 	struct log_rate rl, rl_info;
 	uint8_t out[NOTIFY_MAX];
@@ -85,7 +96,6 @@ struct xtr_notify *xtr_notify_new(const struct xtr_notify_io *io, struct etr *et
 	n->etr = etr;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->session = notify_session_now();
-	n->tokens = ANSWERS_RPS;
 	return n;
 }
 
@@ -95,6 +105,8 @@ static void free_keys(struct xtr_notify *n)
 		lisp_auth_key_free(n->keys[i]);
 	free(n->keys);
 	n->keys = NULL;
+	free(n->buckets);
+	n->buckets = NULL;
 }
 
 static void peer_free(struct peer *p)
@@ -130,6 +142,9 @@ void xtr_notify_configure(struct xtr_notify *n, const struct xtr_conf *conf)
 	free_keys(n);
 	n->conf = conf;
 	n->keys = xcalloc(conf->ndyneids + 1, sizeof(*n->keys));
+	n->buckets = xcalloc(conf->ndyneids + 1, sizeof(*n->buckets));
+	for (size_t i = 0; i < conf->ndyneids; i++)
+		n->buckets[i].tokens = ANSWERS_RPS;
 	for (size_t i = 0; i < conf->ndyneids; i++)
 		if (conf->dyneids[i].has_notify_key)
 			n->keys[i] = lisp_auth_key_new(conf->dyneids[i].notify_key,
@@ -147,18 +162,23 @@ bool xtr_notify_enabled(const struct xtr_conf *conf)
 	return false;
 }
 
-/* One answer to a datagram that proved nothing about its freshness: within the token bucket? */
-static bool answer_allowed(struct xtr_notify *n, double now)
+/*
+ * One answer to a datagram of dynamic-eid d that proved nothing about its
+ * freshness: within d's token bucket?
+ */
+static bool answer_allowed(struct xtr_notify *n, int d, double now)
 {
-	n->tokens += (now - n->tokens_at) * ANSWERS_RPS;
-	n->tokens_at = now;
-	if (n->tokens > ANSWERS_RPS)
-		n->tokens = ANSWERS_RPS;
-	if (n->tokens < 1) {
+	struct answer_bucket *b = &n->buckets[d];
+
+	b->tokens += (now - b->at) * ANSWERS_RPS;
+	b->at = now;
+	if (b->tokens > ANSWERS_RPS)
+		b->tokens = ANSWERS_RPS;
+	if (b->tokens < 1) {
 		n->c.answers_limited++;
 		return false;
 	}
-	n->tokens--;
+	b->tokens--;
 	return true;
 }
 
@@ -166,11 +186,13 @@ static bool answer_allowed(struct xtr_notify *n, double now)
  * Packs env (direction, sender, receiver, sessions, sequence filled here)
  * for the FHR id of session rsession, signed with dynamic-eid d's key, and
  * sends it to dst:port from our address local; the packed length, 0 if it
- * did not fit. seq comes from tx.
+ * did not fit. seq comes from tx; a reliable env is only packed (the
+ * caller keeps it in tx, which sends it).
  */
 static size_t pack_send(struct xtr_notify *n, int d, struct notify_tx *tx, const char *id,
 			uint64_t rsession, const struct lisp_addr *local,
-			const struct lisp_addr *dst, uint16_t port, Vmroam__Notify__Envelope *env)
+			const struct lisp_addr *dst, uint16_t port, Vmroam__Notify__Envelope *env,
+			bool reliable)
 {
 	char me[LISP_ADDR_STRLEN] = "";
 	size_t len;
@@ -184,25 +206,37 @@ static size_t pack_send(struct xtr_notify *n, int d, struct notify_tx *tx, const
 	env->session = n->session;
 	env->receiver_session = rsession;
 	env->dynamic_eid = (char *)(uintptr_t)n->conf->dyneids[d].name;
-	env->seq = notify_tx_next(tx);
+	env->seq = reliable ? notify_tx_next_reliable(tx) : notify_tx_next(tx);
 	len = notify_pack(n->keys[d], env->instance_id, env, n->out, sizeof(n->out));
-	if (len)
+	if (len && !reliable)
 		n->io.send(n->io.arg, local, dst, port, n->out, len);
 	return len;
 }
 
-/* Sends env to p; if reliable, keeps it for retransmission under key. */
+static void resend(void *arg, const uint8_t *buf, size_t len)
+{
+	struct peer *p = ((void **)arg)[1];
+	struct xtr_notify *n = ((void **)arg)[0];
+
+	n->io.send(n->io.arg, &p->local, &p->addr, p->port, buf, len);
+}
+
+/*
+ * Sends env to p; if reliable, keeps it for retransmission under key, and
+ * sends it when the send window has room.
+ */
 static void send_env(struct xtr_notify *n, struct peer *p, Vmroam__Notify__Envelope *env,
 		     bool reliable, const char *key, double now)
 {
+	void *args[2] = { n, p };
 	size_t len = pack_send(n, p->dyn, &p->tx, p->id, p->rx.session, &p->local, &p->addr,
-			       p->port, env);
+			       p->port, env, reliable);
 
 	if (!len)
 		return;
 	p->c.sent++;
-	if (reliable)
-		notify_tx_keep(&p->tx, env->seq, key, n->out, len, now);
+	if (reliable && notify_tx_keep(&p->tx, env->seq, key, n->out, len, now))
+		notify_tx_due(&p->tx, now, resend, args);
 }
 
 static void init_ack(Vmroam__Notify__Envelope *env, Vmroam__Notify__Ack *ack, uint64_t seq,
@@ -624,7 +658,7 @@ static void answer(struct xtr_notify *n, const Vmroam__Notify__Envelope *in, int
 	Vmroam__Notify__Envelope env;
 	Vmroam__Notify__Ack ack;
 
-	if (!answer_allowed(n, now))
+	if (!answer_allowed(n, d, now))
 		return;
 	init_ack(&env, &ack, in->seq, 0);
 	if (in->body_case == VMROAM__NOTIFY__ENVELOPE__BODY_HELLO) {
@@ -637,7 +671,7 @@ static void answer(struct xtr_notify *n, const Vmroam__Notify__Envelope *in, int
 		ack.status = -ESTALE;
 	}
 	/* the sequence numbers an FHR sees from us keep growing: the peer's, or one above all */
-	pack_send(n, d, p ? &p->tx : &one, in->sender, in->session, dst, src, sport, &env);
+	pack_send(n, d, p ? &p->tx : &one, in->sender, in->session, dst, src, sport, &env, false);
 	n->answer_seq = one.seq;
 }
 
@@ -730,9 +764,13 @@ static void dispatch(struct xtr_notify *n, struct peer *p, const Vmroam__Notify_
 		send_env(n, p, &out, false, NULL, now);
 		free(refused);
 		break;
-	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK:
-		notify_tx_ack(&p->tx, env->ack->seq, NULL, 0);
+	case VMROAM__NOTIFY__ENVELOPE__BODY_ACK: {
+		void *args[2] = { n, p };
+
+		if (notify_tx_ack(&p->tx, env->ack->seq, NULL, 0))
+			notify_tx_due(&p->tx, now, resend, args); /* the room it made */
 		break;
+	}
 	case VMROAM__NOTIFY__ENVELOPE__BODY_KEEPALIVE:
 		p->their_digest = env->keepalive->digest;
 		p->their_quiet = env->keepalive->pending == 0;
@@ -787,7 +825,7 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 			    n->conf->dyneids[d].notify_peer_limit);
 		goto out;
 	}
-	rc = notify_rx_accept(&p->rx, env->session, env->seq);
+	rc = notify_rx_accept(&p->rx, env->session, env->seq, notify_is_reliable(env));
 	if (rc < 0) {
 		p->c.replays++;
 		n->c.replays++;
@@ -812,14 +850,6 @@ void xtr_notify_input(struct xtr_notify *n, const struct lisp_addr *src, uint16_
 	dispatch(n, p, env, now);
 out:
 	vmroam__notify__envelope__free_unpacked(env, NULL);
-}
-
-static void resend(void *arg, const uint8_t *buf, size_t len)
-{
-	struct peer *p = ((void **)arg)[1];
-	struct xtr_notify *n = ((void **)arg)[0];
-
-	n->io.send(n->io.arg, &p->local, &p->addr, p->port, buf, len);
 }
 
 static void keepalive(struct xtr_notify *n, struct peer *p, double now)

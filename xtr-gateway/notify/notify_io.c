@@ -70,11 +70,15 @@ void xtr_notify_io_open(struct xtr_daemon *d)
 		struct lisp_addr any = { .afi = afis[i] };
 		struct sockaddr_storage ss;
 		socklen_t sl = lisp_addr_to_sockaddr(&any, NOTIFY_PORT, &ss);
-		int one = 1;
+		int one = 1, rcvbuf = 8 << 20;
 
 		s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (s->fd < 0)
 			fatal("eid-notify: socket: %s", strerror(errno));
+		/* every FHR's keepalive each second and the bursts of arrivals: as the LISP socket
+		 * (net.c); with the default (208 KiB) 1000 FHRs lost 19% of their datagrams */
+		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+			setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		if (afis[i] == LISP_AFI_IPV6)
 			setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		if (notify_socket_pktinfo(s->fd, ss.ss_family) < 0)
